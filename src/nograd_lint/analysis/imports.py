@@ -1,0 +1,65 @@
+"""The module's import table: local names to qualified names.
+
+A cheap stand-in for LibCST's ``QualifiedNameProvider`` (about 100x a plain parse): the
+analysis only ever asks "is this expression torch's ``no_grad``?", so a dict filled as
+``import`` statements go by is enough.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from .nodes import dotted_name
+
+
+class ImportTable:
+    """Maps the first component of a dotted name to what it was imported as."""
+
+    def __init__(self) -> None:
+        # ``torch`` means torch even in fragments that never import it (notebook cells,
+        # snippets): not recognising ``torch.no_grad()`` would be a false alarm.
+        self._bindings: dict[str, str] = {"torch": "torch"}
+
+    def add(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted_name(alias.name)
+                if full is None:
+                    continue
+                if alias.asname is not None:
+                    local = dotted_name(alias.asname.name)
+                    if local:
+                        self._bindings[local] = full
+                else:  # ``import torch.autograd`` binds ``torch``
+                    head = full.split(".", 1)[0]
+                    self._bindings[head] = head
+            return
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = dotted_name(node.module)
+        if module is None:
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                continue
+            local = dotted_name(alias.asname.name) if alias.asname is not None else name
+            if local:
+                self._bindings[local] = f"{module}.{name}"
+
+    def forget(self, local: str) -> None:
+        """``torch = something_else`` shadows the import."""
+        self._bindings.pop(local, None)
+
+    def resolve(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The qualified name of ``expr`` if it starts with an imported name, else None."""
+        name = dotted_name(expr)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        target = self._bindings.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target

@@ -1,0 +1,33 @@
+"""Small readings of LibCST nodes: dotted names (``self.net.encoder``), literal booleans."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+
+def dotted_name(expr: cst.CSTNode) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, None for anything else (calls, subscripts)."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    parts.append(expr.value)
+    return ".".join(reversed(parts))
+
+
+def is_within(name: str, prefix: str) -> bool:
+    """True when ``name`` is ``prefix`` or an attribute of it (``self.model`` in ``self``)."""
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def literal_bool(expr: cst.BaseExpression) -> Optional[bool]:
+    """The value of a ``True``/``False``/integer literal, None for anything computed."""
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+        return expr.value == "True"
+    if isinstance(expr, cst.Integer):
+        return int(expr.value, 0) != 0
+    return None

@@ -1,0 +1,59 @@
+"""The one function both front ends (and editors, and the autofix) call."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Optional, Union
+
+from .findings import NG001, Finding, SourceError, ng001_message
+from .prefilter import might_have_findings
+from .source import decode, parse
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+
+def check_source(
+    source: Union[str, bytes],
+    filename: str = "<stdin>",
+    *,
+    noqa: bool = True,
+    tree: Optional[ast.Module] = None,
+) -> list[Finding]:
+    """NG001 findings in ``source``, sorted by position.
+
+    ``noqa=False`` keeps findings on ``# noqa`` lines (flake8 filters them itself);
+    ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse.
+    Raises :class:`SourceError` when the source cannot be decoded or parsed.
+    """
+    text = decode(source)
+    if not might_have_findings(text):
+        return []
+    module = parse(text)
+    try:
+        findings = analyse(module, text, tree)
+    except RecursionError:
+        raise SourceError("too deeply nested to analyse") from None
+    if noqa:
+        from .noqa import without_suppressed
+
+        findings = without_suppressed(findings, text, filename)
+    return findings
+
+
+def analyse(module: "cst.Module", text: str, tree: Optional[ast.Module] = None) -> list[Finding]:
+    """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
+    from .analysis.flow import ModuleAnalysis
+    from .analysis.positions import node_ranges
+
+    candidates = ModuleAnalysis(module).run()
+    if not candidates:
+        return []
+    ranges = node_ranges(module, [(c.top, c.call) for c in candidates], text, tree)
+    findings = []
+    for candidate in candidates:
+        start, end = ranges[id(candidate.call)]
+        findings.append(
+            Finding(start[0], start[1], NG001, ng001_message(candidate.model), candidate.model, end[0], end[1])
+        )
+    return sorted(findings)

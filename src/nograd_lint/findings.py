@@ -1,0 +1,36 @@
+"""What the analysis reports, independent of any front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NG001 = "NG001"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One report. ``line`` is 1-based; ``col`` is 0-based like ``ast`` and flake8's plugin
+    protocol, so front ends that print columns show ``col + 1``. ``end_*`` mark the end of the
+    forward call expression (exclusive), for editors and SARIF regions."""
+
+    line: int
+    col: int
+    code: str
+    message: str
+    model: str
+    end_line: int
+    end_col: int
+
+
+def ng001_message(model: str) -> str:
+    return (
+        f"forward pass of eval-mode model '{model}' runs with autograd enabled; "
+        "wrap it in torch.no_grad() or torch.inference_mode()"
+    )
+
+
+class SourceError(Exception):
+    """The source could not be analysed (undecodable, not Python, too deeply nested).
+
+    ``str()`` is one line meant for people, e.g. ``syntax error at 3:7: ...``.
+    """

@@ -1,0 +1,38 @@
+"""The flake8 entry point (``NG`` codes).
+
+flake8 imports this module on every run, so it imports nothing heavy: LibCST is loaded
+only for a file that passes the text pre-filter.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Sequence
+
+from ._version import __version__
+from .findings import SourceError
+from .prefilter import might_have_findings
+
+
+class NogradChecker:
+    name = "nograd-lint"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
+        # ``lines`` rather than reading ``filename``: stdin (editors) and encodings just work.
+        self._tree = tree
+        self._lines = lines
+        self._filename = filename
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        source = "".join(self._lines)
+        if not might_have_findings(source):
+            return
+        from .api import check_source
+
+        try:
+            findings = check_source(source, self._filename, noqa=False, tree=self._tree)
+        except SourceError:
+            return  # flake8's E999 reports what is wrong with the file
+        for finding in findings:
+            yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)

@@ -1,0 +1,105 @@
+"""try/except/finally, match, async, comprehensions, lambdas, walrus."""
+import torch
+
+
+def try_body(model, x):
+    model.eval()
+    try:
+        y = model(x)  # expect: NG001
+    except RuntimeError:
+        y = None
+    return y
+
+
+def eval_in_try_seen_in_handler(model, x, log):
+    try:
+        model.eval()
+        load(model)
+    except OSError:
+        log(model(x))  # expect: NG001
+    finally:
+        model.train()
+    return model(x)
+
+
+def try_no_grad(model, x):
+    model.eval()
+    with torch.no_grad():
+        try:
+            return model(x)
+        finally:
+            print("done")
+
+
+def match_statement(model, x, command):
+    match command:
+        case "eval":
+            model.eval()
+        case "train":
+            model.train()
+    return model(x)  # expect: NG001
+
+
+def match_case_body(model, x, command):
+    model.eval()
+    match command:
+        case {"input": data} if data is not None:
+            return model(data)  # expect: NG001
+        case _:
+            with torch.no_grad():
+                return model(x)
+
+
+async def async_function(model, x):
+    model.eval()
+    features = await model(x)  # expect: NG001
+    async with lock:
+        return model(features)  # expect: NG001
+
+
+def comprehensions(model, xs):
+    model.eval()
+    outputs = [model(x) for x in xs]  # expect: NG001
+    table = {i: model(x) for i, x in enumerate(xs)}  # expect: NG001
+    total = sum(model(x).sum() for x in xs)  # expect: NG001
+    with torch.no_grad():
+        quiet = [model(x) for x in xs]
+    return outputs, table, total, quiet
+
+
+def lambdas(model, xs):
+    model.eval()
+    scores = sorted(xs, key=lambda x: model(x).item())  # expect: NG001
+    with torch.no_grad():
+        ranked = sorted(xs, key=lambda x: model(x).item())
+    return scores, ranked
+
+
+def walrus(model, make, x):
+    if (net := make().eval()) is not None:
+        return net(x)  # expect: NG001
+
+
+def multi_line_call(model, x, mask):
+    model.eval()
+    return model(  # expect: NG001
+        x,
+        attention_mask=mask,
+    )
+
+
+def nested_call_arguments(model, x):
+    model.eval()
+    return torch.softmax(model(x), dim=-1)  # expect: NG001
+
+
+def one_line_def(model, x): model.eval(); return model(x)  # expect: NG001
+
+
+def while_true_with_break(model, queue):
+    model.eval()
+    while True:
+        item = queue.get()
+        if item is None:
+            break
+        queue.put(model(item))  # expect: NG001

@@ -1,0 +1,93 @@
+"""Where autograd is disabled, and where it is switched back on."""
+import torch
+import torch.autograd
+from torch.autograd import grad_mode
+
+
+def with_no_grad(model, x):
+    model.eval()
+    with torch.no_grad():
+        y = model(x)
+    return model(y)  # expect: NG001
+
+
+def with_inference_mode(model, x):
+    model.eval()
+    with torch.inference_mode():
+        model(x)
+    with torch.inference_mode(True):
+        model(x)
+    with torch.inference_mode(mode=True):
+        model(x)
+    with torch.inference_mode(False):
+        model(x)  # expect: NG001
+
+
+def with_set_grad_enabled(model, x, is_train):
+    model.eval()
+    with torch.set_grad_enabled(False):
+        model(x)
+    with torch.set_grad_enabled(True):
+        model(x)  # expect: NG001
+    with torch.set_grad_enabled(is_train):
+        model(x)  # decided at run time: grad-aware code, not reported
+
+
+def autograd_spellings(model, x):
+    model.eval()
+    with torch.autograd.no_grad():
+        model(x)
+    with torch.autograd.grad_mode.no_grad():
+        model(x)
+    with grad_mode.inference_mode():
+        model(x)
+    with torch.autograd.set_grad_enabled(False):
+        model(x)
+
+
+def multi_item_with(model, x, path):
+    model.eval()
+    with open(path) as handle, torch.no_grad():
+        model(x)
+    with torch.no_grad(), open(path) as handle:
+        model(x)
+    with open(path) as handle, torch.autocast("cpu"):
+        model(x)  # expect: NG001
+
+
+def re_enabled_inside(model, x):
+    model.eval()
+    with torch.no_grad():
+        with torch.enable_grad():
+            model(x)  # expect: NG001
+        model(x)
+        with torch.set_grad_enabled(True):
+            model(x)  # expect: NG001
+
+
+def set_grad_enabled_statement(model, x):
+    model.eval()
+    torch.set_grad_enabled(False)
+    model(x)
+    torch.set_grad_enabled(True)
+    model(x)  # expect: NG001
+
+
+def set_grad_enabled_statement_in_branch(model, x, inference):
+    model.eval()
+    if inference:
+        torch.set_grad_enabled(False)
+    model(x)  # disabled on one path: not reported
+
+
+def grad_mode_objects_alone_do_nothing(model, x):
+    model.eval()
+    torch.no_grad()
+    guard = torch.inference_mode()
+    model(x)  # expect: NG001
+
+
+def local_object_with_no_grad_attribute(model, x, ctx):
+    model.eval()
+    with ctx.no_grad():
+        model(x)  # expect: NG001
