@@ -52,3 +52,71 @@ MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
 
 #: Methods that run the module's forward pass, besides calling the module itself.
 FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
+
+#: Calls that return the module they wrap with its mode unchanged, so
+#: ``model = torch.compile(model)`` after ``model.eval()`` is still an eval-mode model.
+EVAL_PRESERVING_WRAPPERS: frozenset[str] = frozenset(
+    {
+        "torch.compile",
+        "torch.jit.script",
+        "torch.jit.trace",
+        "torch.jit.freeze",
+        "torch.jit.optimize_for_inference",
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.nn.parallel.data_parallel.DataParallel",
+        "torch.nn.parallel.distributed.DistributedDataParallel",
+        "torch.distributed.fsdp.FullyShardedDataParallel",
+    }
+)
+#: The same wrappers when the import table cannot resolve them (``nn.DataParallel`` after
+#: ``from torch import nn`` resolves; a bare ``DDP`` alias from a helper module does not).
+EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
+    {"DataParallel", "DistributedDataParallel", "DDP", "FullyShardedDataParallel", "FSDP"}
+)
+
+#: Qualified-name prefixes of calls whose only purpose is computing gradients.
+GRAD_INTENT_FUNCTIONS: tuple[str, ...] = (
+    "torch.autograd.grad",
+    "torch.autograd.backward",
+    "torch.autograd.functional.",
+    "torch.func.grad",
+    "torch.func.vjp",
+    "torch.func.jacrev",
+    "torch.func.jacfwd",
+    "torch.func.hessian",
+)
+
+#: Lightning runs these hooks under ``torch.no_grad()`` / ``torch.inference_mode()``.
+LIGHTNING_NO_GRAD_HOOKS: frozenset[str] = frozenset(
+    {
+        f"{prefix}{stage}{suffix}"
+        for stage in ("validation", "test", "predict")
+        for prefix, suffix in (
+            ("", "_step"),
+            ("", "_step_end"),
+            ("", "_epoch_end"),
+            ("on_", "_start"),
+            ("on_", "_end"),
+            ("on_", "_epoch_start"),
+            ("on_", "_epoch_end"),
+            ("on_", "_batch_start"),
+            ("on_", "_batch_end"),
+        )
+    }
+)
+#: Base classes whose hooks Lightning calls: ``LightningModule`` and ``Callback``, from
+#: ``lightning``, ``lightning.pytorch`` or ``pytorch_lightning``.
+LIGHTNING_PACKAGES: tuple[str, ...] = ("lightning", "pytorch_lightning", "lightning_fabric")
+LIGHTNING_BASES: frozenset[str] = frozenset({"LightningModule", "Callback"})
+
+#: Decorators that leave the function to be called by the code around it; any other
+#: decorator (``@app.route``, ``@register``) hands it to a framework, whose grad mode we
+#: cannot see.
+TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
+    {"staticmethod", "classmethod", "property", "abstractmethod", "abc.abstractmethod",
+     "functools.wraps", "wraps", "override", "typing.override", "typing_extensions.override",
+     "functools.cache", "functools.lru_cache", "lru_cache", "cache", "torch.jit.unused",
+     "torch.jit.ignore", "torch.jit.export"}
+)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
 import libcst as cst
 
-from .nodes import literal_bool
 from .catalog import MODULE_RETURNING_METHODS
+from .intent import requires_grad_argument
+from .nodes import literal_bool
 
 
 class Mode(Enum):
     EVAL = "eval"
     TRAIN = "train"
-
 
 
 def mode_set_by(call: cst.Call) -> Optional[Mode]:
@@ -41,13 +42,23 @@ def mode_set_by(call: cst.Call) -> Optional[Mode]:
     return Mode.EVAL if literal_bool(arg.value) is False else Mode.TRAIN
 
 
-def chain_mode(expr: cst.BaseExpression) -> tuple[Optional[Mode], cst.BaseExpression]:
-    """Follow ``Net().to(dev).eval().cuda()`` inwards through module-returning methods.
+@dataclass(frozen=True)
+class Chain:
+    """What ``Net().to(dev).eval().requires_grad_(False)`` does to the module it starts from."""
 
-    Returns the mode the chain leaves the module in (the outermost ``eval``/``train`` wins,
-    since it runs last) and the innermost receiver the chain starts from.
-    """
+    #: The mode the chain leaves the module in (the outermost ``eval``/``train`` wins, since
+    #: it runs last), None if it sets none.
+    mode: Optional[Mode]
+    #: ``.requires_grad_(False)`` somewhere in the chain.
+    frozen: bool
+    #: The innermost receiver the chain starts from.
+    base: cst.BaseExpression
+
+
+def chain_of(expr: cst.BaseExpression) -> Chain:
+    """Follow a chain of module-returning methods inwards."""
     mode: Optional[Mode] = None
+    frozen = False
     while (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
@@ -55,5 +66,7 @@ def chain_mode(expr: cst.BaseExpression) -> tuple[Optional[Mode], cst.BaseExpres
     ):
         if mode is None:
             mode = mode_set_by(expr)
+        if expr.func.attr.value == "requires_grad_" and requires_grad_argument(expr) is False:
+            frozen = True
         expr = expr.func.value
-    return mode, expr
+    return Chain(mode, frozen, expr)

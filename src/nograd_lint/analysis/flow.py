@@ -3,25 +3,39 @@
 Statements are interpreted (``if`` branches run on copies of the state and are joined,
 loop bodies run twice so that state carried around the back edge is seen); expressions are
 scanned without recursion for the calls that matter. Function bodies are analysed after the
-code that defines them, with the state they can see.
+code that defines them. What only the whole module can tell (is this function only called
+under ``no_grad``? is ``self.model`` in eval mode in every method?) is recorded as it goes
+and settled at the end, so the tree is walked once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Sequence, Union
+from typing import Callable, Collection, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
-from .catalog import FORWARD_METHODS, GradEffect
-from .eval_mode import Mode, chain_mode, mode_set_by
-from .grad_scopes import context_effect, setter_effect
+from .catalog import (
+    EVAL_PRESERVING_WRAPPER_NAMES,
+    EVAL_PRESERVING_WRAPPERS,
+    FORWARD_METHODS,
+    LIGHTNING_BASES,
+    LIGHTNING_NO_GRAD_HOOKS,
+    LIGHTNING_PACKAGES,
+    TRANSPARENT_DECORATORS,
+    GradEffect,
+)
+from .eval_mode import Mode, chain_of
+from .functions import CallSite, ClassInfo, FunctionInfo, Scope, resolve_entry_grad
+from .grad_scopes import GradScopes
 from .imports import ImportTable
-from .nodes import dotted_name
-from .state import EvalPeriod, FlowState, Grad
+from .intent import frozen_by_loop, requires_grad_argument, shows_grad_intent
+from .nodes import dotted_name, literal_bool, within_any
+from .state import EvalPeriod, FlowState, Grad, Inherited
 
 Statement = Union[cst.BaseStatement, cst.BaseSmallStatement]
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 
 _GRAD_OF_EFFECT = {
     GradEffect.DISABLE: Grad.DISABLED,
@@ -29,33 +43,52 @@ _GRAD_OF_EFFECT = {
     GradEffect.DYNAMIC: Grad.MAYBE,
 }
 
+#: Loops nested deeper than this get one pass over their body: a second pass at every level
+#: would cost 2**depth.
+MAX_LOOP_PASSES_DEPTH = 6
+
 
 @dataclass(eq=False)
 class Candidate:
-    """A forward call of a model that may be in eval mode, with autograd enabled."""
+    """A forward call of a model that may be in eval mode, with autograd enabled or as the
+    function was entered."""
 
     call: cst.Call
     model: str
     #: Index of the module's top-level statement that holds the call (for positions).
     top: int
+    function: Optional[FunctionInfo]
+    inherited: Optional[Inherited]
     periods: set[EvalPeriod] = field(default_factory=set)
+    #: Seen once with autograd certainly enabled (not only "as at entry").
+    certainly_enabled: bool = False
+    #: ``Variable(x, volatile=True)`` in the same function: worth a word in the message.
+    volatile: bool = False
 
-    def is_wasteful(self) -> bool:
-        return any(not period.grad_intent for period in self.periods)
+    def is_reported(self) -> bool:
+        if self.inherited is not None and self.inherited.is_frozen(self.model):
+            return False
+        if not self.certainly_enabled and (self.function is None or self.function.resolved is not Grad.ENABLED):
+            return False
+        return any(period.is_wasteful() for period in self.periods)
 
 
-@dataclass
-class PendingFunction:
-    """A function body to analyse once the code around it has been."""
+@dataclass(eq=False)
+class Unit:
+    """A function body waiting to be analysed once the code around it has been."""
 
-    node: Union[cst.FunctionDef, cst.Lambda]
+    node: FunctionNode
+    info: FunctionInfo
     top: int
     grad: Grad
-    #: The eval state of the enclosing function where it was defined; None for functions
-    #: and methods defined at module level, which run whenever they are called.
+    scope: Scope
+    #: The enclosing function's eval state where it was defined; None for module-level
+    #: functions and methods, which inherit module- and class-wide state instead.
     closure: Optional[dict[str, frozenset[EvalPeriod]]]
+    inherited: Optional[Inherited]
+    class_info: Optional[ClassInfo] = None
 
-    def merge(self, other: "PendingFunction") -> None:
+    def merge(self, other: "Unit") -> None:
         """The same definition reached again (a loop's second pass): either state may hold."""
         self.grad = self.grad.join(other.grad)
         if self.closure is not None and other.closure is not None:
@@ -63,62 +96,88 @@ class PendingFunction:
                 self.closure[name] = self.closure.get(name, frozenset()) | periods
 
 
-#: Loops nested deeper than this get one pass over their body: a second pass at every level
-#: would cost 2**depth.
-MAX_LOOP_PASSES_DEPTH = 6
-
-
 class ModuleAnalysis:
-    """Analyses one parsed module; :attr:`candidates` holds what may be reported."""
+    """Analyses one parsed module; :meth:`run` returns the candidates to report."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, disabling_names: Collection[str] = ()) -> None:
         self.module = module
         self.imports = ImportTable()
+        self.module_scope = Scope()
+        self.scopes = GradScopes(self.imports, disabling_names, self._module_function_node)
         self.candidates: dict[int, Candidate] = {}
+        self.functions: list[FunctionInfo] = []
         self._periods: dict[tuple[str, int], EvalPeriod] = {}
-        self._pending: dict[int, PendingFunction] = {}
-        self._in_function = False
+        self._pending: dict[int, Unit] = {}
+        self._module_trained: set[str] = set()
+        self._module_evals: frozenset[str] = frozenset()
+        self._module_frozen: frozenset[str] = frozenset()
+        # Where the pass is: the current unit, its scope, class body, top-level statement.
+        self._unit: Optional[Unit] = None
+        self._scope = self.module_scope
+        self._class: Optional[ClassInfo] = None
+        self._top = 0
         self._loop_depth = 0
-        self._top = 0  # the top-level statement being analysed
+        self._volatile = False
         self._statement_handlers = self._build_statement_handlers()
 
     # -- entry point ---------------------------------------------------------------------
 
     def run(self) -> list[Candidate]:
-        top = FlowState()
+        state = FlowState()
         for self._top, statement in enumerate(self.module.body):
-            top = self.run_block((statement,), top)
-            if not top.reachable:
+            state = self.run_block((statement,), state)
+            if not state.reachable:
                 break
+        self._module_evals = frozenset(state.evals)
+        self._module_frozen = state.frozen
         # A module-level ``torch.set_grad_enabled(False)`` holds when its functions are called.
-        function_grad = Grad.ENABLED if top.grad is Grad.ENABLED else Grad.MAYBE
-        for pending in self._pending.values():
-            if pending.grad is Grad.ENABLED:
-                pending.grad = function_grad
-        self._in_function = True
+        if state.grad is not Grad.ENABLED:
+            for unit in self._pending.values():
+                if unit.info.fixed_grad in (None, Grad.ENABLED):
+                    unit.info.fixed_grad = unit.grad = Grad.MAYBE
         while self._pending:
-            pending = self._pending.pop(next(iter(self._pending)))
-            self._analyse_function(pending)
-        return [c for c in self.candidates.values() if c.is_wasteful()]
+            self._analyse(self._pending.pop(next(iter(self._pending))))
+        resolve_entry_grad(self.functions)
+        return [c for c in self.candidates.values() if c.is_reported()]
 
-    def _defer(self, pending: PendingFunction) -> None:
-        known = self._pending.get(id(pending.node))
+    def _module_function_node(self, name: str) -> Optional[cst.FunctionDef]:
+        info = self.module_scope.lookup(name)
+        return info.node if info is not None and isinstance(info.node, cst.FunctionDef) else None
+
+    def _module_model_holds(self, name: str) -> bool:
+        """A module-level model stays in eval mode inside functions if nothing trains it."""
+        return not within_any(name, self._module_trained) and name not in self._module_frozen
+
+    def _defer(self, unit: Unit) -> None:
+        known = self._pending.get(id(unit.node))
         if known is None:
-            self._pending[id(pending.node)] = pending
+            self._pending[id(unit.node)] = unit
         else:
-            known.merge(pending)
+            known.merge(unit)
 
-    def _analyse_function(self, pending: PendingFunction) -> None:
-        self._top = pending.top
-        evals = dict(pending.closure) if pending.closure is not None else {}
-        state = FlowState(grad=pending.grad, evals=evals)
-        node = pending.node
-        for param in _parameter_names(node.params):
-            state.clear(param)
-        if isinstance(node, cst.Lambda):
-            self.scan(node.body, state)
-        else:  # an indented block, or ``def f(): return model(x)`` on one line
-            self.run_block(node.body.body, state)
+    def _analyse(self, unit: Unit) -> None:
+        node = unit.node
+        inherited = unit.inherited
+        if inherited is None and unit.closure is None:
+            inherited = Inherited(
+                node, _self_name(node, unit.class_info), unit.class_info, self._module_evals, self._module_model_holds
+            )
+            if isinstance(node, cst.FunctionDef) and node.name.value == "forward" and unit.class_info is not None:
+                # ``forward`` runs under its caller's grad mode, and an eval-mode submodule
+                # there is usually a frozen feature extractor whose graph a loss needs.
+                inherited.class_info = None
+        state = FlowState(grad=unit.grad, evals=dict(unit.closure or {}), inherited=inherited)
+        saved = self._unit, self._scope, self._class, self._top, self._volatile
+        self._unit, self._scope, self._class, self._top, self._volatile = unit, Scope(unit.scope), None, unit.top, False
+        try:
+            for param in _parameter_names(node.params):
+                state.clear(param)
+            if isinstance(node, cst.Lambda):
+                self.scan(node.body, state)
+            else:  # an indented block, or ``def f(): return model(x)`` on one line
+                self.run_block(node.body.body, state)
+        finally:
+            self._unit, self._scope, self._class, self._top, self._volatile = saved
 
     # -- statements ----------------------------------------------------------------------
 
@@ -168,6 +227,7 @@ class ModuleAnalysis:
 
     def _assign(self, node: cst.Assign, state: FlowState) -> FlowState:
         self.scan(node.value, state)
+        self._note_escape(node.value)
         for target in node.targets:
             self.bind(target.target, node.value, state)
         return state
@@ -185,6 +245,7 @@ class ModuleAnalysis:
     def _return(self, node: cst.Return, state: FlowState) -> FlowState:
         if node.value is not None:
             self.scan(node.value, state)
+            self._note_escape(node.value)
         state.reachable = False
         return state
 
@@ -252,6 +313,9 @@ class ModuleAnalysis:
             self.bind(node.target, None, s)
 
         after = self._loop(node.body.body, state, header)
+        frozen = frozen_by_loop(node)
+        if frozen is not None:
+            self._freeze(frozen, after)
         if node.orelse is not None:
             after = self.run_block(node.orelse.body.body, after)
         return after
@@ -267,7 +331,7 @@ class ModuleAnalysis:
         outer_grad = state.grad
         inner_grad = outer_grad
         for item in node.items:
-            effect = context_effect(item.item, self.imports)
+            effect = self.scopes.context_effect(item.item)
             if effect is not None:
                 inner_grad = _GRAD_OF_EFFECT[effect]
             else:
@@ -285,12 +349,7 @@ class ModuleAnalysis:
         after_body = self.run_block(node.body.body, state)
         # An exception may leave from anywhere in the body.
         raised = before.join(after_body)
-        raised.reachable = True
-        ends = []
-        if node.orelse is not None:
-            ends.append(self.run_block(node.orelse.body.body, after_body))
-        else:
-            ends.append(after_body)
+        ends = [self.run_block(node.orelse.body.body, after_body) if node.orelse is not None else after_body]
         for handler in node.handlers:
             handled = raised.copy()
             if handler.type is not None:
@@ -319,28 +378,80 @@ class ModuleAnalysis:
         return after
 
     def _function_def(self, node: cst.FunctionDef, state: FlowState) -> FlowState:
-        grad = state.grad
-        for decorator in node.decorators:
-            effect = context_effect(decorator.decorator, self.imports)
-            if effect is not None:
-                grad = _GRAD_OF_EFFECT[effect]
-            else:
-                self.scan(decorator.decorator, state)
-        closure = dict(state.evals) if self._in_function else None
-        self._defer(PendingFunction(node, self._top, grad, closure))
+        info = FunctionInfo(node)
+        info.fixed_grad = self._decorated_grad(node, state)
+        in_function = self._unit is not None
+        if info.fixed_grad is None:
+            if self._class is not None and self._class.lightning and node.name.value in LIGHTNING_NO_GRAD_HOOKS:
+                info.fixed_grad = Grad.DISABLED  # Lightning runs these under no_grad
+            elif in_function and state.grad in (Grad.DISABLED, Grad.MAYBE):
+                info.fixed_grad = state.grad  # nested in a no_grad scope: inherits it
+        self.functions.append(info)
+        unit = Unit(
+            node,
+            info,
+            self._top,
+            info.entry_grad(),
+            self._scope,
+            closure=dict(state.evals) if in_function else None,
+            inherited=state.inherited if in_function else None,
+            class_info=self._class,
+        )
+        if self._class is not None:
+            self._class.methods[node.name.value] = info
+        else:
+            self._scope.functions[node.name.value] = info
+        self._defer(unit)
         state.clear(node.name.value)
         return state
+
+    def _decorated_grad(self, node: cst.FunctionDef, state: FlowState) -> Optional[Grad]:
+        """The grad mode decorators impose: torch's or a custom no-grad wrapper's, or
+        ENABLED for a decorator that hands the function to a framework (``@app.route``)
+        whose grad mode we cannot see; None when call sites in this module decide."""
+        grad: Optional[Grad] = None
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            effect = self.scopes.context_effect(expr)
+            if effect is not None:
+                grad = _GRAD_OF_EFFECT[effect]
+                continue
+            self.scan(expr, state)
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            name = dotted_name(target)
+            if grad is None and name is not None and not _is_transparent(name, self.imports.resolve(target)):
+                grad = Grad.ENABLED
+        return grad
 
     def _class_def(self, node: cst.ClassDef, state: FlowState) -> FlowState:
         for decorator in node.decorators:
             self.scan(decorator.decorator, state)
+        info = ClassInfo(node, lightning=any(self._is_lightning_base(arg.value) for arg in node.bases))
         for arg in node.bases:
             self.scan(arg.value, state)
+        self._scope.classes[node.name.value] = info
         # The class body runs now, in its own namespace, which its methods cannot see.
-        body_state = FlowState(grad=state.grad, evals=dict(state.evals))
-        self.run_block(node.body.body, body_state)
+        body_state = FlowState(grad=state.grad, evals=dict(state.evals), inherited=state.inherited)
+        saved = self._class
+        self._class = info
+        try:
+            self.run_block(node.body.body, body_state)
+        finally:
+            self._class = saved
         state.clear(node.name.value)
         return state
+
+    def _is_lightning_base(self, base: cst.BaseExpression) -> bool:
+        name = dotted_name(base)
+        if name is None:
+            return False
+        local = self._scope.lookup_class(name)
+        if local is not None:
+            return local.lightning
+        qualified = self.imports.resolve(base)
+        if qualified is None:
+            return name == "LightningModule"
+        return qualified.split(".", 1)[0] in LIGHTNING_PACKAGES and qualified.rsplit(".", 1)[-1] in LIGHTNING_BASES
 
     # -- bindings ------------------------------------------------------------------------
 
@@ -350,8 +461,8 @@ class ModuleAnalysis:
         value: Optional[cst.BaseExpression],
         state: FlowState,
     ) -> None:
-        """``target = value``: an eval chain makes the target an eval-mode model; anything
-        else ends whatever the target's old value was."""
+        """``target = value``: an eval chain, or another name for an eval-mode model, makes
+        the target an eval-mode model; anything else ends whatever the target's old value was."""
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self.bind(element.value, None, state)
@@ -362,17 +473,48 @@ class ModuleAnalysis:
         name = dotted_name(target)
         if name is None:
             return
+        if name.endswith(".requires_grad") and value is not None and literal_bool(value) is True:
+            state.mark_grad_intent()  # ``x.requires_grad = True``
         if name == "torch":
             self.imports.forget(name)
-        mode, base = chain_mode(value) if value is not None else (None, None)
-        # ``net = model`` or ``model = model.to(device)``: the same module, the same periods.
-        source = dotted_name(base) if mode is None and base is not None else None
-        kept = state.periods_of(source) if source is not None else None
+        periods = self._eval_periods_of_value(name, value, state) if value is not None else None
         state.clear(name)
-        if mode is Mode.EVAL:
-            state.set_eval(name, self._period(name, value))
-        elif kept is not None:
-            state.evals[name] = kept
+        if periods:
+            state.set_periods(name, periods)
+            self._note_eval(name, state)
+            if value is not None and chain_of(value).frozen:
+                self._freeze(name, state)
+
+    def _eval_periods_of_value(
+        self, target: str, value: cst.BaseExpression, state: FlowState
+    ) -> Optional[frozenset[EvalPeriod]]:
+        chain = chain_of(value)
+        if chain.mode is Mode.EVAL:
+            return frozenset((self._period(target, value),))
+        if chain.mode is Mode.TRAIN:
+            return None
+        source = dotted_name(chain.base)
+        if source is not None:  # ``net = model``, ``model = model.to(device)``
+            return state.periods_of(source)
+        wrapped = self._wrapped_model(chain.base)
+        return self._eval_periods_of_value(target, wrapped, state) if wrapped is not None else None
+
+    def _wrapped_model(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """``model`` in ``torch.compile(model)``, ``DataParallel(model, ...)``."""
+        if not isinstance(expr, cst.Call) or not expr.args:
+            return None
+        qualified = self.imports.resolve(expr.func)
+        name = dotted_name(expr.func)
+        if qualified not in EVAL_PRESERVING_WRAPPERS and (
+            name is None or name.rsplit(".", 1)[-1] not in EVAL_PRESERVING_WRAPPER_NAMES
+        ):
+            return None
+        for arg in expr.args:
+            if arg.keyword is None and not arg.star:
+                return arg.value
+            if arg.keyword is not None and arg.keyword.value in ("module", "model", "mod", "obj"):
+                return arg.value
+        return None
 
     def _period(self, model: str, start: cst.CSTNode) -> EvalPeriod:
         """The same eval call starts the same period on every pass over a loop body."""
@@ -381,6 +523,42 @@ class ModuleAnalysis:
         if period is None:
             period = self._periods[key] = EvalPeriod(model, start)
         return period
+
+    # -- facts for class- and module-wide state ------------------------------------------
+
+    def _self_attribute(self, name: str, state: FlowState) -> Optional[str]:
+        inherited = state.inherited
+        if inherited is None or inherited.self_name is None or not name.startswith(inherited.self_name + "."):
+            return None
+        return name[len(inherited.self_name) + 1 :]
+
+    def _class_of(self, state: FlowState) -> Optional[ClassInfo]:
+        return self._unit.class_info if self._unit is not None else None
+
+    def _note_eval(self, name: str, state: FlowState) -> None:
+        attr = self._self_attribute(name, state)
+        owner = self._class_of(state)
+        if attr is not None and owner is not None:
+            owner.eval_attrs.add(attr)
+
+    def _note_train(self, name: str, state: FlowState) -> None:
+        owner = self._class_of(state)
+        inherited = state.inherited
+        if owner is not None and inherited is not None and name == inherited.self_name:
+            owner.trains_itself = True
+            return
+        attr = self._self_attribute(name, state)
+        if attr is not None and owner is not None:
+            owner.trained_attrs.add(attr)
+        elif self._unit is not None:
+            self._module_trained.add(name)
+
+    def _freeze(self, name: str, state: FlowState) -> None:
+        state.frozen = state.frozen | {name}
+        attr = self._self_attribute(name, state)
+        owner = self._class_of(state)
+        if attr is not None and owner is not None:
+            owner.frozen_attrs.add(attr)
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -395,8 +573,7 @@ class ModuleAnalysis:
                 self._call(node, state)  # only calls are pushed back
                 continue
             if isinstance(node, cst.Lambda):
-                # Runs later, with the state it closes over; usually right away (``key=``).
-                self._defer(PendingFunction(node, self._top, state.grad, dict(state.evals)))
+                self._lambda(node, state)
                 continue
             if isinstance(node, cst.NamedExpr):
                 self.scan(node.value, state)
@@ -406,41 +583,124 @@ class ModuleAnalysis:
                 stack.append((node, True))
             stack.extend((child, False) for child in reversed(list(_children(node))))
 
+    def _lambda(self, node: cst.Lambda, state: FlowState) -> None:
+        # Runs later, usually right away (``key=``), with the state it closes over and the
+        # grad mode it is written in; it shares the enclosing function's call sites.
+        info = self._unit.info if self._unit is not None else FunctionInfo(node, fixed_grad=state.grad)
+        closure = dict(state.evals)
+        self._defer(Unit(node, info, self._top, state.grad, self._scope, closure, state.inherited, self._class_of(state)))
+
     def _scan_children(self, node: cst.CSTNode, state: FlowState) -> None:
         for child in _children(node):
             self.scan(child, state)
 
     def _call(self, call: cst.Call, state: FlowState) -> None:
-        effect = setter_effect(call, self.imports)
+        effect = self.scopes.setter_effect(call)
         if effect is not None:
             state.grad = _GRAD_OF_EFFECT[effect]
             return
-        mode, base = chain_mode(call)
-        if mode is not None:
-            receiver = dotted_name(base)
-            if receiver is not None:
-                if mode is Mode.EVAL:
-                    state.set_eval(receiver, self._period(receiver, call))
-                else:
-                    state.clear(receiver)
+        if shows_grad_intent(call, self.imports):
+            state.mark_grad_intent()
+        chain = chain_of(call)
+        receiver = dotted_name(chain.base) if chain.mode is not None or chain.frozen else None
+        if receiver is not None:
+            if chain.mode is Mode.EVAL:
+                state.set_eval(receiver, self._period(receiver, call))
+                self._note_eval(receiver, state)
+            elif chain.mode is Mode.TRAIN:
+                state.clear(receiver)
+                self._note_train(receiver, state)
+            if chain.frozen:
+                self._freeze(receiver, state)
             return
+        if _is_unfreezing(call):
+            name = dotted_name(call.func.value)
+            if name is not None:
+                state.frozen = frozenset(k for k in state.frozen if k != name)
+        if _is_volatile_variable(call):
+            self._volatile = True
+        self._note_call_site(call, state)
         self._forward(call, state)
 
+    def _note_call_site(self, call: cst.Call, state: FlowState) -> None:
+        for arg in call.args:
+            self._note_escape(arg.value)
+        callee = self._local_function(call.func, state)
+        if callee is not None:
+            caller = self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
+            callee.sites.append(CallSite(state.grad, caller))
+
+    def _note_escape(self, value: cst.BaseExpression) -> None:
+        """A function passed or stored as a value is called by someone we cannot see."""
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            callee = self._local_function(value, None)
+            if callee is not None:
+                callee.escapes = True
+
+    def _local_function(self, func: cst.BaseExpression, state: Optional[FlowState]) -> Optional[FunctionInfo]:
+        if isinstance(func, cst.Name):
+            return self._scope.lookup(func.value)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and self._unit is not None:
+            owner = self._unit.class_info
+            inherited = self._unit.inherited
+            if owner is not None and inherited is not None and func.value.value == inherited.self_name:
+                return owner.methods.get(func.attr.value)
+        return None
+
     def _forward(self, call: cst.Call, state: FlowState) -> None:
+        if state.grad not in (Grad.ENABLED, Grad.ENTRY):
+            return
         func = call.func
         model = dotted_name(func)
         periods = state.periods_of(model) if model is not None else None
         if periods is None and isinstance(func, cst.Attribute) and func.attr.value in FORWARD_METHODS:
             model = dotted_name(func.value)
             periods = state.periods_of(model) if model is not None else None
-        if periods is None or model is None:
-            return
-        if state.grad is not Grad.ENABLED or model in state.frozen:
+        if periods is None or model is None or within_any(model, state.frozen):
             return
         candidate = self.candidates.get(id(call))
         if candidate is None:
-            candidate = self.candidates[id(call)] = Candidate(call, model, self._top)
+            function = self._unit.info if self._unit is not None else None
+            candidate = self.candidates[id(call)] = Candidate(call, model, self._top, function, state.inherited)
         candidate.periods.update(periods)
+        candidate.certainly_enabled |= state.grad is Grad.ENABLED
+        candidate.volatile |= self._volatile
+
+
+def _self_name(node: FunctionNode, owner: Optional[ClassInfo]) -> Optional[str]:
+    """The first parameter of a method (usually ``self``), None for static methods."""
+    if owner is None or not isinstance(node, cst.FunctionDef):
+        return None
+    if any(dotted_name(d.decorator) in ("staticmethod", "classmethod") for d in node.decorators):
+        return None
+    params = (*node.params.posonly_params, *node.params.params)
+    return params[0].name.value if params else None
+
+
+def _is_transparent(name: str, qualified: Optional[str]) -> bool:
+    return (
+        name in TRANSPARENT_DECORATORS
+        or qualified in TRANSPARENT_DECORATORS
+        or name.endswith((".setter", ".getter", ".deleter"))
+    )
+
+
+def _is_unfreezing(call: cst.Call) -> bool:
+    return (
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "requires_grad_"
+        and requires_grad_argument(call) is True
+    )
+
+
+def _is_volatile_variable(call: cst.Call) -> bool:
+    name = dotted_name(call.func)
+    if name is None or name.rsplit(".", 1)[-1] != "Variable":
+        return False
+    return any(
+        arg.keyword is not None and arg.keyword.value == "volatile" and literal_bool(arg.value) is True
+        for arg in call.args
+    )
 
 
 def _parameter_names(params: cst.Parameters) -> Iterator[str]:

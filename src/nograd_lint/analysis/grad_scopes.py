@@ -1,19 +1,28 @@
 """Where a grad-disabling (or re-enabling) scope is recognised.
 
 Three places change grad mode: ``with`` items, function decorators, and plain
-``torch.set_grad_enabled(False)`` statements. All three read the catalogue.
+``torch.set_grad_enabled(False)`` statements. Besides torch's own (the catalogue), a scope
+counts as grad-disabling when
+
+- its name says so (``smart_inference_mode()``, ``torch_no_grad``, a local ``nograd``),
+- the user listed its name (``--nograd-disabling-names``), or
+- it is a decorator or context manager defined in the module whose body runs the wrapped
+  call, or its ``yield``, inside ``torch.no_grad()`` / ``torch.inference_mode()``.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Callable, Collection, Iterator, Optional
 
 import libcst as cst
 
 from .catalog import GRAD_MODE_FACTORIES, GRAD_MODE_SETTERS, Argument, GradEffect
 from .imports import ImportTable
-from .nodes import literal_bool
+from .nodes import dotted_name, literal_bool
 
+#: Names that say "no grad": ``no_grad``, ``nograd``, ``NoGrad``, ``smart_inference_mode``.
+_DISABLING_NAME = re.compile(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNORECASE)
 
 
 def _mode_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
@@ -40,22 +49,97 @@ def _effect_of_argument(effect: GradEffect, how: Argument, call: Optional[cst.Ca
     return GradEffect.ENABLE if value else GradEffect.DISABLE  # set_grad_enabled(value)
 
 
-def context_effect(expr: cst.BaseExpression, imports: ImportTable) -> Optional[GradEffect]:
-    """The effect of ``with <expr>:`` or ``@<expr>``, None if it is not a grad-mode scope."""
+def torch_context_effect(expr: cst.BaseExpression, imports: ImportTable) -> Optional[GradEffect]:
+    """The effect of torch's own ``no_grad()``/``inference_mode()``/... as ``with`` or ``@``."""
     call = expr if isinstance(expr, cst.Call) else None
-    target = call.func if call is not None else expr
-    qualified = imports.resolve(target)
-    if qualified is None:
-        return None
-    entry = GRAD_MODE_FACTORIES.get(qualified)
+    qualified = imports.resolve(call.func if call is not None else expr)
+    entry = GRAD_MODE_FACTORIES.get(qualified) if qualified is not None else None
     if entry is None:
         return None
     return _effect_of_argument(entry[0], entry[1], call)
 
 
-def setter_effect(call: cst.Call, imports: ImportTable) -> Optional[GradEffect]:
-    """The effect of calling ``torch.set_grad_enabled(x)`` outside a ``with``."""
-    qualified = imports.resolve(call.func)
-    if qualified not in GRAD_MODE_SETTERS:
+class GradScopes:
+    """Recognises grad-mode scopes in one module."""
+
+    def __init__(
+        self,
+        imports: ImportTable,
+        extra_names: Collection[str] = (),
+        local_function: Callable[[str], Optional[cst.FunctionDef]] = lambda name: None,
+    ) -> None:
+        self.imports = imports
+        self.extra_names = frozenset(extra_names)
+        self._local_function = local_function
+        self._local_effects: dict[int, bool] = {}
+
+    def context_effect(self, expr: cst.BaseExpression) -> Optional[GradEffect]:
+        """The effect of ``with <expr>:`` or ``@<expr>``, None if it is not a grad-mode scope."""
+        effect = torch_context_effect(expr, self.imports)
+        if effect is not None:
+            return effect
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        name = dotted_name(target)
+        if name is None:
+            return None
+        head = name.split(".", 1)[0]
+        # ``ctx.no_grad()`` on a local object is not evidence; a module's or an imported
+        # function's name is.
+        if "." in name and self.imports.resolve(target) is None:
+            return None
+        last = name.rsplit(".", 1)[-1]
+        qualified = self.imports.resolve(target) or name
+        if {name, last, qualified} & self.extra_names or _DISABLING_NAME.search(last):
+            return GradEffect.DISABLE
+        local = self._local_function(head) if "." not in name else None
+        if local is not None and self._disables_grad(local):
+            return GradEffect.DISABLE
         return None
-    return _effect_of_argument(GradEffect.ENABLE, Argument.REQUIRED, call)
+
+    def setter_effect(self, call: cst.Call) -> Optional[GradEffect]:
+        """The effect of calling ``torch.set_grad_enabled(x)`` outside a ``with``."""
+        qualified = self.imports.resolve(call.func)
+        if qualified not in GRAD_MODE_SETTERS:
+            return None
+        return _effect_of_argument(GradEffect.ENABLE, Argument.REQUIRED, call)
+
+    def _disables_grad(self, function: cst.FunctionDef) -> bool:
+        known = self._local_effects.get(id(function))
+        if known is None:
+            known = self._local_effects[id(function)] = _wraps_in_no_grad(function, self.imports)
+        return known
+
+
+def _wraps_in_no_grad(function: cst.FunctionDef, imports: ImportTable) -> bool:
+    """A decorator whose wrapper calls the wrapped function inside ``torch.no_grad()``, a
+    ``torch.no_grad()(fn)`` decorator, or a context manager that yields inside one."""
+    parameters = {p.name.value for p in _all_params(function)}
+    for node in _descendants(function.body):
+        if isinstance(node, cst.FunctionDef):
+            parameters.update(p.name.value for p in _all_params(node))
+        elif isinstance(node, cst.With):
+            if any(torch_context_effect(item.item, imports) is GradEffect.DISABLE for item in node.items):
+                for inner in _descendants(node.body):
+                    if isinstance(inner, (cst.Yield, cst.Await)):
+                        return True
+                    if isinstance(inner, cst.Call) and dotted_name(inner.func) in parameters:
+                        return True
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Call):
+            if torch_context_effect(node.func, imports) is GradEffect.DISABLE:
+                return True  # ``torch.no_grad()(fn)``
+    return False
+
+
+def _all_params(function: cst.FunctionDef) -> Iterator[cst.Param]:
+    params = function.params
+    yield from params.posonly_params
+    yield from params.params
+    yield from params.kwonly_params
+
+
+def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Collection, Optional
 
 import libcst as cst
 
@@ -22,6 +22,18 @@ def dotted_name(expr: cst.CSTNode) -> Optional[str]:
 def is_within(name: str, prefix: str) -> bool:
     """True when ``name`` is ``prefix`` or an attribute of it (``self.model`` in ``self``)."""
     return name == prefix or name.startswith(prefix + ".")
+
+
+def within_any(name: str, prefixes: Collection[str]) -> bool:
+    """True when ``name`` or one of its prefixes (``self``, ``self.net``) is in ``prefixes``."""
+    if not prefixes:
+        return False
+    head = name
+    while head not in prefixes:
+        if "." not in head:
+            return False
+        head = head.rsplit(".", 1)[0]
+    return True
 
 
 def literal_bool(expr: cst.BaseExpression) -> Optional[bool]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
-from .nodes import is_within
+from .nodes import is_within, within_any
+
+if TYPE_CHECKING:
+    from .functions import ClassInfo
 
 
 class Grad(Enum):
@@ -18,9 +21,16 @@ class Grad(Enum):
     DISABLED = "disabled"
     #: Disabled on some path, or decided at run time: not reported (precision first).
     MAYBE = "maybe"
+    #: Whatever it was when the function was called: settled later from its call sites.
+    ENTRY = "entry"
 
     def join(self, other: "Grad") -> "Grad":
-        return self if self is other else Grad.MAYBE
+        if self is other:
+            return self
+        if {self, other} == {Grad.ENTRY, Grad.ENABLED}:
+            # Reported exactly when ENTRY turns out ENABLED, whichever path was taken.
+            return Grad.ENTRY
+        return Grad.MAYBE
 
 
 @dataclass(eq=False)
@@ -34,6 +44,59 @@ class EvalPeriod:
     model: str
     start: cst.CSTNode
     grad_intent: bool = False
+    #: For a period the function inherits (class-wide ``self.model``, a module-level model):
+    #: whether that inheritance holds is only known once the whole module is read.
+    inherited: Optional["Inherited"] = None
+
+    def is_wasteful(self) -> bool:
+        if self.inherited is None:
+            return not self.grad_intent
+        return not (self.grad_intent or self.inherited.grad_intent) and self.inherited.holds(self.model)
+
+
+class Inherited:
+    """Eval state a function body inherits: ``self.<attr>`` of its class, or module-level
+    models. Periods are made on first use, one per function and name."""
+
+    def __init__(
+        self,
+        start: cst.CSTNode,
+        self_name: Optional[str],
+        class_info: Optional["ClassInfo"],
+        module_evals: frozenset[str],
+        module_holds: Callable[[str], bool],
+    ) -> None:
+        self.start = start
+        self.self_name = self_name
+        self.class_info = class_info
+        self.module_evals = module_evals
+        self._module_holds = module_holds
+        self.grad_intent = False
+        self._periods: dict[str, EvalPeriod] = {}
+
+    def self_attribute(self, name: str) -> Optional[str]:
+        """``"model"`` for ``self.model`` in a method, else None."""
+        if self.self_name is not None and self.class_info is not None and name.startswith(self.self_name + "."):
+            return name[len(self.self_name) + 1 :]
+        return None
+
+    def period(self, name: str) -> Optional[EvalPeriod]:
+        period = self._periods.get(name)
+        if period is None:
+            if self.self_attribute(name) is None and name not in self.module_evals:
+                return None
+            period = self._periods[name] = EvalPeriod(name, self.start, inherited=self)
+        return period
+
+    def holds(self, name: str) -> bool:
+        attr = self.self_attribute(name)
+        if attr is not None:
+            return self.class_info.is_eval(attr)
+        return self._module_holds(name)
+
+    def is_frozen(self, name: str) -> bool:
+        attr = self.self_attribute(name)
+        return attr is not None and self.class_info.is_frozen(attr)
 
 
 @dataclass
@@ -49,9 +112,14 @@ class FlowState:
     reachable: bool = True
     #: Periods that reach this point of a loop body only around the back edge.
     carried: frozenset[EvalPeriod] = frozenset()
+    #: Names rebound or put in train mode on every path so far: they no longer inherit.
+    killed: frozenset[str] = frozenset()
+    inherited: Optional[Inherited] = None
 
     def copy(self) -> "FlowState":
-        return FlowState(self.grad, dict(self.evals), self.frozen, self.reachable, self.carried)
+        return FlowState(
+            self.grad, dict(self.evals), self.frozen, self.reachable, self.carried, self.killed, self.inherited
+        )
 
     def same_as(self, other: "FlowState") -> bool:
         """Equal for the analysis: a second pass over a loop body would find nothing new."""
@@ -59,6 +127,7 @@ class FlowState:
             self.grad is other.grad
             and self.evals == other.evals
             and self.frozen == other.frozen
+            and self.killed == other.killed
             and self.reachable == other.reachable
         )
 
@@ -72,8 +141,13 @@ class FlowState:
         for name, periods in other.evals.items():
             evals[name] = evals.get(name, frozenset()) | periods
         return FlowState(
-            self.grad.join(other.grad), evals, self.frozen & other.frozen, True,
+            self.grad.join(other.grad),
+            evals,
+            self.frozen & other.frozen,
+            True,
             self.carried | other.carried,
+            self.killed & other.killed,
+            self.inherited,
         )
 
     # -- eval-mode models ------------------------------------------------------------------
@@ -83,15 +157,34 @@ class FlowState:
         self.evals[model] = frozenset((period,))
         self.carried = self.carried - {period}
 
+    def set_periods(self, model: str, periods: frozenset[EvalPeriod]) -> None:
+        self.clear(model)
+        self.evals[model] = periods
+
     def clear(self, name: str) -> None:
         """``name`` left eval mode or was rebound: so were its attributes (``self`` rebinds)."""
         for key in [k for k in self.evals if is_within(k, name)]:
             del self.evals[key]
         if self.frozen:
             self.frozen = frozenset(k for k in self.frozen if not is_within(k, name))
+        if self.inherited is not None:
+            self.killed = self.killed | {name}
 
     def periods_of(self, model: str) -> Optional[frozenset[EvalPeriod]]:
-        return self.evals.get(model)
+        periods = self.evals.get(model)
+        if periods is not None or self.inherited is None or within_any(model, self.killed):
+            return periods
+        period = self.inherited.period(model)
+        return frozenset((period,)) if period is not None else None
 
     def active_periods(self) -> set[EvalPeriod]:
         return {period for periods in self.evals.values() for period in periods}
+
+    def mark_grad_intent(self) -> None:
+        """Gradient code here legitimises the forward calls of every period it falls in,
+        except those only carried in from the previous loop iteration."""
+        for period in self.active_periods():
+            if period not in self.carried:
+                period.grad_intent = True
+        if self.inherited is not None:
+            self.inherited.grad_intent = True
