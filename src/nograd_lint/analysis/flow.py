@@ -118,6 +118,7 @@ class ModuleAnalysis:
         self._top = 0
         self._loop_depth = 0
         self._volatile = False
+        self._self_name: Optional[str] = None  # ``self`` in the method being analysed
         self._statement_handlers = self._build_statement_handlers()
 
     # -- entry point ---------------------------------------------------------------------
@@ -167,17 +168,19 @@ class ModuleAnalysis:
                 # there is usually a frozen feature extractor whose graph a loss needs.
                 inherited.class_info = None
         state = FlowState(grad=unit.grad, evals=dict(unit.closure or {}), inherited=inherited)
-        saved = self._unit, self._scope, self._class, self._top, self._volatile
+        saved = self._unit, self._scope, self._class, self._top, self._volatile, self._self_name
         self._unit, self._scope, self._class, self._top, self._volatile = unit, Scope(unit.scope), None, unit.top, False
+        self._self_name = inherited.self_name if inherited is not None else None
         try:
             for param in _parameter_names(node.params):
-                state.clear(param)
+                if inherited is None or param != inherited.self_name:
+                    state.clear(param)
             if isinstance(node, cst.Lambda):
                 self.scan(node.body, state)
             else:  # an indented block, or ``def f(): return model(x)`` on one line
                 self.run_block(node.body.body, state)
         finally:
-            self._unit, self._scope, self._class, self._top, self._volatile = saved
+            self._unit, self._scope, self._class, self._top, self._volatile, self._self_name = saved
 
     # -- statements ----------------------------------------------------------------------
 
@@ -625,7 +628,7 @@ class ModuleAnalysis:
     def _note_call_site(self, call: cst.Call, state: FlowState) -> None:
         for arg in call.args:
             self._note_escape(arg.value)
-        callee = self._local_function(call.func, state)
+        callee = self._local_function(call.func)
         if callee is not None:
             caller = self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
             callee.sites.append(CallSite(state.grad, caller))
@@ -633,18 +636,22 @@ class ModuleAnalysis:
     def _note_escape(self, value: cst.BaseExpression) -> None:
         """A function passed or stored as a value is called by someone we cannot see."""
         if isinstance(value, (cst.Name, cst.Attribute)):
-            callee = self._local_function(value, None)
+            callee = self._local_function(value)
             if callee is not None:
                 callee.escapes = True
 
-    def _local_function(self, func: cst.BaseExpression, state: Optional[FlowState]) -> Optional[FunctionInfo]:
+    def _local_function(self, func: cst.BaseExpression) -> Optional[FunctionInfo]:
+        """The function or method (``self.helper``) of this module that ``func`` names."""
         if isinstance(func, cst.Name):
             return self._scope.lookup(func.value)
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and self._unit is not None:
-            owner = self._unit.class_info
-            inherited = self._unit.inherited
-            if owner is not None and inherited is not None and func.value.value == inherited.self_name:
-                return owner.methods.get(func.attr.value)
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and self._unit is not None
+            and self._unit.class_info is not None
+            and func.value.value == self._self_name
+        ):
+            return self._unit.class_info.methods.get(func.attr.value)
         return None
 
     def _forward(self, call: cst.Call, state: FlowState) -> None:

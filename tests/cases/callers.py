@@ -1,0 +1,95 @@
+"""Functions whose every call site in the module runs with autograd disabled."""
+import torch
+
+
+def helper(model, x):
+    model.eval()
+    return model(x)
+
+
+@torch.no_grad()
+def evaluate(model, loader):
+    return [helper(model, x) for x in loader]
+
+
+def two_callers(model, x):
+    model.eval()
+    return model(x)  # expect: NG001
+
+
+def protected_caller(model, x):
+    with torch.no_grad():
+        return two_callers(model, x)
+
+
+def unprotected_caller(model, x):
+    return two_callers(model, x)
+
+
+def leaf(model, x):
+    model.eval()
+    return model(x)
+
+
+def middle(model, x):
+    return leaf(model, x)
+
+
+@torch.inference_mode()
+def top(model, x):
+    return middle(model, x)
+
+
+def never_called(model, x):
+    model.eval()
+    return model(x)  # expect: NG001
+
+
+def passed_as_callback(model, x):
+    model.eval()
+    return model(x)  # expect: NG001
+
+
+def uses_callback(model, xs):
+    with torch.no_grad():
+        passed_as_callback(model, xs[0])
+    return list(map(passed_as_callback, xs))
+
+
+def outer(model, xs):
+    def run(x):
+        model.eval()
+        return model(x)
+
+    with torch.no_grad():
+        results = [run(x) for x in xs]
+    return results
+
+
+def outer_unprotected(model, xs):
+    def run(x):
+        model.eval()
+        return model(x)  # expect: NG001
+
+    return [run(x) for x in xs]
+
+
+class Evaluator:
+    def _step(self, x):
+        self.model.eval()
+        return self.model(x)
+
+    def evaluate(self, loader):
+        with torch.no_grad():
+            return [self._step(x) for x in loader]
+
+
+def recursive(model, x, depth):
+    model.eval()
+    if depth:
+        return recursive(model, x, depth - 1)
+    return model(x)
+
+
+with torch.no_grad():
+    recursive(None, None, 3)

@@ -1,0 +1,84 @@
+"""self.<attr> put in eval mode in one method and called in another."""
+import torch
+
+
+class Predictor:
+    def __init__(self, path):
+        self.model = torch.jit.load(path)
+        self.model.eval()
+
+    def __call__(self, x):
+        return self.model(x)  # expect: NG001
+
+    def predict_batch(self, xs):
+        return [self.model(x) for x in xs]  # expect: NG001
+
+    @torch.no_grad()
+    def predict_quietly(self, x):
+        return self.model(x)
+
+    def explain(self, x):
+        x = x.clone().requires_grad_()
+        self.model(x).sum().backward()
+        return x.grad
+
+
+class LoadsLater:
+    def __init__(self):
+        self.net = None
+
+    def load(self, path):
+        self.net = build(path).eval()
+
+    def run(self, x):
+        return self.net(x)  # expect: NG001
+
+
+class TrainsSomewhere:
+    def __init__(self, model):
+        self.model = model
+        self.model.eval()
+
+    def predict(self, x):
+        return self.model(x)
+
+    def fit(self, loader):
+        self.model.train()
+
+
+class TrainsItself(torch.nn.Module):
+    def setup(self):
+        self.encoder.eval()
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def fit(self):
+        self.train()
+
+
+class SubmoduleInForward(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.vgg = make_vgg().eval()
+
+    def forward(self, x, y):
+        # a perceptual loss: gradients flow through vgg to x, so this must stay enabled
+        return (self.vgg(x) - self.vgg(y)).pow(2).mean()
+
+
+class StaticHelper:
+    def __init__(self):
+        self.model = make().eval()
+
+    @staticmethod
+    def run(self, x):
+        return self.model(x)
+
+
+class Wrapped:
+    def __init__(self, model):
+        self.model = torch.compile(model.eval())
+
+    def infer(self, x):
+        return self.model(x)  # expect: NG001
