@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Collection, Optional, Union
 
 from .findings import NG001, Finding, SourceError, ng001_message
 from .prefilter import might_have_findings
@@ -19,11 +19,13 @@ def check_source(
     *,
     noqa: bool = True,
     tree: Optional[ast.Module] = None,
+    disabling_names: Collection[str] = (),
 ) -> list[Finding]:
     """NG001 findings in ``source``, sorted by position.
 
     ``noqa=False`` keeps findings on ``# noqa`` lines (flake8 filters them itself);
-    ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse.
+    ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse;
+    ``disabling_names`` adds project-specific no-grad decorators and context managers.
     Raises :class:`SourceError` when the source cannot be decoded or parsed.
     """
     text = decode(source)
@@ -31,7 +33,7 @@ def check_source(
         return []
     module = parse(text)
     try:
-        findings = analyse(module, text, tree)
+        findings = analyse(module, text, tree, disabling_names)
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
     if noqa:
@@ -41,12 +43,17 @@ def check_source(
     return findings
 
 
-def analyse(module: "cst.Module", text: str, tree: Optional[ast.Module] = None) -> list[Finding]:
+def analyse(
+    module: "cst.Module",
+    text: str,
+    tree: Optional[ast.Module] = None,
+    disabling_names: Collection[str] = (),
+) -> list[Finding]:
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
     from .analysis.flow import ModuleAnalysis
     from .analysis.positions import node_ranges
 
-    candidates = ModuleAnalysis(module).run()
+    candidates = ModuleAnalysis(module, disabling_names).run()
     if not candidates:
         return []
     ranges = node_ranges(module, [(c.top, c.call) for c in candidates], text, tree)
@@ -54,6 +61,9 @@ def analyse(module: "cst.Module", text: str, tree: Optional[ast.Module] = None) 
     for candidate in candidates:
         start, end = ranges[id(candidate.call)]
         findings.append(
-            Finding(start[0], start[1], NG001, ng001_message(candidate.model), candidate.model, end[0], end[1])
+            Finding(
+                start[0], start[1], NG001, ng001_message(candidate.model, candidate.volatile),
+                candidate.model, end[0], end[1],
+            )
         )
     return sorted(findings)

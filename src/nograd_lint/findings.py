@@ -22,11 +22,14 @@ class Finding:
     end_col: int
 
 
-def ng001_message(model: str) -> str:
-    return (
+def ng001_message(model: str, volatile: bool = False) -> str:
+    message = (
         f"forward pass of eval-mode model '{model}' runs with autograd enabled; "
         "wrap it in torch.no_grad() or torch.inference_mode()"
     )
+    if volatile:
+        message += " (Variable(volatile=True) has had no effect since PyTorch 0.4)"
+    return message
 
 
 class SourceError(Exception):

@@ -7,7 +7,7 @@ only for a file that passes the text pre-filter.
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from ._version import __version__
 from .findings import SourceError
@@ -17,6 +17,22 @@ from .prefilter import might_have_findings
 class NogradChecker:
     name = "nograd-lint"
     version = __version__
+    disabling_names: frozenset[str] = frozenset()
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        parser.add_option(
+            "--nograd-disabling-names",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Comma-separated names of project decorators or context managers that "
+            "disable autograd, e.g. 'my_no_grad,utils.inference' (default: none)",
+        )
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        cls.disabling_names = frozenset(options.nograd_disabling_names)
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
         # ``lines`` rather than reading ``filename``: stdin (editors) and encodings just work.
@@ -31,7 +47,9 @@ class NogradChecker:
         from .api import check_source
 
         try:
-            findings = check_source(source, self._filename, noqa=False, tree=self._tree)
+            findings = check_source(
+                source, self._filename, noqa=False, tree=self._tree, disabling_names=self.disabling_names
+            )
         except SourceError:
             return  # flake8's E999 reports what is wrong with the file
         for finding in findings:
