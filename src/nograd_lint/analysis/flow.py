@@ -748,6 +748,16 @@ _SKIPPED_TYPES = (
 )
 _SKIPPED_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
+#: Per concrete type: worth visiting? (``isinstance`` against LibCST's abstract bases goes
+#: through ``ABCMeta`` and was most of the pass's time.)
+_VISITED_TYPES: dict[type, bool] = {}
+
+
+def _worth_visiting(kind: type) -> bool:
+    worth = _VISITED_TYPES.get(kind)
+    if worth is None:
+        worth = _VISITED_TYPES[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _SKIPPED_TYPES)
+    return worth
 
 
 def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -761,10 +771,10 @@ def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         )
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, _SKIPPED_TYPES):
-                yield value
-        elif isinstance(value, (tuple, list)):
+        kind = type(value)
+        if kind is tuple or kind is list:
             for item in value:
-                if isinstance(item, cst.CSTNode) and not isinstance(item, _SKIPPED_TYPES):
+                if _worth_visiting(type(item)):
                     yield item
+        elif _worth_visiting(kind):
+            yield value
