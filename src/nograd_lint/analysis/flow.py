@@ -484,7 +484,7 @@ class ModuleAnalysis:
         state.clear(name)
         if periods:
             state.set_periods(name, periods)
-            self._note_eval(name, state)
+            self._note_eval(name)
             if value is not None and chain_of(value).frozen:
                 self._freeze(name, state)
 
@@ -529,37 +529,32 @@ class ModuleAnalysis:
 
     # -- facts for class- and module-wide state ------------------------------------------
 
-    def _self_attribute(self, name: str, state: FlowState) -> Optional[str]:
-        inherited = state.inherited
-        if inherited is None or inherited.self_name is None or not name.startswith(inherited.self_name + "."):
+    def _self_attribute(self, name: str) -> Optional[str]:
+        """``"model"`` for ``self.model`` in the method being analysed."""
+        if self._self_name is None or not name.startswith(self._self_name + "."):
             return None
-        return name[len(inherited.self_name) + 1 :]
+        return name[len(self._self_name) + 1 :]
 
-    def _class_of(self, state: FlowState) -> Optional[ClassInfo]:
+    def _owner(self) -> Optional[ClassInfo]:
         return self._unit.class_info if self._unit is not None else None
 
-    def _note_eval(self, name: str, state: FlowState) -> None:
-        attr = self._self_attribute(name, state)
-        owner = self._class_of(state)
+    def _note_eval(self, name: str) -> None:
+        attr, owner = self._self_attribute(name), self._owner()
         if attr is not None and owner is not None:
             owner.eval_attrs.add(attr)
 
-    def _note_train(self, name: str, state: FlowState) -> None:
-        owner = self._class_of(state)
-        inherited = state.inherited
-        if owner is not None and inherited is not None and name == inherited.self_name:
+    def _note_train(self, name: str) -> None:
+        attr, owner = self._self_attribute(name), self._owner()
+        if owner is not None and self._self_name is not None and name == self._self_name:
             owner.trains_itself = True
-            return
-        attr = self._self_attribute(name, state)
-        if attr is not None and owner is not None:
+        elif attr is not None and owner is not None:
             owner.trained_attrs.add(attr)
         elif self._unit is not None:
             self._module_trained.add(name)
 
     def _freeze(self, name: str, state: FlowState) -> None:
         state.frozen = state.frozen | {name}
-        attr = self._self_attribute(name, state)
-        owner = self._class_of(state)
+        attr, owner = self._self_attribute(name), self._owner()
         if attr is not None and owner is not None:
             owner.frozen_attrs.add(attr)
 
@@ -591,7 +586,7 @@ class ModuleAnalysis:
         # grad mode it is written in; it shares the enclosing function's call sites.
         info = self._unit.info if self._unit is not None else FunctionInfo(node, fixed_grad=state.grad)
         closure = dict(state.evals)
-        self._defer(Unit(node, info, self._top, state.grad, self._scope, closure, state.inherited, self._class_of(state)))
+        self._defer(Unit(node, info, self._top, state.grad, self._scope, closure, state.inherited, self._owner()))
 
     def _scan_children(self, node: cst.CSTNode, state: FlowState) -> None:
         for child in _children(node):
@@ -609,10 +604,10 @@ class ModuleAnalysis:
         if receiver is not None:
             if chain.mode is Mode.EVAL:
                 state.set_eval(receiver, self._period(receiver, call))
-                self._note_eval(receiver, state)
+                self._note_eval(receiver)
             elif chain.mode is Mode.TRAIN:
                 state.clear(receiver)
-                self._note_train(receiver, state)
+                self._note_train(receiver)
             if chain.frozen:
                 self._freeze(receiver, state)
             return
