@@ -82,3 +82,18 @@ class Wrapped:
 
     def infer(self, x):
         return self.model(x)  # expect: NG001
+
+
+class AliasesMethods:
+    def __init__(self, model):
+        self.model = model.eval()
+        self.target_fn = None
+
+    def use_random(self):
+        self.target_fn = self.random_target
+
+    def random_target(self, x):
+        return x
+
+    def target(self, x):
+        return self.target_fn(x)

@@ -484,7 +484,10 @@ class ModuleAnalysis:
         state.clear(name)
         if periods:
             state.set_periods(name, periods)
-            self._note_eval(name)
+            if any(period.inherited is None for period in periods):
+                # A class fact only from a real eval call: ``self.f = self.g`` merely aliases
+                # whatever ``self.g`` turns out to be.
+                self._note_eval(name)
             if value is not None and chain_of(value).frozen:
                 self._freeze(name, state)
 
