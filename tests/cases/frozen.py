@@ -67,3 +67,15 @@ class FrozenTeacher:
 
     def soft_labels(self, x):
         return self.teacher(x).softmax(-1)
+
+
+def lightning_freeze(model, x):
+    model.eval()
+    model.freeze()
+    return model(x)
+
+
+def freeze_with_arguments_is_something_else(model, layers, x):
+    model.eval()
+    layers.freeze(2)
+    return model(x)  # expect: NG001

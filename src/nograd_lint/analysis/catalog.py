@@ -47,7 +47,7 @@ GRAD_MODE_SETTERS: frozenset[str] = frozenset(
 #: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode.
 MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
     {"to", "cuda", "cpu", "xpu", "half", "float", "double", "bfloat16", "type", "eval", "train",
-     "requires_grad_", "share_memory", "to_empty", "apply"}
+     "requires_grad_", "share_memory", "to_empty", "apply", "freeze"}
 )
 
 #: Methods that run the module's forward pass, besides calling the module itself.

@@ -9,7 +9,7 @@ from typing import Optional
 import libcst as cst
 
 from .catalog import MODULE_RETURNING_METHODS
-from .intent import requires_grad_argument
+from .intent import is_freezing
 from .nodes import literal_bool
 
 
@@ -66,7 +66,7 @@ def chain_of(expr: cst.BaseExpression) -> Chain:
     ):
         if mode is None:
             mode = mode_set_by(expr)
-        if expr.func.attr.value == "requires_grad_" and requires_grad_argument(expr) is False:
+        if is_freezing(expr):
             frozen = True
         expr = expr.func.value
     return Chain(mode, frozen, expr)

@@ -39,6 +39,16 @@ def requires_grad_argument(call: cst.Call) -> Optional[bool]:
     return True if value is None else literal_bool(value)
 
 
+def is_freezing(call: cst.Call) -> bool:
+    """``m.requires_grad_(False)``, or Lightning's ``m.freeze()`` (no grad, eval mode)."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value == "requires_grad_":
+        return requires_grad_argument(call) is False
+    return func.attr.value == "freeze" and not call.args
+
+
 def shows_grad_intent(call: cst.Call, imports: ImportTable) -> bool:
     """``loss.backward()``, ``torch.autograd.grad(...)``, ``x.requires_grad_()``,
     ``torch.tensor(..., requires_grad=True)``, ``optimizer.step()``."""
