@@ -91,3 +91,15 @@ def test_flake8_keeps_running_its_other_checks(tree: Path) -> None:
     assert "flagged.py:1:1: F401 'os' imported but unused" in result.stdout
     assert "flagged.py:3:1: NG001" in result.stdout
     assert "syntax_error.py:2:13: E999 SyntaxError" in result.stdout
+
+
+def test_a_bug_in_the_analysis_is_one_line_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nograd_lint.analysis import flow
+    from nograd_lint.findings import InternalError
+
+    def broken(self, call, state):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(flow.ModuleAnalysis, "_forward", broken)
+    with pytest.raises(InternalError, match=r"^internal error, please report: KeyError: 'boom'$"):
+        check_source(FLAGGED)

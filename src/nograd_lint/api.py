@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Collection, Optional, Union
 
-from .findings import NG001, Finding, SourceError, ng001_message
+from .findings import NG001, Finding, InternalError, SourceError, ng001_message
 from .prefilter import might_have_findings
 from .source import decode, parse
 
@@ -36,6 +36,8 @@ def check_source(
         findings = analyse(module, text, tree, disabling_names)
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
+    except Exception as error:  # a bug of ours must not take the user's whole run down
+        raise InternalError(f"internal error, please report: {type(error).__name__}: {error}") from error
     if noqa:
         from .noqa import without_suppressed
 

@@ -37,3 +37,8 @@ class SourceError(Exception):
 
     ``str()`` is one line meant for people, e.g. ``syntax error at 3:7: ...``.
     """
+
+
+class InternalError(SourceError):
+    """The analysis failed on valid source: a bug in nograd-lint, reported like bad input so
+    that one file never stops a whole run."""

@@ -7,10 +7,11 @@ only for a file that passes the text pre-filter.
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Any, Iterator, Sequence
 
 from ._version import __version__
-from .findings import SourceError
+from .findings import InternalError, SourceError
 from .prefilter import might_have_findings
 
 
@@ -50,6 +51,9 @@ class NogradChecker:
             findings = check_source(
                 source, self._filename, noqa=False, tree=self._tree, disabling_names=self.disabling_names
             )
+        except InternalError as error:
+            print(f"{self._filename}: nograd-lint: {error}", file=sys.stderr)
+            return
         except SourceError:
             return  # flake8's E999 reports what is wrong with the file
         for finding in findings:
