@@ -45,3 +45,24 @@ def other_function_result_is_not_a_model(model, x):
     model.eval()
     model = make_new(model)
     return model(x)
+
+
+def called_through_a_wrapper_call(model, x, accelerator):
+    model.eval()
+    a = accelerator.unwrap_model(model)(x)  # expect: NG001
+    b = torch.compile(model)(x)  # expect: NG001
+    c = make_new(model)(x)
+    return a, b, c
+
+
+def ipex_optimised(model, x):
+    import intel_extension_for_pytorch as ipex
+
+    model = ipex.optimize(model.eval(), dtype=torch.bfloat16)
+    return model(x)  # expect: NG001
+
+
+def quantized(model, x):
+    model.eval()
+    qmodel = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    return qmodel(x)  # expect: NG001

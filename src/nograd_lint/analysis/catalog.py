@@ -68,12 +68,17 @@ EVAL_PRESERVING_WRAPPERS: frozenset[str] = frozenset(
         "torch.nn.parallel.data_parallel.DataParallel",
         "torch.nn.parallel.distributed.DistributedDataParallel",
         "torch.distributed.fsdp.FullyShardedDataParallel",
+        "torch.quantization.quantize_dynamic",
+        "torch.ao.quantization.quantize_dynamic",
+        "intel_extension_for_pytorch.optimize",
     }
 )
 #: The same wrappers when the import table cannot resolve them (``nn.DataParallel`` after
 #: ``from torch import nn`` resolves; a bare ``DDP`` alias from a helper module does not).
 EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
-    {"DataParallel", "DistributedDataParallel", "DDP", "FullyShardedDataParallel", "FSDP"}
+    {"DataParallel", "DistributedDataParallel", "DDP", "FullyShardedDataParallel", "FSDP",
+     # and the unwrappers: ``accelerator.unwrap_model(model)``, yolov5's ``de_parallel(model)``
+     "unwrap_model", "de_parallel"}
 )
 
 #: Qualified-name prefixes of calls whose only purpose is computing gradients.

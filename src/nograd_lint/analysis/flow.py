@@ -506,7 +506,9 @@ class ModuleAnalysis:
         return self._eval_periods_of_value(target, wrapped, state) if wrapped is not None else None
 
     def _wrapped_model(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
-        """``model`` in ``torch.compile(model)``, ``DataParallel(model, ...)``."""
+        """``model`` in ``torch.compile(model)``, ``DataParallel(model, ...)``,
+        ``accelerator.unwrap_model(model)``: calls that return the same module, or one in
+        the same mode."""
         if not isinstance(expr, cst.Call) or not expr.args:
             return None
         qualified = self.imports.resolve(expr.func)
@@ -656,6 +658,8 @@ class ModuleAnalysis:
         if state.grad not in (Grad.ENABLED, Grad.ENTRY):
             return
         func = call.func
+        if isinstance(func, cst.Call):  # ``accelerator.unwrap_model(model)(x)``
+            func = self._wrapped_model(func) or func
         model = dotted_name(func)
         periods = state.periods_of(model) if model is not None else None
         if periods is None and isinstance(func, cst.Attribute) and func.attr.value in FORWARD_METHODS:
