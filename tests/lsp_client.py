@@ -1,0 +1,254 @@
+"""A minimal Language Server Protocol client over a subprocess's stdio, for tests.
+
+Real servers (pylsp, ours) are started as editors start them and spoken to in JSON-RPC with
+``Content-Length`` framing; every wait has a deadline, so a silent server fails a test
+instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import queue
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+#: Seconds any single wait may take before the test fails.
+DEFAULT_TIMEOUT_S = 30.0
+
+Message = dict[str, Any]
+
+#: One line as LSP counts them: ended by \n, \r\n or \r (not by \f or \u2028 as in str.splitlines).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+class LspError(AssertionError):
+    """The server answered with an error, closed the pipe, or stayed silent too long."""
+
+
+class LspClient:
+    """Drives one language-server process; use it as a context manager."""
+
+    def __init__(self, command: Sequence[str], cwd: Path, env: Optional[dict] = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+        self._process = subprocess.Popen(
+            list(command), cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self._ids = itertools.count(1)
+        self._inbox: "queue.Queue[Optional[Message]]" = queue.Queue()
+        self._notifications: list[Message] = []
+        self._responses: dict[int, Message] = {}
+        self._stderr: list[bytes] = []
+        self._write_lock = threading.Lock()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    # -- context manager -------------------------------------------------------------------
+
+    def __enter__(self) -> "LspClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the server down politely, and kill it if it does not go."""
+        if self._process.poll() is None:
+            try:
+                self.request("shutdown", None, timeout_s=5)
+                self.notify("exit", None)
+                self._process.wait(timeout=5)
+            except (LspError, OSError, subprocess.TimeoutExpired):
+                self._process.kill()
+                self._process.wait(timeout=5)
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
+            if stream:
+                stream.close()
+
+    @property
+    def stderr(self) -> str:
+        return b"".join(self._stderr).decode(errors="replace")
+
+    @property
+    def returncode(self) -> Optional[int]:
+        return self._process.poll()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _send(self, message: Message) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        with self._write_lock:
+            assert self._process.stdin is not None
+            self._process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self._process.stdin.flush()
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"method": method, "params": params})
+
+    def request(self, method: str, params: Any, timeout_s: Optional[float] = None) -> Any:
+        """Send a request and return its result (an error response raises LspError)."""
+        request_id = next(self._ids)
+        self._send({"id": request_id, "method": method, "params": params})
+        response = self._wait(lambda: self._responses.pop(request_id, None), f"a reply to {method}", timeout_s)
+        if "error" in response:
+            raise LspError(f"{method} failed: {response['error']}")
+        return response.get("result")
+
+    def initialize(self, root: Path, initialization_options: Any = None) -> Any:
+        """The handshake every editor starts with; returns the server's capabilities."""
+        result = self.request("initialize", {
+            "processId": None,
+            "rootUri": root.as_uri(),
+            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+            "capabilities": {
+                "general": {"positionEncodings": ["utf-16"]},
+                "textDocument": {
+                    "publishDiagnostics": {"versionSupport": True},
+                    "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {
+                        "valueSet": ["quickfix", "source.fixAll"]}}},
+                    "synchronization": {"didSave": True},
+                },
+            },
+            "initializationOptions": initialization_options,
+        })
+        self.notify("initialized", {})
+        return result["capabilities"]
+
+    def open(self, uri: str, text: str, version: int = 1) -> None:
+        self.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": version, "text": text}})
+
+    # -- receiving -------------------------------------------------------------------------
+
+    def wait_for_diagnostics(self, uri: str, accept: Callable[[Message], bool] = lambda params: True,
+                             timeout_s: Optional[float] = None) -> Message:
+        """The params of the first not yet seen publishDiagnostics for ``uri`` that ``accept``s."""
+        def match(params: Message) -> bool:
+            return params["uri"] == uri and accept(params)
+
+        return self.wait_for_notification("textDocument/publishDiagnostics", match, timeout_s)
+
+    def wait_for_notification(self, method: str, accept: Callable[[Message], bool] = lambda params: True,
+                              timeout_s: Optional[float] = None) -> Message:
+        """Params of the first notification of ``method`` that ``accept``s. It is consumed, and
+        so are the earlier ones of that method: later waits see only what came after it."""
+        def find() -> Optional[Message]:
+            for index, message in enumerate(self._notifications):
+                if message["method"] == method and accept(message.get("params")):
+                    self._notifications[:index + 1] = [
+                        m for m in self._notifications[:index] if m["method"] != method]
+                    return message["params"]
+            return None
+
+        return self._wait(find, f"a {method} notification", timeout_s)
+
+    def notifications(self, method: str) -> list[Message]:
+        """Params of the ``method`` notifications received so far, without waiting or consuming."""
+        self._pump(0)
+        return [message["params"] for message in self._notifications if message["method"] == method]
+
+    def _wait(self, find: Callable[[], Any], what: str, timeout_s: Optional[float]) -> Any:
+        deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
+        while True:
+            found = find()
+            if found is not None:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LspError(f"timed out waiting for {what}; server stderr:\n{self.stderr[-3000:]}")
+            self._pump(remaining)
+
+    def _pump(self, timeout_s: float) -> None:
+        """Sort at least one incoming message (waiting up to ``timeout_s``), then any others ready."""
+        try:
+            message = self._inbox.get(timeout=timeout_s) if timeout_s > 0 else self._inbox.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            if message is None:
+                raise LspError(f"the server closed its output; stderr:\n{self.stderr[-3000:]}")
+            self._sort(message)
+            try:
+                message = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+
+    def _sort(self, message: Message) -> None:
+        if "method" not in message:
+            self._responses[message["id"]] = message
+        elif "id" in message:
+            self._answer_server_request(message)
+        else:
+            self._notifications.append(message)
+
+    def _answer_server_request(self, message: Message) -> None:
+        # Progress tokens, capability registration, configuration: accept, with no settings.
+        result: Any = None
+        if message["method"] == "workspace/configuration":
+            result = [None for _ in message["params"]["items"]]
+        self._send({"id": message["id"], "result": result})
+
+    def _read_stdout(self) -> None:
+        stream = self._process.stdout
+        assert stream is not None
+        try:
+            while True:
+                length = None
+                while True:
+                    header = stream.readline()
+                    if not header:
+                        return
+                    header = header.strip()
+                    if not header:
+                        break
+                    name, _, value = header.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if length is None:
+                    continue
+                self._inbox.put(json.loads(stream.read(length)))
+        except (OSError, ValueError):
+            return
+        finally:
+            self._inbox.put(None)
+
+    def _drain_stderr(self) -> None:
+        stream = self._process.stderr
+        assert stream is not None
+        try:
+            for line in iter(stream.readline, b""):
+                self._stderr.append(line)
+        except (OSError, ValueError):
+            return
+
+
+def utf16_offset(text: str, line: int, character: int) -> int:
+    """Index into ``text`` of an LSP position (UTF-16 code units, the protocol's default)."""
+    lines = _LINE.findall(text)
+    start = sum(len(item) for item in lines[:line])
+    if line >= len(lines):
+        return len(text)
+    units = 0
+    for index, char in enumerate(lines[line]):
+        if units >= character or char in "\r\n":
+            return start + index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return start + len(lines[line])
+
+
+def apply_text_edits(text: str, edits: Sequence[Message]) -> str:
+    """``text`` with LSP TextEdits (ranges in the original text, not overlapping) applied."""
+    spans = []
+    for edit in edits:
+        start, end = edit["range"]["start"], edit["range"]["end"]
+        spans.append((utf16_offset(text, start["line"], start["character"]),
+                      utf16_offset(text, end["line"], end["character"]), edit["newText"]))
+    for start, end, new_text in sorted(spans, reverse=True):
+        text = text[:start] + new_text + text[end:]
+    return text
