@@ -1,0 +1,8 @@
+from torch import nn, no_grad as ng
+
+
+def predict(model: nn.Module, batch):
+    model.eval()
+    with ng():
+        logits = model(batch)
+    return logits.argmax(-1)

@@ -1,0 +1,6 @@
+import torch as T
+
+
+def predict(model, batch):
+    model.eval()
+    return model(batch)

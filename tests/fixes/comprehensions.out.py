@@ -1,0 +1,9 @@
+import torch
+
+
+def embed_all(encoder, batches):
+    encoder.eval()
+    with torch.no_grad():
+        vectors = [encoder(b) for b in batches]
+        stacked = torch.cat(list(encoder(b) for b in batches))
+    return vectors, stacked

@@ -1,0 +1,5 @@
+# fix-with: inference_mode
+import torch
+
+model.eval()
+out = model(x)

@@ -1,0 +1,6 @@
+# fix-with: inference_mode
+import torch
+
+model.eval()
+with torch.inference_mode():
+    out = model(x)

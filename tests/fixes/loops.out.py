@@ -1,0 +1,16 @@
+import torch
+
+
+def validate(model, loader, criterion):
+    model.eval()
+    total = 0.0
+    for images, target in loader:
+        # forward
+        with torch.no_grad():
+            output = model(images)
+        loss = criterion(output, target)
+        total += loss.item()
+    with torch.no_grad():
+        for feature in model(loader.dataset.tensors[0]):
+            print(feature)
+    return total
