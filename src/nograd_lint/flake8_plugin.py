@@ -1,7 +1,8 @@
 """The flake8 entry point (``NG`` codes).
 
 flake8 imports this module on every run, so it imports nothing heavy: LibCST is loaded
-only for a file that passes the text pre-filter.
+only for a file that passes the text pre-filter and then the screen on flake8's own ``ast``
+tree, which costs next to nothing because flake8 has parsed it already.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Iterator, Sequence
 from ._version import __version__
 from .findings import InternalError, SourceError
 from .prefilter import might_have_findings
+from .screen import might_have_findings_in_tree
 
 
 class NogradChecker:
@@ -43,7 +45,7 @@ class NogradChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self._lines)
-        if not might_have_findings(source):
+        if not might_have_findings(source) or not might_have_findings_in_tree(self._tree):
             return
         from .api import check_source
 

@@ -1,17 +1,33 @@
 """A text test that rules out most files before anything is parsed.
 
 Every NG001 finding needs a model put in eval mode in the same module, which the source
-must spell as ``.eval(`` or ``.train(False)`` / ``.train(mode=False)``. Only a few percent of
-the files of large PyTorch code bases contain either.
+must spell as ``.eval()`` or ``.train(False)`` / ``.train(mode=False)`` / ``.train(0)``. Only
+a few percent of the files of large PyTorch code bases contain either. Python allows
+spaces, line continuations and (inside brackets) comments between the tokens, so the
+common spelling is a substring test and the rest is a regular expression, tried only when
+the words are there at all.
 """
 
 from __future__ import annotations
 
 import re
 
-_TRAIN_FALSE = re.compile(r"\.train\(\s*(?:mode\s*=\s*)?(?:False|0)\s*\)")
+#: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
+_GAP = r"(?:\s|\\|#[^\n]*\n)*"
+#: ``(model.eval)()`` is an eval call too, hence the closing brackets before the call's.
+_EVAL = re.compile(rf"\.{_GAP}eval{_GAP}(?:\){_GAP})*\(")
+#: ``train`` with one argument that LibCST reads as a false literal, maybe parenthesised,
+#: maybe given as ``mode=``, maybe with a trailing comma: ``False``, ``0``, ``0x0``, ``0_0``.
+_TRAIN_FALSE = re.compile(
+    rf"\.{_GAP}train{_GAP}(?:\){_GAP})*\({_GAP}(?:mode{_GAP}={_GAP})?(?:\({_GAP})*"
+    rf"(?:False\b|0[xXoObB]?[0_]*(?![\w.]))"
+)
 
 
 def might_have_findings(source: str) -> bool:
     """False when ``source`` cannot contain an NG001 finding; cheap enough for every file."""
-    return ".eval(" in source or (".train(" in source and _TRAIN_FALSE.search(source) is not None)
+    if ".eval(" in source:
+        return True
+    if "eval" in source and _EVAL.search(source) is not None:
+        return True
+    return "train" in source and _TRAIN_FALSE.search(source) is not None

@@ -1,0 +1,83 @@
+"""The text pre-filter and the ``ast`` screen may pass files without findings, never drop one."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nograd_lint import check_source
+from nograd_lint.prefilter import might_have_findings
+from nograd_lint.screen import might_have_findings_in_tree
+from tests.expectations import case_files, expected
+
+CASES_WITH_FINDINGS = [p for p in case_files() if expected(p)]
+
+#: Legal spellings of an eval-mode switch that a plain ``".eval(" in source`` would miss.
+ODD_SPELLINGS = {
+    "space_before_parenthesis": "model.eval ()",
+    "spaces_around_dot": "model . eval()",
+    "line_continuation": "model.\\\n    eval()",
+    "comment_inside_brackets": "(model.\n    # switch\n    eval)()",
+    "train_false": "model.train(False)",
+    "train_false_trailing_comma": "model.train( False , )",
+    "train_mode_parenthesised": "model.train(mode = (False))",
+    "train_zero": "model.train(0)",
+    "train_hex_zero": "model.train(0x0)",
+    "train_underscored_zero": "model.train(0_0)",
+    "train_comment_before_argument": "model.train(\n    # off\n    False)",
+    "train_parenthesised_callee": "(model.train)(False)",
+}
+
+NO_FINDING_POSSIBLE = {
+    "no_calls_at_all": "x = 1\n",
+    "pandas_eval": "df.eval('a + b')\nmodel(x)\n",
+    "train_mode": "model.train()\nmodel(x)\n",
+    "train_true": "model.train(True)\nmodel(x)\n",
+    "train_one": "model.train(mode=1)\nmodel(x)\n",
+    "eval_without_any_other_call": "model.eval()\n",
+    "only_mode_switches": "model.eval()\nmodel.train()\n",
+}
+
+
+@pytest.mark.parametrize("path", CASES_WITH_FINDINGS, ids=[p.stem for p in CASES_WITH_FINDINGS])
+def test_every_case_file_with_findings_passes_both(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert might_have_findings(source)
+    assert might_have_findings_in_tree(ast.parse(source))
+
+
+@pytest.mark.parametrize("name", sorted(ODD_SPELLINGS))
+def test_odd_spellings_are_findings_and_pass_both(name: str) -> None:
+    source = f"{ODD_SPELLINGS[name]}\noutput = model(x)\n"
+    assert might_have_findings(source)
+    assert might_have_findings_in_tree(ast.parse(source))
+    assert [f.model for f in check_source(source)] == ["model"]
+
+
+@pytest.mark.parametrize("name", sorted(NO_FINDING_POSSIBLE))
+def test_screen_rejects_files_that_cannot_have_findings(name: str) -> None:
+    source = NO_FINDING_POSSIBLE[name]
+    assert not might_have_findings_in_tree(ast.parse(source))
+    assert check_source(source) == []
+
+
+def test_prefilter_has_no_catastrophic_backtracking() -> None:
+    source = ".eval " + "# " * 50_000 + "\n" + ".train(" + "# #\n" * 50_000
+    assert not might_have_findings(source)
+
+
+def test_flake8_does_not_import_libcst_for_a_file_the_screen_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "evaluate.py"
+    path.write_text("import pandas\n\nframe = pandas.DataFrame()\nframe.eval('a + b')\n")
+    script = (
+        "import sys\n"
+        "from flake8.api import legacy\n"
+        f"legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False", result.stderr
