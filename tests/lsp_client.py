@@ -43,6 +43,8 @@ class LspClient:
         self._ids = itertools.count(1)
         self._inbox: "queue.Queue[Optional[Message]]" = queue.Queue()
         self._notifications: list[Message] = []
+        #: Every notification received, in order, for tests about what was (not) sent.
+        self.history: list[Message] = []
         self._responses: dict[int, Message] = {}
         self._stderr: list[bytes] = []
         self._write_lock = threading.Lock()
@@ -100,7 +102,8 @@ class LspClient:
             raise LspError(f"{method} failed: {response['error']}")
         return response.get("result")
 
-    def initialize(self, root: Path, initialization_options: Any = None) -> Any:
+    def initialize(self, root: Path, initialization_options: Any = None,
+                   workspace_capabilities: Optional[Message] = None) -> Any:
         """The handshake every editor starts with; returns the server's capabilities."""
         result = self.request("initialize", {
             "processId": None,
@@ -114,6 +117,7 @@ class LspClient:
                         "valueSet": ["quickfix", "source.fixAll"]}}},
                     "synchronization": {"didSave": True},
                 },
+                "workspace": workspace_capabilities or {},
             },
             "initializationOptions": initialization_options,
         })
@@ -148,10 +152,10 @@ class LspClient:
 
         return self._wait(find, f"a {method} notification", timeout_s)
 
-    def notifications(self, method: str) -> list[Message]:
-        """Params of the ``method`` notifications received so far, without waiting or consuming."""
+    def received(self, method: str) -> list[Message]:
+        """Params of every ``method`` notification received so far, consumed or not."""
         self._pump(0)
-        return [message["params"] for message in self._notifications if message["method"] == method]
+        return [message["params"] for message in self.history if message["method"] == method]
 
     def _wait(self, find: Callable[[], Any], what: str, timeout_s: Optional[float]) -> Any:
         deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
@@ -186,6 +190,7 @@ class LspClient:
             self._answer_server_request(message)
         else:
             self._notifications.append(message)
+            self.history.append(message)
 
     def _answer_server_request(self, message: Message) -> None:
         # Progress tokens, capability registration, configuration: accept, with no settings.

@@ -1,0 +1,48 @@
+"""``nograd-lint lsp``: NG001 as a language server over stdio (the optional extra ``lsp``).
+
+This module only parses arguments and starts the server: pygls is imported when the
+server starts, so the linter and its flake8 plugin never need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional
+
+from ._version import __version__
+
+#: Packages of the ``lsp`` extra; a missing one gets an install hint instead of a traceback.
+_LSP_PACKAGES = {"pygls", "lsprotocol"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nograd-lint lsp",
+        description="Serve NG001 diagnostics and quick fixes to an editor over stdio "
+        "(Language Server Protocol).",
+    )
+    parser.add_argument("--debounce-ms", type=int, default=300, metavar="MS",
+                        help="quiet time after an edit before the buffer is linted again (default: 300)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Serve over stdin/stdout until the editor sends ``exit``; 2 when pygls is missing."""
+    options = build_parser().parse_args(argv)
+    try:
+        from .lsp_server import create_server
+    except ImportError as error:
+        package = (error.name or "").split(".")[0]
+        if package not in _LSP_PACKAGES:
+            raise
+        print(f"nograd-lint lsp: needs {package}; install it with: pip install 'nograd-lint[lsp]'",
+              file=sys.stderr)
+        return 2
+    create_server(debounce_s=max(options.debounce_ms, 0) / 1000).start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

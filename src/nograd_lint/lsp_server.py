@@ -1,0 +1,283 @@
+"""The language server behind ``nograd-lint lsp`` (pygls): diagnostics and quick fixes.
+
+Buffers are linted on open and save at once, and after edits once the user pauses (the
+debounce), so typing never queues one analysis per keystroke. Analyses run one at a time
+off the event loop; a result for a buffer that changed or closed meanwhile is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import ServerTextPosition
+
+from ._version import __version__
+from .api import check_source
+from .config import ConfigError, find_pyproject, load_settings
+from .findings import Finding, InternalError, SourceError
+from .fix import fix_source
+
+SERVER_NAME = "nograd-lint"
+RULE_URL = "https://github.com/nograd-lint/nograd-lint/blob/main/docs/rules/NG001.md"
+QUICK_FIX_TITLE = "Wrap in torch.no_grad()"
+FIX_ALL_TITLE = "Wrap every NG001 call in torch.no_grad()"
+#: Sub-kind so editors can ask for ours alone ("source.fixAll.nograd-lint" on save in VS Code).
+FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
+
+#: A line as Python and LSP count them: ended by \n, \r\n or \r, not by \f or \u2028.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+log = logging.getLogger(__name__)
+
+
+def source_lines(text: str) -> list[str]:
+    return _LINE.findall(text)
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """What one analysis of one version of a buffer found."""
+
+    version: Optional[int]
+    findings: tuple[Finding, ...]
+
+
+class NogradLanguageServer(LanguageServer):
+    """Keeps, per open buffer, the pending debounced lint and the latest result."""
+
+    def __init__(self, debounce_s: float) -> None:
+        super().__init__(SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.debounce_s = debounce_s
+        self.extra_disabling_names: frozenset[str] = frozenset()
+        self._pending: dict[str, asyncio.Task] = {}
+        self._results: dict[str, LintResult] = {}
+        # One worker: bursts of edits never analyse in parallel, and an analysis that is still
+        # queued when its buffer changes again is cancelled before it starts.
+        self._analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nograd-lint")
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    def schedule_lint(self, uri: str, delay_s: float = 0.0) -> None:
+        """Lint ``uri`` after ``delay_s``, replacing any lint still pending for it."""
+        self.cancel_lint(uri)
+        self._pending[uri] = asyncio.ensure_future(self._lint_later(uri, delay_s))
+
+    def cancel_lint(self, uri: str) -> None:
+        task = self._pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+
+    def forget(self, uri: str) -> None:
+        """The buffer closed: nothing pending, nothing shown."""
+        self.cancel_lint(uri)
+        self._results.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    async def _lint_later(self, uri: str, delay_s: float) -> None:
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
+            return
+        version, text, path = document.version, document.source, document.path
+        analysis = asyncio.get_running_loop().run_in_executor(
+            self._analysis_pool, lint_text, text, path, self.disabling_names(path))
+        try:
+            findings = await analysis
+        except InternalError as error:
+            self.log(types.MessageType.Warning, f"{path}: {error}")
+            findings = []
+        current = self.workspace.text_documents.get(uri)
+        if current is None or current.version != version:
+            return  # edited or closed while analysing: a newer lint is already scheduled
+        self._pending.pop(uri, None)
+        self._results[uri] = LintResult(version, tuple(findings))
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=to_diagnostics(current, findings)))
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def disabling_names(self, path: Optional[str]) -> frozenset[str]:
+        """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the buffer's project."""
+        names = self.extra_disabling_names
+        if path:
+            try:
+                names |= load_settings(find_pyproject(Path(path).parent)).disabling_names
+            except ConfigError as error:
+                self.log(types.MessageType.Warning, str(error))
+        return names
+
+    def current_findings(self, document: TextDocument) -> tuple[Finding, ...]:
+        result = self._results.get(document.uri)
+        if result is None or result.version != document.version:
+            try:
+                findings = lint_text(document.source, document.path, self.disabling_names(document.path))
+            except InternalError:
+                findings = []
+            result = LintResult(document.version, tuple(findings))
+        return result.findings
+
+    def fixed_text(self, document: TextDocument, lines: Optional[set[int]] = None) -> Optional[str]:
+        """The buffer with NG001 fixed (only at findings starting on ``lines``, if given)."""
+        try:
+            result = fix_source(document.source, document.path or "<buffer>", lines=lines,
+                                disabling_names=self.disabling_names(document.path))
+        except SourceError:
+            return None
+        return result.text if result.changed else None
+
+    def log(self, kind: types.MessageType, message: str) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=f"nograd-lint: {message}"))
+
+
+def lint_text(text: str, path: Optional[str], disabling_names: frozenset[str]) -> list[Finding]:
+    """Findings, or none for a buffer that does not parse (mid-edit, most of the time); a bug
+    of ours (:class:`InternalError`) is raised for the caller to report."""
+    try:
+        return check_source(text, path or "<buffer>", disabling_names=disabling_names)
+    except InternalError:
+        raise
+    except SourceError:
+        return []
+
+
+# -- conversions between findings, text and LSP ---------------------------------------------
+
+
+def client_position(document: TextDocument, lines: Sequence[str], line: int, column: int) -> types.Position:
+    """An LSP position from a 0-based line and a column counted in characters."""
+    if line >= len(lines):
+        return types.Position(line=line, character=0)
+    return document.position_codec.position_to_client_units(lines, ServerTextPosition(line, column))
+
+
+def to_diagnostics(document: TextDocument, findings: Sequence[Finding]) -> list[types.Diagnostic]:
+    lines = source_lines(document.source)
+    return [
+        types.Diagnostic(
+            range=types.Range(
+                start=client_position(document, lines, finding.line - 1, finding.col),
+                end=client_position(document, lines, finding.end_line - 1, finding.end_col),
+            ),
+            message=finding.message,
+            severity=types.DiagnosticSeverity.Warning,
+            code=finding.code,
+            code_description=types.CodeDescription(href=RULE_URL),
+            source=SERVER_NAME,
+        )
+        for finding in findings
+    ]
+
+
+def _line_start(document: TextDocument, lines: Sequence[str], index: int) -> types.Position:
+    """Where line ``index`` starts; past a last line without a newline, the end of that line."""
+    if index >= len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
+        return client_position(document, lines, len(lines) - 1, len(lines[-1]))
+    return types.Position(line=index, character=0)
+
+
+def text_edits(document: TextDocument, new_text: str) -> list[types.TextEdit]:
+    """Whole-line edits turning the buffer into ``new_text``: small, so cursors and folds stay."""
+    old, new = source_lines(document.source), source_lines(new_text)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [
+        types.TextEdit(
+            range=types.Range(start=_line_start(document, old, i1), end=_line_start(document, old, i2)),
+            new_text="".join(new[j1:j2]),
+        )
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def workspace_edit(server: NogradLanguageServer, document: TextDocument, new_text: str) -> types.WorkspaceEdit:
+    """Versioned document changes when the client takes them (a stale edit is then refused)."""
+    edits = text_edits(document, new_text)
+    capabilities = server.client_capabilities.workspace
+    if capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes:
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=document.uri, version=document.version)
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=identifier, edits=edits)])
+    return types.WorkspaceEdit(changes={document.uri: edits})
+
+
+def _wanted(kind: str, only: Optional[Sequence[str]]) -> bool:
+    """LSP kinds are hierarchical: asking for "source" or "source.fixAll" includes ours."""
+    return only is None or any(kind == asked or kind.startswith(f"{asked}.") for asked in only)
+
+
+def code_actions(server: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    document = server.workspace.get_text_document(params.text_document.uri)
+    findings = server.current_findings(document)
+    if not findings:
+        return []
+    only = [str(getattr(kind, "value", kind)) for kind in params.context.only] if params.context.only else None
+    actions = []
+    if _wanted(types.CodeActionKind.QuickFix.value, only):
+        first, last = params.range.start.line + 1, params.range.end.line + 1
+        for line in sorted({f.line for f in findings if f.line <= last and f.end_line >= first}):
+            new_text = server.fixed_text(document, lines={line})
+            if new_text is None:
+                continue
+            actions.append(types.CodeAction(
+                title=QUICK_FIX_TITLE,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[d for d in params.context.diagnostics
+                             if d.source == SERVER_NAME and d.range.start.line == line - 1] or None,
+                is_preferred=True,
+                edit=workspace_edit(server, document, new_text),
+            ))
+    if _wanted(FIX_ALL_KIND, only):
+        new_text = server.fixed_text(document)
+        if new_text is not None:
+            actions.append(types.CodeAction(
+                title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, edit=workspace_edit(server, document, new_text)))
+    return actions
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
+    """A server with NG001's features registered; ``start_io()`` runs it."""
+    server = NogradLanguageServer(debounce_s)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: NogradLanguageServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options or {}
+        names = options.get("disablingNames", []) if isinstance(options, dict) else []
+        ls.extra_disabling_names = frozenset(name for name in names if isinstance(name, str))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: NogradLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule_lint(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: NogradLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule_lint(params.text_document.uri, ls.debounce_s)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: NogradLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.schedule_lint(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: NogradLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+    )
+    def code_action(ls: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return code_actions(ls, params)
+
+    return server
