@@ -1,0 +1,1 @@
+"""Benchmarks for NG001: what running an eval-mode model with autograd enabled costs."""

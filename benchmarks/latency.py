@@ -1,0 +1,253 @@
+"""Editor latency: how long NG001 takes on a 300-line and a 2,000-line training script.
+
+Run from the repository root: ``python -m benchmarks.latency`` (``--quick`` for a smoke run).
+Measured, each as p50/p95 over repeated runs:
+
+- ``check_source``: the analysis in-process, warm (what our language server pays per lint);
+- ``nograd-lint lsp``, save to diagnostics: a ``didSave`` sent to the real server over stdio
+  until its ``publishDiagnostics`` arrives (no debounce on save; edits add the debounce);
+- ``flake8 FILE`` end to end, a new process each time (what the flake8 editor route pays);
+- the same ``flake8`` without the plugin, from a separate environment with the same flake8,
+  pycodestyle and pyflakes but no nograd-lint, so the difference is the plugin's cost.
+
+The scripts are generated from a template, so every run measures the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from nograd_lint import check_source
+from tests.lsp_client import LspClient
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+#: A virtual environment with flake8 and its default plugins but not nograd-lint.
+FLAKE8_ALONE_VENV = Path(os.environ.get("NOGRAD_FLAKE8_ALONE_VENV", "/work/scratch/venv-flake8"))
+SIZES = (300, 2000)
+
+HEADER = '''"""Train and evaluate an image classifier (generated for the latency benchmark)."""
+import argparse
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+
+
+class Classifier(nn.Module):
+    def __init__(self, classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+        )
+        self.head = nn.Linear(64, classes)
+
+    def forward(self, images):
+        return self.head(self.features(images).flatten(1))
+'''
+
+#: One stage of the script: a training epoch, a flagged evaluation (eval, then forward with
+#: autograd on), a correct one under no_grad, and a helper. ``{i}`` numbers the stage.
+STAGE = '''
+
+def train_epoch_{i}(model, loader: DataLoader, optimizer, device) -> float:
+    """One epoch of stage {i}; returns the mean loss."""
+    model.train()
+    total, batches = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+        batches += 1
+    return total / max(batches, 1)
+
+
+def validate_{i}(model, loader: DataLoader, device) -> float:
+    """Accuracy of stage {i}: forgets no_grad, so every batch records a graph."""
+    model.eval()
+    correct = 0
+    for images, labels in loader:
+        logits = model(images.to(device))
+        correct += (logits.argmax(-1) == labels.to(device)).sum().item()
+    return correct / len(loader.dataset)
+
+
+def test_{i}(model, loader: DataLoader, device) -> float:
+    """The same measurement done right."""
+    model.eval()
+    losses = []
+    with torch.no_grad():
+        for images, labels in loader:
+            losses.append(F.cross_entropy(model(images.to(device)), labels.to(device)).item())
+    return sum(losses) / max(len(losses), 1)
+
+
+def schedule_{i}(epoch: int, base: float = 0.1) -> float:
+    return base * 0.5 * (1 + math.cos(math.pi * epoch / {epochs}))
+'''
+
+FOOTER = '''
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=10)
+    args = parser.parse_args()
+    model = Classifier()
+    print(args.epochs, sum(p.numel() for p in model.parameters()))
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def training_script(lines: int) -> str:
+    """A deterministic training script of exactly ``lines`` lines, one NG001 per stage."""
+    stages, text = 0, HEADER + FOOTER
+    while True:
+        candidate = HEADER + "".join(STAGE.format(i=i, epochs=10 + i) for i in range(stages + 1)) + FOOTER
+        if candidate.count("\n") > lines:
+            break
+        stages, text = stages + 1, candidate
+    padding = lines - text.count("\n")
+    return text + "# end of generated script\n" * padding
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50 and p95 in milliseconds (linear interpolation between the samples)."""
+    ordered = sorted(samples)
+    p95 = statistics.quantiles(ordered, n=20, method="inclusive")[18] if len(ordered) > 1 else ordered[0]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2),
+            "runs": len(ordered)}
+
+
+def timed(action: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def flake8_run(flake8: Path, path: Path) -> Callable[[], None]:
+    """``flake8 --isolated FILE`` as an editor or pre-commit starts it: a new process each time."""
+    def run() -> None:
+        subprocess.run([str(flake8), "--isolated", path.name], cwd=path.parent, capture_output=True,
+                       timeout=120, check=False)
+    return run
+
+
+def lsp_save_to_diagnostics(path: Path, text: str, repeats: int) -> list[float]:
+    """Seconds from ``didSave`` to the server's ``publishDiagnostics``, per save."""
+    uri = path.as_uri()
+    with LspClient([sys.executable, "-m", "nograd_lint.lsp"], cwd=path.parent, timeout_s=60) as client:
+        client.initialize(path.parent)
+        client.open(uri, text)
+        client.wait_for_diagnostics(uri)
+
+        def save() -> None:
+            client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+            client.wait_for_diagnostics(uri)
+
+        return timed(save, repeats)
+
+
+def measure(lines: int, directory: Path, repeats: int, process_repeats: int) -> dict:
+    text = training_script(lines)
+    path = directory / f"train_{lines}.py"
+    path.write_text(text)
+    findings = check_source(text, str(path))
+    row = {"lines": lines, "ng001_findings": len(findings)}
+    row["check_source"] = percentiles(timed(lambda: check_source(text, str(path)), repeats, warmup=3))
+    row["lsp_save_to_diagnostics"] = percentiles(lsp_save_to_diagnostics(path, text, repeats))
+    row["flake8_with_plugin"] = percentiles(timed(flake8_run(Path(sys.executable).parent / "flake8", path),
+                                                  process_repeats))
+    alone = FLAKE8_ALONE_VENV / "bin" / "flake8"
+    row["flake8_without_plugin"] = (
+        percentiles(timed(flake8_run(alone, path), process_repeats)) if alone.exists() else None)
+    return row
+
+
+def environment() -> dict:
+    def version(command: list[str]) -> Optional[str]:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.split("\n")[0].strip()
+        except OSError:
+            return None
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return {
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "flake8": version([str(Path(sys.executable).parent / "flake8"), "--version"]),
+        "flake8_without_plugin": version([str(FLAKE8_ALONE_VENV / "bin" / "flake8"), "--version"]),
+        "commit": version(["git", "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def markdown(results: dict) -> str:
+    columns = [
+        ("check_source", "`check_source` in-process"),
+        ("lsp_save_to_diagnostics", "`nograd-lint lsp` save → diagnostics"),
+        ("flake8_with_plugin", "`flake8 FILE` with NG001"),
+        ("flake8_without_plugin", "`flake8 FILE` without the plugin"),
+    ]
+    rows = ["| Script | " + " | ".join(title for _, title in columns) + " |",
+            "|---|" + "---|" * len(columns)]
+    for row in results["rows"]:
+        cells = [f"{row[key]['p50_ms']:.0f} / {row[key]['p95_ms']:.0f} ms" if row[key] else "n/a"
+                 for key, _ in columns]
+        rows.append(f"| {row['lines']:,} lines ({row['ng001_findings']} NG001) | " + " | ".join(cells) + " |")
+    env = results["environment"]
+    return "\n".join([
+        "# Editor latency (p50 / p95)", "",
+        *rows, "",
+        f"{env['cpus']} CPUs ({env['cpu']}), Python {env['python']}, commit {env['commit']}; "
+        f"{results['repeats']} in-process and LSP runs, {results['process_repeats']} flake8 processes per cell. "
+        "Generated by `python -m benchmarks.latency`.", "",
+    ])
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=50, help="in-process and LSP runs per size (default: 50)")
+    parser.add_argument("--process-repeats", type=int, default=20, help="flake8 processes per size (default: 20)")
+    parser.add_argument("--quick", action="store_true", help="a few runs each, results not written")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.repeats, options.process_repeats = 5, 3
+    with tempfile.TemporaryDirectory() as directory:
+        rows = [measure(lines, Path(directory), options.repeats, options.process_repeats) for lines in SIZES]
+    results = {"environment": environment(), "repeats": options.repeats,
+               "process_repeats": options.process_repeats, "rows": rows}
+    report = markdown(results)
+    print(report)
+    if not options.quick:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        (RESULTS_DIR / "latency.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS_DIR / "latency.md").write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
