@@ -1,0 +1,67 @@
+"""The real-world label set: a well-formed data file, and its score when a corpus is at hand."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.realworld.score import (
+    LABEL_COLUMNS, LABELS, LABELS_CSV, REPO_COLUMNS, REPOS_TSV, read_labels, read_repos, row_key,
+)
+
+SCORE_SCRIPT = Path(__file__).parent / "realworld" / "score.py"
+COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def test_repos_tsv_schema() -> None:
+    with REPOS_TSV.open(encoding="utf-8") as handle:
+        assert tuple(handle.readline().rstrip("\n").split("\t")) == REPO_COLUMNS
+    repos = read_repos()
+    assert repos
+    names = [r["repo"] for r in repos]
+    assert len(names) == len(set(names)), "a repository is listed twice"
+    for repo in repos:
+        assert re.fullmatch(r"[\w.-]+\+[\w.-]+", repo["repo"]), repo
+        assert COMMIT.fullmatch(repo["commit"]), repo
+        assert repo["kind"], repo
+
+
+def test_labels_csv_schema() -> None:
+    with LABELS_CSV.open(encoding="utf-8") as handle:
+        assert tuple(handle.readline().rstrip("\r\n").split(",")) == LABEL_COLUMNS
+    rows = read_labels()
+    assert rows
+    commits = {r["repo"]: r["commit"] for r in read_repos()}
+    for row in rows:
+        assert row["repo"] in commits, row
+        assert row["commit"] == commits[row["repo"]], row
+        assert COMMIT.fullmatch(row["commit"]), row
+        assert row["path"] and not row["path"].startswith("/"), row
+        assert int(row["line"]) >= 1 and int(row["col"]) >= 0, row
+        assert row["model"], row
+        assert row["label"] in LABELS, row
+        if row["label"] in ("ok", "ambiguous"):
+            assert row["reason"].strip(), row
+    duplicates = [k for k, n in Counter(row_key(r) for r in rows).items() if n > 1]
+    assert not duplicates, duplicates
+
+
+@pytest.mark.slow
+def test_score_on_corpus() -> None:
+    corpus = os.environ.get("NOGRAD_CORPUS")
+    if not corpus or not Path(corpus).is_dir():
+        pytest.skip("set NOGRAD_CORPUS to a directory of owner+name checkouts")
+    result = subprocess.run(
+        [sys.executable, str(SCORE_SCRIPT), "--corpus", corpus],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = dict(re.findall(r"(precision|recall) ([0-9.]+)", result.stdout))
+    assert float(figures["precision"]) >= 0.95, result.stdout
+    assert float(figures["recall"]) >= 0.95, result.stdout
