@@ -4,8 +4,9 @@ Run from the repository root: ``python -m benchmarks.latency`` (``--quick`` for 
 Measured, each as p50/p95 over repeated runs:
 
 - ``check_source``: the analysis in-process, warm (what our language server pays per lint);
-- ``nograd-lint lsp``, save to diagnostics: a ``didSave`` sent to the real server over stdio
-  until its ``publishDiagnostics`` arrives (no debounce on save; edits add the debounce);
+- ``nograd-lint lsp``, edit and save to diagnostics: a ``didChange`` and ``didSave`` sent to
+  the real server over stdio until it publishes that version's diagnostics (saving skips the
+  debounce; edits without a save wait for it, 300 ms, on top);
 - ``flake8 FILE`` end to end, a new process each time (what the flake8 editor route pays);
 - the same ``flake8`` without the plugin, from a separate environment with the same flake8,
   pycodestyle and pyflakes but no nograd-lint, so the difference is the plugin's cost.
@@ -58,8 +59,8 @@ class Classifier(nn.Module):
         return self.head(self.features(images).flatten(1))
 '''
 
-#: One stage of the script: a training epoch, a flagged evaluation (eval, then forward with
-#: autograd on), a correct one under no_grad, and a helper. ``{i}`` numbers the stage.
+#: One stage of the script: a training epoch, two evaluations (eval, then forward) and a
+#: helper. ``{i}`` numbers the stage; ``{validation_loop}`` is one of the loops below.
 STAGE = '''
 
 def train_epoch_{i}(model, loader: DataLoader, optimizer, device) -> float:
@@ -78,13 +79,10 @@ def train_epoch_{i}(model, loader: DataLoader, optimizer, device) -> float:
 
 
 def validate_{i}(model, loader: DataLoader, device) -> float:
-    """Accuracy of stage {i}: forgets no_grad, so every batch records a graph."""
+    """Accuracy of stage {i}."""
     model.eval()
     correct = 0
-    for images, labels in loader:
-        logits = model(images.to(device))
-        correct += (logits.argmax(-1) == labels.to(device)).sum().item()
-    return correct / len(loader.dataset)
+{validation_loop}    return correct / len(loader.dataset)
 
 
 def test_{i}(model, loader: DataLoader, device) -> float:
@@ -101,6 +99,20 @@ def schedule_{i}(epoch: int, base: float = 0.1) -> float:
     return base * 0.5 * (1 + math.cos(math.pi * epoch / {epochs}))
 '''
 
+#: The validation loop of a stage that forgets no_grad (NG001), and of one that does not.
+FLAGGED_LOOP = """    for images, labels in loader:
+        logits = model(images.to(device))
+        correct += (logits.argmax(-1) == labels.to(device)).sum().item()
+"""
+CORRECT_LOOP = """    with torch.no_grad():
+        for images, labels in loader:
+            logits = model(images.to(device))
+            correct += (logits.argmax(-1) == labels.to(device)).sum().item()
+"""
+
+#: (name, one stage in how many forgets no_grad): a typical script and a worst case.
+DENSITIES = (("typical", 10), ("dense", 1))
+
 FOOTER = '''
 
 def main() -> None:
@@ -116,11 +128,16 @@ if __name__ == "__main__":
 '''
 
 
-def training_script(lines: int) -> str:
-    """A deterministic training script of exactly ``lines`` lines, one NG001 per stage."""
+def training_script(lines: int, flagged_every: int = 1) -> str:
+    """A deterministic training script of exactly ``lines`` lines in which stages 0,
+    ``flagged_every``, 2 * ``flagged_every``... forget no_grad."""
+    def stage(i: int) -> str:
+        loop = FLAGGED_LOOP if i % flagged_every == 0 else CORRECT_LOOP
+        return STAGE.format(i=i, epochs=10 + i, validation_loop=loop)
+
     stages, text = 0, HEADER + FOOTER
     while True:
-        candidate = HEADER + "".join(STAGE.format(i=i, epochs=10 + i) for i in range(stages + 1)) + FOOTER
+        candidate = HEADER + "".join(stage(i) for i in range(stages + 1)) + FOOTER
         if candidate.count("\n") > lines:
             break
         stages, text = stages + 1, candidate
@@ -155,29 +172,36 @@ def flake8_run(flake8: Path, path: Path) -> Callable[[], None]:
     return run
 
 
-def lsp_save_to_diagnostics(path: Path, text: str, repeats: int) -> list[float]:
-    """Seconds from ``didSave`` to the server's ``publishDiagnostics``, per save."""
+def lsp_edit_and_save(path: Path, text: str, repeats: int) -> list[float]:
+    """Seconds from an edit and its ``didSave`` to the server's ``publishDiagnostics`` for the
+    edited version (saving skips the debounce; an unedited buffer is not linted again)."""
     uri = path.as_uri()
     with LspClient([sys.executable, "-m", "nograd_lint.lsp"], cwd=path.parent, timeout_s=60) as client:
         client.initialize(path.parent)
         client.open(uri, text)
         client.wait_for_diagnostics(uri)
+        versions = iter(range(2, sys.maxsize))
 
-        def save() -> None:
+        def edit_and_save() -> None:
+            version = next(versions)
+            end = {"line": 0, "character": 0}
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                     "contentChanges": [{"range": {"start": end, "end": end},
+                                                                         "text": "#"}]})
             client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
-            client.wait_for_diagnostics(uri)
+            client.wait_for_diagnostics(uri, lambda params: params.get("version") == version)
 
-        return timed(save, repeats)
+        return timed(edit_and_save, repeats)
 
 
-def measure(lines: int, directory: Path, repeats: int, process_repeats: int) -> dict:
-    text = training_script(lines)
-    path = directory / f"train_{lines}.py"
+def measure(lines: int, density: str, directory: Path, repeats: int, process_repeats: int) -> dict:
+    text = training_script(lines, dict(DENSITIES)[density])
+    path = directory / f"train_{lines}_{density}.py"
     path.write_text(text)
     findings = check_source(text, str(path))
-    row = {"lines": lines, "ng001_findings": len(findings)}
+    row = {"lines": lines, "density": density, "ng001_findings": len(findings)}
     row["check_source"] = percentiles(timed(lambda: check_source(text, str(path)), repeats, warmup=3))
-    row["lsp_save_to_diagnostics"] = percentiles(lsp_save_to_diagnostics(path, text, repeats))
+    row["lsp_edit_and_save"] = percentiles(lsp_edit_and_save(path, text, repeats))
     row["flake8_with_plugin"] = percentiles(timed(flake8_run(Path(sys.executable).parent / "flake8", path),
                                                   process_repeats))
     alone = FLAKE8_ALONE_VENV / "bin" / "flake8"
@@ -202,13 +226,14 @@ def environment() -> dict:
         "flake8": version([str(Path(sys.executable).parent / "flake8"), "--version"]),
         "flake8_without_plugin": version([str(FLAKE8_ALONE_VENV / "bin" / "flake8"), "--version"]),
         "commit": version(["git", "rev-parse", "--short", "HEAD"]),
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
     }
 
 
 def markdown(results: dict) -> str:
     columns = [
         ("check_source", "`check_source` in-process"),
-        ("lsp_save_to_diagnostics", "`nograd-lint lsp` save → diagnostics"),
+        ("lsp_edit_and_save", "`nograd-lint lsp` edit + save → diagnostics"),
         ("flake8_with_plugin", "`flake8 FILE` with NG001"),
         ("flake8_without_plugin", "`flake8 FILE` without the plugin"),
     ]
@@ -217,12 +242,14 @@ def markdown(results: dict) -> str:
     for row in results["rows"]:
         cells = [f"{row[key]['p50_ms']:.0f} / {row[key]['p95_ms']:.0f} ms" if row[key] else "n/a"
                  for key, _ in columns]
-        rows.append(f"| {row['lines']:,} lines ({row['ng001_findings']} NG001) | " + " | ".join(cells) + " |")
+        rows.append(f"| {row['lines']:,} lines, {row['density']} ({row['ng001_findings']} NG001) | "
+                    + " | ".join(cells) + " |")
     env = results["environment"]
     return "\n".join([
         "# Editor latency (p50 / p95)", "",
         *rows, "",
-        f"{env['cpus']} CPUs ({env['cpu']}), Python {env['python']}, commit {env['commit']}; "
+        f"{env['cpus']} CPUs ({env['cpu']}, load average {env['load_average_at_start'][0]} at the start), "
+        f"Python {env['python']}, commit {env['commit']}; "
         f"{results['repeats']} in-process and LSP runs, {results['process_repeats']} flake8 processes per cell. "
         "Generated by `python -m benchmarks.latency`.", "",
     ])
@@ -236,9 +263,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     options = parser.parse_args(argv)
     if options.quick:
         options.repeats, options.process_repeats = 5, 3
+    started = environment()
     with tempfile.TemporaryDirectory() as directory:
-        rows = [measure(lines, Path(directory), options.repeats, options.process_repeats) for lines in SIZES]
-    results = {"environment": environment(), "repeats": options.repeats,
+        rows = [measure(lines, density, Path(directory), options.repeats, options.process_repeats)
+                for lines in SIZES for density, _ in DENSITIES]
+    results = {"environment": started, "repeats": options.repeats,
                "process_repeats": options.process_repeats, "rows": rows}
     report = markdown(results)
     print(report)

@@ -142,6 +142,14 @@ def test_save_lints_at_once_without_waiting_for_the_debounce(tmp_path: Path, sub
         assert ranges(params) == BUFFER_RANGES[:1]
 
 
+def test_saving_an_already_linted_buffer_does_not_lint_again(server: LspClient, uri: str) -> None:
+    server.open(uri, BUFFER)
+    server.wait_for_diagnostics(uri)
+    server.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    time.sleep(0.5)
+    assert versions_published(server, uri) == [1]
+
+
 def test_syntax_error_gives_no_diagnostics_and_the_server_goes_on(server: LspClient, uri: str) -> None:
     server.open(uri, BUFFER)
     server.wait_for_diagnostics(uri)

@@ -1,8 +1,9 @@
 """The language server behind ``nograd-lint lsp`` (pygls): diagnostics and quick fixes.
 
-Buffers are linted on open and save at once, and after edits once the user pauses (the
-debounce), so typing never queues one analysis per keystroke. Analyses run one at a time
-off the event loop; a result for a buffer that changed or closed meanwhile is dropped.
+Buffers are linted on open at once, after edits once the user pauses (the debounce), so
+typing never queues one analysis per keystroke, and on save at once unless that version was
+linted already. Analyses run one at a time off the event loop; a result for a buffer that
+changed or closed meanwhile is dropped.
 """
 
 from __future__ import annotations
@@ -116,6 +117,12 @@ class NogradLanguageServer(LanguageServer):
             except ConfigError as error:
                 self.log(types.MessageType.Warning, str(error))
         return names
+
+    def is_current(self, uri: str) -> bool:
+        """Whether the diagnostics shown are those of the buffer as it is now."""
+        document = self.workspace.text_documents.get(uri)
+        result = self._results.get(uri)
+        return document is not None and result is not None and result.version == document.version
 
     def current_findings(self, document: TextDocument) -> tuple[Finding, ...]:
         result = self._results.get(document.uri)
@@ -267,7 +274,8 @@ def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: NogradLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.schedule_lint(params.text_document.uri)
+        if not ls.is_current(params.text_document.uri):
+            ls.schedule_lint(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NogradLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
