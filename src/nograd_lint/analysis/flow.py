@@ -27,7 +27,9 @@ from .catalog import (
     GradEffect,
 )
 from .eval_mode import Mode, chain_of
-from .functions import CallSite, ClassInfo, FunctionInfo, Scope, resolve_entry_grad
+from .functions import (
+    CallSite, ClassInfo, FunctionInfo, ParameterSource, Scope, bound_arguments, resolve_entry_grad,
+)
 from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import frozen_by_loop, requires_grad_argument, shows_grad_intent
@@ -172,9 +174,13 @@ class ModuleAnalysis:
         self._unit, self._scope, self._class, self._top, self._volatile = unit, Scope(unit.scope), None, unit.top, False
         self._self_name = inherited.self_name if inherited is not None else None
         try:
+            # A parameter may receive an eval-mode model from every caller: settled at the end.
+            source = ParameterSource(unit.info) if unit.info.node is node else None
             for param in _parameter_names(node.params):
                 if inherited is None or param != inherited.self_name:
                     state.clear(param)
+                    if source is not None:
+                        state.set_periods(param, frozenset((EvalPeriod(param, node, inherited=source),)))
             if isinstance(node, cst.Lambda):
                 self.scan(node.body, state)
             else:  # an indented block, or ``def f(): return model(x)`` on one line
@@ -631,7 +637,21 @@ class ModuleAnalysis:
         callee = self._local_function(call.func)
         if callee is not None:
             caller = self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
-            callee.sites.append(CallSite(state.grad, caller))
+            callee.sites.append(CallSite(state.grad, caller, self._eval_arguments(callee, call, state)))
+
+    def _eval_arguments(self, callee: FunctionInfo, call: cst.Call, state: FlowState) -> dict:
+        """Parameter -> eval periods, for the eval-mode models a call hands to ``callee``."""
+        through_self = isinstance(call.func, cst.Attribute) and not _is_static(callee.node)
+        arguments = {}
+        for param, value in bound_arguments(callee, call, through_self):
+            chain = chain_of(value)  # ``f(net.eval())`` hands over ``net`` in eval mode
+            model = dotted_name(chain.base)
+            if chain.mode is Mode.TRAIN or chain.frozen or (model is not None and within_any(model, state.frozen)):
+                continue
+            periods = state.periods_of(model) if model is not None else self._eval_periods_of_value(param, value, state)
+            if periods:
+                arguments[param] = periods
+        return arguments
 
     def _note_escape(self, value: cst.BaseExpression) -> None:
         """A function passed or stored as a value is called by someone we cannot see."""
@@ -684,6 +704,12 @@ def _self_name(node: FunctionNode, owner: Optional[ClassInfo]) -> Optional[str]:
         return None
     params = (*node.params.posonly_params, *node.params.params)
     return params[0].name.value if params else None
+
+
+def _is_static(node: FunctionNode) -> bool:
+    return isinstance(node, cst.FunctionDef) and any(
+        dotted_name(d.decorator) == "staticmethod" for d in node.decorators
+    )
 
 
 def _is_transparent(name: str, qualified: Optional[str]) -> bool:

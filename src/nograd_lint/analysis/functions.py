@@ -8,12 +8,12 @@ flow pass records call sites as it goes; :func:`resolve_entry_grad` settles them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 import libcst as cst
 
 from .nodes import within_any
-from .state import Grad
+from .state import EvalPeriod, Grad
 
 
 @dataclass(eq=False)
@@ -21,6 +21,8 @@ class CallSite:
     grad: Grad
     #: The function the call is in, when ``grad`` is that function's ``ENTRY`` mode.
     caller: Optional["FunctionInfo"]
+    #: Parameter name -> the eval periods of the model passed to it, for eval-mode arguments.
+    arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -36,6 +38,58 @@ class FunctionInfo:
 
     def entry_grad(self) -> Grad:
         return self.fixed_grad if self.fixed_grad is not None else Grad.ENTRY
+
+    def parameters(self) -> list[str]:
+        """Positional parameter names, in order."""
+        params = self.node.params
+        return [p.name.value for p in (*params.posonly_params, *params.params)]
+
+
+class ParameterSource:
+    """An eval-mode model handed to a parameter. It holds when the function has call sites
+    in the module, is not passed around as a value, and every site passes a model whose eval
+    period needs no gradients: ``net.eval(); test_net(net)`` makes ``net`` eval-mode inside
+    ``test_net``, while a caller that backpropagates through the result keeps it silent."""
+
+    grad_intent = False  # the callee's own gradient code marks its period directly
+
+    def __init__(self, info: FunctionInfo) -> None:
+        self.info = info
+        self._checking = False
+
+    def holds(self, name: str) -> bool:
+        info = self.info
+        if self._checking or info.escapes or not info.sites or info.fixed_grad is Grad.ENABLED:
+            return False  # recursion, unknown callers, or a framework entry point
+        self._checking = True
+        try:
+            return all(
+                name in site.arguments and any(p.is_wasteful() for p in site.arguments[name])
+                for site in info.sites
+            )
+        finally:
+            self._checking = False
+
+
+def bound_arguments(
+    callee: FunctionInfo, call: cst.Call, through_self: bool
+) -> Iterator[tuple[str, cst.BaseExpression]]:
+    """(parameter, argument) pairs of a call, as far as they are plain to see: positional
+    arguments before any ``*args`` and keyword arguments. ``through_self`` drops ``self``."""
+    names = callee.parameters()
+    if through_self:
+        names = names[1:]
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            if arg.star == "*":
+                position = len(names)  # the positions after a ``*args`` are unknown
+            continue
+        if arg.keyword is not None:
+            yield arg.keyword.value, arg.value
+        elif position < len(names):
+            yield names[position], arg.value
+            position += 1
 
 
 @dataclass(eq=False)

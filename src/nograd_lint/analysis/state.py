@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 import libcst as cst
 
@@ -33,6 +33,15 @@ class Grad(Enum):
         return Grad.MAYBE
 
 
+class PeriodSource(Protocol):
+    """Where an eval period that a function body did not start itself comes from: class-
+    or module-wide state (:class:`Inherited`), or the callers' arguments."""
+
+    grad_intent: bool
+
+    def holds(self, name: str) -> bool: ...
+
+
 @dataclass(eq=False)
 class EvalPeriod:
     """From ``model.eval()`` to the next ``train()``, rebinding or the end of the function.
@@ -44,9 +53,9 @@ class EvalPeriod:
     model: str
     start: cst.CSTNode
     grad_intent: bool = False
-    #: For a period the function inherits (class-wide ``self.model``, a module-level model):
-    #: whether that inheritance holds is only known once the whole module is read.
-    inherited: Optional["Inherited"] = None
+    #: For a period the function inherits (class-wide ``self.model``, a module-level model,
+    #: an eval-mode argument): whether that holds is only known once the whole module is read.
+    inherited: Optional[PeriodSource] = None
 
     def is_wasteful(self) -> bool:
         if self.inherited is None:
