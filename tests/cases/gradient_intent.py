@@ -94,3 +94,20 @@ def accelerate_backward(model, batch, accelerator):
     model.eval()
     loss = model(**batch).loss
     accelerator.backward(loss)
+
+
+def attribution_forward(inputs, model=None):
+    # a forward function for an attribution library: zeroing gradients announces a backward
+    model.eval()
+    model.zero_grad()
+    return model(inputs)
+
+
+def zero_grad_of_the_training_phase_does_not_count(model, loader, val_x, optimizer, loss_fn):
+    for x, y in loader:
+        model.train()
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+        model.eval()
+        score = model(val_x)  # expect: NG001

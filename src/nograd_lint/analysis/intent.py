@@ -51,11 +51,12 @@ def is_freezing(call: cst.Call) -> bool:
 
 def shows_grad_intent(call: cst.Call, imports: ImportTable) -> bool:
     """``loss.backward()``, ``torch.autograd.grad(...)``, ``x.requires_grad_()``,
-    ``torch.tensor(..., requires_grad=True)``, ``optimizer.step()``."""
+    ``torch.tensor(..., requires_grad=True)``, ``optimizer.step()``, ``model.zero_grad()``
+    (clearing gradients announces a backward pass: attribution forward functions do it)."""
     func = call.func
     if isinstance(func, cst.Attribute):
         method = func.attr.value
-        if method == "backward":
+        if method in ("backward", "zero_grad"):
             return True
         if method == "requires_grad_":
             return requires_grad_argument(call) is True
