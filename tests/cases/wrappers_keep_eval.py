@@ -66,3 +66,22 @@ def quantized(model, x):
     model.eval()
     qmodel = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
     return qmodel(x)  # expect: NG001
+
+
+def lightning_to_torchscript(model, x):
+    # LightningModule.to_torchscript() returns an eval-mode script (documented), and leaves
+    # the module itself in the mode it was in
+    script = model.to_torchscript()
+    out = script(x)  # expect: NG001
+    traced = model.to_torchscript(method="trace").to("cpu")
+    traced(x)  # expect: NG001
+    model(x)
+    with torch.no_grad():
+        script(x)
+    return out
+
+
+def to_torchscript_then_train(model, x):
+    script = model.to_torchscript()
+    script.train()
+    return script(x)

@@ -50,6 +50,11 @@ MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
      "requires_grad_", "share_memory", "to_empty", "apply", "freeze"}
 )
 
+#: Methods that return an eval-mode *copy* of the module and leave the module's own mode as
+#: it was: Lightning's ``LightningModule.to_torchscript()`` ("the exported script will be
+#: set to evaluation mode").
+EVAL_COPY_METHODS: frozenset[str] = frozenset({"to_torchscript"})
+
 #: Methods that run the module's forward pass, besides calling the module itself.
 FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
 

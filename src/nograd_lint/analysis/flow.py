@@ -17,6 +17,7 @@ from typing import Callable, Collection, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from .catalog import (
+    EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -505,6 +506,8 @@ class ModuleAnalysis:
             return frozenset((self._period(target, value),))
         if chain.mode is Mode.TRAIN:
             return None
+        if _is_eval_copy(chain.base):  # ``script = model.to_torchscript()``
+            return frozenset((self._period(target, value),))
         source = dotted_name(chain.base)
         if source is not None:  # ``net = model``, ``model = model.to(device)``
             return state.periods_of(source)
@@ -704,6 +707,14 @@ def _self_name(node: FunctionNode, owner: Optional[ClassInfo]) -> Optional[str]:
         return None
     params = (*node.params.posonly_params, *node.params.params)
     return params[0].name.value if params else None
+
+
+def _is_eval_copy(expr: cst.BaseExpression) -> bool:
+    return (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in EVAL_COPY_METHODS
+    )
 
 
 def _is_static(node: FunctionNode) -> bool:
