@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> Dict:
     for model in models:
         timed = time_modes(model, args.modes, plans[model].batch_size, repeats, phases.timing_warmup, device, rng)
         rows += timed
-        seconds_per_batch[model] = max(row["value"] for row in timed)
+        seconds_per_batch[model] = statistics.median(row["value"] for row in timed)
         progress(f"time {model}: {repeats} interleaved batches per mode")
 
     rounds = phases.energy_rounds if args.rounds is None else args.rounds

@@ -7,10 +7,10 @@ power sources are therefore recorded next to the numbers.
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import random
+import warnings
 from typing import Any, Dict, List, Sequence
 
 import torch
@@ -28,10 +28,13 @@ def start_tracker(country_iso_code: str) -> Any:
     from codecarbon import OfflineEmissionsTracker
 
     logging.getLogger("codecarbon").setLevel(logging.ERROR)  # importing codecarbon sets INFO
-    tracker = OfflineEmissionsTracker(
-        country_iso_code=country_iso_code, tracking_mode="process", save_to_file=False,
-        log_level="error", measure_power_secs=3600,  # tasks take their own measurements
-    )
+    with warnings.catch_warnings():
+        # CodeCarbon 3 deprecates save_to_file (output_methods replaces it); 2.x only knows save_to_file.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        tracker = OfflineEmissionsTracker(
+            country_iso_code=country_iso_code, tracking_mode="process", save_to_file=False,
+            log_level="error", measure_power_secs=3600,  # tasks take their own measurements
+        )
     tracker.start()
     return tracker
 

@@ -25,7 +25,7 @@ def _series(rows: Sequence[Row]) -> Dict[Tuple[str, str, str, str], List[Row]]:
 
 
 def growth_rows(rows: Sequence[Row]) -> List[Row]:
-    """Accumulate pattern: bytes added per batch (fitted slope) and in all (last batch minus before)."""
+    """Accumulate pattern: bytes added per batch (fitted slope), in all (last batch minus before), at the end."""
     groups = _series(rows)
     derived = []
     for (model, pattern, mode, metric), series in groups.items():
@@ -33,7 +33,8 @@ def growth_rows(rows: Sequence[Row]) -> List[Row]:
             continue
         series = sorted(series, key=lambda row: row["iteration"])
         before = groups.get((model, pattern, mode, metric + "_before"))
-        values = {"growth_per_batch_" + metric: slope([r["iteration"] for r in series], [r["value"] for r in series])}
+        values = {"growth_per_batch_" + metric: slope([r["iteration"] for r in series], [r["value"] for r in series]),
+                  "final_" + metric: series[-1]["value"]}
         if before:
             values["growth_total_" + metric] = series[-1]["value"] - before[0]["value"]
         for name, value in values.items():
@@ -69,6 +70,7 @@ HEADLINE_METRICS = {
     ("overwrite", "cuda_peak_allocated_bytes"): "CUDA peak allocated per batch",
     ("accumulate", "growth_per_batch_malloc_in_use_bytes"): "accumulate: malloc in-use growth per batch",
     ("accumulate", "growth_total_rss_bytes"): "accumulate: RSS growth over the run",
+    ("accumulate", "final_rss_bytes"): "accumulate: RSS after the last batch",
     ("overwrite", "time_per_batch_s"): "time per batch",
     ("overwrite", "energy_j_per_batch"): "CodeCarbon energy per batch",
 }
