@@ -31,7 +31,7 @@ def check_source(
     text = decode(source)
     if not might_have_findings(text):
         return []
-    module = parse(text)
+    module = parse(text, python_parsed=tree is not None)
     try:
         findings = analyse(module, text, tree, disabling_names)
     except RecursionError:

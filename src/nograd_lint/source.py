@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from typing import TYPE_CHECKING, Union
 
@@ -26,8 +27,54 @@ def decode(data: Union[bytes, str]) -> str:
         raise SourceError(f"cannot decode as {encoding}: {error}") from None
 
 
-def parse(text: str) -> "cst.Module":
-    """Parse with LibCST (imported here, so files the pre-filter rejects never pay for it)."""
+#: CPython's own limit on nested brackets (the tokenizer's MAXLEVEL): deeper code never runs.
+MAX_BRACKET_DEPTH = 200
+
+#: Comments and string literals (whose brackets do not count), and brackets.
+_BRACKET_TOKENS = re.compile(
+    r"""
+      \#[^\n]*
+    | [rRbBuUfF]{0,3}
+      (?: \"\"\" (?:[^"\\]|\\.|"(?!""))* \"\"\"
+        | ''' (?:[^'\\]|\\.|'(?!''))* '''
+        | " (?:[^"\\\n]|\\.)* "
+        | ' (?:[^'\\\n]|\\.)* '
+      )
+    | [()\[\]{}]
+    """,
+    re.S | re.X,
+)
+
+
+def bracket_depth(text: str) -> int:
+    """The deepest nesting of brackets, where a run of opening parentheses with only blanks
+    between them counts once: LibCST parses ``((((x))))`` in linear time, but ``f(f(f(x)))``,
+    ``[[[x]]]`` or ``a + (a + (...))`` in time and memory quadratic in their depth."""
+    depth = deepest = 0
+    counted: list[bool] = []  # per open bracket: did it add a level?
+    previous_end, previous = -1, ""
+    for match in _BRACKET_TOKENS.finditer(text):
+        token = match.group()
+        if token in ("(", "[", "{"):
+            adds = not (token == "(" and previous == "(" and not text[previous_end : match.start()].strip())
+            counted.append(adds)
+            depth += adds
+            deepest = max(deepest, depth)
+        elif token in (")", "]", "}") and counted:
+            depth -= counted.pop()
+        previous_end, previous = match.end(), token
+    return deepest
+
+
+def parse(text: str, *, python_parsed: bool = False) -> "cst.Module":
+    """Parse with LibCST (imported here, so files the pre-filter rejects never pay for it).
+
+    ``python_parsed``: the stdlib ``ast`` accepted ``text``, so its tokenizer has already
+    refused more than :data:`MAX_BRACKET_DEPTH` nested brackets.
+    """
+    depth = 0 if python_parsed else bracket_depth(text)
+    if depth > MAX_BRACKET_DEPTH:
+        raise SourceError(f"brackets nested {depth} deep, more than the {MAX_BRACKET_DEPTH} that Python accepts")
     import libcst as cst
 
     try:

@@ -1,0 +1,120 @@
+"""Extreme but legal input is analysed in bounded time and memory, or refused in one line.
+
+Each case runs in its own process under a timeout, so that a hang fails the test instead of
+stopping the suite, and the process reports its own peak memory. Measured on a 2-core
+machine shared with other test runs: the 100,000-line file takes about 20 s and 1.2 GB
+(LibCST's parse is most of both); every other case takes under 2 s.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Callable
+
+import pytest
+
+from tests.conftest import ROOT
+
+EVAL_AND_GUARDED = '''def evaluate_{i}(model, batch):
+    model.eval()
+    with torch.no_grad():
+        logits = model(batch)
+    return logits.argmax(-1)
+
+
+'''
+EVAL_AND_WASTEFUL = '''def predict_{i}(model, batch):
+    model.eval()
+    logits = model(batch)
+    return logits.softmax(-1)
+
+
+'''
+
+
+def hundred_thousand_lines() -> str:
+    """Realistic code, one finding per 500 functions."""
+    parts = ["import torch\n\n\n"]
+    for i in range(100_000 // 7 + 10):
+        parts.append((EVAL_AND_WASTEFUL if i % 500 == 0 else EVAL_AND_GUARDED).format(i=i))
+    return "".join(parts)
+
+
+def ten_thousand_tiny_functions() -> str:
+    body = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(10_000))
+    return f"model.eval()\n{body}y = model(x)\n"
+
+
+def nested(opening: str, middle: str, closing: str) -> Callable[[], str]:
+    return lambda: f"model.eval()\ny = {opening * 1000}{middle}{closing * 1000}\n"
+
+
+def chained(link: str) -> Callable[[], str]:
+    return lambda: f"model.eval()\ny = model(x){link * 1000}\n"
+
+
+def prefixed(prefix: str) -> Callable[[], str]:
+    return lambda: f"model.eval()\ny = {prefix * 1000}model(x)\n"
+
+
+#: name -> (source generator, findings expected if analysed, seconds allowed, MiB allowed)
+CASES: dict[str, tuple[Callable[[], str], int, float, int]] = {
+    "lines_100_000": (hundred_thousand_lines, 29, 180.0, 3072),
+    "tiny_functions_10_000": (ten_thousand_tiny_functions, 1, 30.0, 1024),
+    "nested_parentheses_1000": (nested("(", "model(x)", ")"), 1, 20.0, 1024),
+    "nested_calls_1000": (nested("f(", "model(x)", ")"), 1, 20.0, 1024),
+    "nested_sums_1000": (nested("model(x) + (", "1", ")"), 1000, 20.0, 1024),
+    "nested_lists_1000": (nested("[", "model(x)", "]"), 1, 20.0, 1024),
+    "nested_dicts_1000": (nested("{1: ", "model(x)", "}"), 1, 20.0, 1024),
+    "attribute_chain_1000": (chained(".a"), 1, 20.0, 1024),
+    "subscript_chain_1000": (chained("[0]"), 1, 20.0, 1024),
+    "call_chain_1000": (chained("()"), 1, 20.0, 1024),
+    "not_chain_1000": (prefixed("not "), 1, 20.0, 1024),
+    "lambda_chain_1000": (prefixed("lambda: "), 0, 20.0, 1024),
+    "conditional_chain_1000": (prefixed("model(x) if c else "), 1000, 20.0, 1024),
+}
+
+CHILD = """
+import json, resource, sys, time
+from nograd_lint import SourceError, check_source
+from tests.test_limits import CASES
+
+source = CASES[sys.argv[1]][0]()
+start = time.perf_counter()
+try:
+    outcome = {"findings": len(check_source(source))}
+except SourceError as error:
+    outcome = {"refused": str(error)}
+outcome["seconds"] = time.perf_counter() - start
+outcome["lines"] = source.count("\\n")
+outcome["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(json.dumps(outcome))
+"""
+
+
+def run_case(name: str, timeout: float) -> dict:
+    try:
+        result = subprocess.run([sys.executable, "-c", CHILD, name], cwd=ROOT, capture_output=True,
+                                text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{name}: no answer within {timeout:.0f} s (a hang?)")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CASES))
+def test_extreme_input_is_bounded_or_refused_in_one_line(name: str) -> None:
+    _, findings, seconds, mebibytes = CASES[name]
+    outcome = run_case(name, timeout=seconds)
+    assert outcome["peak_mib"] <= mebibytes, outcome
+    if "refused" in outcome:
+        assert "\n" not in outcome["refused"] and outcome["refused"], outcome
+    else:
+        assert outcome["findings"] == findings, outcome
+
+
+def test_a_hundred_thousand_lines_are_really_that_many() -> None:
+    assert hundred_thousand_lines().count("\n") >= 100_000
