@@ -111,3 +111,25 @@ def zero_grad_of_the_training_phase_does_not_count(model, loader, val_x, optimiz
         optimizer.step()
         model.eval()
         score = model(val_x)  # expect: NG001
+
+
+def test_phase_forgets_train(model, loader, test_loader, optimizer, loss_fn):
+    # the test phase leaves the model in eval mode for the next epoch's training step: that
+    # is a missing model.train(), and the training step needs its graph
+    for epoch in range(3):
+        for x, y in loader:
+            out = model(x)
+            loss = loss_fn(out, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        for x, y in test_loader:
+            out = model(x)  # expect: NG001
+
+
+def carried_forward_without_gradient_code(model, loader, x0):
+    for x in loader:
+        first = model(x0)  # expect: NG001
+        model.eval()
+        model(x)  # expect: NG001

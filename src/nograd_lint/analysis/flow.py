@@ -63,6 +63,8 @@ class Candidate:
     function: Optional[FunctionInfo]
     inherited: Optional[Inherited]
     periods: set[EvalPeriod] = field(default_factory=set)
+    #: Carried periods whose iteration needs this call's graph (see ``mark_grad_intent``).
+    excused: set[EvalPeriod] = field(default_factory=set)
     #: Seen once with autograd certainly enabled (not only "as at entry").
     certainly_enabled: bool = False
     #: ``Variable(x, volatile=True)`` in the same function: worth a word in the message.
@@ -73,7 +75,7 @@ class Candidate:
             return False
         if not self.certainly_enabled and (self.function is None or self.function.resolved is not Grad.ENABLED):
             return False
-        return any(period.is_wasteful() for period in self.periods)
+        return any(period.is_wasteful() and period not in self.excused for period in self.periods)
 
 
 @dataclass(eq=False)
@@ -307,13 +309,15 @@ class ModuleAnalysis:
             after = self.run_block(body, first)
             looped = entry.join(after)
             if not looped.same_as(entry) and self._loop_depth <= MAX_LOOP_PASSES_DEPTH:
-                looped.carried = frozenset(looped.active_periods() - entry.active_periods())
+                # Periods carried around an enclosing loop stay carried in this one.
+                looped.carried = entry.carried | (looped.active_periods() - entry.active_periods())
                 header(looped)
                 after = self.run_block(body, looped)
         finally:
             self._loop_depth -= 1
         exit_state = entry.join(after)
         exit_state.carried = entry.carried
+        exit_state.carried_forwards = entry.carried_forwards
         return exit_state
 
     def _for(self, node: cst.For, state: FlowState) -> FlowState:
@@ -695,6 +699,8 @@ class ModuleAnalysis:
             function = self._unit.info if self._unit is not None else None
             candidate = self.candidates[id(call)] = Candidate(call, model, self._top, function, state.inherited)
         candidate.periods.update(periods)
+        if periods & state.carried:
+            state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
 

@@ -42,6 +42,13 @@ class PeriodSource(Protocol):
     def holds(self, name: str) -> bool: ...
 
 
+class CarriedForward(Protocol):
+    """A forward call seen while its model's eval period was only carried around a loop."""
+
+    periods: set["EvalPeriod"]
+    excused: set["EvalPeriod"]
+
+
 @dataclass(eq=False)
 class EvalPeriod:
     """From ``model.eval()`` to the next ``train()``, rebinding or the end of the function.
@@ -124,10 +131,13 @@ class FlowState:
     #: Names rebound or put in train mode on every path so far: they no longer inherit.
     killed: frozenset[str] = frozenset()
     inherited: Optional[Inherited] = None
+    #: Forward calls made under carried periods in this pass over the loop body.
+    carried_forwards: frozenset[CarriedForward] = frozenset()
 
     def copy(self) -> "FlowState":
         return FlowState(
-            self.grad, dict(self.evals), self.frozen, self.reachable, self.carried, self.killed, self.inherited
+            self.grad, dict(self.evals), self.frozen, self.reachable, self.carried, self.killed, self.inherited,
+            self.carried_forwards,
         )
 
     def same_as(self, other: "FlowState") -> bool:
@@ -157,6 +167,7 @@ class FlowState:
             self.carried | other.carried,
             self.killed & other.killed,
             self.inherited,
+            self.carried_forwards | other.carried_forwards,
         )
 
     # -- eval-mode models ------------------------------------------------------------------
@@ -191,9 +202,14 @@ class FlowState:
 
     def mark_grad_intent(self) -> None:
         """Gradient code here legitimises the forward calls of every period it falls in,
-        except those only carried in from the previous loop iteration."""
+        except those only carried in from the previous loop iteration. A forward call made
+        under a carried period earlier in this iteration is excused, though: it is the
+        training step of a loop whose test phase forgot to call ``train()`` again, and its
+        graph is needed."""
         for period in self.active_periods():
             if period not in self.carried:
                 period.grad_intent = True
+        for forward in self.carried_forwards:
+            forward.excused.update(forward.periods & self.carried)
         if self.inherited is not None:
             self.inherited.grad_intent = True
