@@ -103,22 +103,23 @@ class LspClient:
         return response.get("result")
 
     def initialize(self, root: Path, initialization_options: Any = None,
-                   workspace_capabilities: Optional[Message] = None) -> Any:
-        """The handshake every editor starts with; returns the server's capabilities."""
+                   capabilities: Optional[Message] = None) -> Any:
+        """The handshake every editor starts with; ``capabilities`` are merged into a plain
+        client's. Returns the server's capabilities."""
+        plain_client = {
+            "general": {"positionEncodings": ["utf-16"]},
+            "textDocument": {
+                "publishDiagnostics": {"versionSupport": True},
+                "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {
+                    "valueSet": ["quickfix", "source.fixAll"]}}},
+                "synchronization": {"didSave": True},
+            },
+        }
         result = self.request("initialize", {
             "processId": None,
             "rootUri": root.as_uri(),
             "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-            "capabilities": {
-                "general": {"positionEncodings": ["utf-16"]},
-                "textDocument": {
-                    "publishDiagnostics": {"versionSupport": True},
-                    "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {
-                        "valueSet": ["quickfix", "source.fixAll"]}}},
-                    "synchronization": {"didSave": True},
-                },
-                "workspace": workspace_capabilities or {},
-            },
+            "capabilities": merged(plain_client, capabilities or {}),
             "initializationOptions": initialization_options,
         })
         self.notify("initialized", {})
@@ -231,6 +232,15 @@ class LspClient:
                 self._stderr.append(line)
         except (OSError, ValueError):
             return
+
+
+def merged(base: Message, extra: Message) -> Message:
+    """``base`` with ``extra`` merged in, nested dictionaries key by key."""
+    result = dict(base)
+    for key, value in extra.items():
+        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(
+            result.get(key), dict) else value
+    return result
 
 
 def utf16_offset(text: str, line: int, character: int) -> int:

@@ -261,14 +261,31 @@ def test_fix_all_on_request_keeps_crlf_and_wide_characters(server: LspClient, ur
 def test_no_actions_away_from_findings_or_for_other_kinds(server: LspClient, uri: str) -> None:
     server.open(uri, BUFFER)
     diagnostics = server.wait_for_diagnostics(uri)["diagnostics"]
-    assert code_actions(server, uri, [], only=["quickfix"], lines=(0, 2)) == []
+    assert code_actions(server, uri, [], lines=(0, 2)) == []
     assert code_actions(server, uri, diagnostics, only=["refactor"]) == []
+
+
+def test_edits_wait_for_resolve_when_the_client_resolves(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+    # The lightbulb asks at every cursor move; the fix is computed for the action picked.
+    resolve = {"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}
+    with start_server(tmp_path, subprocess_env) as client:
+        client.initialize(tmp_path, capabilities=resolve)
+        client.open(uri, BUFFER)
+        diagnostics = client.wait_for_diagnostics(uri)["diagnostics"]
+        [quick_fix, fix_all] = code_actions(client, uri, diagnostics[1:])
+        assert "edit" not in quick_fix and "edit" not in fix_all
+        resolved = client.request("codeAction/resolve", quick_fix)
+        fixed = apply_text_edits(BUFFER, edits_of(resolved, uri))
+        assert [f.line for f in check_source(fixed)] == [6]  # only evaluate() is left
+
+        change(client, uri, 2, {"text": BUFFER + "\n"})
+        assert "edit" not in client.request("codeAction/resolve", fix_all)  # stale: no edit
 
 
 def test_versioned_edit_when_the_client_supports_document_changes(tmp_path: Path, subprocess_env: dict,
                                                                   uri: str) -> None:
     with start_server(tmp_path, subprocess_env) as client:
-        client.initialize(tmp_path, workspace_capabilities={"workspaceEdit": {"documentChanges": True}})
+        client.initialize(tmp_path, capabilities={"workspace": {"workspaceEdit": {"documentChanges": True}}})
         client.open(uri, BUFFER, version=7)
         diagnostics = client.wait_for_diagnostics(uri)["diagnostics"]
         [quick_fix] = code_actions(client, uri, diagnostics[1:], only=["quickfix"])

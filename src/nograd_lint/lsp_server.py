@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -38,7 +37,7 @@ FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
 #: A line as Python and LSP count them: ended by \n, \r\n or \r, not by \f or \u2028.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def source_lines(text: str) -> list[str]:
@@ -64,6 +63,7 @@ class NogradLanguageServer(LanguageServer):
         self._results: dict[str, LintResult] = {}
         # One worker: bursts of edits never analyse in parallel, and an analysis that is still
         # queued when its buffer changes again is cancelled before it starts.
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nograd-lint")
 
     # -- scheduling ------------------------------------------------------------------------
@@ -78,6 +78,11 @@ class NogradLanguageServer(LanguageServer):
         if task is not None:
             task.cancel()
 
+    async def off_the_loop(self, function: Callable[..., T], *args: object) -> T:
+        """Run an analysis in the analysis thread, so that messages keep flowing meanwhile."""
+        self._loop = asyncio.get_running_loop()
+        return await self._loop.run_in_executor(self._analysis_pool, function, *args)
+
     def forget(self, uri: str) -> None:
         """The buffer closed: nothing pending, nothing shown."""
         self.cancel_lint(uri)
@@ -91,10 +96,8 @@ class NogradLanguageServer(LanguageServer):
         if document is None:
             return
         version, text, path = document.version, document.source, document.path
-        analysis = asyncio.get_running_loop().run_in_executor(
-            self._analysis_pool, lint_text, text, path, self.disabling_names(path))
         try:
-            findings = await analysis
+            findings = await self.off_the_loop(lint_text, text, path, self.disabling_names(path))
         except InternalError as error:
             self.log(types.MessageType.Warning, f"{path}: {error}")
             findings = []
@@ -144,7 +147,13 @@ class NogradLanguageServer(LanguageServer):
         return result.text if result.changed else None
 
     def log(self, kind: types.MessageType, message: str) -> None:
-        self.window_log_message(types.LogMessageParams(type=kind, message=f"nograd-lint: {message}"))
+        """Show ``message`` in the editor's log; sent from the event loop even when called
+        from the analysis thread, so that two writers never interleave on stdout."""
+        params = types.LogMessageParams(type=kind, message=f"nograd-lint: {message}")
+        if self._loop is None:
+            self.window_log_message(params)
+        else:
+            self._loop.call_soon_threadsafe(self.window_log_message, params)
 
 
 def lint_text(text: str, path: Optional[str], disabling_names: frozenset[str]) -> list[Finding]:
@@ -222,33 +231,55 @@ def _wanted(kind: str, only: Optional[Sequence[str]]) -> bool:
     return only is None or any(kind == asked or kind.startswith(f"{asked}.") for asked in only)
 
 
+def _offers_resolve(server: NogradLanguageServer) -> bool:
+    """Whether the client fetches an action's edit only once it is chosen (codeAction/resolve)."""
+    text_document = server.client_capabilities.text_document
+    support = text_document and text_document.code_action and text_document.code_action.resolve_support
+    return bool(support and "edit" in support.properties)
+
+
 def code_actions(server: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """A quick fix per flagged line in the range, and fix-all there or when asked for by kind.
+
+    Editors ask at every cursor move, so when the client can resolve actions later the edits,
+    each a fix of the whole buffer, are computed only for the action the user picks."""
     document = server.workspace.get_text_document(params.text_document.uri)
-    findings = server.current_findings(document)
-    if not findings:
-        return []
+    first, last = params.range.start.line + 1, params.range.end.line + 1
+    lines = sorted({f.line for f in server.current_findings(document) if f.line <= last and f.end_line >= first})
     only = [str(getattr(kind, "value", kind)) for kind in params.context.only] if params.context.only else None
     actions = []
     if _wanted(types.CodeActionKind.QuickFix.value, only):
-        first, last = params.range.start.line + 1, params.range.end.line + 1
-        for line in sorted({f.line for f in findings if f.line <= last and f.end_line >= first}):
-            new_text = server.fixed_text(document, lines={line})
-            if new_text is None:
-                continue
-            actions.append(types.CodeAction(
+        actions += [
+            types.CodeAction(
                 title=QUICK_FIX_TITLE,
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[d for d in params.context.diagnostics
                              if d.source == SERVER_NAME and d.range.start.line == line - 1] or None,
                 is_preferred=True,
-                edit=workspace_edit(server, document, new_text),
-            ))
-    if _wanted(FIX_ALL_KIND, only):
-        new_text = server.fixed_text(document)
-        if new_text is not None:
-            actions.append(types.CodeAction(
-                title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, edit=workspace_edit(server, document, new_text)))
-    return actions
+                data={"uri": document.uri, "version": document.version, "line": line},
+            )
+            for line in lines
+        ]
+    if (lines or only is not None) and _wanted(FIX_ALL_KIND, only) and server.current_findings(document):
+        actions.append(types.CodeAction(
+            title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data={"uri": document.uri, "version": document.version}))
+    if _offers_resolve(server):
+        return actions
+    resolved = [resolve_code_action(server, action) for action in actions]
+    return [action for action in resolved if action.edit is not None]  # unfixable: no action
+
+
+def resolve_code_action(server: NogradLanguageServer, action: types.CodeAction) -> types.CodeAction:
+    """Fill in the edit of one of our actions, if its buffer is still the version it was for."""
+    data = action.data if isinstance(action.data, dict) else {}
+    document = server.workspace.text_documents.get(data.get("uri", ""))
+    if document is None or document.version != data.get("version"):
+        return action
+    line = data.get("line")
+    new_text = server.fixed_text(document, lines=None if line is None else {line})
+    if new_text is not None:
+        action.edit = workspace_edit(server, document, new_text)
+    return action
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -283,9 +314,14 @@ def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+                                resolve_provider=True),
     )
-    def code_action(ls: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return code_actions(ls, params)
+    async def code_action(ls: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return await ls.off_the_loop(code_actions, ls, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: NogradLanguageServer, action: types.CodeAction) -> types.CodeAction:
+        return await ls.off_the_loop(resolve_code_action, ls, action)
 
     return server
