@@ -1,0 +1,214 @@
+"""Property tests on generated Python: the analysis never crashes, and no_grad means silence.
+
+``hypothesmith`` generates programs from Python's grammar (``from_grammar``) and from
+LibCST's node types (``from_node``). The first tests only require that the analysis never
+raises anything but :class:`SourceError` for bad input; they put an eval call in front so
+that the pre-filter lets every program through to the analysis. The template tests splice
+generated statements around ``model.eval()``, ``with torch.no_grad():`` and forward calls
+and check two invariants: a forward call inside ``no_grad`` is never reported, and wrapping
+every reported statement in ``no_grad`` leaves nothing to report.
+
+The CI run is bounded (about 20 s). For a larger run set ``NOGRAD_FUZZ_EXAMPLES``, e.g.
+``NOGRAD_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py``; the figures of the last such run
+are in docs/lint-speed.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+
+import hypothesmith
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from nograd_lint import SourceError, check_source
+from nograd_lint.findings import InternalError
+
+EXAMPLES = int(os.environ.get("NOGRAD_FUZZ_EXAMPLES", "0"))
+FUZZ = settings(
+    max_examples=EXAMPLES or 60,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+SLOW_FUZZ = settings(FUZZ, max_examples=EXAMPLES or 15)  # from_node draws ~0.15 s an example
+
+EVAL_HEADER = "import torch\nmodel.eval()\n"
+#: Generated code that touches these could legitimately change what is reported.
+GRAD_WORDS = re.compile(r"torch|grad|inference_mode|no_grad|model|__future__|nonlocal|global")
+
+
+def analyse_or_refuse(source: str) -> list:
+    """Findings, or [] when the source is refused as bad input; a crash fails the test."""
+    try:
+        return check_source(source)
+    except InternalError:
+        raise
+    except SourceError:
+        return []
+
+
+@FUZZ
+@given(hypothesmith.from_grammar())
+def test_programs_from_the_grammar_never_crash_the_analysis(program: str) -> None:
+    analyse_or_refuse(EVAL_HEADER + program + "\nmodel(x)\n")
+
+
+@SLOW_FUZZ
+@given(hypothesmith.from_node())
+def test_programs_from_libcst_nodes_never_crash_the_analysis(program: str) -> None:
+    analyse_or_refuse(EVAL_HEADER + program + "\nmodel(x)\n")
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_crash(data: bytes) -> None:
+    analyse_or_refuse(EVAL_HEADER.encode() + data)
+
+
+def _statements() -> st.SearchStrategy[str]:
+    return hypothesmith.from_grammar().filter(lambda code: not GRAD_WORDS.search(code))
+
+
+def _indent(code: str) -> str:
+    return textwrap.indent(code, "    ", lambda line: True) if code.strip() else ""
+
+
+TEMPLATE = """\
+import torch
+
+model.eval()
+{before}
+with torch.no_grad():
+{inside}
+    guarded = model(x)
+{after}
+def run(batch):
+    model.eval()
+{in_function}
+    with torch.no_grad():
+        also_guarded = model(batch)
+    maybe_wasteful = model(batch)
+    return maybe_wasteful
+"""
+
+
+def _program(before: str, inside: str, after: str, in_function: str) -> str:
+    return TEMPLATE.format(before=before, inside=_indent(inside), after=after, in_function=_indent(in_function))
+
+
+def _line_of(source: str, text: str) -> int:
+    """Python's own line numbering: ``str.splitlines`` would also split at \\x1e, \\x0c..."""
+    return re.split(r"\r\n|\r|\n", source).index(text) + 1
+
+
+@FUZZ
+@given(_statements(), _statements(), _statements(), _statements())
+def test_a_forward_call_inside_no_grad_is_never_reported(before: str, inside: str, after: str, in_function: str) -> None:
+    source = _program(before, inside, after, in_function)
+    try:
+        findings = check_source(source)
+    except InternalError:
+        raise
+    except SourceError:
+        assume(False)
+        return
+    reported = {f.line for f in findings}
+    assert _line_of(source, "    guarded = model(x)") not in reported
+    assert _line_of(source, "        also_guarded = model(batch)") not in reported
+
+
+def _body_statements(node: cst.CSTNode) -> list[cst.BaseStatement]:
+    """The statements of the indented bodies right under ``node`` (not deeper)."""
+    found, stack = [], list(node.children)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, cst.IndentedBlock):
+            found.extend(child.body)
+        elif not isinstance(child, cst.BaseStatement):
+            stack.extend(child.children)
+    return found
+
+
+class _WrapInNoGrad(cst.CSTTransformer):
+    """Puts each given statement, wherever its body is, into ``with torch.no_grad():``."""
+
+    def __init__(self, targets: set[int]) -> None:
+        super().__init__()
+        self.targets = targets  # ids of original statements
+
+    def _wrapped(self, original: tuple, updated: tuple) -> list:
+        return [
+            cst.With(items=[cst.WithItem(cst.parse_expression("torch.no_grad()"))], body=cst.IndentedBlock([new]))
+            if id(old) in self.targets
+            else new
+            for old, new in zip(original, updated)
+        ]
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        return updated.with_changes(body=self._wrapped(original.body, updated.body))
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        return updated.with_changes(body=self._wrapped(original.body, updated.body))
+
+
+def wrap_reported_statements(source: str, lines: set[int]) -> str:
+    """Wrap the innermost statement of a body that spans each reported line."""
+    wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+
+    def reported(statement: cst.CSTNode) -> bool:
+        span = positions[statement]
+        return any(span.start.line <= line <= span.end.line for line in lines)
+
+    targets, stack = set(), list(wrapper.module.body)
+    while stack:
+        statement = stack.pop()
+        if not reported(statement):
+            continue
+        inner = [s for s in _body_statements(statement) if reported(s)]
+        if inner:
+            stack.extend(inner)
+        else:
+            targets.add(id(statement))
+    return wrapper.module.visit(_WrapInNoGrad(targets)).code
+
+
+@FUZZ
+@given(_statements(), _statements(), _statements(), _statements())
+def test_wrapping_every_reported_statement_in_no_grad_leaves_nothing(
+    before: str, inside: str, after: str, in_function: str
+) -> None:
+    source = _program(before, inside, after, in_function)
+    try:
+        findings = check_source(source)
+    except InternalError:
+        raise
+    except SourceError:
+        assume(False)
+        return
+    if not findings:
+        return
+    wrapped = wrap_reported_statements(source, {f.line for f in findings})
+    assert check_source(wrapped) == [], wrapped
+
+
+def test_the_template_itself_reports_only_the_unguarded_call() -> None:
+    source = _program("", "", "", "")
+    assert [f.line for f in check_source(source)] == [_line_of(source, "    maybe_wasteful = model(batch)")]
+    assert check_source(wrap_reported_statements(source, {_line_of(source, "    maybe_wasteful = model(batch)")})) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["if model(x):\n    pass", "for y in model(x):\n    pass", "while model(x):\n    break", "y = [model(x) for x in xs]"],
+)
+def test_wrapping_compound_statements(statement: str) -> None:
+    source = f"import torch\nmodel.eval()\n{statement}\n"
+    findings = check_source(source)
+    assert findings, source
+    assert check_source(wrap_reported_statements(source, {f.line for f in findings})) == []
