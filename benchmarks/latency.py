@@ -241,13 +241,13 @@ def markdown(results: dict) -> str:
     rows = ["| Script | " + " | ".join(title for _, title in columns) + " |",
             "|---|" + "---|" * len(columns)]
     for row in results["rows"]:
-        cells = [f"{row[key]['p50_ms']:.0f} / {row[key]['p95_ms']:.0f} ms" if row[key] else "n/a"
-                 for key, _ in columns]
+        cells = [f"{row[key]['p50_ms']:.0f} / {row[key]['p95_ms']:.0f} ms (min {row[key]['min_ms']:.0f})"
+                 if row[key] else "n/a" for key, _ in columns]
         rows.append(f"| {row['lines']:,} lines, {row['density']} ({row['ng001_findings']} NG001) | "
                     + " | ".join(cells) + " |")
     env = results["environment"]
     return "\n".join([
-        "# Editor latency (p50 / p95)", "",
+        "# Editor latency: p50 / p95 (minimum)", "",
         *rows, "",
         f"{env['cpus']} CPUs ({env['cpu']}; 1-minute load average {env['load_average_at_start'][0]} at the start, "
         f"{env['load_average_at_end'][0]} at the end), "
