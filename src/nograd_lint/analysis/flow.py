@@ -183,7 +183,7 @@ class ModuleAnalysis:
                 if inherited is None or param != inherited.self_name:
                     state.clear(param)
                     if source is not None:
-                        state.set_periods(param, frozenset((EvalPeriod(param, node, inherited=source),)))
+                        state.evals[param] = frozenset((EvalPeriod(param, node, inherited=source),))
             if isinstance(node, cst.Lambda):
                 self.scan(node.body, state)
             else:  # an indented block, or ``def f(): return model(x)`` on one line
