@@ -100,6 +100,14 @@ def test_columns_are_utf16_code_units(server: LspClient, uri: str) -> None:
     assert ranges(server.wait_for_diagnostics(uri)) == [(2, 21, 2, 29)]
 
 
+def test_columns_follow_a_negotiated_utf32_encoding(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+    with start_server(tmp_path, subprocess_env) as client:
+        capabilities = client.initialize(tmp_path, capabilities={"general": {"positionEncodings": ["utf-32"]}})
+        assert capabilities["positionEncoding"] == "utf-32"
+        client.open(uri, "def f(model, x):\n    model.eval()\n    s = '😋'; return model(x)\n")
+        assert ranges(client.wait_for_diagnostics(uri)) == [(2, 20, 2, 28)]
+
+
 def test_incremental_change_moves_the_diagnostics(server: LspClient, uri: str) -> None:
     server.open(uri, BUFFER)
     server.wait_for_diagnostics(uri)

@@ -19,7 +19,6 @@ from typing import Callable, Optional, Sequence, TypeVar
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
-from pygls.workspace.position_codec import ServerTextPosition
 
 from ._version import __version__
 from .api import check_source
@@ -174,7 +173,7 @@ def client_position(document: TextDocument, lines: Sequence[str], line: int, col
     """An LSP position from a 0-based line and a column counted in characters."""
     if line >= len(lines):
         return types.Position(line=line, character=0)
-    return document.position_codec.position_to_client_units(lines, ServerTextPosition(line, column))
+    return document.position_codec.position_to_client_units(lines, types.Position(line=line, character=column))
 
 
 def to_diagnostics(document: TextDocument, findings: Sequence[Finding]) -> list[types.Diagnostic]:
