@@ -52,6 +52,16 @@ def test_noqa_in_the_buffer_is_honoured(tmp_path: Path, subprocess_env: dict) ->
     assert result.stdout == b"" and result.returncode == 0
 
 
+def test_per_file_ignores_match_the_display_name(tmp_path: Path, subprocess_env: dict) -> None:
+    (tmp_path / "setup.cfg").write_text("[flake8]\nper-file-ignores =\n    src/path.py: NG001\n")
+    assert run_flake8_on_stdin(BUFFER, tmp_path, subprocess_env).stdout == b""
+    other = subprocess.run(
+        [tool("flake8"), "-", "--stdin-display-name=src/other.py", "--select=NG"],
+        input=BUFFER.encode(), cwd=tmp_path, env=subprocess_env, capture_output=True, timeout=TIMEOUT_S,
+    )
+    assert other.stdout.decode().startswith("src/other.py:6:14: NG001")
+
+
 def test_half_typed_buffer_gives_e999_without_traceback(tmp_path: Path, subprocess_env: dict) -> None:
     # Lint-as-you-type sees broken code all the time: flake8 must report E999 and nothing else.
     source = BUFFER.replace("return logits.argmax(-1)", "return logits.argmax(-1")
