@@ -12,12 +12,16 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from .config import FULL_PHASES, QUICK_PHASES, plan_for
+from .energy import batches_for, measure_energy, power_sources, start_tracker
 from .environment import describe, load_average
 from .memory_runs import run_all
 from .memory_worker import PATTERNS, RunSpec
 from .models import MODELS
 from .modes import MODES
+from .plots import plot_all
 from .records import Row
+from .report import write_results
+from .timing import time_modes
 
 QUICK_MODELS = ("small_cnn",)
 
@@ -75,10 +79,7 @@ class Progress:
 
 
 def run(args: argparse.Namespace) -> Dict:
-    from .energy import batches_for, measure_energy, power_sources, start_tracker
-    from .plots import plot_all
-    from .report import write_results
-
+    """Memory in fresh processes, then time and energy in this one; writes results and plots."""
     progress = Progress()
     device = pick_device(args.device)
     torch.set_num_threads(args.threads)
@@ -95,7 +96,6 @@ def run(args: argparse.Namespace) -> Dict:
     progress(f"memory: {len(specs)} runs, each in a fresh process")
     rows: List[Row] = run_all(specs, mmap_threshold, args.jobs or (2 if args.quick else 1), progress)
 
-    from .timing import time_modes
     repeats = args.timing_repeats or phases.timing_repeats
     seconds_per_batch = {}
     for model in models:

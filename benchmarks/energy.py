@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Sequence
 import torch
 
 from .models import build_eval_model, random_batch
-from .modes import mode_context
 from .records import Row, record
 from .timing import run_batches
 
