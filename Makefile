@@ -40,7 +40,7 @@ test: $(VENV)/.installed-test
 
 ## bench: memory, time and energy with vs without no_grad (CPU; CUDA when available)
 bench: $(VENV)/.installed-bench
-	$(BIN)/python -m benchmarks --out benchmarks/results/cpu
+	$(BIN)/python -m benchmarks --device cpu --out benchmarks/results/cpu
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
