@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,15 +70,22 @@ def tools_from(args: argparse.Namespace) -> list[Tool]:
     return tools
 
 
-def time_once(command: Sequence[str], cwd: Path, timeout: float) -> float:
-    """Wall seconds of one run; a traceback on stderr makes the measurement invalid."""
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_once(command: Sequence[str], cwd: Path, timeout: float) -> tuple[float, float]:
+    """Wall and CPU seconds (all processes of the run) of one run; a traceback on stderr
+    makes the measurement invalid. CPU time is what other users of a shared machine disturb
+    least: it stays while wall time waits for a core."""
+    cpu, start = _children_cpu(), time.perf_counter()
     result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, timeout=timeout, check=False)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if "Traceback" in result.stderr or result.returncode not in (0, 1, 2):
         raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def python_files(root: Path) -> list[Path]:
@@ -112,7 +120,7 @@ def pass_rates(root: Path) -> dict[str, Any]:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # flake8 reports E999 and never calls the plugin
-        if not might_have_findings_in_tree(tree):
+        if not might_have_findings_in_tree(tree, source):
             continue
         screened += 1
         start = time.perf_counter()
@@ -134,19 +142,27 @@ def pass_rates(root: Path) -> dict[str, Any]:
     }
 
 
-def run_rounds(corpora: list[Path], tools: list[Tool], runs: int, peer_runs: int, timeout: float,
-               rng: random.Random) -> tuple[dict[str, dict[str, list[float]]], list[dict[str, Any]]]:
-    times: dict[str, dict[str, list[float]]] = {c.name: {t.name: [] for t in tools} for c in corpora}
+Runs = dict[str, dict[str, list[tuple[float, float]]]]
+
+
+def run_rounds(corpora: list[Path], tools: list[Tool], args: argparse.Namespace,
+               rng: random.Random) -> tuple[Runs, list[dict[str, Any]]]:
+    """corpus -> tool -> [(wall, cpu)], and the load average around each round."""
+    times: Runs = {c.name: {t.name: [] for t in tools} for c in corpora}
+    peer_corpora = set(args.peer_corpora.split(",")) if args.peer_corpora else None
     loads = []
-    for round_ in range(runs):
-        jobs = [(c, t) for c in corpora for t in tools if not t.peer or round_ < peer_runs]
+    for round_ in range(args.runs):
+        jobs = [
+            (c, t) for c in corpora for t in tools
+            if not t.peer or (round_ < args.peer_runs and (peer_corpora is None or c.name in peer_corpora))
+        ]
         rng.shuffle(jobs)
         before = os.getloadavg()
         for corpus, tool in jobs:
-            times[corpus.name][tool.name].append(time_once(tool.command("."), corpus, timeout))
+            times[corpus.name][tool.name].append(time_once(tool.command("."), corpus, args.timeout))
         loads.append({"round": round_, "load_before": [round(x, 2) for x in before],
                       "load_after": [round(x, 2) for x in os.getloadavg()]})
-        print(f"round {round_ + 1}/{runs} done, load {loads[-1]['load_after']}", file=sys.stderr)
+        print(f"round {round_ + 1}/{args.runs} done, load {loads[-1]['load_after']}", file=sys.stderr)
     return times, loads
 
 
@@ -154,18 +170,25 @@ def ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[
     return round(numerator / denominator, 3) if numerator and denominator else None
 
 
-def summarise(times: dict[str, list[float]]) -> dict[str, Any]:
-    medians = {name: round(statistics.median(values), 3) for name, values in times.items() if values}
+def _ratios(medians: dict[str, float]) -> dict[str, Optional[float]]:
     return {
-        "median_s": medians,
-        "runs": {name: [round(v, 3) for v in values] for name, values in times.items()},
-        "ratios": {
-            "flake8_with_over_without": ratio(medians.get(FLAKE8_NG), medians.get(FLAKE8)),
-            "flake8_over_nograd_lint_j1": ratio(medians.get(FLAKE8), medians.get(NG_J1)),
-            "nograd_lint_j1_over_j2": ratio(medians.get(NG_J1), medians.get(NG_J2)),
-            "torchfix_over_nograd_lint_j1": ratio(medians.get(TORCHFIX), medians.get(NG_J1)),
-            "torch_preflight_over_nograd_lint_j1": ratio(medians.get(PREFLIGHT), medians.get(NG_J1)),
-        },
+        "flake8_with_over_without": ratio(medians.get(FLAKE8_NG), medians.get(FLAKE8)),
+        "flake8_over_nograd_lint_j1": ratio(medians.get(FLAKE8), medians.get(NG_J1)),
+        "nograd_lint_j1_over_j2": ratio(medians.get(NG_J1), medians.get(NG_J2)),
+        "torchfix_over_nograd_lint_j1": ratio(medians.get(TORCHFIX), medians.get(NG_J1)),
+        "torch_preflight_over_nograd_lint_j1": ratio(medians.get(PREFLIGHT), medians.get(NG_J1)),
+    }
+
+
+def summarise(times: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
+    wall = {name: round(statistics.median(v[0] for v in values), 3) for name, values in times.items() if values}
+    cpu = {name: round(statistics.median(v[1] for v in values), 3) for name, values in times.items() if values}
+    return {
+        "median_s": wall,
+        "median_cpu_s": cpu,
+        "runs": {name: [[round(w, 3), round(c, 3)] for w, c in values] for name, values in times.items()},
+        "ratios": _ratios(wall),
+        "cpu_ratios": _ratios(cpu),
     }
 
 
@@ -220,7 +243,7 @@ def lint_on_save(files: list[Path], args: argparse.Namespace, rng: random.Random
             order = list(commands)
             rng.shuffle(order)
             for name in order:
-                runs[name].append(time_once(commands[name], path.parent, args.timeout))
+                runs[name].append(time_once(commands[name], path.parent, args.timeout)[0])
         without, with_ = statistics.median(runs[FLAKE8]), statistics.median(runs[FLAKE8_NG])
         source = path.read_text(encoding="utf-8", errors="replace")
         results.append({
@@ -236,19 +259,14 @@ def version_of(command: str, *flags: str) -> str:
     return " ".join((result.stdout or result.stderr).split())[:200]
 
 
-def markdown(report: dict[str, Any]) -> str:
+def _speed_table(report: dict[str, Any], medians_key: str, ratios_key: str) -> list[str]:
     names = [FLAKE8, FLAKE8_NG, NG_J1, NG_J2, TORCHFIX, PREFLIGHT]
     lines = [
-        "# Lint speed: medians of wall seconds",
-        "",
-        f"{report['machine']['cpus']} CPUs, {report['machine']['python']}; {report['runs']} rounds "
-        f"({report['peer_runs']} for the peers), interleaved; load average per round in the JSON.",
-        "",
         "| code base | files | " + " | ".join(names) + " | with/without | flake8/ng -j1 | torchfix/ng | preflight/ng |",
         "|---" * (len(names) + 6) + "|",
     ]
     for name, corpus in report["corpora"].items():
-        medians, ratios = corpus["median_s"], corpus["ratios"]
+        medians, ratios = corpus[medians_key], corpus[ratios_key]
         cells = [str(medians.get(n, "-")) for n in names]
         lines.append(
             f"| {name} | {corpus['pass_rates']['files']} | " + " | ".join(cells) + " | "
@@ -256,6 +274,26 @@ def markdown(report: dict[str, Any]) -> str:
                 "flake8_with_over_without", "flake8_over_nograd_lint_j1",
                 "torchfix_over_nograd_lint_j1", "torch_preflight_over_nograd_lint_j1")) + " |"
         )
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Lint speed",
+        "",
+        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}; {report['runs']} rounds "
+        f"({report['peer_runs']} with the peers), interleaved in a shuffled order; load average "
+        f"{report['machine']['load_at_start']} at the start, {report['machine']['load_at_end']} at the end "
+        "(per round in the JSON).",
+        "",
+        "## Wall seconds, medians",
+        "",
+        *_speed_table(report, "median_s", "ratios"),
+        "",
+        "## CPU seconds (user + system of all processes of a run), medians",
+        "",
+        *_speed_table(report, "median_cpu_s", "cpu_ratios"),
+    ]
     lines += ["", "## Pre-filter and screen", "",
               "| code base | files | pass pre-filter | pass ast screen | analysis ms p50 | p95 | max |",
               "|---|---|---|---|---|---|---|"]
@@ -291,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--torch-preflight", metavar="BIN", help="torch-preflight of its own environment (optional)")
     parser.add_argument("--runs", type=int, default=5, help="rounds of our own tools and flake8 (default 5)")
     parser.add_argument("--peer-runs", type=int, default=3, help="rounds that include the peers (default 3)")
+    parser.add_argument("--peer-corpora", metavar="NAMES",
+                        help="comma-separated corpus folder names the peers run on (default: all)")
     parser.add_argument("--single-file", action="append", default=[], type=Path, metavar="FILE",
                         help="a file for the lint-on-save measurement (repeatable)")
     parser.add_argument("--synthetic", action="store_true",
@@ -315,7 +355,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     }
     print("pre-filter pass rates...", file=sys.stderr)
     rates = {c.name: pass_rates(c) for c in corpora}
-    times, loads = run_rounds(corpora, tools, args.runs, args.peer_runs, args.timeout, rng)
+    times, loads = run_rounds(corpora, tools, args, rng)
     report["loads"] = loads
     for corpus in corpora:
         report["corpora"][corpus.name] = {"pass_rates": rates[corpus.name], **summarise(times[corpus.name])}

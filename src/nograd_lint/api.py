@@ -20,16 +20,18 @@ def check_source(
     noqa: bool = True,
     tree: Optional[ast.Module] = None,
     disabling_names: Collection[str] = (),
+    prefilter: bool = True,
 ) -> list[Finding]:
     """NG001 findings in ``source``, sorted by position.
 
     ``noqa=False`` keeps findings on ``# noqa`` lines (flake8 filters them itself);
     ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse;
-    ``disabling_names`` adds project-specific no-grad decorators and context managers.
+    ``disabling_names`` adds project-specific no-grad decorators and context managers;
+    ``prefilter=False`` analyses even sources that cannot have findings (crash-free runs).
     Raises :class:`SourceError` when the source cannot be decoded or parsed.
     """
     text = decode(source)
-    if not might_have_findings(text):
+    if prefilter and not might_have_findings(text):
         return []
     module = parse(text, python_parsed=tree is not None)
     try:
@@ -53,11 +55,12 @@ def analyse(
 ) -> list[Finding]:
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
     from .analysis.flow import ModuleAnalysis
-    from .analysis.positions import node_ranges
 
     candidates = ModuleAnalysis(module, disabling_names).run()
     if not candidates:
         return []
+    from .analysis.positions import node_ranges  # LibCST's metadata: only for findings
+
     ranges = node_ranges(module, [(c.top, c.call) for c in candidates], text, tree)
     findings = []
     for candidate in candidates:

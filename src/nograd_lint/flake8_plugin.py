@@ -14,7 +14,6 @@ from typing import Any, Iterator, Sequence
 from ._version import __version__
 from .findings import InternalError, SourceError
 from .prefilter import might_have_findings
-from .screen import might_have_findings_in_tree
 
 
 class NogradChecker:
@@ -45,7 +44,11 @@ class NogradChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self._lines)
-        if not might_have_findings(source) or not might_have_findings_in_tree(self._tree):
+        if not might_have_findings(source):
+            return
+        from .screen import might_have_findings_in_tree
+
+        if not might_have_findings_in_tree(self._tree, source):
             return
         from .api import check_source
 

@@ -1,16 +1,35 @@
 """A screen on the stdlib ``ast`` tree, which flake8 has already parsed for free.
 
-It runs before LibCST is imported and must never reject a file that has a finding, so it
-asks only what every NG001 finding needs (see ``analysis.eval_mode.mode_set_by`` and
-``ModuleAnalysis._forward``): a call that can put a module in eval mode, and some other
-call whose callee is a name, an attribute or a call (the forward call). Anything it cannot
-rule out passes.
+It runs before LibCST is imported and must never reject a file that has a finding, so every
+rule here over-approximates the analysis (``analysis.flow``), never the other way round. A
+finding needs a forward call, not inside ``torch.no_grad()``, of a model that an eval call
+reached, and an eval call reaches a model only
+
+- through the receiver of the call (``model.eval()``, ``Net().to(dev).eval()``),
+- then through bindings (``net = model``, ``m = torch.compile(model)``, ``for m in ...``),
+- within one function (with its nested functions and lambdas), or from module-level code
+  into every function, or through ``self.<attr>`` from any method into every method.
+
+The screen compares names by their last part (``self.model`` and ``model`` by ``model``,
+attributes and plain names apart) and follows bindings by any name their value mentions.
+A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
+decorated with either is protected, unless the file could re-enable grad or rebinds
+``torch``. Anything it cannot rule out passes.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Optional
+import re
+from collections import defaultdict
+from typing import Iterable, Iterator, Optional
+
+#: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
+Key = tuple[str, str]
+
+_GRAD_ENABLING = re.compile(r"enable_grad|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def _is_truthy_literal(node: ast.expr) -> bool:
@@ -51,18 +70,204 @@ def _may_set_eval(call: ast.Call) -> bool:
     return argument is not None and not _is_truthy_literal(argument)
 
 
-def _may_forward(call: ast.Call) -> bool:
-    """A call the analysis may take for a model's forward pass."""
-    return isinstance(call.func, (ast.Name, ast.Attribute, ast.Call)) and not _sets_mode(call)
+def _key(node: ast.AST) -> Optional[Key]:
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    if isinstance(node, ast.Attribute):
+        return ("attr", node.attr)
+    return None
 
 
-def might_have_findings_in_tree(tree: ast.AST) -> bool:
-    """False only when ``tree`` certainly holds no NG001 finding."""
-    sets_eval = forwards = False
+def _keys_in(node: Optional[ast.AST]) -> set[Key]:
+    if node is None:
+        return set()
+    return {key for child in ast.walk(node) for key in (_key(child),) if key is not None}
+
+
+def _is_dotted(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
+    """What a forward call may call: ``model(x)``, ``self.net.forward(x)``, ``wrap(model)(x)``."""
+    func = call.func
+    if _sets_mode(call):
+        return None
+    if isinstance(func, ast.Call):
+        return set().union(*(_keys_in(a) for a in func.args), *(_keys_in(k.value) for k in func.keywords))
+    if not isinstance(func, (ast.Name, ast.Attribute)) or not _is_dotted(func):
+        return None
+    keys = {_key(func)}
+    if isinstance(func, ast.Attribute) and func.attr == "forward":
+        keys.add(_key(func.value))
+    return {k for k in keys if k is not None}
+
+
+def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.AST]]]:
+    """(targets, value) of the ways ``node`` binds names."""
+    if isinstance(node, ast.Assign):
+        yield node.targets, node.value
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+        yield (node.target,), node.value
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        yield (node.target,), node.iter
+    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+        yield (node.optional_vars,), node.context_expr
+    elif isinstance(node, ast.Match):
+        captures = [n for c in node.cases for n in ast.walk(c.pattern)
+                    if isinstance(n, (ast.MatchAs, ast.MatchStar, ast.MatchMapping))]
+        yield [ast.Name(id=getattr(n, "name", None) or getattr(n, "rest", None) or "") for n in captures], node.subject
+
+
+def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
+    """Exactly ``torch.no_grad()`` or ``torch.inference_mode()`` (``bare``: or without ``()``,
+    as decorators may be written)."""
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        node = node.func
+    elif not bare:
+        return False
+    return (
+        isinstance(node, ast.Attribute) and node.attr in ("no_grad", "inference_mode")
+        and isinstance(node.value, ast.Name) and node.value.id == "torch"
+    )
+
+
+def _torch_import_line(tree: ast.Module) -> Optional[int]:
+    """The line of the first module-level ``import torch``, if no other binding of the name
+    ``torch`` exists anywhere (then ``torch.no_grad`` is torch's below that line), else None."""
     for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "torch" and not isinstance(node.ctx, ast.Load):
+            return None
+        if isinstance(node, ast.arg) and node.arg == "torch":
+            return None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "torch":
+            return None
+        if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name == "torch":
+            return None
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and "torch" in node.names:
+            return None
+        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == "torch" for a in node.names):
+            return None
+        if isinstance(node, ast.Import) and any(alias.asname == "torch" for alias in node.names):
+            return None
+    return min((s.lineno for s in _module_level(tree) if _imports_torch(s)), default=None)
+
+
+def _module_level(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Statements run at module level: the body, and inside top-level ``if``/``try``."""
+    stack = list(tree.body)
+    while stack:
+        statement = stack.pop()
+        yield statement
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(getattr(statement, field, ()) if isinstance(statement, (ast.If, ast.Try)) else ())
+        if isinstance(statement, ast.ExceptHandler):
+            stack.extend(statement.body)
+
+
+def _imports_torch(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Import) and any(a.name == "torch" and a.asname is None for a in statement.names)
+
+
+class _Facts:
+    """Eval receivers, bindings and forward calls of each unit (module-level code, or one
+    top-level function or method with everything nested in it)."""
+
+    def __init__(self) -> None:
+        self.evals: dict[int, set[Key]] = defaultdict(set)
+        self.bindings: dict[int, list[tuple[set[Key], set[Key]]]] = defaultdict(list)
+        self.forwards: dict[int, list[set[Key]]] = defaultdict(list)
+        self.units: set[int] = {0}
+
+    def collect(self, tree: ast.Module, guards_after: Optional[int]) -> None:
+        stack: list[tuple[ast.AST, int, bool]] = [(tree, 0, False)]
+        while stack:
+            node, unit, protected = stack.pop()
+            self._note(node, unit, protected)
+            for child, child_unit, child_protected in _children(node, unit, protected, guards_after):
+                self.units.add(child_unit)
+                stack.append((child, child_unit, child_protected))
+
+    def _note(self, node: ast.AST, unit: int, protected: bool) -> None:
         if isinstance(node, ast.Call):
-            sets_eval = sets_eval or _may_set_eval(node)
-            forwards = forwards or _may_forward(node)
-            if sets_eval and forwards:
-                return True
-    return False
+            if _may_set_eval(node):
+                self.evals[unit] |= _keys_in(node.func.value)  # type: ignore[attr-defined]
+            keys = None if protected else _forward_keys(node)
+            if keys:
+                self.forwards[unit].append(keys)
+        for targets, value in _bindings(node):
+            target_keys = set().union(*(_keys_in(t) for t in targets))
+            if target_keys and value is not None:
+                self.bindings[unit].append((target_keys, _keys_in(value)))
+
+    def any_forward_reached(self) -> bool:
+        attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
+        while True:
+            module = _closure(self.bindings[0], self.evals[0] | attrs)
+            reached = {unit: _closure(self.bindings[unit], self.evals[unit] | module | attrs) for unit in self.units}
+            grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
+            if grown == attrs:
+                break
+            attrs = grown
+        return any(keys & reached[unit] for unit, calls in self.forwards.items() for keys in calls)
+
+
+def _children(
+    node: ast.AST, unit: int, protected: bool, guards_after: Optional[int]
+) -> Iterator[tuple[ast.AST, int, bool]]:
+    """Child nodes with the unit they run in and whether a no-grad scope surely covers them;
+    ``guards_after``: the line after which ``torch.no_grad()`` is known to be torch's."""
+    guards = guards_after is not None and getattr(node, "lineno", 0) > guards_after
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        body_unit = unit or id(node)
+        # The analysis lets torch's decorator win over any other (``flow._decorated_grad``).
+        decorated = guards and any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list)
+        for field, value in ast.iter_fields(node):
+            inside = field == "body"
+            for child in _as_nodes(value):
+                yield child, (body_unit if inside else unit), (decorated if inside else protected)
+        return
+    if isinstance(node, ast.With):
+        guarded = protected or (guards and any(_is_torch_no_grad(item.context_expr) for item in node.items))
+        for item in node.items:
+            yield item, unit, protected
+        for statement in node.body:
+            yield statement, unit, guarded
+        return
+    scoped = isinstance(node, _SCOPES)
+    for child in ast.iter_child_nodes(node):
+        yield child, unit, protected and not scoped
+
+
+def _as_nodes(value: object) -> list[ast.AST]:
+    if isinstance(value, ast.AST):
+        return [value]
+    return [v for v in value if isinstance(v, ast.AST)] if isinstance(value, list) else []
+
+
+def _closure(bindings: list[tuple[set[Key], set[Key]]], seeds: set[Key]) -> set[Key]:
+    """Every key reachable from ``seeds`` through bindings whose value mentions a reached key."""
+    reached = set(seeds)
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in bindings:
+            if value & reached and not targets <= reached:
+                reached |= targets
+                changed = True
+    return reached
+
+
+def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
+    """False only when ``tree`` certainly holds no NG001 finding. ``source``, its text, lets
+    the screen trust ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""
+    if not isinstance(tree, ast.Module):
+        return True
+    trusted = bool(source) and not _GRAD_ENABLING.search(source)
+    facts = _Facts()
+    facts.collect(tree, _torch_import_line(tree) if trusted else None)
+    if not any(facts.evals.values()):
+        return False
+    return facts.any_forward_reached()
