@@ -93,3 +93,47 @@ def recursive(model, x, depth):
 
 with torch.no_grad():
     recursive(None, None, 3)
+
+
+class GradientAttack:
+    """A helper whose callers either disable autograd or differentiate its result."""
+
+    def __init__(self, model):
+        self.model = model
+        self.model.eval()
+
+    def _logits(self, x):
+        return self.model(x)
+
+    @torch.no_grad()
+    def predict(self, x):
+        return self._logits(x).argmax(1)
+
+    def gradient(self, x, weights):
+        loss = self._logits(x).sum()
+        return torch.autograd.grad(loss, weights)[0]
+
+    def gradients_over_batches(self, loader, weights):
+        losses = [self._logits(x).sum() for x in loader]
+        return torch.autograd.grad(sum(losses), weights)[0]
+
+    def gradients_over_a_loop(self, loader, weights, scale):
+        losses = []
+        for x in loader:
+            scale = scale.eval()  # changes the state: the body runs twice
+            losses.append(self._logits(x).sum())
+        return torch.autograd.grad(sum(losses), weights)[0]
+
+
+def validation_helper(model, x):
+    model.eval()
+    return model(x)  # expect: NG001
+
+
+def fit_then_validate(model, loader, optimizer, loss_fn):
+    # the backward belongs to the training step before the helper's call, not after it
+    for x, y in loader:
+        model.train()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+        validation_helper(model, x)

@@ -306,11 +306,13 @@ class ModuleAnalysis:
         header(first)
         self._loop_depth += 1
         try:
-            after = self.run_block(body, first)
+            after = first_pass = self.run_block(body, first)
             looped = entry.join(after)
             if not looped.same_as(entry) and self._loop_depth <= MAX_LOOP_PASSES_DEPTH:
-                # Periods carried around an enclosing loop stay carried in this one.
+                # Periods carried around an enclosing loop stay carried in this one; calls of
+                # the previous iteration are not fed by gradient code of the next one.
                 looped.carried = entry.carried | (looped.active_periods() - entry.active_periods())
+                looped.open_call_sites = entry.open_call_sites
                 header(looped)
                 after = self.run_block(body, looped)
         finally:
@@ -318,6 +320,7 @@ class ModuleAnalysis:
         exit_state = entry.join(after)
         exit_state.carried = entry.carried
         exit_state.carried_forwards = entry.carried_forwards
+        exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
         return exit_state
 
     def _for(self, node: cst.For, state: FlowState) -> FlowState:
@@ -644,7 +647,10 @@ class ModuleAnalysis:
         callee = self._local_function(call.func)
         if callee is not None:
             caller = self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
-            callee.sites.append(CallSite(state.grad, caller, self._eval_arguments(callee, call, state)))
+            site = CallSite(state.grad, caller, self._eval_arguments(callee, call, state))
+            callee.sites.append(site)
+            if state.grad in (Grad.ENABLED, Grad.ENTRY):
+                state.open_call_sites = state.open_call_sites | {site}
 
     def _eval_arguments(self, callee: FunctionInfo, call: cst.Call, state: FlowState) -> dict:
         """Parameter -> eval periods, for the eval-mode models a call hands to ``callee``."""

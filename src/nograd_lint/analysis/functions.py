@@ -1,7 +1,8 @@
 """Functions, classes and call sites: what decides the grad mode a function body runs in.
 
 A function whose every call site in the module runs with autograd disabled (directly, or
-through callers that are themselves only called that way) runs with autograd disabled. The
+through callers that are themselves only called that way) or is followed by gradient code
+that differentiates its result runs with autograd disabled, for the analysis. The
 flow pass records call sites as it goes; :func:`resolve_entry_grad` settles them afterwards.
 """
 
@@ -23,6 +24,8 @@ class CallSite:
     caller: Optional["FunctionInfo"]
     #: Parameter name -> the eval periods of the model passed to it, for eval-mode arguments.
     arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
+    #: Gradient code follows the call in the same pass: the caller differentiates its result.
+    feeds_gradients: bool = False
 
 
 @dataclass(eq=False)
@@ -115,7 +118,7 @@ class ClassInfo:
 
 
 def _protected(site: CallSite) -> bool:
-    if site.grad in (Grad.DISABLED, Grad.MAYBE):
+    if site.grad in (Grad.DISABLED, Grad.MAYBE) or site.feeds_gradients:
         return True
     return site.grad is Grad.ENTRY and site.caller is not None and site.caller.resolved in (Grad.DISABLED, Grad.MAYBE)
 

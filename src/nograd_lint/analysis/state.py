@@ -49,6 +49,12 @@ class CarriedForward(Protocol):
     excused: set["EvalPeriod"]
 
 
+class OpenCallSite(Protocol):
+    """A call of a local function whose result gradient code may still use."""
+
+    feeds_gradients: bool
+
+
 @dataclass(eq=False)
 class EvalPeriod:
     """From ``model.eval()`` to the next ``train()``, rebinding or the end of the function.
@@ -133,11 +139,13 @@ class FlowState:
     inherited: Optional[Inherited] = None
     #: Forward calls made under carried periods in this pass over the loop body.
     carried_forwards: frozenset[CarriedForward] = frozenset()
+    #: Calls of local functions made with autograd on, earlier in this pass.
+    open_call_sites: frozenset[OpenCallSite] = frozenset()
 
     def copy(self) -> "FlowState":
         return FlowState(
             self.grad, dict(self.evals), self.frozen, self.reachable, self.carried, self.killed, self.inherited,
-            self.carried_forwards,
+            self.carried_forwards, self.open_call_sites,
         )
 
     def same_as(self, other: "FlowState") -> bool:
@@ -168,6 +176,7 @@ class FlowState:
             self.killed & other.killed,
             self.inherited,
             self.carried_forwards | other.carried_forwards,
+            self.open_call_sites | other.open_call_sites,
         )
 
     # -- eval-mode models ------------------------------------------------------------------
@@ -205,11 +214,14 @@ class FlowState:
         except those only carried in from the previous loop iteration. A forward call made
         under a carried period earlier in this iteration is excused, though: it is the
         training step of a loop whose test phase forgot to call ``train()`` again, and its
-        graph is needed."""
+        graph is needed. Calls of local functions made earlier in this pass feed it: their
+        bodies run for gradients too."""
         for period in self.active_periods():
             if period not in self.carried:
                 period.grad_intent = True
         for forward in self.carried_forwards:
             forward.excused.update(forward.periods & self.carried)
+        for site in self.open_call_sites:  # ``loss = self._logits(x).sum(); autograd.grad(loss, w)``
+            site.feeds_gradients = True
         if self.inherited is not None:
             self.inherited.grad_intent = True
