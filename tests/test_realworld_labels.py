@@ -65,3 +65,29 @@ def test_score_on_corpus() -> None:
     figures = dict(re.findall(r"(precision|recall) ([0-9.]+)", result.stdout))
     assert float(figures["precision"]) >= 0.95, result.stdout
     assert float(figures["recall"]) >= 0.95, result.stdout
+
+
+def test_candidate_finder_is_liberal_and_independent() -> None:
+    from tests.realworld.candidates import candidate_sites
+
+    source = (
+        "import torch\n"
+        "net = Net().to(dev).eval()\n"
+        "with torch.no_grad():\n"
+        "    net(x)\n"  # listed: the finder knows nothing about grad modes
+        "def f(model, x):\n"
+        "    model.train(False)\n"
+        "    alias = model.cuda()\n"
+        "    return alias(x), model.forward(x), other(x)\n"
+        "class P:\n"
+        "    def load(self):\n"
+        "        self.model.eval()\n"
+        "    def __call__(self, x):\n"
+        "        return self.model(x)\n"
+        "class Q:\n"
+        "    def __call__(self, x):\n"
+        "        return self.model(x)\n"  # another class's self.model: not listed
+    )
+    sites = [(s.line, s.col, s.model) for s in candidate_sites(source)]
+    assert sites == [(4, 4, "net"), (8, 11, "alias"), (8, 21, "model"), (13, 15, "self.model")]
+    assert candidate_sites("def broken(:\n") == []
