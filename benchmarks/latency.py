@@ -1,7 +1,7 @@
 """Editor latency: how long NG001 takes on a 300-line and a 2,000-line training script.
 
 Run from the repository root: ``python -m benchmarks.latency`` (``--quick`` for a smoke run).
-Measured, each as p50/p95 over repeated runs:
+Measured, each as p50/p95 (and the minimum) over runs interleaved round by round:
 
 - ``check_source``: the analysis in-process, warm (what our language server pays per lint);
 - ``nograd-lint lsp``, edit and save to diagnostics: a ``didChange`` and ``didSave`` sent to
@@ -154,14 +154,17 @@ def percentiles(samples: list[float]) -> dict[str, float]:
             "min_ms": round(ordered[0] * 1000, 2), "runs": len(ordered)}
 
 
-def timed(action: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
-    for _ in range(warmup):
-        action()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
+def interleaved(probes: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds per run of each probe. Each round runs every probe once, so that load from
+    elsewhere on the machine falls on all of them alike rather than on whichever ran then."""
+    for probe in probes.values():
+        probe()  # warm-up: imports, caches, the server's first analysis
+    samples: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(rounds):
+        for name, probe in probes.items():
+            start = time.perf_counter()
+            probe()
+            samples[name].append(time.perf_counter() - start)
     return samples
 
 
@@ -173,41 +176,42 @@ def flake8_run(flake8: Path, path: Path) -> Callable[[], None]:
     return run
 
 
-def lsp_edit_and_save(path: Path, text: str, repeats: int) -> list[float]:
-    """Seconds from an edit and its ``didSave`` to the server's ``publishDiagnostics`` for the
-    edited version (saving skips the debounce; an unedited buffer is not linted again)."""
-    uri = path.as_uri()
-    with LspClient([sys.executable, "-m", "nograd_lint.lsp"], cwd=path.parent, timeout_s=60) as client:
-        client.initialize(path.parent)
-        client.open(uri, text)
-        client.wait_for_diagnostics(uri)
-        versions = iter(range(2, sys.maxsize))
+def lsp_edit_and_save(client: LspClient, uri: str) -> Callable[[], None]:
+    """An edit and its ``didSave``, until the server publishes the edited version's
+    diagnostics (saving skips the debounce; an unedited buffer is not linted again)."""
+    versions = iter(range(2, sys.maxsize))
+    start_of_file = {"line": 0, "character": 0}
 
-        def edit_and_save() -> None:
-            version = next(versions)
-            end = {"line": 0, "character": 0}
-            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                     "contentChanges": [{"range": {"start": end, "end": end},
-                                                                         "text": "#"}]})
-            client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
-            client.wait_for_diagnostics(uri, lambda params: params.get("version") == version)
-
-        return timed(edit_and_save, repeats)
+    def edit_and_save() -> None:
+        version = next(versions)
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": start_of_file, "end": start_of_file}, "text": "#"}]})
+        client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        client.wait_for_diagnostics(uri, lambda params: params.get("version") == version)
+    return edit_and_save
 
 
-def measure(lines: int, density: str, directory: Path, repeats: int, process_repeats: int) -> dict:
+def measure(lines: int, density: str, directory: Path, rounds: int) -> dict:
     text = training_script(lines, dict(DENSITIES)[density])
     path = directory / f"train_{lines}_{density}.py"
     path.write_text(text)
-    findings = check_source(text, str(path))
-    row = {"lines": lines, "density": density, "ng001_findings": len(findings)}
-    row["check_source"] = percentiles(timed(lambda: check_source(text, str(path)), repeats, warmup=3))
-    row["lsp_edit_and_save"] = percentiles(lsp_edit_and_save(path, text, repeats))
-    row["flake8_with_plugin"] = percentiles(timed(flake8_run(Path(sys.executable).parent / "flake8", path),
-                                                  process_repeats))
     alone = FLAKE8_ALONE_VENV / "bin" / "flake8"
-    row["flake8_without_plugin"] = (
-        percentiles(timed(flake8_run(alone, path), process_repeats)) if alone.exists() else None)
+    with LspClient([sys.executable, "-m", "nograd_lint.lsp"], cwd=directory, timeout_s=60) as client:
+        client.initialize(directory)
+        client.open(path.as_uri(), text)
+        client.wait_for_diagnostics(path.as_uri())
+        probes = {
+            "check_source": lambda: check_source(text, str(path)),
+            "lsp_edit_and_save": lsp_edit_and_save(client, path.as_uri()),
+            "flake8_with_plugin": flake8_run(Path(sys.executable).parent / "flake8", path),
+        }
+        if alone.exists():
+            probes["flake8_without_plugin"] = flake8_run(alone, path)
+        samples = interleaved(probes, rounds)
+    row: dict = {"lines": lines, "density": density, "ng001_findings": len(check_source(text, str(path))),
+                 "flake8_without_plugin": None}
+    row.update((name, percentiles(times)) for name, times in samples.items())
     return row
 
 
@@ -252,26 +256,22 @@ def markdown(results: dict) -> str:
         f"{env['cpus']} CPUs ({env['cpu']}; 1-minute load average {env['load_average_at_start'][0]} at the start, "
         f"{env['load_average_at_end'][0]} at the end), "
         f"Python {env['python']}, commit {env['commit']}; "
-        f"{results['repeats']} in-process and LSP runs, {results['process_repeats']} flake8 processes per cell. "
+        f"{results['rounds']} interleaved runs of each measurement per script. "
         "Generated by `python -m benchmarks.latency`.", "",
     ])
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=50, help="in-process and LSP runs per size (default: 50)")
-    parser.add_argument("--process-repeats", type=int, default=20, help="flake8 processes per size (default: 20)")
-    parser.add_argument("--quick", action="store_true", help="a few runs each, results not written")
+    parser.add_argument("--rounds", type=int, default=30, help="runs of each measurement per script (default: 30)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds, results not written")
     options = parser.parse_args(argv)
-    if options.quick:
-        options.repeats, options.process_repeats = 5, 3
+    rounds = 3 if options.quick else options.rounds
     started = environment()
     with tempfile.TemporaryDirectory() as directory:
-        rows = [measure(lines, density, Path(directory), options.repeats, options.process_repeats)
-                for lines in SIZES for density, _ in DENSITIES]
+        rows = [measure(lines, density, Path(directory), rounds) for lines in SIZES for density, _ in DENSITIES]
     started["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
-    results = {"environment": started, "repeats": options.repeats,
-               "process_repeats": options.process_repeats, "rows": rows}
+    results = {"environment": started, "rounds": rounds, "rows": rows}
     report = markdown(results)
     print(report)
     if not options.quick:
