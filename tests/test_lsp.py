@@ -171,6 +171,31 @@ def test_syntax_error_gives_no_diagnostics_and_the_server_goes_on(server: LspCli
     assert server.returncode is None
 
 
+def test_an_analysis_bug_is_logged_and_the_server_goes_on(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+    # The server as installed, except that the analysis fails on buffers that say "boom".
+    code = """
+import sys
+from nograd_lint import lsp_server
+from nograd_lint.findings import InternalError
+real_check_source = lsp_server.check_source
+def check_source(text, *args, **kwargs):
+    if "boom" in text:
+        raise InternalError("internal error, please report: RuntimeError: boom")
+    return real_check_source(text, *args, **kwargs)
+lsp_server.check_source = check_source
+from nograd_lint.lsp import main
+sys.exit(main([]))
+"""
+    with LspClient([sys.executable, "-c", code], cwd=tmp_path, env=subprocess_env) as client:
+        client.initialize(tmp_path)
+        client.open(uri, BUFFER + "# boom\n")
+        assert client.wait_for_diagnostics(uri)["diagnostics"] == []
+        log = client.wait_for_notification("window/logMessage", lambda p: "boom" in p["message"])
+        assert log["type"] == 2 and "internal error, please report" in log["message"]
+        change(client, uri, 2, {"text": BUFFER})
+        assert ranges(client.wait_for_diagnostics(uri, lambda p: p.get("version") == 2)) == BUFFER_RANGES
+
+
 def test_close_clears_the_diagnostics(server: LspClient, uri: str) -> None:
     server.open(uri, BUFFER)
     server.wait_for_diagnostics(uri)
