@@ -197,7 +197,8 @@ def measure(lines: int, density: str, directory: Path, rounds: int) -> dict:
     path = directory / f"train_{lines}_{density}.py"
     path.write_text(text)
     alone = FLAKE8_ALONE_VENV / "bin" / "flake8"
-    with LspClient([sys.executable, "-m", "nograd_lint.lsp"], cwd=directory, timeout_s=60) as client:
+    server = [str(Path(sys.executable).parent / "nograd-lint"), "lsp"]
+    with LspClient(server, cwd=directory, timeout_s=60) as client:
         client.initialize(directory)
         client.open(path.as_uri(), text)
         client.wait_for_diagnostics(path.as_uri())

@@ -11,6 +11,7 @@ from typing import Iterator, Optional
 import pytest
 
 from nograd_lint import check_source
+from tests.conftest import tool
 from tests.lsp_client import LspClient, apply_text_edits
 
 pytest.importorskip("pygls", reason="pygls is in the lsp and test extras")
@@ -37,8 +38,8 @@ BUFFER_RANGES = [(5, 13, 7, 5), (13, 11, 13, 19)]
 
 
 def start_server(cwd: Path, env: dict, debounce_ms: int = 300) -> LspClient:
-    command = [sys.executable, "-m", "nograd_lint.lsp", f"--debounce-ms={debounce_ms}"]
-    return LspClient(command, cwd=cwd, env=env)
+    """``nograd-lint lsp``, started as an editor starts it."""
+    return LspClient([tool("nograd-lint"), "lsp", f"--debounce-ms={debounce_ms}"], cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -226,6 +227,12 @@ def test_missing_pygls_is_one_clear_line(subprocess_env: dict) -> None:
                             env=subprocess_env, check=False)
     assert result.returncode == 2
     assert result.stderr == "nograd-lint lsp: needs pygls; install it with: pip install 'nograd-lint[lsp]'\n"
+
+
+def test_python_m_starts_the_same_server(subprocess_env: dict) -> None:
+    result = subprocess.run([sys.executable, "-m", "nograd_lint.lsp", "--version"], capture_output=True, text=True,
+                            timeout=60, env=subprocess_env, check=True)
+    assert result.stdout.startswith("nograd-lint lsp ")
 
 
 def test_the_linter_never_imports_pygls(subprocess_env: dict) -> None:
