@@ -176,17 +176,17 @@ def flake8_run(flake8: Path, path: Path) -> Callable[[], None]:
     return run
 
 
-def lsp_edit_and_save(client: LspClient, uri: str) -> Callable[[], None]:
-    """An edit and its ``didSave``, until the server publishes the edited version's
-    diagnostics (saving skips the debounce; an unedited buffer is not linted again)."""
+def lsp_edit_and_save(client: LspClient, uri: str, text: str) -> Callable[[], None]:
+    """An edit (a comment line added at the top; the server takes whole buffers) and its
+    ``didSave``, until the server publishes the edited version's diagnostics (saving skips
+    the debounce; an unedited buffer is not linted again)."""
     versions = iter(range(2, sys.maxsize))
-    start_of_file = {"line": 0, "character": 0}
 
     def edit_and_save() -> None:
         version = next(versions)
         client.notify("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{"range": {"start": start_of_file, "end": start_of_file}, "text": "#"}]})
+            "contentChanges": [{"text": f"# edit {version}\n" + text}]})
         client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
         client.wait_for_diagnostics(uri, lambda params: params.get("version") == version)
     return edit_and_save
@@ -204,7 +204,7 @@ def measure(lines: int, density: str, directory: Path, rounds: int) -> dict:
         client.wait_for_diagnostics(path.as_uri())
         probes = {
             "check_source": lambda: check_source(text, str(path)),
-            "lsp_edit_and_save": lsp_edit_and_save(client, path.as_uri()),
+            "lsp_edit_and_save": lsp_edit_and_save(client, path.as_uri(), text),
             "flake8_with_plugin": flake8_run(Path(sys.executable).parent / "flake8", path),
         }
         if alone.exists():

@@ -55,7 +55,9 @@ class NogradLanguageServer(LanguageServer):
     """Keeps, per open buffer, the pending debounced lint and the latest result."""
 
     def __init__(self, debounce_s: float) -> None:
-        super().__init__(SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        # Full sync: pygls applies incremental edits on str.splitlines() lines, which also break
+        # at \f and \u2028, so after such a line its copy of the buffer would drift from the editor's.
+        super().__init__(SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.debounce_s = debounce_s
         self.extra_disabling_names: frozenset[str] = frozenset()
         self._pending: dict[str, asyncio.Task] = {}
