@@ -167,3 +167,28 @@ def recursive(model, x, depth):
     if depth:
         return recursive(model, x, depth - 1)
     return model(x)  # the only caller passes its own parameter: nothing is known
+
+
+class Predictor:
+    def __init__(self, model, warm_up):
+        self.model = model
+        if warm_up:
+            self.model(torch.zeros(1, 3))  # expect: NG001
+
+
+def build_predictor(model):
+    model.eval()
+    return Predictor(model, warm_up=True)
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.model(torch.zeros(1, 3))  # one construction passes a model in train mode
+
+
+def build_trainers(model):
+    model.eval()
+    first = Trainer(model)
+    model.train()
+    return first, Trainer(model)

@@ -27,3 +27,11 @@ env(3)
 sympy_expr = build_expr()
 sympy_expr.evalf()
 sympy_expr(1)
+
+
+def torch_and_paddle_side_by_side(x):
+    import paddle  # noqa: F401
+    import torch
+
+    net = torch.nn.Linear(2, 2).eval()
+    return net(x)  # expect: NG001

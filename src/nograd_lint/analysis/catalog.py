@@ -130,3 +130,9 @@ TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
      "functools.cache", "functools.lru_cache", "lru_cache", "cache", "torch.jit.unused",
      "torch.jit.ignore", "torch.jit.export"}
 )
+
+#: Deep-learning frameworks with a PyTorch-like ``module.eval()`` of their own. A module that
+#: imports one of them and never imports torch is not PyTorch code (YOLOX's MegEngine demo).
+OTHER_FRAMEWORKS: frozenset[str] = frozenset(
+    {"megengine", "paddle", "oneflow", "jittor", "mindspore", "mxnet"}
+)

@@ -143,6 +143,8 @@ class ModuleAnalysis:
                     unit.info.fixed_grad = unit.grad = Grad.MAYBE
         while self._pending:
             self._analyse(self._pending.pop(next(iter(self._pending))))
+        if self.imports.is_other_framework():
+            return []
         resolve_entry_grad(self.functions)
         return [c for c in self.candidates.values() if c.is_reported()]
 
@@ -654,7 +656,9 @@ class ModuleAnalysis:
 
     def _eval_arguments(self, callee: FunctionInfo, call: cst.Call, state: FlowState) -> dict:
         """Parameter -> eval periods, for the eval-mode models a call hands to ``callee``."""
-        through_self = isinstance(call.func, cst.Attribute) and not _is_static(callee.node)
+        through_self = not _is_static(callee.node) and (
+            isinstance(call.func, cst.Attribute) or _is_constructor(callee.node)
+        )
         arguments = {}
         for param, value in bound_arguments(callee, call, through_self):
             chain = chain_of(value)  # ``f(net.eval())`` hands over ``net`` in eval mode
@@ -674,9 +678,14 @@ class ModuleAnalysis:
                 callee.escapes = True
 
     def _local_function(self, func: cst.BaseExpression) -> Optional[FunctionInfo]:
-        """The function or method (``self.helper``) of this module that ``func`` names."""
+        """The function or method (``self.helper``) of this module that ``func`` names; for a
+        class of this module (``Predictor(model)``), its ``__init__``."""
         if isinstance(func, cst.Name):
-            return self._scope.lookup(func.value)
+            function = self._scope.lookup(func.value)
+            if function is not None:
+                return function
+            owner = self._scope.lookup_class(func.value)
+            return owner.methods.get("__init__") if owner is not None else None
         if (
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
@@ -727,6 +736,10 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
         and isinstance(expr.func, cst.Attribute)
         and expr.func.attr.value in EVAL_COPY_METHODS
     )
+
+
+def _is_constructor(node: FunctionNode) -> bool:
+    return isinstance(node, cst.FunctionDef) and node.name.value == "__init__"
 
 
 def _is_static(node: FunctionNode) -> bool:

@@ -11,6 +11,7 @@ from typing import Optional
 
 import libcst as cst
 
+from .catalog import OTHER_FRAMEWORKS
 from .nodes import dotted_name
 
 
@@ -21,6 +22,12 @@ class ImportTable:
         # ``torch`` means torch even in fragments that never import it (notebook cells,
         # snippets): not recognising ``torch.no_grad()`` would be a false alarm.
         self._bindings: dict[str, str] = {"torch": "torch"}
+        #: Top-level packages imported anywhere in the module (absolute imports).
+        self.packages: set[str] = set()
+
+    def is_other_framework(self) -> bool:
+        """Imports another deep-learning framework and never torch: not PyTorch code."""
+        return "torch" not in self.packages and not self.packages.isdisjoint(OTHER_FRAMEWORKS)
 
     def add(self, node: cst.Import | cst.ImportFrom) -> None:
         if isinstance(node, cst.Import):
@@ -28,6 +35,7 @@ class ImportTable:
                 full = dotted_name(alias.name)
                 if full is None:
                     continue
+                self.packages.add(full.split(".", 1)[0])
                 if alias.asname is not None:
                     local = dotted_name(alias.asname.name)
                     if local:
@@ -41,6 +49,7 @@ class ImportTable:
         module = dotted_name(node.module)
         if module is None:
             return
+        self.packages.add(module.split(".", 1)[0])
         for alias in node.names:
             name = dotted_name(alias.name)
             if name is None:
