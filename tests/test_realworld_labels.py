@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -58,13 +59,14 @@ def test_score_on_corpus() -> None:
     if not corpus or not Path(corpus).is_dir():
         pytest.skip("set NOGRAD_CORPUS to a directory of owner+name checkouts")
     result = subprocess.run(
-        [sys.executable, str(SCORE_SCRIPT), "--corpus", corpus],
+        [sys.executable, str(SCORE_SCRIPT), "--corpus", corpus, "--json"],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
-    figures = dict(re.findall(r"(precision|recall) ([0-9.]+)", result.stdout))
-    assert float(figures["precision"]) >= 0.95, result.stdout
-    assert float(figures["recall"]) >= 0.95, result.stdout
+    score = json.loads(result.stdout)
+    assert score["precision"] >= 0.95, score["false_positives"]
+    assert score["recall"] >= 0.95, score["false_negatives"]
+    assert not score["unlabelled_findings"], "label these findings in tests/realworld/labels.csv"
 
 
 def test_candidate_finder_is_liberal_and_independent() -> None:
