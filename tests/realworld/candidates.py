@@ -4,7 +4,8 @@ Recall only means something if the sites it is measured on were not chosen by th
 itself. This finder knows nothing about grad modes, flow or intent: it lists every call
 ``X(...)`` / ``X.forward(...)`` whose receiver ``X`` is put in eval mode (``X.eval()``,
 ``X.train(False)``, ``X = <expr>.eval()``) anywhere in the same file, or bound from such a
-receiver (``self.model = model.to(dev)``), ``self.X`` only within the same class. Humans then label each site by reading the code.
+receiver (``self.model = model.to(dev)``), ``self.X`` only within the same class. Humans
+then label each site by reading the code.
 """
 
 from __future__ import annotations
