@@ -85,3 +85,35 @@ def to_torchscript_then_train(model, x):
     script = model.to_torchscript()
     script.train()
     return script(x)
+
+
+def hugging_face_from_pretrained(inputs, texts):
+    # transformers' and diffusers' from_pretrained return models in eval mode (documented)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained("bert-base-uncased")
+    encoded = tokenizer(texts)  # a tokenizer, not a module
+    model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased").to("cuda")
+    out = model(**encoded)  # expect: NG001
+    unet, loading_info = UNet2DConditionModel.from_pretrained("unet", output_loading_info=True)
+    unet(inputs)  # expect: NG001
+    pipe = StableDiffusionPipeline.from_pretrained("sd")
+    image = pipe("a photo")  # a pipeline, not a module
+    net = EfficientNet.from_pretrained("efficientnet-b0")  # not named like a Hugging Face model
+    net(inputs)
+    with torch.no_grad():
+        model(**encoded)
+    return out, image
+
+
+def from_pretrained_then_fine_tuned(inputs, optimizer):
+    model = AutoModel.from_pretrained("bert-base-uncased")
+    loss = model(**inputs).loss
+    loss.backward()
+    optimizer.step()
+
+
+def from_pretrained_then_train(inputs):
+    model = AutoModel.from_pretrained("bert-base-uncased")
+    model.train()
+    return model(**inputs)

@@ -6,6 +6,7 @@ import table (:mod:`.imports`) maps what a module writes onto these names.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 
@@ -54,6 +55,14 @@ MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
 #: it was: Lightning's ``LightningModule.to_torchscript()`` ("the exported script will be
 #: set to evaluation mode").
 EVAL_COPY_METHODS: frozenset[str] = frozenset({"to_torchscript"})
+
+#: Hugging Face's loaders return models in eval mode ("the model is set in evaluation mode by
+#: default", transformers and diffusers), but the same name makes tokenizers, processors,
+#: configs, schedulers and pipelines, which are not modules: only classes named like a model
+#: (``AutoModelForCausalLM``, ``BertModel``, ``UNet2DConditionModel``, ``AutoencoderKL``) count.
+PRETRAINED_LOADERS: frozenset[str] = frozenset({"from_pretrained"})
+PRETRAINED_MODEL_CLASS = re.compile(r"Model|For[A-Z]|LMHead|UNet|ControlNet|^Autoencoder")
+PRETRAINED_NON_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler")
 
 #: Methods that run the module's forward pass, besides calling the module itself.
 FORWARD_METHODS: frozenset[str] = frozenset({"forward"})

@@ -18,6 +18,9 @@ import libcst as cst
 
 from .catalog import (
     EVAL_COPY_METHODS,
+    PRETRAINED_LOADERS,
+    PRETRAINED_MODEL_CLASS,
+    PRETRAINED_NON_MODEL_CLASS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -483,8 +486,10 @@ class ModuleAnalysis:
         """``target = value``: an eval chain, or another name for an eval-mode model, makes
         the target an eval-mode model; anything else ends whatever the target's old value was."""
         if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.bind(element.value, None, state)
+            # ``model, info = X.from_pretrained(..., output_loading_info=True)``: model first
+            first = value if value is not None and _returns_model_first(value) else None
+            for index, element in enumerate(target.elements):
+                self.bind(element.value, first if index == 0 else None, state)
             return
         if isinstance(target, cst.StarredElement):
             self.bind(target.value, None, state)
@@ -731,10 +736,24 @@ def _self_name(node: FunctionNode, owner: Optional[ClassInfo]) -> Optional[str]:
 
 
 def _is_eval_copy(expr: cst.BaseExpression) -> bool:
-    return (
-        isinstance(expr, cst.Call)
-        and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in EVAL_COPY_METHODS
+    """``model.to_torchscript()``, ``AutoModelForCausalLM.from_pretrained(...)``: a module in
+    eval mode (for ``from_pretrained``, only when the class looks like a model's)."""
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return False
+    method = expr.func.attr.value
+    if method in PRETRAINED_LOADERS:
+        owner = dotted_name(expr.func.value)
+        last = owner.rsplit(".", 1)[-1] if owner else ""
+        return bool(PRETRAINED_MODEL_CLASS.search(last)) and not PRETRAINED_NON_MODEL_CLASS.search(last)
+    return method in EVAL_COPY_METHODS
+
+
+def _returns_model_first(value: cst.BaseExpression) -> bool:
+    """``X.from_pretrained(..., output_loading_info=True)`` returns (model, loading info)."""
+    base = chain_of(value).base
+    return _is_eval_copy(base) and any(
+        arg.keyword is not None and arg.keyword.value == "output_loading_info" and literal_bool(arg.value) is True
+        for arg in base.args
     )
 
 
