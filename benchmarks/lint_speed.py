@@ -232,8 +232,34 @@ def synthetic_training_script(lines: int = 2000) -> str:
     return "".join(parts)
 
 
+#: Run in a fresh process with flake8 already imported: what the plugin adds to one file,
+#: importing itself included, without the noise of two whole flake8 runs.
+PLUGIN_COST = """
+import ast, sys, time
+import flake8.checker
+path = sys.argv[1]
+with open(path, encoding="utf-8") as handle:
+    lines = handle.readlines()
+tree = ast.parse("".join(lines))
+start = time.perf_counter()
+from nograd_lint.flake8_plugin import NogradChecker
+list(NogradChecker(tree, lines, path).run())
+print(time.perf_counter() - start)
+"""
+
+
+def plugin_ms(path: Path, runs: int) -> float:
+    """Median milliseconds of importing the plugin and running it on ``path``."""
+    times = []
+    for _ in range(runs):
+        result = subprocess.run([sys.executable, "-c", PLUGIN_COST, str(path)], capture_output=True, text=True, check=True)
+        times.append(float(result.stdout) * 1000)
+    return round(statistics.median(times), 1)
+
+
 def lint_on_save(files: list[Path], args: argparse.Namespace, rng: random.Random) -> list[dict[str, Any]]:
-    """``flake8 FILE`` with and without the plugin, interleaved; added milliseconds and ratio."""
+    """``flake8 FILE`` with and without the plugin, interleaved; added milliseconds and ratio,
+    and the plugin's own cost measured in process."""
     results = []
     for path in files:
         commands = {FLAKE8: [args.flake8_without, "--isolated", str(path)],
@@ -250,6 +276,7 @@ def lint_on_save(files: list[Path], args: argparse.Namespace, rng: random.Random
             "file": str(path), "lines": source.count("\n"), "has_eval": might_have_findings(source),
             "median_s": {FLAKE8: round(without, 4), FLAKE8_NG: round(with_, 4)},
             "added_ms": round((with_ - without) * 1000, 1), "ratio": ratio(with_, without),
+            "plugin_in_process_ms": plugin_ms(path, args.save_runs),
         })
     return results
 
@@ -305,11 +332,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {_ms(rates['analysis_ms_p50'])} | {_ms(rates['analysis_ms_p95'])} | {_ms(rates['analysis_ms_max'])} |"
         )
     if report.get("lint_on_save"):
-        lines += ["", "## Lint on save: `flake8 FILE`", "",
-                  "| file | lines | flake8 s | flake8 + nograd-lint s | added ms | ratio |", "|---|---|---|---|---|---|"]
+        lines += ["", "## Lint on save: `flake8 FILE`, medians", "",
+                  "| file | lines | flake8 s | flake8 + nograd-lint s | added ms | ratio | plugin in process ms |",
+                  "|---|---|---|---|---|---|---|"]
         for row in report["lint_on_save"]:
-            lines.append(f"| {row['file']} | {row['lines']} | {row['median_s'][FLAKE8]} | {row['median_s'][FLAKE8_NG]} "
-                         f"| {row['added_ms']} | {row['ratio']} |")
+            lines.append(f"| {Path(row['file']).name} | {row['lines']} | {row['median_s'][FLAKE8]} "
+                         f"| {row['median_s'][FLAKE8_NG]} | {row['added_ms']} | {row['ratio']} "
+                         f"| {row.get('plugin_in_process_ms', '-')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -320,7 +349,8 @@ def _ms(value: Optional[float]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.lint_speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", action="append", default=[], type=Path, metavar="DIR",
-                        help="a checkout of a real code base (repeatable)")
+                        help="a checkout of a real code base (repeatable); without any, only the "
+                        "lint-on-save files are measured and the last lint_speed.json is updated")
     parser.add_argument("--flake8-without", required=True, metavar="BIN",
                         help="flake8 of an environment WITHOUT nograd-lint (same flake8 version)")
     parser.add_argument("--flake8-with", default=str(HERE_BIN / "flake8"), metavar="BIN")
@@ -347,18 +377,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rng = random.Random(args.seed)
     corpora = [c.resolve() for c in args.corpus]
     tools = tools_from(args)
-    report: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "load_at_start": [round(x, 2) for x in os.getloadavg()]},
-        "versions": {t.name: version_of(t.argv[0], "--version") for t in tools},
-        "runs": args.runs, "peer_runs": min(args.peer_runs, args.runs), "corpora": {},
-    }
-    print("pre-filter pass rates...", file=sys.stderr)
-    rates = {c.name: pass_rates(c) for c in corpora}
-    times, loads = run_rounds(corpora, tools, args, rng)
-    report["loads"] = loads
-    for corpus in corpora:
-        report["corpora"][corpus.name] = {"pass_rates": rates[corpus.name], **summarise(times[corpus.name])}
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+               "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+    if corpora:
+        report: dict[str, Any] = {
+            "machine": machine,
+            "versions": {t.name: version_of(t.argv[0], "--version") for t in tools},
+            "runs": args.runs, "peer_runs": min(args.peer_runs, args.runs), "corpora": {},
+        }
+        print("pre-filter pass rates...", file=sys.stderr)
+        rates = {c.name: pass_rates(c) for c in corpora}
+        times, loads = run_rounds(corpora, tools, args, rng)
+        report["loads"] = loads
+        for corpus in corpora:
+            report["corpora"][corpus.name] = {"pass_rates": rates[corpus.name], **summarise(times[corpus.name])}
+    else:  # lint-on-save only: update the last full report
+        report = json.loads((args.out / "lint_speed.json").read_text())
+        report["lint_on_save_machine"] = machine
     with tempfile.TemporaryDirectory() as scratch:
         files = [f.resolve() for f in args.single_file]
         if args.synthetic:
@@ -366,7 +401,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             synthetic.write_text(synthetic_training_script())
             files.append(synthetic)
         report["lint_on_save"] = lint_on_save(files, args, rng)
-    report["machine"]["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    (report["lint_on_save_machine"] if not corpora else report["machine"])["load_at_end"] = [
+        round(x, 2) for x in os.getloadavg()
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "lint_speed.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)

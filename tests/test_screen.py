@@ -30,6 +30,8 @@ ODD_SPELLINGS = {
     "train_underscored_zero": "model.train(0_0)",
     "train_comment_before_argument": "model.train(\n    # off\n    False)",
     "train_parenthesised_callee": "(model.train)(False)",
+    "eval_mode_copy": "model = model.to_torchscript()",
+    "eval_mode_copy_spaced": "model = model . to_torchscript ()",
 }
 
 NO_FINDING_POSSIBLE = {
@@ -40,6 +42,15 @@ NO_FINDING_POSSIBLE = {
     "train_one": "model.train(mode=1)\nmodel(x)\n",
     "eval_without_any_other_call": "model.eval()\n",
     "only_mode_switches": "model.eval()\nmodel.train()\n",
+    "gradient_checkpointing_is_not_enable_grad": """\
+import torch
+
+def test(model, x):
+    model.enable_gradient_checkpointing()
+    model.eval()
+    with torch.no_grad():
+        return model(x)
+""",
     "train_in_one_function_eval_under_no_grad_in_another": """\
 import torch
 

@@ -1,8 +1,9 @@
 """A text test that rules out most files before anything is parsed.
 
 Every NG001 finding needs a model put in eval mode in the same module, which the source
-must spell as ``.eval()`` or ``.train(False)`` / ``.train(mode=False)`` / ``.train(0)``. Only
-a few percent of the files of large PyTorch code bases contain either. Python allows
+must spell as ``.eval()`` or ``.train(False)`` / ``.train(mode=False)`` / ``.train(0)``, or
+an eval-mode copy such as ``.to_torchscript()`` (``analysis.catalog.EVAL_COPY_METHODS``).
+Only a few percent of the files of large PyTorch code bases contain any. Python allows
 spaces, line continuations and (inside brackets) comments between the tokens, so the
 common spelling is a substring test and the rest is a regular expression, tried only when
 the words are there at all.
@@ -11,6 +12,8 @@ the words are there at all.
 from __future__ import annotations
 
 import re
+
+from .analysis.catalog import EVAL_COPY_METHODS
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
 _GAP = r"(?:\s|\\|#[^\n]*\n)*"
@@ -22,6 +25,8 @@ _TRAIN_FALSE = re.compile(
     rf"\.{_GAP}train{_GAP}(?:\){_GAP})*\({_GAP}(?:mode{_GAP}={_GAP})?(?:\({_GAP})*"
     rf"(?:False\b|0[xXoObB]?[0_]*(?![\w.]))"
 )
+_COPY_NAMES = tuple(sorted(EVAL_COPY_METHODS))
+_EVAL_COPY = re.compile(rf"\.{_GAP}(?:{'|'.join(_COPY_NAMES)}){_GAP}(?:\){_GAP})*\(")
 
 
 def might_have_findings(source: str) -> bool:
@@ -30,4 +35,6 @@ def might_have_findings(source: str) -> bool:
         return True
     if "eval" in source and _EVAL.search(source) is not None:
         return True
-    return "train" in source and _TRAIN_FALSE.search(source) is not None
+    if "train" in source and _TRAIN_FALSE.search(source) is not None:
+        return True
+    return any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None

@@ -5,7 +5,8 @@ rule here over-approximates the analysis (``analysis.flow``), never the other wa
 finding needs a forward call, not inside ``torch.no_grad()``, of a model that an eval call
 reached, and an eval call reaches a model only
 
-- through the receiver of the call (``model.eval()``, ``Net().to(dev).eval()``),
+- through the receiver of the call (``model.eval()``, ``Net().to(dev).eval()``) or of an
+  eval-mode copy (``model.to_torchscript()``, ``catalog.EVAL_COPY_METHODS``),
 - then through bindings (``net = model``, ``m = torch.compile(model)``, ``for m in ...``),
 - within one function (with its nested functions and lambdas), or from module-level code
   into every function, or through ``self.<attr>`` from any method into every method.
@@ -24,10 +25,13 @@ import re
 from collections import defaultdict
 from typing import Iterable, Iterator, Optional
 
+from .analysis.catalog import EVAL_COPY_METHODS
+
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
 
-_GRAD_ENABLING = re.compile(r"enable_grad|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
+#: Anything that could re-enable grad (``enable_gradient_checkpointing`` does not).
+_GRAD_ENABLING = re.compile(r"enable_grad(?!\w)|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
            ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -68,6 +72,12 @@ def _may_set_eval(call: ast.Call) -> bool:
         return False
     argument = _mode_argument(call)
     return argument is not None and not _is_truthy_literal(argument)
+
+
+def _is_eval_copy(call: ast.Call) -> bool:
+    """``script = model.to_torchscript()``: the analysis takes the result for an eval-mode
+    model, so the screen treats it like ``model.eval()``."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr in EVAL_COPY_METHODS
 
 
 def _key(node: ast.AST) -> Optional[Key]:
@@ -192,7 +202,7 @@ class _Facts:
 
     def _note(self, node: ast.AST, unit: int, protected: bool) -> None:
         if isinstance(node, ast.Call):
-            if _may_set_eval(node):
+            if _may_set_eval(node) or _is_eval_copy(node):
                 self.evals[unit] |= _keys_in(node.func.value)  # type: ignore[attr-defined]
             keys = None if protected else _forward_keys(node)
             if keys:
