@@ -60,24 +60,48 @@ def crash_lines(stderr: str) -> list[str]:
 
 
 def run_flake8(flake8: str, files: list[str], jobs: int) -> dict[str, Any]:
+    """flake8 runs every installed plugin whatever ``--select`` says, and stops the whole run
+    when one fails: a file that makes another plugin (pyflakes) fail is set aside, noted, and
+    the rest of its chunk run again."""
     findings: set[Key] = set()
     syntax_errors: dict[str, str] = {}
     crashes: list[str] = []
-    for part in chunks(files):
+    other_plugin_failures: list[str] = []
+    pending = chunks(files)
+    while pending:
+        part = pending.pop()
         result = subprocess.run(
             [flake8, "--isolated", "--select=NG,E999", f"--format={FLAKE8_FORMAT}", f"--jobs={jobs}", *part],
             capture_output=True, text=True, check=False,
         )
+        failed = _failed_plugin(result.stdout + result.stderr)
+        if failed is not None and "nograd-lint" not in failed[1] and failed[0] in part:
+            other_plugin_failures.append(f"{failed[0]}: {failed[1]}")
+            pending.append([p for p in part if p != failed[0]])
+            continue
         crashes += crash_lines(result.stderr)
         if result.returncode not in (0, 1):
-            crashes.append(f"flake8 exited {result.returncode}: {result.stderr.strip()[-500:]}")
+            crashes.append(f"flake8 exited {result.returncode}: {(result.stdout + result.stderr).strip()[-500:]}")
         for line in result.stdout.splitlines():
-            path, row, col, code, text = line.split("|", 4)
+            fields = line.split("|", 4)
+            if len(fields) != 5 or not fields[1].isdigit():
+                continue  # the rest of a message that spans lines
+            path, row, col, code, text = fields
             if code == "E999":
                 syntax_errors[path] = text
             else:
                 findings.add((path, int(row), int(col), code))
-    return {"findings": findings, "syntax_errors": syntax_errors, "crashes": crashes}
+    return {"findings": findings, "syntax_errors": syntax_errors, "crashes": crashes,
+            "other_plugin_failures": other_plugin_failures}
+
+
+def _failed_plugin(output: str) -> Optional[tuple[str, str]]:
+    """(path, message) of flake8's 'PATH: "plugin[X]" failed during execution due to ...'."""
+    for line in output.splitlines():
+        if "failed during execution" in line and ': "' in line:
+            path, message = line.split(': "', 1)
+            return path, '"' + message
+    return None
 
 
 def run_cli(nograd_lint: str, files: list[str], jobs: int) -> dict[str, Any]:
@@ -170,6 +194,7 @@ def check_corpus(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "files": len(files),
         "flake8": {"findings": len(flake8["findings"]), "syntax_errors_e999": len(flake8["syntax_errors"]),
+                   "other_plugin_failures": flake8["other_plugin_failures"],
                    "syntax_error_examples": [f"{p}: {m}" for p, m in list(flake8["syntax_errors"].items())[:EXAMPLES]],
                    "crashes": flake8["crashes"]},
         "cli": {"findings": len(cli["findings"]), "files_refused": len(cli["errors"]),
@@ -187,6 +212,18 @@ def failures(corpus: dict[str, Any]) -> int:
             + len(corpus["agreement"]["only_flake8"]) + len(corpus["agreement"]["only_cli"]))
 
 
+def write_summary(corpora: dict[str, Any], out: Path) -> dict[str, Any]:
+    summary = {
+        "corpora": len(corpora),
+        "files": sum(c["files"] for c in corpora.values()),
+        "failures": sum(failures(c) for c in corpora.values()),
+        "per_corpus": corpora,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.crash_free", description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", action="append", default=[], type=Path, metavar="DIR", required=True)
@@ -202,15 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    corpora = {root.resolve().name: check_corpus(root.resolve(), args) for root in args.corpus}
-    summary = {
-        "corpora": len(corpora),
-        "files": sum(c["files"] for c in corpora.values()),
-        "failures": sum(failures(c) for c in corpora.values()),
-        "per_corpus": corpora,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    corpora: dict[str, Any] = {}
+    for root in args.corpus:
+        corpora[root.resolve().name] = check_corpus(root.resolve(), args)
+        summary = write_summary(corpora, args.out)  # a run stopped half-way keeps what it measured
     for name, corpus in corpora.items():
         deep = corpus["analysis_without_prefilter"] or {}
         print(f"{name}: {corpus['files']} files, E999 {corpus['flake8']['syntax_errors_e999']}, "
