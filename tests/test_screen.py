@@ -32,6 +32,8 @@ ODD_SPELLINGS = {
     "train_parenthesised_callee": "(model.train)(False)",
     "eval_mode_copy": "model = model.to_torchscript()",
     "eval_mode_copy_spaced": "model = model . to_torchscript ()",
+    "pretrained_model": "model = AutoModel.from_pretrained('bert')",
+    "pretrained_model_parenthesised": "model = (UNet2DConditionModel\n    ).from_pretrained('unet')",
 }
 
 NO_FINDING_POSSIBLE = {
@@ -42,6 +44,7 @@ NO_FINDING_POSSIBLE = {
     "train_one": "model.train(mode=1)\nmodel(x)\n",
     "eval_without_any_other_call": "model.eval()\n",
     "only_mode_switches": "model.eval()\nmodel.train()\n",
+    "pretrained_tokenizer": "tokenizer = AutoTokenizer.from_pretrained('bert')\ntokens = tokenizer(text)\n",
     "gradient_checkpointing_is_not_enable_grad": """\
 import torch
 

@@ -2,7 +2,8 @@
 
 Every NG001 finding needs a model put in eval mode in the same module, which the source
 must spell as ``.eval()`` or ``.train(False)`` / ``.train(mode=False)`` / ``.train(0)``, or
-an eval-mode copy such as ``.to_torchscript()`` (``analysis.catalog.EVAL_COPY_METHODS``).
+as a call that returns an eval-mode model: ``.to_torchscript()``, or ``from_pretrained`` of a
+class named like a model (``AutoModel``, ``UNet2DConditionModel``; ``analysis.catalog``).
 Only a few percent of the files of large PyTorch code bases contain any. Python allows
 spaces, line continuations and (inside brackets) comments between the tokens, so the
 common spelling is a substring test and the rest is a regular expression, tried only when
@@ -13,7 +14,12 @@ from __future__ import annotations
 
 import re
 
-from .analysis.catalog import EVAL_COPY_METHODS
+from .analysis.catalog import (
+    EVAL_COPY_METHODS,
+    PRETRAINED_LOADERS,
+    PRETRAINED_MODEL_CLASS,
+    PRETRAINED_NON_MODEL_CLASS,
+)
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
 _GAP = r"(?:\s|\\|#[^\n]*\n)*"
@@ -27,6 +33,17 @@ _TRAIN_FALSE = re.compile(
 )
 _COPY_NAMES = tuple(sorted(EVAL_COPY_METHODS))
 _EVAL_COPY = re.compile(rf"\.{_GAP}(?:{'|'.join(_COPY_NAMES)}){_GAP}(?:\){_GAP})*\(")
+_LOADER_NAMES = tuple(sorted(PRETRAINED_LOADERS))
+#: ``AutoModel.from_pretrained(``: the class name is checked by :func:`loads_eval_model`.
+_LOADER_CALL = re.compile(
+    rf"(?P<owner>[A-Za-z_]\w*)(?:{_GAP}\))*{_GAP}\.{_GAP}(?:{'|'.join(_LOADER_NAMES)}){_GAP}(?:\){_GAP})*\("
+)
+
+
+def loads_eval_model(owner: str) -> bool:
+    """``from_pretrained`` on this class name returns an eval-mode model (as the analysis
+    reads it: ``flow._is_eval_copy``)."""
+    return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(owner)
 
 
 def might_have_findings(source: str) -> bool:
@@ -37,4 +54,8 @@ def might_have_findings(source: str) -> bool:
         return True
     if "train" in source and _TRAIN_FALSE.search(source) is not None:
         return True
-    return any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None
+    if any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None:
+        return True
+    return any(name in source for name in _LOADER_NAMES) and any(
+        loads_eval_model(match.group("owner")) for match in _LOADER_CALL.finditer(source)
+    )

@@ -5,8 +5,8 @@ rule here over-approximates the analysis (``analysis.flow``), never the other wa
 finding needs a forward call, not inside ``torch.no_grad()``, of a model that an eval call
 reached, and an eval call reaches a model only
 
-- through the receiver of the call (``model.eval()``, ``Net().to(dev).eval()``) or of an
-  eval-mode copy (``model.to_torchscript()``, ``catalog.EVAL_COPY_METHODS``),
+- through the receiver of the call (``model.eval()``, ``Net().to(dev).eval()``) or of a call
+  returning an eval-mode model (``model.to_torchscript()``, ``AutoModel.from_pretrained()``),
 - then through bindings (``net = model``, ``m = torch.compile(model)``, ``for m in ...``),
 - within one function (with its nested functions and lambdas), or from module-level code
   into every function, or through ``self.<attr>`` from any method into every method.
@@ -25,7 +25,8 @@ import re
 from collections import defaultdict
 from typing import Iterable, Iterator, Optional
 
-from .analysis.catalog import EVAL_COPY_METHODS
+from .analysis.catalog import EVAL_COPY_METHODS, PRETRAINED_LOADERS
+from .prefilter import loads_eval_model
 
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
@@ -75,9 +76,15 @@ def _may_set_eval(call: ast.Call) -> bool:
 
 
 def _is_eval_copy(call: ast.Call) -> bool:
-    """``script = model.to_torchscript()``: the analysis takes the result for an eval-mode
-    model, so the screen treats it like ``model.eval()``."""
-    return isinstance(call.func, ast.Attribute) and call.func.attr in EVAL_COPY_METHODS
+    """``script = model.to_torchscript()``, ``AutoModel.from_pretrained(...)``: the analysis
+    takes the result for an eval-mode model, so the screen treats it like ``model.eval()``."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr in PRETRAINED_LOADERS:
+        owner = _key(func.value) if _is_dotted(func.value) else None
+        return owner is not None and loads_eval_model(owner[1])
+    return func.attr in EVAL_COPY_METHODS
 
 
 def _key(node: ast.AST) -> Optional[Key]:
