@@ -37,19 +37,42 @@ def _spans(findings):
     return [(f.line, f.col, f.end_line, f.end_col) for f in findings]
 
 
-def test_positions_via_ast_start_lines() -> None:
+def _no_ast_positions(*_args, **_kwargs):
+    return None
+
+
+@pytest.fixture(params=["ast", "statement", "module"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each of the three ways positions are found must give the same answer."""
+    if request.param != "ast":
+        monkeypatch.setattr(positions, "call_ranges", _no_ast_positions)
+    if request.param == "module":
+        monkeypatch.setattr(positions, "MAX_STATEMENTS_RESOLVED_ALONE", 0)
+    return request.param
+
+
+def test_positions(path: str) -> None:
     assert _spans(check_source(SOURCE)) == EXPECTED
 
 
-def test_positions_via_the_whole_module_agree(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(positions, "MAX_STATEMENTS_RESOLVED_ALONE", 0)
-    assert _spans(check_source(SOURCE)) == EXPECTED
+TRICKY = [
+    # non-ASCII before the call: ast counts bytes, we count characters
+    ("model.eval()\ns = 'é€'; y = model(x)\n", [(2, 14, 2, 22)]),
+    # a form feed and CRLF newlines: str.splitlines would count one line too many
+    ("model.eval()\r\n\x0c\r\ny = model(x)\r\n", [(3, 4, 3, 12)]),
+    # the same callee nested, and inside an f-string
+    ("model.eval()\nprint(f'{model(model(x))}')\n", [(2, 9, 2, 24), (2, 15, 2, 23)]),
+    # tabs and a call split over lines with a comment
+    ("if True:\n\tnet.eval()\n\ty = net(  # why\n\t\tx)\n", [(3, 5, 4, 4)]),
+]
+
+
+@pytest.mark.parametrize("source, expected", TRICKY)
+def test_tricky_positions(path: str, source: str, expected: list) -> None:
+    assert _spans(check_source(source)) == expected
 
 
 def test_positions_with_flake8s_tree_agree() -> None:
     assert _spans(check_source(SOURCE, tree=ast.parse(SOURCE))) == EXPECTED
 
 
-def test_columns_count_characters_not_bytes() -> None:
-    source = "model.eval()\ns = 'é'; y = model(x)\n"
-    assert _spans(check_source(source)) == [(2, 13, 2, 21)]

@@ -1,10 +1,10 @@
-"""Source positions, computed only for the statements that hold findings.
+"""Source positions, computed only for the calls that are findings.
 
-LibCST nodes carry no positions; ``PositionProvider`` computes them by generating the code of
-the whole module, which costs more than the parse itself. Top-level statements start at
-column 0, so positions inside one of them can be computed on a module holding that statement
-alone and shifted by the line it starts on, which the stdlib ``ast`` knows (flake8 hands us
-its tree for free).
+LibCST nodes carry no positions; ``PositionProvider`` computes them by generating code, which
+costs more than the parse itself. So, cheapest first: read them off the stdlib ``ast`` tree
+(``ast_positions``); failing that, compute them on a module holding the one top-level
+statement (top-level statements start at column 0) shifted by the line ``ast`` says it
+starts on; failing that, or past many statements, one pass over the whole module.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Iterable, Optional, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .ast_positions import ast_groups, call_ranges, physical_lines
+
 #: Each one-statement module costs a couple of milliseconds of set-up; past this many
 #: statements with findings, one pass over the whole module is cheaper.
 MAX_STATEMENTS_RESOLVED_ALONE = 64
@@ -23,20 +25,14 @@ Point = tuple[int, int]
 Range = tuple[Point, Point]
 
 
-def _ast_start_lines(module: cst.Module, tree: ast.Module) -> Optional[list[int]]:
-    """The first line of each LibCST top-level statement (decorators included), or None if
-    the two trees do not line up (then the slow, exact path is taken)."""
-    nodes = tree.body
-    lines, index = [], 0
-    for statement in module.body:
-        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-        if index + count > len(nodes):
-            return None
-        first = nodes[index]
+def _start_lines(groups: list[list[ast.stmt]]) -> list[int]:
+    """The first line of each LibCST top-level statement, decorators included."""
+    starts = []
+    for group in groups:
+        first = group[0]
         decorators = getattr(first, "decorator_list", None) or []
-        lines.append(min([first.lineno] + [d.lineno for d in decorators]))
-        index += count
-    return lines if index == len(nodes) else None
+        starts.append(min([first.lineno] + [d.lineno for d in decorators]))
+    return starts
 
 
 def node_ranges(
@@ -50,24 +46,44 @@ def node_ranges(
     by_statement: dict[int, list[cst.CSTNode]] = {}
     for top, node in wanted:
         by_statement.setdefault(top, []).append(node)
-    starts: Optional[list[int]] = None
-    if len(by_statement) <= MAX_STATEMENTS_RESOLVED_ALONE:
-        try:
-            starts = _ast_start_lines(module, tree if tree is not None else ast.parse(source))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            starts = None  # LibCST accepted what this Python's ast does not
-    if starts is None:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        return {id(node): _range(positions[node], 0) for nodes in by_statement.values() for node in nodes}
+    groups: Optional[list[list[ast.stmt]]] = None
+    try:
+        groups = ast_groups(module, tree if tree is not None else ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        groups = None  # LibCST accepted what this Python's ast does not
 
     ranges: dict[int, Range] = {}
-    for top, nodes in by_statement.items():
+    unresolved = by_statement
+    if groups is not None:
+        lines = physical_lines(source)
+        unresolved = {}
+        for top, nodes in by_statement.items():
+            found = call_ranges(module.body[top], nodes, groups[top], lines)
+            if found is None:
+                unresolved[top] = nodes
+            else:
+                ranges.update(found)
+    if not unresolved:
+        return ranges
+    starts = _start_lines(groups) if groups is not None and len(unresolved) <= MAX_STATEMENTS_RESOLVED_ALONE else None
+    if starts is None:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        ranges.update((id(node), _range(positions[node], 0)) for nodes in unresolved.values() for node in nodes)
+        return ranges
+
+    for top, nodes in unresolved.items():
         statement = module.body[top]
-        positions = MetadataWrapper(cst.Module(body=[statement]), unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = MetadataWrapper(_alone(module, statement), unsafe_skip_copy=True).resolve(PositionProvider)
         shift = starts[top] - _first_line(statement, positions)
         for node in nodes:
             ranges[id(node)] = _range(positions[node], shift)
     return ranges
+
+
+def _alone(module: cst.Module, statement: cst.BaseStatement) -> cst.Module:
+    """A module of one statement that prints it as the original does: blocks whose indent
+    LibCST left implicit take the module's default (a tab, two spaces), not four spaces."""
+    return module.with_changes(body=[statement], header=[], footer=[])
 
 
 def _first_line(statement: cst.CSTNode, positions) -> int:
