@@ -137,3 +137,10 @@ def test_cli_fix_leaves_unparsable_files_alone(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("broken.py: error: syntax error")
     assert target.read_text() == "model.eval()\nout = model(x\n"
+
+
+def test_cli_prints_no_warnings_of_the_users_code(tmp_path: Path) -> None:
+    (tmp_path / "odd.py").write_text('import re\nmodel.eval()\nr = re.compile("\\d")\nx = 1 is 1\ny = model(x)\n')
+    for args in (["odd.py"], ["--diff", "odd.py"]):
+        result = _cli(*args, cwd=tmp_path)
+        assert "Warning" not in result.stderr, result.stderr

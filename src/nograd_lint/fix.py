@@ -8,6 +8,7 @@ before anyone writes it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Collection, Optional, Sequence, Union
 
@@ -89,7 +90,9 @@ def fix_source(
     new_text = fixed_module.code
     try:
         cst.parse_module(new_text)
-        compile(new_text, filename, "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # the user's own warnings are not ours to print
+            warnings.simplefilter("ignore")
+            compile(new_text, filename, "exec", dont_inherit=True)
     except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
         raise FixError(f"fix not applied: the result would not parse ({error})") from None
     fixed = [f for f in selected if f not in {s.finding for s in skipped}]

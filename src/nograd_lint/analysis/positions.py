@@ -10,6 +10,7 @@ starts on; failing that, or past many statements, one pass over the whole module
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import Iterable, Optional, Sequence
 
 import libcst as cst
@@ -23,6 +24,12 @@ MAX_STATEMENTS_RESOLVED_ALONE = 64
 
 Point = tuple[int, int]
 Range = tuple[Point, Point]
+
+
+def _quiet_parse(source: str) -> ast.Module:
+    with warnings.catch_warnings():  # invalid escapes and the like warn at parse time (3.12+)
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def _start_lines(groups: list[list[ast.stmt]]) -> list[int]:
@@ -48,7 +55,7 @@ def node_ranges(
         by_statement.setdefault(top, []).append(node)
     groups: Optional[list[list[ast.stmt]]] = None
     try:
-        groups = ast_groups(module, tree if tree is not None else ast.parse(source))
+        groups = ast_groups(module, tree if tree is not None else _quiet_parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         groups = None  # LibCST accepted what this Python's ast does not
 
