@@ -25,7 +25,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	touch $@ $(VENV)/.installed-base
 
-## demo: lint the bundled examples with flake8 and with the standalone command
+## demo: lint the bundled examples with flake8 and with the standalone command, show a fix
 # Exit status 1 means "findings", which is what the demo is for; 2 (an error) still fails.
 demo: $(VENV)/.installed-base
 	@echo "== flake8 --select=NG examples/"
@@ -33,6 +33,9 @@ demo: $(VENV)/.installed-base
 	@echo
 	@echo "== nograd-lint examples/"
 	@$(BIN)/nograd-lint examples/ || [ $$? -eq 1 ]
+	@echo
+	@echo "== nograd-lint --diff examples/train_and_validate.py   (the autofix, not applied)"
+	@$(BIN)/nograd-lint --diff examples/train_and_validate.py || [ $$? -eq 1 ]
 
 ## test: the whole test suite
 test: $(VENV)/.installed-test
