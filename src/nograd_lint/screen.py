@@ -9,10 +9,13 @@ reached, and an eval call reaches a model only
   returning an eval-mode model (``model.to_torchscript()``, ``AutoModel.from_pretrained()``),
 - then through bindings (``net = model``, ``m = torch.compile(model)``, ``for m in ...``),
 - within one function (with its nested functions and lambdas), or from module-level code
-  into every function, or through ``self.<attr>`` from any method into every method.
+  into every function, or through ``self.<attr>`` from any method into every method, or
+  into the parameters of a local function (``net.eval(); test_net(net)``): once any call
+  passes a reached name, every parameter of every function counts as reached.
 
 The screen compares names by their last part (``self.model`` and ``model`` by ``model``,
-attributes and plain names apart) and follows bindings by any name their value mentions.
+attributes and plain names apart) and follows an assignment when its value can carry a
+reached name (``_value_keys``).
 A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
 decorated with either is protected, unless the file could re-enable grad or rebinds
 ``torch``. Anything it cannot rule out passes.
@@ -123,19 +126,28 @@ def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
 
 
 def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.AST]]]:
-    """(targets, value) of the ways ``node`` binds names."""
+    """(targets, value) of the bindings that can carry eval state: ``=``, ``: T =``, ``:=``
+    (``for``, ``with ... as``, ``except ... as`` and ``del`` only end it: ``flow.bind``)."""
     if isinstance(node, ast.Assign):
         yield node.targets, node.value
-    elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+    elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
         yield (node.target,), node.value
-    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-        yield (node.target,), node.iter
-    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-        yield (node.optional_vars,), node.context_expr
-    elif isinstance(node, ast.Match):
-        captures = [n for c in node.cases for n in ast.walk(c.pattern)
-                    if isinstance(n, (ast.MatchAs, ast.MatchStar, ast.MatchMapping))]
-        yield [ast.Name(id=getattr(n, "name", None) or getattr(n, "rest", None) or "") for n in captures], node.subject
+
+
+def _value_keys(node: Optional[ast.AST]) -> set[Key]:
+    """Names whose eval state a value can carry (``flow._eval_periods_of_value``): a name,
+    a method chain's receiver (``model.to(dev)``, ``Net().eval()``), a wrapper's arguments
+    (``torch.compile(model)``); not the result of calling a model (``out = model(x)``)."""
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return _keys_in(node)
+    if isinstance(node, ast.NamedExpr):
+        return _value_keys(node.value)
+    if not isinstance(node, ast.Call):
+        return set()
+    keys = _keys_in(node.func.value) if isinstance(node.func, ast.Attribute) else _value_keys(node.func)
+    for argument in [*node.args, *(k.value for k in node.keywords)]:
+        keys |= _value_keys(argument.value if isinstance(argument, ast.Starred) else argument)
+    return keys
 
 
 def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
@@ -196,6 +208,8 @@ class _Facts:
         self.evals: dict[int, set[Key]] = defaultdict(set)
         self.bindings: dict[int, list[tuple[set[Key], set[Key]]]] = defaultdict(list)
         self.forwards: dict[int, list[set[Key]]] = defaultdict(list)
+        self.arguments: dict[int, list[set[Key]]] = defaultdict(list)
+        self.parameters: dict[int, set[Key]] = defaultdict(set)
         self.units: set[int] = {0}
 
     def collect(self, tree: ast.Module, guards_after: Optional[int]) -> None:
@@ -214,20 +228,39 @@ class _Facts:
             keys = None if protected else _forward_keys(node)
             if keys:
                 self.forwards[unit].append(keys)
+            passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+            self.arguments[unit].append(
+                set().union(*(_value_keys(a) for a in passed), *(_value_keys(k.value) for k in node.keywords))
+            )
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            params = node.args
+            every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
+            body_unit = unit if isinstance(node, ast.Lambda) else unit or id(node)  # as in _children
+            self.parameters[body_unit] |= {("name", a.arg) for a in every if a is not None}
         for targets, value in _bindings(node):
             target_keys = set().union(*(_keys_in(t) for t in targets))
             if target_keys and value is not None:
-                self.bindings[unit].append((target_keys, _keys_in(value)))
+                self.bindings[unit].append((target_keys, _value_keys(value)))
 
     def any_forward_reached(self) -> bool:
         attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
+        parameters_reached = False
         while True:
             module = _closure(self.bindings[0], self.evals[0] | attrs)
-            reached = {unit: _closure(self.bindings[unit], self.evals[unit] | module | attrs) for unit in self.units}
+            reached = {
+                unit: _closure(
+                    self.bindings[unit],
+                    self.evals[unit] | module | attrs | (self.parameters[unit] if parameters_reached else set()),
+                )
+                for unit in self.units
+            }
             grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
-            if grown == attrs:
+            passed = parameters_reached or any(
+                keys & reached[unit] for unit, calls in self.arguments.items() for keys in calls
+            )
+            if grown == attrs and passed == parameters_reached:
                 break
-            attrs = grown
+            attrs, parameters_reached = grown, passed
         return any(keys & reached[unit] for unit, calls in self.forwards.items() for keys in calls)
 
 
