@@ -21,6 +21,7 @@ from .files import DEFAULT_EXCLUDES, discover
 from .findings import SourceError
 from .source import decode
 from .formatters import FORMATTERS, FileResult
+from .prefilter import might_have_findings_in_bytes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -92,12 +93,6 @@ def _unreadable(path: str, error: OSError) -> FileResult:
     return FileResult(path, error=f"cannot read: {error.strerror or error}")
 
 
-def _worth_parsing(data: bytes) -> bool:
-    # A superset of the text pre-filter on raw bytes: it spares decoding, and the worker
-    # processes, most files; the real pre-filter runs on the decoded text.
-    return b"eval" in data or b"train" in data
-
-
 def lint_file(path: str, job: Job = Job(), display_name: Optional[str] = None) -> FileResult:
     """Lint (or fix) one file, or stdin for ``-``; never raises for bad input."""
     shown = display_name or path
@@ -108,7 +103,7 @@ def lint_file(path: str, job: Job = Job(), display_name: Optional[str] = None) -
     try:
         if job.mode != "check":
             return _fix_file(path, shown, data, job)
-        if not _worth_parsing(data):
+        if not might_have_findings_in_bytes(data):
             return FileResult(shown)
         from .api import check_source
 
@@ -118,7 +113,7 @@ def lint_file(path: str, job: Job = Job(), display_name: Optional[str] = None) -
 
 
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
-    if not _worth_parsing(data):
+    if not might_have_findings_in_bytes(data):
         return FileResult(shown, fixed_text=decode(data) if path == "-" else None)
     from .fix import fix_source
 
@@ -177,7 +172,7 @@ def _candidates(paths: list[str]) -> tuple[list[str], list[FileResult]]:
         except OSError as error:
             settled.append(_unreadable(path, error))
             continue
-        if _worth_parsing(data):
+        if might_have_findings_in_bytes(data):
             worth.append(path)
     return worth, settled
 

@@ -46,6 +46,16 @@ def loads_eval_model(owner: str) -> bool:
     return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(owner)
 
 
+#: Words without which no finding is possible, for a screen on raw bytes.
+_BYTE_WORDS = tuple(word.encode() for word in ("eval", "train", *_COPY_NAMES, *_LOADER_NAMES))
+
+
+def might_have_findings_in_bytes(data: bytes) -> bool:
+    """A superset of :func:`might_have_findings` on undecoded bytes (any ASCII-compatible
+    encoding): the command line decides with it which files are worth a worker process."""
+    return any(word in data for word in _BYTE_WORDS)
+
+
 def might_have_findings(source: str) -> bool:
     """False when ``source`` cannot contain an NG001 finding; cheap enough for every file."""
     if ".eval(" in source:
