@@ -47,6 +47,13 @@ def ten_thousand_tiny_functions() -> str:
     return f"model.eval()\n{body}y = model(x)\n"
 
 
+def call_chain_of_10_000_functions() -> str:
+    """Each function calls the previous one; only the last is called, once unprotected:
+    deciding which functions run with autograd must not be quadratic in the chain."""
+    body = "".join(f"def f{i}(x):\n    return f{i - 1}(x)\n" for i in range(1, 10_000))
+    return f"model.eval()\ndef f0(x):\n    return model(x)\n{body}with torch.no_grad():\n    f9999(1)\nf5000(2)\n"
+
+
 def nested(opening: str, middle: str, closing: str) -> Callable[[], str]:
     return lambda: f"model.eval()\ny = {opening * 1000}{middle}{closing * 1000}\n"
 
@@ -63,6 +70,7 @@ def prefixed(prefix: str) -> Callable[[], str]:
 CASES: dict[str, tuple[Callable[[], str], int, float, int]] = {
     "lines_100_000": (hundred_thousand_lines, 29, 180.0, 3072),
     "tiny_functions_10_000": (ten_thousand_tiny_functions, 1, 30.0, 1024),
+    "call_chain_10_000": (call_chain_of_10_000_functions, 1, 30.0, 1024),
     "nested_parentheses_1000": (nested("(", "model(x)", ")"), 1, 20.0, 1024),
     "nested_calls_1000": (nested("f(", "model(x)", ")"), 1, 20.0, 1024),
     "nested_sums_1000": (nested("model(x) + (", "1", ")"), 1000, 20.0, 1024),

@@ -135,13 +135,19 @@ def resolve_entry_grad(functions: list[FunctionInfo]) -> None:
             open_.append(info)
         else:
             info.resolved = Grad.ENABLED
-    changed = True
-    while changed:
-        changed = False
-        for info in open_:
-            if info.resolved is Grad.DISABLED and not all(_protected(site) for site in info.sites):
-                info.resolved = Grad.ENABLED
-                changed = True
+    # A worklist, not sweeps until nothing moves: a function switching to "enabled" can only
+    # unprotect the functions it calls, and sweeping made a chain of n functions cost n^2.
+    callees: dict[int, list[FunctionInfo]] = {}
+    for info in open_:
+        for site in info.sites:
+            if site.caller is not None:
+                callees.setdefault(id(site.caller), []).append(info)
+    work = list(open_)
+    while work:
+        info = work.pop()
+        if info.resolved is Grad.DISABLED and not all(_protected(site) for site in info.sites):
+            info.resolved = Grad.ENABLED
+            work.extend(callees.get(id(info), ()))
 
 
 class Scope:
