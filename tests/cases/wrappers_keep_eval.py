@@ -101,6 +101,10 @@ def hugging_face_from_pretrained(inputs, texts):
     image = pipe("a photo")  # a pipeline, not a module
     net = EfficientNet.from_pretrained("efficientnet-b0")  # not named like a Hugging Face model
     net(inputs)
+    flax_encoder = FlaxCLIPTextModel.from_pretrained("clip")  # JAX: there is no autograd graph
+    flax_encoder(inputs, train=False)
+    tf_model = TFBertModel.from_pretrained("bert-base-uncased")  # TensorFlow, likewise
+    tf_model(inputs)
     with torch.no_grad():
         model(**encoded)
     return out, image

@@ -62,7 +62,8 @@ EVAL_COPY_METHODS: frozenset[str] = frozenset({"to_torchscript"})
 #: (``AutoModelForCausalLM``, ``BertModel``, ``UNet2DConditionModel``, ``AutoencoderKL``) count.
 PRETRAINED_LOADERS: frozenset[str] = frozenset({"from_pretrained"})
 PRETRAINED_MODEL_CLASS = re.compile(r"Model|For[A-Z]|LMHead|UNet|ControlNet|^Autoencoder")
-PRETRAINED_NON_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler")
+#: ``FlaxBertModel`` and ``TFBertModel`` load JAX and TensorFlow models: no autograd graph.
+PRETRAINED_NON_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler|^(?:Flax|TF)[A-Z]")
 
 #: Methods that run the module's forward pass, besides calling the module itself.
 FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
