@@ -28,7 +28,12 @@ import re
 from collections import defaultdict
 from typing import Iterable, Iterator, Optional
 
-from .analysis.catalog import EVAL_COPY_METHODS, PRETRAINED_LOADERS
+from .analysis.catalog import (
+    EVAL_COPY_METHODS,
+    EVAL_PRESERVING_WRAPPER_NAMES,
+    EVAL_PRESERVING_WRAPPERS,
+    PRETRAINED_LOADERS,
+)
 from .prefilter import loads_eval_model
 
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
@@ -134,20 +139,38 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.A
         yield (node.target,), node.value
 
 
-def _value_keys(node: Optional[ast.AST]) -> set[Key]:
+def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) -> set[Key]:
     """Names whose eval state a value can carry (``flow._eval_periods_of_value``): a name,
     a method chain's receiver (``model.to(dev)``, ``Net().eval()``), a wrapper's arguments
     (``torch.compile(model)``); not the result of calling a model (``out = model(x)``)."""
     if isinstance(node, (ast.Name, ast.Attribute)):
         return _keys_in(node)
     if isinstance(node, ast.NamedExpr):
-        return _value_keys(node.value)
+        return _value_keys(node.value, aliases)
     if not isinstance(node, ast.Call):
         return set()
-    keys = _keys_in(node.func.value) if isinstance(node.func, ast.Attribute) else _value_keys(node.func)
-    for argument in [*node.args, *(k.value for k in node.keywords)]:
-        keys |= _value_keys(argument.value if isinstance(argument, ast.Starred) else argument)
+    keys = _keys_in(node.func.value) if isinstance(node.func, ast.Attribute) else _value_keys(node.func, aliases)
+    if _may_wrap(node.func, aliases):
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            keys |= _value_keys(argument.value if isinstance(argument, ast.Starred) else argument, aliases)
     return keys
+
+
+#: The last names of the calls the analysis lets eval state through (``flow._wrapped_model``).
+_WRAPPER_NAMES = frozenset({q.rsplit(".", 1)[-1] for q in EVAL_PRESERVING_WRAPPERS} | EVAL_PRESERVING_WRAPPER_NAMES)
+
+
+def _last_name(func: ast.expr) -> Optional[str]:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _may_wrap(func: ast.expr, aliases: frozenset[str]) -> bool:
+    """A call that may hand back its argument's module: a known wrapper, or a name imported
+    under another name (``from torch import compile as tc``)."""
+    name = _last_name(func)
+    return name in _WRAPPER_NAMES or (isinstance(func, ast.Name) and func.id in aliases)
 
 
 def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
@@ -200,11 +223,26 @@ def _imports_torch(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Import) and any(a.name == "torch" and a.asname is None for a in statement.names)
 
 
+def _aliases_and_local_callables(tree: ast.Module) -> tuple[frozenset[str], frozenset[str]]:
+    """Names imported under another name, and names of the module's functions, classes and
+    lambdas bound to a name, anywhere in the tree."""
+    aliases, callables = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            aliases.update(a.asname for a in node.names if a.asname)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            callables.add(node.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            callables.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(aliases), frozenset(callables)
+
+
 class _Facts:
     """Eval receivers, bindings and forward calls of each unit (module-level code, or one
     top-level function or method with everything nested in it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tree: ast.Module) -> None:
+        self.aliases, self.local_callables = _aliases_and_local_callables(tree)
         self.evals: dict[int, set[Key]] = defaultdict(set)
         self.bindings: dict[int, list[tuple[set[Key], set[Key]]]] = defaultdict(list)
         self.forwards: dict[int, list[set[Key]]] = defaultdict(list)
@@ -228,10 +266,14 @@ class _Facts:
             keys = None if protected else _forward_keys(node)
             if keys:
                 self.forwards[unit].append(keys)
-            passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
-            self.arguments[unit].append(
-                set().union(*(_value_keys(a) for a in passed), *(_value_keys(k.value) for k in node.keywords))
-            )
+            # Only a function or class of this module can receive an eval-mode model as a
+            # parameter (``flow``'s call sites): other callees do not pass eval state on.
+            if _last_name(node.func) in self.local_callables:
+                passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+                self.arguments[unit].append(set().union(
+                    *(_value_keys(a, self.aliases) for a in passed),
+                    *(_value_keys(k.value, self.aliases) for k in node.keywords),
+                ))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             params = node.args
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
@@ -240,7 +282,7 @@ class _Facts:
         for targets, value in _bindings(node):
             target_keys = set().union(*(_keys_in(t) for t in targets))
             if target_keys and value is not None:
-                self.bindings[unit].append((target_keys, _value_keys(value)))
+                self.bindings[unit].append((target_keys, _value_keys(value, self.aliases)))
 
     def any_forward_reached(self) -> bool:
         attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
@@ -316,7 +358,7 @@ def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
     if not isinstance(tree, ast.Module):
         return True
     trusted = bool(source) and not _GRAD_ENABLING.search(source)
-    facts = _Facts()
+    facts = _Facts(tree)
     facts.collect(tree, _torch_import_line(tree) if trusted else None)
     if not any(facts.evals.values()):
         return False
