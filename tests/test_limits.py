@@ -80,8 +80,8 @@ CASES: dict[str, tuple[Callable[[], str], int, float, int]] = {
     "subscript_chain_1000": (chained("[0]"), 1, 20.0, 1024),
     "call_chain_1000": (chained("()"), 1, 20.0, 1024),
     "not_chain_1000": (prefixed("not "), 1, 20.0, 1024),
-    "lambda_chain_1000": (prefixed("lambda: "), 0, 20.0, 1024),
-    "conditional_chain_1000": (prefixed("model(x) if c else "), 1000, 20.0, 1024),
+    "lambda_chain_1000": (prefixed("lambda: "), 1, 20.0, 1024),  # reported like any lambda
+    "conditional_chain_1000": (prefixed("model(x) if c else "), 1001, 20.0, 1024),  # 1,001 calls
 }
 
 CHILD = """

@@ -27,12 +27,17 @@ def check_source(
     ``noqa=False`` keeps findings on ``# noqa`` lines (flake8 filters them itself);
     ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse;
     ``disabling_names`` adds project-specific no-grad decorators and context managers;
-    ``prefilter=False`` analyses even sources that cannot have findings (crash-free runs).
+    ``prefilter=False`` skips the text pre-filter and the ``ast`` screen, for callers that
+    ran them already (the flake8 plugin) and for crash-free runs that check the screens.
     Raises :class:`SourceError` when the source cannot be decoded or parsed.
     """
     text = decode(source)
-    if prefilter and not might_have_findings(text):
-        return []
+    if prefilter:
+        if not might_have_findings(text):
+            return []
+        tree = tree if tree is not None else _python_tree(text)
+        if tree is not None and not _screened_in(tree, text):
+            return []
     module = parse(text, python_parsed=tree is not None)
     try:
         findings = analyse(module, text, tree, disabling_names)
@@ -45,6 +50,28 @@ def check_source(
 
         findings = without_suppressed(findings, text, filename)
     return findings
+
+
+def _python_tree(text: str) -> Optional[ast.Module]:
+    """The stdlib ``ast`` (a tenth of LibCST's parse) for the screen and for positions; None
+    when this Python cannot parse it, and LibCST's parse then says why."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _screened_in(tree: ast.Module, text: str) -> bool:
+    from .screen import might_have_findings_in_tree
+
+    try:
+        return might_have_findings_in_tree(tree, text)
+    except RecursionError:
+        return True  # undecided: the analysis refuses what is too deep for it in one line
 
 
 def analyse(

@@ -48,13 +48,17 @@ class NogradChecker:
             return
         from .screen import might_have_findings_in_tree
 
-        if not might_have_findings_in_tree(self._tree, source):
-            return
+        try:
+            if not might_have_findings_in_tree(self._tree, source):
+                return
+        except RecursionError:
+            pass  # undecided: the analysis below refuses it, never flake8's whole run
         from .api import check_source
 
         try:
-            findings = check_source(
-                source, self._filename, noqa=False, tree=self._tree, disabling_names=self.disabling_names
+            findings = check_source(  # both screens ran above: prefilter=False
+                source, self._filename, noqa=False, tree=self._tree,
+                disabling_names=self.disabling_names, prefilter=False,
             )
         except InternalError as error:
             print(f"{self._filename}: nograd-lint: {error}", file=sys.stderr)

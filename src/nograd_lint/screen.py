@@ -142,17 +142,24 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.A
 def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) -> set[Key]:
     """Names whose eval state a value can carry (``flow._eval_periods_of_value``): a name,
     a method chain's receiver (``model.to(dev)``, ``Net().eval()``), a wrapper's arguments
-    (``torch.compile(model)``); not the result of calling a model (``out = model(x)``)."""
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        return _keys_in(node)
-    if isinstance(node, ast.NamedExpr):
-        return _value_keys(node.value, aliases)
-    if not isinstance(node, ast.Call):
-        return set()
-    keys = _keys_in(node.func.value) if isinstance(node.func, ast.Attribute) else _value_keys(node.func, aliases)
-    if _may_wrap(node.func, aliases):
-        for argument in [*node.args, *(k.value for k in node.keywords)]:
-            keys |= _value_keys(argument.value if isinstance(argument, ast.Starred) else argument, aliases)
+    (``torch.compile(model)``); not the result of calling a model (``out = model(x)``).
+    A loop, not recursion: ``f()()()...`` a thousand deep is legal Python."""
+    keys: set[Key] = set()
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            keys |= _keys_in(node)
+        elif isinstance(node, ast.NamedExpr):
+            stack.append(node.value)
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):
+                keys |= _keys_in(node.func.value)
+            else:
+                stack.append(node.func)
+            if _may_wrap(node.func, aliases):
+                stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
+                stack.extend(k.value for k in node.keywords)
     return keys
 
 
