@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Collection, Optional, Union
 
 from .findings import NG001, Finding, InternalError, SourceError, ng001_message
 from .prefilter import might_have_findings
-from .source import decode, parse
+from .source import decode, parse, parse_python
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -35,7 +35,7 @@ def check_source(
     if prefilter:
         if not might_have_findings(text):
             return []
-        tree = tree if tree is not None else _python_tree(text)
+        tree = tree if tree is not None else parse_python(text)
         if tree is not None and not _screened_in(tree, text):
             return []
     module = parse(text, python_parsed=tree is not None)
@@ -50,19 +50,6 @@ def check_source(
 
         findings = without_suppressed(findings, text, filename)
     return findings
-
-
-def _python_tree(text: str) -> Optional[ast.Module]:
-    """The stdlib ``ast`` (a tenth of LibCST's parse) for the screen and for positions; None
-    when this Python cannot parse it, and LibCST's parse then says why."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
 
 
 def _screened_in(tree: ast.Module, text: str) -> bool:
@@ -88,6 +75,8 @@ def analyse(
         return []
     from .analysis.positions import node_ranges  # LibCST's metadata: only for findings
 
+    if tree is None:
+        tree = parse_python(text)
     ranges = node_ranges(module, [(c.top, c.call) for c in candidates], text, tree)
     findings = []
     for candidate in candidates:

@@ -117,7 +117,8 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
         return FileResult(shown, fixed_text=decode(data) if path == "-" else None)
     from .fix import fix_source
 
-    result = fix_source(data, shown, context=job.context, disabling_names=job.disabling_names)
+    original = decode(data)
+    result = fix_source(original, shown, context=job.context, disabling_names=job.disabling_names)
     outcome = FileResult(shown, result.remaining, fixed=len(result.fixed), skipped=result.skipped)
     if path == "-":
         outcome.fixed_text = result.text
@@ -128,7 +129,6 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
         except OSError as error:
             return FileResult(shown, error=f"cannot write: {error.strerror or error}")
     if result.changed and job.mode == "diff":
-        original = decode(data)
         outcome.diff = "".join(difflib.unified_diff(
             original.splitlines(keepends=True), result.text.splitlines(keepends=True),
             f"a/{Path(shown).as_posix()}", f"b/{Path(shown).as_posix()}",

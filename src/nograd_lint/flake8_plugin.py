@@ -12,8 +12,8 @@ import sys
 from typing import Any, Iterator, Sequence
 
 from ._version import __version__
+from .api import check_source
 from .findings import InternalError, SourceError
-from .prefilter import might_have_findings
 
 
 class NogradChecker:
@@ -44,21 +44,10 @@ class NogradChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self._lines)
-        if not might_have_findings(source):
-            return
-        from .screen import might_have_findings_in_tree
-
         try:
-            if not might_have_findings_in_tree(self._tree, source):
-                return
-        except RecursionError:
-            pass  # undecided: the analysis below refuses it, never flake8's whole run
-        from .api import check_source
-
-        try:
-            findings = check_source(  # both screens ran above: prefilter=False
-                source, self._filename, noqa=False, tree=self._tree,
-                disabling_names=self.disabling_names, prefilter=False,
+            # The text pre-filter, then the screen on flake8's own tree, before any LibCST.
+            findings = check_source(
+                source, self._filename, noqa=False, tree=self._tree, disabling_names=self.disabling_names
             )
         except InternalError as error:
             print(f"{self._filename}: nograd-lint: {error}", file=sys.stderr)

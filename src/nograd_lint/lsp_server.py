@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,22 +24,17 @@ from .api import check_source
 from .config import ConfigError, find_pyproject, load_settings
 from .findings import Finding, InternalError, SourceError
 from .fix import fix_source
+from .rules import RULES
+from .source import physical_lines
 
 SERVER_NAME = "nograd-lint"
-RULE_URL = "https://github.com/nograd-lint/nograd-lint/blob/main/docs/rules/NG001.md"
 QUICK_FIX_TITLE = "Wrap in torch.no_grad()"
 FIX_ALL_TITLE = "Wrap every NG001 call in torch.no_grad()"
 #: Sub-kind so editors can ask for ours alone ("source.fixAll.nograd-lint" on save in VS Code).
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
 
-#: A line as Python and LSP count them: ended by \n, \r\n or \r, not by \f or \u2028.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 T = TypeVar("T")
-
-
-def source_lines(text: str) -> list[str]:
-    return _LINE.findall(text)
 
 
 @dataclass(frozen=True)
@@ -179,7 +173,7 @@ def client_position(document: TextDocument, lines: Sequence[str], line: int, col
 
 
 def to_diagnostics(document: TextDocument, findings: Sequence[Finding]) -> list[types.Diagnostic]:
-    lines = source_lines(document.source)
+    lines = physical_lines(document.source)
     return [
         types.Diagnostic(
             range=types.Range(
@@ -189,7 +183,7 @@ def to_diagnostics(document: TextDocument, findings: Sequence[Finding]) -> list[
             message=finding.message,
             severity=types.DiagnosticSeverity.Warning,
             code=finding.code,
-            code_description=types.CodeDescription(href=RULE_URL),
+            code_description=types.CodeDescription(href=RULES[finding.code].url),
             source=SERVER_NAME,
         )
         for finding in findings
@@ -205,7 +199,7 @@ def _line_start(document: TextDocument, lines: Sequence[str], index: int) -> typ
 
 def text_edits(document: TextDocument, new_text: str) -> list[types.TextEdit]:
     """Whole-line edits turning the buffer into ``new_text``: small, so cursors and folds stay."""
-    old, new = source_lines(document.source), source_lines(new_text)
+    old, new = physical_lines(document.source), physical_lines(new_text)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [
         types.TextEdit(

@@ -1,11 +1,14 @@
-"""Turning bytes into source text and text into a LibCST module, with one-line errors."""
+"""Turning bytes into source text and text into a LibCST module, with one-line errors; and
+the stdlib ``ast`` and line numbering of the same text, as Python sees them."""
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
-from typing import TYPE_CHECKING, Union
+import warnings
+from typing import TYPE_CHECKING, Optional, Union
 
 from .findings import SourceError
 
@@ -25,6 +28,24 @@ def decode(data: Union[bytes, str]) -> str:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
         raise SourceError(f"cannot decode as {encoding}: {error}") from None
+
+
+def parse_python(text: str) -> Optional[ast.Module]:
+    """The stdlib ``ast`` (a tenth of LibCST's parse), for the screen and for positions; None
+    when this Python cannot parse it (LibCST's parse then says why). The user's own warnings
+    (invalid escapes warn at parse time since 3.12) are not ours to print."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines as Python and LSP number them: ended by ``\n``, ``\r\n`` or ``\r`` only, not
+    by the form feeds and other separators that ``str.splitlines`` also breaks at."""
+    return io.StringIO(text, newline="").readlines()
 
 
 #: CPython's own limit on nested brackets (the tokenizer's MAXLEVEL): deeper code never runs.

@@ -12,7 +12,6 @@ returns None and the caller falls back to LibCST's own positions.
 from __future__ import annotations
 
 import ast
-import io
 from typing import Optional, Sequence
 
 import libcst as cst
@@ -35,12 +34,6 @@ def ast_groups(module: cst.Module, tree: ast.Module) -> Optional[list[list[ast.s
         groups.append(nodes[index : index + count])
         index += count
     return groups if index == len(nodes) else None
-
-
-def physical_lines(source: str) -> list[str]:
-    """Lines as ``ast`` numbers them: split at ``\\n``, ``\\r\\n`` and ``\\r`` only (not at the
-    form feeds and other separators that ``str.splitlines`` also breaks at)."""
-    return io.StringIO(source, newline="").readlines()
 
 
 def call_ranges(

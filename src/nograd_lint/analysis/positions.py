@@ -10,13 +10,13 @@ starts on; failing that, or past many statements, one pass over the whole module
 from __future__ import annotations
 
 import ast
-import warnings
 from typing import Iterable, Optional, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .ast_positions import ast_groups, call_ranges, physical_lines
+from ..source import physical_lines
+from .ast_positions import ast_groups, call_ranges
 
 #: Each one-statement module costs a couple of milliseconds of set-up; past this many
 #: statements with findings, one pass over the whole module is cheaper.
@@ -24,12 +24,6 @@ MAX_STATEMENTS_RESOLVED_ALONE = 64
 
 Point = tuple[int, int]
 Range = tuple[Point, Point]
-
-
-def _quiet_parse(source: str) -> ast.Module:
-    with warnings.catch_warnings():  # invalid escapes and the like warn at parse time (3.12+)
-        warnings.simplefilter("ignore")
-        return ast.parse(source)
 
 
 def _start_lines(groups: list[list[ast.stmt]]) -> list[int]:
@@ -53,11 +47,8 @@ def node_ranges(
     by_statement: dict[int, list[cst.CSTNode]] = {}
     for top, node in wanted:
         by_statement.setdefault(top, []).append(node)
-    groups: Optional[list[list[ast.stmt]]] = None
-    try:
-        groups = ast_groups(module, tree if tree is not None else _quiet_parse(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        groups = None  # LibCST accepted what this Python's ast does not
+    # No tree: LibCST accepted what this Python's ast does not.
+    groups = ast_groups(module, tree) if tree is not None else None
 
     ranges: dict[int, Range] = {}
     unresolved = by_statement
