@@ -27,8 +27,8 @@ def check_source(
     ``noqa=False`` keeps findings on ``# noqa`` lines (flake8 filters them itself);
     ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse;
     ``disabling_names`` adds project-specific no-grad decorators and context managers;
-    ``prefilter=False`` skips the text pre-filter and the ``ast`` screen, for callers that
-    ran them already (the flake8 plugin) and for crash-free runs that check the screens.
+    ``prefilter=False`` skips the text pre-filter and the ``ast`` screen (crash-free runs
+    use it to check that the screens never drop a finding).
     Raises :class:`SourceError` when the source cannot be decoded or parsed.
     """
     text = decode(source)

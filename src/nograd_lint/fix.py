@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from .analysis.imports import ImportTable
 from .api import check_source
 from .findings import Finding, SourceError
 from .source import decode, parse
@@ -234,33 +235,20 @@ def _unindented_if_blank(line: cst.EmptyLine) -> cst.EmptyLine:
 
 
 def _context_call(module: cst.Module, context: str) -> tuple[cst.Call, bool]:
-    """``torch.no_grad()`` spelled with the module's own imports; True if torch must be imported."""
-    torch_name: Optional[str] = None
+    """``torch.no_grad()`` spelled with the module's own top-level imports (``no_grad()``,
+    ``T.no_grad()``); True if ``import torch`` must be added."""
+    imports = ImportTable(assume_torch=False)
     for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and _imports_from_torch(small):
-                for alias in small.names:  # type: ignore[union-attr]
-                    if alias.evaluated_name == context:
-                        return cst.Call(cst.Name(alias.evaluated_alias or context)), False
-            elif isinstance(small, cst.Import):
-                for alias in small.names:
-                    if alias.evaluated_name == "torch" and alias.asname is not None:
-                        torch_name = torch_name or alias.evaluated_alias
-                    elif alias.asname is None and alias.evaluated_name.split(".")[0] == "torch":
-                        torch_name = torch_name or "torch"
-    attribute = cst.Attribute(cst.Name(torch_name or "torch"), cst.Name(context))
-    return cst.Call(attribute), torch_name is None
-
-
-def _imports_from_torch(node: cst.ImportFrom) -> bool:
-    return (
-        not node.relative
-        and node.module is not None
-        and get_full_name_for_node(node.module) in ("torch", "torch.autograd", "torch.autograd.grad_mode")
-        and not isinstance(node.names, cst.ImportStar)
-    )
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    imports.add(small)
+    for qualified in (f"torch.{context}", f"torch.autograd.{context}", f"torch.autograd.grad_mode.{context}"):
+        local = imports.local_name(qualified)
+        if local is not None:
+            return cst.Call(cst.Name(local)), False
+    torch_name = imports.local_name("torch")
+    return cst.Call(cst.Attribute(cst.Name(torch_name or "torch"), cst.Name(context))), torch_name is None
 
 
 def _with_torch_import(module: cst.Module) -> cst.Module:

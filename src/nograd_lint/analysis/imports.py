@@ -18,10 +18,11 @@ from .nodes import dotted_name
 class ImportTable:
     """Maps the first component of a dotted name to what it was imported as."""
 
-    def __init__(self) -> None:
+    def __init__(self, assume_torch: bool = True) -> None:
         # ``torch`` means torch even in fragments that never import it (notebook cells,
-        # snippets): not recognising ``torch.no_grad()`` would be a false alarm.
-        self._bindings: dict[str, str] = {"torch": "torch"}
+        # snippets): not recognising ``torch.no_grad()`` would be a false alarm. The autofix
+        # asks what the imports themselves bind (``assume_torch=False``).
+        self._bindings: dict[str, str] = {"torch": "torch"} if assume_torch else {}
         #: Top-level packages imported anywhere in the module (absolute imports).
         self.packages: set[str] = set()
 
@@ -61,6 +62,11 @@ class ImportTable:
     def forget(self, local: str) -> None:
         """``torch = something_else`` shadows the import."""
         self._bindings.pop(local, None)
+
+    def local_name(self, qualified: str) -> Optional[str]:
+        """The first local name bound to exactly ``qualified`` (``T`` for ``torch`` after
+        ``import torch as T``), if any."""
+        return next((local for local, target in self._bindings.items() if target == qualified), None)
 
     def resolve(self, expr: cst.BaseExpression) -> Optional[str]:
         """The qualified name of ``expr`` if it starts with an imported name, else None."""
