@@ -10,8 +10,8 @@ reached, and an eval call reaches a model only
 - then through bindings (``net = model``, ``m = torch.compile(model)``, ``for m in ...``),
 - within one function (with its nested functions and lambdas), or from module-level code
   into every function, or through ``self.<attr>`` from any method into every method, or
-  into the parameters of a local function (``net.eval(); test_net(net)``): once any call
-  passes a reached name, every parameter of every function counts as reached.
+  into the parameters of a function of the module (``net.eval(); test_net(net)``; for a
+  class, of its ``__init__``) that some call passing a reached name names by its last part.
 
 The screen compares names by their last part (``self.model`` and ``model`` by ``model``,
 attributes and plain names apart) and follows an assignment when its value can carry a
@@ -32,12 +32,15 @@ from .analysis.catalog import (
     EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
+    MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
 )
 from .prefilter import loads_eval_model
 
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
+#: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
+EVALED: Key = ("eval", "")
 
 #: Anything that could re-enable grad (``enable_gradient_checkpointing`` does not).
 _GRAD_ENABLING = re.compile(r"enable_grad(?!\w)|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
@@ -45,9 +48,10 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
            ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def _is_truthy_literal(node: ast.expr) -> bool:
-    """A literal that LibCST's ``literal_bool`` reads as true: ``train(True)``, ``train(1)``."""
-    return isinstance(node, ast.Constant) and type(node.value) in (bool, int) and bool(node.value)
+def _is_false_literal(node: ast.expr) -> bool:
+    """``False`` or ``0``: the only arguments with which ``train(...)`` means eval mode to the
+    analysis (``eval_mode.mode_set_by``; a flag decided at run time counts as training)."""
+    return isinstance(node, ast.Constant) and type(node.value) in (bool, int) and not node.value
 
 
 def _mode_argument(call: ast.Call) -> Optional[ast.expr]:
@@ -70,8 +74,8 @@ def _sets_mode(call: ast.Call) -> bool:
     return func.attr == "train" and _mode_argument(call) is not None
 
 
-def _may_set_eval(call: ast.Call) -> bool:
-    """``x.eval()``, or ``x.train(arg)`` whose argument is not a true literal."""
+def _sets_eval(call: ast.Call) -> bool:
+    """``x.eval()``, ``x.train(False)``, ``x.train(mode=0)``."""
     func = call.func
     if not isinstance(func, ast.Attribute):
         return False
@@ -80,7 +84,7 @@ def _may_set_eval(call: ast.Call) -> bool:
     if func.attr != "train":
         return False
     argument = _mode_argument(call)
-    return argument is not None and not _is_truthy_literal(argument)
+    return argument is not None and _is_false_literal(argument)
 
 
 def _is_eval_copy(call: ast.Call) -> bool:
@@ -141,9 +145,11 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.A
 
 def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) -> set[Key]:
     """Names whose eval state a value can carry (``flow._eval_periods_of_value``): a name,
-    a method chain's receiver (``model.to(dev)``, ``Net().eval()``), a wrapper's arguments
-    (``torch.compile(model)``); not the result of calling a model (``out = model(x)``).
-    A loop, not recursion: ``f()()()...`` a thousand deep is legal Python."""
+    the base of a chain of module-returning methods (``model.to(dev)``), a wrapper's
+    arguments (``torch.compile(model)``), and ``EVALED`` for a value that is put in eval mode
+    itself (``Net().eval()``, ``AutoModel.from_pretrained(...)``); not the result of calling
+    a model (``out = model(x)``). A loop, not recursion: ``f()()()...`` a thousand deep is
+    legal Python."""
     keys: set[Key] = set()
     stack = [node]
     while stack:
@@ -153,14 +159,26 @@ def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) 
         elif isinstance(node, ast.NamedExpr):
             stack.append(node.value)
         elif isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Attribute):
-                keys |= _keys_in(node.func.value)
-            else:
-                stack.append(node.func)
+            if _sets_eval(node) or _is_eval_copy(node):
+                keys.add(EVALED)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in MODULE_RETURNING_METHODS:
+                stack.append(node.func.value)
             if _may_wrap(node.func, aliases):
                 stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
                 stack.extend(k.value for k in node.keywords)
     return keys
+
+
+def _receiver_key(call: ast.Call) -> Optional[Key]:
+    """The model ``x.to(dev).eval()`` puts in eval mode, as ``eval_mode.chain_of`` finds it;
+    None when the chain starts from a call or subscript (``Net().eval()``)."""
+    node = call.func.value  # type: ignore[attr-defined]
+    while (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MODULE_RETURNING_METHODS
+    ):
+        node = node.func.value
+    return _key(node) if _is_dotted(node) else None
 
 
 #: The last names of the calls the analysis lets eval state through (``flow._wrapped_model``).
@@ -253,9 +271,13 @@ class _Facts:
         self.evals: dict[int, set[Key]] = defaultdict(set)
         self.bindings: dict[int, list[tuple[set[Key], set[Key]]]] = defaultdict(list)
         self.forwards: dict[int, list[set[Key]]] = defaultdict(list)
-        self.arguments: dict[int, list[set[Key]]] = defaultdict(list)
-        self.parameters: dict[int, set[Key]] = defaultdict(set)
+        #: Per unit: (callee's last name, what its arguments can carry) for calls of local callables.
+        self.arguments: dict[int, list[tuple[str, set[Key]]]] = defaultdict(list)
+        #: Per unit: (names a call reaches a function by, its parameters); lambdas never
+        #: receive eval state from a call site in the analysis, so only ``def``s are here.
+        self.parameters: dict[int, list[tuple[frozenset[str], set[Key]]]] = defaultdict(list)
         self.units: set[int] = {0}
+        self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
 
     def collect(self, tree: ast.Module, guards_after: Optional[int]) -> None:
         stack: list[tuple[ast.AST, int, bool]] = [(tree, 0, False)]
@@ -268,24 +290,31 @@ class _Facts:
 
     def _note(self, node: ast.AST, unit: int, protected: bool) -> None:
         if isinstance(node, ast.Call):
-            if _may_set_eval(node) or _is_eval_copy(node):
-                self.evals[unit] |= _keys_in(node.func.value)  # type: ignore[attr-defined]
+            if _sets_eval(node):
+                self.evals[unit] |= {EVALED, _receiver_key(node)} - {None}
+            elif _is_eval_copy(node):  # only what the copy is bound to (``_value_keys``)
+                self.evals[unit].add(EVALED)
             keys = None if protected else _forward_keys(node)
             if keys:
                 self.forwards[unit].append(keys)
             # Only a function or class of this module can receive an eval-mode model as a
             # parameter (``flow``'s call sites): other callees do not pass eval state on.
-            if _last_name(node.func) in self.local_callables:
+            callee = _last_name(node.func)
+            if callee in self.local_callables:
                 passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
-                self.arguments[unit].append(set().union(
+                self.arguments[unit].append((callee, set().union(
                     *(_value_keys(a, self.aliases) for a in passed),
                     *(_value_keys(k.value, self.aliases) for k in node.keywords),
-                ))
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                )))
+        elif isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name == "__init__":
+                    self.constructors[id(method)] = node.name
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             params = node.args
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
-            body_unit = unit if isinstance(node, ast.Lambda) else unit or id(node)  # as in _children
-            self.parameters[body_unit] |= {("name", a.arg) for a in every if a is not None}
+            names = frozenset(filter(None, (node.name, self.constructors.get(id(node)))))
+            self.parameters[unit or id(node)].append((names, {("name", a.arg) for a in every if a is not None}))
         for targets, value in _bindings(node):
             target_keys = set().union(*(_keys_in(t) for t in targets))
             if target_keys and value is not None:
@@ -293,23 +322,24 @@ class _Facts:
 
     def any_forward_reached(self) -> bool:
         attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
-        parameters_reached = False
+        callees: set[str] = set()  # local callables some call hands a reached name to
         while True:
             module = _closure(self.bindings[0], self.evals[0] | attrs)
             reached = {
                 unit: _closure(
                     self.bindings[unit],
-                    self.evals[unit] | module | attrs | (self.parameters[unit] if parameters_reached else set()),
+                    self.evals[unit] | module | attrs
+                    | {k for names, params in self.parameters[unit] if names & callees for k in params},
                 )
                 for unit in self.units
             }
             grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
-            passed = parameters_reached or any(
-                keys & reached[unit] for unit, calls in self.arguments.items() for keys in calls
-            )
-            if grown == attrs and passed == parameters_reached:
+            passed = callees | {
+                callee for unit, calls in self.arguments.items() for callee, keys in calls if keys & reached[unit]
+            }
+            if grown == attrs and passed == callees:
                 break
-            attrs, parameters_reached = grown, passed
+            attrs, callees = grown, passed
         return any(keys & reached[unit] for unit, calls in self.forwards.items() for keys in calls)
 
 
