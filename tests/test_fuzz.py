@@ -212,3 +212,52 @@ def test_wrapping_compound_statements(statement: str) -> None:
     findings = check_source(source)
     assert findings, source
     assert check_source(wrap_reported_statements(source, {f.line for f in findings})) == []
+
+
+#: Statements the screen's rules reason about: eval sources, forward calls, gradient code,
+#: everything that ends an eval period or leaves the path between a forward call and
+#: gradient code (``screen_intent``).
+FLOW_STATEMENTS = [
+    "model.eval()", "model.train()", "net = model", "net = Net().eval()", "model = other",
+    "out = model(x)", "out = net(x)", "model = model(x)", "out = self.model(x)", "self.model.eval()",
+    "self = other", "loss.backward()", "accelerator.backward(loss)", "optimizer.zero_grad()",
+    "optimizer.step()", "scheduler.step()", "del model", "import model", "return out", "return model(x)",
+    "raise ValueError(x)", "out = [model(y) for y in xs]", "f = lambda: loss.backward()",
+    "model.requires_grad_(False)", "helper(model)", "(model := other)", "model = AutoModel.from_pretrained(p)",
+]
+LOOP_ONLY = ["break", "continue"]
+
+
+def _flow_block(depth: int, in_loop: bool, in_function: bool = True) -> st.SearchStrategy[list[str]]:
+    allowed = [s for s in FLOW_STATEMENTS if in_function or not s.startswith("return")]
+    simple = st.sampled_from(allowed + (LOOP_ONLY if in_loop else []))
+    if depth == 0:
+        return st.lists(simple, min_size=1, max_size=5)
+    nested = st.one_of(
+        simple,
+        _flow_block(depth - 1, in_loop, in_function).map(lambda body: "if c:\n" + _indent("\n".join(body))),
+        st.tuples(_flow_block(depth - 1, in_loop, in_function), _flow_block(depth - 1, in_loop, in_function)).map(
+            lambda b: "if c:\n" + _indent("\n".join(b[0])) + "\nelse:\n" + _indent("\n".join(b[1]))
+        ),
+        _flow_block(depth - 1, True, in_function).map(lambda body: "for x in xs:\n" + _indent("\n".join(body))),
+        _flow_block(depth - 1, True, in_function).map(lambda body: "while c:\n" + _indent("\n".join(body))),
+        _flow_block(depth - 1, in_loop, in_function).map(
+            lambda body: "with torch.no_grad():\n" + _indent("\n".join(body))
+        ),
+        _flow_block(depth - 1, in_loop, in_function).map(
+            lambda body: "try:\n" + _indent("\n".join(body)) + "\nexcept E:\n    pass"
+        ),
+        _flow_block(depth - 1, False).map(lambda body: "def helper(m):\n" + _indent("\n".join(body))),
+    )
+    return st.lists(nested, min_size=1, max_size=6)
+
+
+@settings(FUZZ, max_examples=EXAMPLES or 150)
+@given(_flow_block(3, False), _flow_block(2, False, in_function=False))
+def test_the_screen_passes_every_finding_in_training_steps(body: list[str], module: list[str]) -> None:
+    """Differential: whatever the analysis reports in random training-step code, the ``ast``
+    screen lets through (``analyse_or_refuse`` asserts it)."""
+    source = "import torch\n\n{}\n\nclass Trainer:\n    def step(self, model, x, xs, c):\n{}\n".format(
+        "\n".join(module), textwrap.indent("\n".join(body), "        ")
+    )
+    analyse_or_refuse(source)

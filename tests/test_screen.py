@@ -45,6 +45,47 @@ NO_FINDING_POSSIBLE = {
     "eval_without_any_other_call": "model.eval()\n",
     "only_mode_switches": "model.eval()\nmodel.train()\n",
     "pretrained_tokenizer": "tokenizer = AutoTokenizer.from_pretrained('bert')\ntokens = tokenizer(text)\n",
+    "chain_arguments_are_not_models": "model.to(device).eval()\nbatch = x.to(device)\n",
+    "constructor_of_an_evaluated_instance": "Net().eval()\nother = Net()\n",
+    "eval_model_passed_to_another_function": """\
+def helper(m, x):
+    return m(x)
+
+
+def main(model, x):
+    model.eval()
+    report(model)
+""",
+    "training_step_backward_follows_forward": """\
+import torch
+
+
+def fit(model, loader, optimizer):
+    for x, y in loader:
+        model.train()
+        optimizer.zero_grad()
+        out = model(x)
+        loss = criterion(out, y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(loss)
+        loss.backward()
+        optimizer.step()
+        if y is None:
+            continue
+        model.eval()
+        with torch.no_grad():
+            model(x)
+""",
+    "backward_after_a_branch_that_raises": """\
+def step(model, x, kind):
+    model.eval()
+    out = model(x)
+    if kind == "sum":
+        loss = out.sum()
+    else:
+        raise ValueError(kind)
+    accelerator.backward(loss)
+""",
     "gradient_checkpointing_is_not_enable_grad": """\
 import torch
 
@@ -144,6 +185,27 @@ def outer(model, x):
     return inner()
 """,
     "forward_method": "def run(model, x):\n    model.eval()\n    return model.forward(x)\n",
+    # Gradient code after the forward call that does not excuse it (``screen_intent``):
+    "train_between_forward_and_backward": "def step(model, x):\n    model.eval()\n    out = model(x)\n"
+    "    model.train()\n    out.sum().backward()\n",
+    "eval_again_between": "def step(model, x):\n    model.eval()\n    y = model(x)\n    model.eval()\n    y.backward()\n",
+    "rebound_by_its_own_output": "def step(x):\n    net = Net().eval()\n    net = net(x)\n    net.sum().backward()\n",
+    "self_rebound_between": "class A:\n    def step(self, x):\n        self.model.eval()\n"
+    "        y = self.model(x)\n        self = other\n        y.backward()\n",
+    "returned_in_a_branch": "def step(model, x, c):\n    if c:\n        model.eval()\n        return model(x)\n"
+    "    loss = compute(x)\n    loss.backward()\n",
+    "both_branches_leave": "def step(model, x, c):\n    model.eval()\n    y = model(x)\n    if c:\n        return y\n"
+    "    else:\n        raise ValueError(c)\n    y.backward()\n",
+    "unconditional_continue": "def fit(model, loader):\n    model.eval()\n    for x in loader:\n"
+    "        y = model(x)\n        continue\n        y.backward()\n",
+    # ``flow._loop`` forgets forward calls under a carried period when the inner loop ends.
+    "backward_only_after_the_inner_loop": "def fit(model, loader):\n    for epoch in range(3):\n"
+    "        for x in loader:\n            out = model(x)\n        out.sum().backward()\n        model.eval()\n",
+    "rebound_by_with": "def step(model, x):\n    model.eval()\n    y = model(x)\n    with ctx() as model:\n"
+    "        y.backward()\n",
+    "rebound_by_walrus": "def step(model, x):\n    model.eval()\n    y = model(x)\n    if (model := other):\n"
+    "        y.backward()\n",
+    "deleted_between": "def step(model, x):\n    model.eval()\n    y = model(x)\n    del model\n    y.backward()\n",
 }
 
 

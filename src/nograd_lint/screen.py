@@ -36,6 +36,7 @@ from .analysis.catalog import (
     PRETRAINED_LOADERS,
 )
 from .prefilter import loads_eval_model
+from .screen_intent import NAMED_BINDINGS, excused_calls
 
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
@@ -221,7 +222,7 @@ def _torch_import_line(tree: ast.Module) -> Optional[int]:
             return None
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "torch":
             return None
-        if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name == "torch":
+        if isinstance(node, NAMED_BINDINGS) and node.name == "torch":
             return None
         if isinstance(node, (ast.Global, ast.Nonlocal)) and "torch" in node.names:
             return None
@@ -270,13 +271,15 @@ class _Facts:
         self.aliases, self.local_callables = _aliases_and_local_callables(tree)
         self.evals: dict[int, set[Key]] = defaultdict(set)
         self.bindings: dict[int, list[tuple[set[Key], set[Key]]]] = defaultdict(list)
-        self.forwards: dict[int, list[set[Key]]] = defaultdict(list)
+        self.forwards: dict[int, list[tuple[set[Key], ast.Call]]] = defaultdict(list)
         #: Per unit: (callee's last name, what its arguments can carry) for calls of local callables.
         self.arguments: dict[int, list[tuple[str, set[Key]]]] = defaultdict(list)
         #: Per unit: (names a call reaches a function by, its parameters); lambdas never
         #: receive eval state from a call site in the analysis, so only ``def``s are here.
         self.parameters: dict[int, list[tuple[frozenset[str], set[Key]]]] = defaultdict(list)
-        self.units: set[int] = {0}
+        #: Each unit (module-level code, or one function with its lambdas) and the unit it is
+        #: defined in, parents first: a nested function starts from its parent's state.
+        self.units: dict[int, Optional[int]] = {0: None}
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
 
     def collect(self, tree: ast.Module, guards_after: Optional[int]) -> None:
@@ -285,7 +288,7 @@ class _Facts:
             node, unit, protected = stack.pop()
             self._note(node, unit, protected)
             for child, child_unit, child_protected in _children(node, unit, protected, guards_after):
-                self.units.add(child_unit)
+                self.units.setdefault(child_unit, unit)
                 stack.append((child, child_unit, child_protected))
 
     def _note(self, node: ast.AST, unit: int, protected: bool) -> None:
@@ -296,7 +299,7 @@ class _Facts:
                 self.evals[unit].add(EVALED)
             keys = None if protected else _forward_keys(node)
             if keys:
-                self.forwards[unit].append(keys)
+                self.forwards[unit].append((keys, node))
             # Only a function or class of this module can receive an eval-mode model as a
             # parameter (``flow``'s call sites): other callees do not pass eval state on.
             callee = _last_name(node.func)
@@ -314,25 +317,21 @@ class _Facts:
             params = node.args
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
             names = frozenset(filter(None, (node.name, self.constructors.get(id(node)))))
-            self.parameters[unit or id(node)].append((names, {("name", a.arg) for a in every if a is not None}))
+            self.parameters[id(node)].append((names, {("name", a.arg) for a in every if a is not None}))
         for targets, value in _bindings(node):
             target_keys = set().union(*(_keys_in(t) for t in targets))
             if target_keys and value is not None:
                 self.bindings[unit].append((target_keys, _value_keys(value, self.aliases)))
 
-    def any_forward_reached(self) -> bool:
+    def reached_forwards(self) -> list[ast.Call]:
         attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
         callees: set[str] = set()  # local callables some call hands a reached name to
         while True:
-            module = _closure(self.bindings[0], self.evals[0] | attrs)
-            reached = {
-                unit: _closure(
-                    self.bindings[unit],
-                    self.evals[unit] | module | attrs
-                    | {k for names, params in self.parameters[unit] if names & callees for k in params},
-                )
-                for unit in self.units
-            }
+            reached: dict[int, set[Key]] = {}
+            for unit, parent in self.units.items():  # parents first
+                seeds = self.evals[unit] | attrs | (reached[parent] if parent is not None else set())
+                seeds |= {k for names, params in self.parameters[unit] if names & callees for k in params}
+                reached[unit] = _closure(self.bindings[unit], seeds)
             grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
             passed = callees | {
                 callee for unit, calls in self.arguments.items() for callee, keys in calls if keys & reached[unit]
@@ -340,7 +339,7 @@ class _Facts:
             if grown == attrs and passed == callees:
                 break
             attrs, callees = grown, passed
-        return any(keys & reached[unit] for unit, calls in self.forwards.items() for keys in calls)
+        return [call for unit, calls in self.forwards.items() for keys, call in calls if keys & reached[unit]]
 
 
 def _children(
@@ -350,7 +349,7 @@ def _children(
     ``guards_after``: the line after which ``torch.no_grad()`` is known to be torch's."""
     guards = guards_after is not None and getattr(node, "lineno", 0) > guards_after
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        body_unit = unit or id(node)
+        body_unit = id(node)
         # The analysis lets torch's decorator win over any other (``flow._decorated_grad``).
         decorated = guards and any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list)
         for field, value in ast.iter_fields(node):
@@ -399,4 +398,5 @@ def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
     facts.collect(tree, _torch_import_line(tree) if trusted else None)
     if not any(facts.evals.values()):
         return False
-    return facts.any_forward_reached()
+    reached = facts.reached_forwards()
+    return bool(reached) and len(excused_calls(tree, reached)) < len(reached)

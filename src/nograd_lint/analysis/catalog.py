@@ -97,6 +97,20 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
 )
 
 #: Qualified-name prefixes of calls whose only purpose is computing gradients.
+#: Methods whose call on anything shows gradients are wanted: ``loss.backward()``,
+#: ``accelerator.backward(loss)``, ``optimizer.zero_grad()``.
+GRAD_INTENT_METHODS: frozenset[str] = frozenset({"backward", "zero_grad"})
+
+
+def looks_like_optimizer(receiver: str) -> bool:
+    """``optimizer``, ``self.optim``, ``opt_g``, ``scaler`` (``scaler.step(optimizer)``);
+    not ``scheduler``, whose ``step()`` moves a learning rate, not parameters."""
+    last = receiver.rsplit(".", 1)[-1].lower()
+    if "sched" in last:
+        return False
+    return "optim" in last or last in ("opt", "scaler") or last.startswith("opt_") or last.endswith("_opt")
+
+
 GRAD_INTENT_FUNCTIONS: tuple[str, ...] = (
     "torch.autograd.grad",
     "torch.autograd.backward",

@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .catalog import GRAD_INTENT_FUNCTIONS
+from .catalog import GRAD_INTENT_FUNCTIONS, GRAD_INTENT_METHODS, looks_like_optimizer
 from .imports import ImportTable
 from .nodes import dotted_name, literal_bool
 
@@ -24,13 +24,6 @@ def _first_argument(call: cst.Call, keyword: str) -> Optional[cst.BaseExpression
         if arg.keyword is None and not arg.star:
             return arg.value
     return _keyword(call, keyword)
-
-
-def _is_optimizer(receiver: str) -> bool:
-    last = receiver.rsplit(".", 1)[-1].lower()
-    if "sched" in last:  # ``scheduler.step()`` steps a learning rate, not parameters
-        return False
-    return "optim" in last or last in ("opt", "scaler") or last.startswith("opt_") or last.endswith("_opt")
 
 
 def requires_grad_argument(call: cst.Call) -> Optional[bool]:
@@ -56,13 +49,13 @@ def shows_grad_intent(call: cst.Call, imports: ImportTable) -> bool:
     func = call.func
     if isinstance(func, cst.Attribute):
         method = func.attr.value
-        if method in ("backward", "zero_grad"):
+        if method in GRAD_INTENT_METHODS:
             return True
         if method == "requires_grad_":
             return requires_grad_argument(call) is True
         if method == "step":
             receiver = dotted_name(func.value)
-            if receiver is not None and _is_optimizer(receiver):
+            if receiver is not None and looks_like_optimizer(receiver):
                 return True
     flag = _keyword(call, "requires_grad")
     if flag is not None and literal_bool(flag) is True:
