@@ -281,6 +281,7 @@ class _Facts:
         #: defined in, parents first: a nested function starts from its parent's state.
         self.units: dict[int, Optional[int]] = {0: None}
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
+        self.functions: dict[int, ast.AST] = {}  # unit -> its ``def``
 
     def collect(self, tree: ast.Module, guards_after: Optional[int]) -> None:
         stack: list[tuple[ast.AST, int, bool]] = [(tree, 0, False)]
@@ -317,13 +318,15 @@ class _Facts:
             params = node.args
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
             names = frozenset(filter(None, (node.name, self.constructors.get(id(node)))))
+            self.functions[id(node)] = node
             self.parameters[id(node)].append((names, {("name", a.arg) for a in every if a is not None}))
         for targets, value in _bindings(node):
             target_keys = set().union(*(_keys_in(t) for t in targets))
             if target_keys and value is not None:
                 self.bindings[unit].append((target_keys, _value_keys(value, self.aliases)))
 
-    def reached_forwards(self) -> list[ast.Call]:
+    def reached_forwards(self) -> dict[int, list[ast.Call]]:
+        """Per unit, its forward calls of a name an eval call may reach."""
         attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
         callees: set[str] = set()  # local callables some call hands a reached name to
         while True:
@@ -339,7 +342,8 @@ class _Facts:
             if grown == attrs and passed == callees:
                 break
             attrs, callees = grown, passed
-        return [call for unit, calls in self.forwards.items() for keys, call in calls if keys & reached[unit]]
+        found = {unit: [call for keys, call in calls if keys & reached[unit]] for unit, calls in self.forwards.items()}
+        return {unit: calls for unit, calls in found.items() if calls}
 
 
 def _children(
@@ -398,5 +402,8 @@ def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
     facts.collect(tree, _torch_import_line(tree) if trusted else None)
     if not any(facts.evals.values()):
         return False
-    reached = facts.reached_forwards()
-    return bool(reached) and len(excused_calls(tree, reached)) < len(reached)
+    # Stops at the first function with a forward call that gradient code does not excuse.
+    return any(
+        len(excused_calls(facts.functions.get(unit, tree), calls)) < len(calls)
+        for unit, calls in facts.reached_forwards().items()
+    )

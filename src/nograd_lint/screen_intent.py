@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import bisect
 from collections import defaultdict
-from typing import Iterable, Iterator, NamedTuple, Optional
+from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from .analysis.catalog import GRAD_INTENT_METHODS, looks_like_optimizer
 
@@ -91,21 +91,21 @@ class _Guard(NamedTuple):
 
 
 class _Context:
-    """Where a node runs: its function (or module), the loops and branches around it there,
-    and whether it is in a lambda, comprehension or class body of that function."""
+    """Where a node runs in its function: the loops and branches around it, and whether it
+    is in a lambda, comprehension or class body."""
 
-    __slots__ = ("function", "loops", "opaque", "guards")
+    __slots__ = ("loops", "opaque", "guards")
 
-    def __init__(self, function: int, loops: frozenset[int], opaque: bool, guards: tuple[_Guard, ...]) -> None:
-        self.function, self.loops, self.opaque, self.guards = function, loops, opaque, guards
+    def __init__(self, loops: frozenset[int], opaque: bool, guards: tuple[_Guard, ...]) -> None:
+        self.loops, self.opaque, self.guards = loops, opaque, guards
 
     def opaque_copy(self) -> "_Context":
-        return self if self.opaque else _Context(self.function, self.loops, True, self.guards)
+        return self if self.opaque else _Context(self.loops, True, self.guards)
 
     def guarded(self, node: ast.stmt, branch: Optional[int]) -> "_Context":
         guard = _Guard(id(node), _start(node), _end(node), branch)
         loops = self.loops | {id(node)} if branch is None else self.loops
-        return _Context(self.function, loops, self.opaque, (*self.guards, guard))
+        return _Context(loops, self.opaque, (*self.guards, guard))
 
 
 class _Exit(NamedTuple):
@@ -115,17 +115,19 @@ class _Exit(NamedTuple):
 
 
 class _Timeline:
-    """Gradient calls, exits and period-ending events of one module, in source order."""
+    """Gradient calls, exits and period-ending events of one function's own code (or the
+    module's), in source order; nested functions' bodies run elsewhere and are skipped."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, function: Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]) -> None:
         self.contexts: dict[int, _Context] = {}
-        #: Per function: where its gradient calls start and end, and the loops around each.
-        self.intents: dict[int, list[tuple[Position, Position, frozenset[int]]]] = defaultdict(list)
-        self.exits: dict[int, list[_Exit]] = defaultdict(list)
+        #: Where its gradient calls start and end, and the loops around each.
+        self.intents: list[tuple[Position, Position, frozenset[int]]] = []
+        self.exits: list[_Exit] = []
         #: ``if`` branches (node id, 0 or 1) that hold an exit somewhere.
         self.exiting_branches: set[tuple[int, int]] = set()
         self.kills: dict[Key, list[Position]] = defaultdict(list)
-        stack: list[tuple[ast.AST, _Context]] = [(tree, _Context(id(tree), frozenset(), False, ()))]
+        top = _Context(frozenset(), False, ())
+        stack: list[tuple[ast.AST, _Context]] = [(statement, top) for statement in function.body]
         while stack:
             node, context = stack.pop()
             self._note(node, context)
@@ -133,21 +135,19 @@ class _Timeline:
                 stack.append((child, child_context))
         for positions in self.kills.values():
             positions.sort()
-        for exits in self.exits.values():
-            exits.sort(key=lambda exit: exit.at)
-        for intents in self.intents.values():
-            intents.sort(key=lambda intent: intent[1])
+        self.exits.sort(key=lambda exit: exit.at)
+        self.intents.sort(key=lambda intent: intent[1])
 
     def _note(self, node: ast.AST, context: _Context) -> None:
         if isinstance(node, ast.Call):
             self.contexts[id(node)] = context
             if not context.opaque and shows_grad_intent(node):
-                self.intents[context.function].append((_start(node), _end(node), context.loops))
+                self.intents.append((_start(node), _end(node), context.loops))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("train", "eval"):
                 self._kill(_receiver_keys(node.func.value), _end(node))
         elif isinstance(node, _EXITS):
             leaves_loop = isinstance(node, (ast.Break, ast.Continue))
-            self.exits[context.function].append(_Exit(_end(node), leaves_loop, context.guards))
+            self.exits.append(_Exit(_end(node), leaves_loop, context.guards))
             self.exiting_branches.update((g.node, g.branch) for g in context.guards if g.branch is not None)
         # A binding happens after the value it binds is computed: ``model = model(x)``.
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
@@ -180,14 +180,14 @@ class _Timeline:
         if context is None or context.opaque:
             return False
         after = _end(call)
-        for start, end, loops in self.intents.get(context.function, ()):
+        for start, end, loops in self.intents:
             if end > after and context.loops <= loops:
                 # The nearest such call has the shortest path; a later one only a longer one.
                 return not any(
                     _any_between(self.kills.get(key, ()), after, end) for key in _receiver_keys(call.func)
                 ) and all(
                     self._bypassed(exit, after, start)
-                    for exit in self.exits.get(context.function, ())
+                    for exit in self.exits
                     if after <= exit.at <= end
                 )
         return False
@@ -227,10 +227,10 @@ def _stored_keys(targets: Iterable[ast.AST]) -> Iterator[Optional[Key]]:
 
 
 def _children(node: ast.AST, context: _Context) -> Iterator[tuple[ast.AST, _Context]]:
-    if isinstance(node, _FUNCTIONS):
-        function = _Context(id(node), frozenset(), False, ())
+    if isinstance(node, _FUNCTIONS):  # its body is another function's timeline
         for field, value in ast.iter_fields(node):
-            yield from _nodes(value, function if field == "body" else context.opaque_copy())
+            if field != "body":
+                yield from _nodes(value, context.opaque_copy())
     elif isinstance(node, _OPAQUE):
         yield from _nodes(list(ast.iter_child_nodes(node)), context.opaque_copy())
     elif isinstance(node, _LOOPS):
@@ -257,7 +257,10 @@ def _nodes(value: object, context: _Context) -> Iterator[tuple[ast.AST, _Context
             yield child, context
 
 
-def excused_calls(tree: ast.Module, calls: list[ast.Call]) -> set[int]:
-    """The ids of those ``calls`` whose eval periods gradient code surely marks."""
-    timeline = _Timeline(tree)
+def excused_calls(
+    function: Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef], calls: list[ast.Call]
+) -> set[int]:
+    """The ids of those ``calls``, made in ``function``'s own code, whose eval periods
+    gradient code surely marks."""
+    timeline = _Timeline(function)
     return {id(call) for call in calls if timeline.excuses(call)}

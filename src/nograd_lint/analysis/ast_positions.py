@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from .nodes import dotted_name
+from .nodes import dotted_name, may_hold_calls
 
 Point = tuple[int, int]
 Range = tuple[Point, Point]
@@ -77,7 +77,7 @@ def _cst_calls_by_callee(statement: cst.CSTNode, callees: set[str]) -> dict[str,
             callee = dotted_name(node.func)
             if callee in callees:
                 found.setdefault(callee, []).append(node)
-        stack.extend(reversed(node.children))
+        stack.extend(reversed([child for child in node.children if may_hold_calls(type(child))]))
     return found
 
 

@@ -37,7 +37,7 @@ from .functions import (
 from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import frozen_by_loop, requires_grad_argument, shows_grad_intent
-from .nodes import dotted_name, literal_bool, within_any
+from .nodes import dotted_name, literal_bool, may_hold_calls, within_any
 from .state import EvalPeriod, FlowState, Grad, Inherited
 
 Statement = Union[cst.BaseStatement, cst.BaseSmallStatement]
@@ -803,44 +803,8 @@ def _parameter_names(params: cst.Parameters) -> Iterator[str]:
 
 # -- generic traversal of expression children ------------------------------------------------
 
-_SKIPPED_TYPES = (
-    cst.BaseParenthesizableWhitespace,
-    cst.TrailingWhitespace,
-    cst.EmptyLine,
-    cst.Newline,
-    cst.Comment,
-    cst.Comma,
-    cst.Dot,
-    cst.Colon,
-    cst.Semicolon,
-    cst.AssignEqual,
-    cst.LeftParen,
-    cst.RightParen,
-    cst.LeftSquareBracket,
-    cst.RightSquareBracket,
-    cst.LeftCurlyBrace,
-    cst.RightCurlyBrace,
-    cst.BaseBinaryOp,
-    cst.BaseBooleanOp,
-    cst.BaseCompOp,
-    cst.BaseUnaryOp,
-    cst.BaseAugOp,
-    cst.Name,
-    cst.BaseNumber,
-    cst.SimpleString,
-)
 _SKIPPED_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
-#: Per concrete type: worth visiting? (``isinstance`` against LibCST's abstract bases goes
-#: through ``ABCMeta`` and was most of the pass's time.)
-_VISITED_TYPES: dict[type, bool] = {}
-
-
-def _worth_visiting(kind: type) -> bool:
-    worth = _VISITED_TYPES.get(kind)
-    if worth is None:
-        worth = _VISITED_TYPES[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _SKIPPED_TYPES)
-    return worth
 
 
 def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -857,7 +821,7 @@ def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         kind = type(value)
         if kind is tuple or kind is list:
             for item in value:
-                if _worth_visiting(type(item)):
+                if may_hold_calls(type(item)):
                     yield item
-        elif _worth_visiting(kind):
+        elif may_hold_calls(kind):
             yield value

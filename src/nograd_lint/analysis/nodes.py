@@ -1,4 +1,5 @@
-"""Small readings of LibCST nodes: dotted names (``self.net.encoder``), literal booleans."""
+"""Small readings of LibCST nodes: dotted names (``self.net.encoder``), literal booleans,
+node types that cannot hold a call."""
 
 from __future__ import annotations
 
@@ -43,3 +44,42 @@ def literal_bool(expr: cst.BaseExpression) -> Optional[bool]:
     if isinstance(expr, cst.Integer):
         return int(expr.value, 0) != 0
     return None
+
+
+_CALL_FREE_TYPES = (
+    cst.BaseParenthesizableWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.Comment,
+    cst.Comma,
+    cst.Dot,
+    cst.Colon,
+    cst.Semicolon,
+    cst.AssignEqual,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
+    cst.BaseAugOp,
+    cst.Name,
+    cst.BaseNumber,
+    cst.SimpleString,
+)
+#: Per concrete type, cached: ``isinstance`` against LibCST's abstract bases goes through
+#: ``ABCMeta`` and was most of the analysis pass's time.
+_HOLDS_CALLS: dict[type, bool] = {}
+
+
+def may_hold_calls(kind: type) -> bool:
+    """False for node types that never contain a call: names, literals, whitespace, punctuation."""
+    holds = _HOLDS_CALLS.get(kind)
+    if holds is None:
+        holds = _HOLDS_CALLS[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _CALL_FREE_TYPES)
+    return holds
