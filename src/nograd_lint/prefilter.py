@@ -13,6 +13,7 @@ the words are there at all.
 from __future__ import annotations
 
 import re
+from typing import Iterator, Optional
 
 from .analysis.catalog import (
     EVAL_COPY_METHODS,
@@ -34,10 +35,21 @@ _TRAIN_FALSE = re.compile(
 _COPY_NAMES = tuple(sorted(EVAL_COPY_METHODS))
 _EVAL_COPY = re.compile(rf"\.{_GAP}(?:{'|'.join(_COPY_NAMES)}){_GAP}(?:\){_GAP})*\(")
 _LOADER_NAMES = tuple(sorted(PRETRAINED_LOADERS))
-#: ``AutoModel.from_pretrained(``: the class name is checked by :func:`loads_eval_model`.
-_LOADER_CALL = re.compile(
-    rf"(?P<owner>[A-Za-z_]\w*)(?:{_GAP}\))*{_GAP}\.{_GAP}(?:{'|'.join(_LOADER_NAMES)}){_GAP}(?:\){_GAP})*\("
-)
+_LOADER_CALL = re.compile(rf"\.{_GAP}(?:{'|'.join(_LOADER_NAMES)}){_GAP}(?:\){_GAP})*\(")
+#: The class name right before a loader's dot: ``AutoModel`` in ``(AutoModel\n).from_pretrained(``.
+#: Looked for only in a window before each loader call: a pattern that starts with the class
+#: name is tried at every identifier of the file, and cost seconds on diffusers.
+_OWNER = re.compile(r"([A-Za-z_]\w*)(?:[\s\\)])*\Z")
+_OWNER_WINDOW = 200
+
+
+def _loader_owners(source: str) -> Iterator[Optional[str]]:
+    """The class name of each ``X.from_pretrained(`` call; None where it cannot be read
+    plainly (a comment between, a name too far back), which the caller counts as a model."""
+    for call in _LOADER_CALL.finditer(source):
+        start = max(0, call.start() - _OWNER_WINDOW)
+        owner = _OWNER.search(source, start, call.start())
+        yield owner.group(1) if owner is not None and (owner.start() > start or start == 0) else None
 
 
 def loads_eval_model(owner: str) -> bool:
@@ -67,5 +79,5 @@ def might_have_findings(source: str) -> bool:
     if any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None:
         return True
     return any(name in source for name in _LOADER_NAMES) and any(
-        loads_eval_model(match.group("owner")) for match in _LOADER_CALL.finditer(source)
+        owner is None or loads_eval_model(owner) for owner in _loader_owners(source)
     )

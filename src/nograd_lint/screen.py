@@ -5,22 +5,24 @@ rule here over-approximates the analysis (``analysis.flow``), never the other wa
 finding needs a forward call, not inside ``torch.no_grad()``, of a model that an eval call
 reached, and an eval call reaches a model only
 
-- through the receiver of the call (``model.eval()``, ``Net().to(dev).eval()``) or of a call
-  returning an eval-mode model (``model.to_torchscript()``, ``AutoModel.from_pretrained()``),
-- then through bindings (``net = model``, ``m = torch.compile(model)``, ``for m in ...``),
-- within one function (with its nested functions and lambdas), or from module-level code
-  into every function, or through ``self.<attr>`` from any method into every method, or
-  into the parameters of a function of the module (``net.eval(); test_net(net)``; for a
-  class, of its ``__init__``) that some call passing a reached name names by its last part.
+- through the model the call starts from (``model.eval()``, ``model.to(dev).eval()``), or
+  through what a call evaluated where it is made is bound to (``m = Net().eval()``,
+  ``m = AutoModel.from_pretrained(...)``, ``script = model.to_torchscript()``),
+- then through bindings (``net = model``, ``m = torch.compile(model)``),
+- within one function, or from the code a function is defined in (module-level code into
+  every function, a function into its nested functions and lambdas), or through
+  ``self.<attr>`` from any method into every method, or into the parameters of a function of
+  the module (``net.eval(); test_net(net)``; for a class, of its ``__init__``) that some
+  call passing a reached name names by its last part.
 
 The screen compares names by their last part (``self.model`` and ``model`` by ``model``,
 attributes and plain names apart) and follows an assignment when its value can carry a
 reached name (``_value_keys``).
 A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
 decorated with either is protected, unless the file could re-enable grad or rebinds
-``torch``. Anything it cannot rule out passes.
+``torch``; one that gradient code later in the same pass surely excuses (``loss.backward()``
+after it in a training step) is too (``screen_intent``). Anything it cannot rule out passes.
 """
-
 from __future__ import annotations
 
 import ast
@@ -45,8 +47,8 @@ EVALED: Key = ("eval", "")
 
 #: Anything that could re-enable grad (``enable_gradient_checkpointing`` does not).
 _GRAD_ENABLING = re.compile(r"enable_grad(?!\w)|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                     ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
 
 
 def _is_false_literal(node: ast.expr) -> bool:
@@ -212,24 +214,27 @@ def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
     )
 
 
+def _binds_torch(node: ast.AST) -> bool:
+    """Any binding of the name ``torch`` other than ``import torch``: then ``torch.no_grad``
+    may not be torch's."""
+    if isinstance(node, ast.Name):
+        return node.id == "torch" and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, ast.arg):
+        return node.arg == "torch"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, *NAMED_BINDINGS)):
+        return node.name == "torch"
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return "torch" in node.names
+    if isinstance(node, ast.ImportFrom):
+        return any((a.asname or a.name) == "torch" for a in node.names)
+    if isinstance(node, ast.Import):
+        return any(alias.asname == "torch" for alias in node.names)
+    return False
+
+
 def _torch_import_line(tree: ast.Module) -> Optional[int]:
-    """The line of the first module-level ``import torch``, if no other binding of the name
-    ``torch`` exists anywhere (then ``torch.no_grad`` is torch's below that line), else None."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == "torch" and not isinstance(node.ctx, ast.Load):
-            return None
-        if isinstance(node, ast.arg) and node.arg == "torch":
-            return None
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "torch":
-            return None
-        if isinstance(node, NAMED_BINDINGS) and node.name == "torch":
-            return None
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and "torch" in node.names:
-            return None
-        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == "torch" for a in node.names):
-            return None
-        if isinstance(node, ast.Import) and any(alias.asname == "torch" for alias in node.names):
-            return None
+    """The line of the first module-level ``import torch`` (below it, ``torch.no_grad`` is
+    torch's unless something else binds the name: ``_binds_torch``)."""
     return min((s.lineno for s in _module_level(tree) if _imports_torch(s)), default=None)
 
 
@@ -249,31 +254,23 @@ def _imports_torch(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Import) and any(a.name == "torch" and a.asname is None for a in statement.names)
 
 
-def _aliases_and_local_callables(tree: ast.Module) -> tuple[frozenset[str], frozenset[str]]:
-    """Names imported under another name, and names of the module's functions, classes and
-    lambdas bound to a name, anywhere in the tree."""
-    aliases, callables = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            aliases.update(a.asname for a in node.names if a.asname)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            callables.add(node.name)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-            callables.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return frozenset(aliases), frozenset(callables)
-
-
 class _Facts:
     """Eval receivers, bindings and forward calls of each unit (module-level code, or one
-    top-level function or method with everything nested in it)."""
+    function with its lambdas), gathered in one walk of the tree."""
 
-    def __init__(self, tree: ast.Module) -> None:
-        self.aliases, self.local_callables = _aliases_and_local_callables(tree)
+    def __init__(self) -> None:
+        #: Names imported under another name; the module's functions, classes and lambdas
+        #: bound to a name; whether anything but ``import torch`` binds ``torch``.
+        self.aliases: set[str] = set()
+        self.local_callables: set[str] = set()
+        self.torch_rebound = False
         self.evals: dict[int, set[Key]] = defaultdict(set)
-        self.bindings: dict[int, list[tuple[set[Key], set[Key]]]] = defaultdict(list)
-        self.forwards: dict[int, list[tuple[set[Key], ast.Call]]] = defaultdict(list)
-        #: Per unit: (callee's last name, what its arguments can carry) for calls of local callables.
-        self.arguments: dict[int, list[tuple[str, set[Key]]]] = defaultdict(list)
+        self.bindings: dict[int, list[tuple[set[Key], ast.AST]]] = defaultdict(list)
+        #: Per unit: (what it may call, the call, the line of the latest ``torch.no_grad()``
+        #: scope around it, if any).
+        self.forwards: dict[int, list[tuple[set[Key], ast.Call, Optional[int]]]] = defaultdict(list)
+        #: Per unit: calls by a last name, which may be calls of the module's own callables.
+        self.calls: dict[int, list[tuple[str, ast.Call]]] = defaultdict(list)
         #: Per unit: (names a call reaches a function by, its parameters); lambdas never
         #: receive eval state from a call site in the analysis, so only ``def``s are here.
         self.parameters: dict[int, list[tuple[frozenset[str], set[Key]]]] = defaultdict(list)
@@ -283,47 +280,90 @@ class _Facts:
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
         self.functions: dict[int, ast.AST] = {}  # unit -> its ``def``
 
-    def collect(self, tree: ast.Module, guards_after: Optional[int]) -> None:
-        stack: list[tuple[ast.AST, int, bool]] = [(tree, 0, False)]
+    def collect(self, tree: ast.Module) -> None:
+        stack: list[tuple[ast.AST, int, Optional[int]]] = [(tree, 0, None)]
+        push = stack.append
         while stack:
-            node, unit, protected = stack.pop()
-            self._note(node, unit, protected)
-            for child, child_unit, child_protected in _children(node, unit, protected, guards_after):
-                self.units.setdefault(child_unit, unit)
-                stack.append((child, child_unit, child_protected))
+            node, unit, guard = stack.pop()
+            kind = type(node)
+            if kind in _NOTED:
+                self._note(node, unit, guard)
+            elif kind is ast.Name:  # the commonest node: only ``torch = ...`` matters here
+                if node.id == "torch" and not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+                    self.torch_rebound = True
+                continue
+            if kind in _GUARDING:
+                for child, child_unit, child_guard in _children(node, unit, guard):
+                    if child_unit != unit:
+                        self.units.setdefault(child_unit, unit)
+                    push((child, child_unit, child_guard))
+            else:
+                child_guard = None if kind in _SCOPES else guard
+                for child in ast.iter_child_nodes(node):
+                    if type(child) not in _LEAVES:
+                        push((child, unit, child_guard))
 
-    def _note(self, node: ast.AST, unit: int, protected: bool) -> None:
+    def _note(self, node: ast.AST, unit: int, guard: Optional[int]) -> None:
         if isinstance(node, ast.Call):
             if _sets_eval(node):
                 self.evals[unit] |= {EVALED, _receiver_key(node)} - {None}
             elif _is_eval_copy(node):  # only what the copy is bound to (``_value_keys``)
                 self.evals[unit].add(EVALED)
-            keys = None if protected else _forward_keys(node)
+            keys = _forward_keys(node)
             if keys:
-                self.forwards[unit].append((keys, node))
-            # Only a function or class of this module can receive an eval-mode model as a
-            # parameter (``flow``'s call sites): other callees do not pass eval state on.
+                self.forwards[unit].append((keys, node, guard))
             callee = _last_name(node.func)
-            if callee in self.local_callables:
-                passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
-                self.arguments[unit].append((callee, set().union(
-                    *(_value_keys(a, self.aliases) for a in passed),
-                    *(_value_keys(k.value, self.aliases) for k in node.keywords),
-                )))
+            if callee is not None and (node.args or node.keywords):
+                self.calls[unit].append((callee, node))
         elif isinstance(node, ast.ClassDef):
+            self.local_callables.add(node.name)
             for method in node.body:
                 if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name == "__init__":
                     self.constructors[id(method)] = node.name
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.local_callables.add(node.name)
             params = node.args
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
             names = frozenset(filter(None, (node.name, self.constructors.get(id(node)))))
             self.functions[id(node)] = node
             self.parameters[id(node)].append((names, {("name", a.arg) for a in every if a is not None}))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.aliases.update(a.asname for a in node.names if a.asname)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            self.local_callables.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        if not self.torch_rebound and _binds_torch(node):
+            self.torch_rebound = True
         for targets, value in _bindings(node):
             target_keys = set().union(*(_keys_in(t) for t in targets))
             if target_keys and value is not None:
-                self.bindings[unit].append((target_keys, _value_keys(value, self.aliases)))
+                self.bindings[unit].append((target_keys, value))
+
+    def finish(self, guards_after: Optional[int]) -> None:
+        """What needed the whole tree: which calls are of the module's own callables (only
+        they can hand a parameter an eval-mode model: ``flow``'s call sites), what bindings
+        carry (wrappers include import aliases), and which ``torch.no_grad()`` scopes are
+        surely torch's (below ``guards_after``)."""
+        aliases = frozenset(self.aliases)
+        self.arguments = {
+            unit: [
+                (callee, set().union(
+                    *(_value_keys(a.value if isinstance(a, ast.Starred) else a, aliases) for a in call.args),
+                    *(_value_keys(k.value, aliases) for k in call.keywords),
+                ))
+                for callee, call in calls if callee in self.local_callables
+            ]
+            for unit, calls in self.calls.items()
+        }
+        self.value_bindings = {
+            unit: [(targets, _value_keys(value, aliases)) for targets, value in bindings]
+            for unit, bindings in self.bindings.items()
+        }
+        trusted_after = None if self.torch_rebound else guards_after
+        self.unguarded = {
+            unit: [(keys, call) for keys, call, guard in calls
+                   if trusted_after is None or guard is None or guard <= trusted_after]
+            for unit, calls in self.forwards.items()
+        }
 
     def reached_forwards(self) -> dict[int, list[ast.Call]]:
         """Per unit, its forward calls of a name an eval call may reach."""
@@ -334,7 +374,7 @@ class _Facts:
             for unit, parent in self.units.items():  # parents first
                 seeds = self.evals[unit] | attrs | (reached[parent] if parent is not None else set())
                 seeds |= {k for names, params in self.parameters[unit] if names & callees for k in params}
-                reached[unit] = _closure(self.bindings[unit], seeds)
+                reached[unit] = _closure(self.value_bindings.get(unit, []), seeds)
             grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
             passed = callees | {
                 callee for unit, calls in self.arguments.items() for callee, keys in calls if keys & reached[unit]
@@ -342,35 +382,44 @@ class _Facts:
             if grown == attrs and passed == callees:
                 break
             attrs, callees = grown, passed
-        found = {unit: [call for keys, call in calls if keys & reached[unit]] for unit, calls in self.forwards.items()}
+        found = {unit: [call for keys, call in calls if keys & reached[unit]] for unit, calls in self.unguarded.items()}
         return {unit: calls for unit, calls in found.items() if calls}
 
 
-def _children(
-    node: ast.AST, unit: int, protected: bool, guards_after: Optional[int]
-) -> Iterator[tuple[ast.AST, int, bool]]:
-    """Child nodes with the unit they run in and whether a no-grad scope surely covers them;
-    ``guards_after``: the line after which ``torch.no_grad()`` is known to be torch's."""
-    guards = guards_after is not None and getattr(node, "lineno", 0) > guards_after
+#: Nodes ``_Facts._note`` reads; the rest only lead to them.
+_NOTED = frozenset({
+    ast.Call, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom, ast.Assign,
+    ast.AnnAssign, ast.NamedExpr, ast.arg, ast.Global, ast.Nonlocal, *NAMED_BINDINGS,
+})
+#: Nodes whose children run under another unit or ``no_grad`` scope (``_children``).
+_GUARDING = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.With})
+#: Nodes with nothing to note below them: ``Load``/``Store`` markers, operators, constants.
+_LEAVES = frozenset({
+    ast.Load, ast.Store, ast.Del, ast.Constant,
+    *(op for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for op in base.__subclasses__()),
+})
+
+
+def _children(node: ast.AST, unit: int, guard: Optional[int]) -> Iterator[tuple[ast.AST, int, Optional[int]]]:
+    """Child nodes with the unit they run in and the line of the latest ``torch.no_grad()``
+    scope (``with`` or decorator) that covers them, if any: whether that is torch's is only
+    known once the whole tree is read (``_Facts.finish``)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         body_unit = id(node)
         # The analysis lets torch's decorator win over any other (``flow._decorated_grad``).
-        decorated = guards and any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list)
+        decorated = node.lineno if any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list) else None
         for field, value in ast.iter_fields(node):
             inside = field == "body"
             for child in _as_nodes(value):
-                yield child, (body_unit if inside else unit), (decorated if inside else protected)
-        return
-    if isinstance(node, ast.With):
-        guarded = protected or (guards and any(_is_torch_no_grad(item.context_expr) for item in node.items))
+                yield child, (body_unit if inside else unit), (decorated if inside else guard)
+    elif isinstance(node, ast.With):
+        guarded = guard
+        if any(_is_torch_no_grad(item.context_expr) for item in node.items):
+            guarded = node.lineno
         for item in node.items:
-            yield item, unit, protected
+            yield item, unit, guard
         for statement in node.body:
             yield statement, unit, guarded
-        return
-    scoped = isinstance(node, _SCOPES)
-    for child in ast.iter_child_nodes(node):
-        yield child, unit, protected and not scoped
 
 
 def _as_nodes(value: object) -> list[ast.AST]:
@@ -398,10 +447,11 @@ def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
     if not isinstance(tree, ast.Module):
         return True
     trusted = bool(source) and not _GRAD_ENABLING.search(source)
-    facts = _Facts(tree)
-    facts.collect(tree, _torch_import_line(tree) if trusted else None)
+    facts = _Facts()
+    facts.collect(tree)
     if not any(facts.evals.values()):
         return False
+    facts.finish(_torch_import_line(tree) if trusted else None)
     # Stops at the first function with a forward call that gradient code does not excuse.
     return any(
         len(excused_calls(facts.functions.get(unit, tree), calls)) < len(calls)

@@ -1,0 +1,82 @@
+"""Is the ``ast`` screen sound on real code? Every file it rejects must have no finding.
+
+For every ``.py`` file of the given checkouts that passes the text pre-filter, this runs the
+screen and, whatever it says, the full analysis with the screen switched off
+(``check_source(prefilter=False)``); a file with findings that the screen rejected is a bug.
+It also counts how many files reach LibCST, which is what the screen is for.
+
+    python -m benchmarks.screen_soundness -j 2 --corpus DIR [--corpus DIR ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any, Optional
+
+from nograd_lint import SourceError, check_source
+from nograd_lint.files import discover
+from nograd_lint.prefilter import might_have_findings
+from nograd_lint.screen import might_have_findings_in_tree
+from nograd_lint.source import parse_python
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def judge(path: str) -> Optional[dict[str, Any]]:
+    """None for files the pre-filter drops or Python cannot parse, else what each step says."""
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not might_have_findings(source):
+        return None
+    tree = parse_python(source)
+    if tree is None:
+        return None
+    try:
+        screened_in = might_have_findings_in_tree(tree, source)
+    except RecursionError:
+        screened_in = True  # as check_source treats it
+    try:
+        findings = len(check_source(source, path, prefilter=False))
+    except SourceError:
+        return None
+    return {"path": path, "screened_in": screened_in, "findings": findings}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.screen_soundness", description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", action="append", required=True, type=Path, metavar="DIR")
+    parser.add_argument("-j", "--jobs", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=RESULTS / "screen_soundness.json")
+    args = parser.parse_args(argv)
+
+    report: dict[str, Any] = {"corpora": {}, "unsound": []}
+    with Pool(args.jobs) as pool:
+        for corpus in args.corpus:
+            files = list(discover([str(corpus)]))
+            judged = [r for r in pool.imap_unordered(judge, files, chunksize=8) if r is not None]
+            unsound = [r["path"] for r in judged if r["findings"] and not r["screened_in"]]
+            report["unsound"] += unsound
+            report["corpora"][corpus.name] = {
+                "files": len(files),
+                "pass_prefilter": len(judged),
+                "reach_libcst": sum(r["screened_in"] for r in judged),
+                "with_findings": sum(bool(r["findings"]) for r in judged),
+                "findings_screened_out": len(unsound),
+            }
+            print(corpus.name, report["corpora"][corpus.name], flush=True)
+    totals = {key: sum(c[key] for c in report["corpora"].values()) for key in next(iter(report["corpora"].values()))}
+    report["totals"] = totals
+    print("total", totals)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    return 1 if report["unsound"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
