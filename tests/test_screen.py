@@ -34,6 +34,8 @@ ODD_SPELLINGS = {
     "eval_mode_copy_spaced": "model = model . to_torchscript ()",
     "pretrained_model": "model = AutoModel.from_pretrained('bert')",
     "pretrained_model_parenthesised": "model = (UNet2DConditionModel\n    ).from_pretrained('unet')",
+    "pretrained_model_comment_before_dot": "model = (AutoModel  # the encoder\n    ).from_pretrained('bert')",
+    "pretrained_model_far_before_dot": "model = (AutoModel" + " " * 300 + ").from_pretrained('bert')",
 }
 
 NO_FINDING_POSSIBLE = {

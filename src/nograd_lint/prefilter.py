@@ -49,7 +49,11 @@ def _loader_owners(source: str) -> Iterator[Optional[str]]:
     for call in _LOADER_CALL.finditer(source):
         start = max(0, call.start() - _OWNER_WINDOW)
         owner = _OWNER.search(source, start, call.start())
-        yield owner.group(1) if owner is not None and (owner.start() > start or start == 0) else None
+        plain = owner is not None and (owner.start() > start or start == 0)
+        # The last word of a comment is no class name: ``(AutoModel  # the encoder\n).from_...``
+        if plain and "#" in source[source.rfind("\n", 0, owner.start()) + 1 : owner.start()]:
+            plain = False
+        yield owner.group(1) if plain else None
 
 
 def loads_eval_model(owner: str) -> bool:

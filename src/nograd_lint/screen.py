@@ -37,11 +37,10 @@ from .analysis.catalog import (
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
 )
+from .ast_names import Key, key_of, keys_in
 from .prefilter import loads_eval_model
 from .screen_intent import NAMED_BINDINGS, excused_calls
 
-#: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
-Key = tuple[str, str]
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
 
@@ -97,23 +96,9 @@ def _is_eval_copy(call: ast.Call) -> bool:
     if not isinstance(func, ast.Attribute):
         return False
     if func.attr in PRETRAINED_LOADERS:
-        owner = _key(func.value) if _is_dotted(func.value) else None
+        owner = key_of(func.value) if _is_dotted(func.value) else None
         return owner is not None and loads_eval_model(owner[1])
     return func.attr in EVAL_COPY_METHODS
-
-
-def _key(node: ast.AST) -> Optional[Key]:
-    if isinstance(node, ast.Name):
-        return ("name", node.id)
-    if isinstance(node, ast.Attribute):
-        return ("attr", node.attr)
-    return None
-
-
-def _keys_in(node: Optional[ast.AST]) -> set[Key]:
-    if node is None:
-        return set()
-    return {key for child in ast.walk(node) for key in (_key(child),) if key is not None}
 
 
 def _is_dotted(node: ast.expr) -> bool:
@@ -128,12 +113,12 @@ def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
     if _sets_mode(call):
         return None
     if isinstance(func, ast.Call):
-        return set().union(*(_keys_in(a) for a in func.args), *(_keys_in(k.value) for k in func.keywords))
+        return set().union(*(keys_in(a) for a in func.args), *(keys_in(k.value) for k in func.keywords))
     if not isinstance(func, (ast.Name, ast.Attribute)) or not _is_dotted(func):
         return None
-    keys = {_key(func)}
+    keys = {key_of(func)}
     if isinstance(func, ast.Attribute) and func.attr == "forward":
-        keys.add(_key(func.value))
+        keys.add(key_of(func.value))
     return {k for k in keys if k is not None}
 
 
@@ -158,7 +143,7 @@ def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) 
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Name, ast.Attribute)):
-            keys |= _keys_in(node)
+            keys |= keys_in(node)
         elif isinstance(node, ast.NamedExpr):
             stack.append(node.value)
         elif isinstance(node, ast.Call):
@@ -181,7 +166,7 @@ def _receiver_key(call: ast.Call) -> Optional[Key]:
         and node.func.attr in MODULE_RETURNING_METHODS
     ):
         node = node.func.value
-    return _key(node) if _is_dotted(node) else None
+    return key_of(node) if _is_dotted(node) else None
 
 
 #: The last names of the calls the analysis lets eval state through (``flow._wrapped_model``).
@@ -279,6 +264,11 @@ class _Facts:
         self.units: dict[int, Optional[int]] = {0: None}
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
         self.functions: dict[int, ast.AST] = {}  # unit -> its ``def``
+        # Set by ``finish``: per unit, what calls of local callables hand over, what bindings
+        # carry, and the forward calls no ``torch.no_grad()`` scope surely covers.
+        self.arguments: dict[int, list[tuple[str, set[Key]]]] = {}
+        self.value_bindings: dict[int, list[tuple[set[Key], set[Key]]]] = {}
+        self.unguarded: dict[int, list[tuple[set[Key], ast.Call]]] = {}
 
     def collect(self, tree: ast.Module) -> None:
         stack: list[tuple[ast.AST, int, Optional[int]]] = [(tree, 0, None)]
@@ -334,7 +324,7 @@ class _Facts:
         if not self.torch_rebound and _binds_torch(node):
             self.torch_rebound = True
         for targets, value in _bindings(node):
-            target_keys = set().union(*(_keys_in(t) for t in targets))
+            target_keys = set().union(*(keys_in(t) for t in targets))
             if target_keys and value is not None:
                 self.bindings[unit].append((target_keys, value))
 

@@ -22,11 +22,10 @@ from collections import defaultdict
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from .analysis.catalog import GRAD_INTENT_METHODS, looks_like_optimizer
+from .ast_names import Key, dotted_name, key_of, keys_in
 
 #: (line, column): where something happens, comparable in source order.
 Position = tuple[int, int]
-#: ("name" | "attr", last part), as in ``screen``.
-Key = tuple[str, str]
 
 _OPAQUE = (ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -50,25 +49,6 @@ def _start(node: ast.AST) -> Position:
     return (node.lineno, node.col_offset)  # type: ignore[attr-defined]
 
 
-def _key(node: ast.AST) -> Optional[Key]:
-    if isinstance(node, ast.Name):
-        return ("name", node.id)
-    if isinstance(node, ast.Attribute):
-        return ("attr", node.attr)
-    return None
-
-
-def _dotted(node: ast.expr) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def shows_grad_intent(call: ast.Call) -> bool:
     """A subset of ``analysis.intent.shows_grad_intent``: ``loss.backward()``,
     ``accelerator.backward(loss)``, ``optimizer.zero_grad()``, ``optimizer.step()``."""
@@ -77,7 +57,7 @@ def shows_grad_intent(call: ast.Call) -> bool:
         return False
     if func.attr in GRAD_INTENT_METHODS:
         return True
-    receiver = _dotted(func.value) if func.attr == "step" else None
+    receiver = dotted_name(func.value) if func.attr == "step" else None
     return receiver is not None and looks_like_optimizer(receiver)
 
 
@@ -144,7 +124,7 @@ class _Timeline:
             if not context.opaque and shows_grad_intent(node):
                 self.intents.append((_start(node), _end(node), context.loops))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("train", "eval"):
-                self._kill(_receiver_keys(node.func.value), _end(node))
+                self._kill(keys_in(node.func.value), _end(node))
         elif isinstance(node, _EXITS):
             leaves_loop = isinstance(node, (ast.Break, ast.Continue))
             self.exits.append(_Exit(_end(node), leaves_loop, context.guards))
@@ -167,7 +147,7 @@ class _Timeline:
         elif isinstance(node, NAMED_BINDINGS) and node.name:
             self._kill([("name", node.name)], _start(node))
         elif isinstance(node, (ast.Name, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
-            self._kill([_key(node)], _start(node))  # ``del``, and any store missed above
+            self._kill([key_of(node)], _start(node))  # ``del``, and any store missed above
 
     def _kill(self, keys: Iterable[Optional[Key]], at: Position) -> None:
         for key in keys:
@@ -184,7 +164,7 @@ class _Timeline:
             if end > after and context.loops <= loops:
                 # The nearest such call has the shortest path; a later one only a longer one.
                 return not any(
-                    _any_between(self.kills.get(key, ()), after, end) for key in _receiver_keys(call.func)
+                    _any_between(self.kills.get(key, ()), after, end) for key in keys_in(call.func)
                 ) and all(
                     self._bypassed(exit, after, start)
                     for exit in self.exits
@@ -213,17 +193,11 @@ def _any_between(positions: list[Position], start: Position, end: Position) -> b
     return index < len(positions) and positions[index] <= end
 
 
-def _receiver_keys(node: ast.AST) -> set[Key]:
-    """Every name and attribute a callee is made of: rebinding any of them (``self``,
-    ``self.model``) ends the periods of ``self.model`` (``FlowState.clear``)."""
-    return {key for child in ast.walk(node) for key in (_key(child),) if key is not None}
-
-
 def _stored_keys(targets: Iterable[ast.AST]) -> Iterator[Optional[Key]]:
     for target in targets:
         for node in ast.walk(target):
             if isinstance(node, (ast.Name, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
-                yield _key(node)
+                yield key_of(node)
 
 
 def _children(node: ast.AST, context: _Context) -> Iterator[tuple[ast.AST, _Context]]:

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from ..ast_names import dotted_name as ast_dotted_name
 from .nodes import dotted_name, may_hold_calls
 
 Point = tuple[int, int]
@@ -86,24 +87,13 @@ def _ast_calls_by_callee(group: Sequence[ast.stmt], callees: set[str]) -> dict[s
     for statement in group:
         for node in ast.walk(statement):
             if isinstance(node, ast.Call):
-                callee = _ast_dotted(node.func)
+                callee = ast_dotted_name(node.func)
                 if callee in callees:
                     found.setdefault(callee, []).append(node)
     # Two calls with one dotted callee never start at the same place, so this order is total.
     for nodes in found.values():
         nodes.sort(key=lambda n: (n.lineno, n.col_offset))
     return found
-
-
-def _ast_dotted(expr: ast.expr) -> Optional[str]:
-    parts = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
 
 
 def _range(node: ast.Call, lines: Sequence[str]) -> Optional[Range]:
