@@ -225,6 +225,19 @@ def test_wrappers_from_initialization_options(tmp_path: Path, subprocess_env: di
         assert client.wait_for_diagnostics(uri)["diagnostics"] == []
 
 
+@pytest.mark.parametrize("settings", [
+    {"nograd-lint": {"disablingNames": ["quiet_mode"]}},
+    {"disablingNames": ["quiet_mode"]},
+], ids=["nested", "flat"])
+def test_changed_settings_relint_open_buffers(server: LspClient, uri: str, settings: dict) -> None:
+    server.open(uri, "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n")
+    assert len(server.wait_for_diagnostics(uri)["diagnostics"]) == 1
+    server.notify("workspace/didChangeConfiguration", {"settings": settings})
+    assert server.wait_for_diagnostics(uri)["diagnostics"] == []
+    server.notify("workspace/didChangeConfiguration", {"settings": {"nograd-lint": {"disablingNames": "oops"}}})
+    assert len(server.wait_for_diagnostics(uri)["diagnostics"]) == 1
+
+
 # -- start-up ----------------------------------------------------------------------------------
 
 

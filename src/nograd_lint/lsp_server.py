@@ -78,6 +78,12 @@ class NogradLanguageServer(LanguageServer):
         self._loop = asyncio.get_running_loop()
         return await self._loop.run_in_executor(self._analysis_pool, function, *args)
 
+    def relint_all(self) -> None:
+        """The settings changed: the diagnostics of every open buffer may be stale."""
+        for uri in list(self.workspace.text_documents):
+            self._results.pop(uri, None)
+            self.schedule_lint(uri)
+
     def forget(self, uri: str) -> None:
         """The buffer closed: nothing pending, nothing shown."""
         self.cancel_lint(uri)
@@ -280,15 +286,29 @@ def resolve_code_action(server: NogradLanguageServer, action: types.CodeAction) 
 # -- the server ------------------------------------------------------------------------------
 
 
+def _disabling_names_in(settings: object) -> frozenset[str]:
+    """``disablingNames`` of initialization options or settings; anything malformed is none."""
+    names = settings.get("disablingNames", []) if isinstance(settings, dict) else []
+    return frozenset(name for name in names if isinstance(name, str)) if isinstance(names, list) else frozenset()
+
+
 def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
     """A server with NG001's features registered; ``start_io()`` runs it."""
     server = NogradLanguageServer(debounce_s)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: NogradLanguageServer, params: types.InitializeParams) -> None:
-        options = params.initialization_options or {}
-        names = options.get("disablingNames", []) if isinstance(options, dict) else []
-        ls.extra_disabling_names = frozenset(name for name in names if isinstance(name, str))
+        ls.extra_disabling_names = _disabling_names_in(params.initialization_options)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: NogradLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get(SERVER_NAME), dict):
+            settings = settings[SERVER_NAME]  # ``{"nograd-lint": {...}}``, as most editors nest it
+        names = _disabling_names_in(settings)
+        if names != ls.extra_disabling_names:
+            ls.extra_disabling_names = names
+            ls.relint_all()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: NogradLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
