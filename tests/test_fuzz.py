@@ -253,11 +253,13 @@ def _flow_block(depth: int, in_loop: bool, in_function: bool = True) -> st.Searc
 
 
 @settings(FUZZ, max_examples=EXAMPLES or 150)
-@given(_flow_block(3, False), _flow_block(2, False, in_function=False))
-def test_the_screen_passes_every_finding_in_training_steps(body: list[str], module: list[str]) -> None:
+@given(_flow_block(3, False), _flow_block(2, False, in_function=False), st.sampled_from(["step", "forward"]))
+def test_the_screen_passes_every_finding_in_training_steps(body: list[str], module: list[str], method: str) -> None:
     """Differential: whatever the analysis reports in random training-step code, the ``ast``
-    screen lets through (``analyse_or_refuse`` asserts it)."""
-    source = "import torch\n\n{}\n\nclass Trainer:\n    def step(self, model, x, xs, c):\n{}\n".format(
-        "\n".join(module), textwrap.indent("\n".join(body), "        ")
-    )
+    screen lets through (``analyse_or_refuse`` asserts it). ``forward`` methods get no
+    class-wide eval state in the analysis; other methods do (``prepare``)."""
+    source = (
+        "import torch\n\n{}\n\nclass Trainer:\n    def prepare(self):\n        self.model.eval()\n\n"
+        "    def {}(self, model, x, xs, c):\n{}\n"
+    ).format("\n".join(module), method, textwrap.indent("\n".join(body), "        "))
     analyse_or_refuse(source)

@@ -78,6 +78,15 @@ def fit(model, loader, optimizer):
         with torch.no_grad():
             model(x)
 """,
+    "forward_method_of_a_class_wide_eval_model": """\
+class Head:
+    def __init__(self, net):
+        self.net = net
+        self.net.eval()
+
+    def forward(self, x):
+        return self.net(x)
+""",
     "backward_after_a_branch_that_raises": """\
 def step(model, x, kind):
     model.eval()
@@ -200,6 +209,13 @@ def outer(model, x):
     "    else:\n        raise ValueError(c)\n    y.backward()\n",
     "unconditional_continue": "def fit(model, loader):\n    model.eval()\n    for x in loader:\n"
     "        y = model(x)\n        continue\n        y.backward()\n",
+    # ``forward`` gets no class-wide eval state, but its own and the module's:
+    "forward_with_its_own_eval": "class M:\n    def forward(self, x):\n        self.net.eval()\n"
+    "        return self.net(x)\n",
+    "forward_with_a_module_level_eval_model": "model = Net().eval()\n\nclass M:\n    def forward(self, x):\n"
+    "        return model(x)\n",
+    "forward_of_a_class_inside_a_function": "def make(net):\n    net.eval()\n    class M:\n"
+    "        def forward(self, x):\n            return net(x)\n    return M\n",
     # ``flow._loop`` forgets forward calls under a carried period when the inner loop ends.
     "backward_only_after_the_inner_loop": "def fit(model, loader):\n    for epoch in range(3):\n"
     "        for x in loader:\n            out = model(x)\n        out.sum().backward()\n        model.eval()\n",

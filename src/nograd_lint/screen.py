@@ -264,6 +264,7 @@ class _Facts:
         self.units: dict[int, Optional[int]] = {0: None}
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
         self.functions: dict[int, ast.AST] = {}  # unit -> its ``def``
+        self.forward_methods: set[int] = set()  # ``forward`` of a class that is not in a function
         # Set by ``finish``: per unit, what calls of local callables hand over, what bindings
         # carry, and the forward calls no ``torch.no_grad()`` scope surely covers.
         self.arguments: dict[int, list[tuple[str, set[Key]]]] = {}
@@ -310,6 +311,10 @@ class _Facts:
             for method in node.body:
                 if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name == "__init__":
                     self.constructors[id(method)] = node.name
+                if isinstance(method, ast.FunctionDef) and method.name == "forward" and unit == 0:
+                    # ``forward`` runs under its caller's grad mode: the analysis gives it no
+                    # class-wide eval state (``flow._analyse``), only its own and the module's.
+                    self.forward_methods.add(id(method))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.local_callables.add(node.name)
             params = node.args
@@ -361,8 +366,12 @@ class _Facts:
         callees: set[str] = set()  # local callables some call hands a reached name to
         while True:
             reached: dict[int, set[Key]] = {}
+            module_own = _closure(self.value_bindings.get(0, []), self.evals[0])  # without ``self.<attr>``
             for unit, parent in self.units.items():  # parents first
-                seeds = self.evals[unit] | attrs | (reached[parent] if parent is not None else set())
+                if unit in self.forward_methods:
+                    seeds = self.evals[unit] | module_own
+                else:
+                    seeds = self.evals[unit] | attrs | (reached[parent] if parent is not None else set())
                 seeds |= {k for names, params in self.parameters[unit] if names & callees for k in params}
                 reached[unit] = _closure(self.value_bindings.get(unit, []), seeds)
             grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
