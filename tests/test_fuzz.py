@@ -223,7 +223,8 @@ FLOW_STATEMENTS = [
     "self = other", "loss.backward()", "accelerator.backward(loss)", "optimizer.zero_grad()",
     "optimizer.step()", "scheduler.step()", "del model", "import model", "return out", "return model(x)",
     "raise ValueError(x)", "out = [model(y) for y in xs]", "f = lambda: loss.backward()",
-    "model.requires_grad_(False)", "helper(model)", "(model := other)", "model = AutoModel.from_pretrained(p)",
+    "model.requires_grad_(False)", "helper(model)", "helper(x, model)", "helper(m=model)",
+    "self.helper(model)", "model.x = net", "net.model = other", "(model := other)", "model = AutoModel.from_pretrained(p)",
 ]
 LOOP_ONLY = ["break", "continue"]
 
@@ -247,7 +248,7 @@ def _flow_block(depth: int, in_loop: bool, in_function: bool = True) -> st.Searc
         _flow_block(depth - 1, in_loop, in_function).map(
             lambda body: "try:\n" + _indent("\n".join(body)) + "\nexcept E:\n    pass"
         ),
-        _flow_block(depth - 1, False).map(lambda body: "def helper(m):\n" + _indent("\n".join(body))),
+        _flow_block(depth - 1, False).map(lambda body: "def helper(a, m=None):\n" + _indent("\n".join(body))),
     )
     return st.lists(nested, min_size=1, max_size=6)
 
@@ -260,6 +261,7 @@ def test_the_screen_passes_every_finding_in_training_steps(body: list[str], modu
     class-wide eval state in the analysis; other methods do (``prepare``)."""
     source = (
         "import torch\n\n{}\n\nclass Trainer:\n    def prepare(self):\n        self.model.eval()\n\n"
+        "    def helper(self, m):\n        return m(self.x)\n\n"
         "    def {}(self, model, x, xs, c):\n{}\n"
     ).format("\n".join(module), method, textwrap.indent("\n".join(body), "        "))
     analyse_or_refuse(source)

@@ -78,6 +78,22 @@ def fit(model, loader, optimizer):
         with torch.no_grad():
             model(x)
 """,
+    "attribute_assignment_binds_the_attribute_not_its_owner": """\
+def validate(unet, x):
+    unet.eval()
+    pipeline = make_pipeline()
+    pipeline.unet = unet
+    return pipeline(x)
+""",
+    "an_argument_binds_only_its_own_parameter": """\
+def log(config, model):
+    return config(1)
+
+
+def main(model, config):
+    model.eval()
+    log(config, model)
+""",
     "forward_method_of_a_class_wide_eval_model": """\
 class Head:
     def __init__(self, net):
@@ -209,6 +225,10 @@ def outer(model, x):
     "    else:\n        raise ValueError(c)\n    y.backward()\n",
     "unconditional_continue": "def fit(model, loader):\n    model.eval()\n    for x in loader:\n"
     "        y = model(x)\n        continue\n        y.backward()\n",
+    "eval_model_passed_by_keyword": "def run(x, net=None):\n    return net(x)\n\n\ndef main(model, x):\n"
+    "    model.eval()\n    return run(x, net=model)\n",
+    "eval_model_passed_to_a_method": "class R:\n    def run(self, net, x):\n        return net(x)\n\n"
+    "    def main(self, model, x):\n        model.eval()\n        return self.run(model, x)\n",
     # ``forward`` gets no class-wide eval state, but its own and the module's:
     "forward_with_its_own_eval": "class M:\n    def forward(self, x):\n        self.net.eval()\n"
     "        return self.net(x)\n",

@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Union
 
 from .analysis.catalog import (
     EVAL_COPY_METHODS,
@@ -129,6 +129,43 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.A
         yield node.targets, node.value
     elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
         yield (node.target,), node.value
+
+
+#: Where an argument goes (``functions.bound_arguments``): ("pos", index) for a positional
+#: one before any ``*args``, ("kw", name) for a keyword one.
+Slot = tuple[str, Union[int, str]]
+
+
+def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]]]:
+    """What each plainly bound argument of ``call`` can carry; ``**kwargs`` and the
+    positions after ``*args`` bind nothing in the analysis."""
+    slots: list[tuple[Slot, set[Key]]] = []
+    for index, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            break
+        slots.append((("pos", index), _value_keys(arg, aliases)))
+    slots.extend((("kw", k.arg), _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None)
+    return slots
+
+
+def _parameters_in(slot: Slot, positional: tuple[str, ...], every: frozenset[str]) -> Iterator[str]:
+    """The parameters an argument in ``slot`` may bind: by keyword, or at its position or the
+    next one (a method called through ``self`` or its class skips its first parameter)."""
+    kind, where = slot
+    if kind == "kw":
+        if where in every:
+            yield where  # type: ignore[misc]
+        return
+    yield from positional[where : where + 2]  # type: ignore[misc]
+
+
+def _target_key(target: ast.AST) -> Optional[Key]:
+    """What a binding gives eval state to (``flow.bind``): the dotted name itself (``self.unet``
+    in ``self.unet = unet``, not ``self``); of a tuple only the first element
+    (``model, info = X.from_pretrained(..., output_loading_info=True)``); never a subscript."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return _target_key(target.elts[0]) if target.elts else None
+    return key_of(target) if isinstance(target, (ast.Name, ast.Attribute)) and _is_dotted(target) else None
 
 
 def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) -> set[Key]:
@@ -256,9 +293,9 @@ class _Facts:
         self.forwards: dict[int, list[tuple[set[Key], ast.Call, Optional[int]]]] = defaultdict(list)
         #: Per unit: calls by a last name, which may be calls of the module's own callables.
         self.calls: dict[int, list[tuple[str, ast.Call]]] = defaultdict(list)
-        #: Per unit: (names a call reaches a function by, its parameters); lambdas never
-        #: receive eval state from a call site in the analysis, so only ``def``s are here.
-        self.parameters: dict[int, list[tuple[frozenset[str], set[Key]]]] = defaultdict(list)
+        #: Per unit: (names a call reaches a function by, its positional parameters, all its
+        #: parameters); lambdas never receive eval state from a call site in the analysis.
+        self.parameters: dict[int, list[tuple[frozenset[str], tuple[str, ...], frozenset[str]]]] = defaultdict(list)
         #: Each unit (module-level code, or one function with its lambdas) and the unit it is
         #: defined in, parents first: a nested function starts from its parent's state.
         self.units: dict[int, Optional[int]] = {0: None}
@@ -267,7 +304,7 @@ class _Facts:
         self.forward_methods: set[int] = set()  # ``forward`` of a class that is not in a function
         # Set by ``finish``: per unit, what calls of local callables hand over, what bindings
         # carry, and the forward calls no ``torch.no_grad()`` scope surely covers.
-        self.arguments: dict[int, list[tuple[str, set[Key]]]] = {}
+        self.arguments: dict[int, list[tuple[str, list[tuple[Slot, set[Key]]]]]] = {}
         self.value_bindings: dict[int, list[tuple[set[Key], set[Key]]]] = {}
         self.unguarded: dict[int, list[tuple[set[Key], ast.Call]]] = {}
 
@@ -318,10 +355,11 @@ class _Facts:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.local_callables.add(node.name)
             params = node.args
+            positional = tuple(a.arg for a in (*params.posonlyargs, *params.args))
             every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
             names = frozenset(filter(None, (node.name, self.constructors.get(id(node)))))
             self.functions[id(node)] = node
-            self.parameters[id(node)].append((names, {("name", a.arg) for a in every if a is not None}))
+            self.parameters[id(node)].append((names, positional, frozenset(a.arg for a in every if a is not None)))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             self.aliases.update(a.asname for a in node.names if a.asname)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
@@ -329,7 +367,7 @@ class _Facts:
         if not self.torch_rebound and _binds_torch(node):
             self.torch_rebound = True
         for targets, value in _bindings(node):
-            target_keys = set().union(*(keys_in(t) for t in targets))
+            target_keys = {key for key in map(_target_key, targets) if key is not None}
             if target_keys and value is not None:
                 self.bindings[unit].append((target_keys, value))
 
@@ -340,13 +378,7 @@ class _Facts:
         surely torch's (below ``guards_after``)."""
         aliases = frozenset(self.aliases)
         self.arguments = {
-            unit: [
-                (callee, set().union(
-                    *(_value_keys(a.value if isinstance(a, ast.Starred) else a, aliases) for a in call.args),
-                    *(_value_keys(k.value, aliases) for k in call.keywords),
-                ))
-                for callee, call in calls if callee in self.local_callables
-            ]
+            unit: [(callee, _slots(call, aliases)) for callee, call in calls if callee in self.local_callables]
             for unit, calls in self.calls.items()
         }
         self.value_bindings = {
@@ -363,7 +395,7 @@ class _Facts:
     def reached_forwards(self) -> dict[int, list[ast.Call]]:
         """Per unit, its forward calls of a name an eval call may reach."""
         attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
-        callees: set[str] = set()  # local callables some call hands a reached name to
+        callees: set[tuple[str, Slot]] = set()  # (local callable, slot) a reached name is passed in
         while True:
             reached: dict[int, set[Key]] = {}
             module_own = _closure(self.value_bindings.get(0, []), self.evals[0])  # without ``self.<attr>``
@@ -372,11 +404,19 @@ class _Facts:
                     seeds = self.evals[unit] | module_own
                 else:
                     seeds = self.evals[unit] | attrs | (reached[parent] if parent is not None else set())
-                seeds |= {k for names, params in self.parameters[unit] if names & callees for k in params}
+                seeds |= {
+                    ("name", param)
+                    for names, positional, every in self.parameters[unit]
+                    for callee, slot in callees if callee in names
+                    for param in _parameters_in(slot, positional, every)
+                }
                 reached[unit] = _closure(self.value_bindings.get(unit, []), seeds)
             grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
             passed = callees | {
-                callee for unit, calls in self.arguments.items() for callee, keys in calls if keys & reached[unit]
+                (callee, slot)
+                for unit, calls in self.arguments.items()
+                for callee, slots in calls
+                for slot, keys in slots if keys & reached[unit]
             }
             if grown == attrs and passed == callees:
                 break
