@@ -104,23 +104,31 @@ def percentile(values: list[float], fraction: float) -> Optional[float]:
 
 
 def pass_rates(root: Path) -> dict[str, Any]:
-    """Files, how many pass the pre-filter and the screen, and in-process analysis times."""
+    """Files, how many pass the pre-filter and the screen, the CPU time of each over the
+    whole corpus, and in-process analysis times."""
     from nograd_lint.api import check_source
     from nograd_lint.findings import SourceError
 
     files = python_files(root)
     prefiltered = screened = findings = 0
+    prefilter_s = screen_s = 0.0
     analysis_ms: list[float] = []
     for path in files:
         source = path.read_bytes().decode("utf-8", errors="replace")
-        if not might_have_findings(source):
+        start = time.process_time()
+        passes = might_have_findings(source)
+        prefilter_s += time.process_time() - start
+        if not passes:
             continue
         prefiltered += 1
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # flake8 reports E999 and never calls the plugin
-        if not might_have_findings_in_tree(tree, source):
+        start = time.process_time()
+        passes = might_have_findings_in_tree(tree, source)
+        screen_s += time.process_time() - start
+        if not passes:
             continue
         screened += 1
         start = time.perf_counter()
@@ -136,6 +144,8 @@ def pass_rates(root: Path) -> dict[str, Any]:
         "prefilter_pass_rate": round(prefiltered / len(files), 4) if files else None,
         "screen_pass_rate": round(screened / len(files), 4) if files else None,
         "findings": findings,
+        "prefilter_cpu_s": round(prefilter_s, 3),
+        "screen_cpu_s": round(screen_s, 3),
         "analysis_ms_p50": percentile(analysis_ms, 0.5),
         "analysis_ms_p95": percentile(analysis_ms, 0.95),
         "analysis_ms_max": max(analysis_ms, default=None),
@@ -248,6 +258,40 @@ print(time.perf_counter() - start)
 """
 
 
+#: Where a file's in-process time goes, in a fresh process that has flake8 imported:
+#: ``import libcst``, the screen, LibCST's parse, and all of ``check_source`` (which runs the
+#: screen and the parse again, then the analysis and the positions).
+BREAKDOWN = """
+import ast, json, sys, time
+import flake8.checker
+path = sys.argv[1]
+with open(path, encoding="utf-8") as handle:
+    source = handle.read()
+tree = ast.parse(source)
+from nograd_lint.api import check_source
+from nograd_lint.screen import might_have_findings_in_tree
+def timed(function, *args):
+    start = time.perf_counter()
+    function(*args)
+    return (time.perf_counter() - start) * 1000
+ms = {"import_libcst": timed(__import__, "libcst"), "screen": timed(might_have_findings_in_tree, tree, source)}
+import libcst
+ms["libcst_parse"] = timed(libcst.parse_module, source)
+ms["check_source"] = timed(lambda: check_source(source, path, noqa=False, tree=tree))
+print(json.dumps(ms))
+"""
+
+
+def breakdown_ms(path: Path, runs: int) -> dict[str, float]:
+    """Medians of the ``BREAKDOWN`` steps over ``runs`` fresh processes."""
+    samples = [
+        json.loads(subprocess.run([sys.executable, "-c", BREAKDOWN, str(path)], capture_output=True, text=True,
+                                  check=True).stdout)
+        for _ in range(runs)
+    ]
+    return {step: round(statistics.median(s[step] for s in samples), 1) for step in samples[0]}
+
+
 def plugin_ms(path: Path, runs: int) -> float:
     """Median milliseconds of importing the plugin and running it on ``path``."""
     times = []
@@ -277,6 +321,7 @@ def lint_on_save(files: list[Path], args: argparse.Namespace, rng: random.Random
             "median_s": {FLAKE8: round(without, 4), FLAKE8_NG: round(with_, 4)},
             "added_ms": round((with_ - without) * 1000, 1), "ratio": ratio(with_, without),
             "plugin_in_process_ms": plugin_ms(path, args.save_runs),
+            "breakdown_ms": breakdown_ms(path, args.save_runs),
         })
     return results
 
@@ -322,13 +367,15 @@ def markdown(report: dict[str, Any]) -> str:
         *_speed_table(report, "median_cpu_s", "cpu_ratios"),
     ]
     lines += ["", "## Pre-filter and screen", "",
-              "| code base | files | pass pre-filter | pass ast screen | analysis ms p50 | p95 | max |",
-              "|---|---|---|---|---|---|---|"]
+              "| code base | files | pass pre-filter | pass ast screen | pre-filter CPU s | screen CPU s "
+              "| analysis ms p50 | p95 | max |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for name, corpus in report["corpora"].items():
         rates = corpus["pass_rates"]
         lines.append(
             f"| {name} | {rates['files']} | {rates['prefilter_pass']} ({100 * (rates['prefilter_pass_rate'] or 0):.1f}%) "
             f"| {rates['screen_pass']} ({100 * (rates['screen_pass_rate'] or 0):.1f}%) "
+            f"| {rates.get('prefilter_cpu_s', '-')} | {rates.get('screen_cpu_s', '-')} "
             f"| {_ms(rates['analysis_ms_p50'])} | {_ms(rates['analysis_ms_p95'])} | {_ms(rates['analysis_ms_max'])} |"
         )
     if report.get("lint_on_save"):
@@ -339,6 +386,14 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {Path(row['file']).name} | {row['lines']} | {row['median_s'][FLAKE8]} "
                          f"| {row['median_s'][FLAKE8_NG]} | {row['added_ms']} | {row['ratio']} "
                          f"| {row.get('plugin_in_process_ms', '-')} |")
+        lines += ["", "In process, ms (medians over fresh processes; `check_source` includes the screen and the "
+                  "parse, then the analysis and positions):", "",
+                  "| file | import libcst | screen | LibCST parse | check_source |", "|---|---|---|---|---|"]
+        for row in report["lint_on_save"]:
+            steps = row.get("breakdown_ms", {})
+            lines.append(f"| {Path(row['file']).name} | " + " | ".join(
+                str(steps.get(step, "-")) for step in ("import_libcst", "screen", "libcst_parse", "check_source")
+            ) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,10 +1,16 @@
-"""Names read off the stdlib ``ast``: dotted names (``self.model``), and the keys the screen
-compares names by, their last part (``self.model`` is ("attr", "model"))."""
+"""Small readings of the stdlib ``ast`` shared by the screens and positions: dotted names
+(``self.model``), the keys the screen compares names by, their last part (``self.model`` is
+("attr", "model")), and the node kinds that open a scope."""
 
 from __future__ import annotations
 
 import ast
 from typing import Optional
+
+#: Nodes whose body runs later, in a scope of its own.
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: The other nodes that open a scope: their code is not part of the enclosing flow.
+NESTED_SCOPES = (ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
@@ -36,3 +42,17 @@ def dotted_name(expr: ast.AST) -> Optional[str]:
         return None
     parts.append(expr.id)
     return ".".join(reversed(parts))
+
+
+def is_dotted(expr: ast.AST) -> bool:
+    """``dotted_name(expr) is not None``, without building the name."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name)
+
+
+def nodes_in(value: object) -> list[ast.AST]:
+    """The nodes of one field of a node (a node, a list of them, or anything else)."""
+    if isinstance(value, ast.AST):
+        return [value]
+    return [v for v in value if isinstance(v, ast.AST)] if isinstance(value, list) else []

@@ -15,12 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, Optional
 
-from .analysis.catalog import (
-    EVAL_COPY_METHODS,
-    PRETRAINED_LOADERS,
-    PRETRAINED_MODEL_CLASS,
-    PRETRAINED_NON_MODEL_CLASS,
-)
+from .analysis.catalog import EVAL_COPY_METHODS, PRETRAINED_LOADERS, loads_eval_model
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
 _GAP = r"(?:\s|\\|#[^\n]*\n)*"
@@ -54,12 +49,6 @@ def _loader_owners(source: str) -> Iterator[Optional[str]]:
         if plain and "#" in source[source.rfind("\n", 0, owner.start()) + 1 : owner.start()]:
             plain = False
         yield owner.group(1) if plain else None
-
-
-def loads_eval_model(owner: str) -> bool:
-    """``from_pretrained`` on this class name returns an eval-mode model (as the analysis
-    reads it: ``flow._is_eval_copy``)."""
-    return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(owner)
 
 
 #: Words without which no finding is possible, for a screen on raw bytes.

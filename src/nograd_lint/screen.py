@@ -36,9 +36,9 @@ from .analysis.catalog import (
     EVAL_PRESERVING_WRAPPERS,
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
+    loads_eval_model,
 )
-from .ast_names import Key, key_of, keys_in
-from .prefilter import loads_eval_model
+from .ast_names import FUNCTIONS, NESTED_SCOPES, Key, is_dotted, key_of, keys_in, nodes_in
 from .screen_intent import NAMED_BINDINGS, excused_calls
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
@@ -46,8 +46,7 @@ EVALED: Key = ("eval", "")
 
 #: Anything that could re-enable grad (``enable_gradient_checkpointing`` does not).
 _GRAD_ENABLING = re.compile(r"enable_grad(?!\w)|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
-_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-                     ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+_SCOPES = frozenset((*FUNCTIONS, *NESTED_SCOPES))
 
 
 def _is_false_literal(node: ast.expr) -> bool:
@@ -96,15 +95,9 @@ def _is_eval_copy(call: ast.Call) -> bool:
     if not isinstance(func, ast.Attribute):
         return False
     if func.attr in PRETRAINED_LOADERS:
-        owner = key_of(func.value) if _is_dotted(func.value) else None
+        owner = key_of(func.value) if is_dotted(func.value) else None
         return owner is not None and loads_eval_model(owner[1])
     return func.attr in EVAL_COPY_METHODS
-
-
-def _is_dotted(node: ast.expr) -> bool:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return isinstance(node, ast.Name)
 
 
 def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
@@ -114,7 +107,7 @@ def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
         return None
     if isinstance(func, ast.Call):
         return set().union(*(keys_in(a) for a in func.args), *(keys_in(k.value) for k in func.keywords))
-    if not isinstance(func, (ast.Name, ast.Attribute)) or not _is_dotted(func):
+    if not isinstance(func, (ast.Name, ast.Attribute)) or not is_dotted(func):
         return None
     keys = {key_of(func)}
     if isinstance(func, ast.Attribute) and func.attr == "forward":
@@ -165,7 +158,7 @@ def _target_key(target: ast.AST) -> Optional[Key]:
     (``model, info = X.from_pretrained(..., output_loading_info=True)``); never a subscript."""
     if isinstance(target, (ast.Tuple, ast.List)):
         return _target_key(target.elts[0]) if target.elts else None
-    return key_of(target) if isinstance(target, (ast.Name, ast.Attribute)) and _is_dotted(target) else None
+    return key_of(target) if isinstance(target, (ast.Name, ast.Attribute)) and is_dotted(target) else None
 
 
 def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) -> set[Key]:
@@ -203,7 +196,7 @@ def _receiver_key(call: ast.Call) -> Optional[Key]:
         and node.func.attr in MODULE_RETURNING_METHODS
     ):
         node = node.func.value
-    return key_of(node) if _is_dotted(node) else None
+    return key_of(node) if is_dotted(node) else None
 
 
 #: The last names of the calls the analysis lets eval state through (``flow._wrapped_model``).
@@ -449,7 +442,7 @@ def _children(node: ast.AST, unit: int, guard: Optional[int]) -> Iterator[tuple[
         decorated = node.lineno if any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list) else None
         for field, value in ast.iter_fields(node):
             inside = field == "body"
-            for child in _as_nodes(value):
+            for child in nodes_in(value):
                 yield child, (body_unit if inside else unit), (decorated if inside else guard)
     elif isinstance(node, ast.With):
         guarded = guard
@@ -459,12 +452,6 @@ def _children(node: ast.AST, unit: int, guard: Optional[int]) -> Iterator[tuple[
             yield item, unit, guard
         for statement in node.body:
             yield statement, unit, guarded
-
-
-def _as_nodes(value: object) -> list[ast.AST]:
-    if isinstance(value, ast.AST):
-        return [value]
-    return [v for v in value if isinstance(v, ast.AST)] if isinstance(value, list) else []
 
 
 def _closure(bindings: list[tuple[set[Key], set[Key]]], seeds: set[Key]) -> set[Key]:

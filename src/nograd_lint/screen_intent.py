@@ -22,13 +22,11 @@ from collections import defaultdict
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from .analysis.catalog import GRAD_INTENT_METHODS, looks_like_optimizer
-from .ast_names import Key, dotted_name, key_of, keys_in
+from .ast_names import FUNCTIONS, NESTED_SCOPES, Key, dotted_name, key_of, keys_in, nodes_in
 
 #: (line, column): where something happens, comparable in source order.
 Position = tuple[int, int]
 
-_OPAQUE = (ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 #: Nodes that bind a name given as a string (``match`` exists from Python 3.10).
@@ -116,6 +114,7 @@ class _Timeline:
         for positions in self.kills.values():
             positions.sort()
         self.exits.sort(key=lambda exit: exit.at)
+        self.exit_positions = [exit.at for exit in self.exits]
         self.intents.sort(key=lambda intent: intent[1])
 
     def _note(self, node: ast.AST, context: _Context) -> None:
@@ -142,7 +141,7 @@ class _Timeline:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = ((alias.asname or alias.name).split(".")[0] for alias in node.names)
             self._kill((("name", name) for name in names), _start(node))
-        elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+        elif isinstance(node, (*FUNCTIONS, ast.ClassDef)):
             self._kill([("name", node.name)], _start(node))
         elif isinstance(node, NAMED_BINDINGS) and node.name:
             self._kill([("name", node.name)], _start(node))
@@ -167,8 +166,9 @@ class _Timeline:
                     _any_between(self.kills.get(key, ()), after, end) for key in keys_in(call.func)
                 ) and all(
                     self._bypassed(exit, after, start)
-                    for exit in self.exits
-                    if after <= exit.at <= end
+                    for exit in self.exits[
+                        bisect.bisect_left(self.exit_positions, after) : bisect.bisect_right(self.exit_positions, end)
+                    ]
                 )
         return False
 
@@ -201,12 +201,13 @@ def _stored_keys(targets: Iterable[ast.AST]) -> Iterator[Optional[Key]]:
 
 
 def _children(node: ast.AST, context: _Context) -> Iterator[tuple[ast.AST, _Context]]:
-    if isinstance(node, _FUNCTIONS):  # its body is another function's timeline
+    if isinstance(node, FUNCTIONS):  # its body is another function's timeline
         for field, value in ast.iter_fields(node):
             if field != "body":
                 yield from _nodes(value, context.opaque_copy())
-    elif isinstance(node, _OPAQUE):
-        yield from _nodes(list(ast.iter_child_nodes(node)), context.opaque_copy())
+    elif isinstance(node, NESTED_SCOPES):
+        for child in ast.iter_child_nodes(node):
+            yield child, context.opaque_copy()
     elif isinstance(node, _LOOPS):
         body = context.guarded(node, None)
         for field, value in ast.iter_fields(node):
@@ -226,9 +227,7 @@ def _children(node: ast.AST, context: _Context) -> Iterator[tuple[ast.AST, _Cont
 
 
 def _nodes(value: object, context: _Context) -> Iterator[tuple[ast.AST, _Context]]:
-    for child in value if isinstance(value, list) else [value]:
-        if isinstance(child, ast.AST):
-            yield child, context
+    return ((child, context) for child in nodes_in(value))
 
 
 def excused_calls(

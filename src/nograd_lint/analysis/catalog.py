@@ -65,6 +65,12 @@ PRETRAINED_MODEL_CLASS = re.compile(r"Model|For[A-Z]|LMHead|UNet|ControlNet|^Aut
 #: ``FlaxBertModel`` and ``TFBertModel`` load JAX and TensorFlow models: no autograd graph.
 PRETRAINED_NON_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler|^(?:Flax|TF)[A-Z]")
 
+
+def loads_eval_model(owner: str) -> bool:
+    """``from_pretrained`` on this class name (the last part of a dotted name) returns an
+    eval-mode model."""
+    return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(owner)
+
 #: Methods that run the module's forward pass, besides calling the module itself.
 FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
 
@@ -96,7 +102,6 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
      "unwrap_model", "de_parallel"}
 )
 
-#: Qualified-name prefixes of calls whose only purpose is computing gradients.
 #: Methods whose call on anything shows gradients are wanted: ``loss.backward()``,
 #: ``accelerator.backward(loss)``, ``optimizer.zero_grad()``.
 GRAD_INTENT_METHODS: frozenset[str] = frozenset({"backward", "zero_grad"})
@@ -111,6 +116,7 @@ def looks_like_optimizer(receiver: str) -> bool:
     return "optim" in last or last in ("opt", "scaler") or last.startswith("opt_") or last.endswith("_opt")
 
 
+#: Qualified-name prefixes of calls whose only purpose is computing gradients.
 GRAD_INTENT_FUNCTIONS: tuple[str, ...] = (
     "torch.autograd.grad",
     "torch.autograd.backward",

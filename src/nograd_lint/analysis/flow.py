@@ -19,8 +19,6 @@ import libcst as cst
 from .catalog import (
     EVAL_COPY_METHODS,
     PRETRAINED_LOADERS,
-    PRETRAINED_MODEL_CLASS,
-    PRETRAINED_NON_MODEL_CLASS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -29,6 +27,7 @@ from .catalog import (
     LIGHTNING_PACKAGES,
     TRANSPARENT_DECORATORS,
     GradEffect,
+    loads_eval_model,
 )
 from .eval_mode import Mode, chain_of
 from .functions import (
@@ -743,8 +742,7 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
     method = expr.func.attr.value
     if method in PRETRAINED_LOADERS:
         owner = dotted_name(expr.func.value)
-        last = owner.rsplit(".", 1)[-1] if owner else ""
-        return bool(PRETRAINED_MODEL_CLASS.search(last)) and not PRETRAINED_NON_MODEL_CLASS.search(last)
+        return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
     return method in EVAL_COPY_METHODS
 
 

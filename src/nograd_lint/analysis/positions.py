@@ -16,14 +16,12 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..source import physical_lines
-from .ast_positions import ast_groups, call_ranges
+from .ast_positions import Range, ast_groups, call_ranges
 
 #: Each one-statement module costs a couple of milliseconds of set-up; past this many
 #: statements with findings, one pass over the whole module is cheaper.
 MAX_STATEMENTS_RESOLVED_ALONE = 64
 
-Point = tuple[int, int]
-Range = tuple[Point, Point]
 
 
 def _start_lines(groups: list[list[ast.stmt]]) -> list[int]:
