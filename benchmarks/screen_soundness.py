@@ -1,9 +1,12 @@
-"""Is the ``ast`` screen sound on real code? Every file it rejects must have no finding.
+"""Are the ``ast`` screen and the pruning sound on real code? Every file the screen rejects
+must have no finding, and pruning (``prune``) must not change any finding.
 
 For every ``.py`` file of the given checkouts that passes the text pre-filter, this runs the
 screen and, whatever it says, the full analysis with the screen switched off
-(``check_source(prefilter=False)``); a file with findings that the screen rejected is a bug.
-It also counts how many files reach LibCST, which is what the screen is for.
+(``check_source(prefilter=False)``); a file with findings that the screen rejected is a bug,
+and so is a file whose findings with the screen and pruning (``check_source()``) differ from
+those without. It also counts how many files reach LibCST, which is what the screen is for,
+and how many of their lines LibCST parses once pruned.
 
     python -m benchmarks.screen_soundness -j 2 --corpus DIR [--corpus DIR ...]
 """
@@ -20,7 +23,8 @@ from typing import Any, Optional
 from nograd_lint import SourceError, check_source
 from nograd_lint.files import discover
 from nograd_lint.prefilter import might_have_findings
-from nograd_lint.screen import might_have_findings_in_tree
+from nograd_lint.prune import pruned_source
+from nograd_lint.screen import suspect_calls
 from nograd_lint.source import parse_python
 
 RESULTS = Path(__file__).parent / "results"
@@ -38,14 +42,24 @@ def judge(path: str) -> Optional[dict[str, Any]]:
     if tree is None:
         return None
     try:
-        screened_in = might_have_findings_in_tree(tree, source)
+        suspects = suspect_calls(tree, source)
     except RecursionError:
-        screened_in = True  # as check_source treats it
+        suspects = None  # as check_source treats it
     try:
-        findings = len(check_source(source, path, prefilter=False))
+        unscreened = check_source(source, path, noqa=False, prefilter=False)
+        screened = check_source(source, path, noqa=False, tree=tree)
     except SourceError:
         return None
-    return {"path": path, "screened_in": screened_in, "findings": findings}
+    lines = source.count("\n")
+    pruned = pruned_source(tree, source, suspects) if suspects else None
+    return {
+        "path": path,
+        "screened_in": suspects != [],
+        "findings": len(unscreened),
+        "differ": screened != unscreened,
+        "lines": lines if suspects != [] else 0,
+        "parsed_lines": (pruned.count("\n") if pruned is not None else lines) if suspects != [] else 0,
+    }
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -60,14 +74,18 @@ def main(argv: Optional[list[str]] = None) -> int:
         for corpus in args.corpus:
             files = list(discover([str(corpus)]))
             judged = [r for r in pool.imap_unordered(judge, files, chunksize=8) if r is not None]
-            unsound = [r["path"] for r in judged if r["findings"] and not r["screened_in"]]
-            report["unsound"] += unsound
+            screened_out = [r["path"] for r in judged if r["findings"] and not r["screened_in"]]
+            differ = [r["path"] for r in judged if r["differ"]]
+            report["unsound"] += sorted(set(screened_out) | set(differ))
             report["corpora"][corpus.name] = {
                 "files": len(files),
                 "pass_prefilter": len(judged),
                 "reach_libcst": sum(r["screened_in"] for r in judged),
                 "with_findings": sum(bool(r["findings"]) for r in judged),
-                "findings_screened_out": len(unsound),
+                "findings_screened_out": len(screened_out),
+                "findings_changed_by_screen_or_pruning": len(differ),
+                "lines_reaching_libcst": sum(r["lines"] for r in judged),
+                "lines_parsed_after_pruning": sum(r["parsed_lines"] for r in judged),
             }
             print(corpus.name, report["corpora"][corpus.name], flush=True)
     totals = {key: sum(c[key] for c in report["corpora"].values()) for key in next(iter(report["corpora"].values()))}

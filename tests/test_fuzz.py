@@ -15,7 +15,6 @@ are in docs/lint-speed.md.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import textwrap
@@ -31,6 +30,7 @@ from nograd_lint import SourceError, check_source
 from nograd_lint.findings import InternalError
 from nograd_lint.prefilter import might_have_findings
 from nograd_lint.screen import might_have_findings_in_tree
+from nograd_lint.source import parse_python
 
 EXAMPLES = int(os.environ.get("NOGRAD_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
@@ -54,13 +54,14 @@ def analyse_or_refuse(source: str) -> list:
         raise
     except SourceError:
         return []
+    # The pre-filter, the screen and pruning change nothing, unless the stdlib cannot parse
+    # the source (no screen then, and flake8 would report E999 and never run the plugin).
+    tree = parse_python(source)
+    if tree is not None:
+        assert findings == check_source(source, prefilter=False)
     if findings:
         assert might_have_findings(source)
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            return findings  # flake8 would report E999 and never run the plugin
-        assert might_have_findings_in_tree(tree, source)
+        assert tree is None or might_have_findings_in_tree(tree, source)
     return findings
 
 
@@ -229,26 +230,30 @@ FLOW_STATEMENTS = [
 LOOP_ONLY = ["break", "continue"]
 
 
-def _flow_block(depth: int, in_loop: bool, in_function: bool = True) -> st.SearchStrategy[list[str]]:
-    allowed = [s for s in FLOW_STATEMENTS if in_function or not s.startswith("return")]
+def _flow_block(
+    depth: int, in_loop: bool, in_function: bool = True, vocabulary: tuple[str, ...] = tuple(FLOW_STATEMENTS)
+) -> st.SearchStrategy[list[str]]:
+    allowed = [s for s in vocabulary if in_function or not s.startswith("return")]
     simple = st.sampled_from(allowed + (LOOP_ONLY if in_loop else []))
     if depth == 0:
         return st.lists(simple, min_size=1, max_size=5)
+
+    def block(in_loop: bool = in_loop, in_function: bool = in_function) -> st.SearchStrategy[list[str]]:
+        return _flow_block(depth - 1, in_loop, in_function, vocabulary)
+
     nested = st.one_of(
         simple,
-        _flow_block(depth - 1, in_loop, in_function).map(lambda body: "if c:\n" + _indent("\n".join(body))),
-        st.tuples(_flow_block(depth - 1, in_loop, in_function), _flow_block(depth - 1, in_loop, in_function)).map(
+        block().map(lambda body: "if c:\n" + _indent("\n".join(body))),
+        st.tuples(block(), block()).map(
             lambda b: "if c:\n" + _indent("\n".join(b[0])) + "\nelse:\n" + _indent("\n".join(b[1]))
         ),
-        _flow_block(depth - 1, True, in_function).map(lambda body: "for x in xs:\n" + _indent("\n".join(body))),
-        _flow_block(depth - 1, True, in_function).map(lambda body: "while c:\n" + _indent("\n".join(body))),
-        _flow_block(depth - 1, in_loop, in_function).map(
-            lambda body: "with torch.no_grad():\n" + _indent("\n".join(body))
+        block(in_loop=True).map(lambda body: "for x in xs:\n" + _indent("\n".join(body))),
+        block(in_loop=True).map(lambda body: "while c:\n" + _indent("\n".join(body))),
+        block().map(lambda body: "with torch.no_grad():\n" + _indent("\n".join(body))),
+        block().map(lambda body: "try:\n" + _indent("\n".join(body)) + "\nexcept E:\n    pass"),
+        block(in_loop=False, in_function=True).map(
+            lambda body: "def helper(a, m=None):\n" + _indent("\n".join(body))
         ),
-        _flow_block(depth - 1, in_loop, in_function).map(
-            lambda body: "try:\n" + _indent("\n".join(body)) + "\nexcept E:\n    pass"
-        ),
-        _flow_block(depth - 1, False).map(lambda body: "def helper(a, m=None):\n" + _indent("\n".join(body))),
     )
     return st.lists(nested, min_size=1, max_size=6)
 
@@ -265,3 +270,34 @@ def test_the_screen_passes_every_finding_in_training_steps(body: list[str], modu
         "    def {}(self, model, x, xs, c):\n{}\n"
     ).format("\n".join(module), method, textwrap.indent("\n".join(body), "        "))
     analyse_or_refuse(source)
+
+
+#: What reaches from one top-level definition into another (``prune`` keeps a body whole for
+#: each): calls of the module's functions and class, local imports, the module's decorators
+#: and context managers, training a module-level model, rebinding ``torch``.
+ACROSS_DEFINITIONS = (
+    "f0(model)", "f1(x, model)", "out = f2(model, x)", "Helper(model)", "with f1():\n    out = model(x)",
+    "import wandb", "from torch import no_grad as guard", "with guard():\n    out = model(x)", "import paddle",
+    "import torch", "torch = other", "net.train()", "torch.set_grad_enabled(False)", "return f0",
+)
+DECORATORS = st.sampled_from(["", "@f0\n", "@f1()\n", "@torch.no_grad()\n", "@contextlib.contextmanager\n"])
+
+
+@settings(FUZZ, max_examples=EXAMPLES or 100)
+@given(
+    st.lists(st.tuples(DECORATORS, _flow_block(2, False, vocabulary=(*FLOW_STATEMENTS, *ACROSS_DEFINITIONS))),
+             min_size=3, max_size=3),
+    _flow_block(1, False, vocabulary=(*FLOW_STATEMENTS, *ACROSS_DEFINITIONS)),
+    _flow_block(1, False, in_function=False, vocabulary=(*FLOW_STATEMENTS, *ACROSS_DEFINITIONS)),
+)
+def test_pruning_changes_no_finding_across_definitions(
+    functions: list[tuple[str, list[str]]], method: list[str], module: list[str]
+) -> None:
+    """Differential: random modules of three functions and a class that reach into each
+    other report the same with pruning as without (``analyse_or_refuse`` asserts it)."""
+    parts = ["import contextlib\nimport torch\n\nmodel = Net().eval()\n", *module, ""]
+    for index, (decorator, body) in enumerate(functions):
+        parts.append(f"{decorator}def f{index}(model, x, xs, c):\n{_indent(chr(10).join(body))}\n")
+    parts.append(f"class Helper:\n    def __init__(self, model, x, xs, c):\n{textwrap.indent(chr(10).join(method), ' ' * 8)}\n")
+    analyse_or_refuse("\n".join(parts))
+

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
+from typing import Callable, Iterable
 
+import libcst as cst
 import pytest
 
 from nograd_lint import check_source
 from nograd_lint.analysis import positions
+from nograd_lint.analysis.nodes import child_nodes
+from tests.expectations import case_files
 
 SOURCE = '''"""Docstring."""
 # comment
@@ -64,6 +69,10 @@ TRICKY = [
     ("model.eval()\nprint(f'{model(model(x))}')\n", [(2, 9, 2, 24), (2, 15, 2, 23)]),
     # tabs and a call split over lines with a comment
     ("if True:\n\tnet.eval()\n\ty = net(  # why\n\t\tx)\n", [(3, 5, 4, 4)]),
+    # an ``if`` expression's test comes first in LibCST's fields, second in the source
+    ("model.eval()\ny = model(a) if model(b) else model(c)\n", [(2, 4, 2, 12), (2, 16, 2, 24), (2, 30, 2, 38)]),
+    # a pruned definition above the finding: LibCST parses fewer lines than the file has
+    ("import torch\n\n\ndef helper(a):\n    b = a\n    return b\n\n\nmodel.eval()\ny = model(x)\n", [(10, 4, 10, 12)]),
 ]
 
 
@@ -76,3 +85,22 @@ def test_positions_with_flake8s_tree_agree() -> None:
     assert _spans(check_source(SOURCE, tree=ast.parse(SOURCE))) == EXPECTED
 
 
+def _calls(node: cst.CSTNode, children: Callable[[cst.CSTNode], Iterable[cst.CSTNode]]) -> list[int]:
+    found, stack = [], [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            found.append(id(node))
+        stack.extend(reversed(list(children(node))))
+    return found
+
+
+@pytest.mark.parametrize("path", [*case_files(), *sorted(Path(__file__).parent.glob("fixes/*.py"))], ids=lambda p: p.name)
+def test_fields_list_calls_in_the_order_libcst_writes_them(path: Path) -> None:
+    """Positions rank calls in source order by reading node fields (``child_nodes``), not
+    LibCST's slow ``children``: both must agree."""
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    for statement in module.body:
+        assert _calls(statement, lambda n: n.children) == _calls(
+            statement, lambda n: child_nodes(n, written_order=True)
+        )

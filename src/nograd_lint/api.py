@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Collection, Optional, Union
+import gc
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Collection, Iterator, Optional, Union
 
 from .findings import NG001, Finding, InternalError, SourceError, ng001_message
 from .prefilter import might_have_findings
@@ -27,24 +29,15 @@ def check_source(
     ``noqa=False`` keeps findings on ``# noqa`` lines (flake8 filters them itself);
     ``tree``, the stdlib ``ast`` of the same source when the caller has it, saves a parse;
     ``disabling_names`` adds project-specific no-grad decorators and context managers;
-    ``prefilter=False`` skips the text pre-filter and the ``ast`` screen (crash-free runs
-    use it to check that the screens never drop a finding).
+    ``prefilter=False`` skips the text pre-filter, the ``ast`` screen and pruning
+    (soundness checks use it to show that they never change a finding).
     Raises :class:`SourceError` when the source cannot be decoded or parsed.
     """
     text = decode(source)
-    if prefilter:
-        if not might_have_findings(text):
-            return []
-        tree = tree if tree is not None else parse_python(text)
-        if tree is not None and not _screened_in(tree, text):
-            return []
-    module = parse(text, python_parsed=tree is not None)
-    try:
-        findings = analyse(module, text, tree, disabling_names)
-    except RecursionError:
-        raise SourceError("too deeply nested to analyse") from None
-    except Exception as error:  # a bug of ours must not take the user's whole run down
-        raise InternalError(f"internal error, please report: {type(error).__name__}: {error}") from error
+    if prefilter and not might_have_findings(text):
+        return []
+    with _collector_paused():
+        findings = _findings(text, tree, disabling_names, prefilter)
     if noqa:
         from .noqa import without_suppressed
 
@@ -52,13 +45,69 @@ def check_source(
     return findings
 
 
-def _screened_in(tree: ast.Module, text: str) -> bool:
-    from .screen import might_have_findings_in_tree
+def _findings(
+    text: str, tree: Optional[ast.Module], disabling_names: Collection[str], screen: bool
+) -> list[Finding]:
+    """The screen, then LibCST's parse of what it leaves, then the analysis."""
+    parsed = text
+    if screen:
+        tree = tree if tree is not None else parse_python(text)
+        if tree is not None:
+            suspects = _suspects(tree, text)
+            if suspects == []:
+                return []
+            if suspects is not None:
+                from .prune import pruned_source
+
+                parsed = pruned_source(tree, text, suspects) or text
+    module = _parse_pruned(parsed, tree) if parsed is not text else None
+    if module is None:
+        module = parse(text, python_parsed=tree is not None)
+    try:
+        return analyse(module, text, tree, disabling_names)
+    except RecursionError:
+        raise SourceError("too deeply nested to analyse") from None
+    except Exception as error:  # a bug of ours must not take the user's whole run down
+        raise InternalError(f"internal error, please report: {type(error).__name__}: {error}") from error
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The screen, LibCST's import and its parse allocate tens of thousands of objects in
+    bursts, and each burst sets off the cyclic garbage collector, which walks every live object
+    of the process (flake8's own trees and tokens too): a tenth of the time on a long script.
+    Syntax trees hold no reference cycles, so the collector waits until we are done, unless
+    the host has switched it off itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _suspects(tree: ast.Module, text: str) -> Optional[list[ast.AST]]:
+    """The screen's suspect calls; None when it cannot tell (anything may be a finding)."""
+    from .screen import suspect_calls
 
     try:
-        return might_have_findings_in_tree(tree, text)
+        return suspect_calls(tree, text)
     except RecursionError:
-        return True  # undecided: the analysis refuses what is too deep for it in one line
+        return None  # undecided: the analysis refuses what is too deep for it in one line
+
+
+def _parse_pruned(text: str, tree: ast.Module) -> Optional["cst.Module"]:
+    """The pruned source's module, or None to parse the whole source instead: if LibCST
+    refuses it, or it does not line up with ``tree`` by top-level statement, which the
+    positions of its findings are read from."""
+    from .analysis.ast_positions import ast_groups
+
+    try:
+        module = parse(text, python_parsed=True)
+    except SourceError:
+        return None
+    return module if ast_groups(module, tree) is not None else None
 
 
 def analyse(

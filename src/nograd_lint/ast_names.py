@@ -12,6 +12,15 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 #: The other nodes that open a scope: their code is not part of the enclosing flow.
 NESTED_SCOPES = (ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
+#: Nodes that bind a name given as a string (``match`` exists from Python 3.10).
+NAMED_BINDINGS = (ast.ExceptHandler, *(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name)))
+
+#: Nodes with nothing worth a visit below them: ``Load``/``Store`` markers, operators, constants.
+LEAVES = frozenset({
+    ast.Load, ast.Store, ast.Del, ast.Constant,
+    *(op for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for op in base.__subclasses__()),
+})
+
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
 
@@ -56,3 +65,21 @@ def nodes_in(value: object) -> list[ast.AST]:
     if isinstance(value, ast.AST):
         return [value]
     return [v for v in value if isinstance(v, ast.AST)] if isinstance(value, list) else []
+
+
+def binds_torch(node: ast.AST) -> bool:
+    """Any binding of the name ``torch`` other than ``import torch``: then ``torch.no_grad``
+    may not be torch's."""
+    if isinstance(node, ast.Name):
+        return node.id == "torch" and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, ast.arg):
+        return node.arg == "torch"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, *NAMED_BINDINGS)):
+        return node.name == "torch"
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return "torch" in node.names
+    if isinstance(node, ast.ImportFrom):
+        return any((a.asname or a.name) == "torch" for a in node.names)
+    if isinstance(node, ast.Import):
+        return any(alias.asname == "torch" for alias in node.names)
+    return False

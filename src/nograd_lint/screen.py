@@ -38,8 +38,10 @@ from .analysis.catalog import (
     PRETRAINED_LOADERS,
     loads_eval_model,
 )
-from .ast_names import FUNCTIONS, NESTED_SCOPES, Key, is_dotted, key_of, keys_in, nodes_in
-from .screen_intent import NAMED_BINDINGS, excused_calls
+from .ast_names import (
+    FUNCTIONS, LEAVES, NAMED_BINDINGS, NESTED_SCOPES, Key, binds_torch, is_dotted, key_of, keys_in, nodes_in,
+)
+from .screen_intent import excused_calls
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
@@ -229,27 +231,9 @@ def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
     )
 
 
-def _binds_torch(node: ast.AST) -> bool:
-    """Any binding of the name ``torch`` other than ``import torch``: then ``torch.no_grad``
-    may not be torch's."""
-    if isinstance(node, ast.Name):
-        return node.id == "torch" and not isinstance(node.ctx, ast.Load)
-    if isinstance(node, ast.arg):
-        return node.arg == "torch"
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, *NAMED_BINDINGS)):
-        return node.name == "torch"
-    if isinstance(node, (ast.Global, ast.Nonlocal)):
-        return "torch" in node.names
-    if isinstance(node, ast.ImportFrom):
-        return any((a.asname or a.name) == "torch" for a in node.names)
-    if isinstance(node, ast.Import):
-        return any(alias.asname == "torch" for alias in node.names)
-    return False
-
-
 def _torch_import_line(tree: ast.Module) -> Optional[int]:
     """The line of the first module-level ``import torch`` (below it, ``torch.no_grad`` is
-    torch's unless something else binds the name: ``_binds_torch``)."""
+    torch's unless something else binds the name: ``binds_torch``)."""
     return min((s.lineno for s in _module_level(tree) if _imports_torch(s)), default=None)
 
 
@@ -321,7 +305,7 @@ class _Facts:
             else:
                 child_guard = None if kind in _SCOPES else guard
                 for child in ast.iter_child_nodes(node):
-                    if type(child) not in _LEAVES:
+                    if type(child) not in LEAVES:
                         push((child, unit, child_guard))
 
     def _note(self, node: ast.AST, unit: int, guard: Optional[int]) -> None:
@@ -357,7 +341,7 @@ class _Facts:
             self.aliases.update(a.asname for a in node.names if a.asname)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             self.local_callables.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        if not self.torch_rebound and _binds_torch(node):
+        if not self.torch_rebound and binds_torch(node):
             self.torch_rebound = True
         for targets, value in _bindings(node):
             target_keys = {key for key in map(_target_key, targets) if key is not None}
@@ -425,11 +409,6 @@ _NOTED = frozenset({
 })
 #: Nodes whose children run under another unit or ``no_grad`` scope (``_children``).
 _GUARDING = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.With})
-#: Nodes with nothing to note below them: ``Load``/``Store`` markers, operators, constants.
-_LEAVES = frozenset({
-    ast.Load, ast.Store, ast.Del, ast.Constant,
-    *(op for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for op in base.__subclasses__()),
-})
 
 
 def _children(node: ast.AST, unit: int, guard: Optional[int]) -> Iterator[tuple[ast.AST, int, Optional[int]]]:
@@ -467,19 +446,25 @@ def _closure(bindings: list[tuple[set[Key], set[Key]]], seeds: set[Key]) -> set[
     return reached
 
 
-def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
-    """False only when ``tree`` certainly holds no NG001 finding. ``source``, its text, lets
-    the screen trust ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""
+def suspect_calls(tree: ast.AST, source: str = "") -> Optional[list[ast.Call]]:
+    """The forward calls that may be findings, in no particular order; None when ``tree`` is
+    not a module (anything may be). ``source``, its text, lets the screen trust
+    ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""
     if not isinstance(tree, ast.Module):
-        return True
+        return None
     trusted = bool(source) and not _GRAD_ENABLING.search(source)
     facts = _Facts()
     facts.collect(tree)
     if not any(facts.evals.values()):
-        return False
+        return []
     facts.finish(_torch_import_line(tree) if trusted else None)
-    # Stops at the first function with a forward call that gradient code does not excuse.
-    return any(
-        len(excused_calls(facts.functions.get(unit, tree), calls)) < len(calls)
-        for unit, calls in facts.reached_forwards().items()
-    )
+    suspects = []
+    for unit, calls in facts.reached_forwards().items():
+        excused = excused_calls(facts.functions.get(unit, tree), calls)
+        suspects.extend(call for call in calls if id(call) not in excused)
+    return suspects
+
+
+def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
+    """False only when ``tree`` certainly holds no NG001 finding."""
+    return suspect_calls(tree, source) != []

@@ -22,15 +22,15 @@ from collections import defaultdict
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from .analysis.catalog import GRAD_INTENT_METHODS, looks_like_optimizer
-from .ast_names import FUNCTIONS, NESTED_SCOPES, Key, dotted_name, key_of, keys_in, nodes_in
+from .ast_names import (
+    FUNCTIONS, LEAVES, NAMED_BINDINGS, NESTED_SCOPES, Key, dotted_name, key_of, keys_in, nodes_in,
+)
 
 #: (line, column): where something happens, comparable in source order.
 Position = tuple[int, int]
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
-#: Nodes that bind a name given as a string (``match`` exists from Python 3.10).
-NAMED_BINDINGS = (ast.ExceptHandler, *(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name)))
 #: Fields whose calls the analysis does not scan in the flow (or scans at definition time):
 #: gradient code there excuses nothing.
 _UNSCANNED_FIELDS = {
@@ -108,9 +108,12 @@ class _Timeline:
         stack: list[tuple[ast.AST, _Context]] = [(statement, top) for statement in function.body]
         while stack:
             node, context = stack.pop()
+            if type(node) is ast.Name:  # the commonest node: only a store or ``del`` matters
+                if type(node.ctx) is not ast.Load:
+                    self._kill([key_of(node)], _start(node))
+                continue
             self._note(node, context)
-            for child, child_context in _children(node, context):
-                stack.append((child, child_context))
+            stack.extend(item for item in _children(node, context) if type(item[0]) not in LEAVES)
         for positions in self.kills.values():
             positions.sort()
         self.exits.sort(key=lambda exit: exit.at)

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from ..ast_names import dotted_name as ast_dotted_name
-from .nodes import dotted_name, may_hold_calls
+from .nodes import child_nodes, dotted_name
 
 Point = tuple[int, int]
 Range = tuple[Point, Point]
@@ -78,7 +78,7 @@ def _cst_calls_by_callee(statement: cst.CSTNode, callees: set[str]) -> dict[str,
             callee = dotted_name(node.func)
             if callee in callees:
                 found.setdefault(callee, []).append(node)
-        stack.extend(reversed([child for child in node.children if may_hold_calls(type(child))]))
+        stack.extend(reversed(list(child_nodes(node, written_order=True))))
     return found
 
 

@@ -10,7 +10,6 @@ and settled at the end, so the tree is walked once.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Iterator, Optional, Sequence, Union
 
@@ -36,7 +35,7 @@ from .functions import (
 from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import frozen_by_loop, requires_grad_argument, shows_grad_intent
-from .nodes import dotted_name, literal_bool, may_hold_calls, within_any
+from .nodes import child_nodes, dotted_name, literal_bool, within_any
 from .state import EvalPeriod, FlowState, Grad, Inherited
 
 Statement = Union[cst.BaseStatement, cst.BaseSmallStatement]
@@ -597,16 +596,17 @@ class ModuleAnalysis:
             if children_done:
                 self._call(node, state)  # only calls are pushed back
                 continue
-            if isinstance(node, cst.Lambda):
+            kind = type(node)  # not ``isinstance``: LibCST's node classes check through ``ABCMeta``
+            if kind is cst.Lambda:
                 self._lambda(node, state)
                 continue
-            if isinstance(node, cst.NamedExpr):
+            if kind is cst.NamedExpr:
                 self.scan(node.value, state)
                 self.bind(node.target, node.value, state)
                 continue
-            if isinstance(node, cst.Call):
+            if kind is cst.Call:
                 stack.append((node, True))
-            stack.extend((child, False) for child in reversed(list(_children(node))))
+            stack.extend((child, False) for child in reversed(list(child_nodes(node))))
 
     def _lambda(self, node: cst.Lambda, state: FlowState) -> None:
         # Runs later, usually right away (``key=``), with the state it closes over and the
@@ -616,7 +616,7 @@ class ModuleAnalysis:
         self._defer(Unit(node, info, self._top, state.grad, self._scope, closure, state.inherited, self._owner()))
 
     def _scan_children(self, node: cst.CSTNode, state: FlowState) -> None:
-        for child in _children(node):
+        for child in child_nodes(node):
             self.scan(child, state)
 
     def _call(self, call: cst.Call, state: FlowState) -> None:
@@ -797,29 +797,3 @@ def _parameter_names(params: cst.Parameters) -> Iterator[str]:
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             yield star.name.value
-
-
-# -- generic traversal of expression children ------------------------------------------------
-
-_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The child nodes that can contain calls, in source order."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = _FIELDS[type(node)] = tuple(
-            f.name
-            for f in dataclasses.fields(node)
-            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
-        )
-    for name in names:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            for item in value:
-                if may_hold_calls(type(item)):
-                    yield item
-        elif may_hold_calls(kind):
-            yield value

@@ -3,7 +3,8 @@ node types that cannot hold a call."""
 
 from __future__ import annotations
 
-from typing import Collection, Optional
+import dataclasses
+from typing import Collection, Iterator, Optional
 
 import libcst as cst
 
@@ -11,10 +12,10 @@ import libcst as cst
 def dotted_name(expr: cst.CSTNode) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, None for anything else (calls, subscripts)."""
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if not isinstance(expr, cst.Name):
+    while type(expr) is cst.Attribute:  # ``isinstance`` would go through ``ABCMeta``
+        parts.append(expr.attr.value)  # type: ignore[attr-defined]
+        expr = expr.value  # type: ignore[attr-defined]
+    if type(expr) is not cst.Name:
         return None
     parts.append(expr.value)
     return ".".join(reversed(parts))
@@ -83,3 +84,47 @@ def may_hold_calls(kind: type) -> bool:
     if holds is None:
         holds = _HOLDS_CALLS[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _CALL_FREE_TYPES)
     return holds
+
+
+_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Fields in the order their code is written, for the node types whose dataclass fields come
+#: in another order (an ``if`` expression's test, a definition's decorators).
+_WRITTEN_ORDER: dict[type, tuple[str, ...]] = {
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.FunctionDef: ("decorators", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "type_parameters", "bases", "keywords", "body"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+    return names
+
+
+def child_nodes(node: cst.CSTNode, written_order: bool = False) -> Iterator[cst.CSTNode]:
+    """The child nodes that can contain calls, read off the node's fields: LibCST's own
+    ``children`` visits every node to list them, which cost more than the analysis. In field
+    order, which is evaluation order (an ``if`` expression's test first), or with
+    ``written_order``, the order of the source."""
+    kind = type(node)
+    names = _WRITTEN_ORDER.get(kind) if written_order else None
+    for name in names or _fields(kind):
+        value = getattr(node, name)
+        value_kind = type(value)
+        if value_kind is tuple or value_kind is list:
+            for item in value:
+                if may_hold_calls(type(item)):
+                    yield item
+        elif may_hold_calls(value_kind):
+            yield value

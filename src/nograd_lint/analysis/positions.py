@@ -61,10 +61,13 @@ def node_ranges(
                 ranges.update(found)
     if not unresolved:
         return ranges
-    starts = _start_lines(groups) if groups is not None and len(unresolved) <= MAX_STATEMENTS_RESOLVED_ALONE else None
-    if starts is None:
+    starts = _start_lines(groups) if groups is not None else None
+    if starts is None or len(unresolved) > MAX_STATEMENTS_RESOLVED_ALONE:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        ranges.update((id(node), _range(positions[node], 0)) for nodes in unresolved.values() for node in nodes)
+        for top, nodes in unresolved.items():
+            # A pruned module (``prune``) has fewer lines: each statement is where ``ast`` says.
+            shift = starts[top] - _first_line(module.body[top], positions) if starts is not None else 0
+            ranges.update((id(node), _range(positions[node], shift)) for node in nodes)
         return ranges
 
     for top, nodes in unresolved.items():
