@@ -271,8 +271,9 @@ print(time.perf_counter() - start)
 
 
 #: Where a file's in-process time goes, in a fresh process that has flake8 imported:
-#: ``import libcst``, the screen, LibCST's parse, and all of ``check_source`` (which runs the
-#: screen and the parse again, then the analysis and the positions).
+#: ``import libcst``, the screen, pruning, LibCST's parse of the whole file and of what pruning
+#: leaves, and all of ``check_source`` (which runs the screen, pruning and the parse again,
+#: then the analysis and the positions).
 BREAKDOWN = """
 import ast, json, sys, time
 import flake8.checker
@@ -281,15 +282,19 @@ with open(path, encoding="utf-8") as handle:
     source = handle.read()
 tree = ast.parse(source)
 from nograd_lint.api import check_source
-from nograd_lint.screen import might_have_findings_in_tree
+from nograd_lint.prune import pruned_source
+from nograd_lint.screen import suspect_calls
 def timed(function, *args):
     start = time.perf_counter()
-    function(*args)
-    return (time.perf_counter() - start) * 1000
-ms = {"import_libcst": timed(__import__, "libcst"), "screen": timed(might_have_findings_in_tree, tree, source)}
+    result = function(*args)
+    return (time.perf_counter() - start) * 1000, result
+ms = {"import_libcst": timed(__import__, "libcst")[0]}
+ms["screen"], suspects = timed(suspect_calls, tree, source)
+ms["prune"], pruned = timed(pruned_source, tree, source, suspects or [])
 import libcst
-ms["libcst_parse"] = timed(libcst.parse_module, source)
-ms["check_source"] = timed(lambda: check_source(source, path, noqa=False, tree=tree))
+ms["libcst_parse"] = timed(libcst.parse_module, source)[0]
+ms["libcst_parse_pruned"] = timed(libcst.parse_module, pruned or source)[0] if suspects else 0.0
+ms["check_source"] = timed(lambda: check_source(source, path, noqa=False, tree=tree))[0]
 print(json.dumps(ms))
 """
 
@@ -398,13 +403,15 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {Path(row['file']).name} | {row['lines']} | {row['median_s'][FLAKE8]} "
                          f"| {row['median_s'][FLAKE8_NG]} | {row['added_ms']} | {row['ratio']} "
                          f"| {row.get('plugin_in_process_ms', '-')} |")
-        lines += ["", "In process, ms (medians over fresh processes; `check_source` includes the screen and the "
-                  "parse, then the analysis and positions):", "",
-                  "| file | import libcst | screen | LibCST parse | check_source |", "|---|---|---|---|---|"]
+        lines += ["", "In process, ms (medians over fresh processes; `check_source` includes the screen, pruning "
+                  "and the parse of the pruned file, then the analysis and positions):", "",
+                  "| file | import libcst | screen | prune | LibCST parse, whole file | pruned | check_source |",
+                  "|---|---|---|---|---|---|---|"]
+        steps_shown = ("import_libcst", "screen", "prune", "libcst_parse", "libcst_parse_pruned", "check_source")
         for row in report["lint_on_save"]:
             steps = row.get("breakdown_ms", {})
             lines.append(f"| {Path(row['file']).name} | " + " | ".join(
-                str(steps.get(step, "-")) for step in ("import_libcst", "screen", "libcst_parse", "check_source")
+                str(steps.get(step, "-")) for step in steps_shown
             ) + " |")
     return "\n".join(lines) + "\n"
 

@@ -276,28 +276,53 @@ def test_the_screen_passes_every_finding_in_training_steps(body: list[str], modu
 #: each): calls of the module's functions and class, local imports, the module's decorators
 #: and context managers, training a module-level model, rebinding ``torch``.
 ACROSS_DEFINITIONS = (
-    "f0(model)", "f1(x, model)", "out = f2(model, x)", "Helper(model)", "with f1():\n    out = model(x)",
+    "f0(model)", "f1(x, model)", "out = f2(model, x)", "Helper(model)", "with f2():\n    out = model(x)",
     "import wandb", "from torch import no_grad as guard", "with guard():\n    out = model(x)", "import paddle",
     "import torch", "torch = other", "net.train()", "torch.set_grad_enabled(False)", "return f0",
 )
-DECORATORS = st.sampled_from(["", "@f0\n", "@f1()\n", "@torch.no_grad()\n", "@contextlib.contextmanager\n"])
+#: Drawn as often as all of ``FLOW_STATEMENTS`` together.
+ACROSS_VOCABULARY = (*FLOW_STATEMENTS, *ACROSS_DEFINITIONS * 2)
+#: Statements without a forward call the screen could suspect: a body made of them is pruned
+#: unless it reaches into the code that is kept.
+REACHING_STATEMENTS = (
+    "f0(net)", "f0(net.eval())", "f1(x, model)", "f1(x, m=net)", "with torch.no_grad():\n    f0(net)",
+    "with torch.no_grad():\n    f1(x, model)", "register(f0)", "net = Net().eval()", "net = other", "import wandb",
+    "from torch import no_grad as guard", "import paddle", "import torch", "model.train()", "net.train()",
+    "torch = other", "with torch.no_grad():\n    yield", "with torch.no_grad():\n    return model(x)", "pass",
+)
+#: Module-level code calls no function itself, so that the other definitions' calls decide.
+MODULE_VOCABULARY = tuple(s for s in ACROSS_VOCABULARY if not s.startswith(("f0(", "f1(")))
+DECORATORS = st.sampled_from(["", "@f0\n", "@f2\n", "@torch.no_grad()\n", "@contextlib.contextmanager\n"])
+#: A class body runs with the module's code: its imports reach module-level code too.
+CLASS_STATEMENTS = st.sampled_from(["pass", "from torch import no_grad as guard", "import paddle", "net = f0(model)"])
 
 
 @settings(FUZZ, max_examples=EXAMPLES or 100)
 @given(
-    st.lists(st.tuples(DECORATORS, _flow_block(2, False, vocabulary=(*FLOW_STATEMENTS, *ACROSS_DEFINITIONS))),
-             min_size=3, max_size=3),
-    _flow_block(1, False, vocabulary=(*FLOW_STATEMENTS, *ACROSS_DEFINITIONS)),
-    _flow_block(1, False, in_function=False, vocabulary=(*FLOW_STATEMENTS, *ACROSS_DEFINITIONS)),
+    st.lists(st.tuples(DECORATORS, _flow_block(2, False, vocabulary=ACROSS_VOCABULARY)), min_size=2, max_size=2),
+    st.tuples(DECORATORS, _flow_block(1, False, vocabulary=REACHING_STATEMENTS)),
+    CLASS_STATEMENTS,
+    _flow_block(1, False, vocabulary=REACHING_STATEMENTS),
+    _flow_block(1, False, in_function=False, vocabulary=MODULE_VOCABULARY),
 )
 def test_pruning_changes_no_finding_across_definitions(
-    functions: list[tuple[str, list[str]]], method: list[str], module: list[str]
+    functions: list[tuple[str, list[str]]],
+    reaching: tuple[str, list[str]],
+    class_statement: str,
+    method: list[str],
+    module: list[str],
 ) -> None:
     """Differential: random modules of three functions and a class that reach into each
-    other report the same with pruning as without (``analyse_or_refuse`` asserts it)."""
-    parts = ["import contextlib\nimport torch\n\nmodel = Net().eval()\n", *module, ""]
-    for index, (decorator, body) in enumerate(functions):
-        parts.append(f"{decorator}def f{index}(model, x, xs, c):\n{_indent(chr(10).join(body))}\n")
-    parts.append(f"class Helper:\n    def __init__(self, model, x, xs, c):\n{textwrap.indent(chr(10).join(method), ' ' * 8)}\n")
-    analyse_or_refuse("\n".join(parts))
-
+    other report the same with pruning as without (``analyse_or_refuse`` asserts it). Two
+    functions are training steps; the third function and the class have no forward call the
+    screen could suspect, so pruning stubs them unless a rule of ``prune`` keeps them."""
+    definitions = [
+        *(f"{decorator}def f{index}(model, x, xs, c):\n{_indent(chr(10).join(body))}\n"
+          for index, (decorator, body) in enumerate([*functions, reaching])),
+        f"class Helper:\n    {class_statement}\n\n    def __init__(self, model, x, xs, c):\n"
+        f"{textwrap.indent(chr(10).join(method), ' ' * 8)}\n",
+    ]
+    # No ``import torch`` unless drawn: with ``import paddle`` somewhere, whether any code
+    # imports torch decides ``is_other_framework``.
+    header = "import contextlib\n\nmodel = Net().eval()\nnet = Net().eval()\n"
+    analyse_or_refuse("\n".join([header, definitions[-1], *module, "", *definitions[:-1]]))

@@ -95,6 +95,18 @@ def predict(model, x):
     with guard():
         return model(x)
 """, "setup"),
+    "class_body_import_that_module_code_resolves": ("""\
+import torch
+
+
+class Config:
+    from torch import no_grad as guard
+
+
+model.eval()
+with guard():
+    model(x)
+""", "Config"),
     "torch_imported_beside_another_framework": ("""\
 import paddle
 

@@ -11,7 +11,8 @@ reads a body that does. A body keeps itself whole when it
   module level, which is always kept;
 - is used as a decorator or context manager (``grad_scopes`` reads a local wrapper's body);
 - imports a name that code kept whole uses (the import table is the module's, filled as
-  bodies are read), or a package that decides ``ImportTable.is_other_framework``;
+  code is read: a class body's with the module's code, a function's after it), or a package
+  that decides ``ImportTable.is_other_framework``;
 - calls ``x.train(...)`` on a name module-level code uses (``flow._module_trained``);
 - binds the name ``torch`` (``flow.bind`` forgets the import).
 
@@ -132,13 +133,19 @@ def kept_definitions(tree: ast.Module, suspects: Iterable[ast.Call]) -> set[int]
         or reads[index].trained & module_names
         or (frameworks_matter and reads[index].packages & _FRAMEWORKS)
     }
-    # Callers of kept definitions, and imports that kept bodies read, up to a fixpoint.
-    used = set().union(*(r.late_mentions for r in module_level))  # read after the module's run
+    # Callers of kept definitions, and imports that kept code reads, up to a fixpoint. A
+    # function's imports join the table when its body is read, after the module's own code
+    # has run; a class body's run with it.
+    used = set().union(*(r.late_mentions for r in module_level))
     changed = True
     while changed:
         kept_names = {tree.body[i].name for i in kept}  # type: ignore[attr-defined]
         used |= set().union(*(reads[i].mentions for i in kept))
-        grown = {i for i in definitions - kept if reads[i].mentions & kept_names or reads[i].imported & used}
+        grown = {
+            i for i in definitions - kept
+            if reads[i].mentions & kept_names
+            or reads[i].imported & (used | module_names if isinstance(tree.body[i], ast.ClassDef) else used)
+        }
         kept |= grown
         changed = bool(grown)
     return kept
