@@ -281,14 +281,21 @@ def test_prefilter_has_no_catastrophic_backtracking() -> None:
     assert not might_have_findings(source)
 
 
-def test_flake8_does_not_import_libcst_for_a_file_the_screen_rejects(tmp_path: Path) -> None:
+@pytest.mark.parametrize("source, needs_libcst", [
+    ("import pandas\n\nframe = pandas.DataFrame()\nframe.eval('a + b')\n", False),
+    ("import torch\n\n\ndef predict(model, x):\n    model.eval()\n    return model(x)\n", True),
+])
+def test_flake8_imports_libcst_only_for_a_file_the_screen_passes(tmp_path: Path, source: str, needs_libcst: bool) -> None:
+    """And then settles it for the garbage collector (``gc.freeze``, once:
+    ``flake8_plugin._settle_libcst``), never before; the collector keeps running either way."""
     path = tmp_path / "evaluate.py"
-    path.write_text("import pandas\n\nframe = pandas.DataFrame()\nframe.eval('a + b')\n")
+    path.write_text(source)
     script = (
-        "import sys\n"
+        "import gc, sys\n"
         "from flake8.api import legacy\n"
-        f"legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
-        "print('libcst' in sys.modules)\n"
+        f"report = legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
+        "print(report.total_errors, 'libcst' in sys.modules, gc.get_freeze_count() > 0, gc.isenabled())\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False", result.stderr
+    expected = [str(int(needs_libcst)), str(needs_libcst), str(needs_libcst), "True"]
+    assert result.stdout.splitlines()[-1].split() == expected, result.stderr

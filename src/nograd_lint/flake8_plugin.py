@@ -8,6 +8,7 @@ tree, which costs next to nothing because flake8 has parsed it already.
 from __future__ import annotations
 
 import ast
+import gc
 import sys
 from typing import Any, Iterator, Sequence
 
@@ -54,5 +55,24 @@ class NogradChecker:
             return
         except SourceError:
             return  # flake8's E999 reports what is wrong with the file
+        finally:
+            _settle_libcst()
         for finding in findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
+
+
+_settled = False
+
+
+def _settle_libcst() -> None:
+    """Once a file has needed LibCST, flake8's process holds about twice as many objects as
+    before, nearly all of them LibCST's modules, classes and functions, which live until the
+    process ends; every full collection of the cyclic garbage collector from then on walks
+    them all, the one at exit included: about 40 ms of a ``flake8 FILE`` run on a 2,000-line
+    training script. ``gc.freeze`` moves what exists now out of the collector's sight, once
+    per process. flake8 processes end after their run, so the only cost is that a reference
+    cycle among today's objects that turns to garbage later waits for the exit."""
+    global _settled
+    if not _settled and "libcst" in sys.modules:
+        _settled = True
+        gc.freeze()
