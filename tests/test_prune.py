@@ -95,6 +95,20 @@ def predict(model, x):
     with guard():
         return model(x)
 """, "setup"),
+    "import_that_a_function_defined_at_module_level_resolves": ("""\
+import torch
+
+
+def setup():
+    from torch import no_grad as guard
+
+
+if torch.cuda.is_available():
+    def predict(model, x):
+        model.eval()
+        with guard():
+            return model(x)
+""", "setup"),
     "class_body_import_that_module_code_resolves": ("""\
 import torch
 

@@ -87,7 +87,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _suspects(tree: ast.Module, text: str) -> Optional[list[ast.AST]]:
+def _suspects(tree: ast.Module, text: str) -> Optional[list[ast.Call]]:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding)."""
     from .screen import suspect_calls
 

@@ -24,6 +24,7 @@ and order, so positions read off the original ``ast`` tree by top-level index st
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -132,22 +133,39 @@ def kept_definitions(tree: ast.Module, suspects: Iterable[ast.Call]) -> set[int]
         or tree.body[index].name in wrappers  # type: ignore[attr-defined]
         or reads[index].trained & module_names
         or (frameworks_matter and reads[index].packages & _FRAMEWORKS)
+        # A class body's imports run with the module's code, a function's after it.
+        or (isinstance(tree.body[index], ast.ClassDef) and reads[index].imported & module_names)
     }
-    # Callers of kept definitions, and imports that kept code reads, up to a fixpoint. A
-    # function's imports join the table when its body is read, after the module's own code
-    # has run; a class body's run with it.
-    used = set().union(*(r.late_mentions for r in module_level))
-    changed = True
-    while changed:
-        kept_names = {tree.body[i].name for i in kept}  # type: ignore[attr-defined]
-        used |= set().union(*(reads[i].mentions for i in kept))
-        grown = {
-            i for i in definitions - kept
-            if reads[i].mentions & kept_names
-            or reads[i].imported & (used | module_names if isinstance(tree.body[i], ast.ClassDef) else used)
-        }
-        kept |= grown
-        changed = bool(grown)
+    # Then callers of kept definitions, and definitions whose imports kept code reads, as a
+    # worklist: a chain of 10,000 functions calling each other must not cost 10,000 sweeps.
+    callers: dict[str, list[int]] = defaultdict(list)
+    importers: dict[str, list[int]] = defaultdict(list)
+    for index in definitions:
+        for name in reads[index].mentions:
+            callers[name].append(index)
+        for name in reads[index].imported:
+            importers[name].append(index)
+    work = list(kept)
+
+    def keep(indices: Iterable[int]) -> None:
+        for index in indices:
+            if index not in kept:
+                kept.add(index)
+                work.append(index)
+
+    used: set[str] = set()
+
+    def use(names: Iterable[str]) -> None:
+        for name in names:
+            if name not in used:
+                used.add(name)
+                keep(importers.get(name, ()))
+
+    use(set().union(*(r.late_mentions for r in module_level)))
+    while work:
+        index = work.pop()
+        keep(callers.get(tree.body[index].name, ()))  # type: ignore[attr-defined]
+        use(reads[index].mentions)
     return kept
 
 

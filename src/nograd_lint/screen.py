@@ -21,7 +21,9 @@ reached name (``_value_keys``).
 A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
 decorated with either is protected, unless the file could re-enable grad or rebinds
 ``torch``; one that gradient code later in the same pass surely excuses (``loss.backward()``
-after it in a training step) is too (``screen_intent``). Anything it cannot rule out passes.
+after it in a training step) is too (``screen_intent``). Anything it cannot rule out passes:
+``suspect_calls`` returns those forward calls, and ``prune`` keeps whole the definitions that
+hold them or reach into them.
 """
 from __future__ import annotations
 
