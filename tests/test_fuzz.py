@@ -6,9 +6,12 @@ raises anything but :class:`SourceError` for bad input; they put an eval call in
 that the pre-filter lets every program through to the analysis. The template tests splice
 generated statements around ``model.eval()``, ``with torch.no_grad():`` and forward calls
 and check two invariants: a forward call inside ``no_grad`` is never reported, and wrapping
-every reported statement in ``no_grad`` leaves nothing to report.
+every reported statement in ``no_grad`` leaves nothing to report. Two differential
+properties draw training steps and modules of definitions that reach into each other from
+statements the screen and pruning reason about. Every property also checks that the text
+pre-filter, the ``ast`` screen and pruning change no finding (``analyse_or_refuse``).
 
-The CI run is bounded (about 20 s). For a larger run set ``NOGRAD_FUZZ_EXAMPLES``, e.g.
+The CI run is bounded (about 45 s). For a larger run set ``NOGRAD_FUZZ_EXAMPLES``, e.g.
 ``NOGRAD_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py``; the figures of the last such run
 are in docs/lint-speed.md.
 """
