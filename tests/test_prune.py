@@ -17,32 +17,24 @@ from nograd_lint.prune import kept_definitions, pruned_source, stubbed
 from nograd_lint.screen import suspect_calls
 from tests.expectations import case_files
 
+#: ``run`` decides what ``evaluate``'s parameter receives.
+CALLED_WITH_AN_EVAL_MODEL = """\
+import torch
+
+
+def evaluate(model, x):
+    return model(x)
+
+
+def run(net, x):
+    net.eval()
+    return evaluate(net, x)
+"""
+
 #: name -> (source, the definition that must stay whole although it holds no suspect call).
 MUST_STAY_WHOLE = {
-    "caller_decides_what_a_parameter_receives": ("""\
-import torch
-
-
-def evaluate(model, x):
-    return model(x)
-
-
-def run(net, x):
-    net.eval()
-    return evaluate(net, x)
-""", "run"),
-    "caller_of_a_caller": ("""\
-import torch
-
-
-def evaluate(model, x):
-    return model(x)
-
-
-def run(net, x):
-    net.eval()
-    return evaluate(net, x)
-
+    "caller_decides_what_a_parameter_receives": (CALLED_WITH_AN_EVAL_MODEL, "run"),
+    "caller_of_a_caller": (CALLED_WITH_AN_EVAL_MODEL + """
 
 def main(net, x):
     with torch.no_grad():

@@ -74,7 +74,7 @@ def binds_torch(node: ast.AST) -> bool:
         return node.id == "torch" and not isinstance(node.ctx, ast.Load)
     if isinstance(node, ast.arg):
         return node.arg == "torch"
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, *NAMED_BINDINGS)):
+    if isinstance(node, (*FUNCTIONS, ast.ClassDef, *NAMED_BINDINGS)):
         return node.name == "torch"
     if isinstance(node, (ast.Global, ast.Nonlocal)):
         return "torch" in node.names

@@ -71,6 +71,7 @@ def loads_eval_model(owner: str) -> bool:
     eval-mode model."""
     return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(owner)
 
+
 #: Methods that run the module's forward pass, besides calling the module itself.
 FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
 

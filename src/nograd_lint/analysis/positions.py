@@ -23,7 +23,6 @@ from .ast_positions import Range, ast_groups, call_ranges
 MAX_STATEMENTS_RESOLVED_ALONE = 64
 
 
-
 def _start_lines(groups: list[list[ast.stmt]]) -> list[int]:
     """The first line of each LibCST top-level statement, decorators included."""
     starts = []
