@@ -1,8 +1,8 @@
 """Run sizes: the default suite (under 15 minutes on 2 CPU cores) and the seconds-long --quick one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, Optional
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class ModelPlan:
 
 
 # Sized so that the accumulate loop under grad peaks at about 3 GB per model on CPU.
-FULL_PLANS: Dict[str, ModelPlan] = {
+FULL_PLANS: dict[str, ModelPlan] = {
     "small_cnn": ModelPlan(batch_size=256, batches=30),
     "resnet_half": ModelPlan(batch_size=64, batches=20),
     "transformer": ModelPlan(batch_size=16, batches=20),
@@ -33,11 +33,15 @@ class PhaseSizes:
     energy_task_seconds: float
 
 
-FULL_PHASES = PhaseSizes(timing_repeats=15, timing_warmup=2, energy_rounds=5, energy_task_seconds=3.0)
-QUICK_PHASES = PhaseSizes(timing_repeats=3, timing_warmup=1, energy_rounds=2, energy_task_seconds=0.3)
+FULL_PHASES = PhaseSizes(
+    timing_repeats=15, timing_warmup=2, energy_rounds=5, energy_task_seconds=3.0
+)
+QUICK_PHASES = PhaseSizes(
+    timing_repeats=3, timing_warmup=1, energy_rounds=2, energy_task_seconds=0.3
+)
 
 
-def plan_for(model: str, quick: bool, batch_size: Optional[int], batches: Optional[int]) -> ModelPlan:
+def plan_for(model: str, quick: bool, batch_size: int | None, batches: int | None) -> ModelPlan:
     """The model's plan, with command-line overrides applied."""
     plan = QUICK_PLAN if quick else FULL_PLANS[model]
     return replace(plan, batch_size=batch_size or plan.batch_size, batches=batches or plan.batches)

@@ -5,12 +5,12 @@ so each iteration gets its own peak from VmHWM. Elsewhere psutil only gives the 
 which is what the fallback reports. glibc's mallinfo2 counts bytes handed out by malloc,
 including mmap-ed chunks, independently of what the kernel has paged in.
 """
+
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import os
-from typing import Optional
 
 import psutil
 
@@ -18,7 +18,7 @@ _CLEAR_REFS = "/proc/self/clear_refs"
 _STATUS = "/proc/self/status"
 
 
-def _status_bytes(field: str) -> Optional[int]:
+def _status_bytes(field: str) -> int | None:
     try:
         with open(_STATUS) as status:
             for line in status:
@@ -53,9 +53,21 @@ def current_rss_bytes() -> int:
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
-    )]
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 def _load_mallinfo2():
@@ -71,7 +83,7 @@ def _load_mallinfo2():
 _mallinfo2 = _load_mallinfo2()
 
 
-def malloc_in_use_bytes() -> Optional[int]:
+def malloc_in_use_bytes() -> int | None:
     """Bytes currently allocated through malloc (arena + mmap-ed chunks); None without glibc >= 2.33."""
     if _mallinfo2 is None:
         return None

@@ -27,9 +27,10 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HERE_BIN = Path(sys.executable).parent
@@ -71,8 +72,17 @@ def run_flake8(flake8: str, files: list[str], jobs: int) -> dict[str, Any]:
     while pending:
         part = pending.pop()
         result = subprocess.run(
-            [flake8, "--isolated", "--select=NG,E999", f"--format={FLAKE8_FORMAT}", f"--jobs={jobs}", *part],
-            capture_output=True, text=True, check=False,
+            [
+                flake8,
+                "--isolated",
+                "--select=NG,E999",
+                f"--format={FLAKE8_FORMAT}",
+                f"--jobs={jobs}",
+                *part,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         failed = _failed_plugin(result.stdout + result.stderr)
         if failed is not None and "nograd-lint" not in failed[1] and failed[0] in part:
@@ -81,7 +91,9 @@ def run_flake8(flake8: str, files: list[str], jobs: int) -> dict[str, Any]:
             continue
         crashes += crash_lines(result.stderr)
         if result.returncode not in (0, 1):
-            crashes.append(f"flake8 exited {result.returncode}: {(result.stdout + result.stderr).strip()[-500:]}")
+            crashes.append(
+                f"flake8 exited {result.returncode}: {(result.stdout + result.stderr).strip()[-500:]}"
+            )
         for line in result.stdout.splitlines():
             fields = line.split("|", 4)
             if len(fields) != 5 or not fields[1].isdigit():
@@ -91,11 +103,15 @@ def run_flake8(flake8: str, files: list[str], jobs: int) -> dict[str, Any]:
                 syntax_errors[path] = text
             else:
                 findings.add((path, int(row), int(col), code))
-    return {"findings": findings, "syntax_errors": syntax_errors, "crashes": crashes,
-            "other_plugin_failures": other_plugin_failures}
+    return {
+        "findings": findings,
+        "syntax_errors": syntax_errors,
+        "crashes": crashes,
+        "other_plugin_failures": other_plugin_failures,
+    }
 
 
-def _failed_plugin(output: str) -> Optional[tuple[str, str]]:
+def _failed_plugin(output: str) -> tuple[str, str] | None:
     """(path, message) of flake8's 'PATH: "plugin[X]" failed during execution due to ...'."""
     for line in output.splitlines():
         if "failed during execution" in line and ': "' in line:
@@ -109,11 +125,17 @@ def run_cli(nograd_lint: str, files: list[str], jobs: int) -> dict[str, Any]:
     errors: dict[str, str] = {}
     crashes: list[str] = []
     for part in chunks(files):
-        result = subprocess.run([nograd_lint, "--format", "json", f"-j{jobs}", *part],
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [nograd_lint, "--format", "json", f"-j{jobs}", *part],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         crashes += crash_lines(result.stderr)
         if result.returncode not in (0, 1, 2):
-            crashes.append(f"nograd-lint exited {result.returncode}: {result.stderr.strip()[-500:]}")
+            crashes.append(
+                f"nograd-lint exited {result.returncode}: {result.stderr.strip()[-500:]}"
+            )
         for line in result.stderr.splitlines():
             if ": error: " in line:
                 path, message = line.split(": error: ", 1)
@@ -141,9 +163,14 @@ def analyse_everything(path: str) -> tuple[str, str, str, float]:
     except InternalError as error:
         outcome, detail = "crash", str(error)
     except SourceError as error:
-        outcome, detail = ("refused", str(error)) if "\n" not in str(error) else ("crash", repr(str(error)))
-    except BaseException as error:  # noqa: B036 - anything else is exactly what this run looks for
-        outcome, detail = "crash", "".join(traceback.format_exception_only(type(error), error)).strip()
+        outcome, detail = (
+            ("refused", str(error)) if "\n" not in str(error) else ("crash", repr(str(error)))
+        )
+    except BaseException as error:
+        outcome, detail = (
+            "crash",
+            "".join(traceback.format_exception_only(type(error), error)).strip(),
+        )
     return path, outcome, detail, time.perf_counter() - start
 
 
@@ -179,7 +206,9 @@ def compare(flake8: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
         "only_flake8": [":".join(map(str, k)) for k in only_flake8],
         "only_cli": [":".join(map(str, k)) for k in only_cli],
         "findings_on_files_python_cannot_parse": len(cli["findings"]) - len(cli_on_parsed),
-        "refused_by_cli_parsed_by_python": [f"{p}: {cli['errors'][p]}" for p in cli_refused_python_parsed],
+        "refused_by_cli_parsed_by_python": [
+            f"{p}: {cli['errors'][p]}" for p in cli_refused_python_parsed
+        ],
     }
 
 
@@ -193,13 +222,21 @@ def check_corpus(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     agreement = compare(flake8, cli)
     return {
         "files": len(files),
-        "flake8": {"findings": len(flake8["findings"]), "syntax_errors_e999": len(flake8["syntax_errors"]),
-                   "other_plugin_failures": flake8["other_plugin_failures"],
-                   "syntax_error_examples": [f"{p}: {m}" for p, m in list(flake8["syntax_errors"].items())[:EXAMPLES]],
-                   "crashes": flake8["crashes"]},
-        "cli": {"findings": len(cli["findings"]), "files_refused": len(cli["errors"]),
-                "refused_examples": [f"{p}: {m}" for p, m in list(cli["errors"].items())[:EXAMPLES]],
-                "crashes": cli["crashes"]},
+        "flake8": {
+            "findings": len(flake8["findings"]),
+            "syntax_errors_e999": len(flake8["syntax_errors"]),
+            "other_plugin_failures": flake8["other_plugin_failures"],
+            "syntax_error_examples": [
+                f"{p}: {m}" for p, m in list(flake8["syntax_errors"].items())[:EXAMPLES]
+            ],
+            "crashes": flake8["crashes"],
+        },
+        "cli": {
+            "findings": len(cli["findings"]),
+            "files_refused": len(cli["errors"]),
+            "refused_examples": [f"{p}: {m}" for p, m in list(cli["errors"].items())[:EXAMPLES]],
+            "crashes": cli["crashes"],
+        },
         "agreement": agreement,
         "analysis_without_prefilter": deep,
         "seconds": round(time.perf_counter() - started, 1),
@@ -208,8 +245,13 @@ def check_corpus(root: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def failures(corpus: dict[str, Any]) -> int:
     deep = corpus["analysis_without_prefilter"] or {"crashes": []}
-    return (len(corpus["flake8"]["crashes"]) + len(corpus["cli"]["crashes"]) + len(deep["crashes"])
-            + len(corpus["agreement"]["only_flake8"]) + len(corpus["agreement"]["only_cli"]))
+    return (
+        len(corpus["flake8"]["crashes"])
+        + len(corpus["cli"]["crashes"])
+        + len(deep["crashes"])
+        + len(corpus["agreement"]["only_flake8"])
+        + len(corpus["agreement"]["only_cli"])
+    )
 
 
 def write_summary(corpora: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -225,19 +267,31 @@ def write_summary(corpora: dict[str, Any], out: Path) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.crash_free", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", action="append", default=[], type=Path, metavar="DIR", required=True)
-    parser.add_argument("--flake8", default=str(HERE_BIN / "flake8"), metavar="BIN",
-                        help="flake8 of an environment with nograd-lint installed")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.crash_free", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--corpus", action="append", default=[], type=Path, metavar="DIR", required=True
+    )
+    parser.add_argument(
+        "--flake8",
+        default=str(HERE_BIN / "flake8"),
+        metavar="BIN",
+        help="flake8 of an environment with nograd-lint installed",
+    )
     parser.add_argument("--nograd-lint", default=str(HERE_BIN / "nograd-lint"), metavar="BIN")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--no-deep", dest="deep", action="store_false",
-                        help="skip the in-process analysis of every file with the pre-filter off")
+    parser.add_argument(
+        "--no-deep",
+        dest="deep",
+        action="store_false",
+        help="skip the in-process analysis of every file with the pre-filter off",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "crash_free.json")
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     corpora: dict[str, Any] = {}
     for root in args.corpus:
@@ -245,11 +299,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         summary = write_summary(corpora, args.out)  # a run stopped half-way keeps what it measured
     for name, corpus in corpora.items():
         deep = corpus["analysis_without_prefilter"] or {}
-        print(f"{name}: {corpus['files']} files, E999 {corpus['flake8']['syntax_errors_e999']}, "
-              f"findings flake8 {corpus['flake8']['findings']} / cli {corpus['cli']['findings']}, "
-              f"identical {corpus['agreement']['identical']}, deep {deep.get('outcomes')}, "
-              f"failures {failures(corpus)}")
-    print(f"{summary['files']} files in {summary['corpora']} code bases, {summary['failures']} failures")
+        print(
+            f"{name}: {corpus['files']} files, E999 {corpus['flake8']['syntax_errors_e999']}, "
+            f"findings flake8 {corpus['flake8']['findings']} / cli {corpus['cli']['findings']}, "
+            f"identical {corpus['agreement']['identical']}, deep {deep.get('outcomes')}, "
+            f"failures {failures(corpus)}"
+        )
+    print(
+        f"{summary['files']} files in {summary['corpora']} code bases, {summary['failures']} failures"
+    )
     return 1 if summary["failures"] else 0
 
 

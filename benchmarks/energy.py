@@ -5,13 +5,15 @@ energy counters; without (virtual machines), it multiplies the process's CPU loa
 (a load model), and RAM power is modelled from installed memory, not from what is used. The
 power sources are therefore recorded next to the numbers.
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import random
 import warnings
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -31,19 +33,22 @@ def start_tracker(country_iso_code: str) -> Any:
         # CodeCarbon 3 deprecates save_to_file (output_methods replaces it); 2.x only knows save_to_file.
         warnings.simplefilter("ignore", DeprecationWarning)
         tracker = OfflineEmissionsTracker(
-            country_iso_code=country_iso_code, tracking_mode="process", save_to_file=False,
-            log_level="error", measure_power_secs=3600,  # tasks take their own measurements
+            country_iso_code=country_iso_code,
+            tracking_mode="process",
+            save_to_file=False,
+            log_level="error",
+            measure_power_secs=3600,  # tasks take their own measurements
         )
     tracker.start()
     return tracker
 
 
-def power_sources(tracker: Any) -> Dict[str, Any]:
+def power_sources(tracker: Any) -> dict[str, Any]:
     """How this tracker gets its power figures (e.g. 'CPU(Cpu Load)', 'RAM()', 'GPU(...)')."""
     import codecarbon
 
     hardware = getattr(tracker, "_hardware", [])
-    sources: Dict[str, Any] = {
+    sources: dict[str, Any] = {
         "codecarbon_version": codecarbon.__version__,
         "tracking_mode": "process",
         "country_iso_code": getattr(tracker, "_country_iso_code", None),
@@ -66,8 +71,16 @@ def batches_for(seconds: float, seconds_per_batch: float) -> int:
     return max(1, math.ceil(seconds / max(seconds_per_batch, 1e-9)))
 
 
-def measure_energy(tracker: Any, model_name: str, modes: Sequence[str], batch_size: int,
-                   batches_per_task: int, rounds: int, device: torch.device, rng: random.Random) -> List[Row]:
+def measure_energy(
+    tracker: Any,
+    model_name: str,
+    modes: Sequence[str],
+    batch_size: int,
+    batches_per_task: int,
+    rounds: int,
+    device: torch.device,
+    rng: random.Random,
+) -> list[Row]:
     """Per round and mode, one CodeCarbon task of `batches_per_task` batches, reported per batch."""
     model = build_eval_model(model_name, device)
     batch = random_batch(model_name, batch_size, device)
@@ -90,6 +103,17 @@ def measure_energy(tracker: Any, model_name: str, modes: Sequence[str], batch_si
                 "task_duration_s": data.duration,
                 "task_batches": batches_per_task,
             }
-            rows += [record("energy", model_name, mode, "overwrite", round_index, batch_size, name, float(value))
-                     for name, value in values.items()]
+            rows += [
+                record(
+                    "energy",
+                    model_name,
+                    mode,
+                    "overwrite",
+                    round_index,
+                    batch_size,
+                    name,
+                    float(value),
+                )
+                for name, value in values.items()
+            ]
     return rows

@@ -1,4 +1,5 @@
 """What the numbers depend on: versions, hardware, threads, allocator, machine load."""
+
 from __future__ import annotations
 
 import datetime
@@ -6,7 +7,7 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 import torch
 
@@ -23,7 +24,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def load_average() -> Optional[list]:
+def load_average() -> list | None:
     """1, 5 and 15 minute load averages: other users of a shared machine show up here."""
     try:
         return [round(value, 2) for value in os.getloadavg()]
@@ -31,16 +32,20 @@ def load_average() -> Optional[list]:
         return None
 
 
-def git_commit() -> Optional[str]:
+def git_commit() -> str | None:
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parent)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+        )
     except OSError:
         return None
     return done.stdout.strip() or None
 
 
-def describe(device: torch.device, threads: int, mmap_threshold: Optional[int]) -> Dict[str, Any]:
+def describe(device: torch.device, threads: int, mmap_threshold: int | None) -> dict[str, Any]:
     """The environment of this run (the CodeCarbon and load entries are added by the caller)."""
     cuda = torch.cuda.is_available()
     return {

@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from nograd_lint.files import DEFAULT_EXCLUDES, discover
 from nograd_lint.findings import SourceError
@@ -54,14 +54,18 @@ def check_file(path: Path) -> dict:
     }
 
 
-def commit_of(checkout: Path) -> Optional[str]:
+def commit_of(checkout: Path) -> str | None:
     """The checked-out commit, so that a result names exactly what it measured."""
-    result = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return result.stdout.strip() or None
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkouts", nargs="+", type=Path)
     parser.add_argument("--out", type=Path)
@@ -80,11 +84,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             reasons.update(outcome.get("refused", ()))
             if outcome["status"] in ("broken", "refused"):
                 broken.append({"path": name, **outcome})
-        per_repo[checkout.name] = {"commit": commit_of(checkout), **counts, "refusal_reasons": dict(reasons)}
+        per_repo[checkout.name] = {
+            "commit": commit_of(checkout),
+            **counts,
+            "refusal_reasons": dict(reasons),
+        }
         print(f"{checkout.name}: {dict(counts)}", file=sys.stderr)
     summary = {
-        "totals": {key: sum(r.get(key, 0) for r in per_repo.values())
-                   for key in ("files", "fixed", "sites_fixed", "sites_refused", "unparsable")},
+        "totals": {
+            key: sum(r.get(key, 0) for r in per_repo.values())
+            for key in ("files", "fixed", "sites_fixed", "sites_refused", "unparsable")
+        },
         "repositories": per_repo,
         "broken": broken,
         "seconds": round(time.perf_counter() - started, 1),

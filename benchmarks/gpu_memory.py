@@ -1,7 +1,6 @@
 """CUDA memory per iteration, from PyTorch's caching allocator."""
-from __future__ import annotations
 
-from typing import Dict
+from __future__ import annotations
 
 import torch
 
@@ -11,7 +10,7 @@ def reset_cuda_peak(device: torch.device) -> None:
     torch.cuda.reset_peak_memory_stats(device)
 
 
-def cuda_memory(device: torch.device) -> Dict[str, int]:
+def cuda_memory(device: torch.device) -> dict[str, int]:
     """Peak bytes allocated since the last reset, and bytes the allocator holds from the driver."""
     torch.cuda.synchronize(device)
     return {

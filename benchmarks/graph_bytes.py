@@ -5,13 +5,14 @@ unique storages (a tensor saved twice, or two views of one buffer, count once) a
 parameters, buffers and the input gives the memory that no_grad / inference_mode do not
 allocate: under those modes nothing is saved and the count is exactly 0.
 """
+
 from __future__ import annotations
 
-from typing import Dict, Iterable, Tuple
+from collections.abc import Iterable
 
 import torch
 
-StorageKey = Tuple[str, int]
+StorageKey = tuple[str, int]
 
 
 def storage_key(tensor: torch.Tensor) -> StorageKey:
@@ -24,7 +25,7 @@ class SavedGraphMeter:
 
     def __init__(self, excluded: Iterable[torch.Tensor]) -> None:
         self._excluded = {storage_key(t) for t in excluded}
-        self._saved: Dict[StorageKey, int] = {}
+        self._saved: dict[StorageKey, int] = {}
         self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, self._unpack)
 
     def _pack(self, tensor: torch.Tensor) -> torch.Tensor:
@@ -43,7 +44,7 @@ class SavedGraphMeter:
     def saved_bytes(self) -> int:
         return sum(self._saved.values())
 
-    def __enter__(self) -> "SavedGraphMeter":
+    def __enter__(self) -> SavedGraphMeter:
         self._hooks.__enter__()
         return self
 

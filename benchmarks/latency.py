@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 from benchmarks.lint_speed import compile_plugin
 from nograd_lint import check_source
@@ -114,7 +114,7 @@ CORRECT_LOOP = """    with torch.no_grad():
 #: (name, one stage in how many forgets no_grad): a typical script and a worst case.
 DENSITIES = (("typical", 10), ("dense", 1))
 
-FOOTER = '''
+FOOTER = """
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -126,12 +126,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def training_script(lines: int, flagged_every: int = 1) -> str:
     """A deterministic training script of exactly ``lines`` lines in which stages 0,
     ``flagged_every``, 2 * ``flagged_every``... forget no_grad."""
+
     def stage(i: int) -> str:
         loop = FLAGGED_LOOP if i % flagged_every == 0 else CORRECT_LOOP
         return STAGE.format(i=i, epochs=10 + i, validation_loop=loop)
@@ -150,9 +151,17 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     """p50 and p95 in milliseconds (linear interpolation between the samples), and the
     minimum, which a busy machine inflates least."""
     ordered = sorted(samples)
-    p95 = statistics.quantiles(ordered, n=20, method="inclusive")[18] if len(ordered) > 1 else ordered[0]
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2),
-            "min_ms": round(ordered[0] * 1000, 2), "runs": len(ordered)}
+    p95 = (
+        statistics.quantiles(ordered, n=20, method="inclusive")[18]
+        if len(ordered) > 1
+        else ordered[0]
+    )
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": round(p95 * 1000, 2),
+        "min_ms": round(ordered[0] * 1000, 2),
+        "runs": len(ordered),
+    }
 
 
 def interleaved(probes: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
@@ -171,9 +180,16 @@ def interleaved(probes: dict[str, Callable[[], object]], rounds: int) -> dict[st
 
 def flake8_run(flake8: Path, path: Path) -> Callable[[], None]:
     """``flake8 --isolated FILE`` as an editor or pre-commit starts it: a new process each time."""
+
     def run() -> None:
-        subprocess.run([str(flake8), "--isolated", path.name], cwd=path.parent, capture_output=True,
-                       timeout=120, check=False)
+        subprocess.run(
+            [str(flake8), "--isolated", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+
     return run
 
 
@@ -185,11 +201,16 @@ def lsp_edit_and_save(client: LspClient, uri: str, text: str) -> Callable[[], No
 
     def edit_and_save() -> None:
         version = next(versions)
-        client.notify("textDocument/didChange", {
-            "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{"text": f"# edit {version}\n" + text}]})
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": f"# edit {version}\n" + text}],
+            },
+        )
         client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
         client.wait_for_diagnostics(uri, lambda params: params.get("version") == version)
+
     return edit_and_save
 
 
@@ -211,21 +232,39 @@ def measure(lines: int, density: str, directory: Path, rounds: int) -> dict:
         if alone.exists():
             probes["flake8_without_plugin"] = flake8_run(alone, path)
         samples = interleaved(probes, rounds)
-    row: dict = {"lines": lines, "density": density, "ng001_findings": len(check_source(text, str(path))),
-                 "flake8_without_plugin": None}
+    row: dict = {
+        "lines": lines,
+        "density": density,
+        "ng001_findings": len(check_source(text, str(path))),
+        "flake8_without_plugin": None,
+    }
     row.update((name, percentiles(times)) for name, times in samples.items())
     return row
 
 
 def environment() -> dict:
-    def version(command: list[str]) -> Optional[str]:
+    def version(command: list[str]) -> str | None:
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.split("\n")[0].strip()
+            return (
+                subprocess.run(command, capture_output=True, text=True, timeout=60)
+                .stdout.split("\n")[0]
+                .strip()
+            )
         except OSError:
             return None
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
     return {
         "python": platform.python_version(),
         "cpu": cpu,
@@ -245,35 +284,55 @@ def markdown(results: dict) -> str:
         ("flake8_with_plugin", "`flake8 FILE` with NG001"),
         ("flake8_without_plugin", "`flake8 FILE` without the plugin"),
     ]
-    rows = ["| Script | " + " | ".join(title for _, title in columns) + " |",
-            "|---|" + "---|" * len(columns)]
+    rows = [
+        "| Script | " + " | ".join(title for _, title in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
     for row in results["rows"]:
-        cells = [f"{row[key]['p50_ms']:.0f} / {row[key]['p95_ms']:.0f} ms (min {row[key]['min_ms']:.0f})"
-                 if row[key] else "n/a" for key, _ in columns]
-        rows.append(f"| {row['lines']:,} lines, {row['density']} ({row['ng001_findings']} NG001) | "
-                    + " | ".join(cells) + " |")
+        cells = [
+            f"{row[key]['p50_ms']:.0f} / {row[key]['p95_ms']:.0f} ms (min {row[key]['min_ms']:.0f})"
+            if row[key]
+            else "n/a"
+            for key, _ in columns
+        ]
+        rows.append(
+            f"| {row['lines']:,} lines, {row['density']} ({row['ng001_findings']} NG001) | "
+            + " | ".join(cells)
+            + " |"
+        )
     env = results["environment"]
-    return "\n".join([
-        "# Editor latency: p50 / p95 (minimum)", "",
-        *rows, "",
-        f"{env['cpus']} CPUs ({env['cpu']}; 1-minute load average {env['load_average_at_start'][0]} at the start, "
-        f"{env['load_average_at_end'][0]} at the end), "
-        f"Python {env['python']}, commit {env['commit']}; "
-        f"{results['rounds']} interleaved runs of each measurement per script; "
-        f"{env.get('bytecode', 'nograd_lint run from its sources')}. "
-        "Generated by `python -m benchmarks.latency`.", "",
-    ])
+    return "\n".join(
+        [
+            "# Editor latency: p50 / p95 (minimum)",
+            "",
+            *rows,
+            "",
+            f"{env['cpus']} CPUs ({env['cpu']}; 1-minute load average {env['load_average_at_start'][0]} at the start, "
+            f"{env['load_average_at_end'][0]} at the end), "
+            f"Python {env['python']}, commit {env['commit']}; "
+            f"{results['rounds']} interleaved runs of each measurement per script; "
+            f"{env.get('bytecode', 'nograd_lint run from its sources')}. "
+            "Generated by `python -m benchmarks.latency`.",
+            "",
+        ]
+    )
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=30, help="runs of each measurement per script (default: 30)")
+    parser.add_argument(
+        "--rounds", type=int, default=30, help="runs of each measurement per script (default: 30)"
+    )
     parser.add_argument("--quick", action="store_true", help="3 rounds, results not written")
     options = parser.parse_args(argv)
     rounds = 3 if options.quick else options.rounds
     started = environment()
     with tempfile.TemporaryDirectory() as directory:
-        rows = [measure(lines, density, Path(directory), rounds) for lines in SIZES for density, _ in DENSITIES]
+        rows = [
+            measure(lines, density, Path(directory), rounds)
+            for lines in SIZES
+            for density, _ in DENSITIES
+        ]
     started["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     results = {"environment": started, "rounds": rounds, "rows": rows}
     report = markdown(results)

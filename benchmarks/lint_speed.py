@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import platform
@@ -28,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from nograd_lint.prefilter import might_have_findings
 from nograd_lint.screen import might_have_findings_in_tree
@@ -39,7 +41,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 HERE_BIN = Path(sys.executable).parent
 #: The table's reference tool; every ratio is "this tool / reference" unless named otherwise.
 FLAKE8, FLAKE8_NG, NG_J1, NG_J2, TORCHFIX, PREFLIGHT = (
-    "flake8", "flake8 + nograd-lint", "nograd-lint -j1", "nograd-lint -j2", "torchfix -j1",
+    "flake8",
+    "flake8 + nograd-lint",
+    "nograd-lint -j1",
+    "nograd-lint -j2",
+    "torchfix -j1",
     "torch-preflight TG002 -j1",
 )
 SKIPPED_DIRS = {".git", ".hg", ".tox", ".nox", "__pycache__", ".eggs", "node_modules"}
@@ -66,7 +72,13 @@ def tools_from(args: argparse.Namespace) -> list[Tool]:
     if args.torchfix:
         tools.append(Tool(TORCHFIX, (args.torchfix, "-j", "1"), peer=True))
     if args.torch_preflight:
-        tools.append(Tool(PREFLIGHT, (args.torch_preflight, "check", "--select", "TG002", "-j", "1", "-q"), peer=True))
+        tools.append(
+            Tool(
+                PREFLIGHT,
+                (args.torch_preflight, "check", "--select", "TG002", "-j", "1", "-q"),
+                peer=True,
+            )
+        )
     return tools
 
 
@@ -92,11 +104,20 @@ def time_once(command: Sequence[str], cwd: Path, timeout: float) -> tuple[float,
     makes the measurement invalid. CPU time is what other users of a shared machine disturb
     least: it stays while wall time waits for a core."""
     cpu, start = _children_cpu(), time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if "Traceback" in result.stderr or result.returncode not in (0, 1, 2):
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}"
+        )
     return elapsed, cpu
 
 
@@ -108,11 +129,11 @@ def python_files(root: Path) -> list[Path]:
     return found
 
 
-def percentile(values: list[float], fraction: float) -> Optional[float]:
+def percentile(values: list[float], fraction: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def pass_rates(root: Path) -> dict[str, Any]:
@@ -144,10 +165,8 @@ def pass_rates(root: Path) -> dict[str, Any]:
             continue
         screened += 1
         start = time.perf_counter()
-        try:
+        with contextlib.suppress(SourceError):
             findings += len(check_source(source, str(path), noqa=False, tree=tree))
-        except SourceError:
-            pass
         analysis_ms.append((time.perf_counter() - start) * 1000)
     return {
         "files": len(files),
@@ -167,32 +186,43 @@ def pass_rates(root: Path) -> dict[str, Any]:
 Runs = dict[str, dict[str, list[tuple[float, float]]]]
 
 
-def run_rounds(corpora: list[Path], tools: list[Tool], args: argparse.Namespace,
-               rng: random.Random) -> tuple[Runs, list[dict[str, Any]]]:
+def run_rounds(
+    corpora: list[Path], tools: list[Tool], args: argparse.Namespace, rng: random.Random
+) -> tuple[Runs, list[dict[str, Any]]]:
     """corpus -> tool -> [(wall, cpu)], and the load average around each round."""
     times: Runs = {c.name: {t.name: [] for t in tools} for c in corpora}
     peer_corpora = set(args.peer_corpora.split(",")) if args.peer_corpora else None
     loads = []
     for round_ in range(args.runs):
         jobs = [
-            (c, t) for c in corpora for t in tools
-            if not t.peer or (round_ < args.peer_runs and (peer_corpora is None or c.name in peer_corpora))
+            (c, t)
+            for c in corpora
+            for t in tools
+            if not t.peer
+            or (round_ < args.peer_runs and (peer_corpora is None or c.name in peer_corpora))
         ]
         rng.shuffle(jobs)
         before = os.getloadavg()
         for corpus, tool in jobs:
             times[corpus.name][tool.name].append(time_once(tool.command("."), corpus, args.timeout))
-        loads.append({"round": round_, "load_before": [round(x, 2) for x in before],
-                      "load_after": [round(x, 2) for x in os.getloadavg()]})
-        print(f"round {round_ + 1}/{args.runs} done, load {loads[-1]['load_after']}", file=sys.stderr)
+        loads.append(
+            {
+                "round": round_,
+                "load_before": [round(x, 2) for x in before],
+                "load_after": [round(x, 2) for x in os.getloadavg()],
+            }
+        )
+        print(
+            f"round {round_ + 1}/{args.runs} done, load {loads[-1]['load_after']}", file=sys.stderr
+        )
     return times, loads
 
 
-def ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 3) if numerator and denominator else None
 
 
-def _ratios(medians: dict[str, float]) -> dict[str, Optional[float]]:
+def _ratios(medians: dict[str, float]) -> dict[str, float | None]:
     return {
         "flake8_with_over_without": ratio(medians.get(FLAKE8_NG), medians.get(FLAKE8)),
         "flake8_over_nograd_lint_j1": ratio(medians.get(FLAKE8), medians.get(NG_J1)),
@@ -203,18 +233,28 @@ def _ratios(medians: dict[str, float]) -> dict[str, Optional[float]]:
 
 
 def summarise(times: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
-    wall = {name: round(statistics.median(v[0] for v in values), 3) for name, values in times.items() if values}
-    cpu = {name: round(statistics.median(v[1] for v in values), 3) for name, values in times.items() if values}
+    wall = {
+        name: round(statistics.median(v[0] for v in values), 3)
+        for name, values in times.items()
+        if values
+    }
+    cpu = {
+        name: round(statistics.median(v[1] for v in values), 3)
+        for name, values in times.items()
+        if values
+    }
     return {
         "median_s": wall,
         "median_cpu_s": cpu,
-        "runs": {name: [[round(w, 3), round(c, 3)] for w, c in values] for name, values in times.items()},
+        "runs": {
+            name: [[round(w, 3), round(c, 3)] for w, c in values] for name, values in times.items()
+        },
         "ratios": _ratios(wall),
         "cpu_ratios": _ratios(cpu),
     }
 
 
-SYNTHETIC_BLOCK = '''
+SYNTHETIC_BLOCK = """
 def train_epoch_{i}(model, loader, optimizer, criterion, device):
     model.train()
     total = 0.0
@@ -241,7 +281,7 @@ def predict_{i}(model, batch):
     model.eval()
     with torch.no_grad():
         return model(batch).softmax(-1)
-'''
+"""
 
 
 def synthetic_training_script(lines: int = 2000) -> str:
@@ -302,8 +342,14 @@ print(json.dumps(ms))
 def breakdown_ms(path: Path, runs: int) -> dict[str, float]:
     """Medians of the ``BREAKDOWN`` steps over ``runs`` fresh processes."""
     samples = [
-        json.loads(subprocess.run([sys.executable, "-c", BREAKDOWN, str(path)], capture_output=True, text=True,
-                                  check=True).stdout)
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", BREAKDOWN, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         for _ in range(runs)
     ]
     return {step: round(statistics.median(s[step] for s in samples), 1) for step in samples[0]}
@@ -313,18 +359,27 @@ def plugin_ms(path: Path, runs: int) -> float:
     """Median milliseconds of importing the plugin and running it on ``path``."""
     times = []
     for _ in range(runs):
-        result = subprocess.run([sys.executable, "-c", PLUGIN_COST, str(path)], capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", PLUGIN_COST, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(float(result.stdout) * 1000)
     return round(statistics.median(times), 1)
 
 
-def lint_on_save(files: list[Path], args: argparse.Namespace, rng: random.Random) -> list[dict[str, Any]]:
+def lint_on_save(
+    files: list[Path], args: argparse.Namespace, rng: random.Random
+) -> list[dict[str, Any]]:
     """``flake8 FILE`` with and without the plugin, interleaved; added milliseconds and ratio,
     and the plugin's own cost measured in process."""
     results = []
     for path in files:
-        commands = {FLAKE8: [args.flake8_without, "--isolated", str(path)],
-                    FLAKE8_NG: [args.flake8_with, "--isolated", str(path)]}
+        commands = {
+            FLAKE8: [args.flake8_without, "--isolated", str(path)],
+            FLAKE8_NG: [args.flake8_with, "--isolated", str(path)],
+        }
         runs: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.save_runs):
             order = list(commands)
@@ -333,13 +388,18 @@ def lint_on_save(files: list[Path], args: argparse.Namespace, rng: random.Random
                 runs[name].append(time_once(commands[name], path.parent, args.timeout)[0])
         without, with_ = statistics.median(runs[FLAKE8]), statistics.median(runs[FLAKE8_NG])
         source = path.read_text(encoding="utf-8", errors="replace")
-        results.append({
-            "file": str(path), "lines": source.count("\n"), "has_eval": might_have_findings(source),
-            "median_s": {FLAKE8: round(without, 4), FLAKE8_NG: round(with_, 4)},
-            "added_ms": round((with_ - without) * 1000, 1), "ratio": ratio(with_, without),
-            "plugin_in_process_ms": plugin_ms(path, args.save_runs),
-            "breakdown_ms": breakdown_ms(path, args.save_runs),
-        })
+        results.append(
+            {
+                "file": str(path),
+                "lines": source.count("\n"),
+                "has_eval": might_have_findings(source),
+                "median_s": {FLAKE8: round(without, 4), FLAKE8_NG: round(with_, 4)},
+                "added_ms": round((with_ - without) * 1000, 1),
+                "ratio": ratio(with_, without),
+                "plugin_in_process_ms": plugin_ms(path, args.save_runs),
+                "breakdown_ms": breakdown_ms(path, args.save_runs),
+            }
+        )
     return results
 
 
@@ -351,17 +411,28 @@ def version_of(command: str, *flags: str) -> str:
 def _speed_table(report: dict[str, Any], medians_key: str, ratios_key: str) -> list[str]:
     names = [FLAKE8, FLAKE8_NG, NG_J1, NG_J2, TORCHFIX, PREFLIGHT]
     lines = [
-        "| code base | files | " + " | ".join(names) + " | with/without | flake8/ng -j1 | torchfix/ng | preflight/ng |",
+        "| code base | files | "
+        + " | ".join(names)
+        + " | with/without | flake8/ng -j1 | torchfix/ng | preflight/ng |",
         "|---" * (len(names) + 6) + "|",
     ]
     for name, corpus in report["corpora"].items():
         medians, ratios = corpus[medians_key], corpus[ratios_key]
         cells = [str(medians.get(n, "-")) for n in names]
         lines.append(
-            f"| {name} | {corpus['pass_rates']['files']} | " + " | ".join(cells) + " | "
-            + " | ".join(str(ratios[k] or "-") for k in (
-                "flake8_with_over_without", "flake8_over_nograd_lint_j1",
-                "torchfix_over_nograd_lint_j1", "torch_preflight_over_nograd_lint_j1")) + " |"
+            f"| {name} | {corpus['pass_rates']['files']} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(
+                str(ratios[k] or "-")
+                for k in (
+                    "flake8_with_over_without",
+                    "flake8_over_nograd_lint_j1",
+                    "torchfix_over_nograd_lint_j1",
+                    "torch_preflight_over_nograd_lint_j1",
+                )
+            )
+            + " |"
         )
     return lines
 
@@ -383,10 +454,14 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *_speed_table(report, "median_cpu_s", "cpu_ratios"),
     ]
-    lines += ["", "## Pre-filter and screen", "",
-              "| code base | files | pass pre-filter | pass ast screen | pre-filter CPU s | screen CPU s "
-              "| analysis ms p50 | p95 | max |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Pre-filter and screen",
+        "",
+        "| code base | files | pass pre-filter | pass ast screen | pre-filter CPU s | screen CPU s "
+        "| analysis ms p50 | p95 | max |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, corpus in report["corpora"].items():
         rates = corpus["pass_rates"]
         lines.append(
@@ -396,76 +471,142 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {_ms(rates['analysis_ms_p50'])} | {_ms(rates['analysis_ms_p95'])} | {_ms(rates['analysis_ms_max'])} |"
         )
     if report.get("lint_on_save"):
-        lines += ["", "## Lint on save: `flake8 FILE`, medians", "",
-                  "| file | lines | flake8 s | flake8 + nograd-lint s | added ms | ratio | plugin in process ms |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Lint on save: `flake8 FILE`, medians",
+            "",
+            "| file | lines | flake8 s | flake8 + nograd-lint s | added ms | ratio | plugin in process ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for row in report["lint_on_save"]:
-            lines.append(f"| {Path(row['file']).name} | {row['lines']} | {row['median_s'][FLAKE8]} "
-                         f"| {row['median_s'][FLAKE8_NG]} | {row['added_ms']} | {row['ratio']} "
-                         f"| {row.get('plugin_in_process_ms', '-')} |")
-        lines += ["", "In process, ms (medians over fresh processes; `check_source` includes the screen, pruning "
-                  "and the parse of the pruned file, then the analysis and positions):", "",
-                  "| file | import libcst | screen | prune | LibCST parse, whole file | pruned | check_source |",
-                  "|---|---|---|---|---|---|---|"]
-        steps_shown = ("import_libcst", "screen", "prune", "libcst_parse", "libcst_parse_pruned", "check_source")
+            lines.append(
+                f"| {Path(row['file']).name} | {row['lines']} | {row['median_s'][FLAKE8]} "
+                f"| {row['median_s'][FLAKE8_NG]} | {row['added_ms']} | {row['ratio']} "
+                f"| {row.get('plugin_in_process_ms', '-')} |"
+            )
+        lines += [
+            "",
+            "In process, ms (medians over fresh processes; `check_source` includes the screen, pruning "
+            "and the parse of the pruned file, then the analysis and positions):",
+            "",
+            "| file | import libcst | screen | prune | LibCST parse, whole file | pruned | check_source |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        steps_shown = (
+            "import_libcst",
+            "screen",
+            "prune",
+            "libcst_parse",
+            "libcst_parse_pruned",
+            "check_source",
+        )
         for row in report["lint_on_save"]:
             steps = row.get("breakdown_ms", {})
-            lines.append(f"| {Path(row['file']).name} | " + " | ".join(
-                str(steps.get(step, "-")) for step in steps_shown
-            ) + " |")
+            lines.append(
+                f"| {Path(row['file']).name} | "
+                + " | ".join(str(steps.get(step, "-")) for step in steps_shown)
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
-def _ms(value: Optional[float]) -> str:
+def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.lint_speed", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", action="append", default=[], type=Path, metavar="DIR",
-                        help="a checkout of a real code base (repeatable); without any, only the "
-                        "lint-on-save files are measured and the last lint_speed.json is updated")
-    parser.add_argument("--flake8-without", required=True, metavar="BIN",
-                        help="flake8 of an environment WITHOUT nograd-lint (same flake8 version)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.lint_speed", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a checkout of a real code base (repeatable); without any, only the "
+        "lint-on-save files are measured and the last lint_speed.json is updated",
+    )
+    parser.add_argument(
+        "--flake8-without",
+        required=True,
+        metavar="BIN",
+        help="flake8 of an environment WITHOUT nograd-lint (same flake8 version)",
+    )
     parser.add_argument("--flake8-with", default=str(HERE_BIN / "flake8"), metavar="BIN")
     parser.add_argument("--nograd-lint", default=str(HERE_BIN / "nograd-lint"), metavar="BIN")
-    parser.add_argument("--torchfix", metavar="BIN", help="torchfix of its own environment (optional)")
-    parser.add_argument("--torch-preflight", metavar="BIN", help="torch-preflight of its own environment (optional)")
-    parser.add_argument("--runs", type=int, default=5, help="rounds of our own tools and flake8 (default 5)")
-    parser.add_argument("--peer-runs", type=int, default=3, help="rounds that include the peers (default 3)")
-    parser.add_argument("--peer-corpora", metavar="NAMES",
-                        help="comma-separated corpus folder names the peers run on (default: all)")
-    parser.add_argument("--single-file", action="append", default=[], type=Path, metavar="FILE",
-                        help="a file for the lint-on-save measurement (repeatable)")
-    parser.add_argument("--synthetic", action="store_true",
-                        help="add a generated 2,000-line training script full of findings to --single-file")
-    parser.add_argument("--save-runs", type=int, default=15, help="runs per tool of each lint-on-save file")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds before one run counts as a hang")
+    parser.add_argument(
+        "--torchfix", metavar="BIN", help="torchfix of its own environment (optional)"
+    )
+    parser.add_argument(
+        "--torch-preflight", metavar="BIN", help="torch-preflight of its own environment (optional)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, help="rounds of our own tools and flake8 (default 5)"
+    )
+    parser.add_argument(
+        "--peer-runs", type=int, default=3, help="rounds that include the peers (default 3)"
+    )
+    parser.add_argument(
+        "--peer-corpora",
+        metavar="NAMES",
+        help="comma-separated corpus folder names the peers run on (default: all)",
+    )
+    parser.add_argument(
+        "--single-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a file for the lint-on-save measurement (repeatable)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="add a generated 2,000-line training script full of findings to --single-file",
+    )
+    parser.add_argument(
+        "--save-runs", type=int, default=15, help="runs per tool of each lint-on-save file"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds before one run counts as a hang"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where lint_speed.json and .md go")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="where lint_speed.json and .md go"
+    )
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     rng = random.Random(args.seed)
     corpora = [c.resolve() for c in args.corpus]
     tools = tools_from(args)
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-               "bytecode": compile_plugin(args.flake8_with),
-               "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "bytecode": compile_plugin(args.flake8_with),
+        "load_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     if corpora:
         report: dict[str, Any] = {
             "machine": machine,
             "versions": {t.name: version_of(t.argv[0], "--version") for t in tools},
-            "runs": args.runs, "peer_runs": min(args.peer_runs, args.runs), "corpora": {},
+            "runs": args.runs,
+            "peer_runs": min(args.peer_runs, args.runs),
+            "corpora": {},
         }
         print("pre-filter pass rates...", file=sys.stderr)
         rates = {c.name: pass_rates(c) for c in corpora}
         times, loads = run_rounds(corpora, tools, args, rng)
         report["loads"] = loads
         for corpus in corpora:
-            report["corpora"][corpus.name] = {"pass_rates": rates[corpus.name], **summarise(times[corpus.name])}
+            report["corpora"][corpus.name] = {
+                "pass_rates": rates[corpus.name],
+                **summarise(times[corpus.name]),
+            }
     else:  # lint-on-save only: update the last full report
         report = json.loads((args.out / "lint_speed.json").read_text())
         report["lint_on_save_machine"] = machine

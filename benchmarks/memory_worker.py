@@ -4,19 +4,19 @@ A fresh process per run keeps one mode's leftovers (allocator caches, freed-but-
 out of the next mode's numbers. Run as `python -m benchmarks.memory_worker '<RunSpec JSON>'`;
 it prints the rows as one JSON line.
 """
+
 from __future__ import annotations
 
 import gc
 import json
 import sys
 from dataclasses import asdict, dataclass
-from typing import List
 
 import torch
 
 from .cpu_memory import current_rss_bytes, malloc_in_use_bytes, peak_rss_bytes, reset_peak_rss
-from .graph_bytes import SavedGraphMeter
 from .gpu_memory import cuda_memory, reset_cuda_peak
+from .graph_bytes import SavedGraphMeter
 from .models import build_eval_model, random_batch
 from .modes import mode_context
 from .records import Row, record
@@ -38,18 +38,30 @@ class RunSpec:
         return json.dumps(asdict(self))
 
 
-def _cpu_rows(spec: RunSpec, iteration: int, rss_before: int = 0) -> List[Row]:
+def _cpu_rows(spec: RunSpec, iteration: int, rss_before: int = 0) -> list[Row]:
     """Current RSS and malloc in-use bytes; after a batch (iteration > 0) also its peak RSS."""
     suffix = "" if iteration else "_before"
     values = {"rss_bytes": current_rss_bytes(), "malloc_in_use_bytes": malloc_in_use_bytes()}
     if iteration:
         values["peak_rss_bytes"] = peak_rss_bytes()
         values["peak_rss_over_start_bytes"] = values["peak_rss_bytes"] - rss_before
-    return [record("memory", spec.model, spec.mode, spec.pattern, iteration, spec.batch_size, name + suffix, value)
-            for name, value in values.items() if value is not None]
+    return [
+        record(
+            "memory",
+            spec.model,
+            spec.mode,
+            spec.pattern,
+            iteration,
+            spec.batch_size,
+            name + suffix,
+            value,
+        )
+        for name, value in values.items()
+        if value is not None
+    ]
 
 
-def measure_memory(spec: RunSpec) -> List[Row]:
+def measure_memory(spec: RunSpec) -> list[Row]:
     """Per batch: saved-graph bytes, peak and current RSS, malloc in-use bytes, CUDA peak.
 
     `overwrite` is the seed's loop (`outputs = model(x)`: the previous graph is freed only once
@@ -79,15 +91,26 @@ def measure_memory(spec: RunSpec) -> List[Row]:
         values = {"graph_bytes": meter.saved_bytes, "input_bytes": batch.nbytes}
         if device.type == "cuda":
             values.update(cuda_memory(device))
-        rows += [record("memory", spec.model, spec.mode, spec.pattern, iteration, spec.batch_size, name, value)
-                 for name, value in values.items()]
+        rows += [
+            record(
+                "memory",
+                spec.model,
+                spec.mode,
+                spec.pattern,
+                iteration,
+                spec.batch_size,
+                name,
+                value,
+            )
+            for name, value in values.items()
+        ]
         rows += _cpu_rows(spec, iteration, rss_before)
         del batch
     del outputs, held
     return rows
 
 
-def main(argv: List[str]) -> None:
+def main(argv: list[str]) -> None:
     spec = RunSpec(**json.loads(argv[0]))
     print(json.dumps(measure_memory(spec)))
 

@@ -3,10 +3,11 @@
 Each entry pairs a builder with the shape of one input sample; inputs are random tensors,
 as in the rule's original experiment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Tuple
+from typing import Callable
 
 import torch
 from torch import nn
@@ -18,11 +19,18 @@ class SmallCNN(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(3, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(64 * 8 * 8, 128), nn.ReLU(), nn.Linear(128, num_classes),
+            nn.Flatten(),
+            nn.Linear(64 * 8 * 8, 128),
+            nn.ReLU(),
+            nn.Linear(128, num_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -41,7 +49,8 @@ class BasicBlock(nn.Module):
         self.shortcut = nn.Sequential()
         if stride != 1 or in_channels != out_channels:
             self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), nn.BatchNorm2d(out_channels),
+                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+                nn.BatchNorm2d(out_channels),
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -53,16 +62,20 @@ class BasicBlock(nn.Module):
 class HalfResNet18(nn.Module):
     """CIFAR ResNet-18 at half width (32-64-128-256 channels): BatchNorm in eval mode."""
 
-    def __init__(self, num_classes: int = 10, widths: Tuple[int, ...] = (32, 64, 128, 256)) -> None:
+    def __init__(self, num_classes: int = 10, widths: tuple[int, ...] = (32, 64, 128, 256)) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+        )
         blocks, in_channels = [], widths[0]
         for stage, width in enumerate(widths):
             stride = 1 if stage == 0 else 2
             blocks += [BasicBlock(in_channels, width, stride), BasicBlock(width, width, 1)]
             in_channels = width
         self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes))
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(self.stem(x)))
@@ -77,7 +90,12 @@ def small_transformer() -> nn.Module:
 def mlp() -> nn.Module:
     """Flattened 3x32x32 input, two hidden layers of 1024."""
     return nn.Sequential(
-        nn.Flatten(), nn.Linear(3 * 32 * 32, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10),
+        nn.Flatten(),
+        nn.Linear(3 * 32 * 32, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 10),
     )
 
 
@@ -86,7 +104,7 @@ class ModelSpec:
     """How to build a model and the shape of one input sample."""
 
     build: Callable[[], nn.Module]
-    sample_shape: Tuple[int, ...]
+    sample_shape: tuple[int, ...]
 
 
 MODELS = {

@@ -1,38 +1,40 @@
 """The figures: memory per batch with its min-max band (as in the seed), accumulate growth,
 time and energy per mode with their spread."""
+
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
-from .records import Row  # noqa: E402
+from .records import Row
 
-MIB = 2 ** 20
+MIB = 2**20
 COLORS = {"grad": "tab:red", "no_grad": "tab:blue", "inference_mode": "tab:green"}
 
 
-def _select(rows: Sequence[Row], **criteria: str) -> List[Row]:
+def _select(rows: Sequence[Row], **criteria: str) -> list[Row]:
     return [row for row in rows if all(row[key] == value for key, value in criteria.items())]
 
 
-def _models(rows: Sequence[Row]) -> List[str]:
+def _models(rows: Sequence[Row]) -> list[str]:
     return sorted({row["model"] for row in rows})
 
 
-def _modes(rows: Sequence[Row]) -> List[str]:
+def _modes(rows: Sequence[Row]) -> list[str]:
     present = {row["mode"] for row in rows}
     return [mode for mode in COLORS if mode in present]
 
 
 def _grid(rows_count: int, models: Sequence[str], height: float = 3.0):
-    figure, axes = plt.subplots(rows_count, len(models), figsize=(4.2 * len(models), height * rows_count),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        rows_count, len(models), figsize=(4.2 * len(models), height * rows_count), squeeze=False
+    )
     return figure, axes
 
 
@@ -63,7 +65,9 @@ def plot_memory_per_iteration(rows: Sequence[Row], path: Path) -> Path:
         for row_index, (metric, label) in enumerate(metrics):
             axis = axes[row_index][column]
             for mode in _modes(memory):
-                _line_with_band(axis, _select(memory, model=model, mode=mode, metric=metric), mode, MIB)
+                _line_with_band(
+                    axis, _select(memory, model=model, mode=mode, metric=metric), mode, MIB
+                )
             axis.set_title(f"{model}: {label}", fontsize=9)
             axis.set_xlabel("batch")
         axes[0][column].legend(fontsize=7)
@@ -79,9 +83,17 @@ def plot_accumulate_growth(rows: Sequence[Row], path: Path) -> Path:
         axis = axes[0][column]
         for mode in _modes(memory):
             for metric, style in (("malloc_in_use_bytes", "-"), ("rss_bytes", "--")):
-                series = sorted(_select(memory, model=model, mode=mode, metric=metric), key=lambda r: r["iteration"])
-                axis.plot([r["iteration"] for r in series], [r["value"] / MIB for r in series], style,
-                          color=COLORS[mode], label=f"{mode} ({metric.split('_')[0]})")
+                series = sorted(
+                    _select(memory, model=model, mode=mode, metric=metric),
+                    key=lambda r: r["iteration"],
+                )
+                axis.plot(
+                    [r["iteration"] for r in series],
+                    [r["value"] / MIB for r in series],
+                    style,
+                    color=COLORS[mode],
+                    label=f"{mode} ({metric.split('_')[0]})",
+                )
         axis.set_title(f"{model}: memory held, preds.append(model(x))", fontsize=9)
         axis.set_xlabel("batch")
         axis.set_ylabel("MiB")
@@ -89,7 +101,9 @@ def plot_accumulate_growth(rows: Sequence[Row], path: Path) -> Path:
     return _save(figure, path)
 
 
-def plot_spread(rows: Sequence[Row], phase: str, metric: str, label: str, scale: float, path: Path) -> Path:
+def plot_spread(
+    rows: Sequence[Row], phase: str, metric: str, label: str, scale: float, path: Path
+) -> Path:
     """Median per mode (bar), min-max (error bar) and every measurement (dots)."""
     selected = _select(rows, phase=phase, metric=metric)
     models = _models(selected)
@@ -100,15 +114,20 @@ def plot_spread(rows: Sequence[Row], phase: str, metric: str, label: str, scale:
             values = [row["value"] / scale for row in _select(selected, model=model, mode=mode)]
             median = statistics.median(values)
             axis.bar(position, median, color=COLORS[mode], alpha=0.5)
-            axis.errorbar(position, median, yerr=[[median - min(values)], [max(values) - median]],
-                          color="black", capsize=4)
+            axis.errorbar(
+                position,
+                median,
+                yerr=[[median - min(values)], [max(values) - median]],
+                color="black",
+                capsize=4,
+            )
             axis.scatter([position] * len(values), values, color=COLORS[mode], s=8, zorder=3)
         axis.set_xticks(range(len(_modes(selected))), _modes(selected), fontsize=8)
         axis.set_title(f"{model}: {label}", fontsize=9)
     return _save(figure, path)
 
 
-def plot_all(rows: Sequence[Row], out: Path) -> Dict[str, Path]:
+def plot_all(rows: Sequence[Row], out: Path) -> dict[str, Path]:
     """Every figure the rows allow, as PNG files in `out`."""
     plots = {}
     if _select(rows, phase="memory", pattern="overwrite"):
@@ -116,9 +135,21 @@ def plot_all(rows: Sequence[Row], out: Path) -> Dict[str, Path]:
     if _select(rows, phase="memory", pattern="accumulate"):
         plots["accumulate"] = plot_accumulate_growth(rows, out / "accumulate_growth.png")
     if _select(rows, phase="time"):
-        plots["time"] = plot_spread(rows, "time", "time_per_batch_s", "time per batch (ms)", 1e-3,
-                                    out / "time_per_batch.png")
+        plots["time"] = plot_spread(
+            rows,
+            "time",
+            "time_per_batch_s",
+            "time per batch (ms)",
+            1e-3,
+            out / "time_per_batch.png",
+        )
     if _select(rows, phase="energy"):
-        plots["energy"] = plot_spread(rows, "energy", "energy_j_per_batch", "CodeCarbon energy per batch (J)", 1.0,
-                                      out / "energy_per_batch.png")
+        plots["energy"] = plot_spread(
+            rows,
+            "energy",
+            "energy_j_per_batch",
+            "CodeCarbon energy per batch (J)",
+            1.0,
+            out / "energy_per_batch.png",
+        )
     return plots

@@ -18,7 +18,7 @@ import json
 import sys
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from nograd_lint import SourceError, check_source
 from nograd_lint.files import discover
@@ -30,7 +30,7 @@ from nograd_lint.source import parse_python
 RESULTS = Path(__file__).parent / "results"
 
 
-def judge(path: str) -> Optional[dict[str, Any]]:
+def judge(path: str) -> dict[str, Any] | None:
     """None for files the pre-filter drops or Python cannot parse, else what each step says."""
     try:
         source = Path(path).read_text(encoding="utf-8")
@@ -58,12 +58,16 @@ def judge(path: str) -> Optional[dict[str, Any]]:
         "findings": len(unscreened),
         "differ": screened != unscreened,
         "lines": lines if suspects != [] else 0,
-        "parsed_lines": (pruned.count("\n") if pruned is not None else lines) if suspects != [] else 0,
+        "parsed_lines": (pruned.count("\n") if pruned is not None else lines)
+        if suspects != []
+        else 0,
     }
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.screen_soundness", description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.screen_soundness", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--corpus", action="append", required=True, type=Path, metavar="DIR")
     parser.add_argument("-j", "--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS / "screen_soundness.json")
@@ -88,7 +92,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                 "lines_parsed_after_pruning": sum(r["parsed_lines"] for r in judged),
             }
             print(corpus.name, report["corpora"][corpus.name], flush=True)
-    totals = {key: sum(c[key] for c in report["corpora"].values()) for key in next(iter(report["corpora"].values()))}
+    totals = {
+        key: sum(c[key] for c in report["corpora"].values())
+        for key in next(iter(report["corpora"].values()))
+    }
     report["totals"] = totals
     print("total", totals)
     args.out.parent.mkdir(parents=True, exist_ok=True)

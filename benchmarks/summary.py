@@ -1,9 +1,10 @@
 """From raw rows to medians, spreads, accumulate growth and grad/no_grad ratios."""
+
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from .records import Row
 
@@ -17,14 +18,14 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else 0.0
 
 
-def _series(rows: Sequence[Row]) -> Dict[Tuple[str, str, str, str], List[Row]]:
-    groups: Dict[Tuple[str, str, str, str], List[Row]] = defaultdict(list)
+def _series(rows: Sequence[Row]) -> dict[tuple[str, str, str, str], list[Row]]:
+    groups: dict[tuple[str, str, str, str], list[Row]] = defaultdict(list)
     for row in rows:
         groups[(row["model"], row["pattern"], row["mode"], row["metric"])].append(row)
     return groups
 
 
-def growth_rows(rows: Sequence[Row]) -> List[Row]:
+def growth_rows(rows: Sequence[Row]) -> list[Row]:
     """Accumulate pattern: bytes added per batch (fitted slope), in all (last batch minus before), at the end."""
     groups = _series(rows)
     derived = []
@@ -33,20 +34,32 @@ def growth_rows(rows: Sequence[Row]) -> List[Row]:
             continue
         series = sorted(series, key=lambda row: row["iteration"])
         before = groups.get((model, pattern, mode, metric + "_before"))
-        values = {"growth_per_batch_" + metric: slope([r["iteration"] for r in series], [r["value"] for r in series]),
-                  "final_" + metric: series[-1]["value"]}
+        values = {
+            "growth_per_batch_" + metric: slope(
+                [r["iteration"] for r in series], [r["value"] for r in series]
+            ),
+            "final_" + metric: series[-1]["value"],
+        }
         if before:
             values["growth_total_" + metric] = series[-1]["value"] - before[0]["value"]
         for name, value in values.items():
-            derived.append({**series[-1], "phase": "derived", "iteration": len(series), "metric": name, "value": value})
+            derived.append(
+                {
+                    **series[-1],
+                    "phase": "derived",
+                    "iteration": len(series),
+                    "metric": name,
+                    "value": value,
+                }
+            )
     return derived
 
 
-def _ratio(numerator: float, denominator: Optional[float]) -> Optional[float]:
+def _ratio(numerator: float, denominator: float | None) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def summarize(rows: Sequence[Row]) -> List[Dict]:
+def summarize(rows: Sequence[Row]) -> list[dict]:
     """Median, min and max per model/pattern/mode/metric, with the median's ratio to no_grad's."""
     groups = _series([*rows, *growth_rows(rows)])
     medians = {key: statistics.median(r["value"] for r in series) for key, series in groups.items()}
@@ -54,12 +67,22 @@ def summarize(rows: Sequence[Row]) -> List[Dict]:
     for key in sorted(groups):
         model, pattern, mode, metric = key
         values = [r["value"] for r in groups[key]]
-        summary.append({
-            "model": model, "pattern": pattern, "mode": mode, "metric": metric,
-            "batch_size": groups[key][0]["batch_size"], "n": len(values),
-            "median": medians[key], "min": min(values), "max": max(values),
-            "ratio_to_no_grad": _ratio(medians[key], medians.get((model, pattern, "no_grad", metric))),
-        })
+        summary.append(
+            {
+                "model": model,
+                "pattern": pattern,
+                "mode": mode,
+                "metric": metric,
+                "batch_size": groups[key][0]["batch_size"],
+                "n": len(values),
+                "median": medians[key],
+                "min": min(values),
+                "max": max(values),
+                "ratio_to_no_grad": _ratio(
+                    medians[key], medians.get((model, pattern, "no_grad", metric))
+                ),
+            }
+        )
     return summary
 
 
@@ -68,7 +91,10 @@ HEADLINE_METRICS = {
     ("overwrite", "peak_rss_bytes"): "peak RSS per batch",
     ("overwrite", "peak_rss_over_start_bytes"): "peak RSS above the pre-loop RSS",
     ("overwrite", "cuda_peak_allocated_bytes"): "CUDA peak allocated per batch",
-    ("accumulate", "growth_per_batch_malloc_in_use_bytes"): "accumulate: malloc in-use growth per batch",
+    (
+        "accumulate",
+        "growth_per_batch_malloc_in_use_bytes",
+    ): "accumulate: malloc in-use growth per batch",
     ("accumulate", "growth_total_rss_bytes"): "accumulate: RSS growth over the run",
     ("accumulate", "final_rss_bytes"): "accumulate: RSS after the last batch",
     ("overwrite", "time_per_batch_s"): "time per batch",
@@ -76,7 +102,7 @@ HEADLINE_METRICS = {
 }
 
 
-def headline(summary: Sequence[Dict]) -> List[Dict]:
+def headline(summary: Sequence[dict]) -> list[dict]:
     """grad vs no_grad (and inference_mode) medians for the metrics the docs quote."""
     index = {(s["model"], s["pattern"], s["mode"], s["metric"]): s for s in summary}
     lines = []
@@ -87,10 +113,17 @@ def headline(summary: Sequence[Dict]) -> List[Dict]:
             if not grad or not no_grad:
                 continue
             inference = index.get((model, pattern, "inference_mode", metric))
-            lines.append({
-                "model": model, "pattern": pattern, "metric": metric, "label": label,
-                "batch_size": grad["batch_size"], "grad": grad["median"], "no_grad": no_grad["median"],
-                "inference_mode": inference["median"] if inference else None,
-                "grad_over_no_grad": grad["ratio_to_no_grad"],
-            })
+            lines.append(
+                {
+                    "model": model,
+                    "pattern": pattern,
+                    "metric": metric,
+                    "label": label,
+                    "batch_size": grad["batch_size"],
+                    "grad": grad["median"],
+                    "no_grad": no_grad["median"],
+                    "inference_mode": inference["median"] if inference else None,
+                    "grad_over_no_grad": grad["ratio_to_no_grad"],
+                }
+            )
     return lines

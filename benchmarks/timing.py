@@ -3,11 +3,12 @@
 Interleaving in a shuffled order, after a warm-up of every mode, spreads slow drifts (other
 users of the machine, CPU frequency, allocator state) over all modes instead of one.
 """
+
 from __future__ import annotations
 
 import random
 import time
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -30,8 +31,15 @@ def run_batches(model: torch.nn.Module, batch: torch.Tensor, mode: str, count: i
     _synchronize(batch.device)
 
 
-def time_modes(model_name: str, modes: Sequence[str], batch_size: int, repeats: int, warmup: int,
-               device: torch.device, rng: random.Random) -> List[Row]:
+def time_modes(
+    model_name: str,
+    modes: Sequence[str],
+    batch_size: int,
+    repeats: int,
+    warmup: int,
+    device: torch.device,
+    rng: random.Random,
+) -> list[Row]:
     """`repeats` timed batches per mode; each repeat runs every mode once, in a fresh shuffled order."""
     model = build_eval_model(model_name, device)
     batch = random_batch(model_name, batch_size, device)
@@ -43,5 +51,16 @@ def time_modes(model_name: str, modes: Sequence[str], batch_size: int, repeats: 
             start = time.perf_counter()
             run_batches(model, batch, mode, 1)
             elapsed = time.perf_counter() - start
-            rows.append(record("time", model_name, mode, "overwrite", repeat, batch_size, "time_per_batch_s", elapsed))
+            rows.append(
+                record(
+                    "time",
+                    model_name,
+                    mode,
+                    "overwrite",
+                    repeat,
+                    batch_size,
+                    "time_per_batch_s",
+                    elapsed,
+                )
+            )
     return rows

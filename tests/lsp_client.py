@@ -14,8 +14,9 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable
 
 #: Seconds any single wait may take before the test fails.
 DEFAULT_TIMEOUT_S = 30.0
@@ -33,15 +34,24 @@ class LspError(AssertionError):
 class LspClient:
     """Drives one language-server process; use it as a context manager."""
 
-    def __init__(self, command: Sequence[str], cwd: Path, env: Optional[dict] = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        cwd: Path,
+        env: dict | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
         self.timeout_s = timeout_s
         self._process = subprocess.Popen(
-            list(command), cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            list(command),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         self._ids = itertools.count(1)
-        self._inbox: "queue.Queue[Optional[Message]]" = queue.Queue()
+        self._inbox: queue.Queue[Message | None] = queue.Queue()
         self._notifications: list[Message] = []
         #: Every notification received, in order, for tests about what was (not) sent.
         self.history: list[Message] = []
@@ -53,7 +63,7 @@ class LspClient:
 
     # -- context manager -------------------------------------------------------------------
 
-    def __enter__(self) -> "LspClient":
+    def __enter__(self) -> LspClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -78,7 +88,7 @@ class LspClient:
         return b"".join(self._stderr).decode(errors="replace")
 
     @property
-    def returncode(self) -> Optional[int]:
+    def returncode(self) -> int | None:
         return self._process.poll()
 
     # -- sending ---------------------------------------------------------------------------
@@ -93,61 +103,90 @@ class LspClient:
     def notify(self, method: str, params: Any) -> None:
         self._send({"method": method, "params": params})
 
-    def request(self, method: str, params: Any, timeout_s: Optional[float] = None) -> Any:
+    def request(self, method: str, params: Any, timeout_s: float | None = None) -> Any:
         """Send a request and return its result (an error response raises LspError)."""
         request_id = next(self._ids)
         self._send({"id": request_id, "method": method, "params": params})
-        response = self._wait(lambda: self._responses.pop(request_id, None), f"a reply to {method}", timeout_s)
+        response = self._wait(
+            lambda: self._responses.pop(request_id, None), f"a reply to {method}", timeout_s
+        )
         if "error" in response:
             raise LspError(f"{method} failed: {response['error']}")
         return response.get("result")
 
-    def initialize(self, root: Path, initialization_options: Any = None,
-                   capabilities: Optional[Message] = None) -> Any:
+    def initialize(
+        self, root: Path, initialization_options: Any = None, capabilities: Message | None = None
+    ) -> Any:
         """The handshake every editor starts with; ``capabilities`` are merged into a plain
         client's. Returns the server's capabilities."""
         plain_client = {
             "general": {"positionEncodings": ["utf-16"]},
             "textDocument": {
                 "publishDiagnostics": {"versionSupport": True},
-                "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {
-                    "valueSet": ["quickfix", "source.fixAll"]}}},
+                "codeAction": {
+                    "codeActionLiteralSupport": {
+                        "codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}
+                    }
+                },
                 "synchronization": {"didSave": True},
             },
         }
-        result = self.request("initialize", {
-            "processId": None,
-            "rootUri": root.as_uri(),
-            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-            "capabilities": merged(plain_client, capabilities or {}),
-            "initializationOptions": initialization_options,
-        })
+        result = self.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": root.as_uri(),
+                "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+                "capabilities": merged(plain_client, capabilities or {}),
+                "initializationOptions": initialization_options,
+            },
+        )
         self.notify("initialized", {})
         return result["capabilities"]
 
     def open(self, uri: str, text: str, version: int = 1) -> None:
-        self.notify("textDocument/didOpen", {"textDocument": {
-            "uri": uri, "languageId": "python", "version": version, "text": text}})
+        self.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": version,
+                    "text": text,
+                }
+            },
+        )
 
     # -- receiving -------------------------------------------------------------------------
 
-    def wait_for_diagnostics(self, uri: str, accept: Callable[[Message], bool] = lambda params: True,
-                             timeout_s: Optional[float] = None) -> Message:
+    def wait_for_diagnostics(
+        self,
+        uri: str,
+        accept: Callable[[Message], bool] = lambda params: True,
+        timeout_s: float | None = None,
+    ) -> Message:
         """The params of the first not yet seen publishDiagnostics for ``uri`` that ``accept``s."""
+
         def match(params: Message) -> bool:
             return params["uri"] == uri and accept(params)
 
         return self.wait_for_notification("textDocument/publishDiagnostics", match, timeout_s)
 
-    def wait_for_notification(self, method: str, accept: Callable[[Message], bool] = lambda params: True,
-                              timeout_s: Optional[float] = None) -> Message:
+    def wait_for_notification(
+        self,
+        method: str,
+        accept: Callable[[Message], bool] = lambda params: True,
+        timeout_s: float | None = None,
+    ) -> Message:
         """Params of the first notification of ``method`` that ``accept``s. It is consumed, and
         so are the earlier ones of that method: later waits see only what came after it."""
-        def find() -> Optional[Message]:
+
+        def find() -> Message | None:
             for index, message in enumerate(self._notifications):
                 if message["method"] == method and accept(message.get("params")):
-                    self._notifications[:index + 1] = [
-                        m for m in self._notifications[:index] if m["method"] != method]
+                    self._notifications[: index + 1] = [
+                        m for m in self._notifications[:index] if m["method"] != method
+                    ]
                     return message["params"]
             return None
 
@@ -158,7 +197,7 @@ class LspClient:
         self._pump(0)
         return [message["params"] for message in self.history if message["method"] == method]
 
-    def _wait(self, find: Callable[[], Any], what: str, timeout_s: Optional[float]) -> Any:
+    def _wait(self, find: Callable[[], Any], what: str, timeout_s: float | None) -> Any:
         deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
         while True:
             found = find()
@@ -166,13 +205,17 @@ class LspClient:
                 return found
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise LspError(f"timed out waiting for {what}; server stderr:\n{self.stderr[-3000:]}")
+                raise LspError(
+                    f"timed out waiting for {what}; server stderr:\n{self.stderr[-3000:]}"
+                )
             self._pump(remaining)
 
     def _pump(self, timeout_s: float) -> None:
         """Sort at least one incoming message (waiting up to ``timeout_s``), then any others ready."""
         try:
-            message = self._inbox.get(timeout=timeout_s) if timeout_s > 0 else self._inbox.get_nowait()
+            message = (
+                self._inbox.get(timeout=timeout_s) if timeout_s > 0 else self._inbox.get_nowait()
+            )
         except queue.Empty:
             return
         while True:
@@ -238,8 +281,11 @@ def merged(base: Message, extra: Message) -> Message:
     """``base`` with ``extra`` merged in, nested dictionaries key by key."""
     result = dict(base)
     for key, value in extra.items():
-        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(
-            result.get(key), dict) else value
+        result[key] = (
+            merged(result[key], value)
+            if isinstance(value, dict) and isinstance(result.get(key), dict)
+            else value
+        )
     return result
 
 
@@ -262,8 +308,13 @@ def apply_text_edits(text: str, edits: Sequence[Message]) -> str:
     spans = []
     for edit in edits:
         start, end = edit["range"]["start"], edit["range"]["end"]
-        spans.append((utf16_offset(text, start["line"], start["character"]),
-                      utf16_offset(text, end["line"], end["character"]), edit["newText"]))
+        spans.append(
+            (
+                utf16_offset(text, start["line"], start["character"]),
+                utf16_offset(text, end["line"], end["character"]),
+                edit["newText"],
+            )
+        )
     for start, end, new_text in sorted(spans, reverse=True):
         text = text[:start] + new_text + text[end:]
     return text

@@ -18,7 +18,10 @@ BAD_INPUTS = {
     "undecodable": (b"model.eval()\nname = '\xff\xfe'\n", "cannot decode as utf-8"),
     "bad_coding_cookie": (b"# -*- coding: no-such-codec -*-\nmodel.eval()\n", "cannot decode"),
     "deep_blocks": (
-        b"model.eval()\n" + b"".join(b"    " * i + b"if x:\n" for i in range(300)) + b"    " * 300 + b"model(x)\n",
+        b"model.eval()\n"
+        + b"".join(b"    " * i + b"if x:\n" for i in range(300))
+        + b"    " * 300
+        + b"model(x)\n",
         "syntax error at",  # LibCST's tokenizer refuses more than 100 indentation levels
     ),
 }
@@ -46,7 +49,9 @@ def test_deeply_nested_expression_is_analysed() -> None:
 
 
 def test_huge_generated_file_is_analysed() -> None:
-    body = "".join(f"def f{i}(model, x):\n    model.eval()\n    return model(x) + {i}\n" for i in range(6700))
+    body = "".join(
+        f"def f{i}(model, x):\n    model.eval()\n    return model(x) + {i}\n" for i in range(6700)
+    )
     assert body.count("\n") > 20_000
     findings = check_source(body)
     assert len(findings) == 6700
@@ -54,7 +59,7 @@ def test_huge_generated_file_is_analysed() -> None:
 
 
 def test_bom_and_coding_cookie_are_honoured() -> None:
-    assert len(check_source("\ufeff" .encode("utf-8") + FLAGGED.encode())) == 1
+    assert len(check_source("\ufeff".encode("utf-8") + FLAGGED.encode())) == 1
     latin = "# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n" + FLAGGED
     assert len(check_source(latin.encode("latin-1"))) == 1
 
@@ -69,23 +74,38 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_cli_reports_each_bad_file_on_one_line_and_goes_on(tree: Path) -> None:
-    result = subprocess.run([tool("nograd-lint"), str(tree)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [tool("nograd-lint"), str(tree)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 2
-    assert result.stdout.splitlines() == [f"{tree / 'flagged.py'}:3:1: NG001 " + result.stdout.split(" NG001 ", 1)[1].strip()]
+    assert result.stdout.splitlines() == [
+        f"{tree / 'flagged.py'}:3:1: NG001 " + result.stdout.split(" NG001 ", 1)[1].strip()
+    ]
     errors = result.stderr.splitlines()
     assert sorted(Path(line.split(": error: ")[0]).stem for line in errors) == sorted(BAD_INPUTS)
     assert "Traceback" not in result.stderr
 
 
 def test_cli_missing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
-    result = subprocess.run([tool("nograd-lint"), str(tmp_path / "nope.py")], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [tool("nograd-lint"), str(tmp_path / "nope.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == f"{tmp_path / 'nope.py'}: error: cannot read: No such file or directory"
+    assert (
+        result.stderr.strip()
+        == f"{tmp_path / 'nope.py'}: error: cannot read: No such file or directory"
+    )
 
 
 def test_flake8_keeps_running_its_other_checks(tree: Path) -> None:
     result = subprocess.run(
-        [tool("flake8"), "--isolated", "--select=E999,F401,NG", str(tree)], capture_output=True, text=True, check=False
+        [tool("flake8"), "--isolated", "--select=E999,F401,NG", str(tree)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "Traceback" not in result.stderr, result.stderr
     assert "flagged.py:1:1: F401 'os' imported but unused" in result.stdout

@@ -2,6 +2,7 @@
 
 Time and energy are measured and reported, never asserted to favour a mode.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,12 @@ from benchmarks.report import SUMMARY_FIELDS  # noqa: E402
 from benchmarks.summary import slope  # noqa: E402
 
 BATCH = 8
-PLOTS = ("memory_per_iteration.png", "accumulate_growth.png", "time_per_batch.png", "energy_per_batch.png")
+PLOTS = (
+    "memory_per_iteration.png",
+    "accumulate_growth.png",
+    "time_per_batch.png",
+    "energy_per_batch.png",
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +40,29 @@ def run_dir(tmp_path_factory):
     threads = torch.get_num_threads()
     try:
         # Two modes keep the run to four worker processes; inference_mode is checked in-process below.
-        main(["--quick", "--out", str(out), "--device", "cpu", "--modes", "grad,no_grad", "--batch-size", str(BATCH),
-              "--batches", "4", "--jobs", "4", "--rounds", "1", "--timing-repeats", "2", "--energy-seconds", "0.2"])
+        main(
+            [
+                "--quick",
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--modes",
+                "grad,no_grad",
+                "--batch-size",
+                str(BATCH),
+                "--batches",
+                "4",
+                "--jobs",
+                "4",
+                "--rounds",
+                "1",
+                "--timing-repeats",
+                "2",
+                "--energy-seconds",
+                "0.2",
+            ]
+        )
     finally:
         torch.set_num_threads(threads)
     return out
@@ -44,12 +71,16 @@ def run_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def raw(run_dir):
     with (run_dir / "raw.csv").open() as handle:
-        return [{**row, "value": float(row["value"]), "iteration": int(row["iteration"])}
-                for row in csv.DictReader(handle)]
+        return [
+            {**row, "value": float(row["value"]), "iteration": int(row["iteration"])}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def _values(raw, **criteria):
-    return [row["value"] for row in raw if all(row[key] == value for key, value in criteria.items())]
+    return [
+        row["value"] for row in raw if all(row[key] == value for key, value in criteria.items())
+    ]
 
 
 def test_output_files_have_their_schema(run_dir):
@@ -61,7 +92,15 @@ def test_output_files_have_their_schema(run_dir):
     assert summary["summary"] and summary["headline"]
     assert set(summary["summary"][0]) == set(SUMMARY_FIELDS)
     environment = json.loads((run_dir / "environment.json").read_text())
-    for key in ("torch", "cpu_model", "torch_threads", "allocator", "load_average_start", "codecarbon", "config"):
+    for key in (
+        "torch",
+        "cpu_model",
+        "torch_threads",
+        "allocator",
+        "load_average_start",
+        "codecarbon",
+        "config",
+    ):
         assert key in environment
     assert environment["allocator"]["MALLOC_MMAP_THRESHOLD_ (memory workers)"] == 65536
     assert environment["codecarbon"]["hardware"], "the power sources CodeCarbon used are recorded"
@@ -95,11 +134,20 @@ def test_no_graph_is_saved_under_inference_mode(pattern):
 
 
 def test_accumulate_grows_by_saved_graph_plus_input(raw):
-    rows = sorted((row for row in raw if row["mode"] == "grad" and row["pattern"] == "accumulate"
-                   and row["metric"] == "malloc_in_use_bytes"), key=lambda row: row["iteration"])
+    rows = sorted(
+        (
+            row
+            for row in raw
+            if row["mode"] == "grad"
+            and row["pattern"] == "accumulate"
+            and row["metric"] == "malloc_in_use_bytes"
+        ),
+        key=lambda row: row["iteration"],
+    )
     growth = slope([row["iteration"] for row in rows], [row["value"] for row in rows])
-    expected = (statistics.median(_values(raw, mode="grad", pattern="accumulate", metric="graph_bytes"))
-                + statistics.median(_values(raw, mode="grad", pattern="accumulate", metric="input_bytes")))
+    expected = statistics.median(
+        _values(raw, mode="grad", pattern="accumulate", metric="graph_bytes")
+    ) + statistics.median(_values(raw, mode="grad", pattern="accumulate", metric="input_bytes"))
     assert growth == pytest.approx(expected, rel=0.05)
 
 

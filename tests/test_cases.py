@@ -36,14 +36,18 @@ def test_api(path: Path) -> None:
 def flake8_output() -> dict[str, Counter]:
     result = subprocess.run(
         [tool("flake8"), "--isolated", "--select=NG", str(CASES_DIR)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode in (0, 1), result.stderr
     per_file: dict[str, Counter] = {}
     for line in result.stdout.splitlines():
         match = re.match(r"(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>NG\d+) ", line)
         assert match, line
-        per_file.setdefault(Path(match["path"]).name, Counter())[(int(match["line"]), match["code"])] += 1
+        per_file.setdefault(Path(match["path"]).name, Counter())[
+            (int(match["line"]), match["code"])
+        ] += 1
     return per_file
 
 
@@ -57,7 +61,10 @@ def test_flake8(path: Path, flake8_output: dict[str, Counter]) -> None:
 @pytest.fixture(scope="module")
 def cli_json() -> tuple[int, dict[str, Counter]]:
     result = subprocess.run(
-        [tool("nograd-lint"), "--format", "json", str(CASES_DIR)], capture_output=True, text=True, check=False
+        [tool("nograd-lint"), "--format", "json", str(CASES_DIR)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     per_file: dict[str, Counter] = {}
     for item in json.loads(result.stdout):

@@ -16,12 +16,20 @@ EVAL_COPIES = {
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_files_whose_only_eval_source_is_a_copy_reach_the_analysis(tmp_path: Path, jobs: str) -> None:
+def test_files_whose_only_eval_source_is_a_copy_reach_the_analysis(
+    tmp_path: Path, jobs: str
+) -> None:
     # Enough files for -j 2 to start workers: the byte screen runs before them.
     for index in range(6):
         for name, source in EVAL_COPIES.items():
             (tmp_path / f"{index}_{name}").write_text(source)
-    result = subprocess.run([tool("nograd-lint"), "-j", jobs, "."], cwd=tmp_path,
-                            capture_output=True, text=True, check=False, timeout=120)
+    result = subprocess.run(
+        [tool("nograd-lint"), "-j", jobs, "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stdout.count("NG001") == 12

@@ -23,10 +23,17 @@ def evaluate(model, batch):
 """
 
 
-def run_flake8_on_stdin(source: str, cwd: Path, env: dict, *extra: str) -> subprocess.CompletedProcess:
+def run_flake8_on_stdin(
+    source: str, cwd: Path, env: dict, *extra: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [tool("flake8"), "-", "--stdin-display-name=src/path.py", "--select=E999,NG", *extra],
-        input=source.encode(), cwd=cwd, env=env, capture_output=True, timeout=TIMEOUT_S, check=False,
+        input=source.encode(),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=TIMEOUT_S,
+        check=False,
     )
 
 
@@ -41,7 +48,9 @@ def test_stdin_buffer_reports_ng001_at_the_call(tmp_path: Path, subprocess_env: 
 
 def test_stdin_buffer_with_crlf_and_wide_characters(tmp_path: Path, subprocess_env: dict) -> None:
     # Windows editors send CRLF; columns count characters, as the editor shows them.
-    source = BUFFER.replace("    logits = model", "    s = 'é'; logits = model").replace("\n", "\r\n")
+    source = BUFFER.replace("    logits = model", "    s = 'é'; logits = model").replace(
+        "\n", "\r\n"
+    )
     result = run_flake8_on_stdin(source, tmp_path, subprocess_env)
     assert result.stdout.decode().splitlines()[0].startswith("src/path.py:6:23: NG001")
 
@@ -57,12 +66,18 @@ def test_per_file_ignores_match_the_display_name(tmp_path: Path, subprocess_env:
     assert run_flake8_on_stdin(BUFFER, tmp_path, subprocess_env).stdout == b""
     other = subprocess.run(
         [tool("flake8"), "-", "--stdin-display-name=src/other.py", "--select=NG"],
-        input=BUFFER.encode(), cwd=tmp_path, env=subprocess_env, capture_output=True, timeout=TIMEOUT_S,
+        input=BUFFER.encode(),
+        cwd=tmp_path,
+        env=subprocess_env,
+        capture_output=True,
+        timeout=TIMEOUT_S,
     )
     assert other.stdout.decode().startswith("src/other.py:6:14: NG001")
 
 
-def test_half_typed_buffer_gives_e999_without_traceback(tmp_path: Path, subprocess_env: dict) -> None:
+def test_half_typed_buffer_gives_e999_without_traceback(
+    tmp_path: Path, subprocess_env: dict
+) -> None:
     # Lint-as-you-type sees broken code all the time: flake8 must report E999 and nothing else.
     source = BUFFER.replace("return logits.argmax(-1)", "return logits.argmax(-1")
     result = run_flake8_on_stdin(source, tmp_path, subprocess_env)

@@ -56,7 +56,10 @@ def test_lines_restricts_the_fix() -> None:
     source = "model.eval()\na = model(x)\nb = model(y)\n"
     result = fix_source(source, lines={3})
     assert [f.line for f in result.fixed] == [3]
-    assert result.text == "import torch\nmodel.eval()\na = model(x)\nwith torch.no_grad():\n    b = model(y)\n"
+    assert (
+        result.text
+        == "import torch\nmodel.eval()\na = model(x)\nwith torch.no_grad():\n    b = model(y)\n"
+    )
 
 
 def test_bad_input_raises_source_error_not_fix_error() -> None:
@@ -76,8 +79,15 @@ OFFENDING = "import torch\n\nmodel.eval()\nout = model(x)\n"
 
 
 def _cli(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([tool("nograd-lint"), *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, check=False, timeout=120)
+    return subprocess.run(
+        [tool("nograd-lint"), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def test_cli_fix_writes_in_place_and_exits_clean(tmp_path: Path) -> None:
@@ -87,7 +97,10 @@ def test_cli_fix_writes_in_place_and_exits_clean(tmp_path: Path) -> None:
     result = _cli("--fix", "infer.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Fixed 1 NG001 site in 1 file; 0 left." in result.stderr
-    assert target.read_text() == "import torch\n\nmodel.eval()\nwith torch.no_grad():\n    out = model(x)\n"
+    assert (
+        target.read_text()
+        == "import torch\n\nmodel.eval()\nwith torch.no_grad():\n    out = model(x)\n"
+    )
     assert target.stat().st_mode & 0o777 == 0o754
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
     assert _cli("--fix", "infer.py", cwd=tmp_path).returncode == 0
@@ -125,7 +138,9 @@ def test_cli_fix_keeps_encoding_and_crlf(tmp_path: Path) -> None:
 def test_cli_fix_stdin_is_a_filter(tmp_path: Path) -> None:
     result = _cli("--fix", "-", cwd=tmp_path, stdin=OFFENDING)
     assert result.returncode == 0
-    assert result.stdout == "import torch\n\nmodel.eval()\nwith torch.no_grad():\n    out = model(x)\n"
+    assert (
+        result.stdout == "import torch\n\nmodel.eval()\nwith torch.no_grad():\n    out = model(x)\n"
+    )
     broken = _cli("--fix", "-", cwd=tmp_path, stdin="model.eval(\n")
     assert broken.returncode == 2 and broken.stdout == ""
 
@@ -140,7 +155,9 @@ def test_cli_fix_leaves_unparsable_files_alone(tmp_path: Path) -> None:
 
 
 def test_cli_prints_no_warnings_of_the_users_code(tmp_path: Path) -> None:
-    (tmp_path / "odd.py").write_text('import re\nmodel.eval()\nr = re.compile("\\d")\nx = 1 is 1\ny = model(x)\n')
+    (tmp_path / "odd.py").write_text(
+        'import re\nmodel.eval()\nr = re.compile("\\d")\nx = 1 is 1\ny = model(x)\n'
+    )
     for args in (["odd.py"], ["--diff", "odd.py"]):
         result = _cli(*args, cwd=tmp_path)
         assert "Warning" not in result.stderr, result.stderr

@@ -20,8 +20,14 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     (tmp_path / "pkg").mkdir(exist_ok=True)
     (tmp_path / "pkg" / "infer.py").write_text(SOURCE)
     (tmp_path / "pkg" / "broken.py").write_text("net.eval(\n")
-    return subprocess.run([tool("nograd-lint"), *args], cwd=tmp_path, capture_output=True,
-                          text=True, check=False, timeout=120)
+    return subprocess.run(
+        [tool("nograd-lint"), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 @pytest.fixture

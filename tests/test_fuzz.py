@@ -114,7 +114,9 @@ def run(batch):
 
 
 def _program(before: str, inside: str, after: str, in_function: str) -> str:
-    return TEMPLATE.format(before=before, inside=_indent(inside), after=after, in_function=_indent(in_function))
+    return TEMPLATE.format(
+        before=before, inside=_indent(inside), after=after, in_function=_indent(in_function)
+    )
 
 
 def _line_of(source: str, text: str) -> int:
@@ -124,7 +126,9 @@ def _line_of(source: str, text: str) -> int:
 
 @FUZZ
 @given(_statements(), _statements(), _statements(), _statements())
-def test_a_forward_call_inside_no_grad_is_never_reported(before: str, inside: str, after: str, in_function: str) -> None:
+def test_a_forward_call_inside_no_grad_is_never_reported(
+    before: str, inside: str, after: str, in_function: str
+) -> None:
     source = _program(before, inside, after, in_function)
     findings = analyse_or_refuse(source)
     reported = {f.line for f in findings}
@@ -153,13 +157,18 @@ class _WrapInNoGrad(cst.CSTTransformer):
 
     def _wrapped(self, original: tuple, updated: tuple) -> list:
         return [
-            cst.With(items=[cst.WithItem(cst.parse_expression("torch.no_grad()"))], body=cst.IndentedBlock([new]))
+            cst.With(
+                items=[cst.WithItem(cst.parse_expression("torch.no_grad()"))],
+                body=cst.IndentedBlock([new]),
+            )
             if id(old) in self.targets
             else new
             for old, new in zip(original, updated)
         ]
 
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         return updated.with_changes(body=self._wrapped(original.body, updated.body))
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
@@ -203,13 +212,27 @@ def test_wrapping_every_reported_statement_in_no_grad_leaves_nothing(
 
 def test_the_template_itself_reports_only_the_unguarded_call() -> None:
     source = _program("", "", "", "")
-    assert [f.line for f in check_source(source)] == [_line_of(source, "    maybe_wasteful = model(batch)")]
-    assert check_source(wrap_reported_statements(source, {_line_of(source, "    maybe_wasteful = model(batch)")})) == []
+    assert [f.line for f in check_source(source)] == [
+        _line_of(source, "    maybe_wasteful = model(batch)")
+    ]
+    assert (
+        check_source(
+            wrap_reported_statements(
+                source, {_line_of(source, "    maybe_wasteful = model(batch)")}
+            )
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
     "statement",
-    ["if model(x):\n    pass", "for y in model(x):\n    pass", "while model(x):\n    break", "y = [model(x) for x in xs]"],
+    [
+        "if model(x):\n    pass",
+        "for y in model(x):\n    pass",
+        "while model(x):\n    break",
+        "y = [model(x) for x in xs]",
+    ],
 )
 def test_wrapping_compound_statements(statement: str) -> None:
     source = f"import torch\nmodel.eval()\n{statement}\n"
@@ -222,26 +245,56 @@ def test_wrapping_compound_statements(statement: str) -> None:
 #: everything that ends an eval period or leaves the path between a forward call and
 #: gradient code (``screen_intent``).
 FLOW_STATEMENTS = [
-    "model.eval()", "model.train()", "net = model", "net = Net().eval()", "model = other",
-    "out = model(x)", "out = net(x)", "model = model(x)", "out = self.model(x)", "self.model.eval()",
-    "self = other", "loss.backward()", "accelerator.backward(loss)", "optimizer.zero_grad()",
-    "optimizer.step()", "scheduler.step()", "del model", "import model", "return out", "return model(x)",
-    "raise ValueError(x)", "out = [model(y) for y in xs]", "f = lambda: loss.backward()",
-    "model.requires_grad_(False)", "helper(model)", "helper(x, model)", "helper(m=model)",
-    "self.helper(model)", "model.x = net", "net.model = other", "(model := other)", "model = AutoModel.from_pretrained(p)",
+    "model.eval()",
+    "model.train()",
+    "net = model",
+    "net = Net().eval()",
+    "model = other",
+    "out = model(x)",
+    "out = net(x)",
+    "model = model(x)",
+    "out = self.model(x)",
+    "self.model.eval()",
+    "self = other",
+    "loss.backward()",
+    "accelerator.backward(loss)",
+    "optimizer.zero_grad()",
+    "optimizer.step()",
+    "scheduler.step()",
+    "del model",
+    "import model",
+    "return out",
+    "return model(x)",
+    "raise ValueError(x)",
+    "out = [model(y) for y in xs]",
+    "f = lambda: loss.backward()",
+    "model.requires_grad_(False)",
+    "helper(model)",
+    "helper(x, model)",
+    "helper(m=model)",
+    "self.helper(model)",
+    "model.x = net",
+    "net.model = other",
+    "(model := other)",
+    "model = AutoModel.from_pretrained(p)",
 ]
 LOOP_ONLY = ["break", "continue"]
 
 
 def _flow_block(
-    depth: int, in_loop: bool, in_function: bool = True, vocabulary: tuple[str, ...] = tuple(FLOW_STATEMENTS)
+    depth: int,
+    in_loop: bool,
+    in_function: bool = True,
+    vocabulary: tuple[str, ...] = tuple(FLOW_STATEMENTS),
 ) -> st.SearchStrategy[list[str]]:
     allowed = [s for s in vocabulary if in_function or not s.startswith("return")]
     simple = st.sampled_from(allowed + (LOOP_ONLY if in_loop else []))
     if depth == 0:
         return st.lists(simple, min_size=1, max_size=5)
 
-    def block(in_loop: bool = in_loop, in_function: bool = in_function) -> st.SearchStrategy[list[str]]:
+    def block(
+        in_loop: bool = in_loop, in_function: bool = in_function
+    ) -> st.SearchStrategy[list[str]]:
         return _flow_block(depth - 1, in_loop, in_function, vocabulary)
 
     nested = st.one_of(
@@ -262,8 +315,14 @@ def _flow_block(
 
 
 @settings(FUZZ, max_examples=EXAMPLES or 150)
-@given(_flow_block(3, False), _flow_block(2, False, in_function=False), st.sampled_from(["step", "forward"]))
-def test_the_screen_passes_every_finding_in_training_steps(body: list[str], module: list[str], method: str) -> None:
+@given(
+    _flow_block(3, False),
+    _flow_block(2, False, in_function=False),
+    st.sampled_from(["step", "forward"]),
+)
+def test_the_screen_passes_every_finding_in_training_steps(
+    body: list[str], module: list[str], method: str
+) -> None:
     """Differential: whatever the analysis reports in random training-step code, the ``ast``
     screen lets through (``analyse_or_refuse`` asserts it). ``forward`` methods get no
     class-wide eval state in the analysis; other methods do (``prepare``)."""
@@ -279,30 +338,64 @@ def test_the_screen_passes_every_finding_in_training_steps(body: list[str], modu
 #: each): calls of the module's functions and class, local imports, the module's decorators
 #: and context managers, training a module-level model, rebinding ``torch``.
 ACROSS_DEFINITIONS = (
-    "f0(model)", "f1(x, model)", "out = f2(model, x)", "Helper(model)", "with f2():\n    out = model(x)",
-    "import wandb", "from torch import no_grad as guard", "with guard():\n    out = model(x)", "import paddle",
-    "import torch", "torch = other", "net.train()", "torch.set_grad_enabled(False)", "return f0",
+    "f0(model)",
+    "f1(x, model)",
+    "out = f2(model, x)",
+    "Helper(model)",
+    "with f2():\n    out = model(x)",
+    "import wandb",
+    "from torch import no_grad as guard",
+    "with guard():\n    out = model(x)",
+    "import paddle",
+    "import torch",
+    "torch = other",
+    "net.train()",
+    "torch.set_grad_enabled(False)",
+    "return f0",
 )
 #: Drawn as often as all of ``FLOW_STATEMENTS`` together.
 ACROSS_VOCABULARY = (*FLOW_STATEMENTS, *ACROSS_DEFINITIONS * 2)
 #: Statements without a forward call the screen could suspect: a body made of them is pruned
 #: unless it reaches into the code that is kept.
 REACHING_STATEMENTS = (
-    "f0(net)", "f0(net.eval())", "f1(x, model)", "f1(x, m=net)", "with torch.no_grad():\n    f0(net)",
-    "with torch.no_grad():\n    f1(x, model)", "register(f0)", "net = Net().eval()", "net = other", "import wandb",
-    "from torch import no_grad as guard", "import paddle", "import torch", "model.train()", "net.train()",
-    "torch = other", "with torch.no_grad():\n    yield", "with torch.no_grad():\n    return model(x)", "pass",
+    "f0(net)",
+    "f0(net.eval())",
+    "f1(x, model)",
+    "f1(x, m=net)",
+    "with torch.no_grad():\n    f0(net)",
+    "with torch.no_grad():\n    f1(x, model)",
+    "register(f0)",
+    "net = Net().eval()",
+    "net = other",
+    "import wandb",
+    "from torch import no_grad as guard",
+    "import paddle",
+    "import torch",
+    "model.train()",
+    "net.train()",
+    "torch = other",
+    "with torch.no_grad():\n    yield",
+    "with torch.no_grad():\n    return model(x)",
+    "pass",
 )
 #: Module-level code calls no function itself, so that the other definitions' calls decide.
 MODULE_VOCABULARY = tuple(s for s in ACROSS_VOCABULARY if not s.startswith(("f0(", "f1(")))
-DECORATORS = st.sampled_from(["", "@f0\n", "@f2\n", "@torch.no_grad()\n", "@contextlib.contextmanager\n"])
+DECORATORS = st.sampled_from(
+    ["", "@f0\n", "@f2\n", "@torch.no_grad()\n", "@contextlib.contextmanager\n"]
+)
 #: A class body runs with the module's code: its imports reach module-level code too.
-CLASS_STATEMENTS = st.sampled_from(["pass", "from torch import no_grad as guard", "import paddle", "net = f0(model)"])
+CLASS_STATEMENTS = st.sampled_from(
+    ["pass", "from torch import no_grad as guard", "import paddle", "net = f0(model)"]
+)
 
 
 @settings(FUZZ, max_examples=EXAMPLES or 100)
 @given(
-    st.lists(st.tuples(DECORATORS, _flow_block(2, False, vocabulary=ACROSS_VOCABULARY)), min_size=2, max_size=2),
+    st.lists(
+        st.tuples(DECORATORS, _flow_block(2, False, vocabulary=ACROSS_VOCABULARY)),
+        min_size=2,
+        max_size=2,
+    ),
     st.tuples(DECORATORS, _flow_block(1, False, vocabulary=REACHING_STATEMENTS)),
     CLASS_STATEMENTS,
     _flow_block(1, False, vocabulary=REACHING_STATEMENTS),
@@ -320,8 +413,10 @@ def test_pruning_changes_no_finding_across_definitions(
     functions are training steps; the third function and the class have no forward call the
     screen could suspect, so pruning stubs them unless a rule of ``prune`` keeps them."""
     definitions = [
-        *(f"{decorator}def f{index}(model, x, xs, c):\n{_indent(chr(10).join(body))}\n"
-          for index, (decorator, body) in enumerate([*functions, reaching])),
+        *(
+            f"{decorator}def f{index}(model, x, xs, c):\n{_indent(chr(10).join(body))}\n"
+            for index, (decorator, body) in enumerate([*functions, reaching])
+        ),
         f"class Helper:\n    {class_statement}\n\n    def __init__(self, model, x, xs, c):\n"
         f"{textwrap.indent(chr(10).join(method), ' ' * 8)}\n",
     ]

@@ -17,21 +17,21 @@ import pytest
 
 from tests.conftest import ROOT
 
-EVAL_AND_GUARDED = '''def evaluate_{i}(model, batch):
+EVAL_AND_GUARDED = """def evaluate_{i}(model, batch):
     model.eval()
     with torch.no_grad():
         logits = model(batch)
     return logits.argmax(-1)
 
 
-'''
-EVAL_AND_WASTEFUL = '''def predict_{i}(model, batch):
+"""
+EVAL_AND_WASTEFUL = """def predict_{i}(model, batch):
     model.eval()
     logits = model(batch)
     return logits.softmax(-1)
 
 
-'''
+"""
 
 
 def hundred_thousand_lines() -> str:
@@ -104,8 +104,14 @@ print(json.dumps(outcome))
 
 def run_case(name: str, timeout: float) -> dict:
     try:
-        result = subprocess.run([sys.executable, "-c", CHILD, name], cwd=ROOT, capture_output=True,
-                                text=True, timeout=timeout, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{name}: no answer within {timeout:.0f} s (a hang?)")
     assert result.returncode == 0, result.stderr[-3000:]

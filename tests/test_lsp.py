@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import pytest
 
@@ -56,19 +56,29 @@ def uri(tmp_path: Path) -> str:
 
 def ranges(params: dict) -> list[tuple[int, int, int, int]]:
     return [
-        (d["range"]["start"]["line"], d["range"]["start"]["character"],
-         d["range"]["end"]["line"], d["range"]["end"]["character"])
+        (
+            d["range"]["start"]["line"],
+            d["range"]["start"]["character"],
+            d["range"]["end"]["line"],
+            d["range"]["end"]["character"],
+        )
         for d in params["diagnostics"]
     ]
 
 
 def change(client: LspClient, uri: str, version: int, *content_changes: dict) -> None:
-    client.notify("textDocument/didChange", {
-        "textDocument": {"uri": uri, "version": version}, "contentChanges": list(content_changes)})
+    client.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri, "version": version}, "contentChanges": list(content_changes)},
+    )
 
 
 def versions_published(client: LspClient, uri: str) -> list:
-    return [p.get("version") for p in client.received("textDocument/publishDiagnostics") if p["uri"] == uri]
+    return [
+        p.get("version")
+        for p in client.received("textDocument/publishDiagnostics")
+        if p["uri"] == uri
+    ]
 
 
 # -- diagnostics -------------------------------------------------------------------------------
@@ -80,7 +90,10 @@ def test_initialize_advertises_sync_and_code_actions(tmp_path: Path, subprocess_
     assert capabilities["textDocumentSync"]["openClose"] is True
     assert capabilities["textDocumentSync"]["change"] == 1  # full: see the form feed test
     assert capabilities["textDocumentSync"]["save"]
-    assert capabilities["codeActionProvider"]["codeActionKinds"] == ["quickfix", "source.fixAll.nograd-lint"]
+    assert capabilities["codeActionProvider"]["codeActionKinds"] == [
+        "quickfix",
+        "source.fixAll.nograd-lint",
+    ]
 
 
 def test_open_publishes_ng001_with_exact_ranges(server: LspClient, uri: str) -> None:
@@ -92,7 +105,9 @@ def test_open_publishes_ng001_with_exact_ranges(server: LspClient, uri: str) -> 
     assert first["source"] == "nograd-lint" and first["code"] == "NG001"
     assert first["codeDescription"] == {"href": RULE_URL}
     assert first["severity"] == 2  # warning
-    assert first["message"].startswith("forward pass of eval-mode model 'model' runs with autograd enabled")
+    assert first["message"].startswith(
+        "forward pass of eval-mode model 'model' runs with autograd enabled"
+    )
 
 
 def test_columns_are_utf16_code_units(server: LspClient, uri: str) -> None:
@@ -101,9 +116,13 @@ def test_columns_are_utf16_code_units(server: LspClient, uri: str) -> None:
     assert ranges(server.wait_for_diagnostics(uri)) == [(2, 21, 2, 29)]
 
 
-def test_columns_follow_a_negotiated_utf32_encoding(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+def test_columns_follow_a_negotiated_utf32_encoding(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     with start_server(tmp_path, subprocess_env) as client:
-        capabilities = client.initialize(tmp_path, capabilities={"general": {"positionEncodings": ["utf-32"]}})
+        capabilities = client.initialize(
+            tmp_path, capabilities={"general": {"positionEncodings": ["utf-32"]}}
+        )
         assert capabilities["positionEncoding"] == "utf-32"
         client.open(uri, "def f(model, x):\n    model.eval()\n    s = '😋'; return model(x)\n")
         assert ranges(client.wait_for_diagnostics(uri)) == [(2, 20, 2, 28)]
@@ -124,18 +143,27 @@ def test_form_feed_lines_stay_in_step_with_the_editor(server: LspClient, uri: st
     assert ranges(server.wait_for_diagnostics(uri)) == [(3, 11, 3, 19)]
     change(server, uri, 2, {"text": source.replace("    return", "    z = model(x); return")})
     assert ranges(server.wait_for_diagnostics(uri, lambda p: p.get("version") == 2)) == [
-        (3, 8, 3, 16), (3, 25, 3, 33)]
+        (3, 8, 3, 16),
+        (3, 25, 3, 33),
+    ]
 
 
 def test_fixing_the_code_by_hand_clears_its_diagnostic(server: LspClient, uri: str) -> None:
     server.open(uri, BUFFER)
     server.wait_for_diagnostics(uri)
-    fixed = BUFFER.replace("    return model(x)", "    with torch.no_grad():\n        return model(x)")
+    fixed = BUFFER.replace(
+        "    return model(x)", "    with torch.no_grad():\n        return model(x)"
+    )
     change(server, uri, 2, {"text": fixed})
-    assert ranges(server.wait_for_diagnostics(uri, lambda p: p.get("version") == 2)) == BUFFER_RANGES[:1]
+    assert (
+        ranges(server.wait_for_diagnostics(uri, lambda p: p.get("version") == 2))
+        == BUFFER_RANGES[:1]
+    )
 
 
-def test_typing_bursts_are_debounced_to_one_lint(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+def test_typing_bursts_are_debounced_to_one_lint(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     # A long debounce, so that a busy test machine cannot stretch the burst past it.
     with start_server(tmp_path, subprocess_env, debounce_ms=1500) as client:
         client.initialize(tmp_path)
@@ -150,7 +178,9 @@ def test_typing_bursts_are_debounced_to_one_lint(tmp_path: Path, subprocess_env:
         assert versions_published(client, uri) == [1, 6]
 
 
-def test_save_lints_at_once_without_waiting_for_the_debounce(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+def test_save_lints_at_once_without_waiting_for_the_debounce(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     with start_server(tmp_path, subprocess_env, debounce_ms=60_000) as client:
         client.initialize(tmp_path)
         client.open(uri, BUFFER)
@@ -169,17 +199,23 @@ def test_saving_an_already_linted_buffer_does_not_lint_again(server: LspClient, 
     assert versions_published(server, uri) == [1]
 
 
-def test_syntax_error_gives_no_diagnostics_and_the_server_goes_on(server: LspClient, uri: str) -> None:
+def test_syntax_error_gives_no_diagnostics_and_the_server_goes_on(
+    server: LspClient, uri: str
+) -> None:
     server.open(uri, BUFFER)
     server.wait_for_diagnostics(uri)
     change(server, uri, 2, {"text": BUFFER.replace("argmax(-1)", "argmax(-1")})
     assert server.wait_for_diagnostics(uri, lambda p: p.get("version") == 2)["diagnostics"] == []
     change(server, uri, 3, {"text": BUFFER})
-    assert ranges(server.wait_for_diagnostics(uri, lambda p: p.get("version") == 3)) == BUFFER_RANGES
+    assert (
+        ranges(server.wait_for_diagnostics(uri, lambda p: p.get("version") == 3)) == BUFFER_RANGES
+    )
     assert server.returncode is None
 
 
-def test_an_analysis_bug_is_logged_and_the_server_goes_on(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+def test_an_analysis_bug_is_logged_and_the_server_goes_on(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     # The server as installed, except that the analysis fails on buffers that say "boom".
     code = """
 import sys
@@ -201,7 +237,10 @@ sys.exit(main([]))
         log = client.wait_for_notification("window/logMessage", lambda p: "boom" in p["message"])
         assert log["type"] == 2 and "internal error, please report" in log["message"]
         change(client, uri, 2, {"text": BUFFER})
-        assert ranges(client.wait_for_diagnostics(uri, lambda p: p.get("version") == 2)) == BUFFER_RANGES
+        assert (
+            ranges(client.wait_for_diagnostics(uri, lambda p: p.get("version") == 2))
+            == BUFFER_RANGES
+        )
 
 
 def test_close_clears_the_diagnostics(server: LspClient, uri: str) -> None:
@@ -212,29 +251,47 @@ def test_close_clears_the_diagnostics(server: LspClient, uri: str) -> None:
 
 
 def test_project_no_grad_wrappers_from_pyproject(tmp_path: Path, server: LspClient) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.nograd-lint]\ndisabling-names = ["quiet_mode"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nograd-lint]\ndisabling-names = ["quiet_mode"]\n'
+    )
     uri = (tmp_path / "quiet.py").as_uri()
-    server.open(uri, "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n")
+    server.open(
+        uri, "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n"
+    )
     assert server.wait_for_diagnostics(uri)["diagnostics"] == []
 
 
-def test_wrappers_from_initialization_options(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+def test_wrappers_from_initialization_options(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     with start_server(tmp_path, subprocess_env) as client:
         client.initialize(tmp_path, initialization_options={"disablingNames": ["quiet_mode"]})
-        client.open(uri, "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n")
+        client.open(
+            uri,
+            "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n",
+        )
         assert client.wait_for_diagnostics(uri)["diagnostics"] == []
 
 
-@pytest.mark.parametrize("settings", [
-    {"nograd-lint": {"disablingNames": ["quiet_mode"]}},
-    {"disablingNames": ["quiet_mode"]},
-], ids=["nested", "flat"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"nograd-lint": {"disablingNames": ["quiet_mode"]}},
+        {"disablingNames": ["quiet_mode"]},
+    ],
+    ids=["nested", "flat"],
+)
 def test_changed_settings_relint_open_buffers(server: LspClient, uri: str, settings: dict) -> None:
-    server.open(uri, "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n")
+    server.open(
+        uri, "def f(model, x):\n    model.eval()\n    with quiet_mode():\n        return model(x)\n"
+    )
     assert len(server.wait_for_diagnostics(uri)["diagnostics"]) == 1
     server.notify("workspace/didChangeConfiguration", {"settings": settings})
     assert server.wait_for_diagnostics(uri)["diagnostics"] == []
-    server.notify("workspace/didChangeConfiguration", {"settings": {"nograd-lint": {"disablingNames": "oops"}}})
+    server.notify(
+        "workspace/didChangeConfiguration",
+        {"settings": {"nograd-lint": {"disablingNames": "oops"}}},
+    )
     assert len(server.wait_for_diagnostics(uri)["diagnostics"]) == 1
 
 
@@ -243,41 +300,81 @@ def test_changed_settings_relint_open_buffers(server: LspClient, uri: str, setti
 
 def test_missing_pygls_is_one_clear_line(subprocess_env: dict) -> None:
     code = "import sys; sys.modules['pygls'] = None; from nograd_lint.lsp import main; sys.exit(main([]))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env=subprocess_env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env,
+        check=False,
+    )
     assert result.returncode == 2
-    assert result.stderr == "nograd-lint lsp: needs pygls; install it with: pip install 'nograd-lint[lsp]'\n"
+    assert (
+        result.stderr
+        == "nograd-lint lsp: needs pygls; install it with: pip install 'nograd-lint[lsp]'\n"
+    )
 
 
 def test_python_m_starts_the_same_server(subprocess_env: dict) -> None:
-    result = subprocess.run([sys.executable, "-m", "nograd_lint.lsp", "--version"], capture_output=True, text=True,
-                            timeout=60, env=subprocess_env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "nograd_lint.lsp", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env,
+        check=True,
+    )
     assert result.stdout.startswith("nograd-lint lsp ")
 
 
 def test_the_linter_never_imports_pygls(subprocess_env: dict) -> None:
-    code = ("import sys, nograd_lint, nograd_lint.lsp, nograd_lint.flake8_plugin; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol')))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env=subprocess_env, check=True)
+    code = (
+        "import sys, nograd_lint, nograd_lint.lsp, nograd_lint.flake8_plugin; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env,
+        check=True,
+    )
     assert result.stdout == "[]\n"
 
 
 # -- code actions ------------------------------------------------------------------------------
 
 
-def code_actions(client: LspClient, uri: str, diagnostics: list, only: Optional[list] = None,
-                 lines: Optional[tuple[int, int]] = None) -> list:
+def code_actions(
+    client: LspClient,
+    uri: str,
+    diagnostics: list,
+    only: list | None = None,
+    lines: tuple[int, int] | None = None,
+) -> list:
     """What an editor asks for at the cursor: the diagnostics there, and which kinds it wants."""
-    first, last = lines or (diagnostics[0]["range"]["start"]["line"], diagnostics[0]["range"]["end"]["line"])
+    first, last = lines or (
+        diagnostics[0]["range"]["start"]["line"],
+        diagnostics[0]["range"]["end"]["line"],
+    )
     context: dict = {"diagnostics": diagnostics}
     if only is not None:
         context["only"] = only
-    return client.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri},
-        "range": {"start": {"line": first, "character": 0}, "end": {"line": last, "character": 0}},
-        "context": context,
-    }) or []
+    return (
+        client.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": uri},
+                "range": {
+                    "start": {"line": first, "character": 0},
+                    "end": {"line": last, "character": 0},
+                },
+                "context": context,
+            },
+        )
+        or []
+    )
 
 
 def edits_of(action: dict, uri: str) -> list:
@@ -293,7 +390,10 @@ def test_quick_fix_wraps_the_call_and_relints_clean(server: LspClient, uri: str)
     assert quick_fix["kind"] == "quickfix" and quick_fix["isPreferred"] is True
     assert quick_fix["diagnostics"] == diagnostics[:1]
     fixed = apply_text_edits(BUFFER, edits_of(quick_fix, uri))
-    assert "    with torch.no_grad():\n        logits = model(\n            batch,\n        )\n" in fixed
+    assert (
+        "    with torch.no_grad():\n        logits = model(\n            batch,\n        )\n"
+        in fixed
+    )
     assert [(f.line, f.col) for f in check_source(fixed)] == [(15, 11)]  # only predict() is left
 
     assert fix_all["kind"] == "source.fixAll.nograd-lint"
@@ -328,7 +428,9 @@ def test_no_actions_away_from_findings_or_for_other_kinds(server: LspClient, uri
     assert code_actions(server, uri, diagnostics, only=["refactor"]) == []
 
 
-def test_edits_wait_for_resolve_when_the_client_resolves(tmp_path: Path, subprocess_env: dict, uri: str) -> None:
+def test_edits_wait_for_resolve_when_the_client_resolves(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     # The lightbulb asks at every cursor move; the fix is computed for the action picked.
     resolve = {"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}
     with start_server(tmp_path, subprocess_env) as client:
@@ -345,10 +447,13 @@ def test_edits_wait_for_resolve_when_the_client_resolves(tmp_path: Path, subproc
         assert "edit" not in client.request("codeAction/resolve", fix_all)  # stale: no edit
 
 
-def test_versioned_edit_when_the_client_supports_document_changes(tmp_path: Path, subprocess_env: dict,
-                                                                  uri: str) -> None:
+def test_versioned_edit_when_the_client_supports_document_changes(
+    tmp_path: Path, subprocess_env: dict, uri: str
+) -> None:
     with start_server(tmp_path, subprocess_env) as client:
-        client.initialize(tmp_path, capabilities={"workspace": {"workspaceEdit": {"documentChanges": True}}})
+        client.initialize(
+            tmp_path, capabilities={"workspace": {"workspaceEdit": {"documentChanges": True}}}
+        )
         client.open(uri, BUFFER, version=7)
         diagnostics = client.wait_for_diagnostics(uri)["diagnostics"]
         [quick_fix] = code_actions(client, uri, diagnostics[1:], only=["quickfix"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import libcst as cst
 import pytest
@@ -70,9 +71,15 @@ TRICKY = [
     # tabs and a call split over lines with a comment
     ("if True:\n\tnet.eval()\n\ty = net(  # why\n\t\tx)\n", [(3, 5, 4, 4)]),
     # an ``if`` expression's test comes first in LibCST's fields, second in the source
-    ("model.eval()\ny = model(a) if model(b) else model(c)\n", [(2, 4, 2, 12), (2, 16, 2, 24), (2, 30, 2, 38)]),
+    (
+        "model.eval()\ny = model(a) if model(b) else model(c)\n",
+        [(2, 4, 2, 12), (2, 16, 2, 24), (2, 30, 2, 38)],
+    ),
     # a pruned definition above the finding: LibCST parses fewer lines than the file has
-    ("import torch\n\n\ndef helper(a):\n    b = a\n    return b\n\n\nmodel.eval()\ny = model(x)\n", [(10, 4, 10, 12)]),
+    (
+        "import torch\n\n\ndef helper(a):\n    b = a\n    return b\n\n\nmodel.eval()\ny = model(x)\n",
+        [(10, 4, 10, 12)],
+    ),
 ]
 
 
@@ -85,7 +92,9 @@ def test_positions_with_flake8s_tree_agree() -> None:
     assert _spans(check_source(SOURCE, tree=ast.parse(SOURCE))) == EXPECTED
 
 
-def _calls(node: cst.CSTNode, children: Callable[[cst.CSTNode], Iterable[cst.CSTNode]]) -> list[int]:
+def _calls(
+    node: cst.CSTNode, children: Callable[[cst.CSTNode], Iterable[cst.CSTNode]]
+) -> list[int]:
     found, stack = [], [node]
     while stack:
         node = stack.pop()
@@ -95,7 +104,9 @@ def _calls(node: cst.CSTNode, children: Callable[[cst.CSTNode], Iterable[cst.CST
     return found
 
 
-@pytest.mark.parametrize("path", [*case_files(), *sorted(Path(__file__).parent.glob("fixes/*.py"))], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [*case_files(), *sorted(Path(__file__).parent.glob("fixes/*.py"))], ids=lambda p: p.name
+)
 def test_fields_list_calls_in_the_order_libcst_writes_them(path: Path) -> None:
     """Positions rank calls in source order by reading node fields (``child_nodes``), not
     LibCST's slow ``children``: both must agree."""

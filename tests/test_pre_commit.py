@@ -20,7 +20,9 @@ OFFENDING = "import torch\n\n\ndef predict(model, x):\n    model.eval()\n    ret
 
 
 def _git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,15 @@ def _project(tmp_path: Path, hook: str) -> Path:
 
 def _pre_commit(project: Path, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    return subprocess.run([tool("pre-commit"), "run", "--all-files"], cwd=project, env=env,
-                          capture_output=True, text=True, check=False, timeout=600)
+    return subprocess.run(
+        [tool("pre-commit"), "run", "--all-files"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
 
 
 def test_check_hook_fails_on_the_pattern(tmp_path: Path, pre_commit_home: Path) -> None:
@@ -58,8 +67,10 @@ def test_fix_hook_rewrites_then_passes(tmp_path: Path, pre_commit_home: Path) ->
     project = _project(tmp_path, "nograd-lint-fix")
     first = _pre_commit(project, pre_commit_home)
     assert first.returncode == 1 and "files were modified by this hook" in first.stdout
-    assert (project / "infer.py").read_text().endswith(
-        "    model.eval()\n    with torch.no_grad():\n        return model(x)\n"
+    assert (
+        (project / "infer.py")
+        .read_text()
+        .endswith("    model.eval()\n    with torch.no_grad():\n        return model(x)\n")
     )
     _git("add", ".", cwd=project)
     second = _pre_commit(project, pre_commit_home)

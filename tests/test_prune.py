@@ -34,13 +34,18 @@ def run(net, x):
 #: name -> (source, the definition that must stay whole although it holds no suspect call).
 MUST_STAY_WHOLE = {
     "caller_decides_what_a_parameter_receives": (CALLED_WITH_AN_EVAL_MODEL, "run"),
-    "caller_of_a_caller": (CALLED_WITH_AN_EVAL_MODEL + """
+    "caller_of_a_caller": (
+        CALLED_WITH_AN_EVAL_MODEL
+        + """
 
 def main(net, x):
     with torch.no_grad():
         return run(net, x)
-""", "main"),
-    "local_no_grad_decorator": ("""\
+""",
+        "main",
+    ),
+    "local_no_grad_decorator": (
+        """\
 import functools
 import torch
 
@@ -57,8 +62,11 @@ def inference(fn):
 def predict(model, x):
     model.eval()
     return model(x)
-""", "inference"),
-    "local_no_grad_context_manager": ("""\
+""",
+        "inference",
+    ),
+    "local_no_grad_context_manager": (
+        """\
 import contextlib
 import torch
 
@@ -73,8 +81,11 @@ def predict(model, x):
     model.eval()
     with quiet():
         return model(x)
-""", "quiet"),
-    "import_that_a_kept_body_resolves": ("""\
+""",
+        "quiet",
+    ),
+    "import_that_a_kept_body_resolves": (
+        """\
 import torch
 
 
@@ -86,8 +97,11 @@ def predict(model, x):
     model.eval()
     with guard():
         return model(x)
-""", "setup"),
-    "import_that_a_function_defined_at_module_level_resolves": ("""\
+""",
+        "setup",
+    ),
+    "import_that_a_function_defined_at_module_level_resolves": (
+        """\
 import torch
 
 
@@ -100,8 +114,11 @@ if torch.cuda.is_available():
         model.eval()
         with guard():
             return model(x)
-""", "setup"),
-    "class_body_import_that_module_code_resolves": ("""\
+""",
+        "setup",
+    ),
+    "class_body_import_that_module_code_resolves": (
+        """\
 import torch
 
 
@@ -112,8 +129,11 @@ class Config:
 model.eval()
 with guard():
     model(x)
-""", "Config"),
-    "torch_imported_beside_another_framework": ("""\
+""",
+        "Config",
+    ),
+    "torch_imported_beside_another_framework": (
+        """\
 import paddle
 
 
@@ -124,8 +144,11 @@ def setup():
 def predict(model, x):
     model.eval()
     return model(x)
-""", "setup"),
-    "trains_a_module_level_model": ("""\
+""",
+        "setup",
+    ),
+    "trains_a_module_level_model": (
+        """\
 import torch
 
 model = Net().eval()
@@ -137,8 +160,11 @@ def fit(batch):
 
 def predict(x):
     return model(x)
-""", "fit"),
-    "rebinds_torch": ("""\
+""",
+        "fit",
+    ),
+    "rebinds_torch": (
+        """\
 import torch
 
 
@@ -150,12 +176,15 @@ def predict(model, x):
     model.eval()
     torch.set_grad_enabled(False)
     return model(x)
-""", "patch"),
+""",
+        "patch",
+    ),
 }
 
 #: name -> (source, the definition that is stubbed).
 STUBBED = {
-    "argument_parsing": ("""\
+    "argument_parsing": (
+        """\
 import argparse
 import torch
 
@@ -173,8 +202,11 @@ def evaluate(model, x):
 
 if __name__ == "__main__":
     args = parse_args()
-""", "parse_args"),
-    "training_step_of_a_parameter": ("""\
+""",
+        "parse_args",
+    ),
+    "training_step_of_a_parameter": (
+        """\
 import torch
 
 
@@ -189,8 +221,11 @@ def train_epoch(model, loader, optimizer):
 def evaluate(model, x):
     model.eval()
     return model(x)
-""", "train_epoch"),
-    "class_whose_first_method_is_decorated": ("""\
+""",
+        "train_epoch",
+    ),
+    "class_whose_first_method_is_decorated": (
+        """\
 import torch
 from torch import nn
 
@@ -204,8 +239,11 @@ class Wrapper(nn.Module):
 def evaluate(model, x):
     model.eval()
     return model(x)
-""", "Wrapper"),
-    "guarded_prediction": ("""\
+""",
+        "Wrapper",
+    ),
+    "guarded_prediction": (
+        """\
 import torch
 
 
@@ -218,7 +256,9 @@ def predict(model, x):
 def evaluate(model, x):
     model.eval()
     return model(x)
-""", "predict"),
+""",
+        "predict",
+    ),
     "crlf_and_tabs": (
         "import torch\r\n\r\n\r\ndef helper(x):\r\n\t# a comment\r\n\treturn x\r\n\r\n\r\n"
         "def evaluate(model, x):\r\n\tmodel.eval()\r\n\treturn model(x)\r\n",
@@ -281,4 +321,6 @@ def test_a_body_on_the_header_line_is_left_alone() -> None:
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
 def test_pruning_changes_no_finding_of_any_case_file(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    assert check_source(source, str(path), noqa=False) == check_source(source, str(path), noqa=False, prefilter=False)
+    assert check_source(source, str(path), noqa=False) == check_source(
+        source, str(path), noqa=False, prefilter=False
+    )

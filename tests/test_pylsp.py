@@ -28,12 +28,16 @@ def evaluate(model, batch):
 
 def pylsp_settings() -> dict:
     """What an editor sends: flake8 on (with this environment's flake8), the overlapping linters off."""
-    return {"pylsp": {"plugins": {
-        "flake8": {"enabled": True, "executable": tool("flake8")},
-        "pycodestyle": {"enabled": False},
-        "pyflakes": {"enabled": False},
-        "mccabe": {"enabled": False},
-    }}}
+    return {
+        "pylsp": {
+            "plugins": {
+                "flake8": {"enabled": True, "executable": tool("flake8")},
+                "pycodestyle": {"enabled": False},
+                "pyflakes": {"enabled": False},
+                "mccabe": {"enabled": False},
+            }
+        }
+    }
 
 
 def ng001(params: dict) -> list[dict]:
@@ -67,9 +71,13 @@ def test_pylsp_clears_ng001_once_the_buffer_is_fixed(pylsp: LspClient, tmp_path:
     uri = (tmp_path / "evaluate.py").as_uri()
     pylsp.open(uri, BUFFER)
     pylsp.wait_for_diagnostics(uri, lambda params: bool(ng001(params)))
-    fixed = BUFFER.replace("    logits = model(batch)", "    with torch.no_grad():\n        logits = model(batch)")
-    pylsp.notify("textDocument/didChange", {
-        "textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]})
+    fixed = BUFFER.replace(
+        "    logits = model(batch)", "    with torch.no_grad():\n        logits = model(batch)"
+    )
+    pylsp.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]},
+    )
     pylsp.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
     params = pylsp.wait_for_diagnostics(uri, lambda params: params.get("version") == 2)
     assert ng001(params) == []

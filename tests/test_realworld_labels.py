@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.realworld.score import (
-    LABEL_COLUMNS, LABELS, LABELS_CSV, REPO_COLUMNS, REPOS_TSV, read_labels, read_repos, row_key,
+    LABEL_COLUMNS,
+    LABELS,
+    LABELS_CSV,
+    REPO_COLUMNS,
+    REPOS_TSV,
+    read_labels,
+    read_repos,
+    row_key,
 )
 
 SCORE_SCRIPT = Path(__file__).parent / "realworld" / "score.py"
@@ -60,7 +67,9 @@ def test_score_on_corpus() -> None:
         pytest.skip("set NOGRAD_CORPUS to a directory of owner+name checkouts")
     result = subprocess.run(
         [sys.executable, str(SCORE_SCRIPT), "--corpus", corpus, "--json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     score = json.loads(result.stdout)

@@ -35,7 +35,9 @@ ODD_SPELLINGS = {
     "pretrained_model": "model = AutoModel.from_pretrained('bert')",
     "pretrained_model_parenthesised": "model = (UNet2DConditionModel\n    ).from_pretrained('unet')",
     "pretrained_model_comment_before_dot": "model = (AutoModel  # the encoder\n    ).from_pretrained('bert')",
-    "pretrained_model_far_before_dot": "model = (AutoModel" + " " * 300 + ").from_pretrained('bert')",
+    "pretrained_model_far_before_dot": "model = (AutoModel"
+    + " " * 300
+    + ").from_pretrained('bert')",
 }
 
 NO_FINDING_POSSIBLE = {
@@ -281,11 +283,16 @@ def test_prefilter_has_no_catastrophic_backtracking() -> None:
     assert not might_have_findings(source)
 
 
-@pytest.mark.parametrize("source, needs_libcst", [
-    ("import pandas\n\nframe = pandas.DataFrame()\nframe.eval('a + b')\n", False),
-    ("import torch\n\n\ndef predict(model, x):\n    model.eval()\n    return model(x)\n", True),
-])
-def test_flake8_imports_libcst_only_for_a_file_the_screen_passes(tmp_path: Path, source: str, needs_libcst: bool) -> None:
+@pytest.mark.parametrize(
+    "source, needs_libcst",
+    [
+        ("import pandas\n\nframe = pandas.DataFrame()\nframe.eval('a + b')\n", False),
+        ("import torch\n\n\ndef predict(model, x):\n    model.eval()\n    return model(x)\n", True),
+    ],
+)
+def test_flake8_imports_libcst_only_for_a_file_the_screen_passes(
+    tmp_path: Path, source: str, needs_libcst: bool
+) -> None:
     """And then settles it for the garbage collector (``gc.freeze``, once:
     ``flake8_plugin._settle_libcst``), never before; the collector keeps running either way."""
     path = tmp_path / "evaluate.py"
@@ -296,6 +303,8 @@ def test_flake8_imports_libcst_only_for_a_file_the_screen_passes(tmp_path: Path,
         f"report = legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
         "print(report.total_errors, 'libcst' in sys.modules, gc.get_freeze_count() > 0, gc.isenabled())\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     expected = [str(int(needs_libcst)), str(needs_libcst), str(needs_libcst), "True"]
     assert result.stdout.splitlines()[-1].split() == expected, result.stderr

@@ -48,4 +48,6 @@ def test_site_code_is_analysed_or_refused_in_one_line(path: Path) -> None:
     except SourceError as error:
         assert str(error) and "\n" not in str(error)
         return
-    assert all(f.line >= 1 and f.col >= 0 and (f.end_line, f.end_col) >= (f.line, f.col) for f in findings)
+    assert all(
+        f.line >= 1 and f.col >= 0 and (f.end_line, f.end_col) >= (f.line, f.col) for f in findings
+    )

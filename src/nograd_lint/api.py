@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import gc
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Collection, Iterator, Optional, Union
+from typing import TYPE_CHECKING
 
 from .findings import NG001, Finding, InternalError, SourceError, ng001_message
 from .prefilter import might_have_findings
@@ -16,11 +17,11 @@ if TYPE_CHECKING:
 
 
 def check_source(
-    source: Union[str, bytes],
+    source: str | bytes,
     filename: str = "<stdin>",
     *,
     noqa: bool = True,
-    tree: Optional[ast.Module] = None,
+    tree: ast.Module | None = None,
     disabling_names: Collection[str] = (),
     prefilter: bool = True,
 ) -> list[Finding]:
@@ -46,7 +47,7 @@ def check_source(
 
 
 def _findings(
-    text: str, tree: Optional[ast.Module], disabling_names: Collection[str], screen: bool
+    text: str, tree: ast.Module | None, disabling_names: Collection[str], screen: bool
 ) -> list[Finding]:
     """The screen, then LibCST's parse of what it leaves, then the analysis."""
     parsed = text
@@ -68,7 +69,9 @@ def _findings(
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
     except Exception as error:  # a bug of ours must not take the user's whole run down
-        raise InternalError(f"internal error, please report: {type(error).__name__}: {error}") from error
+        raise InternalError(
+            f"internal error, please report: {type(error).__name__}: {error}"
+        ) from error
 
 
 @contextmanager
@@ -87,7 +90,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _suspects(tree: ast.Module, text: str) -> Optional[list[ast.Call]]:
+def _suspects(tree: ast.Module, text: str) -> list[ast.Call] | None:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding)."""
     from .screen import suspect_calls
 
@@ -97,7 +100,7 @@ def _suspects(tree: ast.Module, text: str) -> Optional[list[ast.Call]]:
         return None  # undecided: the analysis refuses what is too deep for it in one line
 
 
-def _parse_pruned(text: str, tree: ast.Module) -> Optional["cst.Module"]:
+def _parse_pruned(text: str, tree: ast.Module) -> cst.Module | None:
     """The pruned source's module, or None to parse the whole source instead: if LibCST
     refuses it, or it does not line up with ``tree`` by top-level statement, which the
     positions of its findings are read from."""
@@ -111,9 +114,9 @@ def _parse_pruned(text: str, tree: ast.Module) -> Optional["cst.Module"]:
 
 
 def analyse(
-    module: "cst.Module",
+    module: cst.Module,
     text: str,
-    tree: Optional[ast.Module] = None,
+    tree: ast.Module | None = None,
     disabling_names: Collection[str] = (),
 ) -> list[Finding]:
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
@@ -132,8 +135,13 @@ def analyse(
         start, end = ranges[id(candidate.call)]
         findings.append(
             Finding(
-                start[0], start[1], NG001, ng001_message(candidate.model, candidate.volatile),
-                candidate.model, end[0], end[1],
+                start[0],
+                start[1],
+                NG001,
+                ng001_message(candidate.model, candidate.volatile),
+                candidate.model,
+                end[0],
+                end[1],
             )
         )
     return sorted(findings)

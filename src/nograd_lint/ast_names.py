@@ -5,27 +5,45 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 #: Nodes whose body runs later, in a scope of its own.
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 #: The other nodes that open a scope: their code is not part of the enclosing flow.
-NESTED_SCOPES = (ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+NESTED_SCOPES = (
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 #: Nodes that bind a name given as a string (``match`` exists from Python 3.10).
-NAMED_BINDINGS = (ast.ExceptHandler, *(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name)))
+NAMED_BINDINGS = (
+    ast.ExceptHandler,
+    *(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name)),
+)
 
 #: Nodes with nothing worth a visit below them: ``Load``/``Store`` markers, operators, constants.
-LEAVES = frozenset({
-    ast.Load, ast.Store, ast.Del, ast.Constant,
-    *(op for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for op in base.__subclasses__()),
-})
+LEAVES = frozenset(
+    {
+        ast.Load,
+        ast.Store,
+        ast.Del,
+        ast.Constant,
+        *(
+            op
+            for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+            for op in base.__subclasses__()
+        ),
+    }
+)
 
 #: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
 Key = tuple[str, str]
 
 
-def key_of(node: ast.AST) -> Optional[Key]:
+def key_of(node: ast.AST) -> Key | None:
     if isinstance(node, ast.Name):
         return ("name", node.id)
     if isinstance(node, ast.Attribute):
@@ -33,7 +51,7 @@ def key_of(node: ast.AST) -> Optional[Key]:
     return None
 
 
-def keys_in(node: Optional[ast.AST]) -> set[Key]:
+def keys_in(node: ast.AST | None) -> set[Key]:
     """Every name and attribute in ``node``: for a callee, all that rebinding ends its eval
     periods (``self``, ``self.model``: ``FlowState.clear``)."""
     if node is None:
@@ -41,7 +59,7 @@ def keys_in(node: Optional[ast.AST]) -> set[Key]:
     return {key for child in ast.walk(node) for key in (key_of(child),) if key is not None}
 
 
-def dotted_name(expr: ast.AST) -> Optional[str]:
+def dotted_name(expr: ast.AST) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, None for anything else."""
     parts = []
     while isinstance(expr, ast.Attribute):

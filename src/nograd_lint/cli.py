@@ -10,18 +10,18 @@ import os
 import sys
 import tempfile
 import tokenize
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 from ._version import __version__
 from .config import ConfigError, find_pyproject, load_settings, split_names
 from .files import DEFAULT_EXCLUDES, discover
 from .findings import SourceError
-from .source import decode
 from .formatters import FORMATTERS, FileResult
 from .prefilter import might_have_findings_in_bytes
+from .source import decode
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -42,33 +42,74 @@ def build_parser() -> argparse.ArgumentParser:
         "fixed. Suppress one line with '# noqa: NG001'. 'nograd-lint lsp' starts the language "
         "server (extra 'lsp').",
     )
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                        help="files or directories to lint (default: .); '-' reads stdin")
-    parser.add_argument("--format", choices=sorted(FORMATTERS), default="text",
-                        help="output format: text, json, github (workflow annotations) or "
-                        "sarif (code scanning) (default: text)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="files or directories to lint (default: .); '-' reads stdin",
+    )
+    parser.add_argument(
+        "--format",
+        choices=sorted(FORMATTERS),
+        default="text",
+        help="output format: text, json, github (workflow annotations) or "
+        "sarif (code scanning) (default: text)",
+    )
     fixing = parser.add_mutually_exclusive_group()
-    fixing.add_argument("--fix", action="store_true",
-                        help="wrap flagged statements in 'with torch.no_grad():' in place (unsafe "
-                        "if later code needs gradients through those outputs; review the change)")
-    fixing.add_argument("--diff", action="store_true",
-                        help="print the fixes as a unified diff instead of writing them")
-    parser.add_argument("--fix-with", choices=["no_grad", "inference_mode"], default="no_grad",
-                        help="the context manager --fix and --diff wrap with (default: no_grad; "
-                        "tensors made under inference_mode can never join autograd later)")
-    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERNS",
-                        help="comma-separated glob patterns of files or directories to skip, "
-                        "added to the defaults (.git, virtual environments, build, node_modules, ...)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="files linted in parallel (default: number of CPUs)")
-    parser.add_argument("--disabling-names", default="", metavar="NAMES",
-                        help="comma-separated names of project decorators or context managers "
-                        "that disable autograd (added to [tool.nograd-lint] disabling-names)")
-    parser.add_argument("--config", metavar="PYPROJECT",
-                        help="read [tool.nograd-lint] from this file (default: the nearest "
-                        "pyproject.toml above the current directory)")
-    parser.add_argument("--stdin-display-name", default="stdin", metavar="NAME",
-                        help="the file name to show for '-' (default: stdin)")
+    fixing.add_argument(
+        "--fix",
+        action="store_true",
+        help="wrap flagged statements in 'with torch.no_grad():' in place (unsafe "
+        "if later code needs gradients through those outputs; review the change)",
+    )
+    fixing.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff instead of writing them",
+    )
+    parser.add_argument(
+        "--fix-with",
+        choices=["no_grad", "inference_mode"],
+        default="no_grad",
+        help="the context manager --fix and --diff wrap with (default: no_grad; "
+        "tensors made under inference_mode can never join autograd later)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="comma-separated glob patterns of files or directories to skip, "
+        "added to the defaults (.git, virtual environments, build, node_modules, ...)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="files linted in parallel (default: number of CPUs)",
+    )
+    parser.add_argument(
+        "--disabling-names",
+        default="",
+        metavar="NAMES",
+        help="comma-separated names of project decorators or context managers "
+        "that disable autograd (added to [tool.nograd-lint] disabling-names)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PYPROJECT",
+        help="read [tool.nograd-lint] from this file (default: the nearest "
+        "pyproject.toml above the current directory)",
+    )
+    parser.add_argument(
+        "--stdin-display-name",
+        default="stdin",
+        metavar="NAME",
+        help="the file name to show for '-' (default: stdin)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -93,7 +134,7 @@ def _unreadable(path: str, error: OSError) -> FileResult:
     return FileResult(path, error=f"cannot read: {error.strerror or error}")
 
 
-def lint_file(path: str, job: Job = Job(), display_name: Optional[str] = None) -> FileResult:
+def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> FileResult:
     """Lint (or fix) one file, or stdin for ``-``; never raises for bad input."""
     shown = display_name or path
     try:
@@ -129,10 +170,14 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
         except OSError as error:
             return FileResult(shown, error=f"cannot write: {error.strerror or error}")
     if result.changed and job.mode == "diff":
-        outcome.diff = "".join(difflib.unified_diff(
-            original.splitlines(keepends=True), result.text.splitlines(keepends=True),
-            f"a/{Path(shown).as_posix()}", f"b/{Path(shown).as_posix()}",
-        ))
+        outcome.diff = "".join(
+            difflib.unified_diff(
+                original.splitlines(keepends=True),
+                result.text.splitlines(keepends=True),
+                f"a/{Path(shown).as_posix()}",
+                f"b/{Path(shown).as_posix()}",
+            )
+        )
     return outcome
 
 
@@ -181,17 +226,23 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
     """What --fix/--diff did, on stderr so that stdout stays the report (or the diff)."""
     for result in results:
         for skip in result.skipped:
-            print(f"{result.path}:{skip.finding.line}:{skip.finding.col + 1}: {skip.finding.code} "
-                  f"not fixed: {skip.reason}", file=sys.stderr)
+            print(
+                f"{result.path}:{skip.finding.line}:{skip.finding.col + 1}: {skip.finding.code} "
+                f"not fixed: {skip.reason}",
+                file=sys.stderr,
+            )
     sites = sum(r.fixed for r in results)
     files = sum(1 for r in results if r.fixed)
     left = sum(len(r.findings) for r in results)
     verb = "Fixed" if mode == "fix" else "Would fix"
-    print(f"nograd-lint: {verb} {sites} NG001 site{'s' * (sites != 1)} in {files} "
-          f"file{'s' * (files != 1)}; {left} left.", file=sys.stderr)
+    print(
+        f"nograd-lint: {verb} {sites} NG001 site{'s' * (sites != 1)} in {files} "
+        f"file{'s' * (files != 1)}; {left} left.",
+        file=sys.stderr,
+    )
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lsp"]:  # a file called "lsp" is still reachable as ./lsp
         from .lsp import main as serve
@@ -207,8 +258,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     mode = "fix" if args.fix else "diff" if args.diff else "check"
-    job = Job(frozenset(settings.disabling_names | split_names(args.disabling_names)), mode, args.fix_with)
-    excludes = [*DEFAULT_EXCLUDES, *settings.exclude, *(p for e in args.exclude for p in split_names(e))]
+    job = Job(
+        frozenset(settings.disabling_names | split_names(args.disabling_names)), mode, args.fix_with
+    )
+    excludes = [
+        *DEFAULT_EXCLUDES,
+        *settings.exclude,
+        *(p for e in args.exclude for p in split_names(e)),
+    ]
 
     paths = list(discover(args.paths, excludes))
     results: list[FileResult] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +35,7 @@ def split_names(value: str) -> frozenset[str]:
     return frozenset(name.strip() for name in value.split(",") if name.strip())
 
 
-def find_pyproject(start: Path) -> Optional[Path]:
+def find_pyproject(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
@@ -43,12 +43,15 @@ def find_pyproject(start: Path) -> Optional[Path]:
     return None
 
 
-def load_settings(pyproject: Optional[Path]) -> Settings:
+def load_settings(pyproject: Path | None) -> Settings:
     """Read ``[tool.nograd-lint]`` (keys ``disabling-names`` and ``exclude``, lists of strings)."""
     if pyproject is None:
         return Settings()
     if tomllib is None:
-        print(f"nograd-lint: {pyproject}: ignored (reading TOML needs Python 3.11+ or tomli)", file=sys.stderr)
+        print(
+            f"nograd-lint: {pyproject}: ignored (reading TOML needs Python 3.11+ or tomli)",
+            file=sys.stderr,
+        )
         return Settings()
     try:
         with open(pyproject, "rb") as handle:
@@ -57,7 +60,9 @@ def load_settings(pyproject: Optional[Path]) -> Settings:
         raise ConfigError(f"{pyproject}: {error}") from None
     unknown = set(table) - {"disabling-names", "exclude"}
     if unknown:
-        raise ConfigError(f"{pyproject}: unknown key(s) in [tool.nograd-lint]: {', '.join(sorted(unknown))}")
+        raise ConfigError(
+            f"{pyproject}: unknown key(s) in [tool.nograd-lint]: {', '.join(sorted(unknown))}"
+        )
     return Settings(
         disabling_names=frozenset(_strings(table, "disabling-names", pyproject)),
         exclude=tuple(_strings(table, "exclude", pyproject)),

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "*.egg-info",
-    "__pycache__", "build", "dist", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
 )
 
 
@@ -29,7 +43,8 @@ def discover(paths: Iterable[str], excludes: Sequence[str] = DEFAULT_EXCLUDES) -
             continue
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(
-                d for d in dirs
+                d
+                for d in dirs
                 if not _excluded(os.path.join(root, d), excludes)
                 and not _is_virtualenv(os.path.join(root, d))
             )

@@ -9,8 +9,8 @@ before anyone writes it.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Collection, Optional, Sequence, Union
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -60,11 +60,11 @@ class FixResult:
 
 
 def fix_source(
-    source: Union[str, bytes],
+    source: str | bytes,
     filename: str = "<stdin>",
     *,
     context: str = "no_grad",
-    lines: Optional[Collection[int]] = None,
+    lines: Collection[int] | None = None,
     disabling_names: Collection[str] = (),
 ) -> FixResult:
     """Wrap the statements of NG001 findings (only those starting on ``lines`` if given) in
@@ -97,7 +97,9 @@ def fix_source(
     except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
         raise FixError(f"fix not applied: the result would not parse ({error})") from None
     fixed = [f for f in selected if f not in {s.finding for s in skipped}]
-    return FixResult(new_text, fixed, skipped, check_source(new_text, filename, disabling_names=disabling_names))
+    return FixResult(
+        new_text, fixed, skipped, check_source(new_text, filename, disabling_names=disabling_names)
+    )
 
 
 # -- where each finding's statement is ---------------------------------------------------
@@ -114,7 +116,9 @@ def _locate(
     skipped: list[Skipped] = []
     for finding in findings:
         call = calls.get((finding.line, finding.col, finding.end_line, finding.end_col))
-        located = _statement_of(call, parents) if call is not None else "the call could not be located"
+        located = (
+            _statement_of(call, parents) if call is not None else "the call could not be located"
+        )
         if isinstance(located, str):
             skipped.append(Skipped(finding, located))
         else:
@@ -123,12 +127,14 @@ def _locate(
     targets = {
         key: node
         for key, (node, span) in candidates.items()
-        if not any(other is not node and _contains(o_span, span) for other, o_span in candidates.values())
+        if not any(
+            other is not node and _contains(o_span, span) for other, o_span in candidates.values()
+        )
     }
     return targets, skipped
 
 
-def _statement_of(call: cst.Call, parents) -> Union[cst.CSTNode, str]:
+def _statement_of(call: cst.Call, parents) -> cst.CSTNode | str:
     """The smallest statement holding the finding's call, or why there is none to wrap."""
     node: cst.CSTNode = call
     child: cst.CSTNode = call
@@ -141,7 +147,11 @@ def _statement_of(call: cst.Call, parents) -> Union[cst.CSTNode, str]:
         if isinstance(node, (cst.Yield, cst.Await)):
             return "the statement suspends (yield/await) and no_grad would leak to other code"
         if isinstance(node, cst.SimpleStatementLine):
-            return node if isinstance(parents[node], (cst.IndentedBlock, cst.Module)) else "unsupported block"
+            return (
+                node
+                if isinstance(parents[node], (cst.IndentedBlock, cst.Module))
+                else "unsupported block"
+            )
         if isinstance(node, cst.SimpleStatementSuite):
             return node  # ``if cond: out = model(x)`` becomes an indented block
         if isinstance(node, tuple(_NOT_WRAPPABLE)):
@@ -152,7 +162,10 @@ def _statement_of(call: cst.Call, parents) -> Union[cst.CSTNode, str]:
             if child is getattr(node, "orelse", None):
                 return "unsupported block"
             return node
-        if isinstance(node, (cst.ExceptHandler, cst.MatchCase, cst.Else, cst.Finally)) and child is not node.body:
+        if (
+            isinstance(node, (cst.ExceptHandler, cst.MatchCase, cst.Else, cst.Finally))
+            and child is not node.body
+        ):
             return "the call is in a clause header that cannot be wrapped"
         child, node = node, parent
     return "no statement to wrap"
@@ -168,8 +181,11 @@ def _calls_by_span(module: cst.Module, positions) -> dict[tuple[int, int, int, i
 
 
 def _contains(outer: CodeRange, inner: CodeRange) -> bool:
-    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
-        inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column) and outer != inner
+    return (
+        (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column)
+        and (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
+        and outer != inner
+    )
 
 
 # -- the rewrite ---------------------------------------------------------------------------
@@ -183,14 +199,18 @@ class _Wrapper(cst.CSTTransformer):
         self.targets = targets
         self.call = call
 
-    def _with(self, body: Sequence[cst.BaseStatement], leading: Sequence[cst.EmptyLine]) -> cst.With:
+    def _with(
+        self, body: Sequence[cst.BaseStatement], leading: Sequence[cst.EmptyLine]
+    ) -> cst.With:
         return cst.With(
             items=[cst.WithItem(self.call)],
             body=cst.IndentedBlock(body=list(body)),
             leading_lines=list(leading),
         )
 
-    def _wrap_runs(self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]) -> list:
+    def _wrap_runs(
+        self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
+    ) -> list:
         result: list[cst.BaseStatement] = []
         run: list[cst.BaseStatement] = []
         for before, after in zip(original, updated):
@@ -209,21 +229,32 @@ class _Wrapper(cst.CSTTransformer):
         first, *rest = run
         # Comments and blank lines above the first statement stay above the ``with``; blank
         # lines between moved statements must not gain the deeper indentation as whitespace.
-        rest = [s.with_changes(leading_lines=[_unindented_if_blank(e) for e in s.leading_lines]) for s in rest]
+        rest = [
+            s.with_changes(leading_lines=[_unindented_if_blank(e) for e in s.leading_lines])
+            for s in rest
+        ]
         return self._with([first.with_changes(leading_lines=[]), *rest], first.leading_lines)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        return updated_node.with_changes(body=self._wrap_runs(original_node.body, updated_node.body))
+        return updated_node.with_changes(
+            body=self._wrap_runs(original_node.body, updated_node.body)
+        )
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
-        return updated_node.with_changes(body=self._wrap_runs(original_node.body, updated_node.body))
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return updated_node.with_changes(
+            body=self._wrap_runs(original_node.body, updated_node.body)
+        )
 
     def leave_SimpleStatementSuite(
         self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
-    ) -> Union[cst.SimpleStatementSuite, cst.IndentedBlock]:
+    ) -> cst.SimpleStatementSuite | cst.IndentedBlock:
         if id(original_node) not in self.targets:
             return updated_node
-        line = cst.SimpleStatementLine(body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace)
+        line = cst.SimpleStatementLine(
+            body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace
+        )
         return cst.IndentedBlock(body=[self._with([line], [])])
 
 
@@ -243,12 +274,18 @@ def _context_call(module: cst.Module, context: str) -> tuple[cst.Call, bool]:
             for small in statement.body:
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     imports.add(small)
-    for qualified in (f"torch.{context}", f"torch.autograd.{context}", f"torch.autograd.grad_mode.{context}"):
+    for qualified in (
+        f"torch.{context}",
+        f"torch.autograd.{context}",
+        f"torch.autograd.grad_mode.{context}",
+    ):
         local = imports.local_name(qualified)
         if local is not None:
             return cst.Call(cst.Name(local)), False
     torch_name = imports.local_name("torch")
-    return cst.Call(cst.Attribute(cst.Name(torch_name or "torch"), cst.Name(context))), torch_name is None
+    return cst.Call(
+        cst.Attribute(cst.Name(torch_name or "torch"), cst.Name(context))
+    ), torch_name is None
 
 
 def _with_torch_import(module: cst.Module) -> cst.Module:
@@ -259,7 +296,9 @@ def _with_torch_import(module: cst.Module) -> cst.Module:
         index = 1
     while index < len(body) and _is_future_import(body[index]):
         index += 1
-    statement = cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(cst.Name("torch"))])])
+    statement = cst.SimpleStatementLine(
+        body=[cst.Import(names=[cst.ImportAlias(cst.Name("torch"))])]
+    )
     body.insert(index, statement)
     return module.with_changes(body=body)
 
@@ -274,8 +313,9 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
 
 
 def _is_future_import(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and any(isinstance(s, cst.ImportFrom) and s.module is not None
-                and get_full_name_for_node(s.module) == "__future__" for s in statement.body)
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(s, cst.ImportFrom)
+        and s.module is not None
+        and get_full_name_for_node(s.module) == "__future__"
+        for s in statement.body
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ast
 import gc
 import sys
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ._version import __version__
 from .api import check_source
@@ -48,7 +49,11 @@ class NogradChecker:
         try:
             # The text pre-filter, then the screen on flake8's own tree, before any LibCST.
             findings = check_source(
-                source, self._filename, noqa=False, tree=self._tree, disabling_names=self.disabling_names
+                source,
+                self._filename,
+                noqa=False,
+                tree=self._tree,
+                disabling_names=self.disabling_names,
             )
         except InternalError as error:
             print(f"{self._filename}: nograd-lint: {error}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 from ._version import __version__
@@ -23,17 +23,19 @@ class FileResult:
 
     path: str
     findings: list[Finding] = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
     fixed: int = 0
-    skipped: list["Skipped"] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     diff: str = ""
-    fixed_text: Optional[str] = None
+    fixed_text: str | None = None
 
 
 def format_text(results: list[FileResult]) -> str:
     """``path:line:col: NG001 message``, columns 1-based as flake8 prints them."""
     return "".join(
-        f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n" for r in results for f in r.findings
+        f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n"
+        for r in results
+        for f in r.findings
     )
 
 
@@ -90,7 +92,10 @@ def _sarif_rule(code: str) -> dict:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.explanation},
-        "help": {"text": f"{rule.explanation}\n\n{rule.fix}", "markdown": f"{rule.explanation}\n\n{rule.fix}"},
+        "help": {
+            "text": f"{rule.explanation}\n\n{rule.fix}",
+            "markdown": f"{rule.explanation}\n\n{rule.fix}",
+        },
         "helpUri": rule.url,
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["performance", "pytorch", "memory"]},
@@ -106,15 +111,19 @@ def format_sarif(results: list[FileResult]) -> str:
             "ruleIndex": codes.index(f.code),
             "level": "warning",
             "message": {"text": f.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": _artifact(r.path),
-                    "region": {
-                        "startLine": f.line, "startColumn": f.col + 1,
-                        "endLine": f.end_line, "endColumn": f.end_col + 1,
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(r.path),
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.col + 1,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_col + 1,
+                        },
                     },
-                },
-            }],
+                }
+            ],
         }
         for r in results
         for f in r.findings
@@ -131,21 +140,27 @@ def format_sarif(results: list[FileResult]) -> str:
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "nograd-lint",
-                "version": __version__,
-                "informationUri": "https://github.com/nograd-lint/nograd-lint",
-                "rules": [_sarif_rule(code) for code in codes],
-            }},
-            "invocations": [{
-                "executionSuccessful": not notifications,
-                "toolExecutionNotifications": notifications,
-            }],
-            # LibCST columns count code points, not the UTF-16 units SARIF assumes by default.
-            "columnKind": "unicodeCodePoints",
-            "results": sarif_results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "nograd-lint",
+                        "version": __version__,
+                        "informationUri": "https://github.com/nograd-lint/nograd-lint",
+                        "rules": [_sarif_rule(code) for code in codes],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not notifications,
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                # LibCST columns count code points, not the UTF-16 units SARIF assumes by default.
+                "columnKind": "unicodeCodePoints",
+                "results": sarif_results,
+            }
+        ],
     }
     return json.dumps(log, indent=2) + "\n"
 

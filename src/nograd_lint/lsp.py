@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
 
 from ._version import __version__
 
@@ -22,13 +21,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve NG001 diagnostics and quick fixes to an editor over stdio "
         "(Language Server Protocol).",
     )
-    parser.add_argument("--debounce-ms", type=int, default=300, metavar="MS",
-                        help="quiet time after an edit before the buffer is linted again (default: 300)")
+    parser.add_argument(
+        "--debounce-ms",
+        type=int,
+        default=300,
+        metavar="MS",
+        help="quiet time after an edit before the buffer is linted again (default: 300)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Serve over stdin/stdout until the editor sends ``exit``; 2 when pygls is missing."""
     options = build_parser().parse_args(argv)
     try:
@@ -37,8 +41,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         package = (error.name or "").split(".")[0]
         if package not in _LSP_PACKAGES:
             raise
-        print(f"nograd-lint lsp: needs {package}; install it with: pip install 'nograd-lint[lsp]'",
-              file=sys.stderr)
+        print(
+            f"nograd-lint lsp: needs {package}; install it with: pip install 'nograd-lint[lsp]'",
+            file=sys.stderr,
+        )
         return 2
     create_server(debounce_s=max(options.debounce_ms, 0) / 1000).start_io()
     return 0

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence, TypeVar
+from typing import Callable, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -41,7 +42,7 @@ T = TypeVar("T")
 class LintResult:
     """What one analysis of one version of a buffer found."""
 
-    version: Optional[int]
+    version: int | None
     findings: tuple[Finding, ...]
 
 
@@ -51,14 +52,16 @@ class NogradLanguageServer(LanguageServer):
     def __init__(self, debounce_s: float) -> None:
         # Full sync: pygls applies incremental edits on str.splitlines() lines, which also break
         # at \f and \u2028, so after such a line its copy of the buffer would drift from the editor's.
-        super().__init__(SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__(
+            SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full
+        )
         self.debounce_s = debounce_s
         self.extra_disabling_names: frozenset[str] = frozenset()
         self._pending: dict[str, asyncio.Task] = {}
         self._results: dict[str, LintResult] = {}
         # One worker: bursts of edits never analyse in parallel, and an analysis that is still
         # queued when its buffer changes again is cancelled before it starts.
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nograd-lint")
 
     # -- scheduling ------------------------------------------------------------------------
@@ -88,7 +91,9 @@ class NogradLanguageServer(LanguageServer):
         """The buffer closed: nothing pending, nothing shown."""
         self.cancel_lint(uri)
         self._results.pop(uri, None)
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
 
     async def _lint_later(self, uri: str, delay_s: float) -> None:
         if delay_s > 0:
@@ -107,12 +112,15 @@ class NogradLanguageServer(LanguageServer):
             return  # edited or closed while analysing: a newer lint is already scheduled
         self._pending.pop(uri, None)
         self._results[uri] = LintResult(version, tuple(findings))
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=to_diagnostics(current, findings)))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, version=version, diagnostics=to_diagnostics(current, findings)
+            )
+        )
 
     # -- analysis --------------------------------------------------------------------------
 
-    def disabling_names(self, path: Optional[str]) -> frozenset[str]:
+    def disabling_names(self, path: str | None) -> frozenset[str]:
         """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the buffer's project."""
         names = self.extra_disabling_names
         if path:
@@ -132,17 +140,23 @@ class NogradLanguageServer(LanguageServer):
         result = self._results.get(document.uri)
         if result is None or result.version != document.version:
             try:
-                findings = lint_text(document.source, document.path, self.disabling_names(document.path))
+                findings = lint_text(
+                    document.source, document.path, self.disabling_names(document.path)
+                )
             except InternalError:
                 findings = []
             result = LintResult(document.version, tuple(findings))
         return result.findings
 
-    def fixed_text(self, document: TextDocument, lines: Optional[set[int]] = None) -> Optional[str]:
+    def fixed_text(self, document: TextDocument, lines: set[int] | None = None) -> str | None:
         """The buffer with NG001 fixed (only at findings starting on ``lines``, if given)."""
         try:
-            result = fix_source(document.source, document.path or "<buffer>", lines=lines,
-                                disabling_names=self.disabling_names(document.path))
+            result = fix_source(
+                document.source,
+                document.path or "<buffer>",
+                lines=lines,
+                disabling_names=self.disabling_names(document.path),
+            )
         except SourceError:
             return None
         return result.text if result.changed else None
@@ -157,7 +171,7 @@ class NogradLanguageServer(LanguageServer):
             self._loop.call_soon_threadsafe(self.window_log_message, params)
 
 
-def lint_text(text: str, path: Optional[str], disabling_names: frozenset[str]) -> list[Finding]:
+def lint_text(text: str, path: str | None, disabling_names: frozenset[str]) -> list[Finding]:
     """Findings, or none for a buffer that does not parse (mid-edit, most of the time); a bug
     of ours (:class:`InternalError`) is raised for the caller to report."""
     try:
@@ -171,11 +185,15 @@ def lint_text(text: str, path: Optional[str], disabling_names: frozenset[str]) -
 # -- conversions between findings, text and LSP ---------------------------------------------
 
 
-def client_position(document: TextDocument, lines: Sequence[str], line: int, column: int) -> types.Position:
+def client_position(
+    document: TextDocument, lines: Sequence[str], line: int, column: int
+) -> types.Position:
     """An LSP position from a 0-based line and a column counted in characters."""
     if line >= len(lines):
         return types.Position(line=line, character=0)
-    return document.position_codec.position_to_client_units(lines, types.Position(line=line, character=column))
+    return document.position_codec.position_to_client_units(
+        lines, types.Position(line=line, character=column)
+    )
 
 
 def to_diagnostics(document: TextDocument, findings: Sequence[Finding]) -> list[types.Diagnostic]:
@@ -209,7 +227,9 @@ def text_edits(document: TextDocument, new_text: str) -> list[types.TextEdit]:
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [
         types.TextEdit(
-            range=types.Range(start=_line_start(document, old, i1), end=_line_start(document, old, i2)),
+            range=types.Range(
+                start=_line_start(document, old, i1), end=_line_start(document, old, i2)
+            ),
             new_text="".join(new[j1:j2]),
         )
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
@@ -217,17 +237,27 @@ def text_edits(document: TextDocument, new_text: str) -> list[types.TextEdit]:
     ]
 
 
-def workspace_edit(server: NogradLanguageServer, document: TextDocument, new_text: str) -> types.WorkspaceEdit:
+def workspace_edit(
+    server: NogradLanguageServer, document: TextDocument, new_text: str
+) -> types.WorkspaceEdit:
     """Versioned document changes when the client takes them (a stale edit is then refused)."""
     edits = text_edits(document, new_text)
     capabilities = server.client_capabilities.workspace
-    if capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes:
-        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=document.uri, version=document.version)
-        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=identifier, edits=edits)])
+    if (
+        capabilities
+        and capabilities.workspace_edit
+        and capabilities.workspace_edit.document_changes
+    ):
+        identifier = types.OptionalVersionedTextDocumentIdentifier(
+            uri=document.uri, version=document.version
+        )
+        return types.WorkspaceEdit(
+            document_changes=[types.TextDocumentEdit(text_document=identifier, edits=edits)]
+        )
     return types.WorkspaceEdit(changes={document.uri: edits})
 
 
-def _wanted(kind: str, only: Optional[Sequence[str]]) -> bool:
+def _wanted(kind: str, only: Sequence[str] | None) -> bool:
     """LSP kinds are hierarchical: asking for "source" or "source.fixAll" includes ours."""
     return only is None or any(kind == asked or kind.startswith(f"{asked}.") for asked in only)
 
@@ -235,35 +265,62 @@ def _wanted(kind: str, only: Optional[Sequence[str]]) -> bool:
 def _offers_resolve(server: NogradLanguageServer) -> bool:
     """Whether the client fetches an action's edit only once it is chosen (codeAction/resolve)."""
     text_document = server.client_capabilities.text_document
-    support = text_document and text_document.code_action and text_document.code_action.resolve_support
+    support = (
+        text_document and text_document.code_action and text_document.code_action.resolve_support
+    )
     return bool(support and "edit" in support.properties)
 
 
-def code_actions(server: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+def code_actions(
+    server: NogradLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction]:
     """A quick fix per flagged line in the range, and fix-all there or when asked for by kind.
 
     Editors ask at every cursor move, so when the client can resolve actions later the edits,
     each a fix of the whole buffer, are computed only for the action the user picks."""
     document = server.workspace.get_text_document(params.text_document.uri)
     first, last = params.range.start.line + 1, params.range.end.line + 1
-    lines = sorted({f.line for f in server.current_findings(document) if f.line <= last and f.end_line >= first})
-    only = [str(getattr(kind, "value", kind)) for kind in params.context.only] if params.context.only else None
+    lines = sorted(
+        {
+            f.line
+            for f in server.current_findings(document)
+            if f.line <= last and f.end_line >= first
+        }
+    )
+    only = (
+        [str(getattr(kind, "value", kind)) for kind in params.context.only]
+        if params.context.only
+        else None
+    )
     actions = []
     if _wanted(types.CodeActionKind.QuickFix.value, only):
         actions += [
             types.CodeAction(
                 title=QUICK_FIX_TITLE,
                 kind=types.CodeActionKind.QuickFix,
-                diagnostics=[d for d in params.context.diagnostics
-                             if d.source == SERVER_NAME and d.range.start.line == line - 1] or None,
+                diagnostics=[
+                    d
+                    for d in params.context.diagnostics
+                    if d.source == SERVER_NAME and d.range.start.line == line - 1
+                ]
+                or None,
                 is_preferred=True,
                 data={"uri": document.uri, "version": document.version, "line": line},
             )
             for line in lines
         ]
-    if (lines or only is not None) and _wanted(FIX_ALL_KIND, only) and server.current_findings(document):
-        actions.append(types.CodeAction(
-            title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data={"uri": document.uri, "version": document.version}))
+    if (
+        (lines or only is not None)
+        and _wanted(FIX_ALL_KIND, only)
+        and server.current_findings(document)
+    ):
+        actions.append(
+            types.CodeAction(
+                title=FIX_ALL_TITLE,
+                kind=FIX_ALL_KIND,
+                data={"uri": document.uri, "version": document.version},
+            )
+        )
     if _offers_resolve(server):
         return actions
     resolved = [resolve_code_action(server, action) for action in actions]
@@ -289,7 +346,11 @@ def resolve_code_action(server: NogradLanguageServer, action: types.CodeAction) 
 def _disabling_names_in(settings: object) -> frozenset[str]:
     """``disablingNames`` of initialization options or settings; anything malformed is none."""
     names = settings.get("disablingNames", []) if isinstance(settings, dict) else []
-    return frozenset(name for name in names if isinstance(name, str)) if isinstance(names, list) else frozenset()
+    return (
+        frozenset(name for name in names if isinstance(name, str))
+        if isinstance(names, list)
+        else frozenset()
+    )
 
 
 def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
@@ -301,7 +362,9 @@ def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
         ls.extra_disabling_names = _disabling_names_in(params.initialization_options)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: NogradLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+    def did_change_configuration(
+        ls: NogradLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
         settings = params.settings
         if isinstance(settings, dict) and isinstance(settings.get(SERVER_NAME), dict):
             settings = settings[SERVER_NAME]  # ``{"nograd-lint": {...}}``, as most editors nest it
@@ -329,14 +392,19 @@ def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
-                                resolve_provider=True),
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True
+        ),
     )
-    async def code_action(ls: NogradLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def code_action(
+        ls: NogradLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
         return await ls.off_the_loop(code_actions, ls, params)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
-    async def code_action_resolve(ls: NogradLanguageServer, action: types.CodeAction) -> types.CodeAction:
+    async def code_action_resolve(
+        ls: NogradLanguageServer, action: types.CodeAction
+    ) -> types.CodeAction:
         return await ls.off_the_loop(resolve_code_action, ls, action)
 
     return server

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import tokenize
-from typing import Sequence
+from collections.abc import Sequence
 
 from flake8.violation import Violation
 
@@ -40,7 +40,9 @@ def without_suppressed(findings: list[Finding], source: str, filename: str) -> l
     logical = _logical_line_text(lines)
     kept = []
     for finding in findings:
-        text = logical.get(finding.line) or (lines[finding.line - 1] if finding.line <= len(lines) else "")
+        text = logical.get(finding.line) or (
+            lines[finding.line - 1] if finding.line <= len(lines) else ""
+        )
         violation = Violation(
             finding.code, filename, finding.line, finding.col + 1, finding.message, text
         )

@@ -13,7 +13,7 @@ the words are there at all.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from .analysis.catalog import EVAL_COPY_METHODS, PRETRAINED_LOADERS, loads_eval_model
 
@@ -38,7 +38,7 @@ _OWNER = re.compile(r"([A-Za-z_]\w*)(?:[\s\\)])*\Z")
 _OWNER_WINDOW = 200
 
 
-def _loader_owners(source: str) -> Iterator[Optional[str]]:
+def _loader_owners(source: str) -> Iterator[str | None]:
     """The class name of each ``X.from_pretrained(`` call; None where it cannot be read
     plainly (a comment between, a name too far back), which the caller counts as a model."""
     for call in _LOADER_CALL.finditer(source):

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from .analysis.catalog import OTHER_FRAMEWORKS
 from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch
@@ -34,7 +34,9 @@ from .source import physical_lines
 
 _DEFINITIONS = (*FUNCTIONS, ast.ClassDef)
 #: Nodes that may bind ``torch`` (``binds_torch``) or import something.
-_BINDERS = frozenset({*_DEFINITIONS, *NAMED_BINDINGS, ast.arg, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal})
+_BINDERS = frozenset(
+    {*_DEFINITIONS, *NAMED_BINDINGS, ast.arg, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal}
+)
 #: Packages whose import can flip ``is_other_framework``.
 _FRAMEWORKS = OTHER_FRAMEWORKS | {"torch"}
 
@@ -76,7 +78,9 @@ class _Reads:
                 self.wrappers.update(_names(item.context_expr for item in node.items))  # type: ignore[attr-defined]
             elif kind is ast.Lambda:
                 late = True
-            stack.extend((child, late) for child in ast.iter_child_nodes(node) if type(child) not in LEAVES)
+            stack.extend(
+                (child, late) for child in ast.iter_child_nodes(node) if type(child) not in LEAVES
+            )
 
     def _call(self, call: ast.Call, suspects: set[int]) -> None:
         if id(call) in suspects:
@@ -100,7 +104,7 @@ def _names(expressions: Iterable[ast.AST]) -> set[str]:
     return {n.id for expr in expressions for n in ast.walk(expr) if isinstance(n, ast.Name)}
 
 
-def _first_name(expr: ast.AST) -> Optional[str]:
+def _first_name(expr: ast.AST) -> str | None:
     """``model`` in ``model.to(dev)``, ``self.nets[0]``."""
     while True:
         if isinstance(expr, ast.Name):
@@ -121,14 +125,17 @@ def kept_definitions(tree: ast.Module, suspects: Iterable[ast.Call]) -> set[int]
         statement_reads = _Reads()
         statement_reads.read(statement, suspect_ids)
         reads.append(statement_reads)
-    definitions = {i for i, statement in enumerate(tree.body) if isinstance(statement, _DEFINITIONS)}
+    definitions = {
+        i for i, statement in enumerate(tree.body) if isinstance(statement, _DEFINITIONS)
+    }
     module_level = [reads[i] for i in range(len(tree.body)) if i not in definitions]
     module_names = set().union(*(r.mentions for r in module_level))
     wrappers = set().union(*(r.wrappers for r in reads))
     frameworks_matter = any(r.packages & OTHER_FRAMEWORKS for r in reads)
 
     kept = {
-        index for index in definitions
+        index
+        for index in definitions
         if reads[index].keeps_itself
         or tree.body[index].name in wrappers  # type: ignore[attr-defined]
         or reads[index].trained & module_names
@@ -169,13 +176,13 @@ def kept_definitions(tree: ast.Module, suspects: Iterable[ast.Call]) -> set[int]
     return kept
 
 
-def pruned_source(tree: ast.Module, text: str, suspects: Iterable[ast.Call]) -> Optional[str]:
+def pruned_source(tree: ast.Module, text: str, suspects: Iterable[ast.Call]) -> str | None:
     """``text`` with the bodies of the top-level definitions the analysis need not read
     replaced by ``...``, or None when every body must stay."""
     return stubbed(tree, text, kept_definitions(tree, suspects))
 
 
-def stubbed(tree: ast.Module, text: str, kept: set[int]) -> Optional[str]:
+def stubbed(tree: ast.Module, text: str, kept: set[int]) -> str | None:
     """``text`` with the body of every top-level definition not in ``kept`` (indices into
     ``tree.body``) replaced by ``...``, or None when there is none to replace."""
     lines = physical_lines(text)

@@ -25,12 +25,14 @@ after it in a training step) is too (``screen_intent``). Anything it cannot rule
 ``suspect_calls`` returns those forward calls, and ``prune`` keeps whole the definitions that
 hold them or reach into them.
 """
+
 from __future__ import annotations
 
 import ast
 import re
 from collections import defaultdict
-from typing import Iterable, Iterator, Optional, Union
+from collections.abc import Iterable, Iterator
+from typing import Union
 
 from .analysis.catalog import (
     EVAL_COPY_METHODS,
@@ -41,7 +43,16 @@ from .analysis.catalog import (
     loads_eval_model,
 )
 from .ast_names import (
-    FUNCTIONS, LEAVES, NAMED_BINDINGS, NESTED_SCOPES, Key, binds_torch, is_dotted, key_of, keys_in, nodes_in,
+    FUNCTIONS,
+    LEAVES,
+    NAMED_BINDINGS,
+    NESTED_SCOPES,
+    Key,
+    binds_torch,
+    is_dotted,
+    key_of,
+    keys_in,
+    nodes_in,
 )
 from .screen_intent import excused_calls
 
@@ -59,7 +70,7 @@ def _is_false_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (bool, int) and not node.value
 
 
-def _mode_argument(call: ast.Call) -> Optional[ast.expr]:
+def _mode_argument(call: ast.Call) -> ast.expr | None:
     """The one argument of ``x.train(arg)`` / ``x.train(mode=arg)``, else None."""
     if len(call.args) + len(call.keywords) != 1:
         return None
@@ -104,13 +115,15 @@ def _is_eval_copy(call: ast.Call) -> bool:
     return func.attr in EVAL_COPY_METHODS
 
 
-def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
+def _forward_keys(call: ast.Call) -> set[Key] | None:
     """What a forward call may call: ``model(x)``, ``self.net.forward(x)``, ``wrap(model)(x)``."""
     func = call.func
     if _sets_mode(call):
         return None
     if isinstance(func, ast.Call):
-        return set().union(*(keys_in(a) for a in func.args), *(keys_in(k.value) for k in func.keywords))
+        return set().union(
+            *(keys_in(a) for a in func.args), *(keys_in(k.value) for k in func.keywords)
+        )
     if not isinstance(func, (ast.Name, ast.Attribute)) or not is_dotted(func):
         return None
     keys = {key_of(func)}
@@ -119,7 +132,7 @@ def _forward_keys(call: ast.Call) -> Optional[set[Key]]:
     return {k for k in keys if k is not None}
 
 
-def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], Optional[ast.AST]]]:
+def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], ast.AST | None]]:
     """(targets, value) of the bindings that can carry eval state: ``=``, ``: T =``, ``:=``
     (``for``, ``with ... as``, ``except ... as`` and ``del`` only end it: ``flow.bind``)."""
     if isinstance(node, ast.Assign):
@@ -141,7 +154,9 @@ def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]
         if isinstance(arg, ast.Starred):
             break
         slots.append((("pos", index), _value_keys(arg, aliases)))
-    slots.extend((("kw", k.arg), _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None)
+    slots.extend(
+        (("kw", k.arg), _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None
+    )
     return slots
 
 
@@ -156,16 +171,20 @@ def _parameters_in(slot: Slot, positional: tuple[str, ...], every: frozenset[str
     yield from positional[where : where + 2]  # type: ignore[misc]
 
 
-def _target_key(target: ast.AST) -> Optional[Key]:
+def _target_key(target: ast.AST) -> Key | None:
     """What a binding gives eval state to (``flow.bind``): the dotted name itself (``self.unet``
     in ``self.unet = unet``, not ``self``); of a tuple only the first element
     (``model, info = X.from_pretrained(..., output_loading_info=True)``); never a subscript."""
     if isinstance(target, (ast.Tuple, ast.List)):
         return _target_key(target.elts[0]) if target.elts else None
-    return key_of(target) if isinstance(target, (ast.Name, ast.Attribute)) and is_dotted(target) else None
+    return (
+        key_of(target)
+        if isinstance(target, (ast.Name, ast.Attribute)) and is_dotted(target)
+        else None
+    )
 
 
-def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) -> set[Key]:
+def _value_keys(node: ast.AST | None, aliases: frozenset[str] = frozenset()) -> set[Key]:
     """Names whose eval state a value can carry (``flow._eval_periods_of_value``): a name,
     the base of a chain of module-returning methods (``model.to(dev)``), a wrapper's
     arguments (``torch.compile(model)``), and ``EVALED`` for a value that is put in eval mode
@@ -191,12 +210,13 @@ def _value_keys(node: Optional[ast.AST], aliases: frozenset[str] = frozenset()) 
     return keys
 
 
-def _receiver_key(call: ast.Call) -> Optional[Key]:
+def _receiver_key(call: ast.Call) -> Key | None:
     """The model ``x.to(dev).eval()`` puts in eval mode, as ``eval_mode.chain_of`` finds it;
     None when the chain starts from a call or subscript (``Net().eval()``)."""
     node = call.func.value  # type: ignore[attr-defined]
     while (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
         and node.func.attr in MODULE_RETURNING_METHODS
     ):
         node = node.func.value
@@ -204,10 +224,12 @@ def _receiver_key(call: ast.Call) -> Optional[Key]:
 
 
 #: The last names of the calls the analysis lets eval state through (``flow._wrapped_model``).
-_WRAPPER_NAMES = frozenset({q.rsplit(".", 1)[-1] for q in EVAL_PRESERVING_WRAPPERS} | EVAL_PRESERVING_WRAPPER_NAMES)
+_WRAPPER_NAMES = frozenset(
+    {q.rsplit(".", 1)[-1] for q in EVAL_PRESERVING_WRAPPERS} | EVAL_PRESERVING_WRAPPER_NAMES
+)
 
 
-def _last_name(func: ast.expr) -> Optional[str]:
+def _last_name(func: ast.expr) -> str | None:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else None
@@ -228,12 +250,14 @@ def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
     elif not bare:
         return False
     return (
-        isinstance(node, ast.Attribute) and node.attr in ("no_grad", "inference_mode")
-        and isinstance(node.value, ast.Name) and node.value.id == "torch"
+        isinstance(node, ast.Attribute)
+        and node.attr in ("no_grad", "inference_mode")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "torch"
     )
 
 
-def _torch_import_line(tree: ast.Module) -> Optional[int]:
+def _torch_import_line(tree: ast.Module) -> int | None:
     """The line of the first module-level ``import torch`` (below it, ``torch.no_grad`` is
     torch's unless something else binds the name: ``binds_torch``)."""
     return min((s.lineno for s in _module_level(tree) if _imports_torch(s)), default=None)
@@ -246,13 +270,17 @@ def _module_level(tree: ast.Module) -> Iterator[ast.stmt]:
         statement = stack.pop()
         yield statement
         for field in ("body", "orelse", "finalbody", "handlers"):
-            stack.extend(getattr(statement, field, ()) if isinstance(statement, (ast.If, ast.Try)) else ())
+            stack.extend(
+                getattr(statement, field, ()) if isinstance(statement, (ast.If, ast.Try)) else ()
+            )
         if isinstance(statement, ast.ExceptHandler):
             stack.extend(statement.body)
 
 
 def _imports_torch(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Import) and any(a.name == "torch" and a.asname is None for a in statement.names)
+    return isinstance(statement, ast.Import) and any(
+        a.name == "torch" and a.asname is None for a in statement.names
+    )
 
 
 class _Facts:
@@ -269,15 +297,17 @@ class _Facts:
         self.bindings: dict[int, list[tuple[set[Key], ast.AST]]] = defaultdict(list)
         #: Per unit: (what it may call, the call, the line of the latest ``torch.no_grad()``
         #: scope around it, if any).
-        self.forwards: dict[int, list[tuple[set[Key], ast.Call, Optional[int]]]] = defaultdict(list)
+        self.forwards: dict[int, list[tuple[set[Key], ast.Call, int | None]]] = defaultdict(list)
         #: Per unit: calls by a last name, which may be calls of the module's own callables.
         self.calls: dict[int, list[tuple[str, ast.Call]]] = defaultdict(list)
         #: Per unit: (names a call reaches a function by, its positional parameters, all its
         #: parameters); lambdas never receive eval state from a call site in the analysis.
-        self.parameters: dict[int, list[tuple[frozenset[str], tuple[str, ...], frozenset[str]]]] = defaultdict(list)
+        self.parameters: dict[int, list[tuple[frozenset[str], tuple[str, ...], frozenset[str]]]] = (
+            defaultdict(list)
+        )
         #: Each unit (module-level code, or one function with its lambdas) and the unit it is
         #: defined in, parents first: a nested function starts from its parent's state.
-        self.units: dict[int, Optional[int]] = {0: None}
+        self.units: dict[int, int | None] = {0: None}
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
         self.functions: dict[int, ast.AST] = {}  # unit -> its ``def``
         self.forward_methods: set[int] = set()  # ``forward`` of a class that is not in a function
@@ -288,7 +318,7 @@ class _Facts:
         self.unguarded: dict[int, list[tuple[set[Key], ast.Call]]] = {}
 
     def collect(self, tree: ast.Module) -> None:
-        stack: list[tuple[ast.AST, int, Optional[int]]] = [(tree, 0, None)]
+        stack: list[tuple[ast.AST, int, int | None]] = [(tree, 0, None)]
         push = stack.append
         while stack:
             node, unit, guard = stack.pop()
@@ -310,7 +340,7 @@ class _Facts:
                     if type(child) not in LEAVES:
                         push((child, unit, child_guard))
 
-    def _note(self, node: ast.AST, unit: int, guard: Optional[int]) -> None:
+    def _note(self, node: ast.AST, unit: int, guard: int | None) -> None:
         if isinstance(node, ast.Call):
             if _sets_eval(node):
                 self.evals[unit] |= {EVALED, _receiver_key(node)} - {None}
@@ -325,7 +355,10 @@ class _Facts:
         elif isinstance(node, ast.ClassDef):
             self.local_callables.add(node.name)
             for method in node.body:
-                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name == "__init__":
+                if (
+                    isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and method.name == "__init__"
+                ):
                     self.constructors[id(method)] = node.name
                 if isinstance(method, ast.FunctionDef) and method.name == "forward" and unit == 0:
                     # ``forward`` runs under its caller's grad mode: the analysis gives it no
@@ -335,10 +368,18 @@ class _Facts:
             self.local_callables.add(node.name)
             params = node.args
             positional = tuple(a.arg for a in (*params.posonlyargs, *params.args))
-            every = [*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg]
+            every = [
+                *params.posonlyargs,
+                *params.args,
+                *params.kwonlyargs,
+                params.vararg,
+                params.kwarg,
+            ]
             names = frozenset(filter(None, (node.name, self.constructors.get(id(node)))))
             self.functions[id(node)] = node
-            self.parameters[id(node)].append((names, positional, frozenset(a.arg for a in every if a is not None)))
+            self.parameters[id(node)].append(
+                (names, positional, frozenset(a.arg for a in every if a is not None))
+            )
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             self.aliases.update(a.asname for a in node.names if a.asname)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
@@ -350,14 +391,18 @@ class _Facts:
             if target_keys and value is not None:
                 self.bindings[unit].append((target_keys, value))
 
-    def finish(self, guards_after: Optional[int]) -> None:
+    def finish(self, guards_after: int | None) -> None:
         """What needed the whole tree: which calls are of the module's own callables (only
         they can hand a parameter an eval-mode model: ``flow``'s call sites), what bindings
         carry (wrappers include import aliases), and which ``torch.no_grad()`` scopes are
         surely torch's (below ``guards_after``)."""
         aliases = frozenset(self.aliases)
         self.arguments = {
-            unit: [(callee, _slots(call, aliases)) for callee, call in calls if callee in self.local_callables]
+            unit: [
+                (callee, _slots(call, aliases))
+                for callee, call in calls
+                if callee in self.local_callables
+            ]
             for unit, calls in self.calls.items()
         }
         self.value_bindings = {
@@ -366,8 +411,11 @@ class _Facts:
         }
         trusted_after = None if self.torch_rebound else guards_after
         self.unguarded = {
-            unit: [(keys, call) for keys, call, guard in calls
-                   if trusted_after is None or guard is None or guard <= trusted_after]
+            unit: [
+                (keys, call)
+                for keys, call, guard in calls
+                if trusted_after is None or guard is None or guard <= trusted_after
+            ]
             for unit, calls in self.forwards.items()
         }
 
@@ -377,16 +425,23 @@ class _Facts:
         callees: set[tuple[str, Slot]] = set()  # (local callable, slot) a reached name is passed in
         while True:
             reached: dict[int, set[Key]] = {}
-            module_own = _closure(self.value_bindings.get(0, []), self.evals[0])  # without ``self.<attr>``
+            module_own = _closure(
+                self.value_bindings.get(0, []), self.evals[0]
+            )  # without ``self.<attr>``
             for unit, parent in self.units.items():  # parents first
                 if unit in self.forward_methods:
                     seeds = self.evals[unit] | module_own
                 else:
-                    seeds = self.evals[unit] | attrs | (reached[parent] if parent is not None else set())
+                    seeds = (
+                        self.evals[unit]
+                        | attrs
+                        | (reached[parent] if parent is not None else set())
+                    )
                 seeds |= {
                     ("name", param)
                     for names, positional, every in self.parameters[unit]
-                    for callee, slot in callees if callee in names
+                    for callee, slot in callees
+                    if callee in names
                     for param in _parameters_in(slot, positional, every)
                 }
                 reached[unit] = _closure(self.value_bindings.get(unit, []), seeds)
@@ -395,32 +450,55 @@ class _Facts:
                 (callee, slot)
                 for unit, calls in self.arguments.items()
                 for callee, slots in calls
-                for slot, keys in slots if keys & reached[unit]
+                for slot, keys in slots
+                if keys & reached[unit]
             }
             if grown == attrs and passed == callees:
                 break
             attrs, callees = grown, passed
-        found = {unit: [call for keys, call in calls if keys & reached[unit]] for unit, calls in self.unguarded.items()}
+        found = {
+            unit: [call for keys, call in calls if keys & reached[unit]]
+            for unit, calls in self.unguarded.items()
+        }
         return {unit: calls for unit, calls in found.items() if calls}
 
 
 #: Nodes ``_Facts._note`` reads; the rest only lead to them.
-_NOTED = frozenset({
-    ast.Call, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom, ast.Assign,
-    ast.AnnAssign, ast.NamedExpr, ast.arg, ast.Global, ast.Nonlocal, *NAMED_BINDINGS,
-})
+_NOTED = frozenset(
+    {
+        ast.Call,
+        ast.ClassDef,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.NamedExpr,
+        ast.arg,
+        ast.Global,
+        ast.Nonlocal,
+        *NAMED_BINDINGS,
+    }
+)
 #: Nodes whose children run under another unit or ``no_grad`` scope (``_children``).
 _GUARDING = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.With})
 
 
-def _children(node: ast.AST, unit: int, guard: Optional[int]) -> Iterator[tuple[ast.AST, int, Optional[int]]]:
+def _children(
+    node: ast.AST, unit: int, guard: int | None
+) -> Iterator[tuple[ast.AST, int, int | None]]:
     """Child nodes with the unit they run in and the line of the latest ``torch.no_grad()``
     scope (``with`` or decorator) that covers them, if any: whether that is torch's is only
     known once the whole tree is read (``_Facts.finish``)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         body_unit = id(node)
         # The analysis lets torch's decorator win over any other (``flow._decorated_grad``).
-        decorated = node.lineno if any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list) else None
+        decorated = (
+            node.lineno
+            if any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list)
+            else None
+        )
         for field, value in ast.iter_fields(node):
             inside = field == "body"
             for child in nodes_in(value):
@@ -448,7 +526,7 @@ def _closure(bindings: list[tuple[set[Key], set[Key]]], seeds: set[Key]) -> set[
     return reached
 
 
-def suspect_calls(tree: ast.AST, source: str = "") -> Optional[list[ast.Call]]:
+def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     """The forward calls that may be findings, in no particular order; None when ``tree`` is
     not a module (anything may be). ``source``, its text, lets the screen trust
     ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""

@@ -19,11 +19,20 @@ from __future__ import annotations
 import ast
 import bisect
 from collections import defaultdict
-from typing import Iterable, Iterator, NamedTuple, Optional, Union
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from .analysis.catalog import GRAD_INTENT_METHODS, looks_like_optimizer
 from .ast_names import (
-    FUNCTIONS, LEAVES, NAMED_BINDINGS, NESTED_SCOPES, Key, dotted_name, key_of, keys_in, nodes_in,
+    FUNCTIONS,
+    LEAVES,
+    NAMED_BINDINGS,
+    NESTED_SCOPES,
+    Key,
+    dotted_name,
+    key_of,
+    keys_in,
+    nodes_in,
 )
 
 #: (line, column): where something happens, comparable in source order.
@@ -34,8 +43,12 @@ _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 #: Fields whose calls the analysis does not scan in the flow (or scans at definition time):
 #: gradient code there excuses nothing.
 _UNSCANNED_FIELDS = {
-    (ast.Delete, "targets"), (ast.AugAssign, "target"), (ast.AnnAssign, "annotation"),
-    (ast.For, "target"), (ast.AsyncFor, "target"), (ast.withitem, "optional_vars"),
+    (ast.Delete, "targets"),
+    (ast.AugAssign, "target"),
+    (ast.AnnAssign, "annotation"),
+    (ast.For, "target"),
+    (ast.AsyncFor, "target"),
+    (ast.withitem, "optional_vars"),
 }
 
 
@@ -65,22 +78,22 @@ class _Guard(NamedTuple):
     node: int
     start: Position
     end: Position
-    branch: Optional[int]  # 0: ``if`` body, 1: its ``else``; None: a loop body
+    branch: int | None  # 0: ``if`` body, 1: its ``else``; None: a loop body
 
 
 class _Context:
     """Where a node runs in its function: the loops and branches around it, and whether it
     is in a lambda, comprehension or class body."""
 
-    __slots__ = ("loops", "opaque", "guards")
+    __slots__ = ("guards", "loops", "opaque")
 
     def __init__(self, loops: frozenset[int], opaque: bool, guards: tuple[_Guard, ...]) -> None:
         self.loops, self.opaque, self.guards = loops, opaque, guards
 
-    def opaque_copy(self) -> "_Context":
+    def opaque_copy(self) -> _Context:
         return self if self.opaque else _Context(self.loops, True, self.guards)
 
-    def guarded(self, node: ast.stmt, branch: Optional[int]) -> "_Context":
+    def guarded(self, node: ast.stmt, branch: int | None) -> _Context:
         guard = _Guard(id(node), _start(node), _end(node), branch)
         loops = self.loops | {id(node)} if branch is None else self.loops
         return _Context(loops, self.opaque, (*self.guards, guard))
@@ -96,7 +109,7 @@ class _Timeline:
     """Gradient calls, exits and period-ending events of one function's own code (or the
     module's), in source order; nested functions' bodies run elsewhere and are skipped."""
 
-    def __init__(self, function: Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]) -> None:
+    def __init__(self, function: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.contexts: dict[int, _Context] = {}
         #: Where its gradient calls start and end, and the loops around each.
         self.intents: list[tuple[Position, Position, frozenset[int]]] = []
@@ -130,7 +143,9 @@ class _Timeline:
         elif isinstance(node, _EXITS):
             leaves_loop = isinstance(node, (ast.Break, ast.Continue))
             self.exits.append(_Exit(_end(node), leaves_loop, context.guards))
-            self.exiting_branches.update((g.node, g.branch) for g in context.guards if g.branch is not None)
+            self.exiting_branches.update(
+                (g.node, g.branch) for g in context.guards if g.branch is not None
+            )
         # A binding happens after the value it binds is computed: ``model = model(x)``.
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -144,14 +159,14 @@ class _Timeline:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = ((alias.asname or alias.name).split(".")[0] for alias in node.names)
             self._kill((("name", name) for name in names), _start(node))
-        elif isinstance(node, (*FUNCTIONS, ast.ClassDef)):
-            self._kill([("name", node.name)], _start(node))
-        elif isinstance(node, NAMED_BINDINGS) and node.name:
+        elif isinstance(node, (*FUNCTIONS, ast.ClassDef)) or (
+            isinstance(node, NAMED_BINDINGS) and node.name
+        ):
             self._kill([("name", node.name)], _start(node))
         elif isinstance(node, (ast.Name, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
             self._kill([key_of(node)], _start(node))  # ``del``, and any store missed above
 
-    def _kill(self, keys: Iterable[Optional[Key]], at: Position) -> None:
+    def _kill(self, keys: Iterable[Key | None], at: Position) -> None:
         for key in keys:
             if key is not None:
                 self.kills[key].append(at)
@@ -170,7 +185,9 @@ class _Timeline:
                 ) and all(
                     self._bypassed(exit, after, start)
                     for exit in self.exits[
-                        bisect.bisect_left(self.exit_positions, after) : bisect.bisect_right(self.exit_positions, end)
+                        bisect.bisect_left(self.exit_positions, after) : bisect.bisect_right(
+                            self.exit_positions, end
+                        )
                     ]
                 )
         return False
@@ -180,10 +197,17 @@ class _Timeline:
         an ``if`` branch, wholly between them, whose other branch exits nowhere (or that has
         no ``else``), or a ``break``/``continue`` of a loop wholly between them."""
         loop_guards = [g for g in exit.guards if g.branch is None]
-        if exit.leaves_loop and loop_guards and after < loop_guards[-1].start and loop_guards[-1].end < before:
+        if (
+            exit.leaves_loop
+            and loop_guards
+            and after < loop_guards[-1].start
+            and loop_guards[-1].end < before
+        ):
             return True
         return any(
-            g.branch is not None and after < g.start and g.end < before
+            g.branch is not None
+            and after < g.start
+            and g.end < before
             and (g.node, 1 - g.branch) not in self.exiting_branches
             for g in exit.guards
         )
@@ -196,7 +220,7 @@ def _any_between(positions: list[Position], start: Position, end: Position) -> b
     return index < len(positions) and positions[index] <= end
 
 
-def _stored_keys(targets: Iterable[ast.AST]) -> Iterator[Optional[Key]]:
+def _stored_keys(targets: Iterable[ast.AST]) -> Iterator[Key | None]:
     for target in targets:
         for node in ast.walk(target):
             if isinstance(node, (ast.Name, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
@@ -217,7 +241,9 @@ def _children(node: ast.AST, context: _Context) -> Iterator[tuple[ast.AST, _Cont
             if (type(node), field) in _UNSCANNED_FIELDS:
                 yield from _nodes(value, context.opaque_copy())
             else:  # ``for``'s iterable is evaluated once, before the loop; ``else`` runs after it
-                before_or_after = field == "orelse" or (field == "iter" and not isinstance(node, ast.While))
+                before_or_after = field == "orelse" or (
+                    field == "iter" and not isinstance(node, ast.While)
+                )
                 yield from _nodes(value, context if before_or_after else body)
     elif isinstance(node, ast.If):
         yield node.test, context
@@ -234,7 +260,7 @@ def _nodes(value: object, context: _Context) -> Iterator[tuple[ast.AST, _Context
 
 
 def excused_calls(
-    function: Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef], calls: list[ast.Call]
+    function: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef, calls: list[ast.Call]
 ) -> set[int]:
     """The ids of those ``calls``, made in ``function``'s own code, whose eval periods
     gradient code surely marks."""

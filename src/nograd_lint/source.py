@@ -8,7 +8,7 @@ import io
 import re
 import tokenize
 import warnings
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING
 
 from .findings import SourceError
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
 
-def decode(data: Union[bytes, str]) -> str:
+def decode(data: bytes | str) -> str:
     """Decode as Python does: a PEP 263 coding cookie or a BOM, else UTF-8."""
     if isinstance(data, str):
         return data
@@ -30,7 +30,7 @@ def decode(data: Union[bytes, str]) -> str:
         raise SourceError(f"cannot decode as {encoding}: {error}") from None
 
 
-def parse_python(text: str) -> Optional[ast.Module]:
+def parse_python(text: str) -> ast.Module | None:
     """The stdlib ``ast`` (a tenth of LibCST's parse), for the screen and for positions; None
     when this Python cannot parse it (LibCST's parse then says why). The user's own warnings
     (invalid escapes warn at parse time since 3.12) are not ours to print."""
@@ -77,7 +77,9 @@ def bracket_depth(text: str) -> int:
     for match in _BRACKET_TOKENS.finditer(text):
         token = match.group()
         if token in ("(", "[", "{"):
-            adds = not (token == "(" and previous == "(" and not text[previous_end : match.start()].strip())
+            adds = not (
+                token == "(" and previous == "(" and not text[previous_end : match.start()].strip()
+            )
             counted.append(adds)
             depth += adds
             deepest = max(deepest, depth)
@@ -87,7 +89,7 @@ def bracket_depth(text: str) -> int:
     return deepest
 
 
-def parse(text: str, *, python_parsed: bool = False) -> "cst.Module":
+def parse(text: str, *, python_parsed: bool = False) -> cst.Module:
     """Parse with LibCST (imported here, so files the pre-filter rejects never pay for it).
 
     ``python_parsed``: the stdlib ``ast`` accepted ``text``, so its tokenizer has already
@@ -95,18 +97,22 @@ def parse(text: str, *, python_parsed: bool = False) -> "cst.Module":
     """
     depth = 0 if python_parsed else bracket_depth(text)
     if depth > MAX_BRACKET_DEPTH:
-        raise SourceError(f"brackets nested {depth} deep, more than the {MAX_BRACKET_DEPTH} that Python accepts")
+        raise SourceError(
+            f"brackets nested {depth} deep, more than the {MAX_BRACKET_DEPTH} that Python accepts"
+        )
     import libcst as cst
 
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         message = str(error.message).splitlines()[0] if error.message else "invalid syntax"
-        raise SourceError(f"syntax error at {error.raw_line}:{error.raw_column + 1}: {message}") from None
+        raise SourceError(
+            f"syntax error at {error.raw_line}:{error.raw_column + 1}: {message}"
+        ) from None
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as error:  # noqa: B036 - the native parser can panic (BaseException)
+    except BaseException as error:
         first = str(error).splitlines()[0] if str(error) else ""
         raise SourceError(f"cannot parse: {type(error).__name__}: {first}") from None

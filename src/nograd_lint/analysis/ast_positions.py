@@ -12,7 +12,7 @@ returns None and the caller falls back to LibCST's own positions.
 from __future__ import annotations
 
 import ast
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -23,7 +23,7 @@ Point = tuple[int, int]
 Range = tuple[Point, Point]
 
 
-def ast_groups(module: cst.Module, tree: ast.Module) -> Optional[list[list[ast.stmt]]]:
+def ast_groups(module: cst.Module, tree: ast.Module) -> list[list[ast.stmt]] | None:
     """The ``ast`` statements of each LibCST top-level statement (``a = 1; b = 2`` is one
     LibCST line but two ``ast`` statements), or None if the trees do not line up."""
     nodes = tree.body
@@ -38,8 +38,11 @@ def ast_groups(module: cst.Module, tree: ast.Module) -> Optional[list[list[ast.s
 
 
 def call_ranges(
-    statement: cst.BaseStatement, calls: Sequence[cst.Call], group: Sequence[ast.stmt], lines: Sequence[str]
-) -> Optional[dict[int, Range]]:
+    statement: cst.BaseStatement,
+    calls: Sequence[cst.Call],
+    group: Sequence[ast.stmt],
+    lines: Sequence[str],
+) -> dict[int, Range] | None:
     """``id(call)`` -> range for calls of one top-level statement, or None if any call cannot
     be matched with certainty."""
     wanted = {}
@@ -96,7 +99,7 @@ def _ast_calls_by_callee(group: Sequence[ast.stmt], callees: set[str]) -> dict[s
     return found
 
 
-def _range(node: ast.Call, lines: Sequence[str]) -> Optional[Range]:
+def _range(node: ast.Call, lines: Sequence[str]) -> Range | None:
     if node.end_lineno is None or node.end_col_offset is None or node.end_lineno > len(lines):
         return None
     start = (node.lineno, _code_points(lines[node.lineno - 1], node.col_offset))
@@ -115,4 +118,7 @@ def _looks_like_call(lines: Sequence[str], span: Range, head: str) -> bool:
     """A check on the text itself: the span starts with the callee and ends with ``)``
     (``ast`` positions inside f-strings were unreliable before Python 3.12)."""
     (line, column), (end_line, end_column) = span
-    return lines[line - 1].startswith(head, column) and lines[end_line - 1][end_column - 1 : end_column] == ")"
+    return (
+        lines[line - 1].startswith(head, column)
+        and lines[end_line - 1][end_column - 1 : end_column] == ")"
+    )

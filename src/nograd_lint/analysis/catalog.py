@@ -36,7 +36,10 @@ GRAD_MODE_FACTORIES: dict[str, tuple[GradEffect, Argument]] = {}
 for _module in _GRAD_MODE_MODULES:
     GRAD_MODE_FACTORIES[f"{_module}.no_grad"] = (GradEffect.DISABLE, Argument.NONE)
     GRAD_MODE_FACTORIES[f"{_module}.enable_grad"] = (GradEffect.ENABLE, Argument.NONE)
-    GRAD_MODE_FACTORIES[f"{_module}.inference_mode"] = (GradEffect.DISABLE, Argument.MODE_DEFAULT_TRUE)
+    GRAD_MODE_FACTORIES[f"{_module}.inference_mode"] = (
+        GradEffect.DISABLE,
+        Argument.MODE_DEFAULT_TRUE,
+    )
     GRAD_MODE_FACTORIES[f"{_module}.set_grad_enabled"] = (GradEffect.ENABLE, Argument.REQUIRED)
 
 #: Calls that switch grad mode for the rest of the flow when run as a plain statement.
@@ -47,8 +50,24 @@ GRAD_MODE_SETTERS: frozenset[str] = frozenset(
 #: ``nn.Module`` methods that return the module itself, so ``Net().to(dev).eval()`` is the
 #: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode.
 MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
-    {"to", "cuda", "cpu", "xpu", "half", "float", "double", "bfloat16", "type", "eval", "train",
-     "requires_grad_", "share_memory", "to_empty", "apply", "freeze"}
+    {
+        "to",
+        "cuda",
+        "cpu",
+        "xpu",
+        "half",
+        "float",
+        "double",
+        "bfloat16",
+        "type",
+        "eval",
+        "train",
+        "requires_grad_",
+        "share_memory",
+        "to_empty",
+        "apply",
+        "freeze",
+    }
 )
 
 #: Methods that return an eval-mode *copy* of the module and leave the module's own mode as
@@ -63,13 +82,17 @@ EVAL_COPY_METHODS: frozenset[str] = frozenset({"to_torchscript"})
 PRETRAINED_LOADERS: frozenset[str] = frozenset({"from_pretrained"})
 PRETRAINED_MODEL_CLASS = re.compile(r"Model|For[A-Z]|LMHead|UNet|ControlNet|^Autoencoder")
 #: ``FlaxBertModel`` and ``TFBertModel`` load JAX and TensorFlow models: no autograd graph.
-PRETRAINED_NON_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler|^(?:Flax|TF)[A-Z]")
+PRETRAINED_NON_MODEL_CLASS = re.compile(
+    r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler|^(?:Flax|TF)[A-Z]"
+)
 
 
 def loads_eval_model(owner: str) -> bool:
     """``from_pretrained`` on this class name (the last part of a dotted name) returns an
     eval-mode model."""
-    return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(owner)
+    return bool(PRETRAINED_MODEL_CLASS.search(owner)) and not PRETRAINED_NON_MODEL_CLASS.search(
+        owner
+    )
 
 
 #: Methods that run the module's forward pass, besides calling the module itself.
@@ -98,9 +121,16 @@ EVAL_PRESERVING_WRAPPERS: frozenset[str] = frozenset(
 #: The same wrappers when the import table cannot resolve them (``nn.DataParallel`` after
 #: ``from torch import nn`` resolves; a bare ``DDP`` alias from a helper module does not).
 EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
-    {"DataParallel", "DistributedDataParallel", "DDP", "FullyShardedDataParallel", "FSDP",
-     # and the unwrappers: ``accelerator.unwrap_model(model)``, yolov5's ``de_parallel(model)``
-     "unwrap_model", "de_parallel"}
+    {
+        "DataParallel",
+        "DistributedDataParallel",
+        "DDP",
+        "FullyShardedDataParallel",
+        "FSDP",
+        # and the unwrappers: ``accelerator.unwrap_model(model)``, yolov5's ``de_parallel(model)``
+        "unwrap_model",
+        "de_parallel",
+    }
 )
 
 #: Methods whose call on anything shows gradients are wanted: ``loss.backward()``,
@@ -114,7 +144,12 @@ def looks_like_optimizer(receiver: str) -> bool:
     last = receiver.rsplit(".", 1)[-1].lower()
     if "sched" in last:
         return False
-    return "optim" in last or last in ("opt", "scaler") or last.startswith("opt_") or last.endswith("_opt")
+    return (
+        "optim" in last
+        or last in ("opt", "scaler")
+        or last.startswith("opt_")
+        or last.endswith("_opt")
+    )
 
 
 #: Qualified-name prefixes of calls whose only purpose is computing gradients.
@@ -156,10 +191,25 @@ LIGHTNING_BASES: frozenset[str] = frozenset({"LightningModule", "Callback"})
 #: decorator (``@app.route``, ``@register``) hands it to a framework, whose grad mode we
 #: cannot see.
 TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
-    {"staticmethod", "classmethod", "property", "abstractmethod", "abc.abstractmethod",
-     "functools.wraps", "wraps", "override", "typing.override", "typing_extensions.override",
-     "functools.cache", "functools.lru_cache", "lru_cache", "cache", "torch.jit.unused",
-     "torch.jit.ignore", "torch.jit.export"}
+    {
+        "staticmethod",
+        "classmethod",
+        "property",
+        "abstractmethod",
+        "abc.abstractmethod",
+        "functools.wraps",
+        "wraps",
+        "override",
+        "typing.override",
+        "typing_extensions.override",
+        "functools.cache",
+        "functools.lru_cache",
+        "lru_cache",
+        "cache",
+        "torch.jit.unused",
+        "torch.jit.ignore",
+        "torch.jit.export",
+    }
 )
 
 #: Deep-learning frameworks with a PyTorch-like ``module.eval()`` of their own. A module that

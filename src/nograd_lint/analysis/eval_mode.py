@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Optional
 
 import libcst as cst
 
@@ -18,7 +17,7 @@ class Mode(Enum):
     TRAIN = "train"
 
 
-def mode_set_by(call: cst.Call) -> Optional[Mode]:
+def mode_set_by(call: cst.Call) -> Mode | None:
     """``x.eval()`` -> EVAL, ``x.train(False)`` -> EVAL, ``x.train()`` -> TRAIN, else None.
 
     ``df.eval("a + b")`` (pandas) takes arguments, so it is not ``nn.Module.eval``.
@@ -48,7 +47,7 @@ class Chain:
 
     #: The mode the chain leaves the module in (the outermost ``eval``/``train`` wins, since
     #: it runs last), None if it sets none.
-    mode: Optional[Mode]
+    mode: Mode | None
     #: ``.requires_grad_(False)`` somewhere in the chain.
     frozen: bool
     #: The innermost receiver the chain starts from.
@@ -57,7 +56,7 @@ class Chain:
 
 def chain_of(expr: cst.BaseExpression) -> Chain:
     """Follow a chain of module-returning methods inwards."""
-    mode: Optional[Mode] = None
+    mode: Mode | None = None
     frozen = False
     while (
         isinstance(expr, cst.Call)

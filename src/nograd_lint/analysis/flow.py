@@ -10,27 +10,34 @@ and settled at the end, so the tree is walked once.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Iterator, Optional, Sequence, Union
+from typing import Callable, Union
 
 import libcst as cst
 
 from .catalog import (
     EVAL_COPY_METHODS,
-    PRETRAINED_LOADERS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
+    PRETRAINED_LOADERS,
     TRANSPARENT_DECORATORS,
     GradEffect,
     loads_eval_model,
 )
 from .eval_mode import Mode, chain_of
 from .functions import (
-    CallSite, ClassInfo, FunctionInfo, ParameterSource, Scope, bound_arguments, resolve_entry_grad,
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    ParameterSource,
+    Scope,
+    bound_arguments,
+    resolve_entry_grad,
 )
 from .grad_scopes import GradScopes
 from .imports import ImportTable
@@ -61,8 +68,8 @@ class Candidate:
     model: str
     #: Index of the module's top-level statement that holds the call (for positions).
     top: int
-    function: Optional[FunctionInfo]
-    inherited: Optional[Inherited]
+    function: FunctionInfo | None
+    inherited: Inherited | None
     periods: set[EvalPeriod] = field(default_factory=set)
     #: Carried periods whose iteration needs this call's graph (see ``mark_grad_intent``).
     excused: set[EvalPeriod] = field(default_factory=set)
@@ -74,7 +81,9 @@ class Candidate:
     def is_reported(self) -> bool:
         if self.inherited is not None and self.inherited.is_frozen(self.model):
             return False
-        if not self.certainly_enabled and (self.function is None or self.function.resolved is not Grad.ENABLED):
+        if not self.certainly_enabled and (
+            self.function is None or self.function.resolved is not Grad.ENABLED
+        ):
             return False
         return any(period.is_wasteful() and period not in self.excused for period in self.periods)
 
@@ -90,11 +99,11 @@ class Unit:
     scope: Scope
     #: The enclosing function's eval state where it was defined; None for module-level
     #: functions and methods, which inherit module- and class-wide state instead.
-    closure: Optional[dict[str, frozenset[EvalPeriod]]]
-    inherited: Optional[Inherited]
-    class_info: Optional[ClassInfo] = None
+    closure: dict[str, frozenset[EvalPeriod]] | None
+    inherited: Inherited | None
+    class_info: ClassInfo | None = None
 
-    def merge(self, other: "Unit") -> None:
+    def merge(self, other: Unit) -> None:
         """The same definition reached again (a loop's second pass): either state may hold."""
         self.grad = self.grad.join(other.grad)
         if self.closure is not None and other.closure is not None:
@@ -118,20 +127,21 @@ class ModuleAnalysis:
         self._module_evals: frozenset[str] = frozenset()
         self._module_frozen: frozenset[str] = frozenset()
         # Where the pass is: the current unit, its scope, class body, top-level statement.
-        self._unit: Optional[Unit] = None
+        self._unit: Unit | None = None
         self._scope = self.module_scope
-        self._class: Optional[ClassInfo] = None
+        self._class: ClassInfo | None = None
         self._top = 0
         self._loop_depth = 0
         self._volatile = False
-        self._self_name: Optional[str] = None  # ``self`` in the method being analysed
+        self._self_name: str | None = None  # ``self`` in the method being analysed
         self._statement_handlers = self._build_statement_handlers()
 
     # -- entry point ---------------------------------------------------------------------
 
     def run(self) -> list[Candidate]:
         state = FlowState()
-        for self._top, statement in enumerate(self.module.body):
+        for top, statement in enumerate(self.module.body):
+            self._top = top
             state = self.run_block((statement,), state)
             if not state.reachable:
                 break
@@ -149,7 +159,7 @@ class ModuleAnalysis:
         resolve_entry_grad(self.functions)
         return [c for c in self.candidates.values() if c.is_reported()]
 
-    def _module_function_node(self, name: str) -> Optional[cst.FunctionDef]:
+    def _module_function_node(self, name: str) -> cst.FunctionDef | None:
         info = self.module_scope.lookup(name)
         return info.node if info is not None and isinstance(info.node, cst.FunctionDef) else None
 
@@ -169,15 +179,29 @@ class ModuleAnalysis:
         inherited = unit.inherited
         if inherited is None and unit.closure is None:
             inherited = Inherited(
-                node, _self_name(node, unit.class_info), unit.class_info, self._module_evals, self._module_model_holds
+                node,
+                _self_name(node, unit.class_info),
+                unit.class_info,
+                self._module_evals,
+                self._module_model_holds,
             )
-            if isinstance(node, cst.FunctionDef) and node.name.value == "forward" and unit.class_info is not None:
+            if (
+                isinstance(node, cst.FunctionDef)
+                and node.name.value == "forward"
+                and unit.class_info is not None
+            ):
                 # ``forward`` runs under its caller's grad mode, and an eval-mode submodule
                 # there is usually a frozen feature extractor whose graph a loss needs.
                 inherited.class_info = None
         state = FlowState(grad=unit.grad, evals=dict(unit.closure or {}), inherited=inherited)
         saved = self._unit, self._scope, self._class, self._top, self._volatile, self._self_name
-        self._unit, self._scope, self._class, self._top, self._volatile = unit, Scope(unit.scope), None, unit.top, False
+        self._unit, self._scope, self._class, self._top, self._volatile = (
+            unit,
+            Scope(unit.scope),
+            None,
+            unit.top,
+            False,
+        )
         self._self_name = inherited.self_name if inherited is not None else None
         try:
             # A parameter may receive an eval-mode model from every caller: settled at the end.
@@ -233,7 +257,7 @@ class ModuleAnalysis:
             cst.ClassDef: self._class_def,
         }
 
-    def _simple_line(self, line: Union[cst.SimpleStatementLine, cst.SimpleStatementSuite], state):
+    def _simple_line(self, line: cst.SimpleStatementLine | cst.SimpleStatementSuite, state):
         return self.run_block(line.body, state)
 
     def _expr(self, node: cst.Expr, state: FlowState) -> FlowState:
@@ -277,7 +301,7 @@ class ModuleAnalysis:
         self.bind(node.target, None, state)
         return state
 
-    def _import(self, node: Union[cst.Import, cst.ImportFrom], state: FlowState) -> FlowState:
+    def _import(self, node: cst.Import | cst.ImportFrom, state: FlowState) -> FlowState:
         self.imports.add(node)
         if not isinstance(node.names, cst.ImportStar):
             for alias in node.names:
@@ -299,7 +323,9 @@ class ModuleAnalysis:
             other = self.run_block(orelse.body.body, state.copy())
         return taken.join(other)
 
-    def _loop(self, body: Sequence[Statement], state: FlowState, header: Callable[[FlowState], None]):
+    def _loop(
+        self, body: Sequence[Statement], state: FlowState, header: Callable[[FlowState], None]
+    ):
         """Run a loop body twice: the second pass sees what the first leaves for the next
         iteration. Eval periods that only reach the top of the body around the back edge are
         *carried*: gradient code early in the body belongs to the previous phase
@@ -364,12 +390,16 @@ class ModuleAnalysis:
             state.grad = outer_grad
         return state
 
-    def _try(self, node: Union[cst.Try, cst.TryStar], state: FlowState) -> FlowState:
+    def _try(self, node: cst.Try | cst.TryStar, state: FlowState) -> FlowState:
         before = state.copy()
         after_body = self.run_block(node.body.body, state)
         # An exception may leave from anywhere in the body.
         raised = before.join(after_body)
-        ends = [self.run_block(node.orelse.body.body, after_body) if node.orelse is not None else after_body]
+        ends = [
+            self.run_block(node.orelse.body.body, after_body)
+            if node.orelse is not None
+            else after_body
+        ]
         for handler in node.handlers:
             handled = raised.copy()
             if handler.type is not None:
@@ -402,7 +432,11 @@ class ModuleAnalysis:
         info.fixed_grad = self._decorated_grad(node, state)
         in_function = self._unit is not None
         if info.fixed_grad is None:
-            if self._class is not None and self._class.lightning and node.name.value in LIGHTNING_NO_GRAD_HOOKS:
+            if (
+                self._class is not None
+                and self._class.lightning
+                and node.name.value in LIGHTNING_NO_GRAD_HOOKS
+            ):
                 info.fixed_grad = Grad.DISABLED  # Lightning runs these under no_grad
             elif in_function and state.grad in (Grad.DISABLED, Grad.MAYBE):
                 info.fixed_grad = state.grad  # nested in a no_grad scope: inherits it
@@ -425,11 +459,11 @@ class ModuleAnalysis:
         state.clear(node.name.value)
         return state
 
-    def _decorated_grad(self, node: cst.FunctionDef, state: FlowState) -> Optional[Grad]:
+    def _decorated_grad(self, node: cst.FunctionDef, state: FlowState) -> Grad | None:
         """The grad mode decorators impose: torch's or a custom no-grad wrapper's, or
         ENABLED for a decorator that hands the function to a framework (``@app.route``)
         whose grad mode we cannot see; None when call sites in this module decide."""
-        grad: Optional[Grad] = None
+        grad: Grad | None = None
         for decorator in node.decorators:
             expr = decorator.decorator
             effect = self.scopes.context_effect(expr)
@@ -439,14 +473,20 @@ class ModuleAnalysis:
             self.scan(expr, state)
             target = expr.func if isinstance(expr, cst.Call) else expr
             name = dotted_name(target)
-            if grad is None and name is not None and not _is_transparent(name, self.imports.resolve(target)):
+            if (
+                grad is None
+                and name is not None
+                and not _is_transparent(name, self.imports.resolve(target))
+            ):
                 grad = Grad.ENABLED
         return grad
 
     def _class_def(self, node: cst.ClassDef, state: FlowState) -> FlowState:
         for decorator in node.decorators:
             self.scan(decorator.decorator, state)
-        info = ClassInfo(node, lightning=any(self._is_lightning_base(arg.value) for arg in node.bases))
+        info = ClassInfo(
+            node, lightning=any(self._is_lightning_base(arg.value) for arg in node.bases)
+        )
         for arg in node.bases:
             self.scan(arg.value, state)
         self._scope.classes[node.name.value] = info
@@ -471,14 +511,17 @@ class ModuleAnalysis:
         qualified = self.imports.resolve(base)
         if qualified is None:
             return name == "LightningModule"
-        return qualified.split(".", 1)[0] in LIGHTNING_PACKAGES and qualified.rsplit(".", 1)[-1] in LIGHTNING_BASES
+        return (
+            qualified.split(".", 1)[0] in LIGHTNING_PACKAGES
+            and qualified.rsplit(".", 1)[-1] in LIGHTNING_BASES
+        )
 
     # -- bindings ------------------------------------------------------------------------
 
     def bind(
         self,
         target: cst.BaseExpression,
-        value: Optional[cst.BaseExpression],
+        value: cst.BaseExpression | None,
         state: FlowState,
     ) -> None:
         """``target = value``: an eval chain, or another name for an eval-mode model, makes
@@ -512,7 +555,7 @@ class ModuleAnalysis:
 
     def _eval_periods_of_value(
         self, target: str, value: cst.BaseExpression, state: FlowState
-    ) -> Optional[frozenset[EvalPeriod]]:
+    ) -> frozenset[EvalPeriod] | None:
         chain = chain_of(value)
         if chain.mode is Mode.EVAL:
             return frozenset((self._period(target, value),))
@@ -526,7 +569,7 @@ class ModuleAnalysis:
         wrapped = self._wrapped_model(chain.base)
         return self._eval_periods_of_value(target, wrapped, state) if wrapped is not None else None
 
-    def _wrapped_model(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def _wrapped_model(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """``model`` in ``torch.compile(model)``, ``DataParallel(model, ...)``,
         ``accelerator.unwrap_model(model)``: calls that return the same module, or one in
         the same mode."""
@@ -555,13 +598,13 @@ class ModuleAnalysis:
 
     # -- facts for class- and module-wide state ------------------------------------------
 
-    def _self_attribute(self, name: str) -> Optional[str]:
+    def _self_attribute(self, name: str) -> str | None:
         """``"model"`` for ``self.model`` in the method being analysed."""
         if self._self_name is None or not name.startswith(self._self_name + "."):
             return None
         return name[len(self._self_name) + 1 :]
 
-    def _owner(self) -> Optional[ClassInfo]:
+    def _owner(self) -> ClassInfo | None:
         return self._unit.class_info if self._unit is not None else None
 
     def _note_eval(self, name: str) -> None:
@@ -611,9 +654,22 @@ class ModuleAnalysis:
     def _lambda(self, node: cst.Lambda, state: FlowState) -> None:
         # Runs later, usually right away (``key=``), with the state it closes over and the
         # grad mode it is written in; it shares the enclosing function's call sites.
-        info = self._unit.info if self._unit is not None else FunctionInfo(node, fixed_grad=state.grad)
+        info = (
+            self._unit.info if self._unit is not None else FunctionInfo(node, fixed_grad=state.grad)
+        )
         closure = dict(state.evals)
-        self._defer(Unit(node, info, self._top, state.grad, self._scope, closure, state.inherited, self._owner()))
+        self._defer(
+            Unit(
+                node,
+                info,
+                self._top,
+                state.grad,
+                self._scope,
+                closure,
+                state.inherited,
+                self._owner(),
+            )
+        )
 
     def _scan_children(self, node: cst.CSTNode, state: FlowState) -> None:
         for child in child_nodes(node):
@@ -652,7 +708,9 @@ class ModuleAnalysis:
             self._note_escape(arg.value)
         callee = self._local_function(call.func)
         if callee is not None:
-            caller = self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
+            caller = (
+                self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
+            )
             site = CallSite(state.grad, caller, self._eval_arguments(callee, call, state))
             callee.sites.append(site)
             if state.grad in (Grad.ENABLED, Grad.ENTRY):
@@ -667,9 +725,17 @@ class ModuleAnalysis:
         for param, value in bound_arguments(callee, call, through_self):
             chain = chain_of(value)  # ``f(net.eval())`` hands over ``net`` in eval mode
             model = dotted_name(chain.base)
-            if chain.mode is Mode.TRAIN or chain.frozen or (model is not None and within_any(model, state.frozen)):
+            if (
+                chain.mode is Mode.TRAIN
+                or chain.frozen
+                or (model is not None and within_any(model, state.frozen))
+            ):
                 continue
-            periods = state.periods_of(model) if model is not None else self._eval_periods_of_value(param, value, state)
+            periods = (
+                state.periods_of(model)
+                if model is not None
+                else self._eval_periods_of_value(param, value, state)
+            )
             if periods:
                 arguments[param] = periods
         return arguments
@@ -681,7 +747,7 @@ class ModuleAnalysis:
             if callee is not None:
                 callee.escapes = True
 
-    def _local_function(self, func: cst.BaseExpression) -> Optional[FunctionInfo]:
+    def _local_function(self, func: cst.BaseExpression) -> FunctionInfo | None:
         """The function or method (``self.helper``) of this module that ``func`` names; for a
         class of this module (``Predictor(model)``), its ``__init__``."""
         if isinstance(func, cst.Name):
@@ -708,7 +774,11 @@ class ModuleAnalysis:
             func = self._wrapped_model(func) or func
         model = dotted_name(func)
         periods = state.periods_of(model) if model is not None else None
-        if periods is None and isinstance(func, cst.Attribute) and func.attr.value in FORWARD_METHODS:
+        if (
+            periods is None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in FORWARD_METHODS
+        ):
             model = dotted_name(func.value)
             periods = state.periods_of(model) if model is not None else None
         if periods is None or model is None or within_any(model, state.frozen):
@@ -716,7 +786,9 @@ class ModuleAnalysis:
         candidate = self.candidates.get(id(call))
         if candidate is None:
             function = self._unit.info if self._unit is not None else None
-            candidate = self.candidates[id(call)] = Candidate(call, model, self._top, function, state.inherited)
+            candidate = self.candidates[id(call)] = Candidate(
+                call, model, self._top, function, state.inherited
+            )
         candidate.periods.update(periods)
         if periods & state.carried:
             state.carried_forwards = state.carried_forwards | {candidate}
@@ -724,7 +796,7 @@ class ModuleAnalysis:
         candidate.volatile |= self._volatile
 
 
-def _self_name(node: FunctionNode, owner: Optional[ClassInfo]) -> Optional[str]:
+def _self_name(node: FunctionNode, owner: ClassInfo | None) -> str | None:
     """The first parameter of a method (usually ``self``), None for static methods."""
     if owner is None or not isinstance(node, cst.FunctionDef):
         return None
@@ -750,7 +822,9 @@ def _returns_model_first(value: cst.BaseExpression) -> bool:
     """``X.from_pretrained(..., output_loading_info=True)`` returns (model, loading info)."""
     base = chain_of(value).base
     return _is_eval_copy(base) and any(
-        arg.keyword is not None and arg.keyword.value == "output_loading_info" and literal_bool(arg.value) is True
+        arg.keyword is not None
+        and arg.keyword.value == "output_loading_info"
+        and literal_bool(arg.value) is True
         for arg in base.args
     )
 
@@ -765,7 +839,7 @@ def _is_static(node: FunctionNode) -> bool:
     )
 
 
-def _is_transparent(name: str, qualified: Optional[str]) -> bool:
+def _is_transparent(name: str, qualified: str | None) -> bool:
     return (
         name in TRANSPARENT_DECORATORS
         or qualified in TRANSPARENT_DECORATORS
@@ -786,7 +860,9 @@ def _is_volatile_variable(call: cst.Call) -> bool:
     if name is None or name.rsplit(".", 1)[-1] != "Variable":
         return False
     return any(
-        arg.keyword is not None and arg.keyword.value == "volatile" and literal_bool(arg.value) is True
+        arg.keyword is not None
+        and arg.keyword.value == "volatile"
+        and literal_bool(arg.value) is True
         for arg in call.args
     )
 

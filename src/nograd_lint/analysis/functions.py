@@ -8,8 +8,8 @@ flow pass records call sites as it goes; :func:`resolve_entry_grad` settles them
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
 
 import libcst as cst
 
@@ -21,7 +21,7 @@ from .state import EvalPeriod, Grad
 class CallSite:
     grad: Grad
     #: The function the call is in, when ``grad`` is that function's ``ENTRY`` mode.
-    caller: Optional["FunctionInfo"]
+    caller: FunctionInfo | None
     #: Parameter name -> the eval periods of the model passed to it, for eval-mode arguments.
     arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
     #: Gradient code follows the call in the same pass: the caller differentiates its result.
@@ -30,10 +30,10 @@ class CallSite:
 
 @dataclass(eq=False)
 class FunctionInfo:
-    node: Union[cst.FunctionDef, cst.Lambda]
+    node: cst.FunctionDef | cst.Lambda
     #: Set when decorators, framework hooks or the enclosing code decide the grad mode;
     #: None when the call sites decide it.
-    fixed_grad: Optional[Grad] = None
+    fixed_grad: Grad | None = None
     sites: list[CallSite] = field(default_factory=list)
     #: Passed around as a value (``map(f, xs)``, ``Thread(target=f)``): callers unknown.
     escapes: bool = False
@@ -120,7 +120,11 @@ class ClassInfo:
 def _protected(site: CallSite) -> bool:
     if site.grad in (Grad.DISABLED, Grad.MAYBE) or site.feeds_gradients:
         return True
-    return site.grad is Grad.ENTRY and site.caller is not None and site.caller.resolved in (Grad.DISABLED, Grad.MAYBE)
+    return (
+        site.grad is Grad.ENTRY
+        and site.caller is not None
+        and site.caller.resolved in (Grad.DISABLED, Grad.MAYBE)
+    )
 
 
 def resolve_entry_grad(functions: list[FunctionInfo]) -> None:
@@ -153,19 +157,19 @@ def resolve_entry_grad(functions: list[FunctionInfo]) -> None:
 class Scope:
     """Function definitions visible by name: the module's, or a function's nested ones."""
 
-    def __init__(self, parent: Optional["Scope"] = None) -> None:
+    def __init__(self, parent: Scope | None = None) -> None:
         self.parent = parent
         self.functions: dict[str, FunctionInfo] = {}
         self.classes: dict[str, ClassInfo] = {}
 
-    def lookup(self, name: str) -> Optional[FunctionInfo]:
+    def lookup(self, name: str) -> FunctionInfo | None:
         return self._find("functions", name)
 
-    def lookup_class(self, name: str) -> Optional[ClassInfo]:
+    def lookup_class(self, name: str) -> ClassInfo | None:
         return self._find("classes", name)
 
     def _find(self, table: str, name: str):
-        scope: Optional[Scope] = self
+        scope: Scope | None = self
         while scope is not None:
             found = getattr(scope, table).get(name)
             if found is not None:

@@ -13,7 +13,8 @@ counts as grad-disabling when
 from __future__ import annotations
 
 import re
-from typing import Callable, Collection, Iterator, Optional
+from collections.abc import Collection, Iterator
+from typing import Callable
 
 import libcst as cst
 
@@ -25,7 +26,7 @@ from .nodes import dotted_name, literal_bool
 _DISABLING_NAME = re.compile(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNORECASE)
 
 
-def _mode_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+def _mode_argument(call: cst.Call) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is None and not arg.star:
             return arg.value
@@ -34,7 +35,7 @@ def _mode_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
     return None
 
 
-def _effect_of_argument(effect: GradEffect, how: Argument, call: Optional[cst.Call]) -> GradEffect:
+def _effect_of_argument(effect: GradEffect, how: Argument, call: cst.Call | None) -> GradEffect:
     if how is Argument.NONE:
         return effect
     argument = _mode_argument(call) if call is not None else None
@@ -49,7 +50,7 @@ def _effect_of_argument(effect: GradEffect, how: Argument, call: Optional[cst.Ca
     return GradEffect.ENABLE if value else GradEffect.DISABLE  # set_grad_enabled(value)
 
 
-def torch_context_effect(expr: cst.BaseExpression, imports: ImportTable) -> Optional[GradEffect]:
+def torch_context_effect(expr: cst.BaseExpression, imports: ImportTable) -> GradEffect | None:
     """The effect of torch's own ``no_grad()``/``inference_mode()``/... as ``with`` or ``@``."""
     call = expr if isinstance(expr, cst.Call) else None
     qualified = imports.resolve(call.func if call is not None else expr)
@@ -66,14 +67,14 @@ class GradScopes:
         self,
         imports: ImportTable,
         extra_names: Collection[str] = (),
-        local_function: Callable[[str], Optional[cst.FunctionDef]] = lambda name: None,
+        local_function: Callable[[str], cst.FunctionDef | None] = lambda name: None,
     ) -> None:
         self.imports = imports
         self.extra_names = frozenset(extra_names)
         self._local_function = local_function
         self._local_effects: dict[int, bool] = {}
 
-    def context_effect(self, expr: cst.BaseExpression) -> Optional[GradEffect]:
+    def context_effect(self, expr: cst.BaseExpression) -> GradEffect | None:
         """The effect of ``with <expr>:`` or ``@<expr>``, None if it is not a grad-mode scope."""
         effect = torch_context_effect(expr, self.imports)
         if effect is not None:
@@ -96,7 +97,7 @@ class GradScopes:
             return GradEffect.DISABLE
         return None
 
-    def setter_effect(self, call: cst.Call) -> Optional[GradEffect]:
+    def setter_effect(self, call: cst.Call) -> GradEffect | None:
         """The effect of calling ``torch.set_grad_enabled(x)`` outside a ``with``."""
         qualified = self.imports.resolve(call.func)
         if qualified not in GRAD_MODE_SETTERS:
@@ -118,15 +119,21 @@ def _wraps_in_no_grad(function: cst.FunctionDef, imports: ImportTable) -> bool:
         if isinstance(node, cst.FunctionDef):
             parameters.update(p.name.value for p in _all_params(node))
         elif isinstance(node, cst.With):
-            if any(torch_context_effect(item.item, imports) is GradEffect.DISABLE for item in node.items):
+            if any(
+                torch_context_effect(item.item, imports) is GradEffect.DISABLE
+                for item in node.items
+            ):
                 for inner in _descendants(node.body):
                     if isinstance(inner, (cst.Yield, cst.Await)):
                         return True
                     if isinstance(inner, cst.Call) and dotted_name(inner.func) in parameters:
                         return True
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Call):
-            if torch_context_effect(node.func, imports) is GradEffect.DISABLE:
-                return True  # ``torch.no_grad()(fn)``
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Call)
+            and torch_context_effect(node.func, imports) is GradEffect.DISABLE
+        ):
+            return True  # ``torch.no_grad()(fn)``
     return False
 
 

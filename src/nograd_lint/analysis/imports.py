@@ -7,8 +7,6 @@ analysis only ever asks "is this expression torch's ``no_grad``?", so a dict fil
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from .catalog import OTHER_FRAMEWORKS
@@ -63,12 +61,14 @@ class ImportTable:
         """``torch = something_else`` shadows the import."""
         self._bindings.pop(local, None)
 
-    def local_name(self, qualified: str) -> Optional[str]:
+    def local_name(self, qualified: str) -> str | None:
         """The first local name bound to exactly ``qualified`` (``T`` for ``torch`` after
         ``import torch as T``), if any."""
-        return next((local for local, target in self._bindings.items() if target == qualified), None)
+        return next(
+            (local for local, target in self._bindings.items() if target == qualified), None
+        )
 
-    def resolve(self, expr: cst.BaseExpression) -> Optional[str]:
+    def resolve(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name of ``expr`` if it starts with an imported name, else None."""
         name = dotted_name(expr)
         if name is None:

@@ -3,8 +3,6 @@ are frozen (``model.requires_grad_(False)``)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from .catalog import GRAD_INTENT_FUNCTIONS, GRAD_INTENT_METHODS, looks_like_optimizer
@@ -12,21 +10,21 @@ from .imports import ImportTable
 from .nodes import dotted_name, literal_bool
 
 
-def _keyword(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg.value
     return None
 
 
-def _first_argument(call: cst.Call, keyword: str) -> Optional[cst.BaseExpression]:
+def _first_argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is None and not arg.star:
             return arg.value
     return _keyword(call, keyword)
 
 
-def requires_grad_argument(call: cst.Call) -> Optional[bool]:
+def requires_grad_argument(call: cst.Call) -> bool | None:
     """For ``x.requires_grad_(...)``: the flag it sets (True when omitted), None if unknown."""
     value = _first_argument(call, "requires_grad")
     return True if value is None else literal_bool(value)
@@ -64,7 +62,7 @@ def shows_grad_intent(call: cst.Call, imports: ImportTable) -> bool:
     return qualified is not None and qualified.startswith(GRAD_INTENT_FUNCTIONS)
 
 
-def frozen_by_loop(node: cst.For) -> Optional[str]:
+def frozen_by_loop(node: cst.For) -> str | None:
     """``for p in model.parameters(): p.requires_grad = False`` -> ``"model"``."""
     iterator = node.iter
     if (  # ``list(model.parameters())``

@@ -4,12 +4,12 @@ node types that cannot hold a call."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Collection, Iterator, Optional
+from collections.abc import Collection, Iterator
 
 import libcst as cst
 
 
-def dotted_name(expr: cst.CSTNode) -> Optional[str]:
+def dotted_name(expr: cst.CSTNode) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, None for anything else (calls, subscripts)."""
     parts: list[str] = []
     while type(expr) is cst.Attribute:  # ``isinstance`` would go through ``ABCMeta``
@@ -38,7 +38,7 @@ def within_any(name: str, prefixes: Collection[str]) -> bool:
     return True
 
 
-def literal_bool(expr: cst.BaseExpression) -> Optional[bool]:
+def literal_bool(expr: cst.BaseExpression) -> bool | None:
     """The value of a ``True``/``False``/integer literal, None for anything computed."""
     if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
         return expr.value == "True"
@@ -82,11 +82,15 @@ def may_hold_calls(kind: type) -> bool:
     """False for node types that never contain a call: names, literals, whitespace, punctuation."""
     holds = _HOLDS_CALLS.get(kind)
     if holds is None:
-        holds = _HOLDS_CALLS[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _CALL_FREE_TYPES)
+        holds = _HOLDS_CALLS[kind] = issubclass(kind, cst.CSTNode) and not issubclass(
+            kind, _CALL_FREE_TYPES
+        )
     return holds
 
 
-_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
+_SKIPPED_FIELDS = frozenset(
+    {"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"}
+)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 #: Fields in the order their code is written, for the node types whose dataclass fields come
 #: in another order (an ``if`` expression's test, a definition's decorators).
@@ -97,7 +101,14 @@ _WRITTEN_ORDER: dict[type, tuple[str, ...]] = {
     cst.ExceptHandler: ("type", "name", "body"),
     cst.ExceptStarHandler: ("type", "name", "body"),
     cst.MatchCase: ("pattern", "guard", "body"),
-    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.Parameters: (
+        "posonly_params",
+        "posonly_ind",
+        "params",
+        "star_arg",
+        "kwonly_params",
+        "star_kwarg",
+    ),
 }
 
 

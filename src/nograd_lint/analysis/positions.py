@@ -10,7 +10,7 @@ starts on; failing that, or past many statements, one pass over the whole module
 from __future__ import annotations
 
 import ast
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -37,7 +37,7 @@ def node_ranges(
     module: cst.Module,
     wanted: Iterable[tuple[int, cst.CSTNode]],
     source: str,
-    tree: Optional[ast.Module] = None,
+    tree: ast.Module | None = None,
 ) -> dict[int, Range]:
     """``id(node)`` -> ((line, col), (end_line, end_col)) for (top-level index, node) pairs;
     lines 1-based, columns 0-based."""
@@ -65,13 +65,17 @@ def node_ranges(
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         for top, nodes in unresolved.items():
             # A pruned module (``prune``) has fewer lines: each statement is where ``ast`` says.
-            shift = starts[top] - _first_line(module.body[top], positions) if starts is not None else 0
+            shift = (
+                starts[top] - _first_line(module.body[top], positions) if starts is not None else 0
+            )
             ranges.update((id(node), _range(positions[node], shift)) for node in nodes)
         return ranges
 
     for top, nodes in unresolved.items():
         statement = module.body[top]
-        positions = MetadataWrapper(_alone(module, statement), unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = MetadataWrapper(_alone(module, statement), unsafe_skip_copy=True).resolve(
+            PositionProvider
+        )
         shift = starts[top] - _first_line(statement, positions)
         for node in nodes:
             ranges[id(node)] = _range(positions[node], shift)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import libcst as cst
 
@@ -24,7 +24,7 @@ class Grad(Enum):
     #: Whatever it was when the function was called: settled later from its call sites.
     ENTRY = "entry"
 
-    def join(self, other: "Grad") -> "Grad":
+    def join(self, other: Grad) -> Grad:
         if self is other:
             return self
         if {self, other} == {Grad.ENTRY, Grad.ENABLED}:
@@ -45,8 +45,8 @@ class PeriodSource(Protocol):
 class CarriedForward(Protocol):
     """A forward call seen while its model's eval period was only carried around a loop."""
 
-    periods: set["EvalPeriod"]
-    excused: set["EvalPeriod"]
+    periods: set[EvalPeriod]
+    excused: set[EvalPeriod]
 
 
 class OpenCallSite(Protocol):
@@ -68,12 +68,14 @@ class EvalPeriod:
     grad_intent: bool = False
     #: For a period the function inherits (class-wide ``self.model``, a module-level model,
     #: an eval-mode argument): whether that holds is only known once the whole module is read.
-    inherited: Optional[PeriodSource] = None
+    inherited: PeriodSource | None = None
 
     def is_wasteful(self) -> bool:
         if self.inherited is None:
             return not self.grad_intent
-        return not (self.grad_intent or self.inherited.grad_intent) and self.inherited.holds(self.model)
+        return not (self.grad_intent or self.inherited.grad_intent) and self.inherited.holds(
+            self.model
+        )
 
 
 class Inherited:
@@ -83,8 +85,8 @@ class Inherited:
     def __init__(
         self,
         start: cst.CSTNode,
-        self_name: Optional[str],
-        class_info: Optional["ClassInfo"],
+        self_name: str | None,
+        class_info: ClassInfo | None,
         module_evals: frozenset[str],
         module_holds: Callable[[str], bool],
     ) -> None:
@@ -96,13 +98,17 @@ class Inherited:
         self.grad_intent = False
         self._periods: dict[str, EvalPeriod] = {}
 
-    def self_attribute(self, name: str) -> Optional[str]:
+    def self_attribute(self, name: str) -> str | None:
         """``"model"`` for ``self.model`` in a method, else None."""
-        if self.self_name is not None and self.class_info is not None and name.startswith(self.self_name + "."):
+        if (
+            self.self_name is not None
+            and self.class_info is not None
+            and name.startswith(self.self_name + ".")
+        ):
             return name[len(self.self_name) + 1 :]
         return None
 
-    def period(self, name: str) -> Optional[EvalPeriod]:
+    def period(self, name: str) -> EvalPeriod | None:
         period = self._periods.get(name)
         if period is None:
             if self.self_attribute(name) is None and name not in self.module_evals:
@@ -136,19 +142,26 @@ class FlowState:
     carried: frozenset[EvalPeriod] = frozenset()
     #: Names rebound or put in train mode on every path so far: they no longer inherit.
     killed: frozenset[str] = frozenset()
-    inherited: Optional[Inherited] = None
+    inherited: Inherited | None = None
     #: Forward calls made under carried periods in this pass over the loop body.
     carried_forwards: frozenset[CarriedForward] = frozenset()
     #: Calls of local functions made with autograd on, earlier in this pass.
     open_call_sites: frozenset[OpenCallSite] = frozenset()
 
-    def copy(self) -> "FlowState":
+    def copy(self) -> FlowState:
         return FlowState(
-            self.grad, dict(self.evals), self.frozen, self.reachable, self.carried, self.killed, self.inherited,
-            self.carried_forwards, self.open_call_sites,
+            self.grad,
+            dict(self.evals),
+            self.frozen,
+            self.reachable,
+            self.carried,
+            self.killed,
+            self.inherited,
+            self.carried_forwards,
+            self.open_call_sites,
         )
 
-    def same_as(self, other: "FlowState") -> bool:
+    def same_as(self, other: FlowState) -> bool:
         """Equal for the analysis: a second pass over a loop body would find nothing new."""
         return (
             self.grad is other.grad
@@ -158,7 +171,7 @@ class FlowState:
             and self.reachable == other.reachable
         )
 
-    def join(self, other: "FlowState") -> "FlowState":
+    def join(self, other: FlowState) -> FlowState:
         """The state after two paths meet: a model *may* be in eval mode if either says so."""
         if not other.reachable:
             return self.copy()
@@ -199,7 +212,7 @@ class FlowState:
         if self.inherited is not None:
             self.killed = self.killed | {name}
 
-    def periods_of(self, model: str) -> Optional[frozenset[EvalPeriod]]:
+    def periods_of(self, model: str) -> frozenset[EvalPeriod] | None:
         periods = self.evals.get(model)
         if periods is not None or self.inherited is None or within_any(model, self.killed):
             return periods
@@ -221,7 +234,9 @@ class FlowState:
                 period.grad_intent = True
         for forward in self.carried_forwards:
             forward.excused.update(forward.periods & self.carried)
-        for site in self.open_call_sites:  # ``loss = self._logits(x).sum(); autograd.grad(loss, w)``
+        for (
+            site
+        ) in self.open_call_sites:  # ``loss = self._logits(x).sum(); autograd.grad(loss, w)``
             site.feeds_gradients = True
         if self.inherited is not None:
             self.inherited.grad_intent = True
