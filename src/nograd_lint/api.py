@@ -61,7 +61,7 @@ def _findings(
                 from .prune import pruned_source
 
                 parsed = pruned_source(tree, text, suspects) or text
-    module = _parse_pruned(parsed, tree) if parsed is not text else None
+    module = _parse_pruned(parsed, tree) if parsed is not text and tree is not None else None
     if module is None:
         module = parse(text, python_parsed=tree is not None)
     try:

@@ -93,7 +93,7 @@ def binds_torch(node: ast.AST) -> bool:
     if isinstance(node, ast.arg):
         return node.arg == "torch"
     if isinstance(node, (*FUNCTIONS, ast.ClassDef, *NAMED_BINDINGS)):
-        return node.name == "torch"
+        return getattr(node, "name", None) == "torch"
     if isinstance(node, (ast.Global, ast.Nonlocal)):
         return "torch" in node.names
     if isinstance(node, ast.ImportFrom):

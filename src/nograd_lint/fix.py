@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -226,7 +227,8 @@ class _Wrapper(cst.CSTTransformer):
         return result
 
     def _close(self, run: list[cst.BaseStatement]) -> cst.With:
-        first, *rest = run
+        # Every statement LibCST parses is one of these two; both carry ``leading_lines``.
+        first, *rest = cast("list[cst.SimpleStatementLine | cst.BaseCompoundStatement]", run)
         # Comments and blank lines above the first statement stay above the ``with``; blank
         # lines between moved statements must not gain the deeper indentation as whitespace.
         rest = [

@@ -52,7 +52,7 @@ class NogradChecker:
                 source,
                 self._filename,
                 noqa=False,
-                tree=self._tree,
+                tree=self._tree if isinstance(self._tree, ast.Module) else None,
                 disabling_names=self.disabling_names,
             )
         except InternalError as error:

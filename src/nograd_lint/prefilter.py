@@ -44,11 +44,14 @@ def _loader_owners(source: str) -> Iterator[str | None]:
     for call in _LOADER_CALL.finditer(source):
         start = max(0, call.start() - _OWNER_WINDOW)
         owner = _OWNER.search(source, start, call.start())
-        plain = owner is not None and (owner.start() > start or start == 0)
-        # The last word of a comment is no class name: ``(AutoModel  # the encoder\n).from_...``
-        if plain and "#" in source[source.rfind("\n", 0, owner.start()) + 1 : owner.start()]:
-            plain = False
-        yield owner.group(1) if plain else None
+        if (
+            owner is None
+            or not (owner.start() > start or start == 0)
+            or "#" in source[source.rfind("\n", 0, owner.start()) + 1 : owner.start()]
+        ):
+            yield None
+        else:
+            yield owner.group(1)
 
 
 #: Words without which no finding is possible, for a screen on raw bytes.

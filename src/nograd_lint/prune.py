@@ -197,7 +197,7 @@ def stubbed(tree: ast.Module, text: str, kept: set[int]) -> str | None:
         line = lines[start - 1]
         indent = line[: len(line) - len(line.lstrip(" \t\f"))]
         ending = line[len(line.rstrip("\r\n")) :] or "\n"
-        stubs.append((start, statement.end_lineno, f"{indent}...{ending}"))
+        stubs.append((start, statement.end_lineno or statement.lineno, f"{indent}...{ending}"))
     if not stubs:
         return None
     parts, done = [], 0

@@ -163,12 +163,12 @@ def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]
 def _parameters_in(slot: Slot, positional: tuple[str, ...], every: frozenset[str]) -> Iterator[str]:
     """The parameters an argument in ``slot`` may bind: by keyword, or at its position or the
     next one (a method called through ``self`` or its class skips its first parameter)."""
-    kind, where = slot
-    if kind == "kw":
+    where = slot[1]
+    if isinstance(where, str):  # ("kw", name)
         if where in every:
-            yield where  # type: ignore[misc]
+            yield where
         return
-    yield from positional[where : where + 2]  # type: ignore[misc]
+    yield from positional[where : where + 2]
 
 
 def _target_key(target: ast.AST) -> Key | None:
@@ -309,7 +309,9 @@ class _Facts:
         #: defined in, parents first: a nested function starts from its parent's state.
         self.units: dict[int, int | None] = {0: None}
         self.constructors: dict[int, str] = {}  # id of an ``__init__`` -> its class's name
-        self.functions: dict[int, ast.AST] = {}  # unit -> its ``def``
+        self.functions: dict[
+            int, ast.FunctionDef | ast.AsyncFunctionDef
+        ] = {}  # unit -> its ``def``
         self.forward_methods: set[int] = set()  # ``forward`` of a class that is not in a function
         # Set by ``finish``: per unit, what calls of local callables hand over, what bindings
         # carry, and the forward calls no ``torch.no_grad()`` scope surely covers.
@@ -343,7 +345,10 @@ class _Facts:
     def _note(self, node: ast.AST, unit: int, guard: int | None) -> None:
         if isinstance(node, ast.Call):
             if _sets_eval(node):
-                self.evals[unit] |= {EVALED, _receiver_key(node)} - {None}
+                receiver = _receiver_key(node)
+                self.evals[unit].add(EVALED)
+                if receiver is not None:
+                    self.evals[unit].add(receiver)
             elif _is_eval_copy(node):  # only what the copy is bound to (``_value_keys``)
                 self.evals[unit].add(EVALED)
             keys = _forward_keys(node)
@@ -538,7 +543,7 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     if not any(facts.evals.values()):
         return []
     facts.finish(_torch_import_line(tree) if trusted else None)
-    suspects = []
+    suspects: list[ast.Call] = []
     for unit, calls in facts.reached_forwards().items():
         excused = excused_calls(facts.functions.get(unit, tree), calls)
         suspects.extend(call for call in calls if id(call) not in excused)

@@ -181,7 +181,7 @@ class _Timeline:
             if end > after and context.loops <= loops:
                 # The nearest such call has the shortest path; a later one only a longer one.
                 return not any(
-                    _any_between(self.kills.get(key, ()), after, end) for key in keys_in(call.func)
+                    _any_between(self.kills.get(key, []), after, end) for key in keys_in(call.func)
                 ) and all(
                     self._bypassed(exit, after, start)
                     for exit in self.exits[

@@ -39,13 +39,13 @@ def ast_groups(module: cst.Module, tree: ast.Module) -> list[list[ast.stmt]] | N
 
 def call_ranges(
     statement: cst.BaseStatement,
-    calls: Sequence[cst.Call],
+    calls: Sequence[cst.CSTNode],
     group: Sequence[ast.stmt],
     lines: Sequence[str],
 ) -> dict[int, Range] | None:
     """``id(call)`` -> range for calls of one top-level statement, or None if any call cannot
     be matched with certainty."""
-    wanted = {}
+    wanted: dict[str, list[cst.Call]] = {}
     for call in calls:
         if not isinstance(call, cst.Call):
             return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable, Union, cast
 
 import libcst as cst
 
@@ -637,15 +637,16 @@ class ModuleAnalysis:
         while stack:
             node, children_done = stack.pop()
             if children_done:
-                self._call(node, state)  # only calls are pushed back
+                self._call(cast(cst.Call, node), state)  # only calls are pushed back
                 continue
             kind = type(node)  # not ``isinstance``: LibCST's node classes check through ``ABCMeta``
             if kind is cst.Lambda:
-                self._lambda(node, state)
+                self._lambda(cast(cst.Lambda, node), state)
                 continue
             if kind is cst.NamedExpr:
-                self.scan(node.value, state)
-                self.bind(node.target, node.value, state)
+                named = cast(cst.NamedExpr, node)
+                self.scan(named.value, state)
+                self.bind(named.target, named.value, state)
                 continue
             if kind is cst.Call:
                 stack.append((node, True))
@@ -695,7 +696,7 @@ class ModuleAnalysis:
                 self._freeze(receiver, state)
             return
         if _is_unfreezing(call):
-            name = dotted_name(call.func.value)
+            name = dotted_name(cast(cst.Attribute, call.func).value)
             if name is not None:
                 state.frozen = frozenset(k for k in state.frozen if k != name)
         if _is_volatile_variable(call):
@@ -821,11 +822,15 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
 def _returns_model_first(value: cst.BaseExpression) -> bool:
     """``X.from_pretrained(..., output_loading_info=True)`` returns (model, loading info)."""
     base = chain_of(value).base
-    return _is_eval_copy(base) and any(
-        arg.keyword is not None
-        and arg.keyword.value == "output_loading_info"
-        and literal_bool(arg.value) is True
-        for arg in base.args
+    return (
+        isinstance(base, cst.Call)
+        and _is_eval_copy(base)
+        and any(
+            arg.keyword is not None
+            and arg.keyword.value == "output_loading_info"
+            and literal_bool(arg.value) is True
+            for arg in base.args
+        )
     )
 
 

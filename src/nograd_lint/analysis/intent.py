@@ -79,7 +79,7 @@ def frozen_by_loop(node: cst.For) -> str | None:
     ):
         return None
     model = dotted_name(iterator.func.value)
-    target = node.target
+    target: cst.BaseExpression = node.target
     if isinstance(target, (cst.Tuple, cst.List)) and target.elements:
         target = target.elements[-1].value
     param = dotted_name(target)

@@ -13,8 +13,8 @@ def dotted_name(expr: cst.CSTNode) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, None for anything else (calls, subscripts)."""
     parts: list[str] = []
     while type(expr) is cst.Attribute:  # ``isinstance`` would go through ``ABCMeta``
-        parts.append(expr.attr.value)  # type: ignore[attr-defined]
-        expr = expr.value  # type: ignore[attr-defined]
+        parts.append(expr.attr.value)
+        expr = expr.value
     if type(expr) is not cst.Name:
         return None
     parts.append(expr.value)

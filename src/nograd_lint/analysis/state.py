@@ -118,13 +118,13 @@ class Inherited:
 
     def holds(self, name: str) -> bool:
         attr = self.self_attribute(name)
-        if attr is not None:
+        if attr is not None and self.class_info is not None:
             return self.class_info.is_eval(attr)
         return self._module_holds(name)
 
     def is_frozen(self, name: str) -> bool:
         attr = self.self_attribute(name)
-        return attr is not None and self.class_info.is_frozen(attr)
+        return attr is not None and self.class_info is not None and self.class_info.is_frozen(attr)
 
 
 @dataclass
