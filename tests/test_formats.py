@@ -47,7 +47,7 @@ def test_sarif_carries_rule_metadata_and_regions(sarif: dict) -> None:
     run = sarif["runs"][0]
     rule = run["tool"]["driver"]["rules"][0]
     assert rule["id"] == "NG001"
-    assert rule["helpUri"].endswith("docs/rules/NG001.md")
+    assert rule["helpUri"].endswith("src/nograd_lint/rule_docs/NG001.md")
     assert "torch.no_grad()" in rule["help"]["text"]
     (result,) = run["results"]
     assert result["ruleId"] == "NG001" and result["level"] == "warning"

@@ -63,9 +63,12 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def one_line(text: str) -> str:
-    """Text that stays on one line whatever it quotes."""
-    return text if text.isprintable() else "".join(_escape(c) for c in text)
+def one_line(text: str, *, keep: str = "") -> str:
+    """Text that stays on one line whatever it quotes; characters in ``keep`` stay as they
+    are (a source line keeps its tabs)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c in keep or c.isprintable() else _escape(c) for c in text)
 
 
 def readable(name: str) -> str:

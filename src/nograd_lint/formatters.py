@@ -68,8 +68,10 @@ def _source_with_caret(line: str, col: int, style: Callable[[str, str], str]) ->
     """The physical line, then a caret under column ``col``; the indent copies the line's
     tabs so that the caret lines up however a terminal expands them."""
     text = line.rstrip("\r\n")
-    indent = "".join(c if c == "\t" else " " for c in text[:col])
-    return f"{one_line(text)}\n{indent}{style('^', RED)}\n"
+    before = one_line(text[:col], keep="\t")  # as wide as it is printed
+    indent = "".join(c if c == "\t" else " " for c in before)
+    after = one_line(text[col:], keep="\t")
+    return f"{before}{after}\n{indent}{style('^', RED)}\n"
 
 
 def format_statistics(results: list[FileResult]) -> str:
