@@ -97,8 +97,9 @@ def _counts(results: list[FileResult]) -> dict[str, int]:
 
 
 def format_json(results: list[FileResult]) -> str:
-    """A JSON list with one object per finding; the schema is in the README. Bytes of a file
-    name that are not UTF-8 show as U+FFFD, so the output is always valid JSON text."""
+    """A JSON list with one object per finding; the schema is in the README. ``related``
+    lists the places that put the model in eval mode. Bytes of a file name that are not
+    UTF-8 show as U+FFFD, so the output is always valid JSON text."""
     items = [
         {
             "path": readable(r.path),
@@ -109,6 +110,16 @@ def format_json(results: list[FileResult]) -> str:
             "code": f.code,
             "message": f.message,
             "model": f.model,
+            "related": [
+                {
+                    "line": related.line,
+                    "column": related.col + 1,
+                    "end_line": related.end_line,
+                    "end_column": related.end_col + 1,
+                    "message": related.message,
+                }
+                for related in f.related
+            ],
         }
         for r in results
         for f in r.findings
