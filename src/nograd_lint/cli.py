@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import functools
 import io
@@ -245,16 +246,14 @@ def _results(paths: list[str], jobs: int, job: Job, stdin_name: str) -> list[Fil
     by_path.update((r.path, r) for r in _lint_paths(worth, jobs, job))
     results: list[FileResult] = []
     for path in paths:
-        if path == "-":
-            results.append(lint_file("-", job, stdin_name))
-        elif path in by_path:
-            result = by_path[path]
+        result = lint_file("-", job, stdin_name) if path == "-" else by_path.get(path)
+        if result is not None:
             result.path = display_path(result.path)
             results.append(result)
     return results
 
 
-def _print_results(results: list[FileResult], options) -> None:
+def _print_results(results: list[FileResult], options: argparse.Namespace) -> None:
     """The report (or diff, or fixed stdin) on stdout; errors and summaries on stderr."""
     if options.quiet < 2:
         write_stdout(_report(results, options))
@@ -265,7 +264,7 @@ def _print_results(results: list[FileResult], options) -> None:
         _report_fixes(results, options.mode)
 
 
-def _report(results: list[FileResult], options) -> str:
+def _report(results: list[FileResult], options: argparse.Namespace) -> str:
     if options.mode == "diff":
         return "".join(r.diff for r in results)
     if options.filter:
@@ -280,7 +279,7 @@ def _report(results: list[FileResult], options) -> str:
     return FORMATTERS[options.format](results)
 
 
-def _exit_status(results: list[FileResult], options) -> int:
+def _exit_status(results: list[FileResult], options: argparse.Namespace) -> int:
     """What stdout shows decides: with --diff a diff, otherwise findings (see --help)."""
     if any(r.error is not None for r in results):
         return EXIT_ERROR
