@@ -10,6 +10,12 @@ from collections.abc import Sequence
 from ._version import __version__
 from .formatters import FORMATTERS
 
+DESCRIPTION = """\
+Report NG001: a PyTorch model put in eval mode (model.eval()) and then called while autograd
+is enabled, outside torch.no_grad() / torch.inference_mode(). Such a call records the autograd
+graph for a backward pass that never comes.
+"""
+
 EPILOG = """\
 exit status:
   0  no findings; with --fix: none left; with --diff: nothing to change
@@ -43,11 +49,7 @@ def _jobs(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nograd-lint",
-        description=(
-            "Report NG001: a PyTorch model put in eval mode (model.eval()) and then called "
-            "while autograd is enabled, outside torch.no_grad() / torch.inference_mode(). "
-            "Such a call records the autograd graph for a backward pass that never comes."
-        ),
+        description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
