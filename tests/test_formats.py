@@ -47,7 +47,7 @@ def test_sarif_carries_rule_metadata_and_regions(sarif: dict) -> None:
     run = sarif["runs"][0]
     rule = run["tool"]["driver"]["rules"][0]
     assert rule["id"] == "NG001"
-    assert rule["helpUri"].endswith("docs/rules/NG001.md")
+    assert rule["helpUri"].endswith("src/nograd_lint/rule_docs/NG001.md")
     assert "torch.no_grad()" in rule["help"]["text"]
     (result,) = run["results"]
     assert result["ruleId"] == "NG001" and result["level"] == "warning"
@@ -81,3 +81,129 @@ def test_github_escapes_workflow_command_syntax() -> None:
     (line,) = format_github([FileResult("a,b:c.py", [finding])]).splitlines()
     assert line.startswith("::warning file=a%2Cb%3Ac.py,line=1,")
     assert line.endswith("::NG001 50%25 of%0Ait")
+
+
+# -- why a model counts as in eval mode --------------------------------------------------------
+
+EXPLAINED = """\
+from transformers import AutoModel
+
+
+class Predictor:
+    def __init__(self, model):
+        self.model = model
+        self.model.eval()
+
+    def __call__(self, x):
+        return self.model(x)
+
+
+net = Net().eval()
+
+
+def serve(batch):
+    return net(batch)
+
+
+def run_test(m, x):
+    return m(x)
+
+
+other = Net()
+other.eval()
+run_test(other, 1)
+lm = AutoModel.from_pretrained("x")
+y = lm(z)
+"""
+
+
+def test_findings_say_where_the_model_was_put_in_eval_mode() -> None:
+    from nograd_lint import check_source
+    from nograd_lint.findings import Related
+
+    related = {f.model: f.related for f in check_source(EXPLAINED)}
+    assert related == {
+        "self.model": (
+            Related(
+                7,
+                8,
+                7,
+                25,
+                "'self.model' is put in eval mode here, and no method of the class puts it "
+                "back in train mode",
+            ),
+        ),
+        "net": (
+            Related(
+                13,
+                6,
+                13,
+                18,
+                "'net' is put in eval mode here at module level, and nothing in the module "
+                "puts it back in train mode",
+            ),
+        ),
+        "m": (
+            Related(
+                25,
+                0,
+                25,
+                12,
+                "'other' is put in eval mode here; every caller passes parameter 'm' a model "
+                "in eval mode",
+            ),
+        ),
+        "lm": (
+            Related(
+                27,
+                5,
+                27,
+                35,
+                "'lm' is loaded here by from_pretrained(), which returns a model in eval mode",
+            ),
+        ),
+    }
+
+
+def test_sarif_and_json_carry_the_related_locations(tmp_path: Path) -> None:
+    (tmp_path / "explained.py").write_text(EXPLAINED)
+    sarif = subprocess.run(
+        [tool("nograd-lint"), "--format", "sarif", "explained.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    log = json.loads(sarif.stdout)
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    first = log["runs"][0]["results"][0]
+    assert first["locations"][0]["physicalLocation"]["region"]["startLine"] == 10
+    (related,) = first["relatedLocations"]
+    assert related["physicalLocation"] == {
+        "artifactLocation": {"uri": "explained.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 7, "startColumn": 9, "endLine": 7, "endColumn": 26},
+    }
+    assert related["message"]["text"].startswith("'self.model' is put in eval mode here")
+
+    as_json = subprocess.run(
+        [tool("nograd-lint"), "--format", "json", "explained.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    loader = json.loads(as_json.stdout)[-1]
+    assert loader["model"] == "lm"
+    assert loader["related"] == [
+        {
+            "line": 27,
+            "column": 6,
+            "end_line": 27,
+            "end_column": 36,
+            "message": "'lm' is loaded here by from_pretrained(), which returns a model in "
+            "eval mode",
+        }
+    ]

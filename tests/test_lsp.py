@@ -16,7 +16,7 @@ from tests.lsp_client import LspClient, apply_text_edits
 
 pytest.importorskip("pygls", reason="pygls is in the lsp and test extras")
 
-RULE_URL = "https://github.com/nograd-lint/nograd-lint/blob/main/docs/rules/NG001.md"
+RULE_URL = "https://github.com/nograd-lint/nograd-lint/blob/main/src/nograd_lint/rule_docs/NG001.md"
 
 BUFFER = """import torch
 

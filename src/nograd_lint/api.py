@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .findings import NG001, Finding, InternalError, SourceError, ng001_message
+from .findings import NG001, Finding, InternalError, Related, SourceError, ng001_message
 from .prefilter import might_have_findings
 from .source import decode, parse, parse_python
 
@@ -122,17 +122,23 @@ def analyse(
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
     from .analysis.flow import ModuleAnalysis
 
-    candidates = ModuleAnalysis(module, disabling_names).run()
+    analysis = ModuleAnalysis(module, disabling_names)
+    candidates = analysis.run()
     if not candidates:
         return []
+    from .analysis.origins import origins
     from .analysis.positions import node_ranges  # LibCST's metadata: only for findings
 
     if tree is None:
         tree = parse_python(text)
-    ranges = node_ranges(module, [(c.top, c.call) for c in candidates], text, tree)
+    explained = {id(c): origins(c, analysis.module_periods) for c in candidates}
+    wanted: list[tuple[int, cst.CSTNode]] = [(c.top, c.call) for c in candidates]
+    wanted += [(o.top, o.node) for found in explained.values() for o in found]
+    ranges = node_ranges(module, wanted, text, tree)
     findings = []
     for candidate in candidates:
         start, end = ranges[id(candidate.call)]
+        related = (_related(ranges[id(o.node)], o.message) for o in explained[id(candidate)])
         findings.append(
             Finding(
                 start[0],
@@ -142,6 +148,12 @@ def analyse(
                 candidate.model,
                 end[0],
                 end[1],
+                tuple(sorted(related)),
             )
         )
     return sorted(findings)
+
+
+def _related(span: tuple[tuple[int, int], tuple[int, int]], message: str) -> Related:
+    (line, col), (end_line, end_col) = span
+    return Related(line, col, end_line, end_col, message)

@@ -15,103 +15,26 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._version import __version__
+from .cli_options import parse_options
+from .cli_output import OutputError, display_path, quote_name, wants_color, write_stdout
 from .config import ConfigError, find_pyproject, load_settings, split_names
 from .files import DEFAULT_EXCLUDES, discover
 from .findings import SourceError
-from .formatters import FORMATTERS, FileResult
+from .formatters import (
+    FORMATTERS,
+    FileResult,
+    format_statistics,
+    format_statistics_json,
+    format_text,
+)
 from .prefilter import might_have_findings_in_bytes
-from .source import decode
+from .rules import RULES
+from .source import decode, physical_lines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 #: Below this many candidate files, starting worker processes costs more than it saves.
 _MIN_FILES_PER_WORKER = 4
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nograd-lint",
-        description=(
-            "Report NG001: a PyTorch model put in eval mode (model.eval()) and then called "
-            "while autograd is enabled, outside torch.no_grad() / torch.inference_mode(). "
-            "Such a call records the autograd graph for a backward pass that never comes."
-        ),
-        epilog="Exit status: 0 no findings (with --fix: none left), 1 findings reported (with "
-        "--diff: changes to make), 2 usage error or a file that could not be read, parsed or "
-        "fixed. Suppress one line with '# noqa: NG001'. 'nograd-lint lsp' starts the language "
-        "server (extra 'lsp').",
-    )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        default=["."],
-        metavar="PATH",
-        help="files or directories to lint (default: .); '-' reads stdin",
-    )
-    parser.add_argument(
-        "--format",
-        choices=sorted(FORMATTERS),
-        default="text",
-        help="output format: text, json, github (workflow annotations) or "
-        "sarif (code scanning) (default: text)",
-    )
-    fixing = parser.add_mutually_exclusive_group()
-    fixing.add_argument(
-        "--fix",
-        action="store_true",
-        help="wrap flagged statements in 'with torch.no_grad():' in place (unsafe "
-        "if later code needs gradients through those outputs; review the change)",
-    )
-    fixing.add_argument(
-        "--diff",
-        action="store_true",
-        help="print the fixes as a unified diff instead of writing them",
-    )
-    parser.add_argument(
-        "--fix-with",
-        choices=["no_grad", "inference_mode"],
-        default="no_grad",
-        help="the context manager --fix and --diff wrap with (default: no_grad; "
-        "tensors made under inference_mode can never join autograd later)",
-    )
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="PATTERNS",
-        help="comma-separated glob patterns of files or directories to skip, "
-        "added to the defaults (.git, virtual environments, build, node_modules, ...)",
-    )
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=os.cpu_count() or 1,
-        metavar="N",
-        help="files linted in parallel (default: number of CPUs)",
-    )
-    parser.add_argument(
-        "--disabling-names",
-        default="",
-        metavar="NAMES",
-        help="comma-separated names of project decorators or context managers "
-        "that disable autograd (added to [tool.nograd-lint] disabling-names)",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PYPROJECT",
-        help="read [tool.nograd-lint] from this file (default: the nearest "
-        "pyproject.toml above the current directory)",
-    )
-    parser.add_argument(
-        "--stdin-display-name",
-        default="stdin",
-        metavar="NAME",
-        help="the file name to show for '-' (default: stdin)",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser
 
 
 @dataclass(frozen=True)
@@ -121,6 +44,7 @@ class Job:
     disabling_names: frozenset[str] = frozenset()
     mode: str = "check"  # "check", "fix" or "diff"
     context: str = "no_grad"
+    unsafe_fixes: bool = False
 
 
 def _read(path: str) -> bytes:
@@ -148,9 +72,19 @@ def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> F
             return FileResult(shown)
         from .api import check_source
 
-        return FileResult(shown, check_source(data, shown, disabling_names=job.disabling_names))
+        findings = check_source(data, shown, disabling_names=job.disabling_names)
+        return _with_lines(FileResult(shown, findings), data)
     except SourceError as error:
         return FileResult(shown, error=str(error))
+
+
+def _with_lines(result: FileResult, data: bytes | str) -> FileResult:
+    """Keep the lines findings start on, for ``--show-source``: the file may be gone, or
+    stdin, by the time the report is printed."""
+    if result.findings:
+        lines = physical_lines(decode(data))
+        result.lines = {f.line: lines[f.line - 1] for f in result.findings if f.line <= len(lines)}
+    return result
 
 
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
@@ -160,7 +94,14 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
 
     original = decode(data)
     result = fix_source(original, shown, context=job.context, disabling_names=job.disabling_names)
+    if result.changed and not job.unsafe_fixes and not _all_safe(result.fixed):
+        # Nothing is applied; the findings stay, with the count of fixes held back.
+        findings = sorted({*result.fixed, *(s.finding for s in result.skipped)})
+        held = FileResult(shown, findings, skipped=result.skipped, unsafe_fixes=len(result.fixed))
+        held.fixed_text = original if path == "-" else None
+        return _with_lines(held, original)
     outcome = FileResult(shown, result.remaining, fixed=len(result.fixed), skipped=result.skipped)
+    _with_lines(outcome, result.text)
     if path == "-":
         outcome.fixed_text = result.text
     elif result.changed and job.mode == "fix":
@@ -179,6 +120,10 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
             )
         )
     return outcome
+
+
+def _all_safe(findings: list) -> bool:
+    return all(RULES[f.code].fix_is_safe for f in findings)
 
 
 def _write_atomically(path: str, data: bytes) -> None:
@@ -227,8 +172,8 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
     for result in results:
         for skip in result.skipped:
             print(
-                f"{result.path}:{skip.finding.line}:{skip.finding.col + 1}: {skip.finding.code} "
-                f"not fixed: {skip.reason}",
+                f"{quote_name(result.path)}:{skip.finding.line}:{skip.finding.col + 1}: "
+                f"{skip.finding.code} not fixed: {skip.reason}",
                 file=sys.stderr,
             )
     sites = sum(r.fixed for r in results)
@@ -240,62 +185,109 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
         f"file{'s' * (files != 1)}; {left} left.",
         file=sys.stderr,
     )
+    held = sum(r.unsafe_fixes for r in results)
+    if held:
+        print(
+            f"nograd-lint: {held} unsafe fix{'es' * (held != 1)} not applied; use "
+            f"--unsafe-fixes to apply {'them' if held != 1 else 'it'} (see 'nograd-lint rule "
+            "NG001', Fix safety).",
+            file=sys.stderr,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; every failure to write stdout ends in one line and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lsp"]:  # a file called "lsp" is still reachable as ./lsp
         from .lsp import main as serve
 
         return serve(argv[1:])
-    args = build_parser().parse_args(argv)
-    if args.jobs < 1:
-        print("nograd-lint: error: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_ERROR
     try:
-        settings = load_settings(Path(args.config) if args.config else find_pyproject(Path.cwd()))
+        if argv[:1] == ["rule"]:  # likewise ./rule
+            from .cli_rule import main as explain
+
+            return explain(argv[1:])
+        return _lint(argv)
+    except OutputError as error:
+        if not error.closed:
+            print(f"nograd-lint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _lint(argv: list[str]) -> int:
+    options = parse_options(argv)
+    try:
+        config = Path(options.config) if options.config else find_pyproject(Path.cwd())
+        settings = load_settings(config)
     except ConfigError as error:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    mode = "fix" if args.fix else "diff" if args.diff else "check"
-    job = Job(
-        frozenset(settings.disabling_names | split_names(args.disabling_names)), mode, args.fix_with
-    )
+    unsafe = settings.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+    names = settings.disabling_names | split_names(options.disabling_names)
+    job = Job(frozenset(names), options.mode, options.fix_with, unsafe)
     excludes = [
         *DEFAULT_EXCLUDES,
         *settings.exclude,
-        *(p for e in args.exclude for p in split_names(e)),
+        *(p for e in options.exclude for p in split_names(e)),
     ]
+    paths = list(discover(options.paths, excludes))
+    if not paths and options.quiet == 0:
+        print("nograd-lint: warning: no Python files found", file=sys.stderr)
+    results = _results(paths, options.jobs, job, options.stdin_display_name)
+    _print_results(results, options)
+    return _exit_status(results, options)
 
-    paths = list(discover(args.paths, excludes))
-    results: list[FileResult] = []
+
+def _results(paths: list[str], jobs: int, job: Job, stdin_name: str) -> list[FileResult]:
+    """One result per path, in the order given; paths as they are printed."""
     files = [p for p in paths if p != "-"]
     worth, settled = _candidates(files)
     by_path = {r.path: r for r in settled}
-    by_path.update((r.path, r) for r in _lint_paths(worth, args.jobs, job))
+    by_path.update((r.path, r) for r in _lint_paths(worth, jobs, job))
+    results: list[FileResult] = []
     for path in paths:
-        if path == "-":
-            results.append(lint_file("-", job, args.stdin_display_name))
-        elif path in by_path:
-            results.append(by_path[path])
+        result = lint_file("-", job, stdin_name) if path == "-" else by_path.get(path)
+        if result is not None:
+            result.path = display_path(result.path)
+            results.append(result)
+    return results
 
-    if mode == "diff":
-        sys.stdout.write("".join(r.diff for r in results))
-    elif mode == "fix" and paths == ["-"]:
-        # A filter, as editors use it; on error stdout stays empty and the exit status says so.
-        sys.stdout.write(results[0].fixed_text or "")
-    else:
-        sys.stdout.write(FORMATTERS[args.format](results))
+
+def _print_results(results: list[FileResult], options: argparse.Namespace) -> None:
+    """The report (or diff, or fixed stdin) on stdout; errors and summaries on stderr."""
+    if options.quiet < 2:
+        write_stdout(_report(results, options))
     for result in results:
         if result.error is not None:
-            print(f"{result.path}: error: {result.error}", file=sys.stderr)
-    if mode != "check":
-        _report_fixes(results, mode)
+            print(f"{quote_name(result.path)}: error: {result.error}", file=sys.stderr)
+    if options.mode != "check" and options.quiet == 0:
+        _report_fixes(results, options.mode)
+
+
+def _report(results: list[FileResult], options: argparse.Namespace) -> str:
+    if options.mode == "diff":
+        return "".join(r.diff for r in results)
+    if options.filter:
+        # On error stdout stays empty and the exit status says so.
+        return results[0].fixed_text or ""
+    if options.statistics:
+        statistics = format_statistics_json if options.format == "json" else format_statistics
+        return statistics(results)
+    if options.format == "text":
+        color = wants_color(options.color, sys.stdout)
+        return format_text(results, show_source=options.show_source, color=color)
+    return FORMATTERS[options.format](results)
+
+
+def _exit_status(results: list[FileResult], options: argparse.Namespace) -> int:
+    """What stdout shows decides: with --diff a diff, otherwise findings (see --help)."""
     if any(r.error is not None for r in results):
         return EXIT_ERROR
-    if mode == "diff" and any(r.diff for r in results):
-        return EXIT_FINDINGS
-    return EXIT_FINDINGS if any(r.findings for r in results) else EXIT_CLEAN
+    if options.mode == "diff":
+        found = any(r.diff for r in results)
+    else:
+        found = any(r.findings for r in results)
+    return EXIT_FINDINGS if found and not options.exit_zero else EXIT_CLEAN
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,8 @@ class Settings:
     disabling_names: frozenset[str] = frozenset()
     #: Extra exclude patterns for the standalone command.
     exclude: tuple[str, ...] = ()
+    #: Let ``--fix``/``--diff`` apply fixes that may change behaviour (``unsafe-fixes``).
+    unsafe_fixes: bool = False
 
 
 class ConfigError(Exception):
@@ -58,7 +60,7 @@ def load_settings(pyproject: Path | None) -> Settings:
             table: Any = tomllib.load(handle).get("tool", {}).get("nograd-lint", {})
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{pyproject}: {error}") from None
-    unknown = set(table) - {"disabling-names", "exclude"}
+    unknown = set(table) - {"disabling-names", "exclude", "unsafe-fixes"}
     if unknown:
         raise ConfigError(
             f"{pyproject}: unknown key(s) in [tool.nograd-lint]: {', '.join(sorted(unknown))}"
@@ -66,7 +68,15 @@ def load_settings(pyproject: Path | None) -> Settings:
     return Settings(
         disabling_names=frozenset(_strings(table, "disabling-names", pyproject)),
         exclude=tuple(_strings(table, "exclude", pyproject)),
+        unsafe_fixes=_boolean(table, "unsafe-fixes", pyproject),
     )
+
+
+def _boolean(table: dict, key: str, path: Path) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: [tool.nograd-lint] {key} must be true or false")
+    return value
 
 
 def _strings(table: dict, key: str, path: Path) -> list[str]:

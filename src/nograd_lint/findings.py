@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 NG001 = "NG001"
+
+
+@dataclass(frozen=True, order=True)
+class Related:
+    """A place that explains a finding, such as the ``.eval()`` call or the loader that put
+    the model in eval mode; positioned like :class:`Finding`."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    message: str
 
 
 @dataclass(frozen=True, order=True)
 class Finding:
     """One report. ``line`` is 1-based; ``col`` is 0-based like ``ast`` and flake8's plugin
     protocol, so front ends that print columns show ``col + 1``. ``end_*`` mark the end of the
-    forward call expression (exclusive), for editors and SARIF regions."""
+    forward call expression (exclusive), for editors and SARIF regions. ``related`` says why
+    the model counts as in eval mode when the flagged statement does not show it."""
 
     line: int
     col: int
@@ -20,6 +33,7 @@ class Finding:
     model: str
     end_line: int
     end_col: int
+    related: tuple[Related, ...] = field(default=(), compare=False)
 
 
 def ng001_message(model: str, volatile: bool = False) -> str:

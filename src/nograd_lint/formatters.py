@@ -1,14 +1,22 @@
-"""Output formats of the standalone command. Each turns results into text for stdout."""
+"""Output formats of the standalone command. Each turns results into text for stdout.
+
+File names reach the output as the file system gave them; each format makes them safe for its
+reader: text quotes odd names (:func:`quote_name`), GitHub escapes them as its workflow
+commands require, JSON carries valid Unicode only, SARIF percent-encodes the raw bytes.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Callable
-from urllib.parse import quote
+from urllib.parse import quote_from_bytes
 
 from ._version import __version__
+from .cli_output import BOLD, CYAN, RED, RESET, one_line, quote_name, readable
 from .findings import Finding
 from .rules import RULES
 
@@ -19,7 +27,8 @@ if TYPE_CHECKING:
 @dataclass
 class FileResult:
     """What linting (or fixing) one file gave: findings left, or the one-line reason it could
-    not be linted; with ``--fix``/``--diff`` also what was fixed and what was not."""
+    not be linted; with ``--fix``/``--diff`` also what was fixed, what was not, and how many
+    unsafe fixes were withheld; ``lines`` holds the source lines findings start on."""
 
     path: str
     findings: list[Finding] = field(default_factory=list)
@@ -28,22 +37,72 @@ class FileResult:
     skipped: list[Skipped] = field(default_factory=list)
     diff: str = ""
     fixed_text: str | None = None
+    unsafe_fixes: int = 0
+    lines: dict[int, str] = field(default_factory=dict)
 
 
-def format_text(results: list[FileResult]) -> str:
-    """``path:line:col: NG001 message``, columns 1-based as flake8 prints them."""
+def format_text(
+    results: list[FileResult], *, show_source: bool = False, color: bool = False
+) -> str:
+    """``path:line:col: NG001 message``, columns 1-based as flake8 prints them; with
+    ``show_source`` the line and a caret under the column follow, as in flake8."""
+
+    def style(text: str, ansi: str) -> str:
+        return f"{ansi}{text}{RESET}" if color else text
+
+    out = []
+    for r in results:
+        path = style(quote_name(r.path), BOLD)
+        for f in r.findings:
+            where = (
+                f"{path}{style(':', CYAN)}{f.line}{style(':', CYAN)}{f.col + 1}{style(':', CYAN)}"
+            )
+            out.append(f"{where} {style(f.code, RED)} {one_line(f.message)}\n")
+            line = r.lines.get(f.line)
+            if show_source and line is not None:
+                out.append(_source_with_caret(line, f.col, style))
+    return "".join(out)
+
+
+def _source_with_caret(line: str, col: int, style: Callable[[str, str], str]) -> str:
+    """The physical line, then a caret under column ``col``; the indent copies the line's
+    tabs so that the caret lines up however a terminal expands them."""
+    text = line.rstrip("\r\n")
+    before = one_line(text[:col], keep="\t")  # as wide as it is printed
+    indent = "".join(c if c == "\t" else " " for c in before)
+    after = one_line(text[col:], keep="\t")
+    return f"{before}{after}\n{indent}{style('^', RED)}\n"
+
+
+def format_statistics(results: list[FileResult]) -> str:
+    """Counts per code, most frequent first, as ``ruff --statistics`` prints them."""
+    counts = _counts(results)
+    width = len(str(max(counts.values(), default=0)))
     return "".join(
-        f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n"
-        for r in results
-        for f in r.findings
+        f"{count:>{width}}\t{code}\t{RULES[code].name}\n" for code, count in counts.items()
     )
 
 
+def format_statistics_json(results: list[FileResult]) -> str:
+    items = [
+        {"code": code, "name": RULES[code].name, "count": count}
+        for code, count in _counts(results).items()
+    ]
+    return json.dumps(items, indent=2) + "\n"
+
+
+def _counts(results: list[FileResult]) -> dict[str, int]:
+    counter = Counter(f.code for r in results for f in r.findings)
+    return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
 def format_json(results: list[FileResult]) -> str:
-    """A JSON list with one object per finding; the schema is in the README."""
+    """A JSON list with one object per finding; the schema is in the README. ``related``
+    lists the places that put the model in eval mode. Bytes of a file name that are not
+    UTF-8 show as U+FFFD, so the output is always valid JSON text."""
     items = [
         {
-            "path": r.path,
+            "path": readable(r.path),
             "line": f.line,
             "column": f.col + 1,
             "end_line": f.end_line,
@@ -51,6 +110,16 @@ def format_json(results: list[FileResult]) -> str:
             "code": f.code,
             "message": f.message,
             "model": f.model,
+            "related": [
+                {
+                    "line": related.line,
+                    "column": related.col + 1,
+                    "end_line": related.end_line,
+                    "end_column": related.end_col + 1,
+                    "message": related.message,
+                }
+                for related in f.related
+            ],
         }
         for r in results
         for f in r.findings
@@ -67,7 +136,7 @@ def format_github(results: list[FileResult]) -> str:
     """GitHub Actions workflow commands: each finding becomes an annotation on the PR diff."""
     lines = []
     for r in results:
-        path = _github_escape(r.path, prop=True)
+        path = _github_escape(readable(r.path), prop=True)
         if r.error is not None:
             lines.append(f"::error file={path},title=nograd-lint::{_github_escape(r.error)}")
         for f in r.findings:
@@ -79,10 +148,52 @@ def format_github(results: list[FileResult]) -> str:
 
 
 def _artifact(path: str) -> dict:
-    posix = Path(path).as_posix()
-    if Path(path).is_absolute():
-        return {"uri": Path(path).as_uri()}
-    return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
+    """A URI reference of the file's raw bytes: relative ones against ``%SRCROOT%`` (the
+    directory the command ran in), absolute ones as ``file://`` URIs."""
+    raw = os.fsencode(PurePath(path).as_posix())
+    if os.path.isabs(path):
+        return {"uri": "file://" + ("" if raw.startswith(b"/") else "/") + quote_from_bytes(raw)}
+    return {"uri": quote_from_bytes(raw), "uriBaseId": "%SRCROOT%"}
+
+
+def _region(line: int, col: int, end_line: int, end_col: int) -> dict:
+    return {
+        "startLine": line,
+        "startColumn": col + 1,
+        "endLine": end_line,
+        "endColumn": end_col + 1,
+    }
+
+
+def _sarif_result(path: str, finding: Finding, codes: list[str]) -> dict:
+    artifact = _artifact(path)
+    result: dict = {
+        "ruleId": finding.code,
+        "ruleIndex": codes.index(finding.code),
+        "level": "warning",
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": artifact,
+                    "region": _region(finding.line, finding.col, finding.end_line, finding.end_col),
+                },
+            }
+        ],
+    }
+    if finding.related:
+        result["relatedLocations"] = [
+            {
+                "id": index,
+                "physicalLocation": {
+                    "artifactLocation": artifact,
+                    "region": _region(r.line, r.col, r.end_line, r.end_col),
+                },
+                "message": {"text": r.message},
+            }
+            for index, r in enumerate(finding.related)
+        ]
+    return result
 
 
 def _sarif_rule(code: str) -> dict:
@@ -105,29 +216,7 @@ def _sarif_rule(code: str) -> dict:
 def format_sarif(results: list[FileResult]) -> str:
     """SARIF 2.1.0, as GitHub code scanning and other CI dashboards ingest it."""
     codes = list(RULES)
-    sarif_results = [
-        {
-            "ruleId": f.code,
-            "ruleIndex": codes.index(f.code),
-            "level": "warning",
-            "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": _artifact(r.path),
-                        "region": {
-                            "startLine": f.line,
-                            "startColumn": f.col + 1,
-                            "endLine": f.end_line,
-                            "endColumn": f.end_col + 1,
-                        },
-                    },
-                }
-            ],
-        }
-        for r in results
-        for f in r.findings
-    ]
+    sarif_results = [_sarif_result(r.path, f, codes) for r in results for f in r.findings]
     notifications = [
         {
             "level": "error",

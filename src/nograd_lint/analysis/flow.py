@@ -125,6 +125,8 @@ class ModuleAnalysis:
         self._pending: dict[int, Unit] = {}
         self._module_trained: set[str] = set()
         self._module_evals: frozenset[str] = frozenset()
+        #: Module-level models' eval periods at the end of the module, for explanations.
+        self.module_periods: dict[str, frozenset[EvalPeriod]] = {}
         self._module_frozen: frozenset[str] = frozenset()
         # Where the pass is: the current unit, its scope, class body, top-level statement.
         self._unit: Unit | None = None
@@ -146,6 +148,7 @@ class ModuleAnalysis:
             if not state.reachable:
                 break
         self._module_evals = frozenset(state.evals)
+        self.module_periods = dict(state.evals)
         self._module_frozen = state.frozen
         # A module-level ``torch.set_grad_enabled(False)`` holds when its functions are called.
         if state.grad is not Grad.ENABLED:
@@ -546,10 +549,11 @@ class ModuleAnalysis:
         state.clear(name)
         if periods:
             state.set_periods(name, periods)
-            if any(period.inherited is None for period in periods):
+            local = [period for period in periods if period.inherited is None]
+            if local:
                 # A class fact only from a real eval call: ``self.f = self.g`` merely aliases
                 # whatever ``self.g`` turns out to be.
-                self._note_eval(name)
+                self._note_eval(name, local[0])
             if value is not None and chain_of(value).frozen:
                 self._freeze(name, state)
 
@@ -593,7 +597,7 @@ class ModuleAnalysis:
         key = (model, id(start))
         period = self._periods.get(key)
         if period is None:
-            period = self._periods[key] = EvalPeriod(model, start)
+            period = self._periods[key] = EvalPeriod(model, start, top=self._top)
         return period
 
     # -- facts for class- and module-wide state ------------------------------------------
@@ -607,10 +611,11 @@ class ModuleAnalysis:
     def _owner(self) -> ClassInfo | None:
         return self._unit.class_info if self._unit is not None else None
 
-    def _note_eval(self, name: str) -> None:
+    def _note_eval(self, name: str, period: EvalPeriod) -> None:
         attr, owner = self._self_attribute(name), self._owner()
         if attr is not None and owner is not None:
             owner.eval_attrs.add(attr)
+            owner.eval_origins.setdefault(attr, period)
 
     def _note_train(self, name: str) -> None:
         attr, owner = self._self_attribute(name), self._owner()
@@ -687,8 +692,9 @@ class ModuleAnalysis:
         receiver = dotted_name(chain.base) if chain.mode is not None or chain.frozen else None
         if receiver is not None:
             if chain.mode is Mode.EVAL:
-                state.set_eval(receiver, self._period(receiver, call))
-                self._note_eval(receiver)
+                period = self._period(receiver, call)
+                state.set_eval(receiver, period)
+                self._note_eval(receiver, period)
             elif chain.mode is Mode.TRAIN:
                 state.clear(receiver)
                 self._note_train(receiver)

@@ -103,6 +103,8 @@ class ClassInfo:
     lightning: bool = False
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     eval_attrs: set[str] = field(default_factory=set)
+    #: The first eval call seen for each of ``eval_attrs``, to show users where it is.
+    eval_origins: dict[str, EvalPeriod] = field(default_factory=dict)
     trained_attrs: set[str] = field(default_factory=set)
     frozen_attrs: set[str] = field(default_factory=set)
     trains_itself: bool = False

@@ -69,6 +69,8 @@ class EvalPeriod:
     #: For a period the function inherits (class-wide ``self.model``, a module-level model,
     #: an eval-mode argument): whether that holds is only known once the whole module is read.
     inherited: PeriodSource | None = None
+    #: Index of the module's top-level statement that holds ``start`` (for positions).
+    top: int = 0
 
     def is_wasteful(self) -> bool:
         if self.inherited is None:
