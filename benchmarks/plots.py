@@ -176,7 +176,8 @@ def plot_memory_per_iteration(
             medians = _lines(axis, memory, modes, model=model, metric=metric)
             if metric == "peak_rss_bytes":
                 before = [
-                    row["value"] for row in _select(memory, model=model, metric="rss_bytes_before")
+                    float(row["value"])
+                    for row in _select(memory, model=model, metric="rss_bytes_before")
                 ]
                 if before:
                     axis.axhline(statistics.median(before) / MIB, color="grey", linewidth=1)
