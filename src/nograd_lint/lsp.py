@@ -7,7 +7,6 @@ server starts, so the linter and its flake8 plugin never need it.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 from ._version import __version__
@@ -22,6 +21,8 @@ _PYGLS_REQUIREMENT = "pygls>=2.0"
 def install_hint() -> str:
     """The line printed when the server cannot start: what is missing and the command that
     installs it into the Python running nograd-lint (the extra is not on the index yet)."""
+    import shlex  # only on this error path
+
     python = shlex.quote(sys.executable or "python")
     return (
         "nograd-lint lsp: needs pygls >= 2.0 (the 'lsp' extra), which this Python cannot "
