@@ -31,7 +31,11 @@ LINE_STYLES = {
 #: Two modes whose series differ by less than this share of the panel's largest value are
 #: drawn over each other; the legend then says so.
 COINCIDE_SHARE = 0.01
-CAPTION_WIDTH = 150
+#: Narrower figures (one model) would clip the title, the legend and the caption.
+MIN_WIDTH_INCHES = 10.0
+#: Characters per inch of figure width, for wrapping the caption (8 pt) and the title (11 pt).
+CAPTION_CHARS_PER_INCH = 13
+TITLE_CHARS_PER_INCH = 9
 
 
 def _select(rows: Sequence[Row], **criteria: str) -> list[Row]:
@@ -58,7 +62,7 @@ def _series(rows: Sequence[Row], **criteria: str) -> tuple[list[int], list[float
 
 
 #: Inches above the panels (title, machine, legend) and below them (the caption).
-HEADER_INCHES = 0.4
+HEADER_INCHES = 0.4  # room for a two-line title; a longer one takes it from the panels
 FOOTER_INCHES = 0.85
 
 
@@ -66,7 +70,10 @@ def _figure(rows_count: int, columns: int, height: float):
     figure, axes = plt.subplots(
         rows_count,
         columns,
-        figsize=(4.3 * columns, height * rows_count + HEADER_INCHES + FOOTER_INCHES),
+        figsize=(
+            max(4.3 * columns, MIN_WIDTH_INCHES),
+            height * rows_count + HEADER_INCHES + FOOTER_INCHES,
+        ),
         squeeze=False,
     )
     return figure, axes
@@ -76,33 +83,38 @@ def _caption(figure, text: str) -> None:
     figure.text(
         0.5,
         0.15 / figure.get_figheight(),
-        textwrap.fill(text, CAPTION_WIDTH),
+        textwrap.fill(text, int(figure.get_figwidth() * CAPTION_CHARS_PER_INCH)),
         fontsize=8,
         ha="center",
         va="bottom",
     )
 
 
-def _title(figure, what: str, environment: dict | None) -> None:
-    where = f"\n{machine(environment)}" if environment else ""
-    figure.suptitle(f"{what}{where}", fontsize=11, y=1 - 0.08 / figure.get_figheight())
+def _title(figure, what: str, environment: dict | None) -> float:
+    """The figure's title and, under it, the machine; returns the inches it takes."""
+    lines = textwrap.wrap(what, int(figure.get_figwidth() * TITLE_CHARS_PER_INCH))
+    if environment:
+        lines.append(machine(environment))
+    figure.suptitle("\n".join(lines), fontsize=11, y=1 - 0.08 / figure.get_figheight())
+    return 0.08 + 0.2 * len(lines)
 
 
-def _legend(figure, handles: Sequence, columns: int) -> None:
+def _legend(figure, handles: Sequence, columns: int, title_inches: float) -> None:
     """Under the title, above the panels, where it hides no data."""
     figure.legend(
         handles=handles,
         loc="upper center",
-        bbox_to_anchor=(0.5, 1 - 0.55 / figure.get_figheight()),
+        bbox_to_anchor=(0.5, 1 - (title_inches + 0.07) / figure.get_figheight()),
         ncol=columns,
         fontsize=8,
         frameon=False,
     )
 
 
-def _save(figure, path: Path) -> Path:
+def _save(figure, path: Path, title_inches: float) -> Path:
     height = figure.get_figheight()
-    figure.tight_layout(rect=(0, FOOTER_INCHES / height, 1, 1 - HEADER_INCHES / height))
+    top = title_inches - 0.08  # the panels' own titles go under the legend
+    figure.tight_layout(rect=(0, FOOTER_INCHES / height, 1, 1 - top / height))
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
@@ -123,14 +135,16 @@ def _coincide(rows: Sequence[Row], panels: Sequence[dict[str, str]]) -> bool:
     return compared
 
 
-def _mode_legend(figure, modes: Sequence[str], coincide: bool, extra: Sequence = ()) -> None:
+def _mode_legend(
+    figure, modes: Sequence[str], coincide: bool, title_inches: float, extra: Sequence = ()
+) -> None:
     handles = []
     for mode in modes:
         label = mode
         if mode == "inference_mode" and coincide:
             label = "inference_mode (same as no_grad: the crosses sit in the squares)"
         handles.append(Line2D([], [], color=COLORS[mode], label=label, **LINE_STYLES[mode]))
-    _legend(figure, [*handles, *extra], len(handles) + len(extra))
+    _legend(figure, [*handles, *extra], len(handles) + len(extra), title_inches)
 
 
 def _mib(value: float) -> str:
@@ -188,12 +202,12 @@ def plot_memory_per_iteration(
         memory, [{"model": m, "metric": metric} for m in models for metric, _ in metrics]
     )
     baseline = Line2D([], [], color="grey", linewidth=1, label="RSS before the loop")
-    _mode_legend(figure, modes, coincide, [baseline])
-    _title(
+    title = _title(
         figure,
         "Overwrite loop, outputs = model(x): memory of each batch, eval-mode models",
         environment,
     )
+    _mode_legend(figure, modes, coincide, title, [baseline])
     _caption(
         figure,
         "Each point is one batch; each model and mode ran in a fresh process. Peak RSS is the "
@@ -203,7 +217,7 @@ def plot_memory_per_iteration(
         "and inference_mode. From the second batch on, grad's peak holds two graphs: the "
         "previous output's and the new one.",
     )
-    return _save(figure, path)
+    return _save(figure, path, title)
 
 
 def plot_accumulate_growth(
@@ -224,12 +238,12 @@ def plot_accumulate_growth(
     coincide = _coincide(
         memory, [{"model": m, "metric": metric} for m in models for metric, _ in metrics]
     )
-    _mode_legend(figure, modes, coincide)
-    _title(
+    title = _title(
         figure,
         "Accumulate loop, preds.append(model(x)): memory held after each batch, eval-mode models",
         environment,
     )
+    _mode_legend(figure, modes, coincide, title)
     _caption(
         figure,
         "Each point is one batch; each model and mode ran in a fresh process. Under grad every "
@@ -237,7 +251,7 @@ def plot_accumulate_growth(
         "much per batch; under no_grad and inference_mode it grows only by the outputs. "
         "malloc in use: glibc's count of allocated bytes, without the libraries' code.",
     )
-    return _save(figure, path)
+    return _save(figure, path, title)
 
 
 def _spread_legend(what: str) -> list:
@@ -282,20 +296,20 @@ def plot_time(rows: Sequence[Row], path: Path, environment: dict | None = None) 
         _bars(axis, selected, model, 1e-3)
         axis.set_ylabel("ms per batch", fontsize=8)
         axis.set_title(f"{model}, batch {_batch_size(selected, model)}", fontsize=9)
-    _legend(figure, _spread_legend("timed batch"), 3)
-    _title(
+    title = _title(
         figure,
         "Time per batch, overwrite loop outputs = model(x), eval-mode models "
         "(bar: median, whiskers: min-max)",
         environment,
     )
+    _legend(figure, _spread_legend("timed batch"), 3, title)
     _caption(
         figure,
         f"{repeats} timed batches per mode, interleaved in a new random order each round after a "
         "warm-up, all in one process. Wall-clock time: other load on the machine widens the "
         "spread.",
     )
-    return _save(figure, path)
+    return _save(figure, path, title)
 
 
 def codecarbon_caption(environment: dict | None, ram_watts: float | None) -> str:
@@ -353,23 +367,23 @@ def plot_energy(rows: Sequence[Row], path: Path, environment: dict | None = None
             fill=False,
             hatch="///",
             edgecolor="dimgrey",
-            label="of which RAM (median; constant power x time)",
+            label="of which RAM (median; constant power \u00d7 time)",
         )
     ]
-    _legend(figure, [*_spread_legend("round"), *(extra if ram_rows else [])], 4)
-    _title(
+    title = _title(
         figure,
         "CodeCarbon energy per batch, overwrite loop outputs = model(x), eval-mode models "
         "(bar: median, whiskers: min-max)",
         environment,
     )
+    _legend(figure, [*_spread_legend("round"), *(extra if ram_rows else [])], 4, title)
     _caption(
         figure,
         f"{rounds} rounds per mode, modes interleaved in a new random order each round, each "
         "task a few seconds of batches. "
         + codecarbon_caption(environment, statistics.median(ram_watts) if ram_watts else None),
     )
-    return _save(figure, path)
+    return _save(figure, path, title)
 
 
 def plot_all(rows: Sequence[Row], out: Path, environment: dict | None = None) -> dict[str, Path]:
