@@ -321,7 +321,7 @@ def codecarbon_caption(environment: dict | None, ram_watts: float | None) -> str
         tdp = tracker.get("cpu_tdp_w")
         parts.append(
             "CPU power is estimated, not metered (no RAPL counters): "
-            f"TDP{f' {tdp} W' if tdp else ''} x the process's CPU load, so the CPU part "
+            f"TDP{f' {tdp} W' if tdp else ''} \u00d7 the process's CPU load, so the CPU part "
             "follows CPU time and cannot see frequency or memory traffic."
         )
     elif "RAPL" in hardware.upper():
