@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from .config import FULL_PHASES, QUICK_PHASES, plan_for
+from .config import FULL_PHASES, FULL_PLANS, QUICK_PHASES, QUICK_PLAN, plan_for
 from .energy import batches_for, measure_energy, power_sources, start_tracker
 from .environment import describe, load_average
 from .memory_runs import run_all
@@ -21,7 +22,7 @@ from .models import MODELS
 from .modes import MODES
 from .plots import plot_all
 from .records import Row
-from .report import write_results
+from .report import read_raw, write_results
 from .timing import time_modes
 
 QUICK_MODELS = ("small_cnn",)
@@ -37,59 +38,139 @@ def _names(text: str, known: Sequence[str]) -> list[str]:
     return names
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each default, except for flags (off unless given) and where the help already says
+    what happens without the option (the defaults that --quick changes, or "every model")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.nargs == 0 or action.default is None or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
+def _per_model(attribute: str) -> str:
+    figures = ", ".join(f"{name} {getattr(plan, attribute)}" for name, plan in FULL_PLANS.items())
+    return f"default: {figures}; --quick: {getattr(QUICK_PLAN, attribute)}"
+
+
+def _phase(attribute: str) -> str:
+    return (
+        f"default: {getattr(FULL_PHASES, attribute)}; --quick: {getattr(QUICK_PHASES, attribute)}"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=_HelpFormatter
+    )
     parser.add_argument(
-        "--out", type=Path, required=True, help="folder for CSV, JSON and PNG results"
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for the CSV, JSON, Markdown and PNG results (required)",
+    )
+    parser.add_argument(
+        "--from-raw",
+        action="store_true",
+        help="measure nothing: rebuild summary, headline and plots from the raw.csv and "
+        "environment.json already in --out",
     )
     parser.add_argument(
         "--device",
         choices=("cpu", "cuda", "auto"),
         default="auto",
-        help="auto: cuda when available (default: %(default)s)",
+        help="auto: cuda when available, else cpu",
     )
     parser.add_argument(
         "--models",
         type=lambda text: _names(text, list(MODELS)),
-        help=f"comma-separated, from {', '.join(MODELS)} (default: all; --quick: small_cnn)",
+        metavar="NAME[,NAME...]",
+        help=f"comma-separated, from: {', '.join(MODELS)} (default: all; --quick: "
+        f"{', '.join(QUICK_MODELS)})",
     )
     parser.add_argument(
         "--modes",
         type=lambda text: _names(text, list(MODES)),
         default=list(MODES),
-        help="comma-separated (default: all three)",
+        metavar="MODE[,MODE...]",
+        help=f"comma-separated, from: {', '.join(MODES)} (default: all three)",
     )
-    parser.add_argument("--pattern", choices=(*PATTERNS, "both"), default="both")
-    parser.add_argument("--batch-size", type=int, help="override every model's batch size")
     parser.add_argument(
-        "--batches", type=int, help="override every model's number of measured batches"
+        "--pattern",
+        choices=(*PATTERNS, "both"),
+        default="both",
+        help="overwrite: outputs = model(x); accumulate: preds.append(model(x))",
     )
-    parser.add_argument("--rounds", type=int, help="interleaved CodeCarbon rounds (0: skip energy)")
-    parser.add_argument("--timing-repeats", type=int, help="timed batches per mode")
-    parser.add_argument("--energy-seconds", type=float, help="target length of one CodeCarbon task")
     parser.add_argument(
-        "--country", default="FRA", help="ISO code for CodeCarbon's offline carbon intensity"
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help=f"samples per batch, for every model ({_per_model('batch_size')})",
+    )
+    parser.add_argument(
+        "--batches",
+        type=int,
+        metavar="N",
+        help=f"measured batches per memory run ({_per_model('batches')})",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help=f"interleaved CodeCarbon rounds, 0 skips energy ({_phase('energy_rounds')})",
+    )
+    parser.add_argument(
+        "--timing-repeats",
+        type=int,
+        metavar="N",
+        help=f"timed batches per mode ({_phase('timing_repeats')})",
+    )
+    parser.add_argument(
+        "--energy-seconds",
+        type=float,
+        metavar="S",
+        help=f"target length of one CodeCarbon task ({_phase('energy_task_seconds')})",
+    )
+    parser.add_argument(
+        "--country",
+        default="FRA",
+        metavar="ISO",
+        help="ISO 3166 alpha-3 code of the carbon intensity CodeCarbon applies offline",
     )
     parser.add_argument(
         "--threads",
         type=int,
         default=1,
-        help="torch threads, fixed for every phase (default 1: stable on shared machines)",
+        metavar="N",
+        help="torch threads, the same in every phase (1 keeps shared machines stable)",
     )
     parser.add_argument(
-        "--jobs", type=int, help="memory workers run at once (default 1; --quick: 2)"
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="memory workers running at once (default: 1; --quick: 2)",
     )
     parser.add_argument(
         "--mmap-threshold",
         type=int,
         default=65536,
-        help="MALLOC_MMAP_THRESHOLD_ for memory workers; 0 leaves glibc's dynamic threshold",
+        metavar="BYTES",
+        help="MALLOC_MMAP_THRESHOLD_ of the memory workers; 0 leaves glibc's dynamic threshold",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the mode orders")
     parser.add_argument(
-        "--quick", action="store_true", help="tiny configuration that runs in seconds"
+        "--seed", type=int, default=0, help="random seed of the interleaved mode orders"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny configuration that runs in seconds (small_cnn, batch 8, 4 batches)",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def pick_device(choice: str) -> torch.device:
@@ -182,11 +263,27 @@ def run(args: argparse.Namespace) -> dict:
         "elapsed_s": round(time.monotonic() - progress.start, 1),
     }
     document = write_results(args.out, rows, environment)
-    plot_all(rows, args.out)
+    plot_all(rows, args.out, environment)
     progress(f"results in {args.out}")
     return document
 
 
+def rebuild(out: Path) -> dict:
+    """Summary, headline and plots again from a run's raw.csv, e.g. after a change to them."""
+    try:
+        rows = read_raw(out / "raw.csv")
+        environment = json.loads((out / "environment.json").read_text())
+    except (OSError, ValueError, KeyError) as error:
+        sys.exit(f"--from-raw: cannot read the run in {out}: {error}")
+    document = write_results(out, rows, environment, raw=False)
+    plot_all(rows, out, environment)
+    return document
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    run(parse_args(argv))
+    args = parse_args(argv)
+    if args.from_raw:
+        rebuild(args.out)
+    else:
+        run(args)
     return 0

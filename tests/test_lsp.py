@@ -298,23 +298,6 @@ def test_changed_settings_relint_open_buffers(server: LspClient, uri: str, setti
 # -- start-up ----------------------------------------------------------------------------------
 
 
-def test_missing_pygls_is_one_clear_line(subprocess_env: dict) -> None:
-    code = "import sys; sys.modules['pygls'] = None; from nograd_lint.lsp import main; sys.exit(main([]))"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=subprocess_env,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert (
-        result.stderr
-        == "nograd-lint lsp: needs pygls; install it with: pip install 'nograd-lint[lsp]'\n"
-    )
-
-
 def test_python_m_starts_the_same_server(subprocess_env: dict) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "nograd_lint.lsp", "--version"],

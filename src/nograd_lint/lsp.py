@@ -12,7 +12,22 @@ import sys
 from ._version import __version__
 
 #: Packages of the ``lsp`` extra; a missing one gets an install hint instead of a traceback.
+#: The hint always names pygls: lsprotocol comes with it, and without the extra both are
+#: missing, lsprotocol first, a name users never asked for.
 _LSP_PACKAGES = {"pygls", "lsprotocol"}
+_PYGLS_REQUIREMENT = "pygls>=2.0"
+
+
+def install_hint() -> str:
+    """The line printed when the server cannot start: what is missing and the command that
+    installs it into the Python running nograd-lint (the extra is not on the index yet)."""
+    import shlex  # only on this error path
+
+    python = shlex.quote(sys.executable or "python")
+    return (
+        "nograd-lint lsp: needs pygls >= 2.0 (the 'lsp' extra), which this Python cannot "
+        f"import; install it with: {python} -m pip install '{_PYGLS_REQUIREMENT}'"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,10 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         package = (error.name or "").split(".")[0]
         if package not in _LSP_PACKAGES:
             raise
-        print(
-            f"nograd-lint lsp: needs {package}; install it with: pip install 'nograd-lint[lsp]'",
-            file=sys.stderr,
-        )
+        print(install_hint(), file=sys.stderr)
         return 2
     create_server(debounce_s=max(options.debounce_ms, 0) / 1000).start_io()
     return 0
