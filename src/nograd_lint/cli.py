@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import functools
 import io
 import os
 import sys
@@ -16,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._version import __version__
-from .config import ConfigError, find_pyproject, load_settings, split_names
-from .files import DEFAULT_EXCLUDES, discover
+from .config import ConfigError, settings_for, split_names
+from .files import discover, project_rules
 from .findings import SourceError
 from .formatters import FORMATTERS, FileResult
+from .inputs import read_input
 from .prefilter import might_have_findings_in_bytes
 from .source import decode
 
@@ -80,8 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATTERNS",
-        help="comma-separated glob patterns of files or directories to skip, "
-        "added to the defaults (.git, virtual environments, build, node_modules, ...)",
+        help="comma-separated glob patterns of files or directories to skip, relative to "
+        "the current directory; they replace [tool.nograd-lint] exclude and the defaults "
+        "(flake8's: .svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg); "
+        "virtual environments are always skipped",
+    )
+    parser.add_argument(
+        "--extend-exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="like --exclude, but added to the configured or default patterns",
+    )
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="skip excluded files even when named on the command line (as pre-commit names them)",
     )
     parser.add_argument(
         "-j",
@@ -101,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         metavar="PYPROJECT",
-        help="read [tool.nograd-lint] from this file (default: the nearest "
-        "pyproject.toml above the current directory)",
+        help="read [tool.nograd-lint] from this file for every file (default: for each "
+        "file, the nearest pyproject.toml above it that has a [tool.nograd-lint] table)",
     )
     parser.add_argument(
         "--stdin-display-name",
@@ -123,22 +137,18 @@ class Job:
     context: str = "no_grad"
 
 
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def _unreadable(path: str, error: OSError) -> FileResult:
     return FileResult(path, error=f"cannot read: {error.strerror or error}")
 
 
-def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> FileResult:
-    """Lint (or fix) one file, or stdin for ``-``; never raises for bad input."""
+def lint_file(
+    path: str, job: Job = Job(), display_name: str | None = None, data: bytes | None = None
+) -> FileResult:
+    """Lint (or fix) one file, or stdin for ``-``, given its bytes if already read (a pipe
+    can be read only once); never raises for bad input."""
     shown = display_name or path
     try:
-        data = _read(path)
+        data = read_input(path) if data is None else data
     except OSError as error:
         return _unreadable(shown, error)
     try:
@@ -198,27 +208,32 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def _lint_paths(paths: list[str], jobs: int, job: Job) -> list[FileResult]:
-    lint = functools.partial(lint_file, job=job)
-    if jobs <= 1 or len(paths) < 2 * _MIN_FILES_PER_WORKER:
-        return [lint(p) for p in paths]
-    workers = min(jobs, len(paths) // _MIN_FILES_PER_WORKER)
+def _lint_task(task: tuple[str, Job, bytes]) -> FileResult:
+    path, job, data = task
+    return lint_file(path, job, data=data)
+
+
+def _lint_paths(tasks: list[tuple[str, Job, bytes]], jobs: int) -> list[FileResult]:
+    if jobs <= 1 or len(tasks) < 2 * _MIN_FILES_PER_WORKER:
+        return [_lint_task(t) for t in tasks]
+    workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # map() keeps input order, so the output equals that of -j 1.
-        return list(pool.map(lint, paths, chunksize=max(1, len(paths) // (workers * 8))))
+        return list(pool.map(_lint_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
 
 
-def _candidates(paths: list[str]) -> tuple[list[str], list[FileResult]]:
-    """Split files into those worth a worker and those settled by reading them here."""
+def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
+    """Split files into those worth a worker, with their bytes (each file is read once),
+    and those settled by reading them here."""
     worth, settled = [], []
     for path in paths:
         try:
-            data = _read(path)
+            data = read_input(path)
         except OSError as error:
             settled.append(_unreadable(path, error))
             continue
         if might_have_findings_in_bytes(data):
-            worth.append(path)
+            worth.append((path, data))
     return worth, settled
 
 
@@ -252,32 +267,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jobs < 1:
         print("nograd-lint: error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
+    mode = "fix" if args.fix else "diff" if args.diff else "check"
+    override = Path(args.config) if args.config else None
+    names = split_names(args.disabling_names)
+
+    def job_for(path: str) -> Job:
+        settings = settings_for(Path(path), override)
+        return Job(frozenset(settings.disabling_names | names), mode, args.fix_with)
+
+    unlistable: list[FileResult] = []
     try:
-        settings = load_settings(Path(args.config) if args.config else find_pyproject(Path.cwd()))
+        rules = project_rules(
+            override,
+            [p for e in args.exclude for p in split_names(e)] if args.exclude else None,
+            [p for e in args.extend_exclude for p in split_names(e)],
+            args.force_exclude,
+        )
+        paths = list(discover(args.paths, rules, lambda p, e: unlistable.append(_unreadable(p, e))))
+        files = [p for p in paths if p != "-"]
+        worth, settled = _candidates(files)
+        tasks = [(path, job_for(path), data) for path, data in worth]
+        stdin_job = job_for(args.stdin_display_name) if "-" in paths else None
     except ConfigError as error:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    mode = "fix" if args.fix else "diff" if args.diff else "check"
-    job = Job(
-        frozenset(settings.disabling_names | split_names(args.disabling_names)), mode, args.fix_with
-    )
-    excludes = [
-        *DEFAULT_EXCLUDES,
-        *settings.exclude,
-        *(p for e in args.exclude for p in split_names(e)),
-    ]
-
-    paths = list(discover(args.paths, excludes))
     results: list[FileResult] = []
-    files = [p for p in paths if p != "-"]
-    worth, settled = _candidates(files)
     by_path = {r.path: r for r in settled}
-    by_path.update((r.path, r) for r in _lint_paths(worth, args.jobs, job))
+    by_path.update((r.path, r) for r in _lint_paths(tasks, args.jobs))
     for path in paths:
-        if path == "-":
-            results.append(lint_file("-", job, args.stdin_display_name))
+        if path == "-" and stdin_job is not None:
+            results.append(lint_file("-", stdin_job, args.stdin_display_name))
         elif path in by_path:
             results.append(by_path[path])
+    results.extend(unlistable)
 
     if mode == "diff":
         sys.stdout.write("".join(r.diff for r in results))
