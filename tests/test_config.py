@@ -202,3 +202,28 @@ def test_command_reads_the_config_above_each_file_not_above_the_cwd(project: Pat
         text=True,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_the_language_server_passes_over_a_pyproject_without_the_table(
+    tmp_path: Path, subprocess_env: dict
+) -> None:
+    """The server and the command take the same configuration for a file."""
+    pytest.importorskip("pygls", reason="pygls is in the lsp and test extras")
+    from tests.lsp_client import LspClient
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nograd-lint]\ndisabling-names = ["project.utils.quiet_mode"]\n'
+    )
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "pyproject.toml").write_text("[tool.black]\nline-length = 99\n")
+    (package / "infer.py").write_text(SOURCE)
+    command = subprocess.run(
+        [tool("nograd-lint"), "package/infer.py"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (command.returncode, command.stdout, command.stderr) == (0, "", "")
+    with LspClient([tool("nograd-lint"), "lsp"], cwd=tmp_path, env=subprocess_env) as client:
+        client.initialize(tmp_path)
+        uri = (package / "infer.py").as_uri()
+        client.open(uri, SOURCE)
+        assert client.wait_for_diagnostics(uri)["diagnostics"] == []
