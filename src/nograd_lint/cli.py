@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._version import __version__
-from .config import ConfigError, settings_for, split_names
+from .config import ConfigError, settings_for_run, split_names
 from .files import discover, project_rules
 from .findings import SourceError
 from .formatters import FORMATTERS, FileResult
@@ -268,17 +268,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nograd-lint: error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
     mode = "fix" if args.fix else "diff" if args.diff else "check"
-    override = Path(args.config) if args.config else None
+    settings = settings_for_run(Path(args.config) if args.config else None)
     names = split_names(args.disabling_names)
 
     def job_for(path: str) -> Job:
-        settings = settings_for(Path(path), override)
-        return Job(frozenset(settings.disabling_names | names), mode, args.fix_with)
+        configured = settings(os.path.dirname(os.path.abspath(path)))
+        return Job(frozenset(configured.disabling_names | names), mode, args.fix_with)
 
     unlistable: list[FileResult] = []
     try:
         rules = project_rules(
-            override,
+            settings,
             [p for e in args.exclude for p in split_names(e)] if args.exclude else None,
             [p for e in args.extend_exclude for p in split_names(e)],
             args.force_exclude,

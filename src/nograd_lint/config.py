@@ -14,7 +14,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .inputs import MAX_CONFIG_BYTES, read_input
 
@@ -74,6 +74,35 @@ def settings_in_directory(directory: Path, override: Path | None = None) -> Sett
         if settings is not None:
             return settings
     return Settings()
+
+
+def settings_for_run(override: Path | None = None) -> Callable[[str], Settings]:
+    """:func:`settings_in_directory` by absolute directory path, for one run of the command:
+    each directory is looked at once, where the language server looks again on every lint."""
+    known: dict[str, Settings] = {}
+
+    def settings(directory: str) -> Settings:
+        if override is not None:
+            return load_settings(override)
+        chain = []
+        current = directory
+        while current not in known:
+            chain.append(current)
+            own = _settings_in(Path(current, "pyproject.toml"), required=False)
+            if own is not None:
+                found = own
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = Settings()
+                break
+            current = parent
+        else:
+            found = known[current]
+        known.update(dict.fromkeys(chain, found))
+        return found
+
+    return settings
 
 
 def find_pyproject(start: Path) -> Path | None:

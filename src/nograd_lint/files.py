@@ -13,13 +13,13 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-from .config import Settings, settings_in_directory
+from .config import Settings
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".svn",
@@ -44,16 +44,36 @@ class Excludes:
     root: str = ""
 
     @functools.cached_property
-    def _anchored(self) -> tuple[str, ...]:
+    def _by_name(self) -> re.Pattern[str] | None:
+        return _compile(p for p in self.patterns if not _has_separator(p))
+
+    @functools.cached_property
+    def _by_path(self) -> re.Pattern[str] | None:
         root = os.path.abspath(self.root or os.curdir)
-        return tuple(os.path.normpath(os.path.join(root, p)) for p in self.patterns)
+        return _compile(
+            os.path.normpath(os.path.join(root, p)) for p in self.patterns if _has_separator(p)
+        )
 
     def matches(self, path: str) -> bool:
-        """Whether the absolute, normalised ``path`` (a file or directory) is excluded."""
-        name = os.path.basename(path)
-        return any(fnmatch.fnmatch(name, p) for p in self.patterns) or any(
-            fnmatch.fnmatch(path, p) for p in self._anchored
+        """Whether the absolute, normalised ``path`` (a file or directory) is excluded: a
+        pattern without a separator matches names, one with a separator whole paths."""
+        by_name, by_path = self._by_name, self._by_path
+        return (by_name is not None and by_name.match(os.path.basename(path)) is not None) or (
+            by_path is not None and by_path.match(path) is not None
         )
+
+
+def _has_separator(pattern: str) -> bool:
+    return "/" in pattern or os.sep in pattern
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """One expression for all of ``patterns``, as ``fnmatch`` reads them (``*`` also
+    matches a separator), and case-blind where file names are (Windows)."""
+    translated = [fnmatch.translate(os.path.normcase(p)) for p in patterns]
+    if not translated:
+        return None
+    return re.compile("|".join(translated), re.IGNORECASE if os.name == "nt" else 0)
 
 
 @dataclass(frozen=True)
@@ -75,20 +95,22 @@ RulesFor = Callable[[str], Rules]
 
 
 def project_rules(
-    override: Path | None = None,
+    settings: Callable[[str], Settings],
     exclude: Sequence[str] | None = None,
     extend_exclude: Sequence[str] = (),
     force_exclude: bool = False,
 ) -> RulesFor:
-    """Rules per directory from its project's ``[tool.nograd-lint]`` (or ``override``, as
-    ``--config``), where the command line's ``exclude`` replaces the configured one, and
-    its ``extend_exclude`` adds to both. Raises ``ConfigError`` for an unusable config."""
+    """Rules per directory from the ``settings`` of that directory (``settings_for_run``),
+    where the command line's ``exclude`` replaces the configured one and its
+    ``extend_exclude`` adds to both. Raises ``ConfigError`` for an unusable config."""
     cwd = os.getcwd()
+    made: dict[Settings, Rules] = {}
 
-    @functools.cache
     def rules_for(directory: str) -> Rules:
-        settings = settings_in_directory(Path(directory), override)
-        return rules_from(settings, exclude, extend_exclude, force_exclude, cwd)
+        configured = settings(directory)
+        if configured not in made:
+            made[configured] = rules_from(configured, exclude, extend_exclude, force_exclude, cwd)
+        return made[configured]
 
     return rules_for
 
