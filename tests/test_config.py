@@ -227,3 +227,21 @@ def test_the_language_server_passes_over_a_pyproject_without_the_table(
         uri = (package / "infer.py").as_uri()
         client.open(uri, SOURCE)
         assert client.wait_for_diagnostics(uri)["diagnostics"] == []
+
+
+def test_stdin_takes_the_configuration_of_its_display_name(project: Path) -> None:
+    """Editors pipe a buffer with its file name: the file's project configures it."""
+    package = project / "package"
+    package.mkdir()
+    (package / "pyproject.toml").write_text(
+        '[tool.nograd-lint]\ndisabling-names = ["project.utils.quiet_mode"]\n'
+    )
+    command = [tool("nograd-lint"), "-", "--stdin-display-name"]
+    inside = subprocess.run(
+        [*command, "package/infer.py"], cwd=project, input=SOURCE, capture_output=True, text=True
+    )
+    assert (inside.returncode, inside.stdout, inside.stderr) == (0, "", "")
+    outside = subprocess.run(
+        [*command, "infer.py"], cwd=project, input=SOURCE, capture_output=True, text=True
+    )
+    assert _lines(outside.stdout) == ["8", "14"], outside.stderr
