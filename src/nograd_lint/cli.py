@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import functools
 import io
 import os
 import sys
@@ -17,8 +16,8 @@ from pathlib import Path
 
 from .cli_options import parse_options
 from .cli_output import OutputError, display_path, quote_name, wants_color, write_stdout
-from .config import ConfigError, find_pyproject, load_settings, split_names
-from .files import DEFAULT_EXCLUDES, discover
+from .config import ConfigError, settings_for_run, split_names
+from .files import discover, project_rules
 from .findings import SourceError
 from .formatters import (
     FORMATTERS,
@@ -27,6 +26,7 @@ from .formatters import (
     format_statistics_json,
     format_text,
 )
+from .inputs import read_input
 from .prefilter import might_have_findings_in_bytes
 from .rules import RULES
 from .source import decode, physical_lines
@@ -47,22 +47,18 @@ class Job:
     unsafe_fixes: bool = False
 
 
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def _unreadable(path: str, error: OSError) -> FileResult:
     return FileResult(path, error=f"cannot read: {error.strerror or error}")
 
 
-def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> FileResult:
-    """Lint (or fix) one file, or stdin for ``-``; never raises for bad input."""
+def lint_file(
+    path: str, job: Job = Job(), display_name: str | None = None, data: bytes | None = None
+) -> FileResult:
+    """Lint (or fix) one file, or stdin for ``-``, given its bytes if already read (a pipe
+    can be read only once); never raises for bad input."""
     shown = display_name or path
     try:
-        data = _read(path)
+        data = read_input(path) if data is None else data
     except OSError as error:
         return _unreadable(shown, error)
     try:
@@ -143,27 +139,32 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def _lint_paths(paths: list[str], jobs: int, job: Job) -> list[FileResult]:
-    lint = functools.partial(lint_file, job=job)
-    if jobs <= 1 or len(paths) < 2 * _MIN_FILES_PER_WORKER:
-        return [lint(p) for p in paths]
-    workers = min(jobs, len(paths) // _MIN_FILES_PER_WORKER)
+def _lint_task(task: tuple[str, Job, bytes]) -> FileResult:
+    path, job, data = task
+    return lint_file(path, job, data=data)
+
+
+def _lint_paths(tasks: list[tuple[str, Job, bytes]], jobs: int) -> list[FileResult]:
+    if jobs <= 1 or len(tasks) < 2 * _MIN_FILES_PER_WORKER:
+        return [_lint_task(t) for t in tasks]
+    workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # map() keeps input order, so the output equals that of -j 1.
-        return list(pool.map(lint, paths, chunksize=max(1, len(paths) // (workers * 8))))
+        return list(pool.map(_lint_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
 
 
-def _candidates(paths: list[str]) -> tuple[list[str], list[FileResult]]:
-    """Split files into those worth a worker and those settled by reading them here."""
+def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
+    """Split files into those worth a worker, with their bytes (each file is read once),
+    and those settled by reading them here."""
     worth, settled = [], []
     for path in paths:
         try:
-            data = _read(path)
+            data = read_input(path)
         except OSError as error:
             settled.append(_unreadable(path, error))
             continue
         if might_have_findings_in_bytes(data):
-            worth.append(path)
+            worth.append((path, data))
     return worth, settled
 
 
@@ -216,41 +217,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _lint(argv: list[str]) -> int:
     options = parse_options(argv)
+    settings = settings_for_run(Path(options.config) if options.config else None)
+    names = split_names(options.disabling_names)
+
+    def job_for(path: str) -> Job:
+        configured = settings(os.path.dirname(os.path.abspath(path)))
+        unsafe = configured.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        return Job(
+            frozenset(configured.disabling_names | names), options.mode, options.fix_with, unsafe
+        )
+
+    unlistable: list[FileResult] = []
     try:
-        config = Path(options.config) if options.config else find_pyproject(Path.cwd())
-        settings = load_settings(config)
+        rules = project_rules(
+            settings,
+            [p for e in options.exclude for p in split_names(e)] if options.exclude else None,
+            [p for e in options.extend_exclude for p in split_names(e)],
+            options.force_exclude,
+        )
+        paths = list(
+            discover(options.paths, rules, lambda p, e: unlistable.append(_unreadable(p, e)))
+        )
+        worth, settled = _candidates([p for p in paths if p != "-"])
+        tasks = [(path, job_for(path), data) for path, data in worth]
+        stdin_job = job_for(options.stdin_display_name) if "-" in paths else None
     except ConfigError as error:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    unsafe = settings.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
-    names = settings.disabling_names | split_names(options.disabling_names)
-    job = Job(frozenset(names), options.mode, options.fix_with, unsafe)
-    excludes = [
-        *DEFAULT_EXCLUDES,
-        *settings.exclude,
-        *(p for e in options.exclude for p in split_names(e)),
-    ]
-    paths = list(discover(options.paths, excludes))
-    if not paths and options.quiet == 0:
+    if not paths and not unlistable and options.quiet == 0:
         print("nograd-lint: warning: no Python files found", file=sys.stderr)
-    results = _results(paths, options.jobs, job, options.stdin_display_name)
-    _print_results(results, options)
-    return _exit_status(results, options)
-
-
-def _results(paths: list[str], jobs: int, job: Job, stdin_name: str) -> list[FileResult]:
-    """One result per path, in the order given; paths as they are printed."""
-    files = [p for p in paths if p != "-"]
-    worth, settled = _candidates(files)
     by_path = {r.path: r for r in settled}
-    by_path.update((r.path, r) for r in _lint_paths(worth, jobs, job))
+    by_path.update((r.path, r) for r in _lint_paths(tasks, options.jobs))
     results: list[FileResult] = []
     for path in paths:
-        result = lint_file("-", job, stdin_name) if path == "-" else by_path.get(path)
+        if path == "-" and stdin_job is not None:
+            result: FileResult | None = lint_file("-", stdin_job, options.stdin_display_name)
+        else:
+            result = by_path.get(path)
         if result is not None:
             result.path = display_path(result.path)
             results.append(result)
-    return results
+    for result in unlistable:
+        result.path = display_path(result.path)
+        results.append(result)
+    _print_results(results, options)
+    return _exit_status(results, options)
 
 
 def _print_results(results: list[FileResult], options: argparse.Namespace) -> None:

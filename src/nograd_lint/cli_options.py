@@ -131,8 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATTERNS",
-        help="comma-separated glob patterns of files or directories to skip, "
-        "added to the defaults (.git, virtual environments, build, node_modules, ...)",
+        help="comma-separated glob patterns of files or directories to skip, relative to "
+        "the current directory; they replace [tool.nograd-lint] exclude and the defaults "
+        "(flake8's: .svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg); "
+        "virtual environments are always skipped",
+    )
+    selection.add_argument(
+        "--extend-exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="like --exclude, but added to the configured or default patterns",
+    )
+    selection.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="skip excluded files even when named on the command line (as pre-commit names them)",
     )
     selection.add_argument(
         "-j",
@@ -152,8 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument(
         "--config",
         metavar="PYPROJECT",
-        help="read [tool.nograd-lint] from this file (default: the nearest "
-        "pyproject.toml above the current directory)",
+        help="read [tool.nograd-lint] from this file for every file (default: for each "
+        "file, the nearest pyproject.toml above it that has a [tool.nograd-lint] table)",
     )
     selection.add_argument(
         "--stdin-display-name",

@@ -1,14 +1,22 @@
 """Settings shared by both front ends, and ``[tool.nograd-lint]`` in ``pyproject.toml``.
 
-flake8 users set the same through flake8's own configuration (``nograd-disabling-names``).
+Each file takes its settings from the nearest ``pyproject.toml`` above it that has a
+``[tool.nograd-lint]`` table (ruff's rule: a ``pyproject.toml`` without the table belongs to
+some other tool and is passed over), so the command and the language server agree whatever
+the current directory. flake8 users set the same through flake8's own configuration
+(``nograd-disabling-names``).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from .inputs import MAX_CONFIG_BYTES, read_input
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,15 +26,24 @@ else:  # pragma: no cover - the linter depends on libcst and flake8 only
     except ImportError:
         tomllib = None
 
+TABLE = "tool.nograd-lint"
+
 
 @dataclass(frozen=True)
 class Settings:
     #: Extra names of decorators and context managers that disable autograd.
     disabling_names: frozenset[str] = frozenset()
-    #: Extra exclude patterns for the standalone command.
-    exclude: tuple[str, ...] = ()
+    #: Exclude patterns that replace the defaults (None: the defaults), relative to ``root``.
+    exclude: tuple[str, ...] | None = None
+    #: Exclude patterns added to ``exclude`` (or to the defaults), relative to ``root``.
+    extend_exclude: tuple[str, ...] = ()
+    #: Apply the exclusion to files named on the command line too (pre-commit names them).
+    force_exclude: bool = False
     #: Let ``--fix``/``--diff`` apply fixes that may change behaviour (``unsafe-fixes``).
     unsafe_fixes: bool = False
+    #: The directory of the ``pyproject.toml`` read, which relative patterns start from;
+    #: None when no file was read.
+    root: Path | None = None
 
 
 class ConfigError(Exception):
@@ -37,50 +54,182 @@ def split_names(value: str) -> frozenset[str]:
     return frozenset(name.strip() for name in value.split(",") if name.strip())
 
 
+def settings_for(path: Path, override: Path | None = None) -> Settings:
+    """The settings for the file (or stdin named) ``path``: those of ``override`` when given
+    (``--config``), else of the nearest ``pyproject.toml`` above ``path`` with a
+    ``[tool.nograd-lint]`` table, else the defaults.
+
+    Each ``pyproject.toml`` is parsed once while it stays unchanged on disk, so a long-running
+    language server sees edits to it and a run over many files does not parse it again.
+    Raises :class:`ConfigError` for a file that cannot be read or used.
+    """
+    return settings_in_directory(Path(os.path.abspath(path)).parent, override)
+
+
+def settings_in_directory(directory: Path, override: Path | None = None) -> Settings:
+    """:func:`settings_for` the files in ``directory``."""
+    if override is not None:
+        return load_settings(override)
+    start = Path(os.path.abspath(directory))
+    for candidate in (start, *start.parents):
+        settings = _settings_in(candidate / "pyproject.toml", required=False)
+        if settings is not None:
+            return settings
+    return Settings()
+
+
+def settings_for_run(override: Path | None = None) -> Callable[[str], Settings]:
+    """:func:`settings_in_directory` by absolute directory path, for one run of the command:
+    each directory is looked at once, where the language server looks again on every lint."""
+    known: dict[str, Settings] = {}
+
+    def settings(directory: str) -> Settings:
+        if override is not None:
+            return load_settings(override)
+        chain = []
+        current = directory
+        while current not in known:
+            chain.append(current)
+            own = _settings_in(Path(current, "pyproject.toml"), required=False)
+            if own is not None:
+                found = own
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = Settings()
+                break
+            current = parent
+        else:
+            found = known[current]
+        known.update(dict.fromkeys(chain, found))
+        return found
+
+    return settings
+
+
 def find_pyproject(start: Path) -> Path | None:
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
+    """The nearest ``pyproject.toml`` at or above the directory ``start`` that has a
+    ``[tool.nograd-lint]`` table."""
+    directory = Path(os.path.abspath(start))
+    for candidate in (directory, *directory.parents):
+        if _settings_in(candidate / "pyproject.toml", required=False) is not None:
+            return candidate / "pyproject.toml"
     return None
 
 
 def load_settings(pyproject: Path | None) -> Settings:
-    """Read ``[tool.nograd-lint]`` (keys ``disabling-names`` and ``exclude``, lists of strings)."""
+    """Read ``[tool.nograd-lint]`` of one file; the defaults when there is no file or table."""
     if pyproject is None:
         return Settings()
-    if tomllib is None:
-        print(
-            f"nograd-lint: {pyproject}: ignored (reading TOML needs Python 3.11+ or tomli)",
-            file=sys.stderr,
-        )
-        return Settings()
-    try:
-        with open(pyproject, "rb") as handle:
-            table: Any = tomllib.load(handle).get("tool", {}).get("nograd-lint", {})
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{pyproject}: {error}") from None
-    unknown = set(table) - {"disabling-names", "exclude", "unsafe-fixes"}
-    if unknown:
-        raise ConfigError(
-            f"{pyproject}: unknown key(s) in [tool.nograd-lint]: {', '.join(sorted(unknown))}"
-        )
-    return Settings(
-        disabling_names=frozenset(_strings(table, "disabling-names", pyproject)),
-        exclude=tuple(_strings(table, "exclude", pyproject)),
-        unsafe_fixes=_boolean(table, "unsafe-fixes", pyproject),
+    return _settings_in(Path(os.path.abspath(pyproject)), required=True) or Settings(
+        root=Path(os.path.abspath(pyproject)).parent
     )
 
 
-def _boolean(table: dict, key: str, path: Path) -> bool:
-    value = table.get(key, False)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{path}: [tool.nograd-lint] {key} must be true or false")
-    return value
+#: Parsed files, by path, with the (size, mtime, inode) they were parsed at.
+_parsed: dict[Path, tuple[tuple[int, int, int], Settings | None]] = {}
 
 
-def _strings(table: dict, key: str, path: Path) -> list[str]:
+def _settings_in(pyproject: Path, *, required: bool) -> Settings | None:
+    """The settings of one ``pyproject.toml``; None when it has no table (or, unless
+    ``required``, when it does not exist or is a directory)."""
+    try:
+        status = os.stat(pyproject)
+    except OSError as error:
+        if required or not isinstance(error, (FileNotFoundError, NotADirectoryError)):
+            raise ConfigError(f"{pyproject}: cannot read: {error.strerror or error}") from None
+        return None
+    if not required and stat.S_ISDIR(status.st_mode):
+        return None
+    pipe = required and stat.S_ISFIFO(status.st_mode)  # ``--config <(...)``, read only once
+    if not pipe and not stat.S_ISREG(status.st_mode):
+        kind = "a regular file or a pipe" if required else "a regular file"
+        raise ConfigError(f"{pyproject}: cannot read: not {kind}")
+    signature = (0, 0, 0) if pipe else (status.st_size, status.st_mtime_ns, status.st_ino)
+    cached = _parsed.get(pyproject)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    settings = _parse(pyproject)
+    _parsed[pyproject] = (signature, settings)
+    return settings
+
+
+def _parse(pyproject: Path) -> Settings | None:
+    try:
+        data = read_input(str(pyproject), MAX_CONFIG_BYTES)
+    except OSError as error:
+        raise ConfigError(f"{pyproject}: cannot read: {error.strerror or error}") from None
+    if tomllib is None:
+        if TABLE.encode() in data or b"nograd-lint" in data:
+            print(
+                f"nograd-lint: {pyproject}: ignored (reading TOML needs Python 3.11+ or tomli)",
+                file=sys.stderr,
+            )
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{pyproject}: not UTF-8 (TOML files must be): byte {error.start} "
+            f"is {data[error.start : error.start + 1]!r}"
+        ) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{pyproject}: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{pyproject}: nested too deeply to read") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: 'tool' must be a table, not {_kind(tool)}")
+    if "nograd-lint" not in tool:
+        return None
+    table = tool["nograd-lint"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [{TABLE}] must be a table, not {_kind(table)}")
+    return _settings(table, pyproject)
+
+
+def _settings(table: dict[str, Any], pyproject: Path) -> Settings:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(f"{pyproject}: unknown key(s) in [{TABLE}]: {', '.join(sorted(unknown))}")
+    exclude = table.get("exclude")
+    return Settings(
+        disabling_names=frozenset(_strings(table, "disabling-names", pyproject)),
+        exclude=None if exclude is None else tuple(_strings(table, "exclude", pyproject)),
+        extend_exclude=tuple(_strings(table, "extend-exclude", pyproject)),
+        force_exclude=_boolean(table, "force-exclude", pyproject),
+        unsafe_fixes=_boolean(table, "unsafe-fixes", pyproject),
+        root=pyproject.parent,
+    )
+
+
+_KEYS = frozenset({"disabling-names", "exclude", "extend-exclude", "force-exclude", "unsafe-fixes"})
+
+
+def _strings(table: dict[str, Any], key: str, path: Path) -> list[str]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{path}: [tool.nograd-lint] {key} must be a list of strings")
+        raise ConfigError(f"{path}: [{TABLE}] {key} must be a list of strings")
     return value
+
+
+def _boolean(table: dict[str, Any], key: str, path: Path) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: [{TABLE}] {key} must be true or false")
+    return value
+
+
+def _kind(value: object) -> str:
+    """How TOML spells the type of ``value``, for messages."""
+    if isinstance(value, list):
+        return "an array of tables" if value and isinstance(value[0], dict) else "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a date or time"

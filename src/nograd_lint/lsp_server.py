@@ -22,7 +22,7 @@ from pygls.workspace import TextDocument
 
 from ._version import __version__
 from .api import check_source
-from .config import ConfigError, find_pyproject, load_settings
+from .config import ConfigError, settings_for
 from .findings import Finding, InternalError, SourceError
 from .fix import fix_source
 from .rules import RULES
@@ -125,7 +125,7 @@ class NogradLanguageServer(LanguageServer):
         names = self.extra_disabling_names
         if path:
             try:
-                names |= load_settings(find_pyproject(Path(path).parent)).disabling_names
+                names |= settings_for(Path(path)).disabling_names
             except ConfigError as error:
                 self.log(types.MessageType.Warning, str(error))
         return names
