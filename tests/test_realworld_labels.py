@@ -15,22 +15,24 @@ import pytest
 from tests.realworld.score import (
     LABEL_COLUMNS,
     LABELS,
-    LABELS_CSV,
     REPO_COLUMNS,
-    REPOS_TSV,
+    SETS,
     read_labels,
     read_repos,
     row_key,
+    set_files,
 )
 
 SCORE_SCRIPT = Path(__file__).parent / "realworld" / "score.py"
 COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
-def test_repos_tsv_schema() -> None:
-    with REPOS_TSV.open(encoding="utf-8") as handle:
+@pytest.mark.parametrize("label_set", sorted(SETS))
+def test_repos_tsv_schema(label_set: str) -> None:
+    repos_tsv, _ = set_files(label_set)
+    with repos_tsv.open(encoding="utf-8") as handle:
         assert tuple(handle.readline().rstrip("\n").split("\t")) == REPO_COLUMNS
-    repos = read_repos()
+    repos = read_repos(repos_tsv)
     assert repos
     names = [r["repo"] for r in repos]
     assert len(names) == len(set(names)), "a repository is listed twice"
@@ -40,12 +42,14 @@ def test_repos_tsv_schema() -> None:
         assert repo["kind"], repo
 
 
-def test_labels_csv_schema() -> None:
-    with LABELS_CSV.open(encoding="utf-8") as handle:
+@pytest.mark.parametrize("label_set", sorted(SETS))
+def test_labels_csv_schema(label_set: str) -> None:
+    repos_tsv, labels_csv = set_files(label_set)
+    with labels_csv.open(encoding="utf-8") as handle:
         assert tuple(handle.readline().rstrip("\r\n").split(",")) == LABEL_COLUMNS
-    rows = read_labels()
+    rows = read_labels(labels_csv)
     assert rows
-    commits = {r["repo"]: r["commit"] for r in read_repos()}
+    commits = {r["repo"]: r["commit"] for r in read_repos(repos_tsv)}
     for row in rows:
         assert row["repo"] in commits, row
         assert row["commit"] == commits[row["repo"]], row
@@ -60,22 +64,37 @@ def test_labels_csv_schema() -> None:
     assert not duplicates, duplicates
 
 
+def test_heldout_set_is_disjoint_and_large_enough() -> None:
+    """Held out means never tuned on: no repository of the main set, and enough sites to mean something."""
+    main = {r["repo"] for r in read_repos(set_files("main")[0])}
+    heldout_repos, heldout_labels = set_files("heldout")
+    heldout = {r["repo"] for r in read_repos(heldout_repos)}
+    assert not main & heldout
+    rows = read_labels(heldout_labels)
+    assert len(heldout) >= 12 and len(rows) >= 150
+    assert {r["repo"] for r in rows} == heldout, "every held-out repository has labelled sites"
+
+
 @pytest.mark.slow
-def test_score_on_corpus() -> None:
+@pytest.mark.parametrize("label_set", sorted(SETS))
+def test_score_on_corpus(label_set: str) -> None:
     corpus = os.environ.get("NOGRAD_CORPUS")
     if not corpus or not Path(corpus).is_dir():
         pytest.skip("set NOGRAD_CORPUS to a directory of owner+name checkouts")
     result = subprocess.run(
-        [sys.executable, str(SCORE_SCRIPT), "--corpus", corpus, "--json"],
+        [sys.executable, str(SCORE_SCRIPT), "--corpus", corpus, "--set", label_set, "--json"],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
     score = json.loads(result.stdout)
+    if not score["labelled"]:
+        pytest.skip(f"no checkout of the {label_set} set under {corpus}")
     assert score["precision"] >= 0.95, score["false_positives"]
     assert score["recall"] >= 0.95, score["false_negatives"]
-    assert not score["unlabelled_findings"], "label these findings in tests/realworld/labels.csv"
+    _, labels_csv = set_files(label_set)
+    assert not score["unlabelled_findings"], f"label these findings in {labels_csv}"
 
 
 def test_candidate_finder_is_liberal_and_independent() -> None:

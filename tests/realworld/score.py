@@ -1,8 +1,10 @@
 """Score NG001 on labelled real-world checkouts: precision, recall, and what went wrong.
 
-    python tests/realworld/score.py --corpus DIR [--json] [--unlabelled-csv FILE]
+    python tests/realworld/score.py --corpus DIR [--set heldout] [--json] [--unlabelled-csv FILE]
 
-DIR holds one checkout per repository of ``repos.tsv``, named ``owner+name``. Nothing is
+DIR holds one checkout per repository of the set's ``repos.tsv``, named ``owner+name``. The
+``main`` set is the one the linter was developed against; ``heldout`` was labelled on code
+bases the linter had never been run on, to measure it as a new user meets it. Nothing is
 fetched: a checkout at another commit than the recorded one is scored with a warning, a
 missing one is skipped with a warning. Every ``*.py`` file of a scored checkout is linted, so
 findings outside the labelled rows show up as unlabelled; so do sites of the independent
@@ -30,6 +32,7 @@ from tests.realworld.candidates import candidate_sites  # noqa: E402
 
 LABELS_CSV = HERE / "labels.csv"
 REPOS_TSV = HERE / "repos.tsv"
+SETS = {"main": HERE, "heldout": HERE / "heldout"}  # each holds a repos.tsv and a labels.csv
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")
 LABELS = ("flag", "ok", "ambiguous")
@@ -114,10 +117,16 @@ def scan_corpus(corpus: Path, repos: list[dict], warnings: list[str], jobs: Opti
         return list(pool.map(scan_file, tasks, chunksize=16))
 
 
-def score(corpus: Path, jobs: Optional[int] = None) -> Score:
-    repos = read_repos()
+def set_files(name: str) -> tuple[Path, Path]:
+    """The ``repos.tsv`` and ``labels.csv`` of a named label set."""
+    return SETS[name] / "repos.tsv", SETS[name] / "labels.csv"
+
+
+def score(corpus: Path, jobs: Optional[int] = None, label_set: str = "main") -> Score:
+    repos_tsv, labels_csv = set_files(label_set)
+    repos = read_repos(repos_tsv)
     commits = {r["repo"]: r["commit"] for r in repos}
-    labels = {row_key(row): row for row in read_labels()}
+    labels = {row_key(row): row for row in read_labels(labels_csv)}
     result = Score()
     found: set[Key] = set()
     scanned_repos = set()
@@ -170,11 +179,13 @@ def _print_report(result: Score) -> None:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True, help="directory of owner+name checkouts")
+    parser.add_argument("--set", dest="label_set", choices=sorted(SETS), default="main",
+                        help="which label set to score (default: main)")
     parser.add_argument("--json", action="store_true", help="print the score as JSON")
     parser.add_argument("--unlabelled-csv", type=Path, help="write unlabelled findings and sites as label rows")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes")
     args = parser.parse_args(argv)
-    result = score(args.corpus, args.jobs)
+    result = score(args.corpus, args.jobs, args.label_set)
     if args.unlabelled_csv:
         rows = {row_key(r): r for r in result.unlabelled_findings + result.unlabelled_candidates}
         with args.unlabelled_csv.open("w", newline="", encoding="utf-8") as handle:
