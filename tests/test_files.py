@@ -3,7 +3,6 @@ flake8 plugin sees."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
