@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .api import check_source
 from .findings import Finding, SourceError
-from .fix_imports import import_line, spelling
+from .fix_imports import Spelling, import_line, spelling
 from .fix_safety import SUSPENDS, suspends
 from .fix_targets import Group, Locator, nested_in_another
 from .fix_text import indent_unit, wrap
@@ -88,16 +88,16 @@ def fix_source(
         return FixResult(text, remaining=findings)
 
     source_lines = physical_lines(text)
-    runs, fixed, skipped, needs_import = _plan(tree, source_lines, selected, context)
+    torch = spelling(tree, context, source_lines)
+    runs, fixed, skipped = _plan(tree, source_lines, selected, torch)
     if not runs:
         return FixResult(text, skipped=skipped, remaining=findings)
-    call = spelling(tree, context).call
     new_text = wrap(
         source_lines,
         runs,
-        call,
+        torch.call,
         indent_unit(tree, source_lines),
-        import_line(tree) if needs_import else None,
+        import_line(tree) if torch.needs_import else None,
     )
     problem = _compile_problem(new_text, filename)
     if problem is not None:
@@ -134,12 +134,11 @@ def _refuse(finding: Finding, reason: str) -> Skipped:
 
 
 def _plan(
-    tree: ast.Module, lines: list[str], findings: Sequence[Finding], context: str
-) -> tuple[list[list[Group]], list[Finding], list[Skipped], bool]:
-    """Runs of neighbouring groups to wrap together, the findings they fix, those refused,
-    and whether ``import torch`` must be added."""
+    tree: ast.Module, lines: list[str], findings: Sequence[Finding], torch: Spelling
+) -> tuple[list[list[Group]], list[Finding], list[Skipped]]:
+    """Runs of neighbouring groups to wrap together, the findings they fix, and those
+    refused."""
     locator = Locator(tree, lines, findings)
-    torch = spelling(tree, context)
     groups: dict[tuple[int, str, int], Group] = {}
     finding_groups: list[tuple[Finding, Group]] = []
     skipped: list[Skipped] = []
@@ -163,10 +162,10 @@ def _plan(
         if not nested_in_another(g, inner - {id(s) for s in g.statements}, locator)
     }
     fixed = [f for f, _ in finding_groups]
-    return _runs(list(outermost.values())), fixed, skipped, torch.needs_import
+    return _runs(list(outermost.values())), fixed, skipped
 
 
-def _refusal(group: Group, torch) -> str | None:
+def _refusal(group: Group, torch: Spelling) -> str | None:
     if suspends(group.statements):
         return SUSPENDS
     return torch.refusal_for(group.first_line)

@@ -12,6 +12,10 @@ requirement of the module.
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 CONDITIONAL = (
@@ -48,9 +52,16 @@ class _Binding:
     end_line: int
 
 
-def spelling(tree: ast.Module, context: str) -> Spelling:
-    """The spelling of ``torch.<context>()`` that the module's own imports allow."""
-    bindings = _bindings(tree)
+def spelling(tree: ast.Module, context: str, lines: Sequence[str]) -> Spelling:
+    """The spelling of ``torch.<context>()`` that the module's own imports allow
+    (``lines``: the source's, to look for other bindings only where the names occur)."""
+    names = {"torch"} | {
+        alias.asname or alias.name.split(".")[0]
+        for statement in tree.body
+        if isinstance(statement, (ast.Import, ast.ImportFrom))
+        for alias in statement.names
+    }
+    bindings = _bindings(_statements_mentioning(tree, names, lines), names)
     for qualified in (
         f"torch.{context}",
         f"torch.autograd.{context}",
@@ -71,17 +82,43 @@ def spelling(tree: ast.Module, context: str) -> Spelling:
     return Spelling(f"torch.{context}()", refusal=NOT_TORCH)
 
 
-def _bindings(tree: ast.Module) -> dict[str, list[_Binding]]:
-    """Every binding of every name, in any scope: a name rebound inside a function changes
-    what a wrapped statement in that function would see."""
-    top = {id(s) for s in tree.body}
+def _statements_mentioning(
+    tree: ast.Module, names: set[str], lines: Sequence[str]
+) -> list[ast.stmt]:
+    """The top-level statements whose text holds one of ``names``: every binding of a name
+    spells it (all of them when the text is not ASCII, as identifiers are normalised)."""
+    text = "".join(lines)
+    if not text.isascii():
+        return tree.body
+    alternatives = "|".join(sorted(map(re.escape, names)))
+    pattern = re.compile(rf"\b(?:{alternatives})\b")
+    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    hits = sorted({bisect.bisect_right(starts, m.start()) for m in pattern.finditer(text)})
+    chosen = []
+    for statement in tree.body:
+        first = min(
+            [statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])]
+        )
+        last = statement.end_lineno or statement.lineno
+        index = bisect.bisect_left(hits, first)
+        if index < len(hits) and hits[index] <= last:
+            chosen.append(statement)
+    return chosen
+
+
+def _bindings(statements: Sequence[ast.stmt], names: set[str]) -> dict[str, list[_Binding]]:
+    """Every binding of ``names`` in ``statements``, in any scope: a name rebound inside a
+    function changes what a wrapped statement in that function would see."""
+    top = {id(s) for s in statements}
     found: dict[str, list[_Binding]] = {}
 
     def bind(name: str, qualified: str | None, node: ast.AST, top_level: bool = False) -> None:
+        if name not in names:
+            return
         end: int = getattr(node, "end_lineno", None) or getattr(node, "lineno", None) or 0
         found.setdefault(name, []).append(_Binding(qualified, top_level, end))
 
-    for node in ast.walk(tree):
+    for node in (n for statement in statements for n in ast.walk(statement)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
