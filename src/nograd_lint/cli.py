@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
-import io
 import os
 import sys
-import tempfile
-import tokenize
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +17,6 @@ from .files import DEFAULT_EXCLUDES, discover
 from .findings import SourceError
 from .formatters import FORMATTERS, FileResult
 from .prefilter import might_have_findings_in_bytes
-from .source import decode
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -155,47 +150,10 @@ def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> F
 
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
     if not might_have_findings_in_bytes(data):
-        return FileResult(shown, fixed_text=decode(data) if path == "-" else None)
-    from .fix import fix_source
+        return FileResult(shown, fixed_bytes=data if path == "-" else None)
+    from .fix_files import fix_file
 
-    original = decode(data)
-    result = fix_source(original, shown, context=job.context, disabling_names=job.disabling_names)
-    outcome = FileResult(shown, result.remaining, fixed=len(result.fixed), skipped=result.skipped)
-    if path == "-":
-        outcome.fixed_text = result.text
-    elif result.changed and job.mode == "fix":
-        encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-        try:
-            _write_atomically(path, result.text.encode(encoding))
-        except OSError as error:
-            return FileResult(shown, error=f"cannot write: {error.strerror or error}")
-    if result.changed and job.mode == "diff":
-        outcome.diff = "".join(
-            difflib.unified_diff(
-                original.splitlines(keepends=True),
-                result.text.splitlines(keepends=True),
-                f"a/{Path(shown).as_posix()}",
-                f"b/{Path(shown).as_posix()}",
-            )
-        )
-    return outcome
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    """Replace the file in one step, keeping its permissions: an interrupted run never
-    leaves half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".nograd-lint-", suffix=".py")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    return fix_file(path, shown, data, job.mode, job.context, job.disabling_names)
 
 
 def _lint_paths(paths: list[str], jobs: int, job: Job) -> list[FileResult]:
@@ -283,7 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write("".join(r.diff for r in results))
     elif mode == "fix" and paths == ["-"]:
         # A filter, as editors use it; on error stdout stays empty and the exit status says so.
-        sys.stdout.write(results[0].fixed_text or "")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(results[0].fixed_bytes or b"")
     else:
         sys.stdout.write(FORMATTERS[args.format](results))
     for result in results:

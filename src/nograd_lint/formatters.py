@@ -27,7 +27,7 @@ class FileResult:
     fixed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     diff: str = ""
-    fixed_text: str | None = None
+    fixed_bytes: bytes | None = None
 
 
 def format_text(results: list[FileResult]) -> str:
