@@ -94,3 +94,32 @@ def test_original_this_python_cannot_compile_keeps_its_findings() -> None:
     assert result.text == source and not result.fixed
     assert len(result.remaining) == len(findings) == len(result.skipped) == 1
     assert "this Python cannot compile the original" in result.skipped[0].reason
+
+
+def test_suite_after_a_multi_line_header() -> None:
+    source = "import torch\nmodel.eval()\nif (a and\n        b): out = model(x)\n"
+    assert fix_source(source).text == (
+        "import torch\nmodel.eval()\nif (a and\n        b):\n    with torch.no_grad():\n"
+        "        out = model(x)\n"
+    )
+
+
+def test_comment_ending_a_wrapped_block_moves_with_it() -> None:
+    source = (
+        "import torch\ndef f(model, xs):\n    model.eval()\n    for t in model(xs):\n"
+        "        print(t)\n\n        # last\n\n    return 1\n"
+    )
+    assert fix_source(source).text == (
+        "import torch\ndef f(model, xs):\n    model.eval()\n    with torch.no_grad():\n"
+        "        for t in model(xs):\n            print(t)\n\n            # last\n\n    return 1\n"
+    )
+
+
+def test_match_statement_with_the_call_in_its_subject() -> None:
+    if sys.version_info < (3, 10):
+        pytest.skip("match needs Python 3.10")
+    source = "import torch\nmodel.eval()\nmatch model(x):\n    case 1:\n        pass\n"
+    assert fix_source(source).text == (
+        "import torch\nmodel.eval()\nwith torch.no_grad():\n    match model(x):\n"
+        "        case 1:\n            pass\n"
+    )

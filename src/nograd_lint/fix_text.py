@@ -40,9 +40,10 @@ def indent_unit(tree: ast.Module, lines: Sequence[str]) -> str:
         if not isinstance(node, ast.stmt) or not isinstance(body, list) or not body:
             continue
         inner = body[0].lineno
-        if inner == node.lineno:
-            continue
-        outer_lead, inner_lead = _lead(lines[node.lineno - 1]), _lead(lines[inner - 1])
+        inner_lead = _lead(lines[inner - 1])
+        if inner == node.lineno or len(inner_lead.encode("utf-8")) != body[0].col_offset:
+            continue  # a suite, or a body that does not start its line
+        outer_lead = _lead(lines[node.lineno - 1])
         if inner_lead.startswith(outer_lead) and len(inner_lead) > len(outer_lead):
             unit = inner_lead[len(outer_lead) :]
             if unit.strip(" \t") == "":
@@ -114,7 +115,8 @@ def wrap(
     out = list(lines)
     edits: list[tuple[int, int, list[str]]] = []
     for run in runs:
-        first, last = run[0].first_line, run[-1].last_line
+        first = run[0].first_line
+        last = _with_trailing_comments(lines, run[-1].last_line, _lead(lines[first - 1]))
         strings = string_rows([s for g in run for s in g.statements], lines)
         edits.append((first, last, _wrapped(lines, run[0], first, last, strings, call, unit)))
     if import_line is not None:
@@ -122,6 +124,22 @@ def wrap(
     for first, last, replacement in sorted(edits, key=lambda e: e[0], reverse=True):
         out[first - 1 : last] = replacement
     return "".join(out)
+
+
+def _with_trailing_comments(lines: Sequence[str], last: int, lead: str) -> int:
+    """The run's last line, moved past the comments indented deeper than the run that
+    follow it: they belong to the block that ends there (a loop's last comment)."""
+    end = row = last
+    while row < len(lines):
+        line = lines[row]
+        code = line.lstrip(" \t\x0c")
+        if code.startswith("#") and len(_lead(line)) > len(lead) and line.startswith(lead):
+            end = row = row + 1
+        elif not code.strip("\r\n"):
+            row += 1
+        else:
+            break
+    return end
 
 
 def _wrapped(
