@@ -123,3 +123,16 @@ def test_match_statement_with_the_call_in_its_subject() -> None:
         "import torch\nmodel.eval()\nwith torch.no_grad():\n    match model(x):\n"
         "        case 1:\n            pass\n"
     )
+
+
+def test_code_only_the_compiler_refuses_is_blamed_on_the_original() -> None:
+    source = "import torch\nmodel.eval()\nout = model(x)\nreturn out\n"
+    try:
+        findings = check_source(source)
+    except SourceError:
+        pytest.skip("the check refuses what this Python cannot compile")
+    result = fix_source(source)
+    assert result.text == source and len(result.remaining) == len(findings)
+    assert [s.reason.split(" (")[0] for s in result.skipped] == [
+        "this Python cannot compile the original"
+    ]

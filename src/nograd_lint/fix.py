@@ -76,12 +76,8 @@ def fix_source(
     tree = _python_tree(text, filename)
     if isinstance(tree, str):  # LibCST reads it, this Python does not: nothing can be checked
         findings = check_source(text, filename, disabling_names=disabling_names)
-        skipped = [
-            s
-            for s in (_refuse(f, tree) for f in findings)
-            if lines is None or s.finding.line in lines
-        ]
-        return FixResult(text, skipped=skipped, remaining=findings)
+        selected = [f for f in findings if lines is None or f.line in lines]
+        return FixResult(text, skipped=[Skipped(f, tree) for f in selected], remaining=findings)
     findings = check_source(text, filename, tree=tree, disabling_names=disabling_names)
     selected = [f for f in findings if lines is None or f.line in lines]
     if not selected:
@@ -99,22 +95,17 @@ def fix_source(
         indent_unit(tree, source_lines),
         import_line(tree) if torch.needs_import else None,
     )
-    problem = _compile_problem(new_text, filename)
-    if problem is not None:
-        return FixResult(
-            text,
-            skipped=skipped
-            + [_refuse(f, f"the fixed code would not compile ({problem})") for f in fixed],
-            remaining=findings,
-        )
-    try:
-        remaining = check_source(new_text, filename, disabling_names=disabling_names)
-    except SourceError as error:
-        reason = f"the fixed code could not be analysed again ({error})"
-        return FixResult(
-            text, skipped=skipped + [_refuse(f, reason) for f in fixed], remaining=findings
-        )
-    return FixResult(new_text, fixed, skipped, remaining)
+    reason = _why_not_compiled(new_text, text, filename)
+    if reason is None:
+        try:
+            remaining = check_source(new_text, filename, disabling_names=disabling_names)
+        except SourceError as error:
+            reason = f"the fixed code could not be analysed again ({error})"
+        else:
+            return FixResult(new_text, fixed, skipped, remaining)
+    return FixResult(
+        text, skipped=skipped + [Skipped(f, reason) for f in fixed], remaining=findings
+    )
 
 
 def _python_tree(text: str, filename: str) -> ast.Module | str:
@@ -127,10 +118,6 @@ def _python_tree(text: str, filename: str) -> ast.Module | str:
         return f"this Python cannot compile the original ({error.msg}, line {error.lineno})"
     except (ValueError, RecursionError, MemoryError) as error:
         return f"this Python cannot compile the original ({type(error).__name__})"
-
-
-def _refuse(finding: Finding, reason: str) -> Skipped:
-    return Skipped(finding, reason)
 
 
 def _plan(
@@ -189,9 +176,20 @@ def _runs(groups: list[Group]) -> list[list[Group]]:
     return runs
 
 
+def _why_not_compiled(fixed: str, original: str, filename: str) -> str | None:
+    """None if ``fixed`` compiles; else whom to blame: ``ast`` accepts some code that the
+    compiler refuses (``return`` outside a function), and then the original is at fault."""
+    problem = _compile_problem(fixed, filename)
+    if problem is None:
+        return None
+    if _compile_problem(original, filename) is not None:
+        return f"this Python cannot compile the original ({problem})"
+    return f"the fixed code would not compile ({problem})"
+
+
 def _compile_problem(text: str, filename: str) -> str | None:
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # the user's own warnings are not ours to print
             warnings.simplefilter("ignore")
             compile(text, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:
