@@ -142,12 +142,8 @@ def _plan(
                 continue
             group = reason
         skipped.append(Skipped(finding, group))
-    inner = {id(s) for g in groups.values() for s in g.statements}
-    outermost = {
-        key: g
-        for key, g in groups.items()
-        if not nested_in_another(g, inner - {id(s) for s in g.statements}, locator)
-    }
+    wrapped = {id(s) for g in groups.values() for s in g.statements}
+    outermost = {key: g for key, g in groups.items() if not nested_in_another(g, wrapped, locator)}
     fixed = [f for f, _ in finding_groups]
     return _runs(list(outermost.values())), fixed, skipped
 

@@ -9,6 +9,7 @@ statements sharing a line with it (``a = model(x); b = 1``) go with it.
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,12 +59,15 @@ class Locator:
         self.tree = tree
         self.lines = lines
         self.parents: dict[int, tuple[ast.AST, str]] = {}
+        self.positions: dict[int, int] = {}  # statement -> its index in its block
         self.calls: dict[tuple[int, int], list[ast.Call]] = {}
-        wanted = {f.line for f in findings}
-        for statement in tree.body:
+        wanted = sorted({f.line for f in findings})
+        for position, statement in enumerate(tree.body):
             first, last = _span(statement)
-            if any(first <= line <= last for line in wanted):
+            index = bisect.bisect_left(wanted, first)
+            if index < len(wanted) and wanted[index] <= last:
                 self.parents[id(statement)] = (tree, "body")
+                self.positions[id(statement)] = position
                 self._index(statement)
 
     def _index(self, root: ast.AST) -> None:
@@ -74,9 +78,10 @@ class Locator:
                 self.calls.setdefault((node.lineno, node.end_lineno or 0), []).append(node)
             for field, value in ast.iter_fields(node):
                 children = value if isinstance(value, list) else [value]
-                for child in children:
+                for position, child in enumerate(children):
                     if isinstance(child, ast.AST):
                         self.parents[id(child)] = (node, field)
+                        self.positions[id(child)] = position
                         stack.append(child)
 
     def call_of(self, finding: Finding) -> ast.Call | None:
@@ -132,7 +137,7 @@ class Locator:
         if field not in _BODIES:
             return "unsupported block"
         body = getattr(owner, field)
-        start = next(i for i, s in enumerate(body) if s is statement)
+        start = self.positions[id(statement)]
         stop = start + 1
         first, last = _span(statement)
         while start > 0 and self._joined(_span(body[start - 1])[1], first):
@@ -178,12 +183,12 @@ def _header_line(owner: ast.AST, field: str, body: list[ast.stmt]) -> int:
     return pattern.lineno if pattern is not None else body[0].lineno
 
 
-def nested_in_another(group: Group, others: set[int], locator: Locator) -> bool:
-    """Whether a statement of ``group`` lies inside a statement of another group (ids in
-    ``others``): the outer ``with`` covers it."""
+def nested_in_another(group: Group, wrapped: set[int], locator: Locator) -> bool:
+    """Whether ``group`` lies inside a statement that is wrapped (ids in ``wrapped``): the
+    outer ``with`` covers it."""
     node: ast.AST = group.statements[0]
     while id(node) in locator.parents:
         node = locator.parents[id(node)][0]
-        if id(node) in others:
+        if id(node) in wrapped:
             return True
     return False

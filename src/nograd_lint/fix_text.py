@@ -111,18 +111,21 @@ def wrap(
 ) -> str:
     """The text with each run of groups in one ``with <call>:``, and ``import torch`` added
     before line ``import_line`` if given."""
-    newline = newline_of(lines)
-    out = list(lines)
-    edits: list[tuple[int, int, list[str]]] = []
+    edits: list[tuple[int, int, int, list[str]]] = []  # (first, order, last, replacement)
     for run in runs:
         first = run[0].first_line
         last = _with_trailing_comments(lines, run[-1].last_line, _lead(lines[first - 1]))
         strings = string_rows([s for g in run for s in g.statements], lines)
-        edits.append((first, last, _wrapped(lines, run[0], first, last, strings, call, unit)))
-    if import_line is not None:
-        edits.append((import_line, import_line - 1, ["import torch" + newline]))
-    for first, last, replacement in sorted(edits, key=lambda e: e[0], reverse=True):
-        out[first - 1 : last] = replacement
+        edits.append((first, 1, last, _wrapped(lines, run[0], first, last, strings, call, unit)))
+    if import_line is not None:  # before a run starting on the same line
+        edits.append((import_line, 0, import_line - 1, ["import torch" + newline_of(lines)]))
+    out: list[str] = []
+    done = 0  # lines copied or replaced so far
+    for first, _, last, replacement in sorted(edits, key=lambda e: e[:2]):
+        out.extend(lines[done : first - 1])
+        out.extend(replacement)
+        done = last
+    out.extend(lines[done:])
     return "".join(out)
 
 
