@@ -246,3 +246,13 @@ def test_diff_header_of_an_absolute_path(tmp_path: Path) -> None:
     patch.write_bytes(result.stdout)
     applied = subprocess.run(["git", "apply", "--check", str(patch)], cwd="/", capture_output=True)
     assert applied.returncode == 0, applied.stderr
+
+
+def test_two_names_of_one_file_fixed_in_parallel(tmp_path: Path) -> None:
+    real = tmp_path / "real.py"
+    real.write_text(OFFENDING)
+    for index in range(8):
+        (tmp_path / f"link{index}.py").symlink_to("real.py")
+    result = _cli("--fix", "-j", "2", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert real.read_text() == FIXED

@@ -40,6 +40,12 @@ def write_fixed(path: str, data: bytes, expected: bytes) -> None:
     if not status.st_mode & 0o222 or not os.access(real, os.W_OK):
         raise WriteRefused("cannot write: not writable")
     try:
+        with open(real, "rb") as handle:
+            current = handle.read()
+        if current == data:
+            return  # another name of the same file (a link) was fixed first
+        if current != expected:
+            raise WriteRefused(CHANGED)
         if status.st_nlink == 1:
             try:
                 _replace(real, data, expected, status)
