@@ -94,11 +94,7 @@ class Locator:
         return None
 
     def _column(self, line: int, utf8_offset: int) -> int:
-        """``ast`` columns count UTF-8 bytes, findings code points."""
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        if text.isascii():
-            return utf8_offset
-        return len(text.encode("utf-8")[:utf8_offset].decode("utf-8", "replace"))
+        return code_points(self.lines[line - 1] if 0 < line <= len(self.lines) else "", utf8_offset)
 
     def statement_of(self, call: ast.Call) -> ast.stmt | str:
         """The innermost statement holding ``call``, or why it cannot be wrapped."""
@@ -166,6 +162,13 @@ class Locator:
         line = self.lines[statement.lineno - 1]
         encoded = line.encode("utf-8")
         return encoded[: statement.col_offset].decode("utf-8", "replace")
+
+
+def code_points(line: str, utf8_offset: int) -> int:
+    """``ast`` columns count UTF-8 bytes; findings and ``str`` indexes count code points."""
+    if line.isascii():
+        return utf8_offset
+    return len(line.encode("utf-8")[:utf8_offset].decode("utf-8", "replace"))
 
 
 def _span(statement: ast.stmt) -> tuple[int, int]:

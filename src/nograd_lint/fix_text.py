@@ -15,7 +15,7 @@ import io
 import tokenize
 from collections.abc import Sequence
 
-from .fix_targets import Group
+from .fix_targets import Group, code_points
 
 _STRING_TOKENS = {
     getattr(tokenize, name)
@@ -159,7 +159,7 @@ def _wrapped(
     if head.suite:
         lead = _lead(lines[head.header_line - 1])
         line = lines[first - 1]
-        at = _char_column(line, head.statements[0].col_offset)
+        at = code_points(line, head.statements[0].col_offset)
         result.append(line[:at].rstrip(" \t") + newline)
         result.append(lead + unit + f"with {call}:" + newline)
         body_lead = lead + unit + unit
@@ -180,9 +180,3 @@ def _wrapped(
 def _indented(line: str, unit: str) -> str:
     lead = _lead(line)
     return lead + unit + line[len(lead) :]
-
-
-def _char_column(line: str, utf8_offset: int) -> int:
-    if line.isascii():
-        return utf8_offset
-    return len(line.encode("utf-8")[:utf8_offset].decode("utf-8", "replace"))
