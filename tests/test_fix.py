@@ -1,4 +1,4 @@
-"""The autofix: ``tests/fixes/NAME.in.py`` must become ``NAME.out.py``, with LF and CRLF
+"""The autofix: ``tests/fixes/NAME.in.py`` must become ``NAME.out.py``, with LF, CRLF and CR
 newlines; fixing is idempotent and the fixed code lints clean where it was fixed."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _pair(path: Path, newline: str) -> tuple[str, str]:
     return before.replace("\n", newline), after.replace("\n", newline)
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
 @pytest.mark.parametrize("path", PAIRS, ids=[p.name[: -len(".in.py")] for p in PAIRS])
 def test_fix_pair(path: Path, newline: str) -> None:
     before, after = _pair(path, newline)

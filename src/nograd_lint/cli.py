@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import difflib
-import io
 import os
 import sys
-import tempfile
-import tokenize
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,11 +21,10 @@ from .formatters import (
     format_statistics,
     format_statistics_json,
     format_text,
+    with_lines,
 )
 from .inputs import read_input
 from .prefilter import might_have_findings_in_bytes
-from .rules import RULES
-from .source import decode, physical_lines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -69,74 +64,17 @@ def lint_file(
         from .api import check_source
 
         findings = check_source(data, shown, disabling_names=job.disabling_names)
-        return _with_lines(FileResult(shown, findings), data)
+        return with_lines(FileResult(shown, findings), data)
     except SourceError as error:
         return FileResult(shown, error=str(error))
 
 
-def _with_lines(result: FileResult, data: bytes | str) -> FileResult:
-    """Keep the lines findings start on, for ``--show-source``: the file may be gone, or
-    stdin, by the time the report is printed."""
-    if result.findings:
-        lines = physical_lines(decode(data))
-        result.lines = {f.line: lines[f.line - 1] for f in result.findings if f.line <= len(lines)}
-    return result
-
-
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
     if not might_have_findings_in_bytes(data):
-        return FileResult(shown, fixed_text=decode(data) if path == "-" else None)
-    from .fix import fix_source
+        return FileResult(shown, fixed_bytes=data if path == "-" else None)
+    from .fix_files import fix_file
 
-    original = decode(data)
-    result = fix_source(original, shown, context=job.context, disabling_names=job.disabling_names)
-    if result.changed and not job.unsafe_fixes and not _all_safe(result.fixed):
-        # Nothing is applied; the findings stay, with the count of fixes held back.
-        findings = sorted({*result.fixed, *(s.finding for s in result.skipped)})
-        held = FileResult(shown, findings, skipped=result.skipped, unsafe_fixes=len(result.fixed))
-        held.fixed_text = original if path == "-" else None
-        return _with_lines(held, original)
-    outcome = FileResult(shown, result.remaining, fixed=len(result.fixed), skipped=result.skipped)
-    _with_lines(outcome, result.text)
-    if path == "-":
-        outcome.fixed_text = result.text
-    elif result.changed and job.mode == "fix":
-        encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-        try:
-            _write_atomically(path, result.text.encode(encoding))
-        except OSError as error:
-            return FileResult(shown, error=f"cannot write: {error.strerror or error}")
-    if result.changed and job.mode == "diff":
-        outcome.diff = "".join(
-            difflib.unified_diff(
-                original.splitlines(keepends=True),
-                result.text.splitlines(keepends=True),
-                f"a/{Path(shown).as_posix()}",
-                f"b/{Path(shown).as_posix()}",
-            )
-        )
-    return outcome
-
-
-def _all_safe(findings: list) -> bool:
-    return all(RULES[f.code].fix_is_safe for f in findings)
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    """Replace the file in one step, keeping its permissions: an interrupted run never
-    leaves half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".nograd-lint-", suffix=".py")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    return fix_file(path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes)
 
 
 def _lint_task(task: tuple[str, Job, bytes]) -> FileResult:
@@ -275,12 +213,12 @@ def _print_results(results: list[FileResult], options: argparse.Namespace) -> No
         _report_fixes(results, options.mode)
 
 
-def _report(results: list[FileResult], options: argparse.Namespace) -> str:
+def _report(results: list[FileResult], options: argparse.Namespace) -> str | bytes:
     if options.mode == "diff":
         return "".join(r.diff for r in results)
     if options.filter:
         # On error stdout stays empty and the exit status says so.
-        return results[0].fixed_text or ""
+        return results[0].fixed_bytes or b""
     if options.statistics:
         statistics = format_statistics_json if options.format == "json" else format_statistics
         return statistics(results)

@@ -93,19 +93,22 @@ def wants_color(choice: str, stream: TextIO) -> bool:
     return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
 
 
-def write_stdout(text: str) -> None:
-    """Write and flush, encoding what stdout's encoding cannot carry as backslash escapes;
-    raises :class:`OutputError` instead of leaving a traceback."""
+def write_stdout(text: str | bytes) -> None:
+    """Write and flush, encoding what stdout's encoding cannot carry as backslash escapes
+    (bytes, as the ``--fix -`` filter gives back in the source's own encoding, go out as
+    they are); raises :class:`OutputError` instead of leaving a traceback."""
     if not text:
         return
     stream = sys.stdout
     try:
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream, as tests substitute
-            stream.write(text)
+            stream.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
         else:
             stream.flush()
-            buffer.write(text.encode(stream.encoding or "utf-8", "backslashreplace"))
+            if isinstance(text, str):
+                text = text.encode(stream.encoding or "utf-8", "backslashreplace")
+            buffer.write(text)
         stream.flush()
     except BrokenPipeError:
         _discard_stdout()

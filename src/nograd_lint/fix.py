@@ -2,38 +2,37 @@
 
 The fix is *unsafe* in ruff's sense: an output produced under ``no_grad`` can no longer be
 back-propagated through, which changes behaviour if later code needs its gradient. It is
-therefore only applied on request (``--fix``), and every result is re-parsed and re-linted
-before anyone writes it.
+therefore only applied on request (``--fix``), and every result is compiled and re-linted
+before anyone writes it. A finding it cannot fix safely is left alone, with the reason, and
+stays a finding.
+
+Where to wrap is read off the stdlib ``ast`` (``fix_targets``), what may not be wrapped is
+decided by ``fix_safety`` and ``fix_imports``, and the edit is made on the text
+(``fix_text``), so that everything the fix does not wrap is kept byte for byte.
 """
 
 from __future__ import annotations
 
+import ast
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
-
-from .analysis.imports import ImportTable
 from .api import check_source
 from .findings import Finding, SourceError
-from .source import decode, parse
+from .fix_imports import Spelling, import_line, spelling
+from .fix_safety import SUSPENDS, suspends
+from .fix_targets import Group, Locator, nested_in_another
+from .fix_text import indent_unit, wrap
+from .source import decode, physical_lines
 
 #: What ``--fix-with`` accepts: the torch context manager the fix wraps statements in.
 CONTEXTS = ("no_grad", "inference_mode")
 
-_WRAPPABLE_COMPOUNDS = (cst.For, cst.While, cst.If, cst.With, cst.Match)
-_NOT_WRAPPABLE = {
-    cst.FunctionDef: "the call is in a function header (decorator or default)",
-    cst.ClassDef: "the call is in a class header",
-}
-
 
 class FixError(SourceError):
-    """The fixed code would not parse; nothing is written."""
+    """Kept for callers that catch it; :func:`fix_source` reports a fix that would not
+    compile as refusals (:class:`Skipped`) instead, so that no finding is lost."""
 
 
 @dataclass(frozen=True)
@@ -69,255 +68,128 @@ def fix_source(
     disabling_names: Collection[str] = (),
 ) -> FixResult:
     """Wrap the statements of NG001 findings (only those starting on ``lines`` if given) in
-    ``with torch.<context>():``. Raises :class:`SourceError` for bad input and
-    :class:`FixError` if the result would not parse."""
+    ``with torch.<context>():``. Raises :class:`SourceError` for input that cannot be
+    decoded or analysed."""
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {CONTEXTS}, not {context!r}")
     text = decode(source)
-    findings = check_source(text, filename, disabling_names=disabling_names)
+    tree = _python_tree(text, filename)
+    if isinstance(tree, str):  # LibCST reads it, this Python does not: nothing can be checked
+        findings = check_source(text, filename, disabling_names=disabling_names)
+        selected = [f for f in findings if lines is None or f.line in lines]
+        return FixResult(text, skipped=[Skipped(f, tree) for f in selected], remaining=findings)
+    findings = check_source(text, filename, tree=tree, disabling_names=disabling_names)
     selected = [f for f in findings if lines is None or f.line in lines]
     if not selected:
         return FixResult(text, remaining=findings)
 
-    wrapper = MetadataWrapper(parse(text), unsafe_skip_copy=True)
-    targets, skipped = _locate(wrapper, selected)
-    if not targets:
+    source_lines = physical_lines(text)
+    torch = spelling(tree, context, source_lines)
+    runs, fixed, skipped = _plan(tree, source_lines, selected, torch)
+    if not runs:
         return FixResult(text, skipped=skipped, remaining=findings)
+    new_text = wrap(
+        source_lines,
+        runs,
+        torch.call,
+        indent_unit(tree, source_lines),
+        import_line(tree) if torch.needs_import else None,
+    )
+    reason = _why_not_compiled(new_text, text, filename)
+    if reason is None:
+        try:
+            remaining = check_source(new_text, filename, disabling_names=disabling_names)
+        except SourceError as error:
+            reason = f"the fixed code could not be analysed again ({error})"
+        else:
+            return FixResult(new_text, fixed, skipped, remaining)
+    return FixResult(
+        text, skipped=skipped + [Skipped(f, reason) for f in fixed], remaining=findings
+    )
 
-    module = wrapper.module
-    call, needs_import = _context_call(module, context)
-    fixed_module = module.visit(_Wrapper(set(targets), call))
-    if needs_import:
-        fixed_module = _with_torch_import(fixed_module)
-    new_text = fixed_module.code
+
+def _python_tree(text: str, filename: str) -> ast.Module | str:
+    """The ``ast`` of ``text``, or why this Python cannot compile it."""
     try:
-        cst.parse_module(new_text)
         with warnings.catch_warnings():  # the user's own warnings are not ours to print
             warnings.simplefilter("ignore")
-            compile(new_text, filename, "exec", dont_inherit=True)
-    except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
-        raise FixError(f"fix not applied: the result would not parse ({error})") from None
-    fixed = [f for f in selected if f not in {s.finding for s in skipped}]
-    return FixResult(
-        new_text, fixed, skipped, check_source(new_text, filename, disabling_names=disabling_names)
-    )
+            return ast.parse(text, filename)
+    except SyntaxError as error:
+        return f"this Python cannot compile the original ({error.msg}, line {error.lineno})"
+    except (ValueError, RecursionError, MemoryError) as error:
+        return f"this Python cannot compile the original ({type(error).__name__})"
 
 
-# -- where each finding's statement is ---------------------------------------------------
-
-
-def _locate(
-    wrapper: MetadataWrapper, findings: Sequence[Finding]
-) -> tuple[dict[int, cst.CSTNode], list[Skipped]]:
-    """Map findings to the statements to wrap (``id`` -> node), outermost wins."""
-    positions = wrapper.resolve(PositionProvider)
-    parents = wrapper.resolve(ParentNodeProvider)
-    calls = _calls_by_span(wrapper.module, positions)
-    candidates: dict[int, tuple[cst.CSTNode, CodeRange]] = {}
+def _plan(
+    tree: ast.Module, lines: list[str], findings: Sequence[Finding], torch: Spelling
+) -> tuple[list[list[Group]], list[Finding], list[Skipped]]:
+    """Runs of neighbouring groups to wrap together, the findings they fix, and those
+    refused."""
+    locator = Locator(tree, lines, findings)
+    groups: dict[tuple[int, str, int], Group] = {}
+    finding_groups: list[tuple[Finding, Group]] = []
     skipped: list[Skipped] = []
     for finding in findings:
-        call = calls.get((finding.line, finding.col, finding.end_line, finding.end_col))
-        located = (
-            _statement_of(call, parents) if call is not None else "the call could not be located"
-        )
-        if isinstance(located, str):
-            skipped.append(Skipped(finding, located))
-        else:
-            candidates[id(located)] = (located, positions[located])
-    # A statement inside another one being wrapped is covered by the outer ``with``.
-    targets = {
-        key: node
-        for key, (node, span) in candidates.items()
-        if not any(
-            other is not node and _contains(o_span, span) for other, o_span in candidates.values()
-        )
-    }
-    return targets, skipped
-
-
-def _statement_of(call: cst.Call, parents) -> cst.CSTNode | str:
-    """The smallest statement holding the finding's call, or why there is none to wrap."""
-    node: cst.CSTNode = call
-    child: cst.CSTNode = call
-    while not isinstance(node, cst.Module):
-        parent = parents[node]
-        if isinstance(node, cst.Lambda):
-            return "the call is inside a lambda, which runs later"
-        if isinstance(node, cst.GeneratorExp) and not isinstance(parent, cst.Arg):
-            return "the call is inside a generator expression, which runs later"
-        if isinstance(node, (cst.Yield, cst.Await)):
-            return "the statement suspends (yield/await) and no_grad would leak to other code"
-        if isinstance(node, cst.SimpleStatementLine):
-            return (
-                node
-                if isinstance(parents[node], (cst.IndentedBlock, cst.Module))
-                else "unsupported block"
-            )
-        if isinstance(node, cst.SimpleStatementSuite):
-            return node  # ``if cond: out = model(x)`` becomes an indented block
-        if isinstance(node, tuple(_NOT_WRAPPABLE)):
-            return _NOT_WRAPPABLE[type(node)]
-        if isinstance(node, _WRAPPABLE_COMPOUNDS) and child is not node.body:
-            if isinstance(node, cst.If) and isinstance(parent, cst.If) and parent.orelse is node:
-                return "the call is in an elif condition"
-            if child is getattr(node, "orelse", None):
-                return "unsupported block"
-            return node
-        if (
-            isinstance(node, (cst.ExceptHandler, cst.MatchCase, cst.Else, cst.Finally))
-            and child is not node.body
-        ):
-            return "the call is in a clause header that cannot be wrapped"
-        child, node = node, parent
-    return "no statement to wrap"
-
-
-def _calls_by_span(module: cst.Module, positions) -> dict[tuple[int, int, int, int], cst.Call]:
-    """Every call by (line, col, end_line, end_col), the coordinates findings carry."""
-    calls = {}
-    for node, span in positions.items():
-        if isinstance(node, cst.Call):
-            calls[(span.start.line, span.start.column, span.end.line, span.end.column)] = node
-    return calls
-
-
-def _contains(outer: CodeRange, inner: CodeRange) -> bool:
-    return (
-        (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column)
-        and (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
-        and outer != inner
-    )
-
-
-# -- the rewrite ---------------------------------------------------------------------------
-
-
-class _Wrapper(cst.CSTTransformer):
-    """Wraps target statements, merging neighbours of one block into one ``with``."""
-
-    def __init__(self, targets: set[int], call: cst.Call) -> None:
-        super().__init__()
-        self.targets = targets
-        self.call = call
-
-    def _with(
-        self, body: Sequence[cst.BaseStatement], leading: Sequence[cst.EmptyLine]
-    ) -> cst.With:
-        return cst.With(
-            items=[cst.WithItem(self.call)],
-            body=cst.IndentedBlock(body=list(body)),
-            leading_lines=list(leading),
-        )
-
-    def _wrap_runs(
-        self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
-    ) -> list:
-        result: list[cst.BaseStatement] = []
-        run: list[cst.BaseStatement] = []
-        for before, after in zip(original, updated):
-            if id(before) in self.targets:
-                run.append(after)
+        call = locator.call_of(finding)
+        located = "the call could not be located" if call is None else locator.statement_of(call)
+        group = located if isinstance(located, str) else locator.group_of(located)
+        if not isinstance(group, str):
+            group = groups.get(group.key, group)
+            reason = _refusal(group, torch)
+            if reason is None:
+                groups[group.key] = group
+                finding_groups.append((finding, group))
                 continue
-            if run:
-                result.append(self._close(run))
-                run = []
-            result.append(after)
-        if run:
-            result.append(self._close(run))
-        return result
-
-    def _close(self, run: list[cst.BaseStatement]) -> cst.With:
-        # Every statement LibCST parses is one of these two; both carry ``leading_lines``.
-        first, *rest = cast("list[cst.SimpleStatementLine | cst.BaseCompoundStatement]", run)
-        # Comments and blank lines above the first statement stay above the ``with``; blank
-        # lines between moved statements must not gain the deeper indentation as whitespace.
-        rest = [
-            s.with_changes(leading_lines=[_unindented_if_blank(e) for e in s.leading_lines])
-            for s in rest
-        ]
-        return self._with([first.with_changes(leading_lines=[]), *rest], first.leading_lines)
-
-    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        return updated_node.with_changes(
-            body=self._wrap_runs(original_node.body, updated_node.body)
-        )
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        return updated_node.with_changes(
-            body=self._wrap_runs(original_node.body, updated_node.body)
-        )
-
-    def leave_SimpleStatementSuite(
-        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
-    ) -> cst.SimpleStatementSuite | cst.IndentedBlock:
-        if id(original_node) not in self.targets:
-            return updated_node
-        line = cst.SimpleStatementLine(
-            body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace
-        )
-        return cst.IndentedBlock(body=[self._with([line], [])])
+            group = reason
+        skipped.append(Skipped(finding, group))
+    wrapped = {id(s) for g in groups.values() for s in g.statements}
+    outermost = {key: g for key, g in groups.items() if not nested_in_another(g, wrapped, locator)}
+    fixed = [f for f, _ in finding_groups]
+    return _runs(list(outermost.values())), fixed, skipped
 
 
-def _unindented_if_blank(line: cst.EmptyLine) -> cst.EmptyLine:
-    return line.with_changes(indent=False) if line.comment is None else line
+def _refusal(group: Group, torch: Spelling) -> str | None:
+    if suspends(group.statements):
+        return SUSPENDS
+    return torch.refusal_for(group.first_line)
 
 
-# -- which spelling of torch.no_grad to use ------------------------------------------------
+def _runs(groups: list[Group]) -> list[list[Group]]:
+    """Groups that follow each other in one block, merged into one ``with``."""
+    runs: list[list[Group]] = []
+    for group in sorted(groups, key=lambda g: g.first_line):
+        previous = runs[-1][-1] if runs else None
+        if (
+            previous is not None
+            and previous.owner is group.owner
+            and previous.field == group.field
+            and previous.stop == group.start
+            and not group.suite
+        ):
+            runs[-1].append(group)
+        else:
+            runs.append([group])
+    return runs
 
 
-def _context_call(module: cst.Module, context: str) -> tuple[cst.Call, bool]:
-    """``torch.no_grad()`` spelled with the module's own top-level imports (``no_grad()``,
-    ``T.no_grad()``); True if ``import torch`` must be added."""
-    imports = ImportTable(assume_torch=False)
-    for statement in module.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    imports.add(small)
-    for qualified in (
-        f"torch.{context}",
-        f"torch.autograd.{context}",
-        f"torch.autograd.grad_mode.{context}",
-    ):
-        local = imports.local_name(qualified)
-        if local is not None:
-            return cst.Call(cst.Name(local)), False
-    torch_name = imports.local_name("torch")
-    return cst.Call(
-        cst.Attribute(cst.Name(torch_name or "torch"), cst.Name(context))
-    ), torch_name is None
+def _why_not_compiled(fixed: str, original: str, filename: str) -> str | None:
+    """None if ``fixed`` compiles; else whom to blame: ``ast`` accepts some code that the
+    compiler refuses (``return`` outside a function), and then the original is at fault."""
+    problem = _compile_problem(fixed, filename)
+    if problem is None:
+        return None
+    if _compile_problem(original, filename) is not None:
+        return f"this Python cannot compile the original ({problem})"
+    return f"the fixed code would not compile ({problem})"
 
 
-def _with_torch_import(module: cst.Module) -> cst.Module:
-    """Add ``import torch`` after the docstring and ``from __future__`` imports."""
-    body = list(module.body)
-    index = 0
-    if body and _is_docstring(body[0]):
-        index = 1
-    while index < len(body) and _is_future_import(body[index]):
-        index += 1
-    statement = cst.SimpleStatementLine(
-        body=[cst.Import(names=[cst.ImportAlias(cst.Name("torch"))])]
-    )
-    body.insert(index, statement)
-    return module.with_changes(body=body)
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
-def _is_future_import(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and any(
-        isinstance(s, cst.ImportFrom)
-        and s.module is not None
-        and get_full_name_for_node(s.module) == "__future__"
-        for s in statement.body
-    )
+def _compile_problem(text: str, filename: str) -> str | None:
+    try:
+        with warnings.catch_warnings():  # the user's own warnings are not ours to print
+            warnings.simplefilter("ignore")
+            compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        return str(error)
+    except (RecursionError, MemoryError) as error:
+        return type(error).__name__
+    return None

@@ -19,6 +19,7 @@ from ._version import __version__
 from .cli_output import BOLD, CYAN, RED, RESET, one_line, quote_name, readable
 from .findings import Finding
 from .rules import RULES
+from .source import decode, physical_lines
 
 if TYPE_CHECKING:
     from .fix import Skipped
@@ -36,9 +37,18 @@ class FileResult:
     fixed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     diff: str = ""
-    fixed_text: str | None = None
+    fixed_bytes: bytes | None = None
     unsafe_fixes: int = 0
     lines: dict[int, str] = field(default_factory=dict)
+
+
+def with_lines(result: FileResult, data: bytes | str) -> FileResult:
+    """Keep the lines findings start on, for ``--show-source``: the file may be gone, or
+    stdin, by the time the report is printed."""
+    if result.findings:
+        lines = physical_lines(decode(data) if isinstance(data, bytes) else data)
+        result.lines = {f.line: lines[f.line - 1] for f in result.findings if f.line <= len(lines)}
+    return result
 
 
 def format_text(

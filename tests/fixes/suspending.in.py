@@ -1,0 +1,21 @@
+import torch
+
+
+def stream(model, batches):
+    model.eval()
+    for batch in batches:
+        features = model(batch)
+        yield features
+        logits = model(batch); yield logits
+    for out in model(batches):
+        yield out
+
+
+async def serve(model, queue):
+    model.eval()
+    request = await queue.get()
+    reply = model(request)
+    pair = [model(request), await queue.get()]
+    async with model(request) as session:
+        await session.flush()
+    return reply, pair
