@@ -42,8 +42,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[lsp]' --group test
 	touch $@ $(VENV)/.installed-base
 
+# mypy checks lsp_server.py against the types of pygls, hence the lsp extra.
 $(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
-	$(PIP) -e . --group lint || { echo "make: could not install ruff 0.17.6 and mypy 2.4.1 (mypy 2.4.1 needs Python >= 3.10; this .venv: $$($(BIN)/python -V))"; exit 1; }
+	$(PIP) -e '.[lsp]' --group lint || { echo "make: could not install ruff 0.17.6 and mypy 2.4.1 (mypy 2.4.1 needs Python >= 3.10; this .venv: $$($(BIN)/python -V))"; exit 1; }
 	touch $@ $(VENV)/.installed-base
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
