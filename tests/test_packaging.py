@@ -137,3 +137,27 @@ def test_readme_links_work_on_the_package_index(metadata: Message) -> None:
     assert targets, "the README links to the documentation"
     relative = [t for t in targets if not t.startswith("https://")]
     assert relative == []
+
+
+def test_benchmark_smoke_tests_skip_with_a_reason_without_torch() -> None:
+    # `make test TORCH=`: the linter's tests run, the benchmark smoke tests report why they skip.
+    code = (
+        "import sys; sys.modules['torch'] = None; import pytest;"
+        "sys.exit(pytest.main(['-q', '-rs', '-p', 'no:cacheprovider', 'tests/test_bench_smoke.py']))"
+    )
+    result = _run(sys.executable, "-c", code, cwd=ROOT)
+    # pytest exits 5 when a module-level skip leaves no test to run.
+    assert result.returncode == 5, result.stdout[-2000:]
+    assert "1 skipped" in result.stdout
+    assert "the benchmarks need torch and the bench dependency group" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_plain_make_lists_every_target() -> None:
+    phony = re.search(r"^\.PHONY:(.*)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert phony is not None
+    result = _run("make", "--no-print-directory", cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    listed = dict(re.findall(r"^  ([a-z-]+) +(.*)$", result.stdout, re.MULTILINE))
+    assert sorted(listed) == sorted(phony.group(1).split())
+    assert all(description.strip() for description in listed.values())
