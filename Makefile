@@ -48,7 +48,7 @@ $(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-base
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(PIP) $(TORCH_SOURCE) $(TORCH) || { echo "make: no $(TORCH) for $$($(BIN)/python -V) here; torch 2.13.0 needs Python 3.10-3.14. Skip it: make test TORCH="; exit 1; }
+	$(PIP) $(TORCH_SOURCE) $(TORCH) || { echo "make: could not install $(TORCH) for $$($(BIN)/python -V); torch 2.13.0 has wheels for Python 3.10-3.14. Without torch: make test TORCH="; exit 1; }
 	$(PIP) -e . --group bench
 	touch $@ $(VENV)/.installed-base
 
