@@ -12,7 +12,7 @@ import pytest
 
 from nograd_lint import check_source
 from tests.conftest import tool
-from tests.expectations import CASES_DIR, case_files, expected
+from tests.expectations import case_files, expected
 
 CASES = case_files()
 IDS = [p.stem for p in CASES]
@@ -35,7 +35,7 @@ def test_api(path: Path) -> None:
 @pytest.fixture(scope="module")
 def flake8_output() -> dict[str, Counter]:
     result = subprocess.run(
-        [tool("flake8"), "--isolated", "--select=NG", str(CASES_DIR)],
+        [tool("flake8"), "--isolated", "--select=NG", *map(str, CASES)],
         capture_output=True,
         text=True,
         check=False,
@@ -61,7 +61,7 @@ def test_flake8(path: Path, flake8_output: dict[str, Counter]) -> None:
 @pytest.fixture(scope="module")
 def cli_json() -> tuple[int, dict[str, Counter]]:
     result = subprocess.run(
-        [tool("nograd-lint"), "--format", "json", str(CASES_DIR)],
+        [tool("nograd-lint"), "--format", "json", *map(str, CASES)],
         capture_output=True,
         text=True,
         check=False,

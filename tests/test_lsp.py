@@ -14,7 +14,7 @@ from nograd_lint import check_source
 from tests.conftest import tool
 from tests.lsp_client import LspClient, apply_text_edits
 
-pytest.importorskip("pygls", reason="pygls is in the lsp and test extras")
+pytest.importorskip("pygls", reason="pygls is in the lsp extra and the test dependency group")
 
 RULE_URL = "https://github.com/nograd-lint/nograd-lint/blob/main/src/nograd_lint/rule_docs/NG001.md"
 

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import tool
 from tests.lsp_client import LspClient
 
-pytest.importorskip("pylsp", reason="python-lsp-server is in the test extra")
+pytest.importorskip("pylsp", reason="python-lsp-server is in the test dependency group")
 
 BUFFER = """import torch
 

@@ -1,4 +1,4 @@
-"""try/except/finally, match, async, comprehensions, lambdas, walrus."""
+"""try/except/finally, async, comprehensions, lambdas, walrus (match: match_statement.py)."""
 import torch
 
 
@@ -29,25 +29,6 @@ def try_no_grad(model, x):
             return model(x)
         finally:
             print("done")
-
-
-def match_statement(model, x, command):
-    match command:
-        case "eval":
-            model.eval()
-        case "train":
-            model.train()
-    return model(x)  # expect: NG001
-
-
-def match_case_body(model, x, command):
-    model.eval()
-    match command:
-        case {"input": data} if data is not None:
-            return model(data)  # expect: NG001
-        case _:
-            with torch.no_grad():
-                return model(x)
 
 
 async def async_function(model, x):
