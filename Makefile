@@ -29,25 +29,29 @@ help: ## list the targets (what plain `make` does)
 	@echo "Variables: PYTHON=$(PYTHON) TORCH=$(TORCH) TORCH_INDEX=$(TORCH_INDEX)"
 	@echo "           MATRIX_PYTHONS=$(MATRIX_PYTHONS)"
 
-# pip >= 25.1 reads the dependency groups of pyproject.toml (`--group test`).
+# pip >= 25.1 reads the dependency groups of pyproject.toml (`--group test`); a .venv made
+# before that is upgraded too, through the marker.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) --upgrade 'pip>=25.1'
 
-$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+$(VENV)/.pip: | $(BIN)/python
+	$(PIP) --upgrade 'pip>=25.1'
+	touch $@
+
+$(VENV)/.installed-base: pyproject.toml | $(VENV)/.pip
 	$(PIP) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/.pip
 	$(PIP) -e '.[lsp]' --group test
 	touch $@ $(VENV)/.installed-base
 
 # mypy checks lsp_server.py against the types of pygls, hence the lsp extra.
-$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-lint: pyproject.toml | $(VENV)/.pip
 	$(PIP) -e '.[lsp]' --group lint || { echo "make: could not install ruff 0.17.6 and mypy 2.4.1 (mypy 2.4.1 needs Python >= 3.10; this .venv: $$($(BIN)/python -V))"; exit 1; }
 	touch $@ $(VENV)/.installed-base
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/.pip
 	$(PIP) $(TORCH_SOURCE) $(TORCH) || { echo "make: could not install $(TORCH) for $$($(BIN)/python -V); torch 2.13.0 has wheels for Python 3.10-3.14. Without torch: make test TORCH="; exit 1; }
 	$(PIP) -e . --group bench
 	touch $@ $(VENV)/.installed-base
@@ -60,8 +64,8 @@ demo: $(VENV)/.installed-base ## lint the bundled examples with flake8 and with 
 	@echo "== nograd-lint examples/"
 	@$(BIN)/nograd-lint examples/ || [ $$? -eq 1 ]
 	@echo
-	@echo "== nograd-lint --diff examples/train_and_validate.py   (the autofix, not applied)"
-	@$(BIN)/nograd-lint --diff examples/train_and_validate.py || [ $$? -eq 1 ]
+	@echo "== nograd-lint --diff --unsafe-fixes examples/train_and_validate.py   (the autofix, not applied)"
+	@$(BIN)/nograd-lint --diff --unsafe-fixes examples/train_and_validate.py || [ $$? -eq 1 ]
 	@echo
 	@echo "nograd-lint and flake8 are installed in $(VENV): run $(BIN)/nograd-lint PATH,"
 	@echo "or activate the environment first: source $(BIN)/activate"

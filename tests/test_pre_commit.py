@@ -76,3 +76,15 @@ def test_fix_hook_rewrites_then_passes(tmp_path: Path, pre_commit_home: Path) ->
     second = _pre_commit(project, pre_commit_home)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Passed" in second.stdout
+
+
+def test_fix_hook_keeps_the_configured_exclusion(tmp_path: Path, pre_commit_home: Path) -> None:
+    """pre-commit names every file; --force-exclude in the hook keeps ``exclude``'s word."""
+    project = _project(tmp_path, "nograd-lint-fix")
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old.py").write_text(OFFENDING)
+    (project / "pyproject.toml").write_text('[tool.nograd-lint]\nextend-exclude = ["legacy"]\n')
+    _git("add", ".", cwd=project)
+    _pre_commit(project, pre_commit_home)
+    assert (project / "legacy" / "old.py").read_text() == OFFENDING
+    assert "with torch.no_grad():" in (project / "infer.py").read_text()

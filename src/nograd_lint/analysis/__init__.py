@@ -4,7 +4,12 @@
 - :mod:`.imports` - the module's import table (local names to qualified names)
 - :mod:`.grad_scopes` - where grad-disabling scopes (``with``, decorators, setters) are recognised
 - :mod:`.eval_mode` - where models are put into (or out of) eval mode
+- :mod:`.functions` - the module's functions and classes, their call sites and parameters
+- :mod:`.intent` - gradient code that shows a forward's graph is wanted
 - :mod:`.state` - the state that flows: grad mode, eval-mode models
 - :mod:`.flow` - the pass over statements in execution order
-- :mod:`.positions` - positions of reported nodes only
+- :mod:`.origins` - where a reported model was put in eval mode (related locations)
+- :mod:`.nodes` - small LibCST helpers shared by the pass (dotted names, children in order)
+- :mod:`.positions`, :mod:`.ast_positions` - positions of reported nodes only, read off
+  LibCST or, faster, off the stdlib ``ast`` tree
 """
