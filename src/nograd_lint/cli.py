@@ -20,7 +20,6 @@ from .config import ConfigError, find_pyproject, load_settings, split_names
 from .files import DEFAULT_EXCLUDES, discover
 from .findings import SourceError
 from .formatters import FORMATTERS, FileResult
-from .prefilter import might_have_findings_in_bytes
 from .source import decode
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -144,9 +143,7 @@ def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> F
     try:
         if job.mode != "check":
             return _fix_file(path, shown, data, job)
-        if not might_have_findings_in_bytes(data):
-            return FileResult(shown)
-        from .api import check_source
+        from .api import check_source  # Python's syntax check of every file, then the pre-filter
 
         return FileResult(shown, check_source(data, shown, disabling_names=job.disabling_names))
     except SourceError as error:
@@ -154,8 +151,6 @@ def lint_file(path: str, job: Job = Job(), display_name: str | None = None) -> F
 
 
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
-    if not might_have_findings_in_bytes(data):
-        return FileResult(shown, fixed_text=decode(data) if path == "-" else None)
     from .fix import fix_source
 
     original = decode(data)
@@ -213,12 +208,11 @@ def _candidates(paths: list[str]) -> tuple[list[str], list[FileResult]]:
     worth, settled = [], []
     for path in paths:
         try:
-            data = _read(path)
+            _read(path)
         except OSError as error:
             settled.append(_unreadable(path, error))
             continue
-        if might_have_findings_in_bytes(data):
-            worth.append(path)
+        worth.append(path)  # each needs at least Python's syntax check, as flake8's E999
     return worth, settled
 
 
