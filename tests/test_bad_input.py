@@ -226,3 +226,50 @@ def test_a_bug_in_the_analysis_is_one_line_not_a_crash(monkeypatch: pytest.Monke
     monkeypatch.setattr(flow.ModuleAnalysis, "_forward", broken)
     with pytest.raises(InternalError, match=r"^internal error, please report: KeyError: 'boom'$"):
         check_source(FLAGGED)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "y = " + "-" * 990 + "x\n",  # one level per character
+        "y = " + "-" * 997 + "x\n",
+        "y = " + "-" * 1000 + "x\n",
+        "def f():\n    if a:\n        y = " + "not " * 300 + "x\n",
+        "y = a" + " or a" * 400 + "\n",
+        "y = f(\n" + "    a.b.c(x)[0],\n" * 300 + ")\n",
+        "class C:\n    @d("
+        + "-" * 500
+        + "x)\n    def f(self, a="
+        + "~" * 400
+        + "b):\n        pass\n",
+    ],
+)
+def test_nesting_is_measured_exactly_up_to_the_limit(source: str) -> None:
+    """Only statements long enough to nest past the limit are walked node by node; the
+    others are bounded by their length, which must never hide a deeper nesting."""
+    import ast
+
+    from nograd_lint.source import MAX_NESTING, _subtree_depth, nesting_depth
+
+    tree = ast.parse(source)
+    exact = _subtree_depth(tree)
+    measured = nesting_depth(tree, source)
+    assert (measured > MAX_NESTING) == (exact > MAX_NESTING), (exact, measured)
+    if exact > MAX_NESTING:
+        assert measured == exact
+
+
+@pytest.mark.parametrize("link", ["-", "not ", ".b", "[0]", "()", " and a"])
+def test_chains_past_the_nesting_limit_are_refused_in_one_line(link: str) -> None:
+    if link in (".b", "[0]", "()"):
+        source = "model.eval()\nmodel(x)\ny = a" + link * 1100 + "\n"
+    else:
+        source = (
+            "model.eval()\nmodel(x)\ny = " + ("a" if link == " and a" else "") + link * 1100 + "b\n"
+        )
+    # Python's compiler refuses some of them first, in its own words.
+    with pytest.raises(
+        SourceError,
+        match=r"^(nested \d+ levels deep, more than the 1000 |too deeply nested for Python)",
+    ):
+        check_source(source)

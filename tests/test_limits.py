@@ -54,6 +54,36 @@ def call_chain_of_10_000_functions() -> str:
     return f"model.eval()\ndef f0(x):\n    return model(x)\n{body}with torch.no_grad():\n    f9999(1)\nf5000(2)\n"
 
 
+def alias_chain(models: int) -> Callable[[], str]:
+    """``m1 = m0``, ``m2 = m1``, ...: every binding carries the eval state one step on."""
+    return lambda: (
+        "m0 = Net()\nm0.eval()\n"
+        + "".join(f"m{i} = m{i - 1}\n" for i in range(1, models))
+        + f"m{models - 1}(1)\n"
+    )
+
+
+def eval_receivers(models: int) -> Callable[[], str]:
+    """Many models in eval mode at once, then each called."""
+    return lambda: (
+        "".join(f"m{i}.eval()\n" for i in range(models))
+        + "".join(f"m{i}(1)\n" for i in range(models))
+    )
+
+
+def model_triples(models: int) -> Callable[[], str]:
+    return lambda: "".join(f"m{i} = Net()\nm{i}.eval()\nm{i}(1)\n" for i in range(models))
+
+
+def aliases_bound_backwards(models: int) -> Callable[[], str]:
+    """The bindings in the reverse of the order an eval state could flow through them (it
+    does not: each is made before the model it copies is put in eval mode)."""
+    return lambda: (
+        "".join(f"m{i} = m{i - 1}\n" for i in range(models - 1, 0, -1))
+        + f"m0.eval()\nm{models - 1}(1)\n"
+    )
+
+
 def nested(opening: str, middle: str, closing: str) -> Callable[[], str]:
     return lambda: f"model.eval()\ny = {opening * 1000}{middle}{closing * 1000}\n"
 
@@ -82,6 +112,12 @@ CASES: dict[str, tuple[Callable[[], str], int, float, int]] = {
     "not_chain_1000": (prefixed("not "), 1, 20.0, 1024),
     "lambda_chain_1000": (prefixed("lambda: "), 1, 20.0, 1024),  # reported like any lambda
     "conditional_chain_1000": (prefixed("model(x) if c else "), 1001, 20.0, 1024),  # 1,001 calls
+    # Many models in one scope: work per binding must not grow with the models already seen
+    # (each took 60 s or more at 8,000 models).
+    "alias_chain_8000": (alias_chain(8000), 1, 30.0, 1024),
+    "eval_receivers_8000": (eval_receivers(8000), 8000, 30.0, 1024),
+    "model_triples_8000": (model_triples(8000), 8000, 30.0, 1024),
+    "aliases_bound_backwards_8000": (aliases_bound_backwards(8000), 0, 30.0, 1024),
 }
 
 CHILD = """

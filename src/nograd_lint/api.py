@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 from .findings import NG001, Finding, InternalError, SourceError, ng001_message
 from .prefilter import might_have_findings
-from .source import check_compiles, decode, on_deep_stack, parse, parse_python, python_tree
+from .source import (
+    check_compiles,
+    check_nesting,
+    decode,
+    on_deep_stack,
+    parse,
+    parse_python,
+    python_tree,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -72,9 +80,10 @@ def _findings(
             from .prune import pruned_source
 
             parsed = pruned_source(tree, text, suspects) or text
+    check_nesting(tree, text)
     module = _parse_pruned(parsed, tree) if parsed is not text else None
     if module is None:
-        module = parse(text, tree=tree)
+        module = parse(text, nesting_checked=True)
     try:
         return analyse(module, text, tree, disabling_names)
     except RecursionError:
@@ -118,7 +127,7 @@ def _parse_pruned(text: str, tree: ast.Module) -> cst.Module | None:
     from .analysis.ast_positions import ast_groups
 
     try:
-        module = parse(text, tree=tree)  # nested no deeper than the whole source
+        module = parse(text, nesting_checked=True)  # no deeper than the whole source
     except SourceError:
         return None
     return module if ast_groups(module, tree) is not None else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
+import sys
 import threading
 import tokenize
 import warnings
@@ -62,6 +64,7 @@ MAX_NESTING = 1000
 #: (8 MiB for a Linux main thread, 512 KiB for other threads on macOS).
 STACK_BYTES = 256 << 20
 _stack_size_lock = threading.Lock()
+_on_deep_stack = threading.local()
 
 
 def python_tree(text: str, filename: str = "<unknown>") -> ast.Module:
@@ -100,20 +103,55 @@ def _python_error(error: BaseException, text: str) -> SourceError:
     return SourceError(f"too deeply nested for Python ({type(error).__name__})")
 
 
-def nesting_depth(tree: ast.AST) -> int:
-    """How deep LibCST's tree of the same source nests: the ``ast`` tree's depth, where each
-    operand of ``a and b and c`` nests one level deeper than the one before (``ast`` keeps
-    them in one list). A loop, not recursion, as the input may be deeper than Python's
-    recursion limit."""
+def nesting_depth(tree: ast.Module, text: str) -> int:
+    """How deep LibCST's tree of ``text`` nests, where that is more than :data:`MAX_NESTING`
+    (else a number no larger): the ``ast`` tree's depth, where each operand of
+    ``a and b and c`` nests one level deeper than the one before (``ast`` keeps them in one
+    list, LibCST nests them).
+
+    A statement cannot nest deeper than it has characters (``-`` nests one level per
+    character, nothing nests more), so only statements long enough to pass the limit are
+    walked node by node: a walk of every node cost a third of LibCST's parse of a
+    2,000-line script.
+    """
+    ends = [0, *itertools.accumulate(map(len, physical_lines(text)))]
     deepest = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    statements: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while statements:
+        node, depth = statements.pop()
+        for _, value in ast.iter_fields(node):
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, (ast.stmt, ast.excepthandler)) or (
+                    sys.version_info >= (3, 10) and isinstance(child, ast.match_case)
+                ):
+                    statements.append((child, depth + 1))
+                elif isinstance(child, ast.AST):
+                    start, end = getattr(child, "lineno", None), getattr(child, "end_lineno", None)
+                    if start is not None and end is not None:
+                        longest = ends[min(end, len(ends) - 1)] - ends[start - 1] + _LEAF_LEVELS
+                        if depth + longest <= MAX_NESTING:
+                            deepest = max(deepest, depth + 1)
+                            continue
+                    deepest = max(deepest, depth + _subtree_depth(child))
+    return deepest
+
+
+#: Levels an expression may have beyond one per character: its context and operator leaves.
+_LEAF_LEVELS = 4
+
+
+def _subtree_depth(root: ast.AST) -> int:
+    """The depth of the tree under ``root``, counting ``and``/``or`` operands as nested; a
+    loop, not recursion, as the input may be deeper than Python's recursion limit."""
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
     pop, push, children = stack.pop, stack.append, ast.iter_child_nodes
-    for_bool = ast.BoolOp
+    bool_op = ast.BoolOp
     while stack:
         node, depth = pop()
         if depth > deepest:
             deepest = depth
-        depth += len(node.values) if type(node) is for_bool else 1
+        depth += len(node.values) if type(node) is bool_op else 1
         for child in children(node):
             push((child, depth))
     return deepest
@@ -122,9 +160,12 @@ def nesting_depth(tree: ast.AST) -> int:
 def on_deep_stack(function: Callable[[], T]) -> T:
     """``function()`` run in a thread with a stack of :data:`STACK_BYTES`, its exception
     re-raised here; run directly where the platform refuses such a thread."""
+    if getattr(_on_deep_stack, "running", False):
+        return function()
     outcome: list[tuple[bool, Any]] = []
 
     def target() -> None:
+        _on_deep_stack.running = True
         try:
             outcome.append((True, function()))
         except BaseException as error:  # handed to the caller, which decides
@@ -147,20 +188,25 @@ def on_deep_stack(function: Callable[[], T]) -> T:
     raise value
 
 
-def parse(text: str, *, tree: ast.Module | None = None) -> cst.Module:
-    """Parse with LibCST (imported here, so files the pre-filter rejects never pay for it).
-
-    Only source that Python parses, nested at most :data:`MAX_NESTING` deep, reaches LibCST,
-    whose native parser takes the whole process down on deeper input. ``tree``: the stdlib
-    ``ast`` of ``text``, or of a source that ``text`` keeps a part of (pruning), if known.
-    """
-    if tree is None:
-        tree = python_tree(text)
-    depth = nesting_depth(tree)
+def check_nesting(tree: ast.Module, text: str) -> None:
+    """Raise :class:`SourceError` if ``text`` (whose ``ast`` is ``tree``) nests deeper than
+    :data:`MAX_NESTING`."""
+    depth = nesting_depth(tree, text)
     if depth > MAX_NESTING:
         raise SourceError(
             f"nested {depth} levels deep, more than the {MAX_NESTING} this analysis accepts"
         )
+
+
+def parse(text: str, *, nesting_checked: bool = False) -> cst.Module:
+    """Parse with LibCST (imported here, so files the pre-filter rejects never pay for it).
+
+    Only source that Python parses, nested at most :data:`MAX_NESTING` deep, reaches LibCST,
+    whose native parser takes the whole process down on deeper input. ``nesting_checked``:
+    the caller has made sure of both, for ``text`` or for a source ``text`` keeps a part of.
+    """
+    if not nesting_checked:
+        check_nesting(python_tree(text), text)
     return on_deep_stack(lambda: _libcst_parse(text))
 
 
