@@ -143,6 +143,7 @@ def test_the_byte_screen_reads_bytes_in_the_encoding_python_would() -> None:
 
 def test_bom_and_coding_cookie_are_honoured() -> None:
     assert len(check_source("\ufeff".encode("utf-8") + FLAGGED.encode())) == 1
+    assert len(check_source("\ufeff" + FLAGGED)) == 1  # text with the BOM still in it
     latin = "# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n" + FLAGGED
     assert len(check_source(latin.encode("latin-1"))) == 1
 

@@ -21,9 +21,11 @@ T = TypeVar("T")
 
 
 def decode(data: bytes | str) -> str:
-    """Decode as Python does: a PEP 263 coding cookie or a BOM, else UTF-8."""
+    """Decode as Python does: a PEP 263 coding cookie or a BOM, else UTF-8. Text keeps no
+    leading BOM either (Python's compiler refuses one that is not decoded away; flake8 strips
+    it from the lines it hands on)."""
     if isinstance(data, str):
-        return data
+        return data[1:] if data.startswith("\ufeff") else data
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
@@ -92,7 +94,8 @@ def check_compiles(code: str | ast.Module, filename: str = "<unknown>") -> None:
 
 def _python_error(error: BaseException, text: str) -> SourceError:
     if isinstance(error, SyntaxError) and error.lineno:
-        return SourceError(f"syntax error at {error.lineno}:{error.offset or 1}: {error.msg}")
+        message = str(error.msg).splitlines()[0] if error.msg else "invalid syntax"
+        return SourceError(f"syntax error at {error.lineno}:{error.offset or 1}: {message}")
     if isinstance(error, (SyntaxError, ValueError)):
         message = str(getattr(error, "msg", None) or error).splitlines()[0]
         line, column = 1, 1
