@@ -52,14 +52,14 @@ def check_source(
             check_compiles(text, filename)
             return []
         tree = python_tree(text, filename)
-        check_compiles(tree, filename)
+        check_compiles(text, filename)
     elif not relevant:
         return []
     with _collector_paused():
         # The whole analysis on a stack of its own: LibCST's parser recurses natively.
         findings = on_deep_stack(lambda: _findings(text, tree, disabling_names, prefilter))
     if findings and not compiled:
-        check_compiles(tree, filename)  # flake8 parsed it; only the compiler's checks remain
+        check_compiles(text, filename)  # flake8 parsed it; only the compiler's checks remain
     if noqa:
         from .noqa import without_suppressed
 
