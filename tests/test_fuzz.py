@@ -9,7 +9,9 @@ and check two invariants: a forward call inside ``no_grad`` is never reported, a
 every reported statement in ``no_grad`` leaves nothing to report. Two differential
 properties draw training steps and modules of definitions that reach into each other from
 statements the screen and pruning reason about. Every property also checks that the text
-pre-filter, the ``ast`` screen and pruning change no finding (``analyse_or_refuse``).
+pre-filter, the ``ast`` screen and pruning change no finding (``analyse_or_refuse``). A last
+one draws hostile shapes (nesting at Python's limits and this analysis's, many models, odd
+line breaks, seven encodings) through the analysis and the autofix.
 
 The CI run is bounded (about 45 s). For a larger run set ``NOGRAD_FUZZ_EXAMPLES``, e.g.
 ``NOGRAD_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py``; the figures of the last such run
