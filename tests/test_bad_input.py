@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,29 @@ BAD_INPUTS = {
         + b"".join(b"    " * i + b"if x:\n" for i in range(300))
         + b"    " * 300
         + b"model(x)\n",
-        "syntax error at",  # LibCST's tokenizer refuses more than 100 indentation levels
+        "syntax error at 102:1: too many levels of indentation",  # Python allows 100
     ),
+    "parentheses_1000_closed": (
+        b"model.eval()\ny = " + b"(" * 1000 + b"model(x)" + b")" * 1000 + b"\n",
+        "too many nested parentheses",
+    ),
+    "return_at_module_level": (b"model.eval()\nmodel(x)\nreturn 1\n", "'return' outside function"),
+    "nonlocal_at_module_level": (b"model.eval()\nmodel(x)\nnonlocal x\n", "nonlocal declaration"),
+    "python2_except": (
+        b"model.eval()\nmodel(x)\ntry:\n    pass\nexcept E, e:\n    pass\n",
+        "syntax error at 5:8: multiple exception types must be parenthesized",
+    ),
+    # No trigger word at all: the pre-filter must not hide the error.
+    "syntax_error_without_eval": (
+        b"def broken(:\n    pass\n",
+        "syntax error at 1:12: invalid syntax",
+    ),
+    "unterminated_string": (
+        b"model.eval()\nmodel(x)\ns = 'abc\n",
+        "syntax error at 3:5: unterminated string literal",
+    ),
+    # Python reads no UTF-16 source, BOM or not; no byte of it spells ``eval``.
+    "utf_16": ("model.eval()\nmodel(x)\n".encode("utf-16"), "cannot decode"),
 }
 
 
@@ -42,10 +64,48 @@ def test_empty_and_blank_files_are_clean() -> None:
     assert check_source("model.eval()\n") == []
 
 
-def test_deeply_nested_expression_is_analysed() -> None:
-    source = "model.eval()\ny = " + "(" * 1000 + "model(x)" + ")" * 1000 + "\n"
+def test_nesting_at_pythons_limit_is_analysed() -> None:
+    source = "model.eval()\ny = " + "(" * 199 + "model(x)" + ")" * 199 + "\n"
     findings = check_source(source)
-    assert [(f.line, f.col) for f in findings] == [(2, 1004)]
+    assert [(f.line, f.col) for f in findings] == [(2, 203)]
+
+
+def test_pythons_syntax_error_is_reported_even_with_a_tree_given() -> None:
+    """flake8 hands over its tree only for source Python parsed: the semantic errors that
+    only the compiler finds (``return`` outside a function) still refuse findings."""
+    import ast
+
+    source = "model.eval()\nmodel(x)\nreturn 1\n"
+    with pytest.raises(SourceError, match="'return' outside function"):
+        check_source(source, tree=ast.parse(source))
+
+
+#: Each crashed the interpreter inside LibCST's native parser (exit 139): Python's parser
+#: refuses the first (more than 200 nested brackets), accepts the second.
+CRASHERS = {
+    "parentheses_1400": "model.eval()\nmodel(x)\ny = " + "(" * 1400 + "\n",
+    "and_chain_20000": "model.eval()\nmodel(x)\ny = a" + " and a" * 20_000 + "\n",
+}
+
+
+def test_too_deep_for_libcst_never_takes_the_process_down() -> None:
+    sources = list(CRASHERS.values())
+    child = (
+        "import sys\nfrom nograd_lint import SourceError, check_source\n"
+        "try:\n    print(len(check_source(sys.stdin.read())))\n"
+        "except SourceError as error:\n    print('refused:', error)\n"
+    )
+    for source in sources:
+        result = subprocess.run(
+            [sys.executable, "-c", child],
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, (source[:40], result.returncode, result.stderr[-2000:])
+        assert result.stdout.strip() in ("1", "refused: " + result.stdout[9:].strip())
 
 
 def test_huge_generated_file_is_analysed() -> None:
@@ -58,8 +118,32 @@ def test_huge_generated_file_is_analysed() -> None:
     assert findings[0].line == 3 and findings[-1].line == 3 * 6700
 
 
+def test_a_source_that_hides_its_eval_call_in_utf_7_is_analysed(tmp_path: Path) -> None:
+    """Python reads ``# coding: utf-7``; the bytes of ``.eval(`` appear nowhere in the file."""
+    data = b"# coding: utf-7\nmodel+AC4AZQB2AGEAbAAo-)\nmodel(x)\n"
+    assert data.decode("utf-7").splitlines()[1] == "model.eval()"
+    assert [f.line for f in check_source(data)] == [3]
+    path = tmp_path / "hidden.py"
+    path.write_bytes(data)
+    result = subprocess.run(
+        [tool("nograd-lint"), str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1, result
+    assert result.stdout.startswith(f"{path}:3:1: NG001 ")
+
+
+def test_the_byte_screen_reads_bytes_in_the_encoding_python_would() -> None:
+    from nograd_lint.prefilter import might_have_findings_in_bytes
+
+    assert might_have_findings_in_bytes(b"# coding: utf-7\nmodel+AC4AZQB2AGEAbAAo-)\n")
+    assert not might_have_findings_in_bytes(b"# coding: utf-7\nx +AD0- 1\n")
+    assert not might_have_findings_in_bytes(b"# coding: latin-1\nx = 1\n")
+    assert might_have_findings_in_bytes("x".encode("utf-16"))  # undecodable: let it say so
+
+
 def test_bom_and_coding_cookie_are_honoured() -> None:
     assert len(check_source("\ufeff".encode("utf-8") + FLAGGED.encode())) == 1
+    assert len(check_source("\ufeff" + FLAGGED)) == 1  # text with the BOM still in it
     latin = "# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n" + FLAGGED
     assert len(check_source(latin.encode("latin-1"))) == 1
 
@@ -84,6 +168,26 @@ def test_cli_reports_each_bad_file_on_one_line_and_goes_on(tree: Path) -> None:
     errors = result.stderr.splitlines()
     assert sorted(Path(line.split(": error: ")[0]).stem for line in errors) == sorted(BAD_INPUTS)
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_goes_on_past_a_file_too_deep_for_libcst(tmp_path: Path, jobs: str) -> None:
+    """Under ``-j 2`` the crash broke the process pool and lost every file's findings."""
+    for name, source in CRASHERS.items():
+        (tmp_path / f"{name}.py").write_text(source)
+    for i in range(40):  # enough files for worker processes
+        (tmp_path / f"flagged_{i:02}.py").write_text(FLAGGED)
+    result = subprocess.run(
+        [tool("nograd-lint"), "-j", jobs, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.returncode in (1, 2), result.returncode
+    assert len(result.stdout.splitlines()) == 40 + ("and_chain" in result.stdout) * 1
+    assert f"{tmp_path / 'parentheses_1400.py'}: error: syntax error at 3:" in result.stderr
 
 
 def test_cli_missing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -127,3 +231,50 @@ def test_a_bug_in_the_analysis_is_one_line_not_a_crash(monkeypatch: pytest.Monke
     monkeypatch.setattr(flow.ModuleAnalysis, "_forward", broken)
     with pytest.raises(InternalError, match=r"^internal error, please report: KeyError: 'boom'$"):
         check_source(FLAGGED)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "y = " + "-" * 990 + "x\n",  # one level per character
+        "y = " + "-" * 997 + "x\n",
+        "y = " + "-" * 1000 + "x\n",
+        "def f():\n    if a:\n        y = " + "not " * 300 + "x\n",
+        "y = a" + " or a" * 400 + "\n",
+        "y = f(\n" + "    a.b.c(x)[0],\n" * 300 + ")\n",
+        "class C:\n    @d("
+        + "-" * 500
+        + "x)\n    def f(self, a="
+        + "~" * 400
+        + "b):\n        pass\n",
+    ],
+)
+def test_nesting_is_measured_exactly_up_to_the_limit(source: str) -> None:
+    """Only statements long enough to nest past the limit are walked node by node; the
+    others are bounded by their length, which must never hide a deeper nesting."""
+    import ast
+
+    from nograd_lint.source import MAX_NESTING, _subtree_depth, nesting_depth
+
+    tree = ast.parse(source)
+    exact = _subtree_depth(tree)
+    measured = nesting_depth(tree, source)
+    assert (measured > MAX_NESTING) == (exact > MAX_NESTING), (exact, measured)
+    if exact > MAX_NESTING:
+        assert measured == exact
+
+
+@pytest.mark.parametrize("link", ["-", "not ", ".b", "[0]", "()", " and a"])
+def test_chains_past_the_nesting_limit_are_refused_in_one_line(link: str) -> None:
+    if link in (".b", "[0]", "()"):
+        source = "model.eval()\nmodel(x)\ny = a" + link * 1100 + "\n"
+    else:
+        source = (
+            "model.eval()\nmodel(x)\ny = " + ("a" if link == " and a" else "") + link * 1100 + "b\n"
+        )
+    # Python's compiler refuses some of them first, in its own words.
+    with pytest.raises(
+        SourceError,
+        match=r"^(nested \d+ levels deep, more than the 1000 |too deeply nested for Python)",
+    ):
+        check_source(source)

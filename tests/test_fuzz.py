@@ -9,7 +9,9 @@ and check two invariants: a forward call inside ``no_grad`` is never reported, a
 every reported statement in ``no_grad`` leaves nothing to report. Two differential
 properties draw training steps and modules of definitions that reach into each other from
 statements the screen and pruning reason about. Every property also checks that the text
-pre-filter, the ``ast`` screen and pruning change no finding (``analyse_or_refuse``).
+pre-filter, the ``ast`` screen and pruning change no finding (``analyse_or_refuse``). A last
+one draws hostile shapes (nesting at Python's limits and this analysis's, many models, odd
+line breaks, seven encodings) through the analysis and the autofix.
 
 The CI run is bounded (about 45 s). For a larger run set ``NOGRAD_FUZZ_EXAMPLES``, e.g.
 ``NOGRAD_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py``; the figures of the last such run
@@ -424,3 +426,98 @@ def test_pruning_changes_no_finding_across_definitions(
     # imports torch decides ``is_other_framework``.
     header = "import contextlib\n\nmodel = Net().eval()\nnet = Net().eval()\n"
     analyse_or_refuse("\n".join([header, definitions[-1], *module, "", *definitions[:-1]]))
+
+
+# -- hostile shapes: deep nesting near Python's limits, many models, odd newlines and encodings
+
+#: (opening, closing) of nestings Python limits to 200 brackets, or that nest without them.
+NESTINGS = st.sampled_from(
+    [
+        ("(", ")"),
+        ("[", "]"),
+        ("{1: ", "}"),
+        ("f(", ")"),
+        ("model(x) + (", ")"),
+        ("-", ""),
+        ("not ", ""),
+        ("lambda: ", ""),
+        ("model(x) if c else ", ""),
+    ]
+)
+#: Around the bracket limit (200), and on both sides of the nesting this analysis accepts
+#: (1,000), mostly below either so that most examples reach the analysis and the autofix;
+#: LibCST takes seconds for a chain close to 1,000, so none is drawn.
+DEPTHS = st.sampled_from([1, 5, 30, 120, 199, 200, 201])
+CHAIN_LINKS = st.sampled_from([".b", "[0]", "()", " and model(x)", " or x"])
+CHAIN_LENGTHS = st.sampled_from([1, 10, 100, 1001, 1400])
+MODEL_SHAPES = st.sampled_from(
+    [
+        "m{i} = Net()\nm{i}.eval()\nm{i}(x)\n",
+        "m{i} = m{j}\n",
+        "m{i}.eval()\n",
+        "with torch.no_grad():\n    m{i}(x)\n",
+        "def f{i}(x):\n    m{j}.train()\n    return m{i}(x)\n",
+    ]
+)
+NEWLINES = st.sampled_from(["\n", "\r\n", "\r"])
+#: Characters ``str.splitlines`` breaks at and Python does not: in a comment or a string, or
+#: the form feed Python allows before a statement.
+ODD_LINES = st.sampled_from(["", "# \x1c\x1d\x1e\x85\u2028\u2029", "x = '\u2028'", "\x0c"])
+ODD_INDENTS = st.sampled_from(["", "\x0c"])
+#: Mostly UTF-8: Python reads no UTF-16 source at all.
+ENCODINGS = st.sampled_from(
+    ["utf-8", "utf-8", "utf-8", "utf-8-sig", "latin-1", "utf-7", "utf-16", "euc_jp"]
+)
+
+
+@st.composite
+def hostile_sources(draw: st.DrawFn) -> bytes:
+    """A module mixing one deep nesting, one long chain, many models, odd line breaks and
+    whitespace, encoded in a coding Python may or may not accept."""
+    opening, closing = draw(NESTINGS)
+    depth = draw(DEPTHS)
+    link, length = draw(CHAIN_LINKS), draw(CHAIN_LENGTHS)
+    models = draw(st.integers(0, 60))  # thousands: test_limits
+    shapes = [draw(MODEL_SHAPES) for _ in range(min(models, 5))]
+    lines = ["import torch", "model.eval()", draw(ODD_LINES), draw(ODD_INDENTS) + "y = model(x)"]
+    lines.append(f"deep = {opening * depth}model(x){closing * depth}")
+    lines.append(f"chain = model(x){link * length}")
+    body = "".join(
+        shapes[i % len(shapes)].format(i=i, j=max(i - 1, 0)) for i in range(models) if shapes
+    )
+    lines.extend(body.splitlines())
+    lines.append(draw(ODD_LINES))
+    newline = draw(NEWLINES)
+    text = newline.join(lines) + draw(st.sampled_from(["", newline]))
+    encoding = draw(ENCODINGS)
+    cookie = (
+        f"# -*- coding: {encoding} -*-{newline}" if encoding not in ("utf-8", "utf-8-sig") else ""
+    )
+    return (cookie + text).encode(encoding, errors="replace")
+
+
+@settings(FUZZ, max_examples=EXAMPLES or 15)
+@given(hostile_sources())
+def test_hostile_shapes_are_analysed_fixed_or_refused_in_one_line(data: bytes) -> None:
+    """The command's analysis and the autofix either answer or refuse in one line (no crash,
+    no other exception); a fix leaves source that Python compiles and never adds findings."""
+    from nograd_lint.fix import fix_source
+
+    try:
+        findings = check_source(data)
+    except InternalError:
+        raise
+    except SourceError as error:
+        assert str(error) and "\n" not in str(error)
+        return
+    assert findings == check_source(data, prefilter=False)
+    try:
+        result = fix_source(data)
+    except InternalError:
+        raise
+    except SourceError as error:
+        assert str(error) and "\n" not in str(error)
+        return
+    if result.changed:
+        compile(result.text, "<fixed>", "exec", dont_inherit=True)
+    assert len(result.remaining) <= len(findings) - len(result.fixed)

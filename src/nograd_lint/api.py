@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 from .findings import NG001, Finding, InternalError, Related, SourceError, ng001_message
 from .prefilter import might_have_findings
-from .source import decode, parse, parse_python
+from .source import (
+    check_compiles,
+    check_nesting,
+    decode,
+    on_deep_stack,
+    parse,
+    parse_python,
+    python_tree,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -32,13 +40,26 @@ def check_source(
     ``disabling_names`` adds project-specific no-grad decorators and context managers;
     ``prefilter=False`` skips the text pre-filter, the ``ast`` screen and pruning
     (soundness checks use it to show that they never change a finding).
-    Raises :class:`SourceError` when the source cannot be decoded or parsed.
+    Raises :class:`SourceError` when the source cannot be decoded, or Python would not
+    compile it (``tree`` given: when it has findings), whatever its content, with Python's
+    own message and position.
     """
     text = decode(source)
-    if prefilter and not might_have_findings(text):
+    relevant = not prefilter or might_have_findings(text)
+    compiled = tree is None
+    if tree is None:
+        if not relevant:
+            check_compiles(text, filename)
+            return []
+        tree = python_tree(text, filename)
+        check_compiles(text, filename)
+    elif not relevant:
         return []
     with _collector_paused():
-        findings = _findings(text, tree, disabling_names, prefilter)
+        # The whole analysis on a stack of its own: LibCST's parser recurses natively.
+        findings = on_deep_stack(lambda: _findings(text, tree, disabling_names, prefilter))
+    if findings and not compiled:
+        check_compiles(text, filename)  # flake8 parsed it; only the compiler's checks remain
     if noqa:
         from .noqa import without_suppressed
 
@@ -47,23 +68,22 @@ def check_source(
 
 
 def _findings(
-    text: str, tree: ast.Module | None, disabling_names: Collection[str], screen: bool
+    text: str, tree: ast.Module, disabling_names: Collection[str], screen: bool
 ) -> list[Finding]:
     """The screen, then LibCST's parse of what it leaves, then the analysis."""
     parsed = text
     if screen:
-        tree = tree if tree is not None else parse_python(text)
-        if tree is not None:
-            suspects = _suspects(tree, text)
-            if suspects == []:
-                return []
-            if suspects is not None:
-                from .prune import pruned_source
+        suspects = _suspects(tree, text)
+        if suspects == []:
+            return []
+        if suspects is not None:
+            from .prune import pruned_source
 
-                parsed = pruned_source(tree, text, suspects) or text
-    module = _parse_pruned(parsed, tree) if parsed is not text and tree is not None else None
+            parsed = pruned_source(tree, text, suspects) or text
+    check_nesting(tree, text)
+    module = _parse_pruned(parsed, tree) if parsed is not text else None
     if module is None:
-        module = parse(text, python_parsed=tree is not None)
+        module = parse(text, nesting_checked=True)
     try:
         return analyse(module, text, tree, disabling_names)
     except RecursionError:
@@ -107,7 +127,7 @@ def _parse_pruned(text: str, tree: ast.Module) -> cst.Module | None:
     from .analysis.ast_positions import ast_groups
 
     try:
-        module = parse(text, python_parsed=True)
+        module = parse(text, nesting_checked=True)  # no deeper than the whole source
     except SourceError:
         return None
     return module if ast_groups(module, tree) is not None else None

@@ -59,9 +59,7 @@ def lint_file(
     try:
         if job.mode != "check":
             return _fix_file(path, shown, data, job)
-        if not might_have_findings_in_bytes(data):
-            return FileResult(shown)
-        from .api import check_source
+        from .api import check_source  # Python's syntax check of every file, then the pre-filter
 
         findings = check_source(data, shown, disabling_names=job.disabling_names)
         return with_lines(FileResult(shown, findings), data)
@@ -70,19 +68,17 @@ def lint_file(
 
 
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
-    if not might_have_findings_in_bytes(data):
-        return FileResult(shown, fixed_bytes=data if path == "-" else None)
-    from .fix_files import fix_file
+    from .fix_files import fix_file  # Python's syntax check of every file, as in check mode
 
     return fix_file(path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes)
 
 
-def _lint_task(task: tuple[str, Job, bytes]) -> FileResult:
+def _lint_task(task: tuple[str, Job, bytes | None]) -> FileResult:
     path, job, data = task
     return lint_file(path, job, data=data)
 
 
-def _lint_paths(tasks: list[tuple[str, Job, bytes]], jobs: int) -> list[FileResult]:
+def _lint_paths(tasks: list[tuple[str, Job, bytes | None]], jobs: int) -> list[FileResult]:
     if jobs <= 1 or len(tasks) < 2 * _MIN_FILES_PER_WORKER:
         return [_lint_task(t) for t in tasks]
     workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
@@ -91,9 +87,9 @@ def _lint_paths(tasks: list[tuple[str, Job, bytes]], jobs: int) -> list[FileResu
         return list(pool.map(_lint_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
 
 
-def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
-    """Split files into those worth a worker, with their bytes (each file is read once),
-    and those settled by reading them here."""
+def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes | None]], list[FileResult]]:
+    """The files for the workers, with the bytes they need passed on (a pipe can be read
+    only once), and those settled here because they cannot be read."""
     worth, settled = [], []
     for path in paths:
         try:
@@ -101,8 +97,10 @@ def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[FileRes
         except OSError as error:
             settled.append(_unreadable(path, error))
             continue
-        if might_have_findings_in_bytes(data):
-            worth.append((path, data))
+        # Every file needs at least Python's syntax check (flake8's E999), in a worker; only
+        # the bytes of candidates, and of inputs that cannot be read twice, travel with it.
+        keep = might_have_findings_in_bytes(data) or not os.path.isfile(path)
+        worth.append((path, data if keep else None))
     return worth, settled
 
 

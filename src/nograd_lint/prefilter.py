@@ -12,7 +12,10 @@ the words are there at all.
 
 from __future__ import annotations
 
+import codecs
+import io
 import re
+import tokenize
 from collections.abc import Iterator
 
 from .analysis.catalog import EVAL_COPY_METHODS, PRETRAINED_LOADERS, loads_eval_model
@@ -58,10 +61,28 @@ def _loader_owners(source: str) -> Iterator[str | None]:
 _BYTE_WORDS = tuple(word.encode() for word in ("eval", "train", *_COPY_NAMES, *_LOADER_NAMES))
 
 
+#: Encodings in which every ASCII character is its own byte and no other character uses
+#: bytes below 0x80: a word in the text is the same word in the bytes. Python also reads
+#: source in encodings where it is not (``# coding: utf-7`` spells ``.eval(`` as
+#: ``+AC4AZQB2AGEAbAAo-``), which are decoded first.
+_ASCII_SAFE = frozenset(
+    {"ascii", "utf-8", "utf-8-sig", "latin-1", "iso8859-1", *(f"iso8859-{n}" for n in range(2, 17))}
+    | {f"cp{n}" for n in range(1250, 1259)}
+)
+
+
 def might_have_findings_in_bytes(data: bytes) -> bool:
-    """A superset of :func:`might_have_findings` on undecoded bytes (any ASCII-compatible
-    encoding): the command line decides with it which files are worth a worker process."""
-    return any(word in data for word in _BYTE_WORDS)
+    """A superset of :func:`might_have_findings` on undecoded bytes, in whatever encoding
+    Python would read them; True when they cannot be decoded (the decoder says why)."""
+    if any(word in data for word in _BYTE_WORDS):
+        return True
+    try:
+        encoding = codecs.lookup(tokenize.detect_encoding(io.BytesIO(data).readline)[0]).name
+        if encoding in _ASCII_SAFE:
+            return False
+        return might_have_findings(data.decode(encoding))
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return True
 
 
 def might_have_findings(source: str) -> bool:

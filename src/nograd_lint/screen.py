@@ -519,15 +519,26 @@ def _children(
 
 
 def _closure(bindings: list[tuple[set[Key], set[Key]]], seeds: set[Key]) -> set[Key]:
-    """Every key reachable from ``seeds`` through bindings whose value mentions a reached key."""
+    """Every key reachable from ``seeds`` through bindings whose value mentions a reached key.
+    A worklist over the bindings each key appears in, so each binding is followed once: a
+    sweep over all bindings until nothing changes took one sweep per link of an alias chain
+    written in reverse (``m2 = m1`` above ``m1 = m0``)."""
+    readers: dict[Key, list[int]] = defaultdict(list)
+    for index, (_, value) in enumerate(bindings):
+        for key in value:
+            readers[key].append(index)
     reached = set(seeds)
-    changed = True
-    while changed:
-        changed = False
-        for targets, value in bindings:
-            if value & reached and not targets <= reached:
-                reached |= targets
-                changed = True
+    pending = list(reached)
+    followed: set[int] = set()
+    while pending:
+        for index in readers.get(pending.pop(), ()):
+            if index in followed:
+                continue
+            followed.add(index)
+            for target in bindings[index][0]:
+                if target not in reached:
+                    reached.add(target)
+                    pending.append(target)
     return reached
 
 

@@ -213,7 +213,8 @@ class ModuleAnalysis:
                 if inherited is None or param != inherited.self_name:
                     state.clear(param)
                     if source is not None:
-                        state.evals[param] = frozenset((EvalPeriod(param, node, inherited=source),))
+                        period = EvalPeriod(param, node, inherited=source)
+                        state.set_periods(param, frozenset((period,)))
             if isinstance(node, cst.Lambda):
                 self.scan(node.body, state)
             else:  # an indented block, or ``def f(): return model(x)`` on one line

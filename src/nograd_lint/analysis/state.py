@@ -150,6 +150,32 @@ class FlowState:
     #: Calls of local functions made with autograd on, earlier in this pass.
     open_call_sites: frozenset[OpenCallSite] = frozenset()
 
+    def __post_init__(self) -> None:
+        # Each prefix of a dotted key of ``evals`` -> those keys (``self`` -> ``self.net``,
+        # ``self.net.enc``), so that ``clear`` finds a name's attributes without a scan of
+        # every model: with thousands of models in one scope that scan was most of the time.
+        # ``evals`` changes through the methods below; plain names may also be set directly.
+        self._attributes: dict[str, set[str]] = {}
+        for key in self.evals:
+            if "." in key:
+                self._index(key)
+
+    def _index(self, key: str) -> None:
+        head = key
+        while "." in head:
+            head = head.rsplit(".", 1)[0]
+            self._attributes.setdefault(head, set()).add(key)
+
+    def _unindex(self, key: str) -> None:
+        head = key
+        while "." in head:
+            head = head.rsplit(".", 1)[0]
+            keys = self._attributes.get(head)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._attributes[head]
+
     def copy(self) -> FlowState:
         return FlowState(
             self.grad,
@@ -197,21 +223,24 @@ class FlowState:
     # -- eval-mode models ------------------------------------------------------------------
 
     def set_eval(self, model: str, period: EvalPeriod) -> None:
-        self.clear(model)
-        self.evals[model] = frozenset((period,))
-        self.carried = self.carried - {period}
+        self.set_periods(model, frozenset((period,)))
+        if period in self.carried:
+            self.carried = self.carried - {period}
 
     def set_periods(self, model: str, periods: frozenset[EvalPeriod]) -> None:
         self.clear(model)
         self.evals[model] = periods
+        if "." in model:
+            self._index(model)
 
     def clear(self, name: str) -> None:
         """``name`` left eval mode or was rebound: so were its attributes (``self`` rebinds)."""
-        for key in [k for k in self.evals if is_within(k, name)]:
-            del self.evals[key]
+        for key in (name, *self._attributes.get(name, ())):
+            if self.evals.pop(key, None) is not None and "." in key:
+                self._unindex(key)
         if self.frozen:
             self.frozen = frozenset(k for k in self.frozen if not is_within(k, name))
-        if self.inherited is not None:
+        if self.inherited is not None and name not in self.killed:
             self.killed = self.killed | {name}
 
     def periods_of(self, model: str) -> frozenset[EvalPeriod] | None:
