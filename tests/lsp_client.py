@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import queue
 import re
 import subprocess
@@ -90,6 +91,14 @@ class LspClient:
     @property
     def returncode(self) -> int | None:
         return self._process.poll()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def wait(self, timeout_s: float) -> int:
+        """The server's exit status, once it exits (``subprocess.TimeoutExpired`` if not)."""
+        return self._process.wait(timeout=timeout_s)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -318,3 +327,12 @@ def apply_text_edits(text: str, edits: Sequence[Message]) -> str:
     for start, end, new_text in sorted(spans, reverse=True):
         text = text[:start] + new_text + text[end:]
     return text
+
+
+def env_running_first(env: dict, directory: Path, code: str) -> dict:
+    """``env`` with ``code`` run at the start of every Python process (as ``sitecustomize``):
+    in the server and in its worker processes alike, to patch what they import."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sitecustomize.py").write_text(code)
+    paths = [str(directory), env.get("PYTHONPATH", "")]
+    return {**env, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}
