@@ -166,10 +166,10 @@ class WorkerPool:
     async def _acquire(self) -> _Worker:
         if self._closed:
             raise WorkerDied("the server is shutting down")
-        if self._idle:
-            return self._idle.pop()
-        if len(self._workers) < self.size:
-            return self._start()
+        if self._idle or len(self._workers) < self.size:
+            worker = self._idle.pop() if self._idle else self._start()
+            self.warm()  # a spare for the next buffer: starting one takes a second or so
+            return worker
         waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         try:
@@ -182,8 +182,8 @@ class WorkerPool:
     def _job_ended(self, worker: _Worker, done: asyncio.Future) -> None:
         if done.cancelled() or done.exception() is not None or not worker.process.is_alive():
             self._retire(worker)
-            if self._waiting and not self._closed:
-                self._hand_over(self._start())
+            if not self._closed and (self._waiting or not self._idle):
+                self._release(self._start())  # for the next job in line, or as the spare
         else:
             self._release(worker)
 
