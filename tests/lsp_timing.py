@@ -1,6 +1,7 @@
 """Editor-latency figures for ``nograd-lint lsp``: ``python -m tests.lsp_timing``.
 
-Each figure is the wall time an editor waits, measured over stdio against a real server:
+Each figure is the wall time an editor waits, measured over stdio against a real server
+that has been up for a few seconds:
 quick fixes on a 2,100-line buffer for an editor without ``codeAction/resolve``, a small
 buffer opened while a 100,000-line buffer is being analysed, and an edit that supersedes a
 running analysis of that large buffer. Timings depend on the machine and its load.
@@ -45,9 +46,14 @@ def script(lines: int) -> str:
 
 
 def server(root: Path) -> LspClient:
+    """A server as an editor has it a few seconds after start: one small buffer linted."""
     command = shutil.which("nograd-lint") or str(Path(sys.executable).parent / "nograd-lint")
     client = LspClient([command, "lsp"], cwd=root, timeout_s=600)
     client.initialize(root)  # no codeAction/resolve support
+    first = (root / "first.py").as_uri()
+    client.open(first, SMALL)
+    client.wait_for_diagnostics(first)
+    time.sleep(3)
     return client
 
 

@@ -62,8 +62,10 @@ def _keep_off_stdout() -> None:
 
 
 def _warm_up() -> None:
-    """Import the analysis while the worker is idle, not when the first buffer waits for it."""
-    from . import api, fix  # noqa: F401
+    """Import the analysis while the worker is idle, not when the first buffer waits for it.
+    If that fails, each job will fail with the reason, which the server then logs."""
+    with contextlib.suppress(ImportError):
+        from . import api, fix  # noqa: F401
 
 
 class _Worker:
