@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -10,6 +9,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from .findings import Finding
+from .line_diff import Hunk
 from .rules import RULES
 from .source import physical_lines
 
@@ -88,19 +88,17 @@ def _line_start(document: TextDocument, lines: Sequence[str], index: int) -> typ
     return types.Position(line=index, character=0)
 
 
-def text_edits(document: TextDocument, new_text: str) -> list[types.TextEdit]:
-    """Whole-line edits turning the buffer into ``new_text``: small, so cursors and folds stay."""
-    old, new = physical_lines(document.source), physical_lines(new_text)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+def text_edits(document: TextDocument, hunks: Sequence[Hunk]) -> list[types.TextEdit]:
+    """Whole-line edits from the hunks of a fix: small, so that cursors and folds stay."""
+    old = physical_lines(document.source)
     return [
         types.TextEdit(
             range=types.Range(
-                start=_line_start(document, old, i1), end=_line_start(document, old, i2)
+                start=_line_start(document, old, start), end=_line_start(document, old, end)
             ),
-            new_text="".join(new[j1:j2]),
+            new_text="".join(new_lines),
         )
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
+        for start, end, new_lines in hunks
     ]
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from .api import check_source
 from .findings import Finding, InternalError, SourceError
 from .fix import fix_source
+from .line_diff import Hunk, changed_lines
+from .source import physical_lines
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,16 @@ def lint(text: str, path: str | None, disabling_names: Collection[str]) -> LintO
     return LintOutcome(tuple(findings))
 
 
-def fixed_text(
+def fix_hunks(
     text: str, path: str | None, lines: Collection[int] | None, disabling_names: Collection[str]
-) -> str | None:
-    """The buffer with its NG001 findings wrapped (only those starting on ``lines``, if given),
-    or None when nothing can be fixed."""
+) -> list[Hunk] | None:
+    """The lines that wrapping the buffer's NG001 findings changes (only those starting on
+    ``lines``, if given), or None when nothing can be fixed. The comparison of the two texts
+    is done here too, so that the server never spends the time."""
     try:
         result = fix_source(text, path or "<buffer>", lines=lines, disabling_names=disabling_names)
     except SourceError:
         return None
-    return result.text if result.changed else None
+    if not result.changed:
+        return None
+    return changed_lines(physical_lines(text), physical_lines(result.text))

@@ -216,10 +216,10 @@ class NogradLanguageServer(LanguageServer):
 
     async def _fix(self, document: TextDocument, lines: FixKey) -> list[types.TextEdit] | None:
         text, path = document.source, document.path
-        new_text = await self._in_worker(
-            f"fix of {path}", lsp_jobs.fixed_text, text, path, lines, self.disabling_names(path)
+        hunks = await self._in_worker(
+            f"fix of {path}", lsp_jobs.fix_hunks, text, path, lines, self.disabling_names(path)
         )
-        return None if new_text is None else text_edits(document, new_text)
+        return None if hunks is None else text_edits(document, hunks)
 
     async def resolve(self, action: types.CodeAction) -> types.CodeAction:
         """Fill in the edit of one of our actions, if its buffer is still at its version."""
