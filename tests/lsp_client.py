@@ -57,6 +57,7 @@ class LspClient:
         #: Every notification received, in order, for tests about what was (not) sent.
         self.history: list[Message] = []
         self._responses: dict[int, Message] = {}
+        self._requests: dict[int, str] = {}
         self._stderr: list[bytes] = []
         self._write_lock = threading.Lock()
         threading.Thread(target=self._read_stdout, daemon=True).start()
@@ -114,8 +115,18 @@ class LspClient:
 
     def request(self, method: str, params: Any, timeout_s: float | None = None) -> Any:
         """Send a request and return its result (an error response raises LspError)."""
+        return self.reply(self.send_request(method, params), timeout_s)
+
+    def send_request(self, method: str, params: Any) -> int:
+        """Send a request without waiting; :meth:`reply` waits for the answer to its id."""
         request_id = next(self._ids)
+        self._requests[request_id] = method
         self._send({"id": request_id, "method": method, "params": params})
+        return request_id
+
+    def reply(self, request_id: int, timeout_s: float | None = None) -> Any:
+        """The result of an earlier request (an error response raises LspError)."""
+        method = self._requests.pop(request_id, "request")
         response = self._wait(
             lambda: self._responses.pop(request_id, None), f"a reply to {method}", timeout_s
         )

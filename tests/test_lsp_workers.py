@@ -9,12 +9,13 @@ other buffer is analysed as installed.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.lsp_client import LspClient, env_running_first
+from tests.lsp_client import LspClient, LspError, env_running_first
 from tests.test_lsp import BUFFER, BUFFER_RANGES, change, code_actions, ranges, start_server
 
 pytest.importorskip("pygls", reason="pygls is in the lsp and test extras")
@@ -36,6 +37,8 @@ def check_source(text, *args, **kwargs):
 def fix_source(text, *args, **kwargs):
     with open(FIX_LOG, "a") as log:
         log.write(repr(sorted(kwargs.get("lines") or [])) + "\\n")
+    if "# lengthy fix" in text:
+        time.sleep(3)
     return real_fix_source(text, *args, **kwargs)
 
 api.check_source, fix.fix_source = check_source, fix_source
@@ -130,6 +133,36 @@ def test_each_fix_is_computed_once_per_version(
     server.wait_for_diagnostics(uri, lambda p: p.get("version") == 2)
     code_actions(server, uri, diagnostics[:1])
     assert sorted(fix_log.read_text().splitlines()) == ["[14]", "[6]", "[6]", "[]", "[]"]
+
+
+def test_a_cancelled_code_action_leaves_its_fix_running_for_the_next(
+    server: LspClient, tmp_path: Path, fix_log: Path
+) -> None:
+    # Editors cancel the request of the previous cursor position and ask again: the fix that
+    # request started is for the same version, so it goes on and the next request reuses it.
+    uri = uri_of(tmp_path, "evaluate.py")
+    text = "# lengthy fix\n" + BUFFER
+    server.open(uri, text)
+    diagnostics = server.wait_for_diagnostics(uri)["diagnostics"]
+    first = server.send_request("textDocument/codeAction", action_params(uri, diagnostics[1:]))
+    time.sleep(0.5)
+    server.notify("$/cancelRequest", {"id": first})
+    with pytest.raises(LspError, match="-32800"):  # RequestCancelled
+        server.reply(first)
+    [quick_fix, fix_all] = server.request(
+        "textDocument/codeAction", action_params(uri, diagnostics[1:])
+    )
+    assert "edit" in quick_fix and "edit" in fix_all
+    assert sorted(fix_log.read_text().splitlines()) == ["[15]", "[]"]  # each computed once
+
+
+def action_params(uri: str, diagnostics: list) -> dict:
+    line = diagnostics[0]["range"]["start"]["line"]
+    return {
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+        "context": {"diagnostics": diagnostics},
+    }
 
 
 def test_a_code_action_does_not_wait_for_the_debounce(tmp_path: Path, subprocess_env: dict) -> None:
