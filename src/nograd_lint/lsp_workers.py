@@ -118,7 +118,8 @@ class WorkerPool:
     def warm(self) -> None:
         """Have an idle worker ready, so that the next job does not wait for a process start."""
         if not self._closed and not self._idle and len(self._workers) < self.size:
-            self._idle.append(self._start())
+            with contextlib.suppress(WorkerDied):  # the job that needs it will say why
+                self._idle.append(self._start())
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in a worker. Cancelling the caller stops the job: it gets
@@ -157,7 +158,10 @@ class WorkerPool:
     # -- bookkeeping, all on the event loop ---------------------------------------------------
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._context)
+        try:
+            worker = _Worker(self._context)
+        except OSError as error:  # out of processes or memory: say so in the job's failure
+            raise WorkerDied(f"cannot start an analysis process: {error}") from error
         self._workers.add(worker)
         return worker
 
@@ -185,7 +189,8 @@ class WorkerPool:
         if done.cancelled() or done.exception() is not None or not worker.process.is_alive():
             self._retire(worker)
             if not self._closed and (self._waiting or not self._idle):
-                self._release(self._start())  # for the next job in line, or as the spare
+                with contextlib.suppress(WorkerDied):
+                    self._release(self._start())  # for the next job in line, or as the spare
         else:
             self._release(worker)
 
