@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import queue
 import re
 import subprocess
@@ -56,6 +57,7 @@ class LspClient:
         #: Every notification received, in order, for tests about what was (not) sent.
         self.history: list[Message] = []
         self._responses: dict[int, Message] = {}
+        self._requests: dict[int, str] = {}
         self._stderr: list[bytes] = []
         self._write_lock = threading.Lock()
         threading.Thread(target=self._read_stdout, daemon=True).start()
@@ -91,6 +93,14 @@ class LspClient:
     def returncode(self) -> int | None:
         return self._process.poll()
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def wait(self, timeout_s: float) -> int:
+        """The server's exit status, once it exits (``subprocess.TimeoutExpired`` if not)."""
+        return self._process.wait(timeout=timeout_s)
+
     # -- sending ---------------------------------------------------------------------------
 
     def _send(self, message: Message) -> None:
@@ -105,8 +115,18 @@ class LspClient:
 
     def request(self, method: str, params: Any, timeout_s: float | None = None) -> Any:
         """Send a request and return its result (an error response raises LspError)."""
+        return self.reply(self.send_request(method, params), timeout_s)
+
+    def send_request(self, method: str, params: Any) -> int:
+        """Send a request without waiting; :meth:`reply` waits for the answer to its id."""
         request_id = next(self._ids)
+        self._requests[request_id] = method
         self._send({"id": request_id, "method": method, "params": params})
+        return request_id
+
+    def reply(self, request_id: int, timeout_s: float | None = None) -> Any:
+        """The result of an earlier request (an error response raises LspError)."""
+        method = self._requests.pop(request_id, "request")
         response = self._wait(
             lambda: self._responses.pop(request_id, None), f"a reply to {method}", timeout_s
         )
@@ -318,3 +338,12 @@ def apply_text_edits(text: str, edits: Sequence[Message]) -> str:
     for start, end, new_text in sorted(spans, reverse=True):
         text = text[:start] + new_text + text[end:]
     return text
+
+
+def env_running_first(env: dict, directory: Path, code: str) -> dict:
+    """``env`` with ``code`` run at the start of every Python process (as ``sitecustomize``):
+    in the server and in its worker processes alike, to patch what they import."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sitecustomize.py").write_text(code)
+    paths = [str(directory), env.get("PYTHONPATH", "")]
+    return {**env, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}

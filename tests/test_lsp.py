@@ -12,7 +12,7 @@ import pytest
 
 from nograd_lint import check_source
 from tests.conftest import tool
-from tests.lsp_client import LspClient, apply_text_edits
+from tests.lsp_client import LspClient, apply_text_edits, env_running_first
 
 pytest.importorskip("pygls", reason="pygls is in the lsp extra and the test dependency group")
 
@@ -218,19 +218,17 @@ def test_an_analysis_bug_is_logged_and_the_server_goes_on(
 ) -> None:
     # The server as installed, except that the analysis fails on buffers that say "boom".
     code = """
-import sys
-from nograd_lint import lsp_server
+from nograd_lint import api
 from nograd_lint.findings import InternalError
-real_check_source = lsp_server.check_source
+real_check_source = api.check_source
 def check_source(text, *args, **kwargs):
     if "boom" in text:
         raise InternalError("internal error, please report: RuntimeError: boom")
     return real_check_source(text, *args, **kwargs)
-lsp_server.check_source = check_source
-from nograd_lint.lsp import main
-sys.exit(main([]))
+api.check_source = check_source
 """
-    with LspClient([sys.executable, "-c", code], cwd=tmp_path, env=subprocess_env) as client:
+    env = env_running_first(subprocess_env, tmp_path / "startup", code)
+    with start_server(tmp_path, env) as client:
         client.initialize(tmp_path)
         client.open(uri, BUFFER + "# boom\n")
         assert client.wait_for_diagnostics(uri)["diagnostics"] == []
@@ -369,7 +367,7 @@ def test_quick_fix_wraps_the_call_and_relints_clean(server: LspClient, uri: str)
     server.open(uri, BUFFER)
     diagnostics = server.wait_for_diagnostics(uri)["diagnostics"]
     [quick_fix, fix_all] = code_actions(server, uri, diagnostics[:1])
-    assert quick_fix["title"] == "Wrap in torch.no_grad()"
+    assert quick_fix["title"] == "Wrap in `with torch.no_grad():` (unsafe: outputs lose gradients)"
     assert quick_fix["kind"] == "quickfix" and quick_fix["isPreferred"] is True
     assert quick_fix["diagnostics"] == diagnostics[:1]
     fixed = apply_text_edits(BUFFER, edits_of(quick_fix, uri))
@@ -380,6 +378,9 @@ def test_quick_fix_wraps_the_call_and_relints_clean(server: LspClient, uri: str)
     assert [(f.line, f.col) for f in check_source(fixed)] == [(15, 11)]  # only predict() is left
 
     assert fix_all["kind"] == "source.fixAll.nograd-lint"
+    assert fix_all["title"] == (
+        "Wrap every NG001 call in `with torch.no_grad():` (unsafe: outputs lose gradients)"
+    )
     assert check_source(apply_text_edits(BUFFER, edits_of(fix_all, uri))) == []
 
 

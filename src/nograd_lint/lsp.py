@@ -7,6 +7,7 @@ server starts, so the linter and its flake8 plugin never need it.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from ._version import __version__
@@ -43,13 +44,46 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MS",
         help="quiet time after an edit before the buffer is linted again (default: 300)",
     )
+    parser.add_argument(
+        "--log-file",
+        metavar="PATH",
+        help="append the server's log to PATH, to debug an editor set-up (default: warnings "
+        "and errors on stderr, which most editors show in their language-server log)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=_LOG_LEVELS,
+        default="info",
+        help="how much --log-file gets; 'debug' includes every message exchanged (default: info)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
+_LOG_LEVELS = ("error", "warning", "info", "debug")
+
+
+def _log_to(path: str, level: str) -> None:
+    """Send the log of the server and of pygls to ``path``; a path that cannot be opened
+    raises OSError."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve over stdin/stdout until the editor sends ``exit``; 2 when pygls is missing."""
+    """Serve over stdin/stdout until the editor sends ``exit``; then 0 if it sent
+    ``shutdown`` first and 1 if not, as the protocol specifies. 2 when pygls is missing
+    or the log file cannot be opened."""
     options = build_parser().parse_args(argv)
+    if options.log_file:
+        try:
+            _log_to(options.log_file, options.log_level)
+        except OSError as error:
+            print(f"nograd-lint lsp: cannot write the log file: {error}", file=sys.stderr)
+            return 2
     try:
         from .lsp_server import create_server
     except ImportError as error:
@@ -58,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(install_hint(), file=sys.stderr)
         return 2
-    create_server(debounce_s=max(options.debounce_ms, 0) / 1000).start_io()
-    return 0
+    server = create_server(debounce_s=max(options.debounce_ms, 0) / 1000)
+    try:
+        server.start_io()
+    finally:
+        server.workers.close()
+    if server.exit_code is not None:
+        return server.exit_code
+    return 0 if server.shut_down else 1  # the editor closed the pipe without ``exit``
 
 
 if __name__ == "__main__":

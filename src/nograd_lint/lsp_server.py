@@ -2,345 +2,335 @@
 
 Buffers are linted on open at once, after edits once the user pauses (the debounce), so
 typing never queues one analysis per keystroke, and on save at once unless that version was
-linted already. Analyses run one at a time off the event loop; a result for a buffer that
-changed or closed meanwhile is dropped.
+linted already. Every analysis runs in a worker process (:mod:`.lsp_workers`): a small buffer
+never waits behind a large one, and a new version of a buffer stops the work still running
+for the old one. Work is kept per version: a code action reuses the lint of the version it is
+for (starting it at once if it is only waiting for the debounce), and each fix is computed
+once per version however often the editor asks, since editors ask at every cursor move.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import logging
+import os
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.workspace import TextDocument
 
+from . import lsp_jobs
 from ._version import __version__
-from .api import check_source
-from .config import ConfigError, settings_for
-from .findings import Finding, InternalError, SourceError
-from .fix import fix_source
-from .rules import RULES
-from .source import physical_lines
-
-SERVER_NAME = "nograd-lint"
-QUICK_FIX_TITLE = "Wrap in torch.no_grad()"
-FIX_ALL_TITLE = "Wrap every NG001 call in torch.no_grad()"
-#: Sub-kind so editors can ask for ours alone ("source.fixAll.nograd-lint" on save in VS Code).
-FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
-
+from .config import ConfigError, Settings, settings_for
+from .findings import Finding
+from .lsp_actions import FIX_ALL_KIND, FixKey, fix_key, planned_actions
+from .lsp_convert import SERVER_NAME, text_edits, to_diagnostics, workspace_edit
+from .lsp_workers import JobFailed, WorkerDied, WorkerPool
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class LintResult:
-    """What one analysis of one version of a buffer found."""
+
+def project_settings(path: Path) -> Settings:
+    """``[tool.nograd-lint]`` for the file at ``path``: the server's one call into
+    configuration discovery, so that it finds what the command finds for the same file."""
+    return settings_for(path)
+
+
+@dataclass(eq=False)
+class BufferState:
+    """The work for one version of one open buffer: a pending debounce, the lint, the fixes."""
 
     version: int | None
-    findings: tuple[Finding, ...]
+    timer: asyncio.TimerHandle | None = None
+    lint: asyncio.Task[tuple[Finding, ...]] | None = None
+    fixes: dict[FixKey, asyncio.Task[list[types.TextEdit] | None]] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """A newer version or the buffer's close: none of this work is wanted any more."""
+        if self.timer is not None:
+            self.timer.cancel()
+        for task in (self.lint, *self.fixes.values()):
+            if task is not None:
+                task.cancel()
+
+
+class NogradProtocol(LanguageServerProtocol):
+    """pygls's protocol, answering requests after ``shutdown`` with InvalidRequest as the
+    specification asks (pygls drops them, and the editor waits for a reply forever)."""
+
+    def handle_message(self, message: Any) -> None:
+        if (
+            self._shutdown
+            and isinstance(message, RPCRequest)
+            and getattr(message, "method", None) != types.EXIT
+        ):
+            error = JsonRpcInvalidRequest(f"{message.method}: the server has been shut down")
+            self._send_response(message.id, error=error.to_response_error())
+            return
+        super().handle_message(message)
 
 
 class NogradLanguageServer(LanguageServer):
-    """Keeps, per open buffer, the pending debounced lint and the latest result."""
+    """Keeps the work of each open buffer's current version (:class:`BufferState`)."""
 
-    def __init__(self, debounce_s: float) -> None:
+    def __init__(self, debounce_s: float, workers: WorkerPool) -> None:
         # Full sync: pygls applies incremental edits on str.splitlines() lines, which also break
         # at \f and \u2028, so after such a line its copy of the buffer would drift from the editor's.
         super().__init__(
-            SERVER_NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full
+            SERVER_NAME,
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            protocol_cls=NogradProtocol,
         )
         self.debounce_s = debounce_s
+        self.workers = workers
         self.extra_disabling_names: frozenset[str] = frozenset()
-        self._pending: dict[str, asyncio.Task] = {}
-        self._results: dict[str, LintResult] = {}
-        # One worker: bursts of edits never analyse in parallel, and an analysis that is still
-        # queued when its buffer changes again is cancelled before it starts.
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nograd-lint")
+        self.shut_down = False
+        self.exit_code: int | None = None
+        self._buffers: dict[str, BufferState] = {}
+        self._config_problems: dict[str, str] = {}
 
-    # -- scheduling ------------------------------------------------------------------------
+    # -- open buffers ----------------------------------------------------------------------
 
-    def schedule_lint(self, uri: str, delay_s: float = 0.0) -> None:
-        """Lint ``uri`` after ``delay_s``, replacing any lint still pending for it."""
-        self.cancel_lint(uri)
-        self._pending[uri] = asyncio.ensure_future(self._lint_later(uri, delay_s))
+    def document(self, uri: str) -> TextDocument | None:
+        """The open buffer at ``uri``, or None. pygls files buffers under their URI with
+        percent-escapes decoded (``file:///C%3A/x.py`` as ``file:///C:/x.py``)."""
+        documents = self.workspace.text_documents
+        return documents.get(uri) or documents.get(unquote(uri))
 
-    def cancel_lint(self, uri: str) -> None:
-        task = self._pending.pop(uri, None)
-        if task is not None:
-            task.cancel()
-
-    async def off_the_loop(self, function: Callable[..., T], *args: object) -> T:
-        """Run an analysis in the analysis thread, so that messages keep flowing meanwhile."""
-        self._loop = asyncio.get_running_loop()
-        return await self._loop.run_in_executor(self._analysis_pool, function, *args)
+    def buffer_changed(self, uri: str, delay_s: float = 0.0) -> None:
+        """A new version, or new settings: stop the old work and lint after ``delay_s``."""
+        current = self._current(uri, fresh=True)
+        if current is None:
+            return
+        _, state = current
+        if delay_s > 0:
+            state.timer = asyncio.get_running_loop().call_later(delay_s, self.lint_now, uri)
+        else:
+            self.lint_now(uri)
 
     def relint_all(self) -> None:
         """The settings changed: the diagnostics of every open buffer may be stale."""
-        for uri in list(self.workspace.text_documents):
-            self._results.pop(uri, None)
-            self.schedule_lint(uri)
+        for document in list(self.workspace.text_documents.values()):
+            self.buffer_changed(document.uri)
 
     def forget(self, uri: str) -> None:
-        """The buffer closed: nothing pending, nothing shown."""
-        self.cancel_lint(uri)
-        self._results.pop(uri, None)
+        """The buffer closed: nothing running, nothing shown."""
+        state = self._buffers.pop(unquote(uri), None)
+        if state is not None:
+            state.stop()
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
 
-    async def _lint_later(self, uri: str, delay_s: float) -> None:
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
-        document = self.workspace.text_documents.get(uri)
-        if document is None:
-            return
-        version, text, path = document.version, document.source, document.path
-        try:
-            findings = await self.off_the_loop(lint_text, text, path, self.disabling_names(path))
-        except InternalError as error:
-            self.log(types.MessageType.Warning, f"{path}: {error}")
-            findings = []
-        current = self.workspace.text_documents.get(uri)
-        if current is None or current.version != version:
-            return  # edited or closed while analysing: a newer lint is already scheduled
-        self._pending.pop(uri, None)
-        self._results[uri] = LintResult(version, tuple(findings))
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, version=version, diagnostics=to_diagnostics(current, findings)
-            )
-        )
+    def stop_all(self) -> None:
+        for state in self._buffers.values():
+            state.stop()
+        self._buffers.clear()
+        self.workers.close()
 
-    # -- analysis --------------------------------------------------------------------------
+    def is_linted(self, uri: str) -> bool:
+        """Whether the lint of the buffer as it is now has started (or is done)."""
+        current = self._current(uri)
+        return current is not None and current[1].lint is not None
+
+    def _current(self, uri: str, fresh: bool = False) -> tuple[TextDocument, BufferState] | None:
+        """The buffer and the state of its current version (a new one if ``fresh``)."""
+        document = self.document(uri)
+        if document is None:
+            return None
+        key = unquote(uri)
+        state = self._buffers.get(key)
+        if fresh or state is None or state.version != document.version:
+            if state is not None:
+                state.stop()
+            state = self._buffers[key] = BufferState(document.version)
+        return document, state
+
+    # -- linting ---------------------------------------------------------------------------
+
+    def lint_now(self, uri: str) -> asyncio.Task[tuple[Finding, ...]] | None:
+        """The lint of the buffer's current version, started now if it was waiting."""
+        current = self._current(uri)
+        if current is None:
+            return None
+        document, state = current
+        if state.timer is not None:
+            state.timer.cancel()
+            state.timer = None
+        if state.lint is None:
+            state.lint = asyncio.ensure_future(self._lint(document, state))
+        return state.lint
+
+    async def findings(self, uri: str) -> tuple[Finding, ...] | None:
+        """The findings of the buffer as it is now; None if it changed or closed meanwhile."""
+        task = self.lint_now(uri)
+        return None if task is None else await _shared(task)
+
+    async def _lint(self, document: TextDocument, state: BufferState) -> tuple[Finding, ...]:
+        text, path = document.source, document.path
+        outcome = await self._in_worker(
+            f"analysis of {path}", lsp_jobs.lint, text, path, self.disabling_names(path)
+        )
+        if outcome is None:
+            outcome = lsp_jobs.LintOutcome()
+        elif outcome.problem:
+            self.log(types.MessageType.Warning, f"{path}: {outcome.problem}")
+        if self._buffers.get(unquote(document.uri)) is state:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=document.uri,
+                    version=state.version,
+                    diagnostics=to_diagnostics(
+                        document, outcome.findings, self._client_shows_related_information()
+                    ),
+                )
+            )
+        return outcome.findings
+
+    # -- fixing ----------------------------------------------------------------------------
+
+    async def fix_edits(
+        self, uri: str, version: int | None, lines: FixKey
+    ) -> list[types.TextEdit] | None:
+        """The edits of one fix of version ``version``, computed once per version; None when
+        nothing can be fixed or the buffer is no longer at that version."""
+        current = self._current(uri)
+        if current is None or current[0].version != version:
+            return None
+        document, state = current
+        task = state.fixes.get(lines)
+        if task is None:
+            task = state.fixes[lines] = asyncio.ensure_future(self._fix(document, lines))
+        return await _shared(task)
+
+    async def _fix(self, document: TextDocument, lines: FixKey) -> list[types.TextEdit] | None:
+        text, path = document.source, document.path
+        hunks = await self._in_worker(
+            f"fix of {path}", lsp_jobs.fix_hunks, text, path, lines, self.disabling_names(path)
+        )
+        return None if hunks is None else text_edits(document, hunks)
+
+    async def resolve(self, action: types.CodeAction) -> types.CodeAction:
+        """Fill in the edit of one of our actions, if its buffer is still at its version."""
+        key = fix_key(action)
+        if key is None:
+            return action
+        uri, version, lines = key
+        edits = await self.fix_edits(uri, version, lines)
+        document = self.document(uri)
+        if edits and document is not None and document.version == version:
+            action.edit = workspace_edit(document, edits, self._client_takes_document_changes())
+        return action
+
+    async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        """The actions at a range; their edits too when the client cannot resolve them later.
+        None for a buffer that is not open."""
+        uri = params.text_document.uri
+        document = self.document(uri)
+        if document is None:
+            return None
+        version = document.version
+        findings = await self.findings(uri)
+        if findings is None:
+            return []  # the buffer changed meanwhile: the editor asks again
+        actions = planned_actions(document.uri, version, findings, params)
+        if self._client_resolves_edits():
+            return actions
+        resolved = await asyncio.gather(*(self.resolve(action) for action in actions))
+        return [action for action in resolved if action.edit is not None]  # unfixable: none
+
+    async def _in_worker(self, what: str, function: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return await self.workers.run(function, *args)
+        except (WorkerDied, JobFailed) as error:
+            self.log(types.MessageType.Warning, f"{what} failed: {error}")
+            return None
+
+    # -- settings --------------------------------------------------------------------------
 
     def disabling_names(self, path: str | None) -> frozenset[str]:
-        """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the buffer's project."""
+        """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the file's project.
+        A configuration that cannot be read is reported once per file, and linting goes on
+        with the defaults."""
         names = self.extra_disabling_names
-        if path:
-            try:
-                names |= settings_for(Path(path)).disabling_names
-            except ConfigError as error:
-                self.log(types.MessageType.Warning, str(error))
-        return names
-
-    def is_current(self, uri: str) -> bool:
-        """Whether the diagnostics shown are those of the buffer as it is now."""
-        document = self.workspace.text_documents.get(uri)
-        result = self._results.get(uri)
-        return document is not None and result is not None and result.version == document.version
-
-    def current_findings(self, document: TextDocument) -> tuple[Finding, ...]:
-        result = self._results.get(document.uri)
-        if result is None or result.version != document.version:
-            try:
-                findings = lint_text(
-                    document.source, document.path, self.disabling_names(document.path)
-                )
-            except InternalError:
-                findings = []
-            result = LintResult(document.version, tuple(findings))
-        return result.findings
-
-    def fixed_text(self, document: TextDocument, lines: set[int] | None = None) -> str | None:
-        """The buffer with NG001 fixed (only at findings starting on ``lines``, if given)."""
+        if not path:
+            return names
         try:
-            result = fix_source(
-                document.source,
-                document.path or "<buffer>",
-                lines=lines,
-                disabling_names=self.disabling_names(document.path),
+            settings = project_settings(Path(path))
+        except Exception as error:  # a broken file must not stop the lint: see the docstring
+            problem = (
+                str(error)
+                if isinstance(error, ConfigError)
+                else f"configuration for {path} unreadable: {type(error).__name__}: {error}"
             )
-        except SourceError:
-            return None
-        return result.text if result.changed else None
+            if self._config_problems.get(path) != problem:
+                self._config_problems[path] = problem
+                message = f"{problem} (linting with the default settings)"
+                self.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Warning, message=f"nograd-lint: {message}"
+                    )
+                )
+                self.log(types.MessageType.Warning, message)
+            return names
+        self._config_problems.pop(path, None)
+        return names | settings.disabling_names
+
+    # -- the client ------------------------------------------------------------------------
 
     def log(self, kind: types.MessageType, message: str) -> None:
-        """Show ``message`` in the editor's log; sent from the event loop even when called
-        from the analysis thread, so that two writers never interleave on stdout."""
-        params = types.LogMessageParams(type=kind, message=f"nograd-lint: {message}")
-        if self._loop is None:
-            self.window_log_message(params)
-        else:
-            self._loop.call_soon_threadsafe(self.window_log_message, params)
+        """Show ``message`` in the editor's log, and in the log file if there is one."""
+        logger.log(logging.ERROR if kind == types.MessageType.Error else logging.WARNING, message)
+        self.window_log_message(
+            types.LogMessageParams(type=kind, message=f"nograd-lint: {message}")
+        )
+
+    def _client_resolves_edits(self) -> bool:
+        """Whether the client fetches an action's edit only once it is chosen."""
+        text_document = self.client_capabilities.text_document
+        support = (
+            text_document
+            and text_document.code_action
+            and text_document.code_action.resolve_support
+        )
+        return bool(support and "edit" in support.properties)
+
+    def _client_takes_document_changes(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        return bool(
+            workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
+        )
+
+    def _client_shows_related_information(self) -> bool:
+        text_document = self.client_capabilities.text_document
+        return bool(
+            text_document
+            and text_document.publish_diagnostics
+            and text_document.publish_diagnostics.related_information
+        )
 
 
-def lint_text(text: str, path: str | None, disabling_names: frozenset[str]) -> list[Finding]:
-    """Findings, or none for a buffer that does not parse (mid-edit, most of the time); a bug
-    of ours (:class:`InternalError`) is raised for the caller to report."""
+async def _shared(task: Awaitable[T]) -> T | None:
+    """The result of work that several requests share; None if it was stopped because its
+    buffer changed. A request the client cancels does not stop it: the editor asks again at
+    the next cursor move, and that request reuses it."""
     try:
-        return check_source(text, path or "<buffer>", disabling_names=disabling_names)
-    except InternalError:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if isinstance(task, asyncio.Future) and task.cancelled():
+            return None
         raise
-    except SourceError:
-        return []
-
-
-# -- conversions between findings, text and LSP ---------------------------------------------
-
-
-def client_position(
-    document: TextDocument, lines: Sequence[str], line: int, column: int
-) -> types.Position:
-    """An LSP position from a 0-based line and a column counted in characters."""
-    if line >= len(lines):
-        return types.Position(line=line, character=0)
-    return document.position_codec.position_to_client_units(
-        lines, types.Position(line=line, character=column)
-    )
-
-
-def to_diagnostics(document: TextDocument, findings: Sequence[Finding]) -> list[types.Diagnostic]:
-    lines = physical_lines(document.source)
-    return [
-        types.Diagnostic(
-            range=types.Range(
-                start=client_position(document, lines, finding.line - 1, finding.col),
-                end=client_position(document, lines, finding.end_line - 1, finding.end_col),
-            ),
-            message=finding.message,
-            severity=types.DiagnosticSeverity.Warning,
-            code=finding.code,
-            code_description=types.CodeDescription(href=RULES[finding.code].url),
-            source=SERVER_NAME,
-        )
-        for finding in findings
-    ]
-
-
-def _line_start(document: TextDocument, lines: Sequence[str], index: int) -> types.Position:
-    """Where line ``index`` starts; past a last line without a newline, the end of that line."""
-    if index >= len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
-        return client_position(document, lines, len(lines) - 1, len(lines[-1]))
-    return types.Position(line=index, character=0)
-
-
-def text_edits(document: TextDocument, new_text: str) -> list[types.TextEdit]:
-    """Whole-line edits turning the buffer into ``new_text``: small, so cursors and folds stay."""
-    old, new = physical_lines(document.source), physical_lines(new_text)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [
-        types.TextEdit(
-            range=types.Range(
-                start=_line_start(document, old, i1), end=_line_start(document, old, i2)
-            ),
-            new_text="".join(new[j1:j2]),
-        )
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    ]
-
-
-def workspace_edit(
-    server: NogradLanguageServer, document: TextDocument, new_text: str
-) -> types.WorkspaceEdit:
-    """Versioned document changes when the client takes them (a stale edit is then refused)."""
-    edits = text_edits(document, new_text)
-    capabilities = server.client_capabilities.workspace
-    if (
-        capabilities
-        and capabilities.workspace_edit
-        and capabilities.workspace_edit.document_changes
-    ):
-        identifier = types.OptionalVersionedTextDocumentIdentifier(
-            uri=document.uri, version=document.version
-        )
-        return types.WorkspaceEdit(
-            document_changes=[types.TextDocumentEdit(text_document=identifier, edits=edits)]
-        )
-    return types.WorkspaceEdit(changes={document.uri: edits})
-
-
-def _wanted(kind: str, only: Sequence[str] | None) -> bool:
-    """LSP kinds are hierarchical: asking for "source" or "source.fixAll" includes ours."""
-    return only is None or any(kind == asked or kind.startswith(f"{asked}.") for asked in only)
-
-
-def _offers_resolve(server: NogradLanguageServer) -> bool:
-    """Whether the client fetches an action's edit only once it is chosen (codeAction/resolve)."""
-    text_document = server.client_capabilities.text_document
-    support = (
-        text_document and text_document.code_action and text_document.code_action.resolve_support
-    )
-    return bool(support and "edit" in support.properties)
-
-
-def code_actions(
-    server: NogradLanguageServer, params: types.CodeActionParams
-) -> list[types.CodeAction]:
-    """A quick fix per flagged line in the range, and fix-all there or when asked for by kind.
-
-    Editors ask at every cursor move, so when the client can resolve actions later the edits,
-    each a fix of the whole buffer, are computed only for the action the user picks."""
-    document = server.workspace.get_text_document(params.text_document.uri)
-    first, last = params.range.start.line + 1, params.range.end.line + 1
-    lines = sorted(
-        {
-            f.line
-            for f in server.current_findings(document)
-            if f.line <= last and f.end_line >= first
-        }
-    )
-    only = (
-        [str(getattr(kind, "value", kind)) for kind in params.context.only]
-        if params.context.only
-        else None
-    )
-    actions = []
-    if _wanted(types.CodeActionKind.QuickFix.value, only):
-        actions += [
-            types.CodeAction(
-                title=QUICK_FIX_TITLE,
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=[
-                    d
-                    for d in params.context.diagnostics
-                    if d.source == SERVER_NAME and d.range.start.line == line - 1
-                ]
-                or None,
-                is_preferred=True,
-                data={"uri": document.uri, "version": document.version, "line": line},
-            )
-            for line in lines
-        ]
-    if (
-        (lines or only is not None)
-        and _wanted(FIX_ALL_KIND, only)
-        and server.current_findings(document)
-    ):
-        actions.append(
-            types.CodeAction(
-                title=FIX_ALL_TITLE,
-                kind=FIX_ALL_KIND,
-                data={"uri": document.uri, "version": document.version},
-            )
-        )
-    if _offers_resolve(server):
-        return actions
-    resolved = [resolve_code_action(server, action) for action in actions]
-    return [action for action in resolved if action.edit is not None]  # unfixable: no action
-
-
-def resolve_code_action(server: NogradLanguageServer, action: types.CodeAction) -> types.CodeAction:
-    """Fill in the edit of one of our actions, if its buffer is still the version it was for."""
-    data = action.data if isinstance(action.data, dict) else {}
-    document = server.workspace.text_documents.get(data.get("uri", ""))
-    if document is None or document.version != data.get("version"):
-        return action
-    line = data.get("line")
-    new_text = server.fixed_text(document, lines=None if line is None else {line})
-    if new_text is not None:
-        action.edit = workspace_edit(server, document, new_text)
-    return action
-
-
-# -- the server ------------------------------------------------------------------------------
 
 
 def _disabling_names_in(settings: object) -> frozenset[str]:
@@ -353,13 +343,30 @@ def _disabling_names_in(settings: object) -> frozenset[str]:
     )
 
 
-def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
-    """A server with NG001's features registered; ``start_io()`` runs it."""
-    server = NogradLanguageServer(debounce_s)
+def default_worker_count() -> int:
+    """Two at least, so that one large buffer never holds up the others; four at most."""
+    return max(2, min(4, os.cpu_count() or 1))
+
+
+def create_server(debounce_s: float = 0.3, workers: int | None = None) -> NogradLanguageServer:
+    """A server with NG001's features registered; ``start_io()`` runs it, and
+    ``server.exit_code`` is then the process's exit status."""
+    server = NogradLanguageServer(debounce_s, WorkerPool(workers or default_worker_count()))
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: NogradLanguageServer, params: types.InitializeParams) -> None:
         ls.extra_disabling_names = _disabling_names_in(params.initialization_options)
+        ls.workers.warm()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: NogradLanguageServer, *args: object) -> None:
+        ls.shut_down = True
+        ls.stop_all()
+
+    @server.feature(types.EXIT)
+    def exit_(ls: NogradLanguageServer, *args: object) -> None:
+        ls.exit_code = 0 if ls.shut_down else 1  # the specification's statuses
+        ls.stop_all()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
@@ -375,16 +382,16 @@ def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: NogradLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.schedule_lint(params.text_document.uri)
+        ls.buffer_changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: NogradLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.schedule_lint(params.text_document.uri, ls.debounce_s)
+        ls.buffer_changed(params.text_document.uri, ls.debounce_s)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: NogradLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        if not ls.is_current(params.text_document.uri):
-            ls.schedule_lint(params.text_document.uri)
+        if not ls.is_linted(params.text_document.uri):
+            ls.lint_now(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NogradLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -398,13 +405,13 @@ def create_server(debounce_s: float = 0.3) -> NogradLanguageServer:
     )
     async def code_action(
         ls: NogradLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
-        return await ls.off_the_loop(code_actions, ls, params)
+    ) -> list[types.CodeAction] | None:
+        return await ls.code_actions(params)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(
         ls: NogradLanguageServer, action: types.CodeAction
     ) -> types.CodeAction:
-        return await ls.off_the_loop(resolve_code_action, ls, action)
+        return await ls.resolve(action)
 
     return server

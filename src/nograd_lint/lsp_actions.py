@@ -1,0 +1,95 @@
+"""Which code actions the server offers at a range: what they are called and what they fix.
+
+The NG001 wrap is an unsafe fix (an output computed under ``no_grad`` can no longer be
+back-propagated through), so every title says what the action changes and that it is unsafe.
+The quick fix is chosen by hand for one statement; fix-all is asked for by its kind, on save
+or from a menu, and applies the same unsafe fix everywhere because the user asked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional
+
+from lsprotocol import types
+
+from .findings import Finding
+from .lsp_convert import SERVER_NAME
+
+#: The edit of an action: the fix of the findings starting on these lines, None for all.
+FixKey = Optional[tuple[int, ...]]
+
+_UNSAFE = "(unsafe: outputs lose gradients)"
+QUICK_FIX_TITLE = f"Wrap in `with torch.no_grad():` {_UNSAFE}"
+FIX_ALL_TITLE = f"Wrap every NG001 call in `with torch.no_grad():` {_UNSAFE}"
+#: Sub-kind so editors can ask for ours alone ("source.fixAll.nograd-lint" on save in VS Code).
+FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
+
+
+def _wanted(kind: str, only: Sequence[str] | None) -> bool:
+    """LSP kinds are hierarchical: asking for "source" or "source.fixAll" includes ours."""
+    return only is None or any(kind == asked or kind.startswith(f"{asked}.") for asked in only)
+
+
+def planned_actions(
+    uri: str,
+    version: int | None,
+    findings: Sequence[Finding],
+    params: types.CodeActionParams,
+) -> list[types.CodeAction]:
+    """A quick fix per flagged line in the range, and fix-all there or when asked for by kind;
+    without edits. ``data`` names the buffer version and the fix (see :func:`fix_key`)."""
+    first, last = params.range.start.line + 1, params.range.end.line + 1
+    flagged = sorted({f.line for f in findings})
+    lines = sorted({f.line for f in findings if f.line <= last and f.end_line >= first})
+    only = (
+        [str(getattr(kind, "value", kind)) for kind in params.context.only]
+        if params.context.only
+        else None
+    )
+    actions = []
+    if _wanted(types.CodeActionKind.QuickFix.value, only):
+        actions += [
+            types.CodeAction(
+                title=QUICK_FIX_TITLE,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[
+                    d
+                    for d in params.context.diagnostics
+                    if d.source == SERVER_NAME and d.range.start.line == line - 1
+                ]
+                or None,
+                is_preferred=True,
+                data=_data(uri, version, (line,), flagged),
+            )
+            for line in lines
+        ]
+    if findings and (lines or only is not None) and _wanted(FIX_ALL_KIND, only):
+        actions.append(
+            types.CodeAction(
+                title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data=_data(uri, version, None, flagged)
+            )
+        )
+    return actions
+
+
+def _data(uri: str, version: int | None, lines: FixKey, flagged: Sequence[int]) -> dict:
+    # A quick fix on the only flagged line is fix-all: one computation serves both.
+    if lines is not None and list(lines) == list(flagged):
+        lines = None
+    return {"uri": uri, "version": version, "lines": None if lines is None else list(lines)}
+
+
+def fix_key(action: types.CodeAction) -> tuple[str, int | None, FixKey] | None:
+    """(uri, version, fix) of one of our actions, or None for anything else."""
+    data = action.data
+    if not isinstance(data, dict) or not isinstance(data.get("uri"), str):
+        return None
+    version, lines = data.get("version"), data.get("lines")
+    if not (version is None or isinstance(version, int)):
+        return None
+    if lines is None:
+        return data["uri"], version, None
+    if isinstance(lines, list) and all(isinstance(line, int) for line in lines):
+        return data["uri"], version, tuple(lines)
+    return None
