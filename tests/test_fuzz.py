@@ -14,8 +14,8 @@ one draws hostile shapes (nesting at Python's limits and this analysis's, many m
 line breaks, seven encodings) through the analysis and the autofix.
 
 The CI run is bounded (about 45 s). For a larger run set ``NOGRAD_FUZZ_EXAMPLES``, e.g.
-``NOGRAD_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py``; the figures of the last such run
-are in docs/lint-speed.md.
+``NOGRAD_FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py``; docs/lint-speed.md says what the
+properties cover.
 """
 
 from __future__ import annotations
