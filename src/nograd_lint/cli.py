@@ -13,7 +13,7 @@ from pathlib import Path
 from .cli_options import parse_options
 from .cli_output import OutputError, display_path, quote_name, wants_color, write_stdout
 from .config import ConfigError, settings_for_run, split_names
-from .files import discover, project_rules
+from .files import discover, force_excluded, project_rules
 from .findings import SourceError
 from .formatters import (
     FORMATTERS,
@@ -179,6 +179,7 @@ def _lint(argv: list[str]) -> int:
         worth, settled = _candidates([p for p in paths if p != "-"])
         tasks = [(path, job_for(path), data) for path, data in worth]
         stdin_job = job_for(options.stdin_display_name) if "-" in paths else None
+        stdin_excluded = stdin_job is not None and force_excluded(options.stdin_display_name, rules)
     except ConfigError as error:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -188,8 +189,10 @@ def _lint(argv: list[str]) -> int:
     by_path.update((r.path, r) for r in _lint_paths(tasks, options.jobs))
     results: list[FileResult] = []
     for path in paths:
-        if path == "-" and stdin_job is not None:
-            result: FileResult | None = lint_file("-", stdin_job, options.stdin_display_name)
+        if path == "-" and stdin_excluded:
+            result: FileResult | None = _excluded_stdin(options)
+        elif path == "-" and stdin_job is not None:
+            result = lint_file("-", stdin_job, options.stdin_display_name)
         else:
             result = by_path.get(path)
         if result is not None:
@@ -202,9 +205,22 @@ def _lint(argv: list[str]) -> int:
     return _exit_status(results, options)
 
 
+def _excluded_stdin(options: argparse.Namespace) -> FileResult | None:
+    """ruff's answer for stdin whose display name is excluded under --force-exclude: nothing
+    to report, and from the filter the source unchanged (an empty answer would empty the
+    editor's buffer)."""
+    if not options.filter:
+        return None
+    try:
+        data = read_input("-")
+    except OSError as error:
+        return _unreadable(options.stdin_display_name, error)
+    return FileResult(options.stdin_display_name, fixed_bytes=data)
+
+
 def _print_results(results: list[FileResult], options: argparse.Namespace) -> None:
     """The report (or diff, or fixed stdin) on stdout; errors and summaries on stderr."""
-    if options.quiet < 2:
+    if options.quiet < 2 or options.filter:  # the filter's stdout is the source, not a report
         write_stdout(_report(results, options))
     for result in results:
         if result.error is not None:
