@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,37 @@ def _lint_paths(tasks: list[tuple[str, Job, bytes]], jobs: int) -> list[FileResu
     if jobs <= 1 or len(tasks) < 2 * _MIN_FILES_PER_WORKER:
         return [_lint_task(t) for t in tasks]
     workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        # map() keeps input order, so the output equals that of -j 1.
-        return list(pool.map(_lint_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            # map() keeps input order, so the output equals that of -j 1.
+            chunks = max(1, len(tasks) // (workers * 8))
+            return list(pool.map(_lint_task, tasks, chunksize=chunks))
+    except BrokenProcessPool:
+        return _lint_isolated(tasks)
+
+
+def _lint_isolated(tasks: list[tuple[str, Job, bytes]]) -> list[FileResult]:
+    """After a worker died (a crash in native code: no exception to catch), every file again,
+    one at a time in a worker of its own, so that only the file that kills it is lost. A
+    file the first pool already fixed is recognised as such when written again."""
+    results: list[FileResult] = []
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for task in tasks:
+            pool = pool or ProcessPoolExecutor(max_workers=1)
+            try:
+                results.append(pool.submit(_lint_task, task).result())
+            except BrokenProcessPool:
+                pool.shutdown()
+                pool = None
+                results.append(FileResult(task[0], error=_WORKER_DIED))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return results
+
+
+_WORKER_DIED = "the analysis crashed on this file (its worker process died); please report it"
 
 
 def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
