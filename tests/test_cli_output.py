@@ -56,6 +56,20 @@ def test_a_file_name_cannot_start_a_workflow_command(tmp_path: Path) -> None:
     assert "'::error file=x::y.py':4:7: " + MESSAGE in text
 
 
+def test_a_source_line_cannot_start_a_workflow_command(tmp_path: Path) -> None:
+    """--show-source prints a line that may begin inside a string literal: the code under
+    review must not write workflow commands into a CI log."""
+    (tmp_path / "pr.py").write_text(
+        'import torch\nmodel.eval()\nout = ("""\n  ::error::forged""", model(x))\n'
+    )
+    result = run("--show-source", "pr.py", cwd=tmp_path)
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 1 and len(lines) == 3, lines
+    assert not any(line.lstrip().startswith("::") for line in lines), lines
+    # The caret still sits under the call.
+    assert lines[1].index("model(x)") == lines[2].index("^")
+
+
 @needs_posix_names
 def test_the_github_format_escapes_a_newline_in_a_name(tmp_path: Path) -> None:
     (tmp_path / "x\ny.py").write_text(OFFENDING)
