@@ -71,6 +71,24 @@ def test_a_source_line_cannot_start_a_workflow_command(tmp_path: Path) -> None:
 
 
 @needs_posix_names
+def test_stderr_lines_cannot_be_split_by_a_name(tmp_path: Path) -> None:
+    """Reasons and errors on stderr stay on their line whatever the file or directory names
+    they mention: a CI log runs a line starting with '::' as a workflow command."""
+    # The fix is refused here because the added import would follow a continuation line.
+    (tmp_path / "g\n::error::h.py").write_text(
+        '"""d""" \\\n\nmodel = Net()\nmodel.eval()\ny = model(1)\n'
+    )
+    (tmp_path / "p\n::error::q").mkdir()
+    (tmp_path / "p\n::error::q" / "pyproject.toml").write_text("[tool.nograd-lint\n")
+    (tmp_path / "p\n::error::q" / "r.py").write_text(OFFENDING)
+    for args in (["--fix", "--unsafe-fixes", "g\n::error::h.py"], ["p\n::error::q"]):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode in (1, 2), result
+        lines = result.stderr.decode().splitlines()
+        assert lines and not any(line.lstrip().startswith("::") for line in lines), lines
+
+
+@needs_posix_names
 def test_the_github_format_escapes_a_newline_in_a_name(tmp_path: Path) -> None:
     (tmp_path / "x\ny.py").write_text(OFFENDING)
     result = run("--format", "github", ".", cwd=tmp_path)

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cli_options import parse_options
-from .cli_output import OutputError, display_path, quote_name, wants_color, write_stdout
+from .cli_output import (
+    OutputError,
+    display_path,
+    one_line,
+    quote_name,
+    wants_color,
+    write_stdout,
+)
 from .config import ConfigError, settings_for_run, split_names
 from .files import discover, force_excluded, project_rules
 from .findings import SourceError
@@ -141,7 +148,7 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
         for skip in result.skipped:
             print(
                 f"{quote_name(result.path)}:{skip.finding.line}:{skip.finding.col + 1}: "
-                f"{skip.finding.code} not fixed: {skip.reason}",
+                f"{skip.finding.code} not fixed: {one_line(skip.reason)}",
                 file=sys.stderr,
             )
     sites = sum(r.fixed for r in results)
@@ -209,8 +216,8 @@ def _lint(argv: list[str]) -> int:
         tasks = [(path, job_for(path), data) for path, data in worth]
         stdin_job = job_for(options.stdin_display_name) if "-" in paths else None
         stdin_excluded = stdin_job is not None and force_excluded(options.stdin_display_name, rules)
-    except ConfigError as error:
-        print(f"nograd-lint: error: {error}", file=sys.stderr)
+    except ConfigError as error:  # its message may name a directory holding a newline
+        print(f"nograd-lint: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     if not paths and not unlistable and options.quiet == 0:
         print("nograd-lint: warning: no Python files found", file=sys.stderr)
@@ -253,7 +260,7 @@ def _print_results(results: list[FileResult], options: argparse.Namespace) -> No
         write_stdout(_report(results, options))
     for result in results:
         if result.error is not None:
-            print(f"{quote_name(result.path)}: error: {result.error}", file=sys.stderr)
+            print(f"{quote_name(result.path)}: error: {one_line(result.error)}", file=sys.stderr)
     if options.mode != "check" and options.quiet == 0:
         _report_fixes(results, options.mode)
 

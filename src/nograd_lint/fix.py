@@ -188,7 +188,9 @@ def _compile_problem(text: str, filename: str) -> str | None:
         with warnings.catch_warnings():  # the user's own warnings are not ours to print
             warnings.simplefilter("ignore")
             compile(text, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
+    except SyntaxError as error:  # its str() holds the file name, which the report has
+        return f"{error.msg}, line {error.lineno}"
+    except ValueError as error:
         return str(error)
     except (RecursionError, MemoryError) as error:
         return type(error).__name__
