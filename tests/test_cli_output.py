@@ -252,3 +252,13 @@ def test_paths_are_relative_and_normalised_in_every_format(tmp_path: Path, form:
         assert "src/x.py" in output, (target, output)
         assert "./src" not in output and "//" not in output.replace("://", "")
         assert str(tmp_path) not in output
+
+
+def test_diff_paths_are_relative_as_in_the_report(tmp_path: Path) -> None:
+    """A diff of an absolute path below the current directory applies there with git apply
+    (as ruff's does), like the report, which prints the same file relative."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.py").write_text(OFFENDING)
+    for target in (str(tmp_path), str(tmp_path / "src" / "x.py"), "./src"):
+        output = run("--diff", "--unsafe-fixes", target, cwd=tmp_path).stdout.decode()
+        assert output.startswith("--- a/src/x.py\n+++ b/src/x.py\n"), (target, output)
