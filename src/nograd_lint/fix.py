@@ -22,7 +22,7 @@ from .api import check_source
 from .findings import Finding, SourceError
 from .fix_imports import Spelling, import_line, spelling
 from .fix_safety import SUSPENDS, suspends
-from .fix_targets import Group, Locator, nested_in_another
+from .fix_targets import Group, Locator, in_a_function_in_another, nested_in_another
 from .fix_text import indent_unit, wrap
 from .source import decode, physical_lines
 
@@ -143,9 +143,20 @@ def _plan(
             group = reason
         skipped.append(Skipped(finding, group))
     wrapped = {id(s) for g in groups.values() for s in g.statements}
-    outermost = {key: g for key, g in groups.items() if not nested_in_another(g, wrapped, locator)}
-    fixed = [f for f, _ in finding_groups]
+    later = {key for key, g in groups.items() if in_a_function_in_another(g, wrapped, locator)}
+    outermost = {
+        key: g
+        for key, g in groups.items()
+        if key not in later and not nested_in_another(g, wrapped, locator)
+    }
+    fixed = [f for f, g in finding_groups if g.key not in later]
+    skipped += [Skipped(f, IN_A_FUNCTION) for f, g in finding_groups if g.key in later]
     return _runs(list(outermost.values())), fixed, skipped
+
+
+IN_A_FUNCTION = (
+    "the call is in a function defined inside a statement wrapped here; run the fix again"
+)
 
 
 def _refusal(group: Group, torch: Spelling) -> str | None:
