@@ -188,3 +188,20 @@ def test_a_function_inside_a_wrapped_statement_is_not_counted_as_fixed() -> None
         "            with torch.no_grad():\n"
         "                return model(t)\n"
     ) in second.text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'import torch\nmodel.eval()\ndef f():\n    """Doc."""; return model(1)\n',
+        'import torch\nmodel.eval()\nclass C:\n    """Doc."""; y = model(1)\n',
+    ],
+    ids=["function", "class"],
+)
+def test_a_docstring_sharing_the_line_is_not_moved_into_the_with(source: str) -> None:
+    """Inside the with it would no longer be the docstring: ``__doc__`` would become None."""
+    result = fix_source(source)
+    assert result.text == source and not result.fixed
+    assert [s.reason for s in result.skipped] == [
+        "the statement shares its line with a docstring, which must stay first"
+    ]

@@ -159,10 +159,31 @@ IN_A_FUNCTION = (
 )
 
 
+DOCSTRING = "the statement shares its line with a docstring, which must stay first"
+
+_DOCUMENTED = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def _refusal(group: Group, torch: Spelling) -> str | None:
     if suspends(group.statements):
         return SUSPENDS
+    if _holds_a_docstring(group):
+        return DOCSTRING
     return torch.refusal_for(group.first_line)
+
+
+def _holds_a_docstring(group: Group) -> bool:
+    """Whether the group starts with a docstring (``'Doc.'; out = model(x)`` on one line):
+    inside the ``with`` it would be a plain string, and ``__doc__`` None."""
+    first = group.statements[0]
+    return (
+        isinstance(group.owner, _DOCUMENTED)
+        and group.field == "body"
+        and group.start == 0
+        and isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
 
 
 def _runs(groups: list[Group]) -> list[list[Group]]:
