@@ -251,6 +251,16 @@ def test_stdin_filter_passes_the_source_through_without_unsafe_fixes(project: Pa
     assert (applied.returncode, applied.stdout) == (0, FIXED)
 
 
+@pytest.mark.parametrize("quiet", ["-q", "-qq"])
+def test_stdin_filter_gives_the_source_back_however_quiet(project: Path, quiet: str) -> None:
+    """The filter's stdout is the buffer, not a report: an editor replacing its buffer with
+    an empty output would lose the user's code."""
+    applied = run(quiet, "--fix", "--unsafe-fixes", "-", cwd=project, stdin=OFFENDING)
+    assert (applied.returncode, applied.stdout, applied.stderr) == (0, FIXED, "")
+    held = run(quiet, "--fix", "-", cwd=project, stdin=OFFENDING)
+    assert (held.returncode, held.stdout, held.stderr) == (1, OFFENDING, "")
+
+
 # -- rule documentation --------------------------------------------------------------------
 
 

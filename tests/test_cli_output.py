@@ -56,6 +56,38 @@ def test_a_file_name_cannot_start_a_workflow_command(tmp_path: Path) -> None:
     assert "'::error file=x::y.py':4:7: " + MESSAGE in text
 
 
+def test_a_source_line_cannot_start_a_workflow_command(tmp_path: Path) -> None:
+    """--show-source prints a line that may begin inside a string literal: the code under
+    review must not write workflow commands into a CI log."""
+    (tmp_path / "pr.py").write_text(
+        'import torch\nmodel.eval()\nout = ("""\n  ::error::forged""", model(x))\n'
+    )
+    result = run("--show-source", "pr.py", cwd=tmp_path)
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 1 and len(lines) == 3, lines
+    assert not any(line.lstrip().startswith("::") for line in lines), lines
+    # The caret still sits under the call.
+    assert lines[1].index("model(x)") == lines[2].index("^")
+
+
+@needs_posix_names
+def test_stderr_lines_cannot_be_split_by_a_name(tmp_path: Path) -> None:
+    """Reasons and errors on stderr stay on their line whatever the file or directory names
+    they mention: a CI log runs a line starting with '::' as a workflow command."""
+    # The fix is refused here because the added import would follow a continuation line.
+    (tmp_path / "g\n::error::h.py").write_text(
+        '"""d""" \\\n\nmodel = Net()\nmodel.eval()\ny = model(1)\n'
+    )
+    (tmp_path / "p\n::error::q").mkdir()
+    (tmp_path / "p\n::error::q" / "pyproject.toml").write_text("[tool.nograd-lint\n")
+    (tmp_path / "p\n::error::q" / "r.py").write_text(OFFENDING)
+    for args in (["--fix", "--unsafe-fixes", "g\n::error::h.py"], ["p\n::error::q"]):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode in (1, 2), result
+        lines = result.stderr.decode().splitlines()
+        assert lines and not any(line.lstrip().startswith("::") for line in lines), lines
+
+
 @needs_posix_names
 def test_the_github_format_escapes_a_newline_in_a_name(tmp_path: Path) -> None:
     (tmp_path / "x\ny.py").write_text(OFFENDING)
@@ -220,3 +252,13 @@ def test_paths_are_relative_and_normalised_in_every_format(tmp_path: Path, form:
         assert "src/x.py" in output, (target, output)
         assert "./src" not in output and "//" not in output.replace("://", "")
         assert str(tmp_path) not in output
+
+
+def test_diff_paths_are_relative_as_in_the_report(tmp_path: Path) -> None:
+    """A diff of an absolute path below the current directory applies there with git apply
+    (as ruff's does), like the report, which prints the same file relative."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.py").write_text(OFFENDING)
+    for target in (str(tmp_path), str(tmp_path / "src" / "x.py"), "./src"):
+        output = run("--diff", "--unsafe-fixes", target, cwd=tmp_path).stdout.decode()
+        assert output.startswith("--- a/src/x.py\n+++ b/src/x.py\n"), (target, output)

@@ -156,6 +156,32 @@ def test_named_files_are_linted_unless_force_exclude(project: Path) -> None:
     assert _flagged("legacy/sub/older.py", cwd=project)[:2] == (0, [])
 
 
+def test_force_exclude_applies_to_stdin_by_its_display_name(project: Path) -> None:
+    """An editor or hook that pipes an excluded file gets ruff's answer: nothing to report,
+    and from the filter the source unchanged."""
+
+    def run(*args: str) -> tuple[int, str]:
+        result = subprocess.run(
+            [tool("nograd-lint"), *args],
+            cwd=project,
+            input=FLAGGED,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return result.returncode, result.stdout
+
+    named = ("--force-exclude", "--stdin-display-name", "legacy/old.py", "-")
+    assert run(*named) == (0, "")
+    assert run("--fix", "--unsafe-fixes", *named) == (0, FLAGGED)
+    status, report = run(*named[:3], "app.py", "-")
+    assert (status, sorted({line.split(":")[0] for line in report.splitlines()})) == (
+        1,
+        ["app.py"],
+    )
+    assert run("--stdin-display-name", "legacy/old.py", "-")[0] == 1
+
+
 def test_force_exclude_matches_parent_directories_by_name(tmp_path: Path) -> None:
     _write(tmp_path, "gen/proto/a_pb2.py", "src/b.py")
     (tmp_path / "pyproject.toml").write_text(

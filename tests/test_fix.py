@@ -162,3 +162,46 @@ def test_cli_prints_no_warnings_of_the_users_code(tmp_path: Path) -> None:
     for args in (["odd.py"], ["--diff", "odd.py"]):
         result = _cli(*args, cwd=tmp_path)
         assert "Warning" not in result.stderr, result.stderr
+
+
+def test_a_function_inside_a_wrapped_statement_is_not_counted_as_fixed() -> None:
+    """A def's body runs when it is called, not where it is written: the with around an
+    enclosing statement does not cover it. Its finding stays, with the reason, and a second
+    pass wraps it."""
+    source = (
+        "import torch\nmodel.eval()\n"
+        "for t in model(xs):\n"
+        "    def callback():\n"
+        "        return model(t)\n"
+        "    hooks.append(callback)\n"
+    )
+    first = fix_source(source)
+    assert [f.line for f in first.fixed] == [3]
+    assert [(s.finding.line, s.reason.split(";")[0]) for s in first.skipped] == [
+        (5, "the call is in a function defined inside a statement wrapped here")
+    ]
+    assert len(first.remaining) == 1
+    second = fix_source(first.text)
+    assert len(second.fixed) == 1 and second.remaining == []
+    assert (
+        "        def callback():\n"
+        "            with torch.no_grad():\n"
+        "                return model(t)\n"
+    ) in second.text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'import torch\nmodel.eval()\ndef f():\n    """Doc."""; return model(1)\n',
+        'import torch\nmodel.eval()\nclass C:\n    """Doc."""; y = model(1)\n',
+    ],
+    ids=["function", "class"],
+)
+def test_a_docstring_sharing_the_line_is_not_moved_into_the_with(source: str) -> None:
+    """Inside the with it would no longer be the docstring: ``__doc__`` would become None."""
+    result = fix_source(source)
+    assert result.text == source and not result.fixed
+    assert [s.reason for s in result.skipped] == [
+        "the statement shares its line with a docstring, which must stay first"
+    ]

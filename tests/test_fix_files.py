@@ -240,7 +240,9 @@ def test_diff_applies_with_git(tmp_path: Path, source: str) -> None:
 def test_diff_header_of_an_absolute_path(tmp_path: Path) -> None:
     target = tmp_path / "infer.py"
     target.write_text(OFFENDING)
-    result = _cli("--diff", str(target), cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"  # below the current directory the path is relative
+    elsewhere.mkdir()
+    result = _cli("--diff", str(target), cwd=elsewhere)
     header = f"--- a/{target.as_posix().lstrip('/')}\n+++ b/{target.as_posix().lstrip('/')}\n"
     assert result.stdout.decode().startswith(header)
     patch = tmp_path / "fix.patch"

@@ -7,13 +7,21 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cli_options import parse_options
-from .cli_output import OutputError, display_path, quote_name, wants_color, write_stdout
+from .cli_output import (
+    OutputError,
+    display_path,
+    one_line,
+    quote_name,
+    wants_color,
+    write_stdout,
+)
 from .config import ConfigError, settings_for_run, split_names
-from .files import discover, project_rules
+from .files import discover, force_excluded, project_rules
 from .findings import SourceError
 from .formatters import (
     FORMATTERS,
@@ -82,9 +90,37 @@ def _lint_paths(tasks: list[tuple[str, Job, bytes | None]], jobs: int) -> list[F
     if jobs <= 1 or len(tasks) < 2 * _MIN_FILES_PER_WORKER:
         return [_lint_task(t) for t in tasks]
     workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        # map() keeps input order, so the output equals that of -j 1.
-        return list(pool.map(_lint_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            # map() keeps input order, so the output equals that of -j 1.
+            chunks = max(1, len(tasks) // (workers * 8))
+            return list(pool.map(_lint_task, tasks, chunksize=chunks))
+    except BrokenProcessPool:
+        return _lint_isolated(tasks)
+
+
+def _lint_isolated(tasks: list[tuple[str, Job, bytes]]) -> list[FileResult]:
+    """After a worker died (a crash in native code: no exception to catch), every file again,
+    one at a time in a worker of its own, so that only the file that kills it is lost. A
+    file the first pool already fixed is recognised as such when written again."""
+    results: list[FileResult] = []
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for task in tasks:
+            pool = pool or ProcessPoolExecutor(max_workers=1)
+            try:
+                results.append(pool.submit(_lint_task, task).result())
+            except BrokenProcessPool:
+                pool.shutdown()
+                pool = None
+                results.append(FileResult(task[0], error=_WORKER_DIED))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return results
+
+
+_WORKER_DIED = "the analysis crashed on this file (its worker process died); please report it"
 
 
 def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes | None]], list[FileResult]]:
@@ -110,7 +146,7 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
         for skip in result.skipped:
             print(
                 f"{quote_name(result.path)}:{skip.finding.line}:{skip.finding.col + 1}: "
-                f"{skip.finding.code} not fixed: {skip.reason}",
+                f"{skip.finding.code} not fixed: {one_line(skip.reason)}",
                 file=sys.stderr,
             )
     sites = sum(r.fixed for r in results)
@@ -177,8 +213,9 @@ def _lint(argv: list[str]) -> int:
         worth, settled = _candidates([p for p in paths if p != "-"])
         tasks = [(path, job_for(path), data) for path, data in worth]
         stdin_job = job_for(options.stdin_display_name) if "-" in paths else None
-    except ConfigError as error:
-        print(f"nograd-lint: error: {error}", file=sys.stderr)
+        stdin_excluded = stdin_job is not None and force_excluded(options.stdin_display_name, rules)
+    except ConfigError as error:  # its message may name a directory holding a newline
+        print(f"nograd-lint: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     if not paths and not unlistable and options.quiet == 0:
         print("nograd-lint: warning: no Python files found", file=sys.stderr)
@@ -186,8 +223,10 @@ def _lint(argv: list[str]) -> int:
     by_path.update((r.path, r) for r in _lint_paths(tasks, options.jobs))
     results: list[FileResult] = []
     for path in paths:
-        if path == "-" and stdin_job is not None:
-            result: FileResult | None = lint_file("-", stdin_job, options.stdin_display_name)
+        if path == "-" and stdin_excluded:
+            result: FileResult | None = _excluded_stdin(options)
+        elif path == "-" and stdin_job is not None:
+            result = lint_file("-", stdin_job, options.stdin_display_name)
         else:
             result = by_path.get(path)
         if result is not None:
@@ -200,13 +239,26 @@ def _lint(argv: list[str]) -> int:
     return _exit_status(results, options)
 
 
+def _excluded_stdin(options: argparse.Namespace) -> FileResult | None:
+    """ruff's answer for stdin whose display name is excluded under --force-exclude: nothing
+    to report, and from the filter the source unchanged (an empty answer would empty the
+    editor's buffer)."""
+    if not options.filter:
+        return None
+    try:
+        data = read_input("-")
+    except OSError as error:
+        return _unreadable(options.stdin_display_name, error)
+    return FileResult(options.stdin_display_name, fixed_bytes=data)
+
+
 def _print_results(results: list[FileResult], options: argparse.Namespace) -> None:
     """The report (or diff, or fixed stdin) on stdout; errors and summaries on stderr."""
-    if options.quiet < 2:
+    if options.quiet < 2 or options.filter:  # the filter's stdout is the source, not a report
         write_stdout(_report(results, options))
     for result in results:
         if result.error is not None:
-            print(f"{quote_name(result.path)}: error: {result.error}", file=sys.stderr)
+            print(f"{quote_name(result.path)}: error: {one_line(result.error)}", file=sys.stderr)
     if options.mode != "check" and options.quiet == 0:
         _report_fixes(results, options.mode)
 

@@ -194,6 +194,13 @@ def _named(path: str) -> _Found:
     return _Found(path, (status.st_dev, status.st_ino), os.path.islink(path))
 
 
+def force_excluded(path: str, rules: RulesFor) -> bool:
+    """Whether ``force_exclude`` drops the file named ``path``; for stdin, ``path`` is its
+    display name, which is how an editor or hook says which file the bytes belong to."""
+    absolute = os.path.abspath(path)
+    return _force_excluded(absolute, rules(os.path.dirname(absolute)))
+
+
 def _force_excluded(path: str, rules: Rules) -> bool:
     """Whether ``force_exclude`` drops the named ``path``: it, or a directory between it and
     the project's root (or the current directory), is excluded."""

@@ -22,7 +22,7 @@ from .api import check_source
 from .findings import Finding, SourceError
 from .fix_imports import Spelling, import_line, spelling
 from .fix_safety import SUSPENDS, suspends
-from .fix_targets import Group, Locator, nested_in_another
+from .fix_targets import Group, Locator, in_a_function_in_another, nested_in_another
 from .fix_text import indent_unit, wrap
 from .source import decode, physical_lines
 
@@ -143,15 +143,47 @@ def _plan(
             group = reason
         skipped.append(Skipped(finding, group))
     wrapped = {id(s) for g in groups.values() for s in g.statements}
-    outermost = {key: g for key, g in groups.items() if not nested_in_another(g, wrapped, locator)}
-    fixed = [f for f, _ in finding_groups]
+    later = {key for key, g in groups.items() if in_a_function_in_another(g, wrapped, locator)}
+    outermost = {
+        key: g
+        for key, g in groups.items()
+        if key not in later and not nested_in_another(g, wrapped, locator)
+    }
+    fixed = [f for f, g in finding_groups if g.key not in later]
+    skipped += [Skipped(f, IN_A_FUNCTION) for f, g in finding_groups if g.key in later]
     return _runs(list(outermost.values())), fixed, skipped
+
+
+IN_A_FUNCTION = (
+    "the call is in a function defined inside a statement wrapped here; run the fix again"
+)
+
+
+DOCSTRING = "the statement shares its line with a docstring, which must stay first"
+
+_DOCUMENTED = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _refusal(group: Group, torch: Spelling) -> str | None:
     if suspends(group.statements):
         return SUSPENDS
+    if _holds_a_docstring(group):
+        return DOCSTRING
     return torch.refusal_for(group.first_line)
+
+
+def _holds_a_docstring(group: Group) -> bool:
+    """Whether the group starts with a docstring (``'Doc.'; out = model(x)`` on one line):
+    inside the ``with`` it would be a plain string, and ``__doc__`` None."""
+    first = group.statements[0]
+    return (
+        isinstance(group.owner, _DOCUMENTED)
+        and group.field == "body"
+        and group.start == 0
+        and isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
 
 
 def _runs(groups: list[Group]) -> list[list[Group]]:
@@ -188,7 +220,9 @@ def _compile_problem(text: str, filename: str) -> str | None:
         with warnings.catch_warnings():  # the user's own warnings are not ours to print
             warnings.simplefilter("ignore")
             compile(text, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
+    except SyntaxError as error:  # its str() holds the file name, which the report has
+        return f"{error.msg}, line {error.lineno}"
+    except ValueError as error:
         return str(error)
     except (RecursionError, MemoryError) as error:
         return type(error).__name__

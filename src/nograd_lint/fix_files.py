@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from . import fix
+from .cli_output import display_path
 from .findings import Finding, SourceError
 from .fix_output import encoded_like, unified_diff
 from .formatters import FileResult, with_lines
@@ -57,7 +58,7 @@ def fix_file(
             refused = FileResult(shown, unfixed, error=str(error), skipped=result.skipped)
             return with_lines(refused, original)
     if result.changed and mode == "diff":
-        outcome.diff = unified_diff(original, result.text, shown)
+        outcome.diff = unified_diff(original, result.text, display_path(shown))
     return outcome
 
 

@@ -195,3 +195,17 @@ def nested_in_another(group: Group, wrapped: set[int], locator: Locator) -> bool
         if id(node) in wrapped:
             return True
     return False
+
+
+def in_a_function_in_another(group: Group, wrapped: set[int], locator: Locator) -> bool:
+    """Whether ``group`` lies in a function defined inside a wrapped statement. The outer
+    ``with`` does not cover it (a body runs when called), and a ``with`` of its own would
+    nest inside the outer one's text, which one pass does not write."""
+    node: ast.AST = group.statements[0]
+    in_function = False
+    while id(node) in locator.parents:
+        node = locator.parents[id(node)][0]
+        in_function = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if in_function and id(node) in wrapped:
+            return True
+    return False

@@ -79,6 +79,8 @@ def _source_with_caret(line: str, col: int, style: Callable[[str, str], str]) ->
     tabs so that the caret lines up however a terminal expands them."""
     text = line.rstrip("\r\n")
     before = one_line(text[:col], keep="\t")  # as wide as it is printed
+    if before.lstrip().startswith("::"):  # inside a string: GitHub would run it as a command
+        before = before.replace(":", "\\x3a", 1)
     indent = "".join(c if c == "\t" else " " for c in before)
     after = one_line(text[col:], keep="\t")
     return f"{before}{after}\n{indent}{style('^', RED)}\n"
