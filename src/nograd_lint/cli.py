@@ -99,7 +99,7 @@ def _lint_paths(tasks: list[tuple[str, Job, bytes | None]], jobs: int) -> list[F
         return _lint_isolated(tasks)
 
 
-def _lint_isolated(tasks: list[tuple[str, Job, bytes]]) -> list[FileResult]:
+def _lint_isolated(tasks: list[tuple[str, Job, bytes | None]]) -> list[FileResult]:
     """After a worker died (a crash in native code: no exception to catch), every file again,
     one at a time in a worker of its own, so that only the file that kills it is lost. A
     file the first pool already fixed is recognised as such when written again."""
