@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import torch
@@ -38,13 +39,10 @@ class RunSpec:
         return json.dumps(asdict(self))
 
 
-def _cpu_rows(spec: RunSpec, iteration: int, rss_before: int = 0) -> list[Row]:
-    """Current RSS and malloc in-use bytes; after a batch (iteration > 0) also its peak RSS."""
-    suffix = "" if iteration else "_before"
-    values = {"rss_bytes": current_rss_bytes(), "malloc_in_use_bytes": malloc_in_use_bytes()}
-    if iteration:
-        values["peak_rss_bytes"] = peak_rss_bytes()
-        values["peak_rss_over_start_bytes"] = values["peak_rss_bytes"] - rss_before
+def _rows(
+    spec: RunSpec, iteration: int, values: Mapping[str, int | None], suffix: str = ""
+) -> list[Row]:
+    """One memory row per measured value (None: not available here)."""
     return [
         record(
             "memory",
@@ -61,11 +59,21 @@ def _cpu_rows(spec: RunSpec, iteration: int, rss_before: int = 0) -> list[Row]:
     ]
 
 
+def _cpu_rows(spec: RunSpec, iteration: int, rss_before: int = 0) -> list[Row]:
+    """Current RSS and malloc in-use bytes; after a batch (iteration > 0) also its peak RSS."""
+    values = {"rss_bytes": current_rss_bytes(), "malloc_in_use_bytes": malloc_in_use_bytes()}
+    if iteration:
+        values["peak_rss_bytes"] = peak_rss_bytes()
+        values["peak_rss_over_start_bytes"] = values["peak_rss_bytes"] - rss_before
+    return _rows(spec, iteration, values, "" if iteration else "_before")
+
+
 def measure_memory(spec: RunSpec) -> list[Row]:
     """Per batch: saved-graph bytes, peak and current RSS, malloc in-use bytes, CUDA peak.
 
-    `overwrite` is the seed's loop (`outputs = model(x)`: the previous graph is freed only once
-    the new forward has finished); `accumulate` keeps every output (`preds.append(model(x))`).
+    `overwrite` is the usual inference loop (`outputs = model(x)`: the previous graph is freed
+    only once the new forward has finished); `accumulate` keeps every output
+    (`preds.append(model(x))`).
     """
     torch.set_num_threads(spec.threads)
     device = torch.device(spec.device)
@@ -91,19 +99,7 @@ def measure_memory(spec: RunSpec) -> list[Row]:
         values = {"graph_bytes": meter.saved_bytes, "input_bytes": batch.nbytes}
         if device.type == "cuda":
             values.update(cuda_memory(device))
-        rows += [
-            record(
-                "memory",
-                spec.model,
-                spec.mode,
-                spec.pattern,
-                iteration,
-                spec.batch_size,
-                name,
-                value,
-            )
-            for name, value in values.items()
-        ]
+        rows += _rows(spec, iteration, values)
         rows += _cpu_rows(spec, iteration, rss_before)
         del batch
     del outputs, held

@@ -14,7 +14,7 @@ from torch import nn
 
 
 class SmallCNN(nn.Module):
-    """Two conv/ReLU/max-pool stages and two linear layers on 3x32x32 inputs (the seed's kind of net)."""
+    """Two conv/ReLU/max-pool stages and two linear layers on 3x32x32 inputs."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()

@@ -104,13 +104,12 @@ CRASHERS = {
 
 
 def test_too_deep_for_libcst_never_takes_the_process_down() -> None:
-    sources = list(CRASHERS.values())
     child = (
         "import sys\nfrom nograd_lint import SourceError, check_source\n"
         "try:\n    print(len(check_source(sys.stdin.read())))\n"
         "except SourceError as error:\n    print('refused:', error)\n"
     )
-    for source in sources:
+    for source in CRASHERS.values():
         result = subprocess.run(
             [sys.executable, "-c", child],
             input=source,
@@ -120,7 +119,8 @@ def test_too_deep_for_libcst_never_takes_the_process_down() -> None:
             check=False,
         )
         assert result.returncode == 0, (source[:40], result.returncode, result.stderr[-2000:])
-        assert result.stdout.strip() in ("1", "refused: " + result.stdout[9:].strip())
+        output = result.stdout.strip()
+        assert output == "1" or output.startswith("refused: "), output
 
 
 def test_huge_generated_file_is_analysed() -> None:

@@ -114,9 +114,7 @@ CASES: dict[str, tuple[Callable[[], str], int, float, int]] = {
     "lambda_chain_1000": (prefixed("lambda: "), 1, 20.0, 1024),  # reported like any lambda
     "conditional_chain_1000": (prefixed("model(x) if c else "), 1001, 20.0, 1024),  # 1,001 calls
     # Many models in one scope: work per binding must not grow with the models already seen
-    # (the first three took 66 s, 18 s and 39 s before, 3 s, 6 s and 9 s after, on the
-    # shared 2-core machine).
-    # (LibCST's parse is most of what remains: 4-20 s on the shared 2-core machine).
+    # (LibCST's parse is then most of the time these take).
     "alias_chain_8000": (alias_chain(8000), 1, 60.0, 1024),
     "eval_receivers_8000": (eval_receivers(8000), 8000, 60.0, 1024),
     "model_triples_8000": (model_triples(8000), 8000, 60.0, 1024),

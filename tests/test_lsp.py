@@ -335,6 +335,18 @@ def code_actions(
     lines: tuple[int, int] | None = None,
 ) -> list:
     """What an editor asks for at the cursor: the diagnostics there, and which kinds it wants."""
+    params = code_action_params(uri, diagnostics, only, lines)
+    return client.request("textDocument/codeAction", params) or []
+
+
+def code_action_params(
+    uri: str,
+    diagnostics: list,
+    only: list | None = None,
+    lines: tuple[int, int] | None = None,
+) -> dict:
+    """A codeAction request over ``lines`` (0-based, first and last), by default those of the
+    first diagnostic."""
     first, last = lines or (
         diagnostics[0]["range"]["start"]["line"],
         diagnostics[0]["range"]["end"]["line"],
@@ -342,20 +354,11 @@ def code_actions(
     context: dict = {"diagnostics": diagnostics}
     if only is not None:
         context["only"] = only
-    return (
-        client.request(
-            "textDocument/codeAction",
-            {
-                "textDocument": {"uri": uri},
-                "range": {
-                    "start": {"line": first, "character": 0},
-                    "end": {"line": last, "character": 0},
-                },
-                "context": context,
-            },
-        )
-        or []
-    )
+    return {
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": first, "character": 0}, "end": {"line": last, "character": 0}},
+        "context": context,
+    }
 
 
 def edits_of(action: dict, uri: str) -> list:

@@ -15,6 +15,7 @@ from tests.test_lsp import (
     BUFFER,
     BUFFER_RANGES,
     change,
+    code_action_params,
     code_actions,
     edits_of,
     ranges,
@@ -72,15 +73,7 @@ def test_code_action_for_a_buffer_never_opened_is_null(server: LspClient, tmp_pa
     uri = (tmp_path / "never_opened.py").as_uri()
     assert code_actions(server, uri, [], lines=(0, 3)) == []  # the client helper maps null to []
     assert (
-        server.request(
-            "textDocument/codeAction",
-            {
-                "textDocument": {"uri": uri},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                "context": {"diagnostics": []},
-            },
-        )
-        is None
+        server.request("textDocument/codeAction", code_action_params(uri, [], lines=(0, 0))) is None
     )
     assert "Traceback" not in server.stderr
 
@@ -95,16 +88,7 @@ def test_requests_after_shutdown_get_invalid_request(
         assert client.request("shutdown", None) is None
         with pytest.raises(LspError, match="'code': -32600"):
             client.request(
-                "textDocument/codeAction",
-                {
-                    "textDocument": {"uri": uri},
-                    "range": {
-                        "start": {"line": 0, "character": 0},
-                        "end": {"line": 0, "character": 0},
-                    },
-                    "context": {"diagnostics": []},
-                },
-                timeout_s=10,
+                "textDocument/codeAction", code_action_params(uri, [], lines=(0, 0)), timeout_s=10
             )
         client.notify("exit", None)
         assert wait_for_exit(client) == 0

@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from tests.lsp_client import LspClient, LspError, env_running_first
-from tests.test_lsp import BUFFER, BUFFER_RANGES, change, code_actions, ranges, start_server
+from tests.test_lsp import (
+    BUFFER,
+    BUFFER_RANGES,
+    change,
+    code_action_params,
+    code_actions,
+    ranges,
+    start_server,
+)
 
 pytest.importorskip("pygls", reason="pygls is in the lsp and test extras")
 
@@ -144,25 +152,16 @@ def test_a_cancelled_code_action_leaves_its_fix_running_for_the_next(
     text = "# lengthy fix\n" + BUFFER
     server.open(uri, text)
     diagnostics = server.wait_for_diagnostics(uri)["diagnostics"]
-    first = server.send_request("textDocument/codeAction", action_params(uri, diagnostics[1:]))
+    first = server.send_request("textDocument/codeAction", code_action_params(uri, diagnostics[1:]))
     time.sleep(0.5)
     server.notify("$/cancelRequest", {"id": first})
     with pytest.raises(LspError, match="-32800"):  # RequestCancelled
         server.reply(first)
     [quick_fix, fix_all] = server.request(
-        "textDocument/codeAction", action_params(uri, diagnostics[1:])
+        "textDocument/codeAction", code_action_params(uri, diagnostics[1:])
     )
     assert "edit" in quick_fix and "edit" in fix_all
     assert sorted(fix_log.read_text().splitlines()) == ["[15]", "[]"]  # each computed once
-
-
-def action_params(uri: str, diagnostics: list) -> dict:
-    line = diagnostics[0]["range"]["start"]["line"]
-    return {
-        "textDocument": {"uri": uri},
-        "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
-        "context": {"diagnostics": diagnostics},
-    }
 
 
 def test_a_code_action_does_not_wait_for_the_debounce(tmp_path: Path, subprocess_env: dict) -> None:

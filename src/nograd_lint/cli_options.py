@@ -8,6 +8,7 @@ import os
 from collections.abc import Sequence
 
 from ._version import __version__
+from .files import DEFAULT_EXCLUDES
 from .formatters import FORMATTERS
 
 DESCRIPTION = """\
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATTERNS",
         help="comma-separated glob patterns of files or directories to skip, relative to "
         "the current directory; they replace [tool.nograd-lint] exclude and the defaults "
-        "(flake8's: .svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg); "
+        f"(flake8's: {','.join(DEFAULT_EXCLUDES)}); "
         "virtual environments are always skipped",
     )
     selection.add_argument(

@@ -63,14 +63,9 @@ def settings_for(path: Path, override: Path | None = None) -> Settings:
     language server sees edits to it and a run over many files does not parse it again.
     Raises :class:`ConfigError` for a file that cannot be read or used.
     """
-    return settings_in_directory(Path(os.path.abspath(path)).parent, override)
-
-
-def settings_in_directory(directory: Path, override: Path | None = None) -> Settings:
-    """:func:`settings_for` the files in ``directory``."""
     if override is not None:
         return load_settings(override)
-    start = Path(os.path.abspath(directory))
+    start = Path(os.path.abspath(path)).parent
     for candidate in (start, *start.parents):
         settings = _settings_in(candidate / "pyproject.toml", required=False)
         if settings is not None:
@@ -79,7 +74,7 @@ def settings_in_directory(directory: Path, override: Path | None = None) -> Sett
 
 
 def settings_for_run(override: Path | None = None) -> Callable[[str], Settings]:
-    """:func:`settings_in_directory` by absolute directory path, for one run of the command:
+    """:func:`settings_for` the files in an absolute directory path, for one run of the command:
     each directory is looked at once, where the language server looks again on every lint."""
     known: dict[str, Settings] = {}
 
@@ -105,16 +100,6 @@ def settings_for_run(override: Path | None = None) -> Callable[[str], Settings]:
         return found
 
     return settings
-
-
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above the directory ``start`` that has a
-    ``[tool.nograd-lint]`` table."""
-    directory = Path(os.path.abspath(start))
-    for candidate in (directory, *directory.parents):
-        if _settings_in(candidate / "pyproject.toml", required=False) is not None:
-            return candidate / "pyproject.toml"
-    return None
 
 
 def load_settings(pyproject: Path | None) -> Settings:

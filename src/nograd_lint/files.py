@@ -158,8 +158,7 @@ def discover(
         if path == "-":
             found.append(_Found(path))
             continue
-        absolute = os.path.abspath(path)
-        if _force_excluded(absolute, rules_for(os.path.dirname(absolute))):
+        if force_excluded(path, rules_for):
             continue
         if os.path.isdir(path):
             found.extend(_walk(path, rules_for, on_error))

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from .api import check_source
 from .findings import Finding, SourceError
-from .fix_imports import Spelling, import_line, spelling
+from .fix_imports import Spelling, import_line, is_docstring, spelling
 from .fix_safety import SUSPENDS, suspends
 from .fix_targets import Group, Locator, in_a_function_in_another, nested_in_another
 from .fix_text import indent_unit, wrap
-from .source import decode, physical_lines
+from .source import decode, physical_lines, python_tree
 
 #: What ``--fix-with`` accepts: the torch context manager the fix wraps statements in.
 CONTEXTS = ("no_grad", "inference_mode")
@@ -73,11 +73,12 @@ def fix_source(
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {CONTEXTS}, not {context!r}")
     text = decode(source)
-    tree = _python_tree(text, filename)
-    if isinstance(tree, str):  # LibCST reads it, this Python does not: nothing can be checked
-        findings = check_source(text, filename, disabling_names=disabling_names)
-        selected = [f for f in findings if lines is None or f.line in lines]
-        return FixResult(text, skipped=[Skipped(f, tree) for f in selected], remaining=findings)
+    try:
+        tree = python_tree(text, filename)
+    except SourceError:  # the check raises the same error, or has nothing to find
+        return FixResult(
+            text, remaining=check_source(text, filename, disabling_names=disabling_names)
+        )
     findings = check_source(text, filename, tree=tree, disabling_names=disabling_names)
     selected = [f for f in findings if lines is None or f.line in lines]
     if not selected:
@@ -95,7 +96,8 @@ def fix_source(
         indent_unit(tree, source_lines),
         import_line(tree) if torch.needs_import else None,
     )
-    reason = _why_not_compiled(new_text, text, filename)
+    problem = _compile_problem(new_text, filename)
+    reason = None if problem is None else f"the fixed code would not compile ({problem})"
     if reason is None:
         try:
             remaining = check_source(new_text, filename, disabling_names=disabling_names)
@@ -106,18 +108,6 @@ def fix_source(
     return FixResult(
         text, skipped=skipped + [Skipped(f, reason) for f in fixed], remaining=findings
     )
-
-
-def _python_tree(text: str, filename: str) -> ast.Module | str:
-    """The ``ast`` of ``text``, or why this Python cannot compile it."""
-    try:
-        with warnings.catch_warnings():  # the user's own warnings are not ours to print
-            warnings.simplefilter("ignore")
-            return ast.parse(text, filename)
-    except SyntaxError as error:
-        return f"this Python cannot compile the original ({error.msg}, line {error.lineno})"
-    except (ValueError, RecursionError, MemoryError) as error:
-        return f"this Python cannot compile the original ({type(error).__name__})"
 
 
 def _plan(
@@ -175,14 +165,11 @@ def _refusal(group: Group, torch: Spelling) -> str | None:
 def _holds_a_docstring(group: Group) -> bool:
     """Whether the group starts with a docstring (``'Doc.'; out = model(x)`` on one line):
     inside the ``with`` it would be a plain string, and ``__doc__`` None."""
-    first = group.statements[0]
     return (
         isinstance(group.owner, _DOCUMENTED)
         and group.field == "body"
         and group.start == 0
-        and isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
+        and is_docstring(group.statements[0])
     )
 
 
@@ -204,18 +191,9 @@ def _runs(groups: list[Group]) -> list[list[Group]]:
     return runs
 
 
-def _why_not_compiled(fixed: str, original: str, filename: str) -> str | None:
-    """None if ``fixed`` compiles; else whom to blame: ``ast`` accepts some code that the
-    compiler refuses (``return`` outside a function), and then the original is at fault."""
-    problem = _compile_problem(fixed, filename)
-    if problem is None:
-        return None
-    if _compile_problem(original, filename) is not None:
-        return f"this Python cannot compile the original ({problem})"
-    return f"the fixed code would not compile ({problem})"
-
-
 def _compile_problem(text: str, filename: str) -> str | None:
+    """Why Python will not compile ``text``, if it will not. The original always compiles
+    here: :func:`check_source` raises for one that does not, whenever it has findings."""
     try:
         with warnings.catch_warnings():  # the user's own warnings are not ours to print
             warnings.simplefilter("ignore")

@@ -26,8 +26,9 @@ def fix_file(
 ) -> FileResult:
     """Fix ``data``, read from ``path`` (``-``: stdin) and shown as ``shown``; ``mode`` is
     "fix" or "diff". Without ``unsafe_fixes`` a result that needs an unsafe fix is not
-    applied: its findings stay, with the count held back (ruff's fix safety). Raises :class:`SourceError` for input that cannot be analysed; any other
-    failure is this file's one-line error, so that the run goes on."""
+    applied: its findings stay, with the count held back (ruff's fix safety). Raises
+    :class:`SourceError` for input that cannot be analysed; any other failure is this file's
+    one-line error, so that the run goes on."""
     try:
         original = decode(data)
         result = fix.fix_source(original, shown, context=context, disabling_names=disabling_names)

@@ -18,6 +18,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .analysis.catalog import GRAD_MODE_FACTORIES
+from .fix_targets import span
+
 CONDITIONAL = (
     "torch is imported only conditionally or inside a function here; an unconditional "
     "import would make it required"
@@ -62,12 +65,7 @@ def spelling(tree: ast.Module, context: str, lines: Sequence[str]) -> Spelling:
         for alias in statement.names
     }
     bindings = _bindings(_statements_mentioning(tree, names, lines), names)
-    for qualified in (
-        f"torch.{context}",
-        f"torch.autograd.{context}",
-        f"torch.autograd.grad_mode.{context}",
-        "torch",
-    ):
+    for qualified in (*_factories(context), "torch"):
         for name, found in bindings.items():
             first = next((b for b in found if b.top_level and b.qualified == qualified), None)
             if first is None or any(b.qualified != qualified for b in found):
@@ -80,6 +78,12 @@ def spelling(tree: ast.Module, context: str, lines: Sequence[str]) -> Spelling:
     if any(b.qualified == "torch" and not b.top_level for b in torch):
         return Spelling(f"torch.{context}()", refusal=CONDITIONAL)
     return Spelling(f"torch.{context}()", refusal=NOT_TORCH)
+
+
+def _factories(context: str) -> list[str]:
+    """The qualified names torch exports ``context`` under, in the catalog's order
+    (``torch.no_grad`` first)."""
+    return [q for q in GRAD_MODE_FACTORIES if q.rpartition(".")[2] == context]
 
 
 def _statements_mentioning(
@@ -96,10 +100,7 @@ def _statements_mentioning(
     hits = sorted({bisect.bisect_right(starts, m.start()) for m in pattern.finditer(text)})
     chosen = []
     for statement in tree.body:
-        first = min(
-            [statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])]
-        )
-        last = statement.end_lineno or statement.lineno
+        first, last = span(statement)
         index = bisect.bisect_left(hits, first)
         if index < len(hits) and hits[index] <= last:
             chosen.append(statement)
@@ -156,17 +157,16 @@ def import_line(tree: ast.Module) -> int:
     ``from __future__`` imports, else before the first statement (below header comments)."""
     body = tree.body
     index = 0
-    if body and _is_docstring(body[0]):
+    if body and is_docstring(body[0]):
         index = 1
     while index < len(body) and _is_future_import(body[index]):
         index += 1
     if index:
         return (body[index - 1].end_lineno or body[index - 1].lineno) + 1
-    first = body[0]
-    return min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", [])])
+    return span(body[0])[0]
 
 
-def _is_docstring(statement: ast.stmt) -> bool:
+def is_docstring(statement: ast.stmt) -> bool:
     return (
         isinstance(statement, ast.Expr)
         and isinstance(statement.value, ast.Constant)

@@ -63,7 +63,7 @@ class Locator:
         self.calls: dict[tuple[int, int], list[ast.Call]] = {}
         wanted = sorted({f.line for f in findings})
         for position, statement in enumerate(tree.body):
-            first, last = _span(statement)
+            first, last = span(statement)
             index = bisect.bisect_left(wanted, first)
             if index < len(wanted) and wanted[index] <= last:
                 self.parents[id(statement)] = (tree, "body")
@@ -135,12 +135,12 @@ class Locator:
         body = getattr(owner, field)
         start = self.positions[id(statement)]
         stop = start + 1
-        first, last = _span(statement)
-        while start > 0 and self._joined(_span(body[start - 1])[1], first):
+        first, last = span(statement)
+        while start > 0 and self._joined(span(body[start - 1])[1], first):
             start -= 1
-            first = _span(body[start])[0]
-        while stop < len(body) and self._joined(last, _span(body[stop])[0]):
-            last = max(last, _span(body[stop])[1])
+            first = span(body[start])[0]
+        while stop < len(body) and self._joined(last, span(body[stop])[0]):
+            last = max(last, span(body[stop])[1])
             stop += 1
         head = body[start]
         before = self._text_before(head)
@@ -171,7 +171,8 @@ def code_points(line: str, utf8_offset: int) -> int:
     return len(line.encode("utf-8")[:utf8_offset].decode("utf-8", "replace"))
 
 
-def _span(statement: ast.stmt) -> tuple[int, int]:
+def span(statement: ast.stmt) -> tuple[int, int]:
+    """The first line (decorators included) and the last line of ``statement``."""
     decorators = getattr(statement, "decorator_list", None) or []
     first = min([statement.lineno] + [d.lineno for d in decorators])
     return first, statement.end_lineno or statement.lineno

@@ -17,7 +17,7 @@ from urllib.parse import quote_from_bytes
 
 from ._version import __version__
 from .cli_output import BOLD, CYAN, RED, RESET, one_line, quote_name, readable
-from .findings import Finding
+from .findings import Finding, Related
 from .rules import RULES
 from .source import decode, physical_lines
 
@@ -168,12 +168,12 @@ def _artifact(path: str) -> dict:
     return {"uri": quote_from_bytes(raw), "uriBaseId": "%SRCROOT%"}
 
 
-def _region(line: int, col: int, end_line: int, end_col: int) -> dict:
+def _region(span: Finding | Related) -> dict:
     return {
-        "startLine": line,
-        "startColumn": col + 1,
-        "endLine": end_line,
-        "endColumn": end_col + 1,
+        "startLine": span.line,
+        "startColumn": span.col + 1,
+        "endLine": span.end_line,
+        "endColumn": span.end_col + 1,
     }
 
 
@@ -188,7 +188,7 @@ def _sarif_result(path: str, finding: Finding, codes: list[str]) -> dict:
             {
                 "physicalLocation": {
                     "artifactLocation": artifact,
-                    "region": _region(finding.line, finding.col, finding.end_line, finding.end_col),
+                    "region": _region(finding),
                 },
             }
         ],
@@ -199,7 +199,7 @@ def _sarif_result(path: str, finding: Finding, codes: list[str]) -> dict:
                 "id": index,
                 "physicalLocation": {
                     "artifactLocation": artifact,
-                    "region": _region(r.line, r.col, r.end_line, r.end_col),
+                    "region": _region(r),
                 },
                 "message": {"text": r.message},
             }
@@ -210,15 +210,13 @@ def _sarif_result(path: str, finding: Finding, codes: list[str]) -> dict:
 
 def _sarif_rule(code: str) -> dict:
     rule = RULES[code]
+    help_text = f"{rule.explanation}\n\n{rule.fix}"
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.explanation},
-        "help": {
-            "text": f"{rule.explanation}\n\n{rule.fix}",
-            "markdown": f"{rule.explanation}\n\n{rule.fix}",
-        },
+        "help": {"text": help_text, "markdown": help_text},
         "helpUri": rule.url,
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["performance", "pytorch", "memory"]},

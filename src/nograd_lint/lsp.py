@@ -17,6 +17,7 @@ from ._version import __version__
 #: missing, lsprotocol first, a name users never asked for.
 _LSP_PACKAGES = {"pygls", "lsprotocol"}
 _PYGLS_REQUIREMENT = "pygls>=2.0"
+_LOG_LEVELS = ("error", "warning", "info", "debug")
 
 
 def install_hint() -> str:
@@ -58,9 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
-
-
-_LOG_LEVELS = ("error", "warning", "info", "debug")
 
 
 def _log_to(path: str, level: str) -> None:

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from .findings import Finding
+from .findings import Finding, Related
 from .line_diff import Hunk
 from .rules import RULES
 from .source import physical_lines
 
 SERVER_NAME = "nograd-lint"
-
-
-class Span(Protocol):
-    """A finding or a place related to it: 1-based lines, 0-based columns in characters."""
-
-    @property
-    def line(self) -> int: ...
-    @property
-    def col(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def end_col(self) -> int: ...
 
 
 def client_position(
@@ -40,7 +26,9 @@ def client_position(
     )
 
 
-def _range(document: TextDocument, lines: Sequence[str], span: Span) -> types.Range:
+def _range(document: TextDocument, lines: Sequence[str], span: Finding | Related) -> types.Range:
+    """The range of a finding or of a place related to it (1-based lines, columns in
+    characters) in the client's units."""
     return types.Range(
         start=client_position(document, lines, span.line - 1, span.col),
         end=client_position(document, lines, span.end_line - 1, span.end_col),
@@ -70,14 +58,12 @@ def to_diagnostics(
 def _related(
     document: TextDocument, lines: Sequence[str], finding: Finding
 ) -> list[types.DiagnosticRelatedInformation] | None:
-    # Read with getattr: findings without related locations need not carry the field.
-    related = getattr(finding, "related", ())
     return [
         types.DiagnosticRelatedInformation(
             location=types.Location(uri=document.uri, range=_range(document, lines, place)),
             message=place.message,
         )
-        for place in related
+        for place in finding.related
     ] or None
 
 

@@ -29,7 +29,7 @@ from pygls.workspace import TextDocument
 
 from . import lsp_jobs
 from ._version import __version__
-from .config import ConfigError, Settings, settings_for
+from .config import ConfigError, settings_for
 from .findings import Finding
 from .lsp_actions import FIX_ALL_KIND, FixKey, fix_key, planned_actions
 from .lsp_convert import SERVER_NAME, text_edits, to_diagnostics, workspace_edit
@@ -38,12 +38,6 @@ from .lsp_workers import JobFailed, WorkerDied, WorkerPool
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
-
-
-def project_settings(path: Path) -> Settings:
-    """``[tool.nograd-lint]`` for the file at ``path``: the server's one call into
-    configuration discovery, so that it finds what the command finds for the same file."""
-    return settings_for(path)
 
 
 @dataclass(eq=False)
@@ -260,14 +254,14 @@ class NogradLanguageServer(LanguageServer):
     # -- settings --------------------------------------------------------------------------
 
     def disabling_names(self, path: str | None) -> frozenset[str]:
-        """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the file's project.
-        A configuration that cannot be read is reported once per file, and linting goes on
-        with the defaults."""
+        """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the file's project,
+        found as the command finds it for the same file. A configuration that cannot be read
+        is reported once per file, and linting goes on with the defaults."""
         names = self.extra_disabling_names
         if not path:
             return names
         try:
-            settings = project_settings(Path(path))
+            settings = settings_for(Path(path))
         except Exception as error:  # a broken file must not stop the lint: see the docstring
             problem = (
                 str(error)

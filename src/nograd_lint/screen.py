@@ -38,8 +38,10 @@ from .analysis.catalog import (
     EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
+    GRAD_MODE_FACTORIES,
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
+    GradEffect,
     loads_eval_model,
 )
 from .ast_names import (
@@ -251,7 +253,7 @@ def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
         return False
     return (
         isinstance(node, ast.Attribute)
-        and node.attr in ("no_grad", "inference_mode")
+        and GRAD_MODE_FACTORIES.get(f"torch.{node.attr}", (None,))[0] is GradEffect.DISABLE
         and isinstance(node.value, ast.Name)
         and node.value.id == "torch"
     )

@@ -85,7 +85,11 @@ class Candidate:
             self.function is None or self.function.resolved is not Grad.ENABLED
         ):
             return False
-        return any(period.is_wasteful() and period not in self.excused for period in self.periods)
+        return any(self.wasteful_periods())
+
+    def wasteful_periods(self) -> Iterator[EvalPeriod]:
+        """The eval periods that make this call a finding (if it is reported)."""
+        return (p for p in self.periods if p.is_wasteful() and p not in self.excused)
 
 
 @dataclass(eq=False)

@@ -41,9 +41,7 @@ def origins(
 ) -> list[Origin]:
     """The eval calls behind a reported candidate, first in the file first."""
     found: dict[int, Origin] = {}
-    for period in candidate.periods:
-        if period in candidate.excused or not period.is_wasteful():
-            continue
+    for period in candidate.wasteful_periods():
         for origin in _of_period(candidate.model, period, module_periods):
             found.setdefault(id(origin.node), origin)
     return sorted(found.values(), key=lambda origin: origin.top)[:MAX_ORIGINS]
