@@ -142,15 +142,15 @@ def analyse(
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
     from .analysis.flow import ModuleAnalysis
 
-    analysis = ModuleAnalysis(module, disabling_names)
+    if tree is None:
+        tree = parse_python(text)
+    analysis = ModuleAnalysis(module, disabling_names, tree)
     candidates = analysis.run()
     if not candidates:
         return []
     from .analysis.origins import origins
     from .analysis.positions import node_ranges  # LibCST's metadata: only for findings
 
-    if tree is None:
-        tree = parse_python(text)
     explained = {id(c): origins(c, analysis.module_periods) for c in candidates}
     wanted: list[tuple[int, cst.CSTNode]] = [(c.top, c.call) for c in candidates]
     wanted += [(o.top, o.node) for found in explained.values() for o in found]

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .analysis.catalog import OTHER_FRAMEWORKS
+from .analysis.catalog import FREEZING_METHODS, OTHER_FRAMEWORKS, REQUIRES_GRAD_FLAG
 from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch
 from .source import physical_lines
 
@@ -78,6 +78,8 @@ class _Reads:
                 self.wrappers.update(_names(item.context_expr for item in node.items))  # type: ignore[attr-defined]
             elif kind is ast.Lambda:
                 late = True
+            elif kind is ast.Attribute and node.attr == REQUIRES_GRAD_FLAG:  # type: ignore[attr-defined]
+                self.keeps_itself = True  # ``p.requires_grad = False`` over ``self.parameters()``
             stack.extend(
                 (child, late) for child in ast.iter_child_nodes(node) if type(child) not in LEAVES
             )
@@ -86,6 +88,8 @@ class _Reads:
         if id(call) in suspects:
             self.keeps_itself = True
         func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in FREEZING_METHODS:
+            self.keeps_itself = True  # a class that freezes itself freezes its instances
         if isinstance(func, ast.Attribute) and func.attr == "train":
             root = _first_name(func.value)
             if root is not None:

@@ -21,7 +21,7 @@ reached name (``_value_keys``).
 A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
 decorated with either is protected, unless the file could re-enable grad or rebinds
 ``torch``; one that gradient code later in the same pass surely excuses (``loss.backward()``
-after it in a training step) is too (``screen_intent``). Anything it cannot rule out passes:
+after it in a training step) is too (``analysis.values``, the analysis's own rule). Anything it cannot rule out passes:
 ``suspect_calls`` returns those forward calls, and ``prune`` keeps whole the definitions that
 hold them or reach into them.
 """
@@ -38,9 +38,13 @@ from .analysis.catalog import (
     EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
+    FORWARD_METHODS,
     GRAD_MODE_FACTORIES,
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
+    SUBMODULE_METHODS,
+    SUBMODULE_PICKERS,
+    WRAPPED_MODULE_ATTRIBUTES,
     GradEffect,
     loads_eval_model,
 )
@@ -56,7 +60,7 @@ from .ast_names import (
     keys_in,
     nodes_in,
 )
-from .screen_intent import excused_calls
+from .analysis.values import ModuleValues
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
@@ -129,7 +133,9 @@ def _forward_keys(call: ast.Call) -> set[Key] | None:
     if not isinstance(func, (ast.Name, ast.Attribute)) or not is_dotted(func):
         return None
     keys = {key_of(func)}
-    if isinstance(func, ast.Attribute) and func.attr == "forward":
+    if isinstance(func, ast.Attribute) and (
+        func.attr in FORWARD_METHODS or func.attr in WRAPPED_MODULE_ATTRIBUTES
+    ):
         keys.add(key_of(func.value))
     return {k for k in keys if k is not None}
 
@@ -201,11 +207,17 @@ def _value_keys(node: ast.AST | None, aliases: frozenset[str] = frozenset()) -> 
             keys |= keys_in(node)
         elif isinstance(node, ast.NamedExpr):
             stack.append(node.value)
+        elif isinstance(node, ast.Subscript):  # ``model.layers[0]``: a submodule
+            stack.append(node.value)
         elif isinstance(node, ast.Call):
             if _sets_eval(node) or _is_eval_copy(node):
                 keys.add(EVALED)
-            if isinstance(node.func, ast.Attribute) and node.func.attr in MODULE_RETURNING_METHODS:
+            if isinstance(node.func, ast.Attribute) and (
+                node.func.attr in MODULE_RETURNING_METHODS or node.func.attr in SUBMODULE_METHODS
+            ):
                 stack.append(node.func.value)
+            if isinstance(node.func, ast.Name) and node.func.id in SUBMODULE_PICKERS:
+                stack.extend(node.args)  # ``next(model.children())``
             if _may_wrap(node.func, aliases):
                 stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
                 stack.extend(k.value for k in node.keywords)
@@ -556,11 +568,15 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     if not any(facts.evals.values()):
         return []
     facts.finish(_torch_import_line(tree) if trusted else None)
-    suspects: list[ast.Call] = []
-    for unit, calls in facts.reached_forwards().items():
-        excused = excused_calls(facts.functions.get(unit, tree), calls)
-        suspects.extend(call for call in calls if id(call) not in excused)
-    return suspects
+    # A forward whose output gradient code surely differentiates is never reported: the
+    # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
+    values = ModuleValues(tree)
+    return [
+        call
+        for calls in facts.reached_forwards().values()
+        for call in calls
+        if not values.fate(call).surely_consumed()
+    ]
 
 
 def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:
