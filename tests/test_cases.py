@@ -11,7 +11,7 @@ import pytest
 
 from nograd_lint import check_source
 from tests.conftest import tool
-from tests.expectations import Found, case_files, expected, mismatches
+from tests.expectations import Found, case_files, expectations, expected, mismatches
 
 CASES = case_files()
 IDS = [p.stem for p in CASES]
@@ -79,3 +79,5 @@ def test_cli_exit_code_over_all_cases(cli_json: tuple[int, dict[str, list[Found]
 def test_case_files_exist_and_carry_expectations() -> None:
     assert len(CASES) >= 9
     assert sum(sum(expected(p).values()) for p in CASES) >= 20
+    # Columns are checked on real findings, not only in the parser's own tests.
+    assert sum(1 for p in CASES for e in expectations(p) if e.column) >= 30
