@@ -59,7 +59,7 @@ def re_enabled_inside(model, x):
     model.eval()
     with torch.no_grad():
         with torch.enable_grad():
-            model(x)  # expect: NG001
+            model(x)  # expect: NG001:13
         model(x)
         with torch.set_grad_enabled(True):
             model(x)  # expect: NG001
