@@ -125,7 +125,7 @@ def train_between_forward_and_backward(model, x):
 def differentiated_only_with_respect_to_the_input(model, x_adv, x_natural):
     model.eval()
     x_adv.requires_grad_()
-    target = F.softmax(model(x_natural), 1)  # expect: NG001:23
+    target = F.softmax(model(x_natural), 1)  # expect: NG001:24
     loss = F.kl_div(F.log_softmax(model(x_adv), 1), target)
     return torch.autograd.grad(loss, [x_adv])[0]
 
