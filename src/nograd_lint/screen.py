@@ -48,6 +48,7 @@ from .analysis.catalog import (
     GradEffect,
     loads_eval_model,
 )
+from .analysis.values import ModuleValues
 from .ast_names import (
     FUNCTIONS,
     LEAVES,
@@ -60,7 +61,6 @@ from .ast_names import (
     keys_in,
     nodes_in,
 )
-from .analysis.values import ModuleValues
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
@@ -205,9 +205,7 @@ def _value_keys(node: ast.AST | None, aliases: frozenset[str] = frozenset()) -> 
         node = stack.pop()
         if isinstance(node, (ast.Name, ast.Attribute)):
             keys |= keys_in(node)
-        elif isinstance(node, ast.NamedExpr):
-            stack.append(node.value)
-        elif isinstance(node, ast.Subscript):  # ``model.layers[0]``: a submodule
+        elif isinstance(node, (ast.NamedExpr, ast.Subscript)):
             stack.append(node.value)
         elif isinstance(node, ast.Call):
             if _sets_eval(node) or _is_eval_copy(node):

@@ -91,3 +91,9 @@ def local_object_with_no_grad_attribute(model, x, ctx):
     model.eval()
     with ctx.no_grad():
         model(x)  # expect: NG001
+
+
+def context_entered_by_hand(model, x):
+    model.eval()
+    torch.no_grad().__enter__()  # grad stays off for the rest of the process
+    return model(x)

@@ -195,3 +195,31 @@ def frozen_class_instance(x):
 def unfrozen_class_instance(x):
     features = torch.nn.Linear(4, 4).eval()
     return features(x).argmax(1)  # expect: NG001:12
+
+
+class SaliencyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        x.requires_grad_()
+        score = self.net(x).max()
+        return torch.autograd.grad(score, x)[0]
+
+
+def a_forward_that_differentiates_itself(x):
+    saliency = SaliencyNet().eval()
+    return saliency(x).abs()  # no_grad here would make its autograd.grad raise
+
+
+class HookedNet(torch.nn.Module):
+    def forward(self, x):
+        out = self.body(x)
+        out.register_hook(self.keep)
+        return out
+
+
+def a_forward_that_hooks_its_graph(x):
+    hooked = HookedNet().eval()
+    return hooked(x).argmax(1)

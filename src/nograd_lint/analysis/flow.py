@@ -22,14 +22,16 @@ from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
+    GRAPH_CONSUMING_FUNCTIONS,
+    GRAPH_CONSUMING_METHODS,
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
     PRETRAINED_LOADERS,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
-    WRAPPED_MODULE_ATTRIBUTES,
     TRANSPARENT_DECORATORS,
+    WRAPPED_MODULE_ATTRIBUTES,
     GradEffect,
     loads_eval_model,
 )
@@ -591,7 +593,9 @@ class ModuleAnalysis:
         if name is None:
             return
         if name.endswith(".requires_grad") and value is not None and literal_bool(value) is True:
-            state.mark_grad_intent(self._guards(value), preparation=True)  # ``x.requires_grad = True``
+            state.mark_grad_intent(
+                self._guards(value), preparation=True
+            )  # ``x.requires_grad = True``
         if name == "torch":
             self.imports.forget(name)
         periods = self._eval_periods_of_value(name, value, state) if value is not None else None
@@ -607,19 +611,35 @@ class ModuleAnalysis:
                 self._freeze(name, state)
 
     def _frozen_instance(self, value: cst.BaseExpression) -> bool:
-        """``Net(...)`` of a class of this module whose ``__init__`` freezes all of its
-        parameters (``self.requires_grad_(False)``, or a loop over ``self.parameters()``)."""
+        """``Net(...)`` of a class of this module whose calls are never reported: its
+        ``__init__`` freezes all of its parameters (``self.requires_grad_(False)``, or a loop
+        over ``self.parameters()``), or its ``forward`` differentiates (``register_hook``,
+        ``torch.autograd.grad``, ``backward``), which under ``no_grad`` would raise."""
         base = chain_of(value).base
         if not (isinstance(base, cst.Call) and isinstance(base.func, cst.Name)):
             return False
         owner = self._scope.lookup_class(base.func.value)
-        init = owner.methods.get("__init__") if owner is not None else None
+        if owner is None:
+            return False
+        init, forward = owner.methods.get("__init__"), owner.methods.get("forward")
+        if forward is not None and self._differentiates(forward.node):
+            return True
         if init is None or not isinstance(init.node, cst.FunctionDef):
             return False
         self_name = _self_name(init.node, owner)
         return self_name is not None and any(
             _freezes_whole(statement, self_name) for statement in init.node.body.body
         )
+
+    def _differentiates(self, node: FunctionNode) -> bool:
+        """A call in ``node`` consumes a graph (``catalog.GRAPH_CONSUMING_*``)."""
+        for call in _calls_in(node):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in GRAPH_CONSUMING_METHODS:
+                return True
+            if self.imports.resolve(func) in GRAPH_CONSUMING_FUNCTIONS:
+                return True
+        return False
 
     def _eval_periods_of_value(
         self, target: str, value: cst.BaseExpression, state: FlowState
@@ -896,7 +916,16 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
     return method in EVAL_COPY_METHODS
 
 
-def _freezes_whole(statement: cst.BaseStatement, self_name: str) -> bool:
+def _calls_in(root: cst.CSTNode) -> Iterator[cst.Call]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            yield node
+        stack.extend(child_nodes(node))
+
+
+def _freezes_whole(statement: Statement, self_name: str) -> bool:
     """``self.requires_grad_(False)`` / ``self.freeze()`` or ``for p in self.parameters():
     p.requires_grad = False`` as a statement of ``__init__``."""
     if isinstance(statement, cst.For):

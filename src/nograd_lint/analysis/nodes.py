@@ -38,9 +38,7 @@ def within_any(name: str, prefixes: Collection[str]) -> bool:
     return True
 
 
-def argument(
-    call: cst.Call, position: int | None, keyword: str
-) -> cst.BaseExpression | None:
+def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
     """The argument a call passes at ``position`` (before any ``*args``) or as ``keyword``:
     how a parameter of the callee is read, whichever way the caller wrote it."""
     index = 0

@@ -185,7 +185,8 @@ class FlowState:
     grad: Grad = Grad.ENABLED
     #: Receiver text (``self.model``) -> the eval periods it may be in.
     evals: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
-    #: Receivers whose parameters do not require grad (``model.requires_grad_(False)``).
+    #: Receivers whose calls are never reported: their parameters do not require grad
+    #: (``model.requires_grad_(False)``), or their forward needs its own graph.
     frozen: frozenset[str] = frozenset()
     #: False after ``return``/``raise``/``break``/``continue``: nothing flows from here.
     reachable: bool = True

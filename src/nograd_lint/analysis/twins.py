@@ -58,8 +58,8 @@ def _cst_calls(root: cst.CSTNode) -> list[cst.Call]:
     stack = [root]
     while stack:
         node = stack.pop()
-        if type(node) is cst.Call:
-            found.append(node)  # type: ignore[arg-type]
+        if isinstance(node, cst.Call):
+            found.append(node)
         stack.extend(reversed(list(child_nodes(node, written_order=True))))
     return found
 

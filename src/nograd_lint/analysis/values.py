@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Callable, Union
 
 from ..ast_names import dotted_name
 from .catalog import (
@@ -329,9 +329,7 @@ class _Function:
             replaces = False  # ``d[k] = v`` adds to ``d``
         self.bindings.append(_Binding(target, value, names, position, path, loops, replaces))
 
-    def _statement(
-        self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]
-    ) -> None:
+    def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
         if isinstance(node, _FUNCTIONS):
             self._expressions([*node.decorator_list, *_defaults(node.args)], guards, path, loops)
             self.captured |= _names_read(node)
@@ -376,7 +374,9 @@ class _Function:
             for item in node.items:
                 self._expressions([item.context_expr], guards, path, loops)
                 if item.optional_vars is not None:
-                    self._bind(item.optional_vars, item.context_expr, item.context_expr, path, loops)
+                    self._bind(
+                        item.optional_vars, item.context_expr, item.context_expr, path, loops
+                    )
             self._statements(node.body, guards, (*path, (here, "body")), loops)
             return
         expressions: list[ast.AST] = []
@@ -384,7 +384,7 @@ class _Function:
             for child in _nodes(value):
                 if isinstance(child, ast.stmt):
                     self._statement(child, guards, (*path, (here, field)), loops)
-                elif isinstance(child, ast.excepthandler):
+                elif isinstance(child, ast.ExceptHandler):
                     self._statements(child.body, guards, (*path, (id(child), "body")), loops)
                 elif type(child).__name__ == "match_case":  # ``case P if guard: body``
                     guard = getattr(child, "guard", None)
@@ -393,8 +393,10 @@ class _Function:
                     self._statements(
                         getattr(child, "body", ()), guards, (*path, (id(child), "body")), loops
                     )
-                elif not (isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-                          and field in ("targets", "target")):
+                elif not (
+                    isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                    and field in ("targets", "target")
+                ):
                     expressions.append(child)
                 else:
                     expressions.extend(_reads_in_target(child))
@@ -406,37 +408,36 @@ class _Function:
         stack = list(roots)
         while stack:
             node = stack.pop()
-            kind = type(node)
-            if kind is ast.Name:
+            if isinstance(node, ast.Name):
                 self._reads[id(node)] = (path, loops)
                 continue
-            if kind is ast.Lambda:
-                self.captured |= _names_read(node.body)  # type: ignore[attr-defined]
+            if isinstance(node, ast.Lambda):
+                self.captured |= _names_read(node.body)
                 continue
-            if kind is ast.Call:
-                self.calls.append(node)  # type: ignore[arg-type]
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
                 self.guards[id(node)] = guards
-                func = node.func  # type: ignore[attr-defined]
+                func = node.func
                 if (
                     isinstance(func, ast.Attribute)
                     and func.attr in CONTAINER_ADDERS
                     and isinstance(func.value, ast.Name)
                 ):
-                    added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())  # type: ignore[arg-type]
+                    added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())
                     self._bind(func.value, added, node, path, loops, replaces=False)
-            elif kind is ast.Attribute and node.attr in GRAPH_READING_ATTRIBUTES:  # type: ignore[attr-defined]
-                self.graph_reads.append(node)  # type: ignore[arg-type]
+            elif isinstance(node, ast.Attribute) and node.attr in GRAPH_READING_ATTRIBUTES:
+                self.graph_reads.append(node)
                 self.guards[id(node)] = guards
-            elif kind is ast.NamedExpr:
-                self._bind(node.target, node.value, node, path, loops)  # type: ignore[attr-defined]
-            elif kind in (ast.Yield, ast.YieldFrom):
-                if node.value is not None:  # type: ignore[attr-defined]
-                    self.leaving.append(node.value)  # type: ignore[attr-defined]
-            elif kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
-                for generator in node.generators:  # type: ignore[attr-defined]
-                    # Its names are seen by the whole comprehension, written before them.
-                    start = ast.Constant(value=None, lineno=node.lineno, col_offset=node.col_offset)
-                    start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
+            elif isinstance(node, ast.NamedExpr):
+                self._bind(node.target, node.value, node, path, loops)
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+                if node.value is not None:
+                    self.leaving.append(node.value)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                # Its names are seen by the whole comprehension, written before them.
+                start = ast.Constant(value=None)
+                start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
+                for generator in node.generators:
                     self._bind(generator.target, generator.iter, start, path, loops)
             stack.extend(ast.iter_child_nodes(node))
 
@@ -490,28 +491,26 @@ class _Function:
         """Whether the value of ``node`` may carry what ``seed`` accepts."""
         if seed(node):
             return True
-        kind = type(node)
-        if kind is ast.Name:
-            return any(i in reached for i in self._reaching_bindings(node))  # type: ignore[arg-type]
-        if kind is ast.Attribute:
-            attribute = node  # type: ignore[assignment]
-            if attribute.attr in GRAPH_DROPPING_ATTRIBUTES:  # type: ignore[attr-defined]
+        if isinstance(node, ast.Name):
+            return any(i in reached for i in self._reaching_bindings(node))
+        if isinstance(node, ast.Attribute):
+            if node.attr in GRAPH_DROPPING_ATTRIBUTES:
                 return False
-            return self.carries(attribute.value, reached, seed)  # type: ignore[attr-defined]
-        if kind is ast.Subscript:
-            return self.carries(node.value, reached, seed)  # type: ignore[attr-defined]
-        if kind is ast.Call:
-            return self._call_carries(node, reached, seed)  # type: ignore[arg-type]
-        if kind in (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda):
+            return self.carries(node.value, reached, seed)
+        if isinstance(node, ast.Subscript):
+            return self.carries(node.value, reached, seed)
+        if isinstance(node, ast.Call):
+            return self._call_carries(node, reached, seed)
+        if isinstance(node, (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
             return False
-        if kind is ast.UnaryOp and isinstance(node.op, ast.Not):  # type: ignore[attr-defined]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return False
-        if kind is ast.NamedExpr:
-            return self.carries(node.value, reached, seed)  # type: ignore[attr-defined]
-        if kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
-            return self.carries(node.elt, reached, seed)  # type: ignore[attr-defined]
-        if kind is ast.DictComp:
-            return self.carries(node.value, reached, seed)  # type: ignore[attr-defined]
+        if isinstance(node, ast.NamedExpr):
+            return self.carries(node.value, reached, seed)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            return self.carries(node.elt, reached, seed)
+        if isinstance(node, ast.DictComp):
+            return self.carries(node.value, reached, seed)
         return any(
             self.carries(child, reached, seed)
             for child in ast.iter_child_nodes(node)
@@ -626,9 +625,10 @@ class _Function:
                 return not (isinstance(func.value, ast.Name) and func.value.id in self.local)
             if self.carries(func.value, names, seed):
                 return False  # a tensor's own method: ``out.add_(other)``
-        elif isinstance(func, ast.Name):
-            if func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS:
-                return False
+        elif isinstance(func, ast.Name) and (
+            func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS
+        ):
+            return False
         if self.module.qualified(func) is not None:
             return False  # torch's own functions keep nothing
         callee = dotted_name(func.func if isinstance(func, ast.Call) else func)
@@ -704,9 +704,7 @@ def _makes_requires_grad(node: ast.AST) -> bool:
         return False
     if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
         return _flag(node, "requires_grad") is not False
-    return any(
-        k.arg == "requires_grad" and _literal(k.value) is True for k in node.keywords
-    )
+    return any(k.arg == "requires_grad" and _literal(k.value) is True for k in node.keywords)
 
 
 def _requires_grad_targets(node: ast.AST) -> Iterator[str]:
@@ -767,16 +765,15 @@ def _inside_parameters_call(name: ast.Name, root: ast.AST) -> bool:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in PARAMETER_METHODS
-        ):
-            if any(child is name for child in ast.walk(node.func.value)):
-                return True
+        ) and any(child is name for child in ast.walk(node.func.value)):
+            return True
     return False
 
 
 def _parameter_sources(tree: ast.Module) -> dict[str, frozenset[str] | None]:
     """``params = list(model.parameters())`` -> ``{"params": {"model"}}``, for optimizers
     built on such a name; a name bound to anything else maps to None (unknown)."""
-    found: dict[str, Optional[frozenset[str]]] = {}
+    found: dict[str, frozenset[str] | None] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Assign):
             continue
@@ -807,10 +804,14 @@ def _torch_aliases(tree: ast.Module) -> dict[str, str]:
                         aliases[alias.asname] = alias.name
                     else:
                         aliases["torch"] = "torch"
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module == "torch" or node.module.startswith("torch."):
-                for alias in node.names:
-                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and (node.module == "torch" or node.module.startswith("torch."))
+        ):
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return aliases
 
 
