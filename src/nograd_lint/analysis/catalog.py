@@ -317,3 +317,28 @@ SUBMODULE_PICKERS: frozenset[str] = frozenset({"next", "list", "tuple", "iter"})
 #: and the tensor flag a loop over ``parameters()`` sets to freeze them one by one.
 FREEZING_METHODS: frozenset[str] = frozenset({"requires_grad_", "freeze"})
 REQUIRES_GRAD_FLAG = "requires_grad"
+
+# -- what a model is: NG002 follows the outputs of models' forward calls ---------------------
+
+#: Methods only a module has, in the forms modules are used: a receiver of one of them is a
+#: model (``model.parameters()``; ``eval``/``train`` only without arguments or with a flag, as
+#: ``eval_mode.mode_set_by`` reads them, so ``df.eval("a + b")`` is not).
+MODEL_METHODS: frozenset[str] = frozenset(
+    {
+        "parameters",
+        "named_parameters",
+        "zero_grad",
+        "state_dict",
+        "load_state_dict",
+        "named_modules",
+        "children",
+        "modules",
+        "eval",
+        "train",
+    }
+)
+#: Base classes (their last name) that make a class of the module a model.
+MODULE_BASE_NAMES: frozenset[str] = frozenset({"Module", "LightningModule"})
+#: ``torch.nn.<Name>(...)`` builds a model unless it is a loss, a container of parameters or
+#: an initialiser: a loss's output carries a graph only through its inputs.
+NON_MODEL_NN = re.compile(r"Loss$|^Parameter|^init$|^functional$|^utils$")

@@ -51,7 +51,7 @@ from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_a
 from .nodes import child_nodes, dotted_name, literal_bool, within_any
 from .state import EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
-from .values import UNKNOWN, Fate, Guards, ModuleValues
+from .values import UNKNOWN, Fate, Guards, Kept, ModuleValues
 
 Statement = Union[cst.BaseStatement, cst.BaseSmallStatement]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -103,6 +103,26 @@ class Candidate:
 
 
 @dataclass(eq=False)
+class GraphSource:
+    """A forward call of a model made with autograd enabled (or as the function was
+    entered): its graph may be kept across loop iterations (NG002)."""
+
+    call: cst.Call
+    model: str
+    top: int
+    function: FunctionInfo | None
+    inherited: Inherited | None
+    certainly_enabled: bool = False
+
+    def records_graph(self) -> bool:
+        if self.inherited is not None and self.inherited.is_frozen(self.model):
+            return False
+        return self.certainly_enabled or (
+            self.function is not None and self.function.resolved is Grad.ENABLED
+        )
+
+
+@dataclass(eq=False)
 class Unit:
     """A function body waiting to be analysed once the code around it has been."""
 
@@ -139,6 +159,10 @@ class ModuleAnalysis:
         self.module = module
         self.values = ModuleValues(tree) if tree is not None else None
         self.twins = CallTwins(module, tree)
+        self._models = self.values.model_names() if self.values is not None else frozenset()
+        self.graph_sources: dict[int, GraphSource] = {}
+        #: NG002: where graphs of the module's forward calls are kept across iterations.
+        self.kept: list[tuple[GraphSource, Kept]] = []
         self.imports = ImportTable()
         self.module_scope = Scope()
         self.scopes = GradScopes(self.imports, disabling_names, self._module_function_node)
@@ -185,7 +209,20 @@ class ModuleAnalysis:
         resolve_entry_grad(self.functions)
         for candidate in self.candidates.values():
             candidate.fate = self._fate(candidate)
+        self.kept = self._kept_graphs()
         return [c for c in self.candidates.values() if c.is_reported()]
+
+    def _kept_graphs(self) -> list[tuple[GraphSource, Kept]]:
+        found: dict[int, tuple[GraphSource, Kept]] = {}
+        for source in self.graph_sources.values():
+            if not source.records_graph() or self.values is None:
+                continue
+            twin = self.twins.of(source.top, source.call)
+            if twin is None:
+                continue
+            for kept in self.values.kept(twin):
+                found.setdefault(id(kept.value), (source, kept))
+        return list(found.values())
 
     def _fate(self, candidate: Candidate) -> Fate:
         twin = self.twins.of(candidate.top, candidate.call)
@@ -607,8 +644,8 @@ class ModuleAnalysis:
                 # A class fact only from a real eval call: ``self.f = self.g`` merely aliases
                 # whatever ``self.g`` turns out to be.
                 self._note_eval(name, local[0])
-            if value is not None and (chain_of(value).frozen or self._frozen_instance(value)):
-                self._freeze(name, state)
+        if value is not None and (chain_of(value).frozen or self._frozen_instance(value)):
+            self._freeze(name, state)  # any model: NG002 follows the unfrozen ones too
 
     def _frozen_instance(self, value: cst.BaseExpression) -> bool:
         """``Net(...)`` of a class of this module whose calls are never reported: its
@@ -800,6 +837,7 @@ class ModuleAnalysis:
             self._volatile = True
         self._note_call_site(call, state)
         self._forward(call, state)
+        self._graph_source(call, state)
 
     def _note_call_site(self, call: cst.Call, state: FlowState) -> None:
         for arg in call.args:
@@ -864,6 +902,20 @@ class ModuleAnalysis:
             return self._unit.class_info.methods.get(func.attr.value)
         return None
 
+    def _graph_source(self, call: cst.Call, state: FlowState) -> None:
+        if not self._models or state.grad not in (Grad.ENABLED, Grad.ENTRY):
+            return
+        model = _model_of(call, self._models)
+        if model is None or within_any(model, state.frozen):
+            return
+        source = self.graph_sources.get(id(call))
+        if source is None:
+            function = self._unit.info if self._unit is not None else None
+            source = self.graph_sources[id(call)] = GraphSource(
+                call, model, self._top, function, state.inherited
+            )
+        source.certainly_enabled |= state.grad is Grad.ENABLED
+
     def _forward(self, call: cst.Call, state: FlowState) -> None:
         if state.grad not in (Grad.ENABLED, Grad.ENTRY):
             return
@@ -892,6 +944,20 @@ class ModuleAnalysis:
             state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
+
+
+def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
+    """``model`` of ``model(x)`` or ``model.forward(x)``, if ``models`` has it (the same
+    reading as ``values.forward_receiver``)."""
+    func = call.func
+    name = dotted_name(func)
+    if name is not None and name in models:
+        return name
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        owner = dotted_name(func.value)
+        if owner is not None and owner in models:
+            return owner
+    return None
 
 
 def _self_name(node: FunctionNode, owner: ClassInfo | None) -> str | None:

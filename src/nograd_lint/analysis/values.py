@@ -37,9 +37,14 @@ from .catalog import (
     GRAPH_DROPPING_METHODS,
     GRAPH_READING_ATTRIBUTES,
     LOSS_FUNCTION_NAME,
+    MODEL_METHODS,
+    MODULE_BASE_NAMES,
+    MODULE_RETURNING_METHODS,
+    NON_MODEL_NN,
     OPTIMIZER_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
+    loads_eval_model,
     looks_like_optimizer,
 )
 
@@ -89,6 +94,20 @@ UNKNOWN = Fate(_NO_GUARDS, (), True, False)
 Seed = Callable[[ast.AST], bool]
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A value carrying a forward call's graph, stored in a loop where it outlives the
+    iteration, and never differentiated after: NG002."""
+
+    #: The stored expression (``loss`` in ``total += loss``).
+    value: ast.expr
+    #: What it is stored in (``total``, ``preds``, ``self.outputs``).
+    target: str
+    #: A backward pass over the graph ran in the loop: its saved tensors are freed, but its
+    #: nodes still pile up.
+    after_backward: bool
+
+
 class ModuleValues:
     """Value facts of one module's ``ast`` tree, computed per function on first use."""
 
@@ -99,6 +118,7 @@ class ModuleValues:
         self._functions: dict[int, _Function] = {}
         self._optimizers: dict[tuple[int, str], frozenset[str] | None] | None = None
         self._tensors: frozenset[str] | None = None
+        self._models: frozenset[str] | None = None
 
     # -- the questions ---------------------------------------------------------------
 
@@ -110,6 +130,39 @@ class ModuleValues:
             return function.fate(call)
         except RecursionError:
             return UNKNOWN
+
+    def kept(self, call: ast.Call) -> list[Kept]:
+        """Where ``call``'s graph is kept across loop iterations (:class:`Kept`)."""
+        function = self._function_of(call)
+        if function is None:
+            return []
+        try:
+            return function.kept(call)
+        except RecursionError:
+            return []
+
+    def model_names(self) -> frozenset[str]:
+        """Dotted names the module uses as models (``catalog.MODEL_METHODS`` on them, or
+        bound to a model class of the module, ``torch.nn.Linear(...)``, a pretrained model)."""
+        if self._models is None:
+            self._models = _model_names(self.tree, self)
+        return self._models
+
+    def model_calls(self) -> list[ast.Call]:
+        """Forward calls of the module's models: ``model(x)``, ``self.net.forward(x)``."""
+        names = self.model_names()
+        if not names:
+            return []
+        return [
+            node
+            for node in ast.walk(self.tree)
+            if isinstance(node, ast.Call) and forward_receiver(node, names) is not None
+        ]
+
+    def graph_keeping_calls(self) -> list[ast.Call]:
+        """Model calls whose graph some loop keeps (what the screen passes on for NG002,
+        whatever the grad mode: only the analysis knows that)."""
+        return [call for call in self.model_calls() if self.kept(call)]
 
     def guards(self, node: ast.AST) -> Guards:
         """The ``if`` conditions ``node`` (a call) runs under within its function."""
@@ -254,6 +307,8 @@ class _Binding:
     loops: frozenset[int]
     #: Whether it replaces what the names held (an assignment) or adds to it.
     replaces: bool = True
+    #: Where the statement starts: what its target held before is read from here.
+    start: Position = (0, 0)
 
 
 class _Function:
@@ -281,6 +336,7 @@ class _Function:
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
         self._reaching: dict[int, list[int]] = {}
+        self.call_loops: dict[int, frozenset[int]] = {}
         self.inspects_graphs = any(
             isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
             for n in ast.walk(node)
@@ -325,9 +381,10 @@ class _Function:
     ) -> None:
         names = tuple(_bound_names(target))
         position = (getattr(at, "end_lineno", 0) or 0, getattr(at, "end_col_offset", 0) or 0)
+        start = (getattr(at, "lineno", 0) or 0, getattr(at, "col_offset", 0) or 0)
         if isinstance(target, ast.Subscript) or not names:
             replaces = False  # ``d[k] = v`` adds to ``d``
-        self.bindings.append(_Binding(target, value, names, position, path, loops, replaces))
+        self.bindings.append(_Binding(target, value, names, position, path, loops, replaces, start))
 
     def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
         if isinstance(node, _FUNCTIONS):
@@ -418,10 +475,11 @@ class _Function:
                 self.calls.append(node)
                 self.guards[id(node)] = guards
                 func = node.func
+                self.call_loops[id(node)] = loops
                 if (
                     isinstance(func, ast.Attribute)
                     and func.attr in CONTAINER_ADDERS
-                    and isinstance(func.value, ast.Name)
+                    and isinstance(func.value, (ast.Name, ast.Attribute))
                 ):
                     added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())
                     self._bind(func.value, added, node, path, loops, replaces=False)
@@ -448,36 +506,40 @@ class _Function:
         known = self._reaching.get(id(name))
         if known is not None:
             return known
-        indices = self._by_name.get(name.id, [])
         read = self._reads.get(id(name))
-        if read is None:
-            found = list(indices)  # read somewhere we did not place: any binding
+        if read is None:  # read somewhere we did not place: any binding
+            found = list(self._by_name.get(name.id, []))
         else:
-            path, loops = read
-            here = (name.lineno, name.col_offset)
-            found = []
-            later = []
-            dominating: _Binding | None = None
-            for index in reversed(indices):  # before the read, latest first
-                binding = self.bindings[index]
-                if binding.position > here:
-                    later.append(index)
-                    continue
-                if dominating is not None:
-                    continue
-                found.append(index)
-                if binding.replaces and path[: len(binding.path)] == binding.path:
-                    dominating = binding  # nothing before it reaches past it
-            # The next iteration's, around a loop that holds both, unless a binding in that
-            # loop's body dominates the read.
-            around = loops - (dominating.loops if dominating is not None else frozenset())
-            found.extend(i for i in later if self.bindings[i].loops & around)
+            found = self._reaching_at(name.id, (name.lineno, name.col_offset), *read)
         self._reaching[id(name)] = found
         return found
 
-    def derived(self, seed: Seed) -> set[int]:
-        """The bindings whose value may derive from what ``seed`` accepts."""
-        reached: set[int] = set()
+    def _reaching_at(
+        self, name: str, here: Position, path: Path, loops: frozenset[int]
+    ) -> list[int]:
+        found: list[int] = []
+        later: list[int] = []
+        dominating: _Binding | None = None
+        for index in reversed(self._by_name.get(name, [])):  # before the read, latest first
+            binding = self.bindings[index]
+            if binding.position > here:
+                later.append(index)
+                continue
+            if dominating is not None:
+                continue
+            found.append(index)
+            if binding.replaces and path[: len(binding.path)] == binding.path:
+                dominating = binding  # nothing before it reaches past it
+        # The next iteration's, around a loop that holds both, unless a binding in that
+        # loop's body dominates the read.
+        around = loops - (dominating.loops if dominating is not None else frozenset())
+        found.extend(i for i in later if self.bindings[i].loops & around)
+        return found
+
+    def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
+        """The bindings whose value may derive from what ``seed`` accepts, or from the
+        bindings ``start``."""
+        reached: set[int] = set(start)
         changed = True
         while changed:
             changed = False
@@ -538,6 +600,70 @@ class _Function:
 
     def names_of(self, reached: set[int]) -> set[str]:
         return {name for index in reached for name in self.bindings[index].names}
+
+    # -- graphs kept across iterations (NG002) ----------------------------------------
+
+    def kept(self, call: ast.Call) -> list[Kept]:
+        def from_call(node: ast.AST) -> bool:
+            return node is call
+
+        reached = self.derived(from_call)
+        backward_loops = [
+            self.call_loops.get(id(node), frozenset())
+            for node in self._consumers(reached, from_call, call)
+            if isinstance(node, ast.Call) and not _retains_graph(node)
+        ]
+        found: list[Kept] = []
+        for index, binding in enumerate(self.bindings):
+            if not binding.loops:
+                continue
+            target = self._outliving_target(binding)
+            if target is None:
+                continue
+            stored = self._stored_value(binding, reached, from_call)
+            if stored is None:
+                continue
+            after = any(loops & binding.loops for loops in backward_loops)
+            later = self.derived(_never, (index,))
+            if any(True for _ in self._consumers(later, _never, call)):
+                continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
+            if not after and self._escapes(later, _never):
+                continue  # someone we cannot see may differentiate it
+            found.append(Kept(stored, target, after))
+        return found
+
+    def _outliving_target(self, binding: _Binding) -> str | None:
+        """The accumulator a binding in a loop adds to, if it was made before the loop:
+        ``total += loss``, ``total = total + loss``, ``outs.append(y)``, ``outs[k] = y``."""
+        target = binding.target
+        if isinstance(target, ast.Subscript):
+            target = target.value
+        if not isinstance(target, ast.Name):
+            return None  # attributes are another object's business: stored out of sight
+        name = target.id
+        if binding.replaces and not any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(binding.value)
+        ):
+            return None  # a fresh value every iteration
+        before = self._reaching_at(name, binding.start, binding.path, binding.loops)
+        outer = [i for i in before if self.bindings[i] is not binding]
+        if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
+            return name
+        return None
+
+    def _stored_value(self, binding: _Binding, reached: set[int], seed: Seed) -> ast.expr | None:
+        """The part of a binding's value that carries the graph into the accumulator."""
+        value = binding.value
+        parts: list[ast.AST] = list(value.elts) if isinstance(value, ast.Tuple) else [value]
+        if isinstance(value, ast.BinOp) and binding.replaces:  # ``total = total + loss``
+            parts = [value.left, value.right]
+        names = set(binding.names)
+        for part in parts:
+            if isinstance(part, ast.Name) and part.id in names:
+                continue  # the accumulator itself
+            if isinstance(part, ast.expr) and self.carries(part, reached, seed):
+                return part
+        return None
 
     # -- fates -------------------------------------------------------------------------
 
@@ -855,3 +981,83 @@ def _reads_in_target(target: ast.AST) -> list[ast.AST]:
 def _creates_graph(call: ast.Call) -> bool:
     """``torch.autograd.grad(..., create_graph=True)``: the gradients carry a graph."""
     return any(k.arg == "create_graph" and _literal(k.value) is not False for k in call.keywords)
+
+
+def _never(node: ast.AST) -> bool:
+    return False
+
+
+def _retains_graph(call: ast.Call) -> bool:
+    """``loss.backward(retain_graph=True)`` keeps the graph for another backward."""
+    return any(
+        k.arg in ("retain_graph", "create_graph") and _literal(k.value) is not False
+        for k in call.keywords
+    )
+
+
+def forward_receiver(call: ast.Call, models: frozenset[str]) -> str | None:
+    """The model ``call`` runs: ``model`` of ``model(x)`` or ``model.forward(x)``."""
+    name = dotted_name(call.func)
+    if name is not None and name in models:
+        return name
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "forward":
+        owner = dotted_name(func.value)
+        if owner is not None and owner in models:
+            return owner
+    return None
+
+
+def _without_module_methods(node: ast.AST) -> ast.AST:
+    """``Net()`` of ``Net().to(device).eval()``."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MODULE_RETURNING_METHODS
+    ):
+        node = node.func.value
+    return node
+
+
+def _model_names(tree: ast.Module, values: ModuleValues) -> frozenset[str]:
+    classes = {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(
+            (dotted_name(base) or "").rsplit(".", 1)[-1] in MODULE_BASE_NAMES for base in node.bases
+        )
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method = node.func.attr
+            if method not in MODEL_METHODS:
+                continue
+            if method == "eval" and (node.args or node.keywords):
+                continue  # ``df.eval("a + b")``
+            if method == "train" and len(node.args) + len(node.keywords) > 1:
+                continue
+            owner = dotted_name(_without_module_methods(node.func.value))
+            if owner is not None:
+                names.add(owner)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            made = _without_module_methods(node.value)
+            if isinstance(made, ast.Call) and _makes_model(made, classes, values):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(n for n in map(dotted_name, targets) if n is not None)
+    return frozenset(names)
+
+
+def _makes_model(call: ast.Call, classes: set[str], values: ModuleValues) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in classes:
+        return True
+    if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
+        owner = dotted_name(func.value)
+        return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
+    qualified = values.qualified(func) or ""
+    if qualified.startswith("torch.nn."):
+        last = qualified.rsplit(".", 1)[-1]
+        return last[:1].isupper() and not NON_MODEL_NN.search(last)
+    return qualified.startswith("torchvision.models.")
