@@ -126,13 +126,19 @@ def _suspects(tree: ast.Module, text: str) -> list[ast.Call] | None:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding):
     NG001's, and the model calls whose graph a loop may keep (NG002)."""
     from .analysis.values import ModuleValues
+    from .prefilter import might_have_eval_findings, might_keep_graphs
     from .screen import suspect_calls
 
     try:
-        suspects = suspect_calls(tree, text)
-        if suspects is None:
-            return None
-        return suspects + ModuleValues(tree).graph_keeping_calls()
+        suspects: list[ast.Call] = []
+        if might_have_eval_findings(text):
+            found = suspect_calls(tree, text)
+            if found is None:
+                return None
+            suspects += found
+        if might_keep_graphs(text):
+            suspects += ModuleValues(tree).graph_keeping_calls(text)
+        return suspects
     except RecursionError:
         return None  # undecided: the analysis refuses what is too deep for it in one line
 

@@ -27,7 +27,7 @@ from .analysis.catalog import (
 )
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
-_GAP = r"(?:\s|\\|#[^\n]*\n)*"
+GAP = _GAP = r"(?:\s|\\|#[^\n]*\n)*"
 #: ``(model.eval)()`` is an eval call too, hence the closing brackets before the call's.
 _EVAL = re.compile(rf"\.{_GAP}eval{_GAP}(?:\){_GAP})*\(")
 #: ``train`` with one argument that LibCST reads as a false literal, maybe parenthesised,
@@ -65,7 +65,9 @@ def _loader_owners(source: str) -> Iterator[str | None]:
 
 #: NG002 needs a loop (or comprehension) and a model, which ``values.model_names`` knows by
 #: the methods only modules have, a class with a module base, ``torch.nn`` or a loader.
-_MODEL_METHOD = re.compile(rf"\.{_GAP}(?:{'|'.join(sorted(MODEL_METHODS))}){_GAP}(?:\){_GAP})*\(")
+MODEL_METHOD_CALL = _MODEL_METHOD = re.compile(
+    rf"\.{_GAP}(?:{'|'.join(sorted(MODEL_METHODS))}){_GAP}(?:\){_GAP})*\("
+)
 _MODEL_WORDS = ("torch", *sorted(MODULE_BASE_NAMES), *_LOADER_NAMES)
 
 #: Words without which no finding is possible, for a screen on raw bytes.

@@ -571,9 +571,9 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     values = ModuleValues(tree)
     return [
         call
-        for calls in facts.reached_forwards().values()
+        for unit, calls in facts.reached_forwards().items()
         for call in calls
-        if not values.fate(call).surely_consumed()
+        if not values.surely_consumed(call, facts.functions.get(unit, tree), source)
     ]
 
 

@@ -23,11 +23,14 @@ The module imports no LibCST, so the screen can use it before the analysis is lo
 from __future__ import annotations
 
 import ast
+import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Callable, Union
 
 from ..ast_names import dotted_name
+from ..prefilter import GAP, MODEL_METHOD_CALL
 from .catalog import (
     CONTAINER_ADDERS,
     GRAPH_CONSUMING_FUNCTIONS,
@@ -44,6 +47,7 @@ from .catalog import (
     OPTIMIZER_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
+    PRETRAINED_LOADERS,
     loads_eval_model,
     looks_like_optimizer,
 )
@@ -113,17 +117,34 @@ class ModuleValues:
 
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
-        self._torch = _torch_aliases(tree)
-        self._parents: dict[int, FunctionNode] | None = None
+        self._index: _Index | None = None
         self._functions: dict[int, _Function] = {}
         self._optimizers: dict[tuple[int, str], frozenset[str] | None] | None = None
         self._tensors: frozenset[str] | None = None
         self._models: frozenset[str] | None = None
+        self._statements: _StatementFacts | None = None
 
     # -- the questions ---------------------------------------------------------------
 
-    def fate(self, call: ast.Call) -> Fate:
-        function = self._function_of(call)
+    def surely_consumed(self, call: ast.Call, within: FunctionNode, source: str) -> bool:
+        """``fate(call).surely_consumed()`` for a call of the function ``within``, without
+        reading the function when its text cannot hold a consumer (``_may_consume``)."""
+        if not self._may_consume(within, _lines(source)):
+            return False
+        return self.fate(call, within).surely_consumed()
+
+    def _may_consume(self, node: FunctionNode, lines: list[str]) -> bool:
+        text = (
+            "".join(lines)
+            if isinstance(node, ast.Module)
+            else "".join(lines[node.lineno - 1 : node.end_lineno])
+        )
+        return self._statement_facts().consumers().search(text) is not None
+
+    def fate(self, call: ast.Call, within: FunctionNode | None = None) -> Fate:
+        """``within``: the function that makes the call, when the caller knows it (else it
+        is looked up in a walk of the whole module)."""
+        function = self._function(within) if within is not None else self._function_of(call)
         if function is None:
             return UNKNOWN
         try:
@@ -142,27 +163,90 @@ class ModuleValues:
             return []
 
     def model_names(self) -> frozenset[str]:
-        """Dotted names the module uses as models (``catalog.MODEL_METHODS`` on them, or
-        bound to a model class of the module, ``torch.nn.Linear(...)``, a pretrained model)."""
+        """Names NG002 may take for models anywhere in the module: those of the functions
+        that accumulate in a loop, and of module-level code (``_Function.model_names``)."""
         if self._models is None:
-            self._models = _model_names(self.tree, self)
+            names = set(self._module_level().model_names())
+            for function in self._accumulating():
+                names |= function.model_names()
+            self._models = frozenset(names)
         return self._models
 
-    def model_calls(self) -> list[ast.Call]:
-        """Forward calls of the module's models: ``model(x)``, ``self.net.forward(x)``."""
-        names = self.model_names()
-        if not names:
-            return []
-        return [
-            node
-            for node in ast.walk(self.tree)
-            if isinstance(node, ast.Call) and forward_receiver(node, names) is not None
-        ]
-
-    def graph_keeping_calls(self) -> list[ast.Call]:
+    def graph_keeping_calls(self, source: str | None = None) -> list[ast.Call]:
         """Model calls whose graph some loop keeps (what the screen passes on for NG002,
-        whatever the grad mode: only the analysis knows that)."""
-        return [call for call in self.model_calls() if self.kept(call)]
+        whatever the grad mode: only the analysis knows that). Most modules accumulate
+        nothing in a loop, which a walk over statements alone shows; the rest is read only
+        in the functions that do, and, given the ``source``, only in those whose text
+        names a model at all (``_may_name_models``)."""
+        found: list[ast.Call] = []
+        lines = _lines(source) if source is not None else None
+        for node in self._statement_facts().accumulating:
+            if lines is not None and not self._may_name_models(node, lines):
+                continue
+            function = self._function(node)
+            calls = function.model_calls()
+            # One pass for all of them: a function is kept whole or not at all (``prune``).
+            if calls and function.kept_any(calls):
+                found.extend(calls)
+        return found
+
+    def _may_name_models(self, node: FunctionNode, lines: list[str]) -> bool:
+        """Whether the text of ``node`` can hold a name ``_Function.model_names`` (or the
+        module's own code) takes for a model: a model method's call, a model class of the
+        module, a pretrained loader, a name bound to torch or ``torch.nn``, torchvision, or
+        a model of module-level code. A test on text, far cheaper than reading the body."""
+        if isinstance(node, ast.Module):
+            text = "".join(lines)
+        else:
+            text = "".join(lines[node.lineno - 1 : node.end_lineno])
+        if MODEL_METHOD_CALL.search(text):
+            return True
+        words = (
+            *self.module_classes(),
+            *PRETRAINED_LOADERS,
+            "torchvision",
+            *self._module_level_models(node),
+        )
+        if any(word in text for word in words):
+            return True
+        pattern = self._statement_facts().module_builders()
+        return pattern is not None and pattern.search(text) is not None
+
+    def _module_level_models(self, node: FunctionNode) -> frozenset[str]:
+        if isinstance(node, ast.Module):
+            return frozenset()
+        return self._module_level().model_names()
+
+    def module_classes(self) -> frozenset[str]:
+        """Classes of the module with a module base (``class Net(nn.Module)``)."""
+        return self._statement_facts().classes
+
+    def _accumulating(self) -> list[_Function]:
+        return [self._function(node) for node in self._statement_facts().accumulating]
+
+    def _statement_facts(self) -> _StatementFacts:
+        if self._statements is None:
+            self._statements = _StatementFacts(self.tree)
+        return self._statements
+
+    def _module_level(self) -> _Function:
+        return self._function(self.tree)
+
+    def _function(self, node: FunctionNode) -> _Function:
+        function = self._functions.get(id(node))
+        if function is None:
+            function = self._functions[id(node)] = _Function(node, self)
+        return function
+
+    @property
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index(self.tree)
+        return self._index
+
+    @property
+    def _torch(self) -> dict[str, str]:
+        return self._statement_facts().torch
 
     def guards(self, node: ast.AST) -> Guards:
         """The ``if`` conditions ``node`` (a call) runs under within its function."""
@@ -200,25 +284,17 @@ class ModuleValues:
     # -- functions -------------------------------------------------------------------
 
     def _function_of(self, node: ast.AST) -> _Function | None:
-        if self._parents is None:
-            self._parents = _owners(self.tree)
-        owner = self._parents.get(id(node))
-        if owner is None:
-            return None
-        function = self._functions.get(id(owner))
-        if function is None:
-            function = self._functions[id(owner)] = _Function(owner, self)
-        return function
+        owner = self.index.owners.get(id(node))
+        return self._function(owner) if owner is not None else None
 
     # -- optimizers ------------------------------------------------------------------
 
     def _collect_optimizers(self) -> dict[tuple[int, str], frozenset[str] | None]:
         """(``id`` of the function that binds it, name) -> trained models; attributes of
         ``self`` also under (0, name), for every method of the module."""
-        if self._parents is None:
-            self._parents = _owners(self.tree)
+        index = self.index
         found: dict[tuple[int, str], frozenset[str] | None] = {}
-        sources = _parameter_sources(self.tree)
+        sources = _parameter_sources(index)
 
         def note(key: tuple[int, str], models: frozenset[str] | None) -> None:
             if key in found:
@@ -227,15 +303,13 @@ class ModuleValues:
             else:
                 found[key] = models
 
-        for node in ast.walk(self.tree):
-            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-                continue
+        for node in index.assignments:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
             if not isinstance(value, ast.Call):
                 continue
             qualified = self.qualified(value.func) or ""
-            owner = self._parents.get(id(node))
+            owner = index.owners.get(id(node))
             for target in targets:
                 name = dotted_name(target)
                 if name is None:
@@ -282,7 +356,7 @@ class ModuleValues:
     def _requires_grad_names(self) -> frozenset[str]:
         if self._tensors is None:
             self._tensors = frozenset(
-                name for node in ast.walk(self.tree) for name in _requires_grad_targets(node)
+                name for node in self.index.statements for name in _requires_grad_targets(node)
             )
         return self._tensors
 
@@ -309,6 +383,8 @@ class _Binding:
     replaces: bool = True
     #: Where the statement starts: what its target held before is read from here.
     start: Position = (0, 0)
+    #: One of the statement forms that add to an accumulator (``_accumulates``).
+    accumulates: bool = False
 
 
 class _Function:
@@ -328,7 +404,9 @@ class _Function:
         self.calls: list[ast.Call] = []
         self.graph_reads: list[ast.Attribute] = []
         #: Names that nested functions, lambdas and classes read.
-        self.captured: set[str] = set()
+        #: Nested functions, lambdas and classes: what they read is captured (``captured``).
+        self._nested: list[ast.AST] = []
+        self._captured: set[str] | None = None
         #: ``global``/``nonlocal`` names: binding them stores outside the function.
         self.outer: set[str] = set()
         self.guards: dict[int, Guards] = {}
@@ -336,11 +414,8 @@ class _Function:
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
         self._reaching: dict[int, list[int]] = {}
+        self._models: frozenset[str] | None = None
         self.call_loops: dict[int, frozenset[int]] = {}
-        self.inspects_graphs = any(
-            isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
-            for n in ast.walk(node)
-        )
         self._collect()
         self._by_name: dict[str, list[int]] = {}
         for index, binding in enumerate(self.bindings):
@@ -353,6 +428,19 @@ class _Function:
         self.local: set[str] = {
             name for binding in self.bindings if binding.replaces for name in binding.names
         } - self.outer
+
+    def captured(self) -> set[str]:
+        """Names that nested functions, lambdas and classes read."""
+        if self._captured is None:
+            self._captured = {name for node in self._nested for name in _names_read(node)}
+        return self._captured
+
+    def inspects_graphs(self) -> bool:
+        """The function, or a hook nested in it, reads ``grad_fn``."""
+        return any(
+            isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
+            for n in ast.walk(self.node)
+        )
 
     # -- collection --------------------------------------------------------------------
 
@@ -378,22 +466,25 @@ class _Function:
         path: Path,
         loops: frozenset[int],
         replaces: bool = True,
+        accumulates: bool = False,
     ) -> None:
         names = tuple(_bound_names(target))
         position = (getattr(at, "end_lineno", 0) or 0, getattr(at, "end_col_offset", 0) or 0)
         start = (getattr(at, "lineno", 0) or 0, getattr(at, "col_offset", 0) or 0)
         if isinstance(target, ast.Subscript) or not names:
             replaces = False  # ``d[k] = v`` adds to ``d``
-        self.bindings.append(_Binding(target, value, names, position, path, loops, replaces, start))
+        self.bindings.append(
+            _Binding(target, value, names, position, path, loops, replaces, start, accumulates)
+        )
 
     def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
         if isinstance(node, _FUNCTIONS):
             self._expressions([*node.decorator_list, *_defaults(node.args)], guards, path, loops)
-            self.captured |= _names_read(node)
+            self._nested.append(node)
             return
         if isinstance(node, ast.ClassDef):
             self._expressions([*node.decorator_list, *node.bases], guards, path, loops)
-            self.captured |= _names_read(node)
+            self._nested.append(node)
             return
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             self.outer.update(node.names)
@@ -407,13 +498,14 @@ class _Function:
                 node.orelse, guards | {(test, False)}, (*path, (here, "orelse")), loops
             )
             return
+        accumulates = _accumulates(node)
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                self._bind(target, node.value, node, path, loops)
+                self._bind(target, node.value, node, path, loops, accumulates=accumulates)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self._bind(node.target, node.value, node, path, loops)
         elif isinstance(node, ast.AugAssign):  # ``total += loss`` keeps what ``total`` held
-            self._bind(node.target, node.value, node, path, loops, replaces=False)
+            self._bind(node.target, node.value, node, path, loops, False, accumulates)
         elif isinstance(node, ast.Return) and node.value is not None:
             self.leaving.append(node.value)
         self.requires_grad.update(_requires_grad_targets(node))
@@ -457,11 +549,18 @@ class _Function:
                     expressions.append(child)
                 else:
                     expressions.extend(_reads_in_target(child))
-        self._expressions(expressions, guards, path, loops)
+        adding = node.value if isinstance(node, ast.Expr) and accumulates else None
+        self._expressions(expressions, guards, path, loops, adding)
 
     def _expressions(
-        self, roots: Iterable[ast.AST], guards: Guards, path: Path, loops: frozenset[int]
+        self,
+        roots: Iterable[ast.AST],
+        guards: Guards,
+        path: Path,
+        loops: frozenset[int],
+        adding: ast.AST | None = None,
     ) -> None:
+        """``adding``: the call of a statement ``outs.append(y)``, an accumulation."""
         stack = list(roots)
         while stack:
             node = stack.pop()
@@ -469,7 +568,7 @@ class _Function:
                 self._reads[id(node)] = (path, loops)
                 continue
             if isinstance(node, ast.Lambda):
-                self.captured |= _names_read(node.body)
+                self._nested.append(node.body)
                 continue
             if isinstance(node, ast.Call):
                 self.calls.append(node)
@@ -482,7 +581,7 @@ class _Function:
                     and isinstance(func.value, (ast.Name, ast.Attribute))
                 ):
                     added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())
-                    self._bind(func.value, added, node, path, loops, replaces=False)
+                    self._bind(func.value, added, node, path, loops, False, node is adding)
             elif isinstance(node, ast.Attribute) and node.attr in GRAPH_READING_ATTRIBUTES:
                 self.graph_reads.append(node)
                 self.guards[id(node)] = guards
@@ -603,10 +702,59 @@ class _Function:
 
     # -- graphs kept across iterations (NG002) ----------------------------------------
 
+    def model_names(self) -> frozenset[str]:
+        """Names this function (or, for the module, its own code) uses as models: receivers
+        of ``catalog.MODEL_METHODS`` (``model.train()``, ``model.parameters()``) and names
+        bound to a model (a model class of the module, ``torch.nn.Linear(...)``, a
+        pretrained model). Read here only, so that NG002 never needs a walk of the module."""
+        if self._models is None:
+            names: set[str] = set()
+            for call in self.calls:
+                func = call.func
+                if not isinstance(func, ast.Attribute) or func.attr not in MODEL_METHODS:
+                    continue
+                if func.attr == "eval" and (call.args or call.keywords):
+                    continue  # ``df.eval("a + b")``
+                if func.attr == "train" and len(call.args) + len(call.keywords) > 1:
+                    continue
+                owner = dotted_name(_without_module_methods(func.value))
+                if owner is not None:
+                    names.add(owner)
+            classes = self.module.module_classes()
+            for binding in self.bindings:
+                made = _without_module_methods(binding.value)
+                if isinstance(made, ast.Call) and _makes_model(made, classes, self.module):
+                    name = dotted_name(binding.target)
+                    if name is not None:
+                        names.add(name)
+            self._models = frozenset(names)
+        return self._models
+
+    def model_calls(self) -> list[ast.Call]:
+        models = self.model_names()
+        if not isinstance(self.node, ast.Module):
+            models |= self.module._module_level().model_names()
+        return [call for call in self.calls if forward_receiver(call, models) is not None]
+
+    def kept_any(self, calls: list[ast.Call]) -> bool:
+        """Whether the graph of any of ``calls`` is kept: ``kept`` with all of them as one
+        source, which keeps at least what each of them alone keeps."""
+        chosen = {id(call) for call in calls}
+        return bool(self._kept_from(lambda node: id(node) in chosen, None))
+
     def kept(self, call: ast.Call) -> list[Kept]:
+        models = self.model_names()
+        if not isinstance(self.node, ast.Module):
+            models |= self.module._module_level().model_names()
+        if forward_receiver(call, models) is None:
+            return []
+
         def from_call(node: ast.AST) -> bool:
             return node is call
 
+        return self._kept_from(from_call, call)
+
+    def _kept_from(self, from_call: Seed, call: ast.Call | None) -> list[Kept]:
         reached = self.derived(from_call)
         backward_loops = [
             self.call_loops.get(id(node), frozenset())
@@ -635,16 +783,14 @@ class _Function:
     def _outliving_target(self, binding: _Binding) -> str | None:
         """The accumulator a binding in a loop adds to, if it was made before the loop:
         ``total += loss``, ``total = total + loss``, ``outs.append(y)``, ``outs[k] = y``."""
+        if not binding.accumulates:
+            return None
         target = binding.target
         if isinstance(target, ast.Subscript):
             target = target.value
         if not isinstance(target, ast.Name):
             return None  # attributes are another object's business: stored out of sight
         name = target.id
-        if binding.replaces and not any(
-            isinstance(n, ast.Name) and n.id == name for n in ast.walk(binding.value)
-        ):
-            return None  # a fresh value every iteration
         before = self._reaching_at(name, binding.start, binding.path, binding.loops)
         outer = [i for i in before if self.bindings[i] is not binding]
         if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
@@ -681,10 +827,12 @@ class _Function:
             consumers,
             self._escapes(names, from_call),
             self._reads_requires_grad(call),
-            self.inspects_graphs,
+            self.inspects_graphs(),
         )
 
-    def _consumers(self, names: set[int], seed: Seed, call: ast.Call) -> Iterator[ast.AST]:
+    def _consumers(self, names: set[int], seed: Seed, call: ast.Call | None) -> Iterator[ast.AST]:
+        """Gradient calls that differentiate what ``seed`` accepts (for ``call``, or for
+        any call when None: then every ``autograd.grad`` counts)."""
         for node in self.graph_reads:
             if self.carries(node.value, names, seed):
                 yield node
@@ -702,7 +850,7 @@ class _Function:
             if not any(self.carries(a, names, seed) for a in _arguments(other)):
                 continue
             keyword = GRAPH_CONSUMING_FUNCTIONS[qualified]
-            if keyword is None or self._needs_call(other, keyword, call):
+            if keyword is None or call is None or self._needs_call(other, keyword, call):
                 yield other
 
     def _needs_call(self, grad: ast.Call, keyword: str, call: ast.Call) -> bool:
@@ -726,7 +874,7 @@ class _Function:
         return any(self.carries(a, reached, from_inputs) for a in _arguments(call))
 
     def _escapes(self, names: set[int], seed: Seed) -> bool:
-        if self.names_of(names) & (self.captured | self.outer):
+        if self.names_of(names) & (self.captured() | self.outer):
             return True
         if any(self.carries(value, names, seed) for value in self.leaving):
             return True
@@ -896,11 +1044,11 @@ def _inside_parameters_call(name: ast.Name, root: ast.AST) -> bool:
     return False
 
 
-def _parameter_sources(tree: ast.Module) -> dict[str, frozenset[str] | None]:
+def _parameter_sources(index: _Index) -> dict[str, frozenset[str] | None]:
     """``params = list(model.parameters())`` -> ``{"params": {"model"}}``, for optimizers
     built on such a name; a name bound to anything else maps to None (unknown)."""
     found: dict[str, frozenset[str] | None] = {}
-    for node in ast.walk(tree):
+    for node in index.assignments:
         if not isinstance(node, ast.Assign):
             continue
         owners = {
@@ -918,51 +1066,156 @@ def _parameter_sources(tree: ast.Module) -> dict[str, frozenset[str] | None]:
     return found
 
 
-def _torch_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> the torch module or object it stands for, from every import of the
-    module (wherever it is written: a name that is torch's somewhere is taken for torch's)."""
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "torch" or alias.name.startswith("torch."):
-                    if alias.asname is not None:
-                        aliases[alias.asname] = alias.name
-                    else:
-                        aliases["torch"] = "torch"
-        elif (
-            isinstance(node, ast.ImportFrom)
-            and node.level == 0
-            and node.module
-            and (node.module == "torch" or node.module.startswith("torch."))
-        ):
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
+class _Index:
+    """What the questions above need from the whole module, read in one walk: the function
+    each node runs in, the imports of torch, calls, assignments, statements, classes."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.owners: dict[int, FunctionNode] = {}
+        self.calls: list[ast.Call] = []
+        self.assignments: list[ast.Assign | ast.AnnAssign] = []
+        self.statements: list[ast.stmt] = []
+        owners = self.owners
+        stack: list[tuple[ast.AST, FunctionNode]] = [(tree, tree)]
+        while stack:
+            node, owner = stack.pop()
+            owners[id(node)] = owner
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+            elif isinstance(node, ast.stmt):
+                self.statements.append(node)
+                if isinstance(node, ast.Assign) or (
+                    isinstance(node, ast.AnnAssign) and node.value is not None
+                ):
+                    self.assignments.append(node)
+
+            if isinstance(node, (*_FUNCTIONS, ast.Lambda)) and node is not owner:
+                for field, value in ast.iter_fields(node):
+                    inner = node if field == "body" else owner
+                    stack.extend((child, inner) for child in _nodes(value))
+                continue
+            stack.extend((child, owner) for child in ast.iter_child_nodes(node))
 
 
-def _owners(tree: ast.Module) -> dict[int, FunctionNode]:
-    """``id(node)`` -> the function (or module, or lambda) whose body evaluates it."""
-    owners: dict[int, FunctionNode] = {}
-    stack: list[tuple[ast.AST, FunctionNode]] = [(tree, tree)]
-    while stack:
-        node, owner = stack.pop()
-        owners[id(node)] = owner
-        if isinstance(node, (*_FUNCTIONS, ast.Lambda)) and node is not owner:
-            inner: FunctionNode = node
-            for field, value in ast.iter_fields(node):
-                runs_inside = field in ("body",)
-                for child in _nodes(value):
-                    stack.append((child, inner if runs_inside else owner))
-            continue
-        if isinstance(node, ast.ClassDef):
-            # A class body runs once, in a namespace its methods cannot see: its own unit.
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, owner))
-            continue
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, owner))
-    return owners
+def _note_torch_import(node: ast.Import | ast.ImportFrom, aliases: dict[str, str]) -> None:
+    """A name that is torch's somewhere is taken for torch's everywhere."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.name == "torch" or alias.name.startswith("torch."):
+                if alias.asname is not None:
+                    aliases[alias.asname] = alias.name
+                else:
+                    aliases["torch"] = "torch"
+    elif (
+        node.level == 0
+        and node.module
+        and (node.module == "torch" or node.module.startswith("torch."))
+    ):
+        for alias in node.names:
+            aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+
+def _accumulates(statement: ast.stmt) -> bool:
+    """The statement forms NG002 reads as adding to an accumulator: ``total += loss``,
+    ``outs[k] = y``, ``total = total + loss``, ``outs.append(y)``."""
+    if isinstance(statement, ast.AugAssign):
+        return True
+    if isinstance(statement, ast.Assign):
+        if any(isinstance(target, ast.Subscript) for target in statement.targets):
+            return True
+        value = statement.value
+        return isinstance(value, ast.BinOp) and any(
+            isinstance(side, ast.Name)
+            and any(isinstance(t, ast.Name) and t.id == side.id for t in statement.targets)
+            for side in (value.left, value.right)
+        )
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return isinstance(func, ast.Attribute) and func.attr in CONTAINER_ADDERS
+    return False
+
+
+class _StatementFacts:
+    """What a walk over the module's statements alone tells (a fraction of its nodes): the
+    functions (and the module, for its own code) with an accumulating statement in a loop
+    body, the imports of torch, and the model classes."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        found: dict[int, FunctionNode] = {}
+        self.torch: dict[str, str] = {}
+        classes: set[str] = set()
+        stack: list[tuple[ast.stmt, bool, FunctionNode]] = [(s, False, tree) for s in tree.body]
+        while stack:
+            statement, in_loop, owner = stack.pop()
+            if in_loop and _accumulates(statement):
+                found[id(owner)] = owner
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+                stack.extend((child, True, owner) for child in statement.body)
+                stack.extend((child, in_loop, owner) for child in statement.orelse)
+                continue
+            if isinstance(statement, _FUNCTIONS):
+                stack.extend((child, False, statement) for child in statement.body)
+                continue
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                _note_torch_import(statement, self.torch)
+            elif isinstance(statement, ast.ClassDef):
+                in_loop = False  # a body of its own; its methods are functions of their own
+                if any(
+                    (dotted_name(base) or "").rsplit(".", 1)[-1] in MODULE_BASE_NAMES
+                    for base in statement.bases
+                ):
+                    classes.add(statement.name)
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                for child in getattr(statement, field, ()):
+                    if isinstance(child, ast.stmt):
+                        stack.append((child, in_loop, owner))
+                    else:  # an except handler or a match case
+                        stack.extend((s, in_loop, owner) for s in getattr(child, "body", ()))
+        self.accumulating = list(found.values())
+        self.classes = frozenset(classes)
+        self._consumer_pattern: re.Pattern[str] | None = None
+        self._builders: re.Pattern[str] | bool | None = False
+
+    def consumers(self) -> re.Pattern[str]:
+        """How the module can write a consumer of graphs (``_Function._consumers``): a
+        consuming method or attribute, a consuming function by its last name or its alias."""
+        if self._consumer_pattern is None:
+            methods = sorted(
+                GRAPH_CONSUMING_METHODS | {n.rsplit(".", 1)[-1] for n in GRAPH_CONSUMING_FUNCTIONS}
+            )
+            aliases = sorted(
+                re.escape(name)
+                for name, target in self.torch.items()
+                if any(f.startswith(target) for f in GRAPH_CONSUMING_FUNCTIONS)
+                and target.count(".") >= 2  # ``grad`` after ``from torch.autograd import grad``
+            )
+            ways = [
+                rf"\.{GAP}(?:{'|'.join(methods)}){GAP}(?:\){GAP})*\(",
+                rf"\.{GAP}(?:{'|'.join(sorted(GRAPH_READING_ATTRIBUTES))})\b",
+            ]
+            if aliases:
+                ways.append(rf"\b(?:{'|'.join(aliases)}){GAP}(?:\){GAP})*\(")
+            self._consumer_pattern = re.compile("|".join(ways))
+        return self._consumer_pattern
+
+    def module_builders(self) -> re.Pattern[str] | None:
+        """How this module can write ``torch.nn.<Module>(``: ``torch.nn.``, ``nn.`` after
+        ``from torch import nn``, ``Linear`` after ``from torch.nn import Linear``."""
+        if self._builders is False:
+            ways = []
+            for name, target in self.torch.items():
+                if target == "torch":
+                    ways.append(rf"\b{re.escape(name)}{GAP}\.{GAP}nn\b")
+                elif target == "torch.nn":
+                    ways.append(rf"\b{re.escape(name)}{GAP}\.")
+                elif target.startswith("torch.nn."):
+                    ways.append(rf"\b{re.escape(name)}\b")
+            self._builders = re.compile("|".join(ways)) if ways else None
+        return self._builders  # type: ignore[return-value]
+
+
+def _lines(source: str) -> list[str]:
+    return io.StringIO(source, newline="").readlines()
 
 
 def _reads_in_target(target: ast.AST) -> list[ast.AST]:
@@ -1019,37 +1272,7 @@ def _without_module_methods(node: ast.AST) -> ast.AST:
     return node
 
 
-def _model_names(tree: ast.Module, values: ModuleValues) -> frozenset[str]:
-    classes = {
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ClassDef)
-        and any(
-            (dotted_name(base) or "").rsplit(".", 1)[-1] in MODULE_BASE_NAMES for base in node.bases
-        )
-    }
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            method = node.func.attr
-            if method not in MODEL_METHODS:
-                continue
-            if method == "eval" and (node.args or node.keywords):
-                continue  # ``df.eval("a + b")``
-            if method == "train" and len(node.args) + len(node.keywords) > 1:
-                continue
-            owner = dotted_name(_without_module_methods(node.func.value))
-            if owner is not None:
-                names.add(owner)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            made = _without_module_methods(node.value)
-            if isinstance(made, ast.Call) and _makes_model(made, classes, values):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names.update(n for n in map(dotted_name, targets) if n is not None)
-    return frozenset(names)
-
-
-def _makes_model(call: ast.Call, classes: set[str], values: ModuleValues) -> bool:
+def _makes_model(call: ast.Call, classes: frozenset[str], values: ModuleValues) -> bool:
     func = call.func
     if isinstance(func, ast.Name) and func.id in classes:
         return True
