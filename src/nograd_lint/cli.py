@@ -33,6 +33,7 @@ from .formatters import (
     with_lines,
 )
 from .inputs import read_input
+from .notebook import is_notebook
 from .prefilter import might_have_findings_in_bytes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -66,6 +67,8 @@ def lint_file(
     except OSError as error:
         return _unreadable(shown, error)
     try:
+        if is_notebook(shown):
+            return _notebook(path, shown, data, job)
         if job.mode != "check":
             return _fix_file(path, shown, data, job)
         from .api import check_source  # Python's syntax check of every file, then the pre-filter
@@ -80,6 +83,18 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
     from .fix_files import fix_file  # Python's syntax check of every file, as in check mode
 
     return fix_file(path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes)
+
+
+def _notebook(path: str, shown: str, data: bytes, job: Job) -> FileResult:
+    if job.mode != "check":
+        from .notebook_fix import fix_notebook
+
+        return fix_notebook(
+            path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes
+        )
+    from .notebook_lint import lint_notebook
+
+    return lint_notebook(data, shown, job.disabling_names)
 
 
 def _lint_task(task: tuple[str, Job, bytes | None]) -> FileResult:
@@ -144,9 +159,12 @@ def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes | None]], list[
 def _report_fixes(results: list[FileResult], mode: str) -> None:
     """What --fix/--diff did, on stderr so that stdout stays the report (or the diff)."""
     for result in results:
-        for skip in result.skipped:
+        wheres = result.skipped_where or [
+            result.where(s.finding.line, s.finding.col) for s in result.skipped
+        ]
+        for skip, where in zip(result.skipped, wheres):
             print(
-                f"{quote_name(result.path)}:{skip.finding.line}:{skip.finding.col + 1}: "
+                f"{quote_name(result.path)}:{where}: "
                 f"{skip.finding.code} not fixed: {one_line(skip.reason)}",
                 file=sys.stderr,
             )
@@ -304,6 +322,8 @@ def _print_results(results: list[FileResult], options: argparse.Namespace) -> No
     for result in results:
         if result.error is not None:
             print(f"{quote_name(result.path)}: error: {one_line(result.error)}", file=sys.stderr)
+        elif result.notice is not None and options.quiet == 0:
+            print(f"{quote_name(result.path)}: {one_line(result.notice)}", file=sys.stderr)
     if options.mode != "check" and options.quiet == 0:
         _report_fixes(results, options.mode)
 
