@@ -48,23 +48,25 @@ def mask(lines: list[str]) -> MaskedCell:
     out: list[str] = []
     masked: list[int] = []
     originals: list[str] = []
-    continued = False
+    continued: str | None = None  # the indent of a magic that goes on past a backslash
     for number, line in enumerate(lines, 1):
         body = line.rstrip("\r\n")
         end = line[len(body) :]
         replacement = None
-        if continued:
-            replacement = _indent(body) + "..."
+        if continued is not None:
+            replacement = continued + "..."
         elif _may_be_magic(body) and _statement_starts_after(out):
             replacement = _masked(body)
         if replacement is None:
             out.append(line)
-            continued = False
             continue
         out.append(replacement + MARK + end)
         masked.append(number)
         originals.append(line)
-        continued = body.endswith("\\")
+        if not body.endswith("\\"):
+            continued = None
+        elif continued is None:
+            continued = _indent(body)
     return MaskedCell("".join(out), tuple(masked), tuple(originals))
 
 
