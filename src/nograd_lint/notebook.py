@@ -18,10 +18,13 @@ from typing import Any
 from .notebook_json import NotebookError, RawNotebook, line_and_column, load, raw_offset
 from .notebook_magics import MaskedCell, cell_magic, mask
 
-#: The comment line before each cell in the module (the fix finds the cells again by it).
-HEADER = "# nograd-lint: notebook cell {}\n"
+#: The line before each cell in the module, by which the fix finds the cells again. After
+#: the first it is a statement, so that the fix never wraps the end of one cell and the start
+#: of the next in one ``with``; the first is a comment, as ``from __future__`` must come first.
+FIRST_HEADER = "# nograd-lint: notebook cell {}\n"
+HEADER = "...  # nograd-lint: notebook cell {}\n"
 
-_HEADER = re.compile(r"# nograd-lint: notebook cell (\d+)\n")
+_HEADER = re.compile(r"(?:\.\.\.  )?# nograd-lint: notebook cell (\d+)\n")
 
 
 def is_notebook(path: str) -> bool:
@@ -134,7 +137,7 @@ def read_notebook(data: bytes) -> Notebook:
         if text is None or cell_magic(text) is not None:
             continue
         masked = mask(_lines(text))
-        module.append(HEADER.format(index + 1))
+        module.append((HEADER if analysed else FIRST_HEADER).format(index + 1))
         body = masked.text if masked.text.endswith(("\n", "\r")) or not masked.text else None
         module.append(body if body is not None else masked.text + "\n")
         analysed.append(Cell(index, text, masked, line + 1))
