@@ -206,6 +206,7 @@ def _masked(text: str) -> str:
         "a, b = %time f()",
         "model?",
         "??torch.nn.Linear",
+        "torch.*Tensor?",
         "%pip install \\",
     ],
 )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 MARK = "  # nograd-lint: masked IPython line"
 
 _LINE_MAGIC = re.compile(r"(?P<indent>[ \t]*)(?:%|!(?!=)|\?)")
-_HELP = re.compile(r"(?P<indent>[ \t]*)[A-Za-z_][\w.]*(?:\(\))?\s*\?{1,2}\s*$")
+_HELP = re.compile(r"(?P<indent>[ \t]*)[A-Za-z_*][\w.*]*(?:\(\))?\s*\?{1,2}\s*$")
 _ASSIGNED = re.compile(
     r"(?P<indent>[ \t]*)(?P<target>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)[%!](?!=)"
 )
