@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +66,8 @@ class Place:
 
 @dataclass(frozen=True)
 class Notebook:
-    raw: RawNotebook
+    #: The file, when the notebook was read from one (an editor sends cells, not a file).
+    raw: RawNotebook | None
     cells: tuple[Cell, ...]
     module: str
     #: Why nothing of it is analysed (a kernel that is not Python), or None.
@@ -90,8 +92,8 @@ class Notebook:
         """Where the cell's line ``line``, column ``col`` lies in the ``.ipynb`` text: the
         line a CI viewer shows, when the file stores ``source`` as one string per line (as
         Jupyter writes it) or as one string."""
-        span = self.raw.spans.get(cell.index)
-        if span is None:
+        span = None if self.raw is None else self.raw.spans.get(cell.index)
+        if self.raw is None or span is None:
             return None, None
         if span.is_list:
             lines = _source_list(self.raw.data["cells"][cell.index]["source"])
@@ -129,20 +131,30 @@ def read_notebook(data: bytes) -> Notebook:
     language = _language(raw.data)
     if language is not None:
         return Notebook(raw, (), "", f"skipped: the notebook's language is {language}")
+    code = []
+    for index, cell in enumerate(cells):
+        text = _code(cell, index)
+        if text is not None:
+            code.append((index, text))
+    return Notebook(raw, *cells_module(code))
+
+
+def cells_module(code: Iterable[tuple[int, str]]) -> tuple[tuple[Cell, ...], str]:
+    """The analysed cells and their module, from the code cells' (index, text) in order;
+    a cell whose cell magic makes it something other than Python is left out."""
     module: list[str] = []
     analysed: list[Cell] = []
     line = 1
-    for index, cell in enumerate(cells):
-        text = _code(cell, index)
-        if text is None or cell_magic(text) is not None:
+    for index, text in code:
+        if cell_magic(text) is not None:
             continue
         masked = mask(_lines(text))
         module.append((HEADER if analysed else FIRST_HEADER).format(index + 1))
-        body = masked.text if masked.text.endswith(("\n", "\r")) or not masked.text else None
-        module.append(body if body is not None else masked.text + "\n")
+        ended = masked.text.endswith(("\n", "\r")) or not masked.text
+        module.append(masked.text if ended else masked.text + "\n")
         analysed.append(Cell(index, text, masked, line + 1))
-        line += 1 + max(len(_lines(text)), 0)
-    return Notebook(raw, tuple(analysed), "".join(module))
+        line += 1 + len(_lines(text))
+    return tuple(analysed), "".join(module)
 
 
 def _cells(data: dict[str, Any]) -> list[Any]:
@@ -179,17 +191,22 @@ def _code(cell: Any, index: int) -> str | None:
         raise NotebookError(f"not a notebook: cell {index + 1} is not an object")
     if cell.get("cell_type") != "code":
         return None
-    language = (
-        cell.get("metadata", {}).get("vscode", {}) if isinstance(cell.get("metadata"), dict) else {}
-    )
-    if isinstance(language, dict) and language.get("languageId", "python") != "python":
-        return None
+    if _cell_language(cell) not in (None, "python"):
+        return None  # a polyglot notebook's SQL or shell cell
     source = cell.get("source", "")
     if isinstance(source, str):
         return source
     if isinstance(source, list) and all(isinstance(part, str) for part in source):
         return "".join(source)
     raise NotebookError(f"not a notebook: the source of cell {index + 1} is not text")
+
+
+def _cell_language(cell: dict[str, Any]) -> str | None:
+    """The language VS Code records for a cell of a polyglot notebook, if any."""
+    metadata = cell.get("metadata")
+    vscode = metadata.get("vscode") if isinstance(metadata, dict) else None
+    language = vscode.get("languageId") if isinstance(vscode, dict) else None
+    return language if isinstance(language, str) else None
 
 
 def split_module(text: str, notebook: Notebook) -> dict[int, str] | None:

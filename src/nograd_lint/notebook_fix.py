@@ -142,6 +142,7 @@ def _with_skips(result: FileResult, notebook: Notebook, skipped: list[fix.Skippe
 def rewritten(notebook: Notebook, cells: dict[int, str]) -> str:
     """The file's text with the ``source`` of each cell in ``cells`` replaced, in the style
     the file already uses."""
+    assert notebook.raw is not None, "a notebook read from a file"
     text = notebook.raw.text
     ascii_only = _escapes_non_ascii(text)
     pieces: list[str] = []
