@@ -104,6 +104,33 @@ def _fix_cells(
         excluded |= bad
 
 
+def fix_cells_text(
+    notebook: Notebook,
+    shown: str,
+    cell: int,
+    lines: Collection[int] | None,
+    disabling_names: Collection[str],
+    context: str = "no_grad",
+) -> dict[int, str]:
+    """The new text of each cell that fixing the findings of cell ``cell`` changes (only
+    those starting on ``lines`` of it, counted in the cell, if given); the editor's quick fix.
+    Raises :class:`SourceError` for code that cannot be analysed."""
+    findings = [
+        f
+        for f in check_notebook(notebook, shown, disabling_names)
+        if _cell_index(notebook, f) == cell
+        and (lines is None or _line_in_cell(notebook, f) in lines)
+    ]
+    if not findings:
+        return {}
+    return _fix_cells(notebook, shown, findings, context, disabling_names)[1]
+
+
+def _line_in_cell(notebook: Notebook, finding: Finding) -> int:
+    cell = notebook.cell_at(finding.line)
+    return finding.line if cell is None else finding.line - cell.start + 1
+
+
 def _cell_index(notebook: Notebook, finding: Finding) -> int:
     cell = notebook.cell_at(finding.line)
     return -1 if cell is None else cell.index
