@@ -194,3 +194,33 @@ def test_fix_filter_on_stdin_gives_the_notebook_back(
     fixed = json.loads(out)
     assert "with torch.no_grad():\n" in fixed["cells"][4]["source"]
     nbformat.validate(nbformat.reads(out, as_version=4))
+
+
+def test_fix_keeps_a_byte_order_mark_and_crlf_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    notebook: dict[str, Any] = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "a",
+                "metadata": {},
+                "outputs": [],
+                "source": ["import torch\n", "m = torch.nn.Linear(1, 1).eval()\n", "y = m(x)"],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+    def written(data: dict[str, Any]) -> bytes:
+        text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode()
+
+    Path("crlf.ipynb").write_bytes(written(notebook))
+    assert _run(capsys, "--fix", "--unsafe-fixes", "crlf.ipynb")[0] == 0
+    notebook["cells"][0]["source"][2:] = ["with torch.no_grad():\n", "    y = m(x)"]
+    assert Path("crlf.ipynb").read_bytes() == written(notebook)

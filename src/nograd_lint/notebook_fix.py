@@ -10,6 +10,7 @@ line back would be a guess.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 
 from . import fix
@@ -51,7 +52,7 @@ def fix_notebook(
         unchanged = FileResult(shown, findings, skipped=skipped)
         unchanged.fixed_bytes = data if path == "-" else None
         return _with_skips(located(unchanged, notebook), notebook, skipped)
-    new_bytes = rewritten(notebook, cells).encode("utf-8")
+    new_bytes = _encoded(rewritten(notebook, cells), notebook)
     fixed_notebook = read_notebook(new_bytes)
     remaining = check_notebook(fixed_notebook, shown, disabling_names)
     outcome = FileResult(shown, remaining, fixed=len(result.fixed), skipped=skipped)
@@ -184,20 +185,19 @@ def rewritten(notebook: Notebook, cells: dict[int, str]) -> str:
     return "".join(pieces)
 
 
+def _encoded(text: str, notebook: Notebook) -> bytes:
+    bom = notebook.raw is not None and notebook.raw.bom
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+#: A ``\\uXXXX`` escape of a character beyond ASCII (an odd number of backslashes before it).
+_NON_ASCII_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?!00[0-7])[0-9a-fA-F]{4}")
+
+
 def _escapes_non_ascii(text: str) -> bool:
     """Whether the file writes characters beyond ASCII as ``\\uXXXX`` (``ensure_ascii``);
     Jupyter writes them as they are."""
-    if not text.isascii():
-        return False
-    return any(
-        int(text[i + 2 : i + 6], 16) > 0x7F
-        for i in range(len(text) - 5)
-        if text[i] == "\\" and text[i + 1] == "u" and _is_hex(text[i + 2 : i + 6])
-    )
-
-
-def _is_hex(digits: str) -> bool:
-    return len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits)
+    return text.isascii() and _NON_ASCII_ESCAPE.search(text) is not None
 
 
 def _source_json(text: str, span: SourceSpan, source: str, ascii_only: bool) -> str:
@@ -209,9 +209,11 @@ def _source_json(text: str, span: SourceSpan, source: str, ascii_only: bool) -> 
     if not span.strings or "\n" not in text[span.start : span.strings[0]]:
         return "[" + ", ".join(strings) + "]"
     first = span.strings[0]
+    newline = "\r\n" if "\r\n" in text[span.start : span.end] else "\n"
     indent = text[text.rfind("\n", 0, first) + 1 : first]
     closing = text[text.rfind("\n", 0, span.end - 1) + 1 : span.end - 1]
-    return "[\n" + ",\n".join(indent + s for s in strings) + "\n" + closing + "]"
+    items = ("," + newline).join(indent + s for s in strings)
+    return "[" + newline + items + newline + closing + "]"
 
 
 def _diff(notebook: Notebook, cells: dict[int, str], shown: str) -> str:

@@ -41,6 +41,8 @@ class RawNotebook:
     data: dict[str, Any]
     #: By cell index, for cells whose ``source`` could be located.
     spans: dict[int, SourceSpan]
+    #: Whether the file starts with a UTF-8 byte order mark (not part of ``text``).
+    bom: bool = False
 
 
 def load(data: bytes) -> RawNotebook:
@@ -59,12 +61,11 @@ def load(data: bytes) -> RawNotebook:
         raise NotebookError("not a notebook: JSON nested too deeply") from None
     if not isinstance(parsed, dict):
         raise NotebookError("not a notebook: the JSON is not an object")
-    bom = 1 if text.startswith("\ufeff") else 0
     try:
-        spans = _source_spans(text, bom)
+        spans = _source_spans(text, 0)
     except (ValueError, IndexError, RecursionError):
         spans = {}  # only for positions in the file and the fix; the cells are still read
-    return RawNotebook(text, parsed, spans)
+    return RawNotebook(text, parsed, spans, data.startswith(b"\xef\xbb\xbf"))
 
 
 def _skip(text: str, at: int) -> int:
