@@ -32,7 +32,9 @@ from tests.realworld.candidates import candidate_sites  # noqa: E402
 
 LABELS_CSV = HERE / "labels.csv"
 REPOS_TSV = HERE / "repos.tsv"
-SETS = {"main": HERE, "heldout": HERE / "heldout"}  # each holds a repos.tsv and a labels.csv
+SETS = {"main": HERE, "heldout": HERE / "heldout", "ng002": HERE / "ng002"}  # repos.tsv, labels.csv
+#: The rule each set labels: only its findings are scored against it.
+SET_RULES = {"main": "NG001", "heldout": "NG001", "ng002": "NG002"}
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")
 LABELS = ("flag", "ok", "ambiguous")
@@ -84,24 +86,37 @@ def checkout_commit(checkout: Path) -> Optional[str]:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def scan_file(task: tuple[str, str, str]) -> tuple[str, str, list[tuple[int, int, str]], list[tuple[int, int, str]]]:
-    """(repo, path, linter findings, candidate sites) of one file; runs in a worker process."""
-    repo, checkout, path = task
+def scan_file(task: tuple[str, str, str, str]) -> tuple[str, str, list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """(repo, path, linter findings of the rule, candidate sites) of one file; runs in a
+    worker process."""
+    repo, checkout, path, rule = task
     full = Path(checkout) / path
     try:
         source = full.read_bytes()
-        findings = [(f.line, f.col, f.model) for f in check_source(source, str(full), noqa=False)]
+        findings = [
+            (f.line, f.col, f.model)
+            for f in check_source(source, str(full), noqa=False)
+            if f.code == rule
+        ]
     except Exception:  # unparsable third-party files (Python 2, templates) are simply skipped
         findings = []
     try:
         text = source.decode("utf-8")
     except (UnicodeDecodeError, NameError):
         text = ""
-    sites = [(s.line, s.col, s.model) for s in candidate_sites(text)]
-    return repo, path, findings, sites
+    return repo, path, findings, _candidates(rule, text)
 
 
-def scan_corpus(corpus: Path, repos: list[dict], warnings: list[str], jobs: Optional[int]) -> list:
+def _candidates(rule: str, text: str) -> list[tuple[int, int, str]]:
+    """The independent candidate finder of the rule's set, if it has one."""
+    if rule == "NG001":
+        return [(s.line, s.col, s.model) for s in candidate_sites(text)]
+    return []
+
+
+def scan_corpus(
+    corpus: Path, repos: list[dict], warnings: list[str], jobs: Optional[int], rule: str = "NG001"
+) -> list:
     tasks = []
     for repo in repos:
         checkout = corpus / repo["repo"]
@@ -112,7 +127,7 @@ def scan_corpus(corpus: Path, repos: list[dict], warnings: list[str], jobs: Opti
         if commit != repo["commit"]:
             warnings.append(f"{repo['repo']}: checkout at {commit}, labels are for {repo['commit']}")
         for full in discover([str(checkout)]):
-            tasks.append((repo["repo"], str(checkout), str(Path(full).relative_to(checkout))))
+            tasks.append((repo["repo"], str(checkout), str(Path(full).relative_to(checkout)), rule))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(scan_file, tasks, chunksize=16))
 
@@ -130,7 +145,8 @@ def score(corpus: Path, jobs: Optional[int] = None, label_set: str = "main") -> 
     result = Score()
     found: set[Key] = set()
     scanned_repos = set()
-    for repo, path, findings, sites in scan_corpus(corpus, repos, result.warnings, jobs):
+    rule = SET_RULES[label_set]
+    for repo, path, findings, sites in scan_corpus(corpus, repos, result.warnings, jobs, rule):
         scanned_repos.add(repo)
         for line, col, model in findings:
             key = (repo, path, line, col)
@@ -173,7 +189,8 @@ def _print_report(result: Score) -> None:
             print(f"\n{title} ({len(rows)}):")
             for row in rows:
                 reason = f"  -- {row['reason']}" if row["reason"] else ""
-                print(f"  {row['repo']}/{row['path']}:{row['line']}:{row['col']} {row['model']}{reason}")
+                model = row.get("model") or row.get("target", "")
+                print(f"  {row['repo']}/{row['path']}:{row['line']}:{row['col']} {model}{reason}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -281,9 +281,14 @@ PASS_THROUGH_BUILTINS: frozenset[str] = frozenset(
 CONTAINER_ADDERS: frozenset[str] = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "appendleft"}
 )
-#: Calls named like a loss function (``criterion(out, y)``, ``loss_fn(...)``): they compute a
+#: Those that NG002 reads as accumulating a list or set across iterations: not ``update``,
+#: which metric meters (``top1.update(acc)``) share with dicts.
+ACCUMULATING_METHODS: frozenset[str] = frozenset(
+    {"append", "extend", "insert", "add", "appendleft"}
+)
+#: Calls named like a loss function (``criterion(out, y)``, ``loss_fn(...)``, ``crit``): they compute a
 #: value from their arguments and keep none of them.
-LOSS_FUNCTION_NAME = re.compile(r"loss|criterion", re.IGNORECASE)
+LOSS_FUNCTION_NAME = re.compile(r"loss|crit|cost", re.IGNORECASE)
 #: Methods that differentiate, or hook into, the graph of the value they are called on or
 #: given: ``loss.backward()``, ``accelerator.backward(loss)``, ``out.register_hook(f)``.
 GRAPH_CONSUMING_METHODS: frozenset[str] = frozenset(

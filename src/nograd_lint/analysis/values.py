@@ -32,6 +32,7 @@ from typing import Callable, Union
 from ..ast_names import dotted_name
 from ..prefilter import GAP, MODEL_METHOD_CALL
 from .catalog import (
+    ACCUMULATING_METHODS,
     CONTAINER_ADDERS,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -415,6 +416,7 @@ class _Function:
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
+        self._strict = False
         self.call_loops: dict[int, frozenset[int]] = {}
         self._collect()
         self._by_name: dict[str, list[int]] = {}
@@ -695,7 +697,26 @@ class _Function:
             or (qualified in GRAPH_CONSUMING_FUNCTIONS and not _creates_graph(call))
         ):
             return False  # a number, indices, or gradients without a graph of their own
+        if self._strict and not self._passes_graphs(func, qualified):
+            return False
         return any(self.carries(argument, reached, seed) for argument in _arguments(call))
+
+    def _passes_graphs(self, func: ast.expr, qualified: str | None) -> bool:
+        """For NG002, which reports what surely carries a graph: calls known to compute on
+        their arguments' graphs (torch's functions, loss functions, models, builtins that
+        hand values on); an unknown helper may run under ``no_grad`` or return numbers."""
+        if qualified is not None:
+            return True
+        if isinstance(func, ast.Call):  # ``nn.CrossEntropyLoss()(out, y)``
+            return self.module.qualified(func.func) is not None
+        if isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS:
+            return True
+        name = dotted_name(func)
+        if name is None:
+            return False
+        return (
+            bool(LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1])) or name in self.model_names()
+        )
 
     def names_of(self, reached: set[int]) -> set[str]:
         return {name for index in reached for name in self.bindings[index].names}
@@ -755,7 +776,16 @@ class _Function:
         return self._kept_from(from_call, call)
 
     def _kept_from(self, from_call: Seed, call: ast.Call | None) -> list[Kept]:
-        reached = self.derived(from_call)
+        self._strict = True  # what surely carries the graph (``_passes_graphs``)
+        try:
+            reached = self.derived(from_call)
+            stored_values = {
+                index: self._stored_value(binding, reached, from_call)
+                for index, binding in enumerate(self.bindings)
+                if binding.loops and binding.accumulates
+            }
+        finally:
+            self._strict = False
         backward_loops = [
             self.call_loops.get(id(node), frozenset())
             for node in self._consumers(reached, from_call, call)
@@ -768,7 +798,7 @@ class _Function:
             target = self._outliving_target(binding)
             if target is None:
                 continue
-            stored = self._stored_value(binding, reached, from_call)
+            stored = stored_values.get(index)
             if stored is None:
                 continue
             after = any(loops & binding.loops for loops in backward_loops)
@@ -1131,7 +1161,7 @@ def _accumulates(statement: ast.stmt) -> bool:
         )
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
-        return isinstance(func, ast.Attribute) and func.attr in CONTAINER_ADDERS
+        return isinstance(func, ast.Attribute) and func.attr in ACCUMULATING_METHODS
     return False
 
 
