@@ -24,8 +24,9 @@ import ast
 import csv
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional, Union
+from typing import Union
 
 Loop = Union[ast.For, ast.AsyncFor, ast.While]
 CONTAINER_METHODS = {"append", "extend", "insert", "add", "appendleft"}
@@ -48,7 +49,7 @@ def _text(source: str, node: ast.AST) -> str:
     return " ".join(segment.split())
 
 
-def _root_name(node: ast.AST) -> Optional[str]:
+def _root_name(node: ast.AST) -> str | None:
     """``x`` for ``x``, ``x.a.b``, ``x[k].a``; None for anything else."""
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
         node = node.value
@@ -96,9 +97,9 @@ def _bindings(loop: Loop) -> list[tuple[int, int, str]]:
         targets: list[ast.AST] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            targets = [node.target]
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None
+        ) or isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
             targets = [node.target]
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             targets = [node.optional_vars]
@@ -169,9 +170,8 @@ class _Finder(ast.NodeVisitor):
     def _add(self, target: ast.AST, value: ast.AST) -> None:
         if is_trivial(value):
             return
-        self.sites.add(
-            Site(value.lineno, value.col_offset, _text(self.source, target), _text(self.source, value))  # type: ignore[attr-defined]
-        )
+        line, col = value.lineno, value.col_offset  # type: ignore[attr-defined]
+        self.sites.add(Site(line, col, _text(self.source, target), _text(self.source, value)))
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if self._outlives(node.target, node):
