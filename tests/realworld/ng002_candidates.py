@@ -191,7 +191,13 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _assign(self, target: ast.AST, value: ast.AST, node: ast.AST) -> None:
-        if isinstance(target, (ast.Attribute, ast.Subscript)):
+        if isinstance(target, (ast.Tuple, ast.List)):
+            # ``values[t], probs[t] = f(x)``: one site for the statement, at the value.
+            kept = [e for e in target.elts if isinstance(e, (ast.Attribute, ast.Subscript))]
+            kept += [e for e in target.elts if isinstance(e, ast.Name) and e.id in self.globals[-1]]
+            if any(self._outlives(e, node) for e in kept):
+                self._add(target, value)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
             if self._outlives(target, node):
                 self._add(target, value)
         elif isinstance(target, ast.Name):
