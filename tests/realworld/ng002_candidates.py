@@ -192,9 +192,15 @@ class _Finder(ast.NodeVisitor):
 
     def _assign(self, target: ast.AST, value: ast.AST, node: ast.AST) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
-            # ``values[t], probs[t] = f(x)``: one site for the statement, at the value.
+            # ``values[t], probs[t] = f(x)`` and ``out, hidden = model(x, hidden)``: one site
+            # for the statement, at the value.
+            read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
             kept = [e for e in target.elts if isinstance(e, (ast.Attribute, ast.Subscript))]
-            kept += [e for e in target.elts if isinstance(e, ast.Name) and e.id in self.globals[-1]]
+            kept += [
+                e
+                for e in target.elts
+                if isinstance(e, ast.Name) and (e.id in self.globals[-1] or e.id in read)
+            ]
             if any(self._outlives(e, node) for e in kept):
                 self._add(target, value)
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
