@@ -10,8 +10,9 @@ Humans then label each site by reading the code.
 
 Each site is ``(line, col, target, expression)``; ``line`` is 1-based and ``col`` 0-based,
 where the stored expression starts: ``loss`` in ``total += loss``, ``out`` in
-``outs.append(out)``, the right-hand side in ``total = total + loss``, the element in
-``outs = [model(x) for x in xs]``.
+``outs.append(out)``, the right-hand side in ``total = total + loss`` and in tuple
+re-assignments (``out, hidden = model(x, hidden)``, ``vals[t], logp[t] = f(x)``), the element
+in ``outs = [model(x) for x in xs]``.
 
 Usage: ``python ng002_candidates.py DIR [DIR...]`` writes CSV rows
 ``repo,path,line,col,target,expression`` for every ``.py`` file under each checkout ``DIR``
