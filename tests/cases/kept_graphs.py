@@ -55,7 +55,7 @@ def plain_reassignment(model, loader, optimizer):
     for x, y in loader:
         loss = F.cross_entropy(model(x), y)
         loss.backward()
-        total = total + loss  # expect: NG002:25
+        total = total + loss  # expect: NG002:17
     print(total)
 
 
@@ -160,3 +160,44 @@ def decorated(model, loader):
     for x in loader:
         outs.append(model(x))
     print(len(outs))
+
+
+def worst_loss_over_restarts(model, x, y, restarts):
+    model.train()
+    worst = torch.zeros(len(y))
+    for _ in range(restarts):
+        loss = F.cross_entropy(model(x), y, reduction="none")
+        worst = torch.max(worst, loss)  # expect: NG002:17
+    print(worst.mean().item())
+
+
+def a_chain_of_layers(model, x):
+    model.train()
+    for layer in model.layers:
+        x = layer(x)
+    print(x.argmax(1))
+
+
+class Averager:
+    def add(self, value):
+        self.total = value
+
+
+def an_object_that_adds(model, loader):
+    model.train()
+    meter = Averager()
+    for x, y in loader:
+        meter.add(F.cross_entropy(model(x), y))
+    print(meter.total)
+
+
+def accumulated_under_no_grad(model, loader, optimizer):
+    model.train()
+    total = torch.zeros(1)
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            total += loss
+    print(total)

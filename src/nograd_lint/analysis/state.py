@@ -119,7 +119,7 @@ class EvalPeriod:
             needed = (
                 trained
                 or fate.consumed_with(self.guards)
-                or (fate.escapes and (lost_to_gradients or fate.graph_inspected))
+                or ((lost_to_gradients or fate.graph_inspected) and fate.escapes)
             )
         return not needed and (source is None or source.holds(self.model))
 

@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Union
 
 from ..ast_names import dotted_name
@@ -34,6 +35,7 @@ from ..prefilter import GAP, MODEL_METHOD_CALL
 from .catalog import (
     ACCUMULATING_METHODS,
     CONTAINER_ADDERS,
+    GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
     GRAPH_DROPPING_ATTRIBUTES,
@@ -49,6 +51,8 @@ from .catalog import (
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     PRETRAINED_LOADERS,
+    Argument,
+    GradEffect,
     loads_eval_model,
     looks_like_optimizer,
 )
@@ -68,20 +72,42 @@ def contradicts(one: Guards, other: Guards) -> bool:
     return any((test, not arm) in larger for test, arm in smaller)
 
 
-@dataclass(frozen=True)
 class Fate:
-    """What becomes of one forward call's output."""
+    """What becomes of one forward call's output. Each part is worked out when first asked
+    for: a call in a function without gradient code needs none of them."""
 
-    #: The conditions the call itself runs under.
-    guards: Guards
-    #: The conditions of each gradient call that differentiates its graph.
-    consumers: tuple[Guards, ...]
-    #: A value carrying its graph leaves what the analysis can see.
-    escapes: bool
-    #: One of its inputs requires grad.
-    input_requires_grad: bool
-    #: The function (or a hook nested in it) reads ``grad_fn``: it inspects graphs.
-    graph_inspected: bool = False
+    def __init__(
+        self,
+        guards: Guards,
+        consumers: Callable[[], tuple[Guards, ...]],
+        escapes: Callable[[], bool],
+        input_requires_grad: Callable[[], bool],
+        graph_inspected: Callable[[], bool],
+    ) -> None:
+        #: The conditions the call itself runs under.
+        self.guards = guards
+        self._consumers, self._escapes = consumers, escapes
+        self._input_requires_grad, self._graph_inspected = input_requires_grad, graph_inspected
+
+    @cached_property
+    def consumers(self) -> tuple[Guards, ...]:
+        """The conditions of each gradient call that differentiates its graph."""
+        return self._consumers()
+
+    @cached_property
+    def escapes(self) -> bool:
+        """A value carrying its graph leaves what the analysis can see."""
+        return self._escapes()
+
+    @cached_property
+    def input_requires_grad(self) -> bool:
+        """One of its inputs requires grad."""
+        return self._input_requires_grad()
+
+    @cached_property
+    def graph_inspected(self) -> bool:
+        """The function (or a hook nested in it) reads ``grad_fn``: it inspects graphs."""
+        return self._graph_inspected()
 
     def consumed_with(self, guards: Guards) -> bool:
         """Some consumer can run in a pass that also holds ``guards``."""
@@ -94,7 +120,7 @@ class Fate:
 
 
 #: The fate of a call this module cannot place: lost to the analysis, consumed by nobody known.
-UNKNOWN = Fate(_NO_GUARDS, (), True, False)
+UNKNOWN = Fate(_NO_GUARDS, tuple, lambda: True, lambda: False, lambda: False)
 
 Seed = Callable[[ast.AST], bool]
 
@@ -386,6 +412,10 @@ class _Binding:
     start: Position = (0, 0)
     #: One of the statement forms that add to an accumulator (``_accumulates``).
     accumulates: bool = False
+    #: ``outs.append(y)``: a method call that adds to a collection.
+    adds: bool = False
+    #: Lexically inside a grad-disabling ``with`` of the function.
+    grad_off: bool = False
 
 
 class _Function:
@@ -417,6 +447,11 @@ class _Function:
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
         self._strict = False
+        self._has_consumers: bool | None = None
+        self._accumulations: list[_Binding] | None = None
+        self._may_require_grad: bool | None = None
+        self._inspects: bool | None = None
+        self._grad_off = 0
         self.call_loops: dict[int, frozenset[int]] = {}
         self._collect()
         self._by_name: dict[str, list[int]] = {}
@@ -431,6 +466,19 @@ class _Function:
             name for binding in self.bindings if binding.replaces for name in binding.names
         } - self.outer
 
+    def _disables_grad(self, expr: ast.expr) -> bool:
+        """``torch.no_grad()``, ``torch.inference_mode()``, ``set_grad_enabled(False)``."""
+        if not isinstance(expr, ast.Call):
+            return False
+        known = GRAD_MODE_FACTORIES.get(self.module.qualified(expr.func) or "")
+        if known is None:
+            return False
+        effect, argument = known
+        flag = _literal(expr.args[0]) if expr.args else None
+        if argument is Argument.REQUIRED:
+            return flag is False
+        return effect is GradEffect.DISABLE and flag is not False
+
     def captured(self) -> set[str]:
         """Names that nested functions, lambdas and classes read."""
         if self._captured is None:
@@ -439,10 +487,12 @@ class _Function:
 
     def inspects_graphs(self) -> bool:
         """The function, or a hook nested in it, reads ``grad_fn``."""
-        return any(
-            isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
-            for n in ast.walk(self.node)
-        )
+        if self._inspects is None:
+            self._inspects = any(
+                isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
+                for n in ast.walk(self.node)
+            )
+        return self._inspects
 
     # -- collection --------------------------------------------------------------------
 
@@ -476,7 +526,19 @@ class _Function:
         if isinstance(target, ast.Subscript) or not names:
             replaces = False  # ``d[k] = v`` adds to ``d``
         self.bindings.append(
-            _Binding(target, value, names, position, path, loops, replaces, start, accumulates)
+            _Binding(
+                target,
+                value,
+                names,
+                position,
+                path,
+                loops,
+                replaces,
+                start,
+                accumulates,
+                adds=isinstance(at, ast.Call),
+                grad_off=self._grad_off > 0,
+            )
         )
 
     def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
@@ -528,7 +590,12 @@ class _Function:
                     self._bind(
                         item.optional_vars, item.context_expr, item.context_expr, path, loops
                     )
-            self._statements(node.body, guards, (*path, (here, "body")), loops)
+            off = any(self._disables_grad(item.context_expr) for item in node.items)
+            self._grad_off += off
+            try:
+                self._statements(node.body, guards, (*path, (here, "body")), loops)
+            finally:
+                self._grad_off -= off
             return
         expressions: list[ast.AST] = []
         for field, value in ast.iter_fields(node):
@@ -751,6 +818,12 @@ class _Function:
             self._models = frozenset(names)
         return self._models
 
+    def accumulations(self) -> list[_Binding]:
+        """Bindings in loops that add to something (the only places NG002 looks at)."""
+        if self._accumulations is None:
+            self._accumulations = [b for b in self.bindings if b.loops and b.accumulates]
+        return self._accumulations
+
     def model_calls(self) -> list[ast.Call]:
         models = self.model_names()
         if not isinstance(self.node, ast.Module):
@@ -764,6 +837,8 @@ class _Function:
         return bool(self._kept_from(lambda node: id(node) in chosen, None))
 
     def kept(self, call: ast.Call) -> list[Kept]:
+        if not self.accumulations():
+            return []
         models = self.model_names()
         if not isinstance(self.node, ast.Module):
             models |= self.module._module_level().model_names()
@@ -823,6 +898,10 @@ class _Function:
         name = target.id
         before = self._reaching_at(name, binding.start, binding.path, binding.loops)
         outer = [i for i in before if self.bindings[i] is not binding]
+        if binding.adds and any(not _makes_collection(self.bindings[i].value) for i in outer):
+            return None  # ``meter.add(loss)`` of an object that may keep a number
+        if binding.grad_off:
+            return None  # under ``no_grad``: the accumulator records no graph
         if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
             return name
         return None
@@ -830,10 +909,14 @@ class _Function:
     def _stored_value(self, binding: _Binding, reached: set[int], seed: Seed) -> ast.expr | None:
         """The part of a binding's value that carries the graph into the accumulator."""
         value = binding.value
-        parts: list[ast.AST] = list(value.elts) if isinstance(value, ast.Tuple) else [value]
-        if isinstance(value, ast.BinOp) and binding.replaces:  # ``total = total + loss``
-            parts = [value.left, value.right]
         names = set(binding.names)
+        if binding.replaces:  # ``total = total + loss``, ``best = torch.max(best, loss)``
+            if isinstance(value, ast.Call) and self.module.qualified(value.func) is None:
+                return None  # ``x = block(x)``: a chain of layers, not an accumulator
+            added = [p for p in _operands(value) if not _names_one_of(p, names)]
+            carried = any(isinstance(p, ast.expr) and self.carries(p, reached, seed) for p in added)
+            return value if carried and isinstance(value, ast.expr) else None
+        parts: list[ast.AST] = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         for part in parts:
             if isinstance(part, ast.Name) and part.id in names:
                 continue  # the accumulator itself
@@ -847,18 +930,44 @@ class _Function:
         def from_call(node: ast.AST) -> bool:
             return node is call
 
-        names = self.derived(from_call)
-        consumers = tuple(
-            self.guards.get(id(node), _NO_GUARDS)
-            for node in self._consumers(names, from_call, call)
-        )
+        derived: list[set[int]] = []
+
+        def names() -> set[int]:
+            if not derived:
+                derived.append(self.derived(from_call))
+            return derived[0]
+
+        def consumers() -> tuple[Guards, ...]:
+            if not self.has_consumers():
+                return ()
+            found = self._consumers(names(), from_call, call)
+            return tuple(self.guards.get(id(node), _NO_GUARDS) for node in found)
+
         return Fate(
             self.guards.get(id(call), _NO_GUARDS),
             consumers,
-            self._escapes(names, from_call),
-            self._reads_requires_grad(call),
-            self.inspects_graphs(),
+            lambda: self._escapes(names(), from_call),
+            lambda: self._reads_requires_grad(call),
+            self.inspects_graphs,
         )
+
+    def may_require_grad(self) -> bool:
+        """Whether anything in the function makes a tensor require grad."""
+        if self._may_require_grad is None:
+            self._may_require_grad = bool(self.requires_grad) or any(
+                _makes_requires_grad(c) for c in self.calls
+            )
+        return self._may_require_grad
+
+    def has_consumers(self) -> bool:
+        """Whether anything in the function could differentiate a graph at all."""
+        if self._has_consumers is None:
+            self._has_consumers = bool(self.graph_reads) or any(
+                (isinstance(c.func, ast.Attribute) and c.func.attr in GRAPH_CONSUMING_METHODS)
+                or self.module.qualified(c.func) in GRAPH_CONSUMING_FUNCTIONS
+                for c in self.calls
+            )
+        return self._has_consumers
 
     def _consumers(self, names: set[int], seed: Seed, call: ast.Call | None) -> Iterator[ast.AST]:
         """Gradient calls that differentiate what ``seed`` accepts (for ``call``, or for
@@ -941,6 +1050,9 @@ class _Function:
         return callee is None or not LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1])
 
     def _reads_requires_grad(self, call: ast.Call) -> bool:
+        if not self.may_require_grad():
+            return False
+
         def requires_grad(node: ast.AST) -> bool:
             return _makes_requires_grad(node) or (
                 isinstance(node, ast.Name) and node.id in self.requires_grad
@@ -1153,11 +1265,10 @@ def _accumulates(statement: ast.stmt) -> bool:
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
             return True
+        names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
         value = statement.value
-        return isinstance(value, ast.BinOp) and any(
-            isinstance(side, ast.Name)
-            and any(isinstance(t, ast.Name) and t.id == side.id for t in statement.targets)
-            for side in (value.left, value.right)
+        return isinstance(value, (ast.BinOp, ast.Call)) and any(
+            _names_one_of(operand, names) for operand in _operands(value)
         )
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
@@ -1314,3 +1425,33 @@ def _makes_model(call: ast.Call, classes: frozenset[str], values: ModuleValues) 
         last = qualified.rsplit(".", 1)[-1]
         return last[:1].isupper() and not NON_MODEL_NN.search(last)
     return qualified.startswith("torchvision.models.")
+
+
+def _operands(value: ast.AST) -> list[ast.AST]:
+    """``total`` and ``loss`` of ``total + loss``; the arguments of ``torch.max(best, loss)``
+    and the elements of ``torch.cat([outs, out])``."""
+    if isinstance(value, ast.BinOp):
+        return [value.left, value.right]
+    if isinstance(value, ast.Call):
+        found: list[ast.AST] = []
+        for argument in _arguments(value):
+            if isinstance(argument, (ast.List, ast.Tuple)):
+                found.extend(argument.elts)
+            else:
+                found.append(argument)
+        return found
+    return []
+
+
+def _names_one_of(node: ast.AST, names: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in names
+
+
+#: Calls that make an empty (or copied) collection an accumulator can be.
+_COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
+
+
+def _makes_collection(value: ast.AST) -> bool:
+    if isinstance(value, (ast.List, ast.Set, ast.ListComp, ast.SetComp, ast.BinOp)):
+        return True
+    return isinstance(value, ast.Call) and dotted_name(value.func) in _COLLECTIONS
