@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .cli_options import parse_options
 from .cli_output import (
@@ -20,7 +21,7 @@ from .cli_output import (
     wants_color,
     write_stdout,
 )
-from .config import ConfigError, settings_for_run, split_names
+from .config import ConfigError, Settings, settings_for_run, split_names
 from .files import discover, force_excluded, project_rules
 from .findings import SourceError
 from .formatters import (
@@ -32,6 +33,7 @@ from .formatters import (
     with_lines,
 )
 from .inputs import read_input
+from .notebook import is_notebook
 from .prefilter import might_have_findings_in_bytes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -65,6 +67,8 @@ def lint_file(
     except OSError as error:
         return _unreadable(shown, error)
     try:
+        if is_notebook(shown):
+            return _notebook(path, shown, data, job)
         if job.mode != "check":
             return _fix_file(path, shown, data, job)
         from .api import check_source  # Python's syntax check of every file, then the pre-filter
@@ -79,6 +83,18 @@ def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
     from .fix_files import fix_file  # Python's syntax check of every file, as in check mode
 
     return fix_file(path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes)
+
+
+def _notebook(path: str, shown: str, data: bytes, job: Job) -> FileResult:
+    if job.mode != "check":
+        from .notebook_fix import fix_notebook
+
+        return fix_notebook(
+            path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes
+        )
+    from .notebook_lint import lint_notebook
+
+    return lint_notebook(data, shown, job.disabling_names)
 
 
 def _lint_task(task: tuple[str, Job, bytes | None]) -> FileResult:
@@ -143,9 +159,12 @@ def _candidates(paths: list[str]) -> tuple[list[tuple[str, bytes | None]], list[
 def _report_fixes(results: list[FileResult], mode: str) -> None:
     """What --fix/--diff did, on stderr so that stdout stays the report (or the diff)."""
     for result in results:
-        for skip in result.skipped:
+        wheres = result.skipped_where or [
+            result.where(s.finding.line, s.finding.col) for s in result.skipped
+        ]
+        for skip, where in zip(result.skipped, wheres):
             print(
-                f"{quote_name(result.path)}:{skip.finding.line}:{skip.finding.col + 1}: "
+                f"{quote_name(result.path)}:{where}: "
                 f"{skip.finding.code} not fixed: {one_line(skip.reason)}",
                 file=sys.stderr,
             )
@@ -189,7 +208,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _lint(argv: list[str]) -> int:
     options = parse_options(argv)
-    settings = settings_for_run(Path(options.config) if options.config else None)
+    try:
+        plan = _plan(options)
+    except ConfigError as error:  # its message may name a directory holding a newline
+        print(f"nograd-lint: error: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_ERROR
+    if not plan.paths and not plan.unlistable and options.quiet == 0:
+        print("nograd-lint: warning: no Python files found", file=sys.stderr)
+    results = _run(plan, options)
+    _print_results(results, options)
+    return _exit_status(results, options)
+
+
+@dataclass
+class _Plan:
+    """What a run will lint, settled before any file is analysed: the paths in output order,
+    the tasks for the workers, and the inputs already decided (unreadable or unlistable)."""
+
+    paths: list[str]
+    tasks: list[tuple[str, Job, bytes | None]]
+    settled: list[FileResult]
+    unlistable: list[FileResult]
+    stdin_job: Job | None
+    stdin_excluded: bool
+
+
+def _job_factory(
+    options: argparse.Namespace, settings: Callable[[str], Settings]
+) -> Callable[[str], Job]:
+    """The job of each file: the configuration of its directory, overridden by the command
+    line."""
     names = split_names(options.disabling_names)
 
     def job_for(path: str) -> Job:
@@ -199,44 +247,59 @@ def _lint(argv: list[str]) -> int:
             frozenset(configured.disabling_names | names), options.mode, options.fix_with, unsafe
         )
 
+    return job_for
+
+
+def _patterns(values: list[str]) -> list[str]:
+    return [p for value in values for p in split_names(value)]
+
+
+def _plan(options: argparse.Namespace) -> _Plan:
+    """Find the files and read them once. Raises ``ConfigError`` for an unusable config."""
+    settings = settings_for_run(Path(options.config) if options.config else None)
+    job_for = _job_factory(options, settings)
+    rules = project_rules(
+        settings,
+        _patterns(options.exclude) if options.exclude else None,
+        _patterns(options.extend_exclude),
+        options.force_exclude,
+    )
     unlistable: list[FileResult] = []
-    try:
-        rules = project_rules(
-            settings,
-            [p for e in options.exclude for p in split_names(e)] if options.exclude else None,
-            [p for e in options.extend_exclude for p in split_names(e)],
-            options.force_exclude,
-        )
-        paths = list(
-            discover(options.paths, rules, lambda p, e: unlistable.append(_unreadable(p, e)))
-        )
-        worth, settled = _candidates([p for p in paths if p != "-"])
-        tasks = [(path, job_for(path), data) for path, data in worth]
-        stdin_job = job_for(options.stdin_display_name) if "-" in paths else None
-        stdin_excluded = stdin_job is not None and force_excluded(options.stdin_display_name, rules)
-    except ConfigError as error:  # its message may name a directory holding a newline
-        print(f"nograd-lint: error: {one_line(str(error))}", file=sys.stderr)
-        return EXIT_ERROR
-    if not paths and not unlistable and options.quiet == 0:
-        print("nograd-lint: warning: no Python files found", file=sys.stderr)
-    by_path = {r.path: r for r in settled}
-    by_path.update((r.path, r) for r in _lint_paths(tasks, options.jobs))
+    paths = list(discover(options.paths, rules, lambda p, e: unlistable.append(_unreadable(p, e))))
+    worth, settled = _candidates([p for p in paths if p != "-"])
+    stdin_job = job_for(options.stdin_display_name) if "-" in paths else None
+    return _Plan(
+        paths,
+        [(path, job_for(path), data) for path, data in worth],
+        settled,
+        unlistable,
+        stdin_job,
+        stdin_job is not None and force_excluded(options.stdin_display_name, rules),
+    )
+
+
+def _run(plan: _Plan, options: argparse.Namespace) -> list[FileResult]:
+    """Every result in the order of ``plan.paths`` (stdin in its place), then the
+    directories that could not be listed."""
+    by_path = {r.path: r for r in plan.settled}
+    by_path.update((r.path, r) for r in _lint_paths(plan.tasks, options.jobs))
     results: list[FileResult] = []
-    for path in paths:
-        if path == "-" and stdin_excluded:
-            result: FileResult | None = _excluded_stdin(options)
-        elif path == "-" and stdin_job is not None:
-            result = lint_file("-", stdin_job, options.stdin_display_name)
-        else:
-            result = by_path.get(path)
+    for path in plan.paths:
+        result = _stdin_result(plan, options) if path == "-" else by_path.get(path)
         if result is not None:
-            result.path = display_path(result.path)
             results.append(result)
-    for result in unlistable:
+    results.extend(plan.unlistable)
+    for result in results:
         result.path = display_path(result.path)
-        results.append(result)
-    _print_results(results, options)
-    return _exit_status(results, options)
+    return results
+
+
+def _stdin_result(plan: _Plan, options: argparse.Namespace) -> FileResult | None:
+    if plan.stdin_excluded:
+        return _excluded_stdin(options)
+    if plan.stdin_job is None:
+        return None
+    return lint_file("-", plan.stdin_job, options.stdin_display_name)
 
 
 def _excluded_stdin(options: argparse.Namespace) -> FileResult | None:
@@ -259,6 +322,8 @@ def _print_results(results: list[FileResult], options: argparse.Namespace) -> No
     for result in results:
         if result.error is not None:
             print(f"{quote_name(result.path)}: error: {one_line(result.error)}", file=sys.stderr)
+        elif result.notice is not None and options.quiet == 0:
+            print(f"{quote_name(result.path)}: {one_line(result.notice)}", file=sys.stderr)
     if options.mode != "check" and options.quiet == 0:
         _report_fixes(results, options.mode)
 

@@ -1,4 +1,6 @@
-"""Which files a run lints: files named on the command line, and ``*.py`` under directories.
+"""Which files a run lints: files named on the command line, and ``*.py`` and Jupyter
+notebooks (``*.ipynb``, as ruff finds them; ``--extend-exclude '*.ipynb'`` leaves them out)
+under directories.
 
 The defaults follow flake8's (``flake8 --help``), so that the command and the flake8 plugin
 see the same files; on top of them, a directory holding ``pyvenv.cfg`` (a virtual
@@ -33,6 +35,10 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".eggs",
     "*.egg",
 )
+
+
+#: What a directory walk lints.
+LINTED_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ def _walk(
             if _is_directory(entry):
                 if not rules.excluded(full) and not _is_virtualenv(full):
                     subdirectories.append(entry.path)
-            elif entry.name.endswith(".py") and not rules.excluded(full):
+            elif entry.name.endswith(LINTED_SUFFIXES) and not rules.excluded(full):
                 try:
                     status = os.stat(entry.path)
                 except OSError as error:

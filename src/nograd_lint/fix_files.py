@@ -42,7 +42,7 @@ def fix_file(
             shown,
             error=f"internal error in the fix, please report: {type(error).__name__}: {first}",
         )
-    if result.changed and not unsafe_fixes and not _all_safe(result.fixed):
+    if result.changed and not unsafe_fixes and not all_safe(result.fixed):
         findings = sorted({*result.fixed, *(s.finding for s in result.skipped)})
         held = FileResult(shown, findings, skipped=result.skipped, unsafe_fixes=len(result.fixed))
         held.fixed_bytes = data if path == "-" else None
@@ -63,5 +63,5 @@ def fix_file(
     return outcome
 
 
-def _all_safe(findings: Sequence[Finding]) -> bool:
+def all_safe(findings: Sequence[Finding]) -> bool:
     return all(RULES[f.code].fix_is_safe for f in findings)

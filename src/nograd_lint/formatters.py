@@ -23,6 +23,7 @@ from .source import decode, physical_lines
 
 if TYPE_CHECKING:
     from .fix import Skipped
+    from .notebook import Place
 
 
 @dataclass
@@ -40,6 +41,24 @@ class FileResult:
     fixed_bytes: bytes | None = None
     unsafe_fixes: int = 0
     lines: dict[int, str] = field(default_factory=dict)
+    #: A notebook's: where each finding's (and related place's) module line and column lie
+    #: in its cells; empty for a Python file.
+    places: dict[tuple[int, int], Place] = field(default_factory=dict)
+    #: A notebook's: where each of ``skipped`` lies, as ``cell N:L:C``.
+    skipped_where: list[str] = field(default_factory=list)
+    #: Why the file was left alone without an error (a notebook in R), for stderr.
+    notice: str | None = None
+
+    def place(self, line: int, col: int) -> Place | None:
+        return self.places.get((line, col))
+
+    def where(self, line: int, col: int) -> str:
+        """``line:col`` (col 1-based) as the text report prints it; in a notebook,
+        ``cell N:line:col`` with the line counted in the cell, as ruff prints it."""
+        place = self.place(line, col)
+        if place is None:
+            return f"{line}:{col + 1}"
+        return f"cell {place.cell}:{place.line}:{place.col + 1}"
 
 
 def with_lines(result: FileResult, data: bytes | str) -> FileResult:
@@ -64,9 +83,7 @@ def format_text(
     for r in results:
         path = style(quote_name(r.path), BOLD)
         for f in r.findings:
-            where = (
-                f"{path}{style(':', CYAN)}{f.line}{style(':', CYAN)}{f.col + 1}{style(':', CYAN)}"
-            )
+            where = style(":", CYAN).join([path, *r.where(f.line, f.col).split(":"), ""])
             out.append(f"{where} {style(f.code, RED)} {one_line(f.message)}\n")
             line = r.lines.get(f.line)
             if show_source and line is not None:
@@ -110,33 +127,45 @@ def _counts(results: list[FileResult]) -> dict[str, int]:
 
 def format_json(results: list[FileResult]) -> str:
     """A JSON list with one object per finding; the schema is in the README. ``related``
-    lists the places that put the model in eval mode. Bytes of a file name that are not
-    UTF-8 show as U+FFFD, so the output is always valid JSON text."""
+    lists the places that put the model in eval mode. In a notebook ``cell`` is the cell's
+    number (from 1, every cell counted) and lines count from the cell's first line; it is
+    null for a Python file. Bytes of a file name that are not UTF-8 show as U+FFFD, so the
+    output is always valid JSON text."""
     items = [
         {
             "path": readable(r.path),
-            "line": f.line,
-            "column": f.col + 1,
-            "end_line": f.end_line,
-            "end_column": f.end_col + 1,
+            **_json_span(r, f),
             "code": f.code,
             "message": f.message,
             "model": f.model,
             "related": [
-                {
-                    "line": related.line,
-                    "column": related.col + 1,
-                    "end_line": related.end_line,
-                    "end_column": related.end_col + 1,
-                    "message": related.message,
-                }
-                for related in f.related
+                {**_json_span(r, related), "message": related.message} for related in f.related
             ],
         }
         for r in results
         for f in r.findings
     ]
     return json.dumps(items, indent=2) + "\n"
+
+
+def _json_span(result: FileResult, span: Finding | Related) -> dict:
+    start = result.place(span.line, span.col)
+    end = result.place(span.end_line, span.end_col)
+    if start is None or end is None:
+        return {
+            "cell": None,
+            "line": span.line,
+            "column": span.col + 1,
+            "end_line": span.end_line,
+            "end_column": span.end_col + 1,
+        }
+    return {
+        "cell": start.cell,
+        "line": start.line,
+        "column": start.col + 1,
+        "end_line": end.line,
+        "end_column": end.col + 1,
+    }
 
 
 def _github_escape(text: str, *, prop: bool = False) -> str:
@@ -152,11 +181,25 @@ def format_github(results: list[FileResult]) -> str:
         if r.error is not None:
             lines.append(f"::error file={path},title=nograd-lint::{_github_escape(r.error)}")
         for f in r.findings:
-            lines.append(
-                f"::warning file={path},line={f.line},col={f.col + 1},endLine={f.end_line},"
-                f"endColumn={f.end_col + 1},title={f.code}::{_github_escape(f.code + ' ' + f.message)}"
-            )
+            where, text = _github_place(r, f), f"{f.code} {f.message}"
+            if r.place(f.line, f.col) is not None:
+                text = f"{r.where(f.line, f.col)}: {text}"
+            lines.append(f"::warning file={path},{where}title={f.code}::{_github_escape(text)}")
     return "".join(line + "\n" for line in lines)
+
+
+def _github_place(result: FileResult, finding: Finding) -> str:
+    """The annotation's position; in a notebook, the line of the ``.ipynb`` file that holds
+    the call (where GitHub shows it on a pull request's diff), the cell in the message."""
+    place = result.place(finding.line, finding.col)
+    if place is None:
+        return (
+            f"line={finding.line},col={finding.col + 1},endLine={finding.end_line},"
+            f"endColumn={finding.end_col + 1},"
+        )
+    if place.file_line is None or place.file_col is None:
+        return ""
+    return f"line={place.file_line},col={place.file_col + 1},"
 
 
 def _artifact(path: str) -> dict:
@@ -177,35 +220,46 @@ def _region(span: Finding | Related) -> dict:
     }
 
 
-def _sarif_result(path: str, finding: Finding, codes: list[str]) -> dict:
-    artifact = _artifact(path)
-    result: dict = {
+def _sarif_location(result: FileResult, span: Finding | Related) -> dict:
+    """A physical location; in a notebook its region is in the ``.ipynb`` file's own text
+    (the line that holds the call, which a viewer can open), and the cell, line and column
+    in the cell are in its properties."""
+    artifact = _artifact(result.path)
+    start = result.place(span.line, span.col)
+    if start is None:
+        return {"physicalLocation": {"artifactLocation": artifact, "region": _region(span)}}
+    location: dict = {"physicalLocation": {"artifactLocation": artifact}}
+    if start.file_line is not None and start.file_col is not None:
+        region = {"startLine": start.file_line, "startColumn": start.file_col + 1}
+        end = result.place(span.end_line, span.end_col)
+        if end is not None and end.file_line is not None and end.file_col is not None:
+            region.update(endLine=end.file_line, endColumn=end.file_col + 1)
+        location["physicalLocation"]["region"] = region
+    location["properties"] = {
+        "notebookCell": start.cell,
+        "cellLine": start.line,
+        "cellColumn": start.col + 1,
+    }
+    return location
+
+
+def _sarif_result(result: FileResult, finding: Finding, codes: list[str]) -> dict:
+    text = finding.message
+    if result.place(finding.line, finding.col) is not None:
+        text = f"{result.where(finding.line, finding.col)}: {text}"
+    sarif: dict = {
         "ruleId": finding.code,
         "ruleIndex": codes.index(finding.code),
         "level": "warning",
-        "message": {"text": finding.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": artifact,
-                    "region": _region(finding),
-                },
-            }
-        ],
+        "message": {"text": text},
+        "locations": [_sarif_location(result, finding)],
     }
     if finding.related:
-        result["relatedLocations"] = [
-            {
-                "id": index,
-                "physicalLocation": {
-                    "artifactLocation": artifact,
-                    "region": _region(r),
-                },
-                "message": {"text": r.message},
-            }
+        sarif["relatedLocations"] = [
+            {"id": index, **_sarif_location(result, r), "message": {"text": r.message}}
             for index, r in enumerate(finding.related)
         ]
-    return result
+    return sarif
 
 
 def _sarif_rule(code: str) -> dict:
@@ -226,7 +280,7 @@ def _sarif_rule(code: str) -> dict:
 def format_sarif(results: list[FileResult]) -> str:
     """SARIF 2.1.0, as GitHub code scanning and other CI dashboards ingest it."""
     codes = list(RULES)
-    sarif_results = [_sarif_result(r.path, f, codes) for r in results for f in r.findings]
+    sarif_results = [_sarif_result(r, f, codes) for r in results for f in r.findings]
     notifications = [
         {
             "level": "error",

@@ -6,8 +6,8 @@ argument and result crosses a process boundary, so they are plain picklable valu
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 from .api import check_source
 from .findings import Finding, InternalError, SourceError
@@ -49,3 +49,62 @@ def fix_hunks(
     if not result.changed:
         return None
     return changed_lines(physical_lines(text), physical_lines(result.text))
+
+
+#: A notebook's finding: the cell it is in (its index among all cells), the finding with lines
+#: counted in that cell, and the cell of each of its related places.
+CellFinding = tuple[int, Finding, tuple[int, ...]]
+
+
+def lint_cells(
+    code: Sequence[tuple[int, str]], path: str | None, disabling_names: Collection[str]
+) -> tuple[tuple[CellFinding, ...], str | None]:
+    """A notebook's findings from its code cells' (index, text), the cells analysed as one
+    module; and the problem, as :func:`lint` gives it."""
+    from .notebook import Notebook, cells_module
+
+    notebook = Notebook(None, *cells_module(code))
+    outcome = lint(notebook.module, path, disabling_names)
+    found = []
+    for finding in outcome.findings:
+        place = notebook.cell_at(finding.line)
+        if place is None:
+            continue
+        related = [(notebook.cell_at(r.line), r) for r in finding.related]
+        kept = [(cell, r) for cell, r in related if cell is not None]
+        local = replace(
+            finding,
+            line=finding.line - place.start + 1,
+            end_line=finding.end_line - place.start + 1,
+            related=tuple(
+                replace(r, line=r.line - c.start + 1, end_line=r.end_line - c.start + 1)
+                for c, r in kept
+            ),
+        )
+        found.append((place.index, local, tuple(c.index for c, _ in kept)))
+    return tuple(found), outcome.problem
+
+
+def fix_cells(
+    code: Sequence[tuple[int, str]],
+    path: str | None,
+    cell: int,
+    lines: Collection[int] | None,
+    disabling_names: Collection[str],
+) -> dict[int, list[Hunk]] | None:
+    """The changes, per cell index, of the fix of the findings in cell ``cell`` (only those
+    starting on ``lines`` of it, if given); None when nothing can be fixed."""
+    from .notebook import Notebook, cells_module
+    from .notebook_fix import fix_cells_text
+
+    notebook = Notebook(None, *cells_module(code))
+    try:
+        changed = fix_cells_text(notebook, path or "<notebook>", cell, lines, disabling_names)
+    except SourceError:
+        return None
+    texts = dict(code)
+    hunks = {
+        index: changed_lines(physical_lines(texts[index]), physical_lines(text))
+        for index, text in changed.items()
+    }
+    return hunks or None

@@ -33,6 +33,7 @@ from .config import ConfigError, settings_for
 from .findings import Finding
 from .lsp_actions import FIX_ALL_KIND, FixKey, fix_key, planned_actions
 from .lsp_convert import SERVER_NAME, text_edits, to_diagnostics, workspace_edit
+from .lsp_notebook import SYNC_OPTIONS, Notebooks
 from .lsp_workers import JobFailed, WorkerDied, WorkerPool
 
 T = TypeVar("T")
@@ -84,8 +85,10 @@ class NogradLanguageServer(LanguageServer):
             SERVER_NAME,
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            notebook_document_sync=SYNC_OPTIONS,
             protocol_cls=NogradProtocol,
         )
+        self.notebooks = Notebooks(self)
         self.debounce_s = debounce_s
         self.workers = workers
         self.extra_disabling_names: frozenset[str] = frozenset()
@@ -116,7 +119,9 @@ class NogradLanguageServer(LanguageServer):
     def relint_all(self) -> None:
         """The settings changed: the diagnostics of every open buffer may be stale."""
         for document in list(self.workspace.text_documents.values()):
-            self.buffer_changed(document.uri)
+            if self.notebooks.notebook_of_cell(document.uri) is None:  # cells: by notebook
+                self.buffer_changed(document.uri)
+        self.notebooks.relint_all()
 
     def forget(self, uri: str) -> None:
         """The buffer closed: nothing running, nothing shown."""
@@ -131,6 +136,7 @@ class NogradLanguageServer(LanguageServer):
         for state in self._buffers.values():
             state.stop()
         self._buffers.clear()
+        self.notebooks.stop_all()
         self.workers.close()
 
     def is_linted(self, uri: str) -> bool:
@@ -220,6 +226,8 @@ class NogradLanguageServer(LanguageServer):
         key = fix_key(action)
         if key is None:
             return action
+        if self.notebooks.notebook_of_cell(key[0]) is not None:
+            return await self.notebooks.resolve(action)
         uri, version, lines = key
         edits = await self.fix_edits(uri, version, lines)
         document = self.document(uri)
@@ -231,6 +239,8 @@ class NogradLanguageServer(LanguageServer):
         """The actions at a range; their edits too when the client cannot resolve them later.
         None for a buffer that is not open."""
         uri = params.text_document.uri
+        if self.notebooks.notebook_of_cell(uri) is not None:
+            return await self.notebooks.code_actions(params)
         document = self.document(uri)
         if document is None:
             return None
@@ -390,6 +400,32 @@ def create_server(debounce_s: float = 0.3, workers: int | None = None) -> Nograd
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NogradLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_did_open(
+        ls: NogradLanguageServer, params: types.DidOpenNotebookDocumentParams
+    ) -> None:
+        ls.notebooks.changed(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_did_change(
+        ls: NogradLanguageServer, params: types.DidChangeNotebookDocumentParams
+    ) -> None:
+        ls.notebooks.changed(params.notebook_document.uri, ls.debounce_s)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_did_save(
+        ls: NogradLanguageServer, params: types.DidSaveNotebookDocumentParams
+    ) -> None:
+        ls.notebooks.saved(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_did_close(
+        ls: NogradLanguageServer, params: types.DidCloseNotebookDocumentParams
+    ) -> None:
+        ls.notebooks.forget(
+            params.notebook_document.uri, [cell.uri for cell in params.cell_text_documents]
+        )
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -1,0 +1,119 @@
+"""IPython syntax in a code cell, made into Python that neither fails to parse nor moves
+anything: each line magic, shell escape or help query becomes an ``...`` statement on the
+same line, at the same indent (a block holding only a magic stays a block), marked so that
+the autofix can put the original back. The rest of every line keeps its columns.
+
+A line counts as a magic only where a statement can start: a ``%`` or ``!`` that continues
+a bracketed expression or a string is Python, and stays.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+#: Ends every masked line; no one writes it by hand.
+MARK = "  # nograd-lint: masked IPython line"
+
+_LINE_MAGIC = re.compile(r"(?P<indent>[ \t]*)(?:%|!(?!=)|\?)")
+_HELP = re.compile(r"(?P<indent>[ \t]*)[A-Za-z_*][\w.*]*(?:\(\))?\s*\?{1,2}\s*$")
+_ASSIGNED = re.compile(
+    r"(?P<indent>[ \t]*)(?P<target>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)[%!](?!=)"
+)
+
+
+@dataclass(frozen=True)
+class MaskedCell:
+    """``text`` with IPython lines masked; ``lines`` are their 1-based numbers, and
+    ``originals`` their text, in order."""
+
+    text: str
+    lines: tuple[int, ...]
+    originals: tuple[str, ...]
+
+
+def cell_magic(text: str) -> str | None:
+    """The cell magic (``%%capture``) that makes a whole cell something other than Python."""
+    for line in text.splitlines():
+        if line.strip():
+            stripped = line.strip()
+            return stripped.split()[0] if stripped.startswith("%%") else None
+    return None
+
+
+def mask(lines: list[str]) -> MaskedCell:
+    """Mask the IPython lines of a cell given as physical lines (ends kept)."""
+    out: list[str] = []
+    masked: list[int] = []
+    originals: list[str] = []
+    continued: str | None = None  # the indent of a magic that goes on past a backslash
+    for number, line in enumerate(lines, 1):
+        body = line.rstrip("\r\n")
+        end = line[len(body) :]
+        replacement = None
+        if continued is not None:
+            replacement = continued + "..."
+        elif _may_be_magic(body) and _statement_starts_after(out):
+            replacement = _masked(body)
+        if replacement is None:
+            out.append(line)
+            continue
+        out.append(replacement + MARK + end)
+        masked.append(number)
+        originals.append(line)
+        if not body.endswith("\\"):
+            continued = None
+        elif continued is None:
+            continued = _indent(body)
+    return MaskedCell("".join(out), tuple(masked), tuple(originals))
+
+
+def _indent(body: str) -> str:
+    return body[: len(body) - len(body.lstrip(" \t"))]
+
+
+def _may_be_magic(body: str) -> bool:
+    return bool(_LINE_MAGIC.match(body) or _HELP.match(body) or _ASSIGNED.match(body))
+
+
+def _masked(body: str) -> str | None:
+    assigned = _ASSIGNED.match(body)
+    if assigned:
+        return assigned.group("indent") + assigned.group("target").rstrip() + " ..."
+    if _LINE_MAGIC.match(body) or _HELP.match(body):
+        return _indent(body) + "..."
+    return None
+
+
+def _statement_starts_after(previous: list[str]) -> bool:
+    """Whether the lines so far end outside any bracket, string or backslash continuation."""
+    if not previous:
+        return True
+    text = "".join(previous)
+    if not text.endswith(("\n", "\r")):
+        text += "\n"
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
+            pass
+    except tokenize.TokenError:
+        return False  # an open bracket, string or continuation reaches this line
+    except (SyntaxError, ValueError):
+        return True  # bad indentation and the like: Python's own check will say so
+    return True
+
+
+def unmask(text: str, cell: MaskedCell) -> str | None:
+    """``text`` (the cell after a fix) with its masked lines given back, or None if the fix
+    moved or re-indented one of them (putting the magic back would then be a guess)."""
+    lines = io.StringIO(text, newline="").readlines()
+    marked = [i for i, line in enumerate(lines) if line.rstrip("\r\n").endswith(MARK)]
+    if len(marked) != len(cell.originals):
+        return None
+    before = io.StringIO(cell.text, newline="").readlines()
+    for position, original, number in zip(marked, cell.originals, cell.lines):
+        if lines[position] != before[number - 1]:
+            return None
+        lines[position] = original
+    return "".join(lines)
