@@ -56,6 +56,7 @@ def fix_notebook(
     fixed_notebook = read_notebook(new_bytes)
     remaining = check_notebook(fixed_notebook, shown, disabling_names)
     outcome = FileResult(shown, remaining, fixed=len(result.fixed), skipped=skipped)
+    outcome.fixed_codes = tuple(f.code for f in result.fixed)
     _with_skips(located(outcome, fixed_notebook), notebook, skipped)
     if path == "-":
         outcome.fixed_bytes = new_bytes
