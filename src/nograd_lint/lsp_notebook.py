@@ -137,6 +137,7 @@ class Notebooks:
             [(index, document.source) for index, document in code],
             path,
             self.server.disabling_names(path),
+            self.server.codes(path),
         )
         found, problem = outcome if outcome is not None else ((), None)
         if problem:
