@@ -75,9 +75,12 @@ def detached(expression: str) -> str:
 PRIMARIES = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
 
 
-def _short(text: str, limit: int = 60) -> str:
-    """Messages stay readable: a long expression is cut, with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _short(text: str, limit: int = 40) -> str:
+    """Messages stay readable: a long expression loses its middle, keeping both ends."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]}...{text[len(text) - keep :]}"
 
 
 class SourceError(Exception):
