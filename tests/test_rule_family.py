@@ -197,3 +197,15 @@ def test_flake8_selects_by_its_own_options(
 ) -> None:
     result = _flake8(tmp_path, *options)
     assert ("NG001" in result.stdout) is reported, result.stdout + result.stderr
+
+
+def test_notebooks_follow_the_selection_in_the_report_and_the_fix(tmp_path: Path) -> None:
+    notebook = tmp_path / "nb.ipynb"
+    original = (Path(__file__).parent / "notebooks" / "cross_cell.ipynb").read_bytes()
+    notebook.write_bytes(original)
+    assert "NG001" in run("nb.ipynb", cwd=tmp_path).stdout
+    quiet = run("--ignore", "NG001", "nb.ipynb", cwd=tmp_path)
+    assert (quiet.returncode, quiet.stdout) == (0, "")
+    fixed = run("--fix", "--unsafe-fixes", "--ignore", "NG001", "nb.ipynb", cwd=tmp_path)
+    assert fixed.returncode == 0
+    assert notebook.read_bytes() == original

@@ -109,7 +109,14 @@ def _notebook(path: str, shown: str, data: bytes, job: Job) -> FileResult:
         from .notebook_fix import fix_notebook
 
         return fix_notebook(
-            path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes
+            path,
+            shown,
+            data,
+            job.mode,
+            job.context,
+            job.disabling_names,
+            job.unsafe_fixes,
+            job.codes,
         )
     from .notebook_lint import lint_notebook
 

@@ -10,14 +10,11 @@ from collections.abc import Sequence
 from ._version import __version__
 from .files import DEFAULT_EXCLUDES
 from .formatters import FORMATTERS
+from .rules import RULES
 
-DESCRIPTION = """\
-Find wasted autograd in PyTorch code:
-  NG001  a model in eval mode (model.eval()) called while autograd is enabled, outside
-         torch.no_grad() / torch.inference_mode(): it records a graph nobody uses
-  NG002  a value that carries an autograd graph kept past its loop iteration
-         (total_loss += loss, preds.append(model(x))): the graph stays alive
-"""
+DESCRIPTION = "Find wasted autograd in PyTorch code. The rules:\n" + "".join(
+    f"  {rule.code}  {rule.summary}\n" for rule in RULES.values()
+)
 
 EPILOG = """\
 exit status:

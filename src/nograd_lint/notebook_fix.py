@@ -36,13 +36,15 @@ def fix_notebook(
     context: str,
     disabling_names: Collection[str],
     unsafe_fixes: bool = True,
+    codes: Collection[str] | None = None,
 ) -> FileResult:
     """As :func:`fix_files.fix_file`, for a notebook; ``path`` ``-`` is stdin."""
     notebook = read_notebook(data)
     if notebook.skipped is not None:
         return FileResult(shown, notice=notebook.skipped, fixed_bytes=data if path == "-" else None)
     findings = check_notebook(notebook, shown, disabling_names)
-    result, cells, refused = _fix_cells(notebook, shown, findings, context, disabling_names)
+    findings = [f for f in findings if codes is None or f.code in codes]
+    result, cells, refused = _fix_cells(notebook, shown, findings, context, disabling_names, codes)
     skipped = result.skipped + refused
     if result.changed and not unsafe_fixes and not all_safe(result.fixed):
         held = FileResult(shown, findings, skipped=skipped, unsafe_fixes=len(result.fixed))
@@ -77,6 +79,7 @@ def _fix_cells(
     findings: list[Finding],
     context: str,
     disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
 ) -> tuple[fix.FixResult, dict[int, str], list[fix.Skipped]]:
     """The fix, the new text of each cell it changed (by cell index, IPython lines given
     back) and the findings refused because of their cell; refused cells are left out of the
@@ -86,7 +89,12 @@ def _fix_cells(
     while True:
         lines = {f.line for f in findings if _cell_index(notebook, f) not in excluded}
         result = fix.fix_source(
-            notebook.module, shown, context=context, lines=lines, disabling_names=disabling_names
+            notebook.module,
+            shown,
+            context=context,
+            lines=lines,
+            disabling_names=disabling_names,
+            codes=codes,
         )
         if not result.changed:
             return result, {}, refused
