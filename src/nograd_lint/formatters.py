@@ -141,7 +141,8 @@ def format_json(results: list[FileResult]) -> str:
             "message": f.message,
             "model": f.model,
             "related": [
-                {**_json_span(r, related), "message": related.message} for related in f.related
+                {**_json_span(r, related, cell_key=bool(r.places)), "message": related.message}
+                for related in f.related
             ],
         }
         for r in results
@@ -150,12 +151,14 @@ def format_json(results: list[FileResult]) -> str:
     return json.dumps(items, indent=2) + "\n"
 
 
-def _json_span(result: FileResult, span: Finding | Related) -> dict:
+def _json_span(result: FileResult, span: Finding | Related, cell_key: bool = True) -> dict:
+    """Where ``span`` is. Every finding has ``cell``; a related place has it in a notebook
+    only (``cell_key``)."""
     start = result.place(span.line, span.col)
     end = result.place(span.end_line, span.end_col)
     if start is None or end is None:
         return {
-            "cell": None,
+            **({"cell": None} if cell_key else {}),
             "line": span.line,
             "column": span.col + 1,
             "end_line": span.end_line,
