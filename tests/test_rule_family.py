@@ -209,3 +209,29 @@ def test_notebooks_follow_the_selection_in_the_report_and_the_fix(tmp_path: Path
     fixed = run("--fix", "--unsafe-fixes", "--ignore", "NG001", "nb.ipynb", cwd=tmp_path)
     assert fixed.returncode == 0
     assert notebook.read_bytes() == original
+
+
+def test_a_rule_off_by_default_is_in_flake8s_default_ignore(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    from nograd_lint import flake8_plugin
+
+    class Parser:
+        def __init__(self) -> None:
+            self.ignored: list[str] = []
+
+        def extend_default_ignore(self, codes: list[str]) -> None:
+            self.ignored += codes
+
+        def add_option(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    parser = Parser()
+    flake8_plugin.NogradChecker.add_options(parser)
+    assert parser.ignored == []  # every rule is on by default today
+    off = {**RULES, "NG002": replace(RULES["NG002"], default_enabled=False)}
+    monkeypatch.setattr(flake8_plugin, "RULES", off)
+    flake8_plugin.NogradChecker.add_options(parser)
+    assert parser.ignored == ["NG002"]

@@ -29,6 +29,9 @@ class Rule:
     #: ruff's notion: a safe fix keeps the program's behaviour, an unsafe one may change it,
     #: so ``--fix`` applies it only with ``--unsafe-fixes``.
     fix_is_safe: bool = False
+    #: Whether ``--fix`` and the editors' quick fixes have an edit for the rule at all (a
+    #: rule whose remedy is the user's decision has none).
+    autofix: bool = True
     #: Whether the rule runs when nothing selects it: a rule still proving its precision can
     #: ship off until it is selected by code or prefix.
     default_enabled: bool = True
