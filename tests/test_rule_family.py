@@ -235,3 +235,14 @@ def test_a_rule_off_by_default_is_in_flake8s_default_ignore(
     monkeypatch.setattr(flake8_plugin, "RULES", off)
     flake8_plugin.NogradChecker.add_options(parser)
     assert parser.ignored == ["NG002"]
+
+
+def test_the_fix_summary_counts_per_rule() -> None:
+    from nograd_lint.cli import _sites
+
+    one = FileResult("a.py", fixed=2, fixed_codes=("NG001", "NG001"))
+    both = FileResult("b.py", fixed=1, fixed_codes=("NG002",))
+    assert _sites([one], 2) == "2 NG001 sites"
+    assert _sites([one, both], 3) == "3 sites (2 NG001, 1 NG002)"
+    assert _sites([FileResult("c.py", [_ng002()])], 0) == "0 NG002 sites"
+    assert _sites([], 0) == "0 sites"
