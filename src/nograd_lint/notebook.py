@@ -214,8 +214,9 @@ def split_module(text: str, notebook: Notebook) -> dict[int, str] | None:
     index; None when a header line went missing or moved into a block. Lines before the
     first header (an import the fix added) belong to the first cell."""
     lines = _lines(text)
-    heads = [i for i, line in enumerate(lines) if _HEADER.fullmatch(line)]
-    numbers = [int(_HEADER.fullmatch(lines[i]).group(1)) for i in heads]  # type: ignore[union-attr]
+    found = [(i, _HEADER.fullmatch(line)) for i, line in enumerate(lines)]
+    heads = [i for i, match in found if match is not None]
+    numbers = [int(match.group(1)) for _, match in found if match is not None]
     if numbers != [c.number for c in notebook.cells]:
         return None
     parts: dict[int, str] = {}
