@@ -246,3 +246,12 @@ def test_the_fix_summary_counts_per_rule() -> None:
     assert _sites([one, both], 3) == "3 sites (2 NG001, 1 NG002)"
     assert _sites([FileResult("c.py", [_ng002()])], 0) == "0 NG002 sites"
     assert _sites([], 0) == "0 sites"
+
+
+def test_the_notebook_quick_fix_fixes_only_the_selected_rules() -> None:
+    from nograd_lint.lsp_jobs import fix_cells
+
+    cells = [(0, "import torch\nmodel.eval()\n"), (1, "out = model(x)\n")]
+    assert fix_cells(cells, None, 1, None, ()) is not None
+    assert fix_cells(cells, None, 1, None, (), codes={"NG001"}) is not None
+    assert fix_cells(cells, None, 1, None, (), codes={"NG002"}) is None

@@ -111,6 +111,7 @@ def fix_cells(
     cell: int,
     lines: Collection[int] | None,
     disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
 ) -> dict[int, list[Hunk]] | None:
     """The changes, per cell index, of the fix of the findings in cell ``cell`` (only those
     starting on ``lines`` of it, if given); None when nothing can be fixed."""
@@ -119,7 +120,9 @@ def fix_cells(
 
     notebook = Notebook(None, *cells_module(code))
     try:
-        changed = fix_cells_text(notebook, path or "<notebook>", cell, lines, disabling_names)
+        changed = fix_cells_text(
+            notebook, path or "<notebook>", cell, lines, disabling_names, codes=codes
+        )
     except SourceError:
         return None
     texts = dict(code)

@@ -241,6 +241,7 @@ class Notebooks:
             index,
             lines,
             self.server.disabling_names(path),
+            self.server.codes(path),
         )
 
     def _edit(

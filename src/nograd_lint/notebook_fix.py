@@ -121,6 +121,7 @@ def fix_cells_text(
     lines: Collection[int] | None,
     disabling_names: Collection[str],
     context: str = "no_grad",
+    codes: Collection[str] | None = None,
 ) -> dict[int, str]:
     """The new text of each cell that fixing the findings of cell ``cell`` changes (only
     those starting on ``lines`` of it, counted in the cell, if given); the editor's quick fix.
@@ -130,10 +131,11 @@ def fix_cells_text(
         for f in check_notebook(notebook, shown, disabling_names)
         if _cell_index(notebook, f) == cell
         and (lines is None or _line_in_cell(notebook, f) in lines)
+        and (codes is None or f.code in codes)
     ]
     if not findings:
         return {}
-    return _fix_cells(notebook, shown, findings, context, disabling_names)[1]
+    return _fix_cells(notebook, shown, findings, context, disabling_names, codes)[1]
 
 
 def _line_in_cell(notebook: Notebook, finding: Finding) -> int:
