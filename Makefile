@@ -64,8 +64,14 @@ demo: $(VENV)/.installed-base ## lint the bundled examples with flake8 and with 
 	@echo "== nograd-lint examples/"
 	@$(BIN)/nograd-lint examples/ || [ $$? -eq 1 ]
 	@echo
-	@echo "== nograd-lint --diff --unsafe-fixes examples/train_and_validate.py   (the autofix, not applied)"
+	@echo "== nograd-lint --diff --unsafe-fixes examples/train_and_validate.py   (NG001's autofix, not applied)"
 	@$(BIN)/nograd-lint --diff --unsafe-fixes examples/train_and_validate.py || [ $$? -eq 1 ]
+	@echo
+	@echo "== nograd-lint --select NG002 --diff --unsafe-fixes examples/kept_graph.py   (NG002's autofix)"
+	@$(BIN)/nograd-lint --select NG002 --diff --unsafe-fixes examples/kept_graph.py || [ $$? -eq 1 ]
+	@echo
+	@echo "== nograd-lint --statistics examples/   (findings per rule)"
+	@$(BIN)/nograd-lint --statistics examples/ || [ $$? -eq 1 ]
 	@echo
 	@echo "nograd-lint and flake8 are installed in $(VENV): run $(BIN)/nograd-lint PATH,"
 	@echo "or activate the environment first: source $(BIN)/activate"

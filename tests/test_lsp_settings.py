@@ -114,3 +114,31 @@ def test_log_file_that_cannot_be_written_is_one_line(tmp_path: Path, subprocess_
     assert result.returncode == 2
     assert result.stderr.startswith("nograd-lint lsp: cannot write the log file: ")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('ignore = ["NG001"]', 0),
+        ('select = ["NG002"]', 0),
+        ('select = ["NG00"]', 1),
+        ('select = ["NG001"], ignore = ["NG"]', 1),
+    ],
+)
+def test_the_configuration_selects_the_rules(
+    server: LspClient, tmp_path: Path, table: str, expected: int
+) -> None:
+    lines = table.replace(", ", "\n")
+    directory = project(tmp_path / "p", f"[tool.nograd-lint]\n{lines}\n")
+    assert finding_count(server, directory / "a.py", QUIET.format(name="open")) == expected
+
+
+def test_an_unknown_code_in_the_selection_is_shown_and_linting_goes_on(
+    server: LspClient, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.nograd-lint]\nselect = ["NG9"]\n')
+    uri = (tmp_path / "evaluate.py").as_uri()
+    server.open(uri, BUFFER)
+    assert ranges(server.wait_for_diagnostics(uri)) == BUFFER_RANGES
+    shown = server.wait_for_notification("window/showMessage")
+    assert "unknown rule code or prefix 'NG9'" in shown["message"]

@@ -197,10 +197,6 @@ def analyse(
     return sorted(findings)
 
 
-#: Longer stored expressions are shortened in messages.
-_MAX_VALUE_TEXT = 40
-
-
 def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
     """NG002: positions come straight off the ``ast`` nodes of the stored values."""
     from .analysis.ast_positions import expression_range
@@ -213,8 +209,6 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
             continue
         (line, col), (end_line, end_col) = span
         value = ast.unparse(kept.value)
-        if len(value) > _MAX_VALUE_TEXT:
-            value = value[: _MAX_VALUE_TEXT - 3] + "..."
         message = ng002_message(kept.target, value, kept.after_backward)
         findings.append(Finding(line, col, NG002, message, kept.target, end_line, end_col))
     return findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +36,7 @@ from .formatters import (
 from .inputs import read_input
 from .notebook import is_notebook
 from .prefilter import might_have_findings_in_bytes
+from .selection import DEFAULT, Layer, SelectionError, enabled_codes, split_codes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -50,6 +52,8 @@ class Job:
     mode: str = "check"  # "check", "fix" or "diff"
     context: str = "no_grad"
     unsafe_fixes: bool = False
+    #: The rules that run (``--select`` and friends over ``[tool.nograd-lint]``).
+    codes: frozenset[str] = DEFAULT
 
 
 def _unreadable(path: str, error: OSError) -> FileResult:
@@ -68,21 +72,36 @@ def lint_file(
         return _unreadable(shown, error)
     try:
         if is_notebook(shown):
-            return _notebook(path, shown, data, job)
+            return _selected(_notebook(path, shown, data, job), job.codes)
         if job.mode != "check":
             return _fix_file(path, shown, data, job)
         from .api import check_source  # Python's syntax check of every file, then the pre-filter
 
         findings = check_source(data, shown, disabling_names=job.disabling_names)
-        return with_lines(FileResult(shown, findings), data)
+        return with_lines(_selected(FileResult(shown, findings), job.codes), data)
     except SourceError as error:
         return FileResult(shown, error=str(error))
+
+
+def _selected(result: FileResult, codes: frozenset[str]) -> FileResult:
+    """The result without the findings of rules that were not selected."""
+    result.findings = [f for f in result.findings if f.code in codes]
+    return result
 
 
 def _fix_file(path: str, shown: str, data: bytes, job: Job) -> FileResult:
     from .fix_files import fix_file  # Python's syntax check of every file, as in check mode
 
-    return fix_file(path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes)
+    return fix_file(
+        path,
+        shown,
+        data,
+        job.mode,
+        job.context,
+        job.disabling_names,
+        job.unsafe_fixes,
+        job.codes,
+    )
 
 
 def _notebook(path: str, shown: str, data: bytes, job: Job) -> FileResult:
@@ -90,7 +109,14 @@ def _notebook(path: str, shown: str, data: bytes, job: Job) -> FileResult:
         from .notebook_fix import fix_notebook
 
         return fix_notebook(
-            path, shown, data, job.mode, job.context, job.disabling_names, job.unsafe_fixes
+            path,
+            shown,
+            data,
+            job.mode,
+            job.context,
+            job.disabling_names,
+            job.unsafe_fixes,
+            job.codes,
         )
     from .notebook_lint import lint_notebook
 
@@ -173,7 +199,7 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
     left = sum(len(r.findings) for r in results)
     verb = "Fixed" if mode == "fix" else "Would fix"
     print(
-        f"nograd-lint: {verb} {sites} NG001 site{'s' * (sites != 1)} in {files} "
+        f"nograd-lint: {verb} {_sites(results, sites)} in {files} "
         f"file{'s' * (files != 1)}; {left} left.",
         file=sys.stderr,
     )
@@ -181,10 +207,30 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
     if held:
         print(
             f"nograd-lint: {held} unsafe fix{'es' * (held != 1)} not applied; use "
-            f"--unsafe-fixes to apply {'them' if held != 1 else 'it'} (see 'nograd-lint rule "
-            "NG001', Fix safety).",
+            f"--unsafe-fixes to apply {'them' if held != 1 else 'it'} (see Fix safety in "
+            f"{_rule_commands(results)}).",
             file=sys.stderr,
         )
+
+
+def _rule_commands(results: list[FileResult]) -> str:
+    """``'nograd-lint rule NG001'`` for each rule with a finding among ``results``."""
+    codes = sorted({f.code for r in results for f in r.findings}) or ["NG001"]
+    return " or ".join(f"'nograd-lint rule {code}'" for code in codes)
+
+
+def _sites(results: list[FileResult], sites: int) -> str:
+    """``3 NG001 sites`` for one rule, ``3 sites (2 NG001, 1 NG002)`` for several."""
+    counts = Counter(code for r in results for code in r.fixed_codes)
+    plural = "s" * (sites != 1)
+    if not sites:  # "0 NG001 sites" when what is left is of one rule
+        counts = Counter({f.code: 0 for r in results for f in r.findings})
+    if sum(counts.values()) != sites or not counts:
+        return f"{sites} site{plural}"
+    if len(counts) == 1:
+        return f"{sites} {next(iter(counts))} site{plural}"
+    each = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+    return f"{sites} site{plural} ({each})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,6 +254,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _lint(argv: list[str]) -> int:
     options = parse_options(argv)
+    try:
+        options.selection = Layer(
+            select=split_codes(options.select) if options.select is not None else None,
+            extend_select=split_codes(options.extend_select),
+            ignore=split_codes(options.ignore),
+        )
+    except SelectionError as error:
+        print(f"nograd-lint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         plan = _plan(options)
     except ConfigError as error:  # its message may name a directory holding a newline
@@ -243,8 +298,13 @@ def _job_factory(
     def job_for(path: str) -> Job:
         configured = settings(os.path.dirname(os.path.abspath(path)))
         unsafe = configured.unsafe_fixes if options.unsafe_fixes is None else options.unsafe_fixes
+        codes = enabled_codes([configured.selection, options.selection])
         return Job(
-            frozenset(configured.disabling_names | names), options.mode, options.fix_with, unsafe
+            frozenset(configured.disabling_names | names),
+            options.mode,
+            options.fix_with,
+            unsafe,
+            codes,
         )
 
     return job_for

@@ -10,27 +10,26 @@ from collections.abc import Sequence
 from ._version import __version__
 from .files import DEFAULT_EXCLUDES
 from .formatters import FORMATTERS
+from .rules import RULES
 
-DESCRIPTION = """\
-Report NG001: a PyTorch model put in eval mode (model.eval()) and then called while autograd
-is enabled, outside torch.no_grad() / torch.inference_mode(). Such a call records the autograd
-graph for a backward pass that never comes.
-"""
+DESCRIPTION = "Find wasted autograd in PyTorch code. The rules:\n" + "".join(
+    f"  {rule.code}  {rule.summary}\n" for rule in RULES.values()
+)
 
 EPILOG = """\
 exit status:
   0  no findings; with --fix: none left; with --diff: nothing to change
   1  findings reported; with --fix: findings left; with --diff: a diff was printed
-  2  usage error, a file that could not be read, parsed or fixed, or output that could
-     not be written
+  2  usage error (an unknown rule code too), a file that could not be read, parsed or
+     fixed, or output that could not be written
   --exit-zero turns 1 into 0; errors still exit 2.
 
-fixes: the NG001 fix (wrap the statement in 'with torch.no_grad():') is unsafe, as it changes
-behaviour if later code needs gradients through the wrapped outputs. --fix and --diff apply
-safe fixes only unless --unsafe-fixes (or 'unsafe-fixes = true' in [tool.nograd-lint]) is
-given, and say how many unsafe fixes they held back.
+fixes: both fixes are unsafe, as they change behaviour if later code needs gradients: NG001's
+wraps the statement in 'with torch.no_grad():', NG002's stores 'value.detach()'. --fix and
+--diff apply safe fixes only unless --unsafe-fixes (or 'unsafe-fixes = true' in
+[tool.nograd-lint]) is given, and say how many unsafe fixes they held back.
 
-Suppress one line with '# noqa: NG001'. 'nograd-lint rule NG001' prints the rule's
+Suppress one line with '# noqa: NG001' (or NG002). 'nograd-lint rule NG002' prints a rule's
 documentation; 'nograd-lint lsp' starts the language server (extra 'lsp').
 """
 
@@ -125,6 +124,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the context manager --fix and --diff wrap with (default: no_grad; "
         "tensors made under inference_mode can never join autograd later)",
+    )
+    rules = parser.add_argument_group(
+        "rules",
+        "codes or prefixes (NG, NG00, NG002), comma-separated or repeated; the most specific "
+        "prefix decides for a rule, as in ruff",
+    )
+    rules.add_argument(
+        "--select",
+        action="append",
+        default=None,
+        metavar="CODES",
+        help="run only these rules, replacing [tool.nograd-lint] select (default: every rule)",
+    )
+    rules.add_argument(
+        "--extend-select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="run these rules as well as the selected ones",
+    )
+    rules.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="do not run these rules (added to [tool.nograd-lint] ignore)",
     )
     selection = parser.add_argument_group("files and settings")
     selection.add_argument(

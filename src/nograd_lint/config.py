@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .inputs import MAX_CONFIG_BYTES, read_input
+from .selection import Layer, SelectionError
+
+#: No selection of its own: the default rules, or what the command line selects.
+DEFAULT_LAYER = Layer()
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,6 +45,9 @@ class Settings:
     force_exclude: bool = False
     #: Let ``--fix``/``--diff`` apply fixes that may change behaviour (``unsafe-fixes``).
     unsafe_fixes: bool = False
+    #: ``select``, ``extend-select`` and ``ignore``: the rules this directory runs, before
+    #: the command line's own selection.
+    selection: Layer = DEFAULT_LAYER
     #: The directory of the ``pyproject.toml`` read, which relative patterns start from;
     #: None when no file was read.
     root: Path | None = None
@@ -180,17 +187,38 @@ def _settings(table: dict[str, Any], pyproject: Path) -> Settings:
     if unknown:
         raise ConfigError(f"{pyproject}: unknown key(s) in [{TABLE}]: {', '.join(sorted(unknown))}")
     exclude = table.get("exclude")
+    select = table.get("select")
+    try:
+        selection = Layer(
+            select=None if select is None else tuple(_strings(table, "select", pyproject)),
+            extend_select=tuple(_strings(table, "extend-select", pyproject)),
+            ignore=tuple(_strings(table, "ignore", pyproject)),
+        )
+    except SelectionError as error:
+        raise ConfigError(f"{pyproject}: [{TABLE}] {error}") from None
     return Settings(
         disabling_names=frozenset(_strings(table, "disabling-names", pyproject)),
         exclude=None if exclude is None else tuple(_strings(table, "exclude", pyproject)),
         extend_exclude=tuple(_strings(table, "extend-exclude", pyproject)),
         force_exclude=_boolean(table, "force-exclude", pyproject),
         unsafe_fixes=_boolean(table, "unsafe-fixes", pyproject),
+        selection=selection,
         root=pyproject.parent,
     )
 
 
-_KEYS = frozenset({"disabling-names", "exclude", "extend-exclude", "force-exclude", "unsafe-fixes"})
+_KEYS = frozenset(
+    {
+        "disabling-names",
+        "exclude",
+        "extend-exclude",
+        "extend-select",
+        "force-exclude",
+        "ignore",
+        "select",
+        "unsafe-fixes",
+    }
+)
 
 
 def _strings(table: dict[str, Any], key: str, path: Path) -> list[str]:

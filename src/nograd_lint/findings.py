@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 NG001 = "NG001"
@@ -38,27 +39,48 @@ class Finding:
 
 
 def ng001_message(model: str, volatile: bool = False) -> str:
-    message = (
-        f"forward pass of eval-mode model '{model}' runs with autograd enabled; "
-        "wrap it in torch.no_grad() or torch.inference_mode()"
-    )
+    from .rules import NG001_RULE
+
+    message = NG001_RULE.messages[0].format(model=model)
     if volatile:
         message += " (Variable(volatile=True) has had no effect since PyTorch 0.4)"
     return message
 
 
-def ng002_message(target: str, value: str, after_backward: bool) -> str:
-    if after_backward:
-        why = (
-            "after its backward pass: the saved tensors are freed, but the graph's nodes "
-            "pile up every iteration"
-        )
-    else:
-        why = "and no backward pass runs on it: every saved activation stays alive"
-    return (
-        f"'{target}' keeps the autograd graph of '{value}' across loop iterations {why}; "
-        f"store {value}.detach() (or .item() for a number)"
-    )
+def ng002_message(target: str, value_text: str, after_backward: bool) -> str:
+    """The NG002 message for ``value_text`` stored in ``target`` (an accumulator's or a
+    container's text, e.g. ``total_loss``); ``after_backward`` says whether a backward of
+    that graph runs before the store is kept, which changes what leaks (the saved tensors,
+    or only the chain of graph nodes)."""
+    from .rules import NG002_RULE
+
+    template = NG002_RULE.messages[1 if after_backward else 0]
+    flat = " ".join(value_text.split())
+    return template.format(target=target, value=_short(flat), detached=_short(detached(flat)))
+
+
+def detached(expression: str) -> str:
+    """``expression.detach()``, parenthesised unless the expression is a primary (a name,
+    call, attribute or subscript), where ``.detach()`` binds to the whole of it."""
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        node = None
+    if isinstance(node, PRIMARIES):
+        return f"{expression}.detach()"
+    return f"({expression}).detach()"
+
+
+#: Expressions that ``.detach()`` can follow without parentheses.
+PRIMARIES = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """Messages stay readable: a long expression loses its middle, keeping both ends."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]}...{text[len(text) - keep :]}"
 
 
 class SourceError(Exception):

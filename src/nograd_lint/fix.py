@@ -1,4 +1,5 @@
-"""The autofix: wrap each flagged statement in ``with torch.no_grad():``.
+"""The autofix: wrap each NG001 statement in ``with torch.no_grad():``, then detach each
+NG002 stored value (``fix_ng002``).
 
 The fix is *unsafe* in ruff's sense: an output produced under ``no_grad`` can no longer be
 back-propagated through, which changes behaviour if later code needs its gradient. It is
@@ -17,9 +18,10 @@ import ast
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .api import check_source
-from .findings import Finding, SourceError
+from .findings import NG001, NG002, Finding, SourceError
 from .fix_imports import Spelling, import_line, is_docstring, spelling
 from .fix_safety import SUSPENDS, suspends
 from .fix_targets import Group, Locator, in_a_function_in_another, nested_in_another
@@ -66,21 +68,49 @@ def fix_source(
     context: str = "no_grad",
     lines: Collection[int] | None = None,
     disabling_names: Collection[str] = (),
+    codes: Collection[str] | None = None,
 ) -> FixResult:
-    """Wrap the statements of NG001 findings (only those starting on ``lines`` if given) in
-    ``with torch.<context>():``. Raises :class:`SourceError` for input that cannot be
-    decoded or analysed."""
+    """Fix the findings of ``source`` (only those starting on ``lines`` if given; only
+    those of ``codes`` if given, the others neither fixed nor reported): NG001's statements
+    wrapped in ``with torch.<context>():``, then NG002's stored values detached. Raises
+    :class:`SourceError` for input that cannot be decoded or analysed.
+
+    The wrap goes first, because it can make NG002 moot: a value computed under ``no_grad``
+    carries no graph (``preds.append(model(x))`` with an eval-mode ``model``). The NG002
+    findings that the re-lint of the wrapped text no longer reports count as fixed by the
+    wrap; the others are detached in the wrapped text, which is then re-linted again."""
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {CONTEXTS}, not {context!r}")
     text = decode(source)
+
+    def lint(text: str, tree: ast.Module | None = None) -> list[Finding]:
+        found = check_source(text, filename, tree=tree, disabling_names=disabling_names)
+        return found if codes is None else [f for f in found if f.code in codes]
+
     try:
         tree = python_tree(text, filename)
     except SourceError:  # the check raises the same error, or has nothing to find
-        return FixResult(
-            text, remaining=check_source(text, filename, disabling_names=disabling_names)
-        )
-    findings = check_source(text, filename, tree=tree, disabling_names=disabling_names)
-    selected = [f for f in findings if lines is None or f.line in lines]
+        return FixResult(text, remaining=lint(text))
+    findings = lint(text, tree)
+    wrapped = _wrap_pass(text, filename, tree, findings, lines, context, lint)
+    if not any(f.code == NG002 for f in findings):
+        return wrapped
+    from .fix_ng002 import detach_pass
+
+    return detach_pass(wrapped, findings, filename, lines, lint)
+
+
+def _wrap_pass(
+    text: str,
+    filename: str,
+    tree: ast.Module,
+    findings: list[Finding],
+    lines: Collection[int] | None,
+    context: str,
+    lint: Callable[[str], list[Finding]],
+) -> FixResult:
+    """The NG001 wrap of ``findings`` (only those starting on ``lines`` if given)."""
+    selected = [f for f in findings if f.code == NG001 and (lines is None or f.line in lines)]
     if not selected:
         return FixResult(text, remaining=findings)
 
@@ -96,18 +126,26 @@ def fix_source(
         indent_unit(tree, source_lines),
         import_line(tree) if torch.needs_import else None,
     )
-    problem = _compile_problem(new_text, filename)
-    reason = None if problem is None else f"the fixed code would not compile ({problem})"
-    if reason is None:
-        try:
-            remaining = check_source(new_text, filename, disabling_names=disabling_names)
-        except SourceError as error:
-            reason = f"the fixed code could not be analysed again ({error})"
-        else:
-            return FixResult(new_text, fixed, skipped, remaining)
+    reason = relint_problem(new_text, filename, lint)
+    if isinstance(reason, list):
+        return FixResult(new_text, fixed, skipped, reason)
     return FixResult(
         text, skipped=skipped + [Skipped(f, reason) for f in fixed], remaining=findings
     )
+
+
+def relint_problem(
+    new_text: str, filename: str, lint: Callable[[str], list[Finding]]
+) -> list[Finding] | str:
+    """The findings of a fixed text, or why it cannot be used (it would not compile, or
+    could not be analysed again)."""
+    problem = _compile_problem(new_text, filename)
+    if problem is not None:
+        return f"the fixed code would not compile ({problem})"
+    try:
+        return lint(new_text)
+    except SourceError as error:
+        return f"the fixed code could not be analysed again ({error})"
 
 
 def _plan(

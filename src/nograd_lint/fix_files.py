@@ -23,15 +23,19 @@ def fix_file(
     context: str,
     disabling_names: Collection[str],
     unsafe_fixes: bool = True,
+    codes: Collection[str] | None = None,
 ) -> FileResult:
     """Fix ``data``, read from ``path`` (``-``: stdin) and shown as ``shown``; ``mode`` is
-    "fix" or "diff". Without ``unsafe_fixes`` a result that needs an unsafe fix is not
-    applied: its findings stay, with the count held back (ruff's fix safety). Raises
-    :class:`SourceError` for input that cannot be analysed; any other failure is this file's
-    one-line error, so that the run goes on."""
+        "fix" or "diff". Without ``unsafe_fixes`` a result that needs an unsafe fix is not
+        applied: its findings stay, with the count held back (ruff's fix safety). Only the rules of
+    ``codes`` (all if None) are fixed and reported. Raises
+        :class:`SourceError` for input that cannot be analysed; any other failure is this file's
+        one-line error, so that the run goes on."""
     try:
         original = decode(data)
-        result = fix.fix_source(original, shown, context=context, disabling_names=disabling_names)
+        result = fix.fix_source(
+            original, shown, context=context, disabling_names=disabling_names, codes=codes
+        )
     except SourceError:
         raise
     except RecursionError:
@@ -47,7 +51,13 @@ def fix_file(
         held = FileResult(shown, findings, skipped=result.skipped, unsafe_fixes=len(result.fixed))
         held.fixed_bytes = data if path == "-" else None
         return with_lines(held, original)
-    outcome = FileResult(shown, result.remaining, fixed=len(result.fixed), skipped=result.skipped)
+    outcome = FileResult(
+        shown,
+        result.remaining,
+        fixed=len(result.fixed),
+        skipped=result.skipped,
+        fixed_codes=tuple(f.code for f in result.fixed),
+    )
     with_lines(outcome, result.text)
     if path == "-":
         outcome.fixed_bytes = encoded_like(result.text, data) if result.changed else data

@@ -1,4 +1,4 @@
-"""The flake8 entry point (``NG`` codes).
+"""The flake8 entry point (``NG`` codes: every rule of the registry).
 
 flake8 imports this module on every run, so it imports nothing heavy: LibCST is loaded
 only for a file that passes the text pre-filter and then the screen on flake8's own ``ast``
@@ -16,6 +16,7 @@ from typing import Any
 from ._version import __version__
 from .api import check_source
 from .findings import InternalError, SourceError
+from .rules import RULES
 
 
 class NogradChecker:
@@ -25,6 +26,11 @@ class NogradChecker:
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
+        # A rule that is off by default is in flake8's default ignore list, so that
+        # ``--extend-select`` (or a ``--select`` naming it) turns it on, as with any plugin.
+        off = [code for code, rule in RULES.items() if not rule.default_enabled]
+        if off:
+            parser.extend_default_ignore(off)
         parser.add_option(
             "--nograd-disabling-names",
             default="",

@@ -36,6 +36,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
     fixed: int = 0
+    #: The code of each fixed finding, for the summary's count per rule.
+    fixed_codes: tuple[str, ...] = ()
     skipped: list[Skipped] = field(default_factory=list)
     diff: str = ""
     fixed_bytes: bytes | None = None

@@ -1,4 +1,4 @@
-"""``nograd-lint lsp``: NG001 as a language server over stdio (the optional extra ``lsp``).
+"""``nograd-lint lsp``: every rule as a language server over stdio (the optional extra ``lsp``).
 
 This module only parses arguments and starts the server: pygls is imported when the
 server starts, so the linter and its flake8 plugin never need it.
@@ -35,7 +35,7 @@ def install_hint() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nograd-lint lsp",
-        description="Serve NG001 diagnostics and quick fixes to an editor over stdio "
+        description="Serve nograd-lint diagnostics and quick fixes to an editor over stdio "
         "(Language Server Protocol).",
     )
     parser.add_argument(

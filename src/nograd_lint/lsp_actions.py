@@ -1,7 +1,8 @@
 """Which code actions the server offers at a range: what they are called and what they fix.
 
-The NG001 wrap is an unsafe fix (an output computed under ``no_grad`` can no longer be
-back-propagated through), so every title says what the action changes and that it is unsafe.
+The NG001 wrap and the NG002 detach are unsafe fixes (an output computed under ``no_grad``,
+or detached, can no longer be back-propagated through), so every title says what the action
+changes and that it is unsafe.
 The quick fix is chosen by hand for one statement; fix-all is asked for by its kind, on save
 or from a menu, and applies the same unsafe fix everywhere because the user asked for it.
 """
@@ -21,7 +22,12 @@ FixKey = Optional[tuple[int, ...]]
 
 _UNSAFE = "(unsafe: outputs lose gradients)"
 QUICK_FIX_TITLE = f"Wrap in `with torch.no_grad():` {_UNSAFE}"
+DETACH_TITLE = "Store the value's `.detach()` (unsafe: it loses gradients)"
 FIX_ALL_TITLE = f"Wrap every NG001 call in `with torch.no_grad():` {_UNSAFE}"
+FIX_ALL_NG002_TITLE = "Detach every value NG002 reports (unsafe: they lose gradients)"
+FIX_ALL_BOTH_TITLE = (
+    f"Wrap every NG001 call in `with torch.no_grad():` and detach every NG002 value {_UNSAFE}"
+)
 #: Sub-kind so editors can ask for ours alone ("source.fixAll.nograd-lint" on save in VS Code).
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
 
@@ -51,7 +57,7 @@ def planned_actions(
     if _wanted(types.CodeActionKind.QuickFix.value, only):
         actions += [
             types.CodeAction(
-                title=QUICK_FIX_TITLE,
+                title=_quick_fix_title({f.code for f in findings if f.line == line}),
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[
                     d
@@ -67,10 +73,24 @@ def planned_actions(
     if findings and (lines or only is not None) and _wanted(FIX_ALL_KIND, only):
         actions.append(
             types.CodeAction(
-                title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data=_data(uri, version, None, flagged)
+                title=_fix_all_title({f.code for f in findings}),
+                kind=FIX_ALL_KIND,
+                data=_data(uri, version, None, flagged),
             )
         )
     return actions
+
+
+def _quick_fix_title(codes: set[str]) -> str:
+    """The wrap's title where the line has an NG001 finding: the wrap fixes the line's NG002
+    too (it runs first, and a value computed under no_grad carries no graph)."""
+    return QUICK_FIX_TITLE if "NG001" in codes or "NG002" not in codes else DETACH_TITLE
+
+
+def _fix_all_title(codes: set[str]) -> str:
+    if "NG002" not in codes:
+        return FIX_ALL_TITLE
+    return FIX_ALL_BOTH_TITLE if "NG001" in codes else FIX_ALL_NG002_TITLE
 
 
 def _data(uri: str, version: int | None, lines: FixKey, flagged: Sequence[int]) -> dict:

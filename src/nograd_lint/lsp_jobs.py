@@ -25,25 +25,42 @@ class LintOutcome:
     problem: str | None = None
 
 
-def lint(text: str, path: str | None, disabling_names: Collection[str]) -> LintOutcome:
-    """Findings, or none for a buffer that does not parse (mid-edit, most of the time)."""
+def lint(
+    text: str,
+    path: str | None,
+    disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
+) -> LintOutcome:
+    """Findings (of the rules of ``codes``, if given), or none for a buffer that does not
+    parse (mid-edit, most of the time)."""
     try:
         findings = check_source(text, path or "<buffer>", disabling_names=disabling_names)
     except InternalError as error:
         return LintOutcome(problem=str(error))
     except SourceError:
         return LintOutcome()
-    return LintOutcome(tuple(findings))
+    return LintOutcome(tuple(f for f in findings if codes is None or f.code in codes))
 
 
 def fix_hunks(
-    text: str, path: str | None, lines: Collection[int] | None, disabling_names: Collection[str]
+    text: str,
+    path: str | None,
+    lines: Collection[int] | None,
+    disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
 ) -> list[Hunk] | None:
-    """The lines that wrapping the buffer's NG001 findings changes (only those starting on
-    ``lines``, if given), or None when nothing can be fixed. The comparison of the two texts
-    is done here too, so that the server never spends the time."""
+    """The lines that fixing the buffer's findings changes (only those starting on
+    ``lines``, if given; of the rules of ``codes``, if given), or None when nothing can be
+    fixed. The comparison of the two texts is done here too, so that the server never
+    spends the time."""
     try:
-        result = fix_source(text, path or "<buffer>", lines=lines, disabling_names=disabling_names)
+        result = fix_source(
+            text,
+            path or "<buffer>",
+            lines=lines,
+            disabling_names=disabling_names,
+            codes=codes,
+        )
     except SourceError:
         return None
     if not result.changed:
@@ -57,14 +74,17 @@ CellFinding = tuple[int, Finding, tuple[int, ...]]
 
 
 def lint_cells(
-    code: Sequence[tuple[int, str]], path: str | None, disabling_names: Collection[str]
+    code: Sequence[tuple[int, str]],
+    path: str | None,
+    disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
 ) -> tuple[tuple[CellFinding, ...], str | None]:
     """A notebook's findings from its code cells' (index, text), the cells analysed as one
     module; and the problem, as :func:`lint` gives it."""
     from .notebook import Notebook, cells_module
 
     notebook = Notebook(None, *cells_module(code))
-    outcome = lint(notebook.module, path, disabling_names)
+    outcome = lint(notebook.module, path, disabling_names, codes)
     found = []
     for finding in outcome.findings:
         place = notebook.cell_at(finding.line)
@@ -91,6 +111,7 @@ def fix_cells(
     cell: int,
     lines: Collection[int] | None,
     disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
 ) -> dict[int, list[Hunk]] | None:
     """The changes, per cell index, of the fix of the findings in cell ``cell`` (only those
     starting on ``lines`` of it, if given); None when nothing can be fixed."""
@@ -99,7 +120,9 @@ def fix_cells(
 
     notebook = Notebook(None, *cells_module(code))
     try:
-        changed = fix_cells_text(notebook, path or "<notebook>", cell, lines, disabling_names)
+        changed = fix_cells_text(
+            notebook, path or "<notebook>", cell, lines, disabling_names, codes=codes
+        )
     except SourceError:
         return None
     texts = dict(code)

@@ -137,6 +137,7 @@ class Notebooks:
             [(index, document.source) for index, document in code],
             path,
             self.server.disabling_names(path),
+            self.server.codes(path),
         )
         found, problem = outcome if outcome is not None else ((), None)
         if problem:
@@ -240,6 +241,7 @@ class Notebooks:
             index,
             lines,
             self.server.disabling_names(path),
+            self.server.codes(path),
         )
 
     def _edit(

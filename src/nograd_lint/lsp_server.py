@@ -29,12 +29,13 @@ from pygls.workspace import TextDocument
 
 from . import lsp_jobs
 from ._version import __version__
-from .config import ConfigError, settings_for
+from .config import ConfigError, Settings, settings_for
 from .findings import Finding
 from .lsp_actions import FIX_ALL_KIND, FixKey, fix_key, planned_actions
 from .lsp_convert import SERVER_NAME, text_edits, to_diagnostics, workspace_edit
 from .lsp_notebook import SYNC_OPTIONS, Notebooks
 from .lsp_workers import JobFailed, WorkerDied, WorkerPool
+from .selection import DEFAULT, enabled_codes
 
 T = TypeVar("T")
 
@@ -180,7 +181,12 @@ class NogradLanguageServer(LanguageServer):
     async def _lint(self, document: TextDocument, state: BufferState) -> tuple[Finding, ...]:
         text, path = document.source, document.path
         outcome = await self._in_worker(
-            f"analysis of {path}", lsp_jobs.lint, text, path, self.disabling_names(path)
+            f"analysis of {path}",
+            lsp_jobs.lint,
+            text,
+            path,
+            self.disabling_names(path),
+            self.codes(path),
         )
         if outcome is None:
             outcome = lsp_jobs.LintOutcome()
@@ -217,7 +223,13 @@ class NogradLanguageServer(LanguageServer):
     async def _fix(self, document: TextDocument, lines: FixKey) -> list[types.TextEdit] | None:
         text, path = document.source, document.path
         hunks = await self._in_worker(
-            f"fix of {path}", lsp_jobs.fix_hunks, text, path, lines, self.disabling_names(path)
+            f"fix of {path}",
+            lsp_jobs.fix_hunks,
+            text,
+            path,
+            lines,
+            self.disabling_names(path),
+            self.codes(path),
         )
         return None if hunks is None else text_edits(document, hunks)
 
@@ -267,9 +279,19 @@ class NogradLanguageServer(LanguageServer):
         """The editor's ``disablingNames`` plus ``[tool.nograd-lint]`` of the file's project,
         found as the command finds it for the same file. A configuration that cannot be read
         is reported once per file, and linting goes on with the defaults."""
+        settings = self._settings(path)
         names = self.extra_disabling_names
+        return names if settings is None else names | settings.disabling_names
+
+    def codes(self, path: str | None) -> frozenset[str]:
+        """The rules ``[tool.nograd-lint]`` of the file's project selects (``select``,
+        ``extend-select``, ``ignore``); the default rules when it cannot be read."""
+        settings = self._settings(path)
+        return DEFAULT if settings is None else enabled_codes([settings.selection])
+
+    def _settings(self, path: str | None) -> Settings | None:
         if not path:
-            return names
+            return None
         try:
             settings = settings_for(Path(path))
         except Exception as error:  # a broken file must not stop the lint: see the docstring
@@ -287,9 +309,9 @@ class NogradLanguageServer(LanguageServer):
                     )
                 )
                 self.log(types.MessageType.Warning, message)
-            return names
+            return None
         self._config_problems.pop(path, None)
-        return names | settings.disabling_names
+        return settings
 
     # -- the client ------------------------------------------------------------------------
 

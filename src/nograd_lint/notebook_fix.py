@@ -36,13 +36,15 @@ def fix_notebook(
     context: str,
     disabling_names: Collection[str],
     unsafe_fixes: bool = True,
+    codes: Collection[str] | None = None,
 ) -> FileResult:
     """As :func:`fix_files.fix_file`, for a notebook; ``path`` ``-`` is stdin."""
     notebook = read_notebook(data)
     if notebook.skipped is not None:
         return FileResult(shown, notice=notebook.skipped, fixed_bytes=data if path == "-" else None)
     findings = check_notebook(notebook, shown, disabling_names)
-    result, cells, refused = _fix_cells(notebook, shown, findings, context, disabling_names)
+    findings = [f for f in findings if codes is None or f.code in codes]
+    result, cells, refused = _fix_cells(notebook, shown, findings, context, disabling_names, codes)
     skipped = result.skipped + refused
     if result.changed and not unsafe_fixes and not all_safe(result.fixed):
         held = FileResult(shown, findings, skipped=skipped, unsafe_fixes=len(result.fixed))
@@ -56,6 +58,7 @@ def fix_notebook(
     fixed_notebook = read_notebook(new_bytes)
     remaining = check_notebook(fixed_notebook, shown, disabling_names)
     outcome = FileResult(shown, remaining, fixed=len(result.fixed), skipped=skipped)
+    outcome.fixed_codes = tuple(f.code for f in result.fixed)
     _with_skips(located(outcome, fixed_notebook), notebook, skipped)
     if path == "-":
         outcome.fixed_bytes = new_bytes
@@ -76,6 +79,7 @@ def _fix_cells(
     findings: list[Finding],
     context: str,
     disabling_names: Collection[str],
+    codes: Collection[str] | None = None,
 ) -> tuple[fix.FixResult, dict[int, str], list[fix.Skipped]]:
     """The fix, the new text of each cell it changed (by cell index, IPython lines given
     back) and the findings refused because of their cell; refused cells are left out of the
@@ -85,7 +89,12 @@ def _fix_cells(
     while True:
         lines = {f.line for f in findings if _cell_index(notebook, f) not in excluded}
         result = fix.fix_source(
-            notebook.module, shown, context=context, lines=lines, disabling_names=disabling_names
+            notebook.module,
+            shown,
+            context=context,
+            lines=lines,
+            disabling_names=disabling_names,
+            codes=codes,
         )
         if not result.changed:
             return result, {}, refused
@@ -112,6 +121,7 @@ def fix_cells_text(
     lines: Collection[int] | None,
     disabling_names: Collection[str],
     context: str = "no_grad",
+    codes: Collection[str] | None = None,
 ) -> dict[int, str]:
     """The new text of each cell that fixing the findings of cell ``cell`` changes (only
     those starting on ``lines`` of it, counted in the cell, if given); the editor's quick fix.
@@ -121,10 +131,11 @@ def fix_cells_text(
         for f in check_notebook(notebook, shown, disabling_names)
         if _cell_index(notebook, f) == cell
         and (lines is None or _line_in_cell(notebook, f) in lines)
+        and (codes is None or f.code in codes)
     ]
     if not findings:
         return {}
-    return _fix_cells(notebook, shown, findings, context, disabling_names)[1]
+    return _fix_cells(notebook, shown, findings, context, disabling_names, codes)[1]
 
 
 def _line_in_cell(notebook: Notebook, finding: Finding) -> int:

@@ -1,5 +1,6 @@
-"""What each rule is, for outputs that carry rule metadata (SARIF, editors, ``nograd-lint
-rule``). The full documentation of each rule ships in the package, beside this module."""
+"""The registry of rules: what each rule is, for every front end (the command's selection,
+flake8, SARIF, the language server, ``nograd-lint rule``). The full documentation of each
+rule ships in the package, beside this module."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ DOCS_URL = (
     "https://github.com/nograd-lint/nograd-lint/blob/main/src/nograd_lint/rule_docs/{code}.md"
 )
 
+#: The prefix of every code; flake8's entry point is registered under it, so flake8's own
+#: ``--select``/``--extend-select``/``--ignore`` reach every rule.
+PREFIX = "NG"
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -18,9 +23,18 @@ class Rule:
     summary: str
     explanation: str
     fix: str
+    #: The shapes of the rule's message, ``{placeholders}`` filled by ``findings.py``; one per
+    #: situation the user should be able to tell apart.
+    messages: tuple[str, ...] = ()
     #: ruff's notion: a safe fix keeps the program's behaviour, an unsafe one may change it,
     #: so ``--fix`` applies it only with ``--unsafe-fixes``.
     fix_is_safe: bool = False
+    #: Whether ``--fix`` and the editors' quick fixes have an edit for the rule at all (a
+    #: rule whose remedy is the user's decision has none).
+    autofix: bool = True
+    #: Whether the rule runs when nothing selects it: a rule still proving its precision can
+    #: ship off until it is selected by code or prefix.
+    default_enabled: bool = True
 
     @property
     def url(self) -> str:
@@ -48,6 +62,39 @@ NG001_RULE = Rule(
         "does the former; the fix is unsafe because outputs made under no_grad can no longer "
         "be back-propagated through."
     ),
+    messages=(
+        "forward pass of eval-mode model '{model}' runs with autograd enabled; "
+        "wrap it in torch.no_grad() or torch.inference_mode()",
+    ),
 )
 
-RULES = {NG001_RULE.code: NG001_RULE}
+NG002_RULE = Rule(
+    code="NG002",
+    name="graph-kept-across-iterations",
+    summary="A value that carries an autograd graph is kept past its loop iteration",
+    explanation=(
+        "A tensor computed with autograd enabled carries its graph. Stored inside a loop "
+        "somewhere that outlives the iteration (an accumulator such as `total += loss`, a "
+        "list such as `losses.append(loss)`, an attribute, a global) it keeps that graph "
+        "alive: without any backward of the graph, every saved activation of every "
+        "iteration stays in memory; after its backward, the saved tensors are freed but the "
+        "chain of graph nodes still grows by one iteration's worth every iteration."
+    ),
+    fix=(
+        "Store `value.detach()` (it keeps the tensor's type and device), or `value.item()` "
+        "for a Python number (which synchronises with the GPU every iteration). "
+        "`nograd-lint --fix --unsafe-fixes` adds `.detach()`; the fix is unsafe because a "
+        "later backward through the stored value would no longer reach the graph."
+    ),
+    messages=(
+        "'{value}' kept in '{target}' across loop iterations holds its autograd graph and "
+        "every saved activation (no backward runs on it); store '{detached}', or '.item()' "
+        "for a number",
+        "'{value}' kept in '{target}' across loop iterations holds its autograd graph: the "
+        "backward freed the saved tensors, but the chain of graph nodes grows every "
+        "iteration; store '{detached}', or '.item()' for a number",
+    ),
+)
+
+RULES = {rule.code: rule for rule in (NG001_RULE, NG002_RULE)}
+"""Every rule, by code, in code order."""
