@@ -201,3 +201,10 @@ def accumulated_under_no_grad(model, loader, optimizer):
         with torch.no_grad():
             total += loss
     print(total)
+
+
+def annotated_as_a_module(model: torch.nn.Module, loader):
+    predictions = []
+    for x in loader:
+        predictions.append(model(x))  # expect: NG002:28
+    print(len(predictions))

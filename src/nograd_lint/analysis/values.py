@@ -230,6 +230,7 @@ class ModuleValues:
             return True
         words = (
             *self.module_classes(),
+            *MODULE_BASE_NAMES,  # annotations: ``model: LightningModule``
             *PRETRAINED_LOADERS,
             "torchvision",
             *self._module_level_models(node),
@@ -792,8 +793,8 @@ class _Function:
 
     def model_names(self) -> frozenset[str]:
         """Names this function (or, for the module, its own code) uses as models: receivers
-        of ``catalog.MODEL_METHODS`` (``model.train()``, ``model.parameters()``) and names
-        bound to a model (a model class of the module, ``torch.nn.Linear(...)``, a
+        of ``catalog.MODEL_METHODS`` (``model.train()``, ``model.parameters()``), parameters
+        annotated as modules (``model: nn.Module``) and names bound to a model (a model class of the module, ``torch.nn.Linear(...)``, a
         pretrained model). Read here only, so that NG002 never needs a walk of the module."""
         if self._models is None:
             names: set[str] = set()
@@ -809,6 +810,13 @@ class _Function:
                 if owner is not None:
                     names.add(owner)
             classes = self.module.module_classes()
+            if isinstance(self.node, _FUNCTIONS):  # ``def evaluate(model: nn.Module, ...)``
+                arguments = self.node.args
+                for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                    kind = dotted_name(argument.annotation) if argument.annotation else None
+                    last = kind.rsplit(".", 1)[-1] if kind is not None else ""
+                    if last in MODULE_BASE_NAMES or last in classes:
+                        names.add(argument.arg)
             for binding in self.bindings:
                 made = _without_module_methods(binding.value)
                 if isinstance(made, ast.Call) and _makes_model(made, classes, self.module):
