@@ -38,19 +38,31 @@ from .analysis.catalog import (
     EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
+    FORWARD_METHODS,
+    GRAD_ENABLING_NAMES,
+    GRAD_ENABLING_NAMES_WITH_ARGUMENT,
     GRAD_MODE_FACTORIES,
+    MODE_SETTER_METHODS,
+    MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
     GradEffect,
-    loads_eval_model,
+    Mode,
+    grad_effect,
+    mode_set,
+    returns_eval_model,
 )
 from .ast_names import (
+    ATTR,
     FUNCTIONS,
     LEAVES,
+    NAME,
     NAMED_BINDINGS,
     NESTED_SCOPES,
     Key,
     binds_torch,
+    call_args,
+    dotted_name,
     is_dotted,
     key_of,
     keys_in,
@@ -61,66 +73,53 @@ from .screen_intent import excused_calls
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
 
-#: Anything that could re-enable grad (``enable_gradient_checkpointing`` does not).
-_GRAD_ENABLING = re.compile(r"enable_grad(?!\w)|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
+
+def _enabling_pattern() -> re.Pattern[str]:
+    """Any spelling that could switch grad back on (``catalog.GRAD_ENABLING_NAMES``): a name
+    that enables however it is written (``enable_grad``, not
+    ``enable_gradient_checkpointing``), or one that enables only given an argument
+    (``inference_mode(False)``) anywhere but in an empty call: an argument may follow a
+    closing bracket, ``(torch.inference_mode)(False)``, or an alias,
+    ``from torch import inference_mode as im``."""
+    anywhere = "|".join(map(re.escape, sorted(GRAD_ENABLING_NAMES)))
+    with_argument = "|".join(map(re.escape, sorted(GRAD_ENABLING_NAMES_WITH_ARGUMENT)))
+    return re.compile(rf"(?:{anywhere})(?!\w)|(?:{with_argument})(?!\w)(?!\s*\(\s*\))")
+
+
+_GRAD_ENABLING = _enabling_pattern()
 _SCOPES = frozenset((*FUNCTIONS, *NESTED_SCOPES))
+#: Methods whose call makes an eval-mode model (``catalog.returns_eval_model``).
+_EVAL_MAKERS = PRETRAINED_LOADERS | EVAL_COPY_METHODS
 
 
-def _is_false_literal(node: ast.expr) -> bool:
-    """``False`` or ``0``: the only arguments with which ``train(...)`` means eval mode to the
-    analysis (``eval_mode.mode_set_by``; a flag decided at run time counts as training)."""
-    return isinstance(node, ast.Constant) and type(node.value) in (bool, int) and not node.value
-
-
-def _mode_argument(call: ast.Call) -> ast.expr | None:
-    """The one argument of ``x.train(arg)`` / ``x.train(mode=arg)``, else None."""
-    if len(call.args) + len(call.keywords) != 1:
-        return None
-    if call.args:
-        return None if isinstance(call.args[0], ast.Starred) else call.args[0]
-    keyword = call.keywords[0]
-    return keyword.value if keyword.arg == "mode" else None
-
-
-def _sets_mode(call: ast.Call) -> bool:
-    """``x.eval()``, ``x.train()`` or ``x.train(mode)``: never a forward call."""
+def _mode_set(call: ast.Call) -> Mode | None:
+    """The mode ``x.eval()`` / ``x.train(False)`` / ``x.train()`` sets (``catalog.mode_set``,
+    as ``eval_mode.mode_set_by`` reads it off LibCST), None for any other call."""
     func = call.func
-    if not isinstance(func, ast.Attribute) or func.attr not in ("eval", "train"):
-        return False
-    if not call.args and not call.keywords:
-        return True
-    return func.attr == "train" and _mode_argument(call) is not None
+    if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
+        return None
+    return mode_set(func.attr, call_args(call))
 
 
 def _sets_eval(call: ast.Call) -> bool:
-    """``x.eval()``, ``x.train(False)``, ``x.train(mode=0)``."""
-    func = call.func
-    if not isinstance(func, ast.Attribute):
-        return False
-    if func.attr == "eval":
-        return not call.args and not call.keywords
-    if func.attr != "train":
-        return False
-    argument = _mode_argument(call)
-    return argument is not None and _is_false_literal(argument)
+    return _mode_set(call) is Mode.EVAL
 
 
 def _is_eval_copy(call: ast.Call) -> bool:
     """``script = model.to_torchscript()``, ``AutoModel.from_pretrained(...)``: the analysis
     takes the result for an eval-mode model, so the screen treats it like ``model.eval()``."""
     func = call.func
-    if not isinstance(func, ast.Attribute):
+    if not isinstance(func, ast.Attribute) or func.attr not in _EVAL_MAKERS:
         return False
-    if func.attr in PRETRAINED_LOADERS:
-        owner = key_of(func.value) if is_dotted(func.value) else None
-        return owner is not None and loads_eval_model(owner[1])
-    return func.attr in EVAL_COPY_METHODS
+    owner = key_of(func.value) if is_dotted(func.value) else None
+    return returns_eval_model(func.attr, owner[1] if owner is not None else None)
 
 
 def _forward_keys(call: ast.Call) -> set[Key] | None:
-    """What a forward call may call: ``model(x)``, ``self.net.forward(x)``, ``wrap(model)(x)``."""
+    """What a forward call may call: ``model(x)``, ``self.net.forward(x)``, ``wrap(model)(x)``;
+    a mode setter (``x.eval()``, ``x.train(mode)``) is never one."""
     func = call.func
-    if _sets_mode(call):
+    if _mode_set(call) is not None:
         return None
     if isinstance(func, ast.Call):
         return set().union(
@@ -129,7 +128,7 @@ def _forward_keys(call: ast.Call) -> set[Key] | None:
     if not isinstance(func, (ast.Name, ast.Attribute)) or not is_dotted(func):
         return None
     keys = {key_of(func)}
-    if isinstance(func, ast.Attribute) and func.attr == "forward":
+    if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
         keys.add(key_of(func.value))
     return {k for k in keys if k is not None}
 
@@ -143,9 +142,9 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], ast.AST | None
         yield (node.target,), node.value
 
 
-#: Where an argument goes (``functions.bound_arguments``): ("pos", index) for a positional
-#: one before any ``*args``, ("kw", name) for a keyword one.
-Slot = tuple[str, Union[int, str]]
+#: Where an argument goes (``functions.bound_arguments``): its index, for a positional one
+#: before any ``*args``, or its keyword.
+Slot = Union[int, str]
 
 
 def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]]]:
@@ -155,22 +154,19 @@ def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]
     for index, arg in enumerate(call.args):
         if isinstance(arg, ast.Starred):
             break
-        slots.append((("pos", index), _value_keys(arg, aliases)))
-    slots.extend(
-        (("kw", k.arg), _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None
-    )
+        slots.append((index, _value_keys(arg, aliases)))
+    slots.extend((k.arg, _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None)
     return slots
 
 
 def _parameters_in(slot: Slot, positional: tuple[str, ...], every: frozenset[str]) -> Iterator[str]:
     """The parameters an argument in ``slot`` may bind: by keyword, or at its position or the
     next one (a method called through ``self`` or its class skips its first parameter)."""
-    where = slot[1]
-    if isinstance(where, str):  # ("kw", name)
-        if where in every:
-            yield where
+    if isinstance(slot, str):
+        if slot in every:
+            yield slot
         return
-    yield from positional[where : where + 2]
+    yield from positional[slot : slot + 2]
 
 
 def _target_key(target: ast.AST) -> Key | None:
@@ -245,17 +241,21 @@ def _may_wrap(func: ast.expr, aliases: frozenset[str]) -> bool:
 
 
 def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
-    """Exactly ``torch.no_grad()`` or ``torch.inference_mode()`` (``bare``: or without ``()``,
-    as decorators may be written)."""
-    if isinstance(node, ast.Call) and not node.args and not node.keywords:
-        node = node.func
-    elif not bare:
+    """A scope of torch's own, written out from ``torch``, that disables grad
+    (``catalog.grad_effect``): ``torch.no_grad()``, ``torch.inference_mode()``
+    (``bare``: or without a call, as decorators may be written). Whether ``torch`` is torch
+    there is decided by the caller."""
+    call = node if isinstance(node, ast.Call) else None
+    if call is None and not bare:
         return False
+    target = call.func if call is not None else node
+    if not isinstance(target, ast.Attribute):
+        return False
+    name = dotted_name(target)
+    entry = GRAD_MODE_FACTORIES.get(name) if name is not None and name[:6] == "torch." else None
     return (
-        isinstance(node, ast.Attribute)
-        and GRAD_MODE_FACTORIES.get(f"torch.{node.attr}", (None,))[0] is GradEffect.DISABLE
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "torch"
+        entry is not None
+        and grad_effect(entry, call_args(call) if call is not None else None) is GradEffect.DISABLE
     )
 
 
@@ -367,7 +367,11 @@ class _Facts:
                     and method.name == "__init__"
                 ):
                     self.constructors[id(method)] = node.name
-                if isinstance(method, ast.FunctionDef) and method.name == "forward" and unit == 0:
+                if (
+                    isinstance(method, ast.FunctionDef)
+                    and method.name == MODULE_FORWARD
+                    and unit == 0
+                ):
                     # ``forward`` runs under its caller's grad mode: the analysis gives it no
                     # class-wide eval state (``flow._analyse``), only its own and the module's.
                     self.forward_methods.add(id(method))
@@ -428,7 +432,7 @@ class _Facts:
 
     def reached_forwards(self) -> dict[int, list[ast.Call]]:
         """Per unit, its forward calls of a name an eval call may reach."""
-        attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
+        attrs = {k for keys in self.evals.values() for k in keys if k[0] == ATTR}
         callees: set[tuple[str, Slot]] = set()  # (local callable, slot) a reached name is passed in
         while True:
             reached: dict[int, set[Key]] = {}
@@ -445,14 +449,14 @@ class _Facts:
                         | (reached[parent] if parent is not None else set())
                     )
                 seeds |= {
-                    ("name", param)
+                    (NAME, param)
                     for names, positional, every in self.parameters[unit]
                     for callee, slot in callees
                     if callee in names
                     for param in _parameters_in(slot, positional, every)
                 }
                 reached[unit] = _closure(self.value_bindings.get(unit, []), seeds)
-            grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
+            grown = attrs | {k for keys in reached.values() for k in keys if k[0] == ATTR}
             passed = callees | {
                 (callee, slot)
                 for unit, calls in self.arguments.items()
