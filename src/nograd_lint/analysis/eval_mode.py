@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .arguments import call_args
+from .nodes import dotted_name
 from .catalog import (
+    EVAL_PRESERVING_WRAPPERS,
     FREEZER_METHODS,
     MODE_SETTER_METHODS,
     MODULE_RETURNING_METHODS,
@@ -43,13 +45,15 @@ class Chain:
 
 
 def chain_of(expr: cst.BaseExpression) -> Chain:
-    """Follow a chain of module-returning methods inwards."""
+    """Follow a chain of module-returning methods inwards. A wrapper written out in full
+    stops it: ``torch.jit.freeze(model)`` is not ``freeze()`` called on ``torch.jit``."""
     mode: Mode | None = None
     frozen = False
     while (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
         and expr.func.attr.value in MODULE_RETURNING_METHODS
+        and dotted_name(expr.func) not in EVAL_PRESERVING_WRAPPERS
     ):
         method = expr.func.attr.value
         if mode is None:
