@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .arguments import call_args
-from .nodes import dotted_name
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FREEZER_METHODS,
@@ -18,6 +17,7 @@ from .catalog import (
     freezes,
     mode_set,
 )
+from .nodes import dotted_name
 
 __all__ = ["Chain", "Mode", "chain_of", "mode_set_by"]
 
