@@ -1,29 +1,41 @@
 """A screen on the stdlib ``ast`` tree, which flake8 has already parsed for free.
 
-It runs before LibCST is imported and must never reject a file that has a finding, so every
-rule here over-approximates the analysis (``analysis.flow``), never the other way round. A
-finding needs a forward call, not inside ``torch.no_grad()``, of a model that an eval call
-reached, and an eval call reaches a model only
+It runs before LibCST is imported and must never reject a file that has a finding: every
+rule here is a monotone over-approximation of the analysis (``analysis.flow``), built from
+the facts of ``analysis.catalog`` rather than a second copy of them. ``suspect_calls``
+returns the forward calls it cannot rule out, and ``prune`` keeps whole the definitions that
+hold them or reach into them. The rules, and why each can only let more through:
 
-- through the model the call starts from (``model.eval()``, ``model.to(dev).eval()``), or
-  through what a call evaluated where it is made is bound to (``m = Net().eval()``,
-  ``m = AutoModel.from_pretrained(...)``, ``script = model.to_torchscript()``),
-- then through bindings (``net = model``, ``m = torch.compile(model)``),
-- within one function, or from the code a function is defined in (module-level code into
-  every function, a function into its nested functions and lambdas), or through
-  ``self.<attr>`` from any method into every method, or into the parameters of a function of
-  the module (``net.eval(); test_net(net)``; for a class, of its ``__init__``) that some
-  call passing a reached name names by its last part.
-
-The screen compares names by their last part (``self.model`` and ``model`` by ``model``,
-attributes and plain names apart) and follows an assignment when its value can carry a
-reached name (``_value_keys``).
-A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
-decorated with either is protected, unless the file could re-enable grad or rebinds
-``torch``; one that gradient code later in the same pass surely excuses (``loss.backward()``
-after it in a training step) is too (``screen_intent``). Anything it cannot rule out passes:
-``suspect_calls`` returns those forward calls, and ``prune`` keeps whole the definitions that
-hold them or reach into them.
+- *Eval sources.* A call is an eval call when ``catalog.mode_set`` says so, read off the same
+  argument view as the analysis (``ast_names.call_args``); a call that makes an eval-mode
+  model when ``catalog.returns_eval_model`` says so. Same function, same answer.
+- *Reaching a model.* From the model an eval call starts from (through the catalog's
+  module-returning methods: ``model.to(dev).eval()``), or from what an eval-making call is
+  bound to, through every binding whose value can carry a reached name (``_value_keys``:
+  names, chain bases, *every* argument of a wrapper or of a name imported under another
+  name, where the analysis takes one), within a function and into the functions and lambdas
+  defined in it, through ``self.<attr>`` between every method of every class, and into the
+  parameters (at the argument's position or the next, or by keyword) of every function of
+  the module named like a callee that is handed a reached name. Names are compared by their
+  last part only (``self.model`` and ``model`` by ``model``). Each step follows at least
+  what ``flow`` follows; of a tuple target the first element is bound, the only one
+  ``flow.bind`` ever gives state (``model, info = X.from_pretrained(...)``).
+- *Forward calls.* Any call of a dotted name, of a reached name's forward method
+  (``catalog.FORWARD_METHODS``), or of a call (every name in its arguments), except a mode
+  setter, which ``flow`` never takes for a forward call either.
+- *The module's forward.* ``catalog.MODULE_FORWARD`` of a class defined at module level gets
+  no state from other methods, exactly as ``flow._analyse`` gives it none: this one rule
+  restates the analysis, and ``test_soundness`` has a snippet for it both ways.
+- *Lambdas* never receive state through a call site's arguments, as in ``flow``, where a
+  lambda's parameters start empty; the state around them they do get.
+- *Protection.* A call lexically inside a scope of torch's own that disables grad
+  (``catalog.grad_effect``), ``with`` or decorator, is ruled out, but only when the scope is
+  surely torch's and surely holds: below a module-level ``import torch``, in a file that
+  never rebinds ``torch`` and never spells anything that could switch grad back on
+  (``catalog.GRAD_ENABLING_NAMES``, also through an alias). A nested ``def`` or lambda runs
+  later and is never protected by the scope around it.
+- *Gradient code* that surely excuses a forward call in the same pass (``screen_intent``)
+  rules it out as the analysis would.
 """
 
 from __future__ import annotations
