@@ -86,19 +86,34 @@ from .screen_intent import excused_calls
 EVALED: Key = ("eval", "")
 
 
-def _enabling_pattern() -> re.Pattern[str]:
-    """Any spelling that could switch grad back on (``catalog.GRAD_ENABLING_NAMES``): a name
-    that enables however it is written (``enable_grad``, not
-    ``enable_gradient_checkpointing``), or one that enables only given an argument
-    (``inference_mode(False)``) anywhere but in an empty call: an argument may follow a
-    closing bracket, ``(torch.inference_mode)(False)``, or an alias,
-    ``from torch import inference_mode as im``."""
-    anywhere = "|".join(map(re.escape, sorted(GRAD_ENABLING_NAMES)))
-    with_argument = "|".join(map(re.escape, sorted(GRAD_ENABLING_NAMES_WITH_ARGUMENT)))
-    return re.compile(rf"(?:{anywhere})(?!\w)|(?:{with_argument})(?!\w)(?!\s*\(\s*\))")
+def _shortest(names: frozenset[str]) -> list[str]:
+    """The names none of the others is part of: ``set_grad_enabled`` stands for
+    ``_set_grad_enabled`` too, since the patterns have no left boundary."""
+    return sorted(n for n in names if not any(o != n and o in n for o in names))
 
 
-_GRAD_ENABLING = _enabling_pattern()
+#: Any spelling that could switch grad back on (``catalog.GRAD_ENABLING_NAMES``): a name that
+#: enables however it is written (``enable_grad``, not ``enable_gradient_checkpointing``), or
+#: one that enables only given an argument (``inference_mode(False)``) anywhere but in an
+#: empty call: an argument may follow a closing bracket, ``(torch.inference_mode)(False)``,
+#: or an alias, ``from torch import inference_mode as im``. The words first, as substrings:
+#: a regular expression that starts with a group is tried at every position of the file.
+_ENABLING_WORDS = _shortest(GRAD_ENABLING_NAMES | GRAD_ENABLING_NAMES_WITH_ARGUMENT)
+_GRAD_ENABLING = re.compile(
+    "|".join(
+        [rf"{re.escape(name)}(?!\w)" for name in _shortest(GRAD_ENABLING_NAMES)]
+        + [
+            rf"{re.escape(name)}(?!\w)(?!\s*\(\s*\))"
+            for name in _shortest(GRAD_ENABLING_NAMES_WITH_ARGUMENT)
+        ]
+    )
+)
+
+
+def _may_enable_grad(source: str) -> bool:
+    return any(word in source for word in _ENABLING_WORDS) and bool(_GRAD_ENABLING.search(source))
+
+
 _SCOPES = frozenset((*FUNCTIONS, *NESTED_SCOPES))
 #: Methods whose call makes an eval-mode model (``catalog.returns_eval_model``).
 _EVAL_MAKERS = PRETRAINED_LOADERS | EVAL_COPY_METHODS
@@ -566,7 +581,7 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""
     if not isinstance(tree, ast.Module):
         return None
-    trusted = bool(source) and not _GRAD_ENABLING.search(source)
+    trusted = bool(source) and not _may_enable_grad(source)
     facts = _Facts()
     facts.collect(tree)
     if not any(facts.evals.values()):
