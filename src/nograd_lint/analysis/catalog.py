@@ -196,7 +196,8 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
         "de_parallel",
     }
 )
-#: The keywords a wrapper takes its module by, when it is not its first positional argument.
+#: The keywords a wrapper takes its module by, when it is not its first positional argument
+#: (``DistributedDataParallel(module=model)``).
 WRAPPED_MODULE_KEYWORDS: tuple[str, ...] = ("module", "model", "mod", "obj")
 
 # -- forward calls ------------------------------------------------------------------------
@@ -338,7 +339,8 @@ NO_GRAD_NAME = re.compile(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNOR
 #: Methods whose call on anything shows gradients are wanted: ``loss.backward()``,
 #: ``accelerator.backward(loss)``, ``optimizer.zero_grad()``.
 GRAD_INTENT_METHODS: frozenset[str] = frozenset({"backward", "zero_grad"})
-#: Methods that show gradients are wanted when called on an optimizer (``looks_like_optimizer``).
+#: Methods that show gradients are wanted when called on an optimizer (``looks_like_optimizer``):
+#: ``optimizer.step()``, ``scaler.step(optimizer)``.
 OPTIMIZER_METHODS: frozenset[str] = frozenset({"step"})
 
 
@@ -354,14 +356,6 @@ def looks_like_optimizer(receiver: str) -> bool:
         or last.startswith("opt_")
         or last.endswith("_opt")
     )
-
-
-def consumes_gradients(method: str, receiver: str | None) -> bool:
-    """``receiver.<method>(...)`` shows gradients are wanted: ``loss.backward()``,
-    ``optimizer.step()``. ``receiver`` is its dotted name, None when it has none."""
-    if method in GRAD_INTENT_METHODS:
-        return True
-    return method in OPTIMIZER_METHODS and receiver is not None and looks_like_optimizer(receiver)
 
 
 #: Qualified-name prefixes of calls whose only purpose is computing gradients.
