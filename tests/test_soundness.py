@@ -6,7 +6,7 @@ written for it, and on each snippet
 
 - the findings with every cheap layer (``check_source``), on the flake8 path (with the
   stdlib tree, and through the plugin itself) and without any (``prefilter=False``) are the
-  same, and
+  same, and the command's pre-filter on raw bytes passes a source with findings, and
 - the findings are exactly the ones the row says (``# expect: NG001`` lines), so a row that
   the analysis ignores fails here too, not only a row that a cheap layer drops.
 
@@ -56,6 +56,7 @@ from nograd_lint.analysis.catalog import (
 )
 from nograd_lint.findings import Finding
 from nograd_lint.flake8_plugin import NogradChecker
+from nograd_lint.prefilter import might_have_findings_in_bytes
 
 CASES_DIR = Path(__file__).parent / "cases"
 FIXES_DIR = Path(__file__).parent / "fixes"
@@ -79,6 +80,8 @@ def findings_on_every_path(source: str, filename: str = "snippet.py") -> list[Fi
     assert check_source(source, filename, noqa=False, tree=tree) == full, "the flake8 path"
     plugin = NogradChecker(tree, source.splitlines(keepends=True), filename).run()
     assert [(line, col) for line, col, *_ in plugin] == [(f.line, f.col) for f in full], "flake8"
+    if full:  # the command's test on raw bytes, before it decodes a file
+        assert might_have_findings_in_bytes(source.encode("utf-8")), "the byte pre-filter"
     return full
 
 
