@@ -90,8 +90,39 @@ def mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
     return Mode.EVAL if arg.truth is False else Mode.TRAIN
 
 
+# -- freezing: parameters that need no gradient ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Freezer:
+    """``module.<method>(...)`` turns gradients of the module's parameters off. With a
+    ``flag`` (true when omitted) it freezes when the flag is a false literal and unfreezes
+    otherwise; without one it freezes when called without arguments (Lightning's
+    ``freeze()``, which also sets eval mode)."""
+
+    method: str
+    flag: str | None = None
+
+
+FREEZERS: tuple[Freezer, ...] = (Freezer("requires_grad_", flag="requires_grad"), Freezer("freeze"))
+_FREEZERS_BY_METHOD = {freezer.method: freezer for freezer in FREEZERS}
+FREEZER_METHODS: frozenset[str] = frozenset(_FREEZERS_BY_METHOD)
+
+
+def freezes(method: str, args: Sequence[Arg]) -> bool:
+    """``m.requires_grad_(False)``, ``m.freeze()``."""
+    freezer = _FREEZERS_BY_METHOD.get(method)
+    if freezer is None:
+        return False
+    if freezer.flag is None:
+        return not args
+    flag = flag_argument(args, freezer.flag)
+    return flag is not None and flag.truth is False
+
+
 #: ``nn.Module`` methods that return the module itself, so ``Net().to(dev).eval()`` is the
-#: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode.
+#: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode; the mode
+#: setters and freezers return it too.
 MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
     {
         "to",
@@ -103,12 +134,11 @@ MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
         "double",
         "bfloat16",
         "type",
-        "requires_grad_",
         "share_memory",
         "to_empty",
         "apply",
-        "freeze",
         *MODE_SETTER_METHODS,
+        *FREEZER_METHODS,
     }
 )
 
@@ -207,36 +237,6 @@ FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
 #: The method ``nn.Module.__call__`` runs: its body runs under its caller's grad mode, and an
 #: eval-mode submodule there is usually a frozen feature extractor whose graph a loss needs.
 MODULE_FORWARD = "forward"
-
-# -- freezing: parameters that need no gradient ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Freezer:
-    """``module.<method>(...)`` turns gradients of the module's parameters off. With a
-    ``flag`` (true when omitted) it freezes when the flag is a false literal and unfreezes
-    otherwise; without one it freezes when called without arguments (Lightning's
-    ``freeze()``, which also sets eval mode)."""
-
-    method: str
-    flag: str | None = None
-
-
-FREEZERS: tuple[Freezer, ...] = (Freezer("requires_grad_", flag="requires_grad"), Freezer("freeze"))
-_FREEZERS_BY_METHOD = {freezer.method: freezer for freezer in FREEZERS}
-FREEZER_METHODS: frozenset[str] = frozenset(_FREEZERS_BY_METHOD)
-
-
-def freezes(method: str, args: Sequence[Arg]) -> bool:
-    """``m.requires_grad_(False)``, ``m.freeze()``."""
-    freezer = _FREEZERS_BY_METHOD.get(method)
-    if freezer is None:
-        return False
-    if freezer.flag is None:
-        return not args
-    flag = flag_argument(args, freezer.flag)
-    return flag is not None and flag.truth is False
-
 
 # -- grad mode: scopes and calls that switch autograd off or on -----------------------------
 
