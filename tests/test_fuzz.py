@@ -245,7 +245,7 @@ def test_wrapping_compound_statements(statement: str) -> None:
 
 #: Statements the screen's rules reason about: eval sources, forward calls, gradient code,
 #: everything that ends an eval period or leaves the path between a forward call and
-#: gradient code (``screen_intent``).
+#: gradient code (``analysis.values``).
 FLOW_STATEMENTS = [
     "model.eval()",
     "model.train()",

@@ -230,19 +230,16 @@ def outer(model, x):
     return inner()
 """,
     "forward_method": "def run(model, x):\n    model.eval()\n    return model.forward(x)\n",
-    # Gradient code after the forward call that does not excuse it (``screen_intent``):
-    "train_between_forward_and_backward": "def step(model, x):\n    model.eval()\n    out = model(x)\n"
-    "    model.train()\n    out.sum().backward()\n",
-    "eval_again_between": "def step(model, x):\n    model.eval()\n    y = model(x)\n    model.eval()\n    y.backward()\n",
-    "rebound_by_its_own_output": "def step(x):\n    net = Net().eval()\n    net = net(x)\n    net.sum().backward()\n",
-    "self_rebound_between": "class A:\n    def step(self, x):\n        self.model.eval()\n"
-    "        y = self.model(x)\n        self = other\n        y.backward()\n",
+    # Gradient code that differentiates the output, but not in every pass that runs the
+    # call (``values.Fate.surely_consumed``): the eval call is on the other arm.
+    "consumed_only_on_the_other_arm": "def run(model, x, training):\n    if training:\n"
+    "        model.train()\n    else:\n        model.eval()\n    out = model(x)\n"
+    "    if training:\n        out.sum().backward()\n",
+    "output_dropped_backward_of_another": "def attack(model, x, y):\n    model.eval()\n"
+    "    clean = model(x).argmax(1)\n    x.requires_grad_()\n    loss = F.cross_entropy(model(x), y)\n"
+    "    loss.backward()\n",
     "returned_in_a_branch": "def step(model, x, c):\n    if c:\n        model.eval()\n        return model(x)\n"
     "    loss = compute(x)\n    loss.backward()\n",
-    "both_branches_leave": "def step(model, x, c):\n    model.eval()\n    y = model(x)\n    if c:\n        return y\n"
-    "    else:\n        raise ValueError(c)\n    y.backward()\n",
-    "unconditional_continue": "def fit(model, loader):\n    model.eval()\n    for x in loader:\n"
-    "        y = model(x)\n        continue\n        y.backward()\n",
     "eval_model_passed_by_keyword": "def run(x, net=None):\n    return net(x)\n\n\ndef main(model, x):\n"
     "    model.eval()\n    return run(x, net=model)\n",
     "eval_model_passed_to_a_method": "class R:\n    def run(self, net, x):\n        return net(x)\n\n"
@@ -255,13 +252,6 @@ def outer(model, x):
     "forward_of_a_class_inside_a_function": "def make(net):\n    net.eval()\n    class M:\n"
     "        def forward(self, x):\n            return net(x)\n    return M\n",
     # ``flow._loop`` forgets forward calls under a carried period when the inner loop ends.
-    "backward_only_after_the_inner_loop": "def fit(model, loader):\n    for epoch in range(3):\n"
-    "        for x in loader:\n            out = model(x)\n        out.sum().backward()\n        model.eval()\n",
-    "rebound_by_with": "def step(model, x):\n    model.eval()\n    y = model(x)\n    with ctx() as model:\n"
-    "        y.backward()\n",
-    "rebound_by_walrus": "def step(model, x):\n    model.eval()\n    y = model(x)\n    if (model := other):\n"
-    "        y.backward()\n",
-    "deleted_between": "def step(model, x):\n    model.eval()\n    y = model(x)\n    del model\n    y.backward()\n",
 }
 
 

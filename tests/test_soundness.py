@@ -34,6 +34,9 @@ from nograd_lint.analysis.catalog import (
     GRAD_MODE_FACTORIES,
     GRAD_MODE_SETTER_ARGUMENT,
     GRAD_MODE_SETTERS,
+    GRAPH_CONSUMING_FUNCTIONS,
+    GRAPH_CONSUMING_METHODS,
+    GRAPH_READING_ATTRIBUTES,
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
@@ -45,7 +48,10 @@ from nograd_lint.analysis.catalog import (
     PRETRAINED_LOADERS,
     PRETRAINED_MODEL_NAMES,
     PRETRAINED_NON_MODEL_NAMES,
+    SUBMODULE_METHODS,
+    SUBMODULE_PICKERS,
     TRANSPARENT_DECORATORS,
+    WRAPPED_MODULE_ATTRIBUTES,
     WRAPPED_MODULE_KEYWORDS,
     Arg,
     GradEffect,
@@ -290,6 +296,44 @@ for _keyword in WRAPPED_MODULE_KEYWORDS:
         """,
     )
 
+# -- modules derived from an eval-mode model: in the same mode ----------------------------------
+
+for _attribute in sorted(WRAPPED_MODULE_ATTRIBUTES):
+    snippet(
+        f"wrapped_module-{_attribute}",
+        f"""
+        def run(wrapper, x):
+            wrapper.eval()
+            out = wrapper.{_attribute}(x){_marked(True)}
+            print(out)
+        """,
+    )
+for _method in sorted(SUBMODULE_METHODS):
+    snippet(
+        f"submodule-{_method}",
+        f"""
+        def run(model, x):
+            model.eval()
+            first = next(model.{_method}())
+            out = first(x){_marked(True)}
+            print(out)
+        """,
+    )
+#: How each picker takes one submodule out: ``next(it)``, ``list(m.children())[0]``.
+_PICKED = {"next": "next({})", "iter": "next(iter({}))"}
+for _picker in sorted(SUBMODULE_PICKERS):
+    _first = _PICKED.get(_picker, _picker + "({})[0]").format("model.children()")
+    snippet(
+        f"submodule_picker-{_picker}",
+        f"""
+        def run(model, x):
+            model.eval()
+            first = {_first}
+            out = first(x){_marked(True)}
+            print(out)
+        """,
+    )
+
 # -- freezing -------------------------------------------------------------------------------
 
 
@@ -428,12 +472,44 @@ for _method in sorted(OPTIMIZER_METHODS):
             use=f"    optimizer = torch.optim.SGD(model.parameters())\n    optimizer.{_method}()\n",
         ),
     )
+for _method in sorted(GRAPH_CONSUMING_METHODS):
+    # Called on the value, and given it: ``loss.backward()``, ``accelerator.backward(loss)``.
+    snippet(
+        f"gradient_consumer-graph_method-{_method}",
+        _CONSUMED.format(mark="", use=f"    loss.{_method}()\n    accelerator.{_method}(loss)\n"),
+    )
+for _attribute in sorted(GRAPH_READING_ATTRIBUTES):
+    snippet(
+        f"gradient_consumer-graph_attribute-{_attribute}",
+        _CONSUMED.format(mark="", use=f"    print(loss.{_attribute})\n"),
+    )
+
+#: A forward inside a function that a transform differentiates (``torch.func.grad(f)(x)``).
+_TRANSFORMED = """
+def step(model, x):
+    model.eval()
+
+    def loss_fn(inp):
+        return model(inp).sum(){mark}
+
+    print({use})
+"""
+
+snippet(
+    "gradient_consumer-transform-none", _TRANSFORMED.format(mark=_marked(True), use="loss_fn(x)")
+)
 for _function in GRAD_INTENT_FUNCTIONS:
     _call = _function + "jacobian" if _function.endswith(".") else _function
-    snippet(
-        f"gradient_consumer-function-{_call}",
-        _CONSUMED.format(mark="", use=f"    {_call}(loss, x)\n"),
-    )
+    if _call in GRAPH_CONSUMING_FUNCTIONS:  # differentiates tensors: ``autograd.grad(loss, x)``
+        snippet(
+            f"gradient_consumer-function-{_call}",
+            _CONSUMED.format(mark="", use=f"    {_call}(loss, x)\n"),
+        )
+    else:  # differentiates a function: ``torch.func.grad(loss_fn)(x)``
+        snippet(
+            f"gradient_consumer-transform-{_call}",
+            _TRANSFORMED.format(mark="", use=f"{_call}(loss_fn, x)"),
+        )
 
 # -- frameworks: code run under another grad mode, or not PyTorch at all --------------------------
 
@@ -496,6 +572,8 @@ for _framework in sorted(OTHER_FRAMEWORKS | {"torch"}):
 KNOWN_GAPS = {
     ("forward_method-", "-class_wide"): "the analysis finds a class-wide period for "
     "'self.net.forward' itself (never eval) before it tries the forward method's receiver",
+    ("submodule_picker-iter", ""): "a picker around a picker (next(iter(m.children()))) "
+    "is not followed",
 }
 
 

@@ -8,7 +8,16 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .findings import NG001, Finding, InternalError, Related, SourceError, ng001_message
+from .findings import (
+    NG001,
+    NG002,
+    Finding,
+    InternalError,
+    Related,
+    SourceError,
+    ng001_message,
+    ng002_message,
+)
 from .prefilter import might_have_findings
 from .source import (
     check_compiles,
@@ -17,11 +26,14 @@ from .source import (
     on_deep_stack,
     parse,
     parse_python,
+    physical_lines,
     python_tree,
 )
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from .analysis.flow import ModuleAnalysis
 
 
 def check_source(
@@ -111,11 +123,16 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _suspects(tree: ast.Module, text: str) -> list[ast.Call] | None:
-    """The screen's suspect calls; None when it cannot tell (anything may be a finding)."""
+    """The screen's suspect calls; None when it cannot tell (anything may be a finding):
+    NG001's, and the model calls whose graph a loop may keep (NG002)."""
+    from .analysis.values import ModuleValues
     from .screen import suspect_calls
 
     try:
-        return suspect_calls(tree, text)
+        suspects = suspect_calls(tree, text)
+        if suspects is None:
+            return None
+        return suspects + ModuleValues(tree).graph_keeping_calls()
     except RecursionError:
         return None  # undecided: the analysis refuses what is too deep for it in one line
 
@@ -142,20 +159,20 @@ def analyse(
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
     from .analysis.flow import ModuleAnalysis
 
-    analysis = ModuleAnalysis(module, disabling_names)
+    if tree is None:
+        tree = parse_python(text)
+    analysis = ModuleAnalysis(module, disabling_names, tree)
     candidates = analysis.run()
+    findings = _kept_findings(analysis, text)
     if not candidates:
-        return []
+        return sorted(findings)
     from .analysis.origins import origins
     from .analysis.positions import node_ranges  # LibCST's metadata: only for findings
 
-    if tree is None:
-        tree = parse_python(text)
     explained = {id(c): origins(c, analysis.module_periods) for c in candidates}
     wanted: list[tuple[int, cst.CSTNode]] = [(c.top, c.call) for c in candidates]
     wanted += [(o.top, o.node) for found in explained.values() for o in found]
     ranges = node_ranges(module, wanted, text, tree)
-    findings = []
     for candidate in candidates:
         start, end = ranges[id(candidate.call)]
         related = (_related(ranges[id(o.node)], o.message) for o in explained[id(candidate)])
@@ -172,6 +189,29 @@ def analyse(
             )
         )
     return sorted(findings)
+
+
+#: Longer stored expressions are shortened in messages.
+_MAX_VALUE_TEXT = 40
+
+
+def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
+    """NG002: positions come straight off the ``ast`` nodes of the stored values."""
+    from .analysis.ast_positions import expression_range
+
+    lines = physical_lines(text)
+    findings = []
+    for _, kept in analysis.kept:
+        span = expression_range(kept.value, lines)
+        if span is None:
+            continue
+        (line, col), (end_line, end_col) = span
+        value = ast.unparse(kept.value)
+        if len(value) > _MAX_VALUE_TEXT:
+            value = value[: _MAX_VALUE_TEXT - 3] + "..."
+        message = ng002_message(kept.target, value, kept.after_backward)
+        findings.append(Finding(line, col, NG002, message, kept.target, end_line, end_col))
+    return findings
 
 
 def _related(span: tuple[tuple[int, int], tuple[int, int]], message: str) -> Related:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 NG001 = "NG001"
+NG002 = "NG002"
 
 
 @dataclass(frozen=True, order=True)
@@ -44,6 +45,20 @@ def ng001_message(model: str, volatile: bool = False) -> str:
     if volatile:
         message += " (Variable(volatile=True) has had no effect since PyTorch 0.4)"
     return message
+
+
+def ng002_message(target: str, value: str, after_backward: bool) -> str:
+    if after_backward:
+        why = (
+            "after its backward pass: the saved tensors are freed, but the graph's nodes "
+            "pile up every iteration"
+        )
+    else:
+        why = "and no backward pass runs on it: every saved activation stays alive"
+    return (
+        f"'{target}' keeps the autograd graph of '{value}' across loop iterations {why}; "
+        f"store {value}.detach() (or .item() for a number)"
+    )
 
 
 class SourceError(Exception):

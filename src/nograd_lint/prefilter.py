@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from .analysis.catalog import (
     EVAL_COPY_METHODS,
     MODE_SETTERS,
+    MODEL_METHODS,
+    MODULE_BASE_NAMES,
     PRETRAINED_LOADERS,
     Mode,
     loads_eval_model,
@@ -86,10 +88,22 @@ def _loader_owners(source: str) -> Iterator[str | None]:
             yield owner.group(1)
 
 
+#: NG002 needs a loop (or comprehension) and a model, which ``values.model_names`` knows by
+#: the methods only modules have, a class with a module base, ``torch.nn`` or a loader.
+_MODEL_METHOD = re.compile(rf"\.{_GAP}(?:{'|'.join(sorted(MODEL_METHODS))}){_GAP}(?:\){_GAP})*\(")
+_MODEL_WORDS = ("torch", *sorted(MODULE_BASE_NAMES), *_LOADER_NAMES)
+
 #: Words without which no finding is possible, for a screen on raw bytes.
 _BYTE_WORDS = tuple(
     word.encode()
-    for word in (*_EVAL_SETTERS, *(m for m, _ in _FLAG_SETTERS), *_COPY_NAMES, *_LOADER_NAMES)
+    for word in (
+        *_EVAL_SETTERS,
+        *(m for m, _ in _FLAG_SETTERS),
+        *_COPY_NAMES,
+        *_LOADER_NAMES,
+        *_MODEL_WORDS,
+        *MODEL_METHODS,
+    )
 )
 
 
@@ -118,7 +132,21 @@ def might_have_findings_in_bytes(data: bytes) -> bool:
 
 
 def might_have_findings(source: str) -> bool:
-    """False when ``source`` cannot contain an NG001 finding; cheap enough for every file."""
+    """False when ``source`` cannot contain a finding; cheap enough for every file."""
+    return might_have_eval_findings(source) or might_keep_graphs(source)
+
+
+def might_keep_graphs(source: str) -> bool:
+    """False when ``source`` cannot hold an NG002 finding: no loop, or no model."""
+    if "for" not in source and "while" not in source:
+        return False
+    if any(word in source for word in _MODEL_WORDS):
+        return True
+    return _MODEL_METHOD.search(source) is not None
+
+
+def might_have_eval_findings(source: str) -> bool:
+    """False when ``source`` cannot contain an NG001 finding."""
     if any(call in source for call in _EVAL_SUBSTRINGS):
         return True
     if (

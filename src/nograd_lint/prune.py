@@ -29,11 +29,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .analysis.catalog import MODE_SETTERS, OTHER_FRAMEWORKS, Mode
+from .analysis.catalog import (
+    FREEZING_METHODS,
+    GRAPH_CONSUMING_FUNCTIONS,
+    GRAPH_CONSUMING_METHODS,
+    MODE_SETTERS,
+    OTHER_FRAMEWORKS,
+    REQUIRES_GRAD_FLAG,
+    Mode,
+)
 from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch
 from .source import physical_lines
 
 _DEFINITIONS = (*FUNCTIONS, ast.ClassDef)
+#: Calls by which a class's body decides what its instances are (``flow._frozen_instance``).
+_INSTANCE_FACTS = (
+    FREEZING_METHODS
+    | GRAPH_CONSUMING_METHODS
+    | {name.rsplit(".", 1)[-1] for name in GRAPH_CONSUMING_FUNCTIONS}
+)
 #: Nodes that may bind ``torch`` (``binds_torch``) or import something.
 _BINDERS = frozenset(
     {*_DEFINITIONS, *NAMED_BINDINGS, ast.arg, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal}
@@ -60,6 +74,9 @@ class _Reads:
     trained: set[str] = field(default_factory=set)  # first names of ``x.train(...)`` receivers
     wrappers: set[str] = field(default_factory=set)  # names in decorators and ``with`` items
     keeps_itself: bool = False
+    #: It freezes parameters or differentiates: a class doing so makes its instances
+    #: never reported (``flow._frozen_instance``), which the analysis reads in its body.
+    sets_instance_facts: bool = False
 
     def read(self, node: ast.AST, suspects: set[int]) -> None:
         stack: list[tuple[ast.AST, bool]] = [(node, False)]
@@ -85,6 +102,8 @@ class _Reads:
                 self.wrappers.update(_names(item.context_expr for item in node.items))  # type: ignore[attr-defined]
             elif kind is ast.Lambda:
                 late = True
+            elif kind is ast.Attribute and node.attr == REQUIRES_GRAD_FLAG:  # type: ignore[attr-defined]
+                self.sets_instance_facts = True  # ``p.requires_grad = False`` in a loop
             stack.extend(
                 (child, late) for child in ast.iter_child_nodes(node) if type(child) not in LEAVES
             )
@@ -93,6 +112,8 @@ class _Reads:
         if id(call) in suspects:
             self.keeps_itself = True
         func = call.func
+        if _last_name(func) in _INSTANCE_FACTS:
+            self.sets_instance_facts = True
         if isinstance(func, ast.Attribute) and func.attr in _TRAIN_SETTERS:
             root = _first_name(func.value)
             if root is not None:
@@ -144,6 +165,7 @@ def kept_definitions(tree: ast.Module, suspects: Iterable[ast.Call]) -> set[int]
         index
         for index in definitions
         if reads[index].keeps_itself
+        or (isinstance(tree.body[index], ast.ClassDef) and reads[index].sets_instance_facts)
         or tree.body[index].name in wrappers  # type: ignore[attr-defined]
         or reads[index].trained & module_names
         or (frameworks_matter and reads[index].packages & _FRAMEWORKS)
@@ -214,3 +236,10 @@ def stubbed(tree: ast.Module, text: str, kept: set[int]) -> str | None:
         done = last
     parts.extend(lines[done:])
     return "".join(parts)
+
+
+def _last_name(func: ast.AST) -> str | None:
+    """``backward`` of ``loss.backward``, ``grad`` of ``grad``."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None

@@ -13,7 +13,9 @@ hold them or reach into them. The rules, and why each can only let more through:
   module-returning methods: ``model.to(dev).eval()``), or from what an eval-making call is
   bound to, through every binding whose value can carry a reached name (``_value_keys``:
   names, chain bases, *every* argument of a wrapper or of a name imported under another
-  name, where the analysis takes one), within a function and into the functions and lambdas
+  name, where the analysis takes one, the model a subscript or a submodule call such as
+  ``next(model.children())`` starts from: ``catalog.SUBMODULE_METHODS``,
+  ``SUBMODULE_PICKERS``), within a function and into the functions and lambdas
   defined in it, through ``self.<attr>`` between every method of every class, and into the
   parameters (at the argument's position or the next, or by keyword) of every function of
   the module named like a callee that is handed a reached name. Names are compared by their
@@ -21,7 +23,8 @@ hold them or reach into them. The rules, and why each can only let more through:
   what ``flow`` follows; of a tuple target the first element is bound, the only one
   ``flow.bind`` ever gives state (``model, info = X.from_pretrained(...)``).
 - *Forward calls.* Any call of a dotted name, of a reached name's forward method
-  (``catalog.FORWARD_METHODS``), or of a call (every name in its arguments), except a mode
+  (``catalog.FORWARD_METHODS``) or wrapped module (``catalog.WRAPPED_MODULE_ATTRIBUTES``:
+  ``ddp.module(x)``), or of a call (every name in its arguments), except a mode
   setter, which ``flow`` never takes for a forward call either.
 - *The module's forward.* ``catalog.MODULE_FORWARD`` of a class defined at module level gets
   no state from other methods, exactly as ``flow._analyse`` gives it none: this one rule
@@ -34,8 +37,9 @@ hold them or reach into them. The rules, and why each can only let more through:
   never rebinds ``torch`` and never spells anything that could switch grad back on
   (``catalog.GRAD_ENABLING_NAMES``, also through an alias). A nested ``def`` or lambda runs
   later and is never protected by the scope around it.
-- *Gradient code* that surely excuses a forward call in the same pass (``screen_intent``)
-  rules it out as the analysis would.
+- *Gradient code* that surely differentiates a forward call's output rules the call out:
+  the analysis asks the same question of the same code (``analysis.values``), so this is
+  shared code, not a second copy of the rule.
 """
 
 from __future__ import annotations
@@ -58,12 +62,16 @@ from .analysis.catalog import (
     MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
+    SUBMODULE_METHODS,
+    SUBMODULE_PICKERS,
+    WRAPPED_MODULE_ATTRIBUTES,
     GradEffect,
     Mode,
     grad_effect,
     mode_set,
     returns_eval_model,
 )
+from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
     FUNCTIONS,
@@ -80,7 +88,6 @@ from .ast_names import (
     keys_in,
     nodes_in,
 )
-from .screen_intent import excused_calls
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
@@ -155,7 +162,9 @@ def _forward_keys(call: ast.Call) -> set[Key] | None:
     if not isinstance(func, (ast.Name, ast.Attribute)) or not is_dotted(func):
         return None
     keys = {key_of(func)}
-    if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
+    if isinstance(func, ast.Attribute) and (
+        func.attr in FORWARD_METHODS or func.attr in WRAPPED_MODULE_ATTRIBUTES
+    ):
         keys.add(key_of(func.value))
     return {k for k in keys if k is not None}
 
@@ -222,13 +231,17 @@ def _value_keys(node: ast.AST | None, aliases: frozenset[str] = frozenset()) -> 
         node = stack.pop()
         if isinstance(node, (ast.Name, ast.Attribute)):
             keys |= keys_in(node)
-        elif isinstance(node, ast.NamedExpr):
+        elif isinstance(node, (ast.NamedExpr, ast.Subscript)):
             stack.append(node.value)
         elif isinstance(node, ast.Call):
             if _sets_eval(node) or _is_eval_copy(node):
                 keys.add(EVALED)
-            if isinstance(node.func, ast.Attribute) and node.func.attr in MODULE_RETURNING_METHODS:
+            if isinstance(node.func, ast.Attribute) and (
+                node.func.attr in MODULE_RETURNING_METHODS or node.func.attr in SUBMODULE_METHODS
+            ):
                 stack.append(node.func.value)
+            if isinstance(node.func, ast.Name) and node.func.id in SUBMODULE_PICKERS:
+                stack.extend(node.args)  # ``next(model.children())``
             if _may_wrap(node.func, aliases):
                 stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
                 stack.extend(k.value for k in node.keywords)
@@ -587,11 +600,15 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     if not any(facts.evals.values()):
         return []
     facts.finish(_torch_import_line(tree) if trusted else None)
-    suspects: list[ast.Call] = []
-    for unit, calls in facts.reached_forwards().items():
-        excused = excused_calls(facts.functions.get(unit, tree), calls)
-        suspects.extend(call for call in calls if id(call) not in excused)
-    return suspects
+    # A forward whose output gradient code surely differentiates is never reported: the
+    # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
+    values = ModuleValues(tree)
+    return [
+        call
+        for calls in facts.reached_forwards().values()
+        for call in calls
+        if not values.fate(call).surely_consumed()
+    ]
 
 
 def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:

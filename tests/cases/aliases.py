@@ -12,7 +12,7 @@ def aliased_module(model, x):
         model(x)
     with T.inference_mode():
         model(x)
-    model(x)  # expect: NG001
+    model(x)  # expect: NG001:5
 
 
 def imported_names(model, x):

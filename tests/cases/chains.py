@@ -32,7 +32,7 @@ def cuda_chain(model, x):
 
 def half_and_double(model, x):
     model = model.half().eval()
-    return model(x.half())  # expect: NG001
+    return model(x.half())  # expect: NG001:12
 
 
 def chain_that_ends_in_train(model, x):
@@ -63,7 +63,7 @@ def other_methods_are_not_forward_calls(model, x):
 def attribute_chains(x):
     self_like = Holder()
     self_like.net.encoder.eval()
-    h = self_like.net.encoder(x)  # expect: NG001
+    h = self_like.net.encoder(x)  # expect: NG001:9
     y = self_like.net(x)
     return h, y
 

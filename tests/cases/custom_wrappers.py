@@ -60,7 +60,7 @@ def loud(fn):
 @loud
 def not_recognised(model, x):
     model.eval()
-    return model(x)  # expect: NG001
+    return model(x)  # expect: NG001:12
 
 
 def volatile_variable(model, x):

@@ -5,7 +5,7 @@ import torch
 
 def evaluate(net, loader):
     for images in loader:
-        detections = net(images)  # expect: NG001
+        detections = net(images)  # expect: NG001:22
         print(detections)
 
 
@@ -42,7 +42,7 @@ if __name__ == "__main__":
 
 def cv2_demo(net, transform):
     def predict(frame):
-        return net(transform(frame))  # expect: NG001
+        return net(transform(frame))  # expect: NG001:16
 
     return predict
 
@@ -173,7 +173,7 @@ class Predictor:
     def __init__(self, model, warm_up):
         self.model = model
         if warm_up:
-            self.model(torch.zeros(1, 3))  # expect: NG001
+            self.model(torch.zeros(1, 3))  # expect: NG001:13
 
 
 def build_predictor(model):

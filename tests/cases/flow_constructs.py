@@ -16,7 +16,7 @@ def eval_in_try_seen_in_handler(model, x, log):
         model.eval()
         load(model)
     except OSError:
-        log(model(x))  # expect: NG001
+        log(model(x))  # expect: NG001:13
     finally:
         model.train()
     return model(x)
@@ -33,16 +33,16 @@ def try_no_grad(model, x):
 
 async def async_function(model, x):
     model.eval()
-    features = await model(x)  # expect: NG001
+    features = await model(x)  # expect: NG001:22
     async with lock:
         return model(features)  # expect: NG001
 
 
 def comprehensions(model, xs):
     model.eval()
-    outputs = [model(x) for x in xs]  # expect: NG001
-    table = {i: model(x) for i, x in enumerate(xs)}  # expect: NG001
-    total = sum(model(x).sum() for x in xs)  # expect: NG001
+    outputs = [model(x) for x in xs]  # expect: NG001:16
+    table = {i: model(x) for i, x in enumerate(xs)}  # expect: NG001:17
+    total = sum(model(x).sum() for x in xs)  # expect: NG001:17
     with torch.no_grad():
         quiet = [model(x) for x in xs]
     return outputs, table, total, quiet
@@ -50,7 +50,7 @@ def comprehensions(model, xs):
 
 def lambdas(model, xs):
     model.eval()
-    scores = sorted(xs, key=lambda x: model(x).item())  # expect: NG001
+    scores = sorted(xs, key=lambda x: model(x).item())  # expect: NG001:39
     with torch.no_grad():
         ranked = sorted(xs, key=lambda x: model(x).item())
     return scores, ranked
@@ -63,7 +63,7 @@ def walrus(model, make, x):
 
 def multi_line_call(model, x, mask):
     model.eval()
-    return model(  # expect: NG001
+    return model(  # expect: NG001:12
         x,
         attention_mask=mask,
     )
@@ -71,10 +71,10 @@ def multi_line_call(model, x, mask):
 
 def nested_call_arguments(model, x):
     model.eval()
-    return torch.softmax(model(x), dim=-1)  # expect: NG001
+    return torch.softmax(model(x), dim=-1)  # expect: NG001:26
 
 
-def one_line_def(model, x): model.eval(); return model(x)  # expect: NG001
+def one_line_def(model, x): model.eval(); return model(x)  # expect: NG001:50
 
 
 def while_true_with_break(model, queue):
@@ -83,4 +83,4 @@ def while_true_with_break(model, queue):
         item = queue.get()
         if item is None:
             break
-        queue.put(model(item))  # expect: NG001
+        queue.put(model(item))  # expect: NG001:19

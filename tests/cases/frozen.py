@@ -45,7 +45,7 @@ def other_model_stays_unfrozen(model, head, x):
     model.eval()
     head.eval()
     model.requires_grad_(False)
-    return head(model(x))  # expect: NG001
+    return head(model(x))  # expect: NG001:12
 
 
 class FeatureExtractor(nn.Module):

@@ -59,7 +59,7 @@ def re_enabled_inside(model, x):
     model.eval()
     with torch.no_grad():
         with torch.enable_grad():
-            model(x)  # expect: NG001
+            model(x)  # expect: NG001:13
         model(x)
         with torch.set_grad_enabled(True):
             model(x)  # expect: NG001
@@ -91,3 +91,9 @@ def local_object_with_no_grad_attribute(model, x, ctx):
     model.eval()
     with ctx.no_grad():
         model(x)  # expect: NG001
+
+
+def context_entered_by_hand(model, x):
+    model.eval()
+    torch.no_grad().__enter__()  # grad stays off for the rest of the process
+    return model(x)

@@ -64,7 +64,7 @@ def train_then_validate_in_one_function(model, loader, val_loader, optimizer, lo
             optimizer.step()
         model.eval()
         for x, y in val_loader:
-            val = loss_fn(model(x), y)  # expect: NG001
+            val = loss_fn(model(x), y)  # expect: NG001:27
 
 
 def validate_then_train_in_one_loop(model, loader, val_x, optimizer, loss_fn):
@@ -125,7 +125,7 @@ def test_phase_forgets_train(model, loader, test_loader, optimizer, loss_fn):
             optimizer.step()
         model.eval()
         for x, y in test_loader:
-            out = model(x)  # expect: NG001
+            out = model(x)  # expect: NG001:19
 
 
 def carried_forward_without_gradient_code(model, loader, x0):

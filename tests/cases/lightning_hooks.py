@@ -24,7 +24,7 @@ class Module(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         self.teacher.eval()
-        targets = self.teacher(batch)  # expect: NG001
+        targets = self.teacher(batch)  # expect: NG001:19
         return self.student(batch) - targets
 
 

@@ -20,7 +20,7 @@ def seed_compliant(model, dataloader):
 def while_loop(model, batches):
     model.eval()
     while batches:
-        model(batches.pop())  # expect: NG001
+        model(batches.pop())  # expect: NG001:9
 
 
 def train_then_validate(model, train_loader, val_loader, optimizer, criterion, epochs):
@@ -32,7 +32,7 @@ def train_then_validate(model, train_loader, val_loader, optimizer, criterion, e
             optimizer.step()
         model.eval()
         for x, y in val_loader:
-            val_loss = criterion(model(x), y)  # expect: NG001
+            val_loss = criterion(model(x), y)  # expect: NG001:34
 
 
 def eval_at_end_of_loop_body(model, loader):
@@ -51,7 +51,7 @@ def train_at_end_of_loop_body(model, loader):
 
 def loop_header_is_a_forward_call(model, x):
     model.eval()
-    for row in model(x):  # expect: NG001
+    for row in model(x):  # expect: NG001:16
         print(row)
 
 

@@ -15,7 +15,7 @@ def match_case_body(model, x, command):
     model.eval()
     match command:
         case {"input": data} if data is not None:
-            return model(data)  # expect: NG001
+            return model(data)  # expect: NG001:20
         case _:
             with torch.no_grad():
                 return model(x)

@@ -34,4 +34,4 @@ def torch_and_paddle_side_by_side(x):
     import torch
 
     net = torch.nn.Linear(2, 2).eval()
-    return net(x)  # expect: NG001
+    return net(x)  # expect: NG001:12

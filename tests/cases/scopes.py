@@ -4,7 +4,7 @@ import torch
 model = build_model()
 model.eval()
 batch = torch.randn(4, 3)
-logits = model(batch)  # expect: NG001
+logits = model(batch)  # expect: NG001:10
 
 with torch.no_grad():
     quiet = model(batch)

@@ -49,8 +49,8 @@ def other_function_result_is_not_a_model(model, x):
 
 def called_through_a_wrapper_call(model, x, accelerator):
     model.eval()
-    a = accelerator.unwrap_model(model)(x)  # expect: NG001
-    b = torch.compile(model)(x)  # expect: NG001
+    a = accelerator.unwrap_model(model)(x)  # expect: NG001:9
+    b = torch.compile(model)(x)  # expect: NG001:9
     c = make_new(model)(x)
     return a, b, c
 
@@ -94,7 +94,7 @@ def hugging_face_from_pretrained(inputs, texts):
     tokenizer = AutoTokenizer.from_pretrained("bert-base-uncased")
     encoded = tokenizer(texts)  # a tokenizer, not a module
     model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased").to("cuda")
-    out = model(**encoded)  # expect: NG001
+    out = model(**encoded)  # expect: NG001:11
     unet, loading_info = UNet2DConditionModel.from_pretrained("unet", output_loading_info=True)
     unet(inputs)  # expect: NG001
     pipe = StableDiffusionPipeline.from_pretrained("sd")

@@ -10,6 +10,7 @@
 - :mod:`.intent` - gradient code that shows a forward's graph is wanted
 - :mod:`.values` - where a forward call's output goes: consumed by gradient code, lost to the
   analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
+- :mod:`.twins` - the stdlib ``ast`` twin of a LibCST call, to ask :mod:`.values` about it
 - :mod:`.state` - the state that flows: grad mode, eval-mode models
 - :mod:`.flow` - the pass over statements in execution order
 - :mod:`.origins` - where a reported model was put in eval mode (related locations)

@@ -122,3 +122,12 @@ def _looks_like_call(lines: Sequence[str], span: Range, head: str) -> bool:
         lines[line - 1].startswith(head, column)
         and lines[end_line - 1][end_column - 1 : end_column] == ")"
     )
+
+
+def expression_range(node: ast.expr, lines: Sequence[str]) -> Range | None:
+    """Where an ``ast`` expression starts and ends, in code points; None if unknown."""
+    if node.end_lineno is None or node.end_col_offset is None or node.end_lineno > len(lines):
+        return None
+    start = (node.lineno, _code_points(lines[node.lineno - 1], node.col_offset))
+    end = (node.end_lineno, _code_points(lines[node.end_lineno - 1], node.end_col_offset))
+    return start, end

@@ -196,6 +196,7 @@ def returns_eval_model(method: str, owner: str | None) -> bool:
 #: ``model = torch.compile(model)`` after ``model.eval()`` is still an eval-mode model.
 EVAL_PRESERVING_WRAPPERS: frozenset[str] = frozenset(
     {
+        "copy.deepcopy",
         "torch.compile",
         "torch.jit.script",
         "torch.jit.trace",
@@ -221,6 +222,7 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
         "DDP",
         "FullyShardedDataParallel",
         "FSDP",
+        "deepcopy",
         # and the unwrappers: ``accelerator.unwrap_model(model)``, yolov5's ``de_parallel(model)``
         "unwrap_model",
         "de_parallel",
@@ -425,3 +427,125 @@ TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
 OTHER_FRAMEWORKS: frozenset[str] = frozenset(
     {"megengine", "paddle", "oneflow", "jittor", "mindspore", "mxnet"}
 )
+
+
+# -- values: what carries an autograd graph ------------------------------------------------
+# Read by :mod:`.values`, which follows a forward call's output to the code that consumes it.
+
+#: Methods (and ``torch.<name>`` functions) whose result carries no graph of the tensor they
+#: read: a number, a detached tensor, indices, a comparison, a shape.
+GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
+    {
+        "item",
+        "tolist",
+        "detach",
+        "detach_",
+        "numpy",
+        "argmax",
+        "argmin",
+        "argsort",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "equal",
+        "allclose",
+        "isclose",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "long",
+        "int",
+        "bool",
+        "byte",
+        "short",
+        "size",
+        "dim",
+        "numel",
+        "nelement",
+        "data_ptr",
+        "get_device",
+        "nonzero",
+        "count_nonzero",
+    }
+)
+#: Attributes that read no graph: ``out.data`` is the same tensor, detached.
+GRAPH_DROPPING_ATTRIBUTES: frozenset[str] = frozenset(
+    {"data", "shape", "dtype", "device", "requires_grad", "is_leaf", "ndim", "grad", "is_cuda"}
+)
+#: Builtins whose result is a number, a string or nothing: the graph stays behind.
+GRAPH_DROPPING_BUILTINS: frozenset[str] = frozenset(
+    {"float", "int", "bool", "str", "len", "repr", "print", "format", "isinstance", "type", "id"}
+)
+#: Builtins that hand their arguments' values back (maybe reduced or regrouped) and keep no
+#: reference of their own: the value goes on, it does not escape.
+PASS_THROUGH_BUILTINS: frozenset[str] = frozenset(
+    {"sum", "max", "min", "abs", "list", "tuple", "zip", "enumerate", "reversed", "sorted"}
+    | {"iter", "next"}
+)
+#: Methods that put their arguments into the container they are called on.
+CONTAINER_ADDERS: frozenset[str] = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "appendleft"}
+)
+#: Calls named like a loss function (``criterion(out, y)``, ``loss_fn(...)``): they compute a
+#: value from their arguments and keep none of them.
+LOSS_FUNCTION_NAME = re.compile(r"loss|criterion", re.IGNORECASE)
+#: Methods that differentiate, or hook into, the graph of the value they are called on or
+#: given: ``loss.backward()``, ``accelerator.backward(loss)``, ``out.register_hook(f)``.
+GRAPH_CONSUMING_METHODS: frozenset[str] = frozenset(
+    {"backward", "manual_backward", "register_hook", "retain_grad"}
+)
+#: Attributes whose reading uses the graph itself (dependency tracers walk ``grad_fn``).
+GRAPH_READING_ATTRIBUTES: frozenset[str] = frozenset({"grad_fn"})
+#: Functions that differentiate their tensor arguments, with the keyword of the tensors they
+#: differentiate *with respect to* (a forward none of whose inputs is among them, and whose
+#: parameters are not, is not needed by the call), or None.
+GRAPH_CONSUMING_FUNCTIONS: dict[str, str | None] = {
+    "torch.autograd.grad": "inputs",
+    "torch.autograd.backward": None,
+}
+#: Methods whose argument names what a backward pass will write gradients to:
+#: ``torch.optim.SGD(model.parameters())`` trains ``model``.
+PARAMETER_METHODS: frozenset[str] = frozenset({"parameters", "named_parameters"})
+#: Where optimizers come from, by qualified-name prefix.
+OPTIMIZER_MODULES: tuple[str, ...] = ("torch.optim.",)
+
+# -- modules derived from a model: in the same mode ----------------------------------------
+
+#: Attributes that hold the module a wrapper runs: ``ddp.module``, ``compiled._orig_mod``.
+WRAPPED_MODULE_ATTRIBUTES: frozenset[str] = frozenset({"module", "_orig_mod"})
+#: Methods that yield a model's submodules (``next(m.children())``), which share its mode:
+#: ``eval()`` is recursive.
+SUBMODULE_METHODS: frozenset[str] = frozenset({"children", "modules", "named_children"})
+#: Builtins that take one element out of such an iterator or list it.
+SUBMODULE_PICKERS: frozenset[str] = frozenset({"next", "list", "tuple", "iter"})
+#: Methods that freeze a module's parameters (with ``False``, or no argument for ``freeze``),
+#: and the tensor flag a loop over ``parameters()`` sets to freeze them one by one.
+FREEZING_METHODS: frozenset[str] = FREEZER_METHODS
+REQUIRES_GRAD_FLAG = "requires_grad"
+
+# -- what a model is: NG002 follows the outputs of models' forward calls ---------------------
+
+#: Methods only a module has, in the forms modules are used: a receiver of one of them is a
+#: model (``model.parameters()``; ``eval``/``train`` only without arguments or with a flag, as
+#: ``eval_mode.mode_set_by`` reads them, so ``df.eval("a + b")`` is not).
+MODEL_METHODS: frozenset[str] = frozenset(
+    {
+        "parameters",
+        "named_parameters",
+        "zero_grad",
+        "state_dict",
+        "load_state_dict",
+        "named_modules",
+        "children",
+        "modules",
+        *MODE_SETTER_METHODS,
+    }
+)
+#: Base classes (their last name) that make a class of the module a model.
+MODULE_BASE_NAMES: frozenset[str] = frozenset({"Module", "LightningModule"})
+#: ``torch.nn.<Name>(...)`` builds a model unless it is a loss, a container of parameters or
+#: an initialiser: a loss's output carries a graph only through its inputs.
+NON_MODEL_NN = re.compile(r"Loss$|^Parameter|^init$|^functional$|^utils$")

@@ -10,6 +10,7 @@ and settled at the end, so the tree is walked once.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Callable, Union, cast
@@ -21,11 +22,16 @@ from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
+    GRAPH_CONSUMING_FUNCTIONS,
+    GRAPH_CONSUMING_METHODS,
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
     PRETRAINED_LOADERS,
+    SUBMODULE_METHODS,
+    SUBMODULE_PICKERS,
     TRANSPARENT_DECORATORS,
+    WRAPPED_MODULE_ATTRIBUTES,
     GradEffect,
     loads_eval_model,
 )
@@ -41,9 +47,11 @@ from .functions import (
 )
 from .grad_scopes import GradScopes
 from .imports import ImportTable
-from .intent import frozen_by_loop, requires_grad_argument, shows_grad_intent
+from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .nodes import child_nodes, dotted_name, literal_bool, within_any
-from .state import EvalPeriod, FlowState, Grad, Inherited
+from .state import EvalPeriod, FlowState, Grad, Inherited, Training
+from .twins import CallTwins
+from .values import UNKNOWN, Fate, Guards, Kept, ModuleValues
 
 Statement = Union[cst.BaseStatement, cst.BaseSmallStatement]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -77,6 +85,8 @@ class Candidate:
     certainly_enabled: bool = False
     #: ``Variable(x, volatile=True)`` in the same function: worth a word in the message.
     volatile: bool = False
+    #: Where its output goes (:mod:`.values`), known once the module is read.
+    fate: Fate = UNKNOWN
 
     def is_reported(self) -> bool:
         if self.inherited is not None and self.inherited.is_frozen(self.model):
@@ -89,7 +99,27 @@ class Candidate:
 
     def wasteful_periods(self) -> Iterator[EvalPeriod]:
         """The eval periods that make this call a finding (if it is reported)."""
-        return (p for p in self.periods if p.is_wasteful() and p not in self.excused)
+        return (p for p in self.periods if p not in self.excused and p.is_wasteful(self.fate))
+
+
+@dataclass(eq=False)
+class GraphSource:
+    """A forward call of a model made with autograd enabled (or as the function was
+    entered): its graph may be kept across loop iterations (NG002)."""
+
+    call: cst.Call
+    model: str
+    top: int
+    function: FunctionInfo | None
+    inherited: Inherited | None
+    certainly_enabled: bool = False
+
+    def records_graph(self) -> bool:
+        if self.inherited is not None and self.inherited.is_frozen(self.model):
+            return False
+        return self.certainly_enabled or (
+            self.function is not None and self.function.resolved is Grad.ENABLED
+        )
 
 
 @dataclass(eq=False)
@@ -118,8 +148,21 @@ class Unit:
 class ModuleAnalysis:
     """Analyses one parsed module; :meth:`run` returns the candidates to report."""
 
-    def __init__(self, module: cst.Module, disabling_names: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        disabling_names: Collection[str] = (),
+        tree: ast.Module | None = None,
+    ) -> None:
+        """``tree`` is the stdlib ``ast`` of the source ``module`` was parsed from (or was
+        pruned from: top-level statements line up), for what values tell (:mod:`.values`)."""
         self.module = module
+        self.values = ModuleValues(tree) if tree is not None else None
+        self.twins = CallTwins(module, tree)
+        self._models = self.values.model_names() if self.values is not None else frozenset()
+        self.graph_sources: dict[int, GraphSource] = {}
+        #: NG002: where graphs of the module's forward calls are kept across iterations.
+        self.kept: list[tuple[GraphSource, Kept]] = []
         self.imports = ImportTable()
         self.module_scope = Scope()
         self.scopes = GradScopes(self.imports, disabling_names, self._module_function_node)
@@ -164,7 +207,47 @@ class ModuleAnalysis:
         if self.imports.is_other_framework():
             return []
         resolve_entry_grad(self.functions)
+        for candidate in self.candidates.values():
+            candidate.fate = self._fate(candidate)
+        self.kept = self._kept_graphs()
         return [c for c in self.candidates.values() if c.is_reported()]
+
+    def _kept_graphs(self) -> list[tuple[GraphSource, Kept]]:
+        found: dict[int, tuple[GraphSource, Kept]] = {}
+        for source in self.graph_sources.values():
+            if not source.records_graph() or self.values is None:
+                continue
+            twin = self.twins.of(source.top, source.call)
+            if twin is None:
+                continue
+            for kept in self.values.kept(twin):
+                found.setdefault(id(kept.value), (source, kept))
+        return list(found.values())
+
+    def _fate(self, candidate: Candidate) -> Fate:
+        twin = self.twins.of(candidate.top, candidate.call)
+        if twin is None or self.values is None:
+            return UNKNOWN
+        return self.values.fate(twin)
+
+    def _guards(self, node: cst.CSTNode) -> Guards:
+        """The ``if`` conditions ``node`` runs under in its function (none if unknown)."""
+        if self.values is None:
+            return frozenset()
+        twin = self.twins.of(self._top, node)
+        return self.values.guards(twin) if twin is not None else frozenset()
+
+    def _training(self, code: GradientCode, call: cst.Call) -> Training | None:
+        """Whose parameters the gradient call updates: the model it names, the models the
+        optimizer it names was built on, or anyone's when that cannot be read."""
+        if code.model is not None:
+            return Training(frozenset((code.model,)))
+        if code.optimizer is not None:
+            if self.values is None:
+                return Training(None)
+            at = self.twins.of(self._top, call)
+            return Training(self.values.optimizer_models(code.optimizer, at))
+        return None
 
     def _module_function_node(self, name: str) -> cst.FunctionDef | None:
         info = self.module_scope.lookup(name)
@@ -547,7 +630,9 @@ class ModuleAnalysis:
         if name is None:
             return
         if name.endswith(".requires_grad") and value is not None and literal_bool(value) is True:
-            state.mark_grad_intent()  # ``x.requires_grad = True``
+            state.mark_grad_intent(
+                self._guards(value), preparation=True
+            )  # ``x.requires_grad = True``
         if name == "torch":
             self.imports.forget(name)
         periods = self._eval_periods_of_value(name, value, state) if value is not None else None
@@ -559,8 +644,39 @@ class ModuleAnalysis:
                 # A class fact only from a real eval call: ``self.f = self.g`` merely aliases
                 # whatever ``self.g`` turns out to be.
                 self._note_eval(name, local[0])
-            if value is not None and chain_of(value).frozen:
-                self._freeze(name, state)
+        if value is not None and (chain_of(value).frozen or self._frozen_instance(value)):
+            self._freeze(name, state)  # any model: NG002 follows the unfrozen ones too
+
+    def _frozen_instance(self, value: cst.BaseExpression) -> bool:
+        """``Net(...)`` of a class of this module whose calls are never reported: its
+        ``__init__`` freezes all of its parameters (``self.requires_grad_(False)``, or a loop
+        over ``self.parameters()``), or its ``forward`` differentiates (``register_hook``,
+        ``torch.autograd.grad``, ``backward``), which under ``no_grad`` would raise."""
+        base = chain_of(value).base
+        if not (isinstance(base, cst.Call) and isinstance(base.func, cst.Name)):
+            return False
+        owner = self._scope.lookup_class(base.func.value)
+        if owner is None:
+            return False
+        init, forward = owner.methods.get("__init__"), owner.methods.get("forward")
+        if forward is not None and self._differentiates(forward.node):
+            return True
+        if init is None or not isinstance(init.node, cst.FunctionDef):
+            return False
+        self_name = _self_name(init.node, owner)
+        return self_name is not None and any(
+            _freezes_whole(statement, self_name) for statement in init.node.body.body
+        )
+
+    def _differentiates(self, node: FunctionNode) -> bool:
+        """A call in ``node`` consumes a graph (``catalog.GRAPH_CONSUMING_*``)."""
+        for call in _calls_in(node):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in GRAPH_CONSUMING_METHODS:
+                return True
+            if self.imports.resolve(func) in GRAPH_CONSUMING_FUNCTIONS:
+                return True
+        return False
 
     def _eval_periods_of_value(
         self, target: str, value: cst.BaseExpression, state: FlowState
@@ -573,8 +689,13 @@ class ModuleAnalysis:
         if _is_eval_copy(chain.base):  # ``script = model.to_torchscript()``
             return frozenset((self._period(target, value),))
         source = dotted_name(chain.base)
+        if source is None:  # ``model.layers[0]``, ``next(model.children())``
+            source = _submodule_owner(chain.base)
         if source is not None:  # ``net = model``, ``model = model.to(device)``
-            return state.periods_of(source)
+            periods = state.periods_of(source)
+            if periods is None and "." in source:  # ``encoder = model.encoder``
+                periods = state.periods_of(source.rsplit(".", 1)[0])
+            return periods
         wrapped = self._wrapped_model(chain.base)
         return self._eval_periods_of_value(target, wrapped, state) if wrapped is not None else None
 
@@ -602,7 +723,8 @@ class ModuleAnalysis:
         key = (model, id(start))
         period = self._periods.get(key)
         if period is None:
-            period = self._periods[key] = EvalPeriod(model, start, top=self._top)
+            period = EvalPeriod(model, start, top=self._top, guards=self._guards(start))
+            self._periods[key] = period
         return period
 
     # -- facts for class- and module-wide state ------------------------------------------
@@ -691,8 +813,9 @@ class ModuleAnalysis:
         if effect is not None:
             state.grad = _GRAD_OF_EFFECT[effect]
             return
-        if shows_grad_intent(call, self.imports):
-            state.mark_grad_intent()
+        code = gradient_code(call, self.imports)
+        if code is not None:
+            state.mark_grad_intent(self._guards(call), self._training(code, call), code.preparation)
         chain = chain_of(call)
         receiver = dotted_name(chain.base) if chain.mode is not None or chain.frozen else None
         if receiver is not None:
@@ -714,6 +837,7 @@ class ModuleAnalysis:
             self._volatile = True
         self._note_call_site(call, state)
         self._forward(call, state)
+        self._graph_source(call, state)
 
     def _note_call_site(self, call: cst.Call, state: FlowState) -> None:
         for arg in call.args:
@@ -778,6 +902,20 @@ class ModuleAnalysis:
             return self._unit.class_info.methods.get(func.attr.value)
         return None
 
+    def _graph_source(self, call: cst.Call, state: FlowState) -> None:
+        if not self._models or state.grad not in (Grad.ENABLED, Grad.ENTRY):
+            return
+        model = _model_of(call, self._models)
+        if model is None or within_any(model, state.frozen):
+            return
+        source = self.graph_sources.get(id(call))
+        if source is None:
+            function = self._unit.info if self._unit is not None else None
+            source = self.graph_sources[id(call)] = GraphSource(
+                call, model, self._top, function, state.inherited
+            )
+        source.certainly_enabled |= state.grad is Grad.ENABLED
+
     def _forward(self, call: cst.Call, state: FlowState) -> None:
         if state.grad not in (Grad.ENABLED, Grad.ENTRY):
             return
@@ -789,8 +927,8 @@ class ModuleAnalysis:
         if (
             periods is None
             and isinstance(func, cst.Attribute)
-            and func.attr.value in FORWARD_METHODS
-        ):
+            and (func.attr.value in FORWARD_METHODS or func.attr.value in WRAPPED_MODULE_ATTRIBUTES)
+        ):  # ``model.forward(x)``, ``ddp.module(x)``
             model = dotted_name(func.value)
             periods = state.periods_of(model) if model is not None else None
         if periods is None or model is None or within_any(model, state.frozen):
@@ -806,6 +944,20 @@ class ModuleAnalysis:
             state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
+
+
+def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
+    """``model`` of ``model(x)`` or ``model.forward(x)``, if ``models`` has it (the same
+    reading as ``values.forward_receiver``)."""
+    func = call.func
+    name = dotted_name(func)
+    if name is not None and name in models:
+        return name
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        owner = dotted_name(func.value)
+        if owner is not None and owner in models:
+            return owner
+    return None
 
 
 def _self_name(node: FunctionNode, owner: ClassInfo | None) -> str | None:
@@ -828,6 +980,55 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
         owner = dotted_name(expr.func.value)
         return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
     return method in EVAL_COPY_METHODS
+
+
+def _calls_in(root: cst.CSTNode) -> Iterator[cst.Call]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            yield node
+        stack.extend(child_nodes(node))
+
+
+def _freezes_whole(statement: Statement, self_name: str) -> bool:
+    """``self.requires_grad_(False)`` / ``self.freeze()`` or ``for p in self.parameters():
+    p.requires_grad = False`` as a statement of ``__init__``."""
+    if isinstance(statement, cst.For):
+        return frozen_by_loop(statement) == self_name
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return any(
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and chain_of(small.value).frozen
+        and dotted_name(chain_of(small.value).base) == self_name
+        for small in statement.body
+    )
+
+
+def _submodule_owner(expr: cst.BaseExpression) -> str | None:
+    """``model.layers`` for ``model.layers[0]``, ``model`` for ``next(model.children())`` or
+    ``list(model.modules())[1]``: submodules share the model's mode."""
+    while isinstance(expr, cst.Subscript):
+        expr = expr.value
+    owner = dotted_name(expr)
+    if owner is not None:
+        return owner
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Name)
+        and expr.func.value in SUBMODULE_PICKERS
+        and len(expr.args) == 1
+    ):
+        expr = expr.args[0].value
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in SUBMODULE_METHODS
+    ):
+        return dotted_name(expr.func.value)
+    return None
 
 
 def _returns_model_first(value: cst.BaseExpression) -> bool:

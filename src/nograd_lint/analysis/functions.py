@@ -55,10 +55,14 @@ class ParameterSource:
     ``test_net``, while a caller that backpropagates through the result keeps it silent."""
 
     grad_intent = False  # the callee's own gradient code marks its period directly
+    prepared = False
 
     def __init__(self, info: FunctionInfo) -> None:
         self.info = info
         self._checking = False
+
+    def trains(self, name: str) -> bool:
+        return False  # the callee's own training steps mark its periods directly
 
     def holds(self, name: str) -> bool:
         info = self.info

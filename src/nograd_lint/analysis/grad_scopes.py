@@ -78,7 +78,15 @@ class GradScopes:
         return None
 
     def setter_effect(self, call: cst.Call) -> GradEffect | None:
-        """The effect of calling ``torch.set_grad_enabled(x)`` outside a ``with``."""
+        """The effect of calling ``torch.set_grad_enabled(x)`` outside a ``with``, or of
+        entering a grad-mode context by hand: ``torch.no_grad().__enter__()``."""
+        func = call.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "__enter__"
+            and isinstance(func.value, cst.Call)
+        ):
+            return torch_context_effect(func.value, self.imports)
         qualified = self.imports.resolve(call.func)
         if qualified not in GRAD_MODE_SETTERS:
             return None

@@ -3,30 +3,18 @@ are frozen (``model.requires_grad_(False)``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from .catalog import GRAD_INTENT_FUNCTIONS, GRAD_INTENT_METHODS, looks_like_optimizer
 from .imports import ImportTable
-from .nodes import dotted_name, literal_bool
-
-
-def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
-
-
-def _first_argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is None and not arg.star:
-            return arg.value
-    return _keyword(call, keyword)
+from .nodes import argument, dotted_name, literal_bool
 
 
 def requires_grad_argument(call: cst.Call) -> bool | None:
     """For ``x.requires_grad_(...)``: the flag it sets (True when omitted), None if unknown."""
-    value = _first_argument(call, "requires_grad")
+    value = argument(call, 0, "requires_grad")
     return True if value is None else literal_bool(value)
 
 
@@ -40,26 +28,54 @@ def is_freezing(call: cst.Call) -> bool:
     return func.attr.value == "freeze" and not call.args
 
 
-def shows_grad_intent(call: cst.Call, imports: ImportTable) -> bool:
+@dataclass(frozen=True)
+class GradientCode:
+    """A call that shows gradients are wanted, and whose parameters it trains, if it says:
+    ``optimizer.step()`` names an optimizer, ``model.zero_grad()`` a model; ``loss.backward()``
+    and ``x.requires_grad_()`` name neither (what they need is a matter of values)."""
+
+    optimizer: str | None = None
+    model: str | None = None
+    #: Only prepares an input to require grad: a later use decides whether any graph is
+    #: needed (an eval-mode forward of such an input whose output is only read stays waste).
+    preparation: bool = False
+
+    @property
+    def trains(self) -> bool:
+        return self.optimizer is not None or self.model is not None
+
+
+def gradient_code(call: cst.Call, imports: ImportTable) -> GradientCode | None:
     """``loss.backward()``, ``torch.autograd.grad(...)``, ``x.requires_grad_()``,
     ``torch.tensor(..., requires_grad=True)``, ``optimizer.step()``, ``model.zero_grad()``
     (clearing gradients announces a backward pass: attribution forward functions do it)."""
     func = call.func
     if isinstance(func, cst.Attribute):
         method = func.attr.value
-        if method in GRAD_INTENT_METHODS:
-            return True
-        if method == "requires_grad_":
-            return requires_grad_argument(call) is True
-        if method == "step":
-            receiver = dotted_name(func.value)
+        receiver = dotted_name(func.value)
+        if method == "zero_grad":
             if receiver is not None and looks_like_optimizer(receiver):
-                return True
-    flag = _keyword(call, "requires_grad")
+                return GradientCode(optimizer=receiver)
+            return GradientCode(model=receiver) if receiver is not None else GradientCode()
+        if method in GRAD_INTENT_METHODS:
+            return GradientCode()
+        if method == "requires_grad_":
+            return GradientCode(preparation=True) if requires_grad_argument(call) else None
+        if method == "step" and receiver is not None and looks_like_optimizer(receiver):
+            stepped = argument(call, 0, "optimizer")  # ``scaler.step(optimizer)``
+            named = dotted_name(stepped) if stepped is not None else None
+            return GradientCode(optimizer=named or receiver)
+    flag = argument(call, None, "requires_grad")
     if flag is not None and literal_bool(flag) is True:
-        return True
+        return GradientCode(preparation=True)
     qualified = imports.resolve(func)
-    return qualified is not None and qualified.startswith(GRAD_INTENT_FUNCTIONS)
+    if qualified is not None and qualified.startswith(GRAD_INTENT_FUNCTIONS):
+        return GradientCode()
+    return None
+
+
+def shows_grad_intent(call: cst.Call, imports: ImportTable) -> bool:
+    return gradient_code(call, imports) is not None
 
 
 def frozen_by_loop(node: cst.For) -> str | None:

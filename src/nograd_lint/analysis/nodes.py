@@ -38,6 +38,25 @@ def within_any(name: str, prefixes: Collection[str]) -> bool:
     return True
 
 
+def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
+    """The argument a call passes at ``position`` (before any ``*args``) or as ``keyword``:
+    how a parameter of the callee is read, whichever way the caller wrote it."""
+    index = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+            continue
+        if arg.star:
+            if arg.star == "*":
+                position = None  # the positions after ``*args`` are unknown
+            continue
+        if index == position:
+            return arg.value
+        index += 1
+    return None
+
+
 def literal_bool(expr: cst.BaseExpression) -> bool | None:
     """The value of a ``True``/``False``/integer literal, None for anything computed."""
     if isinstance(expr, cst.Name) and expr.value in ("True", "False"):

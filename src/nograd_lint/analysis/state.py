@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Protocol
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 import libcst as cst
 
 from .nodes import is_within, within_any
+from .values import Fate, Guards, contradicts
 
 if TYPE_CHECKING:
     from .functions import ClassInfo
@@ -38,8 +40,26 @@ class PeriodSource(Protocol):
     or module-wide state (:class:`Inherited`), or the callers' arguments."""
 
     grad_intent: bool
+    prepared: bool
 
     def holds(self, name: str) -> bool: ...
+
+    def trains(self, name: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Training:
+    """The parameters a gradient call updates: those of ``models``, or of any model when
+    that is not known (an optimizer handed in as a parameter)."""
+
+    models: frozenset[str] | None
+
+    def covers(self, model: str) -> bool:
+        """Fine-tuning ``model.head`` needs ``model``'s graph, and training ``model`` that of
+        ``model.encoder``."""
+        if self.models is None:
+            return True
+        return within_any(model, self.models) or any(is_within(m, model) for m in self.models)
 
 
 class CarriedForward(Protocol):
@@ -59,25 +79,49 @@ class OpenCallSite(Protocol):
 class EvalPeriod:
     """From ``model.eval()`` to the next ``train()``, rebinding or the end of the function.
 
-    Code that clearly needs gradients anywhere in the period (``loss.backward()``) makes its
-    forward calls legitimate, so candidates refer to periods and are judged at the end.
+    Gradient code in the period may need its forward calls' graphs, so candidates refer to
+    periods and are judged at the end, with what :mod:`.values` says of their outputs.
     """
 
     model: str
     start: cst.CSTNode
+    #: Gradient code ran in the period (``loss.backward()``, ``optimizer.step()``).
     grad_intent: bool = False
+    #: An input was made to require grad in the period (``x.requires_grad_()``).
+    prepared: bool = False
+    #: A training step on this model's parameters ran in the period (``optimizer.step()``
+    #: of an optimizer built on them, ``model.zero_grad()``).
+    trained: bool = False
     #: For a period the function inherits (class-wide ``self.model``, a module-level model,
     #: an eval-mode argument): whether that holds is only known once the whole module is read.
     inherited: PeriodSource | None = None
     #: Index of the module's top-level statement that holds ``start`` (for positions).
     top: int = 0
+    #: The ``if`` conditions the eval call runs under, within its function.
+    guards: Guards = frozenset()
 
-    def is_wasteful(self) -> bool:
-        if self.inherited is None:
-            return not self.grad_intent
-        return not (self.grad_intent or self.inherited.grad_intent) and self.inherited.holds(
-            self.model
-        )
+    def is_wasteful(self, fate: Fate | None = None) -> bool:
+        """Whether a forward call made in this period wastes its graph. Without ``fate``
+        (a caller's period, seen from the callee), any gradient code in the period counts.
+        With it: the call's graph is needed if gradient code consumes its output, or trains
+        this model; where its output is lost to the analysis, any gradient code in the
+        period, or an input that requires grad, counts as today's rule did."""
+        source = self.inherited
+        trained = self.trained or (source is not None and source.trains(self.model))
+        intent = self.grad_intent or trained or (source is not None and source.grad_intent)
+        if fate is None:
+            needed = intent
+        elif contradicts(self.guards, fate.guards):
+            return False  # the call runs only on the other arm of the ``if`` that set eval
+        else:
+            prepared = self.prepared or (source is not None and source.prepared)
+            lost_to_gradients = intent or prepared or fate.input_requires_grad
+            needed = (
+                trained
+                or fate.consumed_with(self.guards)
+                or (fate.escapes and (lost_to_gradients or fate.graph_inspected))
+            )
+        return not needed and (source is None or source.holds(self.model))
 
 
 class Inherited:
@@ -98,6 +142,8 @@ class Inherited:
         self.module_evals = module_evals
         self._module_holds = module_holds
         self.grad_intent = False
+        self.prepared = False
+        self.trainings: list[Training] = []
         self._periods: dict[str, EvalPeriod] = {}
 
     def self_attribute(self, name: str) -> str | None:
@@ -124,6 +170,9 @@ class Inherited:
             return self.class_info.is_eval(attr)
         return self._module_holds(name)
 
+    def trains(self, name: str) -> bool:
+        return any(training.covers(name) for training in self.trainings)
+
     def is_frozen(self, name: str) -> bool:
         attr = self.self_attribute(name)
         return attr is not None and self.class_info is not None and self.class_info.is_frozen(attr)
@@ -136,7 +185,8 @@ class FlowState:
     grad: Grad = Grad.ENABLED
     #: Receiver text (``self.model``) -> the eval periods it may be in.
     evals: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
-    #: Receivers whose parameters do not require grad (``model.requires_grad_(False)``).
+    #: Receivers whose calls are never reported: their parameters do not require grad
+    #: (``model.requires_grad_(False)``), or their forward needs its own graph.
     frozen: frozenset[str] = frozenset()
     #: False after ``return``/``raise``/``break``/``continue``: nothing flows from here.
     reachable: bool = True
@@ -177,17 +227,7 @@ class FlowState:
                     del self._attributes[head]
 
     def copy(self) -> FlowState:
-        return FlowState(
-            self.grad,
-            dict(self.evals),
-            self.frozen,
-            self.reachable,
-            self.carried,
-            self.killed,
-            self.inherited,
-            self.carried_forwards,
-            self.open_call_sites,
-        )
+        return dataclasses.replace(self, evals=dict(self.evals))
 
     def same_as(self, other: FlowState) -> bool:
         """Equal for the analysis: a second pass over a loop body would find nothing new."""
@@ -253,21 +293,38 @@ class FlowState:
     def active_periods(self) -> set[EvalPeriod]:
         return {period for periods in self.evals.values() for period in periods}
 
-    def mark_grad_intent(self) -> None:
-        """Gradient code here legitimises the forward calls of every period it falls in,
-        except those only carried in from the previous loop iteration. A forward call made
-        under a carried period earlier in this iteration is excused, though: it is the
-        training step of a loop whose test phase forgot to call ``train()`` again, and its
-        graph is needed. Calls of local functions made earlier in this pass feed it: their
-        bodies run for gradients too."""
+    def mark_grad_intent(
+        self,
+        guards: Guards = frozenset(),
+        training: Training | None = None,
+        preparation: bool = False,
+    ) -> None:
+        """Gradient code here may need the forward calls of every period it falls in, except
+        those only carried in from the previous loop iteration and those begun on the other
+        arm of an ``if`` it is on; ``training`` says whose parameters it updates, and
+        ``preparation`` that it only makes an input require grad.
+        A forward call made under a carried period earlier in this iteration is excused: it
+        is the training step of a loop whose test phase forgot to call ``train()`` again,
+        and its graph is needed. Calls of local functions made earlier in this pass feed it:
+        their bodies run for gradients too."""
         for period in self.active_periods():
-            if period not in self.carried:
+            if period in self.carried or contradicts(period.guards, guards):
+                continue
+            if preparation:
+                period.prepared = True
+            else:
                 period.grad_intent = True
+            if training is not None and training.covers(period.model):
+                period.trained = True
+        if preparation:
+            if self.inherited is not None:
+                self.inherited.prepared = True
+            return
         for forward in self.carried_forwards:
             forward.excused.update(forward.periods & self.carried)
-        for (
-            site
-        ) in self.open_call_sites:  # ``loss = self._logits(x).sum(); autograd.grad(loss, w)``
+        for site in self.open_call_sites:  # ``loss = self._logits(x).sum(); grad(loss, w)``
             site.feeds_gradients = True
         if self.inherited is not None:
             self.inherited.grad_intent = True
+            if training is not None:
+                self.inherited.trainings.append(training)

@@ -1,0 +1,1063 @@
+"""Where the output of a forward call goes, read off the stdlib ``ast`` tree.
+
+Gradient code excuses a forward call only when it needs *that* call's graph: a backward pass
+over a value derived from its output, or a training step on its model's parameters. This
+module answers the value half, for the screen and for the analysis alike, so that the two
+layers cannot disagree about it: for one forward call, within the function that makes it,
+
+- which gradient calls differentiate a value derived from its output (``loss.backward()``
+  after ``loss = criterion(model(x), y)``), with the ``if`` conditions each runs under;
+- whether a value still carrying its graph leaves what the analysis can see (returned,
+  stored on an object, handed to an unknown call, read by a nested function): then anyone
+  may differentiate it, and the analysis stays with its period rule;
+- whether one of its inputs requires grad (``x.requires_grad_()`` anywhere in the function,
+  before ``eval()`` too).
+
+A value stops carrying a graph through ``.item()``, ``.detach()``, ``.data``, comparisons,
+``argmax`` and the like (``catalog.GRAPH_DROPPING_*``). Names are followed without regard to
+order (an over-approximation: a name that holds a derived value anywhere holds one
+everywhere), which can only find more consumers and escapes, never fewer: precision first.
+The module imports no LibCST, so the screen can use it before the analysis is loaded.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from ..ast_names import dotted_name
+from .catalog import (
+    CONTAINER_ADDERS,
+    GRAPH_CONSUMING_FUNCTIONS,
+    GRAPH_CONSUMING_METHODS,
+    GRAPH_DROPPING_ATTRIBUTES,
+    GRAPH_DROPPING_BUILTINS,
+    GRAPH_DROPPING_METHODS,
+    GRAPH_READING_ATTRIBUTES,
+    LOSS_FUNCTION_NAME,
+    MODEL_METHODS,
+    MODULE_BASE_NAMES,
+    MODULE_RETURNING_METHODS,
+    NON_MODEL_NN,
+    OPTIMIZER_MODULES,
+    PARAMETER_METHODS,
+    PASS_THROUGH_BUILTINS,
+    loads_eval_model,
+    looks_like_optimizer,
+)
+
+#: The ``if`` conditions a node runs under within its function: (``ast.dump`` of the test,
+#: whether it is the true arm).
+Guards = frozenset[tuple[str, bool]]
+FunctionNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
+_NO_GUARDS: Guards = frozenset()
+
+
+def contradicts(one: Guards, other: Guards) -> bool:
+    """The two cannot hold in one pass: one arm of an ``if`` against the other arm."""
+    smaller, larger = (one, other) if len(one) <= len(other) else (other, one)
+    return any((test, not arm) in larger for test, arm in smaller)
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What becomes of one forward call's output."""
+
+    #: The conditions the call itself runs under.
+    guards: Guards
+    #: The conditions of each gradient call that differentiates its graph.
+    consumers: tuple[Guards, ...]
+    #: A value carrying its graph leaves what the analysis can see.
+    escapes: bool
+    #: One of its inputs requires grad.
+    input_requires_grad: bool
+    #: The function (or a hook nested in it) reads ``grad_fn``: it inspects graphs.
+    graph_inspected: bool = False
+
+    def consumed_with(self, guards: Guards) -> bool:
+        """Some consumer can run in a pass that also holds ``guards``."""
+        return any(not contradicts(consumer, guards) for consumer in self.consumers)
+
+    def surely_consumed(self) -> bool:
+        """A consumer runs whenever the call itself can: whatever eval period reaches the
+        call, that consumer can run with it (what the screen may rely on)."""
+        return any(consumer <= self.guards for consumer in self.consumers)
+
+
+#: The fate of a call this module cannot place: lost to the analysis, consumed by nobody known.
+UNKNOWN = Fate(_NO_GUARDS, (), True, False)
+
+Seed = Callable[[ast.AST], bool]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A value carrying a forward call's graph, stored in a loop where it outlives the
+    iteration, and never differentiated after: NG002."""
+
+    #: The stored expression (``loss`` in ``total += loss``).
+    value: ast.expr
+    #: What it is stored in (``total``, ``preds``, ``self.outputs``).
+    target: str
+    #: A backward pass over the graph ran in the loop: its saved tensors are freed, but its
+    #: nodes still pile up.
+    after_backward: bool
+
+
+class ModuleValues:
+    """Value facts of one module's ``ast`` tree, computed per function on first use."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._torch = _torch_aliases(tree)
+        self._parents: dict[int, FunctionNode] | None = None
+        self._functions: dict[int, _Function] = {}
+        self._optimizers: dict[tuple[int, str], frozenset[str] | None] | None = None
+        self._tensors: frozenset[str] | None = None
+        self._models: frozenset[str] | None = None
+
+    # -- the questions ---------------------------------------------------------------
+
+    def fate(self, call: ast.Call) -> Fate:
+        function = self._function_of(call)
+        if function is None:
+            return UNKNOWN
+        try:
+            return function.fate(call)
+        except RecursionError:
+            return UNKNOWN
+
+    def kept(self, call: ast.Call) -> list[Kept]:
+        """Where ``call``'s graph is kept across loop iterations (:class:`Kept`)."""
+        function = self._function_of(call)
+        if function is None:
+            return []
+        try:
+            return function.kept(call)
+        except RecursionError:
+            return []
+
+    def model_names(self) -> frozenset[str]:
+        """Dotted names the module uses as models (``catalog.MODEL_METHODS`` on them, or
+        bound to a model class of the module, ``torch.nn.Linear(...)``, a pretrained model)."""
+        if self._models is None:
+            self._models = _model_names(self.tree, self)
+        return self._models
+
+    def model_calls(self) -> list[ast.Call]:
+        """Forward calls of the module's models: ``model(x)``, ``self.net.forward(x)``."""
+        names = self.model_names()
+        if not names:
+            return []
+        return [
+            node
+            for node in ast.walk(self.tree)
+            if isinstance(node, ast.Call) and forward_receiver(node, names) is not None
+        ]
+
+    def graph_keeping_calls(self) -> list[ast.Call]:
+        """Model calls whose graph some loop keeps (what the screen passes on for NG002,
+        whatever the grad mode: only the analysis knows that)."""
+        return [call for call in self.model_calls() if self.kept(call)]
+
+    def guards(self, node: ast.AST) -> Guards:
+        """The ``if`` conditions ``node`` (a call) runs under within its function."""
+        function = self._function_of(node)
+        return function.guards.get(id(node), _NO_GUARDS) if function is not None else _NO_GUARDS
+
+    def optimizer_models(self, receiver: str, at: ast.AST | None) -> frozenset[str] | None:
+        """The models whose parameters the optimizer that ``receiver`` names where ``at``
+        (a call) runs updates; None if that is not known (an optimizer handed in as a
+        parameter, or one of a class built where we cannot see)."""
+        if self._optimizers is None:
+            self._optimizers = self._collect_optimizers()
+        function = self._function_of(at) if at is not None else None
+        owner = function.node if function is not None else self.tree
+        local = self._optimizers.get((id(owner), receiver))
+        if local is not None or (id(owner), receiver) in self._optimizers:
+            return local
+        if function is not None and receiver in function.local:
+            return None  # bound here to something else: unknown
+        if receiver.startswith("self."):  # set in ``__init__`` or another method
+            return self._optimizers.get((0, receiver))
+        return self._optimizers.get((id(self.tree), receiver))
+
+    def qualified(self, func: ast.AST) -> str | None:
+        """``torch.autograd.grad`` for ``grad`` after ``from torch.autograd import grad``."""
+        name = dotted_name(func)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        module = self._torch.get(head)
+        if module is None:
+            return None
+        return f"{module}.{rest}" if rest else module
+
+    # -- functions -------------------------------------------------------------------
+
+    def _function_of(self, node: ast.AST) -> _Function | None:
+        if self._parents is None:
+            self._parents = _owners(self.tree)
+        owner = self._parents.get(id(node))
+        if owner is None:
+            return None
+        function = self._functions.get(id(owner))
+        if function is None:
+            function = self._functions[id(owner)] = _Function(owner, self)
+        return function
+
+    # -- optimizers ------------------------------------------------------------------
+
+    def _collect_optimizers(self) -> dict[tuple[int, str], frozenset[str] | None]:
+        """(``id`` of the function that binds it, name) -> trained models; attributes of
+        ``self`` also under (0, name), for every method of the module."""
+        if self._parents is None:
+            self._parents = _owners(self.tree)
+        found: dict[tuple[int, str], frozenset[str] | None] = {}
+        sources = _parameter_sources(self.tree)
+
+        def note(key: tuple[int, str], models: frozenset[str] | None) -> None:
+            if key in found:
+                known = found[key]
+                found[key] = None if known is None or models is None else known | models
+            else:
+                found[key] = models
+
+        for node in ast.walk(self.tree):
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if not isinstance(value, ast.Call):
+                continue
+            qualified = self.qualified(value.func) or ""
+            owner = self._parents.get(id(node))
+            for target in targets:
+                name = dotted_name(target)
+                if name is None:
+                    continue
+                if not (qualified.startswith(OPTIMIZER_MODULES) or looks_like_optimizer(name)):
+                    continue
+                models = self._trained_models(value, sources)
+                note((id(owner), name), models)
+                if name.startswith("self."):
+                    note((0, name), models)
+        return found
+
+    def _trained_models(
+        self, construction: ast.Call, sources: dict[str, frozenset[str] | None]
+    ) -> frozenset[str] | None:
+        """``model`` for ``SGD(model.parameters())``; nothing for ``SGD([delta])`` when
+        ``delta`` is a tensor that requires grad; None when an argument cannot be read."""
+        models: set[str] = set()
+        arguments = [*construction.args[:1]]
+        arguments += [k.value for k in construction.keywords if k.arg == "params"]
+        for argument in arguments:
+            for node in _walk_outside_lambdas(argument):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    if node.func.attr in PARAMETER_METHODS:
+                        owner = dotted_name(node.func.value)
+                        if owner is None:
+                            return None
+                        models.add(owner)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    if _inside_parameters_call(node, argument):
+                        continue
+                    if node.id in self._requires_grad_names():
+                        continue
+                    known = sources.get(node.id)
+                    if known is None:
+                        return None
+                    models |= known
+                elif isinstance(node, ast.Attribute) and node.attr not in PARAMETER_METHODS:
+                    owner = dotted_name(node.value)
+                    if owner is not None and not isinstance(node.ctx, ast.Store):
+                        models.add(owner)
+        return frozenset(models)
+
+    def _requires_grad_names(self) -> frozenset[str]:
+        if self._tensors is None:
+            self._tensors = frozenset(
+                name for node in ast.walk(self.tree) for name in _requires_grad_targets(node)
+            )
+        return self._tensors
+
+
+#: Where a statement sits: the blocks (``(id(statement), field)``) that hold it, outermost first.
+Path = tuple[tuple[int, str], ...]
+Position = tuple[int, int]
+
+
+@dataclass(eq=False)
+class _Binding:
+    """One place a value is given to names: ``out = model(x)``, ``for x in xs``,
+    ``losses.append(loss)`` (which adds to ``losses`` and keeps what it held)."""
+
+    target: ast.AST
+    value: ast.AST
+    names: tuple[str, ...]
+    #: Where the binding takes effect: after its value is computed.
+    position: Position
+    path: Path
+    #: Loops whose body holds it (a later use in the next iteration sees it).
+    loops: frozenset[int]
+    #: Whether it replaces what the names held (an assignment) or adds to it.
+    replaces: bool = True
+    #: Where the statement starts: what its target held before is read from here.
+    start: Position = (0, 0)
+
+
+class _Function:
+    """The bindings, stores and calls of one function body, collected once.
+
+    A name read at one place sees the bindings that may reach it: walking back in source
+    order to the first binding in the same or an enclosing block (which replaces all before
+    it), plus bindings later in a loop that holds both (the next iteration's).
+    """
+
+    def __init__(self, node: FunctionNode, module: ModuleValues) -> None:
+        self.node = node
+        self.module = module
+        self.bindings: list[_Binding] = []
+        #: Values that leave: returned, yielded.
+        self.leaving: list[ast.AST] = []
+        self.calls: list[ast.Call] = []
+        self.graph_reads: list[ast.Attribute] = []
+        #: Names that nested functions, lambdas and classes read.
+        self.captured: set[str] = set()
+        #: ``global``/``nonlocal`` names: binding them stores outside the function.
+        self.outer: set[str] = set()
+        self.guards: dict[int, Guards] = {}
+        self.requires_grad: set[str] = set()
+        #: ``id(name)`` -> (path, loops) of the statement that reads it.
+        self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
+        self._reaching: dict[int, list[int]] = {}
+        self.call_loops: dict[int, frozenset[int]] = {}
+        self.inspects_graphs = any(
+            isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
+            for n in ast.walk(node)
+        )
+        self._collect()
+        self._by_name: dict[str, list[int]] = {}
+        for index, binding in enumerate(self.bindings):
+            for name in binding.names:
+                self._by_name.setdefault(name, []).append(index)
+        for indices in self._by_name.values():
+            indices.sort(key=lambda i: self.bindings[i].position)
+        #: Names the function binds itself (not its parameters, not globals): containers
+        #: made here, which only the function can read.
+        self.local: set[str] = {
+            name for binding in self.bindings if binding.replaces for name in binding.names
+        } - self.outer
+
+    # -- collection --------------------------------------------------------------------
+
+    def _collect(self) -> None:
+        node = self.node
+        if isinstance(node, ast.Lambda):
+            self.leaving.append(node.body)
+            self._expressions([node.body], _NO_GUARDS, (), frozenset())
+            return
+        self._statements(node.body, _NO_GUARDS, (), frozenset())
+
+    def _statements(
+        self, statements: Iterable[ast.stmt], guards: Guards, path: Path, loops: frozenset[int]
+    ) -> None:
+        for statement in statements:
+            self._statement(statement, guards, path, loops)
+
+    def _bind(
+        self,
+        target: ast.AST,
+        value: ast.AST,
+        at: ast.AST,
+        path: Path,
+        loops: frozenset[int],
+        replaces: bool = True,
+    ) -> None:
+        names = tuple(_bound_names(target))
+        position = (getattr(at, "end_lineno", 0) or 0, getattr(at, "end_col_offset", 0) or 0)
+        start = (getattr(at, "lineno", 0) or 0, getattr(at, "col_offset", 0) or 0)
+        if isinstance(target, ast.Subscript) or not names:
+            replaces = False  # ``d[k] = v`` adds to ``d``
+        self.bindings.append(_Binding(target, value, names, position, path, loops, replaces, start))
+
+    def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
+        if isinstance(node, _FUNCTIONS):
+            self._expressions([*node.decorator_list, *_defaults(node.args)], guards, path, loops)
+            self.captured |= _names_read(node)
+            return
+        if isinstance(node, ast.ClassDef):
+            self._expressions([*node.decorator_list, *node.bases], guards, path, loops)
+            self.captured |= _names_read(node)
+            return
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            self.outer.update(node.names)
+            return
+        here = id(node)
+        if isinstance(node, ast.If):
+            self._expressions([node.test], guards, path, loops)
+            test = ast.dump(node.test)
+            self._statements(node.body, guards | {(test, True)}, (*path, (here, "body")), loops)
+            self._statements(
+                node.orelse, guards | {(test, False)}, (*path, (here, "orelse")), loops
+            )
+            return
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._bind(target, node.value, node, path, loops)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self._bind(node.target, node.value, node, path, loops)
+        elif isinstance(node, ast.AugAssign):  # ``total += loss`` keeps what ``total`` held
+            self._bind(node.target, node.value, node, path, loops, replaces=False)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            self.leaving.append(node.value)
+        self.requires_grad.update(_requires_grad_targets(node))
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            inner = loops | {here}
+            if isinstance(node, ast.While):
+                self._expressions([node.test], guards, (*path, (here, "body")), inner)
+            else:
+                self._expressions([node.iter], guards, path, loops)
+                self._bind(node.target, node.iter, node.iter, (*path, (here, "body")), inner)
+            self._statements(node.body, guards, (*path, (here, "body")), inner)
+            self._statements(node.orelse, guards, (*path, (here, "orelse")), loops)
+            return
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                self._expressions([item.context_expr], guards, path, loops)
+                if item.optional_vars is not None:
+                    self._bind(
+                        item.optional_vars, item.context_expr, item.context_expr, path, loops
+                    )
+            self._statements(node.body, guards, (*path, (here, "body")), loops)
+            return
+        expressions: list[ast.AST] = []
+        for field, value in ast.iter_fields(node):
+            for child in _nodes(value):
+                if isinstance(child, ast.stmt):
+                    self._statement(child, guards, (*path, (here, field)), loops)
+                elif isinstance(child, ast.ExceptHandler):
+                    self._statements(child.body, guards, (*path, (id(child), "body")), loops)
+                elif type(child).__name__ == "match_case":  # ``case P if guard: body``
+                    guard = getattr(child, "guard", None)
+                    if guard is not None:
+                        expressions.append(guard)
+                    self._statements(
+                        getattr(child, "body", ()), guards, (*path, (id(child), "body")), loops
+                    )
+                elif not (
+                    isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                    and field in ("targets", "target")
+                ):
+                    expressions.append(child)
+                else:
+                    expressions.extend(_reads_in_target(child))
+        self._expressions(expressions, guards, path, loops)
+
+    def _expressions(
+        self, roots: Iterable[ast.AST], guards: Guards, path: Path, loops: frozenset[int]
+    ) -> None:
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                self._reads[id(node)] = (path, loops)
+                continue
+            if isinstance(node, ast.Lambda):
+                self.captured |= _names_read(node.body)
+                continue
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+                self.guards[id(node)] = guards
+                func = node.func
+                self.call_loops[id(node)] = loops
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr in CONTAINER_ADDERS
+                    and isinstance(func.value, (ast.Name, ast.Attribute))
+                ):
+                    added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())
+                    self._bind(func.value, added, node, path, loops, replaces=False)
+            elif isinstance(node, ast.Attribute) and node.attr in GRAPH_READING_ATTRIBUTES:
+                self.graph_reads.append(node)
+                self.guards[id(node)] = guards
+            elif isinstance(node, ast.NamedExpr):
+                self._bind(node.target, node.value, node, path, loops)
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+                if node.value is not None:
+                    self.leaving.append(node.value)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                # Its names are seen by the whole comprehension, written before them.
+                start = ast.Constant(value=None)
+                start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
+                for generator in node.generators:
+                    self._bind(generator.target, generator.iter, start, path, loops)
+            stack.extend(ast.iter_child_nodes(node))
+
+    # -- derived values ----------------------------------------------------------------
+
+    def _reaching_bindings(self, name: ast.Name) -> list[int]:
+        """The bindings whose value ``name`` may read where it is read."""
+        known = self._reaching.get(id(name))
+        if known is not None:
+            return known
+        read = self._reads.get(id(name))
+        if read is None:  # read somewhere we did not place: any binding
+            found = list(self._by_name.get(name.id, []))
+        else:
+            found = self._reaching_at(name.id, (name.lineno, name.col_offset), *read)
+        self._reaching[id(name)] = found
+        return found
+
+    def _reaching_at(
+        self, name: str, here: Position, path: Path, loops: frozenset[int]
+    ) -> list[int]:
+        found: list[int] = []
+        later: list[int] = []
+        dominating: _Binding | None = None
+        for index in reversed(self._by_name.get(name, [])):  # before the read, latest first
+            binding = self.bindings[index]
+            if binding.position > here:
+                later.append(index)
+                continue
+            if dominating is not None:
+                continue
+            found.append(index)
+            if binding.replaces and path[: len(binding.path)] == binding.path:
+                dominating = binding  # nothing before it reaches past it
+        # The next iteration's, around a loop that holds both, unless a binding in that
+        # loop's body dominates the read.
+        around = loops - (dominating.loops if dominating is not None else frozenset())
+        found.extend(i for i in later if self.bindings[i].loops & around)
+        return found
+
+    def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
+        """The bindings whose value may derive from what ``seed`` accepts, or from the
+        bindings ``start``."""
+        reached: set[int] = set(start)
+        changed = True
+        while changed:
+            changed = False
+            for index, binding in enumerate(self.bindings):
+                if index not in reached and self.carries(binding.value, reached, seed):
+                    reached.add(index)
+                    changed = True
+        return reached
+
+    def carries(self, node: ast.AST, reached: set[int], seed: Seed) -> bool:
+        """Whether the value of ``node`` may carry what ``seed`` accepts."""
+        if seed(node):
+            return True
+        if isinstance(node, ast.Name):
+            return any(i in reached for i in self._reaching_bindings(node))
+        if isinstance(node, ast.Attribute):
+            if node.attr in GRAPH_DROPPING_ATTRIBUTES:
+                return False
+            return self.carries(node.value, reached, seed)
+        if isinstance(node, ast.Subscript):
+            return self.carries(node.value, reached, seed)
+        if isinstance(node, ast.Call):
+            return self._call_carries(node, reached, seed)
+        if isinstance(node, (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
+            return False
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return False
+        if isinstance(node, ast.NamedExpr):
+            return self.carries(node.value, reached, seed)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            return self.carries(node.elt, reached, seed)
+        if isinstance(node, ast.DictComp):
+            return self.carries(node.value, reached, seed)
+        return any(
+            self.carries(child, reached, seed)
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.expr)
+        )
+
+    def _call_carries(self, call: ast.Call, reached: set[int], seed: Seed) -> bool:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS:
+                return False
+            if self.carries(func.value, reached, seed):
+                return True
+        elif isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS:
+            return False
+        elif isinstance(func, ast.Call) and self.carries(func, reached, seed):
+            return True
+        qualified = self.module.qualified(func)
+        if qualified is not None and (
+            qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS
+            or (qualified in GRAPH_CONSUMING_FUNCTIONS and not _creates_graph(call))
+        ):
+            return False  # a number, indices, or gradients without a graph of their own
+        return any(self.carries(argument, reached, seed) for argument in _arguments(call))
+
+    def names_of(self, reached: set[int]) -> set[str]:
+        return {name for index in reached for name in self.bindings[index].names}
+
+    # -- graphs kept across iterations (NG002) ----------------------------------------
+
+    def kept(self, call: ast.Call) -> list[Kept]:
+        def from_call(node: ast.AST) -> bool:
+            return node is call
+
+        reached = self.derived(from_call)
+        backward_loops = [
+            self.call_loops.get(id(node), frozenset())
+            for node in self._consumers(reached, from_call, call)
+            if isinstance(node, ast.Call) and not _retains_graph(node)
+        ]
+        found: list[Kept] = []
+        for index, binding in enumerate(self.bindings):
+            if not binding.loops:
+                continue
+            target = self._outliving_target(binding)
+            if target is None:
+                continue
+            stored = self._stored_value(binding, reached, from_call)
+            if stored is None:
+                continue
+            after = any(loops & binding.loops for loops in backward_loops)
+            later = self.derived(_never, (index,))
+            if any(True for _ in self._consumers(later, _never, call)):
+                continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
+            if not after and self._escapes(later, _never):
+                continue  # someone we cannot see may differentiate it
+            found.append(Kept(stored, target, after))
+        return found
+
+    def _outliving_target(self, binding: _Binding) -> str | None:
+        """The accumulator a binding in a loop adds to, if it was made before the loop:
+        ``total += loss``, ``total = total + loss``, ``outs.append(y)``, ``outs[k] = y``."""
+        target = binding.target
+        if isinstance(target, ast.Subscript):
+            target = target.value
+        if not isinstance(target, ast.Name):
+            return None  # attributes are another object's business: stored out of sight
+        name = target.id
+        if binding.replaces and not any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(binding.value)
+        ):
+            return None  # a fresh value every iteration
+        before = self._reaching_at(name, binding.start, binding.path, binding.loops)
+        outer = [i for i in before if self.bindings[i] is not binding]
+        if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
+            return name
+        return None
+
+    def _stored_value(self, binding: _Binding, reached: set[int], seed: Seed) -> ast.expr | None:
+        """The part of a binding's value that carries the graph into the accumulator."""
+        value = binding.value
+        parts: list[ast.AST] = list(value.elts) if isinstance(value, ast.Tuple) else [value]
+        if isinstance(value, ast.BinOp) and binding.replaces:  # ``total = total + loss``
+            parts = [value.left, value.right]
+        names = set(binding.names)
+        for part in parts:
+            if isinstance(part, ast.Name) and part.id in names:
+                continue  # the accumulator itself
+            if isinstance(part, ast.expr) and self.carries(part, reached, seed):
+                return part
+        return None
+
+    # -- fates -------------------------------------------------------------------------
+
+    def fate(self, call: ast.Call) -> Fate:
+        def from_call(node: ast.AST) -> bool:
+            return node is call
+
+        names = self.derived(from_call)
+        consumers = tuple(
+            self.guards.get(id(node), _NO_GUARDS)
+            for node in self._consumers(names, from_call, call)
+        )
+        return Fate(
+            self.guards.get(id(call), _NO_GUARDS),
+            consumers,
+            self._escapes(names, from_call),
+            self._reads_requires_grad(call),
+            self.inspects_graphs,
+        )
+
+    def _consumers(self, names: set[int], seed: Seed, call: ast.Call) -> Iterator[ast.AST]:
+        for node in self.graph_reads:
+            if self.carries(node.value, names, seed):
+                yield node
+        for other in self.calls:
+            func = other.func
+            if isinstance(func, ast.Attribute) and func.attr in GRAPH_CONSUMING_METHODS:
+                if self.carries(func.value, names, seed) or any(
+                    self.carries(a, names, seed) for a in _arguments(other)
+                ):
+                    yield other
+                continue
+            qualified = self.module.qualified(func)
+            if qualified not in GRAPH_CONSUMING_FUNCTIONS:
+                continue
+            if not any(self.carries(a, names, seed) for a in _arguments(other)):
+                continue
+            keyword = GRAPH_CONSUMING_FUNCTIONS[qualified]
+            if keyword is None or self._needs_call(other, keyword, call):
+                yield other
+
+    def _needs_call(self, grad: ast.Call, keyword: str, call: ast.Call) -> bool:
+        """``torch.autograd.grad(loss, [x_adv])`` needs the graph of ``call`` only if one
+        of its inputs derives from ``x_adv``; unless every input is a tensor that requires
+        grad (not a parameter), assume it does."""
+        inputs = grad.args[1] if len(grad.args) > 1 else None
+        if inputs is None:
+            inputs = next((k.value for k in grad.keywords if k.arg == keyword), None)
+        if inputs is None:
+            return True
+        elements = inputs.elts if isinstance(inputs, (ast.List, ast.Tuple)) else [inputs]
+        wanted = {e.id for e in elements if isinstance(e, ast.Name)}
+        if len(wanted) != len(elements) or not wanted <= self.requires_grad:
+            return True
+
+        def from_inputs(node: ast.AST) -> bool:
+            return isinstance(node, ast.Name) and node.id in wanted
+
+        reached = self.derived(from_inputs)
+        return any(self.carries(a, reached, from_inputs) for a in _arguments(call))
+
+    def _escapes(self, names: set[int], seed: Seed) -> bool:
+        if self.names_of(names) & (self.captured | self.outer):
+            return True
+        if any(self.carries(value, names, seed) for value in self.leaving):
+            return True
+        for binding in self.bindings:
+            if _stores_outside(binding.target, self.local) and self.carries(
+                binding.value, names, seed
+            ):
+                return True
+        return any(self._hands_over(call, names, seed) for call in self.calls)
+
+    def _hands_over(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
+        """``call`` keeps or passes on a carrying argument where we cannot follow it."""
+        carrying = [a for a in _arguments(call) if self.carries(a, names, seed)]
+        if not carrying:
+            return False
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            method = func.attr
+            if method in GRAPH_CONSUMING_METHODS or method in GRAPH_DROPPING_METHODS:
+                return False
+            if method in CONTAINER_ADDERS:  # not ``self.losses.append(loss)``
+                return not (isinstance(func.value, ast.Name) and func.value.id in self.local)
+            if self.carries(func.value, names, seed):
+                return False  # a tensor's own method: ``out.add_(other)``
+        elif isinstance(func, ast.Name) and (
+            func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS
+        ):
+            return False
+        if self.module.qualified(func) is not None:
+            return False  # torch's own functions keep nothing
+        callee = dotted_name(func.func if isinstance(func, ast.Call) else func)
+        if isinstance(func, ast.Call) and self.module.qualified(func.func) is not None:
+            return False  # ``nn.CrossEntropyLoss()(out, y)``
+        return callee is None or not LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1])
+
+    def _reads_requires_grad(self, call: ast.Call) -> bool:
+        def requires_grad(node: ast.AST) -> bool:
+            return _makes_requires_grad(node) or (
+                isinstance(node, ast.Name) and node.id in self.requires_grad
+            )
+
+        names = self.derived(requires_grad)
+        return any(self.carries(a, names, requires_grad) for a in _arguments(call))
+
+
+# -- small readings ------------------------------------------------------------------------
+
+
+def _nodes(value: object) -> list[ast.AST]:
+    if isinstance(value, ast.AST):
+        return [value]
+    return [v for v in value if isinstance(v, ast.AST)] if isinstance(value, list) else []
+
+
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+def _defaults(args: ast.arguments) -> list[ast.expr]:
+    return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+
+
+def _names_read(node: ast.AST) -> set[str]:
+    return {
+        child.id
+        for child in ast.walk(node)
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
+    }
+
+
+def _bound_names(target: ast.AST) -> Iterator[str]:
+    """Names a binding of ``target`` gives the value to: ``a, *b = ...``, and ``d`` of
+    ``d[k] = v``: the container now holds it."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _bound_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+        yield target.value.id
+
+
+def _stores_outside(target: ast.AST, local: set[str]) -> bool:
+    """``self.out = ...``, ``cache[k] = ...`` on something not made in the function."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return any(_stores_outside(element, local) for element in target.elts)
+    if isinstance(target, ast.Starred):
+        return _stores_outside(target.value, local)
+    if isinstance(target, ast.Attribute):
+        return True
+    return isinstance(target, ast.Subscript) and not (
+        isinstance(target.value, ast.Name) and target.value.id in local
+    )
+
+
+def _makes_requires_grad(node: ast.AST) -> bool:
+    """``torch.randn(..., requires_grad=True)``, ``x.requires_grad_()``."""
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+        return _flag(node, "requires_grad") is not False
+    return any(k.arg == "requires_grad" and _literal(k.value) is True for k in node.keywords)
+
+
+def _requires_grad_targets(node: ast.AST) -> Iterator[str]:
+    """Names a statement makes require grad: ``x.requires_grad_()``, ``x.requires_grad =
+    True``, ``x = torch.zeros(..., requires_grad=True)``."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+        if (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "requires_grad_"
+            and isinstance(call.func.value, ast.Name)
+            and _flag(call, "requires_grad") is not False
+        ):
+            yield call.func.value.id
+    elif isinstance(node, ast.Assign):
+        for target in node.targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "requires_grad"
+                and isinstance(target.value, ast.Name)
+                and _literal(node.value) is True
+            ):
+                yield target.value.id
+            elif isinstance(target, ast.Name) and _makes_requires_grad(node.value):
+                yield target.id
+
+
+def _flag(call: ast.Call, keyword: str) -> bool | None:
+    """The flag a call sets (first argument or ``keyword``): True when omitted."""
+    if call.args:
+        return _literal(call.args[0])
+    for k in call.keywords:
+        if k.arg == keyword:
+            return _literal(k.value)
+    return True
+
+
+def _literal(node: ast.AST) -> bool | None:
+    if isinstance(node, ast.Constant) and type(node.value) in (bool, int):
+        return bool(node.value)
+    return None
+
+
+def _walk_outside_lambdas(node: ast.AST) -> Iterator[ast.AST]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Lambda):
+            continue
+        yield current
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def _inside_parameters_call(name: ast.Name, root: ast.AST) -> bool:
+    """``model`` in ``model.parameters()``: the owner, already counted."""
+    for node in ast.walk(root):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in PARAMETER_METHODS
+        ) and any(child is name for child in ast.walk(node.func.value)):
+            return True
+    return False
+
+
+def _parameter_sources(tree: ast.Module) -> dict[str, frozenset[str] | None]:
+    """``params = list(model.parameters())`` -> ``{"params": {"model"}}``, for optimizers
+    built on such a name; a name bound to anything else maps to None (unknown)."""
+    found: dict[str, frozenset[str] | None] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign):
+            continue
+        owners = {
+            dotted_name(call.func.value)
+            for call in ast.walk(node.value)
+            if isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in PARAMETER_METHODS
+        }
+        models = None if not owners or None in owners else frozenset(o for o in owners if o)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                known = found.get(target.id, frozenset())
+                found[target.id] = None if known is None or models is None else known | models
+    return found
+
+
+def _torch_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name -> the torch module or object it stands for, from every import of the
+    module (wherever it is written: a name that is torch's somewhere is taken for torch's)."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "torch" or alias.name.startswith("torch."):
+                    if alias.asname is not None:
+                        aliases[alias.asname] = alias.name
+                    else:
+                        aliases["torch"] = "torch"
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and (node.module == "torch" or node.module.startswith("torch."))
+        ):
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def _owners(tree: ast.Module) -> dict[int, FunctionNode]:
+    """``id(node)`` -> the function (or module, or lambda) whose body evaluates it."""
+    owners: dict[int, FunctionNode] = {}
+    stack: list[tuple[ast.AST, FunctionNode]] = [(tree, tree)]
+    while stack:
+        node, owner = stack.pop()
+        owners[id(node)] = owner
+        if isinstance(node, (*_FUNCTIONS, ast.Lambda)) and node is not owner:
+            inner: FunctionNode = node
+            for field, value in ast.iter_fields(node):
+                runs_inside = field in ("body",)
+                for child in _nodes(value):
+                    stack.append((child, inner if runs_inside else owner))
+            continue
+        if isinstance(node, ast.ClassDef):
+            # A class body runs once, in a namespace its methods cannot see: its own unit.
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, owner))
+            continue
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, owner))
+    return owners
+
+
+def _reads_in_target(target: ast.AST) -> list[ast.AST]:
+    """What an assignment target reads: ``self`` and ``i`` in ``self.outs[i] = y``."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [read for element in target.elts for read in _reads_in_target(element)]
+    if isinstance(target, ast.Starred):
+        return _reads_in_target(target.value)
+    if isinstance(target, ast.Attribute):
+        return [target.value]
+    if isinstance(target, ast.Subscript):
+        return [target.value, target.slice]
+    return []
+
+
+def _creates_graph(call: ast.Call) -> bool:
+    """``torch.autograd.grad(..., create_graph=True)``: the gradients carry a graph."""
+    return any(k.arg == "create_graph" and _literal(k.value) is not False for k in call.keywords)
+
+
+def _never(node: ast.AST) -> bool:
+    return False
+
+
+def _retains_graph(call: ast.Call) -> bool:
+    """``loss.backward(retain_graph=True)`` keeps the graph for another backward."""
+    return any(
+        k.arg in ("retain_graph", "create_graph") and _literal(k.value) is not False
+        for k in call.keywords
+    )
+
+
+def forward_receiver(call: ast.Call, models: frozenset[str]) -> str | None:
+    """The model ``call`` runs: ``model`` of ``model(x)`` or ``model.forward(x)``."""
+    name = dotted_name(call.func)
+    if name is not None and name in models:
+        return name
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "forward":
+        owner = dotted_name(func.value)
+        if owner is not None and owner in models:
+            return owner
+    return None
+
+
+def _without_module_methods(node: ast.AST) -> ast.AST:
+    """``Net()`` of ``Net().to(device).eval()``."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MODULE_RETURNING_METHODS
+    ):
+        node = node.func.value
+    return node
+
+
+def _model_names(tree: ast.Module, values: ModuleValues) -> frozenset[str]:
+    classes = {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(
+            (dotted_name(base) or "").rsplit(".", 1)[-1] in MODULE_BASE_NAMES for base in node.bases
+        )
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method = node.func.attr
+            if method not in MODEL_METHODS:
+                continue
+            if method == "eval" and (node.args or node.keywords):
+                continue  # ``df.eval("a + b")``
+            if method == "train" and len(node.args) + len(node.keywords) > 1:
+                continue
+            owner = dotted_name(_without_module_methods(node.func.value))
+            if owner is not None:
+                names.add(owner)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            made = _without_module_methods(node.value)
+            if isinstance(made, ast.Call) and _makes_model(made, classes, values):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(n for n in map(dotted_name, targets) if n is not None)
+    return frozenset(names)
+
+
+def _makes_model(call: ast.Call, classes: set[str], values: ModuleValues) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in classes:
+        return True
+    if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
+        owner = dotted_name(func.value)
+        return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
+    qualified = values.qualified(func) or ""
+    if qualified.startswith("torch.nn."):
+        last = qualified.rsplit(".", 1)[-1]
+        return last[:1].isupper() and not NON_MODEL_NN.search(last)
+    return qualified.startswith("torchvision.models.")
