@@ -8,14 +8,12 @@ is stubbed checks that it is, and that the findings stay the same.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
 from nograd_lint import check_source
 from nograd_lint.prune import kept_definitions, pruned_source, stubbed
 from nograd_lint.screen import suspect_calls
-from tests.expectations import case_files
 
 #: ``run`` decides what ``evaluate``'s parameter receives.
 CALLED_WITH_AN_EVAL_MODEL = """\
@@ -316,11 +314,3 @@ def test_a_body_on_the_header_line_is_left_alone() -> None:
     tree = ast.parse(source)
     assert stubbed(tree, source, set()) is not None  # evaluate could be, helper is not
     assert "def helper(x): return x\n" in stubbed(tree, source, set())
-
-
-@pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
-def test_pruning_changes_no_finding_of_any_case_file(path: Path) -> None:
-    source = path.read_text(encoding="utf-8")
-    assert check_source(source, str(path), noqa=False) == check_source(
-        source, str(path), noqa=False, prefilter=False
-    )

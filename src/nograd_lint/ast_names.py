@@ -1,10 +1,13 @@
 """Small readings of the stdlib ``ast`` shared by the screens and positions: dotted names
 (``self.model``), the keys the screen compares names by, their last part (``self.model`` is
-("attr", "model")), and the node kinds that open a scope."""
+``(ATTR, "model")``), a call's arguments as the catalog reads them, and the node kinds that
+open a scope."""
 
 from __future__ import annotations
 
 import ast
+
+from .analysis.catalog import Arg
 
 #: Nodes whose body runs later, in a scope of its own.
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -39,15 +42,21 @@ LEAVES = frozenset(
     }
 )
 
-#: ("name" | "attr", last part): ``model`` is ("name", "model"), ``self.net`` ("attr", "net").
+
+#: What a key's text is: a plain name, or the last part of an attribute. Plain strings
+#: (``("name", "model")``), which every reader of keys may spell either way.
+NAME = "name"
+ATTR = "attr"
+
+#: (kind, text): ``model`` is ``(NAME, "model")``, ``self.net`` ``(ATTR, "net")``.
 Key = tuple[str, str]
 
 
 def key_of(node: ast.AST) -> Key | None:
     if isinstance(node, ast.Name):
-        return ("name", node.id)
+        return (NAME, node.id)
     if isinstance(node, ast.Attribute):
-        return ("attr", node.attr)
+        return (ATTR, node.attr)
     return None
 
 
@@ -101,3 +110,26 @@ def binds_torch(node: ast.AST) -> bool:
     if isinstance(node, ast.Import):
         return any(alias.asname == "torch" for alias in node.names)
     return False
+
+
+def call_args(call: ast.Call) -> tuple[Arg, ...]:
+    """``call``'s arguments as the catalog reads them (``analysis.arguments`` for LibCST):
+    positional ones first, as Python requires, then keywords; ``**kwargs`` is a star."""
+    return (
+        *(
+            Arg(star=True) if isinstance(a, ast.Starred) else Arg(truth=literal_truth(a))
+            for a in call.args
+        ),
+        *(
+            Arg(star=True) if k.arg is None else Arg(k.arg, truth=literal_truth(k.value))
+            for k in call.keywords
+        ),
+    )
+
+
+def literal_truth(node: ast.expr) -> bool | None:
+    """The value of a ``True``/``False``/integer literal (``analysis.nodes.literal_bool``),
+    None for anything else."""
+    if isinstance(node, ast.Constant) and type(node.value) in (bool, int):
+        return bool(node.value)
+    return None

@@ -1,9 +1,11 @@
 """A text test that rules out most files before anything is parsed.
 
 Every NG001 finding needs a model put in eval mode in the same module, which the source
-must spell as ``.eval()`` or ``.train(False)`` / ``.train(mode=False)`` / ``.train(0)``, or
-as a call that returns an eval-mode model: ``.to_torchscript()``, or ``from_pretrained`` of a
-class named like a model (``AutoModel``, ``UNet2DConditionModel``; ``analysis.catalog``).
+must spell as a call of one of the catalog's mode setters that can mean eval mode
+(``.eval()``, or ``.train(False)`` / ``.train(mode=False)`` / ``.train(0)``), or as a call
+that returns an eval-mode model: ``.to_torchscript()``, or ``from_pretrained`` of a class
+named like a model (``AutoModel``, ``UNet2DConditionModel``). The words and patterns below
+are built from ``analysis.catalog``, never written out.
 Only a few percent of the files of large PyTorch code bases contain any. Python allows
 spaces, line continuations and (inside brackets) comments between the tokens, so the
 common spelling is a substring test and the rest is a regular expression, tried only when
@@ -20,26 +22,49 @@ from collections.abc import Iterator
 
 from .analysis.catalog import (
     EVAL_COPY_METHODS,
+    MODE_SETTERS,
     MODEL_METHODS,
     MODULE_BASE_NAMES,
     PRETRAINED_LOADERS,
+    Mode,
     loads_eval_model,
 )
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
 GAP = _GAP = r"(?:\s|\\|#[^\n]*\n)*"
-#: ``(model.eval)()`` is an eval call too, hence the closing brackets before the call's.
-_EVAL = re.compile(rf"\.{_GAP}eval{_GAP}(?:\){_GAP})*\(")
-#: ``train`` with one argument that LibCST reads as a false literal, maybe parenthesised,
-#: maybe given as ``mode=``, maybe with a trailing comma: ``False``, ``0``, ``0x0``, ``0_0``.
-_TRAIN_FALSE = re.compile(
-    rf"\.{_GAP}train{_GAP}(?:\){_GAP})*\({_GAP}(?:mode{_GAP}={_GAP})?(?:\({_GAP})*"
-    rf"(?:False\b|0[xXoObB]?[0_]*(?![\w.]))"
-)
+
+
+def _method_call(names: tuple[str, ...]) -> str:
+    """``.name(``, with gaps; ``(model.eval)()`` is a call too, hence the closing brackets
+    before the call's."""
+    alternatives = "|".join(map(re.escape, names))
+    return rf"\.{_GAP}(?:{alternatives}){_GAP}(?:\){_GAP})*\("
+
+
+def _false_flag(keyword: str) -> str:
+    """The one argument of a setter's call that LibCST reads as a false literal, maybe
+    parenthesised, maybe given by ``keyword``, maybe with a trailing comma: ``False``,
+    ``0``, ``0x0``, ``0_0``."""
+    return (
+        rf"{_GAP}(?:{re.escape(keyword)}{_GAP}={_GAP})?(?:\({_GAP})*"
+        rf"(?:False\b|0[xXoObB]?[0_]*(?![\w.]))"
+    )
+
+
+#: Setters that mean eval mode when called without arguments (``.eval()``), and those that
+#: mean it given a false flag (``.train(False)``): ``catalog.mode_set``.
+_EVAL_SETTERS = tuple(sorted(s.method for s in MODE_SETTERS if s.default is Mode.EVAL))
+_FLAG_SETTERS = tuple(sorted((s.method, s.flag) for s in MODE_SETTERS if s.flag is not None))
+_EVAL_SUBSTRINGS = tuple(f".{name}(" for name in _EVAL_SETTERS)
+_EVAL = re.compile(_method_call(_EVAL_SETTERS)) if _EVAL_SETTERS else None
+_FLAG_FALSE = [
+    (method, re.compile(_method_call((method,)) + _false_flag(flag)))
+    for method, flag in _FLAG_SETTERS
+]
 _COPY_NAMES = tuple(sorted(EVAL_COPY_METHODS))
-_EVAL_COPY = re.compile(rf"\.{_GAP}(?:{'|'.join(_COPY_NAMES)}){_GAP}(?:\){_GAP})*\(")
+_EVAL_COPY = re.compile(_method_call(_COPY_NAMES))
 _LOADER_NAMES = tuple(sorted(PRETRAINED_LOADERS))
-_LOADER_CALL = re.compile(rf"\.{_GAP}(?:{'|'.join(_LOADER_NAMES)}){_GAP}(?:\){_GAP})*\(")
+_LOADER_CALL = re.compile(_method_call(_LOADER_NAMES))
 #: The class name right before a loader's dot: ``AutoModel`` in ``(AutoModel\n).from_pretrained(``.
 #: Looked for only in a window before each loader call: a pattern that starts with the class
 #: name is tried at every identifier of the file, and cost seconds on diffusers.
@@ -65,15 +90,20 @@ def _loader_owners(source: str) -> Iterator[str | None]:
 
 #: NG002 needs a loop (or comprehension) and a model, which ``values.model_names`` knows by
 #: the methods only modules have, a class with a module base, ``torch.nn`` or a loader.
-MODEL_METHOD_CALL = _MODEL_METHOD = re.compile(
-    rf"\.{_GAP}(?:{'|'.join(sorted(MODEL_METHODS))}){_GAP}(?:\){_GAP})*\("
-)
+MODEL_METHOD_CALL = _MODEL_METHOD = re.compile(_method_call(tuple(sorted(MODEL_METHODS))))
 _MODEL_WORDS = ("torch", *sorted(MODULE_BASE_NAMES), *_LOADER_NAMES)
 
 #: Words without which no finding is possible, for a screen on raw bytes.
 _BYTE_WORDS = tuple(
     word.encode()
-    for word in ("eval", "train", *_COPY_NAMES, *_LOADER_NAMES, *_MODEL_WORDS, *MODEL_METHODS)
+    for word in (
+        *_EVAL_SETTERS,
+        *(m for m, _ in _FLAG_SETTERS),
+        *_COPY_NAMES,
+        *_LOADER_NAMES,
+        *_MODEL_WORDS,
+        *MODEL_METHODS,
+    )
 )
 
 
@@ -117,11 +147,15 @@ def might_keep_graphs(source: str) -> bool:
 
 def might_have_eval_findings(source: str) -> bool:
     """False when ``source`` cannot contain an NG001 finding."""
-    if ".eval(" in source:
+    if any(call in source for call in _EVAL_SUBSTRINGS):
         return True
-    if "eval" in source and _EVAL.search(source) is not None:
+    if (
+        _EVAL is not None
+        and any(name in source for name in _EVAL_SETTERS)
+        and _EVAL.search(source) is not None
+    ):
         return True
-    if "train" in source and _TRAIN_FALSE.search(source) is not None:
+    if any(method in source and flag.search(source) is not None for method, flag in _FLAG_FALSE):
         return True
     if any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None:
         return True

@@ -13,7 +13,8 @@ reads a body that does. A body keeps itself whole when it
 - imports a name that code kept whole uses (the import table is the module's, filled as
   code is read: a class body's with the module's code, a function's after it), or a package
   that decides ``ImportTable.is_other_framework``;
-- calls ``x.train(...)`` on a name module-level code uses (``flow._module_trained``);
+- calls ``x.train(...)`` (a mode setter that may mean train mode) on a name module-level
+  code uses (``flow._module_trained``);
 - binds the name ``torch`` (``flow.bind`` forgets the import).
 
 The stub keeps what the analysis reads of a definition without its body: the name it binds
@@ -32,8 +33,10 @@ from .analysis.catalog import (
     FREEZING_METHODS,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
+    MODE_SETTERS,
     OTHER_FRAMEWORKS,
     REQUIRES_GRAD_FLAG,
+    Mode,
 )
 from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch
 from .source import physical_lines
@@ -51,6 +54,12 @@ _BINDERS = frozenset(
 )
 #: Packages whose import can flip ``is_other_framework``.
 _FRAMEWORKS = OTHER_FRAMEWORKS | {"torch"}
+#: Mode setters that may put a module in train mode (``catalog.mode_set``): ``x.train()``.
+_TRAIN_SETTERS = frozenset(
+    setter.method
+    for setter in MODE_SETTERS
+    if setter.default is Mode.TRAIN or setter.flag is not None
+)
 
 
 @dataclass(eq=False)
@@ -105,7 +114,7 @@ class _Reads:
         func = call.func
         if _last_name(func) in _INSTANCE_FACTS:
             self.sets_instance_facts = True
-        if isinstance(func, ast.Attribute) and func.attr == "train":
+        if isinstance(func, ast.Attribute) and func.attr in _TRAIN_SETTERS:
             root = _first_name(func.value)
             if root is not None:
                 self.trained.add(root)

@@ -1,29 +1,45 @@
 """A screen on the stdlib ``ast`` tree, which flake8 has already parsed for free.
 
-It runs before LibCST is imported and must never reject a file that has a finding, so every
-rule here over-approximates the analysis (``analysis.flow``), never the other way round. A
-finding needs a forward call, not inside ``torch.no_grad()``, of a model that an eval call
-reached, and an eval call reaches a model only
+It runs before LibCST is imported and must never reject a file that has a finding: every
+rule here is a monotone over-approximation of the analysis (``analysis.flow``), built from
+the facts of ``analysis.catalog`` rather than a second copy of them. ``suspect_calls``
+returns the forward calls it cannot rule out, and ``prune`` keeps whole the definitions that
+hold them or reach into them. The rules, and why each can only let more through:
 
-- through the model the call starts from (``model.eval()``, ``model.to(dev).eval()``), or
-  through what a call evaluated where it is made is bound to (``m = Net().eval()``,
-  ``m = AutoModel.from_pretrained(...)``, ``script = model.to_torchscript()``),
-- then through bindings (``net = model``, ``m = torch.compile(model)``),
-- within one function, or from the code a function is defined in (module-level code into
-  every function, a function into its nested functions and lambdas), or through
-  ``self.<attr>`` from any method into every method, or into the parameters of a function of
-  the module (``net.eval(); test_net(net)``; for a class, of its ``__init__``) that some
-  call passing a reached name names by its last part.
-
-The screen compares names by their last part (``self.model`` and ``model`` by ``model``,
-attributes and plain names apart) and follows an assignment when its value can carry a
-reached name (``_value_keys``).
-A call lexically inside ``with torch.no_grad():`` / ``torch.inference_mode()`` or a function
-decorated with either is protected, unless the file could re-enable grad or rebinds
-``torch``; one that gradient code later in the same pass surely excuses (``loss.backward()``
-after it in a training step) is too (``analysis.values``, the analysis's own rule). Anything it cannot rule out passes:
-``suspect_calls`` returns those forward calls, and ``prune`` keeps whole the definitions that
-hold them or reach into them.
+- *Eval sources.* A call is an eval call when ``catalog.mode_set`` says so, read off the same
+  argument view as the analysis (``ast_names.call_args``); a call that makes an eval-mode
+  model when ``catalog.returns_eval_model`` says so. Same function, same answer.
+- *Reaching a model.* From the model an eval call starts from (through the catalog's
+  module-returning methods: ``model.to(dev).eval()``), or from what an eval-making call is
+  bound to, through every binding whose value can carry a reached name (``_value_keys``:
+  names, chain bases, *every* argument of a wrapper or of a name imported under another
+  name, where the analysis takes one, the model a subscript or a submodule call such as
+  ``next(model.children())`` starts from: ``catalog.SUBMODULE_METHODS``,
+  ``SUBMODULE_PICKERS``), within a function and into the functions and lambdas
+  defined in it, through ``self.<attr>`` between every method of every class, and into the
+  parameters (at the argument's position or the next, or by keyword) of every function of
+  the module named like a callee that is handed a reached name. Names are compared by their
+  last part only (``self.model`` and ``model`` by ``model``). Each step follows at least
+  what ``flow`` follows; of a tuple target the first element is bound, the only one
+  ``flow.bind`` ever gives state (``model, info = X.from_pretrained(...)``).
+- *Forward calls.* Any call of a dotted name, of a reached name's forward method
+  (``catalog.FORWARD_METHODS``) or wrapped module (``catalog.WRAPPED_MODULE_ATTRIBUTES``:
+  ``ddp.module(x)``), or of a call (every name in its arguments), except a mode
+  setter, which ``flow`` never takes for a forward call either.
+- *The module's forward.* ``catalog.MODULE_FORWARD`` of a class defined at module level gets
+  no state from other methods, exactly as ``flow._analyse`` gives it none: this one rule
+  restates the analysis, and ``test_soundness`` has a snippet for it both ways.
+- *Lambdas* never receive state through a call site's arguments, as in ``flow``, where a
+  lambda's parameters start empty; the state around them they do get.
+- *Protection.* A call lexically inside a scope of torch's own that disables grad
+  (``catalog.grad_effect``), ``with`` or decorator, is ruled out, but only when the scope is
+  surely torch's and surely holds: below a module-level ``import torch``, in a file that
+  never rebinds ``torch`` and never spells anything that could switch grad back on
+  (``catalog.GRAD_ENABLING_NAMES``, also through an alias). A nested ``def`` or lambda runs
+  later and is never protected by the scope around it.
+- *Gradient code* that surely differentiates a forward call's output rules the call out:
+  the analysis asks the same question of the same code (``analysis.values``), so this is
+  shared code, not a second copy of the rule.
 """
 
 from __future__ import annotations
@@ -39,23 +55,34 @@ from .analysis.catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
+    GRAD_ENABLING_NAMES,
+    GRAD_ENABLING_NAMES_WITH_ARGUMENT,
     GRAD_MODE_FACTORIES,
+    MODE_SETTER_METHODS,
+    MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
     PRETRAINED_LOADERS,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
     WRAPPED_MODULE_ATTRIBUTES,
     GradEffect,
-    loads_eval_model,
+    Mode,
+    grad_effect,
+    mode_set,
+    returns_eval_model,
 )
 from .analysis.values import ModuleValues
 from .ast_names import (
+    ATTR,
     FUNCTIONS,
     LEAVES,
+    NAME,
     NAMED_BINDINGS,
     NESTED_SCOPES,
     Key,
     binds_torch,
+    call_args,
+    dotted_name,
     is_dotted,
     key_of,
     keys_in,
@@ -65,66 +92,68 @@ from .ast_names import (
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
 
-#: Anything that could re-enable grad (``enable_gradient_checkpointing`` does not).
-_GRAD_ENABLING = re.compile(r"enable_grad(?!\w)|set_grad_enabled|inference_mode\s*\(\s*[^\s)]")
+
+def _shortest(names: frozenset[str]) -> list[str]:
+    """The names none of the others is part of: ``set_grad_enabled`` stands for
+    ``_set_grad_enabled`` too, since the patterns have no left boundary."""
+    return sorted(n for n in names if not any(o != n and o in n for o in names))
+
+
+#: Any spelling that could switch grad back on (``catalog.GRAD_ENABLING_NAMES``): a name that
+#: enables however it is written (``enable_grad``, not ``enable_gradient_checkpointing``), or
+#: one that enables only given an argument (``inference_mode(False)``) anywhere but in an
+#: empty call: an argument may follow a closing bracket, ``(torch.inference_mode)(False)``,
+#: or an alias, ``from torch import inference_mode as im``. The words first, as substrings:
+#: a regular expression that starts with a group is tried at every position of the file.
+_ENABLING_WORDS = _shortest(GRAD_ENABLING_NAMES | GRAD_ENABLING_NAMES_WITH_ARGUMENT)
+_GRAD_ENABLING = re.compile(
+    "|".join(
+        [rf"{re.escape(name)}(?!\w)" for name in _shortest(GRAD_ENABLING_NAMES)]
+        + [
+            rf"{re.escape(name)}(?!\w)(?!\s*\(\s*\))"
+            for name in _shortest(GRAD_ENABLING_NAMES_WITH_ARGUMENT)
+        ]
+    )
+)
+
+
+def _may_enable_grad(source: str) -> bool:
+    return any(word in source for word in _ENABLING_WORDS) and bool(_GRAD_ENABLING.search(source))
+
+
 _SCOPES = frozenset((*FUNCTIONS, *NESTED_SCOPES))
+#: Methods whose call makes an eval-mode model (``catalog.returns_eval_model``).
+_EVAL_MAKERS = PRETRAINED_LOADERS | EVAL_COPY_METHODS
 
 
-def _is_false_literal(node: ast.expr) -> bool:
-    """``False`` or ``0``: the only arguments with which ``train(...)`` means eval mode to the
-    analysis (``eval_mode.mode_set_by``; a flag decided at run time counts as training)."""
-    return isinstance(node, ast.Constant) and type(node.value) in (bool, int) and not node.value
-
-
-def _mode_argument(call: ast.Call) -> ast.expr | None:
-    """The one argument of ``x.train(arg)`` / ``x.train(mode=arg)``, else None."""
-    if len(call.args) + len(call.keywords) != 1:
-        return None
-    if call.args:
-        return None if isinstance(call.args[0], ast.Starred) else call.args[0]
-    keyword = call.keywords[0]
-    return keyword.value if keyword.arg == "mode" else None
-
-
-def _sets_mode(call: ast.Call) -> bool:
-    """``x.eval()``, ``x.train()`` or ``x.train(mode)``: never a forward call."""
+def _mode_set(call: ast.Call) -> Mode | None:
+    """The mode ``x.eval()`` / ``x.train(False)`` / ``x.train()`` sets (``catalog.mode_set``,
+    as ``eval_mode.mode_set_by`` reads it off LibCST), None for any other call."""
     func = call.func
-    if not isinstance(func, ast.Attribute) or func.attr not in ("eval", "train"):
-        return False
-    if not call.args and not call.keywords:
-        return True
-    return func.attr == "train" and _mode_argument(call) is not None
+    if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
+        return None
+    return mode_set(func.attr, call_args(call))
 
 
 def _sets_eval(call: ast.Call) -> bool:
-    """``x.eval()``, ``x.train(False)``, ``x.train(mode=0)``."""
-    func = call.func
-    if not isinstance(func, ast.Attribute):
-        return False
-    if func.attr == "eval":
-        return not call.args and not call.keywords
-    if func.attr != "train":
-        return False
-    argument = _mode_argument(call)
-    return argument is not None and _is_false_literal(argument)
+    return _mode_set(call) is Mode.EVAL
 
 
 def _is_eval_copy(call: ast.Call) -> bool:
     """``script = model.to_torchscript()``, ``AutoModel.from_pretrained(...)``: the analysis
     takes the result for an eval-mode model, so the screen treats it like ``model.eval()``."""
     func = call.func
-    if not isinstance(func, ast.Attribute):
+    if not isinstance(func, ast.Attribute) or func.attr not in _EVAL_MAKERS:
         return False
-    if func.attr in PRETRAINED_LOADERS:
-        owner = key_of(func.value) if is_dotted(func.value) else None
-        return owner is not None and loads_eval_model(owner[1])
-    return func.attr in EVAL_COPY_METHODS
+    owner = key_of(func.value) if is_dotted(func.value) else None
+    return returns_eval_model(func.attr, owner[1] if owner is not None else None)
 
 
 def _forward_keys(call: ast.Call) -> set[Key] | None:
-    """What a forward call may call: ``model(x)``, ``self.net.forward(x)``, ``wrap(model)(x)``."""
+    """What a forward call may call: ``model(x)``, ``self.net.forward(x)``, ``wrap(model)(x)``;
+    a mode setter (``x.eval()``, ``x.train(mode)``) is never one."""
     func = call.func
-    if _sets_mode(call):
+    if _mode_set(call) is not None:
         return None
     if isinstance(func, ast.Call):
         return set().union(
@@ -149,9 +178,9 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], ast.AST | None
         yield (node.target,), node.value
 
 
-#: Where an argument goes (``functions.bound_arguments``): ("pos", index) for a positional
-#: one before any ``*args``, ("kw", name) for a keyword one.
-Slot = tuple[str, Union[int, str]]
+#: Where an argument goes (``functions.bound_arguments``): its index, for a positional one
+#: before any ``*args``, or its keyword.
+Slot = Union[int, str]
 
 
 def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]]]:
@@ -161,22 +190,19 @@ def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]
     for index, arg in enumerate(call.args):
         if isinstance(arg, ast.Starred):
             break
-        slots.append((("pos", index), _value_keys(arg, aliases)))
-    slots.extend(
-        (("kw", k.arg), _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None
-    )
+        slots.append((index, _value_keys(arg, aliases)))
+    slots.extend((k.arg, _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None)
     return slots
 
 
 def _parameters_in(slot: Slot, positional: tuple[str, ...], every: frozenset[str]) -> Iterator[str]:
     """The parameters an argument in ``slot`` may bind: by keyword, or at its position or the
     next one (a method called through ``self`` or its class skips its first parameter)."""
-    where = slot[1]
-    if isinstance(where, str):  # ("kw", name)
-        if where in every:
-            yield where
+    if isinstance(slot, str):
+        if slot in every:
+            yield slot
         return
-    yield from positional[where : where + 2]
+    yield from positional[slot : slot + 2]
 
 
 def _target_key(target: ast.AST) -> Key | None:
@@ -255,17 +281,21 @@ def _may_wrap(func: ast.expr, aliases: frozenset[str]) -> bool:
 
 
 def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
-    """Exactly ``torch.no_grad()`` or ``torch.inference_mode()`` (``bare``: or without ``()``,
-    as decorators may be written)."""
-    if isinstance(node, ast.Call) and not node.args and not node.keywords:
-        node = node.func
-    elif not bare:
+    """A scope of torch's own, written out from ``torch``, that disables grad
+    (``catalog.grad_effect``): ``torch.no_grad()``, ``torch.inference_mode()``
+    (``bare``: or without a call, as decorators may be written). Whether ``torch`` is torch
+    there is decided by the caller."""
+    call = node if isinstance(node, ast.Call) else None
+    if call is None and not bare:
         return False
+    target = call.func if call is not None else node
+    if not isinstance(target, ast.Attribute):
+        return False
+    name = dotted_name(target)
+    entry = GRAD_MODE_FACTORIES.get(name) if name is not None and name[:6] == "torch." else None
     return (
-        isinstance(node, ast.Attribute)
-        and GRAD_MODE_FACTORIES.get(f"torch.{node.attr}", (None,))[0] is GradEffect.DISABLE
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "torch"
+        entry is not None
+        and grad_effect(entry, call_args(call) if call is not None else None) is GradEffect.DISABLE
     )
 
 
@@ -377,7 +407,11 @@ class _Facts:
                     and method.name == "__init__"
                 ):
                     self.constructors[id(method)] = node.name
-                if isinstance(method, ast.FunctionDef) and method.name == "forward" and unit == 0:
+                if (
+                    isinstance(method, ast.FunctionDef)
+                    and method.name == MODULE_FORWARD
+                    and unit == 0
+                ):
                     # ``forward`` runs under its caller's grad mode: the analysis gives it no
                     # class-wide eval state (``flow._analyse``), only its own and the module's.
                     self.forward_methods.add(id(method))
@@ -438,7 +472,7 @@ class _Facts:
 
     def reached_forwards(self) -> dict[int, list[ast.Call]]:
         """Per unit, its forward calls of a name an eval call may reach."""
-        attrs = {k for keys in self.evals.values() for k in keys if k[0] == "attr"}
+        attrs = {k for keys in self.evals.values() for k in keys if k[0] == ATTR}
         callees: set[tuple[str, Slot]] = set()  # (local callable, slot) a reached name is passed in
         while True:
             reached: dict[int, set[Key]] = {}
@@ -455,14 +489,14 @@ class _Facts:
                         | (reached[parent] if parent is not None else set())
                     )
                 seeds |= {
-                    ("name", param)
+                    (NAME, param)
                     for names, positional, every in self.parameters[unit]
                     for callee, slot in callees
                     if callee in names
                     for param in _parameters_in(slot, positional, every)
                 }
                 reached[unit] = _closure(self.value_bindings.get(unit, []), seeds)
-            grown = attrs | {k for keys in reached.values() for k in keys if k[0] == "attr"}
+            grown = attrs | {k for keys in reached.values() for k in keys if k[0] == ATTR}
             passed = callees | {
                 (callee, slot)
                 for unit, calls in self.arguments.items()
@@ -560,7 +594,7 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""
     if not isinstance(tree, ast.Module):
         return None
-    trusted = bool(source) and not _GRAD_ENABLING.search(source)
+    trusted = bool(source) and not _may_enable_grad(source)
     facts = _Facts()
     facts.collect(tree)
     if not any(facts.evals.values()):

@@ -1,11 +1,16 @@
 """The NG001 analysis over a LibCST module (imports LibCST: load it lazily).
 
-- :mod:`.catalog` - what the analysis knows about PyTorch, as data
+- :mod:`.catalog` - what the linter knows about PyTorch, as data, each fact once, and the
+  readings of a call's arguments every layer shares (imports neither LibCST nor ``ast``)
+- :mod:`.arguments` - a LibCST call's arguments as the catalog reads them
 - :mod:`.imports` - the module's import table (local names to qualified names)
 - :mod:`.grad_scopes` - where grad-disabling scopes (``with``, decorators, setters) are recognised
 - :mod:`.eval_mode` - where models are put into (or out of) eval mode
 - :mod:`.functions` - the module's functions and classes, their call sites and parameters
 - :mod:`.intent` - gradient code that shows a forward's graph is wanted
+- :mod:`.values` - where a forward call's output goes: consumed by gradient code, lost to the
+  analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
+- :mod:`.twins` - the stdlib ``ast`` twin of a LibCST call, to ask :mod:`.values` about it
 - :mod:`.state` - the state that flows: grad mode, eval-mode models
 - :mod:`.flow` - the pass over statements in execution order
 - :mod:`.origins` - where a reported model was put in eval mode (related locations)

@@ -1,54 +1,128 @@
-"""What the analysis knows about PyTorch, as data.
+"""What the analysis knows about PyTorch, as data: every fact has its one home here.
 
 Everything here is keyed by *qualified* names (``torch.no_grad``) or by method names; the
-import table (:mod:`.imports`) maps what a module writes onto these names.
+import table (:mod:`.imports`) maps what a module writes onto these names. Each layer derives
+what it needs from these tables: the text pre-filter its words and patterns, the ``ast``
+screen its tests, the LibCST analysis its own. Where two layers must read the same call the
+same way (is ``x.train(0)`` an eval call? what does ``inference_mode(False)`` do?), the
+reading is one function here over :class:`Arg`, a view of a call's arguments that both
+trees are turned into, so the answers cannot drift apart.
+
+Adding a fact is adding a row here and a case file under ``tests/cases``; the soundness
+tests (``tests/test_soundness.py``) walk every row and check on a snippet that uses it that
+the analysis reports what the row says and the cheap layers drop none of it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 
-class GradEffect(Enum):
-    """How a context manager, decorator or call changes autograd's grad mode."""
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a call, as the facts below read it, from either syntax tree.
 
-    DISABLE = "disable"
-    ENABLE = "enable"
-    #: Decided at run time (``set_grad_enabled(is_train)``). Code written this way is
-    #: grad-aware, so it is treated like a disabling scope: never reported.
-    DYNAMIC = "dynamic"
+    ``keyword`` is None for a positional argument; ``star`` marks ``*args`` and ``**kwargs``;
+    ``truth`` is the value of a ``True``/``False``/integer literal, None for anything else.
+    """
 
-
-class Argument(Enum):
-    """How a grad-mode factory reads its first argument (``mode=``/``mode``)."""
-
-    NONE = "none"  # no_grad(), enable_grad(): the argument does not matter
-    MODE_DEFAULT_TRUE = "mode_default_true"  # inference_mode(mode=True)
-    REQUIRED = "required"  # set_grad_enabled(mode)
+    keyword: str | None = None
+    star: bool = False
+    truth: bool | None = None
 
 
-_GRAD_MODE_MODULES = ("torch", "torch.autograd", "torch.autograd.grad_mode")
+def flag_argument(args: Sequence[Arg], keyword: str) -> Arg | None:
+    """The argument that sets a call's one flag: its first plain positional argument, else
+    the one named ``keyword``; None when neither is given."""
+    named = None
+    for arg in args:
+        if arg.keyword is None and not arg.star:
+            return arg
+        if named is None and arg.keyword == keyword:
+            named = arg
+    return named
 
-#: Context managers and decorators that set grad mode, by qualified name:
-#: (effect when the argument is true or absent, how the argument is read).
-GRAD_MODE_FACTORIES: dict[str, tuple[GradEffect, Argument]] = {}
-for _module in _GRAD_MODE_MODULES:
-    GRAD_MODE_FACTORIES[f"{_module}.no_grad"] = (GradEffect.DISABLE, Argument.NONE)
-    GRAD_MODE_FACTORIES[f"{_module}.enable_grad"] = (GradEffect.ENABLE, Argument.NONE)
-    GRAD_MODE_FACTORIES[f"{_module}.inference_mode"] = (
-        GradEffect.DISABLE,
-        Argument.MODE_DEFAULT_TRUE,
-    )
-    GRAD_MODE_FACTORIES[f"{_module}.set_grad_enabled"] = (GradEffect.ENABLE, Argument.REQUIRED)
 
-#: Calls that switch grad mode for the rest of the flow when run as a plain statement.
-GRAD_MODE_SETTERS: frozenset[str] = frozenset(
-    [f"{m}.set_grad_enabled" for m in _GRAD_MODE_MODULES] + ["torch._C._set_grad_enabled"]
+# -- eval mode: what puts a module in eval (or train) mode -------------------------------
+
+
+class Mode(Enum):
+    EVAL = "eval"
+    TRAIN = "train"
+
+
+@dataclass(frozen=True)
+class ModeSetter:
+    """``module.<method>()`` puts the module in ``default`` mode. A setter with a ``flag``
+    also takes that one argument, by position or by keyword: a false literal (``False``,
+    ``0``) means eval mode, anything else train mode (``train(is_training)`` is code that
+    knows its mode). Any other arguments (``df.eval("a + b")``) make it not a mode setter."""
+
+    method: str
+    default: Mode
+    flag: str | None = None
+
+
+MODE_SETTERS: tuple[ModeSetter, ...] = (
+    ModeSetter("eval", Mode.EVAL),
+    ModeSetter("train", Mode.TRAIN, flag="mode"),
 )
+_MODE_SETTERS_BY_METHOD = {setter.method: setter for setter in MODE_SETTERS}
+#: Method names that may set a mode: only their calls need :func:`mode_set`.
+MODE_SETTER_METHODS: frozenset[str] = frozenset(_MODE_SETTERS_BY_METHOD)
+
+
+def mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
+    """The mode ``x.<method>(args)`` puts ``x`` in, None when it is not a mode setter."""
+    setter = _MODE_SETTERS_BY_METHOD.get(method)
+    if setter is None:
+        return None
+    if not args:
+        return setter.default
+    if setter.flag is None or len(args) != 1:
+        return None
+    arg = args[0]
+    if arg.star or arg.keyword not in (None, setter.flag):
+        return None
+    return Mode.EVAL if arg.truth is False else Mode.TRAIN
+
+
+# -- freezing: parameters that need no gradient ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Freezer:
+    """``module.<method>(...)`` turns gradients of the module's parameters off. With a
+    ``flag`` (true when omitted) it freezes when the flag is a false literal and unfreezes
+    otherwise; without one it freezes when called without arguments (Lightning's
+    ``freeze()``, which also sets eval mode)."""
+
+    method: str
+    flag: str | None = None
+
+
+FREEZERS: tuple[Freezer, ...] = (Freezer("requires_grad_", flag="requires_grad"), Freezer("freeze"))
+_FREEZERS_BY_METHOD = {freezer.method: freezer for freezer in FREEZERS}
+FREEZER_METHODS: frozenset[str] = frozenset(_FREEZERS_BY_METHOD)
+
+
+def freezes(method: str, args: Sequence[Arg]) -> bool:
+    """``m.requires_grad_(False)``, ``m.freeze()``."""
+    freezer = _FREEZERS_BY_METHOD.get(method)
+    if freezer is None:
+        return False
+    if freezer.flag is None:
+        return not args
+    flag = flag_argument(args, freezer.flag)
+    return flag is not None and flag.truth is False
+
 
 #: ``nn.Module`` methods that return the module itself, so ``Net().to(dev).eval()`` is the
-#: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode.
+#: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode; the mode
+#: setters and freezers return it too.
 MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
     {
         "to",
@@ -60,13 +134,11 @@ MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
         "double",
         "bfloat16",
         "type",
-        "eval",
-        "train",
-        "requires_grad_",
         "share_memory",
         "to_empty",
         "apply",
-        "freeze",
+        *MODE_SETTER_METHODS,
+        *FREEZER_METHODS,
     }
 )
 
@@ -78,13 +150,29 @@ EVAL_COPY_METHODS: frozenset[str] = frozenset({"to_torchscript"})
 #: Hugging Face's loaders return models in eval mode ("the model is set in evaluation mode by
 #: default", transformers and diffusers), but the same name makes tokenizers, processors,
 #: configs, schedulers and pipelines, which are not modules: only classes named like a model
-#: (``AutoModelForCausalLM``, ``BertModel``, ``UNet2DConditionModel``, ``AutoencoderKL``) count.
+#: count. Each pattern of a class name, with a class it is there for.
 PRETRAINED_LOADERS: frozenset[str] = frozenset({"from_pretrained"})
-PRETRAINED_MODEL_CLASS = re.compile(r"Model|For[A-Z]|LMHead|UNet|ControlNet|^Autoencoder")
-#: ``FlaxBertModel`` and ``TFBertModel`` load JAX and TensorFlow models: no autograd graph.
-PRETRAINED_NON_MODEL_CLASS = re.compile(
-    r"Tokenizer|Processor|Pipeline|Extractor|Config|Scheduler|^(?:Flax|TF)[A-Z]"
-)
+PRETRAINED_MODEL_NAMES: dict[str, str] = {
+    "Model": "AutoModel",
+    "For[A-Z]": "AutoModelForCausalLM",
+    "LMHead": "GPT2LMHeadModel",
+    "UNet": "UNet2DConditionModel",
+    "ControlNet": "ControlNetModel",
+    "^Autoencoder": "AutoencoderKL",
+}
+#: Patterns that win over those: not modules, or (``FlaxBertModel``, ``TFBertModel``) JAX and
+#: TensorFlow models, which build no autograd graph.
+PRETRAINED_NON_MODEL_NAMES: dict[str, str] = {
+    "Tokenizer": "AutoTokenizer",
+    "Processor": "AutoProcessor",
+    "Pipeline": "StableDiffusionPipeline",
+    "Extractor": "AutoFeatureExtractor",
+    "Config": "AutoConfig",
+    "Scheduler": "DDPMScheduler",
+    "^(?:Flax|TF)[A-Z]": "FlaxBertModel",
+}
+PRETRAINED_MODEL_CLASS = re.compile("|".join(PRETRAINED_MODEL_NAMES))
+PRETRAINED_NON_MODEL_CLASS = re.compile("|".join(PRETRAINED_NON_MODEL_NAMES))
 
 
 def loads_eval_model(owner: str) -> bool:
@@ -95,8 +183,14 @@ def loads_eval_model(owner: str) -> bool:
     )
 
 
-#: Methods that run the module's forward pass, besides calling the module itself.
-FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
+def returns_eval_model(method: str, owner: str | None) -> bool:
+    """``owner.<method>(...)`` makes a module in eval mode: ``model.to_torchscript()``,
+    ``AutoModel.from_pretrained(...)``. ``owner`` is the last part of the receiver's dotted
+    name, None when it is not a dotted name."""
+    if method in PRETRAINED_LOADERS:
+        return owner is not None and loads_eval_model(owner)
+    return method in EVAL_COPY_METHODS
+
 
 #: Calls that return the module they wrap with its mode unchanged, so
 #: ``model = torch.compile(model)`` after ``model.eval()`` is still an eval-mode model.
@@ -134,10 +228,122 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
         "de_parallel",
     }
 )
+#: The keywords a wrapper takes its module by, when it is not its first positional argument
+#: (``DistributedDataParallel(module=model)``).
+WRAPPED_MODULE_KEYWORDS: tuple[str, ...] = ("module", "model", "mod", "obj")
+
+# -- forward calls ------------------------------------------------------------------------
+
+#: Methods that run the module's forward pass, besides calling the module itself.
+FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
+#: The method ``nn.Module.__call__`` runs: its body runs under its caller's grad mode, and an
+#: eval-mode submodule there is usually a frozen feature extractor whose graph a loss needs.
+MODULE_FORWARD = "forward"
+
+# -- grad mode: scopes and calls that switch autograd off or on -----------------------------
+
+
+class GradEffect(Enum):
+    """How a context manager, decorator or call changes autograd's grad mode."""
+
+    DISABLE = "disable"
+    ENABLE = "enable"
+    #: Decided at run time (``set_grad_enabled(is_train)``). Code written this way is
+    #: grad-aware, so it is treated like a disabling scope: never reported.
+    DYNAMIC = "dynamic"
+
+
+class Argument(Enum):
+    """How a grad-mode factory reads its first argument (``mode=``/``mode``)."""
+
+    NONE = "none"  # no_grad(), enable_grad(): the argument does not matter
+    MODE_DEFAULT_TRUE = "mode_default_true"  # inference_mode(mode=True)
+    REQUIRED = "required"  # set_grad_enabled(mode)
+
+
+_GRAD_MODE_MODULES = ("torch", "torch.autograd", "torch.autograd.grad_mode")
+
+#: Context managers and decorators that set grad mode, by qualified name:
+#: (effect when the argument is true or absent, how the argument is read).
+GRAD_MODE_FACTORIES: dict[str, tuple[GradEffect, Argument]] = {}
+for _module in _GRAD_MODE_MODULES:
+    GRAD_MODE_FACTORIES[f"{_module}.no_grad"] = (GradEffect.DISABLE, Argument.NONE)
+    GRAD_MODE_FACTORIES[f"{_module}.enable_grad"] = (GradEffect.ENABLE, Argument.NONE)
+    GRAD_MODE_FACTORIES[f"{_module}.inference_mode"] = (
+        GradEffect.DISABLE,
+        Argument.MODE_DEFAULT_TRUE,
+    )
+    GRAD_MODE_FACTORIES[f"{_module}.set_grad_enabled"] = (GradEffect.ENABLE, Argument.REQUIRED)
+
+#: Calls that switch grad mode for the rest of the flow when run as a plain statement; they
+#: read their argument as ``set_grad_enabled`` does.
+GRAD_MODE_SETTERS: frozenset[str] = frozenset(
+    [f"{m}.set_grad_enabled" for m in _GRAD_MODE_MODULES] + ["torch._C._set_grad_enabled"]
+)
+GRAD_MODE_SETTER_ARGUMENT: tuple[GradEffect, Argument] = (GradEffect.ENABLE, Argument.REQUIRED)
+
+#: The argument that decides a grad-mode factory's effect.
+GRAD_MODE_FLAG = "mode"
+
+
+def grad_effect(factory: tuple[GradEffect, Argument], args: Sequence[Arg] | None) -> GradEffect:
+    """What ``factory(args)`` does to grad mode; ``args`` is None for the factory written
+    without a call (``@torch.no_grad``)."""
+    effect, how = factory
+    if how is Argument.NONE:
+        return effect
+    flag = flag_argument(args or (), GRAD_MODE_FLAG)
+    if flag is None:
+        # ``@torch.inference_mode`` / ``inference_mode()``: mode defaults to True.
+        return effect if how is Argument.MODE_DEFAULT_TRUE else GradEffect.DYNAMIC
+    if flag.truth is None:
+        return GradEffect.DYNAMIC
+    if how is Argument.MODE_DEFAULT_TRUE:  # inference_mode(False) leaves grad mode alone
+        return effect if flag.truth else GradEffect.ENABLE
+    if flag.truth:  # set_grad_enabled(True)
+        return effect
+    return GradEffect.DISABLE if effect is GradEffect.ENABLE else GradEffect.ENABLE
+
+
+#: Argument lists a grad-mode name may be written with, to find which spellings can enable.
+_WITHOUT_ARGUMENTS: tuple[Sequence[Arg] | None, ...] = (None, ())
+_WITH_ARGUMENTS: tuple[Sequence[Arg], ...] = (
+    (Arg(truth=True),),
+    (Arg(truth=False),),
+    (Arg(),),
+)
+
+
+def _enabling_names(with_arguments: bool) -> frozenset[str]:
+    entries = [*GRAD_MODE_FACTORIES.items()]
+    entries += [(name, GRAD_MODE_SETTER_ARGUMENT) for name in GRAD_MODE_SETTERS]
+    forms = _WITH_ARGUMENTS if with_arguments else _WITHOUT_ARGUMENTS
+    return frozenset(
+        name.rsplit(".", 1)[-1]
+        for name, factory in entries
+        if any(grad_effect(factory, args) is GradEffect.ENABLE for args in forms)
+    )
+
+
+#: The last names of grad-mode scopes and setters that can switch grad back on: written any
+#: way (``enable_grad``), or only when given an argument (``inference_mode(False)``).
+GRAD_ENABLING_NAMES: frozenset[str] = _enabling_names(with_arguments=False)
+GRAD_ENABLING_NAMES_WITH_ARGUMENT: frozenset[str] = (
+    _enabling_names(with_arguments=True) - GRAD_ENABLING_NAMES
+)
+
+#: Names that say "no grad", for project scopes the catalog cannot know:
+#: ``no_grad``, ``nograd``, ``NoGrad``, ``smart_inference_mode``, ``torch_no_grad``.
+NO_GRAD_NAME = re.compile(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNORECASE)
+
+# -- gradient consumers: code that shows a forward's graph is wanted -------------------------
 
 #: Methods whose call on anything shows gradients are wanted: ``loss.backward()``,
 #: ``accelerator.backward(loss)``, ``optimizer.zero_grad()``.
 GRAD_INTENT_METHODS: frozenset[str] = frozenset({"backward", "zero_grad"})
+#: Methods that show gradients are wanted when called on an optimizer (``looks_like_optimizer``):
+#: ``optimizer.step()``, ``scaler.step(optimizer)``.
+OPTIMIZER_METHODS: frozenset[str] = frozenset({"step"})
 
 
 def looks_like_optimizer(receiver: str) -> bool:
@@ -165,6 +371,8 @@ GRAD_INTENT_FUNCTIONS: tuple[str, ...] = (
     "torch.func.jacfwd",
     "torch.func.hessian",
 )
+
+# -- frameworks: code run under another grad mode, or not PyTorch at all ------------------------
 
 #: Lightning runs these hooks under ``torch.no_grad()`` / ``torch.inference_mode()``.
 LIGHTNING_NO_GRAD_HOOKS: frozenset[str] = frozenset(
@@ -320,7 +528,7 @@ SUBMODULE_METHODS: frozenset[str] = frozenset({"children", "modules", "named_chi
 SUBMODULE_PICKERS: frozenset[str] = frozenset({"next", "list", "tuple", "iter"})
 #: Methods that freeze a module's parameters (with ``False``, or no argument for ``freeze``),
 #: and the tensor flag a loop over ``parameters()`` sets to freeze them one by one.
-FREEZING_METHODS: frozenset[str] = frozenset({"requires_grad_", "freeze"})
+FREEZING_METHODS: frozenset[str] = FREEZER_METHODS
 REQUIRES_GRAD_FLAG = "requires_grad"
 
 # -- what a model is: NG002 follows the outputs of models' forward calls ---------------------
@@ -338,8 +546,7 @@ MODEL_METHODS: frozenset[str] = frozenset(
         "named_modules",
         "children",
         "modules",
-        "eval",
-        "train",
+        *MODE_SETTER_METHODS,
     }
 )
 #: Base classes (their last name) that make a class of the module a model.

@@ -1,44 +1,34 @@
-"""Where a model is recognised as put into (or out of) eval mode."""
+"""Where a model is recognised as put into (or out of) eval mode: the catalog's mode setters
+and freezers, read off LibCST calls."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import libcst as cst
 
-from .catalog import MODULE_RETURNING_METHODS
-from .intent import is_freezing
-from .nodes import literal_bool
+from .arguments import call_args
+from .catalog import (
+    EVAL_PRESERVING_WRAPPERS,
+    FREEZER_METHODS,
+    MODE_SETTER_METHODS,
+    MODULE_RETURNING_METHODS,
+    Mode,
+    freezes,
+    mode_set,
+)
+from .nodes import dotted_name
 
-
-class Mode(Enum):
-    EVAL = "eval"
-    TRAIN = "train"
+__all__ = ["Chain", "Mode", "chain_of", "mode_set_by"]
 
 
 def mode_set_by(call: cst.Call) -> Mode | None:
-    """``x.eval()`` -> EVAL, ``x.train(False)`` -> EVAL, ``x.train()`` -> TRAIN, else None.
-
-    ``df.eval("a + b")`` (pandas) takes arguments, so it is not ``nn.Module.eval``.
-    A ``train(flag)`` decided at run time counts as TRAIN: the code is mode-aware.
-    """
+    """``x.eval()`` -> EVAL, ``x.train(False)`` -> EVAL, ``x.train()`` -> TRAIN, else None
+    (``catalog.mode_set``)."""
     func = call.func
-    if not isinstance(func, cst.Attribute):
+    if not isinstance(func, cst.Attribute) or func.attr.value not in MODE_SETTER_METHODS:
         return None
-    method = func.attr.value
-    if method == "eval":
-        return Mode.EVAL if not call.args else None
-    if method != "train":
-        return None
-    if not call.args:
-        return Mode.TRAIN
-    if len(call.args) > 1 or call.args[0].star:
-        return None
-    arg = call.args[0]
-    if arg.keyword is not None and arg.keyword.value != "mode":
-        return None
-    return Mode.EVAL if literal_bool(arg.value) is False else Mode.TRAIN
+    return mode_set(func.attr.value, call_args(call))
 
 
 @dataclass(frozen=True)
@@ -55,17 +45,20 @@ class Chain:
 
 
 def chain_of(expr: cst.BaseExpression) -> Chain:
-    """Follow a chain of module-returning methods inwards."""
+    """Follow a chain of module-returning methods inwards. A wrapper written out in full
+    stops it: ``torch.jit.freeze(model)`` is not ``freeze()`` called on ``torch.jit``."""
     mode: Mode | None = None
     frozen = False
     while (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
         and expr.func.attr.value in MODULE_RETURNING_METHODS
+        and dotted_name(expr.func) not in EVAL_PRESERVING_WRAPPERS
     ):
+        method = expr.func.attr.value
         if mode is None:
             mode = mode_set_by(expr)
-        if is_freezing(expr):
+        if method in FREEZER_METHODS and freezes(method, call_args(expr)):
             frozen = True
         expr = expr.func.value
     return Chain(mode, frozen, expr)

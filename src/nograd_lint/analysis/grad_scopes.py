@@ -12,42 +12,22 @@ counts as grad-disabling when
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator
 from typing import Callable
 
 import libcst as cst
 
-from .catalog import GRAD_MODE_FACTORIES, GRAD_MODE_SETTERS, Argument, GradEffect
+from .arguments import call_args
+from .catalog import (
+    GRAD_MODE_FACTORIES,
+    GRAD_MODE_SETTER_ARGUMENT,
+    GRAD_MODE_SETTERS,
+    NO_GRAD_NAME,
+    GradEffect,
+    grad_effect,
+)
 from .imports import ImportTable
-from .nodes import dotted_name, literal_bool
-
-#: Names that say "no grad": ``no_grad``, ``nograd``, ``NoGrad``, ``smart_inference_mode``.
-_DISABLING_NAME = re.compile(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNORECASE)
-
-
-def _mode_argument(call: cst.Call) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is None and not arg.star:
-            return arg.value
-        if arg.keyword is not None and arg.keyword.value == "mode":
-            return arg.value
-    return None
-
-
-def _effect_of_argument(effect: GradEffect, how: Argument, call: cst.Call | None) -> GradEffect:
-    if how is Argument.NONE:
-        return effect
-    argument = _mode_argument(call) if call is not None else None
-    if argument is None:
-        # ``@torch.inference_mode`` / ``inference_mode()``: mode defaults to True.
-        return effect if how is Argument.MODE_DEFAULT_TRUE else GradEffect.DYNAMIC
-    value = literal_bool(argument)
-    if value is None:
-        return GradEffect.DYNAMIC
-    if how is Argument.MODE_DEFAULT_TRUE:  # inference_mode(False) leaves grad mode alone
-        return effect if value else GradEffect.ENABLE
-    return GradEffect.ENABLE if value else GradEffect.DISABLE  # set_grad_enabled(value)
+from .nodes import dotted_name
 
 
 def torch_context_effect(expr: cst.BaseExpression, imports: ImportTable) -> GradEffect | None:
@@ -57,7 +37,7 @@ def torch_context_effect(expr: cst.BaseExpression, imports: ImportTable) -> Grad
     entry = GRAD_MODE_FACTORIES.get(qualified) if qualified is not None else None
     if entry is None:
         return None
-    return _effect_of_argument(entry[0], entry[1], call)
+    return grad_effect(entry, call_args(call) if call is not None else None)
 
 
 class GradScopes:
@@ -90,7 +70,7 @@ class GradScopes:
             return None
         last = name.rsplit(".", 1)[-1]
         qualified = self.imports.resolve(target) or name
-        if {name, last, qualified} & self.extra_names or _DISABLING_NAME.search(last):
+        if {name, last, qualified} & self.extra_names or NO_GRAD_NAME.search(last):
             return GradEffect.DISABLE
         local = self._local_function(head) if "." not in name else None
         if local is not None and self._disables_grad(local):
@@ -110,7 +90,7 @@ class GradScopes:
         qualified = self.imports.resolve(call.func)
         if qualified not in GRAD_MODE_SETTERS:
             return None
-        return _effect_of_argument(GradEffect.ENABLE, Argument.REQUIRED, call)
+        return grad_effect(GRAD_MODE_SETTER_ARGUMENT, call_args(call))
 
     def _disables_grad(self, function: cst.FunctionDef) -> bool:
         known = self._local_effects.get(id(function))
