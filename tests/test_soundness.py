@@ -569,12 +569,7 @@ for _framework in sorted(OTHER_FRAMEWORKS | {"torch"}):
 
 #: Snippets the analysis gets wrong today, by the ``(prefix, suffix)`` of their ids, with
 #: why; strict, so that a fix shows up.
-KNOWN_GAPS = {
-    ("forward_method-", "-class_wide"): "the analysis finds a class-wide period for "
-    "'self.net.forward' itself (never eval) before it tries the forward method's receiver",
-    ("submodule_picker-iter", ""): "a picker around a picker (next(iter(m.children()))) "
-    "is not followed",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def _with_known_gaps(names: list[str]) -> list[object]:

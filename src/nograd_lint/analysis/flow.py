@@ -18,7 +18,6 @@ from typing import Callable, Union, cast
 import libcst as cst
 
 from .catalog import (
-    EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -27,13 +26,14 @@ from .catalog import (
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
-    PRETRAINED_LOADERS,
+    MODULE_FORWARD,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
     TRANSPARENT_DECORATORS,
     WRAPPED_MODULE_ATTRIBUTES,
+    WRAPPED_MODULE_KEYWORDS,
     GradEffect,
-    loads_eval_model,
+    returns_eval_model,
 )
 from .eval_mode import Mode, chain_of
 from .functions import (
@@ -277,7 +277,7 @@ class ModuleAnalysis:
             )
             if (
                 isinstance(node, cst.FunctionDef)
-                and node.name.value == "forward"
+                and node.name.value == MODULE_FORWARD
                 and unit.class_info is not None
             ):
                 # ``forward`` runs under its caller's grad mode, and an eval-mode submodule
@@ -658,7 +658,7 @@ class ModuleAnalysis:
         owner = self._scope.lookup_class(base.func.value)
         if owner is None:
             return False
-        init, forward = owner.methods.get("__init__"), owner.methods.get("forward")
+        init, forward = owner.methods.get("__init__"), owner.methods.get(MODULE_FORWARD)
         if forward is not None and self._differentiates(forward.node):
             return True
         if init is None or not isinstance(init.node, cst.FunctionDef):
@@ -714,7 +714,7 @@ class ModuleAnalysis:
         for arg in expr.args:
             if arg.keyword is None and not arg.star:
                 return arg.value
-            if arg.keyword is not None and arg.keyword.value in ("module", "model", "mod", "obj"):
+            if arg.keyword is not None and arg.keyword.value in WRAPPED_MODULE_KEYWORDS:
                 return arg.value
         return None
 
@@ -922,13 +922,14 @@ class ModuleAnalysis:
         func = call.func
         if isinstance(func, cst.Call):  # ``accelerator.unwrap_model(model)(x)``
             func = self._wrapped_model(func) or func
-        model = dotted_name(func)
+        runs_receiver = isinstance(func, cst.Attribute) and func.attr.value in FORWARD_METHODS
+        model = dotted_name(func.value if runs_receiver else func)  # type: ignore[attr-defined]
         periods = state.periods_of(model) if model is not None else None
         if (
             periods is None
             and isinstance(func, cst.Attribute)
-            and (func.attr.value in FORWARD_METHODS or func.attr.value in WRAPPED_MODULE_ATTRIBUTES)
-        ):  # ``model.forward(x)``, ``ddp.module(x)``
+            and func.attr.value in WRAPPED_MODULE_ATTRIBUTES
+        ):  # ``ddp.module(x)``
             model = dotted_name(func.value)
             periods = state.periods_of(model) if model is not None else None
         if periods is None or model is None or within_any(model, state.frozen):
@@ -953,7 +954,7 @@ def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
     name = dotted_name(func)
     if name is not None and name in models:
         return name
-    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+    if isinstance(func, cst.Attribute) and func.attr.value in FORWARD_METHODS:
         owner = dotted_name(func.value)
         if owner is not None and owner in models:
             return owner
@@ -975,11 +976,8 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
     eval mode (for ``from_pretrained``, only when the class looks like a model's)."""
     if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
         return False
-    method = expr.func.attr.value
-    if method in PRETRAINED_LOADERS:
-        owner = dotted_name(expr.func.value)
-        return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
-    return method in EVAL_COPY_METHODS
+    owner = dotted_name(expr.func.value)
+    return returns_eval_model(expr.func.attr.value, owner.rsplit(".", 1)[-1] if owner else None)
 
 
 def _calls_in(root: cst.CSTNode) -> Iterator[cst.Call]:
@@ -1015,7 +1013,7 @@ def _submodule_owner(expr: cst.BaseExpression) -> str | None:
     owner = dotted_name(expr)
     if owner is not None:
         return owner
-    if (
+    while (  # ``next(iter(model.children()))``
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Name)
         and expr.func.value in SUBMODULE_PICKERS

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .catalog import GRAD_INTENT_FUNCTIONS, GRAD_INTENT_METHODS, looks_like_optimizer
+from .catalog import (
+    GRAD_INTENT_FUNCTIONS,
+    GRAD_INTENT_METHODS,
+    OPTIMIZER_METHODS,
+    looks_like_optimizer,
+)
 from .imports import ImportTable
 from .nodes import argument, dotted_name, literal_bool
 
@@ -16,16 +21,6 @@ def requires_grad_argument(call: cst.Call) -> bool | None:
     """For ``x.requires_grad_(...)``: the flag it sets (True when omitted), None if unknown."""
     value = argument(call, 0, "requires_grad")
     return True if value is None else literal_bool(value)
-
-
-def is_freezing(call: cst.Call) -> bool:
-    """``m.requires_grad_(False)``, or Lightning's ``m.freeze()`` (no grad, eval mode)."""
-    func = call.func
-    if not isinstance(func, cst.Attribute):
-        return False
-    if func.attr.value == "requires_grad_":
-        return requires_grad_argument(call) is False
-    return func.attr.value == "freeze" and not call.args
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ def gradient_code(call: cst.Call, imports: ImportTable) -> GradientCode | None:
             return GradientCode()
         if method == "requires_grad_":
             return GradientCode(preparation=True) if requires_grad_argument(call) else None
-        if method == "step" and receiver is not None and looks_like_optimizer(receiver):
+        if method in OPTIMIZER_METHODS and receiver is not None and looks_like_optimizer(receiver):
             stepped = argument(call, 0, "optimizer")  # ``scaler.step(optimizer)``
             named = dotted_name(stepped) if stepped is not None else None
             return GradientCode(optimizer=named or receiver)
