@@ -554,3 +554,9 @@ MODULE_BASE_NAMES: frozenset[str] = frozenset({"Module", "LightningModule"})
 #: ``torch.nn.<Name>(...)`` builds a model unless it is a loss, a container of parameters or
 #: an initialiser: a loss's output carries a graph only through its inputs.
 NON_MODEL_NN = re.compile(r"Loss$|^Parameter|^init$|^functional$|^utils$")
+
+
+def may_be_submodule(attribute: str) -> bool:
+    """``model.encoder`` may be a submodule, in the model's mode; ``model._update_kwargs``
+    (a private method) and ``model.__class__`` are not taken for one."""
+    return not attribute.startswith("_")

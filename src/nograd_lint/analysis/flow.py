@@ -33,6 +33,7 @@ from .catalog import (
     WRAPPED_MODULE_ATTRIBUTES,
     WRAPPED_MODULE_KEYWORDS,
     GradEffect,
+    may_be_submodule,
     returns_eval_model,
 )
 from .eval_mode import Mode, chain_of
@@ -693,8 +694,9 @@ class ModuleAnalysis:
             source = _submodule_owner(chain.base)
         if source is not None:  # ``net = model``, ``model = model.to(device)``
             periods = state.periods_of(source)
-            if periods is None and "." in source:  # ``encoder = model.encoder``
-                periods = state.periods_of(source.rsplit(".", 1)[0])
+            whole, _, part = source.rpartition(".")
+            if periods is None and whole and may_be_submodule(part):  # ``enc = model.encoder``
+                periods = state.periods_of(whole)
             return periods
         wrapped = self._wrapped_model(chain.base)
         return self._eval_periods_of_value(target, wrapped, state) if wrapped is not None else None
