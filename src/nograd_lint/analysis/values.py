@@ -23,7 +23,6 @@ The module imports no LibCST, so the screen can use it before the analysis is lo
 from __future__ import annotations
 
 import ast
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Callable, Union
 
 from ..ast_names import dotted_name
 from ..prefilter import GAP, MODEL_METHOD_CALL
+from ..source import physical_lines
 from .catalog import (
     ACCUMULATING_METHODS,
     CONTAINER_ADDERS,
@@ -145,6 +145,7 @@ class ModuleValues:
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
         self._index: _Index | None = None
+        self._lines: list[str] | None = None
         self._functions: dict[int, _Function] = {}
         self._optimizers: dict[tuple[int, str], frozenset[str] | None] | None = None
         self._tensors: frozenset[str] | None = None
@@ -156,9 +157,15 @@ class ModuleValues:
     def surely_consumed(self, call: ast.Call, within: FunctionNode, source: str) -> bool:
         """``fate(call).surely_consumed()`` for a call of the function ``within``, without
         reading the function when its text cannot hold a consumer (``_may_consume``)."""
-        if not self._may_consume(within, _lines(source)):
+        if not self._may_consume(within, self._lines_of(source)):
             return False
         return self.fate(call, within).surely_consumed()
+
+    def _lines_of(self, source: str) -> list[str]:
+        """The source's lines, split once per module: the screen asks for every suspect."""
+        if self._lines is None:
+            self._lines = physical_lines(source)
+        return self._lines
 
     def _may_consume(self, node: FunctionNode, lines: list[str]) -> bool:
         text = (
@@ -206,7 +213,7 @@ class ModuleValues:
         in the functions that do, and, given the ``source``, only in those whose text
         names a model at all (``_may_name_models``)."""
         found: list[ast.Call] = []
-        lines = _lines(source) if source is not None else None
+        lines = self._lines_of(source) if source is not None else None
         for node in self._statement_facts().accumulating:
             if lines is not None and not self._may_name_models(node, lines):
                 continue
@@ -1361,10 +1368,6 @@ class _StatementFacts:
                     ways.append(rf"\b{re.escape(name)}\b")
             self._builders = re.compile("|".join(ways)) if ways else None
         return self._builders  # type: ignore[return-value]
-
-
-def _lines(source: str) -> list[str]:
-    return io.StringIO(source, newline="").readlines()
 
 
 def _reads_in_target(target: ast.AST) -> list[ast.AST]:
