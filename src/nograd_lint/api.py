@@ -11,14 +11,18 @@ from typing import TYPE_CHECKING
 from .findings import (
     NG001,
     NG002,
+    NG003,
+    NG004,
     Finding,
     InternalError,
     Related,
     SourceError,
     ng001_message,
     ng002_message,
+    ng003_message,
+    ng004_message,
 )
-from .prefilter import might_have_findings
+from .prefilter import might_have_findings, might_retain_graphs
 from .source import (
     check_compiles,
     check_nesting,
@@ -82,12 +86,14 @@ def check_source(
 def _findings(
     text: str, tree: ast.Module, disabling_names: Collection[str], screen: bool
 ) -> list[Finding]:
-    """The screen, then LibCST's parse of what it leaves, then the analysis."""
+    """NG003 off the ``ast`` tree, then the screen, LibCST's parse of what it leaves, and
+    the analysis."""
+    retained = _retained_findings(tree, text) if not screen or might_retain_graphs(text) else []
     parsed = text
     if screen:
         suspects = _suspects(tree, text)
         if suspects == []:
-            return []
+            return sorted(retained)
         if suspects is not None:
             from .prune import pruned_source
 
@@ -97,7 +103,7 @@ def _findings(
     if module is None:
         module = parse(text, nesting_checked=True)
     try:
-        return analyse(module, text, tree, disabling_names)
+        return sorted(retained + analyse(module, text, tree, disabling_names))
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
     except Exception as error:  # a bug of ours must not take the user's whole run down
@@ -124,13 +130,17 @@ def _collector_paused() -> Iterator[None]:
 
 def _suspects(tree: ast.Module, text: str) -> list[ast.Call] | None:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding):
-    NG001's, and the model calls whose graph a loop may keep (NG002)."""
+    NG001's, and the model calls whose graph a loop may keep (NG002). A loop that may
+    carry eval mode to its next iteration (NG004) needs the whole module: None."""
     from .analysis.values import ModuleValues
-    from .prefilter import might_have_eval_findings, might_keep_graphs
+    from .prefilter import might_have_eval_findings, might_keep_graphs, might_set_eval_mode
     from .screen import suspect_calls
+    from .screen_loops import may_carry_eval_around_loop
 
     try:
         suspects: list[ast.Call] = []
+        if might_set_eval_mode(text) and may_carry_eval_around_loop(tree):
+            return None
         if might_have_eval_findings(text):
             found = suspect_calls(tree, text)
             if found is None:
@@ -170,7 +180,8 @@ def analyse(
     analysis = ModuleAnalysis(module, disabling_names, tree)
     candidates = analysis.run()
     findings = _kept_findings(analysis, text)
-    if not candidates:
+    left = analysis.left_in_eval
+    if not candidates and not left:
         return sorted(findings)
     from .analysis.origins import origins
     from .analysis.positions import node_ranges  # LibCST's metadata: only for findings
@@ -178,7 +189,18 @@ def analyse(
     explained = {id(c): origins(c, analysis.module_periods) for c in candidates}
     wanted: list[tuple[int, cst.CSTNode]] = [(c.top, c.call) for c in candidates]
     wanted += [(o.top, o.node) for found in explained.values() for o in found]
+    wanted += [(leak.period.top, leak.period.start) for leak in left]
+    wanted += [(leak.step_top, leak.step) for leak in left]
     ranges = node_ranges(module, wanted, text, tree)
+    for leak in left:
+        start, end = ranges[id(leak.period.start)]
+        step_start, step_end = ranges[id(leak.step)]
+        model = leak.period.model
+        message = ng004_message(model, step_start[0], f"{model}.train()")
+        related = _related((step_start, step_end), f"'{model}' is trained here in eval mode")
+        findings.append(
+            Finding(start[0], start[1], NG004, message, model, end[0], end[1], (related,))
+        )
     for candidate in candidates:
         start, end = ranges[id(candidate.call)]
         related = (_related(ranges[id(o.node)], o.message) for o in explained[id(candidate)])
@@ -211,6 +233,28 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
         value = ast.unparse(kept.value)
         message = ng002_message(kept.target, value, kept.after_backward)
         findings.append(Finding(line, col, NG002, message, kept.target, end_line, end_col))
+    return findings
+
+
+def _retained_findings(tree: ast.Module, text: str) -> list[Finding]:
+    """NG003: read off the ``ast`` tree alone; the finding spans ``retain_graph=True``."""
+    from .analysis.ast_positions import expression_range
+    from .analysis.retained_graphs import needless_retains
+    from .analysis.values import ModuleValues
+
+    try:
+        retains = needless_retains(ModuleValues(tree))
+    except RecursionError:
+        return []
+    lines = physical_lines(text)
+    findings = []
+    for retain in retains:
+        span = expression_range(retain.keyword, lines)  # type: ignore[arg-type]
+        if span is None:
+            continue
+        (line, col), (end_line, end_col) = span
+        message = ng003_message(retain.subject, retain.function_form)
+        findings.append(Finding(line, col, NG003, message, retain.subject, end_line, end_col))
     return findings
 
 

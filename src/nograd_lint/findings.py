@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 NG001 = "NG001"
 NG002 = "NG002"
+NG003 = "NG003"
+NG004 = "NG004"
 
 
 @dataclass(frozen=True, order=True)
@@ -57,6 +59,22 @@ def ng002_message(target: str, value_text: str, after_backward: bool) -> str:
     template = NG002_RULE.messages[1 if after_backward else 0]
     flat = " ".join(value_text.split())
     return template.format(target=target, value=_short(flat), detached=_short(detached(flat)))
+
+
+def ng003_message(subject: str, function_form: bool) -> str:
+    """The NG003 message for the gradient call that differentiates ``subject`` (the
+    differentiated value's text, or the function's name for ``torch.autograd.grad``)."""
+    from .rules import NG003_RULE
+
+    return NG003_RULE.messages[1 if function_form else 0].format(subject=_short(subject))
+
+
+def ng004_message(model: str, training_line: int, restore: str) -> str:
+    """The NG004 message: ``model`` is left in eval mode here, and trained at
+    ``training_line`` in the next iteration; ``restore`` is the call to add."""
+    from .rules import NG004_RULE
+
+    return NG004_RULE.messages[0].format(model=model, line=training_line, restore=restore)
 
 
 def detached(expression: str) -> str:

@@ -26,6 +26,7 @@ from .analysis.catalog import (
     MODEL_METHODS,
     MODULE_BASE_NAMES,
     PRETRAINED_LOADERS,
+    RETAIN_GRAPH_KEYWORD,
     Mode,
     loads_eval_model,
 )
@@ -103,6 +104,7 @@ _BYTE_WORDS = tuple(
         *_LOADER_NAMES,
         *_MODEL_WORDS,
         *MODEL_METHODS,
+        RETAIN_GRAPH_KEYWORD,
     )
 )
 
@@ -133,7 +135,16 @@ def might_have_findings_in_bytes(data: bytes) -> bool:
 
 def might_have_findings(source: str) -> bool:
     """False when ``source`` cannot contain a finding; cheap enough for every file."""
-    return might_have_eval_findings(source) or might_keep_graphs(source)
+    return (
+        might_have_eval_findings(source)
+        or might_keep_graphs(source)
+        or might_retain_graphs(source)
+    )
+
+
+def might_retain_graphs(source: str) -> bool:
+    """False when ``source`` cannot hold an NG003 finding: it never spells the keyword."""
+    return RETAIN_GRAPH_KEYWORD in source
 
 
 def might_keep_graphs(source: str) -> bool:
@@ -147,6 +158,18 @@ def might_keep_graphs(source: str) -> bool:
 
 def might_have_eval_findings(source: str) -> bool:
     """False when ``source`` cannot contain an NG001 finding."""
+    if might_set_eval_mode(source):
+        return True
+    if any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None:
+        return True
+    return any(name in source for name in _LOADER_NAMES) and any(
+        owner is None or loads_eval_model(owner) for owner in _loader_owners(source)
+    )
+
+
+def might_set_eval_mode(source: str) -> bool:
+    """False when ``source`` spells no call of a mode setter that can mean eval mode: no
+    NG004 finding, whose periods begin only at such calls."""
     if any(call in source for call in _EVAL_SUBSTRINGS):
         return True
     if (
@@ -155,10 +178,4 @@ def might_have_eval_findings(source: str) -> bool:
         and _EVAL.search(source) is not None
     ):
         return True
-    if any(method in source and flag.search(source) is not None for method, flag in _FLAG_FALSE):
-        return True
-    if any(name in source for name in _COPY_NAMES) and _EVAL_COPY.search(source) is not None:
-        return True
-    return any(name in source for name in _LOADER_NAMES) and any(
-        owner is None or loads_eval_model(owner) for owner in _loader_owners(source)
-    )
+    return any(method in source and flag.search(source) is not None for method, flag in _FLAG_FALSE)

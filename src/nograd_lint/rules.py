@@ -96,5 +96,53 @@ NG002_RULE = Rule(
     ),
 )
 
-RULES = {rule.code: rule for rule in (NG001_RULE, NG002_RULE)}
+NG003_RULE = Rule(
+    code="NG003",
+    name="needless-retain-graph",
+    summary="retain_graph=True where no later gradient call uses the graph",
+    explanation=(
+        "A backward pass frees the saved tensors of the graph it differentiates; "
+        "retain_graph=True keeps them alive until the graph itself is gone. That is needed "
+        "only when another backward or autograd.grad runs through the same graph. When "
+        "nothing does, the saved activations outlive the step, and whatever still refers to "
+        "the graph (a running loss, a hidden state, a list of outputs) keeps them alive for "
+        "good: memory grows every iteration."
+    ),
+    fix=(
+        "Remove `retain_graph=True`. `nograd-lint --fix --unsafe-fixes` does; the fix is "
+        "unsafe because code the analysis cannot see (a caller, a hook) could still "
+        "differentiate the graph, which would then raise an error at its backward."
+    ),
+    messages=(
+        "'{subject}.backward(retain_graph=True)' keeps the graph's saved tensors, but no later "
+        "gradient call uses that graph; remove retain_graph=True",
+        "'{subject}(..., retain_graph=True)' keeps the graph's saved tensors, but no later "
+        "gradient call uses that graph; remove retain_graph=True",
+    ),
+)
+
+NG004_RULE = Rule(
+    code="NG004",
+    name="eval-mode-left-for-training",
+    summary="A validation phase leaves the model in eval mode for the next training step",
+    explanation=(
+        "A loop that trains, then validates with model.eval() and never calls model.train() "
+        "again before the next training step trains every later epoch in eval mode: dropout "
+        "is off and batch normalisation uses, and no longer updates, its running "
+        "statistics. Results change silently and the compute of the run is partly wasted."
+    ),
+    fix=(
+        "Call `model.train()` at the start of each epoch, or in the training function before "
+        "its first forward pass, or have the validation code restore the mode it found "
+        "(`was_training = model.training ... model.train(was_training)`). There is no "
+        "automatic fix: where training starts is the author's decision."
+    ),
+    messages=(
+        "'{model}' is left in eval mode here and trained in it at line {line} of the next "
+        "iteration; call '{restore}' before training",
+    ),
+    autofix=False,
+)
+
+RULES = {rule.code: rule for rule in (NG001_RULE, NG002_RULE, NG003_RULE, NG004_RULE)}
 """Every rule, by code, in code order."""

@@ -123,7 +123,7 @@ def test_phase_forgets_train(model, loader, test_loader, optimizer, loss_fn):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        model.eval()
+        model.eval()  # expect: NG004
         for x, y in test_loader:
             out = model(x)  # expect: NG001:19
 

@@ -1,4 +1,5 @@
-"""The NG001 analysis over a LibCST module (imports LibCST: load it lazily).
+"""The analysis over a LibCST module (imports LibCST: load it lazily), and the readings of the
+stdlib ``ast`` tree it shares with the screen.
 
 - :mod:`.catalog` - what the linter knows about PyTorch, as data, each fact once, and the
   readings of a call's arguments every layer shares (imports neither LibCST nor ``ast``)
@@ -10,6 +11,10 @@
 - :mod:`.intent` - gradient code that shows a forward's graph is wanted
 - :mod:`.values` - where a forward call's output goes: consumed by gradient code, lost to the
   analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
+- :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs
+  (on the stdlib ``ast``, with :mod:`.values`' bindings)
+- :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of
+  the models it reaches (NG004; on the stdlib ``ast``, shared by the screen and the flow)
 - :mod:`.twins` - the stdlib ``ast`` twin of a LibCST call, to ask :mod:`.values` about it
 - :mod:`.state` - the state that flows: grad mode, eval-mode models
 - :mod:`.flow` - the pass over statements in execution order

@@ -511,6 +511,74 @@ GRAPH_CONSUMING_FUNCTIONS: dict[str, str | None] = {
     "torch.autograd.grad": "inputs",
     "torch.autograd.backward": None,
 }
+#: Gradient calls that free the saved tensors of the graph they differentiate unless given
+#: ``retain_graph=True`` (NG003): methods, whose receiver or arguments are differentiated
+#: (``loss.backward()``, ``accelerator.backward(loss)``), and functions, with the keyword of
+#: the tensors they differentiate (their first argument otherwise).
+GRAPH_FREEING_METHODS: frozenset[str] = frozenset({"backward", "manual_backward"})
+GRAPH_FREEING_FUNCTIONS: dict[str, str] = {
+    "torch.autograd.grad": "outputs",
+    "torch.autograd.backward": "tensors",
+}
+#: The keyword that keeps the graph for another gradient call, and the one that makes the
+#: gradients carry a graph of their own (which implies it).
+RETAIN_GRAPH_KEYWORD = "retain_graph"
+CREATE_GRAPH_KEYWORD = "create_graph"
+#: Tensor methods that compute on the tensor they are called on and run no model: a value
+#: made by them carries only its receiver's graph (``x = batch.to(device)`` is data).
+TENSOR_METHODS: frozenset[str] = frozenset(
+    {
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "type",
+        "type_as",
+        "view",
+        "view_as",
+        "reshape",
+        "reshape_as",
+        "permute",
+        "transpose",
+        "t",
+        "contiguous",
+        "squeeze",
+        "unsqueeze",
+        "flatten",
+        "expand",
+        "expand_as",
+        "repeat",
+        "clone",
+        "requires_grad_",
+        "sum",
+        "mean",
+        "pow",
+        "norm",
+        "abs",
+        "exp",
+        "log",
+        "sqrt",
+        "clamp",
+        "mul",
+        "add",
+        "sub",
+        "div",
+        "matmul",
+        "softmax",
+        "log_softmax",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "chunk",
+        "split",
+        "gather",
+        "index_select",
+        "masked_fill",
+    }
+)
 #: Methods whose argument names what a backward pass will write gradients to:
 #: ``torch.optim.SGD(model.parameters())`` trains ``model``.
 PARAMETER_METHODS: frozenset[str] = frozenset({"parameters", "named_parameters"})

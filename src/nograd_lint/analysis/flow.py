@@ -49,8 +49,9 @@ from .functions import (
 from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
+from .mode_summaries import ModeSummaries, is_whole_model
 from .nodes import child_nodes, dotted_name, literal_bool, within_any
-from .state import EvalPeriod, FlowState, Grad, Inherited, Training
+from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
 from .values import UNKNOWN, Fate, Guards, Kept, ModuleValues
 
@@ -124,6 +125,20 @@ class GraphSource:
 
 
 @dataclass(eq=False)
+class LeftInEval:
+    """NG004: an eval period that reaches a training step of its model around a loop's
+    back edge. ``start`` of the period is the call to report (``model.eval()``, or the call
+    of a function that leaves the model in eval mode); ``step`` the training step."""
+
+    period: EvalPeriod
+    step: cst.Call
+    step_top: int
+    #: A forward call, which needs gradient code after it that consumes its output or
+    #: trains its model; else the call of a function of the module that trains the model.
+    forward: CarriedStep | None = None
+
+
+@dataclass(eq=False)
 class Unit:
     """A function body waiting to be analysed once the code around it has been."""
 
@@ -165,6 +180,10 @@ class ModuleAnalysis:
         #: NG002: where graphs of the module's forward calls are kept across iterations.
         self.kept: list[tuple[GraphSource, Kept]] = []
         self.imports = ImportTable()
+        self.modes = ModeSummaries(self.values) if self.values is not None else None
+        #: NG004: eval periods left on for a training step (judged at the end).
+        self._left_in_eval: list[LeftInEval] = []
+        self.left_in_eval: list[LeftInEval] = []
         self.module_scope = Scope()
         self.scopes = GradScopes(self.imports, disabling_names, self._module_function_node)
         self.candidates: dict[int, Candidate] = {}
@@ -211,7 +230,25 @@ class ModuleAnalysis:
         for candidate in self.candidates.values():
             candidate.fate = self._fate(candidate)
         self.kept = self._kept_graphs()
+        self.left_in_eval = self._periods_left_in_eval()
         return [c for c in self.candidates.values() if c.is_reported()]
+
+    def _periods_left_in_eval(self) -> list[LeftInEval]:
+        """One per eval period, with its first training step."""
+        found: dict[int, LeftInEval] = {}
+        for leak in self._left_in_eval:
+            step = leak.forward
+            if step is not None:
+                if not step.followed:
+                    continue
+                if not step.trained:
+                    twin = self.twins.of(step.top, step.call)
+                    if twin is None or self.values is None:
+                        continue
+                    if not self.values.fate(twin).consumers:
+                        continue  # its output reaches no backward: not a training step
+            found.setdefault(id(leak.period), leak)  # met in source order: the first step
+        return list(found.values())
 
     def _kept_graphs(self) -> list[tuple[GraphSource, Kept]]:
         found: dict[int, tuple[GraphSource, Kept]] = {}
@@ -441,6 +478,7 @@ class ModuleAnalysis:
         exit_state = entry.join(after)
         exit_state.carried = entry.carried
         exit_state.carried_forwards = entry.carried_forwards
+        exit_state.carried_steps = entry.carried_steps
         exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
         return exit_state
 
@@ -838,6 +876,7 @@ class ModuleAnalysis:
         if _is_volatile_variable(call):
             self._volatile = True
         self._note_call_site(call, state)
+        self._mode_effects(call, state)
         self._forward(call, state)
         self._graph_source(call, state)
 
@@ -853,6 +892,59 @@ class ModuleAnalysis:
             callee.sites.append(site)
             if state.grad in (Grad.ENABLED, Grad.ENTRY):
                 state.open_call_sites = state.open_call_sites | {site}
+
+    def _mode_effects(self, call: cst.Call, state: FlowState) -> None:
+        """NG004: a call of the module's function that trains a model carried in eval mode
+        around the loop, or that leaves a model in eval mode (:mod:`.mode_summaries`)."""
+        key = self._summary_key(call.func)
+        if key is None or self.modes is None:
+            return
+        summary = self.modes.of(*key)
+        if not (summary.trains or summary.leaves_eval):
+            return
+        twin = self.twins.of(self._top, call)
+        if twin is None:
+            return
+        names = self.modes.caller_names(key, twin, self._self_name)
+        for receiver in summary.trains:
+            model = names(receiver)
+            if model is not None:
+                for period in state.evals.get(model, frozenset()) & state.carried:
+                    if self._reportable_period(period):
+                        self._left_in_eval.append(LeftInEval(period, call, self._top))
+        for receiver in summary.leaves_eval:
+            model = names(receiver)
+            if model is not None:
+                period = self._period(model, call)
+                period.via_call = True
+                state.set_eval(model, period)
+
+    def _reportable_period(self, period: EvalPeriod) -> bool:
+        """Begun in this function by an eval call of a whole model, or a call of a function
+        of the module that leaves it in eval mode (NG004): not by loading a model."""
+        start = period.start
+        return (
+            period.inherited is None
+            and (period.via_call or (isinstance(start, cst.Call) and chain_of(start).mode is Mode.EVAL))
+            and is_whole_model(period.model, self._self_name)
+        )
+
+    def _summary_key(self, func: cst.BaseExpression) -> tuple[str | None, str] | None:
+        """(class, name) of the module-level function, or method of the class being read
+        called on ``self``, that ``func`` names."""
+        if isinstance(func, cst.Name):
+            function = self.module_scope.lookup(func.value)
+            return (None, func.value) if function is not None else None
+        owner = self._owner()
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and owner is not None
+            and func.value.value == self._self_name
+            and func.attr.value in owner.methods
+        ):
+            return (owner.node.name.value, func.attr.value)
+        return None
 
     def _eval_arguments(self, callee: FunctionInfo, call: cst.Call, state: FlowState) -> dict:
         """Parameter -> eval periods, for the eval-mode models a call hands to ``callee``."""
@@ -935,6 +1027,14 @@ class ModuleAnalysis:
             model = dotted_name(func.value)
             periods = state.periods_of(model) if model is not None else None
         if periods is None or model is None or within_any(model, state.frozen):
+            return
+        carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
+        if carried:
+            step = CarriedStep(call, model, self._top, carried)
+            state.carried_steps = state.carried_steps | {step}
+            self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
+        periods = frozenset(p for p in periods if not p.via_call)
+        if not periods:
             return
         candidate = self.candidates.get(id(call))
         if candidate is None:

@@ -69,6 +69,22 @@ class CarriedForward(Protocol):
     excused: set[EvalPeriod]
 
 
+@dataclass(eq=False)
+class CarriedStep:
+    """A forward call of a model whose eval period reached it only around a loop's back
+    edge: the training step of a loop whose validation left eval mode on (NG004), if
+    gradient code follows it in the same iteration."""
+
+    call: cst.Call
+    model: str
+    top: int
+    periods: frozenset[EvalPeriod]
+    #: Gradient code ran after it in the same pass over the loop body.
+    followed: bool = False
+    #: That gradient code trains its model's parameters.
+    trained: bool = False
+
+
 class OpenCallSite(Protocol):
     """A call of a local function whose result gradient code may still use."""
 
@@ -99,6 +115,9 @@ class EvalPeriod:
     top: int = 0
     #: The ``if`` conditions the eval call runs under, within its function.
     guards: Guards = frozenset()
+    #: Begun by a call of a function of the module that leaves the model in eval mode
+    #: (``evaluate(model)``): NG004's business only; NG001 judges the callee's own calls.
+    via_call: bool = False
 
     def is_wasteful(self, fate: Fate | None = None) -> bool:
         """Whether a forward call made in this period wastes its graph. Without ``fate``
@@ -199,6 +218,8 @@ class FlowState:
     carried_forwards: frozenset[CarriedForward] = frozenset()
     #: Calls of local functions made with autograd on, earlier in this pass.
     open_call_sites: frozenset[OpenCallSite] = frozenset()
+    #: Forward calls made under carried periods in this pass (NG004's training steps).
+    carried_steps: frozenset[CarriedStep] = frozenset()
 
     def __post_init__(self) -> None:
         # Each prefix of a dotted key of ``evals`` -> those keys (``self`` -> ``self.net``,
@@ -258,6 +279,7 @@ class FlowState:
             self.inherited,
             self.carried_forwards | other.carried_forwards,
             self.open_call_sites | other.open_call_sites,
+            self.carried_steps | other.carried_steps,
         )
 
     # -- eval-mode models ------------------------------------------------------------------
@@ -322,6 +344,9 @@ class FlowState:
             return
         for forward in self.carried_forwards:
             forward.excused.update(forward.periods & self.carried)
+        for step in self.carried_steps:
+            step.followed = True
+            step.trained |= training is not None and training.covers(step.model)
         for site in self.open_call_sites:  # ``loss = self._logits(x).sum(); grad(loss, w)``
             site.feeds_gradients = True
         if self.inherited is not None:

@@ -318,6 +318,14 @@ class ModuleValues:
 
     # -- functions -------------------------------------------------------------------
 
+    def module_level_models(self) -> frozenset[str]:
+        """Names the module's own code (not its functions) uses as models."""
+        return self._module_level().model_names()
+
+    def function_of(self, node: ast.AST) -> _Function | None:
+        """The value facts of the function (or module code) ``node`` runs in."""
+        return self._function_of(node)
+
     def _function_of(self, node: ast.AST) -> _Function | None:
         owner = self.index.owners.get(id(node))
         return self._function(owner) if owner is not None else None
@@ -1028,16 +1036,37 @@ class _Function:
         return any(self.carries(a, reached, from_inputs) for a in _arguments(call))
 
     def _escapes(self, names: set[int], seed: Seed) -> bool:
+        return self.leaves(names, seed) or any(
+            self._hands_over(call, names, seed) for call in self.calls
+        )
+
+    def leaves(self, names: set[int], seed: Seed) -> bool:
+        """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
+        stored on an object or a global, or read by a nested function: code we cannot see
+        holds it after the function."""
         if self.names_of(names) & (self.captured() | self.outer):
             return True
         if any(self.carries(value, names, seed) for value in self.leaving):
             return True
-        for binding in self.bindings:
-            if _stores_outside(binding.target, self.local) and self.carries(
-                binding.value, names, seed
-            ):
-                return True
-        return any(self._hands_over(call, names, seed) for call in self.calls)
+        return any(
+            _stores_outside(binding.target, self.local)
+            and self.carries(binding.value, names, seed)
+            for binding in self.bindings
+        )
+
+    def reaching(self, name: ast.Name) -> list[int]:
+        """The bindings (indices into ``bindings``) whose value ``name`` may read."""
+        return self._reaching_bindings(name)
+
+    def parameters(self) -> set[str]:
+        """The function's parameter names (none for the module or a lambda's outside)."""
+        node = self.node
+        if isinstance(node, ast.Module):
+            return set()
+        arguments = node.args
+        found = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+        found.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+        return found
 
     def _hands_over(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
         """``call`` keeps or passes on a carrying argument where we cannot follow it."""

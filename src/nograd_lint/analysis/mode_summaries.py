@@ -1,0 +1,347 @@
+"""What a call of one of the module's functions does to the train/eval mode of the models
+it can reach (NG004): which it leaves in eval mode, which it trains in whatever mode it
+finds them. Read on the stdlib ``ast`` tree, so that the screen and the analysis share it.
+
+``evaluate(model, loader)`` in an epoch loop puts ``model`` in eval mode inside a function
+the loop only calls; the flow pass of the caller needs that effect at the call. A summary
+reads the function's calls in evaluation order, without branches: the last mode setter
+applied to a receiver decides the mode it leaves (``model.train(was_training)`` after
+``eval()`` restores it, whatever the flag), and a receiver is trained as found when the
+function runs it as a forward call before any ``train()`` on it and has gradient code.
+Calls of the module's other functions are summarised in turn, a few levels deep.
+
+Receivers are names as the function writes them: a parameter (``model``, ``model.module``),
+an attribute of ``self``, or a module-level model the function does not bind; the flow maps
+them onto the caller's names. Functions are those of the module and the methods of its
+classes, found by name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..ast_names import call_args, dotted_name
+from .catalog import (
+    EVAL_PRESERVING_WRAPPERS,
+    FORWARD_METHODS,
+    GRAD_INTENT_FUNCTIONS,
+    GRAD_INTENT_METHODS,
+    LOSS_FUNCTION_NAME,
+    MODE_SETTER_METHODS,
+    MODULE_RETURNING_METHODS,
+    OPTIMIZER_METHODS,
+    WRAPPED_MODULE_ATTRIBUTES,
+    Mode,
+    looks_like_optimizer,
+    mode_set,
+)
+from .values import ModuleValues
+
+__all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call"]
+
+#: How many calls deep a summary follows the module's functions.
+MAX_DEPTH = 3
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NESTED = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class ModeSummary:
+    #: Receivers the function leaves in eval mode.
+    leaves_eval: frozenset[str] = frozenset()
+    #: Receivers it leaves in train mode.
+    leaves_train: frozenset[str] = frozenset()
+    #: Receivers it trains (a forward call, and gradient code) before any ``train()``.
+    trains: frozenset[str] = frozenset()
+
+
+NOTHING = ModeSummary()
+
+
+class ModeSummaries:
+    """Summaries of the module's functions and methods, each computed once."""
+
+    def __init__(self, values: ModuleValues) -> None:
+        self.values = values
+        #: (class name or None, function name) -> definition.
+        self.definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        for statement in values.tree.body:
+            if isinstance(statement, _FUNCTIONS):
+                self.definitions[(None, statement.name)] = statement
+            elif isinstance(statement, ast.ClassDef):
+                for member in statement.body:
+                    if isinstance(member, _FUNCTIONS):
+                        self.definitions[(statement.name, member.name)] = member
+        self._receivers: frozenset[str] | None = None
+        self._known: dict[tuple[str | None, str], ModeSummary] = {}
+        self._open: set[tuple[str | None, str]] = set()
+        self._models: frozenset[str] | None = None
+
+    def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
+        """The summary of function ``name`` of class ``owner`` (None: of the module)."""
+        key = (owner, name)
+        node = self.definitions.get(key)
+        if node is None or depth > MAX_DEPTH or key in self._open:
+            return NOTHING
+        known = self._known.get(key)
+        if known is None:
+            self._open.add(key)
+            try:
+                known = self._summarise(node, owner, depth)
+            except RecursionError:
+                known = NOTHING
+            finally:
+                self._open.discard(key)
+            if depth == 0 or known is not NOTHING:
+                self._known[key] = known
+        return known
+
+    def named(self, name: str) -> Iterator[ModeSummary]:
+        """The summaries of every function or method called ``name`` (for the screen,
+        which matches calls by their last name)."""
+        for owner, function in self.definitions:
+            if function == name:
+                yield self.of(owner, function)
+
+    def module_models(self) -> frozenset[str]:
+        if self._models is None:
+            self._models = self.values.module_level_models()
+        return self._models
+
+    def _summarise(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, depth: int
+    ) -> ModeSummary:
+        self_name = _self_name(node, owner)
+        parameters = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+        local = _bound_names(node) - parameters
+
+        def reachable(name: str) -> bool:
+            head = name.split(".", 1)[0]
+            if head == self_name or head in parameters:
+                return True
+            return head not in local and name in self.module_models()
+
+        modes: dict[str, Mode] = {}
+        set_train: set[str] = set()
+        run_first: set[str] = set()  # run as a forward before any ``train()`` on it
+        gradients = False
+        for call in calls_in_order(node.body):
+            mode = mode_call(call)
+            if mode is not None:
+                receiver, how = mode
+                if receiver is not None:
+                    modes[receiver] = how
+                    if how is Mode.TRAIN:
+                        set_train.add(receiver)
+                continue
+            gradients |= self.gradient_code(call)
+            model = _forward_receiver(call, self_name)
+            if model is not None and reachable(model) and not _within(model, set_train):
+                run_first.add(model)
+            callee = self._callee(call.func, owner, self_name)
+            if callee is None:
+                continue
+            inner = self.of(*callee, depth + 1)
+            if inner is NOTHING:
+                continue
+            mapped = self.caller_names(callee, call, self_name)
+            for receiver in inner.trains:
+                name = mapped(receiver)
+                if name is not None and not _within(name, set_train):
+                    run_first.add(name)
+                    gradients = True
+            for receiver in inner.leaves_eval:
+                name = mapped(receiver)
+                if name is not None:
+                    modes[name] = Mode.EVAL
+            for receiver in inner.leaves_train:
+                name = mapped(receiver)
+                if name is not None:
+                    modes[name] = Mode.TRAIN
+                    set_train.add(name)
+        return ModeSummary(
+            frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
+            frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
+            frozenset(run_first) if gradients else frozenset(),
+        )
+
+    def gradient_code(self, call: ast.Call) -> bool:
+        """A backward pass, an optimizer step or torch's gradient functions: the calls
+        ``intent.gradient_code`` takes for gradient code, but requires-grad preparations."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in GRAD_INTENT_METHODS:
+                return True
+            receiver = dotted_name(func.value)
+            if (
+                func.attr in OPTIMIZER_METHODS
+                and receiver is not None
+                and looks_like_optimizer(receiver)
+            ):
+                return True
+        qualified = self.values.qualified(func)
+        return qualified is not None and qualified.startswith(GRAD_INTENT_FUNCTIONS)
+
+    def _callee(
+        self, func: ast.expr, owner: str | None, self_name: str | None
+    ) -> tuple[str | None, str] | None:
+        if isinstance(func, ast.Name) and (None, func.id) in self.definitions:
+            return (None, func.id)
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and owner is not None
+            and func.value.id == self_name
+            and (owner, func.attr) in self.definitions
+        ):
+            return (owner, func.attr)
+        return None
+
+    def caller_names(
+        self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
+    ) -> _Names:
+        return _Names(self.definitions[callee], callee[0], call, caller_self)
+
+
+class _Names:
+    """Maps a receiver of a callee's summary onto the caller's name for it: a parameter
+    onto the argument given for it, ``self.<attr>`` onto the caller's ``self.<attr>`` when
+    the call is ``self.method(...)``, a module-level name onto itself."""
+
+    def __init__(
+        self,
+        callee: ast.FunctionDef | ast.AsyncFunctionDef,
+        owner: str | None,
+        call: ast.Call,
+        caller_self: str | None,
+    ) -> None:
+        self.callee_self = _self_name(callee, owner)
+        self.caller_self = (
+            caller_self
+            if isinstance(call.func, ast.Attribute) and dotted_name(call.func.value) == caller_self
+            else None
+        )
+        positional = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
+        if self.callee_self is not None and positional[:1] == [self.callee_self]:
+            positional = positional[1:]
+        self.arguments: dict[str, str | None] = {}
+        for position, argument in enumerate(call.args):
+            if isinstance(argument, ast.Starred):
+                break  # positions after ``*args`` are unknown
+            if position < len(positional):
+                self.arguments[positional[position]] = dotted_name(argument)
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                self.arguments[keyword.arg] = dotted_name(keyword.value)
+        self.parameters = set(positional) | {a.arg for a in callee.args.kwonlyargs}
+
+    def __call__(self, receiver: str) -> str | None:
+        head, _, rest = receiver.partition(".")
+        tail = "." + rest if rest else ""
+        if head == self.callee_self:
+            return self.caller_self + tail if self.caller_self is not None else None
+        if head in self.parameters:
+            given = self.arguments.get(head)
+            return given + tail if given is not None else None
+        return receiver
+
+
+def mode_call(call: ast.Call) -> tuple[str | None, Mode] | None:
+    """``(receiver, mode)`` for a mode setter's call (``model.to(dev).eval()``: the chain's
+    base, as ``eval_mode.chain_of`` reads it; None when it is no plain name), else None."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
+        return None
+    mode = mode_set(func.attr, call_args(call))
+    if mode is None:
+        return None
+    base = func.value
+    while (
+        isinstance(base, ast.Call)
+        and isinstance(base.func, ast.Attribute)
+        and base.func.attr in MODULE_RETURNING_METHODS
+        and dotted_name(base.func) not in EVAL_PRESERVING_WRAPPERS
+    ):
+        base = base.func.value
+    return dotted_name(base), mode
+
+
+def calls_in_order(body: list[ast.stmt]) -> Iterator[ast.Call]:
+    """The calls of a function body in evaluation order (a call after its callee and
+    arguments), leaving out nested functions, lambdas and classes: they run later."""
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(body)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            yield node  # type: ignore[misc]
+            continue
+        if isinstance(node, _NESTED):
+            continue
+        if isinstance(node, ast.Call):
+            stack.append((node, True))
+        stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+
+
+def is_whole_model(name: str, self_name: str | None) -> bool:
+    """``model``, ``self.model``, ``model.module``: not a submodule such as
+    ``model.backbone``, whose ``eval()`` in a training loop is a deliberate freeze."""
+    parts = name.split(".")
+    if self_name is not None and parts[0] == self_name:
+        parts = parts[1:]
+    return len([p for p in parts if p not in WRAPPED_MODULE_ATTRIBUTES]) <= 1
+
+
+def _forward_receiver(call: ast.Call, self_name: str | None) -> str | None:
+    """``model`` of ``model(x)`` / ``model.forward(x)``, ``self.model`` of ``self.model(x)``:
+    a name or an attribute of ``self`` called like a model, not a method of some object
+    (``optimizer.zero_grad()``, ``x.to(device)``) nor a loss (``criterion(out, y)``)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
+        func = func.value
+    if isinstance(func, ast.Name):
+        name = func.id
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == self_name
+    ):
+        name = f"{self_name}.{func.attr}"
+    else:
+        return None
+    return None if LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1]) else name
+
+
+def _within(name: str, prefixes: set[str]) -> bool:
+    head = name
+    while head not in prefixes:
+        if "." not in head:
+            return False
+        head = head.rsplit(".", 1)[0]
+    return True
+
+
+def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> str | None:
+    """The first parameter of a method; None for functions and static methods."""
+    if owner is None or any(dotted_name(d) == "staticmethod" for d in node.decorator_list):
+        return None
+    positional = (*node.args.posonlyargs, *node.args.args)
+    return positional[0].arg if positional else None
+
+
+def _bound_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Plain names the function binds itself (its nested scopes left out)."""
+    found: set[str] = set()
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _NESTED):
+            if isinstance(current, (*_FUNCTIONS, ast.ClassDef)):
+                found.add(current.name)
+            continue
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
+            found.add(current.id)
+        stack.extend(ast.iter_child_nodes(current))
+    return found
