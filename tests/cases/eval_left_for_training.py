@@ -1,0 +1,217 @@
+# NG004: a validation phase leaves the model in eval mode for the next training step.
+import contextlib
+
+import lightning as L
+import torch
+
+
+def evaluate(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def evaluate_and_restore(model, loader):
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    model.train(was_training)
+    return outputs
+
+
+def check_accuracy(loader, model):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+    return correct
+
+
+def train_one_epoch(model, loader, optimizer, criterion):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+
+
+def train_one_epoch_in_train_mode(model, loader, optimizer, criterion):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+
+
+def eval_call_in_the_epoch_loop(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+        model.eval()  # expect: NG004:9
+        with torch.no_grad():
+            for x, _ in val_loader:
+                model(x)
+
+
+def train_false_in_the_epoch_loop(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+        model.train(False)  # expect: NG004:9
+
+
+def validation_helper_in_the_epoch_loop(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluate(model, val_loader)  # expect: NG004:9
+
+
+def both_phases_are_helpers(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        accuracy = check_accuracy(val_loader, model)  # expect: NG004:20
+        print(epoch, accuracy)
+
+
+def validation_every_few_steps(model, loader, val_loader, optimizer, criterion):
+    for step, (x, y) in enumerate(loader):
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        if step % 100 == 0:
+            evaluate(model, val_loader)  # expect: NG004:13
+
+
+def early_stopping_that_may_not_stop(model, loader, val_loader, optimizer, criterion, target):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if len(evaluate(model, val_loader)) > target:  # expect: NG004:16
+            break
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def train_epoch(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            self.model(x).sum().backward()
+            self.optimizer.step()
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def fit(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.train_epoch(loader)
+            self.validate(val_loader)  # expect: NG004:13
+
+    def fit_in_train_mode(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.model.train()
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+
+# -- silent ------------------------------------------------------------------------------
+
+
+def train_mode_at_each_epoch(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        model.train()
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for x, _ in val_loader:
+                model(x)
+
+
+def train_mode_inside_the_training_function(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch_in_train_mode(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+
+
+def validation_restores_the_mode(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_and_restore(model, val_loader)
+
+
+def eval_once_before_training(model, loader, optimizer, criterion):
+    model.eval()  # fine-tuning with frozen batch-norm statistics, on purpose
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
+def submodule_frozen_inside_training(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        model.train()
+        model.backbone.eval()
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+
+
+def final_test_after_the_loop(model, loader, test_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch_in_train_mode(model, loader, optimizer, criterion)
+    evaluate(model, test_loader)
+
+
+def last_epoch_breaks_after_validation(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == 9:
+            evaluate(model, val_loader)
+            break
+
+
+def evaluation_only(model, loaders):
+    for loader in loaders:
+        evaluate(model, loader)
+
+
+def another_model_is_trained(model, teacher, loader, optimizer, criterion):
+    for epoch in range(10):
+        teacher.eval()
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
+def restoring_context_manager(model, loader, val_loader, optimizer, criterion):
+    @contextlib.contextmanager
+    def eval_mode(module):
+        was_training = module.training
+        module.eval()
+        yield
+        module.train(was_training)
+
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        with eval_mode(model), torch.no_grad():
+            [model(x) for x, _ in val_loader]
+
+
+class Classifier(L.LightningModule):
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return torch.nn.functional.cross_entropy(self(x), y)
+
+    def validation_step(self, batch, batch_idx):
+        self.eval()
+        x, y = batch
+        self(x)

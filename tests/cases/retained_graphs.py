@@ -1,0 +1,191 @@
+# NG003: retain_graph=True where no later gradient call uses the graph.
+import torch
+import torch.nn.functional as F
+from torch import autograd
+
+RETAIN = True
+
+
+def single_loss_in_a_training_loop(model, loader, optimizer):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def single_loss_outside_any_loop(model, x, y):
+    loss = F.cross_entropy(model(x), y)
+    loss.backward(retain_graph=True)  # expect: NG003:19
+
+
+def flag_through_a_name_bound_once(model, x):
+    loss = model(x).sum()
+    loss.backward(retain_graph=RETAIN)  # expect: NG003:19
+
+
+def flag_bound_in_the_function(model, x):
+    keep = True
+    loss = model(x).sum()
+    loss.backward(retain_graph=keep)  # expect: NG003:19
+
+
+def function_forms(model, x, x_adv, y):
+    loss = F.cross_entropy(model(x_adv), y)
+    grad = torch.autograd.grad(loss, x_adv, retain_graph=True)[0]  # expect: NG003:45
+    other = F.cross_entropy(model(x), y)
+    torch.autograd.backward(other, retain_graph=True)  # expect: NG003:36
+    return grad
+
+
+def imported_grad(model, x_adv, y):
+    loss = F.cross_entropy(model(x_adv), y)
+    return autograd.grad(outputs=loss, inputs=x_adv, retain_graph=True)[0].sign()  # expect: NG003:54
+
+
+def attack_iterations(model, x, y, steps):
+    x_adv = x.clone().detach()
+    for _ in range(steps):
+        x_adv.requires_grad_(True)
+        loss = F.cross_entropy(model(x_adv), y)
+        grad = torch.autograd.grad(loss, x_adv, retain_graph=True)[0]  # expect: NG003:49
+        x_adv = (x_adv + 0.01 * grad.sign()).detach()
+    return x_adv
+
+
+def gan_with_a_detached_fake(generator, discriminator, loader, noise):
+    for real in loader:
+        fake = generator(noise())
+        d_loss = discriminator(real).mean() - discriminator(fake.detach()).mean()
+        d_loss.backward(retain_graph=True)  # expect: NG003:25
+        g_loss = -discriminator(fake).mean()
+        g_loss.backward()
+
+
+def accelerator_and_lightning_forms(accelerator, module, model, x):
+    loss = model(x).sum()
+    accelerator.backward(loss, retain_graph=True)  # expect: NG003:32
+    other = model(x).mean()
+    module.manual_backward(other, retain_graph=True)  # expect: NG003:35
+
+
+def recurrent_state_detached_each_chunk(model, chunks, hidden):
+    for x in chunks:
+        hidden = hidden.detach()
+        out, hidden = model(x, hidden)
+        loss = out.sum()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def logged_loss_is_a_number(model, loader, optimizer, log):
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+        log(loss.item())
+
+
+def each_arm_of_an_if_runs_one_backward(model, x, first):
+    loss = model(x).sum()
+    if first:
+        loss.backward(retain_graph=True)  # expect: NG003:23
+    else:
+        loss.backward()
+
+
+# -- silent ------------------------------------------------------------------------------
+
+
+def gan_sharing_the_fake(generator, discriminator, loader, noise):
+    for real in loader:
+        fake = generator(noise())
+        d_loss = discriminator(real).mean() - discriminator(fake).mean()
+        d_loss.backward(retain_graph=True)
+        g_loss = -discriminator(fake).mean()
+        g_loss.backward()
+
+
+def task_losses_over_one_trunk(trunk, heads, x, optimizer):
+    features = trunk(x)
+    first = heads[0](features).sum()
+    second = heads[1](features).sum()
+    first.backward(retain_graph=True)
+    second.backward()
+    optimizer.step()
+
+
+def the_same_loss_twice(model, x):
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)
+    (loss * 2).backward()
+
+
+def graph_made_before_the_loop(model, heads, x):
+    features = model(x)
+    for head in heads:
+        loss = head(features).sum()
+        loss.backward(retain_graph=True)
+
+
+def truncated_bptt_without_detach(model, chunks, hidden):
+    for x in chunks:
+        out, hidden = model(x, hidden)
+        loss = out.sum()
+        loss.backward(retain_graph=True)
+
+
+def gradient_penalty(discriminator, real, fake):
+    mixed = (real + fake).requires_grad_(True)
+    scores = discriminator(mixed)
+    grads = autograd.grad(
+        outputs=scores,
+        inputs=mixed,
+        grad_outputs=torch.ones_like(scores),
+        create_graph=True,
+        retain_graph=True,
+    )[0]
+    penalty = ((grads.norm(2, dim=1) - 1) ** 2).mean()
+    loss = discriminator(fake).mean() - discriminator(real).mean() + penalty
+    loss.backward()
+
+
+def higher_order_through_grad_attribute(model, x):
+    loss = model(x).sum()
+    loss.backward(create_graph=True, retain_graph=True)
+
+
+def the_graph_is_returned(model, x):
+    out = model(x)
+    out.sum().backward(retain_graph=True)
+    return out
+
+
+def the_graph_is_stored_on_the_object(self, x):
+    out = self.model(x)
+    self.last_output = out
+    out.sum().backward(retain_graph=True)
+
+
+def the_loss_is_a_parameter(loss):
+    loss.backward(retain_graph=True)
+
+
+def the_loss_is_an_attribute(self):
+    self.loss_g.backward(retain_graph=True)
+
+
+def the_flag_is_a_parameter(model, x, retain=True):
+    model(x).sum().backward(retain_graph=retain)
+
+
+def the_flag_is_rebound(model, x, args):
+    keep = True
+    if args.fast:
+        keep = False
+    model(x).sum().backward(retain_graph=keep)
+
+
+def retain_false(model, x):
+    model(x).sum().backward(retain_graph=False)
+
+
