@@ -284,7 +284,10 @@ def test_rule_without_code_lists_the_rules(tmp_path: Path) -> None:
 def test_unknown_rule_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run("rule", "E501", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "nograd-lint: error: unknown rule 'E501' (known: NG001, NG002, NG003, NG004)\n"
+    assert (
+        result.stderr
+        == "nograd-lint: error: unknown rule 'E501' (known: NG001, NG002, NG003, NG004)\n"
+    )
 
 
 def test_rule_documentation_ships_in_the_package() -> None:

@@ -197,10 +197,8 @@ def analyse(
         step_start, step_end = ranges[id(leak.step)]
         model = leak.period.model
         message = ng004_message(model, step_start[0], f"{model}.train()")
-        related = _related((step_start, step_end), f"'{model}' is trained here in eval mode")
-        findings.append(
-            Finding(start[0], start[1], NG004, message, model, end[0], end[1], (related,))
-        )
+        step = _related((step_start, step_end), f"'{model}' is trained here in eval mode")
+        findings.append(Finding(start[0], start[1], NG004, message, model, end[0], end[1], (step,)))
     for candidate in candidates:
         start, end = ranges[id(candidate.call)]
         related = (_related(ranges[id(o.node)], o.message) for o in explained[id(candidate)])

@@ -1,5 +1,6 @@
 """The autofix: wrap each NG001 statement in ``with torch.no_grad():``, then detach each
-NG002 stored value (``fix_ng002``).
+NG002 stored value (``fix_ng002``), then remove each needless NG003 ``retain_graph=True``
+(``fix_ng003``).
 
 The fix is *unsafe* in ruff's sense: an output produced under ``no_grad`` can no longer be
 back-propagated through, which changes behaviour if later code needs its gradient. It is
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .api import check_source
-from .findings import NG001, NG002, Finding, SourceError
+from .findings import NG001, NG002, NG003, Finding, SourceError
 from .fix_imports import Spelling, import_line, is_docstring, spelling
 from .fix_safety import SUSPENDS, suspends
 from .fix_targets import Group, Locator, in_a_function_in_another, nested_in_another
@@ -92,12 +93,16 @@ def fix_source(
     except SourceError:  # the check raises the same error, or has nothing to find
         return FixResult(text, remaining=lint(text))
     findings = lint(text, tree)
-    wrapped = _wrap_pass(text, filename, tree, findings, lines, context, lint)
-    if not any(f.code == NG002 for f in findings):
-        return wrapped
-    from .fix_ng002 import detach_pass
+    result = _wrap_pass(text, filename, tree, findings, lines, context, lint)
+    if any(f.code == NG002 for f in findings):
+        from .fix_ng002 import detach_pass
 
-    return detach_pass(wrapped, findings, filename, lines, lint)
+        result = detach_pass(result, findings, filename, lines, lint)
+    if any(f.code == NG003 for f in findings):
+        from .fix_ng003 import retain_pass
+
+        result = retain_pass(result, findings, filename, lines, lint)
+    return result
 
 
 def _wrap_pass(

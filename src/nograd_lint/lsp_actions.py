@@ -1,8 +1,9 @@
 """Which code actions the server offers at a range: what they are called and what they fix.
 
-The NG001 wrap and the NG002 detach are unsafe fixes (an output computed under ``no_grad``,
-or detached, can no longer be back-propagated through), so every title says what the action
-changes and that it is unsafe.
+The NG001 wrap, the NG002 detach and the NG003 removal of ``retain_graph=True`` are unsafe
+fixes (an output computed under ``no_grad``, or detached, can no longer be back-propagated
+through; a graph not retained cannot be differentiated twice), so every title says what the
+action changes and that it is unsafe. NG004 has no fix: no action is offered for it.
 The quick fix is chosen by hand for one statement; fix-all is asked for by its kind, on save
 or from a menu, and applies the same unsafe fix everywhere because the user asked for it.
 """
@@ -16,6 +17,7 @@ from lsprotocol import types
 
 from .findings import Finding
 from .lsp_convert import SERVER_NAME
+from .rules import RULES
 
 #: The edit of an action: the fix of the findings starting on these lines, None for all.
 FixKey = Optional[tuple[int, ...]]
@@ -27,6 +29,14 @@ FIX_ALL_TITLE = f"Wrap every NG001 call in `with torch.no_grad():` {_UNSAFE}"
 FIX_ALL_NG002_TITLE = "Detach every value NG002 reports (unsafe: they lose gradients)"
 FIX_ALL_BOTH_TITLE = (
     f"Wrap every NG001 call in `with torch.no_grad():` and detach every NG002 value {_UNSAFE}"
+)
+RETAIN_TITLE = (
+    "Remove the needless `retain_graph=True` (unsafe: a backward the analysis cannot see "
+    "may need the graph)"
+)
+FIX_ALL_NG003_TITLE = (
+    "Remove every needless `retain_graph=True` NG003 reports (unsafe: a backward the "
+    "analysis cannot see may need the graph)"
 )
 #: Sub-kind so editors can ask for ours alone ("source.fixAll.nograd-lint" on save in VS Code).
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SERVER_NAME}"
@@ -46,6 +56,7 @@ def planned_actions(
     """A quick fix per flagged line in the range, and fix-all there or when asked for by kind;
     without edits. ``data`` names the buffer version and the fix (see :func:`fix_key`)."""
     first, last = params.range.start.line + 1, params.range.end.line + 1
+    findings = [f for f in findings if RULES[f.code].autofix]  # NG004's remedy is the user's
     flagged = sorted({f.line for f in findings})
     lines = sorted({f.line for f in findings if f.line <= last and f.end_line >= first})
     only = (
@@ -84,10 +95,18 @@ def planned_actions(
 def _quick_fix_title(codes: set[str]) -> str:
     """The wrap's title where the line has an NG001 finding: the wrap fixes the line's NG002
     too (it runs first, and a value computed under no_grad carries no graph)."""
-    return QUICK_FIX_TITLE if "NG001" in codes or "NG002" not in codes else DETACH_TITLE
+    if "NG001" in codes:
+        return QUICK_FIX_TITLE
+    if "NG002" in codes:
+        return DETACH_TITLE
+    return RETAIN_TITLE if "NG003" in codes else QUICK_FIX_TITLE
 
 
 def _fix_all_title(codes: set[str]) -> str:
+    if "NG003" in codes:
+        if codes == {"NG003"}:
+            return FIX_ALL_NG003_TITLE
+        return "Fix every " + ", ".join(sorted(codes)) + " finding (unsafe: see each rule)"
     if "NG002" not in codes:
         return FIX_ALL_TITLE
     return FIX_ALL_BOTH_TITLE if "NG001" in codes else FIX_ALL_NG002_TITLE

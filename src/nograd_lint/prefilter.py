@@ -136,9 +136,7 @@ def might_have_findings_in_bytes(data: bytes) -> bool:
 def might_have_findings(source: str) -> bool:
     """False when ``source`` cannot contain a finding; cheap enough for every file."""
     return (
-        might_have_eval_findings(source)
-        or might_keep_graphs(source)
-        or might_retain_graphs(source)
+        might_have_eval_findings(source) or might_keep_graphs(source) or might_retain_graphs(source)
     )
 
 

@@ -44,8 +44,8 @@ def may_carry_eval_around_loop(tree: ast.Module, values: ModuleValues | None = N
                 continue
             others.append(call)
             name = _last_name(call.func)
-            if name in defined:
-                named.append(name)  # type: ignore[arg-type]
+            if name is not None and name in defined:
+                named.append(name)
         if not begins and not named:
             continue  # nothing in this loop can begin a period
         trains = any(summaries.gradient_code(call) for call in others)

@@ -925,7 +925,10 @@ class ModuleAnalysis:
         start = period.start
         return (
             period.inherited is None
-            and (period.via_call or (isinstance(start, cst.Call) and chain_of(start).mode is Mode.EVAL))
+            and (
+                period.via_call
+                or (isinstance(start, cst.Call) and chain_of(start).mode is Mode.EVAL)
+            )
             and is_whole_model(period.model, self._self_name)
         )
 

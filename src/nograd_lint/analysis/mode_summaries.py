@@ -115,7 +115,9 @@ class ModeSummaries:
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, depth: int
     ) -> ModeSummary:
         self_name = _self_name(node, owner)
-        parameters = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+        parameters = {
+            a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+        }
         local = _bound_names(node) - parameters
 
         def reachable(name: str) -> bool:

@@ -106,8 +106,8 @@ def _differentiated(call: ast.Call, values: ModuleValues) -> list[ast.expr] | No
         return None
     if call.args:
         return [call.args[0]]
-    given = next((k.value for k in call.keywords if k.arg == keyword), None)
-    return [given] if given is not None else None
+    named = next((k.value for k in call.keywords if k.arg == keyword), None)
+    return [named] if named is not None else None
 
 
 def _subject(call: ast.Call, roots: list[ast.expr]) -> str:
@@ -273,8 +273,8 @@ def _graph_parts(
         or method in TENSOR_METHODS
     )
     if computes:  # torch's functions, losses, tensor methods: the inputs' graphs go on
-        if method is not None and qualified is None:
-            yield func.value, through_model  # type: ignore[union-attr]
+        if isinstance(func, ast.Attribute) and qualified is None:
+            yield func.value, through_model
         for argument in arguments:
             yield argument, through_model
         return

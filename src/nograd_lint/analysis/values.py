@@ -1049,8 +1049,7 @@ class _Function:
         if any(self.carries(value, names, seed) for value in self.leaving):
             return True
         return any(
-            _stores_outside(binding.target, self.local)
-            and self.carries(binding.value, names, seed)
+            _stores_outside(binding.target, self.local) and self.carries(binding.value, names, seed)
             for binding in self.bindings
         )
 
