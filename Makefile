@@ -70,6 +70,9 @@ demo: $(VENV)/.installed-base ## lint the bundled examples with flake8 and with 
 	@echo "== nograd-lint --select NG002 --diff --unsafe-fixes examples/kept_graph.py   (NG002's autofix)"
 	@$(BIN)/nograd-lint --select NG002 --diff --unsafe-fixes examples/kept_graph.py || [ $$? -eq 1 ]
 	@echo
+	@echo "== nograd-lint --select NG003 --diff --unsafe-fixes examples/retain_graph.py   (NG003's autofix)"
+	@$(BIN)/nograd-lint --select NG003 --diff --unsafe-fixes examples/retain_graph.py || [ $$? -eq 1 ]
+	@echo
 	@echo "== nograd-lint --statistics examples/   (findings per rule)"
 	@$(BIN)/nograd-lint --statistics examples/ || [ $$? -eq 1 ]
 	@echo

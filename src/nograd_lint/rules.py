@@ -138,8 +138,8 @@ NG004_RULE = Rule(
         "automatic fix: where training starts is the author's decision."
     ),
     messages=(
-        "'{model}' is left in eval mode here and trained in it at line {line} of the next "
-        "iteration; call '{restore}' before training",
+        "'{model}' is left in eval mode here, and the next iteration trains it in eval mode "
+        "at line {line}; call '{restore}' before that training step",
     ),
     autofix=False,
 )

@@ -1,0 +1,227 @@
+"""Soundness, per fact, for NG003 and NG004: the pre-filter, the screens and pruning never
+change what the analysis reports (see ``test_soundness``, whose paths are reused).
+
+NG003 passes the text pre-filter on its keyword (``catalog.RETAIN_GRAPH_KEYWORD``) and is
+read off the ``ast`` tree before any screen. NG004 needs a loop that may carry eval mode to
+a training step (``screen_loops``), built from ``mode_summaries``, which the flow uses too;
+each way a period can begin (every eval form of every mode setter, a helper, a method) and
+each way a training step is recognised (gradient code of the catalog, a training helper)
+has a snippet here, reported and silent.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from nograd_lint.analysis.catalog import (
+    GRAD_INTENT_METHODS,
+    GRAPH_FREEING_FUNCTIONS,
+    GRAPH_FREEING_METHODS,
+    MODE_SETTERS,
+    OPTIMIZER_METHODS,
+    RETAIN_GRAPH_KEYWORD,
+    Mode,
+)
+from tests.expectations import _ITEM, _MARKER
+from tests.test_soundness import findings_on_every_path
+
+SNIPPETS: dict[str, str] = {}
+
+
+def snippet(name: str, body: str) -> None:
+    assert name not in SNIPPETS, name
+    SNIPPETS[name] = "import torch\nfrom torch import autograd\n\n\n" + textwrap.dedent(body).lstrip()
+
+
+def expected(source: str) -> list[tuple[int, str]]:
+    found = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = _MARKER.search(line)
+        if marker is not None:
+            found += [(number, m["code"]) for m in _ITEM.finditer(marker["items"])]
+    return found
+
+
+# -- NG003 ---------------------------------------------------------------------------------
+
+for _method in sorted(GRAPH_FREEING_METHODS):
+    snippet(
+        f"ng003-method-{_method}",
+        f"""
+        def step(model, x, engine):
+            loss = model(x).sum()
+            loss.{_method}({RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
+            engine.{_method}(model(x).mean(), {RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
+        """,
+    )
+    snippet(
+        f"ng003-method-{_method}-needed",
+        f"""
+        def step(model, x):
+            out = model(x)
+            out.sum().{_method}({RETAIN_GRAPH_KEYWORD}=True)
+            out.mean().{_method}()
+        """,
+    )
+for _function, _keyword in sorted(GRAPH_FREEING_FUNCTIONS.items()):
+    _call = _function.replace("torch.autograd.", "autograd.")
+    snippet(
+        f"ng003-function-{_function}",
+        f"""
+        def step(model, x):
+            loss = model(x).sum()
+            {_call}(loss, {RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
+            {_call}({_keyword}=model(x).mean(), {RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
+        """,
+    )
+snippet(
+    "ng003-keyword-spelled-apart",
+    f"""
+    def step(model, x):
+        loss = model(x).sum()
+        loss.backward(
+            {RETAIN_GRAPH_KEYWORD}  # expect: NG003
+            =True,
+        )
+    """,
+)
+snippet(
+    "ng003-flag-bound-once",
+    f"""
+    KEEP = True
+
+
+    def step(model, x):
+        model(x).sum().backward({RETAIN_GRAPH_KEYWORD}=KEEP)  # expect: NG003
+    """,
+)
+
+# -- NG004: how a period begins ------------------------------------------------------------
+
+_EVAL_FORMS = ["eval()"] + [
+    f"{s.method}({text})"
+    for s in MODE_SETTERS
+    if s.flag is not None
+    for text in ("False", "0", f"{s.flag}=False")
+]
+_EVAL_FORMS += [f"{s.method}()" for s in MODE_SETTERS if s.default is Mode.EVAL and s.method != "eval"]
+
+_TRAINING = """
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def _loop(after_training: str) -> str:
+    return (
+        "def fit(model, loader, optimizer, criterion):\n"
+        "    for epoch in range(3):\n"
+        + textwrap.indent(textwrap.dedent(_TRAINING).strip("\n"), "        ")
+        + "\n"
+        + textwrap.indent(after_training, "        ")
+        + "\n"
+    )
+
+
+for _form in _EVAL_FORMS:
+    snippet(f"ng004-direct-{_form}", _loop(f"model.to('cpu').{_form}  # expect: NG004"))
+    snippet(f"ng004-restored-{_form}", _loop(f"model.{_form}\nmodel.train()"))
+    snippet(
+        f"ng004-helper-{_form}",
+        f"def check(net):\n    net.{_form}\n\n\n"
+        + _loop("check(model)  # expect: NG004"),
+    )
+    snippet(
+        f"ng004-restoring-helper-{_form}",
+        f"def check(net):\n    was = net.training\n    net.{_form}\n    net.train(was)\n\n\n"
+        + _loop("check(model)"),
+    )
+    snippet(
+        f"ng004-nested-helper-{_form}",
+        f"def check(net):\n    net.{_form}\n\n\ndef report(net):\n    check(net)\n\n\n"
+        + _loop("report(model)  # expect: NG004"),
+    )
+snippet(
+    "ng004-method",
+    """
+    class Trainer:
+        def check(self):
+            self.model.eval()
+
+        def fit(self, loader, optimizer, criterion):
+            for epoch in range(3):
+                for x, y in loader:
+                    criterion(self.model(x), y).backward()
+                    optimizer.step()
+                self.check()  # expect: NG004
+    """,
+)
+
+# -- NG004: how a training step is recognised ----------------------------------------------
+
+for _method in sorted(GRAD_INTENT_METHODS | OPTIMIZER_METHODS):
+    _step = {
+        "backward": "criterion(model(x), y).backward()",
+        "zero_grad": "out = model(x)\noptimizer.zero_grad()\nout.sum().backward()",
+        "step": "criterion(model(x), y).backward()\noptimizer.step()",
+    }[_method]
+    snippet(
+        f"ng004-step-{_method}",
+        "def fit(model, loader, optimizer, criterion):\n"
+        "    for epoch in range(3):\n"
+        "        for x, y in loader:\n"
+        + textwrap.indent(_step, "            ")
+        + "\n        model.eval()  # expect: NG004\n",
+    )
+snippet(
+    "ng004-step-through-a-helper",
+    """
+    def train_epoch(net, loader, optimizer, criterion):
+        for x, y in loader:
+            criterion(net(x), y).backward()
+            optimizer.step()
+
+
+    def fit(model, loader, optimizer, criterion):
+        for epoch in range(3):
+            train_epoch(model, loader, optimizer, criterion)
+            model.eval()  # expect: NG004
+    """,
+)
+snippet(
+    "ng004-step-through-a-helper-in-train-mode",
+    """
+    def train_epoch(net, loader, optimizer, criterion):
+        net.train()
+        for x, y in loader:
+            criterion(net(x), y).backward()
+            optimizer.step()
+
+
+    def fit(model, loader, optimizer, criterion):
+        for epoch in range(3):
+            train_epoch(model, loader, optimizer, criterion)
+            model.eval()
+    """,
+)
+snippet(
+    "ng004-no-training-step",
+    """
+    def fit(model, loader):
+        for epoch in range(3):
+            for x, y in loader:
+                model(x)  # expect: NG001
+            model.eval()
+    """,
+)
+
+
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_every_fact(name: str) -> None:
+    source = SNIPPETS[name]
+    findings = findings_on_every_path(source)
+    assert [(f.line, f.code) for f in findings] == expected(source), source
