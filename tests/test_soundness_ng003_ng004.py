@@ -32,7 +32,9 @@ SNIPPETS: dict[str, str] = {}
 
 def snippet(name: str, body: str) -> None:
     assert name not in SNIPPETS, name
-    SNIPPETS[name] = "import torch\nfrom torch import autograd\n\n\n" + textwrap.dedent(body).lstrip()
+    SNIPPETS[name] = (
+        "import torch\nfrom torch import autograd\n\n\n" + textwrap.dedent(body).lstrip()
+    )
 
 
 def expected(source: str) -> list[tuple[int, str]]:
@@ -106,7 +108,9 @@ _EVAL_FORMS = ["eval()"] + [
     if s.flag is not None
     for text in ("False", "0", f"{s.flag}=False")
 ]
-_EVAL_FORMS += [f"{s.method}()" for s in MODE_SETTERS if s.default is Mode.EVAL and s.method != "eval"]
+_EVAL_FORMS += [
+    f"{s.method}()" for s in MODE_SETTERS if s.default is Mode.EVAL and s.method != "eval"
+]
 
 _TRAINING = """
         for x, y in loader:
@@ -132,8 +136,7 @@ for _form in _EVAL_FORMS:
     snippet(f"ng004-restored-{_form}", _loop(f"model.{_form}\nmodel.train()"))
     snippet(
         f"ng004-helper-{_form}",
-        f"def check(net):\n    net.{_form}\n\n\n"
-        + _loop("check(model)  # expect: NG004"),
+        f"def check(net):\n    net.{_form}\n\n\n" + _loop("check(model)  # expect: NG004"),
     )
     snippet(
         f"ng004-restoring-helper-{_form}",

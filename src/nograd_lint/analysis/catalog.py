@@ -579,6 +579,30 @@ TENSOR_METHODS: frozenset[str] = frozenset(
         "masked_fill",
     }
 )
+#: Packages whose functions compute on no tensor: a value they make records no graph
+#: (``np.array(batch)``, ``copy.deepcopy(state)``, ``random.choice(xs)``).
+NON_TENSOR_MODULES: frozenset[str] = frozenset(
+    {"numpy", "math", "random", "copy", "gym", "gymnasium", "os", "time", "json", "pickle"}
+)
+#: Methods that record or show their arguments (loggers, progress bars, metric meters): a
+#: value handed to them is not differentiated again (NG003).
+LOGGING_METHODS: frozenset[str] = frozenset(
+    {
+        "add_scalar",
+        "add_scalars",
+        "add_histogram",
+        "log",
+        "log_dict",
+        "log_metrics",
+        "info",
+        "debug",
+        "warning",
+        "write",
+        "set_postfix",
+        "set_description",
+        "update",
+    }
+)
 #: Methods whose argument names what a backward pass will write gradients to:
 #: ``torch.optim.SGD(model.parameters())`` trains ``model``.
 PARAMETER_METHODS: frozenset[str] = frozenset({"parameters", "named_parameters"})

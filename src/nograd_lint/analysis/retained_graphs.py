@@ -30,20 +30,25 @@ from dataclasses import dataclass, field
 
 from ..ast_names import dotted_name
 from .catalog import (
+    CONTAINER_ADDERS,
     CREATE_GRAPH_KEYWORD,
+    FORWARD_METHODS,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_DROPPING_ATTRIBUTES,
     GRAPH_DROPPING_BUILTINS,
     GRAPH_DROPPING_METHODS,
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
+    LOGGING_METHODS,
     LOSS_FUNCTION_NAME,
+    MODEL_METHODS,
+    NON_TENSOR_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     RETAIN_GRAPH_KEYWORD,
     TENSOR_METHODS,
 )
-from .values import ModuleValues, _Function, contradicts
+from .values import ModuleValues, _Binding, _Function, contradicts
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -83,11 +88,6 @@ def needless_retains(values: ModuleValues) -> list[NeedlessRetain]:
         except RecursionError:
             continue  # too deep to read: say nothing
     return found
-
-
-def retains_graph(call: ast.Call) -> bool:
-    """Whether the text of a call may ask to keep its graph: a cheap test for the screen."""
-    return any(k.arg == RETAIN_GRAPH_KEYWORD for k in call.keywords)
 
 
 # -- what the call differentiates ---------------------------------------------------------
@@ -154,7 +154,7 @@ class _Origins:
 
     #: Binding index -> the binding indices its value reads.
     reads: dict[int, set[int]] = field(default_factory=dict)
-    #: Bindings whose own value runs a model (or any call that may record a graph).
+    #: Bindings whose own value runs a model (or a call that may run one: ``_looks_like_a_model``).
     forwards: set[int] = field(default_factory=set)
     #: Bindings read before they are made, in a loop that holds both: last iteration's.
     carried: set[int] = field(default_factory=set)
@@ -163,23 +163,24 @@ class _Origins:
     from_parameter: bool = False
     #: ... or from an attribute of ``self``, which another method may differentiate.
     from_attribute: bool = False
-    _recording: dict[int, bool] | None = None
-
-    def records(self, index: int) -> bool:
-        """Whether the binding's value carries a graph recorded by some forward call."""
-        if self._recording is None:
-            recording = {i: i in self.forwards for i in self.reads}
-            changed = True
-            while changed:
-                changed = False
-                for i, read in self.reads.items():
-                    if not recording[i] and any(recording.get(j, False) for j in read):
-                        recording[i] = changed = True
-            self._recording = recording
-        return self._recording.get(index, False)
+    #: ... or is an element of a container a loop runs over (``for loss in losses``): its
+    #: siblings, differentiated next, may share its graph.
+    from_iteration: bool = False
+    #: Bindings the value is, through assignments, operators and tensor methods only: a
+    #: later gradient call of any of them differentiates this very graph.
+    direct: set[int] = field(default_factory=set)
 
     def recorded(self) -> set[int]:
-        return {i for i in self.reads if self.records(i)}
+        """The bindings whose value carries a graph recorded by a forward call."""
+        recording = self.forwards & set(self.reads)
+        changed = True
+        while changed:
+            changed = False
+            for index, read in self.reads.items():
+                if index not in recording and read & recording:
+                    recording.add(index)
+                    changed = True
+        return recording
 
 
 def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -> _Origins:
@@ -190,11 +191,13 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
     parameters = function.parameters() - {self_name}
     iterations = _iteration_values(function)
     models = function.model_names() | values.module_level_models()
-    # (node, read through a model's call, the binding whose value it is part of or -1)
-    stack: list[tuple[ast.AST, bool, int]] = [(root, False, -1) for root in roots]
-    seen: set[tuple[int, bool]] = set()
+    helpers = _helpers(function, values, self_name, models)
+    # (node, read through a model's call, the binding whose value it is part of or -1,
+    # still the differentiated value itself)
+    stack: list[tuple[ast.AST, bool, int, bool]] = [(root, False, -1, True) for root in roots]
+    seen: set[tuple[int, bool, bool]] = set()
     while stack:
-        node, through_model, owner = stack.pop()
+        node, through_model, owner, direct = stack.pop()
         if isinstance(node, ast.Name):
             if node.id in models:
                 continue  # a module's parameters are leaves: no graph of its own
@@ -208,11 +211,17 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                 if binding.loops and binding.position > (node.lineno, node.col_offset):
                     origins.carried.add(index)
                 origins.reads.setdefault(index, set())
+                iterated = id(binding.value) in iterations
+                if direct:
+                    origins.direct.add(index)
+                    origins.from_iteration |= iterated and _is_element(node.id, binding)
+                if iterated and _iterates_filled_attribute(binding.value, self_name, values):
+                    origins.from_attribute = True  # a memory of the object's own graphs
                 # A loop's target holds the data iterated over: no model of its own.
-                through = through_model or id(binding.value) in iterations
-                if (index, through) not in seen:
-                    seen.add((index, through))
-                    stack.append((binding.value, through, index))
+                through = through_model or iterated
+                if (index, through, direct) not in seen:
+                    seen.add((index, through, direct))
+                    stack.append((binding.value, through, index, direct))
             continue
         if (
             isinstance(node, ast.Attribute)
@@ -222,35 +231,37 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             and node.attr not in GRAPH_DROPPING_ATTRIBUTES
         ):
             origins.from_attribute = True  # ``self.loss``: another method may differentiate it
-        for child, through in _graph_parts(node, through_model, values):
+        for child, through, same in _graph_parts(node, through_model, values):
             if child is None:  # a call that may record a graph of its own
                 if owner >= 0:
-                    origins.forwards.add(owner)
+                    if isinstance(node, ast.Call) and _looks_like_a_model(node.func, helpers):
+                        origins.forwards.add(owner)
                 continue
-            stack.append((child, through, owner))
+            stack.append((child, through, owner, direct and same))
     return origins
 
 
 def _graph_parts(
     node: ast.AST, through_model: bool, values: ModuleValues
-) -> Iterator[tuple[ast.AST | None, bool]]:
+) -> Iterator[tuple[ast.AST | None, bool, bool]]:
     """The subexpressions whose graph flows into ``node``'s value, each with whether it
-    goes through a model's call; ``(None, ...)`` marks a call that may record a graph."""
+    goes through a model's call and whether it is still the same value (operators, indexing,
+    tensor methods); ``(None, ...)`` marks a call that may record a graph."""
     if isinstance(node, (ast.Constant, ast.Compare, ast.JoinedStr, ast.Lambda)):
         return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return
     if isinstance(node, ast.Attribute):
         if node.attr not in GRAPH_DROPPING_ATTRIBUTES:
-            yield node.value, through_model
+            yield node.value, through_model, True
         return
     if isinstance(node, ast.Subscript):
-        yield node.value, through_model
+        yield node.value, through_model, True
         return
     if not isinstance(node, ast.Call):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
-                yield child, through_model
+                yield child, through_model, True
         return
     func = node.func
     qualified = values.qualified(func)
@@ -265,27 +276,143 @@ def _graph_parts(
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
     arguments += [k.value for k in node.keywords]
+    if isinstance(func, ast.Attribute) and qualified is None and method in TENSOR_METHODS:
+        yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
+        for argument in arguments:
+            yield argument, through_model, False
+        return
     callee = dotted_name(func)
     computes = (
         qualified is not None
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
         or (callee is not None and LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1]))
-        or method in TENSOR_METHODS
     )
-    if computes:  # torch's functions, losses, tensor methods: the inputs' graphs go on
-        if isinstance(func, ast.Attribute) and qualified is None:
-            yield func.value, through_model
+    if computes:  # torch's functions, losses, builtins: the inputs' graphs go on
         for argument in arguments:
-            yield argument, through_model
+            yield argument, through_model, False
         return
     if any(not isinstance(a, ast.Constant) for a in arguments):
-        yield None, through_model  # a model's forward, or a helper computing on its inputs
+        yield None, through_model, False  # a model's forward, or a helper on its inputs
     if isinstance(func, (ast.Call, ast.Subscript)):
-        yield func, True  # ``heads[i](x)``, ``nn.Linear(3, 4)(x)``
-    elif isinstance(func, ast.Attribute):
-        yield func.value, True  # ``feat.unknown_method()``; a model receiver is skipped
-    for argument in arguments:
-        yield argument, True
+        yield func, True, False  # ``heads[i](x)``, ``nn.Linear(3, 4)(x)``
+    for argument in arguments:  # an object's method (``env.step(a)``): its arguments only
+        yield argument, True, False
+
+
+def _is_element(name: str, binding: _Binding) -> bool:
+    """Whether a loop binds ``name`` to an element of what it iterates, not to an index:
+    ``loss`` in ``for i, loss in enumerate(losses)``, not ``i``, nor ``t`` of a ``range``."""
+    iterable = binding.value
+    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name)):
+        return True
+    if iterable.func.id == "range":
+        return False
+    target = binding.target
+    if iterable.func.id == "enumerate" and isinstance(target, (ast.Tuple, ast.List)):
+        index = target.elts[0] if target.elts else None
+        return not (isinstance(index, ast.Name) and index.id == name)
+    return True
+
+
+@dataclass(frozen=True)
+class _Helpers:
+    """What calls of a function reach that are not models: the module's functions, classes
+    and imports, the methods of the function's class; and the names known to be models."""
+
+    names: frozenset[str]
+    methods: frozenset[str]
+    self_name: str | None
+    models: frozenset[str]
+    #: Names bound to modules or functions of packages that compute on no tensor.
+    data_modules: frozenset[str]
+    #: ``self.<attr>`` names the module calls a model method on anywhere (``parameters()``).
+    self_models: frozenset[str] = frozenset()
+
+
+def _helpers(
+    function: _Function, values: ModuleValues, self_name: str | None, models: frozenset[str]
+) -> _Helpers:
+    names: set[str] = set()
+    methods: set[str] = set()
+    data: set[str] = set()
+    for statement in values.tree.body:
+        if isinstance(statement, ast.ClassDef):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.name.split(".")[0] in NON_TENSOR_MODULES:
+                    data.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(statement, ast.ImportFrom) and statement.module:
+            if statement.module.split(".")[0] in NON_TENSOR_MODULES:
+                data.update(alias.asname or alias.name for alias in statement.names)
+        if isinstance(statement, ast.ClassDef) and function.node in statement.body:
+            methods.update(
+                member.name
+                for member in statement.body
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
+            )
+    self_models = frozenset(
+        owner
+        for call in values.index.calls
+        if isinstance(call.func, ast.Attribute) and call.func.attr in MODEL_METHODS
+        for owner in [dotted_name(call.func.value)]
+        if owner is not None and self_name is not None and owner.startswith(self_name + ".")
+    )
+    return _Helpers(
+        frozenset(names), frozenset(methods), self_name, models, frozenset(data), self_models
+    )
+
+
+def _looks_like_a_model(func: ast.expr, helpers: _Helpers) -> bool:
+    """Whether a call may run a model and record a graph: ``net(x)``, ``self.encoder(x)``,
+    ``heads[i](x)``, ``model.encode(x)``, a helper function or method of the module (it may
+    run one); not a class of the module (it makes an object), a function of a package that
+    computes on no tensor (``np.array(x)``, ``deepcopy(s)``), nor a method of an object that
+    is no model (``env.step(a)``, ``buffer.sample(n)``)."""
+    if isinstance(func, ast.Name):
+        return not (
+            func.id in helpers.names
+            or func.id in helpers.data_modules
+            or func.id in PASS_THROUGH_BUILTINS
+        )
+    if isinstance(func, ast.Attribute):
+        owner = dotted_name(func.value)
+        if owner is None:
+            return True
+        if owner == helpers.self_name:
+            return True  # a submodule, or a method of the class
+        if owner.split(".")[0] == helpers.self_name:  # ``self.buffer.sample(n)``: a model's?
+            return owner in helpers.models or owner in helpers.self_models
+        if owner.split(".")[0] in helpers.data_modules:
+            return False
+        return owner in helpers.models or func.attr in FORWARD_METHODS
+    return True
+
+
+def _iterates_filled_attribute(
+    iterable: ast.AST, self_name: str | None, values: ModuleValues
+) -> bool:
+    """``for s, a, r in self.memory``, where the module fills ``self.memory`` itself
+    (``self.memory.append(...)``): what the object stored may carry graphs of its own."""
+    if self_name is None:
+        return False
+    attributes = {
+        node.attr
+        for node in ast.walk(iterable)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == self_name
+    }
+    if not attributes:
+        return False
+    return any(
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in CONTAINER_ADDERS
+        and isinstance(call.func.value, ast.Attribute)
+        and call.func.value.attr in attributes
+        and isinstance(call.func.value.value, ast.Name)
+        for call in values.index.calls
+    )
 
 
 def _iteration_values(function: _Function) -> set[int]:
@@ -313,34 +440,95 @@ def _self_name(function: _Function) -> str | None:
 def _needed(
     call: ast.Call, roots: list[ast.expr], function: _Function, values: ModuleValues
 ) -> bool:
-    if isinstance(call.func, ast.Attribute) and _flag(call, CREATE_GRAPH_KEYWORD):
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in GRAPH_FREEING_METHODS
+        and _flag(call, CREATE_GRAPH_KEYWORD)
+    ):
         return True  # ``.grad`` now carries a graph, which anything may differentiate
     origins = _origins(roots, function, values)
     recorded = origins.recorded()
-    if origins.from_attribute or (origins.from_parameter and not recorded):
+    if origins.from_attribute or origins.from_iteration:
+        return True
+    if origins.from_parameter and not recorded:
         return True
     loops = function.call_loops.get(id(call), frozenset())
     for index in recorded:
-        if loops - function.bindings[index].loops or index in origins.carried:
-            return True  # the next iteration differentiates the same graph again
+        if loops - function.bindings[index].loops:
+            return True  # a model's output made before a loop that differentiates it again
+    for index in recorded & origins.carried:
+        if function.bindings[index].loops & loops:
+            return True  # last iteration's graph, differentiated again in this one
     if recorded and function.leaves(function.derived(_never, recorded), _never):
         return True
-    return any(
-        origins_shared(call, other, recorded, function, values)
-        for other in function.calls
-        if other is not call
+    own = recorded | origins.direct
+    return (
+        any(
+            origins_shared(call, other, own, function, values)
+            for other in function.calls
+            if other is not call
+        )
+        or _in_comprehension_over(call, recorded, function)
+        or _handed_on_later(call, own, function, values)
     )
+
+
+def _handed_on_later(
+    call: ast.Call, own: set[int], function: _Function, values: ModuleValues
+) -> bool:
+    """A value of the graph handed, after the gradient call, to a call that may
+    differentiate it where the analysis cannot see (``balancer.step([loss_a, loss_b])``):
+    anything but torch's functions, builtins, losses, tensor methods and loggers."""
+    if not own:
+        return False
+    here = (call.lineno, call.col_offset)
+    derived = function.derived(_never, own)
+    for other in function.calls:
+        if (other.lineno, other.col_offset) <= here or _passes_nothing_on(other, values):
+            continue
+        arguments = [a.value if isinstance(a, ast.Starred) else a for a in other.args]
+        arguments += [k.value for k in other.keywords]
+        if any(function.carries(a, derived, _never) for a in arguments):
+            return True
+    return False
+
+
+def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
+    """Calls that compute on, record or print their arguments, and differentiate nothing:
+    also a function or method of the module whose body has no gradient call."""
+    func = call.func
+    if values.qualified(func) is not None:
+        return True
+    local = _local_definition(func, values)
+    if local is not None:
+        return not any(
+            isinstance(node, ast.Call) and _differentiated(node, values) is not None
+            for node in ast.walk(local)
+        )
+    if isinstance(func, ast.Name):
+        return func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS
+    if isinstance(func, ast.Attribute):
+        return (
+            func.attr in TENSOR_METHODS
+            or func.attr in GRAPH_DROPPING_METHODS
+            or func.attr in CONTAINER_ADDERS
+            or func.attr in LOGGING_METHODS
+            or bool(LOSS_FUNCTION_NAME.search(func.attr))
+        )
+    return False
 
 
 def origins_shared(
     call: ast.Call,
     other: ast.Call,
-    recorded: set[int],
+    own: set[int],
     function: _Function,
     values: ModuleValues,
 ) -> bool:
     """Whether ``other``, a gradient call that may run after ``call``, differentiates a
-    value that shares a recorded computation with ``call``'s."""
+    value that shares a recorded computation (or the differentiated value) ``own`` with
+    ``call``'s."""
     if (other.lineno, other.col_offset) <= (call.lineno, call.col_offset):
         return False
     roots = _differentiated(other, values)
@@ -349,7 +537,47 @@ def origins_shared(
     guards = function.guards
     if contradicts(guards.get(id(call), frozenset()), guards.get(id(other), frozenset())):
         return False  # the other arm of the same ``if``
-    return bool(recorded & set(_origins(roots, function, values).reads))
+    return bool(own & set(_origins(roots, function, values).reads))
+
+
+def _in_comprehension_over(call: ast.Call, recorded: set[int], function: _Function) -> bool:
+    """``[grad(out[i], x, retain_graph=True) for i in ...]``: a comprehension is a loop too,
+    and a graph made before it is differentiated again by its next element."""
+    here = (call.lineno, call.col_offset)
+    for node in ast.walk(function.node):
+        if not isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            continue
+        start = (node.lineno, node.col_offset)
+        end = (node.end_lineno or 0, node.end_col_offset or 0)
+        if not start <= here < end:
+            continue
+        if any(not start <= function.bindings[i].position <= end for i in recorded):
+            return True
+    return False
+
+
+def _local_definition(
+    func: ast.expr, values: ModuleValues
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The module's function ``f`` of ``f(...)``, or a method ``m`` of ``self.m(...)`` in
+    any class of the module."""
+    if isinstance(func, ast.Name):
+        wanted, in_class = func.id, False
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        wanted, in_class = func.attr, func.value.id in ("self", "cls")
+    else:
+        return None
+    for statement in values.tree.body:
+        members = (
+            statement.body if in_class and isinstance(statement, ast.ClassDef) else [statement]
+        )
+        for member in members if (in_class or not isinstance(statement, ast.ClassDef)) else []:
+            if (
+                isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and member.name == wanted
+            ):
+                return member
+    return None
 
 
 def _never(node: ast.AST) -> bool:
