@@ -233,9 +233,12 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         for child, through, same in _graph_parts(node, through_model, values):
             if child is None:  # a call that may record a graph of its own
-                if owner >= 0:
-                    if isinstance(node, ast.Call) and _looks_like_a_model(node.func, helpers):
-                        origins.forwards.add(owner)
+                if (
+                    owner >= 0
+                    and isinstance(node, ast.Call)
+                    and _looks_like_a_model(node.func, helpers)
+                ):
+                    origins.forwards.add(owner)
                 continue
             stack.append((child, through, owner, direct and same))
     return origins
@@ -342,9 +345,12 @@ def _helpers(
             for alias in statement.names:
                 if alias.name.split(".")[0] in NON_TENSOR_MODULES:
                     data.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(statement, ast.ImportFrom) and statement.module:
-            if statement.module.split(".")[0] in NON_TENSOR_MODULES:
-                data.update(alias.asname or alias.name for alias in statement.names)
+        elif (
+            isinstance(statement, ast.ImportFrom)
+            and statement.module
+            and statement.module.split(".")[0] in NON_TENSOR_MODULES
+        ):
+            data.update(alias.asname or alias.name for alias in statement.names)
         if isinstance(statement, ast.ClassDef) and function.node in statement.body:
             methods.update(
                 member.name
