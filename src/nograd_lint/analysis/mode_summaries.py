@@ -7,7 +7,9 @@ the loop only calls; the flow pass of the caller needs that effect at the call. 
 reads the function's calls in evaluation order, without branches: the last mode setter
 applied to a receiver decides the mode it leaves (``model.train(was_training)`` after
 ``eval()`` restores it, whatever the flag), and a receiver is trained as found when the
-function runs it as a forward call before any ``train()`` on it and has gradient code.
+function runs it as a forward call whose output reaches a backward (:mod:`.values`) before
+it puts the receiver in any mode itself (a teacher it sets to ``eval()`` is its choice), and
+has gradient code.
 Calls of the module's other functions are summarised in turn, a few levels deep.
 
 Receivers are names as the function writes them: a parameter (``model``, ``model.module``),
@@ -127,8 +129,8 @@ class ModeSummaries:
             return head not in local and name in self.module_models()
 
         modes: dict[str, Mode] = {}
-        set_train: set[str] = set()
-        run_first: set[str] = set()  # run as a forward before any ``train()`` on it
+        decided: set[str] = set()  # put in a mode by the function itself
+        run_first: set[str] = set()  # trained before the function puts it in any mode
         gradients = False
         for call in calls_in_order(node.body):
             mode = mode_call(call)
@@ -136,13 +138,17 @@ class ModeSummaries:
                 receiver, how = mode
                 if receiver is not None:
                     modes[receiver] = how
-                    if how is Mode.TRAIN:
-                        set_train.add(receiver)
+                    decided.add(receiver)
                 continue
             gradients |= self.gradient_code(call)
             model = _forward_receiver(call, self_name)
-            if model is not None and reachable(model) and not _within(model, set_train):
-                run_first.add(model)
+            if (
+                model is not None
+                and reachable(model)
+                and not _within(model, decided)
+                and self.values.fate(call, node).consumers
+            ):
+                run_first.add(model)  # a forward whose output reaches a backward
             callee = self._callee(call.func, owner, self_name)
             if callee is None:
                 continue
@@ -152,18 +158,19 @@ class ModeSummaries:
             mapped = self.caller_names(callee, call, self_name)
             for receiver in inner.trains:
                 name = mapped(receiver)
-                if name is not None and not _within(name, set_train):
+                if name is not None and not _within(name, decided):
                     run_first.add(name)
                     gradients = True
             for receiver in inner.leaves_eval:
                 name = mapped(receiver)
                 if name is not None:
                     modes[name] = Mode.EVAL
+                    decided.add(name)
             for receiver in inner.leaves_train:
                 name = mapped(receiver)
                 if name is not None:
                     modes[name] = Mode.TRAIN
-                    set_train.add(name)
+                    decided.add(name)
         return ModeSummary(
             frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
             frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
