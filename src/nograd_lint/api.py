@@ -130,17 +130,17 @@ def _collector_paused() -> Iterator[None]:
 
 def _suspects(tree: ast.Module, text: str) -> list[ast.Call] | None:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding):
-    NG001's, and the model calls whose graph a loop may keep (NG002). A loop that may
-    carry eval mode to its next iteration (NG004) needs the whole module: None."""
+    NG001's, the model calls whose graph a loop may keep (NG002), and the calls of the loops
+    that may carry eval mode to a training step (NG004)."""
     from .analysis.values import ModuleValues
     from .prefilter import might_have_eval_findings, might_keep_graphs, might_set_eval_mode
     from .screen import suspect_calls
-    from .screen_loops import may_carry_eval_around_loop
+    from .screen_loops import eval_carrying_calls
 
     try:
         suspects: list[ast.Call] = []
-        if might_set_eval_mode(text) and may_carry_eval_around_loop(tree):
-            return None
+        if might_set_eval_mode(text):
+            suspects += eval_carrying_calls(tree)
         if might_have_eval_findings(text):
             found = suspect_calls(tree, text)
             if found is None:

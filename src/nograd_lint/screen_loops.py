@@ -27,17 +27,26 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 def may_carry_eval_around_loop(tree: ast.Module, values: ModuleValues | None = None) -> bool:
     """False only when no loop of the module can carry eval mode to a training step."""
+    return bool(eval_carrying_calls(tree, values))
+
+
+def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) -> list[ast.Call]:
+    """The calls of every loop that may carry eval mode to a training step: what pruning
+    must keep whole (the definitions that hold them, and their callers); the functions they
+    call are read by the summaries, off the whole ``ast`` tree."""
     summaries: ModeSummaries | None = None
-    defined: set[str] | None = None
+    defined: set[str] = set()
+    found: list[ast.Call] = []
     for loop in _outermost_loops(tree):
         if summaries is None:
             summaries = ModeSummaries(values or ModuleValues(tree))
             defined = {name for _, name in summaries.definitions}
-        assert defined is not None
         begins = trains = False
         named: list[str] = []
+        calls: list[ast.Call] = []
         others: list[ast.Call] = []
         for call in (node for node in ast.walk(loop) if isinstance(node, ast.Call)):
+            calls.append(call)
             mode = mode_call(call)
             if mode is not None:
                 begins |= mode[1] is Mode.EVAL
@@ -55,12 +64,141 @@ def may_carry_eval_around_loop(tree: ast.Module, values: ModuleValues | None = N
             for summary in summaries.named(name):
                 begins |= bool(summary.leaves_eval)
                 trains |= bool(summary.trains)
-        if begins and trains:
-            return True
-    return False
+        if begins and trains and not _every_step_set_in_mode(loop, summaries, defined):
+            found.extend(calls)
+    return found
 
 
-def _outermost_loops(tree: ast.Module) -> Iterator[ast.stmt]:
+#: A statement's place: the chain of (body list, index) from the loop down to it.
+Place = tuple[tuple[int, int], ...]
+
+
+def _every_step_set_in_mode(
+    loop: ast.For | ast.AsyncFor | ast.While, summaries: ModeSummaries, defined: set[str]
+) -> bool:
+    """Whether, for every model a call of the loop may leave in eval mode, every call that
+    may train it (any call of it, or of a function that trains it) comes after a mode
+    setter of it (or a call of a function that leaves it in train mode) that runs first on
+    every path within the same loop iteration: then no period is carried to a training step
+    (``model.train()`` at the top of an epoch, or in each arm of a GAN's alternation).
+    False when a model cannot be named."""
+    begun: set[str] = set()
+    setters: dict[str, list[Place]] = {}
+    uses: list[tuple[ast.Call, Place]] = []
+    for call, place, is_statement in _calls_with_places(loop):
+        mode = mode_call(call)
+        if mode is not None:
+            receiver, how = mode
+            if receiver is None:
+                return False
+            if how is Mode.EVAL:
+                begun.add(receiver)
+            if is_statement:
+                setters.setdefault(receiver, []).append(place)
+            continue
+        uses.append((call, place))
+        name = _last_name(call.func)
+        if name is None or name not in defined:
+            continue
+        for key in [k for k in summaries.definitions if k[1] == name]:
+            summary = summaries.of(*key)
+            if not (summary.leaves_eval or summary.leaves_train):
+                continue
+            caller_self = (
+                call.func.value.id
+                if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+                else None
+            )
+            names = summaries.caller_names(key, call, caller_self)
+            for receiver in summary.leaves_eval:
+                model = names(receiver)
+                if model is None:
+                    return False
+                begun.add(model)
+            if is_statement:
+                for receiver in summary.leaves_train:
+                    model = names(receiver)
+                    if model is not None:
+                        setters.setdefault(model, []).append(place)
+    for model in begun:
+        for call, place in uses:
+            if _may_train(call, model, summaries, defined) and not any(
+                _runs_first(setter, place) for setter in setters.get(model, ())
+            ):
+                return False
+    return True
+
+
+def _may_train(call: ast.Call, model: str, summaries: ModeSummaries, defined: set[str]) -> bool:
+    """A call of ``model`` (or of an attribute of it), or a call handing it, or anything
+    at all, to a function of the module that trains a model."""
+    callee = _dotted(call.func)
+    if callee is not None and (callee == model or callee.startswith(model + ".")):
+        return True
+    name = _last_name(call.func)
+    return (
+        name is not None
+        and name in defined
+        and any(summary.trains for summary in summaries.named(name))
+    )
+
+
+def _runs_first(setter: Place, step: Place) -> bool:
+    """The setter's statement is in a block that holds the step, before it, with no loop
+    between them (a loop in between could carry a period to the step around its own back
+    edge)."""
+    depth = len(setter) - 1
+    if len(step) <= depth or step[:depth] != setter[:depth]:
+        return False
+    block, index = setter[depth]
+    return step[depth][0] == block and step[depth][1] > index
+
+
+def _calls_with_places(
+    loop: ast.For | ast.AsyncFor | ast.While,
+) -> Iterator[tuple[ast.Call, Place, bool]]:
+    """Every call of the loop's body, with the place of its statement (a loop statement in
+    the chain gets its own id, so that places across a loop never match) and whether the
+    call is the whole statement (``model.train()`` on its own line)."""
+    stack: list[tuple[ast.stmt, Place]] = [
+        (statement, ((id(loop.body), index),)) for index, statement in enumerate(loop.body)
+    ]
+    while stack:
+        statement, place = stack.pop()
+        whole = (
+            statement.value
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+            else None
+        )
+        inner = (*place, (id(statement), 0)) if isinstance(statement, _LOOPS) else place
+        for value in (v for _, v in ast.iter_fields(statement)):
+            children = value if isinstance(value, list) else [value]
+            if children and all(isinstance(c, ast.stmt) for c in children):
+                stack.extend(
+                    (child, (*inner, (id(children), index))) for index, child in enumerate(children)
+                )
+                continue
+            for child in children:
+                if isinstance(child, ast.excepthandler) or type(child).__name__ == "match_case":
+                    body: list[ast.stmt] = getattr(child, "body", [])
+                    stack.extend((c, (*place, (id(body), i))) for i, c in enumerate(body))
+                elif isinstance(child, ast.AST):
+                    for node in ast.walk(child):
+                        if isinstance(node, ast.Call):
+                            yield node, place, node is whole
+
+
+def _dotted(func: ast.expr) -> str | None:
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return None
+    return ".".join([func.id, *reversed(parts)])
+
+
+def _outermost_loops(tree: ast.Module) -> Iterator[ast.For | ast.AsyncFor | ast.While]:
     """Loops are statements: only statement bodies are walked, not expressions."""
     stack: list[ast.stmt] = list(tree.body)
     while stack:

@@ -131,6 +131,7 @@ class ModeSummaries:
         modes: dict[str, Mode] = {}
         decided: set[str] = set()  # put in a mode by the function itself
         run_first: set[str] = set()  # trained before the function puts it in any mode
+        forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
         for call in calls_in_order(node.body):
             mode = mode_call(call)
@@ -142,13 +143,8 @@ class ModeSummaries:
                 continue
             gradients |= self.gradient_code(call)
             model = _forward_receiver(call, self_name)
-            if (
-                model is not None
-                and reachable(model)
-                and not _within(model, decided)
-                and self.values.fate(call, node).consumers
-            ):
-                run_first.add(model)  # a forward whose output reaches a backward
+            if model is not None and reachable(model) and not _within(model, decided):
+                forwards.append((model, call))
             callee = self._callee(call.func, owner, self_name)
             if callee is None:
                 continue
@@ -171,6 +167,12 @@ class ModeSummaries:
                 if name is not None:
                     modes[name] = Mode.TRAIN
                     decided.add(name)
+        if gradients:  # a forward trains its model if its output reaches a backward
+            run_first.update(
+                model
+                for model, call in forwards
+                if model not in run_first and self.values.fate(call, node).consumers
+            )
         return ModeSummary(
             frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
             frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
