@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.realworld.ng003_candidates import Site, candidate_sites
+from tests.realworld.score import (
+    LABEL_COLUMNS,
+    LABELS,
+    REPO_COLUMNS,
+    read_labels,
+    read_repos,
+    row_key,
+)
 
 SCRIPT = Path(__file__).parent / "realworld" / "ng003_candidates.py"
 
@@ -124,3 +137,56 @@ def test_command_line_writes_csv_rows(tmp_path: Path) -> None:
         ["repo", "path", "line", "col", "model"],
         ["owner+repo", str(Path("pkg", "train.py")), "1", "14", "loss"],
     ]
+
+
+# The labelled set ---------------------------------------------------------------------------
+
+NG003_DIR = Path(__file__).parent / "realworld" / "ng003"
+COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def test_ng003_set_is_well_formed_and_large_enough() -> None:
+    with (NG003_DIR / "repos.tsv").open(encoding="utf-8") as handle:
+        assert tuple(handle.readline().rstrip("\n").split("\t")) == REPO_COLUMNS
+    with (NG003_DIR / "labels.csv").open(encoding="utf-8") as handle:
+        assert tuple(handle.readline().rstrip("\r\n").split(",")) == LABEL_COLUMNS
+    repos = read_repos(NG003_DIR / "repos.tsv")
+    commits = {r["repo"]: r["commit"] for r in repos}
+    assert len(commits) == len(repos), "a repository is listed twice"
+    assert all(COMMIT.fullmatch(c) for c in commits.values())
+    rows = read_labels(NG003_DIR / "labels.csv")
+    for row in rows:
+        assert row["commit"] == commits[row["repo"]], row
+        assert row["label"] in LABELS and row["reason"].strip() and row["model"], row
+        assert int(row["line"]) >= 1 and int(row["col"]) >= 0, row
+    keys = [row_key(r) for r in rows]
+    assert len(keys) == len(set(keys)), "a site is labelled twice"
+    per_repo = Counter(r["repo"] for r in rows)
+    assert set(per_repo) == set(commits), "every listed repository has labelled sites"
+    assert len(rows) >= 60 and len(per_repo) >= 15
+    assert max(per_repo.values()) <= 15, "no code base dominates the set"
+    labels = Counter(r["label"] for r in rows)
+    assert labels["flag"] >= 15 and labels["ok"] >= 15
+
+
+@pytest.mark.slow
+def test_every_candidate_of_a_labelled_file_is_labelled() -> None:
+    """Recall is measured on sites the linter did not choose: the finder's, all of them."""
+    corpus = os.environ.get("NOGRAD_CORPUS")
+    if not corpus or not Path(corpus).is_dir():
+        pytest.skip("set NOGRAD_CORPUS to a directory of owner+name checkouts")
+    rows = read_labels(NG003_DIR / "labels.csv")
+    labelled: dict[tuple[str, str], dict[tuple[int, int], str]] = {}
+    for row in rows:
+        by_site = labelled.setdefault((row["repo"], row["path"]), {})
+        by_site[(int(row["line"]), int(row["col"]))] = row["model"]
+    checked = 0
+    for (repo, path), by_site in sorted(labelled.items()):
+        source_file = Path(corpus) / repo / path
+        if not source_file.is_file():
+            continue
+        found = candidate_sites(source_file.read_text(encoding="utf-8", errors="replace"))
+        assert {(s.line, s.col): s.model for s in found} == by_site, (repo, path)
+        checked += 1
+    if not checked:
+        pytest.skip(f"no checkout of the NG003 set under {corpus}")
