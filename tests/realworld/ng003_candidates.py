@@ -11,10 +11,11 @@ its scope to the constant ``True``, given to a gradient call:
   gives ``torch.autograd`` (``import torch.autograd as ag``, ``from torch import autograd``),
   and ``grad`` / ``backward`` imported from ``torch.autograd`` under any alias.
 
-Humans then label each site by reading the code. A name counts as bound once when its scope
-(the enclosing function, else the module) binds it in exactly one place, by ``name = True``;
-parameters, loop targets, ``with ... as``, imports and augmented assignments are bindings too,
-so a parameter defaulting to ``True`` is not a site (its value comes from the caller).
+Humans then label each site by reading the code. A name counts as bound once when the
+innermost scope that binds it (a function, else the module) binds it in exactly one place, by
+``name = True``; parameters, loop targets, ``with ... as``, imports and augmented assignments
+are bindings too, so a parameter defaulting to ``True`` is not a site (its value comes from
+the caller).
 
 Each site is ``(line, col, model)``: ``line`` is 1-based and ``col`` 0-based, where the keyword
 name ``retain_graph`` starts; ``model`` is the receiver as written (``loss`` in
