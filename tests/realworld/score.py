@@ -32,9 +32,14 @@ from tests.realworld.candidates import candidate_sites  # noqa: E402
 
 LABELS_CSV = HERE / "labels.csv"
 REPOS_TSV = HERE / "repos.tsv"
-SETS = {"main": HERE, "heldout": HERE / "heldout", "ng002": HERE / "ng002"}  # repos.tsv, labels.csv
+SETS = {  # repos.tsv, labels.csv
+    "main": HERE,
+    "heldout": HERE / "heldout",
+    "ng002": HERE / "ng002",
+    "ng003": HERE / "ng003",
+}
 #: The rule each set labels: only its findings are scored against it.
-SET_RULES = {"main": "NG001", "heldout": "NG001", "ng002": "NG002"}
+SET_RULES = {"main": "NG001", "heldout": "NG001", "ng002": "NG002", "ng003": "NG003"}
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")
 LABELS = ("flag", "ok", "ambiguous")
@@ -111,6 +116,10 @@ def _candidates(rule: str, text: str) -> list[tuple[int, int, str]]:
     """The independent candidate finder of the rule's set, if it has one."""
     if rule == "NG001":
         return [(s.line, s.col, s.model) for s in candidate_sites(text)]
+    if rule == "NG003":
+        from tests.realworld.ng003_candidates import candidate_sites as retain_sites
+
+        return [(s.line, s.col, s.model) for s in retain_sites(text)]
     return []
 
 
