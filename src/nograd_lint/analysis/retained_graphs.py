@@ -6,20 +6,28 @@ the same graph again. Read on the stdlib ``ast`` tree, with :mod:`.values`' bind
 argument is needed (and the call is not reported) when:
 
 - a later gradient call in the function differentiates a value that shares a recorded
-  computation with this one (``d_loss.backward(retain_graph=True); g_loss.backward()``
-  through a shared ``fake``; several task losses over one trunk);
-- the graph outlives one loop iteration: made before a loop that runs the call again
-  (``feat = model(x)`` before the loop), or carried around the loop's back edge (a recurrent
-  ``hidden`` that is not detached);
+  computation with this one, or this very value (``d_loss.backward(retain_graph=True);
+  g_loss.backward()`` through a shared ``fake``; task losses over one trunk);
+- the value is an element of a container the loop runs over (``for loss in losses``): its
+  siblings may share its graph;
+- the graph outlives one loop iteration: a model's output made before a loop (or a
+  comprehension) that runs the call again, or a value carried around the loop's back edge
+  (a recurrent ``hidden`` that is not detached);
 - the graph comes from, or goes to, code the function cannot see: the differentiated value
-  is a parameter or an attribute of an object (a caller may differentiate it again), or a
-  value of the graph is returned, stored on an object or captured;
+  is a parameter (and no model of the function records a graph) or an attribute of the
+  object, or a memory the object fills itself; a value of the graph is returned, stored on
+  an object or captured, or handed after the call to anything that may differentiate it
+  (not torch's functions, builtins, losses, tensor methods, loggers, or a function of the
+  module without gradient calls);
 - ``backward(create_graph=True)`` leaves gradients with a graph in ``.grad``.
 
-What breaks a graph (``.detach()``, ``.item()``, ``.data``...) and what a gradient call
-differentiates are catalog data, shared with the rest of the analysis. Where the reading is
-not sure, the argument counts as needed: a needless ``retain_graph`` costs memory, a wrong
-removal raises an error at the second backward.
+A graph is recorded by a call that looks like a model's (``_looks_like_a_model``): not a
+class of the module, a function of a package that computes on no tensor (numpy, math...),
+nor a method of an object that is no model (``env.step(a)``). What breaks a graph
+(``.detach()``, ``.item()``, ``.data``...) and what a gradient call differentiates are
+catalog data, shared with the rest of the analysis. Where the reading is not sure, the
+argument counts as needed: a needless ``retain_graph`` costs memory, a wrong removal raises
+an error at the second backward.
 """
 
 from __future__ import annotations
