@@ -82,6 +82,23 @@ def test_transitive_helpers_and_methods_match_by_name() -> None:
     ]
 
 
+def test_module_train_calls_are_not_helper_calls() -> None:
+    found = sites(
+        """\
+        def train(model, loader):
+            for x in loader:
+                model(x).sum().backward()
+            model.eval()
+
+        for epoch in range(3):
+            model.train()
+            model.train(True)
+            train(model, loader)
+        """
+    )
+    assert found == [Site(4, 4, "model"), Site(9, 4, "model")]
+
+
 def test_columns_count_characters_not_bytes() -> None:
     found = sites('loss.backward()\nprint("é"); model.eval()\n')
     assert found == [Site(2, 12, "model")]

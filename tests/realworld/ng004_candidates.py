@@ -8,7 +8,9 @@ models or data flow: in every module that trains something somewhere (it calls
 ``X.train(mode=False)`` call, and each call of a function or method defined in the same
 module whose body, or the body of a same-module function it calls, contains one. Functions
 are matched by name only (``evaluate(...)``, ``self.validate()``, ``trainer.test(...)`` all
-match a ``def`` of that name anywhere in the module), so the list is deliberately too long.
+match a ``def`` of that name anywhere in the module; ``X.train()`` and ``X.train(True)`` are
+taken for ``nn.Module.train`` and never count as helper calls), so the list is deliberately
+too long.
 The command also lists calls of such functions that a module imports by name from another
 file of the same checkout (``from utils import evaluate``; a linter that reads one file at a
 time cannot see those, so they are worth measuring separately). Humans then label each site
@@ -81,6 +83,19 @@ def is_eval_call(call: ast.Call) -> bool:
         and isinstance(given[0], ast.Constant)
         and given[0].value is False
         and len(call.args) + len(call.keywords) == 1
+    )
+
+
+def sets_train_mode(call: ast.Call) -> bool:
+    """``X.train()`` / ``X.train(True)``: ``nn.Module.train``, never a helper call, even in a
+    module that defines a ``train`` function reaching eval."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr != "train" or call.keywords:
+        return False
+    return not call.args or (
+        len(call.args) == 1
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value is True
     )
 
 
@@ -202,7 +217,7 @@ def candidate_sites(source: str, imported: Mapping[str, Helper] | None = None) -
             sites.add(Site(node.lineno, col, _text(source, node.func.value)))
             continue
         name = _called_name(node)
-        if name is not None and name in helpers:
+        if name is not None and name in helpers and not sets_train_mode(node):
             sites.add(Site(node.lineno, col, helpers[name].model_at(node, source)))
     return sorted(sites)
 
