@@ -90,13 +90,17 @@ def test_module_train_calls_are_not_helper_calls() -> None:
                 model(x).sum().backward()
             model.eval()
 
+        def train_epoch(model, loader):
+            model.train()
+
         for epoch in range(3):
             model.train()
             model.train(True)
             train(model, loader)
+            train_epoch(model, loader)
         """
     )
-    assert found == [Site(4, 4, "model"), Site(9, 4, "model")]
+    assert found == [Site(4, 4, "model"), Site(12, 4, "model")]
 
 
 def test_columns_count_characters_not_bytes() -> None:

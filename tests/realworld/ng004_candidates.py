@@ -175,7 +175,11 @@ def module_helpers(
                 continue
             for function in defs:
                 inner = next(
-                    (c for c in _own_calls(function) if _called_name(c) in helpers),
+                    (
+                        c
+                        for c in _own_calls(function)
+                        if _called_name(c) in helpers and not sets_train_mode(c)
+                    ),
                     None,
                 )
                 if inner is not None:
