@@ -165,6 +165,37 @@ def test_command_resolves_helpers_imported_from_the_same_checkout(tmp_path: Path
     ]
 
 
+def test_command_counts_a_module_calling_an_imported_trainer_as_training(
+    tmp_path: Path,
+) -> None:
+    checkout = tmp_path / "owner+name"
+    checkout.mkdir()
+    (checkout / "solver.py").write_text(
+        "def train(model, loader, opt):\n    for x in loader:\n        opt.step()\n\n"
+        "def test(model, loader):\n    model.eval()\n",
+        encoding="utf-8",
+    )
+    (checkout / "main.py").write_text(
+        "from solver import train, test\n"
+        "for epoch in range(3):\n    train(net, loader, opt)\n    test(net, loader)\n",
+        encoding="utf-8",
+    )
+    (checkout / "infer.py").write_text(
+        "from solver import test\ntest(net, loader)\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, str(FINDER), str(checkout)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = list(csv.reader(result.stdout.splitlines()))[1:]
+    assert rows == [
+        ["owner+name", "main.py", "4", "4", "net"],
+        ["owner+name", "solver.py", "6", "4", "model"],
+    ]
+
+
 def _labels() -> list[dict[str, str]]:
     with (NG004 / "labels.csv").open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -209,8 +240,10 @@ def test_every_candidate_of_a_labelled_file_is_labelled() -> None:
         if not file.is_file():
             continue
         source = file.read_text(encoding="utf-8", errors="replace")
-        imported = CodeBase(str(corpus / repo)).imported_helpers(path, source)
-        found = {(s.line, s.col) for s in candidate_sites(source, imported)}
+        code_base = CodeBase(str(corpus / repo))
+        imported = code_base.imported_helpers(path, source)
+        trainers = code_base.imported_trainers(path, source)
+        found = {(s.line, s.col) for s in candidate_sites(source, imported, trainers)}
         assert found == labelled, (repo, path, sorted(found ^ labelled))
         checked += 1
     if not checked:

@@ -12,8 +12,10 @@ match a ``def`` of that name anywhere in the module; ``X.train()`` and ``X.train
 taken for ``nn.Module.train`` and never count as helper calls), so the list is deliberately
 too long.
 The command also lists calls of such functions that a module imports by name from another
-file of the same checkout (``from utils import evaluate``; a linter that reads one file at a
-time cannot see those, so they are worth measuring separately). Humans then label each site
+file of the same checkout (``from utils import evaluate``), and counts a module as training
+when it calls a function imported that way that calls ``.backward(...)`` or ``.step(...)``
+(``from solver import train, test``); a linter that reads one file at a time cannot see
+those, so they are worth measuring separately. Humans then label each site
 by reading the code.
 
 Each site is ``(line, col, model)``; ``line`` is 1-based and ``col`` 0-based, in characters,
@@ -33,15 +35,13 @@ from __future__ import annotations
 import ast
 import csv
 import os
-import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 TRAINING_METHODS = {"backward", "step"}
-TRAINS = re.compile(r"\.\s*(backward|step)\s*\(")
 
 
 @dataclass(frozen=True, order=True)
@@ -106,6 +106,12 @@ def trains_somewhere(tree: ast.AST) -> bool:
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in TRAINING_METHODS
         for node in ast.walk(tree)
+    )
+
+
+def _calls_any(tree: ast.AST, names: Collection[str]) -> bool:
+    return bool(names) and any(
+        isinstance(node, ast.Call) and _called_name(node) in names for node in ast.walk(tree)
     )
 
 
@@ -197,17 +203,22 @@ def _char_col(source_lines: list[str], line: int, byte_col: int) -> int:
     return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
 
 
-def candidate_sites(source: str, imported: Mapping[str, Helper] | None = None) -> list[Site]:
+def candidate_sites(
+    source: str,
+    imported: Mapping[str, Helper] | None = None,
+    imported_trainers: Collection[str] = (),
+) -> list[Site]:
     """Every call in ``source`` that may leave a model in eval mode (see the module doc).
 
     ``imported`` adds helpers defined in other modules of the same code base, by the name
-    this module calls them with (see ``imported_helpers``).
+    this module calls them with (see ``CodeBase.imported_helpers``); a module that calls one
+    of ``imported_trainers`` (functions of the code base that train) trains too.
     """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    if not trains_somewhere(tree):
+    if not trains_somewhere(tree) and not _calls_any(tree, imported_trainers):
         return []
     helpers = module_helpers(tree, source, imported)
     lines = source.splitlines()
@@ -249,40 +260,60 @@ class CodeBase:
     def __init__(self, checkout: str) -> None:
         self.checkout = checkout
         self.files = [os.path.relpath(f, checkout) for f in python_files(checkout)]
-        self._helpers: dict[str, dict[str, Helper]] = {}
+        # file -> (its helpers reaching eval, its functions that call backward/step)
+        self._parsed: dict[str, tuple[dict[str, Helper], set[str]]] = {}
 
-    def helpers_of(self, relative: str) -> dict[str, Helper]:
-        if relative not in self._helpers:
-            self._helpers[relative] = {}
+    def _of(self, relative: str) -> tuple[dict[str, Helper], set[str]]:
+        if relative not in self._parsed:
+            self._parsed[relative] = ({}, set())
             source = read_source(os.path.join(self.checkout, relative))
             try:
                 tree = ast.parse(source)
             except (SyntaxError, ValueError):
-                return {}
-            self._helpers[relative] = module_helpers(tree, source)
-        return self._helpers[relative]
+                return self._parsed[relative]
+            trainers = {
+                node.name
+                for node in ast.walk(tree)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and trains_somewhere(node)
+            }
+            self._parsed[relative] = (module_helpers(tree, source), trainers)
+        return self._parsed[relative]
 
-    def imported_helpers(self, relative: str, source: str) -> dict[str, Helper]:
-        """Helpers another file of the checkout defines, by the name this file imports."""
+    def _imported(self, relative: str, source: str, which: int) -> dict[str, object]:
+        """Names this file imports from other files of the checkout, with what they are."""
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             return {}
-        found: dict[str, Helper] = {}
+        found: dict[str, object] = {}
         for node in ast.walk(tree):
             if not isinstance(node, ast.ImportFrom):
                 continue
             for module_file in _module_files(self.checkout, self.files, relative, node):
                 if module_file == relative:
                     continue
-                helpers = self.helpers_of(module_file)
+                defined = self._of(module_file)[which]
+                names = defined if isinstance(defined, dict) else {n: n for n in defined}
                 for alias in node.names:
                     if alias.name == "*":
-                        for name, helper in helpers.items():
-                            found.setdefault(name, helper)
-                    elif alias.name in helpers:
-                        found.setdefault(alias.asname or alias.name, helpers[alias.name])
+                        for name, value in names.items():
+                            found.setdefault(name, value)
+                    elif alias.name in names:
+                        found.setdefault(alias.asname or alias.name, names[alias.name])
         return found
+
+    def imported_helpers(self, relative: str, source: str) -> dict[str, Helper]:
+        """Helpers another file of the checkout defines, by the name this file imports."""
+        return {
+            name: helper
+            for name, helper in self._imported(relative, source, 0).items()
+            if isinstance(helper, Helper)
+        }
+
+    def imported_trainers(self, relative: str, source: str) -> set[str]:
+        """Functions of other files of the checkout that train, by the name imported here."""
+        return set(self._imported(relative, source, 1))
 
 
 def read_source(path: str) -> str:
@@ -310,8 +341,12 @@ def main(argv: list[str]) -> int:
         for path in python_files(checkout):
             source = read_source(path)
             relative = os.path.relpath(path, checkout)
-            imported = code_base.imported_helpers(relative, source) if TRAINS.search(source) else {}
-            for site in candidate_sites(source, imported):
+            if "import" in source:
+                imported = code_base.imported_helpers(relative, source)
+                trainers = code_base.imported_trainers(relative, source)
+            else:
+                imported, trainers = {}, set()
+            for site in candidate_sites(source, imported, trainers):
                 writer.writerow([repo, relative, site.line, site.col, site.model])
     return 0
 
