@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -106,6 +107,15 @@ def test_module_train_calls_are_not_helper_calls() -> None:
 def test_columns_count_characters_not_bytes() -> None:
     found = sites('loss.backward()\nprint("é"); model.eval()\n')
     assert found == [Site(2, 12, "model")]
+
+
+def test_third_party_escape_warnings_are_silenced() -> None:
+    source = 'pattern = "\\d+\\p"\nloss.backward()\nmodel.eval()\n'
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = candidate_sites(source)
+    assert found == [Site(3, 0, "model")]
+    assert caught == []
 
 
 def test_syntax_error_gives_no_sites() -> None:

@@ -36,6 +36,7 @@ import ast
 import csv
 import os
 import sys
+import warnings
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Union
@@ -197,6 +198,13 @@ def module_helpers(
     return helpers
 
 
+def parse(source: str) -> ast.Module:
+    """``ast.parse`` without the warnings third-party code triggers (invalid escapes...)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
+
+
 def _char_col(source_lines: list[str], line: int, byte_col: int) -> int:
     """``ast`` gives UTF-8 byte offsets; labels count characters."""
     text = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
@@ -215,7 +223,7 @@ def candidate_sites(
     of ``imported_trainers`` (functions of the code base that train) trains too.
     """
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return []
     if not trains_somewhere(tree) and not _calls_any(tree, imported_trainers):
@@ -268,7 +276,7 @@ class CodeBase:
             self._parsed[relative] = ({}, set())
             source = read_source(os.path.join(self.checkout, relative))
             try:
-                tree = ast.parse(source)
+                tree = parse(source)
             except (SyntaxError, ValueError):
                 return self._parsed[relative]
             trainers = {
@@ -283,7 +291,7 @@ class CodeBase:
     def _imported(self, relative: str, source: str, which: int) -> dict[str, object]:
         """Names this file imports from other files of the checkout, with what they are."""
         try:
-            tree = ast.parse(source)
+            tree = parse(source)
         except (SyntaxError, ValueError):
             return {}
         found: dict[str, object] = {}
