@@ -37,9 +37,16 @@ SETS = {  # repos.tsv, labels.csv
     "heldout": HERE / "heldout",
     "ng002": HERE / "ng002",
     "ng003": HERE / "ng003",
+    "ng004": HERE / "ng004",
 }
 #: The rule each set labels: only its findings are scored against it.
-SET_RULES = {"main": "NG001", "heldout": "NG001", "ng002": "NG002", "ng003": "NG003"}
+SET_RULES = {
+    "main": "NG001",
+    "heldout": "NG001",
+    "ng002": "NG002",
+    "ng003": "NG003",
+    "ng004": "NG004",
+}
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")
 LABELS = ("flag", "ok", "ambiguous")
@@ -120,6 +127,10 @@ def _candidates(rule: str, text: str) -> list[tuple[int, int, str]]:
         from tests.realworld.ng003_candidates import candidate_sites as retain_sites
 
         return [(s.line, s.col, s.model) for s in retain_sites(text)]
+    if rule == "NG004":
+        from tests.realworld.ng004_candidates import candidate_sites as mode_sites
+
+        return [(s.line, s.col, s.model) for s in mode_sites(text)]
     return []
 
 
