@@ -6,7 +6,8 @@ chosen by the linter, so this finder knows nothing about data flow, losses or lo
 every ``retain_graph`` keyword that is the constant ``True``, or a name bound exactly once in
 its scope to the constant ``True``, given to a gradient call:
 
-- ``X.backward(...)`` with any receiver (a loss, ``accelerator``, ``scaler.scale(loss)``...);
+- ``X.backward(...)`` with any receiver (a loss, ``accelerator``, ``scaler.scale(loss)``...),
+  and Lightning's ``X.manual_backward(...)``, which hands its keywords to ``backward``;
 - ``torch.autograd.grad(...)`` / ``torch.autograd.backward(...)``, through any name the module
   gives ``torch.autograd`` (``import torch.autograd as ag``, ``from torch import autograd``),
   and ``grad`` / ``backward`` imported from ``torch.autograd`` under any alias.
@@ -169,9 +170,14 @@ def _is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+#: Methods that run a backward of their receiver or argument and take ``retain_graph``:
+#: ``loss.backward()``, ``accelerator.backward(loss)``, Lightning's ``manual_backward(loss)``.
+BACKWARDS = ("backward", "manual_backward")
+
+
 def _site(call: ast.Call, imports: _Imports, scopes: list[Bindings], source: str) -> Site | None:
     model = imports.function_form(call.func)
-    if model is None and isinstance(call.func, ast.Attribute) and call.func.attr == "backward":
+    if model is None and isinstance(call.func, ast.Attribute) and call.func.attr in BACKWARDS:
         model = _text(source, call.func.value)
     if model is None:
         return None

@@ -678,6 +678,8 @@ class ModuleAnalysis:
         state.clear(name)
         if periods:
             state.set_periods(name, periods)
+            # A period this very value begins (``m = Net().eval()``) is this iteration's.
+            state.carried = state.carried - {p for p in periods if p.start is value}
             local = [period for period in periods if period.inherited is None]
             if local:
                 # A class fact only from a real eval call: ``self.f = self.g`` merely aliases
@@ -908,8 +910,9 @@ class ModuleAnalysis:
         names = self.modes.caller_names(key, twin, self._self_name)
         for receiver in summary.trains:
             model = names(receiver)
-            if model is not None:
-                for period in state.evals.get(model, frozenset()) & state.carried:
+            periods = state.evals.get(model, frozenset()) if model is not None else frozenset()
+            if _begun_here(periods) <= state.carried:  # not so on the loop's entry too
+                for period in periods & state.carried:
                     if self._reportable_period(period):
                         self._left_in_eval.append(LeftInEval(period, call, self._top))
         for receiver in summary.leaves_eval:
@@ -1032,7 +1035,7 @@ class ModuleAnalysis:
         if periods is None or model is None or within_any(model, state.frozen):
             return
         carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
-        if carried:
+        if carried and _begun_here(periods) <= state.carried:  # not so on the loop's entry
             step = CarriedStep(call, model, self._top, carried)
             state.carried_steps = state.carried_steps | {step}
             self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
@@ -1050,6 +1053,14 @@ class ModuleAnalysis:
             state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
+
+
+def _begun_here(periods: frozenset[EvalPeriod]) -> frozenset[EvalPeriod]:
+    """The periods begun in the function itself. When one of them reaches a training step
+    without going around the loop's back edge, the model is in eval mode there from the
+    first iteration: eval mode chosen for the whole loop (NG004 reports only the phase
+    that forgets to switch back)."""
+    return frozenset(p for p in periods if p.inherited is None)
 
 
 def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
