@@ -49,6 +49,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, Callable
 
 from .kept_graph import _reachable_nodes
 
@@ -123,7 +124,7 @@ class Outcome:
         return float(statistics.median(steps))
 
 
-def _modules(kind: str):  # -> (forward, criterion, parameters holder)
+def _modules(kind: str) -> tuple[Any, Any]:  # (model, criterion)
     import torch
     from torch import nn
 
@@ -151,7 +152,7 @@ class _SavedTensors:
     class Held:
         __slots__ = ("__weakref__", "iteration", "tensor", "version")
 
-        def __init__(self, tensor: object, iteration: int, version: int) -> None:
+        def __init__(self, tensor: Any, iteration: int, version: int) -> None:
             self.tensor = tensor
             self.iteration = iteration
             self.version = version
@@ -161,14 +162,14 @@ class _SavedTensors:
         self._excluded = excluded
         self._holders: weakref.WeakSet = weakref.WeakSet()
 
-    def pack(self, tensor):  # type: ignore[no-untyped-def]
+    def pack(self, tensor: Any) -> Held:
         # An alias shares the storage (copies nothing) and the version counter.
         held = self.Held(tensor.detach(), self.iteration, tensor._version)
         self._holders.add(held)
         return held
 
     @staticmethod
-    def unpack(held):  # type: ignore[no-untyped-def]
+    def unpack(held: Held) -> Any:
         # Autograd skips its own in-place check for tensors packed by a hook: done here, so
         # that a loop that fails without the hook fails with it too.
         if held.tensor._version != held.version:
@@ -190,7 +191,7 @@ class _SavedTensors:
         return sum(storages.values())
 
 
-def _inputs(case: Case):  # type: ignore[no-untyped-def]
+def _inputs(case: Case) -> list[tuple[Any, Any]]:
     import torch
 
     generator = torch.Generator().manual_seed(case.seed)
@@ -227,7 +228,7 @@ def _run_case(case: Case, measured: bool = True) -> Outcome:
         scope["hidden"] = torch.zeros(case.batch_size, HIDDEN)
     kept, held, peak, nodes, rss, seconds = [], [], [], [], [], []
 
-    def forward(x, y):  # type: ignore[no-untyped-def]
+    def forward(x: Any, y: Any) -> Any:
         if case.model == "cnn":
             return criterion(model(x), y)
         scope["hidden"] = model["cell"](model["features"](x), scope["hidden"])
@@ -301,29 +302,26 @@ def cases(iterations: int, batch_size: int) -> list[Case]:
     ]
 
 
-def _timed(case: Case, rounds: int) -> Outcome:
-    """The loop ``rounds`` times without the hook, each iteration's fastest time kept: on a
-    shared machine, the other users only ever add time."""
-    runs = [_run_case(case, measured=False) for _ in range(rounds)]
-    fastest = [min(times) for times in zip(*(run.seconds for run in runs))]
-    return replace(runs[0], seconds=fastest)
-
-
-def _in_fresh_process(function, *args):  # type: ignore[no-untyped-def]
+def _in_fresh_process(function: Callable[..., Outcome], *args: object) -> Outcome:
     context = multiprocessing.get_context("spawn")  # nothing inherited from this process
     with context.Pool(1) as pool:
         return pool.apply(function, args)
 
 
 def measure(iterations: int, batch_size: int, rounds: int) -> list[Outcome]:
-    """Every case twice, each time in a fresh process: measured with the hook, then timed
-    without it."""
+    """Every case in a fresh process with the hook; then ``rounds`` timed runs of each case
+    without it, each in a fresh process, the cases taking turns so that the other users of
+    a shared machine slow them alike. Each iteration's fastest time is kept: others only
+    ever add time."""
+    every = cases(iterations, batch_size)
+    measured = [_in_fresh_process(_run_case, case, True) for case in every]
+    timed = [[_in_fresh_process(_run_case, case, False) for case in every] for _ in range(rounds)]
     outcomes = []
-    for case in cases(iterations, batch_size):
-        measured = _in_fresh_process(_run_case, case, True)
-        timed = _in_fresh_process(_timed, case, rounds)
-        error = timed.error or measured.error  # autograd's own words, when it has them
-        outcomes.append(replace(measured, seconds=timed.seconds, error=error))
+    for index, outcome in enumerate(measured):
+        runs = [round_[index] for round_ in timed]
+        fastest = [min(times) for times in zip(*(run.seconds for run in runs))]
+        error = runs[0].error or outcome.error  # autograd's own words, when it has them
+        outcomes.append(replace(outcome, seconds=fastest, error=error))
     return outcomes
 
 
