@@ -2,6 +2,9 @@
 
 `python -m benchmarks kept-graph --out DIR`: what a loop keeps alive when it stores a value
 that carries its autograd graph (NG002), against `.item()` and `.detach()`.
+
+`python -m benchmarks retained-graph --out DIR`: what `loss.backward(retain_graph=True)` keeps
+alive in a training loop (NG003), with and without a reference to the loss.
 """
 
 from __future__ import annotations
@@ -290,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .kept_graph import main as kept_graph
 
         return kept_graph(argv[1:])
+    if argv[:1] == ["retained-graph"]:  # NG003's measurement: benchmarks/retained_graph.py
+        from .retained_graph import main as retained_graph
+
+        return retained_graph(argv[1:])
     args = parse_args(argv)
     if args.from_raw:
         rebuild(args.out)
