@@ -139,6 +139,27 @@ def _wrap_pass(
     )
 
 
+def relinted(
+    before: FixResult,
+    new_text: str,
+    originals: list[Finding],
+    skipped: list[Skipped],
+    filename: str,
+    lint: Callable[[str], list[Finding]],
+) -> FixResult:
+    """A later pass's result: ``new_text`` with the ``originals`` it fixes added to what
+    ``before`` fixed, or, if the text cannot be used, ``before`` with them refused."""
+    outcome = relint_problem(new_text, filename, lint)
+    if isinstance(outcome, list):
+        return FixResult(new_text, before.fixed + originals, skipped, outcome)
+    return FixResult(
+        before.text,
+        before.fixed,
+        skipped + [Skipped(f, outcome) for f in originals],
+        before.remaining,
+    )
+
+
 def relint_problem(
     new_text: str, filename: str, lint: Callable[[str], list[Finding]]
 ) -> list[Finding] | str:

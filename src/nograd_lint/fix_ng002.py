@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from typing import Callable
 
 from .findings import NG002, Finding, SourceError
-from .fix import FixResult, Skipped, relint_problem
+from .fix import FixResult, Skipped, relinted
 from .fix_detach import apply, detach_edits
 from .source import physical_lines, python_tree
 
@@ -46,14 +46,8 @@ def detach_pass(
     skipped = done.skipped + [Skipped(original_of[id(f)], why) for f, why in refused]
     if not insertions:
         return FixResult(done.text, done.fixed, skipped, done.remaining)
-    new_text = apply(text_lines, insertions)
-    outcome = relint_problem(new_text, filename, lint)
     originals = [original_of[id(f)] for f in fixed]
-    if isinstance(outcome, list):
-        return FixResult(new_text, done.fixed + originals, skipped, outcome)
-    return FixResult(
-        done.text, done.fixed, skipped + [Skipped(f, outcome) for f in originals], done.remaining
-    )
+    return relinted(done, apply(text_lines, insertions), originals, skipped, filename, lint)
 
 
 def pair_up(before: Sequence[Finding], after: Sequence[Finding]) -> list[tuple[Finding, Finding]]:

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from typing import Callable
 
 from .findings import NG003, Finding, SourceError
-from .fix import FixResult, Skipped, relint_problem
+from .fix import FixResult, Skipped, relinted
 from .fix_ng002 import pair_up
 from .fix_retain import apply, retain_edits
 from .source import physical_lines, python_tree
@@ -43,14 +43,5 @@ def retain_pass(
     skipped = previous.skipped + [Skipped(original_of[id(f)], why) for f, why in refused]
     if not deletions:
         return FixResult(previous.text, previous.fixed, skipped, previous.remaining)
-    new_text = apply(text_lines, deletions)
-    outcome = relint_problem(new_text, filename, lint)
     originals = [original_of[id(f)] for f in fixed]
-    if isinstance(outcome, list):
-        return FixResult(new_text, previous.fixed + originals, skipped, outcome)
-    return FixResult(
-        previous.text,
-        previous.fixed,
-        skipped + [Skipped(f, outcome) for f in originals],
-        previous.remaining,
-    )
+    return relinted(previous, apply(text_lines, deletions), originals, skipped, filename, lint)

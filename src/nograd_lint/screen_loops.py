@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from .analysis.catalog import Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
+from .ast_names import dotted_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -132,7 +133,7 @@ def _every_step_set_in_mode(
 def _may_train(call: ast.Call, model: str, summaries: ModeSummaries, defined: set[str]) -> bool:
     """A call of ``model`` (or of an attribute of it), or a call handing it, or anything
     at all, to a function of the module that trains a model."""
-    callee = _dotted(call.func)
+    callee = dotted_name(call.func)
     if callee is not None and (callee == model or callee.startswith(model + ".")):
         return True
     name = _last_name(call.func)
@@ -186,16 +187,6 @@ def _calls_with_places(
                     for node in ast.walk(child):
                         if isinstance(node, ast.Call):
                             yield node, place, node is whole
-
-
-def _dotted(func: ast.expr) -> str | None:
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return None
-    return ".".join([func.id, *reversed(parts)])
 
 
 def _outermost_loops(tree: ast.Module) -> Iterator[ast.For | ast.AsyncFor | ast.While]:
