@@ -128,7 +128,7 @@ def hidden_state_returned(model, steps):
     model.train()
     hidden = None
     for x in steps:
-        out, hidden = model(x, hidden)
+        _, hidden = model(x, hidden)
     return hidden
 
 
@@ -167,14 +167,14 @@ class Stack(nn.Module):
         super().__init__()
         self.blocks = []
         for n, m in zip(sizes, sizes[1:]):
-            self.blocks = self.blocks + [Block(n, m)]
+            self.blocks = [*self.blocks, Block(n, m)]
 
     def score(self, x):
         h = x
         scores = []
         for block in self.blocks:
             h = block(h)
-            scores = scores + [h.pow(2).mean(1)]  # expect: NG002:22
+            scores.append(h.pow(2).mean(1))  # expect: NG002:27
         return torch.stack(scores).argmax(0)
 
     def forward(self, x):

@@ -245,6 +245,7 @@ class ModuleValues:
             *MODULE_BASE_NAMES,  # annotations: ``model: LightningModule``
             *PRETRAINED_LOADERS,
             "torchvision",
+            *self._statement_facts().vision,  # ``models.resnet18()``
             *self._module_level_models(node),
         )
         if any(word in text for word in words):
@@ -641,10 +642,7 @@ class _Function:
         """``captured`` less the names a nested function reads from its own scope: its
         parameters and the names it binds, which Python makes local to it throughout."""
         if self._free is None:
-            self._free = set()
-            for node in self._nested:
-                own = _own_names(node) if isinstance(node, (*_FUNCTIONS, ast.Lambda)) else set()
-                self._free |= _names_read(node) - own
+            self._free = {name for node in self._nested for name in _free_names(node)}
         return self._free
 
     def _reads_only(self, call: ast.Call) -> bool:
@@ -1201,7 +1199,7 @@ class _Function:
         name = target.id
         before = self._reaching_at(name, binding.start, binding.path, binding.loops)
         outer = [i for i in before if self.bindings[i] is not binding]
-        if binding.adds and any(not _makes_collection(self.bindings[i].value) for i in outer):
+        if binding.adds and any(not _makes_collection(self.bindings[i], name) for i in outer):
             return None  # ``meter.add(loss)`` of an object that may keep a number
         if binding.grad_off:
             return None  # under ``no_grad``: the accumulator records no graph
@@ -1635,6 +1633,8 @@ class _StatementFacts:
         self.torch: dict[str, str] = {}
         #: Names of the libraries that read numbers (``catalog.NUMBER_READING_MODULES``).
         self.readers: dict[str, str] = {}
+        #: Names of torchvision: ``models.resnet18()`` builds a model.
+        self.vision: dict[str, str] = {}
         classes: set[str] = set()
         bases: dict[str, list[str]] = {}
         stack: list[tuple[ast.stmt, bool, FunctionNode]] = [(s, False, tree) for s in tree.body]
@@ -1652,6 +1652,7 @@ class _StatementFacts:
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 _note_torch_import(statement, self.torch)
                 _note_torch_import(statement, self.readers, NUMBER_READING_MODULES)
+                _note_torch_import(statement, self.vision, ("torchvision",))
             elif isinstance(statement, ast.ClassDef):
                 in_loop = False  # a body of its own; its methods are functions of their own
                 names = [dotted_name(base) or "" for base in statement.bases]
@@ -1773,7 +1774,8 @@ def _makes_model(call: ast.Call, classes: frozenset[str], values: ModuleValues) 
     if qualified.startswith("torch.nn."):
         last = qualified.rsplit(".", 1)[-1]
         return last[:1].isupper() and not NON_MODEL_NN.search(last)
-    return qualified.startswith("torchvision.models.")
+    vision = _qualified(func, values._statement_facts().vision) or ""
+    return vision.startswith("torchvision.models.")
 
 
 def _operands(value: ast.AST) -> list[ast.AST]:
@@ -1803,7 +1805,23 @@ _LOOP_OVER_SELF = re.compile(r"\bin\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 
 
-def _makes_collection(value: ast.AST) -> bool:
+def _makes_collection(binding: _Binding, name: str) -> bool:
+    """Whether ``binding`` gives ``name`` a collection: ``outs = []``, and ``outs, feats =
+    [], []`` element by element."""
+    value, target = binding.value, binding.target
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+        pairs = list(zip(target.elts, value.elts))
+        if len(target.elts) == len(value.elts) and not any(
+            isinstance(element, ast.Starred) for element in (*target.elts, *value.elts)
+        ):
+            return any(
+                isinstance(t, ast.Name) and t.id == name and _makes_a_collection(v)
+                for t, v in pairs
+            )
+    return _makes_a_collection(value)
+
+
+def _makes_a_collection(value: ast.AST) -> bool:
     if isinstance(value, (ast.List, ast.Set, ast.ListComp, ast.SetComp, ast.BinOp)):
         return True
     return isinstance(value, ast.Call) and dotted_name(value.func) in _COLLECTIONS
@@ -1861,6 +1879,24 @@ def _keeps_comprehension(statement: ast.stmt) -> bool:
 
 def _start_of(node: ast.AST) -> Position:
     return (getattr(node, "lineno", 0) or 0, getattr(node, "col_offset", 0) or 0)
+
+
+def _free_names(scope: ast.AST) -> set[str]:
+    """The names a nested function, lambda or class (``scope``) may read from the code
+    around it: what it reads less its own names, scope by scope."""
+    reads: set[str] = set()
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            reads |= _free_names(node)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            reads.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    if isinstance(scope, (*_FUNCTIONS, ast.Lambda)):
+        reads -= _own_names(scope)
+    return reads
 
 
 def _own_names(function: ast.AST) -> set[str]:
