@@ -259,7 +259,7 @@ class ModuleValues:
         """Whether ``_Function.kept_model_names`` may find a model by what is done with a
         name: a parameter that is called, a loop over an attribute the class fills with
         models."""
-        if isinstance(node, ast.Lambda):
+        if not isinstance(node, _FUNCTIONS):
             return False
         arguments = node.args
         parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
@@ -347,7 +347,7 @@ class ModuleValues:
                 for bound in _top_level_names(statement):
                     definitions.setdefault(bound, []).append(statement)
             self._plain = {
-                bound: found[0]  # type: ignore[misc]
+                bound: found[0]
                 for bound, found in definitions.items()
                 if len(found) == 1
                 and isinstance(found[0], _FUNCTIONS)
@@ -1143,11 +1143,11 @@ class _Function:
         for index, binding in enumerate(self.bindings):
             stored = stored_values.get(index)
             target = self._outliving_target(binding) if stored is not None else None
-            if target is None:
-                recurrent = fed_back.get(index)
-                if recurrent is None:
+            if stored is None or target is None:
+                recurrent, value = fed_back.get(index), binding.value
+                if recurrent is None or not isinstance(value, ast.expr):
                     continue
-                stored, target = binding.value, recurrent  # type: ignore[assignment]
+                stored, target = value, recurrent
             after = not binding.comprehension and any(
                 loops & binding.loops for loops in backward_loops
             )
@@ -1861,9 +1861,13 @@ def _qualified_name(name: str, aliases: dict[str, str]) -> str | None:
     return f"{module}.{rest}" if rest else module
 
 
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+
+
 def _keeps_comprehension(statement: ast.stmt) -> bool:
     """``outs = [model(x) for x in xs]``: a comprehension is a loop, and the list it makes
-    outlives each of its iterations (NG002)."""
+    outlives each of its iterations (NG002). Only one whose elements are computed by a call
+    where they are made: a list of names copies values kept elsewhere."""
     if isinstance(statement, ast.Assign):
         target: ast.AST = statement.targets[0]
         if len(statement.targets) != 1:
@@ -1872,9 +1876,11 @@ def _keeps_comprehension(statement: ast.stmt) -> bool:
         target = statement.target
     else:
         return False
-    return isinstance(target, ast.Name) and isinstance(
-        statement.value, (ast.ListComp, ast.SetComp, ast.DictComp)
-    )
+    value = statement.value
+    if not (isinstance(target, ast.Name) and isinstance(value, _COMPREHENSIONS)):
+        return False
+    element = value.value if isinstance(value, ast.DictComp) else value.elt
+    return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
 
 
 def _start_of(node: ast.AST) -> Position:
