@@ -155,7 +155,7 @@ class ModuleValues:
         self._plain: dict[str, FunctionNode] | None = None
         self._keeps_nothing: dict[int, bool] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
-        self._holders: dict[int, frozenset[str]] = {}
+        self._holders: dict[tuple[int, str], bool] = {}
 
     # -- the questions ---------------------------------------------------------------
 
@@ -264,10 +264,14 @@ class ModuleValues:
         arguments = node.args
         parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
         parameters += [a.arg for a in arguments.kwonlyargs]
-        if parameters and re.search(rf"\b(?:{'|'.join(map(re.escape, parameters))}){GAP}\(", text):
+        if (
+            parameters
+            and self.plain_function(node.name) is node
+            and re.search(rf"\b(?:{'|'.join(map(re.escape, parameters))}){GAP}\(", text)
+        ):
             return True
         looped = _LOOP_OVER_SELF.findall(text)
-        return bool(looped) and not self.model_holding_attributes(node).isdisjoint(looped)
+        return bool(looped) and bool(self.model_holding_attributes(node, looped))
 
     def _module_level_models(self, node: FunctionNode) -> frozenset[str]:
         if isinstance(node, ast.Module):
@@ -396,10 +400,11 @@ class ModuleValues:
                 return False
         return True
 
-    def model_holding_attributes(self, node: FunctionNode) -> frozenset[str]:
-        """Attributes of ``self`` that the class of the method ``node`` fills with models,
-        in any of its methods: ``self.layers = nn.ModuleList([...])``, ``self.blocks =
-        self.blocks + [Block(...)]``, ``self.heads.append(Head())``."""
+    def model_holding_attributes(self, node: FunctionNode, wanted: Iterable[str]) -> set[str]:
+        """Those of the attributes ``wanted`` of ``self`` that the class of the method
+        ``node`` fills with models, in any of its methods: ``self.layers =
+        nn.ModuleList([...])``, ``self.blocks = self.blocks + [Block(...)]``,
+        ``self.heads.append(Head())``."""
         if self._classes_of is None:
             self._classes_of = {
                 id(method): statement
@@ -410,43 +415,52 @@ class ModuleValues:
             }
         owner = self._classes_of.get(id(node))
         if owner is None:
-            return frozenset()
-        holders = self._holders.get(id(owner))
-        if holders is None:
-            holders = self._holders[id(owner)] = frozenset(
-                attribute
-                for method in owner.body
-                if isinstance(method, _FUNCTIONS)
-                for attribute in self._filled_with_models(method)
-            )
-        return holders
-
-    def _filled_with_models(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-        classes = self.module_classes()
+            return set()
         found = set()
-        for node in ast.walk(method):
-            if isinstance(node, ast.Assign):
-                targets, value = node.targets, node.value
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                if node.func.attr not in CONTAINER_ADDERS:
-                    continue
-                targets, value = [node.func.value], ast.Tuple(elts=node.args, ctx=ast.Load())
-            else:
-                continue
-            holders = [
-                t.attr
-                for t in targets
-                if isinstance(t, ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id == "self"
-            ]
-            if holders and any(
-                isinstance(made, ast.Call)
-                and _makes_model(_without_module_methods(made), classes, self)  # type: ignore[arg-type]
-                for made in ast.walk(value)
-            ):
-                found.update(holders)
+        for attribute in wanted:
+            key = (id(owner), attribute)
+            holds = self._holders.get(key)
+            if holds is None:
+                holds = self._holders[key] = any(
+                    self._fills_with_models(method, attribute)
+                    for method in owner.body
+                    if isinstance(method, _FUNCTIONS)
+                )
+            if holds:
+                found.add(attribute)
         return found
+
+    def _fills_with_models(
+        self, method: ast.FunctionDef | ast.AsyncFunctionDef, attribute: str
+    ) -> bool:
+        """Whether a statement of ``method`` puts a model into ``self.<attribute>``."""
+        classes = self.module_classes()
+        stack: list[ast.stmt] = list(method.body)
+        while stack:
+            statement = stack.pop()
+            if isinstance(statement, _SCOPES):
+                continue
+            value: ast.AST | None = None
+            if isinstance(statement, ast.Assign) and any(
+                _is_self_attribute(target, attribute) for target in statement.targets
+            ):
+                value = statement.value
+            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+                func = statement.value.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr in CONTAINER_ADDERS
+                    and _is_self_attribute(func.value, attribute)
+                ):
+                    value = statement.value
+            if value is not None:
+                made = (_without_module_methods(node) for node in ast.walk(value))
+                if any(isinstance(c, ast.Call) and _makes_model(c, classes, self) for c in made):
+                    return True
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(statement, field, ()):
+                    stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+        return False
 
     # -- functions -------------------------------------------------------------------
 
@@ -765,7 +779,7 @@ class _Function:
                 self._bind(target, node.value, node, path, loops, accumulates=accumulates)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self._bind(node.target, node.value, node, path, loops)
-        if _keeps_comprehension(node):
+        if isinstance(node, _ASSIGNMENTS) and _keeps_comprehension(node):
             self.bindings[-1].comprehension = True
         elif isinstance(node, ast.AugAssign):  # ``total += loss`` keeps what ``total`` held
             self._bind(node.target, node.value, node, path, loops, False, accumulates)
@@ -1046,34 +1060,25 @@ class _Function:
         return self._kept_models
 
     def _model_loop_targets(self) -> set[str]:
-        holders = self.module.model_holding_attributes(self.node)
-        if not holders:
-            return set()
-        found = set()
+        loops: dict[str, set[str]] = {}  # attribute of ``self`` -> the loop targets
         for binding in self.bindings:
-            iterated = binding.value
+            if binding.start != _start_of(binding.value):
+                continue  # an assignment, not a ``for``
+            iterated, target = binding.value, binding.target
             if (
                 isinstance(iterated, ast.Call)
                 and dotted_name(iterated.func) == "enumerate"
                 and len(iterated.args) == 1
+                and isinstance(target, ast.Tuple)
+                and len(target.elts) == 2
             ):
-                iterated = iterated.args[0]
-                target = binding.target
-                if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
-                    continue
-                target = target.elts[1]
-            else:
-                target = binding.target
-            if (
-                isinstance(target, ast.Name)
-                and isinstance(iterated, ast.Attribute)
-                and isinstance(iterated.value, ast.Name)
-                and iterated.value.id == "self"
-                and iterated.attr in holders
-                and binding.start == _start_of(binding.value)  # ``for``, not ``=``
-            ):
-                found.add(target.id)
-        return found
+                iterated, target = iterated.args[0], target.elts[1]
+            if isinstance(target, ast.Name) and _is_self_attribute(iterated, None):
+                loops.setdefault(iterated.attr, set()).add(target.id)  # type: ignore[attr-defined]
+        if not loops:
+            return set()
+        holders = self.module.model_holding_attributes(self.node, loops)
+        return {target for attribute in holders for target in loops[attribute]}
 
     def _parameters_given_models(self) -> set[str]:
         node = self.node
@@ -1612,11 +1617,11 @@ def _accumulates(statement: ast.stmt) -> bool:
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
             return True
-        names = {name for t in statement.targets for name in _bound_names(t)}
         value = statement.value
-        return isinstance(value, (ast.BinOp, ast.Call)) and any(
-            _names_one_of(operand, names) for operand in _operands(value)
-        )
+        if not isinstance(value, (ast.BinOp, ast.Call)):
+            return False
+        names = {name for t in statement.targets for name in _bound_names(t)}
+        return any(_names_one_of(operand, names) for operand in _operands(value))
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
         return isinstance(func, ast.Attribute) and func.attr in ACCUMULATING_METHODS
@@ -1640,7 +1645,9 @@ class _StatementFacts:
         stack: list[tuple[ast.stmt, bool, FunctionNode]] = [(s, False, tree) for s in tree.body]
         while stack:
             statement, in_loop, owner = stack.pop()
-            if (in_loop and _accumulates(statement)) or _keeps_comprehension(statement):
+            if (in_loop and _accumulates(statement)) or (
+                isinstance(statement, _ASSIGNMENTS) and _keeps_comprehension(statement)
+            ):
                 found[id(owner)] = owner
             if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
                 stack.extend((child, True, owner) for child in statement.body)
@@ -1862,6 +1869,7 @@ def _qualified_name(name: str, aliases: dict[str, str]) -> str | None:
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
 
 
 def _keeps_comprehension(statement: ast.stmt) -> bool:
@@ -1881,6 +1889,16 @@ def _keeps_comprehension(statement: ast.stmt) -> bool:
         return False
     element = value.value if isinstance(value, ast.DictComp) else value.elt
     return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
+
+
+def _is_self_attribute(node: ast.AST, attribute: str | None) -> bool:
+    """``self.<attribute>`` (any attribute of ``self`` for None)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and (attribute is None or node.attr == attribute)
+    )
 
 
 def _start_of(node: ast.AST) -> Position:
