@@ -91,6 +91,18 @@ def activations_handed_to_a_helper_that_returns_them(model, batches):
     print(keep(acts))
 
 
+def backpropagate(losses):
+    torch.stack(losses).sum().backward()
+
+
+def losses_handed_to_a_helper_that_backpropagates(model, pairs):
+    model.train()
+    losses = []
+    for x, y in pairs:
+        losses.append(F.mse_loss(model(x), y))
+    backpropagate(losses)
+
+
 # -- recurrent state re-bound from a forward ------------------------------------------
 
 
@@ -183,3 +195,17 @@ class Stack(nn.Module):
             x = block(x)
             features.append(x)
         return features
+
+
+def called_with_a_model_and_with_a_function(fn, x):
+    """One caller hands a model, another a plain function: ``fn`` is not known."""
+    outs = []
+    for _ in range(3):
+        outs.append(fn(x))
+    print(len(outs))
+
+
+def run_with_a_model_and_with_a_function(x):
+    net = Block(4, 2)
+    called_with_a_model_and_with_a_function(net, x)
+    called_with_a_model_and_with_a_function(len, x)
