@@ -103,6 +103,22 @@ def losses_handed_to_a_helper_that_backpropagates(model, pairs):
     backpropagate(losses)
 
 
+def compute_policy_loss(log_probs, advantages, optimizer):
+    """Named like a loss, and it does run a backward over what it is given."""
+    loss = -(torch.stack(log_probs) * advantages).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def rollout_then_update(model, states, advantages, optimizer):
+    model.train()
+    log_probs = []
+    for state in states:
+        log_probs.append(model(state).log_softmax(-1).max())
+    compute_policy_loss(log_probs, advantages, optimizer)
+
+
 # -- recurrent state re-bound from a forward ------------------------------------------
 
 

@@ -661,19 +661,12 @@ class _Function:
 
     def _reads_only(self, call: ast.Call) -> bool:
         """``call`` reads its arguments as numbers or values and keeps none that carry a
-        graph: a function of a number-reading library (``plt.plot(losses)``), a model's
-        forward, or a function of this module whose body neither differentiates nor lets go
-        of its parameters."""
+        graph: a function of a number-reading library (``plt.plot(losses)``), or a model's
+        forward."""
         qualified = self.module.reader(call.func)
         if qualified is not None:
             return True
-        if forward_receiver(call, self.kept_model_names()) is not None:
-            return True  # a model computes on its input: ``model(x, hidden)``
-        func = call.func
-        if not isinstance(func, ast.Name) or func.id in self.local or func.id in self.parameters():
-            return False
-        helper = self.module.plain_function(func.id)
-        return helper is not None and helper is not self.node and self.module.keeps_nothing(helper)
+        return forward_receiver(call, self.kept_model_names()) is not None
 
     def keeps_nothing(self) -> bool:
         """Whether this function neither differentiates, returns, stores nor hands on
@@ -1326,10 +1319,32 @@ class _Function:
     def _escapes(self, names: set[int], seed: Seed, kept: bool = False) -> bool:
         """``kept``: for NG002, which also follows a value into the functions of the module
         that only read it, and into libraries that read numbers (``_reads_only``)."""
+        if not kept:
+            return self.leaves(names, seed) or any(
+                self._hands_over(call, names, seed) for call in self.calls
+            )
         return self.leaves(names, seed, kept) or any(
-            self._hands_over(call, names, seed) and not (kept and self._reads_only(call))
-            for call in self.calls
+            self._kept_value_escapes(call, names, seed) for call in self.calls
         )
+
+    def _kept_value_escapes(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
+        """``_hands_over`` for NG002: a function of this module is read, whatever its name
+        (``compute_loss(values)`` may call ``backward()`` on them); code that only reads
+        values keeps nothing (``_reads_only``)."""
+        helper = self._module_helper(call)
+        if helper is not None:
+            if not any(self.carries(a, names, seed) for a in _arguments(call)):
+                return False
+            return not self.module.keeps_nothing(helper)
+        return self._hands_over(call, names, seed) and not self._reads_only(call)
+
+    def _module_helper(self, call: ast.Call) -> FunctionNode | None:
+        """The plain function of this module that ``call`` calls by its name, if any."""
+        func = call.func
+        if not isinstance(func, ast.Name) or func.id in self.local or func.id in self.parameters():
+            return None
+        helper = self.module.plain_function(func.id)
+        return helper if helper is not self.node else None
 
     def leaves(self, names: set[int], seed: Seed, kept: bool = False) -> bool:
         """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
