@@ -216,6 +216,11 @@ def test_two_findings_on_one_value_detach_it_once() -> None:
             (13, 19),
             "the stored value is a list, not one tensor: detach its tensors by hand",
         ),
+        (
+            "out, hidden = model(x, hidden)\n",
+            (14, 30),
+            "the stored value is unpacked into several names; detach its tensors by hand",
+        ),
     ],
 )
 def test_refusals(source: str, span: tuple[int, int], reason: str) -> None:

@@ -29,7 +29,7 @@ REFUSED = {
     "async_with": "async def g(model, xs):\n    model.eval()\n"
     "    async with model(xs) as t:\n        print(t)\n",
     "async_comprehension": "async def g(model, xs):\n    model.eval()\n"
-    "    t = [model(x) async for x in xs]\n",
+    "    print([model(x) async for x in xs])\n",
 }
 
 

@@ -43,6 +43,7 @@ from nograd_lint.analysis.catalog import (
     MODE_SETTERS,
     MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
+    NUMBER_READING_MODULES,
     OPTIMIZER_METHODS,
     OTHER_FRAMEWORKS,
     PRETRAINED_LOADERS,
@@ -67,6 +68,9 @@ from nograd_lint.prefilter import might_have_findings_in_bytes
 CASES_DIR = Path(__file__).parent / "cases"
 FIXES_DIR = Path(__file__).parent / "fixes"
 EXPECT = "# expect: NG001"
+#: Any rule's marker: a snippet expects exactly the lines that carry one.
+ANY_EXPECT = "# expect: NG"
+KEPT = "  # expect: NG002"
 
 #: One snippet per use of a catalog row: test id -> source.
 SNIPPETS: dict[str, str] = {}
@@ -92,7 +96,7 @@ def findings_on_every_path(source: str, filename: str = "snippet.py") -> list[Fi
 
 
 def expected_lines(source: str) -> list[int]:
-    return [n for n, line in enumerate(source.splitlines(), start=1) if EXPECT in line]
+    return [n for n, line in enumerate(source.splitlines(), start=1) if ANY_EXPECT in line]
 
 
 def _arguments(args: Sequence[Arg]) -> str:
@@ -564,6 +568,111 @@ for _framework in sorted(OTHER_FRAMEWORKS | {"torch"}):
         out = model(x){_marked(_framework == "torch")}
         """,
         header=f"import {_framework}\n\n",
+    )
+
+
+# -- NG002: shapes the screen must pass on to the analysis -------------------------------
+
+snippet(
+    "kept_graph-comprehension",
+    f"""
+    def predict(model, batches):
+        model.train()
+        outs = [model(x) for x in batches]{KEPT}
+        print(torch.cat(outs).argmax(1))
+    """,
+)
+snippet(
+    "kept_graph-recurrent_state",
+    f"""
+    def roll(model, steps):
+        model.train()
+        hidden = None
+        for x in steps:
+            out, hidden = model(x, hidden){KEPT}
+        print(out.argmax(1))
+    """,
+)
+snippet(
+    "kept_graph-parameter_given_a_model",
+    f"""
+    def worst(net, x, y, restarts):
+        best = torch.zeros(len(y))
+        for _ in range(restarts):
+            best = torch.max(best, torch.nn.functional.cross_entropy(net(x), y)){KEPT}
+        print(best.mean().item())
+
+
+    def main(loader):
+        model = build()
+        model.train()
+        for x, y in loader:
+            worst(model, x, y, 3)
+    """,
+)
+snippet(
+    "kept_graph-loop_over_models_of_self",
+    f"""
+    class Block(torch.nn.Linear):
+        pass
+
+
+    class Stack(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [Block(4, 4), Block(4, 4)]
+
+        def score(self, x):
+            scores = []
+            for block in self.blocks:
+                x = block(x)
+                scores.append(x.sum()){KEPT}
+            print(torch.stack(scores).argmax())
+    """,
+)
+snippet(
+    "kept_graph-helper_that_only_reads",
+    f"""
+    def show(values):
+        print([v.data for v in values])
+
+
+    def collect(model, batches):
+        model.train()
+        outs = []
+        for x in batches:
+            outs.append(model(x)){KEPT}
+        show(outs)
+    """,
+)
+snippet(
+    "kept_graph-torchvision_model",
+    f"""
+    def check(steps):
+        model = models.resnet18()
+        expected = [model(torch.rand(1, 3, 8, 8)) for _ in range(steps)]{KEPT}
+        assert all(torch.equal(e, e) for e in expected)
+    """,
+    header="import torch\nfrom torchvision import models\n\n\n",
+)
+_READER_IMPORTS = {
+    "matplotlib": ("import matplotlib.pyplot as plt", "plt.plot"),
+    "numpy": ("import numpy as np", "np.array"),
+    "seaborn": ("import seaborn as sns", "sns.lineplot"),
+}
+for _module in NUMBER_READING_MODULES:
+    _import, _reader = _READER_IMPORTS[_module]
+    snippet(
+        f"kept_graph-number_reader-{_module}",
+        f"""
+        def collect(model, batches):
+            model.train()
+            outs = []
+            for x in batches:
+                outs.append(model(x)){KEPT}
+            {_reader}(outs)
+        """,
+        header=f"{_import}\nimport torch\n\n\n",
     )
 
 

@@ -22,6 +22,7 @@ NOT_A_TENSOR = "the stored value is a {kind}, not one tensor: detach its tensors
 UNPACKED = "the stored value is unpacked (*value); detach its tensors by hand"
 IN_A_STRING = "the stored value is part of an f-string"
 ALREADY = "the stored value is already detached"
+SPLIT = "the stored value is unpacked into several names; detach its tensors by hand"
 
 #: Values ``.detach()`` cannot apply to as a whole: what the refusal calls them.
 _CONTAINERS: dict[type, str] = {
@@ -53,6 +54,12 @@ def detach_edits(
     """The insertions that detach the values of NG002 ``findings``, the findings they fix,
     and those refused with the reason."""
     spans = _expression_spans(tree, lines)
+    split = {  # ``out, hidden = model(x, hidden)``: a tuple, not one tensor
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, (ast.Tuple, ast.List)) for target in node.targets)
+    }
     insertions: list[Insertion] = []
     fixed: list[Finding] = []
     refused: list[tuple[Finding, str]] = []
@@ -65,7 +72,7 @@ def detach_edits(
             inner = _inside_parentheses(lines, key)
             node = spans.get(inner) if inner is not None else None
             parenthesised = node is not None
-        reason = _refusal(node)
+        reason = SPLIT if node is not None and id(node) in split else _refusal(node)
         if reason is not None:
             refused.append((finding, reason))
             continue

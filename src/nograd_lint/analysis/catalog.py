@@ -485,6 +485,10 @@ PASS_THROUGH_BUILTINS: frozenset[str] = frozenset(
     {"sum", "max", "min", "abs", "list", "tuple", "zip", "enumerate", "reversed", "sorted"}
     | {"iter", "next"}
 )
+#: Libraries whose functions read tensors as numbers (plotting, arrays) and never
+#: differentiate them: handing them a value that carries a graph is no escape for NG002
+#: (``plt.plot(losses)`` after the loop, ``np.array(outs)``). Qualified names, as imported.
+NUMBER_READING_MODULES: tuple[str, ...] = ("matplotlib", "numpy", "seaborn")
 #: Methods that put their arguments into the container they are called on.
 CONTAINER_ADDERS: frozenset[str] = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "appendleft"}

@@ -47,6 +47,7 @@ from .catalog import (
     MODULE_BASE_NAMES,
     MODULE_RETURNING_METHODS,
     NON_MODEL_NN,
+    NUMBER_READING_MODULES,
     OPTIMIZER_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
@@ -151,6 +152,10 @@ class ModuleValues:
         self._tensors: frozenset[str] | None = None
         self._models: frozenset[str] | None = None
         self._statements: _StatementFacts | None = None
+        self._plain: dict[str, FunctionNode] | None = None
+        self._keeps_nothing: dict[int, bool] = {}
+        self._classes_of: dict[int, ast.ClassDef] | None = None
+        self._holders: dict[tuple[int, str], bool] = {}
 
     # -- the questions ---------------------------------------------------------------
 
@@ -202,7 +207,7 @@ class ModuleValues:
         if self._models is None:
             names = set(self._module_level().model_names())
             for function in self._accumulating():
-                names |= function.model_names()
+                names |= function.kept_model_names()
             self._models = frozenset(names)
         return self._models
 
@@ -240,12 +245,33 @@ class ModuleValues:
             *MODULE_BASE_NAMES,  # annotations: ``model: LightningModule``
             *PRETRAINED_LOADERS,
             "torchvision",
+            *self._statement_facts().vision,  # ``models.resnet18()``
             *self._module_level_models(node),
         )
         if any(word in text for word in words):
             return True
         pattern = self._statement_facts().module_builders()
-        return pattern is not None and pattern.search(text) is not None
+        if pattern is not None and pattern.search(text) is not None:
+            return True
+        return not isinstance(node, ast.Module) and self._may_infer_models(node, text)
+
+    def _may_infer_models(self, node: FunctionNode, text: str) -> bool:
+        """Whether ``_Function.kept_model_names`` may find a model by what is done with a
+        name: a parameter that is called, a loop over an attribute the class fills with
+        models."""
+        if not isinstance(node, _FUNCTIONS):
+            return False
+        arguments = node.args
+        parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+        parameters += [a.arg for a in arguments.kwonlyargs]
+        if (
+            parameters
+            and self.plain_function(node.name) is node
+            and re.search(rf"\b(?:{'|'.join(map(re.escape, parameters))}){GAP}\(", text)
+        ):
+            return True
+        looped = _LOOP_OVER_SELF.findall(text)
+        return bool(looped) and bool(self.model_holding_attributes(node, looped))
 
     def _module_level_models(self, node: FunctionNode) -> frozenset[str]:
         if isinstance(node, ast.Module):
@@ -307,14 +333,134 @@ class ModuleValues:
 
     def qualified(self, func: ast.AST) -> str | None:
         """``torch.autograd.grad`` for ``grad`` after ``from torch.autograd import grad``."""
-        name = dotted_name(func)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        module = self._torch.get(head)
-        if module is None:
-            return None
-        return f"{module}.{rest}" if rest else module
+        return _qualified(func, self._torch)
+
+    def reader(self, func: ast.AST) -> str | None:
+        """``matplotlib.pyplot.plot`` for ``plt.plot``: a function of a library that reads
+        numbers (``catalog.NUMBER_READING_MODULES``), qualified as imported; else None."""
+        return _qualified(func, self._statement_facts().readers)
+
+    # -- what NG002 learns from the rest of the module ---------------------------------
+
+    def plain_function(self, name: str) -> FunctionNode | None:
+        """The module's function ``name``, if the module binds that name once, by a plain
+        ``def`` at its top level (no decorator to wrap it)."""
+        if self._plain is None:
+            definitions: dict[str, list[ast.stmt]] = {}
+            for statement in self.tree.body:
+                for bound in _top_level_names(statement):
+                    definitions.setdefault(bound, []).append(statement)
+            self._plain = {
+                bound: found[0]
+                for bound, found in definitions.items()
+                if len(found) == 1
+                and isinstance(found[0], _FUNCTIONS)
+                and not found[0].decorator_list
+            }
+        return self._plain.get(name)
+
+    def keeps_nothing(self, helper: FunctionNode) -> bool:
+        """Whether a function of the module lets no value of its parameters go on
+        (``_Function.keeps_nothing``); read one level deep: its own helpers count as code
+        we cannot see."""
+        known = self._keeps_nothing.get(id(helper))
+        if known is None:
+            self._keeps_nothing[id(helper)] = False  # while it is read: recursion
+            known = self._keeps_nothing[id(helper)] = self._function(helper).keeps_nothing()
+        return known
+
+    def given_models(self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+        """Whether every call of the module's function ``function`` (at least one) hands
+        its parameter ``name`` a name its caller takes for a model."""
+        if self.plain_function(function.name) is not function:
+            return False
+        arguments = function.args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+        position = positional.index(name) if name in positional else None
+        sites = [
+            call
+            for call in self.index.calls
+            if isinstance(call.func, ast.Name) and call.func.id == function.name
+        ]
+        if not sites:
+            return False
+        for site in sites:
+            if any(isinstance(a, ast.Starred) for a in site.args) or any(
+                k.arg is None for k in site.keywords
+            ):
+                return False
+            given = next((k.value for k in site.keywords if k.arg == name), None)
+            if given is None and position is not None and position < len(site.args):
+                given = site.args[position]
+            caller = self._function_of(site)
+            if given is None or caller is None or caller.node is function:
+                return False
+            models = caller.model_names() | self.module_level_models()
+            if dotted_name(given) not in models:
+                return False
+        return True
+
+    def model_holding_attributes(self, node: FunctionNode, wanted: Iterable[str]) -> set[str]:
+        """Those of the attributes ``wanted`` of ``self`` that the class of the method
+        ``node`` fills with models, in any of its methods: ``self.layers =
+        nn.ModuleList([...])``, ``self.blocks = self.blocks + [Block(...)]``,
+        ``self.heads.append(Head())``."""
+        if self._classes_of is None:
+            self._classes_of = {
+                id(method): statement
+                for statement in self.tree.body
+                if isinstance(statement, ast.ClassDef)
+                for method in statement.body
+                if isinstance(method, _FUNCTIONS)
+            }
+        owner = self._classes_of.get(id(node))
+        if owner is None:
+            return set()
+        found = set()
+        for attribute in wanted:
+            key = (id(owner), attribute)
+            holds = self._holders.get(key)
+            if holds is None:
+                holds = self._holders[key] = any(
+                    self._fills_with_models(method, attribute)
+                    for method in owner.body
+                    if isinstance(method, _FUNCTIONS)
+                )
+            if holds:
+                found.add(attribute)
+        return found
+
+    def _fills_with_models(
+        self, method: ast.FunctionDef | ast.AsyncFunctionDef, attribute: str
+    ) -> bool:
+        """Whether a statement of ``method`` puts a model into ``self.<attribute>``."""
+        classes = self.module_classes()
+        stack: list[ast.stmt] = list(method.body)
+        while stack:
+            statement = stack.pop()
+            if isinstance(statement, _SCOPES):
+                continue
+            value: ast.AST | None = None
+            if isinstance(statement, ast.Assign) and any(
+                _is_self_attribute(target, attribute) for target in statement.targets
+            ):
+                value = statement.value
+            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+                func = statement.value.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr in CONTAINER_ADDERS
+                    and _is_self_attribute(func.value, attribute)
+                ):
+                    value = statement.value
+            if value is not None:
+                made = (_without_module_methods(node) for node in ast.walk(value))
+                if any(isinstance(c, ast.Call) and _makes_model(c, classes, self) for c in made):
+                    return True
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(statement, field, ()):
+                    stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+        return False
 
     # -- functions -------------------------------------------------------------------
 
@@ -432,6 +578,9 @@ class _Binding:
     adds: bool = False
     #: Lexically inside a grad-disabling ``with`` of the function.
     grad_off: bool = False
+    #: ``outs = [model(x) for x in xs]``: the comprehension is a loop of its own, whose
+    #: element store is the accumulation (``_keeps_comprehension``).
+    comprehension: bool = False
 
 
 class _Function:
@@ -454,6 +603,7 @@ class _Function:
         #: Nested functions, lambdas and classes: what they read is captured (``captured``).
         self._nested: list[ast.AST] = []
         self._captured: set[str] | None = None
+        self._free: set[str] | None = None
         #: ``global``/``nonlocal`` names: binding them stores outside the function.
         self.outer: set[str] = set()
         self.guards: dict[int, Guards] = {}
@@ -462,6 +612,7 @@ class _Function:
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
+        self._kept_models: frozenset[str] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
         self._accumulations: list[_Binding] | None = None
@@ -500,6 +651,43 @@ class _Function:
         if self._captured is None:
             self._captured = {name for node in self._nested for name in _names_read(node)}
         return self._captured
+
+    def free_in_nested(self) -> set[str]:
+        """``captured`` less the names a nested function reads from its own scope: its
+        parameters and the names it binds, which Python makes local to it throughout."""
+        if self._free is None:
+            self._free = {name for node in self._nested for name in _free_names(node)}
+        return self._free
+
+    def _reads_only(self, call: ast.Call) -> bool:
+        """``call`` reads its arguments as numbers or values and keeps none that carry a
+        graph: a function of a number-reading library (``plt.plot(losses)``), or a model's
+        forward."""
+        qualified = self.module.reader(call.func)
+        if qualified is not None:
+            return True
+        return forward_receiver(call, self.kept_model_names()) is not None
+
+    def keeps_nothing(self) -> bool:
+        """Whether this function neither differentiates, returns, stores nor hands on
+        (except to number readers) a value derived from its parameters."""
+        parameters = self.parameters()
+        if not parameters or parameters & (self.free_in_nested() | self.outer):
+            return not parameters
+
+        def from_parameters(node: ast.AST) -> bool:
+            return isinstance(node, ast.Name) and node.id in parameters
+
+        reached = self.derived(from_parameters)
+        if any(True for _ in self._consumers(reached, from_parameters, None)):
+            return False
+        if self.leaves(reached, from_parameters, kept=True):
+            return False
+        return not any(
+            self._hands_over(call, reached, from_parameters)
+            and self.module.reader(call.func) is None
+            for call in self.calls
+        )
 
     def inspects_graphs(self) -> bool:
         """The function, or a hook nested in it, reads ``grad_fn``."""
@@ -584,6 +772,8 @@ class _Function:
                 self._bind(target, node.value, node, path, loops, accumulates=accumulates)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self._bind(node.target, node.value, node, path, loops)
+        if isinstance(node, _ASSIGNMENTS) and _keeps_comprehension(node):
+            self.bindings[-1].comprehension = True
         elif isinstance(node, ast.AugAssign):  # ``total += loss`` keeps what ``total`` held
             self._bind(node.target, node.value, node, path, loops, False, accumulates)
         elif isinstance(node, ast.Return) and node.value is not None:
@@ -798,7 +988,8 @@ class _Function:
         if name is None:
             return False
         return (
-            bool(LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1])) or name in self.model_names()
+            bool(LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1]))
+            or name in self.kept_model_names()
         )
 
     def names_of(self, reached: set[int]) -> set[str]:
@@ -844,11 +1035,63 @@ class _Function:
     def accumulations(self) -> list[_Binding]:
         """Bindings in loops that add to something (the only places NG002 looks at)."""
         if self._accumulations is None:
-            self._accumulations = [b for b in self.bindings if b.loops and b.accumulates]
+            self._accumulations = [
+                b for b in self.bindings if (b.loops and b.accumulates) or b.comprehension
+            ]
         return self._accumulations
 
+    def kept_model_names(self) -> frozenset[str]:
+        """``model_names``, and what NG002 also takes for models from what is done with a
+        name: a loop over an attribute of ``self`` that the class fills with models (``for
+        layer in self.layers``), and a parameter that every caller in the module hands a
+        model (``attack(model, x)``)."""
+        if self._kept_models is None:
+            names = set(self.model_names())
+            names |= self._model_loop_targets()
+            names |= self._parameters_given_models()
+            self._kept_models = frozenset(names)
+        return self._kept_models
+
+    def _model_loop_targets(self) -> set[str]:
+        loops: dict[str, set[str]] = {}  # attribute of ``self`` -> the loop targets
+        for binding in self.bindings:
+            if binding.start != _start_of(binding.value):
+                continue  # an assignment, not a ``for``
+            iterated, target = binding.value, binding.target
+            if (
+                isinstance(iterated, ast.Call)
+                and dotted_name(iterated.func) == "enumerate"
+                and len(iterated.args) == 1
+                and isinstance(target, ast.Tuple)
+                and len(target.elts) == 2
+            ):
+                iterated, target = iterated.args[0], target.elts[1]
+            if isinstance(target, ast.Name) and _is_self_attribute(iterated, None):
+                loops.setdefault(iterated.attr, set()).add(target.id)  # type: ignore[attr-defined]
+        if not loops:
+            return set()
+        holders = self.module.model_holding_attributes(self.node, loops)
+        return {target for attribute in holders for target in loops[attribute]}
+
+    def _parameters_given_models(self) -> set[str]:
+        node = self.node
+        if not isinstance(node, _FUNCTIONS) or node.decorator_list:
+            return set()
+        called = (
+            {
+                call.func.id
+                for call in self.calls
+                if isinstance(call.func, ast.Name) and call.func.id in self.parameters()
+            }
+            - self.model_names()
+            - self.local
+        )
+        if not called:
+            return set()
+        return {p for p in called if self.module.given_models(node, p)}
+
     def model_calls(self) -> list[ast.Call]:
-        models = self.model_names()
+        models = self.kept_model_names()
         if not isinstance(self.node, ast.Module):
             models |= self.module._module_level().model_names()
         return [call for call in self.calls if forward_receiver(call, models) is not None]
@@ -862,7 +1105,7 @@ class _Function:
     def kept(self, call: ast.Call) -> list[Kept]:
         if not self.accumulations():
             return []
-        models = self.model_names()
+        models = self.kept_model_names()
         if not isinstance(self.node, ast.Module):
             models |= self.module._module_level().model_names()
         if forward_receiver(call, models) is None:
@@ -880,7 +1123,12 @@ class _Function:
             stored_values = {
                 index: self._stored_value(binding, reached, from_call)
                 for index, binding in enumerate(self.bindings)
-                if binding.loops and binding.accumulates
+                if binding in self.accumulations()
+            }
+            fed_back = {
+                index: self._fed_back(index, binding)
+                for index, binding in enumerate(self.bindings)
+                if index in reached and stored_values.get(index) is None and binding.loops
             }
         finally:
             self._strict = False
@@ -891,27 +1139,55 @@ class _Function:
         ]
         found: list[Kept] = []
         for index, binding in enumerate(self.bindings):
-            if not binding.loops:
-                continue
-            target = self._outliving_target(binding)
-            if target is None:
-                continue
             stored = stored_values.get(index)
-            if stored is None:
-                continue
-            after = any(loops & binding.loops for loops in backward_loops)
+            target = self._outliving_target(binding) if stored is not None else None
+            if stored is None or target is None:
+                recurrent, value = fed_back.get(index), binding.value
+                if recurrent is None or not isinstance(value, ast.expr):
+                    continue
+                stored, target = value, recurrent
+            after = not binding.comprehension and any(
+                loops & binding.loops for loops in backward_loops
+            )
             later = self.derived(_never, (index,))
             if any(True for _ in self._consumers(later, _never, call)):
                 continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
-            if not after and self._escapes(later, _never):
+            if not after and self._escapes(later, _never, kept=True):
                 continue  # someone we cannot see may differentiate it
             found.append(Kept(stored, target, after))
         return found
 
+    def _fed_back(self, index: int, binding: _Binding) -> str | None:
+        """The names of recurrent state that a forward in a loop re-binds from its own
+        output (``out, hidden = model(x, hidden)``): each iteration's graph hangs on the one
+        before. None for anything else, such as a chain of layers (``for layer in layers:
+        x = layer(x)``), whose callee changes with the iteration."""
+        value = binding.value
+        if not (binding.replaces and isinstance(value, ast.Call)):
+            return None
+        if self.module.qualified(value.func) is not None:
+            return None
+        callee = value.func
+        while isinstance(callee, (ast.Attribute, ast.Subscript, ast.Call)):
+            callee = callee.func if isinstance(callee, ast.Call) else callee.value
+        if not isinstance(callee, ast.Name):
+            return None
+        if any(self.bindings[i].loops & binding.loops for i in self._reaching_bindings(callee)):
+            return None  # bound in the loop: another model each iteration
+        fed = [
+            name.id
+            for argument in _arguments(value)
+            for name in ast.walk(argument)
+            if isinstance(name, ast.Name)
+            and name.id in binding.names
+            and self.carries(name, {index}, _never)
+        ]
+        return ", ".join(dict.fromkeys(fed)) if fed else None
+
     def _outliving_target(self, binding: _Binding) -> str | None:
         """The accumulator a binding in a loop adds to, if it was made before the loop:
         ``total += loss``, ``total = total + loss``, ``outs.append(y)``, ``outs[k] = y``."""
-        if not binding.accumulates:
+        if not (binding.accumulates or binding.comprehension):
             return None
         target = binding.target
         if isinstance(target, ast.Subscript):
@@ -921,10 +1197,12 @@ class _Function:
         name = target.id
         before = self._reaching_at(name, binding.start, binding.path, binding.loops)
         outer = [i for i in before if self.bindings[i] is not binding]
-        if binding.adds and any(not _makes_collection(self.bindings[i].value) for i in outer):
+        if binding.adds and any(not _makes_collection(self.bindings[i], name) for i in outer):
             return None  # ``meter.add(loss)`` of an object that may keep a number
         if binding.grad_off:
             return None  # under ``no_grad``: the accumulator records no graph
+        if binding.comprehension:
+            return name  # a list made by its own loop: it outlives each element's iteration
         if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
             return name
         return None
@@ -933,6 +1211,9 @@ class _Function:
         """The part of a binding's value that carries the graph into the accumulator."""
         value = binding.value
         names = set(binding.names)
+        if binding.comprehension:
+            element = value.value if isinstance(value, ast.DictComp) else value.elt  # type: ignore[attr-defined]
+            return element if self.carries(element, reached, seed) else None
         if binding.replaces:  # ``total = total + loss``, ``best = torch.max(best, loss)``
             if isinstance(value, ast.Call) and self.module.qualified(value.func) is None:
                 return None  # ``x = block(x)``: a chain of layers, not an accumulator
@@ -1035,16 +1316,43 @@ class _Function:
         reached = self.derived(from_inputs)
         return any(self.carries(a, reached, from_inputs) for a in _arguments(call))
 
-    def _escapes(self, names: set[int], seed: Seed) -> bool:
-        return self.leaves(names, seed) or any(
-            self._hands_over(call, names, seed) for call in self.calls
+    def _escapes(self, names: set[int], seed: Seed, kept: bool = False) -> bool:
+        """``kept``: for NG002, which also follows a value into the functions of the module
+        that only read it, and into libraries that read numbers (``_reads_only``)."""
+        if not kept:
+            return self.leaves(names, seed) or any(
+                self._hands_over(call, names, seed) for call in self.calls
+            )
+        return self.leaves(names, seed, kept) or any(
+            self._kept_value_escapes(call, names, seed) for call in self.calls
         )
 
-    def leaves(self, names: set[int], seed: Seed) -> bool:
+    def _kept_value_escapes(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
+        """``_hands_over`` for NG002: a function of this module is read, whatever its name
+        (``compute_loss(values)`` may call ``backward()`` on them); code that only reads
+        values keeps nothing (``_reads_only``)."""
+        helper = self._module_helper(call)
+        if helper is not None:
+            if not any(self.carries(a, names, seed) for a in _arguments(call)):
+                return False
+            return not self.module.keeps_nothing(helper)
+        return self._hands_over(call, names, seed) and not self._reads_only(call)
+
+    def _module_helper(self, call: ast.Call) -> FunctionNode | None:
+        """The plain function of this module that ``call`` calls by its name, if any."""
+        func = call.func
+        if not isinstance(func, ast.Name) or func.id in self.local or func.id in self.parameters():
+            return None
+        helper = self.module.plain_function(func.id)
+        return helper if helper is not self.node else None
+
+    def leaves(self, names: set[int], seed: Seed, kept: bool = False) -> bool:
         """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
         stored on an object or a global, or read by a nested function: code we cannot see
-        holds it after the function."""
-        if self.names_of(names) & (self.captured() | self.outer):
+        holds it after the function. ``kept``: a nested function's own names (its
+        parameters, what it assigns) are not read from here."""
+        captured = self.free_in_nested() if kept else self.captured()
+        if self.names_of(names) & (captured | self.outer):
             return True
         if any(self.carries(value, names, seed) for value in self.leaving):
             return True
@@ -1282,37 +1590,53 @@ class _Index:
             stack.extend((child, owner) for child in ast.iter_child_nodes(node))
 
 
-def _note_torch_import(node: ast.Import | ast.ImportFrom, aliases: dict[str, str]) -> None:
-    """A name that is torch's somewhere is taken for torch's everywhere."""
+def _note_torch_import(
+    node: ast.Import | ast.ImportFrom, aliases: dict[str, str], roots: tuple[str, ...] = ("torch",)
+) -> None:
+    """A name that is torch's (or, given ``roots``, one of theirs) somewhere is taken for
+    it everywhere."""
+
+    def within(module: str) -> bool:
+        return any(module == root or module.startswith(f"{root}.") for root in roots)
+
     if isinstance(node, ast.Import):
         for alias in node.names:
-            if alias.name == "torch" or alias.name.startswith("torch."):
+            if within(alias.name):
                 if alias.asname is not None:
                     aliases[alias.asname] = alias.name
                 else:
-                    aliases["torch"] = "torch"
-    elif (
-        node.level == 0
-        and node.module
-        and (node.module == "torch" or node.module.startswith("torch."))
-    ):
+                    head = alias.name.partition(".")[0]
+                    aliases[head] = head
+    elif node.level == 0 and node.module and within(node.module):
         for alias in node.names:
             aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
 
+def _qualified(func: ast.AST, aliases: dict[str, str]) -> str | None:
+    name = dotted_name(func)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    module = aliases.get(head)
+    if module is None:
+        return None
+    return f"{module}.{rest}" if rest else module
+
+
 def _accumulates(statement: ast.stmt) -> bool:
     """The statement forms NG002 reads as adding to an accumulator: ``total += loss``,
-    ``outs[k] = y``, ``total = total + loss``, ``outs.append(y)``."""
+    ``outs[k] = y``, ``total = total + loss``, ``outs.append(y)``, and re-binding recurrent
+    state from itself (``out, hidden = model(x, hidden)``)."""
     if isinstance(statement, ast.AugAssign):
         return True
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
             return True
-        names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
         value = statement.value
-        return isinstance(value, (ast.BinOp, ast.Call)) and any(
-            _names_one_of(operand, names) for operand in _operands(value)
-        )
+        if not isinstance(value, (ast.BinOp, ast.Call)):
+            return False
+        names = {name for t in statement.targets for name in _bound_names(t)}
+        return any(_names_one_of(operand, names) for operand in _operands(value))
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
         return isinstance(func, ast.Attribute) and func.attr in ACCUMULATING_METHODS
@@ -1327,11 +1651,18 @@ class _StatementFacts:
     def __init__(self, tree: ast.Module) -> None:
         found: dict[int, FunctionNode] = {}
         self.torch: dict[str, str] = {}
+        #: Names of the libraries that read numbers (``catalog.NUMBER_READING_MODULES``).
+        self.readers: dict[str, str] = {}
+        #: Names of torchvision: ``models.resnet18()`` builds a model.
+        self.vision: dict[str, str] = {}
         classes: set[str] = set()
+        bases: dict[str, list[str]] = {}
         stack: list[tuple[ast.stmt, bool, FunctionNode]] = [(s, False, tree) for s in tree.body]
         while stack:
             statement, in_loop, owner = stack.pop()
-            if in_loop and _accumulates(statement):
+            if (in_loop and _accumulates(statement)) or (
+                isinstance(statement, _ASSIGNMENTS) and _keeps_comprehension(statement)
+            ):
                 found[id(owner)] = owner
             if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
                 stack.extend((child, True, owner) for child in statement.body)
@@ -1342,13 +1673,15 @@ class _StatementFacts:
                 continue
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 _note_torch_import(statement, self.torch)
+                _note_torch_import(statement, self.readers, NUMBER_READING_MODULES)
+                _note_torch_import(statement, self.vision, ("torchvision",))
             elif isinstance(statement, ast.ClassDef):
                 in_loop = False  # a body of its own; its methods are functions of their own
-                if any(
-                    (dotted_name(base) or "").rsplit(".", 1)[-1] in MODULE_BASE_NAMES
-                    for base in statement.bases
-                ):
+                names = [dotted_name(base) or "" for base in statement.bases]
+                if any(name.rsplit(".", 1)[-1] in MODULE_BASE_NAMES for name in names):
                     classes.add(statement.name)
+                else:
+                    bases[statement.name] = names
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 for child in getattr(statement, field, ()):
                     if isinstance(child, ast.stmt):
@@ -1356,7 +1689,7 @@ class _StatementFacts:
                     else:  # an except handler or a match case
                         stack.extend((s, in_loop, owner) for s in getattr(child, "body", ()))
         self.accumulating = list(found.values())
-        self.classes = frozenset(classes)
+        self.classes = frozenset(_module_classes(classes, bases, self.torch))
         self._consumer_pattern: re.Pattern[str] | None = None
         self._builders: re.Pattern[str] | bool | None = False
 
@@ -1463,7 +1796,8 @@ def _makes_model(call: ast.Call, classes: frozenset[str], values: ModuleValues) 
     if qualified.startswith("torch.nn."):
         last = qualified.rsplit(".", 1)[-1]
         return last[:1].isupper() and not NON_MODEL_NN.search(last)
-    return qualified.startswith("torchvision.models.")
+    vision = _qualified(func, values._statement_facts().vision) or ""
+    return vision.startswith("torchvision.models.")
 
 
 def _operands(value: ast.AST) -> list[ast.AST]:
@@ -1486,11 +1820,175 @@ def _names_one_of(node: ast.AST, names: set[str]) -> bool:
     return isinstance(node, ast.Name) and node.id in names
 
 
+#: ``for layer in self.layers``, ``for i, layer in enumerate(self.layers)``: the attribute.
+_LOOP_OVER_SELF = re.compile(r"\bin\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
+
 #: Calls that make an empty (or copied) collection an accumulator can be.
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 
 
-def _makes_collection(value: ast.AST) -> bool:
+def _makes_collection(binding: _Binding, name: str) -> bool:
+    """Whether ``binding`` gives ``name`` a collection: ``outs = []``, and ``outs, feats =
+    [], []`` element by element."""
+    value, target = binding.value, binding.target
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+        pairs = list(zip(target.elts, value.elts))
+        if len(target.elts) == len(value.elts) and not any(
+            isinstance(element, ast.Starred) for element in (*target.elts, *value.elts)
+        ):
+            return any(
+                isinstance(t, ast.Name) and t.id == name and _makes_a_collection(v)
+                for t, v in pairs
+            )
+    return _makes_a_collection(value)
+
+
+def _makes_a_collection(value: ast.AST) -> bool:
     if isinstance(value, (ast.List, ast.Set, ast.ListComp, ast.SetComp, ast.BinOp)):
         return True
     return isinstance(value, ast.Call) and dotted_name(value.func) in _COLLECTIONS
+
+
+def _module_classes(
+    classes: set[str], bases: dict[str, list[str]], torch: dict[str, str]
+) -> set[str]:
+    """``classes`` and the classes whose base is one of them or a model of ``torch.nn``
+    (``class Block(nn.Linear)``), found once the imports are known."""
+    found = set(classes)
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if name in found:
+                continue
+            for parent in parents:
+                qualified = _qualified_name(parent, torch) or ""
+                last = qualified.rsplit(".", 1)[-1]
+                if parent in found or (
+                    qualified.startswith("torch.nn.")
+                    and last[:1].isupper()
+                    and not NON_MODEL_NN.search(last)
+                ):
+                    found.add(name)
+                    changed = True
+                    break
+    return found
+
+
+def _qualified_name(name: str, aliases: dict[str, str]) -> str | None:
+    head, _, rest = name.partition(".")
+    module = aliases.get(head)
+    if module is None:
+        return None
+    return f"{module}.{rest}" if rest else module
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+
+
+def _keeps_comprehension(statement: ast.stmt) -> bool:
+    """``outs = [model(x) for x in xs]``: a comprehension is a loop, and the list it makes
+    outlives each of its iterations (NG002). Only one whose elements are computed by a call
+    where they are made: a list of names copies values kept elsewhere."""
+    if isinstance(statement, ast.Assign):
+        target: ast.AST = statement.targets[0]
+        if len(statement.targets) != 1:
+            return False
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target = statement.target
+    else:
+        return False
+    value = statement.value
+    if not (isinstance(target, ast.Name) and isinstance(value, _COMPREHENSIONS)):
+        return False
+    element = value.value if isinstance(value, ast.DictComp) else value.elt
+    return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
+
+
+def _is_self_attribute(node: ast.AST, attribute: str | None) -> bool:
+    """``self.<attribute>`` (any attribute of ``self`` for None)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and (attribute is None or node.attr == attribute)
+    )
+
+
+def _start_of(node: ast.AST) -> Position:
+    return (getattr(node, "lineno", 0) or 0, getattr(node, "col_offset", 0) or 0)
+
+
+def _free_names(scope: ast.AST) -> set[str]:
+    """The names a nested function, lambda or class (``scope``) may read from the code
+    around it: what it reads less its own names, scope by scope."""
+    reads: set[str] = set()
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            reads |= _free_names(node)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            reads.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    if isinstance(scope, (*_FUNCTIONS, ast.Lambda)):
+        reads -= _own_names(scope)
+    return reads
+
+
+def _own_names(function: ast.AST) -> set[str]:
+    """The names local to a nested function: its parameters and the names it binds (not
+    those it declares ``global`` or ``nonlocal``). Comprehension variables are left out:
+    they are local to their comprehension, and the same name may be read outside it."""
+    arguments = function.args  # type: ignore[attr-defined]
+    own = {
+        a.arg
+        for a in (
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            arguments.vararg,
+            arguments.kwarg,
+        )
+        if a is not None
+    }
+    declared: set[str] = set()
+    comprehension_targets: set[int] = set()
+    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_SCOPES, ast.Lambda)):
+            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                own.add(node.name)
+            continue  # a scope of its own
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+        elif isinstance(node, ast.comprehension):
+            comprehension_targets.update(id(n) for n in ast.walk(node.target))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if id(node) not in comprehension_targets:
+                own.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            own.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            own.update((a.asname or a.name).partition(".")[0] for a in node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return own - declared
+
+
+def _top_level_names(statement: ast.stmt) -> Iterator[str]:
+    """Names a statement of the module's top level binds (approximately: enough to tell a
+    function bound once from one bound again)."""
+    if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)):
+        yield statement.name
+    elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+        for alias in statement.names:
+            yield (alias.asname or alias.name).partition(".")[0]
+    else:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                yield node.id
+            elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                yield node.name
