@@ -920,7 +920,9 @@ class ModuleAnalysis:
             if model is not None:
                 period = self._period(model, call)
                 period.via_call = True
-                state.set_eval(model, period)
+                # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
+                state.set_periods(model, state.evals.get(model, frozenset()) | {period})
+                state.carried = state.carried - {period}
 
     def _reportable_period(self, period: EvalPeriod) -> bool:
         """Begun in this function by an eval call of a whole model, or a call of a function
