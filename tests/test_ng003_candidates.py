@@ -104,11 +104,15 @@ def test_values_that_are_not_literally_true_are_not_sites() -> None:
         "loss.backward(retain_graph=self.retain)\n"
         "loss.backward(None, True)\n"  # positional: not a keyword site
         "loss.backward(**options)\n"
-        "self.manual_backward(loss, retain_graph=True)\n"  # not a ``backward`` attribute
         "optim.step(loss, retain_graph=True)\n"
         "# loss.backward(retain_graph=True)\n"
     )
     assert sites(source) == []
+
+
+def test_lightning_manual_backward_is_a_site() -> None:
+    """It hands its keywords to ``loss.backward``."""
+    assert sites("self.manual_backward(loss, retain_graph=True)\n") == [(1, 33, "self")]
 
 
 def test_bad_input_gives_no_sites() -> None:
