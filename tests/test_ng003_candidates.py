@@ -112,7 +112,7 @@ def test_values_that_are_not_literally_true_are_not_sites() -> None:
 
 def test_lightning_manual_backward_is_a_site() -> None:
     """It hands its keywords to ``loss.backward``."""
-    assert sites("self.manual_backward(loss, retain_graph=True)\n") == [(1, 33, "self")]
+    assert sites("self.manual_backward(loss, retain_graph=True)\n") == [(1, 27, "self")]
 
 
 def test_bad_input_gives_no_sites() -> None:
