@@ -255,3 +255,21 @@ def test_the_notebook_quick_fix_fixes_only_the_selected_rules() -> None:
     assert fix_cells(cells, None, 1, None, ()) is not None
     assert fix_cells(cells, None, 1, None, (), codes={"NG001"}) is not None
     assert fix_cells(cells, None, 1, None, (), codes={"NG002"}) is None
+
+
+def test_recurrent_state_is_told_to_detach_the_state() -> None:
+    """``out, h = model(x, h)``: ``.detach()`` on the call would be a tuple's."""
+    source = (
+        "import torch\n\n\n"
+        "def run(model, chunks):\n"
+        "    model.eval()\n"
+        "    h = torch.zeros(1, 8)\n"
+        "    for x in chunks:\n"
+        "        out, h = model(x, h)\n"
+        "    return out.sum().item()\n"
+    )
+    from nograd_lint import check_source
+
+    [finding] = [f for f in check_source(source) if f.code == "NG002"]
+    assert "'h = h.detach()'" in finding.message
+    assert "model(x, h).detach()" not in finding.message

@@ -229,7 +229,7 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
             continue
         (line, col), (end_line, end_col) = span
         value = ast.unparse(kept.value)
-        message = ng002_message(kept.target, value, kept.after_backward)
+        message = ng002_message(kept.target, value, kept.after_backward, kept.fed_back)
         findings.append(Finding(line, col, NG002, message, kept.target, end_line, end_col))
     return findings
 

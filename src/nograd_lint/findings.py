@@ -49,15 +49,19 @@ def ng001_message(model: str, volatile: bool = False) -> str:
     return message
 
 
-def ng002_message(target: str, value_text: str, after_backward: bool) -> str:
+def ng002_message(
+    target: str, value_text: str, after_backward: bool, fed_back: bool = False
+) -> str:
     """The NG002 message for ``value_text`` stored in ``target`` (an accumulator's or a
     container's text, e.g. ``total_loss``); ``after_backward`` says whether a backward of
     that graph runs before the store is kept, which changes what leaks (the saved tensors,
     or only the chain of graph nodes)."""
     from .rules import NG002_RULE
 
-    template = NG002_RULE.messages[1 if after_backward else 0]
     flat = " ".join(value_text.split())
+    if fed_back:  # the state is detached, not the call: ``h = h.detach()`` each iteration
+        return NG002_RULE.messages[2].format(target=target, value=_short(flat))
+    template = NG002_RULE.messages[1 if after_backward else 0]
     return template.format(target=target, value=_short(flat), detached=_short(detached(flat)))
 
 

@@ -93,6 +93,9 @@ NG002_RULE = Rule(
         "'{value}' kept in '{target}' across loop iterations holds its autograd graph: the "
         "backward freed the saved tensors, but the chain of graph nodes grows every "
         "iteration; store '{detached}', or '.item()' for a number",
+        "'{value}' feeds '{target}' back to the next iteration's forward with its autograd "
+        "graph, which grows every iteration; detach the state ('{target} = {target}.detach()') "
+        "before each step",
     ),
 )
 

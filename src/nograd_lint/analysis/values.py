@@ -138,6 +138,9 @@ class Kept:
     #: A backward pass over the graph ran in the loop: its saved tensors are freed, but its
     #: nodes still pile up.
     after_backward: bool
+    #: Recurrent state fed back to the next iteration's forward (``out, h = model(x, h)``):
+    #: the fix is to detach the state, not the call's result.
+    fed_back: bool = False
 
 
 class ModuleValues:
@@ -1141,6 +1144,7 @@ class _Function:
         for index, binding in enumerate(self.bindings):
             stored = stored_values.get(index)
             target = self._outliving_target(binding) if stored is not None else None
+            recurrent = None
             if stored is None or target is None:
                 recurrent, value = fed_back.get(index), binding.value
                 if recurrent is None or not isinstance(value, ast.expr):
@@ -1154,7 +1158,7 @@ class _Function:
                 continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
             if not after and self._escapes(later, _never, kept=True):
                 continue  # someone we cannot see may differentiate it
-            found.append(Kept(stored, target, after))
+            found.append(Kept(stored, target, after, fed_back=recurrent is not None))
         return found
 
     def _fed_back(self, index: int, binding: _Binding) -> str | None:
