@@ -80,6 +80,13 @@ def dotted_name(expr: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
+def last_name(func: ast.AST) -> str | None:
+    """``backward`` of ``loss.backward``, ``grad`` of ``grad``: how a call names its callee."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
 def is_dotted(expr: ast.AST) -> bool:
     """``dotted_name(expr) is not None``, without building the name."""
     while isinstance(expr, ast.Attribute):

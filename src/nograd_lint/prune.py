@@ -38,7 +38,7 @@ from .analysis.catalog import (
     REQUIRES_GRAD_FLAG,
     Mode,
 )
-from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch
+from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch, last_name
 from .source import physical_lines
 
 _DEFINITIONS = (*FUNCTIONS, ast.ClassDef)
@@ -112,7 +112,7 @@ class _Reads:
         if id(call) in suspects:
             self.keeps_itself = True
         func = call.func
-        if _last_name(func) in _INSTANCE_FACTS:
+        if last_name(func) in _INSTANCE_FACTS:
             self.sets_instance_facts = True
         if isinstance(func, ast.Attribute) and func.attr in _TRAIN_SETTERS:
             root = _first_name(func.value)
@@ -236,10 +236,3 @@ def stubbed(tree: ast.Module, text: str, kept: set[int]) -> str | None:
         done = last
     parts.extend(lines[done:])
     return "".join(parts)
-
-
-def _last_name(func: ast.AST) -> str | None:
-    """``backward`` of ``loss.backward``, ``grad`` of ``grad``."""
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else None

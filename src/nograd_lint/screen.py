@@ -86,6 +86,7 @@ from .ast_names import (
     is_dotted,
     key_of,
     keys_in,
+    last_name,
     nodes_in,
 )
 
@@ -267,16 +268,10 @@ _WRAPPER_NAMES = frozenset(
 )
 
 
-def _last_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else None
-
-
 def _may_wrap(func: ast.expr, aliases: frozenset[str]) -> bool:
     """A call that may hand back its argument's module: a known wrapper, or a name imported
     under another name (``from torch import compile as tc``)."""
-    name = _last_name(func)
+    name = last_name(func)
     return name in _WRAPPER_NAMES or (isinstance(func, ast.Name) and func.id in aliases)
 
 
@@ -396,7 +391,7 @@ class _Facts:
             keys = _forward_keys(node)
             if keys:
                 self.forwards[unit].append((keys, node, guard))
-            callee = _last_name(node.func)
+            callee = last_name(node.func)
             if callee is not None and (node.args or node.keywords):
                 self.calls[unit].append((callee, node))
         elif isinstance(node, ast.ClassDef):

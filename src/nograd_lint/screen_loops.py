@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from .analysis.catalog import Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
-from .ast_names import dotted_name
+from .ast_names import dotted_name, last_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -53,7 +53,7 @@ def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) ->
                 begins |= mode[1] is Mode.EVAL
                 continue
             others.append(call)
-            name = _last_name(call.func)
+            name = last_name(call.func)
             if name is not None and name in defined:
                 named.append(name)
         if not begins and not named:
@@ -98,7 +98,7 @@ def _every_step_set_in_mode(
                 setters.setdefault(receiver, []).append(place)
             continue
         uses.append((call, place))
-        name = _last_name(call.func)
+        name = last_name(call.func)
         if name is None or name not in defined:
             continue
         for key in [k for k in summaries.definitions if k[1] == name]:
@@ -136,7 +136,7 @@ def _may_train(call: ast.Call, model: str, summaries: ModeSummaries, defined: se
     callee = dotted_name(call.func)
     if callee is not None and (callee == model or callee.startswith(model + ".")):
         return True
-    name = _last_name(call.func)
+    name = last_name(call.func)
     return (
         name is not None
         and name in defined
@@ -203,11 +203,3 @@ def _outermost_loops(tree: ast.Module) -> Iterator[ast.For | ast.AsyncFor | ast.
                     stack.append(child)
                 else:  # an except handler or a match case: its body
                     stack.extend(getattr(child, "body", ()))
-
-
-def _last_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None

@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from ..ast_names import dotted_name
 from .catalog import (
     CONTAINER_ADDERS,
-    CREATE_GRAPH_KEYWORD,
     FORWARD_METHODS,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_DROPPING_ATTRIBUTES,
@@ -56,7 +55,7 @@ from .catalog import (
     RETAIN_GRAPH_KEYWORD,
     TENSOR_METHODS,
 )
-from .values import ModuleValues, _Binding, _Function, contradicts
+from .values import ModuleValues, _Binding, _Function, contradicts, creates_graph
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -144,12 +143,6 @@ def _is_true(value: ast.expr, function: _Function, values: ModuleValues) -> bool
         if owner.node is values.tree:
             break
     return False
-
-
-def _flag(call: ast.Call, keyword: str) -> bool:
-    """Whether ``keyword`` is given as anything but a false literal."""
-    given = next((k.value for k in call.keywords if k.arg == keyword), None)
-    return given is not None and not (isinstance(given, ast.Constant) and not given.value)
 
 
 # -- where the graph comes from -------------------------------------------------------------
@@ -282,7 +275,7 @@ def _graph_parts(
         or method in PARAMETER_METHODS
         or (qualified is not None and qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS)
         or (isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS)
-        or (qualified in GRAPH_CONSUMING_FUNCTIONS and not _flag(node, CREATE_GRAPH_KEYWORD))
+        or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(node))
     ):
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
@@ -458,7 +451,7 @@ def _needed(
     if (
         isinstance(func, ast.Attribute)
         and func.attr in GRAPH_FREEING_METHODS
-        and _flag(call, CREATE_GRAPH_KEYWORD)
+        and creates_graph(call)
     ):
         return True  # ``.grad`` now carries a graph, which anything may differentiate
     origins = _origins(roots, function, values)

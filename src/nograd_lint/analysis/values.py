@@ -35,6 +35,7 @@ from ..source import physical_lines
 from .catalog import (
     ACCUMULATING_METHODS,
     CONTAINER_ADDERS,
+    CREATE_GRAPH_KEYWORD,
     GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -52,6 +53,7 @@ from .catalog import (
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     PRETRAINED_LOADERS,
+    RETAIN_GRAPH_KEYWORD,
     Argument,
     GradEffect,
     loads_eval_model,
@@ -970,7 +972,7 @@ class _Function:
         qualified = self.module.qualified(func)
         if qualified is not None and (
             qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS
-            or (qualified in GRAPH_CONSUMING_FUNCTIONS and not _creates_graph(call))
+            or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(call))
         ):
             return False  # a number, indices, or gradients without a graph of their own
         if self._strict and not self._passes_graphs(func, qualified):
@@ -1748,9 +1750,11 @@ def _reads_in_target(target: ast.AST) -> list[ast.AST]:
     return []
 
 
-def _creates_graph(call: ast.Call) -> bool:
+def creates_graph(call: ast.Call) -> bool:
     """``torch.autograd.grad(..., create_graph=True)``: the gradients carry a graph."""
-    return any(k.arg == "create_graph" and _literal(k.value) is not False for k in call.keywords)
+    return any(
+        k.arg == CREATE_GRAPH_KEYWORD and _literal(k.value) is not False for k in call.keywords
+    )
 
 
 def _never(node: ast.AST) -> bool:
@@ -1760,7 +1764,7 @@ def _never(node: ast.AST) -> bool:
 def _retains_graph(call: ast.Call) -> bool:
     """``loss.backward(retain_graph=True)`` keeps the graph for another backward."""
     return any(
-        k.arg in ("retain_graph", "create_graph") and _literal(k.value) is not False
+        k.arg in (RETAIN_GRAPH_KEYWORD, CREATE_GRAPH_KEYWORD) and _literal(k.value) is not False
         for k in call.keywords
     )
 
