@@ -33,6 +33,7 @@ an error at the second backward.
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -192,7 +193,9 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
     parameters = function.parameters() - {self_name}
     iterations = _iteration_values(function)
     models = function.model_names() | values.module_level_models()
-    helpers = _helpers(function, values, self_name, models)
+    helpers = _HELPERS.get(function)
+    if helpers is None:  # once per function, not once per gradient call compared
+        helpers = _HELPERS[function] = _helpers(function, values, self_name, models)
     # (node, read through a model's call, the binding whose value it is part of or -1,
     # still the differentiated value itself)
     stack: list[tuple[ast.AST, bool, int, bool]] = [(root, False, -1, True) for root in roots]
@@ -331,6 +334,10 @@ class _Helpers:
     data_modules: frozenset[str]
     #: ``self.<attr>`` names the module calls a model method on anywhere (``parameters()``).
     self_models: frozenset[str] = frozenset()
+
+
+#: Each function's ``_Helpers``, alive as long as its value facts are.
+_HELPERS: weakref.WeakKeyDictionary[_Function, _Helpers] = weakref.WeakKeyDictionary()
 
 
 def _helpers(
