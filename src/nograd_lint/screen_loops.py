@@ -26,11 +26,6 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
-def may_carry_eval_around_loop(tree: ast.Module, values: ModuleValues | None = None) -> bool:
-    """False only when no loop of the module can carry eval mode to a training step."""
-    return bool(eval_carrying_calls(tree, values))
-
-
 def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) -> list[ast.Call]:
     """The calls of every loop that may carry eval mode to a training step: what pruning
     must keep whole (the definitions that hold them, and their callers); the functions they
