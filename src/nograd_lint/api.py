@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from .analysis.flow import ModuleAnalysis
+    from .analysis.values import ModuleValues
 
 
 def check_source(
@@ -88,10 +89,15 @@ def _findings(
 ) -> list[Finding]:
     """NG003 off the ``ast`` tree, then the screen, LibCST's parse of what it leaves, and
     the analysis."""
-    retained = _retained_findings(tree, text) if not screen or might_retain_graphs(text) else []
+    from .analysis.values import ModuleValues
+
+    # One reading of the module's values for every layer: NG003, the screens and the
+    # analysis ask about the same functions, and each reading is cached in it.
+    values = ModuleValues(tree)
+    retained = _retained_findings(values, text) if not screen or might_retain_graphs(text) else []
     parsed = text
     if screen:
-        suspects = _suspects(tree, text)
+        suspects = _suspects(values, text)
         if suspects == []:
             return sorted(retained)
         if suspects is not None:
@@ -103,7 +109,7 @@ def _findings(
     if module is None:
         module = parse(text, nesting_checked=True)
     try:
-        return sorted(retained + analyse(module, text, tree, disabling_names))
+        return sorted(retained + analyse(module, text, tree, disabling_names, values))
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
     except Exception as error:  # a bug of ours must not take the user's whole run down
@@ -128,26 +134,26 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _suspects(tree: ast.Module, text: str) -> list[ast.Call] | None:
+def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding):
     NG001's, the model calls whose graph a loop may keep (NG002), and the calls of the loops
     that may carry eval mode to a training step (NG004)."""
-    from .analysis.values import ModuleValues
     from .prefilter import might_have_eval_findings, might_keep_graphs, might_set_eval_mode
     from .screen import suspect_calls
     from .screen_loops import eval_carrying_calls
 
     try:
+        tree = values.tree
         suspects: list[ast.Call] = []
         if might_set_eval_mode(text):
-            suspects += eval_carrying_calls(tree)
+            suspects += eval_carrying_calls(tree, values)
         if might_have_eval_findings(text):
-            found = suspect_calls(tree, text)
+            found = suspect_calls(tree, text, values)
             if found is None:
                 return None
             suspects += found
         if might_keep_graphs(text):
-            suspects += ModuleValues(tree).graph_keeping_calls(text)
+            suspects += values.graph_keeping_calls(text)
         return suspects
     except RecursionError:
         return None  # undecided: the analysis refuses what is too deep for it in one line
@@ -171,13 +177,15 @@ def analyse(
     text: str,
     tree: ast.Module | None = None,
     disabling_names: Collection[str] = (),
+    values: ModuleValues | None = None,
 ) -> list[Finding]:
-    """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known."""
+    """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known,
+    ``values`` a reading of that tree that earlier layers have filled."""
     from .analysis.flow import ModuleAnalysis
 
     if tree is None:
         tree = parse_python(text)
-    analysis = ModuleAnalysis(module, disabling_names, tree)
+    analysis = ModuleAnalysis(module, disabling_names, tree, values)
     candidates = analysis.run()
     findings = _kept_findings(analysis, text)
     left = analysis.left_in_eval
@@ -234,14 +242,13 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
     return findings
 
 
-def _retained_findings(tree: ast.Module, text: str) -> list[Finding]:
+def _retained_findings(values: ModuleValues, text: str) -> list[Finding]:
     """NG003: read off the ``ast`` tree alone; the finding spans ``retain_graph=True``."""
     from .analysis.ast_positions import expression_range
     from .analysis.retained_graphs import needless_retains
-    from .analysis.values import ModuleValues
 
     try:
-        retains = needless_retains(ModuleValues(tree))
+        retains = needless_retains(values)
     except RecursionError:
         return []
     lines = physical_lines(text)

@@ -583,10 +583,13 @@ def _closure(bindings: list[tuple[set[Key], set[Key]]], seeds: set[Key]) -> set[
     return reached
 
 
-def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
+def suspect_calls(
+    tree: ast.AST, source: str = "", values: ModuleValues | None = None
+) -> list[ast.Call] | None:
     """The forward calls that may be findings, in no particular order; None when ``tree`` is
     not a module (anything may be). ``source``, its text, lets the screen trust
-    ``torch.no_grad()`` scopes when nothing in the file re-enables grad."""
+    ``torch.no_grad()`` scopes when nothing in the file re-enables grad; ``values``, a
+    reading of ``tree`` to share."""
     if not isinstance(tree, ast.Module):
         return None
     trusted = bool(source) and not _may_enable_grad(source)
@@ -597,7 +600,8 @@ def suspect_calls(tree: ast.AST, source: str = "") -> list[ast.Call] | None:
     facts.finish(_torch_import_line(tree) if trusted else None)
     # A forward whose output gradient code surely differentiates is never reported: the
     # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
-    values = ModuleValues(tree)
+    if values is None:
+        values = ModuleValues(tree)
     return [
         call
         for unit, calls in facts.reached_forwards().items()

@@ -169,11 +169,15 @@ class ModuleAnalysis:
         module: cst.Module,
         disabling_names: Collection[str] = (),
         tree: ast.Module | None = None,
+        values: ModuleValues | None = None,
     ) -> None:
         """``tree`` is the stdlib ``ast`` of the source ``module`` was parsed from (or was
-        pruned from: top-level statements line up), for what values tell (:mod:`.values`)."""
+        pruned from: top-level statements line up), for what values tell (:mod:`.values`);
+        ``values``, a reading of that same tree already made."""
         self.module = module
-        self.values = ModuleValues(tree) if tree is not None else None
+        if values is None and tree is not None:
+            values = ModuleValues(tree)
+        self.values = values
         self.twins = CallTwins(module, tree)
         self._models = self.values.model_names() if self.values is not None else frozenset()
         self.graph_sources: dict[int, GraphSource] = {}

@@ -228,6 +228,8 @@ class ModuleValues:
             if lines is not None and not self._may_name_models(node, lines):
                 continue
             function = self._function(node)
+            if not function.may_keep_any():
+                continue
             calls = function.model_calls()
             # One pass for all of them: a function is kept whole or not at all (``prune``).
             if calls and function.kept_any(calls):
@@ -844,6 +846,8 @@ class _Function:
         stack = list(roots)
         while stack:
             node = stack.pop()
+            if isinstance(node, ast.Constant):
+                continue  # most nodes of a literal table, and without children
             if isinstance(node, ast.Name):
                 self._reads[id(node)] = (path, loops)
                 continue
@@ -1057,7 +1061,7 @@ class _Function:
             self._kept_models = frozenset(names)
         return self._kept_models
 
-    def _model_loop_targets(self) -> set[str]:
+    def _model_loop_targets(self, loose: bool = False) -> set[str]:
         loops: dict[str, set[str]] = {}  # attribute of ``self`` -> the loop targets
         for binding in self.bindings:
             if binding.start != _start_of(binding.value):
@@ -1075,10 +1079,12 @@ class _Function:
                 loops.setdefault(iterated.attr, set()).add(target.id)  # type: ignore[attr-defined]
         if not loops:
             return set()
+        if loose:
+            return {target for targets in loops.values() for target in targets}
         holders = self.module.model_holding_attributes(self.node, loops)
         return {target for attribute in holders for target in loops[attribute]}
 
-    def _parameters_given_models(self) -> set[str]:
+    def _parameters_given_models(self, loose: bool = False) -> set[str]:
         node = self.node
         if not isinstance(node, _FUNCTIONS) or node.decorator_list:
             return set()
@@ -1091,9 +1097,28 @@ class _Function:
             - self.model_names()
             - self.local
         )
-        if not called:
-            return set()
+        if not called or loose:
+            return called
         return {p for p in called if self.module.given_models(node, p)}
+
+    def may_keep_any(self) -> bool:
+        """``kept_any`` of its model calls, answered first for every call that may run a
+        model: ``kept_model_names`` without the module-wide reading that confirms a loop
+        target or a parameter as a model (``loose``). What NG002 keeps only grows with the
+        names taken for models, so False here means False for the exact names too, and
+        most functions that add to something in a loop are settled before that reading."""
+        exact = self._kept_models
+        loose = set(self.model_names())
+        loose |= self._model_loop_targets(loose=True)
+        loose |= self._parameters_given_models(loose=True)
+        if not isinstance(self.node, ast.Module):
+            loose |= self.module._module_level().model_names()
+        self._kept_models = frozenset(loose)
+        try:
+            calls = [c for c in self.calls if forward_receiver(c, self._kept_models) is not None]
+            return bool(calls) and self.kept_any(calls)
+        finally:
+            self._kept_models = exact
 
     def model_calls(self) -> list[ast.Call]:
         models = self.kept_model_names()
@@ -1666,10 +1691,13 @@ class _StatementFacts:
         stack: list[tuple[ast.stmt, bool, FunctionNode]] = [(s, False, tree) for s in tree.body]
         while stack:
             statement, in_loop, owner = stack.pop()
+            kind = type(statement)
             if (in_loop and _accumulates(statement)) or (
-                isinstance(statement, _ASSIGNMENTS) and _keeps_comprehension(statement)
+                kind in _ASSIGNMENTS and _keeps_comprehension(statement)
             ):
                 found[id(owner)] = owner
+            if kind in _SIMPLE_STATEMENTS:
+                continue
             if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
                 stack.extend((child, True, owner) for child in statement.body)
                 stack.extend((child, in_loop, owner) for child in statement.orelse)
@@ -1895,6 +1923,26 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
 
 
+#: Statements without statements inside, nor anything ``_StatementFacts`` notes.
+_SIMPLE_STATEMENTS = frozenset(
+    {
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.Expr,
+        ast.Return,
+        ast.Pass,
+        ast.Break,
+        ast.Continue,
+        ast.Raise,
+        ast.Assert,
+        ast.Delete,
+        ast.Global,
+        ast.Nonlocal,
+    }
+)
+
+
 def _keeps_comprehension(statement: ast.stmt) -> bool:
     """``outs = [model(x) for x in xs]``: a comprehension is a loop, and the list it makes
     outlives each of its iterations (NG002). Only one whose elements are computed by a call
@@ -1908,7 +1956,7 @@ def _keeps_comprehension(statement: ast.stmt) -> bool:
     else:
         return False
     value = statement.value
-    if not (isinstance(target, ast.Name) and isinstance(value, _COMPREHENSIONS)):
+    if not (isinstance(value, _COMPREHENSIONS) and isinstance(target, ast.Name)):
         return False
     element = value.value if isinstance(value, ast.DictComp) else value.elt
     return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
