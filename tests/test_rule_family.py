@@ -214,8 +214,6 @@ def test_notebooks_follow_the_selection_in_the_report_and_the_fix(tmp_path: Path
 def test_a_rule_off_by_default_is_in_flake8s_default_ignore(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from dataclasses import replace
-
     from nograd_lint import flake8_plugin
 
     class Parser:
@@ -231,7 +229,7 @@ def test_a_rule_off_by_default_is_in_flake8s_default_ignore(
     parser = Parser()
     flake8_plugin.NogradChecker.add_options(parser)
     assert parser.ignored == []  # every rule is on by default today
-    off = {**RULES, "NG002": replace(RULES["NG002"], default_enabled=False)}
+    off = {**RULES, "NG002": RULES["NG002"]._replace(default_enabled=False)}
     monkeypatch.setattr(flake8_plugin, "RULES", off)
     flake8_plugin.NogradChecker.add_options(parser)
     assert parser.ignored == ["NG002"]

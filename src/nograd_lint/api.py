@@ -8,20 +8,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .findings import (
-    NG001,
-    NG002,
-    NG003,
-    NG004,
-    Finding,
-    InternalError,
-    Related,
-    SourceError,
-    ng001_message,
-    ng002_message,
-    ng003_message,
-    ng004_message,
-)
+from .errors import InternalError, SourceError
 from .prefilter import might_have_findings, might_retain_graphs
 from .source import (
     check_compiles,
@@ -39,6 +26,7 @@ if TYPE_CHECKING:
 
     from .analysis.flow import ModuleAnalysis
     from .analysis.values import ModuleValues
+    from .findings import Finding, Related
 
 
 def check_source(
@@ -182,6 +170,7 @@ def analyse(
     """Findings of a parsed module, sorted; ``tree`` is the same source's ``ast`` if known,
     ``values`` a reading of that tree that earlier layers have filled."""
     from .analysis.flow import ModuleAnalysis
+    from .findings import NG001, NG004, Finding, ng001_message, ng004_message
 
     if tree is None:
         tree = parse_python(text)
@@ -228,6 +217,7 @@ def analyse(
 def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
     """NG002: positions come straight off the ``ast`` nodes of the stored values."""
     from .analysis.ast_positions import expression_range
+    from .findings import NG002, Finding, ng002_message
 
     lines = physical_lines(text)
     findings = []
@@ -246,6 +236,7 @@ def _retained_findings(values: ModuleValues, text: str) -> list[Finding]:
     """NG003: read off the ``ast`` tree alone; the finding spans ``retain_graph=True``."""
     from .analysis.ast_positions import expression_range
     from .analysis.retained_graphs import needless_retains
+    from .findings import NG003, Finding, ng003_message
 
     try:
         retains = needless_retains(values)
@@ -264,5 +255,7 @@ def _retained_findings(values: ModuleValues, text: str) -> list[Finding]:
 
 
 def _related(span: tuple[tuple[int, int], tuple[int, int]], message: str) -> Related:
+    from .findings import Related
+
     (line, col), (end_line, end_col) = span
     return Related(line, col, end_line, end_col, message)

@@ -23,8 +23,8 @@ from .cli_output import (
     write_stdout,
 )
 from .config import ConfigError, Settings, settings_for_run, split_names
+from .errors import SourceError
 from .files import discover, force_excluded, project_rules
-from .findings import SourceError
 from .formatters import (
     FORMATTERS,
     FileResult,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from .errors import InternalError as InternalError  # their first home: still importable
+from .errors import SourceError as SourceError
+
 NG001 = "NG001"
 NG002 = "NG002"
 NG003 = "NG003"
@@ -103,15 +106,3 @@ def _short(text: str, limit: int = 40) -> str:
         return text
     keep = (limit - 3) // 2
     return f"{text[:keep]}...{text[len(text) - keep :]}"
-
-
-class SourceError(Exception):
-    """The source could not be analysed (undecodable, not Python, too deeply nested).
-
-    ``str()`` is one line meant for people, e.g. ``syntax error at 3:7: ...``.
-    """
-
-
-class InternalError(SourceError):
-    """The analysis failed on valid source: a bug in nograd-lint, reported like bad input so
-    that one file never stops a whole run."""

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .api import check_source
-from .findings import NG001, NG002, NG003, Finding, SourceError
+from .errors import SourceError
+from .findings import NG001, NG002, NG003, Finding
 from .fix_imports import Spelling, import_line, is_docstring, spelling
 from .fix_safety import SUSPENDS, suspends
 from .fix_targets import Group, Locator, in_a_function_in_another, nested_in_another

@@ -7,7 +7,8 @@ from collections.abc import Collection, Sequence
 
 from . import fix
 from .cli_output import display_path
-from .findings import Finding, SourceError
+from .errors import SourceError
+from .findings import Finding
 from .fix_output import encoded_like, unified_diff
 from .formatters import FileResult, with_lines
 from .rules import RULES

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Callable
 
-from .findings import NG002, Finding, SourceError
+from .errors import SourceError
+from .findings import NG002, Finding
 from .fix import FixResult, Skipped, relinted
 from .fix_detach import apply, detach_edits
 from .source import physical_lines, python_tree

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Callable
 
-from .findings import NG003, Finding, SourceError
+from .errors import SourceError
+from .findings import NG003, Finding
 from .fix import FixResult, Skipped, relinted
 from .fix_ng002 import pair_up
 from .fix_retain import apply, retain_edits

@@ -10,7 +10,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from .api import check_source
-from .findings import Finding, InternalError, SourceError
+from .errors import InternalError, SourceError
+from .findings import Finding
 from .fix import fix_source
 from .line_diff import Hunk, changed_lines
 from .source import physical_lines

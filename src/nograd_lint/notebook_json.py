@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .findings import SourceError
+from .errors import SourceError
 
 _WHITESPACE = " \t\n\r"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
-from .findings import Finding, Related, SourceError
+from .errors import SourceError
+from .findings import Finding, Related
 from .formatters import FileResult, with_lines
 from .notebook import Notebook, Place, read_notebook
 

@@ -4,8 +4,7 @@ rule ships in the package, beside this module."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from importlib import resources
+from typing import NamedTuple
 
 DOCS_URL = (
     "https://github.com/nograd-lint/nograd-lint/blob/main/src/nograd_lint/rule_docs/{code}.md"
@@ -16,8 +15,7 @@ DOCS_URL = (
 PREFIX = "NG"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     summary: str
@@ -42,6 +40,8 @@ class Rule:
 
     def documentation(self) -> str:
         """The rule's page (Markdown), read from the installed package."""
+        from importlib import resources
+
         page = resources.files(__package__).joinpath("rule_docs").joinpath(f"{self.code}.md")
         return page.read_text(encoding="utf-8")
 

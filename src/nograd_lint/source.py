@@ -12,7 +12,7 @@ import tokenize
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from .findings import SourceError
+from .errors import SourceError
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
+
+# Records are named tuples rather than dataclasses: flake8 imports this module on every run,
+# and a frozen dataclass costs a millisecond to define.
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(NamedTuple):
     """One argument of a call, as the facts below read it, from either syntax tree.
 
     ``keyword`` is None for a positional argument; ``star`` marks ``*args`` and ``**kwargs``;
@@ -54,8 +56,7 @@ class Mode(Enum):
     TRAIN = "train"
 
 
-@dataclass(frozen=True)
-class ModeSetter:
+class ModeSetter(NamedTuple):
     """``module.<method>()`` puts the module in ``default`` mode. A setter with a ``flag``
     also takes that one argument, by position or by keyword: a false literal (``False``,
     ``0``) means eval mode, anything else train mode (``train(is_training)`` is code that
@@ -93,8 +94,7 @@ def mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
 # -- freezing: parameters that need no gradient ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class Freezer:
+class Freezer(NamedTuple):
     """``module.<method>(...)`` turns gradients of the module's parameters off. With a
     ``flag`` (true when omitted) it freezes when the flag is a false literal and unfreezes
     otherwise; without one it freezes when called without arguments (Lightning's

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..ast_names import call_args, dotted_name
 from .catalog import (
@@ -50,8 +50,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 
-@dataclass(frozen=True)
-class ModeSummary:
+class ModeSummary(NamedTuple):
     #: Receivers the function leaves in eval mode.
     leaves_eval: frozenset[str] = frozenset()
     #: Receivers it leaves in train mode.

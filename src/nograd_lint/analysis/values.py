@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Union
+from typing import Callable, NamedTuple, Union
 
 from ..ast_names import dotted_name
 from ..prefilter import GAP, MODEL_METHOD_CALL
@@ -128,8 +128,7 @@ UNKNOWN = Fate(_NO_GUARDS, tuple, lambda: True, lambda: False, lambda: False)
 Seed = Callable[[ast.AST], bool]
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(NamedTuple):
     """A value carrying a forward call's graph, stored in a loop where it outlives the
     iteration, and never differentiated after: NG002."""
 
@@ -208,11 +207,12 @@ class ModuleValues:
 
     def model_names(self) -> frozenset[str]:
         """Names NG002 may take for models anywhere in the module: those of the functions
-        that accumulate in a loop, and of module-level code (``_Function.model_names``)."""
+        that accumulate in a loop, and of module-level code; loosely
+        (``_Function.loose_model_names``): ``kept`` confirms them where it matters."""
         if self._models is None:
             names = set(self._module_level().model_names())
             for function in self._accumulating():
-                names |= function.kept_model_names()
+                names |= function.loose_model_names()
             self._models = frozenset(names)
         return self._models
 
@@ -562,32 +562,61 @@ Path = tuple[tuple[int, str], ...]
 Position = tuple[int, int]
 
 
-@dataclass(eq=False)
 class _Binding:
     """One place a value is given to names: ``out = model(x)``, ``for x in xs``,
-    ``losses.append(loss)`` (which adds to ``losses`` and keeps what it held)."""
+    ``losses.append(loss)`` (which adds to ``losses`` and keeps what it held). A plain
+    class: thousands are made per module, and compared only by identity."""
 
-    target: ast.AST
-    value: ast.AST
-    names: tuple[str, ...]
-    #: Where the binding takes effect: after its value is computed.
-    position: Position
-    path: Path
-    #: Loops whose body holds it (a later use in the next iteration sees it).
-    loops: frozenset[int]
-    #: Whether it replaces what the names held (an assignment) or adds to it.
-    replaces: bool = True
-    #: Where the statement starts: what its target held before is read from here.
-    start: Position = (0, 0)
-    #: One of the statement forms that add to an accumulator (``_accumulates``).
-    accumulates: bool = False
-    #: ``outs.append(y)``: a method call that adds to a collection.
-    adds: bool = False
-    #: Lexically inside a grad-disabling ``with`` of the function.
-    grad_off: bool = False
-    #: ``outs = [model(x) for x in xs]``: the comprehension is a loop of its own, whose
-    #: element store is the accumulation (``_keeps_comprehension``).
-    comprehension: bool = False
+    __slots__ = (
+        "accumulates",
+        "adds",
+        "comprehension",
+        "grad_off",
+        "loops",
+        "names",
+        "path",
+        "position",
+        "replaces",
+        "start",
+        "target",
+        "value",
+    )
+
+    def __init__(
+        self,
+        target: ast.AST,
+        value: ast.AST,
+        names: tuple[str, ...],
+        position: Position,
+        path: Path,
+        loops: frozenset[int],
+        replaces: bool = True,
+        start: Position = (0, 0),
+        accumulates: bool = False,
+        adds: bool = False,
+        grad_off: bool = False,
+    ) -> None:
+        self.target = target
+        self.value = value
+        self.names = names
+        #: Where the binding takes effect: after its value is computed.
+        self.position = position
+        self.path = path
+        #: Loops whose body holds it (a later use in the next iteration sees it).
+        self.loops = loops
+        #: Whether it replaces what the names held (an assignment) or adds to it.
+        self.replaces = replaces
+        #: Where the statement starts: what its target held before is read from here.
+        self.start = start
+        #: One of the statement forms that add to an accumulator (``_accumulates``).
+        self.accumulates = accumulates
+        #: ``outs.append(y)``: a method call that adds to a collection.
+        self.adds = adds
+        #: Lexically inside a grad-disabling ``with`` of the function.
+        self.grad_off = grad_off
+        #: ``outs = [model(x) for x in xs]``: the comprehension is a loop of its own, whose
+        #: element store is the accumulation (``_keeps_comprehension``).
+        self.comprehension = False
 
 
 class _Function:
@@ -620,6 +649,8 @@ class _Function:
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
         self._kept_models: frozenset[str] | None = None
+        self._loose_models: frozenset[str] | None = None
+        self._readers_of: dict[str, list[int]] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
         self._accumulations: list[_Binding] | None = None
@@ -880,7 +911,7 @@ class _Function:
                 start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
                 for generator in node.generators:
                     self._bind(generator.target, generator.iter, start, path, loops)
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(_children(node))
 
     # -- derived values ----------------------------------------------------------------
 
@@ -921,35 +952,54 @@ class _Function:
 
     def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
         """The bindings whose value may derive from what ``seed`` accepts, or from the
-        bindings ``start``."""
+        bindings ``start``. Each binding is tried once, and again only when a name its
+        value reads gains a binding that carries (``carries`` depends on ``reached``
+        through names alone, and only grows with it): the same fixed point as trying
+        every binding until nothing changes, without the passes over a long function."""
         reached: set[int] = set(start)
-        changed = True
-        while changed:
-            changed = False
-            for index, binding in enumerate(self.bindings):
-                if index not in reached and self.carries(binding.value, reached, seed):
-                    reached.add(index)
-                    changed = True
+        readers = self._readers()
+        work = deque(range(len(self.bindings)))
+        waiting = set(work)
+
+        def wake(index: int) -> None:
+            for name in self.bindings[index].names:
+                for reader in readers.get(name, ()):
+                    if reader not in reached and reader not in waiting:
+                        waiting.add(reader)
+                        work.append(reader)
+
+        for index in reached:
+            wake(index)
+        while work:
+            index = work.popleft()
+            waiting.discard(index)
+            if index not in reached and self.carries(self.bindings[index].value, reached, seed):
+                reached.add(index)
+                wake(index)
         return reached
+
+    def _readers(self) -> dict[str, list[int]]:
+        """Name -> the bindings whose value reads it."""
+        if self._readers_of is None:
+            self._readers_of = {}
+            for index, binding in enumerate(self.bindings):
+                read = {n.id for n in ast.walk(binding.value) if isinstance(n, ast.Name)}
+                for name in read:
+                    self._readers_of.setdefault(name, []).append(index)
+        return self._readers_of
 
     def carries(self, node: ast.AST, reached: set[int], seed: Seed) -> bool:
         """Whether the value of ``node`` may carry what ``seed`` accepts."""
         if seed(node):
             return True
+        if never_carries(node):
+            return False
         if isinstance(node, ast.Name):
             return any(i in reached for i in self._reaching_bindings(node))
-        if isinstance(node, ast.Attribute):
-            if node.attr in GRAPH_DROPPING_ATTRIBUTES:
-                return False
-            return self.carries(node.value, reached, seed)
-        if isinstance(node, ast.Subscript):
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
             return self.carries(node.value, reached, seed)
         if isinstance(node, ast.Call):
             return self._call_carries(node, reached, seed)
-        if isinstance(node, (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
-            return False
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return False
         if isinstance(node, ast.NamedExpr):
             return self.carries(node.value, reached, seed)
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
@@ -965,12 +1015,8 @@ class _Function:
     def _call_carries(self, call: ast.Call, reached: set[int], seed: Seed) -> bool:
         func = call.func
         if isinstance(func, ast.Attribute):
-            if func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS:
-                return False
             if self.carries(func.value, reached, seed):
                 return True
-        elif isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS:
-            return False
         elif isinstance(func, ast.Call) and self.carries(func, reached, seed):
             return True
         qualified = self.module.qualified(func)
@@ -1101,24 +1147,38 @@ class _Function:
             return called
         return {p for p in called if self.module.given_models(node, p)}
 
-    def may_keep_any(self) -> bool:
-        """``kept_any`` of its model calls, answered first for every call that may run a
-        model: ``kept_model_names`` without the module-wide reading that confirms a loop
-        target or a parameter as a model (``loose``). What NG002 keeps only grows with the
-        names taken for models, so False here means False for the exact names too, and
-        most functions that add to something in a loop are settled before that reading."""
+    def loose_model_names(self) -> frozenset[str]:
+        """``kept_model_names`` and the module level's, without the module-wide reading
+        that confirms a loop target or a parameter as a model: a superset, cheap to know.
+        What NG002 keeps only grows with the names taken for models, so a question answered
+        No with these is answered No with the exact names too, and most functions that add
+        to something in a loop are settled before that reading."""
+        if self._loose_models is None:
+            loose = set(self.model_names())
+            loose |= self._model_loop_targets(loose=True)
+            loose |= self._parameters_given_models(loose=True)
+            if not isinstance(self.node, ast.Module):
+                loose |= self.module._module_level().model_names()
+            self._loose_models = frozenset(loose)
+        return self._loose_models
+
+    def _loosely(self, question: Callable[[], list[Kept]]) -> list[Kept]:
+        """``question`` asked with ``loose_model_names`` taken for the models."""
         exact = self._kept_models
-        loose = set(self.model_names())
-        loose |= self._model_loop_targets(loose=True)
-        loose |= self._parameters_given_models(loose=True)
-        if not isinstance(self.node, ast.Module):
-            loose |= self.module._module_level().model_names()
-        self._kept_models = frozenset(loose)
+        self._kept_models = self.loose_model_names()
         try:
-            calls = [c for c in self.calls if forward_receiver(c, self._kept_models) is not None]
-            return bool(calls) and self.kept_any(calls)
+            return question()
         finally:
             self._kept_models = exact
+
+    def may_keep_any(self) -> bool:
+        """``kept_any`` of its model calls, asked with ``loose_model_names``."""
+        loose = self.loose_model_names()
+        calls = [c for c in self.calls if forward_receiver(c, loose) is not None]
+        if not calls:
+            return False
+        chosen = {id(call) for call in calls}
+        return bool(self._loosely(lambda: self._kept_from(lambda n: id(n) in chosen, None)))
 
     def model_calls(self) -> list[ast.Call]:
         models = self.kept_model_names()
@@ -1135,15 +1195,19 @@ class _Function:
     def kept(self, call: ast.Call) -> list[Kept]:
         if not self.accumulations():
             return []
-        models = self.kept_model_names()
-        if not isinstance(self.node, ast.Module):
-            models |= self.module._module_level().model_names()
-        if forward_receiver(call, models) is None:
+        if forward_receiver(call, self.loose_model_names()) is None:
             return []
 
         def from_call(node: ast.AST) -> bool:
             return node is call
 
+        if not self._loosely(lambda: self._kept_from(from_call, call)):
+            return []  # settled before the module-wide reading (``loose_model_names``)
+        models = self.kept_model_names()
+        if not isinstance(self.node, ast.Module):
+            models |= self.module._module_level().model_names()
+        if forward_receiver(call, models) is None:
+            return []
         return self._kept_from(from_call, call)
 
     def _kept_from(self, from_call: Seed, call: ast.Call | None) -> list[Kept]:
@@ -1447,6 +1511,22 @@ class _Function:
 # -- small readings ------------------------------------------------------------------------
 
 
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.iter_child_nodes`` without the load/store markers and constants, which hold
+    nothing: a third of the nodes of most code, and none worth a visit."""
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST) and type(item) not in _EMPTY:
+                    yield item
+        elif isinstance(value, ast.AST) and type(value) not in _EMPTY:
+            yield value
+
+
+_EMPTY = frozenset({ast.Load, ast.Store, ast.Del, ast.Constant})
+
+
 def _nodes(value: object) -> list[ast.AST]:
     if isinstance(value, ast.AST):
         return [value]
@@ -1592,33 +1672,47 @@ def _parameter_sources(index: _Index) -> dict[str, frozenset[str] | None]:
 
 class _Index:
     """What the questions above need from the whole module, read in one walk: the function
-    each node runs in, the imports of torch, calls, assignments, statements, classes."""
+    each call and statement runs in (``owners``, which also holds the module itself), the
+    calls, assignments and statements."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.owners: dict[int, FunctionNode] = {}
+        self.owners: dict[int, FunctionNode] = {id(tree): tree}
         self.calls: list[ast.Call] = []
         self.assignments: list[ast.Assign | ast.AnnAssign] = []
         self.statements: list[ast.stmt] = []
         owners = self.owners
-        stack: list[tuple[ast.AST, FunctionNode]] = [(tree, tree)]
+        stack: list[tuple[ast.AST, FunctionNode]] = [(s, tree) for s in tree.body]
         while stack:
             node, owner = stack.pop()
-            owners[id(node)] = owner
-            if isinstance(node, ast.Call):
-                self.calls.append(node)
+            kind = type(node)
+            if kind is ast.Call:
+                self.calls.append(node)  # type: ignore[arg-type]
+                owners[id(node)] = owner
             elif isinstance(node, ast.stmt):
+                owners[id(node)] = owner
                 self.statements.append(node)
-                if isinstance(node, ast.Assign) or (
-                    isinstance(node, ast.AnnAssign) and node.value is not None
-                ):
-                    self.assignments.append(node)
+                if kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):  # type: ignore[attr-defined]
+                    self.assignments.append(node)  # type: ignore[arg-type]
+            # Children by hand, without leaves that hold nothing (names, constants, the
+            # load/store markers): a module's walk is most of the index's cost.
+            inner: FunctionNode = node if kind in _OWNING else owner  # type: ignore[assignment]
+            for field in node._fields:
+                value = getattr(node, field, None)
+                child_owner = inner if field == "body" else owner
+                if isinstance(value, list):
+                    stack.extend(
+                        (c, child_owner)
+                        for c in value
+                        if isinstance(c, ast.AST) and type(c) not in _LEAVES
+                    )
+                elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                    stack.append((value, child_owner))
 
-            if isinstance(node, (*_FUNCTIONS, ast.Lambda)) and node is not owner:
-                for field, value in ast.iter_fields(node):
-                    inner = node if field == "body" else owner
-                    stack.extend((child, inner) for child in _nodes(value))
-                continue
-            stack.extend((child, owner) for child in ast.iter_child_nodes(node))
+
+#: Nodes whose ``body`` runs in a function of its own.
+_OWNING = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
+#: Nodes the index never needs to visit: no call or statement is inside them.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del})
 
 
 def _note_torch_import(
@@ -1654,15 +1748,44 @@ def _qualified(func: ast.AST, aliases: dict[str, str]) -> str | None:
     return f"{module}.{rest}" if rest else module
 
 
+def never_carries(node: ast.AST) -> bool:
+    """Whether the value of ``node`` holds no graph, whatever flows into it: a literal, a
+    comparison, a number or text read off a tensor (``loss.item()``, ``len(x)``,
+    ``x.shape``), what a backward pass returns. ``_Function.carries`` asks this first."""
+    if isinstance(node, (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.Not)
+    if isinstance(node, ast.Attribute):
+        return node.attr in GRAPH_DROPPING_ATTRIBUTES
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
+        return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
+    return False
+
+
+def _stores_only_numbers(values: Iterable[ast.AST]) -> bool:
+    """An accumulation of these values keeps no graph (``total += loss.item()``)."""
+    return all(
+        never_carries(element)
+        for value in values
+        for element in (value.elts if isinstance(value, ast.Tuple) else [value])
+    )
+
+
 def _accumulates(statement: ast.stmt) -> bool:
     """The statement forms NG002 reads as adding to an accumulator: ``total += loss``,
     ``outs[k] = y``, ``total = total + loss``, ``outs.append(y)``, and re-binding recurrent
-    state from itself (``out, hidden = model(x, hidden)``)."""
+    state from itself (``out, hidden = model(x, hidden)``); not when what is added never
+    carries a graph (``total += loss.item()``, ``outs.append(len(x))``), which is most of
+    them, and leaves most functions with loops unread."""
     if isinstance(statement, ast.AugAssign):
-        return True
+        return not _stores_only_numbers([statement.value])
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
-            return True
+            return not _stores_only_numbers([statement.value])
         value = statement.value
         if not isinstance(value, (ast.BinOp, ast.Call)):
             return False
@@ -1670,7 +1793,11 @@ def _accumulates(statement: ast.stmt) -> bool:
         return any(_names_one_of(operand, names) for operand in _operands(value))
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
-        return isinstance(func, ast.Attribute) and func.attr in ACCUMULATING_METHODS
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in ACCUMULATING_METHODS
+            and not _stores_only_numbers(_arguments(statement.value))
+        )
     return False
 
 
@@ -2043,8 +2170,28 @@ def _top_level_names(statement: ast.stmt) -> Iterator[str]:
         for alias in statement.names:
             yield (alias.asname or alias.name).partition(".")[0]
     else:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                yield node.id
-            elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-                yield node.name
+        # Targets and nested statements only: the expressions of a module's tables
+        # (``default_cfgs = {...}``) are most of its nodes, and bind nothing but the rare
+        # walrus.
+        targets: list[ast.AST] = []
+        if isinstance(statement, ast.Assign):
+            targets += statement.targets
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+            targets.append(statement.target)
+        elif isinstance(statement, ast.Delete):
+            targets += statement.targets
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            targets += [i.optional_vars for i in statement.items if i.optional_vars is not None]
+        for target in targets:
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                    yield node.id
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(statement, field, ()):
+                if isinstance(child, ast.stmt):
+                    yield from _top_level_names(child)
+                else:  # an except handler or a match case
+                    if getattr(child, "name", None):
+                        yield child.name
+                    for inner in getattr(child, "body", ()):
+                        yield from _top_level_names(inner)
