@@ -311,9 +311,9 @@ print(time.perf_counter() - start)
 
 
 #: Where a file's in-process time goes, in a fresh process that has flake8 imported:
-#: ``import libcst``, the screen, pruning, LibCST's parse of the whole file and of what pruning
-#: leaves, and all of ``check_source`` (which runs the screen, pruning and the parse again,
-#: then the analysis and the positions).
+#: ``import libcst``, the screens of every rule, pruning, LibCST's parse of the whole file and
+#: of what pruning leaves, and all of ``check_source`` (which runs the screens, pruning and the
+#: parse again, then NG003 and the analysis and the positions).
 BREAKDOWN = """
 import ast, json, sys, time
 import flake8.checker
@@ -321,15 +321,14 @@ path = sys.argv[1]
 with open(path, encoding="utf-8") as handle:
     source = handle.read()
 tree = ast.parse(source)
-from nograd_lint.api import check_source
+from nograd_lint.api import check_source, screened_calls
 from nograd_lint.prune import pruned_source
-from nograd_lint.screen import suspect_calls
 def timed(function, *args):
     start = time.perf_counter()
     result = function(*args)
     return (time.perf_counter() - start) * 1000, result
 ms = {"import_libcst": timed(__import__, "libcst")[0]}
-ms["screen"], suspects = timed(suspect_calls, tree, source)
+ms["screen"], suspects = timed(screened_calls, tree, source)
 ms["prune"], pruned = timed(pruned_source, tree, source, suspects or [])
 import libcst
 ms["libcst_parse"] = timed(libcst.parse_module, source)[0]

@@ -32,9 +32,7 @@ def test_the_analysis_reads_a_module_with(shape: str) -> None:
 
 
 def test_the_index_knows_the_function_of_every_call_and_statement() -> None:
-    tree = ast.parse(
-        "def f(a):\n    g = lambda b: h(b)\n    return {**a, 'k': i(a)}\n\nj(f)\n"
-    )
+    tree = ast.parse("def f(a):\n    g = lambda b: h(b)\n    return {**a, 'k': i(a)}\n\nj(f)\n")
     values = ModuleValues(tree)
     owners = {
         ast.unparse(call.func): type(values.function_of(call).node).__name__  # type: ignore[union-attr]

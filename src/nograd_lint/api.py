@@ -122,6 +122,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def screened_calls(tree: ast.Module, text: str) -> list[ast.Call] | None:
+    """What every rule's screen passes on for ``text`` (the calls pruning keeps whole);
+    None when undecided. ``check_source`` computes the same; benchmarks time it alone."""
+    from .analysis.values import ModuleValues
+
+    return _suspects(ModuleValues(tree), text)
+
+
 def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
     """The screen's suspect calls; None when it cannot tell (anything may be a finding):
     NG001's, the model calls whose graph a loop may keep (NG002), and the calls of the loops

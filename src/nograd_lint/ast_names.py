@@ -43,6 +43,20 @@ LEAVES = frozenset(
 )
 
 
+def inner_nodes(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` less the ``LEAVES``: the walks of the screens and of the
+    value facts visit every node of a module, and the stdlib's generators, and the markers
+    and constants they hand back, are a large part of their time."""
+    found = []
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            found += [c for c in value if isinstance(c, ast.AST) and type(c) not in LEAVES]
+        elif isinstance(value, ast.AST) and type(value) not in LEAVES:
+            found.append(value)
+    return found
+
+
 #: What a key's text is: a plain name, or the last part of an attribute. Plain strings
 #: (``("name", "model")``), which every reader of keys may spell either way.
 NAME = "name"

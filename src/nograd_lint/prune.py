@@ -38,7 +38,7 @@ from .analysis.catalog import (
     REQUIRES_GRAD_FLAG,
     Mode,
 )
-from .ast_names import FUNCTIONS, LEAVES, NAMED_BINDINGS, binds_torch, last_name
+from .ast_names import FUNCTIONS, NAMED_BINDINGS, binds_torch, inner_nodes, last_name
 from .source import physical_lines
 
 _DEFINITIONS = (*FUNCTIONS, ast.ClassDef)
@@ -104,9 +104,7 @@ class _Reads:
                 late = True
             elif kind is ast.Attribute and node.attr == REQUIRES_GRAD_FLAG:  # type: ignore[attr-defined]
                 self.sets_instance_facts = True  # ``p.requires_grad = False`` in a loop
-            stack.extend(
-                (child, late) for child in ast.iter_child_nodes(node) if type(child) not in LEAVES
-            )
+            stack.extend((child, late) for child in inner_nodes(node))
 
     def _call(self, call: ast.Call, suspects: set[int]) -> None:
         if id(call) in suspects:

@@ -75,7 +75,6 @@ from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
     FUNCTIONS,
-    LEAVES,
     NAME,
     NAMED_BINDINGS,
     NESTED_SCOPES,
@@ -83,6 +82,7 @@ from .ast_names import (
     binds_torch,
     call_args,
     dotted_name,
+    inner_nodes,
     is_dotted,
     key_of,
     keys_in,
@@ -375,9 +375,7 @@ class _Facts:
                     push((child, child_unit, child_guard))
             else:
                 child_guard = None if kind in _SCOPES else guard
-                for child in ast.iter_child_nodes(node):
-                    if type(child) not in LEAVES:
-                        push((child, unit, child_guard))
+                stack.extend((child, unit, child_guard) for child in inner_nodes(node))
 
     def _note(self, node: ast.AST, unit: int, guard: int | None) -> None:
         if isinstance(node, ast.Call):

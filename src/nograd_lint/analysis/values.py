@@ -27,9 +27,9 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import Callable, NamedTuple, Union
+from typing import Callable, NamedTuple, Union, cast
 
-from ..ast_names import dotted_name
+from ..ast_names import LEAVES, dotted_name, inner_nodes
 from ..prefilter import GAP, MODEL_METHOD_CALL
 from ..source import physical_lines
 from .catalog import (
@@ -245,20 +245,20 @@ class ModuleValues:
             text = "".join(lines)
         else:
             text = "".join(lines[node.lineno - 1 : node.end_lineno])
-        if MODEL_METHOD_CALL.search(text):
-            return True
         words = (
             *self.module_classes(),
             *MODULE_BASE_NAMES,  # annotations: ``model: LightningModule``
             *PRETRAINED_LOADERS,
             "torchvision",
             *self._statement_facts().vision,  # ``models.resnet18()``
-            *self._module_level_models(node),
         )
-        if any(word in text for word in words):
+        if any(word in text for word in words) or MODEL_METHOD_CALL.search(text):
             return True
         pattern = self._statement_facts().module_builders()
         if pattern is not None and pattern.search(text) is not None:
+            return True
+        # What needs the module's own code read, last.
+        if any(word in text for word in self._module_level_models(node)):
             return True
         return not isinstance(node, ast.Module) and self._may_infer_models(node, text)
 
@@ -911,7 +911,7 @@ class _Function:
                 start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
                 for generator in node.generators:
                     self._bind(generator.target, generator.iter, start, path, loops)
-            stack.extend(_children(node))
+            stack.extend(inner_nodes(node))
 
     # -- derived values ----------------------------------------------------------------
 
@@ -1511,22 +1511,6 @@ class _Function:
 # -- small readings ------------------------------------------------------------------------
 
 
-def _children(node: ast.AST) -> Iterator[ast.AST]:
-    """``ast.iter_child_nodes`` without the load/store markers and constants, which hold
-    nothing: a third of the nodes of most code, and none worth a visit."""
-    for field in node._fields:
-        value = getattr(node, field, None)
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, ast.AST) and type(item) not in _EMPTY:
-                    yield item
-        elif isinstance(value, ast.AST) and type(value) not in _EMPTY:
-            yield value
-
-
-_EMPTY = frozenset({ast.Load, ast.Store, ast.Del, ast.Constant})
-
-
 def _nodes(value: object) -> list[ast.AST]:
     if isinstance(value, ast.AST):
         return [value]
@@ -1693,26 +1677,22 @@ class _Index:
                 self.statements.append(node)
                 if kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):  # type: ignore[attr-defined]
                     self.assignments.append(node)  # type: ignore[arg-type]
-            # Children by hand, without leaves that hold nothing (names, constants, the
-            # load/store markers): a module's walk is most of the index's cost.
-            inner: FunctionNode = node if kind in _OWNING else owner  # type: ignore[assignment]
-            for field in node._fields:
-                value = getattr(node, field, None)
-                child_owner = inner if field == "body" else owner
-                if isinstance(value, list):
-                    stack.extend(
-                        (c, child_owner)
-                        for c in value
-                        if isinstance(c, ast.AST) and type(c) not in _LEAVES
-                    )
-                elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
-                    stack.append((value, child_owner))
+            # Names never hold a call or a statement: not worth a visit either.
+            if kind in _OWNING:
+                for field in node._fields:
+                    inner = cast(FunctionNode, node) if field == "body" else owner
+                    value = getattr(node, field, None)
+                    for child in value if isinstance(value, list) else [value]:
+                        if isinstance(child, ast.AST) and type(child) not in _LEAVES:
+                            stack.append((child, inner))
+            else:
+                stack.extend((c, owner) for c in inner_nodes(node) if type(c) is not ast.Name)
 
 
 #: Nodes whose ``body`` runs in a function of its own.
 _OWNING = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
 #: Nodes the index never needs to visit: no call or statement is inside them.
-_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del})
+_LEAVES = LEAVES | {ast.Name}
 
 
 def _note_torch_import(
