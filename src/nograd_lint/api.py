@@ -135,15 +135,19 @@ def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
     NG001's, the model calls whose graph a loop may keep (NG002), and the calls of the loops
     that may carry eval mode to a training step (NG004)."""
     from .prefilter import might_have_eval_findings, might_keep_graphs, might_set_eval_mode
-    from .screen import suspect_calls
-    from .screen_loops import eval_carrying_calls
 
+    # Each screen is imported when a file first needs it: an editor's ``flake8 FILE`` of
+    # a training script without ``eval()`` loads only NG002's.
     try:
         tree = values.tree
         suspects: list[ast.Call] = []
         if might_set_eval_mode(text):
+            from .screen_loops import eval_carrying_calls
+
             suspects += eval_carrying_calls(tree, values)
         if might_have_eval_findings(text):
+            from .screen import suspect_calls
+
             found = suspect_calls(tree, text, values)
             if found is None:
                 return None

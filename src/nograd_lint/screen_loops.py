@@ -65,8 +65,10 @@ def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) ->
     return found
 
 
-#: A statement's place: the chain of (body list, index) from the loop down to it.
+#: A statement's place: the chain of (body list, index) from the loop down to it, with a
+#: (loop statement, ``_LOOP``) link where it enters a nested loop.
 Place = tuple[tuple[int, int], ...]
+_LOOP = -1
 
 
 def _every_step_set_in_mode(
@@ -147,7 +149,11 @@ def _runs_first(setter: Place, step: Place) -> bool:
     if len(step) <= depth or step[:depth] != setter[:depth]:
         return False
     block, index = setter[depth]
-    return step[depth][0] == block and step[depth][1] > index
+    return (
+        step[depth][0] == block
+        and step[depth][1] > index
+        and all(position != _LOOP for _, position in step[depth + 1 :])
+    )
 
 
 def _calls_with_places(
@@ -166,7 +172,7 @@ def _calls_with_places(
             if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
             else None
         )
-        inner = (*place, (id(statement), 0)) if isinstance(statement, _LOOPS) else place
+        inner = (*place, (id(statement), _LOOP)) if isinstance(statement, _LOOPS) else place
         for value in (v for _, v in ast.iter_fields(statement)):
             children = value if isinstance(value, list) else [value]
             if children and all(isinstance(c, ast.stmt) for c in children):

@@ -90,6 +90,22 @@ def validation_every_few_steps(model, loader, val_loader, optimizer, criterion):
             evaluate(model, val_loader)  # expect: NG004:13
 
 
+def train_mode_each_epoch_validation_every_few_steps(
+    model, loader, val_loader, optimizer, criterion
+):
+    for epoch in range(10):
+        model.train()  # the epoch's first steps train in train mode, the later ones do not
+        for step, (x, y) in enumerate(loader):
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+            if step % 100 == 0:
+                model.eval()  # expect: NG004:17
+                with torch.no_grad():
+                    for vx, _ in val_loader:
+                        model(vx)
+
+
 def early_stopping_that_may_not_stop(model, loader, val_loader, optimizer, criterion, target):
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
