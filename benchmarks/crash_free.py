@@ -153,7 +153,7 @@ def analyse_everything(path: str) -> tuple[str, str, str, float]:
     """(path, outcome, detail, seconds) with the pre-filter off; outcome is ``findings``,
     ``clean``, ``refused`` (one-line SourceError) or ``crash``."""
     from nograd_lint.api import check_source
-    from nograd_lint.findings import InternalError, SourceError
+    from nograd_lint.errors import InternalError, SourceError
 
     start = time.perf_counter()
     try:

@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from nograd_lint.errors import SourceError
 from nograd_lint.files import DEFAULT_EXCLUDES, discover
-from nograd_lint.findings import SourceError
 from nograd_lint.fix import FixError, fix_source
 from nograd_lint.rules import RULES
 

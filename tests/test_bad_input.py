@@ -238,7 +238,7 @@ def test_flake8_keeps_running_its_other_checks(tree: Path) -> None:
 
 def test_a_bug_in_the_analysis_is_one_line_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     from nograd_lint.analysis import flow
-    from nograd_lint.findings import InternalError
+    from nograd_lint.errors import InternalError
 
     def broken(self, call, state):
         raise KeyError("boom")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nograd_lint import check_source
-from nograd_lint.findings import SourceError
+from nograd_lint.errors import SourceError
 from nograd_lint.fix import FixError, fix_source
 from tests.conftest import tool
 

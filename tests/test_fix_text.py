@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from nograd_lint import check_source
-from nograd_lint.findings import SourceError
+from nograd_lint.errors import SourceError
 from nograd_lint.fix import fix_source
 
 WRAPPED = "with torch.no_grad():\n    out = model(x)\n"

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nograd_lint import SourceError, check_source
-from nograd_lint.findings import InternalError
+from nograd_lint.errors import InternalError
 from nograd_lint.prefilter import might_have_findings
 from nograd_lint.screen import might_have_findings_in_tree
 from nograd_lint.source import parse_python

@@ -219,7 +219,7 @@ def test_an_analysis_bug_is_logged_and_the_server_goes_on(
     # The server as installed, except that the analysis fails on buffers that say "boom".
     code = """
 from nograd_lint import api
-from nograd_lint.findings import InternalError
+from nograd_lint.errors import InternalError
 real_check_source = api.check_source
 def check_source(text, *args, **kwargs):
     if "boom" in text:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nograd_lint import SourceError, check_source
-from nograd_lint.findings import InternalError
+from nograd_lint.errors import InternalError
 from nograd_lint.prefilter import might_have_findings
 
 ANALYSED_FILES = 40

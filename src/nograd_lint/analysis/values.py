@@ -877,8 +877,6 @@ class _Function:
         stack = list(roots)
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Constant):
-                continue  # most nodes of a literal table, and without children
             if isinstance(node, ast.Name):
                 self._reads[id(node)] = (path, loops)
                 continue
@@ -1157,8 +1155,7 @@ class _Function:
             loose = set(self.model_names())
             loose |= self._model_loop_targets(loose=True)
             loose |= self._parameters_given_models(loose=True)
-            if not isinstance(self.node, ast.Module):
-                loose |= self.module._module_level().model_names()
+            loose |= self.module._module_level_models(self.node)
             self._loose_models = frozenset(loose)
         return self._loose_models
 
@@ -1181,9 +1178,7 @@ class _Function:
         return bool(self._loosely(lambda: self._kept_from(lambda n: id(n) in chosen, None)))
 
     def model_calls(self) -> list[ast.Call]:
-        models = self.kept_model_names()
-        if not isinstance(self.node, ast.Module):
-            models |= self.module._module_level().model_names()
+        models = self.kept_model_names() | self.module._module_level_models(self.node)
         return [call for call in self.calls if forward_receiver(call, models) is not None]
 
     def kept_any(self, calls: list[ast.Call]) -> bool:
@@ -1203,10 +1198,12 @@ class _Function:
 
         if not self._loosely(lambda: self._kept_from(from_call, call)):
             return []  # settled before the module-wide reading (``loose_model_names``)
-        models = self.kept_model_names()
-        if not isinstance(self.node, ast.Module):
-            models |= self.module._module_level().model_names()
-        if forward_receiver(call, models) is None:
+        if (
+            forward_receiver(
+                call, self.kept_model_names() | self.module._module_level_models(self.node)
+            )
+            is None
+        ):
             return []
         return self._kept_from(from_call, call)
 
@@ -1690,7 +1687,7 @@ class _Index:
 
 
 #: Nodes whose ``body`` runs in a function of its own.
-_OWNING = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
+_OWNING = frozenset({*_FUNCTIONS, ast.Lambda})
 #: Nodes the index never needs to visit: no call or statement is inside them.
 _LEAVES = LEAVES | {ast.Name}
 
