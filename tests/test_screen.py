@@ -7,6 +7,7 @@ in ``test_soundness.py``; here are the spellings and rules of the cheap layers t
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -307,3 +308,36 @@ def test_flake8_imports_libcst_only_for_a_file_the_screen_passes(
     )
     expected = [str(int(needs_libcst)), str(needs_libcst), str(needs_libcst), "True"]
     assert result.stdout.splitlines()[-1].split() == expected, result.stderr
+
+
+def test_flake8_compiles_no_pattern_for_a_file_without_the_words(tmp_path: Path) -> None:
+    """flake8 imports the plugin on every save in an editor: the catalog's and the
+    pre-filter's patterns are compiled only when a file has the words they look for."""
+    path = tmp_path / "plot.py"
+    path.write_text("import matplotlib.pyplot as plt\n\nplt.plot([1, 2])\n")
+    script = (
+        "from flake8.api import legacy\n"
+        "from nograd_lint.lazy_pattern import LazyPattern\n"
+        "from nograd_lint import prefilter\n"
+        "from nograd_lint.analysis import catalog\n"
+        f"legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
+        "patterns = [v for m in (prefilter, catalog) for v in vars(m).values()\n"
+        "            if isinstance(v, LazyPattern)]\n"
+        "print(len(patterns), sum(p._compiled is not None for p in patterns))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    found, compiled = map(int, result.stdout.split())
+    assert found >= 8 and compiled == 0, result.stdout
+
+
+def test_a_lazy_pattern_finds_what_its_compiled_pattern_finds() -> None:
+    from nograd_lint.lazy_pattern import LazyPattern
+
+    lazy = LazyPattern(r"no_?grad", re.IGNORECASE)
+    text = "torch.NoGrad(); torch.no_grad()"
+    assert lazy.search(text) is not None and lazy.search(text, 20) is not None
+    assert lazy.search(text, 0, 5) is None
+    assert [m.group() for m in lazy.finditer(text)] == ["NoGrad", "no_grad"]
+    assert lazy.findall(text) == ["NoGrad", "no_grad"]

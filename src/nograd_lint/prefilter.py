@@ -30,6 +30,7 @@ from .analysis.catalog import (
     Mode,
     loads_eval_model,
 )
+from .lazy_pattern import LazyPattern
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
 GAP = _GAP = r"(?:\s|\\|#[^\n]*\n)*"
@@ -57,19 +58,19 @@ def _false_flag(keyword: str) -> str:
 _EVAL_SETTERS = tuple(sorted(s.method for s in MODE_SETTERS if s.default is Mode.EVAL))
 _FLAG_SETTERS = tuple(sorted((s.method, s.flag) for s in MODE_SETTERS if s.flag is not None))
 _EVAL_SUBSTRINGS = tuple(f".{name}(" for name in _EVAL_SETTERS)
-_EVAL = re.compile(_method_call(_EVAL_SETTERS)) if _EVAL_SETTERS else None
+_EVAL = LazyPattern(_method_call(_EVAL_SETTERS)) if _EVAL_SETTERS else None
 _FLAG_FALSE = [
-    (method, re.compile(_method_call((method,)) + _false_flag(flag)))
+    (method, LazyPattern(_method_call((method,)) + _false_flag(flag)))
     for method, flag in _FLAG_SETTERS
 ]
 _COPY_NAMES = tuple(sorted(EVAL_COPY_METHODS))
-_EVAL_COPY = re.compile(_method_call(_COPY_NAMES))
+_EVAL_COPY = LazyPattern(_method_call(_COPY_NAMES))
 _LOADER_NAMES = tuple(sorted(PRETRAINED_LOADERS))
-_LOADER_CALL = re.compile(_method_call(_LOADER_NAMES))
+_LOADER_CALL = LazyPattern(_method_call(_LOADER_NAMES))
 #: The class name right before a loader's dot: ``AutoModel`` in ``(AutoModel\n).from_pretrained(``.
 #: Looked for only in a window before each loader call: a pattern that starts with the class
 #: name is tried at every identifier of the file, and cost seconds on diffusers.
-_OWNER = re.compile(r"([A-Za-z_]\w*)(?:[\s\\)])*\Z")
+_OWNER = LazyPattern(r"([A-Za-z_]\w*)(?:[\s\\)])*\Z")
 _OWNER_WINDOW = 200
 
 
@@ -91,7 +92,7 @@ def _loader_owners(source: str) -> Iterator[str | None]:
 
 #: NG002 needs a loop (or comprehension) and a model, which ``values.model_names`` knows by
 #: the methods only modules have, a class with a module base, ``torch.nn`` or a loader.
-MODEL_METHOD_CALL = _MODEL_METHOD = re.compile(_method_call(tuple(sorted(MODEL_METHODS))))
+MODEL_METHOD_CALL = _MODEL_METHOD = LazyPattern(_method_call(tuple(sorted(MODEL_METHODS))))
 _MODEL_WORDS = ("torch", *sorted(MODULE_BASE_NAMES), *_LOADER_NAMES)
 
 #: Words without which no finding is possible, for a screen on raw bytes.

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import NamedTuple
 
+from ..lazy_pattern import LazyPattern
+
 # Records are named tuples rather than dataclasses: flake8 imports this module on every run,
 # and a frozen dataclass costs a millisecond to define.
 
@@ -171,8 +173,8 @@ PRETRAINED_NON_MODEL_NAMES: dict[str, str] = {
     "Scheduler": "DDPMScheduler",
     "^(?:Flax|TF)[A-Z]": "FlaxBertModel",
 }
-PRETRAINED_MODEL_CLASS = re.compile("|".join(PRETRAINED_MODEL_NAMES))
-PRETRAINED_NON_MODEL_CLASS = re.compile("|".join(PRETRAINED_NON_MODEL_NAMES))
+PRETRAINED_MODEL_CLASS = LazyPattern("|".join(PRETRAINED_MODEL_NAMES))
+PRETRAINED_NON_MODEL_CLASS = LazyPattern("|".join(PRETRAINED_NON_MODEL_NAMES))
 
 
 def loads_eval_model(owner: str) -> bool:
@@ -334,7 +336,7 @@ GRAD_ENABLING_NAMES_WITH_ARGUMENT: frozenset[str] = (
 
 #: Names that say "no grad", for project scopes the catalog cannot know:
 #: ``no_grad``, ``nograd``, ``NoGrad``, ``smart_inference_mode``, ``torch_no_grad``.
-NO_GRAD_NAME = re.compile(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNORECASE)
+NO_GRAD_NAME = LazyPattern(r"(?:^|_)(?:no_?grad|inference_mode)(?:_|$)", re.IGNORECASE)
 
 # -- gradient consumers: code that shows a forward's graph is wanted -------------------------
 
@@ -500,7 +502,7 @@ ACCUMULATING_METHODS: frozenset[str] = frozenset(
 )
 #: Calls named like a loss function (``criterion(out, y)``, ``loss_fn(...)``, ``crit``): they compute a
 #: value from their arguments and keep none of them.
-LOSS_FUNCTION_NAME = re.compile(r"loss|crit|cost", re.IGNORECASE)
+LOSS_FUNCTION_NAME = LazyPattern(r"loss|crit|cost", re.IGNORECASE)
 #: Methods that differentiate, or hook into, the graph of the value they are called on or
 #: given: ``loss.backward()``, ``accelerator.backward(loss)``, ``out.register_hook(f)``.
 GRAPH_CONSUMING_METHODS: frozenset[str] = frozenset(
@@ -649,7 +651,7 @@ MODEL_METHODS: frozenset[str] = frozenset(
 MODULE_BASE_NAMES: frozenset[str] = frozenset({"Module", "LightningModule"})
 #: ``torch.nn.<Name>(...)`` builds a model unless it is a loss, a container of parameters or
 #: an initialiser: a loss's output carries a graph only through its inputs.
-NON_MODEL_NN = re.compile(r"Loss$|^Parameter|^init$|^functional$|^utils$")
+NON_MODEL_NN = LazyPattern(r"Loss$|^Parameter|^init$|^functional$|^utils$")
 
 
 def may_be_submodule(attribute: str) -> bool:

@@ -30,6 +30,7 @@ from functools import cached_property
 from typing import Callable, NamedTuple, Union, cast
 
 from ..ast_names import LEAVES, dotted_name, inner_nodes
+from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL
 from ..source import physical_lines
 from .catalog import (
@@ -1961,7 +1962,7 @@ def _names_one_of(node: ast.AST, names: set[str]) -> bool:
 
 
 #: ``for layer in self.layers``, ``for i, layer in enumerate(self.layers)``: the attribute.
-_LOOP_OVER_SELF = re.compile(r"\bin\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
+_LOOP_OVER_SELF = LazyPattern(r"\bin\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
 
 #: Calls that make an empty (or copied) collection an accumulator can be.
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
