@@ -531,7 +531,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BIN",
         help="flake8 of an environment WITHOUT nograd-lint (same flake8 version)",
     )
-    parser.add_argument("--flake8-with", default=str(HERE_BIN / "flake8"), metavar="BIN")
+    parser.add_argument(
+        "--flake8-with",
+        default=str(HERE_BIN / "flake8"),
+        metavar="BIN",
+        help="flake8 of an environment with nograd-lint and its dependencies only, so that "
+        "the two flake8s differ by the plugin alone (default: this environment's)",
+    )
     parser.add_argument("--nograd-lint", default=str(HERE_BIN / "nograd-lint"), metavar="BIN")
     parser.add_argument(
         "--torchfix", metavar="BIN", help="torchfix of its own environment (optional)"
@@ -564,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a generated 2,000-line training script full of findings to --single-file",
     )
     parser.add_argument(
-        "--save-runs", type=int, default=15, help="runs per tool of each lint-on-save file"
+        "--save-runs", type=int, default=31, help="runs per tool of each lint-on-save file"
     )
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds before one run counts as a hang"

@@ -39,3 +39,65 @@ def test_the_index_knows_the_function_of_every_call_and_statement() -> None:
         for call in values.index.calls
     }
     assert owners == {"h": "Lambda", "i": "FunctionDef", "j": "Module"}
+
+
+#: ``if`` tests, some written alike: the key of each must equal the key of another exactly
+#: when their ``ast.dump`` texts do.
+_TESTS = [
+    "training",
+    "training",
+    "self.training",
+    "self.training",
+    "self",
+    "a.b.c",
+    "a.b",
+    "not training",
+    "not self.training",
+    "-x",
+    "~x",
+    "not not x",
+    "x is None",
+    "x is not None",
+    "x == None",
+    "None is x",
+    "x is None is y",
+    "a and b",
+    "a or b",
+    "a and b and c",
+    "(a and b) and c",
+    "a and (b or c)",
+    "1",
+    "1.0",
+    "True",
+    "0.0",
+    "-0.0",
+    "'1'",
+    "b'1'",
+    "None",
+    "...",
+    "float('nan')",
+    "x == 1",
+    "x == 1.0",
+    "x == True",
+    "x[0]",
+    "x[0] is None",
+    "f(x)",
+    "f(x) == 1",
+    "a.b == c.d",
+    "a.b() == c",
+    "(a).b",
+    "a . b",
+]
+
+
+def test_if_tests_share_a_key_exactly_when_they_are_written_alike() -> None:
+    from nograd_lint.analysis.values import _test_key
+
+    parsed = [ast.parse(text, mode="eval").body for text in _TESTS]
+    for one in parsed:
+        for other in parsed:
+            same = ast.dump(one) == ast.dump(other)
+            assert (_test_key(one) == _test_key(other)) is same, (
+                ast.unparse(one),
+                ast.unparse(other),
+            )
