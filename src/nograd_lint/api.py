@@ -62,7 +62,9 @@ def check_source(
         return []
     with _collector_paused():
         # The whole analysis on a stack of its own: LibCST's parser recurses natively.
-        findings = on_deep_stack(lambda: _findings(text, tree, disabling_names, prefilter))
+        findings = on_deep_stack(
+            lambda: _findings(text, tree, disabling_names, prefilter, filename)
+        )
     if findings and not compiled:
         check_compiles(text, filename)  # flake8 parsed it; only the compiler's checks remain
     if noqa:
@@ -73,7 +75,11 @@ def check_source(
 
 
 def _findings(
-    text: str, tree: ast.Module, disabling_names: Collection[str], screen: bool
+    text: str,
+    tree: ast.Module,
+    disabling_names: Collection[str],
+    screen: bool,
+    filename: str | None = None,
 ) -> list[Finding]:
     """NG003 off the ``ast`` tree, then the screen, LibCST's parse of what it leaves, and
     the analysis."""
@@ -81,7 +87,7 @@ def _findings(
 
     # One reading of the module's values for every layer: NG003, the screens and the
     # analysis ask about the same functions, and each reading is cached in it.
-    values = ModuleValues(tree)
+    values = ModuleValues(tree, filename)
     retained = _retained_findings(values, text) if not screen or might_retain_graphs(text) else []
     parsed = text
     if screen:
@@ -141,7 +147,7 @@ def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
     try:
         tree = values.tree
         suspects: list[ast.Call] = []
-        if might_set_eval_mode(text):
+        if might_set_eval_mode(text) or _helpers_set_eval_mode(values):
             from .screen_loops import eval_carrying_calls
 
             suspects += eval_carrying_calls(tree, values)
@@ -157,6 +163,15 @@ def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
         return suspects
     except RecursionError:
         return None  # undecided: the analysis refuses what is too deep for it in one line
+
+
+def _helpers_set_eval_mode(values: ModuleValues) -> bool:
+    """Whether a module beside this one that it imports a function from spells an eval
+    call: a validation helper kept in a file of its own (NG004)."""
+    from .analysis.sibling_modules import any_sibling_text
+    from .prefilter import might_set_eval_mode
+
+    return any_sibling_text(values.path, values.tree, might_set_eval_mode)
 
 
 def _parse_pruned(text: str, tree: ast.Module) -> cst.Module | None:

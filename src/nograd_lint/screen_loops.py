@@ -36,7 +36,7 @@ def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) ->
     for loop in _outermost_loops(tree):
         if summaries is None:
             summaries = ModeSummaries(values or ModuleValues(tree))
-            defined = {name for _, name in summaries.definitions}
+            defined = summaries.callable_names()
         begins = trains = False
         named: list[str] = []
         calls: list[ast.Call] = []
@@ -98,7 +98,7 @@ def _every_step_set_in_mode(
         name = last_name(call.func)
         if name is None or name not in defined:
             continue
-        for key in [k for k in summaries.definitions if k[1] == name]:
+        for key in summaries.keys_named(name):
             summary = summaries.of(*key)
             if not (summary.leaves_eval or summary.leaves_train):
                 continue

@@ -1,5 +1,6 @@
 # NG004: a validation phase leaves the model in eval mode for the next training step.
 import contextlib
+import copy
 
 import lightning as L
 import torch
@@ -139,6 +140,29 @@ class Trainer:
             self.model.train()
             self.train_epoch(loader)
             self.validate(val_loader)
+
+    def validate_through_a_local_name(self, loader):
+        model = self.model  # the same module: its mode is ``self.model``'s
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in loader]
+
+    def fit_with_a_local_name_in_validation(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.train_epoch(loader)
+            self.validate_through_a_local_name(val_loader)  # expect: NG004:13
+
+    def validate_a_copy(self, loader):
+        model = self.model
+        model = copy.deepcopy(model)  # another module from here on
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in loader]
+
+    def fit_validating_a_copy(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.train_epoch(loader)
+            self.validate_a_copy(val_loader)
 
 
 # -- silent ------------------------------------------------------------------------------

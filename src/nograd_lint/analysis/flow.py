@@ -942,11 +942,13 @@ class ModuleAnalysis:
         )
 
     def _summary_key(self, func: cst.BaseExpression) -> tuple[str | None, str] | None:
-        """(class, name) of the module-level function, or method of the class being read
-        called on ``self``, that ``func`` names."""
+        """(class, name) of the module-level function (or function imported from a module
+        beside this one), or method of the class being read called on ``self``, that
+        ``func`` names."""
         if isinstance(func, cst.Name):
             function = self.module_scope.lookup(func.value)
-            return (None, func.value) if function is not None else None
+            imported = self.modes is not None and self.modes.imports(func.value)
+            return (None, func.value) if function is not None or imported else None
         owner = self._owner()
         if (
             isinstance(func, cst.Attribute)

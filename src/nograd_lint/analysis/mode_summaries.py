@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 from ..ast_names import call_args, dotted_name
 from .catalog import (
@@ -39,6 +39,7 @@ from .catalog import (
     looks_like_optimizer,
     mode_set,
 )
+from .sibling_modules import CACHE_SIZE, Sibling, imported_function, imported_names
 from .values import ModuleValues
 
 __all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call"]
@@ -47,6 +48,7 @@ __all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call"]
 MAX_DEPTH = 3
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 _NESTED = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 
@@ -65,7 +67,7 @@ NOTHING = ModeSummary()
 class ModeSummaries:
     """Summaries of the module's functions and methods, each computed once."""
 
-    def __init__(self, values: ModuleValues) -> None:
+    def __init__(self, values: ModuleValues, depth: int = 0) -> None:
         self.values = values
         #: (class name or None, function name) -> definition.
         self.definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef] = {}
@@ -76,6 +78,16 @@ class ModeSummaries:
                 for member in statement.body:
                     if isinstance(member, _FUNCTIONS):
                         self.definitions[(statement.name, member.name)] = member
+        #: Names imported with ``from ... import``, which may be functions of a module beside
+        #: this one (:mod:`.sibling_modules`): that module is read when a call needs it, and
+        #: only a few modules deep, like calls.
+        self._depth = depth
+        self._importable = {
+            local: entry
+            for local, entry in imported_names(values.tree).items()
+            if (None, local) not in self.definitions
+        }
+        self._foreign: dict[str, tuple[ModeSummaries, str, FunctionNode] | None] = {}
         self._receivers: frozenset[str] | None = None
         self._known: dict[tuple[str | None, str], ModeSummary] = {}
         self._open: set[tuple[str | None, str]] = set()
@@ -84,6 +96,10 @@ class ModeSummaries:
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
         key = (owner, name)
+        foreign = self._foreign_function(name) if owner is None else None
+        if foreign is not None and depth <= MAX_DEPTH:
+            other, there, definition = foreign
+            return _through_parameters(other.of(None, there, depth), definition)
         node = self.definitions.get(key)
         if node is None or depth > MAX_DEPTH or key in self._open:
             return NOTHING
@@ -100,12 +116,39 @@ class ModeSummaries:
                 self._known[key] = known
         return known
 
+    def _foreign_function(self, name: str) -> tuple[ModeSummaries, str, FunctionNode] | None:
+        """The summaries of the module beside this one that ``name`` is imported from, the
+        function's name there and its definition; None for any other name."""
+        if name not in self._importable or self._depth > MAX_DEPTH:
+            return None
+        if name not in self._foreign:
+            imported = imported_function(self.values.path, self._importable[name])
+            found = None
+            if imported is not None:
+                other = _summaries_of(imported.module, self._depth + 1)
+                found = (other, imported.name, other.definitions[(None, imported.name)])
+            self._foreign[name] = found
+        return self._foreign[name]
+
+    def imports(self, name: str) -> bool:
+        """Whether ``name`` is a function imported from a module beside this one."""
+        return self._foreign_function(name) is not None
+
+    def callable_names(self) -> set[str]:
+        """The names of the module's functions and methods, and the names it imports,
+        which may be functions of a module beside it."""
+        return {name for _, name in self.definitions} | set(self._importable)
+
+    def keys_named(self, name: str) -> list[tuple[str | None, str]]:
+        """(class or None, name) of every function or method called ``name`` (for the
+        screen, which matches calls by their last name)."""
+        keys = [key for key in self.definitions if key[1] == name]
+        return [*keys, (None, name)] if self.imports(name) else keys
+
     def named(self, name: str) -> Iterator[ModeSummary]:
-        """The summaries of every function or method called ``name`` (for the screen,
-        which matches calls by their last name)."""
-        for owner, function in self.definitions:
-            if function == name:
-                yield self.of(owner, function)
+        """The summaries of every function or method called ``name``."""
+        for key in self.keys_named(name):
+            yield self.of(*key)
 
     def module_models(self) -> frozenset[str]:
         if self._models is None:
@@ -119,7 +162,13 @@ class ModeSummaries:
         parameters = {
             a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
         }
-        local = _bound_names(node) - parameters
+        aliases = _aliases(node, parameters | ({self_name} if self_name else set()))
+        local = _bound_names(node) - parameters - aliases.keys()
+
+        def resolved(name: str) -> str:
+            """``self.model`` for ``model`` after ``model = self.model``."""
+            head, dot, tail = name.partition(".")
+            return aliases[head] + dot + tail if head in aliases else name
 
         def reachable(name: str) -> bool:
             head = name.split(".", 1)[0]
@@ -137,11 +186,14 @@ class ModeSummaries:
             if mode is not None:
                 receiver, how = mode
                 if receiver is not None:
+                    receiver = resolved(receiver)
                     modes[receiver] = how
                     decided.add(receiver)
                 continue
             gradients |= self.gradient_code(call)
             model = _forward_receiver(call, self_name)
+            if model is not None:
+                model = resolved(model)
             if model is not None and reachable(model) and not _within(model, decided):
                 forwards.append((model, call))
             callee = self._callee(call.func, owner, self_name)
@@ -150,7 +202,12 @@ class ModeSummaries:
             inner = self.of(*callee, depth + 1)
             if inner is NOTHING:
                 continue
-            mapped = self.caller_names(callee, call, self_name)
+            names = self.caller_names(callee, call, self_name)
+
+            def mapped(receiver: str, names: _Names = names) -> str | None:
+                name = names(receiver)
+                return resolved(name) if name is not None else None
+
             for receiver in inner.trains:
                 name = mapped(receiver)
                 if name is not None and not _within(name, decided):
@@ -198,7 +255,9 @@ class ModeSummaries:
     def _callee(
         self, func: ast.expr, owner: str | None, self_name: str | None
     ) -> tuple[str | None, str] | None:
-        if isinstance(func, ast.Name) and (None, func.id) in self.definitions:
+        if isinstance(func, ast.Name) and (
+            (None, func.id) in self.definitions or self.imports(func.id)
+        ):
             return (None, func.id)
         if (
             isinstance(func, ast.Attribute)
@@ -213,7 +272,40 @@ class ModeSummaries:
     def caller_names(
         self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
     ) -> _Names:
-        return _Names(self.definitions[callee], callee[0], call, caller_self)
+        foreign = self._foreign_function(callee[1]) if callee[0] is None else None
+        definition = foreign[2] if foreign is not None else self.definitions[callee]
+        return _Names(definition, callee[0], call, caller_self)
+
+
+def _through_parameters(
+    summary: ModeSummary, node: ast.FunctionDef | ast.AsyncFunctionDef
+) -> ModeSummary:
+    """What a function of another module does to the models its caller hands it: the
+    receivers of ``summary`` that start from a parameter (that module's own models are not
+    the caller's, whatever their names)."""
+    parameters = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+
+    def handed(receivers: frozenset[str]) -> frozenset[str]:
+        return frozenset(r for r in receivers if r.split(".", 1)[0] in parameters)
+
+    return ModeSummary(
+        handed(summary.leaves_eval), handed(summary.leaves_train), handed(summary.trains)
+    )
+
+
+_siblings: dict[str, ModeSummaries] = {}
+
+
+def _summaries_of(module: Sibling, depth: int) -> ModeSummaries:
+    """The summaries of a module read beside another, kept with its parse: a run over a
+    folder reads a helper module once for every script that imports it."""
+    known = _siblings.get(module.path)
+    if known is None or known.values.tree is not module.tree:
+        known = ModeSummaries(ModuleValues(module.tree, path=module.path), depth)
+        _siblings[module.path] = known
+        while len(_siblings) > CACHE_SIZE:
+            del _siblings[next(iter(_siblings))]
+    return known
 
 
 class _Names:
@@ -339,6 +431,34 @@ def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) 
         return None
     positional = (*node.args.posonlyargs, *node.args.args)
     return positional[0].arg if positional else None
+
+
+def _aliases(node: ast.FunctionDef | ast.AsyncFunctionDef, heads: set[str]) -> dict[str, str]:
+    """Names bound once, to a parameter or an attribute of one (``model = self.model``):
+    they are that object throughout, so its mode is theirs."""
+    stores: dict[str, int] = {}
+    aliases: dict[str, str] = {}
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _NESTED):
+            continue
+        if isinstance(current, ast.Name) and not isinstance(current.ctx, ast.Load):
+            stores[current.id] = stores.get(current.id, 0) + 1
+        elif (
+            isinstance(current, ast.Assign)
+            and len(current.targets) == 1
+            and isinstance(current.targets[0], ast.Name)
+        ):
+            value = dotted_name(current.value)
+            if value is not None and value.split(".", 1)[0] in heads:
+                aliases[current.targets[0].id] = value
+        stack.extend(ast.iter_child_nodes(current))
+    return {
+        name: value
+        for name, value in aliases.items()
+        if stores.get(name) == 1 and name not in heads
+    }
 
 
 def _bound_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

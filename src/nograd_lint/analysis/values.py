@@ -149,8 +149,11 @@ class Kept(NamedTuple):
 class ModuleValues:
     """Value facts of one module's ``ast`` tree, computed per function on first use."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, path: str | None = None) -> None:
         self.tree = tree
+        #: The file the module was read from, if any: the modules beside it that it imports
+        #: functions from are read too (:mod:`.sibling_modules`).
+        self.path = path
         self._index: _Index | None = None
         self._lines: list[str] | None = None
         self._functions: dict[int, _Function] = {}

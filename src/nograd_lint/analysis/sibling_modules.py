@@ -1,0 +1,229 @@
+"""Functions a module imports from a module beside it, read off that module's ``ast`` tree.
+
+A training script often keeps its validation in a file of its own: ``from util import
+get_accuracy`` in ``main.py``, next to ``util.py``, whose ``get_accuracy`` puts the model in
+eval mode and never back (NG004). The mode summaries (:mod:`.mode_summaries`) read such a
+function where it is defined. Only modules found beside the importing file are read: a
+plain ``from util import f`` resolved in its folder (Python puts a script's folder first on
+its path), or a relative import (``from .util import f``, ``from ..engine import f``)
+resolved in its package. Nothing is ever run: each file is decoded and parsed as the
+analysed file is, and one that cannot be read, is too large or does not parse is treated as
+if it were not there. Parsed modules are kept per process, by path, size and modification
+time, so that a run over a folder reads each once.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from ..errors import SourceError
+from ..source import decode, python_tree
+
+#: Larger files are not read: no validation helper needs one, and a run must stay fast.
+MAX_BYTES = 1 << 20
+#: Relative imports are read up to this many dots: ``from .engine import evaluate`` in a
+#: package's training script; a library's modules (``from ..utils import deprecate``) import
+#: from their package all over, and reading those cost more than all other checks.
+MAX_LEVEL = 1
+#: Parsed modules kept per process, and texts (for the pre-filter's words).
+CACHE_SIZE = 64
+TEXT_CACHE_SIZE = 512
+
+
+class Sibling(NamedTuple):
+    """A module read beside the importing file."""
+
+    path: str
+    text: str
+    tree: ast.Module
+
+
+class Imported(NamedTuple):
+    """A function imported from a sibling module: the module, and its name there."""
+
+    module: Sibling
+    name: str
+
+
+def imported_names(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
+    """Local name -> (import level, module, name there) of the module-level ``from ...
+    import`` statements (also inside top-level ``if`` and ``try``), without reading a file."""
+    found: dict[str, tuple[int, str, str]] = {}
+    stack = list(tree.body)
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, ast.ImportFrom) and statement.level <= MAX_LEVEL:
+            for alias in statement.names:
+                if alias.name != "*":
+                    found[alias.asname or alias.name] = (
+                        statement.level,
+                        statement.module or "",
+                        alias.name,
+                    )
+        elif isinstance(statement, (ast.If, ast.Try)):
+            stack.extend(statement.body)
+            stack.extend(statement.orelse)
+            if isinstance(statement, ast.Try):
+                stack.extend(statement.finalbody)
+                for handler in statement.handlers:
+                    stack.extend(handler.body)
+    return found
+
+
+def imported_function(path: str | None, import_: tuple[int, str, str]) -> Imported | None:
+    """The function ``import_`` (an entry of :func:`imported_names`) imports from a module
+    beside ``path``, the file the importing module was read from (None, or a name such as
+    ``<stdin>``, reads nothing); None when there is none."""
+    folder = _folder(path)
+    if folder is None:
+        return None
+    level, module, name = import_
+    sibling = read_sibling(_module_file(folder, level, module))
+    if sibling is None or not _defines_function(sibling.tree, name):
+        return None
+    return Imported(sibling, name)
+
+
+def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], bool]) -> bool:
+    """Whether ``test`` holds for the text of a module beside ``path`` that ``tree`` imports
+    names from (read, not parsed): the pre-filter's words are looked for in them too. Each
+    module's answer is kept while its file is unchanged: a folder's scripts import the same
+    few helpers."""
+    folder = _folder(path)
+    if folder is None:
+        return False
+    modules = {(level, module) for level, module, _ in imported_names(tree).values()}
+    for level, module in modules:
+        sibling = _module_file(folder, level, module)
+        helper = read_text(sibling)
+        if helper is None or sibling is None:
+            continue
+        known = _verdicts.get((sibling, test))
+        if known is None or known[0] is not helper:
+            known = (helper, test(helper))
+            _remember(_verdicts, (sibling, test), known, TEXT_CACHE_SIZE)
+        if known[1]:
+            return True
+    return False
+
+
+def _folder(path: str | None) -> str | None:
+    if not path or path.startswith("<") or not os.path.isfile(path):
+        return None
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _module_file(folder: str, level: int, module: str) -> str | None:
+    """The file ``from <level dots><module> import ...`` names, seen from ``folder``. Looked
+    up in the folders' listings, kept while a folder is unchanged: most imports of a file
+    name installed packages, which one listing rules out."""
+    if level > 1:
+        for _ in range(level - 1):
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return None
+            folder = parent
+    if not module:
+        return None  # ``from . import util``: a module, not a function
+    *packages, last = module.split(".")
+    for package in packages:
+        if package not in _listing(folder):
+            return None
+        folder = os.path.join(folder, package)
+    names = _listing(folder)
+    if last + ".py" in names:
+        return os.path.join(folder, last + ".py")
+    if last in names and "__init__.py" in _listing(os.path.join(folder, last)):
+        return os.path.join(folder, last, "__init__.py")
+    return None
+
+
+#: folder -> (its modification time, the names in it).
+_listings: OrderedDict[str, tuple[int, frozenset[str]]] = OrderedDict()
+
+
+def _listing(folder: str) -> frozenset[str]:
+    try:
+        stamp = os.stat(folder).st_mtime_ns
+        cached = _listings.get(folder)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        names = frozenset(os.listdir(folder))
+    except (OSError, ValueError):
+        return frozenset()
+    _remember(_listings, folder, (stamp, names), TEXT_CACHE_SIZE)
+    return names
+
+
+def _defines_function(tree: ast.Module, name: str) -> bool:
+    return any(
+        isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name
+        for statement in tree.body
+    )
+
+
+#: path -> ((size, modification time), its text or None); and the same for parsed modules.
+_texts: OrderedDict[str, tuple[tuple[int, int], str | None]] = OrderedDict()
+_cache: OrderedDict[str, tuple[tuple[int, int], Sibling | None]] = OrderedDict()
+#: (path, test) -> (the text it was asked of, the answer).
+_verdicts: OrderedDict[tuple[str, Callable[[str], bool]], tuple[str, bool]] = OrderedDict()
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_size, status.st_mtime_ns)
+
+
+def _remember(cache: OrderedDict[Any, Any], path: Any, entry: Any, size: int) -> None:
+    cache[path] = entry
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+def read_text(path: str | None) -> str | None:
+    """The decoded text of the module at ``path``; None when it cannot be read."""
+    stamp = _stamp(path) if path is not None else None
+    if path is None or stamp is None:
+        return None
+    cached = _texts.get(path)
+    if cached is not None and cached[0] == stamp:
+        _texts.move_to_end(path)
+        return cached[1]
+    text = _read(path) if stamp[0] <= MAX_BYTES else None
+    _remember(_texts, path, (stamp, text), TEXT_CACHE_SIZE)
+    return text
+
+
+def read_sibling(path: str | None) -> Sibling | None:
+    """The module at ``path``, parsed; None when it cannot be read or parsed."""
+    stamp = _stamp(path) if path is not None else None
+    if path is None or stamp is None:
+        return None
+    cached = _cache.get(path)
+    if cached is not None and cached[0] == stamp:
+        _cache.move_to_end(path)
+        return cached[1]
+    text = read_text(path)
+    sibling = None
+    if text is not None:
+        with contextlib.suppress(SourceError, RecursionError, MemoryError):
+            sibling = Sibling(path, text, python_tree(text, path))
+    _remember(_cache, path, (stamp, sibling), CACHE_SIZE)
+    return sibling
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_BYTES + 1)
+        return decode(data) if len(data) <= MAX_BYTES else None
+    except (OSError, SourceError, ValueError, MemoryError):
+        return None

@@ -1,0 +1,170 @@
+"""NG004 through a validation helper imported from a module beside the script: the helper
+is read off its file (never run), through its parameters only, and a file that cannot be
+read is as if it were not there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nograd_lint import check_source
+from nograd_lint.analysis import sibling_modules
+
+MAIN = """\
+import torch
+from util import get_accuracy
+
+
+def main(model, loader, optimizer):
+    for epoch in range(10):
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        accuracy = get_accuracy(model, loader)
+"""
+
+LEAVES_EVAL = """\
+import torch
+
+
+def get_accuracy(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return sum(int(model(x).argmax() == y) for x, y in loader)
+"""
+
+RESTORES = (
+    LEAVES_EVAL.replace(
+        "    with torch.no_grad():\n        return",
+        "    with torch.no_grad():\n        hits =",
+    )
+    + "    model.train()\n    return hits\n"
+)
+
+#: Its own module-level ``model`` in eval mode: not the caller's, whatever the name.
+OWN_MODEL = """\
+import torch
+
+model = torch.nn.Linear(2, 2)
+
+
+def get_accuracy(net, loader):
+    model.eval()
+    return 0
+"""
+
+
+def _lint(folder: Path, main: str = MAIN, name: str = "main.py", **kwargs: bool) -> list[str]:
+    path = folder / name
+    path.write_text(main)
+    found = check_source(path.read_text(), str(path), **kwargs)
+    return [f"{f.line}:{f.col} {f.code}" for f in found]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    for cache in (sibling_modules._cache, sibling_modules._texts, sibling_modules._listings):
+        cache.clear()
+
+
+def test_a_helper_beside_the_script_that_leaves_eval_mode_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    assert _lint(tmp_path) == ["12:19 NG004"]
+
+
+def test_the_screens_change_nothing(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    assert _lint(tmp_path, prefilter=False) == _lint(tmp_path)
+
+
+def test_a_helper_that_restores_the_mode_is_not(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(RESTORES)
+    assert _lint(tmp_path) == []
+
+
+def test_the_helpers_own_models_are_not_the_callers(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(OWN_MODEL)
+    assert _lint(tmp_path, MAIN.replace("get_accuracy(model,", "get_accuracy(model, model,")) == []
+
+
+def test_a_relative_import_with_one_dot_is_read_in_its_package(tmp_path: Path) -> None:
+    package = tmp_path / "project"
+    (package / "engine").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "engine" / "__init__.py").write_text("")
+    (package / "engine" / "metrics.py").write_text(LEAVES_EVAL)
+    main = MAIN.replace("from util import", "from .engine.metrics import")
+    assert _lint(package, main, "train.py") == ["12:19 NG004"]
+    deeper = package / "scripts"
+    deeper.mkdir()  # two dots: a library's modules import from their package all over
+    main = MAIN.replace("from util import", "from ..engine.metrics import")
+    assert _lint(deeper, main, "train.py") == []
+
+
+def test_an_aliased_import_is_followed_by_its_local_name(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    main = MAIN.replace("import get_accuracy", "import get_accuracy as accuracy_of")
+    assert _lint(tmp_path, main.replace("= get_accuracy(", "= accuracy_of(")) == ["12:19 NG004"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"def get_accuracy(model:\n",  # does not parse
+        b"\xff\xfe\x00garbage",  # not text
+        b"# " + b"x" * (sibling_modules.MAX_BYTES + 10) + b"\n" + LEAVES_EVAL.encode(),
+    ],
+    ids=["syntax error", "undecodable", "too large"],
+)
+def test_a_helper_file_that_cannot_be_read_is_as_if_absent(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "util.py").write_bytes(content)
+    assert _lint(tmp_path) == []
+
+
+def test_no_helper_file_and_a_helper_folder_without_it(tmp_path: Path) -> None:
+    assert _lint(tmp_path) == []
+    (tmp_path / "util").mkdir()  # a folder without ``__init__.py``
+    assert _lint(tmp_path) == []
+
+
+def test_source_without_a_file_reads_nothing_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    monkeypatch.chdir(tmp_path)
+    assert check_source(MAIN, "<stdin>") == []
+
+
+def test_the_helper_is_read_not_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "util.py").write_text(f"open({str(marker)!r}, 'w').close()\n" + LEAVES_EVAL)
+    assert _lint(tmp_path) == ["12:19 NG004"]
+    assert not marker.exists()
+
+
+def test_a_changed_helper_is_read_again(tmp_path: Path) -> None:
+    helper = tmp_path / "util.py"
+    helper.write_text(LEAVES_EVAL)
+    assert _lint(tmp_path) == ["12:19 NG004"]
+    helper.write_text(RESTORES)
+    stamp = helper.stat().st_mtime_ns + 1_000_000_000  # whatever the file system's clock
+    os.utime(helper, ns=(stamp, stamp))
+    assert _lint(tmp_path) == []
+
+
+def test_flake8_reports_it(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    (tmp_path / "main.py").write_text(MAIN)
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "NG", "main.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.startswith("main.py:12:20: NG004 "), result.stdout + result.stderr
