@@ -158,7 +158,7 @@ def pass_rates(root: Path) -> dict[str, Any]:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # flake8 reports E999 and never calls the plugin
         start = time.process_time()
-        passes = screened_calls(tree, source) != []  # every rule's screen, as the plugin
+        passes = screened_calls(tree, source, str(path)) != []  # every screen, as the plugin
         screen_s += time.process_time() - start
         if not passes:
             continue
@@ -327,7 +327,7 @@ def timed(function, *args):
     result = function(*args)
     return (time.perf_counter() - start) * 1000, result
 ms = {"import_libcst": timed(__import__, "libcst")[0]}
-ms["screen"], suspects = timed(screened_calls, tree, source)
+ms["screen"], suspects = timed(screened_calls, tree, source, path)
 ms["prune"], pruned = timed(pruned_source, tree, source, suspects or [])
 import libcst
 ms["libcst_parse"] = timed(libcst.parse_module, source)[0]

@@ -43,7 +43,7 @@ def judge(path: str) -> dict[str, Any] | None:
     if tree is None:
         return None
     try:
-        suspects = screened_calls(tree, source)
+        suspects = screened_calls(tree, source, str(path))
     except RecursionError:
         suspects = None  # as check_source treats it
     try:

@@ -4,6 +4,7 @@ read is as if it were not there."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from nograd_lint import check_source
 from nograd_lint.analysis import sibling_modules
+from nograd_lint.api import screened_calls
 
 MAIN = """\
 import torch
@@ -81,6 +83,10 @@ def test_a_helper_beside_the_script_that_leaves_eval_mode_is_reported(tmp_path: 
 def test_the_screens_change_nothing(tmp_path: Path) -> None:
     (tmp_path / "util.py").write_text(LEAVES_EVAL)
     assert _lint(tmp_path, prefilter=False) == _lint(tmp_path)
+    # What the benchmarks time as the screens passes the file on too, given its path.
+    path = str(tmp_path / "main.py")
+    assert screened_calls(ast.parse(MAIN), MAIN, path)
+    assert screened_calls(ast.parse(MAIN), MAIN) == []  # without it, nothing beside is read
 
 
 def test_a_helper_that_restores_the_mode_is_not(tmp_path: Path) -> None:

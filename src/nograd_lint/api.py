@@ -128,12 +128,16 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def screened_calls(tree: ast.Module, text: str) -> list[ast.Call] | None:
+def screened_calls(
+    tree: ast.Module, text: str, filename: str | None = None
+) -> list[ast.Call] | None:
     """What every rule's screen passes on for ``text`` (the calls pruning keeps whole);
-    None when undecided. ``check_source`` computes the same; benchmarks time it alone."""
+    None when undecided. ``check_source`` computes the same; benchmarks time it alone.
+    ``filename``, the file ``text`` was read from, lets NG004's screen read the modules
+    beside it, as ``check_source`` does."""
     from .analysis.values import ModuleValues
 
-    return _suspects(ModuleValues(tree), text)
+    return _suspects(ModuleValues(tree, filename), text)
 
 
 def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:

@@ -15,17 +15,18 @@ time, so that a run over a folder reads each once.
 from __future__ import annotations
 
 import ast
-import contextlib
 import os
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..errors import SourceError
 from ..source import decode, python_tree
 
 #: Larger files are not read: no validation helper needs one, and a run must stay fast.
 MAX_BYTES = 1 << 20
+T = TypeVar("T")
+
 #: Relative imports are read up to this many dots: ``from .engine import evaluate`` in a
 #: package's training script; a library's modules (``from ..utils import deprecate``) import
 #: from their package all over, and reading those cost more than all other checks.
@@ -167,9 +168,6 @@ def _defines_function(tree: ast.Module, name: str) -> bool:
     )
 
 
-#: path -> ((size, modification time), its text or None); and the same for parsed modules.
-_texts: OrderedDict[str, tuple[tuple[int, int], str | None]] = OrderedDict()
-_cache: OrderedDict[str, tuple[tuple[int, int], Sibling | None]] = OrderedDict()
 #: (path, test) -> (the text it was asked of, the answer).
 _verdicts: OrderedDict[tuple[str, Callable[[str], bool]], tuple[str, bool]] = OrderedDict()
 
@@ -188,36 +186,54 @@ def _remember(cache: OrderedDict[Any, Any], path: Any, entry: Any, size: int) ->
         cache.popitem(last=False)
 
 
+class _ByFile(Generic[T]):
+    """Values read from files, kept while a file's size and modification time stay the
+    same; the least recently used go first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[tuple[int, int], T | None]] = OrderedDict()
+
+    def get(self, path: str | None, make: Callable[[str, int], T | None]) -> T | None:
+        """The value for ``path``, made by ``make(path, size)`` unless kept; None when
+        there is no such file."""
+        stamp = _stamp(path) if path is not None else None
+        if path is None or stamp is None:
+            return None
+        cached = self._entries.get(path)
+        if cached is not None and cached[0] == stamp:
+            self._entries.move_to_end(path)
+            return cached[1]
+        value = make(path, stamp[0])
+        _remember(self._entries, path, (stamp, value), self.size)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_texts: _ByFile[str] = _ByFile(TEXT_CACHE_SIZE)
+_cache: _ByFile[Sibling] = _ByFile(CACHE_SIZE)
+
+
 def read_text(path: str | None) -> str | None:
     """The decoded text of the module at ``path``; None when it cannot be read."""
-    stamp = _stamp(path) if path is not None else None
-    if path is None or stamp is None:
-        return None
-    cached = _texts.get(path)
-    if cached is not None and cached[0] == stamp:
-        _texts.move_to_end(path)
-        return cached[1]
-    text = _read(path) if stamp[0] <= MAX_BYTES else None
-    _remember(_texts, path, (stamp, text), TEXT_CACHE_SIZE)
-    return text
+    return _texts.get(path, lambda path, size: _read(path) if size <= MAX_BYTES else None)
 
 
 def read_sibling(path: str | None) -> Sibling | None:
     """The module at ``path``, parsed; None when it cannot be read or parsed."""
-    stamp = _stamp(path) if path is not None else None
-    if path is None or stamp is None:
-        return None
-    cached = _cache.get(path)
-    if cached is not None and cached[0] == stamp:
-        _cache.move_to_end(path)
-        return cached[1]
+    return _cache.get(path, _parse)
+
+
+def _parse(path: str, size: int) -> Sibling | None:
     text = read_text(path)
-    sibling = None
-    if text is not None:
-        with contextlib.suppress(SourceError, RecursionError, MemoryError):
-            sibling = Sibling(path, text, python_tree(text, path))
-    _remember(_cache, path, (stamp, sibling), CACHE_SIZE)
-    return sibling
+    if text is None:
+        return None
+    try:
+        return Sibling(path, text, python_tree(text, path))
+    except (SourceError, RecursionError, MemoryError):
+        return None
 
 
 def _read(path: str) -> str | None:
