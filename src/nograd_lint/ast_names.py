@@ -6,6 +6,7 @@ open a scope."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from .analysis.catalog import Arg
 
@@ -154,3 +155,17 @@ def literal_truth(node: ast.expr) -> bool | None:
     if isinstance(node, ast.Constant) and type(node.value) in (bool, int):
         return bool(node.value)
     return None
+
+
+def module_level(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Statements run at module level: the body, and inside top-level ``if``/``try``."""
+    stack = list(tree.body)
+    while stack:
+        statement = stack.pop()
+        yield statement
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(
+                getattr(statement, field, ()) if isinstance(statement, (ast.If, ast.Try)) else ()
+            )
+        if isinstance(statement, ast.ExceptHandler):
+            stack.extend(statement.body)

@@ -87,6 +87,7 @@ from .ast_names import (
     key_of,
     keys_in,
     last_name,
+    module_level,
     nodes_in,
 )
 
@@ -297,21 +298,7 @@ def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
 def _torch_import_line(tree: ast.Module) -> int | None:
     """The line of the first module-level ``import torch`` (below it, ``torch.no_grad`` is
     torch's unless something else binds the name: ``binds_torch``)."""
-    return min((s.lineno for s in _module_level(tree) if _imports_torch(s)), default=None)
-
-
-def _module_level(tree: ast.Module) -> Iterator[ast.stmt]:
-    """Statements run at module level: the body, and inside top-level ``if``/``try``."""
-    stack = list(tree.body)
-    while stack:
-        statement = stack.pop()
-        yield statement
-        for field in ("body", "orelse", "finalbody", "handlers"):
-            stack.extend(
-                getattr(statement, field, ()) if isinstance(statement, (ast.If, ast.Try)) else ()
-            )
-        if isinstance(statement, ast.ExceptHandler):
-            stack.extend(statement.body)
+    return min((s.lineno for s in module_level(tree) if _imports_torch(s)), default=None)
 
 
 def _imports_torch(statement: ast.stmt) -> bool:

@@ -5,8 +5,8 @@ get_accuracy`` in ``main.py``, next to ``util.py``, whose ``get_accuracy`` puts 
 eval mode and never back (NG004). The mode summaries (:mod:`.mode_summaries`) read such a
 function where it is defined. Only modules found beside the importing file are read: a
 plain ``from util import f`` resolved in its folder (Python puts a script's folder first on
-its path), or a relative import (``from .util import f``, ``from ..engine import f``)
-resolved in its package. Nothing is ever run: each file is decoded and parsed as the
+its path), or a relative import of one dot (``from .util import f``) resolved in its
+package. Nothing is ever run: each file is decoded and parsed as the
 analysed file is, and one that cannot be read, is too large or does not parse is treated as
 if it were not there. Parsed modules are kept per process, by path, size and modification
 time, so that a run over a folder reads each once.
@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from ..ast_names import module_level
 from ..errors import SourceError
 from ..source import decode, python_tree
 
@@ -53,27 +54,14 @@ class Imported(NamedTuple):
 
 def imported_names(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
     """Local name -> (import level, module, name there) of the module-level ``from ...
-    import`` statements (also inside top-level ``if`` and ``try``), without reading a file."""
-    found: dict[str, tuple[int, str, str]] = {}
-    stack = list(tree.body)
-    while stack:
-        statement = stack.pop()
-        if isinstance(statement, ast.ImportFrom) and statement.level <= MAX_LEVEL:
-            for alias in statement.names:
-                if alias.name != "*":
-                    found[alias.asname or alias.name] = (
-                        statement.level,
-                        statement.module or "",
-                        alias.name,
-                    )
-        elif isinstance(statement, (ast.If, ast.Try)):
-            stack.extend(statement.body)
-            stack.extend(statement.orelse)
-            if isinstance(statement, ast.Try):
-                stack.extend(statement.finalbody)
-                for handler in statement.handlers:
-                    stack.extend(handler.body)
-    return found
+    import`` statements with at most :data:`MAX_LEVEL` dots, without reading a file."""
+    return {
+        alias.asname or alias.name: (statement.level, statement.module or "", alias.name)
+        for statement in module_level(tree)
+        if isinstance(statement, ast.ImportFrom) and statement.level <= MAX_LEVEL
+        for alias in statement.names
+        if alias.name != "*"
+    }
 
 
 def imported_function(path: str | None, import_: tuple[int, str, str]) -> Imported | None:
@@ -83,8 +71,8 @@ def imported_function(path: str | None, import_: tuple[int, str, str]) -> Import
     folder = _folder(path)
     if folder is None:
         return None
-    level, module, name = import_
-    sibling = read_sibling(_module_file(folder, level, module))
+    _, module, name = import_
+    sibling = read_sibling(_module_file(folder, module))
     if sibling is None or not _defines_function(sibling.tree, name):
         return None
     return Imported(sibling, name)
@@ -98,9 +86,9 @@ def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], b
     folder = _folder(path)
     if folder is None:
         return False
-    modules = {(level, module) for level, module, _ in imported_names(tree).values()}
-    for level, module in modules:
-        sibling = _module_file(folder, level, module)
+    modules = {module for _, module, _ in imported_names(tree).values()}
+    for module in modules:
+        sibling = _module_file(folder, module)
         helper = read_text(sibling)
         if helper is None or sibling is None:
             continue
@@ -119,16 +107,11 @@ def _folder(path: str | None) -> str | None:
     return os.path.dirname(os.path.abspath(path))
 
 
-def _module_file(folder: str, level: int, module: str) -> str | None:
-    """The file ``from <level dots><module> import ...`` names, seen from ``folder``. Looked
+def _module_file(folder: str, module: str) -> str | None:
+    """The file ``from <module> import ...`` or ``from .<module> import ...`` names, seen
+    from ``folder``. Looked
     up in the folders' listings, kept while a folder is unchanged: most imports of a file
     name installed packages, which one listing rules out."""
-    if level > 1:
-        for _ in range(level - 1):
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                return None
-            folder = parent
     if not module:
         return None  # ``from . import util``: a module, not a function
     *packages, last = module.split(".")
