@@ -42,6 +42,22 @@ def main(net, x):
 """,
         "main",
     ),
+    "caller_of_a_function_module_code_defines": (
+        """\
+import torch
+
+if torch.cuda.is_available():
+
+    def evaluate(model, x):
+        return model(x)
+
+
+def run(net, x):
+    net.eval()
+    return evaluate(net, x)
+""",
+        "run",
+    ),
     "local_no_grad_decorator": (
         """\
 import functools

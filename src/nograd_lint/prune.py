@@ -6,9 +6,10 @@ top-level ``def`` or ``class`` is parsed as a stub (its decorators and header, t
 when its body holds none of the screen's suspect calls and cannot change how the analysis
 reads a body that does. A body keeps itself whole when it
 
-- mentions a definition kept whole: a call there is a call site, which decides the callee's
-  grad mode and what its parameters receive (``functions``); so callers are kept up to the
-  module level, which is always kept;
+- mentions a definition kept whole, or one that module-level code defines (``if c: def f``):
+  a call there is a call site, which decides the callee's grad mode and what its
+  parameters receive (``functions``); so callers are kept up to the module level, which is
+  always kept;
 - is used as a decorator or context manager (``grad_scopes`` reads a local wrapper's body);
 - imports a name that code kept whole uses (the import table is the module's, filled as
   code is read: a class body's with the module's code, a function's after it), or a package
@@ -73,6 +74,7 @@ class _Reads:
     packages: set[str] = field(default_factory=set)  # top-level packages it imports
     trained: set[str] = field(default_factory=set)  # first names of ``x.train(...)`` receivers
     wrappers: set[str] = field(default_factory=set)  # names in decorators and ``with`` items
+    defined: set[str] = field(default_factory=set)  # names of the definitions nested in it
     keeps_itself: bool = False
     #: It freezes parameters or differentiates: a class doing so makes its instances
     #: never reported (``flow._frozen_instance``), which the analysis reads in its body.
@@ -96,6 +98,7 @@ class _Reads:
                     self._import(node)  # type: ignore[arg-type]
                 elif kind in _DEFINITIONS:
                     self.wrappers.update(_names(node.decorator_list))  # type: ignore[attr-defined]
+                    self.defined.add(node.name)  # type: ignore[attr-defined]
                     late = late or kind is not ast.ClassDef
                 self.keeps_itself |= binds_torch(node)
             elif kind is ast.With or kind is ast.AsyncWith:
@@ -196,6 +199,11 @@ def kept_definitions(tree: ast.Module, suspects: Iterable[ast.Call]) -> set[int]
                 keep(importers.get(name, ()))
 
     use(set().union(*(r.late_mentions for r in module_level)))
+    # Module-level code is always whole, and so is a function it defines (``if c: def f``):
+    # its callers decide its grad mode as they would a kept definition's.
+    for module_reads in module_level:
+        for name in module_reads.defined:
+            keep(callers.get(name, ()))
     while work:
         index = work.pop()
         keep(callers.get(tree.body[index].name, ()))  # type: ignore[attr-defined]
