@@ -20,6 +20,7 @@ from nograd_lint.analysis.catalog import (
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
     MODE_SETTERS,
+    MODULE_SHARING_WRAPPER_NAMES,
     OPTIMIZER_METHODS,
     RETAIN_GRAPH_KEYWORD,
     Mode,
@@ -163,6 +164,54 @@ snippet(
                 self.check()  # expect: NG004
     """,
 )
+
+# ``model = self.model``, rewrapped on both sides (``MODULE_SHARING_WRAPPER_NAMES``): the
+# same module, so the helper's eval mode is the caller's name's too; a copy is not.
+for _wrapper in sorted(MODULE_SHARING_WRAPPER_NAMES):
+    for _name, _bind, _marker in (
+        ("shared", f"model = {_wrapper}(model)", "  # expect: NG004"),
+        ("copied", "model = copy.deepcopy(model)", ""),
+    ):
+        snippet(
+            f"ng004-alias-{_name}-{_wrapper}",
+            f"""
+            import copy
+
+
+            class Trainer:
+                def check(self):
+                    model = self.model
+                    model = {_wrapper}(model)
+                    model.eval()
+
+                def fit(self, loader, optimizer, criterion):
+                    model = self.model
+                    {_bind}
+                    for epoch in range(3):
+                        for x, y in loader:
+                            criterion(model(x), y).backward()
+                            optimizer.step()
+                        self.check(){_marker}
+            """,
+        )
+# A helper that hands its argument back: the caller's new name is the same model.
+for _target in ("model", "model, _", "model, accuracy"):
+    snippet(
+        f"ng004-returned-{_target.replace(', ', '-')}",
+        f"""
+        def check(net):
+            net.eval()
+            return {"net" if "," not in _target else "net, 0.5"}
+
+
+        def fit(model, loader, optimizer, criterion):
+            for epoch in range(3):
+                for x, y in loader:
+                    criterion(model(x), y).backward()
+                    optimizer.step()
+                {_target} = check(model)  # expect: NG004
+        """,
+    )
 
 # -- NG004: how a training step is recognised ----------------------------------------------
 

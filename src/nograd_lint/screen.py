@@ -12,16 +12,19 @@ hold them or reach into them. The rules, and why each can only let more through:
 - *Reaching a model.* From the model an eval call starts from (through the catalog's
   module-returning methods: ``model.to(dev).eval()``), or from what an eval-making call is
   bound to, through every binding whose value can carry a reached name (``_value_keys``:
-  names, chain bases, *every* argument of a wrapper or of a name imported under another
-  name, where the analysis takes one, the model a subscript or a submodule call such as
+  names, chain bases, *every* argument of a wrapper, of a name imported under another
+  name or of a call that may hand back its argument (any function or method of the module,
+  any name ``from ... import`` binds: ``mode_summaries`` ``returns``), where the analysis
+  takes one, the model a subscript or a submodule call such as
   ``next(model.children())`` starts from: ``catalog.SUBMODULE_METHODS``,
   ``SUBMODULE_PICKERS``), within a function and into the functions and lambdas
   defined in it, through ``self.<attr>`` between every method of every class, and into the
   parameters (at the argument's position or the next, or by keyword) of every function of
   the module named like a callee that is handed a reached name. Names are compared by their
   last part only (``self.model`` and ``model`` by ``model``). Each step follows at least
-  what ``flow`` follows; of a tuple target the first element is bound, the only one
-  ``flow.bind`` ever gives state (``model, info = X.from_pretrained(...)``).
+  what ``flow`` follows; of a tuple target the first element is bound
+  (``model, info = X.from_pretrained(...)``), and every element when the value is a call
+  that may hand back its argument (``model, loss = test(model, ...)``).
 - *Forward calls.* Any call of a dotted name, of a reached name's forward method
   (``catalog.FORWARD_METHODS``) or wrapped module (``catalog.WRAPPED_MODULE_ATTRIBUTES``:
   ``ddp.module(x)``), or of a call (every name in its arguments), except a mode
@@ -220,10 +223,22 @@ def _target_key(target: ast.AST) -> Key | None:
     )
 
 
-def _value_keys(node: ast.AST | None, aliases: frozenset[str] = frozenset()) -> set[Key]:
+def _later_element_keys(target: ast.AST) -> set[Key]:
+    """The elements after the first of a tuple target, which ``_target_key`` leaves out."""
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return set()
+    return {key for key in map(_target_key, target.elts[1:]) if key is not None}
+
+
+def _value_keys(
+    node: ast.AST | None,
+    aliases: frozenset[str] = frozenset(),
+    returning: frozenset[str] = frozenset(),
+) -> set[Key]:
     """Names whose eval state a value can carry (``flow._eval_periods_of_value``): a name,
     the base of a chain of module-returning methods (``model.to(dev)``), a wrapper's
-    arguments (``torch.compile(model)``), and ``EVALED`` for a value that is put in eval mode
+    arguments (``torch.compile(model)``) and those of a call named in ``returning`` (a
+    function that may return its argument), and ``EVALED`` for a value that is put in eval mode
     itself (``Net().eval()``, ``AutoModel.from_pretrained(...)``); not the result of calling
     a model (``out = model(x)``). A loop, not recursion: ``f()()()...`` a thousand deep is
     legal Python."""
@@ -244,7 +259,7 @@ def _value_keys(node: ast.AST | None, aliases: frozenset[str] = frozenset()) -> 
                 stack.append(node.func.value)
             if isinstance(node.func, ast.Name) and node.func.id in SUBMODULE_PICKERS:
                 stack.extend(node.args)  # ``next(model.children())``
-            if _may_wrap(node.func, aliases):
+            if _may_wrap(node.func, aliases) or last_name(node.func) in returning:
                 stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
                 stack.extend(k.value for k in node.keywords)
     return keys
@@ -316,9 +331,14 @@ class _Facts:
         #: bound to a name; whether anything but ``import torch`` binds ``torch``.
         self.aliases: set[str] = set()
         self.local_callables: set[str] = set()
+        #: Names ``from ... import`` binds: functions of a module beside this one, maybe.
+        self.imported: set[str] = set()
         self.torch_rebound = False
         self.evals: dict[int, set[Key]] = defaultdict(set)
         self.bindings: dict[int, list[tuple[set[Key], ast.AST]]] = defaultdict(list)
+        #: Per unit: the other elements of a tuple bound to a call (``model, loss = f(model)``),
+        #: which only a function of the module that hands back its argument gives state.
+        self.returned: dict[int, list[tuple[set[Key], ast.Call]]] = defaultdict(list)
         #: Per unit: (what it may call, the call, the line of the latest ``torch.no_grad()``
         #: scope around it, if any).
         self.forwards: dict[int, list[tuple[set[Key], ast.Call, int | None]]] = defaultdict(list)
@@ -413,6 +433,8 @@ class _Facts:
             )
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             self.aliases.update(a.asname for a in node.names if a.asname)
+            if isinstance(node, ast.ImportFrom):
+                self.imported.update(a.asname or a.name for a in node.names)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             self.local_callables.update(t.id for t in node.targets if isinstance(t, ast.Name))
         if not self.torch_rebound and binds_torch(node):
@@ -421,6 +443,10 @@ class _Facts:
             target_keys = {key for key in map(_target_key, targets) if key is not None}
             if target_keys and value is not None:
                 self.bindings[unit].append((target_keys, value))
+            if isinstance(value, ast.Call):
+                later = {key for target in targets for key in _later_element_keys(target)}
+                if later:
+                    self.returned[unit].append((later, value))
 
     def finish(self, guards_after: int | None) -> None:
         """What needed the whole tree: which calls are of the module's own callables (only
@@ -428,6 +454,9 @@ class _Facts:
         carry (wrappers include import aliases), and which ``torch.no_grad()`` scopes are
         surely torch's (below ``guards_after``)."""
         aliases = frozenset(self.aliases)
+        # What may hand back an argument as it was given (``ModeSummary.returns``): the
+        # module's functions and methods, and what it imports from modules beside it.
+        returning = frozenset(self.local_callables | self.imported)
         self.arguments = {
             unit: [
                 (callee, _slots(call, aliases))
@@ -437,9 +466,15 @@ class _Facts:
             for unit, calls in self.calls.items()
         }
         self.value_bindings = {
-            unit: [(targets, _value_keys(value, aliases)) for targets, value in bindings]
+            unit: [(targets, _value_keys(value, aliases, returning)) for targets, value in bindings]
             for unit, bindings in self.bindings.items()
         }
+        for unit, elements in self.returned.items():
+            self.value_bindings.setdefault(unit, []).extend(
+                (targets, _value_keys(call, aliases, returning))
+                for targets, call in elements
+                if last_name(call.func) in returning
+            )
         trusted_after = None if self.torch_rebound else guards_after
         self.unguarded = {
             unit: [

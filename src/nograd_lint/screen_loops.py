@@ -108,11 +108,13 @@ def _every_step_set_in_mode(
                 else None
             )
             names = summaries.caller_names(key, call, caller_self)
+            aliases = summaries.aliases_at(call) if summary.leaves_eval else {}
             for receiver in summary.leaves_eval:
                 model = names(receiver)
                 if model is None:
                     return False
                 begun.add(model)
+                begun.update(alias for alias, of in aliases.items() if of == model)
             if is_statement:
                 for receiver in summary.leaves_train:
                     model = names(receiver)

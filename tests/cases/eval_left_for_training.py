@@ -255,3 +255,103 @@ class Classifier(L.LightningModule):
         self.eval()
         x, y = batch
         self(x)
+
+
+# Helpers that hand the model back (``model, loss = test(model, ...)``): the name the
+# caller binds to what they return is the same model, in the mode they left it in.
+def train_and_return(model, loader, optimizer, criterion):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+    return model, optimizer, loss.item()
+
+
+def test_and_return(model, loader):
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for x, _ in loader:
+            total += model(x).sum().item()
+    return model, total
+
+
+def evaluate_and_return(model, loader):
+    model.eval()
+    with torch.no_grad():
+        for x, _ in loader:
+            model(x)
+    return model
+
+
+def evaluate_a_copy_or_the_model(model, loader, keep):
+    model.eval()
+    if keep:
+        return model
+    return copy.deepcopy(model)
+
+
+def helpers_hand_the_model_back(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        model, optimizer, loss = train_and_return(model, loader, optimizer, criterion)
+        model, total = test_and_return(model, val_loader)  # expect: NG004:24
+
+
+def a_helper_hands_the_whole_model_back(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        model = evaluate_and_return(model, val_loader)  # expect: NG004:17
+
+
+def described(model):
+    print(model)
+    return model
+
+
+def the_returned_model_runs_with_autograd(net, x):
+    net.eval()
+    same = described(net)
+    print(same(x).argmax(1))  # expect: NG001:11
+
+
+def a_helper_that_may_return_a_copy(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        model = evaluate_a_copy_or_the_model(model, val_loader, epoch % 2)
+
+
+class Runner:
+    """``model = self.model``, wrapped again in ``DataParallel`` on both sides of the call:
+    the same module, so ``evaluate`` leaves the caller's ``model`` in eval mode."""
+
+    def train(self, loader, optimizer):
+        model = self.model
+        if self.n_gpu > 1:
+            model = torch.nn.DataParallel(model)
+        for epoch in range(3):
+            model.train()
+            for step, batch in enumerate(loader):
+                model(**batch)[0].backward()
+                optimizer.step()
+                if step % 100 == 0:
+                    self.evaluate(loader)  # expect: NG004:21
+
+    def train_a_copy(self, loader, optimizer):
+        model = copy.deepcopy(self.model)
+        for epoch in range(3):
+            model.train()
+            for step, batch in enumerate(loader):
+                model(**batch)[0].backward()
+                optimizer.step()
+                if step % 100 == 0:
+                    self.evaluate(loader)  # the copy stays in train mode
+
+    def evaluate(self, loader):
+        model = self.model
+        if self.n_gpu > 1:
+            model = torch.nn.DataParallel(model)
+        model.eval()
+        with torch.no_grad():
+            for batch in loader:
+                model(**batch)

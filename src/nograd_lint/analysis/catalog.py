@@ -230,6 +230,19 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
         "de_parallel",
     }
 )
+#: The wrappers among them that hold the very module they wrap rather than a copy
+#: (``model = DataParallel(model)``, ``torch.compile``): a mode setter on either applies to
+#: both, so a name bound to the wrapper is another name for the module.
+MODULE_SHARING_WRAPPER_NAMES: frozenset[str] = frozenset(
+    {
+        "DataParallel",
+        "DistributedDataParallel",
+        "DDP",
+        "FullyShardedDataParallel",
+        "FSDP",
+        "compile",
+    }
+)
 #: The keywords a wrapper takes its module by, when it is not its first positional argument
 #: (``DistributedDataParallel(module=model)``).
 WRAPPED_MODULE_KEYWORDS: tuple[str, ...] = ("module", "model", "mod", "obj")

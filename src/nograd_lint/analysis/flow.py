@@ -49,7 +49,7 @@ from .functions import (
 from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
-from .mode_summaries import ModeSummaries, is_whole_model
+from .mode_summaries import WHOLE, ModeSummaries, is_whole_model
 from .nodes import child_nodes, dotted_name, literal_bool, within_any
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
@@ -663,8 +663,19 @@ class ModuleAnalysis:
         if isinstance(target, (cst.Tuple, cst.List)):
             # ``model, info = X.from_pretrained(..., output_loading_info=True)``: model first
             first = value if value is not None and _returns_model_first(value) else None
+            # ``model, loss = test(model, ...)``: the module's function hands its argument back
+            returned = {
+                position: state.periods_of(name)
+                for position, name in self._returned_arguments(value).items()
+            }
             for index, element in enumerate(target.elements):
-                self.bind(element.value, first if index == 0 else None, state)
+                periods = returned.get(index)
+                name = dotted_name(element.value) if periods else None
+                if name is None:
+                    self.bind(element.value, first if index == 0 else None, state)
+                    continue
+                state.clear(name)
+                state.set_periods(name, periods)  # type: ignore[arg-type]
             return
         if isinstance(target, cst.StarredElement):
             self.bind(target.value, None, state)
@@ -742,8 +753,28 @@ class ModuleAnalysis:
             if periods is None and whole and may_be_submodule(part):  # ``enc = model.encoder``
                 periods = state.periods_of(whole)
             return periods
+        returned = self._returned_arguments(chain.base).get(WHOLE)
+        if returned is not None:  # ``model = train(model, ...)``, which returns its argument
+            return state.periods_of(returned)
         wrapped = self._wrapped_model(chain.base)
         return self._eval_periods_of_value(target, wrapped, state) if wrapped is not None else None
+
+    def _returned_arguments(self, value: cst.BaseExpression | None) -> dict[int, str]:
+        """Position in the returned value (``WHOLE``: the value itself) -> the caller's name
+        for the argument that a call of the module's function hands back as it was given
+        (``ModeSummary.returns``)."""
+        if not isinstance(value, cst.Call) or self.modes is None:
+            return {}
+        key = self._summary_key(value.func)
+        if key is None:
+            return {}
+        summary = self.modes.of(*key)
+        twin = self.twins.of(self._top, value) if summary.returns else None
+        if twin is None:
+            return {}
+        names = self.modes.caller_names(key, twin, self._self_name)
+        found = {position: names(parameter) for position, parameter in summary.returns}
+        return {position: name for position, name in found.items() if name is not None}
 
     def _wrapped_model(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """``model`` in ``torch.compile(model)``, ``DataParallel(model, ...)``,
@@ -919,13 +950,17 @@ class ModuleAnalysis:
                 for period in periods & state.carried:
                     if self._reportable_period(period):
                         self._left_in_eval.append(LeftInEval(period, call, self._top))
+        aliases = self.modes.aliases_at(twin) if summary.leaves_eval else {}
         for receiver in summary.leaves_eval:
             model = names(receiver)
-            if model is not None:
-                period = self._period(model, call)
+            if model is None:
+                continue
+            # ``model = self.model`` before the call: ``model`` is left in eval mode as well.
+            for name in [model, *(alias for alias, of in aliases.items() if of == model)]:
+                period = self._period(name, call)
                 period.via_call = True
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
-                state.set_periods(model, state.evals.get(model, frozenset()) | {period})
+                state.set_periods(name, state.evals.get(name, frozenset()) | {period})
                 state.carried = state.carried - {period}
 
     def _reportable_period(self, period: EvalPeriod) -> bool:

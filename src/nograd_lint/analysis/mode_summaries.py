@@ -33,6 +33,7 @@ from .catalog import (
     LOSS_FUNCTION_NAME,
     MODE_SETTER_METHODS,
     MODULE_RETURNING_METHODS,
+    MODULE_SHARING_WRAPPER_NAMES,
     OPTIMIZER_METHODS,
     WRAPPED_MODULE_ATTRIBUTES,
     Mode,
@@ -59,6 +60,14 @@ class ModeSummary(NamedTuple):
     leaves_train: frozenset[str] = frozenset()
     #: Receivers it trains (a forward call, and gradient code) before any ``train()``.
     trains: frozenset[str] = frozenset()
+    #: (position, parameter): every ``return`` hands back that parameter as it was given,
+    #: at that position of the returned tuple, or as the whole value at ``WHOLE``
+    #: (``return model, loss``): the caller's name bound to it is the same model.
+    returns: frozenset[tuple[int, str]] = frozenset()
+
+
+#: The position of a value returned whole, not as an element of a tuple.
+WHOLE = -1
 
 
 NOTHING = ModeSummary()
@@ -92,6 +101,7 @@ class ModeSummaries:
         self._known: dict[tuple[str | None, str], ModeSummary] = {}
         self._open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
+        self._aliases: dict[int, dict[str, str]] = {}  # ``id`` of a function -> ``aliases_at``
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -233,6 +243,7 @@ class ModeSummaries:
             frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
             frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
             frozenset(run_first) if gradients else frozenset(),
+            _returned_parameters(node, parameters - _bound_names(node)),
         )
 
     def gradient_code(self, call: ast.Call) -> bool:
@@ -269,6 +280,23 @@ class ModeSummaries:
             return (owner, func.attr)
         return None
 
+    def aliases_at(self, call: ast.Call) -> dict[str, str]:
+        """The names the function around ``call`` binds to one of its parameters (``self``
+        among them) or an attribute of one, and never to anything else
+        (``model = self.model``): a mode a callee leaves on that object is theirs too."""
+        function = self.values.function_of(call)
+        node = function.node if function is not None else None
+        if not isinstance(node, _FUNCTIONS):
+            return {}
+        known = self._aliases.get(id(node))
+        if known is None:
+            arguments = node.args
+            heads = {
+                a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            }
+            known = self._aliases[id(node)] = _aliases(node, heads)
+        return known
+
     def caller_names(
         self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
     ) -> _Names:
@@ -289,8 +317,39 @@ def _through_parameters(
         return frozenset(r for r in receivers if r.split(".", 1)[0] in parameters)
 
     return ModeSummary(
-        handed(summary.leaves_eval), handed(summary.leaves_train), handed(summary.trains)
+        handed(summary.leaves_eval),
+        handed(summary.leaves_train),
+        handed(summary.trains),
+        summary.returns,
     )
+
+
+def _returned_parameters(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, parameters: set[str]
+) -> frozenset[tuple[int, str]]:
+    """``ModeSummary.returns``: the (position, parameter) pairs every ``return`` of the
+    function agrees on; ``parameters`` are those it never rebinds."""
+    agreed: set[tuple[int, str]] | None = None
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _NESTED):
+            continue
+        if isinstance(current, ast.Return):
+            value = current.value
+            if isinstance(value, ast.Name) and value.id in parameters:
+                found = {(WHOLE, value.id)}
+            elif isinstance(value, ast.Tuple):
+                found = {
+                    (position, element.id)
+                    for position, element in enumerate(value.elts)
+                    if isinstance(element, ast.Name) and element.id in parameters
+                }
+            else:
+                return frozenset()
+            agreed = found if agreed is None else agreed & found
+        stack.extend(ast.iter_child_nodes(current))
+    return frozenset(agreed or ())
 
 
 _siblings: dict[str, ModeSummaries] = {}
@@ -435,13 +494,18 @@ def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) 
 
 def _aliases(node: ast.FunctionDef | ast.AsyncFunctionDef, heads: set[str]) -> dict[str, str]:
     """Names bound once, to a parameter or an attribute of one (``model = self.model``):
-    they are that object throughout, so its mode is theirs."""
+    they are that object throughout, so its mode is theirs. Wrapping the name in a wrapper
+    that holds the same module (``model = DataParallel(model)``, ``model = model.to(dev)``)
+    binds it again to the same object."""
     stores: dict[str, int] = {}
     aliases: dict[str, str] = {}
     stack: list[ast.AST] = list(node.body)
     while stack:
         current = stack.pop()
         if isinstance(current, _NESTED):
+            continue
+        if isinstance(current, ast.Assign) and _rewraps(current):
+            stack.append(current.value)
             continue
         if isinstance(current, ast.Name) and not isinstance(current.ctx, ast.Load):
             stores[current.id] = stores.get(current.id, 0) + 1
@@ -459,6 +523,26 @@ def _aliases(node: ast.FunctionDef | ast.AsyncFunctionDef, heads: set[str]) -> d
         for name, value in aliases.items()
         if stores.get(name) == 1 and name not in heads
     }
+
+
+def _rewraps(assign: ast.Assign) -> bool:
+    """``model = DataParallel(model)``, ``model = model.to(device)``: the same module again."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+        return False
+    name = assign.targets[0].id
+    value: ast.expr | None = assign.value
+    while (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in MODULE_RETURNING_METHODS
+    ):
+        value = value.func.value
+    if isinstance(value, ast.Call):
+        callee = dotted_name(value.func)
+        if callee is None or callee.rsplit(".", 1)[-1] not in MODULE_SHARING_WRAPPER_NAMES:
+            return False
+        value = value.args[0] if value.args else None
+    return isinstance(value, ast.Name) and value.id == name
 
 
 def _bound_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
