@@ -189,3 +189,55 @@ def retain_false(model, x):
     model(x).sum().backward(retain_graph=False)
 
 
+
+
+def pseudo_labels_under_no_grad(student, teacher, loader, optimizer):
+    # The teacher's outputs, refined element by element in a loop, record no graph.
+    for x, unlabelled in loader:
+        with torch.no_grad():
+            pseudo = teacher(unlabelled)
+            for i in range(len(pseudo)):
+                pseudo[i] = refine(pseudo[i])
+        loss = student(x, pseudo).mean()
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def carried_only_within_one_step(policy, batches, optimizer, steps):
+    # ``density`` is carried around the inner loop, rebuilt before it each outer step:
+    # each outer step's loss is a new graph, differentiated once.
+    for _ in range(steps):
+        loss = 0.0
+        for batch in batches:
+            density = policy(batch[0])
+            for state in batch[1:]:
+                loss = loss + density.mean()
+                density = policy(state)
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def carried_around_the_step_loop(policy, batches, optimizer, steps):
+    # Rebuilt only before the outer loop: the next step's loss reaches this step's graph.
+    density = policy(batches[0][0])
+    for _ in range(steps):
+        loss = 0.0
+        for batch in batches:
+            for state in batch[1:]:
+                loss = loss + density.mean()
+                density = policy(state)
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def the_teacher_runs_with_grad(student, teacher, loader, optimizer):
+    hidden = None
+    for x, unlabelled in loader:
+        with torch.no_grad():
+            pseudo = teacher(unlabelled)
+        hidden = student(x, hidden)
+        loss = (hidden - pseudo).pow(2).mean()
+        loss.backward(retain_graph=True)

@@ -11,8 +11,9 @@ argument is needed (and the call is not reported) when:
 - the value is an element of a container the loop runs over (``for loss in losses``): its
   siblings may share its graph;
 - the graph outlives one loop iteration: a model's output made before a loop (or a
-  comprehension) that runs the call again, or a value carried around the loop's back edge
-  (a recurrent ``hidden`` that is not detached);
+  comprehension) that runs the call again, or a value carried around the back edge of a
+  loop that runs the call (a recurrent ``hidden`` that is not detached; ``values`` says
+  around which loops a binding reaches a read);
 - the graph comes from, or goes to, code the function cannot see: the differentiated value
   is a parameter (and no model of the function records a graph) or an attribute of the
   object, or a memory the object fills itself; a value of the graph is returned, stored on
@@ -21,7 +22,8 @@ argument is needed (and the call is not reported) when:
   module without gradient calls);
 - ``backward(create_graph=True)`` leaves gradients with a graph in ``.grad``.
 
-A graph is recorded by a call that looks like a model's (``_looks_like_a_model``): not a
+A graph is recorded by a call that looks like a model's (``_looks_like_a_model``), outside
+``torch.no_grad()``: not a
 class of the module, a function of a package that computes on no tensor (numpy, math...),
 nor a method of an object that is no model (``env.step(a)``). What breaks a graph
 (``.detach()``, ``.item()``, ``.data``...) and what a gradient call differentiates are
@@ -158,8 +160,9 @@ class _Origins:
     reads: dict[int, set[int]] = field(default_factory=dict)
     #: Bindings whose own value runs a model (or a call that may run one: ``_looks_like_a_model``).
     forwards: set[int] = field(default_factory=set)
-    #: Bindings read before they are made, in a loop that holds both: last iteration's.
-    carried: set[int] = field(default_factory=set)
+    #: Bindings read before they are made, in a loop that holds both: last iteration's,
+    #: with the loops around whose back edge they reach the read (None: any loop).
+    carried: dict[int, frozenset[int] | None] = field(default_factory=dict)
     #: The value derives, through no model, from a parameter (data, unless no model of
     #: the function records a graph: then it is the caller's graph).
     from_parameter: bool = False
@@ -213,7 +216,11 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                     origins.reads[owner].add(index)
                 binding = function.bindings[index]
                 if binding.loops and binding.position > (node.lineno, node.col_offset):
-                    origins.carried.add(index)
+                    around = function.carried_around(node)
+                    known = origins.carried.get(index, frozenset())
+                    origins.carried[index] = (
+                        None if around is None or known is None else known | around
+                    )
                 origins.reads.setdefault(index, set())
                 iterated = id(binding.value) in iterations
                 if direct:
@@ -240,6 +247,7 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                 if (
                     owner >= 0
                     and isinstance(node, ast.Call)
+                    and not function.bindings[owner].grad_off  # no graph under ``no_grad``
                     and _looks_like_a_model(node.func, helpers)
                 ):
                     origins.forwards.add(owner)
@@ -471,8 +479,9 @@ def _needed(
     for index in recorded:
         if loops - function.bindings[index].loops:
             return True  # a model's output made before a loop that differentiates it again
-    for index in recorded & origins.carried:
-        if function.bindings[index].loops & loops:
+    for index in recorded & origins.carried.keys():
+        around = origins.carried[index]
+        if around is None or around & loops:
             return True  # last iteration's graph, differentiated again in this one
     if recorded and function.leaves(function.derived(_never, recorded), _never):
         return True

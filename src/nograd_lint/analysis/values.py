@@ -952,12 +952,37 @@ class _Function:
             if binding.replaces and path[: len(binding.path)] == binding.path:
                 dominating = binding  # nothing before it reaches past it
                 break
-        # The next iteration's, around a loop that holds both, unless a binding in that
-        # loop's body dominates the read.
-        around = loops - (dominating.loops if dominating is not None else frozenset())
+        around = self._around(loops, dominating)
         if around:
             found.extend(i for i in reversed(indices[split:]) if self.bindings[i].loops & around)
         return found
+
+    @staticmethod
+    def _around(loops: frozenset[int], dominating: _Binding | None) -> frozenset[int]:
+        """The loops whose back edge brings a read the next iteration's binding: those
+        that hold the read, but those whose body holds a binding that dominates it."""
+        return loops - (dominating.loops if dominating is not None else frozenset())
+
+    def carried_around(self, name: ast.Name) -> frozenset[int] | None:
+        """The loops around whose back edge a binding made after ``name``'s read reaches it
+        (last iteration's value); None when the read was not placed (any loop may)."""
+        read = self._reads.get(id(name))
+        if read is None:
+            return None
+        path, loops = read
+        here = (name.lineno, name.col_offset)
+        indices = self._by_name.get(name.id, [])
+        split = bisect_right(self._positions_by_name.get(name.id, []), here)
+        dominating = next(
+            (
+                self.bindings[index]
+                for index in reversed(indices[:split])
+                if self.bindings[index].replaces
+                and path[: len(self.bindings[index].path)] == self.bindings[index].path
+            ),
+            None,
+        )
+        return self._around(loops, dominating)
 
     def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
         """The bindings whose value may derive from what ``seed`` accepts, or from the
