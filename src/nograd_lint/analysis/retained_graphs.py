@@ -23,13 +23,12 @@ argument is needed (and the call is not reported) when:
 - ``backward(create_graph=True)`` leaves gradients with a graph in ``.grad``.
 
 A graph is recorded by a call that looks like a model's (``_looks_like_a_model``), outside
-``torch.no_grad()``: not a
-class of the module, a function of a package that computes on no tensor (numpy, math...),
-nor a method of an object that is no model (``env.step(a)``). What breaks a graph
-(``.detach()``, ``.item()``, ``.data``...) and what a gradient call differentiates are
-catalog data, shared with the rest of the analysis. Where the reading is not sure, the
-argument counts as needed: a needless ``retain_graph`` costs memory, a wrong removal raises
-an error at the second backward.
+``torch.no_grad()``: not a class of the module, a function of a package that computes on no
+tensor (numpy, math...), nor a method of an object that is no model (``env.step(a)``). What
+breaks a graph (``.detach()``, ``.item()``, ``.data``...) and what a gradient call
+differentiates are catalog data, shared with the rest of the analysis. Where the reading is
+not sure, the argument counts as needed: a needless ``retain_graph`` costs memory, a wrong
+removal raises an error at the second backward.
 """
 
 from __future__ import annotations
