@@ -101,7 +101,7 @@ class ModeSummaries:
         self._known: dict[tuple[str | None, str], ModeSummary] = {}
         self._open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
-        self._aliases: dict[int, dict[str, str]] = {}  # ``id`` of a function -> ``aliases_at``
+        self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -172,8 +172,9 @@ class ModeSummaries:
         parameters = {
             a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
         }
-        aliases = _aliases(node, parameters | ({self_name} if self_name else set()))
-        local = _bound_names(node) - parameters - aliases.keys()
+        shape = self._shape(node)
+        aliases = shape.aliases
+        local = shape.bound - parameters - aliases.keys()
 
         def resolved(name: str) -> str:
             """``self.model`` for ``model`` after ``model = self.model``."""
@@ -243,7 +244,7 @@ class ModeSummaries:
             frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
             frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
             frozenset(run_first) if gradients else frozenset(),
-            _returned_parameters(node, parameters - _bound_names(node)),
+            _returned_parameters(shape.returns, parameters - shape.bound),
         )
 
     def gradient_code(self, call: ast.Call) -> bool:
@@ -288,13 +289,12 @@ class ModeSummaries:
         node = function.node if function is not None else None
         if not isinstance(node, _FUNCTIONS):
             return {}
-        known = self._aliases.get(id(node))
+        return self._shape(node).aliases
+
+    def _shape(self, node: FunctionNode) -> _Shape:
+        known = self._shapes.get(id(node))
         if known is None:
-            arguments = node.args
-            heads = {
-                a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
-            }
-            known = self._aliases[id(node)] = _aliases(node, heads)
+            known = self._shapes[id(node)] = _shape(node)
         return known
 
     def caller_names(
@@ -325,30 +325,23 @@ def _through_parameters(
 
 
 def _returned_parameters(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, parameters: set[str]
+    returns: list[ast.expr | None], parameters: set[str]
 ) -> frozenset[tuple[int, str]]:
     """``ModeSummary.returns``: the (position, parameter) pairs every ``return`` of the
     function agrees on; ``parameters`` are those it never rebinds."""
     agreed: set[tuple[int, str]] | None = None
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        current = stack.pop()
-        if isinstance(current, _NESTED):
-            continue
-        if isinstance(current, ast.Return):
-            value = current.value
-            if isinstance(value, ast.Name) and value.id in parameters:
-                found = {(WHOLE, value.id)}
-            elif isinstance(value, ast.Tuple):
-                found = {
-                    (position, element.id)
-                    for position, element in enumerate(value.elts)
-                    if isinstance(element, ast.Name) and element.id in parameters
-                }
-            else:
-                return frozenset()
-            agreed = found if agreed is None else agreed & found
-        stack.extend(ast.iter_child_nodes(current))
+    for value in returns:
+        if isinstance(value, ast.Name) and value.id in parameters:
+            found = {(WHOLE, value.id)}
+        elif isinstance(value, ast.Tuple):
+            found = {
+                (position, element.id)
+                for position, element in enumerate(value.elts)
+                if isinstance(element, ast.Name) and element.id in parameters
+            }
+        else:
+            return frozenset()
+        agreed = found if agreed is None else agreed & found
     return frozenset(agreed or ())
 
 
@@ -492,37 +485,62 @@ def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) 
     return positional[0].arg if positional else None
 
 
-def _aliases(node: ast.FunctionDef | ast.AsyncFunctionDef, heads: set[str]) -> dict[str, str]:
-    """Names bound once, to a parameter or an attribute of one (``model = self.model``):
-    they are that object throughout, so its mode is theirs. Wrapping the name in a wrapper
-    that holds the same module (``model = DataParallel(model)``, ``model = model.to(dev)``)
-    binds it again to the same object."""
+class _Shape(NamedTuple):
+    """What a summary reads of a function's own body (its nested scopes left out), in one
+    walk."""
+
+    #: Names bound once, to a parameter or an attribute of one (``model = self.model``):
+    #: they are that object throughout, so its mode is theirs. Wrapping the name in a
+    #: wrapper that holds the same module (``model = DataParallel(model)``,
+    #: ``model = model.to(dev)``) binds it again to the same object.
+    aliases: dict[str, str]
+    #: Plain names the function binds itself, and its nested definitions' names.
+    bound: frozenset[str]
+    #: The value of each ``return`` (None for a bare one).
+    returns: list[ast.expr | None]
+
+
+def _shape(node: FunctionNode) -> _Shape:
+    arguments = node.args
+    heads = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
     stores: dict[str, int] = {}
-    aliases: dict[str, str] = {}
+    candidates: dict[str, str] = {}
+    bound: set[str] = set()
+    returns: list[ast.expr | None] = []
     stack: list[ast.AST] = list(node.body)
     while stack:
         current = stack.pop()
         if isinstance(current, _NESTED):
+            if not isinstance(current, ast.Lambda):
+                bound.add(current.name)
+            continue
+        if isinstance(current, ast.Name):
+            if not isinstance(current.ctx, ast.Load):
+                stores[current.id] = stores.get(current.id, 0) + 1
+                if isinstance(current.ctx, ast.Store):
+                    bound.add(current.id)
             continue
         if isinstance(current, ast.Assign) and _rewraps(current):
+            bound.add(current.targets[0].id)  # type: ignore[attr-defined]
             stack.append(current.value)
             continue
-        if isinstance(current, ast.Name) and not isinstance(current.ctx, ast.Load):
-            stores[current.id] = stores.get(current.id, 0) + 1
-        elif (
+        if (
             isinstance(current, ast.Assign)
             and len(current.targets) == 1
             and isinstance(current.targets[0], ast.Name)
         ):
             value = dotted_name(current.value)
             if value is not None and value.split(".", 1)[0] in heads:
-                aliases[current.targets[0].id] = value
+                candidates[current.targets[0].id] = value
+        elif isinstance(current, ast.Return):
+            returns.append(current.value)
         stack.extend(ast.iter_child_nodes(current))
-    return {
+    aliases = {
         name: value
-        for name, value in aliases.items()
+        for name, value in candidates.items()
         if stores.get(name) == 1 and name not in heads
     }
+    return _Shape(aliases, frozenset(bound), returns)
 
 
 def _rewraps(assign: ast.Assign) -> bool:
@@ -543,19 +561,3 @@ def _rewraps(assign: ast.Assign) -> bool:
             return False
         value = value.args[0] if value.args else None
     return isinstance(value, ast.Name) and value.id == name
-
-
-def _bound_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Plain names the function binds itself (its nested scopes left out)."""
-    found: set[str] = set()
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        current = stack.pop()
-        if isinstance(current, _NESTED):
-            if isinstance(current, (*_FUNCTIONS, ast.ClassDef)):
-                found.add(current.name)
-            continue
-        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
-            found.add(current.id)
-        stack.extend(ast.iter_child_nodes(current))
-    return found

@@ -65,5 +65,12 @@ def _cst_calls(root: cst.CSTNode) -> list[cst.Call]:
 
 
 def _first_call(node: cst.CSTNode) -> cst.Call | None:
-    calls = _cst_calls(node)
-    return calls[0] if calls else None
+    """The first call in pre-order, as ``_cst_calls`` would list it, without walking the
+    rest of a long ``if`` or ``with`` body."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            return current
+        stack.extend(reversed(list(child_nodes(current, written_order=True))))
+    return None
