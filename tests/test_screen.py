@@ -10,11 +10,13 @@ import ast
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from nograd_lint import check_source
+from nograd_lint.ast_names import LEAVES, inner_nodes
 from nograd_lint.prefilter import might_have_findings
 from nograd_lint.screen import might_have_findings_in_tree
 
@@ -341,3 +343,40 @@ def test_a_lazy_pattern_finds_what_its_compiled_pattern_finds() -> None:
     assert lazy.search(text, 0, 5) is None
     assert [m.group() for m in lazy.finditer(text)] == ["NoGrad", "no_grad"]
     assert lazy.findall(text) == ["NoGrad", "no_grad"]
+
+
+def test_inner_nodes_are_the_child_nodes_less_the_leaves() -> None:
+    """``inner_nodes`` skips fields by name (``id``, ``attr``, ``ctx``...); on every kind of
+    node this Python parses it must still hand back every child that is not a leaf."""
+    source = textwrap.dedent(
+        """\
+        import a.b as c
+        from .d import e as f, g
+        global h
+        @deco(x=1)
+        async def run(p, /, q: int = 2, *r, s, **t) -> None:
+            nonlocal u
+            async with m() as (v, w):
+                async for i in xs:
+                    v[i] += w.attr ** -i if i else not i
+            try:
+                yield from (lambda z: z)(f"{v!r:>{w}}")
+            except (KeyError, ValueError) as err:
+                raise err from None
+            finally:
+                del v
+            match t:
+                case {"k": [1, *rest]} | Point(x=0) as hit if hit:
+                    pass
+                case _:
+                    return [j async for j in rest if await j]
+        class K(B, metaclass=M):
+            attr: int = 3
+            print(*xs, **{k: v for k, v in t}, sep=(y := 1))
+        """
+    )
+    if sys.version_info >= (3, 12):
+        source += "type Alias[T] = list[T]\ndef generic[U](u: U) -> U: ...\n"
+    for node in ast.walk(ast.parse(source)):
+        expected = [c for c in ast.iter_child_nodes(node) if type(c) not in LEAVES]
+        assert inner_nodes(node) == expected, ast.dump(node)

@@ -44,12 +44,30 @@ LEAVES = frozenset(
 )
 
 
+#: Fields that hold a string, a number or a ``LEAVES`` marker in every node type that has
+#: them (``Name.id``, ``Attribute.attr``, ``ctx``, ``op``...): ``inner_nodes`` skips them.
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "name", "arg", "asname", "module", "level", "kind", "ctx", "op"}
+    | {"type_comment", "is_async", "simple", "conversion"}
+)
+#: Node type -> the fields ``inner_nodes`` reads, computed on first sight of the type.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def inner_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` less the ``LEAVES``: the walks of the screens and of the
     value facts visit every node of a module, and the stdlib's generators, and the markers
     and constants they hand back, are a large part of their time."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(
+            f
+            for f in kind._fields
+            if f not in _SCALAR_FIELDS or kind.__name__ == "TypeAlias"  # 3.12: a ``Name``
+        )
     found = []
-    for field in node._fields:
+    for field in fields:
         value = getattr(node, field, None)
         if isinstance(value, list):
             found += [c for c in value if isinstance(c, ast.AST) and type(c) not in LEAVES]

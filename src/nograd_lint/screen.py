@@ -399,7 +399,8 @@ class _Facts:
             callee = last_name(node.func)
             if callee is not None and (node.args or node.keywords):
                 self.calls[unit].append((callee, node))
-        elif isinstance(node, ast.ClassDef):
+            return  # the commonest noted node, and it neither binds nor rebinds ``torch``
+        if isinstance(node, ast.ClassDef):
             self.local_callables.add(node.name)
             for method in node.body:
                 if (
