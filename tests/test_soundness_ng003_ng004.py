@@ -21,6 +21,7 @@ from nograd_lint.analysis.catalog import (
     GRAPH_FREEING_METHODS,
     MODE_SETTERS,
     MODULE_SHARING_WRAPPER_NAMES,
+    MODULE_SHARING_WRAPPERS,
     OPTIMIZER_METHODS,
     RETAIN_GRAPH_KEYWORD,
     Mode,
@@ -167,7 +168,7 @@ snippet(
 
 # ``model = self.model``, rewrapped on both sides (``MODULE_SHARING_WRAPPER_NAMES``): the
 # same module, so the helper's eval mode is the caller's name's too; a copy is not.
-for _wrapper in sorted(MODULE_SHARING_WRAPPER_NAMES):
+for _wrapper in sorted(MODULE_SHARING_WRAPPERS | MODULE_SHARING_WRAPPER_NAMES):
     for _name, _bind, _marker in (
         ("shared", f"model = {_wrapper}(model)", "  # expect: NG004"),
         ("copied", "model = copy.deepcopy(model)", ""),

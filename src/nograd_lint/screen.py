@@ -188,15 +188,21 @@ def _bindings(node: ast.AST) -> Iterator[tuple[Iterable[ast.AST], ast.AST | None
 Slot = Union[int, str]
 
 
-def _slots(call: ast.Call, aliases: frozenset[str]) -> list[tuple[Slot, set[Key]]]:
-    """What each plainly bound argument of ``call`` can carry; ``**kwargs`` and the
-    positions after ``*args`` bind nothing in the analysis."""
+def _slots(
+    call: ast.Call, aliases: frozenset[str], returning: frozenset[str]
+) -> list[tuple[Slot, set[Key]]]:
+    """What each plainly bound argument of ``call`` can carry (``_value_keys``);
+    ``**kwargs`` and the positions after ``*args`` bind nothing in the analysis."""
     slots: list[tuple[Slot, set[Key]]] = []
     for index, arg in enumerate(call.args):
         if isinstance(arg, ast.Starred):
             break
-        slots.append((index, _value_keys(arg, aliases)))
-    slots.extend((k.arg, _value_keys(k.value, aliases)) for k in call.keywords if k.arg is not None)
+        slots.append((index, _value_keys(arg, aliases, returning)))
+    slots.extend(
+        (k.arg, _value_keys(k.value, aliases, returning))
+        for k in call.keywords
+        if k.arg is not None
+    )
     return slots
 
 
@@ -460,7 +466,7 @@ class _Facts:
         returning = frozenset(self.local_callables | self.imported)
         self.arguments = {
             unit: [
-                (callee, _slots(call, aliases))
+                (callee, _slots(call, aliases, returning))
                 for callee, call in calls
                 if callee in self.local_callables
             ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from .analysis.catalog import Mode
+from .analysis.catalog import MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
 from .ast_names import dotted_name, last_name
@@ -120,6 +120,8 @@ def _every_step_set_in_mode(
                     model = names(receiver)
                     if model is not None:
                         setters.setdefault(model, []).append(place)
+    if any(_may_carry(value, begun) for value in _bound_values(loop)):
+        return False  # ``net = model``, ``net, acc = evaluate(model, val)``: another name
     for model in begun:
         for call, place in uses:
             if _may_train(call, model, summaries, defined) and not any(
@@ -127,6 +129,53 @@ def _every_step_set_in_mode(
             ):
                 return False
     return True
+
+
+def _bound_values(loop: ast.For | ast.AsyncFor | ast.While) -> Iterator[ast.expr]:
+    """The values the loop binds names to (``=``, ``: T =``, ``:=``)."""
+    for node in ast.walk(loop):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            yield node.value
+
+
+def _may_carry(value: ast.expr, models: set[str]) -> bool:
+    """Whether binding ``value`` may hand a name the eval state of one of ``models``, as
+    ``flow.bind`` may: the model itself or a chain on it (``model.module``,
+    ``model.to(dev)``), or a call handed one (a wrapper, a function of the module that
+    returns its argument); not a forward call's output (``out = model(x)``)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(node.elts)
+            continue
+        if isinstance(node, ast.IfExp):
+            stack.extend((node.body, node.orelse))
+            continue
+        if isinstance(node, (ast.Starred, ast.NamedExpr)):
+            stack.append(node.value)
+            continue
+        while (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and (node.func.attr in MODULE_RETURNING_METHODS or node.func.attr in SUBMODULE_METHODS)
+        ):
+            node = node.func.value  # ``model.to(dev).half()``, ``model.children()``
+        if isinstance(node, ast.Call):
+            stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
+            stack.extend(k.value for k in node.keywords)
+            continue
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        name = dotted_name(node)
+        if name is not None and any(_within(name, model) for model in models):
+            return True
+    return False
+
+
+def _within(name: str, model: str) -> bool:
+    """``model`` itself, or a part of it (``model.encoder``)."""
+    return name == model or name.startswith(model + ".")
 
 
 def _may_train(call: ast.Call, model: str, summaries: ModeSummaries, defined: set[str]) -> bool:

@@ -137,3 +137,17 @@ def fit_then_validate(model, loader, optimizer, loss_fn):
         loss_fn(model(x), y).backward()
         optimizer.step()
         validation_helper(model, x)
+
+
+def prepared(model):
+    model.to("cpu")
+    return model
+
+
+def predict_with(net, x):
+    print(net(x).argmax())  # expect: NG001:11
+
+
+def predict_a_prepared_model(model, x):
+    model.eval()
+    predict_with(prepared(model), x)

@@ -355,3 +355,47 @@ class Runner:
         with torch.no_grad():
             for batch in loader:
                 model(**batch)
+
+
+def a_returned_name_is_trained(model, loader, val_loader, optimizer, criterion):
+    net = model
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(net(x), y).backward()
+            optimizer.step()
+        net, total = test_and_return(model, val_loader)  # expect: NG004:22
+
+
+def to_train(model):
+    model.train()
+    return model
+
+
+def a_helper_that_restores_and_hands_back(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        model = to_train(model)
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+
+
+def an_alias_of_a_rebound_parameter(model, loader, val_loader, optimizer, criterion):
+    student = model
+    model = copy.deepcopy(model)
+    for epoch in range(10):
+        train_one_epoch(student, loader, optimizer, criterion)
+        evaluate(model, val_loader)  # the copy, not the student
+
+
+class TrainsTheAttributeValidatesThroughIt:
+    def validate(self):
+        self.model.eval()
+
+    def fit(self, loader):
+        model = self.model
+        for epoch in range(10):
+            self.model.train()  # the same object as ``model``: back in train mode
+            for x, y in loader:
+                self.criterion(model(x), y).backward()
+                self.optimizer.step()
+            self.validate()

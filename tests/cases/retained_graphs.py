@@ -241,3 +241,13 @@ def the_teacher_runs_with_grad(student, teacher, loader, optimizer):
         hidden = student(x, hidden)
         loss = (hidden - pseudo).pow(2).mean()
         loss.backward(retain_graph=True)
+
+
+def grad_back_on_inside_no_grad(backbone, heads, x):
+    # ``enable_grad()`` inside ``no_grad()``: ``feats`` records a graph that every head
+    # differentiates again.
+    with torch.no_grad():
+        with torch.enable_grad():
+            feats = backbone(x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)

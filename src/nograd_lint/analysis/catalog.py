@@ -230,19 +230,28 @@ EVAL_PRESERVING_WRAPPER_NAMES: frozenset[str] = frozenset(
         "de_parallel",
     }
 )
-#: The wrappers among them that hold the very module they wrap rather than a copy
-#: (``model = DataParallel(model)``, ``torch.compile``): a mode setter on either applies to
-#: both, so a name bound to the wrapper is another name for the module.
-MODULE_SHARING_WRAPPER_NAMES: frozenset[str] = frozenset(
+#: The wrappers among them that make a new module, in the same mode, rather than hold the
+#: one they are given (``torch.jit.script`` compiles a copy, ``quantize_dynamic`` and IPEX's
+#: ``optimize`` copy unless told to work in place).
+MODULE_COPYING_WRAPPERS: frozenset[str] = frozenset(
     {
-        "DataParallel",
-        "DistributedDataParallel",
-        "DDP",
-        "FullyShardedDataParallel",
-        "FSDP",
-        "compile",
+        "copy.deepcopy",
+        "torch.jit.script",
+        "torch.jit.trace",
+        "torch.jit.freeze",
+        "torch.jit.optimize_for_inference",
+        "torch.quantization.quantize_dynamic",
+        "torch.ao.quantization.quantize_dynamic",
+        "intel_extension_for_pytorch.optimize",
     }
 )
+#: The others hold the very module they wrap (``model = DataParallel(model)``,
+#: ``torch.compile``, ``accelerator.unwrap_model``): a mode setter on either applies to
+#: both, so a name bound to the wrapper is another name for the module.
+MODULE_SHARING_WRAPPERS: frozenset[str] = EVAL_PRESERVING_WRAPPERS - MODULE_COPYING_WRAPPERS
+MODULE_SHARING_WRAPPER_NAMES: frozenset[str] = EVAL_PRESERVING_WRAPPER_NAMES - {
+    name.rsplit(".", 1)[-1] for name in MODULE_COPYING_WRAPPERS
+}
 #: The keywords a wrapper takes its module by, when it is not its first positional argument
 #: (``DistributedDataParallel(module=model)``).
 WRAPPED_MODULE_KEYWORDS: tuple[str, ...] = ("module", "model", "mod", "obj")

@@ -664,9 +664,14 @@ class ModuleAnalysis:
             # ``model, info = X.from_pretrained(..., output_loading_info=True)``: model first
             first = value if value is not None and _returns_model_first(value) else None
             # ``model, loss = test(model, ...)``: the module's function hands its argument back
+            starred = next(
+                (i for i, e in enumerate(target.elements) if isinstance(e, cst.StarredElement)),
+                len(target.elements),
+            )  # the positions from ``*rest`` on are unknown
             returned = {
                 position: state.periods_of(name)
                 for position, name in self._returned_arguments(value).items()
+                if position < starred
             }
             for index, element in enumerate(target.elements):
                 periods = returned.get(index)
@@ -901,7 +906,8 @@ class ModuleAnalysis:
                 state.set_eval(receiver, period)
                 self._note_eval(receiver, period)
             elif chain.mode is Mode.TRAIN:
-                state.clear(receiver)
+                for same in self._same_object(receiver, call):
+                    state.clear(same)
                 self._note_train(receiver)
             if chain.frozen:
                 self._freeze(receiver, state)
@@ -937,7 +943,7 @@ class ModuleAnalysis:
         if key is None or self.modes is None:
             return
         summary = self.modes.of(*key)
-        if not (summary.trains or summary.leaves_eval):
+        if not (summary.trains or summary.leaves_eval or summary.leaves_train):
             return
         twin = self.twins.of(self._top, call)
         if twin is None:
@@ -950,18 +956,32 @@ class ModuleAnalysis:
                 for period in periods & state.carried:
                     if self._reportable_period(period):
                         self._left_in_eval.append(LeftInEval(period, call, self._top))
-        aliases = self.modes.aliases_at(twin) if summary.leaves_eval else {}
+        for receiver in summary.leaves_train:
+            model = names(receiver)
+            for name in self._same_object(model, call) if model is not None else ():
+                state.clear(name)
         for receiver in summary.leaves_eval:
             model = names(receiver)
             if model is None:
                 continue
             # ``model = self.model`` before the call: ``model`` is left in eval mode as well.
-            for name in [model, *(alias for alias, of in aliases.items() if of == model)]:
+            for name in self._same_object(model, call):
                 period = self._period(name, call)
                 period.via_call = True
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
                 state.set_periods(name, state.evals.get(name, frozenset()) | {period})
                 state.carried = state.carried - {period}
+
+    def _same_object(self, name: str, call: cst.Call) -> list[str]:
+        """``name`` and the other names the function around ``call`` binds to the same
+        object (``model = self.model``: ``ModeSummaries.aliases_at``), which a mode setter
+        of either puts in the same mode."""
+        twin = self.twins.of(self._top, call) if self.modes is not None else None
+        if twin is None:
+            return [name]
+        aliases = self.modes.aliases_at(twin)  # type: ignore[union-attr]
+        target = aliases.get(name, name)
+        return [target, *(alias for alias, of in aliases.items() if of == target)]
 
     def _reportable_period(self, period: EvalPeriod) -> bool:
         """Begun in this function by an eval call of a whole model, or a call of a function

@@ -34,8 +34,10 @@ from .catalog import (
     MODE_SETTER_METHODS,
     MODULE_RETURNING_METHODS,
     MODULE_SHARING_WRAPPER_NAMES,
+    MODULE_SHARING_WRAPPERS,
     OPTIMIZER_METHODS,
     WRAPPED_MODULE_ATTRIBUTES,
+    WRAPPED_MODULE_KEYWORDS,
     Mode,
     looks_like_optimizer,
     mode_set,
@@ -334,11 +336,12 @@ def _returned_parameters(
         if isinstance(value, ast.Name) and value.id in parameters:
             found = {(WHOLE, value.id)}
         elif isinstance(value, ast.Tuple):
-            found = {
-                (position, element.id)
-                for position, element in enumerate(value.elts)
-                if isinstance(element, ast.Name) and element.id in parameters
-            }
+            found = set()
+            for position, element in enumerate(value.elts):
+                if isinstance(element, ast.Starred):
+                    break  # the positions after ``*rest`` are unknown
+                if isinstance(element, ast.Name) and element.id in parameters:
+                    found.add((position, element.id))
         else:
             return frozenset()
         agreed = found if agreed is None else agreed & found
@@ -506,6 +509,7 @@ def _shape(node: FunctionNode) -> _Shape:
     stores: dict[str, int] = {}
     candidates: dict[str, str] = {}
     bound: set[str] = set()
+    attributes: set[str] = set()  # ``self.model = ...``: dotted names the function rebinds
     returns: list[ast.expr | None] = []
     stack: list[ast.AST] = list(node.body)
     while stack:
@@ -520,6 +524,10 @@ def _shape(node: FunctionNode) -> _Shape:
                 if isinstance(current.ctx, ast.Store):
                     bound.add(current.id)
             continue
+        if isinstance(current, ast.Attribute) and not isinstance(current.ctx, ast.Load):
+            stored = dotted_name(current)
+            if stored is not None:
+                attributes.add(stored)
         if isinstance(current, ast.Assign) and _rewraps(current):
             bound.add(current.targets[0].id)  # type: ignore[attr-defined]
             stack.append(current.value)
@@ -535,10 +543,15 @@ def _shape(node: FunctionNode) -> _Shape:
         elif isinstance(current, ast.Return):
             returns.append(current.value)
         stack.extend(ast.iter_child_nodes(current))
+    # An alias stays one only while its object does: not once the parameter, or the
+    # attribute, it names is bound to another object (``model = copy.deepcopy(model)``).
     aliases = {
         name: value
         for name, value in candidates.items()
-        if stores.get(name) == 1 and name not in heads
+        if stores.get(name) == 1
+        and name not in heads
+        and value.split(".", 1)[0] not in stores
+        and not any(value == a or value.startswith(a + ".") for a in attributes)
     }
     return _Shape(aliases, frozenset(bound), returns)
 
@@ -557,7 +570,13 @@ def _rewraps(assign: ast.Assign) -> bool:
         value = value.func.value
     if isinstance(value, ast.Call):
         callee = dotted_name(value.func)
-        if callee is None or callee.rsplit(".", 1)[-1] not in MODULE_SHARING_WRAPPER_NAMES:
+        if callee is None or not (
+            callee in MODULE_SHARING_WRAPPERS
+            or callee.rsplit(".", 1)[-1] in MODULE_SHARING_WRAPPER_NAMES
+        ):
             return False
-        value = value.args[0] if value.args else None
+        value = next(
+            (k.value for k in value.keywords if k.arg in WRAPPED_MODULE_KEYWORDS),
+            value.args[0] if value.args else None,
+        )
     return isinstance(value, ast.Name) and value.id == name

@@ -30,7 +30,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from functools import cached_property
 from typing import Callable, NamedTuple, Union, cast
 
-from ..ast_names import LEAVES, dotted_name, inner_nodes
+from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes
 from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL
 from ..source import physical_lines
@@ -56,8 +56,8 @@ from .catalog import (
     PASS_THROUGH_BUILTINS,
     PRETRAINED_LOADERS,
     RETAIN_GRAPH_KEYWORD,
-    Argument,
     GradEffect,
+    grad_effect,
     loads_eval_model,
     looks_like_optimizer,
 )
@@ -682,18 +682,13 @@ class _Function:
             name for binding in self.bindings if binding.replaces for name in binding.names
         } - self.outer
 
-    def _disables_grad(self, expr: ast.expr) -> bool:
-        """``torch.no_grad()``, ``torch.inference_mode()``, ``set_grad_enabled(False)``."""
+    def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
+        """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
+        disables it, ``enable_grad()`` enables it; None for anything else."""
         if not isinstance(expr, ast.Call):
-            return False
+            return None
         known = GRAD_MODE_FACTORIES.get(self.module.qualified(expr.func) or "")
-        if known is None:
-            return False
-        effect, argument = known
-        flag = _literal(expr.args[0]) if expr.args else None
-        if argument is Argument.REQUIRED:
-            return flag is False
-        return effect is GradEffect.DISABLE and flag is not False
+        return grad_effect(known, call_args(expr)) if known is not None else None
 
     def captured(self) -> set[str]:
         """Names that nested functions, lambdas and classes read."""
@@ -845,12 +840,19 @@ class _Function:
                     self._bind(
                         item.optional_vars, item.context_expr, item.context_expr, path, loops
                     )
-            off = any(self._disables_grad(item.context_expr) for item in node.items)
-            self._grad_off += off
+            # The last item that switches grad mode decides it for the body; anything that
+            # may switch it on (``enable_grad()``, ``set_grad_enabled(flag)``) counts as on.
+            outer = self._grad_off
+            for item in node.items:
+                effect = self._grad_switch(item.context_expr)
+                if effect is GradEffect.DISABLE:
+                    self._grad_off = outer + 1
+                elif effect is not None:
+                    self._grad_off = 0
             try:
                 self._statements(node.body, guards, (*path, (here, "body")), loops)
             finally:
-                self._grad_off -= off
+                self._grad_off = outer
             return
         expressions: list[ast.AST] = []
         for field, value in ast.iter_fields(node):
