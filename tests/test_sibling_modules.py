@@ -174,3 +174,22 @@ def test_flake8_reports_it(tmp_path: Path) -> None:
         text=True,
     )
     assert result.stdout.startswith("main.py:12:20: NG004 "), result.stdout + result.stderr
+
+
+def test_a_helper_beside_that_hands_the_model_back(tmp_path: Path) -> None:
+    """``net = described(model)`` with ``described`` imported from beside: ``net`` is the
+    eval-mode model, and NG001's screen follows it there, as the analysis does; a class
+    imported from beside makes a new object."""
+    (tmp_path / "util.py").write_text(
+        "def described(model):\n    print(model)\n    return model\n\n\n"
+        "class Described:\n    def __init__(self, model):\n        self.model = model\n"
+    )
+    main = (
+        "import torch\nfrom util import Described, described\n\n\n"
+        "def predict(model, x):\n    model.eval()\n    net = described(model)\n"
+        "    print(net(x).argmax())\n"
+    )
+    assert _lint(tmp_path, main) == ["8:10 NG001"]
+    assert _lint(tmp_path, main, prefilter=False) == _lint(tmp_path, main)
+    wrapped = main.replace("described(model)", "Described(model)")
+    assert _lint(tmp_path, wrapped) == _lint(tmp_path, wrapped, prefilter=False) == []

@@ -14,8 +14,8 @@ hold them or reach into them. The rules, and why each can only let more through:
   bound to, through every binding whose value can carry a reached name (``_value_keys``:
   names, chain bases, *every* argument of a wrapper, of a name imported under another
   name or of a call that may hand back its argument (any function or method of the module,
-  any name ``from ... import`` binds: ``mode_summaries`` ``returns``), where the analysis
-  takes one, the model a subscript or a submodule call such as
+  any function it imports from a module beside it: ``mode_summaries`` ``returns``), where
+  the analysis takes one, the model a subscript or a submodule call such as
   ``next(model.children())`` starts from: ``catalog.SUBMODULE_METHODS``,
   ``SUBMODULE_PICKERS``), within a function and into the functions and lambdas
   defined in it, through ``self.<attr>`` between every method of every class, and into the
@@ -50,7 +50,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Union
 
 from .analysis.catalog import (
@@ -74,6 +74,7 @@ from .analysis.catalog import (
     mode_set,
     returns_eval_model,
 )
+from .analysis.mode_summaries import ModeSummaries
 from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
@@ -337,6 +338,7 @@ class _Facts:
         #: bound to a name; whether anything but ``import torch`` binds ``torch``.
         self.aliases: set[str] = set()
         self.local_callables: set[str] = set()
+        self.classes: set[str] = set()  # the module's classes, among its callables
         #: Names ``from ... import`` binds: functions of a module beside this one, maybe.
         self.imported: set[str] = set()
         self.torch_rebound = False
@@ -408,6 +410,7 @@ class _Facts:
             return  # the commonest noted node, and it neither binds nor rebinds ``torch``
         if isinstance(node, ast.ClassDef):
             self.local_callables.add(node.name)
+            self.classes.add(node.name)
             for method in node.body:
                 if (
                     isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -455,15 +458,20 @@ class _Facts:
                 if later:
                     self.returned[unit].append((later, value))
 
-    def finish(self, guards_after: int | None) -> None:
+    def finish(self, guards_after: int | None, imports_function: Callable[[str], bool]) -> None:
         """What needed the whole tree: which calls are of the module's own callables (only
         they can hand a parameter an eval-mode model: ``flow``'s call sites), what bindings
         carry (wrappers include import aliases), and which ``torch.no_grad()`` scopes are
-        surely torch's (below ``guards_after``)."""
+        surely torch's (below ``guards_after``). ``imports_function`` says whether a name
+        ``from ... import`` binds is a function of a module beside this one."""
         aliases = frozenset(self.aliases)
         # What may hand back an argument as it was given (``ModeSummary.returns``): the
-        # module's functions and methods, and what it imports from modules beside it.
-        returning = frozenset(self.local_callables | self.imported)
+        # module's functions and methods, and the functions it imports from modules beside
+        # it (``ModeSummaries.imports``, which the flow asks too); not a class.
+        returning = frozenset(
+            (self.local_callables - self.classes)
+            | {name for name in self.imported if imports_function(name)}
+        )
         self.arguments = {
             unit: [
                 (callee, _slots(call, aliases, returning))
@@ -624,11 +632,18 @@ def suspect_calls(
     facts.collect(tree)
     if not any(facts.evals.values()):
         return []
-    facts.finish(_torch_import_line(tree) if trusted else None)
-    # A forward whose output gradient code surely differentiates is never reported: the
-    # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
     if values is None:
         values = ModuleValues(tree)
+    summaries: list[ModeSummaries] = []  # made on first need: it may read modules beside
+
+    def imports_function(name: str) -> bool:
+        if not summaries:
+            summaries.append(ModeSummaries(values))
+        return summaries[0].imports(name)
+
+    facts.finish(_torch_import_line(tree) if trusted else None, imports_function)
+    # A forward whose output gradient code surely differentiates is never reported: the
+    # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
     return [
         call
         for unit, calls in facts.reached_forwards().items()
