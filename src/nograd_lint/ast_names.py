@@ -6,7 +6,7 @@ open a scope."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from .analysis.catalog import Arg
 
@@ -187,3 +187,20 @@ def module_level(tree: ast.Module) -> Iterator[ast.stmt]:
             )
         if isinstance(statement, ast.ExceptHandler):
             stack.extend(statement.body)
+
+
+def is_within(name: str, prefix: str) -> bool:
+    """True when ``name`` is ``prefix`` or an attribute of it (``self.model`` in ``self``)."""
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def within_any(name: str, prefixes: Collection[str]) -> bool:
+    """True when ``name`` or one of its prefixes (``self``, ``self.net``) is in ``prefixes``."""
+    if not prefixes:
+        return False
+    head = name
+    while head not in prefixes:
+        if "." not in head:
+            return False
+        head = head.rsplit(".", 1)[0]
+    return True

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from .analysis.catalog import MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
-from .ast_names import dotted_name, last_name
+from .ast_names import dotted_name, is_within, last_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -108,13 +108,11 @@ def _every_step_set_in_mode(
                 else None
             )
             names = summaries.caller_names(key, call, caller_self)
-            aliases = summaries.aliases_at(call) if summary.leaves_eval else {}
             for receiver in summary.leaves_eval:
                 model = names(receiver)
                 if model is None:
                     return False
-                begun.add(model)
-                begun.update(alias for alias, of in aliases.items() if of == model)
+                begun.update(summaries.same_object(call, model))
             if is_statement:
                 for receiver in summary.leaves_train:
                     model = names(receiver)
@@ -168,14 +166,9 @@ def _may_carry(value: ast.expr, models: set[str]) -> bool:
         while isinstance(node, ast.Subscript):
             node = node.value
         name = dotted_name(node)
-        if name is not None and any(_within(name, model) for model in models):
+        if name is not None and any(is_within(name, model) for model in models):
             return True
     return False
-
-
-def _within(name: str, model: str) -> bool:
-    """``model`` itself, or a part of it (``model.encoder``)."""
-    return name == model or name.startswith(model + ".")
 
 
 def _may_train(call: ast.Call, model: str, summaries: ModeSummaries, defined: set[str]) -> bool:

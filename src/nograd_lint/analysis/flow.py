@@ -17,6 +17,7 @@ from typing import Callable, Union, cast
 
 import libcst as cst
 
+from ..ast_names import within_any
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
@@ -50,7 +51,7 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .mode_summaries import WHOLE, ModeSummaries, is_whole_model
-from .nodes import child_nodes, dotted_name, literal_bool, within_any
+from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
 from .values import UNKNOWN, Fate, Guards, Kept, ModuleValues
@@ -979,9 +980,7 @@ class ModuleAnalysis:
         twin = self.twins.of(self._top, call) if self.modes is not None else None
         if twin is None:
             return [name]
-        aliases = self.modes.aliases_at(twin)  # type: ignore[union-attr]
-        target = aliases.get(name, name)
-        return [target, *(alias for alias, of in aliases.items() if of == target)]
+        return self.modes.same_object(twin, name)  # type: ignore[union-attr]
 
     def _reportable_period(self, period: EvalPeriod) -> bool:
         """Begun in this function by an eval call of a whole model, or a call of a function

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .nodes import within_any
+from ..ast_names import within_any
 from .state import EvalPeriod, Grad
 
 

@@ -24,7 +24,7 @@ import ast
 from collections.abc import Iterator
 from typing import NamedTuple, Union
 
-from ..ast_names import call_args, dotted_name
+from ..ast_names import call_args, dotted_name, within_any
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -207,7 +207,7 @@ class ModeSummaries:
             model = _forward_receiver(call, self_name)
             if model is not None:
                 model = resolved(model)
-            if model is not None and reachable(model) and not _within(model, decided):
+            if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
             callee = self._callee(call.func, owner, self_name)
             if callee is None:
@@ -223,7 +223,7 @@ class ModeSummaries:
 
             for receiver in inner.trains:
                 name = mapped(receiver)
-                if name is not None and not _within(name, decided):
+                if name is not None and not within_any(name, decided):
                     run_first.add(name)
                     gradients = True
             for receiver in inner.leaves_eval:
@@ -292,6 +292,13 @@ class ModeSummaries:
         if not isinstance(node, _FUNCTIONS):
             return {}
         return self._shape(node).aliases
+
+    def same_object(self, call: ast.Call, name: str) -> list[str]:
+        """``name`` and the other names the function around ``call`` binds to the same
+        object (``aliases_at``): a mode set on any of them is the others' too."""
+        aliases = self.aliases_at(call)
+        target = aliases.get(name, name)
+        return [target, *(alias for alias, of in aliases.items() if of == target)]
 
     def _shape(self, node: FunctionNode) -> _Shape:
         known = self._shapes.get(id(node))
@@ -469,15 +476,6 @@ def _forward_receiver(call: ast.Call, self_name: str | None) -> str | None:
     else:
         return None
     return None if LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1]) else name
-
-
-def _within(name: str, prefixes: set[str]) -> bool:
-    head = name
-    while head not in prefixes:
-        if "." not in head:
-            return False
-        head = head.rsplit(".", 1)[0]
-    return True
 
 
 def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> str | None:

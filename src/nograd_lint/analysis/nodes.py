@@ -4,7 +4,7 @@ node types that cannot hold a call."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -19,23 +19,6 @@ def dotted_name(expr: cst.CSTNode) -> str | None:
         return None
     parts.append(expr.value)
     return ".".join(reversed(parts))
-
-
-def is_within(name: str, prefix: str) -> bool:
-    """True when ``name`` is ``prefix`` or an attribute of it (``self.model`` in ``self``)."""
-    return name == prefix or name.startswith(prefix + ".")
-
-
-def within_any(name: str, prefixes: Collection[str]) -> bool:
-    """True when ``name`` or one of its prefixes (``self``, ``self.net``) is in ``prefixes``."""
-    if not prefixes:
-        return False
-    head = name
-    while head not in prefixes:
-        if "." not in head:
-            return False
-        head = head.rsplit(".", 1)[0]
-    return True
 
 
 def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:

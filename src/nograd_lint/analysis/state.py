@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import libcst as cst
 
-from .nodes import is_within, within_any
+from ..ast_names import is_within, within_any
 from .values import Fate, Guards, contradicts
 
 if TYPE_CHECKING:
