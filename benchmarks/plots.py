@@ -223,10 +223,14 @@ def plot_memory_per_iteration(
 def plot_accumulate_growth(
     rows: Sequence[Row], path: Path, environment: dict | None = None
 ) -> Path:
-    """Accumulate loop: RSS and malloc in-use bytes after each batch, from zero."""
+    """Accumulate loop: RSS and malloc in-use bytes after each batch, from zero; on CUDA also
+    the CUDA peak allocated during each batch, since the kept graphs live in GPU memory."""
     memory = _select(rows, phase="memory", pattern="accumulate")
     models, modes = _models(memory), _modes(memory)
     metrics = [("rss_bytes", "RSS after the batch"), ("malloc_in_use_bytes", "malloc in use")]
+    on_cuda = bool(_select(memory, metric="cuda_peak_allocated_bytes"))
+    if on_cuda:
+        metrics.insert(0, ("cuda_peak_allocated_bytes", "CUDA peak allocated"))
     figure, axes = _figure(len(metrics), len(models), 2.6)
     for column, model in enumerate(models):
         for row_index, (metric, label) in enumerate(metrics):
@@ -249,7 +253,13 @@ def plot_accumulate_growth(
         "Each point is one batch; each model and mode ran in a fresh process. Under grad every "
         "kept output pins its autograd graph and the input it saved, so memory grows by that "
         "much per batch; under no_grad and inference_mode it grows only by the outputs. "
-        "malloc in use: glibc's count of allocated bytes, without the libraries' code.",
+        + (
+            "On CUDA those tensors are in GPU memory: the CUDA row grows, while the host's RSS "
+            "and malloc rows only gain the small autograd node objects. "
+            if on_cuda
+            else ""
+        )
+        + "malloc in use: glibc's count of allocated bytes, without the libraries' code.",
     )
     return _save(figure, path, title)
 

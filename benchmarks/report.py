@@ -51,7 +51,7 @@ def human(metric: str, value: float | None) -> str:
         return f"{value / MIB:,.1f} MiB"
     if metric.endswith("_s"):
         return f"{value * 1000:,.1f} ms"
-    if metric.startswith("energy_j"):
+    if "energy_j_per_batch" in metric:  # the total and its CPU, RAM and GPU parts
         return f"{value:.3g} J"
     return f"{value:.3g}"
 

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 from .records import Row
 
-GROWTH_METRICS = ("malloc_in_use_bytes", "rss_bytes")
+# On CUDA the kept graphs live in GPU memory, so the host figures stay flat and the CUDA peak
+# allocated during each batch is what grows.
+GROWTH_METRICS = ("malloc_in_use_bytes", "rss_bytes", "cuda_peak_allocated_bytes")
 
 
 def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -97,8 +99,17 @@ HEADLINE_METRICS = {
     ): "accumulate: malloc in-use growth per batch",
     ("accumulate", "growth_total_rss_bytes"): "accumulate: RSS growth over the run",
     ("accumulate", "final_rss_bytes"): "accumulate: RSS after the last batch",
+    (
+        "accumulate",
+        "growth_per_batch_cuda_peak_allocated_bytes",
+    ): "accumulate: CUDA peak allocated growth per batch",
+    (
+        "accumulate",
+        "final_cuda_peak_allocated_bytes",
+    ): "accumulate: CUDA peak allocated, last batch",
     ("overwrite", "time_per_batch_s"): "time per batch",
     ("overwrite", "energy_j_per_batch"): "CodeCarbon energy per batch",
+    ("overwrite", "gpu_energy_j_per_batch"): "of which GPU (NVML)",
 }
 
 
@@ -112,6 +123,8 @@ def headline(summary: Sequence[dict]) -> list[dict]:
             no_grad = index.get((model, pattern, "no_grad", metric))
             if not grad or not no_grad:
                 continue
+            if not grad["median"] and not no_grad["median"]:
+                continue  # nothing measured here, e.g. GPU energy on a machine without one
             inference = index.get((model, pattern, "inference_mode", metric))
             lines.append(
                 {

@@ -42,16 +42,41 @@ def test_a_ratio_against_zero_or_near_zero_is_not_printed() -> None:
     assert ratio_text(5.0, -1.0) == "n/a: below 0 under no_grad"
 
 
-def test_the_committed_headline_prints_no_ratio_over_100x() -> None:
-    document = json.loads((RESULTS / "summary.json").read_text())
-    environment = json.loads((RESULTS / "environment.json").read_text())
+@pytest.mark.parametrize(
+    ("results", "machine"),
+    [
+        (RESULTS, "2 logical CPUs, Intel(R) Xeon(R) Processor, torch 2.13.0+cpu"),
+        (RESULTS.parent / "cuda", "GPU NVIDIA H200, torch 2.11.0+cu130"),
+    ],
+    ids=["cpu", "cuda"],
+)
+def test_the_committed_headline_prints_no_ratio_over_100x(results: Path, machine: str) -> None:
+    document = json.loads((results / "summary.json").read_text())
+    environment = json.loads((results / "environment.json").read_text())
     table = headline_markdown(document["headline"], environment)
     ratios = [float(ratio) for ratio in re.findall(r"\| ([0-9.]+)x \|", table)]
     assert ratios and max(ratios) <= 100
     assert "n/a: ~0 under no_grad" in table
     assert "19540" not in table
-    assert "2 logical CPUs, Intel(R) Xeon(R) Processor, torch 2.13.0+cpu" in table
-    assert table == (RESULTS / "headline.md").read_text(), "headline.md is out of date"
+    assert machine in table
+    assert table == (results / "headline.md").read_text(), "headline.md is out of date"
+
+
+def test_the_cuda_headline_shows_what_grows_on_the_gpu() -> None:
+    """On CUDA the kept graphs grow GPU memory, not the host's: the headline must show that
+    growth, and the GPU part of the energy, which a CPU run (all zeros) leaves out."""
+    cuda = {
+        line["label"]: line
+        for line in json.loads((RESULTS.parent / "cuda" / "summary.json").read_text())["headline"]
+        if line["model"] == "small_cnn"
+    }
+    growth = cuda["accumulate: CUDA peak allocated growth per batch"]
+    assert growth["grad"] == pytest.approx(87.1 * MIB, rel=0.01)  # saved graph + input
+    assert growth["no_grad"] < 0.001 * growth["grad"]
+    assert cuda["of which GPU (NVML)"]["grad"] > 0
+    cpu = {line["label"] for line in json.loads((RESULTS / "summary.json").read_text())["headline"]}
+    assert not {label for label in cpu if "CUDA" in label or "GPU" in label}
+    assert human("gpu_energy_j_per_batch", 0.568) == "0.568 J"
 
 
 def test_small_byte_counts_print_in_kib() -> None:
