@@ -11,6 +11,7 @@ has a snippet here, reported and silent.
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
@@ -26,6 +27,8 @@ from nograd_lint.analysis.catalog import (
     RETAIN_GRAPH_KEYWORD,
     Mode,
 )
+from nograd_lint.analysis.values import ModuleValues
+from nograd_lint.screen_loops import eval_carrying_calls
 from tests.expectations import _ITEM, _MARKER
 from tests.test_soundness import findings_on_every_path
 
@@ -273,8 +276,130 @@ snippet(
 )
 
 
+# -- NG004: the loop screen's narrower readings (``screen_loops``) ---------------------------
+
+# An eval call that a ``train()`` of the same model surely follows in its own block: a
+# checkpoint saved in eval mode. Anything that may skip the ``train()`` keeps the period.
+_CHECKPOINT = """
+def fit(model, loader, optimizer, criterion, path, done):
+    for epoch in range(3):
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+        if epoch % 2:
+            model.eval(){chain}{marker}
+            {between}
+            torch.save(model.state_dict(), path)
+            model.to("cpu").train()
+"""
+for _name, _chain, _between, _marker in (
+    ("ended", "", "pass", ""),
+    ("ended-chain", ".cpu()", "pass", ""),
+    ("continue", "", "if done:\n                continue", "  # expect: NG004"),
+    ("break-in-loop", "", "for _ in loader:\n                break", ""),
+    ("return", "", "if done:\n                return", ""),
+    ("alias", "", "net = model", ""),
+):
+    snippet(
+        f"ng004-checkpoint-{_name}",
+        _CHECKPOINT.format(chain=_chain, marker=_marker, between=_between),
+    )
+snippet(
+    "ng004-checkpoint-another-name",
+    """
+    def fit(make, loader, optimizer, criterion, path):
+        model = make()
+        net = model
+        for epoch in range(3):
+            for x, y in loader:
+                criterion(net(x), y).backward()
+                optimizer.step()
+            model.eval()  # expect: NG004
+            net = model
+            torch.save(model.state_dict(), path)
+            model.train()
+    """,
+)
+snippet(
+    "ng004-checkpoint-in-try",
+    """
+    def fit(model, loader, optimizer, criterion, path):
+        for epoch in range(3):
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+            try:
+                model.eval()
+                torch.save(model.state_dict(), path)
+                model.train()
+            except OSError:
+                pass
+    """,
+)
+# A call of the model under ``torch.no_grad()`` is no training step, unless the file may
+# switch grad back on inside it.
+_VALIDATION = """
+def fit(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(3):
+        for x, y in loader:
+            model.train()
+            criterion(model(x), y).backward()
+            optimizer.step()
+            if epoch % 2:
+                model.eval()
+                with torch.no_grad():
+                    for v, w in val_loader:
+                        {validation}
+"""
+snippet(
+    "ng004-validation-under-no-grad",
+    _VALIDATION.format(validation="criterion(model(v), w).item()"),
+)
+snippet(
+    "ng004-validation-enabling-grad",
+    _VALIDATION.format(
+        validation="with torch.enable_grad():\n"
+        "                            criterion(model(v), w).backward()"
+    ),
+)
+snippet(
+    "ng004-training-under-no-grad-enabling-grad",
+    """
+    def fit(model, loader, optimizer, criterion):
+        for epoch in range(3):
+            for x, y in loader:
+                with torch.no_grad():
+                    with torch.enable_grad():
+                        criterion(model(x), y).backward()
+                optimizer.step()
+            model.eval()  # expect: NG004
+    """,
+)
+
+
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_every_fact(name: str) -> None:
     source = SNIPPETS[name]
     findings = findings_on_every_path(source)
     assert [(f.line, f.code) for f in findings] == expected(source), source
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("ng004-checkpoint-ended", False),
+        ("ng004-checkpoint-ended-chain", False),
+        ("ng004-validation-under-no-grad", False),
+        ("ng004-checkpoint-continue", True),
+        ("ng004-checkpoint-in-try", True),
+        ("ng004-checkpoint-another-name", True),
+        ("ng004-validation-enabling-grad", True),
+    ],
+)
+def test_the_loop_screen_leaves_out_loops_that_cannot_carry(name: str, kept: bool) -> None:
+    """What the narrower readings are for: a checkpoint taken in eval mode and a validation
+    under ``torch.no_grad()`` no longer send a training loop to the analysis, while anything
+    that may skip the ``train()`` or switch grad back on still does."""
+    source = SNIPPETS[name]
+    tree = ast.parse(source)
+    assert bool(eval_carrying_calls(tree, ModuleValues(tree), source)) is kept

@@ -154,7 +154,7 @@ def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
         if might_set_eval_mode(text) or _helpers_set_eval_mode(values):
             from .screen_loops import eval_carrying_calls
 
-            suspects += eval_carrying_calls(tree, values)
+            suspects += eval_carrying_calls(tree, values, text)
         if might_have_eval_findings(text):
             from .screen import suspect_calls
 

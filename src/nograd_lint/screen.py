@@ -38,8 +38,9 @@ hold them or reach into them. The rules, and why each can only let more through:
   (``catalog.grad_effect``), ``with`` or decorator, is ruled out, but only when the scope is
   surely torch's and surely holds: below a module-level ``import torch``, in a file that
   never rebinds ``torch`` and never spells anything that could switch grad back on
-  (``catalog.GRAD_ENABLING_NAMES``, also through an alias). A nested ``def`` or lambda runs
-  later and is never protected by the scope around it.
+  (``catalog.GRAD_ENABLING_NAMES``, also through an alias); :mod:`.screen_grad_scopes`
+  recognises such scopes for every screen. A nested ``def`` or lambda runs later and is
+  never protected by the scope around it.
 - *Gradient code* that surely differentiates a forward call's output rules the call out:
   the analysis asks the same question of the same code (``analysis.values``), so this is
   shared code, not a second copy of the rule.
@@ -48,7 +49,6 @@ hold them or reach into them. The rules, and why each can only let more through:
 from __future__ import annotations
 
 import ast
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Union
@@ -58,9 +58,6 @@ from .analysis.catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
-    GRAD_ENABLING_NAMES,
-    GRAD_ENABLING_NAMES_WITH_ARGUMENT,
-    GRAD_MODE_FACTORIES,
     MODE_SETTER_METHODS,
     MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
@@ -68,9 +65,7 @@ from .analysis.catalog import (
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
     WRAPPED_MODULE_ATTRIBUTES,
-    GradEffect,
     Mode,
-    grad_effect,
     mode_set,
     returns_eval_model,
 )
@@ -85,46 +80,17 @@ from .ast_names import (
     Key,
     binds_torch,
     call_args,
-    dotted_name,
     inner_nodes,
     is_dotted,
     key_of,
     keys_in,
     last_name,
-    module_level,
     nodes_in,
 )
+from .screen_grad_scopes import is_torch_no_grad, may_enable_grad, torch_import_line
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
-
-
-def _shortest(names: frozenset[str]) -> list[str]:
-    """The names none of the others is part of: ``set_grad_enabled`` stands for
-    ``_set_grad_enabled`` too, since the patterns have no left boundary."""
-    return sorted(n for n in names if not any(o != n and o in n for o in names))
-
-
-#: Any spelling that could switch grad back on (``catalog.GRAD_ENABLING_NAMES``): a name that
-#: enables however it is written (``enable_grad``, not ``enable_gradient_checkpointing``), or
-#: one that enables only given an argument (``inference_mode(False)``) anywhere but in an
-#: empty call: an argument may follow a closing bracket, ``(torch.inference_mode)(False)``,
-#: or an alias, ``from torch import inference_mode as im``. The words first, as substrings:
-#: a regular expression that starts with a group is tried at every position of the file.
-_ENABLING_WORDS = _shortest(GRAD_ENABLING_NAMES | GRAD_ENABLING_NAMES_WITH_ARGUMENT)
-_GRAD_ENABLING = re.compile(
-    "|".join(
-        [rf"{re.escape(name)}(?!\w)" for name in _shortest(GRAD_ENABLING_NAMES)]
-        + [
-            rf"{re.escape(name)}(?!\w)(?!\s*\(\s*\))"
-            for name in _shortest(GRAD_ENABLING_NAMES_WITH_ARGUMENT)
-        ]
-    )
-)
-
-
-def _may_enable_grad(source: str) -> bool:
-    return any(word in source for word in _ENABLING_WORDS) and bool(_GRAD_ENABLING.search(source))
 
 
 _SCOPES = frozenset((*FUNCTIONS, *NESTED_SCOPES))
@@ -296,37 +262,6 @@ def _may_wrap(func: ast.expr, aliases: frozenset[str]) -> bool:
     under another name (``from torch import compile as tc``)."""
     name = last_name(func)
     return name in _WRAPPER_NAMES or (isinstance(func, ast.Name) and func.id in aliases)
-
-
-def _is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
-    """A scope of torch's own, written out from ``torch``, that disables grad
-    (``catalog.grad_effect``): ``torch.no_grad()``, ``torch.inference_mode()``
-    (``bare``: or without a call, as decorators may be written). Whether ``torch`` is torch
-    there is decided by the caller."""
-    call = node if isinstance(node, ast.Call) else None
-    if call is None and not bare:
-        return False
-    target = call.func if call is not None else node
-    if not isinstance(target, ast.Attribute):
-        return False
-    name = dotted_name(target)
-    entry = GRAD_MODE_FACTORIES.get(name) if name is not None and name[:6] == "torch." else None
-    return (
-        entry is not None
-        and grad_effect(entry, call_args(call) if call is not None else None) is GradEffect.DISABLE
-    )
-
-
-def _torch_import_line(tree: ast.Module) -> int | None:
-    """The line of the first module-level ``import torch`` (below it, ``torch.no_grad`` is
-    torch's unless something else binds the name: ``binds_torch``)."""
-    return min((s.lineno for s in module_level(tree) if _imports_torch(s)), default=None)
-
-
-def _imports_torch(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Import) and any(
-        a.name == "torch" and a.asname is None for a in statement.names
-    )
 
 
 class _Facts:
@@ -577,7 +512,7 @@ def _children(
         # The analysis lets torch's decorator win over any other (``flow._decorated_grad``).
         decorated = (
             node.lineno
-            if any(_is_torch_no_grad(d, bare=True) for d in node.decorator_list)
+            if any(is_torch_no_grad(d, bare=True) for d in node.decorator_list)
             else None
         )
         for field, value in ast.iter_fields(node):
@@ -586,7 +521,7 @@ def _children(
                 yield child, (body_unit if inside else unit), (decorated if inside else guard)
     elif isinstance(node, ast.With):
         guarded = guard
-        if any(_is_torch_no_grad(item.context_expr) for item in node.items):
+        if any(is_torch_no_grad(item.context_expr) for item in node.items):
             guarded = node.lineno
         for item in node.items:
             yield item, unit, guard
@@ -627,7 +562,7 @@ def suspect_calls(
     reading of ``tree`` to share."""
     if not isinstance(tree, ast.Module):
         return None
-    trusted = bool(source) and not _may_enable_grad(source)
+    trusted = bool(source) and not may_enable_grad(source)
     facts = _Facts()
     facts.collect(tree)
     if not any(facts.evals.values()):
@@ -641,7 +576,7 @@ def suspect_calls(
             summaries.append(ModeSummaries(values))
         return summaries[0].imports(name)
 
-    facts.finish(_torch_import_line(tree) if trusted else None, imports_function)
+    facts.finish(torch_import_line(tree) if trusted else None, imports_function)
     # A forward whose output gradient code surely differentiates is never reported: the
     # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
     return [

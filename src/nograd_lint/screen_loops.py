@@ -10,6 +10,12 @@ nothing; it only looks more widely: the outermost loop stands for every loop ins
 call is matched to every function or method with its last name, and the order of the calls
 in the loop does not matter. A module without such a loop cannot hold an NG004 finding, and
 is left to the cheaper screens of the other rules.
+
+Two narrower readings keep the common checkpoint and validation code out of the analysis,
+each asking only what the flow asks too: an eval call that a ``train()`` of the same model
+surely follows in its own block begins no period that can reach the back edge, and a call
+of the model under a ``torch.no_grad()`` scope that surely holds (:mod:`.screen_grad_scopes`)
+is no training step, since the flow takes no forward call under such a scope for one.
 """
 
 from __future__ import annotations
@@ -20,19 +26,24 @@ from collections.abc import Iterator
 from .analysis.catalog import MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
-from .ast_names import dotted_name, is_within, last_name
+from .ast_names import FUNCTIONS, NESTED_SCOPES, dotted_name, is_within, last_name
+from .screen_grad_scopes import calls_under_no_grad, trusted_after
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
-def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) -> list[ast.Call]:
+def eval_carrying_calls(
+    tree: ast.Module, values: ModuleValues | None = None, source: str = ""
+) -> list[ast.Call]:
     """The calls of every loop that may carry eval mode to a training step: what pruning
     must keep whole (the definitions that hold them, and their callers); the functions they
-    call are read by the summaries, off the whole ``ast`` tree."""
+    call are read by the summaries, off the whole ``ast`` tree. ``source``, the text of
+    ``tree``, lets the screen trust ``torch.no_grad()`` scopes (:mod:`.screen_grad_scopes`)."""
     summaries: ModeSummaries | None = None
     defined: set[str] = set()
     found: list[ast.Call] = []
+    trusted: list[int | None] = []  # read once, on first need
     for loop in _outermost_loops(tree):
         if summaries is None:
             summaries = ModeSummaries(values or ModuleValues(tree))
@@ -60,7 +71,13 @@ def eval_carrying_calls(tree: ast.Module, values: ModuleValues | None = None) ->
             for summary in summaries.named(name):
                 begins |= bool(summary.leaves_eval)
                 trains |= bool(summary.trains)
-        if begins and trains and not _every_step_set_in_mode(loop, summaries, defined):
+        if not (begins and trains):
+            continue
+        if not trusted:
+            trusted.append(trusted_after(tree, source))
+        after = trusted[0]
+        protected = calls_under_no_grad(loop, after) if after is not None else set()
+        if not _every_step_set_in_mode(loop, summaries, defined, protected):
             found.extend(calls)
     return found
 
@@ -72,25 +89,34 @@ _LOOP = -1
 
 
 def _every_step_set_in_mode(
-    loop: ast.For | ast.AsyncFor | ast.While, summaries: ModeSummaries, defined: set[str]
+    loop: ast.For | ast.AsyncFor | ast.While,
+    summaries: ModeSummaries,
+    defined: set[str],
+    protected: set[int],
 ) -> bool:
     """Whether, for every model a call of the loop may leave in eval mode, every call that
     may train it (any call of it, or of a function that trains it) comes after a mode
     setter of it (or a call of a function that leaves it in train mode) that runs first on
     every path within the same loop iteration: then no period is carried to a training step
     (``model.train()`` at the top of an epoch, or in each arm of a GAN's alternation).
-    False when a model cannot be named."""
+    An eval call that a ``train()`` of the same model ends further down its own block
+    begins no period that lasts (``_ended_in_its_block``); a call of the model in
+    ``protected`` (under a trusted ``torch.no_grad()``) is no training step, as the flow
+    takes no forward call under a grad-disabling scope for one. False when a model cannot
+    be named."""
     begun: set[str] = set()
     setters: dict[str, list[Place]] = {}
     uses: list[tuple[ast.Call, Place]] = []
-    for call, place, is_statement in _calls_with_places(loop):
+    evals: list[tuple[str, ast.Call, Place]] = []
+    blocks: dict[int, tuple[list[ast.stmt], ast.AST]] = {}
+    for call, place, is_statement in _calls_with_places(loop, blocks):
         mode = mode_call(call)
         if mode is not None:
             receiver, how = mode
             if receiver is None:
                 return False
             if how is Mode.EVAL:
-                begun.add(receiver)
+                evals.append((receiver, call, place))
             if is_statement:
                 setters.setdefault(receiver, []).append(place)
             continue
@@ -118,15 +144,89 @@ def _every_step_set_in_mode(
                     model = names(receiver)
                     if model is not None:
                         setters.setdefault(model, []).append(place)
-    if any(_may_carry(value, begun) for value in _bound_values(loop)):
+    bound = list(_bound_values(loop))
+    begun.update(
+        receiver
+        for receiver, call, place in evals
+        if not _ended_in_its_block(call, place, receiver, blocks)
+        or any(_may_carry(value, {receiver}) for value in bound)
+    )
+    if any(_may_carry(value, begun) for value in bound):
         return False  # ``net = model``, ``net, acc = evaluate(model, val)``: another name
     for model in begun:
         for call, place in uses:
-            if _may_train(call, model, summaries, defined) and not any(
+            if _may_train(call, model, summaries, defined, protected) and not any(
                 _runs_first(setter, place) for setter in setters.get(model, ())
             ):
                 return False
     return True
+
+
+#: Statements after which control may leave a block other than by running its next one.
+_JUMPS = (ast.Continue, ast.Break, ast.Return, ast.Raise)
+#: Blocks an exception may leave for a handler that goes on with the loop.
+_CATCHING = (ast.Try, ast.ExceptHandler, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+
+
+def _ended_in_its_block(
+    call: ast.Call,
+    place: Place,
+    model: str,
+    blocks: dict[int, tuple[list[ast.stmt], ast.AST]],
+) -> bool:
+    """Whether the eval call is the spine of a simple statement (``model.eval()``,
+    ``model.eval().cpu()``) that a ``model.train()`` statement later in the same block
+    surely follows: no statement between them may jump (``continue``, ``break``,
+    ``return``, ``raise``), and no ``try`` around them may catch what a call between them
+    raises and go on with the loop. Then the period it begins never reaches the loop's
+    back edge (a checkpoint taken in eval mode in the middle of training)."""
+    block, index = place[-1]
+    if any(
+        position != _LOOP and isinstance(blocks[held][1], _CATCHING) for held, position in place
+    ):
+        return False
+    statements = blocks[block][0]
+    if not _on_spine(statements[index], call):
+        return False
+    for statement in statements[index + 1 :]:
+        if (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Call)
+            and mode_call(statement.value) == (model, Mode.TRAIN)
+        ):
+            return True
+        if any(isinstance(node, _JUMPS) for node in _same_scope_nodes(statement)):
+            return False
+    return False
+
+
+def _on_spine(statement: ast.stmt, call: ast.Call) -> bool:
+    """``call`` is what a simple statement evaluates, or the receiver of a chain of calls
+    and attributes it evaluates (``model.eval().cpu()``): it runs whenever the statement
+    does, and the statement itself cannot jump."""
+    if not isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)):
+        return False
+    node: ast.AST | None = statement.value
+    while node is not None and node is not call:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return False
+    return node is call
+
+
+def _same_scope_nodes(statement: ast.stmt) -> Iterator[ast.AST]:
+    """The nodes of ``statement`` that run when it does: not those of nested functions,
+    lambdas, classes and comprehensions, whose ``return`` or ``break`` is their own."""
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(
+            child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES)
+        )
 
 
 def _bound_values(loop: ast.For | ast.AsyncFor | ast.While) -> Iterator[ast.expr]:
@@ -171,11 +271,19 @@ def _may_carry(value: ast.expr, models: set[str]) -> bool:
     return False
 
 
-def _may_train(call: ast.Call, model: str, summaries: ModeSummaries, defined: set[str]) -> bool:
-    """A call of ``model`` (or of an attribute of it), or a call handing it, or anything
-    at all, to a function of the module that trains a model."""
+def _may_train(
+    call: ast.Call, model: str, summaries: ModeSummaries, defined: set[str], protected: set[int]
+) -> bool:
+    """A call of ``model`` (or of an attribute of it) outside a trusted ``torch.no_grad()``
+    scope, or a call handing it, or anything at all, to a function of the module that
+    trains a model (the flow judges such a call by the function's summary, whatever the
+    grad mode around it)."""
     callee = dotted_name(call.func)
-    if callee is not None and (callee == model or callee.startswith(model + ".")):
+    if (
+        callee is not None
+        and (callee == model or callee.startswith(model + "."))
+        and id(call) not in protected
+    ):
         return True
     name = last_name(call.func)
     return (
@@ -202,10 +310,13 @@ def _runs_first(setter: Place, step: Place) -> bool:
 
 def _calls_with_places(
     loop: ast.For | ast.AsyncFor | ast.While,
+    blocks: dict[int, tuple[list[ast.stmt], ast.AST]],
 ) -> Iterator[tuple[ast.Call, Place, bool]]:
     """Every call of the loop's body, with the place of its statement (a loop statement in
     the chain gets its own id, so that places across a loop never match) and whether the
-    call is the whole statement (``model.train()`` on its own line)."""
+    call is the whole statement (``model.train()`` on its own line). ``blocks`` gets each
+    statement list a place names, with the statement or handler that holds it."""
+    blocks[id(loop.body)] = (loop.body, loop)
     stack: list[tuple[ast.stmt, Place]] = [
         (statement, ((id(loop.body), index),)) for index, statement in enumerate(loop.body)
     ]
@@ -220,6 +331,7 @@ def _calls_with_places(
         for value in (v for _, v in ast.iter_fields(statement)):
             children = value if isinstance(value, list) else [value]
             if children and all(isinstance(c, ast.stmt) for c in children):
+                blocks[id(children)] = (children, statement)
                 stack.extend(
                     (child, (*inner, (id(children), index))) for index, child in enumerate(children)
                 )
@@ -227,6 +339,7 @@ def _calls_with_places(
             for child in children:
                 if isinstance(child, ast.excepthandler) or type(child).__name__ == "match_case":
                     body: list[ast.stmt] = getattr(child, "body", [])
+                    blocks[id(body)] = (body, child)
                     stack.extend((c, (*place, (id(body), i))) for i, c in enumerate(body))
                 elif isinstance(child, ast.AST):
                     for node in ast.walk(child):

@@ -399,3 +399,43 @@ class TrainsTheAttributeValidatesThroughIt:
                 self.criterion(model(x), y).backward()
                 self.optimizer.step()
             self.validate()
+
+
+def validation_that_skips_the_restore(model, loader, val_loader, optimizer, criterion, quick):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        model.eval()  # expect: NG004:9
+        if quick:
+            continue  # the next epoch trains in eval mode
+        model.train()
+
+
+def checkpoint_in_eval_mode_then_back(model, loader, optimizer, criterion, path):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        model.eval().cpu()
+        torch.save(model.state_dict(), path)
+        model.to("cuda").train()
+
+
+def a_finally_restores_the_mode(model, loader, val_loader, optimizer, criterion, quick):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        try:
+            model.eval()
+            if quick:
+                continue
+            evaluate(model, val_loader)
+        finally:
+            model.train()
+
+
+def an_inner_loop_breaks_in_eval_mode(model, loader, optimizer, criterion, check):
+    for epoch in range(10):
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+            if check(x):
+                model.eval()  # expect: NG004:17
+                break
+            model.train()

@@ -84,3 +84,20 @@ def while_true_with_break(model, queue):
         if item is None:
             break
         queue.put(model(item))  # expect: NG001:19
+
+
+def eval_mode_through_continue(model, batches, skip):
+    for x in batches:
+        out = model(x)  # expect: NG001:15
+        if skip(out):
+            model.eval()
+            continue
+        model.train()
+
+
+def eval_mode_through_break(model, batches, stop):
+    for x in batches:
+        if stop(x):
+            model.eval()
+            break
+    return model(x)  # expect: NG001:12

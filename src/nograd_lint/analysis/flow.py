@@ -206,6 +206,9 @@ class ModuleAnalysis:
         self._class: ClassInfo | None = None
         self._top = 0
         self._loop_depth = 0
+        #: Per loop being run, innermost last: the states its ``continue`` and ``break``
+        #: statements leave with, which meet the back edge and the loop's exit.
+        self._jumps: list[_LoopJumps] = []
         self._volatile = False
         self._self_name: str | None = None  # ``self`` in the method being analysed
         self._statement_handlers = self._build_statement_handlers()
@@ -375,8 +378,8 @@ class ModuleAnalysis:
             cst.AugAssign: self._aug_assign,
             cst.Return: self._return,
             cst.Raise: self._raise,
-            cst.Break: self._stop,
-            cst.Continue: self._stop,
+            cst.Break: self._break,
+            cst.Continue: self._continue,
             cst.Del: self._del,
             cst.Import: self._import,
             cst.ImportFrom: self._import,
@@ -427,7 +430,15 @@ class ModuleAnalysis:
         state.reachable = False
         return state
 
-    def _stop(self, node: cst.CSTNode, state: FlowState) -> FlowState:
+    def _continue(self, node: cst.Continue, state: FlowState) -> FlowState:
+        if self._jumps:  # else not in a loop: a syntax error Python reports
+            self._jumps[-1].continues.append(state.copy())
+        state.reachable = False
+        return state
+
+    def _break(self, node: cst.Break, state: FlowState) -> FlowState:
+        if self._jumps:
+            self._jumps[-1].breaks.append(state.copy())
         state.reachable = False
         return state
 
@@ -468,8 +479,12 @@ class ModuleAnalysis:
         first = entry.copy()
         header(first)
         self._loop_depth += 1
+        jumps = _LoopJumps()
+        self._jumps.append(jumps)
         try:
-            after = first_pass = self.run_block(body, first)
+            first_pass = self.run_block(body, first)
+            # A ``continue`` reaches the back edge as the end of the body does.
+            after = _join_all(first_pass, jumps.continues)
             looped = entry.join(after)
             if not looped.same_as(entry) and self._loop_depth <= MAX_LOOP_PASSES_DEPTH:
                 # Periods carried around an enclosing loop stay carried in this one; calls of
@@ -477,15 +492,14 @@ class ModuleAnalysis:
                 looped.carried = entry.carried | (looped.active_periods() - entry.active_periods())
                 looped.open_call_sites = entry.open_call_sites
                 header(looped)
-                after = self.run_block(body, looped)
+                jumps.continues.clear()
+                after = _join_all(self.run_block(body, looped), jumps.continues)
         finally:
             self._loop_depth -= 1
-        exit_state = entry.join(after)
-        exit_state.carried = entry.carried
-        exit_state.carried_forwards = entry.carried_forwards
-        exit_state.carried_steps = entry.carried_steps
+            self._jumps.pop()
+        exit_state = _forget_carried(entry, entry.join(after))
         exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
-        return exit_state
+        return exit_state, jumps.breaks
 
     def _for(self, node: cst.For, state: FlowState) -> FlowState:
         self.scan(node.iter, state)
@@ -493,20 +507,20 @@ class ModuleAnalysis:
         def header(s: FlowState) -> None:
             self.bind(node.target, None, s)
 
-        after = self._loop(node.body.body, state, header)
+        after, breaks = self._loop(node.body.body, state, header)
         frozen = frozen_by_loop(node)
         if frozen is not None:
             self._freeze(frozen, after)
         if node.orelse is not None:
             after = self.run_block(node.orelse.body.body, after)
-        return after
+        return _forget_carried(state, _join_all(after, breaks))  # ``break`` skips ``else``
 
     def _while(self, node: cst.While, state: FlowState) -> FlowState:
         self.scan(node.test, state)
-        after = self._loop(node.body.body, state, lambda s: self.scan(node.test, s))
+        after, breaks = self._loop(node.body.body, state, lambda s: self.scan(node.test, s))
         if node.orelse is not None:
             after = self.run_block(node.orelse.body.body, after)
-        return after
+        return _forget_carried(state, _join_all(after, breaks))  # ``break`` skips ``else``
 
     def _with(self, node: cst.With, state: FlowState) -> FlowState:
         outer_grad = state.grad
@@ -526,6 +540,11 @@ class ModuleAnalysis:
         return state
 
     def _try(self, node: cst.Try | cst.TryStar, state: FlowState) -> FlowState:
+        # A ``continue`` or ``break`` out of the ``try`` runs its ``finally`` first, which may
+        # restore a mode: such paths are left out (as before jumps were followed) rather than
+        # taken without it.
+        jumps = self._jumps[-1] if self._jumps and node.finalbody is not None else None
+        marks = (len(jumps.continues), len(jumps.breaks)) if jumps is not None else (0, 0)
         before = state.copy()
         after_body = self.run_block(node.body.body, state)
         # An exception may leave from anywhere in the body.
@@ -550,6 +569,8 @@ class ModuleAnalysis:
             after.reachable = True
             after = self.run_block(node.finalbody.body.body, after)
             after.reachable = after.reachable and was_reachable
+        if jumps is not None:
+            del jumps.continues[marks[0] :], jumps.breaks[marks[1] :]
         return after
 
     def _match(self, node: cst.Match, state: FlowState) -> FlowState:
@@ -1266,3 +1287,26 @@ def _parameter_names(params: cst.Parameters) -> Iterator[str]:
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             yield star.name.value
+
+
+@dataclass(eq=False)
+class _LoopJumps:
+    """The states a loop body's ``continue`` and ``break`` statements leave with."""
+
+    continues: list[FlowState] = field(default_factory=list)
+    breaks: list[FlowState] = field(default_factory=list)
+
+
+def _forget_carried(entry: FlowState, state: FlowState) -> FlowState:
+    """``state`` on leaving a loop entered in ``entry``: what was carried around that loop
+    is carried no longer."""
+    state.carried = entry.carried
+    state.carried_forwards = entry.carried_forwards
+    state.carried_steps = entry.carried_steps
+    return state
+
+
+def _join_all(state: FlowState, others: list[FlowState]) -> FlowState:
+    for other in others:
+        state = state.join(other)
+    return state

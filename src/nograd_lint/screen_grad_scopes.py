@@ -1,0 +1,132 @@
+"""Where the screens, on the stdlib ``ast`` tree, recognise a scope of torch's own that
+disables grad (``torch.no_grad()``, ``torch.inference_mode()``), and when it surely holds.
+
+The facts come from the catalog (``GRAD_MODE_FACTORIES`` read through ``grad_effect``,
+``GRAD_ENABLING_NAMES``), as the analysis reads them on LibCST's tree
+(:mod:`.analysis.grad_scopes`). A screen may rule out a call inside such a scope only when
+the scope is surely torch's and surely holds: below a module-level ``import torch``, in a
+file that never rebinds ``torch`` and never spells anything that could switch grad back on.
+A nested ``def``, lambda, class or comprehension runs under its own rules and is never
+covered by the scope around it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .analysis.catalog import (
+    GRAD_ENABLING_NAMES,
+    GRAD_ENABLING_NAMES_WITH_ARGUMENT,
+    GRAD_MODE_FACTORIES,
+    GradEffect,
+    grad_effect,
+)
+from .ast_names import FUNCTIONS, NESTED_SCOPES, binds_torch, call_args, dotted_name, module_level
+
+_SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
+
+
+def _shortest(names: frozenset[str]) -> list[str]:
+    """The names none of the others is part of: ``set_grad_enabled`` stands for
+    ``_set_grad_enabled`` too, since the patterns have no left boundary."""
+    return sorted(n for n in names if not any(o != n and o in n for o in names))
+
+
+#: Any spelling that could switch grad back on (``catalog.GRAD_ENABLING_NAMES``): a name that
+#: enables however it is written (``enable_grad``, not ``enable_gradient_checkpointing``), or
+#: one that enables only given an argument (``inference_mode(False)``) anywhere but in an
+#: empty call: an argument may follow a closing bracket, ``(torch.inference_mode)(False)``,
+#: or an alias, ``from torch import inference_mode as im``. The words first, as substrings:
+#: a regular expression that starts with a group is tried at every position of the file.
+_ENABLING_WORDS = _shortest(GRAD_ENABLING_NAMES | GRAD_ENABLING_NAMES_WITH_ARGUMENT)
+_GRAD_ENABLING = re.compile(
+    "|".join(
+        [rf"{re.escape(name)}(?!\w)" for name in _shortest(GRAD_ENABLING_NAMES)]
+        + [
+            rf"{re.escape(name)}(?!\w)(?!\s*\(\s*\))"
+            for name in _shortest(GRAD_ENABLING_NAMES_WITH_ARGUMENT)
+        ]
+    )
+)
+
+
+def may_enable_grad(source: str) -> bool:
+    """Whether ``source`` spells anything that could switch grad back on: then no
+    ``torch.no_grad()`` scope in it surely holds."""
+    return any(word in source for word in _ENABLING_WORDS) and bool(_GRAD_ENABLING.search(source))
+
+
+def is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
+    """A scope of torch's own, written out from ``torch``, that disables grad
+    (``catalog.grad_effect``): ``torch.no_grad()``, ``torch.inference_mode()``
+    (``bare``: or without a call, as decorators may be written). Whether ``torch`` is torch
+    there is decided by the caller."""
+    call = node if isinstance(node, ast.Call) else None
+    if call is None and not bare:
+        return False
+    target = call.func if call is not None else node
+    if not isinstance(target, ast.Attribute):
+        return False
+    name = dotted_name(target)
+    entry = GRAD_MODE_FACTORIES.get(name) if name is not None and name[:6] == "torch." else None
+    return (
+        entry is not None
+        and grad_effect(entry, call_args(call) if call is not None else None) is GradEffect.DISABLE
+    )
+
+
+def torch_import_line(tree: ast.Module) -> int | None:
+    """The line of the first module-level ``import torch`` (below it, ``torch.no_grad`` is
+    torch's unless something else binds the name: ``binds_torch``)."""
+    return min((s.lineno for s in module_level(tree) if _imports_torch(s)), default=None)
+
+
+def _imports_torch(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Import) and any(
+        a.name == "torch" and a.asname is None for a in statement.names
+    )
+
+
+def trusted_after(tree: ast.Module, source: str) -> int | None:
+    """The line below which a ``torch.no_grad()`` scope of ``tree`` surely holds (that of
+    its first module-level ``import torch``); None when none surely does. Walks the whole
+    tree for a rebinding of ``torch``: for a screen that asks rarely (NG001's screen reads
+    the same facts in its own walk)."""
+    if not source or may_enable_grad(source):
+        return None
+    line = torch_import_line(tree)
+    if line is None or any(binds_torch(node) for node in ast.walk(tree)):
+        return None
+    return line
+
+
+def calls_under_no_grad(node: ast.AST, after: int) -> set[int]:
+    """``id`` of each call of ``node`` that runs inside a ``with`` of a torch scope that
+    disables grad below line ``after`` (``trusted_after``), in the same scope as the
+    ``with``."""
+    found: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if (
+            isinstance(current, ast.With)
+            and current.lineno > after
+            and any(is_torch_no_grad(item.context_expr) for item in current.items)
+        ):
+            found.update(map(id, _same_scope_calls(current.body)))
+        stack.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def _same_scope_calls(body: list[ast.stmt]) -> list[ast.Call]:
+    calls: list[ast.Call] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _SCOPES):
+            continue
+        if isinstance(current, ast.Call):
+            calls.append(current)
+        stack.extend(ast.iter_child_nodes(current))
+    return calls
