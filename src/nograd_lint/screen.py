@@ -87,7 +87,12 @@ from .ast_names import (
     last_name,
     nodes_in,
 )
-from .screen_grad_scopes import is_torch_no_grad, may_enable_grad, torch_import_line
+from .screen_grad_scopes import (
+    is_torch_no_grad,
+    may_enable_grad,
+    names_as_written,
+    torch_import_line,
+)
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
@@ -562,7 +567,7 @@ def suspect_calls(
     reading of ``tree`` to share."""
     if not isinstance(tree, ast.Module):
         return None
-    trusted = bool(source) and not may_enable_grad(source)
+    trusted = bool(source) and not may_enable_grad(source) and names_as_written(source)
     facts = _Facts()
     facts.collect(tree)
     if not any(facts.evals.values()):

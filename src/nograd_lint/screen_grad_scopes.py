@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 
 from .analysis.catalog import (
     GRAD_ENABLING_NAMES,
@@ -88,12 +89,19 @@ def _imports_torch(statement: ast.stmt) -> bool:
     )
 
 
+def names_as_written(source: str) -> bool:
+    """Whether every name in ``source`` reads the same in the stdlib ``ast``, which
+    normalises identifiers (NFKC: ``no_grad`` spelled with a full-width letter is ``no_grad``), as in LibCST,
+    which keeps them as written: only then may a screen rule out a call by a name."""
+    return source.isascii() or unicodedata.is_normalized("NFKC", source)
+
+
 def trusted_after(tree: ast.Module, source: str) -> int | None:
     """The line below which a ``torch.no_grad()`` scope of ``tree`` surely holds (that of
     its first module-level ``import torch``); None when none surely does. Walks the whole
     tree for a rebinding of ``torch``: for a screen that asks rarely (NG001's screen reads
     the same facts in its own walk)."""
-    if not source or may_enable_grad(source):
+    if not source or may_enable_grad(source) or not names_as_written(source):
         return None
     line = torch_import_line(tree)
     if line is None or any(binds_torch(node) for node in ast.walk(tree)):

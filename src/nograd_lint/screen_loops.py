@@ -23,11 +23,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from .analysis.catalog import MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
+from .analysis.catalog import FORWARD_METHODS, MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
 from .ast_names import FUNCTIONS, NESTED_SCOPES, dotted_name, is_within, last_name
-from .screen_grad_scopes import calls_under_no_grad, trusted_after
+from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
 _SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -44,6 +44,7 @@ def eval_carrying_calls(
     defined: set[str] = set()
     found: list[ast.Call] = []
     trusted: list[int | None] = []  # read once, on first need
+    as_written = False
     for loop in _outermost_loops(tree):
         if summaries is None:
             summaries = ModeSummaries(values or ModuleValues(tree))
@@ -75,9 +76,10 @@ def eval_carrying_calls(
             continue
         if not trusted:
             trusted.append(trusted_after(tree, source))
+            as_written = names_as_written(source)
         after = trusted[0]
         protected = calls_under_no_grad(loop, after) if after is not None else set()
-        if not _every_step_set_in_mode(loop, summaries, defined, protected):
+        if not _every_step_set_in_mode(loop, summaries, defined, protected, as_written):
             found.extend(calls)
     return found
 
@@ -93,6 +95,7 @@ def _every_step_set_in_mode(
     summaries: ModeSummaries,
     defined: set[str],
     protected: set[int],
+    as_written: bool,
 ) -> bool:
     """Whether, for every model a call of the loop may leave in eval mode, every call that
     may train it (any call of it, or of a function that trains it) comes after a mode
@@ -102,8 +105,9 @@ def _every_step_set_in_mode(
     An eval call that a ``train()`` of the same model ends further down its own block
     begins no period that lasts (``_ended_in_its_block``); a call of the model in
     ``protected`` (under a trusted ``torch.no_grad()``) is no training step, as the flow
-    takes no forward call under a grad-disabling scope for one. False when a model cannot
-    be named."""
+    takes no forward call under a grad-disabling scope for one. ``as_written``: the
+    source's names read the same in ``ast`` as in LibCST (``names_as_written``), which the
+    first reading needs. False when a model cannot be named."""
     begun: set[str] = set()
     setters: dict[str, list[Place]] = {}
     uses: list[tuple[ast.Call, Place]] = []
@@ -148,8 +152,8 @@ def _every_step_set_in_mode(
     begun.update(
         receiver
         for receiver, call, place in evals
-        if not _ended_in_its_block(call, place, receiver, blocks)
-        or any(_may_carry(value, {receiver}) for value in bound)
+        if not (as_written and _ended_in_its_block(call, place, receiver, blocks))
+        or any(_mentions(value, receiver) for value in bound)
     )
     if any(_may_carry(value, begun) for value in bound):
         return False  # ``net = model``, ``net, acc = evaluate(model, val)``: another name
@@ -239,8 +243,9 @@ def _bound_values(loop: ast.For | ast.AsyncFor | ast.While) -> Iterator[ast.expr
 def _may_carry(value: ast.expr, models: set[str]) -> bool:
     """Whether binding ``value`` may hand a name the eval state of one of ``models``, as
     ``flow.bind`` may: the model itself or a chain on it (``model.module``,
-    ``model.to(dev)``), or a call handed one (a wrapper, a function of the module that
-    returns its argument); not a forward call's output (``out = model(x)``)."""
+    ``model.to(dev)``, ``list(model.children())[0]``), or a call handed one (a wrapper, a
+    function of the module that returns its argument) or made on one (a method that returns
+    ``self``); not a forward call's output (``out = model(x)``)."""
     stack = [value]
     while stack:
         node = stack.pop()
@@ -253,6 +258,9 @@ def _may_carry(value: ast.expr, models: set[str]) -> bool:
         if isinstance(node, (ast.Starred, ast.NamedExpr)):
             stack.append(node.value)
             continue
+        if isinstance(node, ast.Subscript):
+            stack.append(node.value)  # ``list(model.children())[0]``
+            continue
         while (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -262,11 +270,33 @@ def _may_carry(value: ast.expr, models: set[str]) -> bool:
         if isinstance(node, ast.Call):
             stack.extend(a.value if isinstance(a, ast.Starred) else a for a in node.args)
             stack.extend(k.value for k in node.keywords)
+            if isinstance(node.func, ast.Attribute):
+                stack.append(node.func.value)  # a method may hand back its object
+            elif isinstance(node.func, ast.Call):
+                stack.append(node.func)
             continue
-        while isinstance(node, ast.Subscript):
-            node = node.value
         name = dotted_name(node)
         if name is not None and any(is_within(name, model) for model in models):
+            return True
+    return False
+
+
+def _mentions(value: ast.expr, model: str) -> bool:
+    """Whether ``value`` names ``model``, something in it or something that holds it
+    (``self`` of ``self.model``) anywhere but as the callee of a forward call of the model
+    (``model(x)``, ``model.forward(x)``): a binding the first reading of
+    ``_every_step_set_in_mode`` cannot rule out as handing the eval state to another name,
+    however the flow follows it."""
+    forwards = {model, *(f"{model}.{method}" for method in FORWARD_METHODS)}
+    exempt: set[int] = set()
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call) and dotted_name(node.func) in forwards:
+            exempt.update(id(part) for part in ast.walk(node.func))
+    for node in ast.walk(value):
+        if id(node) in exempt or not isinstance(node, (ast.Name, ast.Attribute)):
+            continue
+        name = dotted_name(node)
+        if name is not None and (is_within(name, model) or is_within(model, name)):
             return True
     return False
 
@@ -285,6 +315,9 @@ def _may_train(
         and id(call) not in protected
     ):
         return True
+    if isinstance(call.func, ast.Call) and id(call) not in protected:
+        # ``DataParallel(model)(x)``: the flow unwraps a wrapper called at once.
+        return _may_carry(call.func, {model})
     name = last_name(call.func)
     return (
         name is not None
@@ -341,6 +374,14 @@ def _calls_with_places(
                     body: list[ast.stmt] = getattr(child, "body", [])
                     blocks[id(body)] = (body, child)
                     stack.extend((c, (*place, (id(body), i))) for i, c in enumerate(body))
+                    # ``except evaluate(model):``, ``case 1 if model.eval():``: run with the
+                    # statement, before the body.
+                    for head in filter(
+                        None, (getattr(child, "type", None), getattr(child, "guard", None))
+                    ):
+                        for node in ast.walk(head):
+                            if isinstance(node, ast.Call):
+                                yield node, place, False
                 elif isinstance(child, ast.AST):
                     for node in ast.walk(child):
                         if isinstance(node, ast.Call):

@@ -534,9 +534,14 @@ class ModuleAnalysis:
             if item.asname is not None:
                 self.bind(item.asname.name, None, state)
         state.grad = inner_grad
+        jumps = self._jumps[-1] if self._jumps else None
+        marks = (len(jumps.continues), len(jumps.breaks)) if jumps is not None else (0, 0)
         state = self.run_block(node.body.body, state)
         if state.reachable:
             state.grad = outer_grad
+        if jumps is not None:  # a ``continue`` or ``break`` leaves the scope as well
+            for left in (*jumps.continues[marks[0] :], *jumps.breaks[marks[1] :]):
+                left.grad = outer_grad
         return state
 
     def _try(self, node: cst.Try | cst.TryStar, state: FlowState) -> FlowState:
