@@ -21,6 +21,8 @@ NESTED_SCOPES = (
     ast.DictComp,
     ast.GeneratorExp,
 )
+#: Every node whose code runs in a scope of its own.
+SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
 
 #: Nodes that bind a name given as a string (``match`` exists from Python 3.10).
 NAMED_BINDINGS = (
@@ -187,6 +189,19 @@ def module_level(tree: ast.Module) -> Iterator[ast.stmt]:
             )
         if isinstance(statement, ast.ExceptHandler):
             stack.extend(statement.body)
+
+
+def same_scope_nodes(roots: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of ``roots`` that run when they do: none of a nested function, lambda,
+    class or comprehension (a root that is one included), whose ``return``, ``break`` or
+    grad mode is its own."""
+    stack: list[ast.AST] = list(roots)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SCOPES):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def is_within(name: str, prefix: str) -> bool:

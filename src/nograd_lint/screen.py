@@ -73,10 +73,9 @@ from .analysis.mode_summaries import ModeSummaries
 from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
-    FUNCTIONS,
     NAME,
     NAMED_BINDINGS,
-    NESTED_SCOPES,
+    SCOPES,
     Key,
     binds_torch,
     call_args,
@@ -87,18 +86,13 @@ from .ast_names import (
     last_name,
     nodes_in,
 )
-from .screen_grad_scopes import (
-    is_torch_no_grad,
-    may_enable_grad,
-    names_as_written,
-    torch_import_line,
-)
+from .screen_grad_scopes import is_torch_no_grad, torch_import_line, trusts_scopes
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
 
 
-_SCOPES = frozenset((*FUNCTIONS, *NESTED_SCOPES))
+_SCOPES = frozenset(SCOPES)
 #: Methods whose call makes an eval-mode model (``catalog.returns_eval_model``).
 _EVAL_MAKERS = PRETRAINED_LOADERS | EVAL_COPY_METHODS
 
@@ -567,7 +561,7 @@ def suspect_calls(
     reading of ``tree`` to share."""
     if not isinstance(tree, ast.Module):
         return None
-    trusted = bool(source) and not may_enable_grad(source) and names_as_written(source)
+    trusted = trusts_scopes(source)
     facts = _Facts()
     facts.collect(tree)
     if not any(facts.evals.values()):

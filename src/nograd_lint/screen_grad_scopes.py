@@ -23,9 +23,7 @@ from .analysis.catalog import (
     GradEffect,
     grad_effect,
 )
-from .ast_names import FUNCTIONS, NESTED_SCOPES, binds_torch, call_args, dotted_name, module_level
-
-_SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
+from .ast_names import binds_torch, call_args, dotted_name, module_level, same_scope_nodes
 
 
 def _shortest(names: frozenset[str]) -> list[str]:
@@ -91,9 +89,17 @@ def _imports_torch(statement: ast.stmt) -> bool:
 
 def names_as_written(source: str) -> bool:
     """Whether every name in ``source`` reads the same in the stdlib ``ast``, which
-    normalises identifiers (NFKC: ``no_grad`` spelled with a full-width letter is ``no_grad``), as in LibCST,
-    which keeps them as written: only then may a screen rule out a call by a name."""
+    normalises identifiers (NFKC: ``no_grad`` written with a full-width letter is
+    ``no_grad``), as in LibCST, which keeps them as written: only then may a screen rule out
+    a call by a name."""
     return source.isascii() or unicodedata.is_normalized("NFKC", source)
+
+
+def trusts_scopes(source: str) -> bool:
+    """Whether a ``torch.no_grad()`` scope in ``source`` surely holds, as far as its text
+    tells: nothing in it could switch grad back on, and its names read as written. The
+    caller still needs the scope to be torch's (``torch_import_line``, ``binds_torch``)."""
+    return bool(source) and not may_enable_grad(source) and names_as_written(source)
 
 
 def trusted_after(tree: ast.Module, source: str) -> int | None:
@@ -101,7 +107,7 @@ def trusted_after(tree: ast.Module, source: str) -> int | None:
     its first module-level ``import torch``); None when none surely does. Walks the whole
     tree for a rebinding of ``torch``: for a screen that asks rarely (NG001's screen reads
     the same facts in its own walk)."""
-    if not source or may_enable_grad(source) or not names_as_written(source):
+    if not trusts_scopes(source):
         return None
     line = torch_import_line(tree)
     if line is None or any(binds_torch(node) for node in ast.walk(tree)):
@@ -114,27 +120,11 @@ def calls_under_no_grad(node: ast.AST, after: int) -> set[int]:
     disables grad below line ``after`` (``trusted_after``), in the same scope as the
     ``with``."""
     found: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    for current in ast.walk(node):
         if (
             isinstance(current, ast.With)
             and current.lineno > after
             and any(is_torch_no_grad(item.context_expr) for item in current.items)
         ):
-            found.update(map(id, _same_scope_calls(current.body)))
-        stack.extend(ast.iter_child_nodes(current))
+            found.update(id(n) for n in same_scope_nodes(current.body) if isinstance(n, ast.Call))
     return found
-
-
-def _same_scope_calls(body: list[ast.stmt]) -> list[ast.Call]:
-    calls: list[ast.Call] = []
-    stack: list[ast.AST] = list(body)
-    while stack:
-        current = stack.pop()
-        if isinstance(current, _SCOPES):
-            continue
-        if isinstance(current, ast.Call):
-            calls.append(current)
-        stack.extend(ast.iter_child_nodes(current))
-    return calls

@@ -26,10 +26,9 @@ from collections.abc import Iterator
 from .analysis.catalog import FORWARD_METHODS, MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
-from .ast_names import FUNCTIONS, NESTED_SCOPES, dotted_name, is_within, last_name
+from .ast_names import dotted_name, is_within, last_name, same_scope_nodes
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
-_SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
@@ -43,8 +42,9 @@ def eval_carrying_calls(
     summaries: ModeSummaries | None = None
     defined: set[str] = set()
     found: list[ast.Call] = []
-    trusted: list[int | None] = []  # read once, on first need
-    as_written = False
+    #: Read on first need: the line below which ``torch.no_grad()`` scopes surely hold, and
+    #: whether names read as written (``screen_grad_scopes``).
+    trust: tuple[int | None, bool] | None = None
     for loop in _outermost_loops(tree):
         if summaries is None:
             summaries = ModeSummaries(values or ModuleValues(tree))
@@ -74,10 +74,9 @@ def eval_carrying_calls(
                 trains |= bool(summary.trains)
         if not (begins and trains):
             continue
-        if not trusted:
-            trusted.append(trusted_after(tree, source))
-            as_written = names_as_written(source)
-        after = trusted[0]
+        if trust is None:
+            trust = (trusted_after(tree, source), names_as_written(source))
+        after, as_written = trust
         protected = calls_under_no_grad(loop, after) if after is not None else set()
         if not _every_step_set_in_mode(loop, summaries, defined, protected, as_written):
             found.extend(calls)
@@ -199,7 +198,7 @@ def _ended_in_its_block(
             and mode_call(statement.value) == (model, Mode.TRAIN)
         ):
             return True
-        if any(isinstance(node, _JUMPS) for node in _same_scope_nodes(statement)):
+        if any(isinstance(node, _JUMPS) for node in same_scope_nodes([statement])):
             return False
     return False
 
@@ -219,18 +218,6 @@ def _on_spine(statement: ast.stmt, call: ast.Call) -> bool:
         else:
             return False
     return node is call
-
-
-def _same_scope_nodes(statement: ast.stmt) -> Iterator[ast.AST]:
-    """The nodes of ``statement`` that run when it does: not those of nested functions,
-    lambdas, classes and comprehensions, whose ``return`` or ``break`` is their own."""
-    stack: list[ast.AST] = [statement]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(
-            child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES)
-        )
 
 
 def _bound_values(loop: ast.For | ast.AsyncFor | ast.While) -> Iterator[ast.expr]:
@@ -308,16 +295,13 @@ def _may_train(
     scope, or a call handing it, or anything at all, to a function of the module that
     trains a model (the flow judges such a call by the function's summary, whatever the
     grad mode around it)."""
-    callee = dotted_name(call.func)
-    if (
-        callee is not None
-        and (callee == model or callee.startswith(model + "."))
-        and id(call) not in protected
-    ):
-        return True
-    if isinstance(call.func, ast.Call) and id(call) not in protected:
+    if id(call) not in protected:
+        callee = dotted_name(call.func)
+        if callee is not None and is_within(callee, model):
+            return True
         # ``DataParallel(model)(x)``: the flow unwraps a wrapper called at once.
-        return _may_carry(call.func, {model})
+        if isinstance(call.func, ast.Call) and _may_carry(call.func, {model}):
+            return True
     name = last_name(call.func)
     return (
         name is not None

@@ -378,8 +378,8 @@ class ModuleAnalysis:
             cst.AugAssign: self._aug_assign,
             cst.Return: self._return,
             cst.Raise: self._raise,
-            cst.Break: self._break,
-            cst.Continue: self._continue,
+            cst.Break: self._jump,
+            cst.Continue: self._jump,
             cst.Del: self._del,
             cst.Import: self._import,
             cst.ImportFrom: self._import,
@@ -430,15 +430,11 @@ class ModuleAnalysis:
         state.reachable = False
         return state
 
-    def _continue(self, node: cst.Continue, state: FlowState) -> FlowState:
+    def _jump(self, node: cst.Continue | cst.Break, state: FlowState) -> FlowState:
         if self._jumps:  # else not in a loop: a syntax error Python reports
-            self._jumps[-1].continues.append(state.copy())
-        state.reachable = False
-        return state
-
-    def _break(self, node: cst.Break, state: FlowState) -> FlowState:
-        if self._jumps:
-            self._jumps[-1].breaks.append(state.copy())
+            jumps = self._jumps[-1]
+            left = jumps.continues if isinstance(node, cst.Continue) else jumps.breaks
+            left.append(state.copy())
         state.reachable = False
         return state
 
@@ -499,7 +495,7 @@ class ModuleAnalysis:
             self._jumps.pop()
         exit_state = _forget_carried(entry, entry.join(after))
         exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
-        return exit_state, jumps.breaks
+        return exit_state, [_forget_carried(entry, left) for left in jumps.breaks]
 
     def _for(self, node: cst.For, state: FlowState) -> FlowState:
         self.scan(node.iter, state)
@@ -513,14 +509,14 @@ class ModuleAnalysis:
             self._freeze(frozen, after)
         if node.orelse is not None:
             after = self.run_block(node.orelse.body.body, after)
-        return _forget_carried(state, _join_all(after, breaks))  # ``break`` skips ``else``
+        return _join_all(after, breaks)  # ``break`` skips ``else``
 
     def _while(self, node: cst.While, state: FlowState) -> FlowState:
         self.scan(node.test, state)
         after, breaks = self._loop(node.body.body, state, lambda s: self.scan(node.test, s))
         if node.orelse is not None:
             after = self.run_block(node.orelse.body.body, after)
-        return _forget_carried(state, _join_all(after, breaks))  # ``break`` skips ``else``
+        return _join_all(after, breaks)  # ``break`` skips ``else``
 
     def _with(self, node: cst.With, state: FlowState) -> FlowState:
         outer_grad = state.grad
@@ -534,14 +530,13 @@ class ModuleAnalysis:
             if item.asname is not None:
                 self.bind(item.asname.name, None, state)
         state.grad = inner_grad
-        jumps = self._jumps[-1] if self._jumps else None
-        marks = (len(jumps.continues), len(jumps.breaks)) if jumps is not None else (0, 0)
+        jumps = self._jumps[-1] if self._jumps else _LoopJumps()
+        mark = jumps.mark()
         state = self.run_block(node.body.body, state)
         if state.reachable:
             state.grad = outer_grad
-        if jumps is not None:  # a ``continue`` or ``break`` leaves the scope as well
-            for left in (*jumps.continues[marks[0] :], *jumps.breaks[marks[1] :]):
-                left.grad = outer_grad
+        for left in jumps.since(mark):  # a ``continue`` or ``break`` leaves the scope as well
+            left.grad = outer_grad
         return state
 
     def _try(self, node: cst.Try | cst.TryStar, state: FlowState) -> FlowState:
@@ -549,7 +544,7 @@ class ModuleAnalysis:
         # restore a mode: such paths are left out (as before jumps were followed) rather than
         # taken without it.
         jumps = self._jumps[-1] if self._jumps and node.finalbody is not None else None
-        marks = (len(jumps.continues), len(jumps.breaks)) if jumps is not None else (0, 0)
+        mark = jumps.mark() if jumps is not None else (0, 0)
         before = state.copy()
         after_body = self.run_block(node.body.body, state)
         # An exception may leave from anywhere in the body.
@@ -575,7 +570,7 @@ class ModuleAnalysis:
             after = self.run_block(node.finalbody.body.body, after)
             after.reachable = after.reachable and was_reachable
         if jumps is not None:
-            del jumps.continues[marks[0] :], jumps.breaks[marks[1] :]
+            jumps.drop_since(mark)
         return after
 
     def _match(self, node: cst.Match, state: FlowState) -> FlowState:
@@ -1300,6 +1295,16 @@ class _LoopJumps:
 
     continues: list[FlowState] = field(default_factory=list)
     breaks: list[FlowState] = field(default_factory=list)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the jumps of a block about to run will start."""
+        return len(self.continues), len(self.breaks)
+
+    def since(self, mark: tuple[int, int]) -> list[FlowState]:
+        return [*self.continues[mark[0] :], *self.breaks[mark[1] :]]
+
+    def drop_since(self, mark: tuple[int, int]) -> None:
+        del self.continues[mark[0] :], self.breaks[mark[1] :]
 
 
 def _forget_carried(entry: FlowState, state: FlowState) -> FlowState:
