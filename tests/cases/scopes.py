@@ -46,6 +46,85 @@ def closure_defined_before_eval(net, x):
     return predict
 
 
+def closure_called_after_eval(net, x):
+    # Its body runs where it is called, and ``net`` is in eval mode there.
+    def predict(y):
+        return net(y)  # expect: NG001
+
+    net.eval()
+    return predict(x)
+
+
+def closure_called_after_train(net, x):
+    net.eval()
+
+    def predict(y):
+        return net(y)
+
+    net.train()
+    return predict(x)
+
+
+def closure_called_in_the_eval_half_of_a_loop(net, xs):
+    def predict(y):
+        return net(y)  # expect: NG001
+
+    for x in xs:
+        net.eval()
+        print(predict(x))
+        net.train()
+
+
+def closure_also_handed_on(net, x, run):
+    # Passed to ``run``, it may run at any time: the mode where it was defined decides.
+    net.eval()
+
+    def predict(y):
+        return net(y)  # expect: NG001
+
+    net.train()
+    run(predict)
+    return predict(x)
+
+
+def closure_name_as_attribute_or_keyword(net, x, tools):
+    # ``tools.predict`` and ``predict=`` name something else: only the calls count.
+    net.eval()
+
+    def predict(y):
+        return net(y)
+
+    net.train()
+    tools.predict(x)
+    tools.log(predict=True)
+    return predict(x)
+
+
+def closure_name_rebound(net, x, other):
+    net.eval()
+
+    def predict(y):
+        return net(y)  # expect: NG001
+
+    net.train()
+    if other is not None:
+        predict = other
+    return predict(x)
+
+
+def closure_read_by_another_closure(net, x):
+    net.eval()
+
+    def predict(y):
+        return net(y)  # expect: NG001
+
+    def later():
+        return predict(x)
+
+    net.train()
+    return later()
+
+
 class Predictor:
     def __init__(self, net):
         self.net = net

@@ -46,6 +46,7 @@ from .functions import (
     Scope,
     bound_arguments,
     resolve_entry_grad,
+    runs_only_where_called,
 )
 from .grad_scopes import GradScopes
 from .imports import ImportTable
@@ -160,6 +161,24 @@ class Unit:
         if self.closure is not None and other.closure is not None:
             for name, periods in other.closure.items():
                 self.closure[name] = self.closure.get(name, frozenset()) | periods
+
+
+def _closure(unit: Unit) -> dict[str, frozenset[EvalPeriod]]:
+    """The eval state a nested function's body starts from: where it was defined, or, for
+    one its enclosing function only calls by name, what holds at those calls (joined: a
+    model may be in eval mode if it is at any of them). The enclosing function has been
+    analysed by now, so every such call has been seen."""
+    info = unit.info
+    if unit.closure is None:
+        return {}
+    calls = [site.evals for site in info.sites if site.evals is not None]
+    if not (info.closure_from_calls and info.node is unit.node and calls):
+        return dict(unit.closure)  # never called here: as it was when defined
+    joined: dict[str, frozenset[EvalPeriod]] = {}
+    for evals in calls:
+        for name, periods in evals.items():
+            joined[name] = joined.get(name, frozenset()) | periods
+    return joined
 
 
 class ModuleAnalysis:
@@ -329,7 +348,7 @@ class ModuleAnalysis:
                 # ``forward`` runs under its caller's grad mode, and an eval-mode submodule
                 # there is usually a frozen feature extractor whose graph a loss needs.
                 inherited.class_info = None
-        state = FlowState(grad=unit.grad, evals=dict(unit.closure or {}), inherited=inherited)
+        state = FlowState(grad=unit.grad, evals=_closure(unit), inherited=inherited)
         saved = self._unit, self._scope, self._class, self._top, self._volatile, self._self_name
         self._unit, self._scope, self._class, self._top, self._volatile = (
             unit,
@@ -597,6 +616,9 @@ class ModuleAnalysis:
             elif in_function and state.grad in (Grad.DISABLED, Grad.MAYBE):
                 info.fixed_grad = state.grad  # nested in a no_grad scope: inherits it
         self.functions.append(info)
+        parent = self._unit.node if self._unit is not None else None
+        if isinstance(parent, cst.FunctionDef) and self._class is None:
+            info.closure_from_calls = runs_only_where_called(parent, node)
         unit = Unit(
             node,
             info,
@@ -954,6 +976,8 @@ class ModuleAnalysis:
                 self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
             )
             site = CallSite(state.grad, caller, self._eval_arguments(callee, call, state))
+            if callee.closure_from_calls:
+                site.evals = dict(state.evals)
             callee.sites.append(site)
             if state.grad in (Grad.ENABLED, Grad.ENTRY):
                 state.open_call_sites = state.open_call_sites | {site}

@@ -26,6 +26,9 @@ class CallSite:
     arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
     #: Gradient code follows the call in the same pass: the caller differentiates its result.
     feeds_gradients: bool = False
+    #: The caller's eval state at the call, for a nested function that runs only where it
+    #: is called (``FunctionInfo.closure_from_calls``).
+    evals: dict[str, frozenset[EvalPeriod]] | None = None
 
 
 @dataclass(eq=False)
@@ -37,6 +40,9 @@ class FunctionInfo:
     sites: list[CallSite] = field(default_factory=list)
     #: Passed around as a value (``map(f, xs)``, ``Thread(target=f)``): callers unknown.
     escapes: bool = False
+    #: A nested function that its enclosing function only ever calls by name: its body
+    #: sees the models in the modes they have at those calls, not where it was defined.
+    closure_from_calls: bool = False
     resolved: Grad = Grad.ENABLED
 
     def entry_grad(self) -> Grad:
@@ -182,3 +188,32 @@ class Scope:
                 return found
             scope = scope.parent
         return None
+
+
+def runs_only_where_called(parent: cst.FunctionDef, definition: cst.FunctionDef) -> bool:
+    """Whether the function that ``definition`` defines inside ``parent`` runs only at calls
+    of its name in ``parent``'s own code: every other mention of the name (passed, returned,
+    stored, rebound, read by another nested function or class) lets it run elsewhere, at a
+    moment the flow cannot place."""
+    name = definition.name.value
+    stack: list[cst.CSTNode] = [parent.body]
+    while stack:
+        node = stack.pop()
+        if node is definition:
+            stack.extend((*definition.decorators, definition.params))  # they run here
+            continue
+        if isinstance(node, cst.Name):
+            if node.value == name:
+                return False  # not the callee of a call: handled below
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            stack.extend(node.args)  # ``name(...)``: a call where it stands
+            continue
+        if isinstance(node, cst.Attribute):
+            stack.append(node.value)  # ``.name`` of ``x.name`` is no mention of it
+            continue
+        if isinstance(node, cst.Arg):
+            stack.append(node.value)  # nor is a keyword ``name=``
+            continue
+        stack.extend(node.children)
+    return True
