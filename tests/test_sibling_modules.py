@@ -119,6 +119,44 @@ def test_an_aliased_import_is_followed_by_its_local_name(tmp_path: Path) -> None
     assert _lint(tmp_path, main.replace("= get_accuracy(", "= accuracy_of(")) == ["12:19 NG004"]
 
 
+#: ``import util`` and ``util.get_accuracy(model, loader)``: the same helper, named through
+#: its module.
+THROUGH_MODULE = MAIN.replace("from util import get_accuracy", "import util").replace(
+    "= get_accuracy(", "= util.get_accuracy("
+)
+
+
+@pytest.mark.parametrize("alias", ["util", "helpers"])
+def test_a_helper_called_through_its_imported_module_is_reported(
+    tmp_path: Path, alias: str
+) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    main = THROUGH_MODULE
+    if alias != "util":
+        main = main.replace("import util", f"import util as {alias}").replace(
+            "util.get_accuracy", f"{alias}.get_accuracy"
+        )
+    assert _lint(tmp_path, main) == ["12:19 NG004"]
+    assert _lint(tmp_path, main, prefilter=False) == _lint(tmp_path, main)
+
+
+def test_a_module_attribute_call_needs_that_module_beside(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(RESTORES)
+    assert _lint(tmp_path, THROUGH_MODULE) == []  # the helper puts the model back
+    (tmp_path / "util.py").unlink()
+    (tmp_path / "other.py").write_text(LEAVES_EVAL)
+    assert _lint(tmp_path, THROUGH_MODULE) == []  # no util.py: an installed package
+    assert _lint(tmp_path, THROUGH_MODULE.replace("util", "other")) == ["12:19 NG004"]
+    dotted = THROUGH_MODULE.replace("import util", "import pkg.util").replace(
+        "util.get_accuracy", "pkg.util.get_accuracy"
+    )
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "util.py").write_text(LEAVES_EVAL)
+    assert _lint(tmp_path, dotted) == []  # ``import pkg.util`` binds a package: not read
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -193,3 +231,12 @@ def test_a_helper_beside_that_hands_the_model_back(tmp_path: Path) -> None:
     assert _lint(tmp_path, main, prefilter=False) == _lint(tmp_path, main)
     wrapped = main.replace("described(model)", "Described(model)")
     assert _lint(tmp_path, wrapped) == _lint(tmp_path, wrapped, prefilter=False) == []
+
+
+def test_a_helper_of_the_script_that_calls_through_the_module(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    main = THROUGH_MODULE.replace(
+        "def main(",
+        "def validate(model, loader):\n    return util.get_accuracy(model, loader)\n\n\ndef main(",
+    ).replace("= util.get_accuracy(", "= validate(")
+    assert _lint(tmp_path, main) == ["16:19 NG004"]

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from .analysis.catalog import FORWARD_METHODS, MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
-from .ast_names import dotted_name, is_within, last_name, same_scope_nodes
+from .ast_names import dotted_name, is_within, same_scope_nodes
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -60,8 +60,8 @@ def eval_carrying_calls(
                 begins |= mode[1] is Mode.EVAL
                 continue
             others.append(call)
-            name = last_name(call.func)
-            if name is not None and name in defined:
+            name = summaries.callee_name(call.func)
+            if name is not None and _may_be_summarised(name, defined):
                 named.append(name)
         if not begins and not named:
             continue  # nothing in this loop can begin a period
@@ -124,8 +124,8 @@ def _every_step_set_in_mode(
                 setters.setdefault(receiver, []).append(place)
             continue
         uses.append((call, place))
-        name = last_name(call.func)
-        if name is None or name not in defined:
+        name = summaries.callee_name(call.func)
+        if name is None or not _may_be_summarised(name, defined):
             continue
         for key in summaries.keys_named(name):
             summary = summaries.of(*key)
@@ -302,12 +302,19 @@ def _may_train(
         # ``DataParallel(model)(x)``: the flow unwraps a wrapper called at once.
         if isinstance(call.func, ast.Call) and _may_carry(call.func, {model}):
             return True
-    name = last_name(call.func)
+    name = summaries.callee_name(call.func)
     return (
         name is not None
-        and name in defined
+        and _may_be_summarised(name, defined)
         and any(summary.trains for summary in summaries.named(name))
     )
+
+
+def _may_be_summarised(name: str | None, defined: set[str]) -> bool:
+    """Whether a call by ``name`` (``ModeSummaries.callee_name``) may have a summary: a
+    name of ``defined`` (``ModeSummaries.callable_names``), or ``util.evaluate``, which
+    ``keys_named`` looks up in ``util.py`` beside the file."""
+    return name is not None and (name in defined or "." in name)
 
 
 def _runs_first(setter: Place, step: Place) -> bool:

@@ -1057,6 +1057,9 @@ class ModuleAnalysis:
             and func.attr.value in owner.methods
         ):
             return (owner.node.name.value, func.attr.value)
+        name = dotted_name(func)  # ``util.evaluate`` after ``import util``
+        if name is not None and name.count(".") == 1 and self.modes is not None:
+            return (None, name) if self.modes.imports(name) else None
         return None
 
     def _eval_arguments(self, callee: FunctionInfo, call: cst.Call, state: FlowState) -> dict:

@@ -24,7 +24,7 @@ import ast
 from collections.abc import Iterator
 from typing import NamedTuple, Union
 
-from ..ast_names import call_args, dotted_name, within_any
+from ..ast_names import call_args, dotted_name, last_name, within_any
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -42,7 +42,13 @@ from .catalog import (
     looks_like_optimizer,
     mode_set,
 )
-from .sibling_modules import CACHE_SIZE, Sibling, imported_function, imported_names
+from .sibling_modules import (
+    CACHE_SIZE,
+    Sibling,
+    imported_function,
+    imported_names,
+    modules_beside,
+)
 from .values import ModuleValues
 
 __all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call"]
@@ -98,6 +104,8 @@ class ModeSummaries:
             for local, entry in imported_names(values.tree).items()
             if (None, local) not in self.definitions
         }
+        #: ``util`` of ``import util``: ``util.evaluate`` may be a function of ``util.py``.
+        self._modules = modules_beside(values.path, values.tree)
         self._foreign: dict[str, tuple[ModeSummaries, str, FunctionNode] | None] = {}
         self._receivers: frozenset[str] | None = None
         self._known: dict[tuple[str | None, str], ModeSummary] = {}
@@ -131,16 +139,40 @@ class ModeSummaries:
     def _foreign_function(self, name: str) -> tuple[ModeSummaries, str, FunctionNode] | None:
         """The summaries of the module beside this one that ``name`` is imported from, the
         function's name there and its definition; None for any other name."""
-        if name not in self._importable or self._depth > MAX_DEPTH:
+        entry = self._import_entry(name)
+        if entry is None or self._depth > MAX_DEPTH:
             return None
         if name not in self._foreign:
-            imported = imported_function(self.values.path, self._importable[name])
+            imported = imported_function(self.values.path, entry)
             found = None
             if imported is not None:
                 other = _summaries_of(imported.module, self._depth + 1)
                 found = (other, imported.name, other.definitions[(None, imported.name)])
             self._foreign[name] = found
         return self._foreign[name]
+
+    def _import_entry(self, name: str) -> tuple[int, str, str] | None:
+        """How ``name`` (``evaluate``, or ``util.evaluate``) may be imported from a module
+        beside this one, as :func:`.sibling_modules.imported_names` writes it."""
+        entry = self._importable.get(name)
+        if entry is None and "." in name:
+            head, _, function = name.partition(".")
+            module = self._modules.get(head)
+            if module is not None and "." not in function:
+                entry = (0, module, function)
+        return entry
+
+    def callee_name(self, func: ast.expr) -> str | None:
+        """How a call names the function it may call, for :meth:`keys_named`: the last
+        name (``self.evaluate`` for a method of the module), but ``util.evaluate`` whole
+        when ``util`` is a module the module imports (``import util``)."""
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self._modules
+        ):
+            return f"{func.value.id}.{func.attr}"
+        return last_name(func)
 
     def imports(self, name: str) -> bool:
         """Whether ``name`` is a function imported from a module beside this one."""
@@ -273,6 +305,9 @@ class ModeSummaries:
             (None, func.id) in self.definitions or self.imports(func.id)
         ):
             return (None, func.id)
+        name = self.callee_name(func)
+        if name is not None and "." in name and self.imports(name):
+            return (None, name)  # ``util.evaluate(model)``
         if (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)

@@ -4,9 +4,9 @@ A training script often keeps its validation in a file of its own: ``from util i
 get_accuracy`` in ``main.py``, next to ``util.py``, whose ``get_accuracy`` puts the model in
 eval mode and never back (NG004). The mode summaries (:mod:`.mode_summaries`) read such a
 function where it is defined. Only modules found beside the importing file are read: a
-plain ``from util import f`` resolved in its folder (Python puts a script's folder first on
-its path), or a relative import of one dot (``from .util import f``) resolved in its
-package. Nothing is ever run: each file is decoded and parsed as the
+plain ``from util import f`` (or ``import util`` and a call of ``util.f``) resolved in its
+folder (Python puts a script's folder first on its path), or a relative import of one dot
+(``from .util import f``) resolved in its package. Nothing is ever run: each file is decoded and parsed as the
 analysed file is, and one that cannot be read, is too large or does not parse is treated as
 if it were not there. Parsed modules are kept per process, by path, size and modification
 time, so that a run over a folder reads each once.
@@ -64,6 +64,42 @@ def imported_names(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
     }
 
 
+def imported_modules(tree: ast.Module) -> dict[str, str]:
+    """Local name -> module of the module-level ``import util`` (``import util as u``)
+    statements: ``util.evaluate(model)`` calls a function of ``util.py`` when that module is
+    beside the file. A dotted ``import pkg.util`` binds ``pkg``, a package, and is left out."""
+    return {
+        alias.asname or alias.name: alias.name
+        for statement in module_level(tree)
+        if isinstance(statement, ast.Import)
+        for alias in statement.names
+        if "." not in alias.name
+    }
+
+
+def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
+    """:func:`imported_modules` less those not found beside ``path`` (``import torch``):
+    only calls through the rest can be calls of a function read here."""
+    folder = _folder(path)
+    if folder is None:
+        return {}
+    return {
+        local: module
+        for local, module in imported_modules(tree).items()
+        if _module_file(folder, module) is not None
+    }
+
+
+def imported_entries(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
+    """How the module names what it may import from a module beside it: each name of
+    :func:`imported_names`, and ``util.*`` for each module of :func:`imported_modules`
+    (the entry's name is then ``*``, any function of that module)."""
+    entries = dict(imported_names(tree))
+    for local, module in imported_modules(tree).items():
+        entries[f"{local}.*"] = (0, module, "*")
+    return entries
+
+
 def imported_function(path: str | None, import_: tuple[int, str, str]) -> Imported | None:
     """The function ``import_`` (an entry of :func:`imported_names`) imports from a module
     beside ``path``, the file the importing module was read from (None, or a name such as
@@ -86,7 +122,7 @@ def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], b
     folder = _folder(path)
     if folder is None:
         return False
-    modules = {module for _, module, _ in imported_names(tree).values()}
+    modules = {module for _, module, _ in imported_entries(tree).values()}
     for module in modules:
         sibling = _module_file(folder, module)
         helper = read_text(sibling)
