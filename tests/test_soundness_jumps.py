@@ -453,7 +453,34 @@ def f(model, xs):
         g()
         model(x)
 """,
+    # Handed on, the lambda may run at any time: it keeps the state where it is defined,
+    # which the ``continue`` brings round in eval mode.
     "lambda-in-loop": """\
+import torch
+
+def f(model, xs, run):
+    for x in xs:
+        h = lambda: model(x)  # expect: NG001
+        if x:
+            model.eval()
+            continue
+        model.train()
+        run(h)
+""",
+    # Only ever called, it runs where it is called: after ``train()``.
+    "called-lambda-in-loop": """\
+import torch
+
+def f(model, xs):
+    for x in xs:
+        h = lambda: model(x)
+        if x:
+            model.eval()
+            continue
+        model.train()
+        h()
+""",
+    "called-lambda-after-continue": """\
 import torch
 
 def f(model, xs):
@@ -462,7 +489,6 @@ def f(model, xs):
         if x:
             model.eval()
             continue
-        model.train()
         h()
 """,
     "class-in-loop": """\

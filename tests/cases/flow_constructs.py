@@ -56,6 +56,28 @@ def lambdas(model, xs):
     return scores, ranked
 
 
+def named_lambda_called_after_train(model, x):
+    # ``predict`` only ever runs where it is called: in training mode.
+    model.eval()
+    predict = lambda y: model(y)  # noqa: E731
+    model.train()
+    return predict(x)
+
+
+def named_lambda_called_in_eval_mode(model, x):
+    predict = lambda y: model(y)  # noqa: E731  # expect: NG001:25
+    model.eval()
+    return predict(x)
+
+
+def named_lambda_also_returned(model, x):
+    model.eval()
+    predict = lambda y: model(y)  # noqa: E731  # expect: NG001:25
+    model.train()
+    predict(x)
+    return predict
+
+
 def walrus(model, make, x):
     if (net := make().eval()) is not None:
         return net(x)  # expect: NG001

@@ -163,24 +163,6 @@ class Unit:
                 self.closure[name] = self.closure.get(name, frozenset()) | periods
 
 
-def _closure(unit: Unit) -> dict[str, frozenset[EvalPeriod]]:
-    """The eval state a nested function's body starts from: where it was defined, or, for
-    one its enclosing function only calls by name, what holds at those calls (joined: a
-    model may be in eval mode if it is at any of them). The enclosing function has been
-    analysed by now, so every such call has been seen."""
-    info = unit.info
-    if unit.closure is None:
-        return {}
-    calls = [site.evals for site in info.sites if site.evals is not None]
-    if not (info.closure_from_calls and info.node is unit.node and calls):
-        return dict(unit.closure)  # never called here: as it was when defined
-    joined: dict[str, frozenset[EvalPeriod]] = {}
-    for evals in calls:
-        for name, periods in evals.items():
-            joined[name] = joined.get(name, frozenset()) | periods
-    return joined
-
-
 class ModuleAnalysis:
     """Analyses one parsed module; :meth:`run` returns the candidates to report."""
 
@@ -214,6 +196,11 @@ class ModuleAnalysis:
         self.functions: list[FunctionInfo] = []
         self._periods: dict[tuple[str, int], EvalPeriod] = {}
         self._pending: dict[int, Unit] = {}
+        #: (``id`` of a function, name) -> the lambda that ``name = lambda ...`` binds in it,
+        #: when the function only ever calls it by that name (``runs_only_where_called``);
+        #: ``id`` of such a lambda -> the eval states at those calls.
+        self._called_lambdas: dict[tuple[int, str], cst.Lambda] = {}
+        self._lambda_calls: dict[int, list[dict[str, frozenset[EvalPeriod]]]] = {}
         self._module_trained: set[str] = set()
         self._module_evals: frozenset[str] = frozenset()
         #: Module-level models' eval periods at the end of the module, for explanations.
@@ -322,6 +309,29 @@ class ModuleAnalysis:
         """A module-level model stays in eval mode inside functions if nothing trains it."""
         return not within_any(name, self._module_trained) and name not in self._module_frozen
 
+    def _closure(self, unit: Unit) -> dict[str, frozenset[EvalPeriod]]:
+        """The eval state a nested function's body starts from: where it was defined, or,
+        for one its enclosing function only calls by name (a ``def``, or a lambda bound to
+        a name), what holds at those calls, joined: a model may be in eval mode if it is at
+        any of them. The enclosing function has been analysed by now, so every such call
+        has been seen."""
+        if unit.closure is None:
+            return {}
+        node, info = unit.node, unit.info
+        if isinstance(node, cst.Lambda):
+            calls = self._lambda_calls.get(id(node), [])
+        elif info.closure_from_calls and info.node is node:
+            calls = [site.evals for site in info.sites if site.evals is not None]
+        else:
+            calls = []
+        if not calls:
+            return dict(unit.closure)  # not called here: as it was when defined
+        joined: dict[str, frozenset[EvalPeriod]] = {}
+        for evals in calls:
+            for name, periods in evals.items():
+                joined[name] = joined.get(name, frozenset()) | periods
+        return joined
+
     def _defer(self, unit: Unit) -> None:
         known = self._pending.get(id(unit.node))
         if known is None:
@@ -348,7 +358,7 @@ class ModuleAnalysis:
                 # ``forward`` runs under its caller's grad mode, and an eval-mode submodule
                 # there is usually a frozen feature extractor whose graph a loss needs.
                 inherited.class_info = None
-        state = FlowState(grad=unit.grad, evals=_closure(unit), inherited=inherited)
+        state = FlowState(grad=unit.grad, evals=self._closure(unit), inherited=inherited)
         saved = self._unit, self._scope, self._class, self._top, self._volatile, self._self_name
         self._unit, self._scope, self._class, self._top, self._volatile = (
             unit,
@@ -421,6 +431,7 @@ class ModuleAnalysis:
         return state
 
     def _assign(self, node: cst.Assign, state: FlowState) -> FlowState:
+        self._note_named_lambda(node)
         self.scan(node.value, state)
         self._note_escape(node.value)
         for target in node.targets:
@@ -618,7 +629,7 @@ class ModuleAnalysis:
         self.functions.append(info)
         parent = self._unit.node if self._unit is not None else None
         if isinstance(parent, cst.FunctionDef) and self._class is None:
-            info.closure_from_calls = runs_only_where_called(parent, node)
+            info.closure_from_calls = runs_only_where_called(parent, node.name.value, node)
         unit = Unit(
             node,
             info,
@@ -967,9 +978,28 @@ class ModuleAnalysis:
         self._forward(call, state)
         self._graph_source(call, state)
 
+    def _note_named_lambda(self, node: cst.Assign) -> None:
+        """``f = lambda: model(x)`` in a function that only ever calls ``f``: its body
+        runs at those calls (``_closure``)."""
+        parent = self._unit.node if self._unit is not None else None
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if (
+            isinstance(node.value, cst.Lambda)
+            and isinstance(target, cst.Name)
+            and isinstance(parent, cst.FunctionDef)
+            and self._class is None
+            and runs_only_where_called(parent, target.value, target)
+        ):
+            self._called_lambdas[(id(parent), target.value)] = node.value
+            self._lambda_calls.setdefault(id(node.value), [])
+
     def _note_call_site(self, call: cst.Call, state: FlowState) -> None:
         for arg in call.args:
             self._note_escape(arg.value)
+        if isinstance(call.func, cst.Name) and self._unit is not None:
+            named = self._called_lambdas.get((id(self._unit.node), call.func.value))
+            if named is not None:
+                self._lambda_calls[id(named)].append(dict(state.evals))
         callee = self._local_function(call.func)
         if callee is not None:
             caller = (

@@ -190,17 +190,18 @@ class Scope:
         return None
 
 
-def runs_only_where_called(parent: cst.FunctionDef, definition: cst.FunctionDef) -> bool:
-    """Whether the function that ``definition`` defines inside ``parent`` runs only at calls
-    of its name in ``parent``'s own code: every other mention of the name (passed, returned,
-    stored, rebound, read by another nested function or class) lets it run elsewhere, at a
-    moment the flow cannot place."""
-    name = definition.name.value
+def runs_only_where_called(parent: cst.FunctionDef, name: str, binding: cst.CSTNode) -> bool:
+    """Whether the function that ``binding`` binds to ``name`` inside ``parent`` (its
+    ``def``, or the target ``f`` of ``f = lambda ...``) runs only at calls of ``name`` in
+    ``parent``'s own code: every other mention of the name (passed, returned, stored,
+    rebound, read by another nested function or class, or by itself) lets it run
+    elsewhere, at a moment the flow cannot place."""
     stack: list[cst.CSTNode] = [parent.body]
     while stack:
         node = stack.pop()
-        if node is definition:
-            stack.extend((*definition.decorators, definition.params))  # they run here
+        if node is binding:
+            if isinstance(node, cst.FunctionDef):
+                stack.extend((*node.decorators, node.params))  # they run here
             continue
         if isinstance(node, cst.Name):
             if node.value == name:
