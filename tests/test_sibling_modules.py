@@ -240,3 +240,17 @@ def test_a_helper_of_the_script_that_calls_through_the_module(tmp_path: Path) ->
         "def validate(model, loader):\n    return util.get_accuracy(model, loader)\n\n\ndef main(",
     ).replace("= util.get_accuracy(", "= validate(")
     assert _lint(tmp_path, main) == ["16:19 NG004"]
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        THROUGH_MODULE.replace("optimizer):", "optimizer, util):"),  # a parameter
+        THROUGH_MODULE.replace("import util\n", "import util\n\nutil = util.Helper()\n"),
+    ],
+    ids=["parameter", "rebound"],
+)
+def test_a_name_that_may_not_be_the_module_is_not_followed(tmp_path: Path, main: str) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    assert _lint(tmp_path, main) == []
+    assert _lint(tmp_path, main, prefilter=False) == []

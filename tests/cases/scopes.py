@@ -112,6 +112,82 @@ def closure_name_rebound(net, x, other):
     return predict(x)
 
 
+def closure_defined_again_on_each_pass(net, x, loader):
+    # From the second iteration on, it is called after ``eval()``.
+    for batch in loader:
+
+        def predict():
+            return net(x)  # expect: NG001
+
+        predict()
+        net.eval()
+
+
+def closure_called_under_no_grad_in_eval_then_in_train(net, x):
+    # No call runs it in eval mode with autograd on.
+    def predict():
+        return net(x)
+
+    net.eval()
+    with torch.no_grad():
+        predict()
+    net.train()
+    predict()
+
+
+def generator_closure_runs_when_iterated(net, loader):
+    net.eval()
+
+    def batches():
+        for x in loader:
+            yield net(x)  # expect: NG001
+
+    net.train()
+    outputs = batches()
+    net.eval()
+    for out in outputs:
+        print(out)
+
+
+async def async_closure_runs_when_awaited(net, x):
+    net.eval()
+
+    async def predict():
+        return net(x)  # expect: NG001
+
+    net.train()
+    pending = predict()
+    net.eval()
+    return await pending
+
+
+def decorated_closure_may_run_anywhere(net, x, registry):
+    net.eval()
+
+    @registry.register
+    def predict():
+        return net(x)  # expect: NG001
+
+    net.train()
+    predict()
+    net.eval()
+    registry.run_all()
+
+
+def recursive_closure(net, x):
+    net.eval()
+
+    def predict(n):
+        y = net(x)  # expect: NG001
+        net.eval()
+        if n:
+            predict(n - 1)
+        return y
+
+    net.train()
+    predict(3)
+
+
 def closure_read_by_another_closure(net, x):
     net.eval()
 
@@ -149,3 +225,18 @@ def methods_do_not_share_locals(net, x):
             return y
 
     return Local
+
+
+def closure_called_directly_and_by_another_closure(net, x):
+    net.eval()
+
+    def predict():
+        return net(x)  # expect: NG001
+
+    def later():
+        return predict()
+
+    net.train()
+    predict()
+    net.eval()
+    later()

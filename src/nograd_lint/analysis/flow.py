@@ -45,8 +45,8 @@ from .functions import (
     ParameterSource,
     Scope,
     bound_arguments,
+    only_called_closures,
     resolve_entry_grad,
-    runs_only_where_called,
 )
 from .grad_scopes import GradScopes
 from .imports import ImportTable
@@ -196,11 +196,13 @@ class ModuleAnalysis:
         self.functions: list[FunctionInfo] = []
         self._periods: dict[tuple[str, int], EvalPeriod] = {}
         self._pending: dict[int, Unit] = {}
-        #: (``id`` of a function, name) -> the lambda that ``name = lambda ...`` binds in it,
-        #: when the function only ever calls it by that name (``runs_only_where_called``);
-        #: ``id`` of such a lambda -> the eval states at those calls.
-        self._called_lambdas: dict[tuple[int, str], cst.Lambda] = {}
-        self._lambda_calls: dict[int, list[dict[str, frozenset[EvalPeriod]]]] = {}
+        #: ``id`` of a function -> its ``only_called_closures``, read once.
+        self._only_called: dict[int, frozenset[str]] = {}
+        #: (``id`` of a function, name) -> the nested function (``def`` or ``f = lambda``)
+        #: that name binds there, when it runs only where the function calls it; ``id`` of
+        #: such a nested function -> (grad mode, eval state) at each of those calls.
+        self._called_closures: dict[tuple[int, str], cst.FunctionDef | cst.Lambda] = {}
+        self._closure_calls: dict[int, list[tuple[Grad, dict[str, frozenset[EvalPeriod]]]]] = {}
         self._module_trained: set[str] = set()
         self._module_evals: frozenset[str] = frozenset()
         #: Module-level models' eval periods at the end of the module, for explanations.
@@ -317,19 +319,16 @@ class ModuleAnalysis:
         has been seen."""
         if unit.closure is None:
             return {}
-        node, info = unit.node, unit.info
-        if isinstance(node, cst.Lambda):
-            calls = self._lambda_calls.get(id(node), [])
-        elif info.closure_from_calls and info.node is node:
-            calls = [site.evals for site in info.sites if site.evals is not None]
-        else:
-            calls = []
+        calls = self._closure_calls.get(id(unit.node))
         if not calls:
             return dict(unit.closure)  # not called here: as it was when defined
         joined: dict[str, frozenset[EvalPeriod]] = {}
-        for evals in calls:
-            for name, periods in evals.items():
-                joined[name] = joined.get(name, frozenset()) | periods
+        # A call with autograd off runs no forward NG001 could report: its modes must not
+        # pair with another call's grad mode, a state no call has.
+        for grad, evals in calls:
+            if grad is not Grad.DISABLED:
+                for name, periods in evals.items():
+                    joined[name] = joined.get(name, frozenset()) | periods
         return joined
 
     def _defer(self, unit: Unit) -> None:
@@ -431,7 +430,9 @@ class ModuleAnalysis:
         return state
 
     def _assign(self, node: cst.Assign, state: FlowState) -> FlowState:
-        self._note_named_lambda(node)
+        named = node.targets[0].target if len(node.targets) == 1 else None
+        if isinstance(node.value, cst.Lambda) and isinstance(named, cst.Name):
+            self._note_closure(named.value, node.value)
         self.scan(node.value, state)
         self._note_escape(node.value)
         for target in node.targets:
@@ -627,9 +628,7 @@ class ModuleAnalysis:
             elif in_function and state.grad in (Grad.DISABLED, Grad.MAYBE):
                 info.fixed_grad = state.grad  # nested in a no_grad scope: inherits it
         self.functions.append(info)
-        parent = self._unit.node if self._unit is not None else None
-        if isinstance(parent, cst.FunctionDef) and self._class is None:
-            info.closure_from_calls = runs_only_where_called(parent, node.name.value, node)
+        self._note_closure(node.name.value, node)
         unit = Unit(
             node,
             info,
@@ -978,36 +977,32 @@ class ModuleAnalysis:
         self._forward(call, state)
         self._graph_source(call, state)
 
-    def _note_named_lambda(self, node: cst.Assign) -> None:
-        """``f = lambda: model(x)`` in a function that only ever calls ``f``: its body
-        runs at those calls (``_closure``)."""
+    def _note_closure(self, name: str, node: cst.FunctionDef | cst.Lambda) -> None:
+        """A nested function that ``name`` binds: if the function around it only ever calls
+        it by that name, its body runs at those calls (``_closure``)."""
         parent = self._unit.node if self._unit is not None else None
-        target = node.targets[0].target if len(node.targets) == 1 else None
-        if (
-            isinstance(node.value, cst.Lambda)
-            and isinstance(target, cst.Name)
-            and isinstance(parent, cst.FunctionDef)
-            and self._class is None
-            and runs_only_where_called(parent, target.value, target)
-        ):
-            self._called_lambdas[(id(parent), target.value)] = node.value
-            self._lambda_calls.setdefault(id(node.value), [])
+        if not isinstance(parent, cst.FunctionDef) or self._class is not None:
+            return
+        only = self._only_called.get(id(parent))
+        if only is None:
+            only = self._only_called[id(parent)] = only_called_closures(parent)
+        if name in only:
+            self._called_closures[(id(parent), name)] = node
+            self._closure_calls.setdefault(id(node), [])
 
     def _note_call_site(self, call: cst.Call, state: FlowState) -> None:
         for arg in call.args:
             self._note_escape(arg.value)
         if isinstance(call.func, cst.Name) and self._unit is not None:
-            named = self._called_lambdas.get((id(self._unit.node), call.func.value))
-            if named is not None:
-                self._lambda_calls[id(named)].append(dict(state.evals))
+            closure = self._called_closures.get((id(self._unit.node), call.func.value))
+            if closure is not None:
+                self._closure_calls[id(closure)].append((state.grad, dict(state.evals)))
         callee = self._local_function(call.func)
         if callee is not None:
             caller = (
                 self._unit.info if self._unit is not None and state.grad is Grad.ENTRY else None
             )
             site = CallSite(state.grad, caller, self._eval_arguments(callee, call, state))
-            if callee.closure_from_calls:
-                site.evals = dict(state.evals)
             callee.sites.append(site)
             if state.grad in (Grad.ENABLED, Grad.ENTRY):
                 state.open_call_sites = state.open_call_sites | {site}

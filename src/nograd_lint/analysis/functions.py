@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 
@@ -26,9 +27,6 @@ class CallSite:
     arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
     #: Gradient code follows the call in the same pass: the caller differentiates its result.
     feeds_gradients: bool = False
-    #: The caller's eval state at the call, for a nested function that runs only where it
-    #: is called (``FunctionInfo.closure_from_calls``).
-    evals: dict[str, frozenset[EvalPeriod]] | None = None
 
 
 @dataclass(eq=False)
@@ -40,9 +38,6 @@ class FunctionInfo:
     sites: list[CallSite] = field(default_factory=list)
     #: Passed around as a value (``map(f, xs)``, ``Thread(target=f)``): callers unknown.
     escapes: bool = False
-    #: A nested function that its enclosing function only ever calls by name: its body
-    #: sees the models in the modes they have at those calls, not where it was defined.
-    closure_from_calls: bool = False
     resolved: Grad = Grad.ENABLED
 
     def entry_grad(self) -> Grad:
@@ -190,31 +185,60 @@ class Scope:
         return None
 
 
-def runs_only_where_called(parent: cst.FunctionDef, name: str, binding: cst.CSTNode) -> bool:
-    """Whether the function that ``binding`` binds to ``name`` inside ``parent`` (its
-    ``def``, or the target ``f`` of ``f = lambda ...``) runs only at calls of ``name`` in
-    ``parent``'s own code: every other mention of the name (passed, returned, stored,
-    rebound, read by another nested function or class, or by itself) lets it run
-    elsewhere, at a moment the flow cannot place."""
-    stack: list[cst.CSTNode] = [parent.body]
+def only_called_closures(parent: cst.FunctionDef) -> frozenset[str]:
+    """The names of the functions ``parent``'s own code defines (a ``def``, or ``f = lambda
+    ...``) that run only where ``parent``'s own code calls them by name, so that the flow
+    can give each body the state at those calls. Any other mention of the name lets it run
+    at a moment the flow cannot place: passed, returned, stored, rebound, decorated (a
+    decorator may register it), called from another nested function, a lambda, a class
+    body or a generator expression, or by itself. A generator or ``async`` function does
+    not run its body at the call either. One walk of ``parent`` answers for every name."""
+    bindings: dict[str, int] = {}
+    excluded: set[str] = set()
+    #: (node, inside a nested scope, the own-code ``def`` whose body it is in).
+    stack: list[tuple[cst.CSTNode, bool, str | None]] = [(parent.body, False, None)]
     while stack:
-        node = stack.pop()
-        if node is binding:
-            if isinstance(node, cst.FunctionDef):
-                stack.extend((*node.decorators, node.params))  # they run here
-            continue
+        node, nested, owner = stack.pop()
         if isinstance(node, cst.Name):
-            if node.value == name:
-                return False  # not the callee of a call: handled below
-            continue
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-            stack.extend(node.args)  # ``name(...)``: a call where it stands
-            continue
-        if isinstance(node, cst.Attribute):
-            stack.append(node.value)  # ``.name`` of ``x.name`` is no mention of it
-            continue
-        if isinstance(node, cst.Arg):
-            stack.append(node.value)  # nor is a keyword ``name=``
-            continue
-        stack.extend(node.children)
-    return True
+            excluded.add(node.value)  # a mention that is not a call in our own code
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            if nested:
+                excluded.add(node.func.value)
+            stack.extend((arg, nested, owner) for arg in node.args)
+        elif isinstance(node, cst.Attribute):
+            stack.append((node.value, nested, owner))  # ``.f`` of ``x.f`` names nothing here
+        elif isinstance(node, cst.Arg):
+            stack.append((node.value, nested, owner))  # nor does a keyword ``f=``
+        elif isinstance(node, (cst.Yield, cst.Await)) and owner is not None:
+            excluded.add(owner)  # a generator's body does not run at the call
+            stack.extend((child, nested, owner) for child in node.children)
+        elif isinstance(node, cst.FunctionDef) and not nested:
+            name = node.name.value
+            bindings[name] = bindings.get(name, 0) + 1
+            if node.decorators or node.asynchronous is not None:
+                excluded.add(name)
+            stack.extend((child, False, owner) for child in (*node.decorators, node.params))
+            stack.append((node.body, True, name))
+        elif _binds_lambda(node) and not nested:
+            assign = cast(cst.Assign, node)
+            name = cast(cst.Name, assign.targets[0].target).value
+            bindings[name] = bindings.get(name, 0) + 1
+            stack.append((assign.value, True, name))
+        else:
+            inner = nested or isinstance(node, _SCOPES_RUN_LATER)
+            stack.extend((child, inner, owner) for child in node.children)
+    return frozenset(name for name, count in bindings.items() if count == 1) - excluded
+
+
+#: Nodes whose code does not run where they stand (or runs in a scope of its own).
+_SCOPES_RUN_LATER = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.GeneratorExp)
+
+
+def _binds_lambda(node: cst.CSTNode) -> bool:
+    """``f = lambda ...``: one plain name bound to a lambda."""
+    return (
+        isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and isinstance(node.value, cst.Lambda)
+    )

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ..ast_names import module_level
+from ..ast_names import NAMED_BINDINGS, module_level
 from ..errors import SourceError
 from ..source import decode, python_tree
 
@@ -81,13 +81,33 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
     """:func:`imported_modules` less those not found beside ``path`` (``import torch``):
     only calls through the rest can be calls of a function read here."""
     folder = _folder(path)
-    if folder is None:
+    modules = imported_modules(tree)
+    if folder is None or not modules:
         return {}
-    return {
+    beside = {
         local: module
-        for local, module in imported_modules(tree).items()
+        for local, module in modules.items()
         if _module_file(folder, module) is not None
     }
+    if beside:  # ``util`` rebound anywhere (a parameter, ``util = util.Helper()``) may not be it
+        for node in ast.walk(tree):
+            for name in _bound_names(node):
+                beside.pop(name, None)
+    return beside
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """The names ``node`` binds other than by ``import``."""
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        return [node.id]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.ImportFrom):
+        return [alias.asname or alias.name for alias in node.names]
+    name = getattr(node, "name", None)  # ``except E as util``, ``case X(name=util)``
+    return [name] if isinstance(name, str) and isinstance(node, NAMED_BINDINGS) else []
 
 
 def imported_entries(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
