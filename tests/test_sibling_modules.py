@@ -247,8 +247,11 @@ def test_a_helper_of_the_script_that_calls_through_the_module(tmp_path: Path) ->
     [
         THROUGH_MODULE.replace("optimizer):", "optimizer, util):"),  # a parameter
         THROUGH_MODULE.replace("import util\n", "import util\n\nutil = util.Helper()\n"),
+        THROUGH_MODULE.replace(
+            ":\n    for epoch", ":\n    import other.util as util\n\n    for epoch"
+        ),
     ],
-    ids=["parameter", "rebound"],
+    ids=["parameter", "rebound", "imported-again"],
 )
 def test_a_name_that_may_not_be_the_module_is_not_followed(tmp_path: Path, main: str) -> None:
     (tmp_path / "util.py").write_text(LEAVES_EVAL)

@@ -240,3 +240,16 @@ def closure_called_directly_and_by_another_closure(net, x):
     predict()
     net.eval()
     later()
+
+
+def closure_calls_that_disagree_on_grad_mode(net, x, flag):
+    # Its eval-mode call may run without autograd, its call with autograd is in training
+    # mode: no call pairs both, so the state where it is defined decides.
+    def predict():
+        return net(x)
+
+    net.eval()
+    with torch.set_grad_enabled(flag):
+        predict()
+    net.train()
+    predict()

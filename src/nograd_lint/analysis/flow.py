@@ -322,13 +322,17 @@ class ModuleAnalysis:
         calls = self._closure_calls.get(id(unit.node))
         if not calls:
             return dict(unit.closure)  # not called here: as it was when defined
+        # The body gets one grad mode from all its calls (``resolve_entry_grad``), so the
+        # modes of one call must not pair with another call's grad mode, a state no call
+        # has. A call with autograd off runs no forward NG001 could report; the others
+        # must agree on their grad mode, or the state where it is defined decides.
+        live = [(grad, evals) for grad, evals in calls if grad is not Grad.DISABLED]
+        if len({grad for grad, _ in live}) > 1:
+            return dict(unit.closure)
         joined: dict[str, frozenset[EvalPeriod]] = {}
-        # A call with autograd off runs no forward NG001 could report: its modes must not
-        # pair with another call's grad mode, a state no call has.
-        for grad, evals in calls:
-            if grad is not Grad.DISABLED:
-                for name, periods in evals.items():
-                    joined[name] = joined.get(name, frozenset()) | periods
+        for _, evals in live:
+            for name, periods in evals.items():
+                joined[name] = joined.get(name, frozenset()) | periods
         return joined
 
     def _defer(self, unit: Unit) -> None:

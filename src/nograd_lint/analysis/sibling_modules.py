@@ -89,8 +89,14 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
         for local, module in modules.items()
         if _module_file(folder, module) is not None
     }
-    if beside:  # ``util`` rebound anywhere (a parameter, ``util = util.Helper()``) may not be it
+    if beside:  # ``util`` bound anywhere to something else (a parameter) may not be it
         for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.partition(".")[0]
+                    if beside.get(local, alias.name) != alias.name:
+                        del beside[local]  # ``import other.util as util`` in a function
+                continue
             for name in _bound_names(node):
                 beside.pop(name, None)
     return beside
@@ -106,6 +112,9 @@ def _bound_names(node: ast.AST) -> list[str]:
         return [node.name]
     if isinstance(node, ast.ImportFrom):
         return [alias.asname or alias.name for alias in node.names]
+    if type(node).__name__ == "MatchMapping":  # ``case {**util}``
+        rest = getattr(node, "rest", None)
+        return [rest] if isinstance(rest, str) else []
     name = getattr(node, "name", None)  # ``except E as util``, ``case X(name=util)``
     return [name] if isinstance(name, str) and isinstance(node, NAMED_BINDINGS) else []
 
