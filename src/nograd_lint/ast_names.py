@@ -139,19 +139,26 @@ def nodes_in(value: object) -> list[ast.AST]:
 def binds_torch(node: ast.AST) -> bool:
     """Any binding of the name ``torch`` other than ``import torch``: then ``torch.no_grad``
     may not be torch's."""
+    return binds_name(node, "torch")
+
+
+def binds_name(node: ast.AST, name: str, module: str | None = None) -> bool:
+    """Whether ``node`` binds ``name`` other than to ``module`` (``name`` itself unless
+    given) by ``import``: a parameter, an assignment, ``import other as name``, ``except E
+    as name``, a ``case`` capture; then ``name.f`` may not be the module's."""
     if isinstance(node, ast.Name):
-        return node.id == "torch" and not isinstance(node.ctx, ast.Load)
+        return node.id == name and not isinstance(node.ctx, ast.Load)
     if isinstance(node, ast.arg):
-        return node.arg == "torch"
+        return node.arg == name
     if isinstance(node, (*FUNCTIONS, ast.ClassDef, *NAMED_BINDINGS)):
-        return getattr(node, "name", None) == "torch"
+        return getattr(node, "name", None) == name
     if isinstance(node, (ast.Global, ast.Nonlocal)):
-        return "torch" in node.names
+        return name in node.names
     if isinstance(node, ast.ImportFrom):
-        return any((a.asname or a.name) == "torch" for a in node.names)
+        return any((a.asname or a.name) == name for a in node.names)
     if isinstance(node, ast.Import):
-        return any(alias.asname == "torch" for alias in node.names)
-    return False
+        return any(alias.asname == name and alias.name != (module or name) for alias in node.names)
+    return getattr(node, "rest", None) == name  # ``case {**name}``
 
 
 def call_args(call: ast.Call) -> tuple[Arg, ...]:

@@ -45,6 +45,7 @@ from .functions import (
     ParameterSource,
     Scope,
     bound_arguments,
+    lambda_binding,
     only_called_closures,
     resolve_entry_grad,
 )
@@ -434,9 +435,9 @@ class ModuleAnalysis:
         return state
 
     def _assign(self, node: cst.Assign, state: FlowState) -> FlowState:
-        named = node.targets[0].target if len(node.targets) == 1 else None
-        if isinstance(node.value, cst.Lambda) and isinstance(named, cst.Name):
-            self._note_closure(named.value, node.value)
+        named = lambda_binding(node)
+        if named is not None:
+            self._note_closure(named, cast(cst.Lambda, node.value))
         self.scan(node.value, state)
         self._note_escape(node.value)
         for target in node.targets:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import cast
 
 import libcst as cst
 
@@ -219,11 +218,9 @@ def only_called_closures(parent: cst.FunctionDef) -> frozenset[str]:
                 excluded.add(name)
             stack.extend((child, False, owner) for child in (*node.decorators, node.params))
             stack.append((node.body, True, name))
-        elif _binds_lambda(node) and not nested:
-            assign = cast(cst.Assign, node)
-            name = cast(cst.Name, assign.targets[0].target).value
-            bindings[name] = bindings.get(name, 0) + 1
-            stack.append((assign.value, True, name))
+        elif isinstance(node, cst.Assign) and not nested and (bound := lambda_binding(node)):
+            bindings[bound] = bindings.get(bound, 0) + 1
+            stack.append((node.value, True, bound))
         else:
             inner = nested or isinstance(node, _SCOPES_RUN_LATER)
             stack.extend((child, inner, owner) for child in node.children)
@@ -234,11 +231,9 @@ def only_called_closures(parent: cst.FunctionDef) -> frozenset[str]:
 _SCOPES_RUN_LATER = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.GeneratorExp)
 
 
-def _binds_lambda(node: cst.CSTNode) -> bool:
-    """``f = lambda ...``: one plain name bound to a lambda."""
-    return (
-        isinstance(node, cst.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0].target, cst.Name)
-        and isinstance(node.value, cst.Lambda)
-    )
+def lambda_binding(node: cst.Assign) -> str | None:
+    """``f`` of ``f = lambda ...``: one plain name bound to a lambda; None otherwise."""
+    target = node.targets[0].target if len(node.targets) == 1 else None
+    if isinstance(target, cst.Name) and isinstance(node.value, cst.Lambda):
+        return target.value
+    return None

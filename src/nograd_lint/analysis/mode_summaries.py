@@ -104,8 +104,9 @@ class ModeSummaries:
             for local, entry in imported_names(values.tree).items()
             if (None, local) not in self.definitions
         }
-        #: ``util`` of ``import util``: ``util.evaluate`` may be a function of ``util.py``.
-        self._modules = modules_beside(values.path, values.tree)
+        #: ``util`` of ``import util``: ``util.evaluate`` may be a function of ``util.py``
+        #: (``modules_beside``, read on first need: it looks at the folder).
+        self._modules_beside: dict[str, str] | None = None
         self._foreign: dict[str, tuple[ModeSummaries, str, FunctionNode] | None] = {}
         self._receivers: frozenset[str] | None = None
         self._known: dict[tuple[str | None, str], ModeSummary] = {}
@@ -157,10 +158,15 @@ class ModeSummaries:
         entry = self._importable.get(name)
         if entry is None and "." in name:
             head, _, function = name.partition(".")
-            module = self._modules.get(head)
+            module = self._modules().get(head)
             if module is not None and "." not in function:
                 entry = (0, module, function)
         return entry
+
+    def _modules(self) -> dict[str, str]:
+        if self._modules_beside is None:
+            self._modules_beside = modules_beside(self.values.path, self.values.tree)
+        return self._modules_beside
 
     def callee_name(self, func: ast.expr) -> str | None:
         """How a call names the function it may call, for :meth:`keys_named`: the last
@@ -169,7 +175,7 @@ class ModeSummaries:
         if (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
-            and func.value.id in self._modules
+            and func.value.id in self._modules()
         ):
             return f"{func.value.id}.{func.attr}"
         return last_name(func)

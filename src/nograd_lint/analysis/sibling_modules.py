@@ -6,9 +6,9 @@ eval mode and never back (NG004). The mode summaries (:mod:`.mode_summaries`) re
 function where it is defined. Only modules found beside the importing file are read: a
 plain ``from util import f`` (or ``import util`` and a call of ``util.f``) resolved in its
 folder (Python puts a script's folder first on its path), or a relative import of one dot
-(``from .util import f``) resolved in its package. Nothing is ever run: each file is decoded and parsed as the
-analysed file is, and one that cannot be read, is too large or does not parse is treated as
-if it were not there. Parsed modules are kept per process, by path, size and modification
+(``from .util import f``) resolved in its package. Nothing is ever run: each file is
+decoded and parsed as the analysed file is, and one that cannot be read, is too large or
+does not parse is treated as if it were not there. Parsed modules are kept per process, by path, size and modification
 time, so that a run over a folder reads each once.
 """
 
@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ..ast_names import NAMED_BINDINGS, module_level
+from ..ast_names import binds_name, module_level
 from ..errors import SourceError
 from ..source import decode, python_tree
 
@@ -91,42 +91,11 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
     }
     if beside:  # ``util`` bound anywhere to something else (a parameter) may not be it
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    local = alias.asname or alias.name.partition(".")[0]
-                    if beside.get(local, alias.name) != alias.name:
-                        del beside[local]  # ``import other.util as util`` in a function
-                continue
-            for name in _bound_names(node):
-                beside.pop(name, None)
+            for local in [
+                local for local, module in beside.items() if binds_name(node, local, module)
+            ]:
+                del beside[local]
     return beside
-
-
-def _bound_names(node: ast.AST) -> list[str]:
-    """The names ``node`` binds other than by ``import``."""
-    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        return [node.id]
-    if isinstance(node, ast.arg):
-        return [node.arg]
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, ast.ImportFrom):
-        return [alias.asname or alias.name for alias in node.names]
-    if type(node).__name__ == "MatchMapping":  # ``case {**util}``
-        rest = getattr(node, "rest", None)
-        return [rest] if isinstance(rest, str) else []
-    name = getattr(node, "name", None)  # ``except E as util``, ``case X(name=util)``
-    return [name] if isinstance(name, str) and isinstance(node, NAMED_BINDINGS) else []
-
-
-def imported_entries(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
-    """How the module names what it may import from a module beside it: each name of
-    :func:`imported_names`, and ``util.*`` for each module of :func:`imported_modules`
-    (the entry's name is then ``*``, any function of that module)."""
-    entries = dict(imported_names(tree))
-    for local, module in imported_modules(tree).items():
-        entries[f"{local}.*"] = (0, module, "*")
-    return entries
 
 
 def imported_function(path: str | None, import_: tuple[int, str, str]) -> Imported | None:
@@ -151,7 +120,8 @@ def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], b
     folder = _folder(path)
     if folder is None:
         return False
-    modules = {module for _, module, _ in imported_entries(tree).values()}
+    modules = {module for _, module, _ in imported_names(tree).values()}
+    modules.update(imported_modules(tree).values())
     for module in modules:
         sibling = _module_file(folder, module)
         helper = read_text(sibling)
