@@ -71,7 +71,11 @@ def _lint(folder: Path, main: str = MAIN, name: str = "main.py", **kwargs: bool)
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    for cache in (sibling_modules._cache, sibling_modules._texts, sibling_modules._listings):
+    for cache in (
+        sibling_modules._function_names,
+        sibling_modules._texts,
+        sibling_modules._listings,
+    ):
         cache.clear()
 
 

@@ -43,11 +43,11 @@ from .catalog import (
     mode_set,
 )
 from .sibling_modules import (
-    CACHE_SIZE,
-    Sibling,
-    imported_function,
     imported_names,
+    imports_function,
     modules_beside,
+    read_sibling,
+    sibling_file,
 )
 from .values import ModuleValues
 
@@ -84,8 +84,17 @@ NOTHING = ModeSummary()
 class ModeSummaries:
     """Summaries of the module's functions and methods, each computed once."""
 
-    def __init__(self, values: ModuleValues, depth: int = 0) -> None:
+    def __init__(
+        self,
+        values: ModuleValues,
+        depth: int = 0,
+        beside: dict[str, ModeSummaries | None] | None = None,
+    ) -> None:
         self.values = values
+        #: Path -> the summaries of a module beside the one first read, None when it
+        #: cannot be read: shared by the summaries of every module read for it, and kept
+        #: with its ``values``, no longer (``ModuleValues.beside``).
+        self._beside: dict[str, ModeSummaries | None] = values.beside if beside is None else beside
         #: (class name or None, function name) -> definition.
         self.definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef] = {}
         for statement in values.tree.body:
@@ -144,13 +153,27 @@ class ModeSummaries:
         if entry is None or self._depth > MAX_DEPTH:
             return None
         if name not in self._foreign:
-            imported = imported_function(self.values.path, entry)
+            path = sibling_file(self.values.path, entry)
             found = None
-            if imported is not None:
-                other = _summaries_of(imported.module, self._depth + 1)
-                found = (other, imported.name, other.definitions[(None, imported.name)])
+            if path is not None and imports_function(self.values.path, entry):
+                other = self._read_beside(path)
+                definition = None if other is None else other.definitions.get((None, entry[2]))
+                if other is not None and definition is not None:  # None: changed meanwhile
+                    found = (other, entry[2], definition)
             self._foreign[name] = found
         return self._foreign[name]
+
+    def _read_beside(self, path: str) -> ModeSummaries | None:
+        if path not in self._beside:
+            module = read_sibling(path)
+            self._beside[path] = (
+                None
+                if module is None
+                else ModeSummaries(
+                    ModuleValues(module.tree, path=path), self._depth + 1, self._beside
+                )
+            )
+        return self._beside[path]
 
     def _import_entry(self, name: str) -> tuple[int, str, str] | None:
         """How ``name`` (``evaluate``, or ``util.evaluate``) may be imported from a module
@@ -181,8 +204,16 @@ class ModeSummaries:
         return last_name(func)
 
     def imports(self, name: str) -> bool:
-        """Whether ``name`` is a function imported from a module beside this one."""
-        return self._foreign_function(name) is not None
+        """Whether ``name`` is a function imported from a module beside this one (what
+        :meth:`_foreign_function` finds, read without keeping that module's tree)."""
+        if name in self._foreign:
+            return self._foreign[name] is not None
+        entry = self._import_entry(name)
+        return (
+            entry is not None
+            and self._depth <= MAX_DEPTH
+            and imports_function(self.values.path, entry)
+        )
 
     def callable_names(self) -> set[str]:
         """The names of the module's functions and methods, and the names it imports,
@@ -394,21 +425,6 @@ def _returned_parameters(
             return frozenset()
         agreed = found if agreed is None else agreed & found
     return frozenset(agreed or ())
-
-
-_siblings: dict[str, ModeSummaries] = {}
-
-
-def _summaries_of(module: Sibling, depth: int) -> ModeSummaries:
-    """The summaries of a module read beside another, kept with its parse: a run over a
-    folder reads a helper module once for every script that imports it."""
-    known = _siblings.get(module.path)
-    if known is None or known.values.tree is not module.tree:
-        known = ModeSummaries(ModuleValues(module.tree, path=module.path), depth)
-        _siblings[module.path] = known
-        while len(_siblings) > CACHE_SIZE:
-            del _siblings[next(iter(_siblings))]
-    return known
 
 
 class _Names:

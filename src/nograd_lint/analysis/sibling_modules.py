@@ -8,8 +8,9 @@ plain ``from util import f`` (or ``import util`` and a call of ``util.f``) resol
 folder (Python puts a script's folder first on its path), or a relative import of one dot
 (``from .util import f``) resolved in its package. Nothing is ever run: each file is
 decoded and parsed as the analysed file is, and one that cannot be read, is too large or
-does not parse is treated as if it were not there. Parsed modules are kept per process, by path, size and modification
-time, so that a run over a folder reads each once.
+does not parse is treated as if it were not there. Texts and function names are kept per
+process, by path, size and modification time, so that a run over a folder reads each file
+once; parsed trees only while one importing module is read (``ModeSummaries``).
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ T = TypeVar("T")
 #: package's training script; a library's modules (``from ..utils import deprecate``) import
 #: from their package all over, and reading those cost more than all other checks.
 MAX_LEVEL = 1
-#: Parsed modules kept per process, and texts (for the pre-filter's words).
-CACHE_SIZE = 64
+#: Texts (for the pre-filter's words) and function names kept per process.
 TEXT_CACHE_SIZE = 512
 
 
@@ -43,13 +43,6 @@ class Sibling(NamedTuple):
     path: str
     text: str
     tree: ast.Module
-
-
-class Imported(NamedTuple):
-    """A function imported from a sibling module: the module, and its name there."""
-
-    module: Sibling
-    name: str
 
 
 def imported_names(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
@@ -98,18 +91,21 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
     return beside
 
 
-def imported_function(path: str | None, import_: tuple[int, str, str]) -> Imported | None:
-    """The function ``import_`` (an entry of :func:`imported_names`) imports from a module
-    beside ``path``, the file the importing module was read from (None, or a name such as
-    ``<stdin>``, reads nothing); None when there is none."""
+def sibling_file(path: str | None, import_: tuple[int, str, str]) -> str | None:
+    """The file of the module beside ``path`` (the file the importing module was read from;
+    None, or a name such as ``<stdin>``, has none) that ``import_``, an entry of
+    :func:`imported_names`, imports from; None when there is none."""
     folder = _folder(path)
-    if folder is None:
-        return None
-    _, module, name = import_
-    sibling = read_sibling(_module_file(folder, module))
-    if sibling is None or not _defines_function(sibling.tree, name):
-        return None
-    return Imported(sibling, name)
+    return None if folder is None else _module_file(folder, import_[1])
+
+
+def imports_function(path: str | None, import_: tuple[int, str, str]) -> bool:
+    """Whether ``import_`` imports a function defined at the top level of a module beside
+    ``path``. The screens ask it of every name a file imports; the answer is kept as the
+    module's function names, one object, where a kept ``ast`` tree is tens of thousands
+    that every full collection of the host's garbage collector would walk."""
+    names = _function_names.get(sibling_file(path, import_), _read_function_names)
+    return names is not None and import_[2] in names
 
 
 def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], bool]) -> bool:
@@ -179,10 +175,14 @@ def _listing(folder: str) -> frozenset[str]:
     return names
 
 
-def _defines_function(tree: ast.Module, name: str) -> bool:
-    return any(
-        isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name
-        for statement in tree.body
+def _read_function_names(path: str, size: int) -> frozenset[str] | None:
+    sibling = _parse(path, size)  # not kept: only the names are
+    if sibling is None:
+        return None
+    return frozenset(
+        statement.name
+        for statement in sibling.tree.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
     )
 
 
@@ -231,7 +231,7 @@ class _ByFile(Generic[T]):
 
 
 _texts: _ByFile[str] = _ByFile(TEXT_CACHE_SIZE)
-_cache: _ByFile[Sibling] = _ByFile(CACHE_SIZE)
+_function_names: _ByFile[frozenset[str]] = _ByFile(TEXT_CACHE_SIZE)
 
 
 def read_text(path: str | None) -> str | None:
@@ -239,9 +239,11 @@ def read_text(path: str | None) -> str | None:
     return _texts.get(path, lambda path, size: _read(path) if size <= MAX_BYTES else None)
 
 
-def read_sibling(path: str | None) -> Sibling | None:
-    """The module at ``path``, parsed; None when it cannot be read or parsed."""
-    return _cache.get(path, _parse)
+def read_sibling(path: str) -> Sibling | None:
+    """The module at ``path``, parsed anew (its text is kept); None when it cannot be read
+    or parsed. The caller keeps it for as long as it reads the importing module."""
+    stamp = _stamp(path)
+    return None if stamp is None else _parse(path, stamp[0])
 
 
 def _parse(path: str, size: int) -> Sibling | None:

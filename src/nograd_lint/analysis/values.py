@@ -28,7 +28,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from functools import cached_property
-from typing import Callable, NamedTuple, Union, cast
+from typing import Any, Callable, NamedTuple, Union, cast
 
 from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes
 from ..lazy_pattern import LazyPattern
@@ -165,6 +165,10 @@ class ModuleValues:
         self._keeps_nothing: dict[int, bool] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
+        #: What the mode summaries read of the modules beside this one, kept with this
+        #: reading and no longer: a tree kept across a run's files is tens of thousands of
+        #: objects that every full collection of the host's garbage collector walks.
+        self.beside: dict[str, Any] = {}
 
     # -- the questions ---------------------------------------------------------------
 
