@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..ast_names import within_any
+from .nodes import child_nodes
 from .state import EvalPeriod, Grad
 
 
@@ -198,37 +199,40 @@ def only_called_closures(parent: cst.FunctionDef) -> frozenset[str]:
     stack: list[tuple[cst.CSTNode, bool, str | None]] = [(parent.body, False, None)]
     while stack:
         node, nested, owner = stack.pop()
-        if isinstance(node, cst.Name):
+        # ``type(node) is``: ``isinstance`` would go through ``ABCMeta``.
+        if type(node) is cst.Name:
             excluded.add(node.value)  # a mention that is not a call in our own code
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+        elif type(node) is cst.Call and type(node.func) is cst.Name:
             if nested:
                 excluded.add(node.func.value)
             stack.extend((arg, nested, owner) for arg in node.args)
-        elif isinstance(node, cst.Attribute):
+        elif type(node) is cst.Attribute:
             stack.append((node.value, nested, owner))  # ``.f`` of ``x.f`` names nothing here
-        elif isinstance(node, cst.Arg):
+        elif type(node) is cst.Arg:
             stack.append((node.value, nested, owner))  # nor does a keyword ``f=``
-        elif isinstance(node, (cst.Yield, cst.Await)) and owner is not None:
+        elif type(node) in _SUSPENDING and owner is not None:
             excluded.add(owner)  # a generator's body does not run at the call
-            stack.extend((child, nested, owner) for child in node.children)
-        elif isinstance(node, cst.FunctionDef) and not nested:
+            stack.extend((child, nested, owner) for child in child_nodes(node, names=True))
+        elif type(node) is cst.FunctionDef and not nested:
             name = node.name.value
             bindings[name] = bindings.get(name, 0) + 1
             if node.decorators or node.asynchronous is not None:
                 excluded.add(name)
             stack.extend((child, False, owner) for child in (*node.decorators, node.params))
             stack.append((node.body, True, name))
-        elif isinstance(node, cst.Assign) and not nested and (bound := lambda_binding(node)):
+        elif type(node) is cst.Assign and not nested and (bound := lambda_binding(node)):
             bindings[bound] = bindings.get(bound, 0) + 1
             stack.append((node.value, True, bound))
         else:
-            inner = nested or isinstance(node, _SCOPES_RUN_LATER)
-            stack.extend((child, inner, owner) for child in node.children)
+            inner = nested or type(node) in _SCOPES_RUN_LATER
+            stack.extend((child, inner, owner) for child in child_nodes(node, names=True))
     return frozenset(name for name, count in bindings.items() if count == 1) - excluded
 
 
+#: Nodes that make the function around them a generator or a coroutine.
+_SUSPENDING = frozenset({cst.Yield, cst.Await})
 #: Nodes whose code does not run where they stand (or runs in a scope of its own).
-_SCOPES_RUN_LATER = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.GeneratorExp)
+_SCOPES_RUN_LATER = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.GeneratorExp})
 
 
 def lambda_binding(node: cst.Assign) -> str | None:

@@ -125,19 +125,22 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
-def child_nodes(node: cst.CSTNode, written_order: bool = False) -> Iterator[cst.CSTNode]:
-    """The child nodes that can contain calls, read off the node's fields: LibCST's own
-    ``children`` visits every node to list them, which cost more than the analysis. In field
-    order, which is evaluation order (an ``if`` expression's test first), or with
-    ``written_order``, the order of the source."""
+def child_nodes(
+    node: cst.CSTNode, written_order: bool = False, names: bool = False
+) -> Iterator[cst.CSTNode]:
+    """The child nodes that can contain calls (and, with ``names``, the ``Name`` nodes),
+    read off the node's fields: LibCST's own ``children`` visits every node to list them,
+    which cost more than the analysis. In field order, which is evaluation order (an ``if``
+    expression's test first), or with ``written_order``, the order of the source."""
     kind = type(node)
-    names = _WRITTEN_ORDER.get(kind) if written_order else None
-    for name in names or _fields(kind):
-        value = getattr(node, name)
+    fields = _WRITTEN_ORDER.get(kind) if written_order else None
+    for field in fields or _fields(kind):
+        value = getattr(node, field)
         value_kind = type(value)
         if value_kind is tuple or value_kind is list:
             for item in value:
-                if may_hold_calls(type(item)):
+                item_kind = type(item)
+                if may_hold_calls(item_kind) or (names and item_kind is cst.Name):
                     yield item
-        elif may_hold_calls(value_kind):
+        elif may_hold_calls(value_kind) or (names and value_kind is cst.Name):
             yield value
