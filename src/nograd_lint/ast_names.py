@@ -98,9 +98,32 @@ def key_of(node: ast.AST) -> Key | None:
 def keys_in(node: ast.AST | None) -> set[Key]:
     """Every name and attribute in ``node``: for a callee, all that rebinding ends its eval
     periods (``self``, ``self.model``: ``FlowState.clear``)."""
-    if node is None:
-        return set()
-    return {key for child in ast.walk(node) for key in (key_of(child),) if key is not None}
+    keys: set[Key] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is ast.Name:
+            keys.add((NAME, current.id))  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            keys.add((ATTR, current.attr))  # type: ignore[attr-defined]
+            stack.append(current.value)  # type: ignore[attr-defined]
+        else:
+            stack.extend(inner_nodes(current))
+    return keys
+
+
+def names_in(node: ast.AST) -> set[str]:
+    """Every plain name read or bound in ``node``, nested scopes included."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is ast.Name:
+            names.add(current.id)
+        else:
+            stack.extend(inner_nodes(current))
+    return names
 
 
 def dotted_name(expr: ast.AST) -> str | None:

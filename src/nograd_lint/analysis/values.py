@@ -30,7 +30,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from functools import cached_property
 from typing import Any, Callable, NamedTuple, Union, cast
 
-from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes
+from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes, names_in
 from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL
 from ..source import physical_lines
@@ -1023,8 +1023,7 @@ class _Function:
         if self._readers_of is None:
             self._readers_of = {}
             for index, binding in enumerate(self.bindings):
-                read = {n.id for n in ast.walk(binding.value) if isinstance(n, ast.Name)}
-                for name in read:
+                for name in names_in(binding.value):
                     self._readers_of.setdefault(name, []).append(index)
         return self._readers_of
 
@@ -1048,7 +1047,7 @@ class _Function:
             return self.carries(node.value, reached, seed)
         return any(
             self.carries(child, reached, seed)
-            for child in ast.iter_child_nodes(node)
+            for child in inner_nodes(node)  # less constants, which carry nothing
             if isinstance(child, ast.expr)
         )
 
