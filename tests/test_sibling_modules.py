@@ -261,3 +261,33 @@ def test_a_name_that_may_not_be_the_module_is_not_followed(tmp_path: Path, main:
     (tmp_path / "util.py").write_text(LEAVES_EVAL)
     assert _lint(tmp_path, main) == []
     assert _lint(tmp_path, main, prefilter=False) == []
+
+
+NESTED_HELPER = """\
+import torch
+
+
+def leaf(model):
+    model.eval()
+
+
+def get_accuracy(model, loader):
+    leaf(model)
+    with torch.no_grad():
+        return sum(int(model(x).argmax() == y) for x, y in loader)
+"""
+
+
+def test_a_helper_read_deep_for_one_file_is_read_afresh_for_the_next(tmp_path: Path) -> None:
+    # ``deep.py`` reaches ``get_accuracy`` three calls down, where the summary stops
+    # before ``leaf``; a summary kept across files made ``main.py``, linted next in the
+    # same process, miss the finding it has when linted alone.
+    (tmp_path / "util.py").write_text(NESTED_HELPER)
+    deep = MAIN.replace("get_accuracy(model, loader)", "h3(model, loader)") + "".join(
+        f"\n\ndef h{n}(model, loader):\n    return {callee}(model, loader)\n"
+        for n, callee in ((1, "get_accuracy"), (2, "h1"), (3, "h2"))
+    )
+    alone = _lint(tmp_path)
+    assert alone == ["12:19 NG004"]
+    assert _lint(tmp_path, deep, "deep.py") == []
+    assert _lint(tmp_path) == alone
