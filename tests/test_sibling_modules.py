@@ -291,3 +291,12 @@ def test_a_helper_read_deep_for_one_file_is_read_afresh_for_the_next(tmp_path: P
     assert alone == ["12:19 NG004"]
     assert _lint(tmp_path, deep, "deep.py") == []
     assert _lint(tmp_path) == alone
+    # Within one file too: a reading three calls deep no longer serves the loop that
+    # calls the helper itself. (Read nearer first, the helper's whole summary may serve
+    # the deep chain as well, which is then reported too: a true finding either way.)
+    both = MAIN + "\n\n" + deep.replace("def main(", "def main_deep(").split("\n\n\n", 1)[1]
+    assert f"{_line_of(both, 'accuracy = get_')}:19 NG004" in _lint(tmp_path, both, "both.py")
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)

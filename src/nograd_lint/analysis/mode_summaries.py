@@ -118,7 +118,9 @@ class ModeSummaries:
         self._modules_beside: dict[str, str] | None = None
         self._foreign: dict[str, tuple[ModeSummaries, str, FunctionNode] | None] = {}
         self._receivers: frozenset[str] | None = None
-        self._known: dict[tuple[str | None, str], ModeSummary] = {}
+        #: Summaries with the call depth they were read at: one read deeper stopped at
+        #: calls that a read nearer the caller follows, so it serves only as deep a read.
+        self._known: dict[tuple[str | None, str], tuple[ModeSummary, int]] = {}
         self._open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
@@ -133,17 +135,18 @@ class ModeSummaries:
         node = self.definitions.get(key)
         if node is None or depth > MAX_DEPTH or key in self._open:
             return NOTHING
-        known = self._known.get(key)
-        if known is None:
-            self._open.add(key)
-            try:
-                known = self._summarise(node, owner, depth)
-            except RecursionError:
-                known = NOTHING
-            finally:
-                self._open.discard(key)
-            if depth == 0 or known is not NOTHING:
-                self._known[key] = known
+        found = self._known.get(key)
+        if found is not None and found[1] <= depth:
+            return found[0]
+        self._open.add(key)
+        try:
+            known = self._summarise(node, owner, depth)
+        except RecursionError:
+            known = NOTHING
+        finally:
+            self._open.discard(key)
+        if depth == 0 or known is not NOTHING:
+            self._known[key] = (known, depth)
         return known
 
     def _foreign_function(self, name: str) -> tuple[ModeSummaries, str, FunctionNode] | None:
