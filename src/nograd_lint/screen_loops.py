@@ -310,11 +310,11 @@ def _may_train(
     )
 
 
-def _may_be_summarised(name: str | None, defined: set[str]) -> bool:
+def _may_be_summarised(name: str, defined: set[str]) -> bool:
     """Whether a call by ``name`` (``ModeSummaries.callee_name``) may have a summary: a
     name of ``defined`` (``ModeSummaries.callable_names``), or ``util.evaluate``, which
     ``keys_named`` looks up in ``util.py`` beside the file."""
-    return name is not None and (name in defined or "." in name)
+    return name in defined or "." in name
 
 
 def _runs_first(setter: Place, step: Place) -> bool:

@@ -42,13 +42,7 @@ from .catalog import (
     looks_like_optimizer,
     mode_set,
 )
-from .sibling_modules import (
-    imported_names,
-    imports_function,
-    modules_beside,
-    read_sibling,
-    sibling_file,
-)
+from .sibling_modules import function_file, imported_names, modules_beside, read_sibling
 from .values import ModuleValues
 
 __all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call"]
@@ -117,6 +111,7 @@ class ModeSummaries:
         #: (``modules_beside``, read on first need: it looks at the folder).
         self._modules_beside: dict[str, str] | None = None
         self._foreign: dict[str, tuple[ModeSummaries, str, FunctionNode] | None] = {}
+        self._files: dict[str, tuple[str, str] | None] = {}  # ``_imported_file``, by name
         self._receivers: frozenset[str] | None = None
         #: Summaries with the call depth they were read at: one read deeper stopped at
         #: calls that a read nearer the caller follows, so it serves only as deep a read.
@@ -152,19 +147,28 @@ class ModeSummaries:
     def _foreign_function(self, name: str) -> tuple[ModeSummaries, str, FunctionNode] | None:
         """The summaries of the module beside this one that ``name`` is imported from, the
         function's name there and its definition; None for any other name."""
-        entry = self._import_entry(name)
-        if entry is None or self._depth > MAX_DEPTH:
-            return None
         if name not in self._foreign:
-            path = sibling_file(self.values.path, entry)
             found = None
-            if path is not None and imports_function(self.values.path, entry):
+            imported = self._imported_file(name)
+            if imported is not None:
+                path, there = imported
                 other = self._read_beside(path)
-                definition = None if other is None else other.definitions.get((None, entry[2]))
+                definition = None if other is None else other.definitions.get((None, there))
                 if other is not None and definition is not None:  # None: changed meanwhile
-                    found = (other, entry[2], definition)
+                    found = (other, there, definition)
             self._foreign[name] = found
         return self._foreign[name]
+
+    def _imported_file(self, name: str) -> tuple[str, str] | None:
+        """The file of the module beside this one that ``name`` is a function of, and its
+        name there, read without keeping that module's tree; None for any other name."""
+        if name not in self._files:
+            entry = self._import_entry(name)
+            path = None
+            if entry is not None and self._depth <= MAX_DEPTH:
+                path = function_file(self.values.path, entry)
+            self._files[name] = None if path is None or entry is None else (path, entry[2])
+        return self._files[name]
 
     def _read_beside(self, path: str) -> ModeSummaries | None:
         if path not in self._beside:
@@ -207,16 +211,8 @@ class ModeSummaries:
         return last_name(func)
 
     def imports(self, name: str) -> bool:
-        """Whether ``name`` is a function imported from a module beside this one (what
-        :meth:`_foreign_function` finds, read without keeping that module's tree)."""
-        if name in self._foreign:
-            return self._foreign[name] is not None
-        entry = self._import_entry(name)
-        return (
-            entry is not None
-            and self._depth <= MAX_DEPTH
-            and imports_function(self.values.path, entry)
-        )
+        """Whether ``name`` is a function imported from a module beside this one."""
+        return self._imported_file(name) is not None
 
     def callable_names(self) -> set[str]:
         """The names of the module's functions and methods, and the names it imports,

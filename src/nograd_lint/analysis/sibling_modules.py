@@ -91,21 +91,17 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
     return beside
 
 
-def sibling_file(path: str | None, import_: tuple[int, str, str]) -> str | None:
+def function_file(path: str | None, import_: tuple[int, str, str]) -> str | None:
     """The file of the module beside ``path`` (the file the importing module was read from;
-    None, or a name such as ``<stdin>``, has none) that ``import_``, an entry of
-    :func:`imported_names`, imports from; None when there is none."""
+    None, or a name such as ``<stdin>``, reads nothing) whose top level defines the function
+    that ``import_``, an entry of :func:`imported_names`, imports; None when there is none.
+    The screens ask it of every name a file imports, so each module's function names are
+    kept, one object, where a kept ``ast`` tree is tens of thousands that every full
+    collection of the host's garbage collector would walk."""
     folder = _folder(path)
-    return None if folder is None else _module_file(folder, import_[1])
-
-
-def imports_function(path: str | None, import_: tuple[int, str, str]) -> bool:
-    """Whether ``import_`` imports a function defined at the top level of a module beside
-    ``path``. The screens ask it of every name a file imports; the answer is kept as the
-    module's function names, one object, where a kept ``ast`` tree is tens of thousands
-    that every full collection of the host's garbage collector would walk."""
-    names = _function_names.get(sibling_file(path, import_), _read_function_names)
-    return names is not None and import_[2] in names
+    sibling = None if folder is None else _module_file(folder, import_[1])
+    names = _function_names.get(sibling, _read_function_names)
+    return sibling if names is not None and import_[2] in names else None
 
 
 def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], bool]) -> bool:

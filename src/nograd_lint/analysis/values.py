@@ -28,7 +28,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from functools import cached_property
-from typing import Any, Callable, NamedTuple, Union, cast
+from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
 
 from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes, names_in
 from ..lazy_pattern import LazyPattern
@@ -61,6 +61,9 @@ from .catalog import (
     loads_eval_model,
     looks_like_optimizer,
 )
+
+if TYPE_CHECKING:
+    from .mode_summaries import ModeSummaries
 
 #: The ``if`` conditions a node runs under within its function: (``_test_key`` of the test,
 #: whether it is the true arm).
@@ -168,7 +171,7 @@ class ModuleValues:
         #: What the mode summaries read of the modules beside this one, kept with this
         #: reading and no longer: a tree kept across a run's files is tens of thousands of
         #: objects that every full collection of the host's garbage collector walks.
-        self.beside: dict[str, Any] = {}
+        self.beside: dict[str, ModeSummaries | None] = {}
 
     # -- the questions ---------------------------------------------------------------
 
