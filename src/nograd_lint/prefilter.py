@@ -18,7 +18,7 @@ import codecs
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .analysis.catalog import (
     EVAL_COPY_METHODS,
@@ -34,6 +34,15 @@ from .lazy_pattern import LazyPattern
 
 #: What may stand between two tokens: blanks, newlines, ``\`` continuations, comments.
 GAP = _GAP = r"(?:\s|\\|#[^\n]*\n)*"
+
+
+def word(names: Iterable[str]) -> str:
+    """Any of ``names`` (identifiers) as a whole word at its start, as ``\\b(?:a|b)`` means,
+    but written as ``a(?<!\\wa)``: a pattern that starts with ``\\b`` is tried at every
+    position of a text, one that starts with a word is looked for as a substring first, about
+    twenty times faster over a long file."""
+    escaped = sorted(map(re.escape, names))
+    return "(?:" + "|".join(rf"{name}(?<!\w{name})" for name in escaped) + ")"
 
 
 def _method_call(names: tuple[str, ...]) -> str:

@@ -583,15 +583,40 @@ def suspect_calls(
             summaries.append(ModeSummaries(values))
         return summaries[0].imports(name)
 
-    facts.finish(torch_import_line(tree) if trusted else None, imports_function)
+    guards_after = torch_import_line(tree) if trusted else None
+    facts.finish(guards_after, imports_function)
     # A forward whose output gradient code surely differentiates is never reported: the
     # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
-    return [
-        call
+    suspects = {
+        unit: kept
         for unit, calls in facts.reached_forwards().items()
-        for call in calls
-        if not values.surely_consumed(call, facts.functions.get(unit, tree), source)
-    ]
+        if (
+            kept := [
+                call
+                for call in calls
+                if not values.surely_consumed(call, facts.functions.get(unit, tree), source)
+            ]
+        )
+    }
+    # Last, as it walks the whole module again: most files are settled by now.
+    if guards_after is not None and not facts.torch_rebound and suspects.keys() - {0}:
+        _drop_calls_of_grad_off_functions(suspects, tree, guards_after)
+    return [call for calls in suspects.values() for call in calls]
+
+
+def _drop_calls_of_grad_off_functions(
+    reached: dict[int, list[ast.Call]], tree: ast.Module, guards_after: int
+) -> None:
+    """Forward calls in the body of a function that its callers only run with autograd off
+    (:mod:`.screen_call_sites`), but for those of its lambdas, comprehensions and f-strings."""
+    from .screen_call_sites import functions_run_without_grad
+
+    off, nested = functions_run_without_grad(tree, guards_after)
+    for unit in off & reached.keys():
+        inner = nested.get(unit, set())
+        reached[unit] = [call for call in reached[unit] if id(call) in inner]
+        if not reached[unit]:
+            del reached[unit]
 
 
 def might_have_findings_in_tree(tree: ast.AST, source: str = "") -> bool:

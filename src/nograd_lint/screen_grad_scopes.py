@@ -91,8 +91,54 @@ def names_as_written(source: str) -> bool:
     """Whether every name in ``source`` reads the same in the stdlib ``ast``, which
     normalises identifiers (NFKC: ``no_grad`` written with a full-width letter is
     ``no_grad``), as in LibCST, which keeps them as written: only then may a screen rule out
-    a call by a name."""
-    return source.isascii() or unicodedata.is_normalized("NFKC", source)
+    a call by a name. Only a character that can be part of a name can make one read
+    differently: a docstring's ``…`` or ``½`` cannot."""
+    if source.isascii() or unicodedata.is_normalized("NFKC", source):
+        return True
+    suspects = {c for c in set(source) if not c.isascii() and _may_change_a_name(c)}
+    if not suspects:
+        return True
+    for found in _NON_ASCII.finditer(source):
+        if found.group() in suspects:
+            run = _name_run(source, found.start())
+            if not unicodedata.is_normalized("NFKC", run):
+                return False
+    return True
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _name_run(source: str, index: int) -> str:
+    """The characters around ``index`` that can all stand in a name: a name that holds
+    ``source[index]`` is within them."""
+    start = end = index
+    while start > 0 and _in_name(source[start - 1]):
+        start -= 1
+    while end + 1 < len(source) and _in_name(source[end + 1]):
+        end += 1
+    return source[start : end + 1]
+
+
+def _in_name(char: str) -> bool:
+    return ("a" + char).isidentifier()
+
+
+def _may_change_a_name(char: str) -> bool:
+    """``char`` may stand in a name and change under NFKC, alone or with its neighbours:
+    a mark (composed with the letter before it) or a Hangul jamo (composed into a
+    syllable) may, where each character alone is already normal."""
+    if not _in_name(char):
+        return False
+    return (
+        not unicodedata.is_normalized("NFKC", char)
+        or unicodedata.category(char)[0] == "M"
+        or any(low <= ord(char) <= high for low, high in _JAMO)
+    )
+
+
+#: The blocks of Hangul jamo, which compose into syllables.
+_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
 
 
 def trusts_scopes(source: str) -> bool:

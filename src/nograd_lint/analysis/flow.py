@@ -37,9 +37,9 @@ from .catalog import (
     may_be_submodule,
     returns_eval_model,
 )
+from .entry_grad import CallSite, resolve_entry_grad
 from .eval_mode import Mode, chain_of
 from .functions import (
-    CallSite,
     ClassInfo,
     FunctionInfo,
     ParameterSource,
@@ -47,7 +47,6 @@ from .functions import (
     bound_arguments,
     lambda_binding,
     only_called_closures,
-    resolve_entry_grad,
 )
 from .grad_scopes import GradScopes
 from .imports import ImportTable

@@ -3,7 +3,8 @@
 A function whose every call site in the module runs with autograd disabled (directly, or
 through callers that are themselves only called that way) or is followed by gradient code
 that differentiates its result runs with autograd disabled, for the analysis. The
-flow pass records call sites as it goes; :func:`resolve_entry_grad` settles them afterwards.
+flow pass records call sites as it goes; :func:`.entry_grad.resolve_entry_grad` settles them
+afterwards.
 """
 
 from __future__ import annotations
@@ -14,29 +15,18 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..ast_names import within_any
+from .entry_grad import CallSite, Grad
 from .nodes import child_nodes
-from .state import EvalPeriod, Grad
-
-
-@dataclass(eq=False)
-class CallSite:
-    grad: Grad
-    #: The function the call is in, when ``grad`` is that function's ``ENTRY`` mode.
-    caller: FunctionInfo | None
-    #: Parameter name -> the eval periods of the model passed to it, for eval-mode arguments.
-    arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
-    #: Gradient code follows the call in the same pass: the caller differentiates its result.
-    feeds_gradients: bool = False
+from .state import EvalPeriod
 
 
 @dataclass(eq=False)
 class FunctionInfo:
+    """A function of the module, a :class:`~.entry_grad.Callee` for its grad mode."""
+
     node: cst.FunctionDef | cst.Lambda
-    #: Set when decorators, framework hooks or the enclosing code decide the grad mode;
-    #: None when the call sites decide it.
     fixed_grad: Grad | None = None
     sites: list[CallSite] = field(default_factory=list)
-    #: Passed around as a value (``map(f, xs)``, ``Thread(target=f)``): callers unknown.
     escapes: bool = False
     resolved: Grad = Grad.ENABLED
 
@@ -122,43 +112,6 @@ class ClassInfo:
 
     def is_frozen(self, attr: str) -> bool:
         return within_any(attr, self.frozen_attrs)
-
-
-def _protected(site: CallSite) -> bool:
-    if site.grad in (Grad.DISABLED, Grad.MAYBE) or site.feeds_gradients:
-        return True
-    return (
-        site.grad is Grad.ENTRY
-        and site.caller is not None
-        and site.caller.resolved in (Grad.DISABLED, Grad.MAYBE)
-    )
-
-
-def resolve_entry_grad(functions: list[FunctionInfo]) -> None:
-    """Greatest fixpoint: start from "disabled" for every function with only known call
-    sites, and switch to "enabled" any that has one unprotected site, until nothing moves."""
-    open_ = []
-    for info in functions:
-        if info.fixed_grad is not None:
-            info.resolved = info.fixed_grad
-        elif info.sites and not info.escapes:
-            info.resolved = Grad.DISABLED
-            open_.append(info)
-        else:
-            info.resolved = Grad.ENABLED
-    # A worklist, not sweeps until nothing moves: a function switching to "enabled" can only
-    # unprotect the functions it calls, and sweeping made a chain of n functions cost n^2.
-    callees: dict[int, list[FunctionInfo]] = {}
-    for info in open_:
-        for site in info.sites:
-            if site.caller is not None:
-                callees.setdefault(id(site.caller), []).append(info)
-    work = list(open_)
-    while work:
-        info = work.pop()
-        if info.resolved is Grad.DISABLED and not all(_protected(site) for site in info.sites):
-            info.resolved = Grad.ENABLED
-            work.extend(callees.get(id(info), ()))
 
 
 class Scope:

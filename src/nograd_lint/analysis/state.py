@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Callable, Protocol
 
 import libcst as cst
 
 from ..ast_names import is_within, within_any
+from .entry_grad import Grad
 from .values import Fate, Guards, contradicts
 
 if TYPE_CHECKING:
     from .functions import ClassInfo
-
-
-class Grad(Enum):
-    """Autograd's grad mode at a point of the flow."""
-
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-    #: Disabled on some path, or decided at run time: not reported (precision first).
-    MAYBE = "maybe"
-    #: Whatever it was when the function was called: settled later from its call sites.
-    ENTRY = "entry"
-
-    def join(self, other: Grad) -> Grad:
-        if self is other:
-            return self
-        if {self, other} == {Grad.ENTRY, Grad.ENABLED}:
-            # Reported exactly when ENTRY turns out ENABLED, whichever path was taken.
-            return Grad.ENTRY
-        return Grad.MAYBE
 
 
 class PeriodSource(Protocol):

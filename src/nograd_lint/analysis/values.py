@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
 
 from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes, names_in
 from ..lazy_pattern import LazyPattern
-from ..prefilter import GAP, MODEL_METHOD_CALL
+from ..prefilter import GAP, MODEL_METHOD_CALL, word
 from ..source import physical_lines
 from .catalog import (
     ACCUMULATING_METHODS,
@@ -286,7 +286,7 @@ class ModuleValues:
         if (
             parameters
             and self.plain_function(node.name) is node
-            and re.search(rf"\b(?:{'|'.join(map(re.escape, parameters))}){GAP}\(", text)
+            and re.search(rf"{word(parameters)}{GAP}\(", text)
         ):
             return True
         looped = _LOOP_OVER_SELF.findall(text)
@@ -895,41 +895,53 @@ class _Function:
     ) -> None:
         """``adding``: the call of a statement ``outs.append(y)``, an accumulation."""
         stack = list(roots)
+        read = (path, loops)
+        reads = self._reads
+        # Dispatch on the exact type (``ast`` has no subclasses of its node types): a chain
+        # of ``isinstance`` tests over every node was a tenth of NG002's screen.
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Name):
-                self._reads[id(node)] = (path, loops)
+            kind = type(node)
+            if kind is ast.Name:
+                reads[id(node)] = read
                 continue
-            if isinstance(node, ast.Lambda):
-                self._nested.append(node.body)
-                continue
-            if isinstance(node, ast.Call):
-                self.calls.append(node)
+            if kind is ast.Call:
+                self.calls.append(node)  # type: ignore[arg-type]
                 self.guards[id(node)] = guards
-                func = node.func
+                func = node.func  # type: ignore[attr-defined]
                 self.call_loops[id(node)] = loops
                 if (
-                    isinstance(func, ast.Attribute)
+                    type(func) is ast.Attribute
                     and func.attr in CONTAINER_ADDERS
                     and isinstance(func.value, (ast.Name, ast.Attribute))
                 ):
-                    added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())
+                    added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())  # type: ignore[arg-type]
                     self._bind(func.value, added, node, path, loops, False, node is adding)
-            elif isinstance(node, ast.Attribute) and node.attr in GRAPH_READING_ATTRIBUTES:
-                self.graph_reads.append(node)
-                self.guards[id(node)] = guards
-            elif isinstance(node, ast.NamedExpr):
-                self._bind(node.target, node.value, node, path, loops)
-            elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-                if node.value is not None:
-                    self.leaving.append(node.value)
-            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-                # Its names are seen by the whole comprehension, written before them.
-                start = ast.Constant(value=None)
-                start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
-                for generator in node.generators:
-                    self._bind(generator.target, generator.iter, start, path, loops)
+            elif kind is ast.Attribute:
+                if node.attr in GRAPH_READING_ATTRIBUTES:  # type: ignore[attr-defined]
+                    self.graph_reads.append(node)  # type: ignore[arg-type]
+                    self.guards[id(node)] = guards
+            elif kind in _EXPRESSIONS_NOTED:
+                if kind is ast.Lambda:
+                    self._nested.append(node.body)  # type: ignore[attr-defined]
+                    continue
+                self._note_expression(node, path, loops)
             stack.extend(inner_nodes(node))
+
+    def _note_expression(self, node: ast.AST, path: Path, loops: frozenset[int]) -> None:
+        """The rarer expressions ``_expressions`` notes: a walrus binds, a ``yield`` hands
+        a value out, a comprehension binds its targets."""
+        if isinstance(node, ast.NamedExpr):
+            self._bind(node.target, node.value, node, path, loops)
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            if node.value is not None:
+                self.leaving.append(node.value)
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            # Its names are seen by the whole comprehension, written before them.
+            start = ast.Constant(value=None)
+            start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
+            for generator in node.generators:
+                self._bind(generator.target, generator.iter, start, path, loops)
 
     # -- derived values ----------------------------------------------------------------
 
@@ -1883,7 +1895,7 @@ class _StatementFacts:
                 GRAPH_CONSUMING_METHODS | {n.rsplit(".", 1)[-1] for n in GRAPH_CONSUMING_FUNCTIONS}
             )
             aliases = sorted(
-                re.escape(name)
+                name
                 for name, target in self.torch.items()
                 if any(f.startswith(target) for f in GRAPH_CONSUMING_FUNCTIONS)
                 and target.count(".") >= 2  # ``grad`` after ``from torch.autograd import grad``
@@ -1893,7 +1905,7 @@ class _StatementFacts:
                 rf"\.{GAP}(?:{'|'.join(sorted(GRAPH_READING_ATTRIBUTES))})\b",
             ]
             if aliases:
-                ways.append(rf"\b(?:{'|'.join(aliases)}){GAP}(?:\){GAP})*\(")
+                ways.append(rf"{word(aliases)}{GAP}(?:\){GAP})*\(")
             self._consumer_pattern = re.compile("|".join(ways))
         return self._consumer_pattern
 
@@ -1904,11 +1916,11 @@ class _StatementFacts:
             ways = []
             for name, target in self.torch.items():
                 if target == "torch":
-                    ways.append(rf"\b{re.escape(name)}{GAP}\.{GAP}nn\b")
+                    ways.append(rf"{word([name])}{GAP}\.{GAP}nn\b")
                 elif target == "torch.nn":
-                    ways.append(rf"\b{re.escape(name)}{GAP}\.")
+                    ways.append(rf"{word([name])}{GAP}\.")
                 elif target.startswith("torch.nn."):
-                    ways.append(rf"\b{re.escape(name)}\b")
+                    ways.append(rf"{word([name])}\b")
             self._builders = re.compile("|".join(ways)) if ways else None
         return self._builders  # type: ignore[return-value]
 
@@ -2032,7 +2044,7 @@ def _names_one_of(node: ast.AST, names: set[str]) -> bool:
 
 
 #: ``for layer in self.layers``, ``for i, layer in enumerate(self.layers)``: the attribute.
-_LOOP_OVER_SELF = LazyPattern(r"\bin\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
+_LOOP_OVER_SELF = LazyPattern(rf"{word(['in'])}\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
 
 #: Calls that make an empty (or copied) collection an accumulator can be.
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
@@ -2096,6 +2108,19 @@ def _qualified_name(name: str, aliases: dict[str, str]) -> str | None:
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+#: The expression types ``_Function._expressions`` notes besides names, calls, attributes.
+_EXPRESSIONS_NOTED = frozenset(
+    {
+        ast.Lambda,
+        ast.NamedExpr,
+        ast.Yield,
+        ast.YieldFrom,
+        ast.ListComp,
+        ast.SetComp,
+        ast.GeneratorExp,
+        ast.DictComp,
+    }
+)
 
 
 #: Statements without statements inside, nor anything ``_StatementFacts`` notes.
