@@ -8,6 +8,8 @@ stdlib ``ast`` tree it shares with the screen.
 - :mod:`.grad_scopes` - where grad-disabling scopes (``with``, decorators, setters) are recognised
 - :mod:`.eval_mode` - where models are put into (or out of) eval mode
 - :mod:`.functions` - the module's functions and classes, their call sites and parameters
+- :mod:`.entry_grad` - the grad mode a function runs in when its call sites decide it (shared
+  by the flow and NG001's screen; imports no LibCST)
 - :mod:`.intent` - gradient code that shows a forward's graph is wanted
 - :mod:`.values` - where a forward call's output goes: consumed by gradient code, lost to the
   analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
