@@ -107,6 +107,31 @@ def main(encoder, ids):
         prepare(encoder, ids)
     return prepare(encoder, ids)
 """,
+    # The flow binds a target without scanning it: no call site there.
+    "called in an assignment's target": _pipeline(
+        call="table[self.encode(ids).argmax()] = ids\n        return table", mark=MARK
+    ),
+    "called in an annotation": _pipeline(call="x: self.encode(ids)\n        return x", mark=MARK),
+    # The flow runs the loop twice and makes the ``def`` twice: only one gets the call site.
+    "defined in a module-level loop": """\
+import torch
+
+for epoch in range(3):
+    model.eval()
+
+    def evaluate(m, x):
+        m.eval()
+        return m(x)  # expect: NG001
+
+
+def main(m, x):
+    with torch.no_grad():
+        return evaluate(m, x)
+""",
+    # ``self.train()`` is a mode setter to the flow, never a call site.
+    "named like a mode setter": _pipeline(mark=MARK)
+    .replace("def encode(self, ids):", "def train(self, ids=None):")
+    .replace("return self.encode(ids)", "return self.train()"),
     "a name the parser normalises": _pipeline(mark=MARK).replace(
         "torch.no_grad()", "torch.\uff4eo_grad()"
     ),

@@ -12,13 +12,18 @@ it finds to the same fixpoint. It may only answer "off" where the analysis surel
 - *Which functions.* A function defined at module level, or a method defined in the body
   of a class defined at module level, without decorators, other than ``__init__``, whose
   name nothing else in the module defines or binds (``def``, ``class``, an import, a
-  parameter, a ``global``). Every other function gets "not known".
+  parameter, a ``global``), and not inside a loop of module-level code (the flow may run
+  such a ``def`` twice, and give the calls to the second). A method named like a step of
+  a mode chain (``train``, ``freeze``, ``to``: the flow reads those calls as mode setters)
+  is not one either. Every other function gets "not known".
 - *Every mention is a call the analysis takes for a site.* Each time the name is written,
   it is called: a function by its name, a method as ``self.<name>(...)`` from a method of
-  the same class, where ``self`` is that method's first parameter. Anything else, an
-  attribute of another object, the name read as a value, passed, stored, or called from a
-  lambda, a comprehension or an f-string, and the function is "not known": the analysis
-  may see a caller there that we do not.
+  the same class, where ``self`` is that method's first parameter, in an expression the
+  flow scans as it runs: a statement's value, an ``if`` or ``while`` test, a loop's
+  iterable, a ``with`` item. Anything else, an attribute of another object, the name read
+  as a value, passed, stored, called in a target, an annotation, a decorator, a default,
+  a ``raise``, a lambda, a comprehension or an f-string, and the function is "not known":
+  the analysis may see a caller there that we do not, or miss one we count.
 - *Every call is protected.* Inside a ``torch.no_grad()`` scope that surely holds
   (:mod:`.screen_grad_scopes`, as for NG001's own forward calls), or directly in the body of
   a function found "off" itself: the sites go to the analysis's own fixpoint
@@ -36,6 +41,12 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .analysis.catalog import (
+    FREEZER_METHODS,
+    GRAD_MODE_SETTERS,
+    MODE_SETTER_METHODS,
+    MODULE_RETURNING_METHODS,
+)
 from .analysis.entry_grad import CalledFunction, CallSite, Grad, resolve_entry_grad
 from .ast_names import NESTED_SCOPES, dotted_name
 from .screen_grad_scopes import is_torch_no_grad
@@ -49,6 +60,17 @@ _PATTERN_BINDINGS = tuple(
 #: Expressions whose calls may run apart from the code around them (a lambda, a
 #: comprehension), or that we do not trust the analysis to visit as it runs (an f-string).
 _APART = (*NESTED_SCOPES, ast.JoinedStr)
+#: Statements whose value alone the flow scans.
+_VALUED = (ast.Assign, ast.AugAssign, ast.AnnAssign)
+#: Method names the flow may take for a mode setter, a freezer or a step of such a chain
+#: (``eval_mode.chain_of``), or for a grad-mode setter: it reads such a call without
+#: recording a call site.
+_CHAINED = (
+    MODULE_RETURNING_METHODS
+    | MODE_SETTER_METHODS
+    | FREEZER_METHODS
+    | {name.rsplit(".", 1)[-1] for name in GRAD_MODE_SETTERS}
+)
 #: Statements whose ways out we do not follow: one that holds a jump may cut off the rest.
 _BRANCHING = tuple(
     getattr(ast, name)
@@ -95,8 +117,10 @@ class _Walk:
     candidates: dict[str, _Unit] = field(default_factory=dict)
     #: Per function, the nodes of its lambdas, comprehensions and f-strings.
     nested_nodes: dict[int, set[int]] = field(default_factory=dict)
-    #: Classes defined in module-level code that surely runs.
+    #: Classes defined in module-level code that surely runs, once.
     top_classes: set[int] = field(default_factory=set)
+    #: How many loops of module-level code (or of a class body) the walk is in.
+    module_loops: int = 0
 
     def bind(self, name: str) -> None:
         self.bound[name] = self.bound.get(name, 0) + 1
@@ -132,8 +156,8 @@ class _Walk:
             return
         if isinstance(node, ast.ClassDef):
             self.bind(node.name)
-            self.expressions([*node.decorator_list, *node.bases, *node.keywords], unit, guarded)
-            if unit is None and owner is None and sure:
+            self.apart([*node.decorator_list, *node.bases, *node.keywords], unit)
+            if unit is None and owner is None and sure and not self.module_loops:
                 self.top_classes.add(id(node))
             # A class's body runs now, as the code around it; its methods are units.
             self.block(node.body, unit, node, guarded, sure)
@@ -151,7 +175,7 @@ class _Walk:
             for item in node.items:
                 self.expressions([item.context_expr], unit, guarded)
                 if item.optional_vars is not None:
-                    self.expressions([item.optional_vars], unit, guarded)
+                    self.apart([item.optional_vars], unit)
                 if node.lineno > self.trusted_after and is_torch_no_grad(item.context_expr):
                     inner = True
             self.block(node.body, unit, owner, inner, sure)
@@ -162,35 +186,52 @@ class _Walk:
             self.block(node.orelse, unit, owner, guarded, sure)
             return
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-            heads = [node.test] if isinstance(node, ast.While) else [node.target, node.iter]
-            self.expressions(heads, unit, guarded, sure)
-            self.block(node.body, unit, owner, guarded, sure)
-            self.block(node.orelse, unit, owner, guarded, False)
+            if isinstance(node, ast.While):
+                self.expressions([node.test], unit, guarded, sure)
+            else:
+                self.apart([node.target], unit)  # bound, never scanned
+                self.expressions([node.iter], unit, guarded, sure)
+            # The flow may run a loop's body twice, making a ``def`` in it twice: the
+            # callers' sites go to one of them, the other then has none.
+            self.module_loops += unit is None
+            try:
+                self.block(node.body, unit, owner, guarded, sure)
+                self.block(node.orelse, unit, owner, guarded, False)
+            finally:
+                self.module_loops -= unit is None
             return
         if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             self.block(node.body, unit, owner, guarded, sure)  # type: ignore[attr-defined]
             for handler in node.handlers:  # type: ignore[attr-defined]
                 if handler.name:
                     self.bind(handler.name)
-                self.expressions([handler.type] if handler.type else [], unit, guarded)
+                self.apart([handler.type] if handler.type else [], unit)
                 self.block(handler.body, unit, owner, guarded, False)
             self.block(node.orelse, unit, owner, guarded, False)  # type: ignore[attr-defined]
             self.block(node.finalbody, unit, owner, guarded, False)  # type: ignore[attr-defined]
             return
+        if isinstance(node, _VALUED):
+            # The flow scans the value alone: targets are bound, annotations never read.
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            self.apart(
+                [*targets, *([node.annotation] if isinstance(node, ast.AnnAssign) else [])], unit
+            )
+            if node.value is not None:
+                self.expressions([node.value], unit, guarded, sure)
+            return
         children: list[ast.AST] = []
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.stmt):
-                self.statement(child, unit, owner, guarded, False)  # ``match`` cases
+                self.statement(child, unit, owner, guarded, False)
             elif type(child).__name__ == "match_case":
-                self.expressions(
-                    [child.pattern, *([child.guard] if child.guard else [])],  # type: ignore[attr-defined]
-                    unit,
-                    guarded,
-                )
+                self.apart([child.pattern, *([child.guard] if child.guard else [])], unit)  # type: ignore[attr-defined]
                 self.block(child.body, unit, owner, guarded, False)  # type: ignore[attr-defined]
             else:
                 children.append(child)
-        self.expressions(children, unit, guarded, sure)
+        if isinstance(node, (ast.Expr, ast.Return)):
+            self.expressions(children, unit, guarded, sure)
+        else:  # ``raise``, ``assert``, ``del``, a ``match`` subject...: not sure the flow scans them
+            self.apart(children, unit)
 
     def function(
         self,
@@ -202,10 +243,26 @@ class _Walk:
     ) -> None:
         self.bind(node.name)
         arguments = node.args
-        self.expressions(
-            [*node.decorator_list, *arguments.defaults, *filter(None, arguments.kw_defaults)],
+        annotations = [
+            a.annotation
+            for a in (
+                *arguments.posonlyargs,
+                *arguments.args,
+                *arguments.kwonlyargs,
+                arguments.vararg,
+                arguments.kwarg,
+            )
+            if a is not None and a.annotation is not None
+        ]
+        self.apart(
+            [
+                *node.decorator_list,
+                *arguments.defaults,
+                *filter(None, arguments.kw_defaults),
+                *annotations,
+                *([node.returns] if node.returns else []),
+            ],
             unit,
-            guarded,
         )
         for argument in (
             *arguments.posonlyargs,
@@ -220,7 +277,11 @@ class _Walk:
         static = any(dotted_name(d) in ("staticmethod", "classmethod") for d in node.decorator_list)
         # Only a module-level function or a method of a module-level class is a unit whose
         # calls the analysis surely records; a nested function is one we give no answer for.
-        top = unit is None and (owner is None or id(owner) in self.top_classes)
+        top = (
+            unit is None
+            and not self.module_loops
+            and (owner is None or id(owner) in self.top_classes)
+        )
         method_of = owner if top else None
         self_name = (
             positional[0].arg if method_of is not None and positional and not static else None
@@ -239,10 +300,20 @@ class _Walk:
 
     # -- expressions -------------------------------------------------------------------
 
+    def apart(self, roots: Iterable[ast.AST], unit: _Unit | None) -> None:
+        """Expressions the flow may not scan as it runs (targets, annotations, decorators,
+        a ``raise``): a call of a candidate there is one we cannot account for."""
+        self.expressions(roots, unit, False, False, apart=True)
+
     def expressions(
-        self, roots: Iterable[ast.AST], unit: _Unit | None, guarded: bool, sure: bool = False
+        self,
+        roots: Iterable[ast.AST],
+        unit: _Unit | None,
+        guarded: bool,
+        sure: bool = False,
+        apart: bool = False,
     ) -> None:
-        stack: list[tuple[ast.AST, bool]] = [(root, False) for root in roots]
+        stack: list[tuple[ast.AST, bool]] = [(root, apart) for root in roots]
         nested_nodes = self.nested_nodes.get(id(unit.node)) if unit is not None else None
         while stack:
             node, nested = stack.pop()
@@ -295,6 +366,7 @@ class _Walk:
             # A site we may not see as the analysis does is a caller we cannot account for.
             callee.escapes = (
                 self.bound.get(name, 0) != 1
+                or name in _CHAINED
                 or not all(_is_site(m, unit) for m in mentions)
                 or not any(_surely_counted(m) for m in mentions)
             )
