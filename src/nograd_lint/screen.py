@@ -44,6 +44,10 @@ hold them or reach into them. The rules, and why each can only let more through:
 - *Gradient code* that surely differentiates a forward call's output rules the call out:
   the analysis asks the same question of the same code (``analysis.values``), so this is
   shared code, not a second copy of the rule.
+- *Callers.* A forward call in the body of a function that every call in the module runs
+  with autograd off is ruled out, last: :mod:`.screen_call_sites` records the call sites
+  it is sure the flow records too, and settles them with the analysis's own fixpoint
+  (``analysis.entry_grad``).
 """
 
 from __future__ import annotations
