@@ -308,6 +308,8 @@ class _Facts:
         self.arguments: dict[int, list[tuple[str, list[tuple[Slot, set[Key]]]]]] = {}
         self.value_bindings: dict[int, list[tuple[set[Key], set[Key]]]] = {}
         self.unguarded: dict[int, list[tuple[set[Key], ast.Call]]] = {}
+        #: The line below which a ``torch.no_grad()`` scope surely holds, if any.
+        self.trusted_after: int | None = None
 
     def collect(self, tree: ast.Module) -> None:
         # Each entry is a list of nodes that run in one unit under one guard: most nodes
@@ -436,7 +438,7 @@ class _Facts:
                 for targets, call in elements
                 if last_name(call.func) in returning
             )
-        trusted_after = None if self.torch_rebound else guards_after
+        trusted_after = self.trusted_after = None if self.torch_rebound else guards_after
         self.unguarded = {
             unit: [
                 (keys, call)
@@ -587,8 +589,7 @@ def suspect_calls(
             summaries.append(ModeSummaries(values))
         return summaries[0].imports(name)
 
-    guards_after = torch_import_line(tree) if trusted else None
-    facts.finish(guards_after, imports_function)
+    facts.finish(torch_import_line(tree) if trusted else None, imports_function)
     # A forward whose output gradient code surely differentiates is never reported: the
     # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
     suspects = {
@@ -603,8 +604,8 @@ def suspect_calls(
         )
     }
     # Last, as it walks the whole module again: most files are settled by now.
-    if guards_after is not None and not facts.torch_rebound and suspects.keys() - {0}:
-        _drop_calls_of_grad_off_functions(suspects, tree, guards_after)
+    if facts.trusted_after is not None and suspects.keys() - {0}:
+        _drop_calls_of_grad_off_functions(suspects, tree, facts.trusted_after)
     return [call for calls in suspects.values() for call in calls]
 
 

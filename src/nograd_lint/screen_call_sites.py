@@ -41,36 +41,23 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .analysis.catalog import (
-    FREEZER_METHODS,
-    GRAD_MODE_SETTERS,
-    MODE_SETTER_METHODS,
-    MODULE_RETURNING_METHODS,
-)
+from .analysis.catalog import GRAD_MODE_SETTERS, MODULE_RETURNING_METHODS
 from .analysis.entry_grad import CalledFunction, CallSite, Grad, resolve_entry_grad
-from .ast_names import NESTED_SCOPES, dotted_name
+from .ast_names import FUNCTIONS, NAMED_BINDINGS, NESTED_SCOPES, dotted_name, same_scope_nodes
 from .screen_grad_scopes import is_torch_no_grad
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
-#: Patterns that bind a name given as a string (``match`` exists from Python 3.10).
-_PATTERN_BINDINGS = tuple(
-    getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, name)
-)
+#: Nodes that bind a name given as a string: ``name``, or a mapping pattern's ``**rest``.
+_NAMED_BINDINGS = (*NAMED_BINDINGS, *((ast.MatchMapping,) if hasattr(ast, "MatchMapping") else ()))
 #: Expressions whose calls may run apart from the code around them (a lambda, a
 #: comprehension), or that we do not trust the analysis to visit as it runs (an f-string).
 _APART = (*NESTED_SCOPES, ast.JoinedStr)
 #: Statements whose value alone the flow scans.
 _VALUED = (ast.Assign, ast.AugAssign, ast.AnnAssign)
-#: Method names the flow may take for a mode setter, a freezer or a step of such a chain
-#: (``eval_mode.chain_of``), or for a grad-mode setter: it reads such a call without
-#: recording a call site.
-_CHAINED = (
-    MODULE_RETURNING_METHODS
-    | MODE_SETTER_METHODS
-    | FREEZER_METHODS
-    | {name.rsplit(".", 1)[-1] for name in GRAD_MODE_SETTERS}
-)
+#: Method names the flow may take for a step of a mode chain (``eval_mode.chain_of`` follows
+#: the module-returning methods, the mode setters and freezers among them), or for a
+#: grad-mode setter: it reads such a call without recording a call site.
+_CHAINED = MODULE_RETURNING_METHODS | {name.rsplit(".", 1)[-1] for name in GRAD_MODE_SETTERS}
 #: Statements whose ways out we do not follow: one that holds a jump may cut off the rest.
 _BRANCHING = tuple(
     getattr(ast, name)
@@ -151,7 +138,7 @@ class _Walk:
         guarded: bool,
         sure: bool,
     ) -> None:
-        if isinstance(node, _FUNCTIONS):
+        if isinstance(node, FUNCTIONS):
             self.function(node, unit, owner, guarded, sure)
             return
         if isinstance(node, ast.ClassDef):
@@ -243,37 +230,21 @@ class _Walk:
     ) -> None:
         self.bind(node.name)
         arguments = node.args
-        annotations = [
-            a.annotation
-            for a in (
-                *arguments.posonlyargs,
-                *arguments.args,
-                *arguments.kwonlyargs,
-                arguments.vararg,
-                arguments.kwarg,
-            )
-            if a is not None and a.annotation is not None
-        ]
+        positional = [*arguments.posonlyargs, *arguments.args]
+        every = [*positional, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        parameters = [a for a in every if a is not None]
+        for parameter in parameters:
+            self.bind(parameter.arg)
         self.apart(
             [
                 *node.decorator_list,
                 *arguments.defaults,
                 *filter(None, arguments.kw_defaults),
-                *annotations,
-                *([node.returns] if node.returns else []),
+                *filter(None, (p.annotation for p in parameters)),
+                *filter(None, [node.returns]),
             ],
             unit,
         )
-        for argument in (
-            *arguments.posonlyargs,
-            *arguments.args,
-            *arguments.kwonlyargs,
-            arguments.vararg,
-            arguments.kwarg,
-        ):
-            if argument is not None:
-                self.bind(argument.arg)
-        positional = [*arguments.posonlyargs, *arguments.args]
         static = any(dotted_name(d) in ("staticmethod", "classmethod") for d in node.decorator_list)
         # Only a module-level function or a method of a module-level class is a unit whose
         # calls the analysis surely records; a nested function is one we give no answer for.
@@ -347,7 +318,7 @@ class _Walk:
                 self.mention(node.attr, _Mention(node, unit, None, False, nested, False))
             elif isinstance(node, ast.arg):
                 self.bind(node.arg)
-            elif isinstance(node, _PATTERN_BINDINGS):
+            elif isinstance(node, _NAMED_BINDINGS):
                 for attribute in ("name", "rest"):
                     bound = getattr(node, attribute, None)
                     if bound:
@@ -436,24 +407,12 @@ def _may_cut_off(statement: ast.stmt) -> bool:
     if isinstance(statement, (ast.With, ast.AsyncWith)):
         return _block_may_cut_off(statement.body)
     if isinstance(statement, _BRANCHING):
-        return any(isinstance(node, _JUMPS) for node in _same_scope_statements(statement))
+        return any(isinstance(node, _JUMPS) for node in same_scope_nodes([statement]))
     return False
 
 
 def _block_may_cut_off(statements: list[ast.stmt]) -> bool:
     return any(_may_cut_off(statement) for statement in statements)
-
-
-def _same_scope_statements(statement: ast.stmt) -> Iterable[ast.AST]:
-    stack: list[ast.AST] = [statement]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(
-            child
-            for child in ast.iter_child_nodes(node)
-            if not isinstance(child, (*_FUNCTIONS, ast.ClassDef, ast.Lambda))
-        )
 
 
 def functions_run_without_grad(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .state import EvalPeriod
@@ -42,34 +42,28 @@ class Grad(Enum):
 class CallSite:
     grad: Grad
     #: The function the call is in, when ``grad`` is that function's ``ENTRY`` mode.
-    caller: Callee | None
+    caller: CalledFunction | None
     #: Parameter name -> the eval periods of the model passed to it, for eval-mode arguments.
     arguments: dict[str, frozenset[EvalPeriod]] = field(default_factory=dict)
     #: Gradient code follows the call in the same pass: the caller differentiates its result.
     feeds_gradients: bool = False
 
 
-class Callee(Protocol):
-    """A function, as far as its call sites decide its grad mode: the analysis's
-    ``FunctionInfo``, the screen's :class:`CalledFunction`."""
+@dataclass(eq=False)
+class CalledFunction:
+    """A function, as far as its call sites decide its grad mode (the analysis's
+    ``functions.FunctionInfo`` adds its node)."""
 
     #: Set when decorators, framework hooks or the enclosing code decide the grad mode;
     #: None when the call sites decide it.
-    fixed_grad: Grad | None
-    sites: list[CallSite]
-    #: Passed around as a value (``map(f, xs)``, ``Thread(target=f)``): callers unknown.
-    escapes: bool
-    resolved: Grad
-
-
-@dataclass(eq=False)
-class CalledFunction:
-    """A :class:`Callee` known by its call sites alone."""
-
     fixed_grad: Grad | None = None
     sites: list[CallSite] = field(default_factory=list)
+    #: Passed around as a value (``map(f, xs)``, ``Thread(target=f)``): callers unknown.
     escapes: bool = False
     resolved: Grad = Grad.ENABLED
+
+    def entry_grad(self) -> Grad:
+        return self.fixed_grad if self.fixed_grad is not None else Grad.ENTRY
 
 
 def _protected(site: CallSite) -> bool:
@@ -82,7 +76,7 @@ def _protected(site: CallSite) -> bool:
     )
 
 
-def resolve_entry_grad(functions: Sequence[Callee]) -> None:
+def resolve_entry_grad(functions: Sequence[CalledFunction]) -> None:
     """Greatest fixpoint: start from "disabled" for every function with only known call
     sites, and switch to "enabled" any that has one unprotected site, until nothing moves."""
     open_ = []
@@ -96,7 +90,7 @@ def resolve_entry_grad(functions: Sequence[Callee]) -> None:
             info.resolved = Grad.ENABLED
     # A worklist, not sweeps until nothing moves: a function switching to "enabled" can only
     # unprotect the functions it calls, and sweeping made a chain of n functions cost n^2.
-    callees: dict[int, list[Callee]] = {}
+    callees: dict[int, list[CalledFunction]] = {}
     for info in open_:
         for site in info.sites:
             if site.caller is not None:

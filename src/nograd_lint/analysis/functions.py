@@ -15,23 +15,17 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..ast_names import within_any
-from .entry_grad import CallSite, Grad
+from .entry_grad import CalledFunction, Grad
 from .nodes import child_nodes
 from .state import EvalPeriod
 
 
-@dataclass(eq=False)
-class FunctionInfo:
-    """A function of the module, a :class:`~.entry_grad.Callee` for its grad mode."""
+class FunctionInfo(CalledFunction):
+    """A function of the module: its node, and what decides its grad mode."""
 
-    node: cst.FunctionDef | cst.Lambda
-    fixed_grad: Grad | None = None
-    sites: list[CallSite] = field(default_factory=list)
-    escapes: bool = False
-    resolved: Grad = Grad.ENABLED
-
-    def entry_grad(self) -> Grad:
-        return self.fixed_grad if self.fixed_grad is not None else Grad.ENTRY
+    def __init__(self, node: cst.FunctionDef | cst.Lambda, fixed_grad: Grad | None = None) -> None:
+        super().__init__(fixed_grad)
+        self.node = node
 
     def parameters(self) -> list[str]:
         """Positional parameter names, in order."""

@@ -936,7 +936,7 @@ class _Function:
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             if node.value is not None:
                 self.leaving.append(node.value)
-        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        elif isinstance(node, _ALL_COMPREHENSIONS):
             # Its names are seen by the whole comprehension, written before them.
             start = ast.Constant(value=None)
             start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
@@ -2109,17 +2109,9 @@ def _qualified_name(name: str, aliases: dict[str, str]) -> str | None:
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
 #: The expression types ``_Function._expressions`` notes besides names, calls, attributes.
+_ALL_COMPREHENSIONS = (*_COMPREHENSIONS, ast.GeneratorExp)
 _EXPRESSIONS_NOTED = frozenset(
-    {
-        ast.Lambda,
-        ast.NamedExpr,
-        ast.Yield,
-        ast.YieldFrom,
-        ast.ListComp,
-        ast.SetComp,
-        ast.GeneratorExp,
-        ast.DictComp,
-    }
+    {ast.Lambda, ast.NamedExpr, ast.Yield, ast.YieldFrom, *_ALL_COMPREHENSIONS}
 )
 
 
