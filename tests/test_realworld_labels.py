@@ -30,9 +30,9 @@ SCORE_SCRIPT = Path(__file__).parent / "realworld" / "score.py"
 FLOORS = {
     "main": (0.95, 0.95),
     "heldout": (0.95, 0.95),
-    "ng002": (0.97, 0.65),
-    "ng003": (0.97, 0.57),
-    "ng004": (0.97, 0.45),
+    "ng002": (0.97, 0.90),
+    "ng003": (0.97, 0.69),
+    "ng004": (0.97, 0.90),
 }
 COMMIT = re.compile(r"[0-9a-f]{40}")
 

@@ -146,6 +146,41 @@ def accuracy_counts(model, loader):
     print(correct)
 
 
+def predicted_indices(model, loader):
+    # ``max`` over a dimension, ``topk`` and ``sort`` return (values, indices): the
+    # indices are integers, with no graph.
+    model.train()
+    predicted, top, ranks = [], [], []
+    for x in loader:
+        out = model(x)
+        _, labels = out.max(1)
+        predicted.append(labels)
+        top.append(out.topk(5)[1])
+        ranks.append(torch.sort(out, dim=1).indices)
+    print(predicted, top, ranks)
+
+
+def the_values_of_a_pair(model, loader):
+    model.train()
+    best, largest = [], []
+    for x in loader:
+        out = model(x)
+        values, _ = out.max(1)
+        best.append(values)  # expect: NG002:21
+        largest.append(torch.max(out, x)[1])  # expect: NG002:24
+    print(best, largest)
+
+
+def two_stores_in_one_list(model, loader):
+    model.train()
+    outs = []
+    for x in loader:
+        out = model(x)
+        outs.append(out)  # expect: NG002:21
+        outs.append(out * 2)  # expect: NG002:21
+    print(len(outs))
+
+
 def frozen_model(loader):
     net = Net().requires_grad_(False)
     feats = []

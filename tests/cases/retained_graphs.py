@@ -1,6 +1,7 @@
 # NG003: retain_graph=True where no later gradient call uses the graph.
 import torch
 import torch.nn.functional as F
+from cam_targets import ClassTarget, summarize
 from torch import autograd
 
 RETAIN = True
@@ -91,6 +92,56 @@ def each_arm_of_an_if_runs_one_backward(model, x, first):
         loss.backward(retain_graph=True)  # expect: NG003:23
     else:
         loss.backward()
+
+
+def indices_carried_to_the_next_pass(model, x, passes, optimizer):
+    # Each pass feeds the previous pass's predicted tokens back: integers, with no graph.
+    previous = None
+    for _ in range(passes):
+        out = model(x, previous)
+        loss = out.mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+        previous = _masked(out.topk(1, dim=2)[1].squeeze(2))
+
+
+def indices_of_a_pair_carried(model, x, passes):
+    previous = None
+    for _ in range(passes):
+        out = model(x, previous)
+        out.sum().backward(retain_graph=True)  # expect: NG003:28
+        _, previous = out.max(2)
+
+
+def _masked(tokens):
+    # Runs no model: torch's functions and tensor methods only.
+    mask = torch.eq(tokens, 0)
+    rows = []
+    for i in range(tokens.size(0)):
+        rows.append(mask[i].sum().item())
+    return tokens.data.masked_fill_(mask, 1)
+
+
+class Trainer:
+    def __init__(self, model, loss_weight, device):
+        self.model = model
+        self.loss_weight = loss_weight  # a setting: given once, never set again
+        self.device = device
+
+    def step(self, x, y, optimizer):
+        out = self.model(x.to(self.device))
+        loss = self.loss_weight * F.mse_loss(out, y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def targets_built_by_an_imported_class(model, x, classes):
+    # ``ClassTarget`` is a class (by its name): it makes objects, it runs no forward.
+    targets = [ClassTarget(c) for c in classes]
+    outputs = model(x)
+    loss = sum(target(output) for target, output in zip(targets, outputs))
+    loss.backward(retain_graph=True)  # expect: NG003:19
+    return summarize(x, targets)
 
 
 # -- silent ------------------------------------------------------------------------------
@@ -251,3 +302,40 @@ def grad_back_on_inside_no_grad(backbone, heads, x):
             feats = backbone(x)
     for head in heads:
         head(feats).sum().backward(retain_graph=True)
+
+
+def gradients_read_by_hooks(model, x):
+    # The result is not read: the call is for the hooks, which keep gradients that carry
+    # a graph (``create_graph=True``) for a later differentiation.
+    x = x.requires_grad_(True)
+    loss = model(x).sum()
+    torch.autograd.grad(loss, x, retain_graph=True, create_graph=True)
+
+
+def stored_on_the_object_in_the_same_assignment(self, x):
+    self.outputs = outputs = self.model(x)
+    outputs.sum().backward(retain_graph=True)
+
+
+def _embedded(encoder, x):
+    # ``encoder.embed`` may run a model: this helper's result may carry its graph.
+    return encoder.embed(x)
+
+
+def features_made_by_a_helper_before_the_loop(encoder, heads, x):
+    feats = _embedded(encoder, x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+class Memory:
+    def __init__(self, model):
+        self.model = model
+        self.scale = 1.0
+
+    def rescale(self, x):
+        self.scale = self.model(x).mean()  # set again, to a model's output
+
+    def step(self, x):
+        loss = self.scale * self.model(x).sum()
+        loss.backward(retain_graph=True)

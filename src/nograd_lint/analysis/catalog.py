@@ -495,6 +495,16 @@ GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
         "count_nonzero",
     }
 )
+#: Methods (and ``torch.<name>`` functions) that return ``(values, indices)``: the indices,
+#: ``[1]`` or ``.indices`` of the result, are integers and carry no graph.
+INDEX_PAIR_METHODS: frozenset[str] = frozenset(
+    {"topk", "sort", "kthvalue", "mode", "cummax", "cummin"}
+)
+#: ... and those that return the pair only given a dimension (``out.max(1)``,
+#: ``torch.max(out, dim=1)``): ``out.max()`` and ``torch.max(a, b)`` return values alone.
+INDEX_PAIR_METHODS_WITH_DIM: frozenset[str] = frozenset({"max", "min", "median", "nanmedian"})
+#: The attribute of such a pair that names its indices.
+INDEX_PAIR_INDICES = "indices"
 #: Attributes that read no graph: ``out.data`` is the same tensor, detached.
 GRAPH_DROPPING_ATTRIBUTES: frozenset[str] = frozenset(
     {"data", "shape", "dtype", "device", "requires_grad", "is_leaf", "ndim", "grad", "is_cuda"}
@@ -508,6 +518,14 @@ GRAPH_DROPPING_BUILTINS: frozenset[str] = frozenset(
 PASS_THROUGH_BUILTINS: frozenset[str] = frozenset(
     {"sum", "max", "min", "abs", "list", "tuple", "zip", "enumerate", "reversed", "sorted"}
     | {"iter", "next"}
+)
+#: Builtins that call nothing they are given and run no model: a function of the module
+#: that calls only these, torch's functions and methods of no model computes on its
+#: arguments as torch's functions do (NG003).
+INERT_BUILTINS: frozenset[str] = (
+    GRAPH_DROPPING_BUILTINS
+    | PASS_THROUGH_BUILTINS
+    | {"range", "dict", "set", "frozenset", "round", "divmod", "slice", "hasattr"}
 )
 #: Libraries whose functions read tensors as numbers (plotting, arrays) and never
 #: differentiate them: handing them a value that carries a graph is no escape for NG002

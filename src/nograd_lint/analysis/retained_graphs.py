@@ -20,7 +20,8 @@ argument is needed (and the call is not reported) when:
   an object or captured, or handed after the call to anything that may differentiate it
   (not torch's functions, builtins, losses, tensor methods, loggers, or a function of the
   module without gradient calls);
-- ``backward(create_graph=True)`` leaves gradients with a graph in ``.grad``.
+- ``create_graph=True`` leaves gradients with a graph in ``.grad`` (``backward``), or in
+  the hooks a ``torch.autograd.grad`` whose result is not read was called for.
 
 A graph is recorded by a call that looks like a model's (``_looks_like_a_model``), outside
 ``torch.no_grad()``: not a class of the module, a function of a package that computes on no
@@ -34,6 +35,7 @@ removal raises an error at the second backward.
 from __future__ import annotations
 
 import ast
+import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ from .catalog import (
     GRAPH_DROPPING_METHODS,
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
+    INERT_BUILTINS,
     LOGGING_METHODS,
     LOSS_FUNCTION_NAME,
     MODEL_METHODS,
@@ -57,7 +60,15 @@ from .catalog import (
     RETAIN_GRAPH_KEYWORD,
     TENSOR_METHODS,
 )
-from .values import ModuleValues, _Binding, _Function, contradicts, creates_graph
+from .values import (
+    ModuleValues,
+    _Binding,
+    _Function,
+    binds_indices,
+    contradicts,
+    creates_graph,
+    never_carries,
+)
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -211,6 +222,8 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             if not reaching and node.id in parameters and not through_model:
                 origins.from_parameter = True
             for index in reaching:
+                if binds_indices(function.bindings[index], node.id):
+                    continue  # ``_, predicted = out.max(1)``: integers
                 if owner >= 0:
                     origins.reads[owner].add(index)
                 binding = function.bindings[index]
@@ -240,7 +253,10 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             and node.value.id == self_name
             and node.attr not in GRAPH_DROPPING_ATTRIBUTES
         ):
-            origins.from_attribute = True  # ``self.loss``: another method may differentiate it
+            if _constructor_settings(values).get(node.attr, False):
+                origins.from_parameter = True  # ``self.gamma``: as ``__init__`` was given it
+            else:
+                origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         for child, through, same in _graph_parts(node, through_model, values):
             if child is None:  # a call that may record a graph of its own
                 if (
@@ -261,13 +277,10 @@ def _graph_parts(
     """The subexpressions whose graph flows into ``node``'s value, each with whether it
     goes through a model's call and whether it is still the same value (operators, indexing,
     tensor methods); ``(None, ...)`` marks a call that may record a graph."""
-    if isinstance(node, (ast.Constant, ast.Compare, ast.JoinedStr, ast.Lambda)):
-        return
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+    if never_carries(node):  # a literal, a number, indices (``out.topk(k)[1]``)...
         return
     if isinstance(node, ast.Attribute):
-        if node.attr not in GRAPH_DROPPING_ATTRIBUTES:
-            yield node.value, through_model, True
+        yield node.value, through_model, True
         return
     if isinstance(node, ast.Subscript):
         yield node.value, through_model, True
@@ -300,6 +313,7 @@ def _graph_parts(
         qualified is not None
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
         or (callee is not None and LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1]))
+        or (isinstance(func, ast.Name) and _runs_no_model(func.id, values))
     )
     if computes:  # torch's functions, losses, builtins: the inputs' graphs go on
         for argument in arguments:
@@ -311,6 +325,106 @@ def _graph_parts(
         yield func, True, False  # ``heads[i](x)``, ``nn.Linear(3, 4)(x)``
     for argument in arguments:  # an object's method (``env.step(a)``): its arguments only
         yield argument, True, False
+
+
+def _runs_no_model(name: str, values: ModuleValues) -> bool:
+    """``name`` is a plain function of the module that surely runs no model: each call in
+    its body is of torch, of an inert builtin (``catalog.INERT_BUILTINS``), a tensor's
+    method, or of another such function; no method of an object it was given, which may be
+    a model's (``policy.density(states)``). What it returns is computed from its arguments,
+    as torch's functions compute: their graphs go on, and it records none of its own."""
+    known = _NO_MODEL.setdefault(values, {})
+    if name not in known:
+        known[name] = False  # while it is read: a recursive function counts as a model
+        definition = values.plain_function(name)
+        known[name] = isinstance(definition, ast.FunctionDef) and _calls_no_model(
+            definition, values
+        )
+    return known[name]
+
+
+def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
+    function = values.function_of(definition.body[0])
+    if function is None or function.node is not definition:
+        return False
+    for node in ast.walk(definition):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return False  # it may store or read graphs out of sight
+        if not isinstance(node, ast.Call) or values.qualified(node.func) is not None:
+            continue
+        func = node.func
+        if isinstance(func, ast.Name):
+            inert = func.id in INERT_BUILTINS and func.id not in function.local
+            if not (inert or _runs_no_model(func.id, values)):
+                return False
+        elif not (isinstance(func, ast.Attribute) and _tensor_method(func)):
+            return False
+    return True
+
+
+def _tensor_method(func: ast.Attribute) -> bool:
+    """``x.view(...)``, ``x.add_(...)``, ``x.item()``, ``rows.append(row)``, or any method
+    of a detached tensor (``x.data.masked_fill_(...)``): none runs a model."""
+    method = func.attr
+    return (
+        method in TENSOR_METHODS
+        or method.rstrip("_") in TENSOR_METHODS  # in place
+        or method in GRAPH_DROPPING_METHODS
+        or method in CONTAINER_ADDERS
+        or (isinstance(func.value, ast.Attribute) and never_carries(func.value))
+    )
+
+
+#: Per module, whether each function name ``_runs_no_model``.
+_NO_MODEL: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
+    """Attribute name -> whether the module only ever sets it in ``__init__``, to a literal
+    or to what ``__init__`` was given (``self.gamma = gamma``): a setting, which carries a
+    graph only if the caller's argument did, as a parameter does. Any other store, a
+    container's adder, an item store: False."""
+    known = _SETTINGS.get(values)
+    if known is not None:
+        return known
+    known = _SETTINGS[values] = {}
+    # (node, the ``__init__`` it runs in directly, if any)
+    stack: list[tuple[ast.AST, ast.FunctionDef | None]] = [(values.tree, None)]
+    while stack:
+        node, init = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            init = node if isinstance(node, ast.FunctionDef) and node.name == "__init__" else None
+        elif isinstance(node, ast.Assign) and init is not None and _sets_given(node, init):
+            attr = node.targets[0].attr  # type: ignore[attr-defined]
+            known[attr] = known.get(attr, True)
+            continue
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            known[node.attr] = False
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            if isinstance(node.value, ast.Attribute):
+                known[node.value.attr] = False
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            if node.func.attr in CONTAINER_ADDERS and isinstance(receiver, ast.Attribute):
+                known[receiver.attr] = False
+        stack.extend((child, init) for child in ast.iter_child_nodes(node))
+    return known
+
+
+def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
+    """``self.gamma = gamma`` or ``self.steps = 0`` in ``init``."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Attribute):
+        return False
+    value = assign.value
+    if isinstance(value, ast.Constant):
+        return True
+    arguments = init.args
+    given = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    return isinstance(value, ast.Name) and value.id in given
+
+
+#: Per module, ``_constructor_settings``.
+_SETTINGS: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
 def _is_element(name: str, binding: _Binding) -> bool:
@@ -343,6 +457,10 @@ class _Helpers:
     self_models: frozenset[str] = frozenset()
 
 
+#: A class's name as PEP 8 writes it: a capital, then lower case somewhere (``Target``,
+#: ``ClassifierOutputTarget``); not ``G`` nor ``VAE``, names models go by too.
+_CLASS_NAME = re.compile(r"[A-Z][A-Z0-9]*[a-z][A-Za-z0-9]*")
+
 #: Each function's ``_Helpers``, alive as long as its value facts are.
 _HELPERS: weakref.WeakKeyDictionary[_Function, _Helpers] = weakref.WeakKeyDictionary()
 
@@ -366,6 +484,15 @@ def _helpers(
             and statement.module.split(".")[0] in NON_TENSOR_MODULES
         ):
             data.update(alias.asname or alias.name for alias in statement.names)
+        elif isinstance(statement, ast.ImportFrom):
+            # ``from .targets import ClassifierOutputTarget``: a class, by its name, whose
+            # call makes an object (``G``, ``D``, ``VAE``: maybe a model, by another name).
+            names.update(
+                bound
+                for alias in statement.names
+                for bound in [alias.asname or alias.name]
+                if _CLASS_NAME.fullmatch(bound)
+            )
         if isinstance(statement, ast.ClassDef) and function.node in statement.body:
             methods.update(
                 member.name
@@ -461,13 +588,14 @@ def _self_name(function: _Function) -> str | None:
 def _needed(
     call: ast.Call, roots: list[ast.expr], function: _Function, values: ModuleValues
 ) -> bool:
-    func = call.func
-    if (
-        isinstance(func, ast.Attribute)
-        and func.attr in GRAPH_FREEING_METHODS
-        and creates_graph(call)
+    if creates_graph(call) and (
+        (isinstance(call.func, ast.Attribute) and call.func.attr in GRAPH_FREEING_METHODS)
+        or _discarded(call, function)
     ):
-        return True  # ``.grad`` now carries a graph, which anything may differentiate
+        # The gradients carry a graph where anything may differentiate it: in ``.grad``,
+        # or in the hooks that are all a ``torch.autograd.grad`` whose result nobody
+        # reads can be called for.
+        return True
     origins = _origins(roots, function, values)
     recorded = origins.recorded()
     if origins.from_attribute or origins.from_iteration:
@@ -493,6 +621,13 @@ def _needed(
         )
         or _in_comprehension_over(call, recorded, function)
         or _handed_on_later(call, own, function, values)
+    )
+
+
+def _discarded(call: ast.Call, function: _Function) -> bool:
+    """``call`` is a statement of its own: what it returns is not read."""
+    return any(
+        isinstance(node, ast.Expr) and node.value is call for node in ast.walk(function.node)
     )
 
 

@@ -45,6 +45,9 @@ from .catalog import (
     GRAPH_DROPPING_BUILTINS,
     GRAPH_DROPPING_METHODS,
     GRAPH_READING_ATTRIBUTES,
+    INDEX_PAIR_INDICES,
+    INDEX_PAIR_METHODS,
+    INDEX_PAIR_METHODS_WITH_DIM,
     LOSS_FUNCTION_NAME,
     MODEL_METHODS,
     MODULE_BASE_NAMES,
@@ -1049,7 +1052,10 @@ class _Function:
         if never_carries(node):
             return False
         if isinstance(node, ast.Name):
-            return any(i in reached for i in self._reaching_bindings(node))
+            return any(
+                i in reached and not binds_indices(self.bindings[i], node.id)
+                for i in self._reaching_bindings(node)
+            )
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             return self.carries(node.value, reached, seed)
         if isinstance(node, ast.Call):
@@ -1345,7 +1351,9 @@ class _Function:
         name = target.id
         before = self._reaching_at(name, binding.start, binding.path, binding.loops)
         outer = [i for i in before if self.bindings[i] is not binding]
-        if binding.adds and any(not _makes_collection(self.bindings[i], name) for i in outer):
+        if binding.adds and any(
+            not (self.bindings[i].adds or _makes_collection(self.bindings[i], name)) for i in outer
+        ):
             return None  # ``meter.add(loss)`` of an object that may keep a number
         if binding.grad_off:
             return None  # under ``no_grad``: the accumulator records no graph
@@ -1504,8 +1512,11 @@ class _Function:
             return True
         if any(self.carries(value, names, seed) for value in self.leaving):
             return True
+        # ``self.out = out = model(x)``: the store shares the value of a binding reached.
+        shared = {id(self.bindings[index].value) for index in names}
         return any(
-            _stores_outside(binding.target, self.local) and self.carries(binding.value, names, seed)
+            _stores_outside(binding.target, self.local)
+            and (id(binding.value) in shared or self.carries(binding.value, names, seed))
             for binding in self.bindings
         )
 
@@ -1790,13 +1801,59 @@ def never_carries(node: ast.AST) -> bool:
     if isinstance(node, ast.UnaryOp):
         return isinstance(node.op, ast.Not)
     if isinstance(node, ast.Attribute):
-        return node.attr in GRAPH_DROPPING_ATTRIBUTES
+        return node.attr in GRAPH_DROPPING_ATTRIBUTES or (
+            node.attr == INDEX_PAIR_INDICES and returns_index_pair(node.value)
+        )
+    if isinstance(node, ast.Subscript):
+        return _second(node.slice) and returns_index_pair(node.value)
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute):
             return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
         return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
     return False
+
+
+def returns_index_pair(node: ast.AST) -> bool:
+    """``out.topk(k)``, ``torch.max(out, 1)``: a call that returns ``(values, indices)``
+    (``catalog.INDEX_PAIR_METHODS``), whose indices carry no graph."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    method = node.func.attr
+    if method in INDEX_PAIR_METHODS:
+        return True
+    if method not in INDEX_PAIR_METHODS_WITH_DIM:
+        return False
+    # A dimension given: by keyword, or as an integer among the first two arguments (the
+    # method's first, ``torch.max``'s second); ``torch.max(a, b)`` compares two tensors.
+    return any(k.arg == "dim" for k in node.keywords) or any(
+        _is_integer(argument) for argument in node.args[:2]
+    )
+
+
+def binds_indices(binding: _Binding, name: str) -> bool:
+    """``_, indices = out.max(1)``: ``name`` is bound to the indices of an index pair."""
+    target = binding.target
+    return (
+        isinstance(target, (ast.Tuple, ast.List))
+        and len(target.elts) == 2
+        and isinstance(target.elts[1], ast.Name)
+        and target.elts[1].id == name
+        and returns_index_pair(binding.value)
+    )
+
+
+def _second(index: ast.AST) -> bool:
+    """``[1]`` or ``[-1]`` of a pair."""
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    return _is_integer(index) and index.value == 1  # type: ignore[attr-defined]
+
+
+def _is_integer(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
 
 
 def _stores_only_numbers(values: Iterable[ast.AST]) -> bool:
