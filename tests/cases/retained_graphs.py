@@ -1,7 +1,7 @@
 # NG003: retain_graph=True where no later gradient call uses the graph.
 import torch
 import torch.nn.functional as F
-from cam_targets import ClassTarget, summarize
+from cam_targets import ClassTarget, FeatureExtractor, summarize
 from torch import autograd
 
 RETAIN = True
@@ -114,8 +114,11 @@ def indices_of_a_pair_carried(model, x, passes):
 
 
 def _masked(tokens):
-    # Runs no model: torch's functions and tensor methods only.
+    # Runs no model: torch's functions and tensor methods only; a value of the module is
+    # read only to choose a branch.
     mask = torch.eq(tokens, 0)
+    if RETAIN:
+        mask = mask.cpu()
     rows = []
     for i in range(tokens.size(0)):
         rows.append(mask[i].sum().item())
@@ -123,10 +126,10 @@ def _masked(tokens):
 
 
 class Trainer:
-    def __init__(self, model, loss_weight, device):
+    def __init__(self, model, device, loss_weight=0.5):
         self.model = model
-        self.loss_weight = loss_weight  # a setting: given once, never set again
-        self.device = device
+        self.device = device  # only ever a device: ``x.to(self.device)``
+        self.loss_weight = loss_weight  # a setting: a number, given once, never set again
 
     def step(self, x, y, optimizer):
         out = self.model(x.to(self.device))
@@ -339,3 +342,76 @@ class Memory:
     def step(self, x):
         loss = self.scale * self.model(x).sum()
         loss.backward(retain_graph=True)
+
+
+class Distiller:
+    # ``student`` is given once (no setting: it has no default of a number or a string),
+    # and what it caches (``.features``) is the graph of its last forward, which
+    # ``train_step`` differentiates again.
+    def __init__(self, student, regressor):
+        self.student = student
+        self.regressor = regressor
+
+    def distill(self, teacher_features):
+        loss = F.mse_loss(self.student.features, self.regressor(teacher_features))
+        loss.backward(retain_graph=True)
+
+
+class Prototypes:
+    # ``support`` is rebound to an encoder's output before it is stored: every step
+    # differentiates that one graph again.
+    def __init__(self, encoder, support=0.0):
+        support = encoder(support).mean(0)
+        self.prototypes = support
+        self.encoder = encoder
+
+    def step(self, queries):
+        loss = torch.cdist(self.encoder(queries), self.prototypes).mean()
+        loss.backward(retain_graph=True)
+
+
+def _checkpointed(trunk, x):
+    # torch runs ``trunk`` here: a forward, as ``trunk(x)`` would be.
+    return torch.utils.checkpoint.checkpoint(trunk, x, use_reentrant=False)
+
+
+def features_checkpointed_before_the_loop(trunk, heads, x):
+    feats = _checkpointed(trunk, x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+EMBEDDINGS = torch.nn.Embedding(10, 4)(torch.arange(10))
+
+
+def _project(weights):
+    # Reads a value of the module, which carries a graph of its own.
+    return torch.matmul(EMBEDDINGS, weights)
+
+
+def projected_before_the_loop(weights, heads):
+    feats = _project(weights)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def encode(x):
+    return torch.tanh(x)
+
+
+def _encoded(model, x):
+    encode = model.encode  # not the module's ``encode``
+    return encode(x)
+
+
+def encoded_before_the_loop(model, heads, x):
+    feats = _encoded(model, x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def a_class_handed_the_model(model, heads, x):
+    model.train()
+    extractor = FeatureExtractor(model, x)  # may run the model in its constructor
+    for head in heads:
+        head(extractor.features).sum().backward(retain_graph=True)

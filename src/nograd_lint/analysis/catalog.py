@@ -557,6 +557,37 @@ GRAPH_CONSUMING_FUNCTIONS: dict[str, str | None] = {
     "torch.autograd.grad": "inputs",
     "torch.autograd.backward": None,
 }
+#: torch's functions that run a module or function they are given (``checkpoint(trunk, x)``,
+#: ``functional_call(net, params, x)``): a forward, not a computation on their arguments.
+#: Qualified names or their packages.
+MODEL_RUNNING_FUNCTIONS: tuple[str, ...] = (
+    "torch.utils.checkpoint",
+    "torch.func",
+    "torch.nn.utils.stateless",
+    "torch.nn.parallel",
+    "torch.vmap",
+    "torch.compile",
+    "torch.jit",
+    "torch.autograd.functional",
+    "torch.cuda.graphs",
+)
+#: Tensor methods whose arguments give only a shape, a dtype or a device: no graph of theirs
+#: goes into the result (``x.to(self.device)``, ``x.view_as(y)``).
+METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(
+    {"to", "cuda", "cpu", "type", "type_as", "view", "view_as", "reshape", "reshape_as"}
+    | {"expand", "expand_as", "permute", "transpose", "squeeze", "unsqueeze", "flatten"}
+    | {"repeat", "contiguous", "float", "double", "half", "bfloat16"}
+)
+
+
+def runs_a_model(qualified: str) -> bool:
+    """Whether torch's function ``qualified`` runs a module it is given (``MODEL_RUNNING_FUNCTIONS``)."""
+    return any(
+        qualified == prefix or qualified.startswith(prefix + ".")
+        for prefix in MODEL_RUNNING_FUNCTIONS
+    )
+
+
 #: Gradient calls that free the saved tensors of the graph they differentiate unless given
 #: ``retain_graph=True`` (NG003): methods, whose receiver or arguments are differentiated
 #: (``loss.backward()``, ``accelerator.backward(loss)``), and functions, with the keyword of

@@ -35,6 +35,7 @@ removal raises an error at the second backward.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import weakref
 from collections.abc import Iterator
@@ -53,17 +54,20 @@ from .catalog import (
     INERT_BUILTINS,
     LOGGING_METHODS,
     LOSS_FUNCTION_NAME,
+    METADATA_ARGUMENT_METHODS,
     MODEL_METHODS,
     NON_TENSOR_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     RETAIN_GRAPH_KEYWORD,
     TENSOR_METHODS,
+    runs_a_model,
 )
 from .values import (
     ModuleValues,
     _Binding,
     _Function,
+    _top_level_names,
     binds_indices,
     contradicts,
     creates_graph,
@@ -253,17 +257,17 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             and node.value.id == self_name
             and node.attr not in GRAPH_DROPPING_ATTRIBUTES
         ):
-            if _constructor_settings(values).get(node.attr, False):
+            if _constructor_settings(values).get(node.attr):
                 origins.from_parameter = True  # ``self.gamma``: as ``__init__`` was given it
             else:
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
-        for child, through, same in _graph_parts(node, through_model, values):
+        for child, through, same in _graph_parts(node, through_model, values, function):
             if child is None:  # a call that may record a graph of its own
                 if (
                     owner >= 0
                     and isinstance(node, ast.Call)
                     and not function.bindings[owner].grad_off  # no graph under ``no_grad``
-                    and _looks_like_a_model(node.func, helpers)
+                    and _may_run_a_model(node, helpers, values)
                 ):
                     origins.forwards.add(owner)
                 continue
@@ -271,8 +275,22 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
     return origins
 
 
+def _may_run_a_model(call: ast.Call, helpers: _Helpers, values: ModuleValues) -> bool:
+    """``_looks_like_a_model``, or torch's function that runs what it is given
+    (``checkpoint(trunk, x)``), or a class handed a model (``Extractor(model, x)``)."""
+    func = call.func
+    if runs_a_model(values.qualified(func) or ""):
+        return True
+    if isinstance(func, ast.Name) and func.id in helpers.imported_classes:
+        return any(
+            isinstance(argument, ast.Name) and argument.id in helpers.models
+            for argument in [*call.args, *(k.value for k in call.keywords)]
+        )
+    return _looks_like_a_model(func, helpers)
+
+
 def _graph_parts(
-    node: ast.AST, through_model: bool, values: ModuleValues
+    node: ast.AST, through_model: bool, values: ModuleValues, function: _Function
 ) -> Iterator[tuple[ast.AST | None, bool, bool]]:
     """The subexpressions whose graph flows into ``node``'s value, each with whether it
     goes through a model's call and whether it is still the same value (operators, indexing,
@@ -305,15 +323,20 @@ def _graph_parts(
     arguments += [k.value for k in node.keywords]
     if isinstance(func, ast.Attribute) and qualified is None and method in TENSOR_METHODS:
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
-        for argument in arguments:
-            yield argument, through_model, False
+        if method not in METADATA_ARGUMENT_METHODS:  # not ``x.to(self.device)``
+            for argument in arguments:
+                yield argument, through_model, False
         return
     callee = dotted_name(func)
     computes = (
-        qualified is not None
+        (qualified is not None and not runs_a_model(qualified))
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
         or (callee is not None and LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1]))
-        or (isinstance(func, ast.Name) and _runs_no_model(func.id, values))
+        or (
+            isinstance(func, ast.Name)
+            and func.id not in function.local | function.parameters()
+            and _runs_no_model(func.id, values)
+        )
     )
     if computes:  # torch's functions, losses, builtins: the inputs' graphs go on
         for argument in arguments:
@@ -347,19 +370,60 @@ def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
     function = values.function_of(definition.body[0])
     if function is None or function.node is not definition:
         return False
+    own = function.local | function.parameters()
+    known = _module_names(values)
+    # What a test reads decides a branch, and goes into no value: ``if args.cuda:``.
+    tested = {
+        id(inner)
+        for node in ast.walk(definition)
+        if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert))
+        for inner in ast.walk(node.test)
+    }
     for node in ast.walk(definition):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             return False  # it may store or read graphs out of sight
-        if not isinstance(node, ast.Call) or values.qualified(node.func) is not None:
+        if (
+            isinstance(node, ast.Name)
+            and node.id not in own
+            and node.id not in known
+            and id(node) not in tested
+        ):
+            return False  # a value of the module's (``EMBEDDINGS``), which may carry a graph
+        if not isinstance(node, ast.Call):
             continue
         func = node.func
+        qualified = values.qualified(func)
+        if qualified is not None:
+            if runs_a_model(qualified):
+                return False  # ``checkpoint(trunk, x)``
+            continue
         if isinstance(func, ast.Name):
-            inert = func.id in INERT_BUILTINS and func.id not in function.local
-            if not (inert or _runs_no_model(func.id, values)):
+            if func.id in own:
+                return False  # ``encode = model.encode``, a parameter: not the module's
+            if not (func.id in INERT_BUILTINS or _runs_no_model(func.id, values)):
                 return False
         elif not (isinstance(func, ast.Attribute) and _tensor_method(func)):
             return False
     return True
+
+
+def _module_names(values: ModuleValues) -> frozenset[str]:
+    """Names a function may read without reading a value of the module: builtins, and the
+    imports, functions and classes the module binds, and binds nothing else to."""
+    known = _MODULE_NAMES.get(values)
+    if known is None:
+        bound: dict[str, bool] = {}
+        for statement in values.tree.body:
+            definition = isinstance(
+                statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
+            )
+            for name in _top_level_names(statement):
+                bound[name] = bound.get(name, True) and definition
+        builtin = {name for name in dir(builtins) if name not in bound}
+        known = _MODULE_NAMES[values] = frozenset(
+            builtin | {name for name, plain in bound.items() if plain}
+        )
+    return known
 
 
 def _tensor_method(func: ast.Attribute) -> bool:
@@ -375,6 +439,8 @@ def _tensor_method(func: ast.Attribute) -> bool:
     )
 
 
+#: Per module, ``_module_names``.
+_MODULE_NAMES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = weakref.WeakKeyDictionary()
 #: Per module, whether each function name ``_runs_no_model``.
 _NO_MODEL: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
 
@@ -388,6 +454,12 @@ def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
     if known is not None:
         return known
     known = _SETTINGS[values] = {}
+    if any(
+        (isinstance(node, ast.Name) and node.id in ("setattr", "vars"))
+        or (isinstance(node, ast.Attribute) and node.attr == "__dict__")
+        for node in ast.walk(values.tree)
+    ):
+        return known  # attributes set by name: none is surely a setting
     # (node, the ``__init__`` it runs in directly, if any)
     stack: list[tuple[ast.AST, ast.FunctionDef | None]] = [(values.tree, None)]
     while stack:
@@ -412,15 +484,32 @@ def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
 
 
 def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
-    """``self.gamma = gamma`` or ``self.steps = 0`` in ``init``."""
+    """``self.steps = 0``, or ``self.gamma = gamma`` in an ``init(self, ..., gamma=0.8)``
+    that binds ``gamma`` nowhere else: an argument whose default is a number, a string or
+    a flag, which callers replace with one."""
     if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Attribute):
         return False
     value = assign.value
     if isinstance(value, ast.Constant):
         return True
+    if not isinstance(value, ast.Name):
+        return False
     arguments = init.args
-    given = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-    return isinstance(value, ast.Name) and value.id in given
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = dict(zip([a.arg for a in positional][::-1], arguments.defaults[::-1]))
+    defaults.update(
+        (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+    )
+    default = defaults.get(value.id)
+    if not (
+        isinstance(default, ast.Constant)
+        and isinstance(default.value, (int, float, str))  # ``bool`` is an ``int``
+    ):
+        return False
+    return not any(
+        isinstance(node, ast.Name) and node.id == value.id and not isinstance(node.ctx, ast.Load)
+        for node in ast.walk(init)
+    )
 
 
 #: Per module, ``_constructor_settings``.
@@ -455,6 +544,8 @@ class _Helpers:
     data_modules: frozenset[str]
     #: ``self.<attr>`` names the module calls a model method on anywhere (``parameters()``).
     self_models: frozenset[str] = frozenset()
+    #: Classes imported from other modules, by their names.
+    imported_classes: frozenset[str] = frozenset()
 
 
 #: A class's name as PEP 8 writes it: a capital, then lower case somewhere (``Target``,
@@ -471,6 +562,7 @@ def _helpers(
     names: set[str] = set()
     methods: set[str] = set()
     data: set[str] = set()
+    classes: set[str] = set()
     for statement in values.tree.body:
         if isinstance(statement, ast.ClassDef):
             names.add(statement.name)
@@ -487,7 +579,7 @@ def _helpers(
         elif isinstance(statement, ast.ImportFrom):
             # ``from .targets import ClassifierOutputTarget``: a class, by its name, whose
             # call makes an object (``G``, ``D``, ``VAE``: maybe a model, by another name).
-            names.update(
+            classes.update(
                 bound
                 for alias in statement.names
                 for bound in [alias.asname or alias.name]
@@ -507,7 +599,13 @@ def _helpers(
         if owner is not None and self_name is not None and owner.startswith(self_name + ".")
     )
     return _Helpers(
-        frozenset(names), frozenset(methods), self_name, models, frozenset(data), self_models
+        frozenset(names | classes),
+        frozenset(methods),
+        self_name,
+        models,
+        frozenset(data),
+        self_models,
+        frozenset(classes),
     )
 
 
