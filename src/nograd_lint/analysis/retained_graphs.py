@@ -447,9 +447,10 @@ _NO_MODEL: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.We
 
 def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
     """Attribute name -> whether the module only ever sets it in ``__init__``, to a literal
-    or to what ``__init__`` was given (``self.gamma = gamma``): a setting, which carries a
-    graph only if the caller's argument did, as a parameter does. Any other store, a
-    container's adder, an item store: False."""
+    or to an argument with a number or string default (``_sets_given``): a setting, which
+    carries a graph only if the caller gave one, as a parameter does. Any other store, a
+    container's adder, an item store: False; and nothing in a module that sets attributes
+    by name (``setattr``, ``vars``, ``__dict__``)."""
     known = _SETTINGS.get(values)
     if known is not None:
         return known
