@@ -45,6 +45,10 @@ FUZZ = settings(
     suppress_health_check=list(HealthCheck),
 )
 SLOW_FUZZ = settings(FUZZ, max_examples=EXAMPLES or 10)  # from_node draws ~0.15 s an example
+#: hypothesmith compiles what it generates, and Python warns about some of it (``"a"()``):
+#: the generator's warnings, not the linter's, which compiles the user's code with warnings
+#: silenced (``source.check_compiles``).
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 EVAL_HEADER = "import torch\nmodel.eval()\n"
 #: Generated code that touches these could legitimately change what is reported.
