@@ -519,9 +519,9 @@ PASS_THROUGH_BUILTINS: frozenset[str] = frozenset(
     {"sum", "max", "min", "abs", "list", "tuple", "zip", "enumerate", "reversed", "sorted"}
     | {"iter", "next"}
 )
-#: Builtins that call nothing they are given and run no model: a function of the module
-#: that calls only these, torch's functions and methods of no model computes on its
-#: arguments as torch's functions do (NG003).
+#: Builtins that run no model (a ``key=`` they call picks an element, whose graph is its
+#: own): a function of the module that calls only these, torch's functions and tensor
+#: methods computes on its arguments as torch's functions do (NG003).
 INERT_BUILTINS: frozenset[str] = (
     GRAPH_DROPPING_BUILTINS
     | PASS_THROUGH_BUILTINS
@@ -559,17 +559,16 @@ GRAPH_CONSUMING_FUNCTIONS: dict[str, str | None] = {
 }
 #: torch's functions that run a module or function they are given (``checkpoint(trunk, x)``,
 #: ``functional_call(net, params, x)``): a forward, not a computation on their arguments.
-#: Qualified names or their packages.
+#: Qualified names or their packages; the wrappers that only return a module
+#: (``EVAL_PRESERVING_WRAPPERS``: ``torch.compile``, ``DataParallel``) are not among them.
 MODEL_RUNNING_FUNCTIONS: tuple[str, ...] = (
     "torch.utils.checkpoint",
     "torch.func",
     "torch.nn.utils.stateless",
     "torch.nn.parallel",
     "torch.vmap",
-    "torch.compile",
-    "torch.jit",
     "torch.autograd.functional",
-    "torch.cuda.graphs",
+    "torch.cuda.make_graphed_callables",
 )
 #: Tensor methods whose arguments give only a shape, a dtype or a device: no graph of theirs
 #: goes into the result (``x.to(self.device)``, ``x.view_as(y)``).
@@ -581,8 +580,9 @@ METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(
 
 
 def runs_a_model(qualified: str) -> bool:
-    """Whether torch's function ``qualified`` runs a module it is given (``MODEL_RUNNING_FUNCTIONS``)."""
-    return any(
+    """Whether torch's function ``qualified`` runs a module it is given
+    (``MODEL_RUNNING_FUNCTIONS``), rather than wrap it."""
+    return qualified not in EVAL_PRESERVING_WRAPPERS and any(
         qualified == prefix or qualified.startswith(prefix + ".")
         for prefix in MODEL_RUNNING_FUNCTIONS
     )

@@ -367,9 +367,7 @@ def _runs_no_model(name: str, values: ModuleValues) -> bool:
 
 
 def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
-    function = values.function_of(definition.body[0])
-    if function is None or function.node is not definition:
-        return False
+    function = values.facts(definition)
     own = function.local | function.parameters()
     known = _module_names(values)
     # What a test reads decides a branch, and goes into no value: ``if args.cuda:``.

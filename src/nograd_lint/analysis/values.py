@@ -315,6 +315,11 @@ class ModuleValues:
     def _module_level(self) -> _Function:
         return self._function(self.tree)
 
+    def facts(self, node: FunctionNode) -> _Function:
+        """The value facts of the function ``node`` itself (``function_of`` takes a node
+        inside it)."""
+        return self._function(node)
+
     def _function(self, node: FunctionNode) -> _Function:
         function = self._functions.get(id(node))
         if function is None:
@@ -1845,15 +1850,21 @@ def binds_indices(binding: _Binding, name: str) -> bool:
 
 def _second(index: ast.AST) -> bool:
     """``[1]`` or ``[-1]`` of a pair."""
-    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
-        index = index.operand
-    return _is_integer(index) and index.value == 1  # type: ignore[attr-defined]
+    return _integer(index) in (1, -1)
 
 
 def _is_integer(node: ast.AST) -> bool:
+    return _integer(node) is not None
+
+
+def _integer(node: ast.AST) -> int | None:
+    """The value of an integer literal, maybe negative."""
+    sign = 1
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node = node.operand
-    return isinstance(node, ast.Constant) and type(node.value) is int
+        node, sign = node.operand, -1
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None
 
 
 def _stores_only_numbers(values: Iterable[ast.AST]) -> bool:
