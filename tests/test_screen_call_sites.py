@@ -128,9 +128,10 @@ def main(m, x):
     with torch.no_grad():
         return evaluate(m, x)
 """,
-    # ``self.train()`` is a mode setter to the flow, never a call site.
+    # ``self.train()`` of an override with the setter's signature is a mode setter to the
+    # flow, never a call site (one with parameters of its own is: ``shadows_mode_setter``).
     "named like a mode setter": _pipeline(mark=MARK)
-    .replace("def encode(self, ids):", "def train(self, ids=None):")
+    .replace("def encode(self, ids):", "def train(self, mode=True):")
     .replace("return self.encode(ids)", "return self.train()"),
     "a name the parser normalises": _pipeline(mark=MARK).replace(
         "torch.no_grad()", "torch.\uff4eo_grad()"

@@ -25,6 +25,7 @@ from nograd_lint.analysis.catalog import (
     MODULE_SHARING_WRAPPERS,
     OPTIMIZER_METHODS,
     RETAIN_GRAPH_KEYWORD,
+    WRAPPED_MODULE_ATTRIBUTES,
     Mode,
 )
 from nograd_lint.analysis.values import ModuleValues
@@ -373,6 +374,71 @@ snippet(
                         criterion(model(x), y).backward()
                 optimizer.step()
             model.eval()  # expect: NG004
+    """,
+)
+
+
+# ``ddp.module.eval()`` is ``ddp``'s eval mode (``catalog.unwrapped``), for NG004 and NG001,
+# whichever side names the wrapped module.
+for _attribute in sorted(WRAPPED_MODULE_ATTRIBUTES):
+    snippet(
+        f"ng004-wrapped-{_attribute}-eval",
+        _loop(f"model.{_attribute}.eval()  # expect: NG004"),
+    )
+    snippet(
+        f"ng004-wrapped-{_attribute}-helper",
+        "def check(net):\n    net.eval()\n\n\n"
+        + _loop(f"check(model.{_attribute})  # expect: NG004"),
+    )
+    snippet(
+        f"ng004-wrapped-{_attribute}-restored",
+        "def check(net):\n    net.eval()\n\n\n"
+        + _loop(f"check(model)\nmodel.{_attribute}.train()"),
+    )
+    snippet(
+        f"ng001-wrapped-{_attribute}",
+        f"""
+        def predict(model, x):
+            model.{_attribute}.eval()
+            return model(x)  # expect: NG001
+        """,
+    )
+
+# A class's own method under a mode setter's name (``catalog.shadows_mode_setter``) is a
+# call of that method, not of ``nn.Module``'s setter; with the setter's signature, it sets.
+for _setter in MODE_SETTERS:
+    snippet(
+        f"ng004-own-method-{_setter.method}",
+        f"""
+        class Trainer:
+            def {_setter.method}(self, loader):
+                for x, y in loader:
+                    criterion(self.model(x), y).backward()
+                    optimizer.step()
+
+            def check(self):
+                self.model.eval()
+
+            def fit(self, loader):
+                for epoch in range(3):
+                    self.{_setter.method}(loader)
+                    self.check()  # expect: NG004
+        """,
+    )
+snippet(
+    "ng004-override-with-the-setter-signature",
+    """
+    class Net(torch.nn.Module):
+        def train(self, mode=True):
+            return super().train(mode)
+
+        def fit(self, loader, optimizer):
+            for epoch in range(3):
+                self.train()
+                for x, y in loader:
+                    self(x).sum().backward()
+                    optimizer.step()
+                self.eval()
     """,
 )
 

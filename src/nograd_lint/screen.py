@@ -241,9 +241,10 @@ def _value_keys(
     return keys
 
 
-def _receiver_key(call: ast.Call) -> Key | None:
-    """The model ``x.to(dev).eval()`` puts in eval mode, as ``eval_mode.chain_of`` finds it;
-    None when the chain starts from a call or subscript (``Net().eval()``)."""
+def _receiver_keys(call: ast.Call) -> list[Key]:
+    """The model ``x.to(dev).eval()`` puts in eval mode, as ``eval_mode.chain_of`` finds it,
+    and ``ddp`` too for ``ddp.module.eval()`` (``catalog.unwrapped``); none when the chain
+    starts from a call or subscript (``Net().eval()``)."""
     node = call.func.value  # type: ignore[attr-defined]
     while (
         isinstance(node, ast.Call)
@@ -251,7 +252,13 @@ def _receiver_key(call: ast.Call) -> Key | None:
         and node.func.attr in MODULE_RETURNING_METHODS
     ):
         node = node.func.value
-    return key_of(node) if is_dotted(node) else None
+    keys: list[Key] = []
+    while is_dotted(node):
+        keys.append(key_of(node))  # type: ignore[arg-type]  # a name or an attribute
+        if not (isinstance(node, ast.Attribute) and node.attr in WRAPPED_MODULE_ATTRIBUTES):
+            break
+        node = node.value
+    return keys
 
 
 #: The last names of the calls the analysis lets eval state through (``flow._wrapped_model``).
@@ -343,10 +350,8 @@ class _Facts:
     def _note(self, node: ast.AST, unit: int, guard: int | None) -> None:
         if isinstance(node, ast.Call):
             if _sets_eval(node):
-                receiver = _receiver_key(node)
                 self.evals[unit].add(EVALED)
-                if receiver is not None:
-                    self.evals[unit].add(receiver)
+                self.evals[unit].update(_receiver_keys(node))
             elif _is_eval_copy(node):  # only what the copy is bound to (``_value_keys``)
                 self.evals[unit].add(EVALED)
             keys = _forward_keys(node)

@@ -23,7 +23,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from .analysis.catalog import FORWARD_METHODS, MODULE_RETURNING_METHODS, SUBMODULE_METHODS, Mode
+from .analysis.catalog import (
+    FORWARD_METHODS,
+    MODULE_RETURNING_METHODS,
+    SUBMODULE_METHODS,
+    Mode,
+    unwrapped,
+)
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import ModuleValues
 from .ast_names import dotted_name, is_within, same_scope_nodes
@@ -55,7 +61,7 @@ def eval_carrying_calls(
         others: list[ast.Call] = []
         for call in (node for node in ast.walk(loop) if isinstance(node, ast.Call)):
             calls.append(call)
-            mode = mode_call(call)
+            mode = mode_call(call, summaries.shadowed())
             if mode is not None:
                 begins |= mode[1] is Mode.EVAL
                 continue
@@ -112,8 +118,9 @@ def _every_step_set_in_mode(
     uses: list[tuple[ast.Call, Place]] = []
     evals: list[tuple[str, ast.Call, Place]] = []
     blocks: dict[int, tuple[list[ast.stmt], ast.AST]] = {}
+    shadowed = summaries.shadowed()
     for call, place, is_statement in _calls_with_places(loop, blocks):
-        mode = mode_call(call)
+        mode = mode_call(call, shadowed)
         if mode is not None:
             receiver, how = mode
             if receiver is None:
@@ -151,9 +158,12 @@ def _every_step_set_in_mode(
     begun.update(
         receiver
         for receiver, call, place in evals
-        if not (as_written and _ended_in_its_block(call, place, receiver, blocks))
+        if not (as_written and _ended_in_its_block(call, place, receiver, blocks, shadowed))
         or any(_mentions(value, receiver) for value in bound)
     )
+    # ``ddp.module.eval()`` begins ``ddp``'s period to the flow (``catalog.unwrapped``):
+    # both names, since a train setter counts only for the name it is written with.
+    begun.update([unwrapped(model) for model in begun])
     if any(_may_carry(value, begun) for value in bound):
         return False  # ``net = model``, ``net, acc = evaluate(model, val)``: another name
     for model in begun:
@@ -176,6 +186,7 @@ def _ended_in_its_block(
     place: Place,
     model: str,
     blocks: dict[int, tuple[list[ast.stmt], ast.AST]],
+    shadowed: frozenset[str],
 ) -> bool:
     """Whether the eval call is the spine of a simple statement (``model.eval()``,
     ``model.eval().cpu()``) that a ``model.train()`` statement later in the same block
@@ -195,7 +206,7 @@ def _ended_in_its_block(
         if (
             isinstance(statement, ast.Expr)
             and isinstance(statement.value, ast.Call)
-            and mode_call(statement.value) == (model, Mode.TRAIN)
+            and mode_call(statement.value, shadowed) == (model, Mode.TRAIN)
         ):
             return True
         if any(isinstance(node, _JUMPS) for node in same_scope_nodes([statement])):

@@ -439,3 +439,100 @@ def an_inner_loop_breaks_in_eval_mode(model, loader, optimizer, criterion, check
                 model.eval()  # expect: NG004:17
                 break
             model.train()
+
+
+def ddp_validation_evaluates_the_wrapped_module(model, loader, val_loader, optimizer, criterion):
+    model = torch.nn.parallel.DistributedDataParallel(model)
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluate(model.module, val_loader)  # expect: NG004:9
+
+
+def ddp_train_mode_set_through_the_wrapped_module(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        model.module.train()
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+
+
+def train_mode_restored_when_not_training(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        if not model.training:
+            model.train()
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+
+
+def a_target_network_only_runs_detached(policy, target, optimizer, memory):
+    # ``optimizer`` is handed in: its parameters are unknown, but only ``policy``'s output
+    # reaches the backward, so only ``policy``'s parameters get gradients to step.
+    policy.train()
+    for step in range(100000):
+        s, a, r, s2 = memory.sample(32)
+        q = policy(s).gather(1, a).squeeze(1)
+        next_q = target(s2).max(1)[0].detach()
+        loss = torch.nn.functional.smooth_l1_loss(q, r + 0.99 * next_q)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 100 == 0:
+            target.load_state_dict(policy.state_dict())
+            target.eval()
+
+
+class TrainerWithItsOwnTrainMethod:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+
+    def train(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    def evaluate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def fit(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.train(loader)  # the class's own training loop, not ``nn.Module.train``
+            self.evaluate(val_loader)  # expect: NG004:13
+
+
+class ModelOverridingTrainWithTheSetterSignature(torch.nn.Module):
+    def train(self, mode=True):
+        super().train(mode)
+        return self
+
+    def fit(self, loader, val_loader, optimizer, epochs):
+        for epoch in range(epochs):
+            self.train(True)
+            for x, y in loader:
+                optimizer.zero_grad()
+                self(x).sum().backward()
+                optimizer.step()
+            self.eval()
+
+
+class KeepsItsOwnModuleInEvalMode(torch.nn.Module):
+    # ``self.module`` is an attribute of this class, not a DDP wrapper's module: its eval
+    # mode is not the object's own, which trains as the caller decides.
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x):
+        self.module.eval()
+        return self.module(x)  # expect: NG001:16
+
+    def fit(self, loader, optimizer):
+        for epoch in range(3):
+            for x, y in loader:
+                optimizer.zero_grad()
+                self(x).sum().backward()
+                optimizer.step()

@@ -78,6 +78,17 @@ _MODE_SETTERS_BY_METHOD = {setter.method: setter for setter in MODE_SETTERS}
 MODE_SETTER_METHODS: frozenset[str] = frozenset(_MODE_SETTERS_BY_METHOD)
 
 
+def shadows_mode_setter(method: str, parameters: Sequence[str]) -> bool:
+    """A method a class defines under a mode setter's name with other parameters (after
+    ``self``) than the setter's: a trainer's ``def train(self, loader)``, whose call
+    ``self.train(loader)`` runs the class's own code, not ``nn.Module.train``. An override
+    with the setter's own signature (``def train(self, mode=True)``) still sets the mode."""
+    setter = _MODE_SETTERS_BY_METHOD.get(method)
+    if setter is None:
+        return False
+    return list(parameters) not in ([], [setter.flag] if setter.flag else [])
+
+
 def mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
     """The mode ``x.<method>(args)`` puts ``x`` in, None when it is not a mode setter."""
     setter = _MODE_SETTERS_BY_METHOD.get(method)
@@ -699,6 +710,21 @@ SUBMODULE_PICKERS: frozenset[str] = frozenset({"next", "list", "tuple", "iter"})
 #: and the tensor flag a loop over ``parameters()`` sets to freeze them one by one.
 FREEZING_METHODS: frozenset[str] = FREEZER_METHODS
 REQUIRES_GRAD_FLAG = "requires_grad"
+
+
+def unwrapped(name: str, self_name: str | None = None) -> str:
+    """The model whose mode ``name`` sets: ``model`` for ``model.module`` (a
+    ``DistributedDataParallel`` or ``torch.compile`` wrapper shares its layers with the
+    module it wraps, so ``model.module.eval()`` puts ``model`` in eval mode too). Not the
+    object itself: ``self.module`` of a method is an attribute of a class of the code's own,
+    a wrapper that may keep its module in eval mode on purpose."""
+    while "." in name:
+        owner, attribute = name.rsplit(".", 1)
+        if attribute not in WRAPPED_MODULE_ATTRIBUTES or owner == self_name:
+            break
+        name = owner
+    return name
+
 
 # -- what a model is: NG002 follows the outputs of models' forward calls ---------------------
 

@@ -36,6 +36,7 @@ from .catalog import (
     GradEffect,
     may_be_submodule,
     returns_eval_model,
+    unwrapped,
 )
 from .entry_grad import CallSite, resolve_entry_grad
 from .eval_mode import Mode, chain_of
@@ -260,8 +261,9 @@ class ModuleAnalysis:
                 if not step.trained:
                     twin = self.twins.of(step.top, step.call)
                     if twin is None or self.values is None:
-                        continue
-                    if not self.values.fate(twin).consumers:
+                        if not step.stepped:
+                            continue
+                    elif not self.values.fate(twin).consumers:
                         continue  # its output reaches no backward: not a training step
             found.setdefault(id(leak.period), leak)  # met in source order: the first step
         return list(found.values())
@@ -489,7 +491,12 @@ class ModuleAnalysis:
 
     def _if(self, node: cst.If, state: FlowState) -> FlowState:
         self.scan(node.test, state)
-        taken = self.run_block(node.body.body, state.copy())
+        tested = _training_test(node.test)
+        entry = state.copy()
+        if tested is not None:  # ``if not model.training: model.train()``
+            model, training_when_true = tested
+            (entry if training_when_true else state).clear(unwrapped(model, self._self_name))
+        taken = self.run_block(node.body.body, entry)
         orelse = node.orelse
         if orelse is None:
             return taken.join(state)
@@ -958,7 +965,9 @@ class ModuleAnalysis:
             state.mark_grad_intent(self._guards(call), self._training(code, call), code.preparation)
         chain = chain_of(call)
         receiver = dotted_name(chain.base) if chain.mode is not None or chain.frozen else None
-        if receiver is not None:
+        if receiver is not None and not self._runs_own_method(call):
+            if chain.mode is not None:
+                receiver = unwrapped(receiver, self._self_name)
             if chain.mode is Mode.EVAL:
                 period = self._period(receiver, call)
                 state.set_eval(receiver, period)
@@ -1023,7 +1032,12 @@ class ModuleAnalysis:
         twin = self.twins.of(self._top, call)
         if twin is None:
             return
-        names = self.modes.caller_names(key, twin, self._self_name)
+        caller_names = self.modes.caller_names(key, twin, self._self_name)
+
+        def names(receiver: str) -> str | None:
+            model = caller_names(receiver)
+            return unwrapped(model, self._self_name) if model is not None else None
+
         for receiver in summary.trains:
             model = names(receiver)
             periods = state.evals.get(model, frozenset()) if model is not None else frozenset()
@@ -1046,6 +1060,16 @@ class ModuleAnalysis:
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
                 state.set_periods(name, state.evals.get(name, frozenset()) | {period})
                 state.carried = state.carried - {period}
+
+    def _runs_own_method(self, call: cst.Call) -> bool:
+        """``self.train(loader)`` calls the class's own ``train`` (``ModeSummaries``)."""
+        owner = self._owner()
+        if owner is None or self.modes is None or not isinstance(call.func, cst.Attribute):
+            return False
+        twin = self.twins.of(self._top, call)
+        return twin is not None and self.modes.runs_own_method(
+            twin, owner.node.name.value, self._self_name
+        )
 
     def _same_object(self, name: str, call: cst.Call) -> list[str]:
         """``name`` and the other names the function around ``call`` binds to the same
@@ -1192,6 +1216,19 @@ class ModuleAnalysis:
             state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
+
+
+def _training_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """``(model, True)`` for ``if model.training:``, ``(model, False)`` for ``if not
+    model.training:``: on the arm where ``model.training`` holds, it is in train mode."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    if negated:
+        test = test.expression  # type: ignore[attr-defined]
+    if isinstance(test, cst.Attribute) and test.attr.value == "training":
+        model = dotted_name(test.value)
+        if model is not None:
+            return model, not negated
+    return None
 
 
 def _begun_here(periods: frozenset[EvalPeriod]) -> frozenset[EvalPeriod]:

@@ -41,6 +41,8 @@ from .catalog import (
     Mode,
     looks_like_optimizer,
     mode_set,
+    shadows_mode_setter,
+    unwrapped,
 )
 from .sibling_modules import function_file, imported_names, modules_beside, read_sibling
 from .values import ModuleValues
@@ -119,6 +121,7 @@ class ModeSummaries:
         self._open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
+        self._shadowed: frozenset[str] | None = None
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -264,10 +267,12 @@ class ModeSummaries:
         gradients = False
         for call in calls_in_order(node.body):
             mode = mode_call(call)
+            if mode is not None and self.runs_own_method(call, owner, self_name):
+                mode = None  # ``self.train(loader)``: the class's own training method
             if mode is not None:
                 receiver, how = mode
                 if receiver is not None:
-                    receiver = resolved(receiver)
+                    receiver = unwrapped(resolved(receiver), self_name)
                     modes[receiver] = how
                     decided.add(receiver)
                 continue
@@ -287,7 +292,7 @@ class ModeSummaries:
 
             def mapped(receiver: str, names: _Names = names) -> str | None:
                 name = names(receiver)
-                return resolved(name) if name is not None else None
+                return unwrapped(resolved(name), self_name) if name is not None else None
 
             for receiver in inner.trains:
                 name = mapped(receiver)
@@ -316,6 +321,38 @@ class ModeSummaries:
             frozenset(run_first) if gradients else frozenset(),
             _returned_parameters(shape.returns, parameters - shape.bound),
         )
+
+    def shadowed(self) -> frozenset[str]:
+        """The mode setters' names some class of the module defines a method of its own
+        under (``catalog.shadows_mode_setter``): for the screens, which read a loop without
+        its class, a call ``x.train(loader)`` on a plain name may be that method's."""
+        if self._shadowed is None:
+            self._shadowed = frozenset(
+                name
+                for (owner, name), node in self.definitions.items()
+                if owner is not None
+                and shadows_mode_setter(
+                    name, [a.arg for a in (*node.args.posonlyargs, *node.args.args)][1:]
+                )
+            )
+        return self._shadowed
+
+    def runs_own_method(self, call: ast.Call, owner: str | None, self_name: str | None) -> bool:
+        """``self.train(loader)`` in a class that defines ``train`` with parameters of its
+        own (``catalog.shadows_mode_setter``): a call of that method, not a mode setter."""
+        func = call.func
+        if not (
+            owner is not None
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self_name
+        ):
+            return False
+        definition = self.definitions.get((owner, func.attr))
+        if definition is None:
+            return False
+        positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
+        return shadows_mode_setter(func.attr, positional[1:])
 
     def gradient_code(self, call: ast.Call) -> bool:
         """A backward pass, an optimizer step or torch's gradient functions: the calls
@@ -469,11 +506,17 @@ class _Names:
         return receiver
 
 
-def mode_call(call: ast.Call) -> tuple[str | None, Mode] | None:
+def mode_call(
+    call: ast.Call, shadowed: frozenset[str] = frozenset()
+) -> tuple[str | None, Mode] | None:
     """``(receiver, mode)`` for a mode setter's call (``model.to(dev).eval()``: the chain's
-    base, as ``eval_mode.chain_of`` reads it; None when it is no plain name), else None."""
+    base, as ``eval_mode.chain_of`` reads it; None when it is no plain name), else None. ``shadowed``: setter names that a call on a plain name
+    (``self.train(loader)``) may use for a class's own method (``ModeSummaries.shadowed``):
+    not a setter's call then."""
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
+        return None
+    if func.attr in shadowed and isinstance(func.value, ast.Name):
         return None
     mode = mode_set(func.attr, call_args(call))
     if mode is None:

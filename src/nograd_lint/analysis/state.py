@@ -64,6 +64,9 @@ class CarriedStep:
     followed: bool = False
     #: That gradient code trains its model's parameters.
     trained: bool = False
+    #: An optimizer of unknown parameters stepped after it: it updates only those a
+    #: backward reached, so the forward's output must reach one (not ``target(s).detach()``).
+    stepped: bool = False
 
 
 class OpenCallSite(Protocol):
@@ -327,7 +330,10 @@ class FlowState:
             forward.excused.update(forward.periods & self.carried)
         for step in self.carried_steps:
             step.followed = True
-            step.trained |= training is not None and training.covers(step.model)
+            if training is not None and training.models is None:
+                step.stepped = True
+            else:
+                step.trained |= training is not None and training.covers(step.model)
         for site in self.open_call_sites:  # ``loss = self._logits(x).sum(); grad(loss, w)``
             site.feeds_gradients = True
         if self.inherited is not None:
