@@ -1,4 +1,6 @@
 # NG003: retain_graph=True where no later gradient call uses the graph.
+import functools
+
 import torch
 import torch.nn.functional as F
 from cam_targets import ClassTarget, FeatureExtractor, summarize
@@ -415,3 +417,177 @@ def a_class_handed_the_model(model, heads, x):
     extractor = FeatureExtractor(model, x)  # may run the model in its constructor
     for head in heads:
         head(extractor.features).sum().backward(retain_graph=True)
+
+
+# -- forms an adversarial review found reported wrongly: each needs the graph again --------
+
+
+def a_method_the_catalog_does_not_know(encoder, head, x, y):
+    z = encoder(x)
+    F.relu(1 - z.var(dim=0).sqrt()).mean().backward(retain_graph=True)  # ``z.var``: z's graph
+    F.cross_entropy(head(z), y).backward()
+
+
+def a_distribution_of_a_shared_body(actor_critic, obs, actions, returns):
+    mu, value = actor_critic(obs)
+    advantage = (returns - value).detach()
+    dist = torch.distributions.Normal(mu, 1.0)
+    actor_loss = -(dist.log_prob(actions).sum(-1) * advantage).mean()
+    actor_loss.backward(retain_graph=True)  # value shares actor_critic's forward
+    F.mse_loss(value, returns).backward()
+
+
+def an_auxiliary_output_read_with_get(model, images, masks):
+    output = model(images)
+    F.cross_entropy(output["out"], masks).backward(retain_graph=True)
+    F.cross_entropy(output.get("aux"), masks).backward()
+
+
+def a_regulariser_on_its_own(rnn, x):
+    hidden, _ = rnn(x)
+    (2.0 * hidden.square().mean()).backward(retain_graph=True)  # expect: NG003:45
+
+
+def jacobian_rows_of_a_positional_gradient(model, x):
+    y = model(x)
+    rows = []
+    for i in range(y.shape[1]):
+        y.backward(torch.eye(y.shape[1])[i].expand_as(y), retain_graph=True)  # y, again
+        rows.append(x.grad.clone())
+    return rows
+
+
+def two_directions_of_one_output(model, x, v1, v2):
+    out = model(x)
+    out.backward(v1, retain_graph=True)
+    out.backward(v2)
+
+
+def the_last_direction(model, x, v):
+    out = model(x)
+    out.backward(v, retain_graph=True)  # expect: NG003:21
+
+
+def a_wrapper_differentiates_its_argument(accelerator, model, x):
+    accelerator.backward(model(x).sum(), retain_graph=True)  # expect: NG003:42
+
+
+def heads_bound_with_partial(backbone, head_a, head_b, x, ya, yb):
+    on_feats = functools.partial(F.cross_entropy, backbone(x))
+    loss_a = on_feats(head_a.weight, ya)
+    loss_a.backward(retain_graph=True)
+    on_feats(head_b.weight, yb).backward()
+
+
+def an_lbfgs_closure(backbone, probe, x, y):
+    feats = backbone(x)
+    optimizer = torch.optim.LBFGS(probe.parameters(), max_iter=5)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(probe(feats), y)
+        loss.backward(retain_graph=True)  # each evaluation differentiates feats' graph
+        return loss.item()
+
+    optimizer.step(closure)
+
+
+def a_vector_jacobian_closure(model, x, basis):
+    y = model(x)
+
+    def vjp(v):
+        return torch.autograd.grad(y, x, v, retain_graph=True)[0]
+
+    return [vjp(v) for v in basis]
+
+
+def the_previous_output_differentiated_next_iteration(model, frames, labels):
+    prev_out = None
+    for frame, label in zip(frames, labels):
+        out = model(frame)
+        if prev_out is not None:
+            F.mse_loss(prev_out, out.detach()).backward()
+        loss = F.cross_entropy(out, label)
+        loss.backward(retain_graph=True)  # prev_out keeps out's graph for the next one
+        prev_out = out
+
+
+def a_patch_computed_once_from_a_leaf(model, loader, target):
+    raw = torch.zeros(3, 8, 8, requires_grad=True)
+    patch = torch.sigmoid(raw)  # a graph, made before the loop
+    for images in loader:
+        images = images.clone()
+        images[:, :, :8, :8] = patch
+        loss = F.cross_entropy(model(images), target)
+        loss.backward(retain_graph=True)
+    return raw.grad
+
+
+def a_perturbation_leaf_used_directly(model, loader, target):
+    delta = torch.zeros(3, 8, 8, requires_grad=True)
+    for images in loader:
+        loss = F.cross_entropy(model(images + delta), target)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def outputs_matched_to_a_pattern(model, x):
+    match model(x):
+        case (logits, features):
+            entropy = -(logits.softmax(1) * logits.log_softmax(1)).sum(1).mean()
+            entropy.backward(retain_graph=True)
+            features.mean(0).pow(2).sum().backward()
+
+
+def a_trunk_bound_inside_an_expression(trunk, head_a, head_b, x, y):
+    la = F.cross_entropy(head_a(feats := trunk(x)), y)
+    la.backward(retain_graph=True)
+    F.cross_entropy(head_b(feats), y).backward()
+
+
+def a_penalty_on_gradients_with_a_graph(model, x, y):
+    x = x.detach().requires_grad_(True)
+    loss = F.cross_entropy(model(x), y)
+    loss.backward(create_graph=True)
+    penalty = x.grad.pow(2).sum()  # .grad holds loss's graph
+    penalty.backward(retain_graph=True)
+    loss.backward()
+
+
+class ScaledTrainer:
+    def __init__(self, model, loss_scaler):
+        self.model = model
+        self.loss_scaler = loss_scaler
+
+    def train_step(self, x, y, optimizer):
+        logits, aux = self.model(x)
+        F.cross_entropy(aux, y).backward(retain_graph=True)
+        self.loss_scaler(F.cross_entropy(logits, y), optimizer)  # timm's runs the backward
+
+
+class GradNormBalancer:
+    def __init__(self, shared):
+        self.shared = shared
+
+    def update(self, losses):
+        return [torch.autograd.grad(loss, self.shared.weight)[0] for loss in losses]
+
+
+def a_balancer_of_the_module(model, balancer, x, ys):
+    losses = [F.mse_loss(out, y) for out, y in zip(model(x), ys)]
+    sum(losses).backward(retain_graph=True)
+    balancer.update(losses)  # the module's ``update`` differentiates them
+
+
+def _backward(loss):
+    loss.backward()
+
+
+def _optimize(loss, optimizer):
+    _backward(loss)
+    optimizer.step()
+
+
+def a_backward_two_helpers_down(model, x, y, optimizer):
+    logits, aux = model(x)
+    F.cross_entropy(aux, y).backward(retain_graph=True)
+    _optimize(F.cross_entropy(logits, y), optimizer)

@@ -517,6 +517,8 @@ INDEX_PAIR_METHODS_WITH_DIM: frozenset[str] = frozenset({"max", "min", "median",
 #: The attribute of such a pair that names its indices.
 INDEX_PAIR_INDICES = "indices"
 #: Attributes that read no graph: ``out.data`` is the same tensor, detached.
+#: A tensor's gradient: a graph of its own only after ``backward(create_graph=True)``.
+GRADIENT_ATTRIBUTE = "grad"
 GRAPH_DROPPING_ATTRIBUTES: frozenset[str] = frozenset(
     {"data", "shape", "dtype", "device", "requires_grad", "is_leaf", "ndim", "grad", "is_cuda"}
 )
@@ -552,8 +554,11 @@ ACCUMULATING_METHODS: frozenset[str] = frozenset(
     {"append", "extend", "insert", "add", "appendleft"}
 )
 #: Calls named like a loss function (``criterion(out, y)``, ``loss_fn(...)``, ``crit``): they compute a
-#: value from their arguments and keep none of them.
-LOSS_FUNCTION_NAME = LazyPattern(r"loss|crit|cost", re.IGNORECASE)
+#: value from their arguments and keep none of them. Not ``critic``: a model.
+LOSS_FUNCTION_NAME = LazyPattern(r"loss|crit(?!ic)|cost", re.IGNORECASE)
+#: ... unless it also says that it scales or steps: timm's ``loss_scaler(loss, optimizer)``
+#: runs the backward pass itself (NG003).
+LOSS_STEPPER_NAME = LazyPattern(r"scal|backward|step|optimi", re.IGNORECASE)
 #: Methods that differentiate, or hook into, the graph of the value they are called on or
 #: given: ``loss.backward()``, ``accelerator.backward(loss)``, ``out.register_hook(f)``.
 GRAPH_CONSUMING_METHODS: frozenset[str] = frozenset(
@@ -604,6 +609,14 @@ def runs_a_model(qualified: str) -> bool:
 #: (``loss.backward()``, ``accelerator.backward(loss)``), and functions, with the keyword of
 #: the tensors they differentiate (their first argument otherwise).
 GRAPH_FREEING_METHODS: frozenset[str] = frozenset({"backward", "manual_backward"})
+#: ``Tensor.backward(gradient)``: its positional argument is the gradient to start from, and
+#: what it differentiates its receiver; unless the receiver, by its last name, is an object
+#: that differentiates its argument (``accelerator.backward(loss)``, ``fabric.backward``,
+#: DeepSpeed's ``engine.backward``).
+TENSOR_BACKWARD = "backward"
+BACKWARD_WRAPPER_NAME = LazyPattern(
+    r"accelerat|fabric|engine|trainer|strategy|booster|runner|^self$", re.IGNORECASE
+)
 GRAPH_FREEING_FUNCTIONS: dict[str, str] = {
     "torch.autograd.grad": "outputs",
     "torch.autograd.backward": "tensors",

@@ -43,8 +43,10 @@ from dataclasses import dataclass, field
 
 from ..ast_names import dotted_name
 from .catalog import (
+    BACKWARD_WRAPPER_NAME,
     CONTAINER_ADDERS,
     FORWARD_METHODS,
+    GRADIENT_ATTRIBUTE,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_DROPPING_ATTRIBUTES,
     GRAPH_DROPPING_BUILTINS,
@@ -54,12 +56,14 @@ from .catalog import (
     INERT_BUILTINS,
     LOGGING_METHODS,
     LOSS_FUNCTION_NAME,
+    LOSS_STEPPER_NAME,
     METADATA_ARGUMENT_METHODS,
     MODEL_METHODS,
     NON_TENSOR_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     RETAIN_GRAPH_KEYWORD,
+    TENSOR_BACKWARD,
     TENSOR_METHODS,
     runs_a_model,
 )
@@ -71,6 +75,7 @@ from .values import (
     binds_indices,
     contradicts,
     creates_graph,
+    makes_requires_grad,
     never_carries,
 )
 
@@ -122,9 +127,16 @@ def _differentiated(call: ast.Call, values: ModuleValues) -> list[ast.expr] | No
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in GRAPH_FREEING_METHODS:
         # ``accelerator.backward(loss)``, ``self.manual_backward(loss)``: the argument;
-        # ``loss.backward(torch.ones_like(loss))`` reads the receiver in its argument too.
+        # ``y.backward(grad)``: ``y``, and whatever graph the gradient given carries.
         given = [a for a in call.args if not isinstance(a, ast.Starred)]
-        return given or [func.value]
+        if not given:
+            return [func.value]
+        receiver = dotted_name(func.value)
+        if func.attr == TENSOR_BACKWARD and not (
+            receiver is not None and BACKWARD_WRAPPER_NAME.search(receiver.rsplit(".", 1)[-1])
+        ):
+            return [func.value, *given]
+        return given
     keyword = GRAPH_FREEING_FUNCTIONS.get(values.qualified(func) or "")
     if keyword is None:
         return None
@@ -136,7 +148,11 @@ def _differentiated(call: ast.Call, values: ModuleValues) -> list[ast.expr] | No
 
 def _subject(call: ast.Call, roots: list[ast.expr]) -> str:
     if isinstance(call.func, ast.Attribute) and call.func.attr in GRAPH_FREEING_METHODS:
-        return " ".join(ast.unparse(roots[0]).split())
+        root = roots[0]
+        text = " ".join(ast.unparse(root).split())
+        # ``(2.0 * h.mean()).backward``, not ``2.0 * h.mean().backward``
+        plain = isinstance(root, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+        return text if plain else f"({text})"
     return dotted_name(call.func) or "autograd.grad"
 
 
@@ -185,13 +201,20 @@ class _Origins:
     #: ... or is an element of a container a loop runs over (``for loss in losses``): its
     #: siblings, differentiated next, may share its graph.
     from_iteration: bool = False
+    #: ... or is read from an enclosing function's scope (a closure, a ``nonlocal``): each
+    #: call of the function may differentiate that graph again (an LBFGS closure).
+    from_enclosing: bool = False
     #: Bindings the value is, through assignments, operators and tensor methods only: a
     #: later gradient call of any of them differentiates this very graph.
     direct: set[int] = field(default_factory=set)
+    #: Bindings to a tensor made to require grad (``torch.zeros(n, requires_grad=True)``):
+    #: no graph of their own, but what is computed from them records one.
+    grad_leaves: set[int] = field(default_factory=set)
 
     def recorded(self) -> set[int]:
-        """The bindings whose value carries a graph recorded by a forward call."""
-        recording = self.forwards & set(self.reads)
+        """The bindings whose value carries a graph recorded by a forward call, or computed
+        from a tensor that requires grad."""
+        recording = (self.forwards | self.grad_leaves) & set(self.reads)
         changed = True
         while changed:
             changed = False
@@ -199,7 +222,7 @@ class _Origins:
                 if index not in recording and read & recording:
                     recording.add(index)
                     changed = True
-        return recording
+        return recording - (self.grad_leaves - self.forwards)
 
 
 def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -> _Origins:
@@ -223,8 +246,22 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             if node.id in models:
                 continue  # a module's parameters are leaves: no graph of its own
             reaching = function.reaching(node)
+            if (
+                not reaching
+                and node.id in function.local
+                and node.id not in parameters
+                and function.loops_of(node) is None
+            ):
+                # Read in a lambda, which runs later: any of the function's values of it.
+                reaching = [i for i, b in enumerate(function.bindings) if node.id in b.names]
             if not reaching and node.id in parameters and not through_model:
                 origins.from_parameter = True
+            if (
+                not reaching
+                and node.id not in parameters
+                and _enclosing_binds(node.id, function, values)
+            ):
+                origins.from_enclosing = True
             for index in reaching:
                 if binds_indices(function.bindings[index], node.id):
                     continue  # ``_, predicted = out.max(1)``: integers
@@ -238,6 +275,8 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                         None if around is None or known is None else known | around
                     )
                 origins.reads.setdefault(index, set())
+                if makes_requires_grad(binding.value):
+                    origins.grad_leaves.add(index)
                 iterated = id(binding.value) in iterations
                 if direct:
                     origins.direct.add(index)
@@ -249,6 +288,25 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                 if (index, through, direct) not in seen:
                     seen.add((index, through, direct))
                     stack.append((binding.value, through, index, direct))
+            continue
+        if isinstance(node, ast.NamedExpr):  # ``head(feats := trunk(x))``: the binding
+            made = _walrus_binding(node, function)
+            if made is not None:
+                if owner >= 0:
+                    origins.reads[owner].add(made)
+                origins.reads.setdefault(made, set())
+                if direct:
+                    origins.direct.add(made)
+                if (made, through_model, direct) not in seen:
+                    seen.add((made, through_model, direct))
+                    stack.append((node.value, through_model, made, direct))
+                continue
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == GRADIENT_ATTRIBUTE
+            and _grads_carry_graphs(function, values)
+        ):
+            origins.from_attribute = True  # ``.grad`` after ``backward(create_graph=True)``
             continue
         if (
             isinstance(node, ast.Attribute)
@@ -275,6 +333,34 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
     return origins
 
 
+def _walrus_binding(node: ast.NamedExpr, function: _Function) -> int | None:
+    """The binding an assignment expression makes."""
+    return next((i for i, b in enumerate(function.bindings) if b.value is node.value), None)
+
+
+def _grads_carry_graphs(function: _Function, values: ModuleValues) -> bool:
+    """The function runs a backward with ``create_graph=True``: ``.grad`` holds a graph."""
+    return any(
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in GRAPH_FREEING_METHODS
+        and creates_graph(call)
+        for call in function.calls
+    )
+
+
+def _enclosing_binds(name: str, function: _Function, values: ModuleValues) -> bool:
+    """``name``, which ``function`` reads but does not bind, is a variable of a function
+    around it (a closure's free variable), or one it declares ``nonlocal``/``global``."""
+    if name in function.outer:
+        return True
+    around = values.function_of(function.node)
+    while around is not None and around.node is not values.tree:
+        if name in around.local or name in around.parameters():
+            return True
+        around = values.function_of(around.node)
+    return False
+
+
 def _may_run_a_model(call: ast.Call, helpers: _Helpers, values: ModuleValues) -> bool:
     """``_looks_like_a_model``, or torch's function that runs what it is given
     (``checkpoint(trunk, x)``), or a class handed a model (``Extractor(model, x)``)."""
@@ -295,6 +381,9 @@ def _graph_parts(
     """The subexpressions whose graph flows into ``node``'s value, each with whether it
     goes through a model's call and whether it is still the same value (operators, indexing,
     tensor methods); ``(None, ...)`` marks a call that may record a graph."""
+    if isinstance(node, ast.Lambda):  # ``{"cls": lambda: ce(head(feats), y)}[k]()``
+        yield node.body, True, False
+        return
     if never_carries(node):  # a literal, a number, indices (``out.topk(k)[1]``)...
         return
     if isinstance(node, ast.Attribute):
@@ -331,7 +420,7 @@ def _graph_parts(
     computes = (
         (qualified is not None and not runs_a_model(qualified))
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
-        or (callee is not None and LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1]))
+        or (callee is not None and _names_a_loss(callee.rsplit(".", 1)[-1]))
         or (
             isinstance(func, ast.Name)
             and func.id not in function.local | function.parameters()
@@ -346,7 +435,14 @@ def _graph_parts(
         yield None, through_model, False  # a model's forward, or a helper on its inputs
     if isinstance(func, (ast.Call, ast.Subscript)):
         yield func, True, False  # ``heads[i](x)``, ``nn.Linear(3, 4)(x)``
-    for argument in arguments:  # an object's method (``env.step(a)``): its arguments only
+    elif isinstance(func, ast.Attribute) and qualified is None:
+        # A method the catalog does not know (``z.var()``, ``dist.log_prob(a)``,
+        # ``outputs.get("aux")``): its receiver's graph may go on; read as a model's input
+        # (a model's own parameters are leaves: ``_origins`` skips its name).
+        yield func.value, True, False
+    elif isinstance(func, ast.Name) and func.id in function.local:
+        yield func, True, False  # ``on_feats = partial(head_loss, trunk(x))``: what it holds
+    for argument in arguments:  # an object's method (``env.step(a)``): its arguments too
         yield argument, True, False
 
 
@@ -695,7 +791,7 @@ def _needed(
         return True
     origins = _origins(roots, function, values)
     recorded = origins.recorded()
-    if origins.from_attribute or origins.from_iteration:
+    if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
         return True
     if origins.from_parameter and not recorded:
         return True
@@ -710,6 +806,8 @@ def _needed(
     if recorded and function.leaves(function.derived(_never, recorded), _never):
         return True
     own = recorded | origins.direct
+    if loops and own and _carried_to_a_gradient_call(call, own, loops, function, values):
+        return True
     return (
         any(
             origins_shared(call, other, own, function, values)
@@ -719,6 +817,31 @@ def _needed(
         or _in_comprehension_over(call, recorded, function)
         or _handed_on_later(call, own, function, values)
     )
+
+
+def _carried_to_a_gradient_call(
+    call: ast.Call,
+    own: set[int],
+    loops: frozenset[int],
+    function: _Function,
+    values: ModuleValues,
+) -> bool:
+    """A value of the graph kept for the next iteration of a loop that runs ``call``
+    (``prev_out = out``), where a gradient call, wherever it is in the loop, differentiates
+    it (``mse(prev_out, out.detach()).backward()``)."""
+    derived = function.derived(_never, own)
+    for other in function.calls:
+        roots = _differentiated(other, values)
+        if roots is None or not (function.call_loops.get(id(other), frozenset()) & loops):
+            continue
+        theirs = _origins(roots, function, values)
+        recorded = theirs.recorded()
+        if any(
+            index in derived and index in recorded and (around is None or around & loops)
+            for index, around in theirs.carried.items()
+        ):
+            return True
+    return False
 
 
 def _discarded(call: ast.Call, function: _Function) -> bool:
@@ -756,10 +879,12 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
         return True
     local = _local_definition(func, values)
     if local is not None:
-        return not any(
-            isinstance(node, ast.Call) and _differentiated(node, values) is not None
-            for node in ast.walk(local)
-        )
+        return not _differentiates(local, values)
+    name = func.attr if isinstance(func, ast.Attribute) else None
+    if name is not None and any(
+        _differentiates(definition, values) for definition in _definitions_named(name, values)
+    ):
+        return False  # ``balancer.update(losses)``, where the module's ``update`` does
     if isinstance(func, ast.Name):
         return func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS
     if isinstance(func, ast.Attribute):
@@ -768,7 +893,7 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
             or func.attr in GRAPH_DROPPING_METHODS
             or func.attr in CONTAINER_ADDERS
             or func.attr in LOGGING_METHODS
-            or bool(LOSS_FUNCTION_NAME.search(func.attr))
+            or _names_a_loss(func.attr)
         )
     return False
 
@@ -808,6 +933,58 @@ def _in_comprehension_over(call: ast.Call, recorded: set[int], function: _Functi
         if any(not start <= function.bindings[i].position <= end for i in recorded):
             return True
     return False
+
+
+def _differentiates(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues, depth: int = 0
+) -> bool:
+    """A gradient call in the function's body, or in a function of the module it calls (a
+    few calls deep: ``optimize(loss)`` calling ``_backward(loss)``)."""
+    known = _DIFFERENTIATES.setdefault(values, {})
+    if id(definition) in known:
+        return known[id(definition)]
+    known[id(definition)] = True  # while it is read: a recursive call may differentiate
+    found = False
+    for node in ast.walk(definition):
+        if not isinstance(node, ast.Call):
+            continue
+        if _differentiated(node, values) is not None:
+            found = True
+            break
+        callee = _local_definition(node.func, values)
+        if (
+            callee is not None
+            and callee is not definition
+            and depth < _DEPTH
+            and _differentiates(callee, values, depth + 1)
+        ):
+            found = True
+            break
+    known[id(definition)] = found
+    return found
+
+
+def _definitions_named(
+    name: str, values: ModuleValues
+) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function and method of the module called ``name``."""
+    for node in ast.walk(values.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            yield node
+
+
+#: How many calls deep ``_differentiates`` follows the module's functions.
+_DEPTH = 3
+#: Per module, ``id`` of a function -> ``_differentiates``.
+_DIFFERENTIATES: weakref.WeakKeyDictionary[ModuleValues, dict[int, bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _names_a_loss(name: str) -> bool:
+    """``criterion``, ``ce_loss``: a loss function, which computes on what it is given;
+    not ``loss_scaler`` (``catalog.LOSS_STEPPER_NAME``), which runs the backward itself."""
+    return bool(LOSS_FUNCTION_NAME.search(name)) and not LOSS_STEPPER_NAME.search(name)
 
 
 def _local_definition(

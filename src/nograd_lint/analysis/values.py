@@ -877,12 +877,17 @@ class _Function:
                 elif isinstance(child, ast.ExceptHandler):
                     self._statements(child.body, guards, (*path, (id(child), "body")), loops)
                 elif type(child).__name__ == "match_case":  # ``case P if guard: body``
+                    inside = (*path, (id(child), "body"))
+                    captured = _captured_by(getattr(child, "pattern", None))
+                    if captured:  # ``case (logits, feats):``: each holds part of the subject
+                        target = ast.Tuple(
+                            [ast.Name(n, ast.Store()) for n in captured], ast.Store()
+                        )
+                        self._bind(target, node.subject, child.pattern, inside, loops)  # type: ignore[attr-defined]
                     guard = getattr(child, "guard", None)
                     if guard is not None:
                         expressions.append(guard)
-                    self._statements(
-                        getattr(child, "body", ()), guards, (*path, (id(child), "body")), loops
-                    )
+                    self._statements(getattr(child, "body", ()), guards, inside, loops)
                 elif not (
                     isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
                     and field in ("targets", "target")
@@ -1012,6 +1017,11 @@ class _Function:
             None,
         )
         return self._around(loops, dominating)
+
+    def loops_of(self, name: ast.Name) -> frozenset[int] | None:
+        """The loops that hold the statement reading ``name``; None when not placed."""
+        read = self._reads.get(id(name))
+        return read[1] if read is not None else None
 
     def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
         """The bindings whose value may derive from what ``seed`` accepts, or from the
@@ -1420,7 +1430,7 @@ class _Function:
         """Whether anything in the function makes a tensor require grad."""
         if self._may_require_grad is None:
             self._may_require_grad = bool(self.requires_grad) or any(
-                _makes_requires_grad(c) for c in self.calls
+                makes_requires_grad(c) for c in self.calls
             )
         return self._may_require_grad
 
@@ -1569,7 +1579,7 @@ class _Function:
             return False
 
         def requires_grad(node: ast.AST) -> bool:
-            return _makes_requires_grad(node) or (
+            return makes_requires_grad(node) or (
                 isinstance(node, ast.Name) and node.id in self.requires_grad
             )
 
@@ -1629,7 +1639,19 @@ def _stores_outside(target: ast.AST, local: set[str]) -> bool:
     )
 
 
-def _makes_requires_grad(node: ast.AST) -> bool:
+def _captured_by(pattern: ast.AST | None) -> list[str]:
+    """The names a ``match`` pattern binds (``case (logits, feats):``, ``case {"x": x, **rest}``)."""
+    if pattern is None:
+        return []
+    return [
+        name
+        for node in ast.walk(pattern)
+        for name in (getattr(node, "name", None), getattr(node, "rest", None))
+        if isinstance(name, str)
+    ]
+
+
+def makes_requires_grad(node: ast.AST) -> bool:
     """``torch.randn(..., requires_grad=True)``, ``x.requires_grad_()``."""
     if not isinstance(node, ast.Call):
         return False
@@ -1659,7 +1681,7 @@ def _requires_grad_targets(node: ast.AST) -> Iterator[str]:
                 and _literal(node.value) is True
             ):
                 yield target.value.id
-            elif isinstance(target, ast.Name) and _makes_requires_grad(node.value):
+            elif isinstance(target, ast.Name) and makes_requires_grad(node.value):
                 yield target.id
 
 
