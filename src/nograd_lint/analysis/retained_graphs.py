@@ -225,6 +225,22 @@ class _Origins:
         return recording - (self.grad_leaves - self.forwards)
 
 
+def _call_origins(call: ast.Call, function: _Function, values: ModuleValues) -> _Origins | None:
+    """``_origins`` of what a gradient call differentiates, read once per call: every
+    ``retain_graph=True`` of a function compares itself with every other gradient call."""
+    known = _CALL_ORIGINS.setdefault(function, {})
+    if id(call) not in known:
+        roots = _differentiated(call, values)
+        known[id(call)] = None if roots is None else _origins(roots, function, values)
+    return known[id(call)]
+
+
+#: Per function, ``id`` of a gradient call -> ``_call_origins``.
+_CALL_ORIGINS: weakref.WeakKeyDictionary[_Function, dict[int, _Origins | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -> _Origins:
     """Walk back from ``roots`` through the names they read to the bindings that made
     them, stopping where a graph is dropped (``catalog.GRAPH_DROPPING_*``)."""
@@ -758,11 +774,18 @@ def _iterates_filled_attribute(
 
 def _iteration_values(function: _Function) -> set[int]:
     """``id`` of every iterable a loop or comprehension of the function binds targets from."""
-    found: set[int] = set()
-    for node in ast.walk(function.node):
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            found.add(id(node.iter))
+    found = _ITERATION_VALUES.get(function)
+    if found is None:
+        found = _ITERATION_VALUES[function] = {
+            id(node.iter)
+            for node in ast.walk(function.node)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
+        }
     return found
+
+
+#: Per function, ``_iteration_values``.
+_ITERATION_VALUES: weakref.WeakKeyDictionary[_Function, set[int]] = weakref.WeakKeyDictionary()
 
 
 def _self_name(function: _Function) -> str | None:
@@ -831,10 +854,11 @@ def _carried_to_a_gradient_call(
     it (``mse(prev_out, out.detach()).backward()``)."""
     derived = function.derived(_never, own)
     for other in function.calls:
-        roots = _differentiated(other, values)
-        if roots is None or not (function.call_loops.get(id(other), frozenset()) & loops):
+        if not (function.call_loops.get(id(other), frozenset()) & loops):
             continue
-        theirs = _origins(roots, function, values)
+        theirs = _call_origins(other, function, values)
+        if theirs is None:
+            continue
         recorded = theirs.recorded()
         if any(
             index in derived and index in recorded and (around is None or around & loops)
@@ -910,13 +934,11 @@ def origins_shared(
     ``call``'s."""
     if (other.lineno, other.col_offset) <= (call.lineno, call.col_offset):
         return False
-    roots = _differentiated(other, values)
-    if roots is None:
-        return False
     guards = function.guards
     if contradicts(guards.get(id(call), frozenset()), guards.get(id(other), frozenset())):
         return False  # the other arm of the same ``if``
-    return bool(own & set(_origins(roots, function, values).reads))
+    theirs = _call_origins(other, function, values)
+    return theirs is not None and bool(own & set(theirs.reads))
 
 
 def _in_comprehension_over(call: ast.Call, recorded: set[int], function: _Function) -> bool:
@@ -968,11 +990,19 @@ def _definitions_named(
     name: str, values: ModuleValues
 ) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
     """Every function and method of the module called ``name``."""
-    for node in ast.walk(values.tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            yield node
+    known = _DEFINITIONS.get(values)
+    if known is None:
+        known = _DEFINITIONS[values] = {}
+        for node in ast.walk(values.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                known.setdefault(node.name, []).append(node)
+    yield from known.get(name, ())
 
 
+#: Per module, function name -> the functions and methods of that name.
+_DEFINITIONS: weakref.WeakKeyDictionary[
+    ModuleValues, dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]
+] = weakref.WeakKeyDictionary()
 #: How many calls deep ``_differentiates`` follows the module's functions.
 _DEPTH = 3
 #: Per module, ``id`` of a function -> ``_differentiates``.
