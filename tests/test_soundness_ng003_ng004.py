@@ -442,6 +442,33 @@ snippet(
     """,
 )
 
+# A helper that hands back its model's forward (``ModeSummary.hands_back``): a training step
+# where the caller differentiates what it returns, and none where the caller does not.
+_LOSS_HELPER = "def compute(net, x, y):\n    return criterion(net(x), y)\n\n\n"
+snippet(
+    "ng004-step-in-a-loss-helper",
+    _LOSS_HELPER
+    + """def fit(model, loader, optimizer, criterion):
+    for epoch in range(3):
+        for x, y in loader:
+            optimizer.zero_grad()
+            compute(model, x, y).backward()
+            optimizer.step()
+        model.eval()  # expect: NG004
+""",
+)
+snippet(
+    "ng004-loss-helper-not-differentiated",
+    _LOSS_HELPER
+    + """def fit(model, loader, optimizer, criterion):
+    for epoch in range(3):
+        for x, y in loader:
+            print(compute(model, x, y).item())
+            optimizer.step()
+        model.eval()
+""",
+)
+
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_every_fact(name: str) -> None:

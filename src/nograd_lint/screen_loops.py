@@ -77,7 +77,7 @@ def eval_carrying_calls(
                 break
             for summary in summaries.named(name):
                 begins |= bool(summary.leaves_eval)
-                trains |= bool(summary.trains)
+                trains |= bool(summary.trains or summary.hands_back)
         if not (begins and trains):
             continue
         if trust is None:
@@ -317,7 +317,7 @@ def _may_train(
     return (
         name is not None
         and _may_be_summarised(name, defined)
-        and any(summary.trains for summary in summaries.named(name))
+        and any(summary.trains or summary.hands_back for summary in summaries.named(name))
     )
 
 

@@ -536,3 +536,64 @@ class KeepsItsOwnModuleInEvalMode(torch.nn.Module):
                 optimizer.zero_grad()
                 self(x).sum().backward()
                 optimizer.step()
+
+
+def compute_loss(model, x, y):
+    return torch.nn.functional.cross_entropy(model(x), y)
+
+
+def the_forward_is_in_a_loss_helper(model, loader, val_loader, optimizer):
+    for epoch in range(10):
+        for x, y in loader:
+            loss = compute_loss(model, x, y)  # the model's forward, handed back
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        evaluate(model, val_loader)  # expect: NG004:9
+
+
+def a_loss_helper_only_for_validation_numbers(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch_in_train_mode(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+        print(compute_loss(model, *next(iter(val_loader))).item())
+
+
+def set_mode(net):
+    net.train()
+
+
+def prepare(net):
+    set_mode(net)
+
+
+def setup_epoch(net):
+    prepare(net)
+
+
+def on_epoch_start(net):
+    setup_epoch(net)
+
+
+def train_with_epoch_hooks(net, loader, optimizer, criterion):
+    on_epoch_start(net)  # ``train()`` four calls down: too deep to read, maybe restored
+    train_one_epoch(net, loader, optimizer, criterion)
+
+
+def a_restore_too_deep_to_read(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_with_epoch_hooks(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+
+
+def an_encoder_trained_or_frozen_by_an_option(encoder, loader, optimizer, train_encoder):
+    for epoch in range(10):
+        if train_encoder:
+            encoder.train()
+        else:
+            encoder.eval()  # frozen for the whole epoch, deliberately
+        for x, y in loader:
+            loss = compute_loss(encoder, x, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()

@@ -1027,7 +1027,9 @@ class ModuleAnalysis:
         if key is None or self.modes is None:
             return
         summary = self.modes.of(*key)
-        if not (summary.trains or summary.leaves_eval or summary.leaves_train):
+        if not (
+            summary.trains or summary.leaves_eval or summary.leaves_train or summary.hands_back
+        ):
             return
         twin = self.twins.of(self._top, call)
         if twin is None:
@@ -1045,6 +1047,14 @@ class ModuleAnalysis:
                 for period in periods & state.carried:
                     if self._reportable_period(period):
                         self._left_in_eval.append(LeftInEval(period, call, self._top))
+        for receiver in summary.hands_back:  # ``loss = compute_loss(model, batch)``
+            model = names(receiver)
+            periods = state.evals.get(model, frozenset()) if model is not None else frozenset()
+            carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
+            if model is not None and carried and _begun_here(periods) <= state.carried:
+                step = CarriedStep(call, model, self._top, carried)
+                state.carried_steps = state.carried_steps | {step}
+                self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
         for receiver in summary.leaves_train:
             model = names(receiver)
             for name in self._same_object(model, call) if model is not None else ():

@@ -68,6 +68,10 @@ class ModeSummary(NamedTuple):
     #: at that position of the returned tuple, or as the whole value at ``WHOLE``
     #: (``return model, loss``): the caller's name bound to it is the same model.
     returns: frozenset[tuple[int, str]] = frozenset()
+    #: Receivers whose forward call's output it hands back, before any ``train()`` and
+    #: without gradient code of its own (``return criterion(model(x), y)``): a training
+    #: step where the caller differentiates what the call returns.
+    hands_back: frozenset[str] = frozenset()
 
 
 #: The position of a value returned whole, not as an element of a tuple.
@@ -285,6 +289,13 @@ class ModeSummaries:
             callee = self._callee(call.func, owner, self_name)
             if callee is None:
                 continue
+            if depth + 1 > MAX_DEPTH:
+                # Too deep to read: it may switch what it is handed back to train mode, so
+                # none of it counts as left in eval mode (nor as trained) past this call.
+                for handed in _handed_names(call, self_name):
+                    modes[resolved(handed)] = Mode.TRAIN
+                    decided.add(resolved(handed))
+                continue
             inner = self.of(*callee, depth + 1)
             if inner is NOTHING:
                 continue
@@ -315,11 +326,17 @@ class ModeSummaries:
                 for model, call in forwards
                 if model not in run_first and self.values.fate(call, node).consumers
             )
+        hands_back = frozenset(
+            model
+            for model, call in (forwards if not gradients and any(shape.returns) else ())
+            if self.values.fate(call, node).escapes
+        )
         return ModeSummary(
             frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
             frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
             frozenset(run_first) if gradients else frozenset(),
             _returned_parameters(shape.returns, parameters - shape.bound),
+            hands_back,
         )
 
     def shadowed(self) -> frozenset[str]:
@@ -422,6 +439,22 @@ class ModeSummaries:
         return _Names(definition, callee[0], call, caller_self)
 
 
+def _handed_names(call: ast.Call, self_name: str | None) -> list[str]:
+    """The names a call hands its callee: its arguments as written, and ``self`` for
+    ``self.method(...)``."""
+    values = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+    values += [k.value for k in call.keywords]
+    names = [name for name in map(dotted_name, values) if name is not None]
+    func = call.func
+    if (
+        self_name is not None
+        and isinstance(func, ast.Attribute)
+        and dotted_name(func.value) == self_name
+    ):
+        names.append(self_name)
+    return names
+
+
 def _through_parameters(
     summary: ModeSummary, node: ast.FunctionDef | ast.AsyncFunctionDef
 ) -> ModeSummary:
@@ -438,6 +471,7 @@ def _through_parameters(
         handed(summary.leaves_train),
         handed(summary.trains),
         summary.returns,
+        handed(summary.hands_back),
     )
 
 

@@ -253,12 +253,15 @@ class FlowState:
         evals = dict(self.evals)
         for name, periods in other.evals.items():
             evals[name] = evals.get(name, frozenset()) | periods
+        # A period carried in from the last iteration stays carried only on a path where it
+        # is still on: ``if a: m.train() else: m.eval()`` ends it on one arm and begins it
+        # afresh (the same call, the same period) on the other.
         return FlowState(
             self.grad.join(other.grad),
             evals,
             self.frozen & other.frozen,
             True,
-            self.carried | other.carried,
+            (self.carried & self.active_periods()) | (other.carried & other.active_periods()),
             self.killed & other.killed,
             self.inherited,
             self.carried_forwards | other.carried_forwards,
