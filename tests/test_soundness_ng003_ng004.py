@@ -469,6 +469,25 @@ snippet(
 """,
 )
 
+# ``model.evaluate(loader)`` with ``model = Net()``: the class's method, ``self`` is ``model``.
+snippet(
+    "ng004-instance-method",
+    """
+    class Net(torch.nn.Module):
+        def check(self):
+            self.eval()
+
+
+    def fit(loader, optimizer, criterion):
+        model = Net()
+        for epoch in range(3):
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+            model.check()  # expect: NG004
+    """,
+)
+
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_every_fact(name: str) -> None:

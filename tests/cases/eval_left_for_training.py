@@ -597,3 +597,38 @@ def an_encoder_trained_or_frozen_by_an_option(encoder, loader, optimizer, train_
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+
+
+def a_frozen_encoder_stays_frozen_in_eval_mode(encoder, head, loader, val_loader):
+    encoder.requires_grad_(False)  # a linear probe: only the head trains
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    for epoch in range(10):
+        head.train()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(head(encoder(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        encoder.eval()  # eval() leaves its parameters frozen
+        head.eval()
+        with torch.no_grad():
+            for x, _ in val_loader:
+                head(encoder(x))
+
+
+class NetWithItsOwnEvaluation(torch.nn.Module):
+    def evaluate(self, loader):
+        self.eval()
+        with torch.no_grad():
+            return sum((self(x).argmax(1) == y).sum().item() for x, y in loader)
+
+
+def the_model_evaluates_itself(loader, val_loader):
+    model = NetWithItsOwnEvaluation()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        print(model.evaluate(val_loader))  # expect: NG004:15

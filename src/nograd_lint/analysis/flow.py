@@ -495,7 +495,7 @@ class ModuleAnalysis:
         entry = state.copy()
         if tested is not None:  # ``if not model.training: model.train()``
             model, training_when_true = tested
-            (entry if training_when_true else state).clear(unwrapped(model, self._self_name))
+            (entry if training_when_true else state).end_eval(unwrapped(model, self._self_name))
         taken = self.run_block(node.body.body, entry)
         orelse = node.orelse
         if orelse is None:
@@ -974,7 +974,7 @@ class ModuleAnalysis:
                 self._note_eval(receiver, period)
             elif chain.mode is Mode.TRAIN:
                 for same in self._same_object(receiver, call):
-                    state.clear(same)
+                    state.end_eval(same)
                 self._note_train(receiver)
             if chain.frozen:
                 self._freeze(receiver, state)
@@ -1023,18 +1023,34 @@ class ModuleAnalysis:
     def _mode_effects(self, call: cst.Call, state: FlowState) -> None:
         """NG004: a call of the module's function that trains a model carried in eval mode
         around the loop, or that leaves a model in eval mode (:mod:`.mode_summaries`)."""
+        if self.modes is None:
+            return
         key = self._summary_key(call.func)
-        if key is None or self.modes is None:
+        caller_self = self._self_name
+        twin = None
+        if (
+            key is None
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in self.modes.method_names()
+        ):
+            # ``model.evaluate(loader)``, ``model = Net()``: the method of the module's class,
+            # whose ``self`` is ``model``.
+            twin = self.twins.of(self._top, call)
+            owner = self.modes.instance_class(twin) if twin is not None else None
+            if owner is None:
+                return
+            key, caller_self = (owner, call.func.attr.value), dotted_name(call.func.value)
+        if key is None:
             return
         summary = self.modes.of(*key)
         if not (
             summary.trains or summary.leaves_eval or summary.leaves_train or summary.hands_back
         ):
             return
-        twin = self.twins.of(self._top, call)
+        twin = twin or self.twins.of(self._top, call)
         if twin is None:
             return
-        caller_names = self.modes.caller_names(key, twin, self._self_name)
+        caller_names = self.modes.caller_names(key, twin, caller_self)
 
         def names(receiver: str) -> str | None:
             model = caller_names(receiver)
@@ -1058,7 +1074,7 @@ class ModuleAnalysis:
         for receiver in summary.leaves_train:
             model = names(receiver)
             for name in self._same_object(model, call) if model is not None else ():
-                state.clear(name)
+                state.end_eval(name)
         for receiver in summary.leaves_eval:
             model = names(receiver)
             if model is None:

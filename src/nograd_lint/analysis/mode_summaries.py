@@ -126,6 +126,7 @@ class ModeSummaries:
         self._models: frozenset[str] | None = None
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
         self._shadowed: frozenset[str] | None = None
+        self._method_names: frozenset[str] | None = None
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -353,6 +354,38 @@ class ModeSummaries:
                 )
             )
         return self._shadowed
+
+    def method_names(self) -> frozenset[str]:
+        """The names of the methods of the module's classes."""
+        if self._method_names is None:
+            self._method_names = frozenset(
+                name for owner, name in self.definitions if owner is not None
+            )
+        return self._method_names
+
+    def instance_class(self, call: ast.Call) -> str | None:
+        """The class of the module whose method ``model.evaluate(loader)`` calls: the one
+        that every binding of ``model`` in the function makes (``model = Net()``)."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        function = self.values.function_of(call)
+        if function is None:
+            return None
+        classes = set()
+        for binding in function.bindings:
+            if func.value.id not in binding.names:
+                continue
+            value = binding.value
+            if not (
+                isinstance(binding.target, ast.Name)
+                and isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and (value.func.id, func.attr) in self.definitions
+            ):
+                return None
+            classes.add(value.func.id)
+        return classes.pop() if len(classes) == 1 else None
 
     def runs_own_method(self, call: ast.Call, owner: str | None, self_name: str | None) -> bool:
         """``self.train(loader)`` in a class that defines ``train`` with parameters of its

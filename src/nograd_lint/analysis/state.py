@@ -277,18 +277,24 @@ class FlowState:
             self.carried = self.carried - {period}
 
     def set_periods(self, model: str, periods: frozenset[EvalPeriod]) -> None:
-        self.clear(model)
+        self.end_eval(model)
         self.evals[model] = periods
         if "." in model:
             self._index(model)
 
     def clear(self, name: str) -> None:
-        """``name`` left eval mode or was rebound: so were its attributes (``self`` rebinds)."""
+        """``name`` was rebound: its attributes too (``self`` rebinds); a new object is
+        neither in eval mode nor frozen."""
+        self.end_eval(name)
+        if self.frozen:
+            self.frozen = frozenset(k for k in self.frozen if not is_within(k, name))
+
+    def end_eval(self, name: str) -> None:
+        """``name`` left eval mode (``train()``), or a new period replaces its own: its
+        parameters stay as frozen as they were."""
         for key in (name, *self._attributes.get(name, ())):
             if self.evals.pop(key, None) is not None and "." in key:
                 self._unindex(key)
-        if self.frozen:
-            self.frozen = frozenset(k for k in self.frozen if not is_within(k, name))
         if self.inherited is not None and name not in self.killed:
             self.killed = self.killed | {name}
 
