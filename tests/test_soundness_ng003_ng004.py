@@ -488,6 +488,25 @@ snippet(
     """,
 )
 
+# ``self.check()`` that a base class of the module defines.
+snippet(
+    "ng004-base-class-method",
+    """
+    class Base:
+        def check(self):
+            self.model.eval()
+
+
+    class Trainer(Base):
+        def fit(self, loader, optimizer, criterion):
+            for epoch in range(3):
+                for x, y in loader:
+                    criterion(self.model(x), y).backward()
+                    optimizer.step()
+                self.check()  # expect: NG004
+    """,
+)
+
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_every_fact(name: str) -> None:

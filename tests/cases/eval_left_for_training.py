@@ -632,3 +632,26 @@ def the_model_evaluates_itself(loader, val_loader):
             torch.nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         print(model.evaluate(val_loader))  # expect: NG004:15
+
+
+class BaseTrainer:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+
+    def train_epoch(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+
+class TrainerOfABaseClass(BaseTrainer):
+    def fit(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.train_epoch(loader)
+            self.validate(val_loader)  # expect: NG004:13

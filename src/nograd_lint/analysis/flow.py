@@ -1133,9 +1133,16 @@ class ModuleAnalysis:
             and isinstance(func.value, cst.Name)
             and owner is not None
             and func.value.value == self._self_name
-            and func.attr.value in owner.methods
         ):
-            return (owner.node.name.value, func.attr.value)
+            if func.attr.value in owner.methods:
+                return (owner.node.name.value, func.attr.value)
+            base = (
+                self.modes.inherited_from(owner.node.name.value, func.attr.value)
+                if self.modes is not None
+                else None
+            )
+            if base is not None:  # ``self.validate()`` of a base class of the module
+                return (base, func.attr.value)
         name = dotted_name(func)  # ``util.evaluate`` after ``import util``
         if name is not None and name.count(".") == 1 and self.modes is not None:
             return (None, name) if self.modes.imports(name) else None

@@ -127,6 +127,7 @@ class ModeSummaries:
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
         self._shadowed: frozenset[str] | None = None
         self._method_names: frozenset[str] | None = None
+        self._bases: dict[str, list[str]] | None = None
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -355,6 +356,28 @@ class ModeSummaries:
             )
         return self._shadowed
 
+    def inherited_from(self, owner: str, name: str) -> str | None:
+        """The class of the module that ``owner`` inherits method ``name`` from, through
+        the bases it names (``class Trainer(BaseTrainer)``), when ``owner`` does not define
+        it itself."""
+        if self._bases is None:
+            self._bases = {
+                statement.name: [b.id for b in statement.bases if isinstance(b, ast.Name)]
+                for statement in self.values.tree.body
+                if isinstance(statement, ast.ClassDef)
+            }
+        seen = {owner}
+        queue = list(self._bases.get(owner, ()))
+        while queue:
+            base = queue.pop(0)
+            if base in seen or base not in self._bases:
+                continue
+            seen.add(base)
+            if (base, name) in self.definitions:
+                return base
+            queue.extend(self._bases[base])
+        return None
+
     def method_names(self) -> frozenset[str]:
         """The names of the methods of the module's classes."""
         if self._method_names is None:
@@ -400,6 +423,9 @@ class ModeSummaries:
             return False
         definition = self.definitions.get((owner, func.attr))
         if definition is None:
+            base = self.inherited_from(owner, func.attr)
+            definition = self.definitions.get((base, func.attr)) if base is not None else None
+        if definition is None:
             return False
         positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
         return shadows_mode_setter(func.attr, positional[1:])
@@ -436,9 +462,12 @@ class ModeSummaries:
             and isinstance(func.value, ast.Name)
             and owner is not None
             and func.value.id == self_name
-            and (owner, func.attr) in self.definitions
         ):
-            return (owner, func.attr)
+            if (owner, func.attr) in self.definitions:
+                return (owner, func.attr)
+            base = self.inherited_from(owner, func.attr)
+            if base is not None:
+                return (base, func.attr)
         return None
 
     def aliases_at(self, call: ast.Call) -> dict[str, str]:
