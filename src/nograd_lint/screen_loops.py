@@ -77,7 +77,9 @@ def eval_carrying_calls(
                 break
             for summary in summaries.named(name):
                 begins |= bool(summary.leaves_eval)
-                trains |= bool(summary.trains or summary.hands_back)
+                # (A helper that hands back a forward trains only where gradient code of
+                # the loop itself differentiates its result: ``trains`` is set already.)
+                trains |= bool(summary.trains)
         if not (begins and trains):
             continue
         if trust is None:
