@@ -878,12 +878,21 @@ class _Function:
                     self._statements(child.body, guards, (*path, (id(child), "body")), loops)
                 elif type(child).__name__ == "match_case":  # ``case P if guard: body``
                     inside = (*path, (id(child), "body"))
-                    captured = _captured_by(getattr(child, "pattern", None))
+                    pattern: ast.AST = getattr(child, "pattern", child)
+                    captured = _captured_by(pattern)
                     if captured:  # ``case (logits, feats):``: each holds part of the subject
-                        target = ast.Tuple(
-                            [ast.Name(n, ast.Store()) for n in captured], ast.Store()
+                        target = ast.copy_location(
+                            ast.Tuple(
+                                [
+                                    ast.copy_location(ast.Name(n, ast.Store()), pattern)
+                                    for n in captured
+                                ],
+                                ast.Store(),
+                            ),
+                            pattern,
                         )
-                        self._bind(target, node.subject, child.pattern, inside, loops)  # type: ignore[attr-defined]
+                        subject = node.subject  # type: ignore[attr-defined]
+                        self._bind(target, subject, pattern, inside, loops)
                     guard = getattr(child, "guard", None)
                     if guard is not None:
                         expressions.append(guard)
@@ -1639,10 +1648,8 @@ def _stores_outside(target: ast.AST, local: set[str]) -> bool:
     )
 
 
-def _captured_by(pattern: ast.AST | None) -> list[str]:
+def _captured_by(pattern: ast.AST) -> list[str]:
     """The names a ``match`` pattern binds (``case (logits, feats):``, ``case {"x": x, **rest}``)."""
-    if pattern is None:
-        return []
     return [
         name
         for node in ast.walk(pattern)
