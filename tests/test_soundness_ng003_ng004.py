@@ -442,31 +442,28 @@ snippet(
     """,
 )
 
+
 # A helper that hands back its model's forward (``ModeSummary.hands_back``): a training step
 # where the caller differentiates what it returns, and none where the caller does not.
-_LOSS_HELPER = "def compute(net, x, y):\n    return criterion(net(x), y)\n\n\n"
+def _loss_helper_loop(use: str, marker: str) -> str:
+    return (
+        "def compute(net, x, y):\n    return criterion(net(x), y)\n\n\n"
+        "def fit(model, loader, optimizer, criterion):\n"
+        "    for epoch in range(3):\n"
+        "        for x, y in loader:\n"
+        f"            {use}\n"
+        "            optimizer.step()\n"
+        f"        model.eval(){marker}\n"
+    )
+
+
 snippet(
     "ng004-step-in-a-loss-helper",
-    _LOSS_HELPER
-    + """def fit(model, loader, optimizer, criterion):
-    for epoch in range(3):
-        for x, y in loader:
-            optimizer.zero_grad()
-            compute(model, x, y).backward()
-            optimizer.step()
-        model.eval()  # expect: NG004
-""",
+    _loss_helper_loop("compute(model, x, y).backward()", "  # expect: NG004"),
 )
 snippet(
     "ng004-loss-helper-not-differentiated",
-    _LOSS_HELPER
-    + """def fit(model, loader, optimizer, criterion):
-    for epoch in range(3):
-        for x, y in loader:
-            print(compute(model, x, y).item())
-            optimizer.step()
-        model.eval()
-""",
+    _loss_helper_loop("print(compute(model, x, y).item())", ""),
 )
 
 # ``model.evaluate(loader)`` with ``model = Net()``: the class's method, ``self`` is ``model``.

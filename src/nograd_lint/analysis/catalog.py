@@ -74,6 +74,8 @@ MODE_SETTERS: tuple[ModeSetter, ...] = (
     ModeSetter("train", Mode.TRAIN, flag="mode"),
 )
 _MODE_SETTERS_BY_METHOD = {setter.method: setter for setter in MODE_SETTERS}
+#: ``module.training``: true in train mode (``if not model.training: model.train()``).
+MODE_FLAG_ATTRIBUTE = "training"
 #: Method names that may set a mode: only their calls need :func:`mode_set`.
 MODE_SETTER_METHODS: frozenset[str] = frozenset(_MODE_SETTERS_BY_METHOD)
 

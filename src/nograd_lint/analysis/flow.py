@@ -27,6 +27,7 @@ from .catalog import (
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
+    MODE_FLAG_ATTRIBUTE,
     MODULE_FORWARD,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
@@ -1065,12 +1066,8 @@ class ModuleAnalysis:
                         self._left_in_eval.append(LeftInEval(period, call, self._top))
         for receiver in summary.hands_back:  # ``loss = compute_loss(model, batch)``
             model = names(receiver)
-            periods = state.evals.get(model, frozenset()) if model is not None else frozenset()
-            carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
-            if model is not None and carried and _begun_here(periods) <= state.carried:
-                step = CarriedStep(call, model, self._top, carried)
-                state.carried_steps = state.carried_steps | {step}
-                self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
+            if model is not None:
+                self._carried_step(call, model, state.evals.get(model, frozenset()), state)
         for receiver in summary.leaves_train:
             model = names(receiver)
             for name in self._same_object(model, call) if model is not None else ():
@@ -1212,6 +1209,18 @@ class ModuleAnalysis:
             )
         source.certainly_enabled |= state.grad is Grad.ENABLED
 
+    def _carried_step(
+        self, call: cst.Call, model: str, periods: frozenset[EvalPeriod], state: FlowState
+    ) -> None:
+        """NG004: ``call`` (the model's forward, or a helper handing it back) may be the
+        training step of a loop whose last iteration left ``model`` in eval mode: a step to
+        judge once gradient code follows it (``_periods_left_in_eval``)."""
+        carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
+        if carried and _begun_here(periods) <= state.carried:  # not so on the loop's entry
+            step = CarriedStep(call, model, self._top, carried)
+            state.carried_steps = state.carried_steps | {step}
+            self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
+
     def _forward(self, call: cst.Call, state: FlowState) -> None:
         if state.grad not in (Grad.ENABLED, Grad.ENTRY):
             return
@@ -1230,11 +1239,7 @@ class ModuleAnalysis:
             periods = state.periods_of(model) if model is not None else None
         if periods is None or model is None or within_any(model, state.frozen):
             return
-        carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
-        if carried and _begun_here(periods) <= state.carried:  # not so on the loop's entry
-            step = CarriedStep(call, model, self._top, carried)
-            state.carried_steps = state.carried_steps | {step}
-            self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
+        self._carried_step(call, model, periods, state)
         periods = frozenset(p for p in periods if not p.via_call)
         if not periods:
             return
@@ -1257,7 +1262,7 @@ def _training_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
     negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
     if negated:
         test = test.expression  # type: ignore[attr-defined]
-    if isinstance(test, cst.Attribute) and test.attr.value == "training":
+    if isinstance(test, cst.Attribute) and test.attr.value == MODE_FLAG_ATTRIBUTE:
         model = dotted_name(test.value)
         if model is not None:
             return model, not negated

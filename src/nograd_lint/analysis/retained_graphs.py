@@ -262,14 +262,6 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             if node.id in models:
                 continue  # a module's parameters are leaves: no graph of its own
             reaching = function.reaching(node)
-            if (
-                not reaching
-                and node.id in function.local
-                and node.id not in parameters
-                and function.loops_of(node) is None
-            ):
-                # Read in a lambda, which runs later: any of the function's values of it.
-                reaching = [i for i, b in enumerate(function.bindings) if node.id in b.names]
             if not reaching and node.id in parameters and not through_model:
                 origins.from_parameter = True
             if (
@@ -812,7 +804,7 @@ def _needed(
         # or in the hooks that are all a ``torch.autograd.grad`` whose result nobody
         # reads can be called for.
         return True
-    origins = _origins(roots, function, values)
+    origins = _call_origins(call, function, values) or _origins(roots, function, values)
     recorded = origins.recorded()
     if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
         return True
@@ -958,10 +950,10 @@ def _in_comprehension_over(call: ast.Call, recorded: set[int], function: _Functi
 
 
 def _differentiates(
-    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues, depth: int = 0
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
 ) -> bool:
-    """A gradient call in the function's body, or in a function of the module it calls (a
-    few calls deep: ``optimize(loss)`` calling ``_backward(loss)``)."""
+    """A gradient call in the function's body, or in a function of the module it calls
+    (``optimize(loss)`` calling ``_backward(loss)``), each function read once."""
     known = _DIFFERENTIATES.setdefault(values, {})
     if id(definition) in known:
         return known[id(definition)]
@@ -974,12 +966,7 @@ def _differentiates(
             found = True
             break
         callee = _local_definition(node.func, values)
-        if (
-            callee is not None
-            and callee is not definition
-            and depth < _DEPTH
-            and _differentiates(callee, values, depth + 1)
-        ):
+        if callee is not None and callee is not definition and _differentiates(callee, values):
             found = True
             break
     known[id(definition)] = found
@@ -1003,8 +990,6 @@ def _definitions_named(
 _DEFINITIONS: weakref.WeakKeyDictionary[
     ModuleValues, dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]
 ] = weakref.WeakKeyDictionary()
-#: How many calls deep ``_differentiates`` follows the module's functions.
-_DEPTH = 3
 #: Per module, ``id`` of a function -> ``_differentiates``.
 _DIFFERENTIATES: weakref.WeakKeyDictionary[ModuleValues, dict[int, bool]] = (
     weakref.WeakKeyDictionary()

@@ -1027,11 +1027,6 @@ class _Function:
         )
         return self._around(loops, dominating)
 
-    def loops_of(self, name: ast.Name) -> frozenset[int] | None:
-        """The loops that hold the statement reading ``name``; None when not placed."""
-        read = self._reads.get(id(name))
-        return read[1] if read is not None else None
-
     def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
         """The bindings whose value may derive from what ``seed`` accepts, or from the
         bindings ``start``. Each binding is tried once, and again only when a name its
