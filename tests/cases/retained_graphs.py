@@ -591,3 +591,10 @@ def a_backward_two_helpers_down(model, x, y, optimizer):
     logits, aux = model(x)
     F.cross_entropy(aux, y).backward(retain_graph=True)
     _optimize(F.cross_entropy(logits, y), optimizer)
+
+
+def a_graph_value_fed_to_the_model_again(model, x, y):
+    model.train()
+    out = model(x)
+    F.mse_loss(out, y).backward(retain_graph=True)  # expect: NG003:33
+    return model(out.detach()), model(out).argmax(1)  # new graphs: nothing differentiates

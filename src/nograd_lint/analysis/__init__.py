@@ -15,6 +15,8 @@ stdlib ``ast`` tree it shares with the screen.
   analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
 - :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs
   (on the stdlib ``ast``, with :mod:`.values`' bindings)
+- :mod:`.call_sites` - the calls of a module's private function, and what each gives its
+  parameters (NG003 reads a helper's callers)
 - :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of
   the models it reaches (NG004; on the stdlib ``ast``, shared by the screen and the flow)
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off

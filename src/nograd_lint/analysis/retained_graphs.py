@@ -38,10 +38,11 @@ import ast
 import builtins
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..ast_names import dotted_name
+from .call_sites import private_call_sites
 from .catalog import (
     BACKWARD_WRAPPER_NAME,
     CONTAINER_ADDERS,
@@ -196,6 +197,8 @@ class _Origins:
     #: The value derives, through no model, from a parameter (data, unless no model of
     #: the function records a graph: then it is the caller's graph).
     from_parameter: bool = False
+    #: The parameters (or ``self.<setting>``) it derives from so.
+    parameters: set[str] = field(default_factory=set)
     #: ... or from an attribute of ``self``, which another method may differentiate.
     from_attribute: bool = False
     #: ... or is an element of a container a loop runs over (``for loss in losses``): its
@@ -264,6 +267,7 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
             reaching = function.reaching(node)
             if not reaching and node.id in parameters and not through_model:
                 origins.from_parameter = True
+                origins.parameters.add(node.id)
             if (
                 not reaching
                 and node.id not in parameters
@@ -325,6 +329,7 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
         ):
             if _constructor_settings(values).get(node.attr):
                 origins.from_parameter = True  # ``self.gamma``: as ``__init__`` was given it
+                origins.parameters.add(f"{self_name}.{node.attr}")
             else:
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         for child, through, same in _graph_parts(node, through_model, values, function):
@@ -794,7 +799,11 @@ def _self_name(function: _Function) -> str | None:
 
 
 def _needed(
-    call: ast.Call, roots: list[ast.expr], function: _Function, values: ModuleValues
+    call: ast.Call,
+    roots: list[ast.expr],
+    function: _Function,
+    values: ModuleValues,
+    callers_read: frozenset[int] = frozenset(),
 ) -> bool:
     if creates_graph(call) and (
         (isinstance(call.func, ast.Attribute) and call.func.attr in GRAPH_FREEING_METHODS)
@@ -809,7 +818,7 @@ def _needed(
     if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
         return True
     if origins.from_parameter and not recorded:
-        return True
+        return not _callers_done_with(call, origins.parameters, function, values, callers_read)
     loops = function.call_loops.get(id(call), frozenset())
     for index in recorded:
         if loops - function.bindings[index].loops:
@@ -832,6 +841,77 @@ def _needed(
         or _in_comprehension_over(call, recorded, function)
         or _handed_on_later(call, own, function, values)
     )
+
+
+def _callers_done_with(
+    call: ast.Call,
+    parameters: set[str],
+    function: _Function,
+    values: ModuleValues,
+    callers_read: frozenset[int],
+) -> bool:
+    """The graph of a private function's parameters (``self._update(latents, loss)``) is
+    differentiated by ``call`` once and then dropped: nothing in the function hands it on
+    or differentiates it again, and each call of the function in the module is, for the
+    caller's graph, a gradient call whose ``retain_graph=True`` would not be needed."""
+    node = function.node
+    if (
+        not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        or id(node) in callers_read
+        or function.call_loops.get(id(call))
+    ):
+        return False
+    sites = private_call_sites(node, values)
+    if sites is None or not parameters <= function.parameters():
+        return False
+
+    def given(name: ast.AST) -> bool:
+        return isinstance(name, ast.Name) and name.id in parameters and not function.reaching(name)
+
+    derived = function.derived(given)
+    if function.leaves(derived, given) or _used_again(call, derived, given, function, values):
+        return False
+    callers: set[int] = set()
+    for site in sites:
+        caller = values.function_of(site.call)
+        if caller is None or id(caller) in callers:
+            return False  # called twice by one function: the second call may reuse the graph
+        callers.add(id(caller))
+        roots = [site.given[name] for name in parameters if name in site.given]
+        if not roots:
+            continue
+        with caller.without_reading(roots):  # the function hands none of it back
+            if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
+                return False
+    return True
+
+
+def _used_again(
+    call: ast.Call,
+    derived: set[int],
+    seed: Callable[[ast.AST], bool],
+    function: _Function,
+    values: ModuleValues,
+) -> bool:
+    """A value of the graph read, after ``call``, by another gradient call, or handed to
+    a call that may differentiate it (``_handed_on_later``, for a parameter's graph)."""
+    here = (call.lineno, call.col_offset)
+    for other in function.calls:
+        if (other.lineno, other.col_offset) <= here:
+            continue
+        roots = _differentiated(other, values)
+        if roots is not None:
+            arguments = roots
+        elif _passes_nothing_on(other, values) or _forward_of_a_known_model(
+            other, function, values
+        ):
+            continue
+        else:
+            arguments = [a.value if isinstance(a, ast.Starred) else a for a in other.args]
+            arguments += [k.value for k in other.keywords]
+        if any(function.carries(a, derived, seed) for a in arguments):
+            return True
+    return False
 
 
 def _carried_to_a_gradient_call(
@@ -878,7 +958,11 @@ def _handed_on_later(
     here = (call.lineno, call.col_offset)
     derived = function.derived(_never, own)
     for other in function.calls:
-        if (other.lineno, other.col_offset) <= here or _passes_nothing_on(other, values):
+        if (
+            (other.lineno, other.col_offset) <= here
+            or _passes_nothing_on(other, values)
+            or _forward_of_a_known_model(other, function, values)
+        ):
             continue
         arguments = [a.value if isinstance(a, ast.Starred) else a for a in other.args]
         arguments += [k.value for k in other.keywords]
@@ -912,6 +996,25 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
             or _names_a_loss(func.attr)
         )
     return False
+
+
+def _forward_of_a_known_model(call: ast.Call, function: _Function, values: ModuleValues) -> bool:
+    """``model(x_test)``: a forward pass records a new graph on what it is given and
+    differentiates nothing, unless the module has a forward that runs a gradient call
+    itself (a model that trains in its forward)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
+        func = func.value
+    if not (
+        isinstance(func, ast.Name)
+        and func.id in function.model_names() | values.module_level_models()
+    ):
+        return False
+    return not any(
+        _differentiates(definition, values)
+        for name in (*FORWARD_METHODS, "__call__")
+        for definition in _definitions_named(name, values)
+    )
 
 
 def origins_shared(

@@ -27,6 +27,7 @@ import re
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
 
@@ -676,7 +677,10 @@ class _Function:
         self._accumulations: list[_Binding] | None = None
         self._may_require_grad: bool | None = None
         self._inspects: bool | None = None
-        self._grad_off = 0
+        self._grad_off = int(self._decorated_grad_off())
+        #: ``id`` of call arguments whose value the call's result does not hold
+        #: (``without_reading``).
+        self._unread: frozenset[int] = frozenset()
         self.call_loops: dict[int, frozenset[int]] = {}
         self._collect()
         self._by_name: dict[str, list[int]] = {}
@@ -696,6 +700,20 @@ class _Function:
         self.local: set[str] = {
             name for binding in self.bindings if binding.replaces for name in binding.names
         } - self.outer
+
+    def _decorated_grad_off(self) -> bool:
+        """``@torch.no_grad()`` on the function: its body records no graph (the last
+        decorator that switches grad mode is the one its body runs under)."""
+        if not isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        effect = None
+        for decorator in self.node.decorator_list:
+            if isinstance(decorator, ast.Call):
+                effect = self._grad_switch(decorator) or effect
+            else:
+                known = GRAD_MODE_FACTORIES.get(self.module.qualified(decorator) or "")
+                effect = grad_effect(known, None) if known is not None else effect
+        return effect is GradEffect.DISABLE
 
     def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
         """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
@@ -1106,7 +1124,23 @@ class _Function:
             return False  # a number, indices, or gradients without a graph of their own
         if self._strict and not self._passes_graphs(func, qualified):
             return False
-        return any(self.carries(argument, reached, seed) for argument in _arguments(call))
+        return any(
+            self.carries(argument, reached, seed)
+            for argument in _arguments(call)
+            if id(argument) not in self._unread
+        )
+
+    @contextmanager
+    def without_reading(self, arguments: Iterable[ast.expr]) -> Iterator[None]:
+        """Within, ``carries`` takes the call ``arguments`` are given to for one whose
+        result does not hold them: a helper of the module that was read to return none of
+        what those parameters hold."""
+        outer = self._unread
+        self._unread = outer | {id(argument) for argument in arguments}
+        try:
+            yield
+        finally:
+            self._unread = outer
 
     def _passes_graphs(self, func: ast.expr, qualified: str | None) -> bool:
         """For NG002, which reports what surely carries a graph: calls known to compute on

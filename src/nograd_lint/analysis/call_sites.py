@@ -1,0 +1,127 @@
+"""Where a module calls one of its private functions, and what each call gives it.
+
+A parameter's graph belongs to the caller, who may differentiate it again after the call
+(NG003 keeps such a ``retain_graph=True``). A function whose name starts with an underscore
+is, by Python's convention, called by its own module only, so when every use of its name in
+the module is a plain call, those calls are all there is, and each can be read: the caller's
+argument is the graph, and the caller's code says what else differentiates it. Anything
+else (a public name, a decorator, a name passed around as a value, ``*args`` at a call, two
+definitions of one name) is code the module does not show, and answers None.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from typing import NamedTuple
+
+from .values import ModuleValues
+
+__all__ = ["CallSite", "private_call_sites"]
+
+
+class CallSite(NamedTuple):
+    """One call of the function: the call, and the expression each parameter is given
+    (a parameter left to its default is absent: a default holds no graph)."""
+
+    call: ast.Call
+    given: dict[str, ast.expr]
+
+
+def private_call_sites(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
+) -> list[CallSite] | None:
+    """Every call of the module's private function or method ``definition``, or None
+    where it may be called in ways the module does not show."""
+    known = _SITES.setdefault(values, {})
+    if id(definition) not in known:
+        known[id(definition)] = _sites(definition, values)
+    return known[id(definition)]
+
+
+#: Per module, ``id`` of a definition -> its call sites.
+_SITES: weakref.WeakKeyDictionary[ModuleValues, dict[int, list[CallSite] | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sites(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
+) -> list[CallSite] | None:
+    name = definition.name
+    if not name.startswith("_") or name.endswith("__"):
+        return None
+    owner = _owner(definition, values.tree)
+    if owner is None:
+        return None
+    bound = _bound_first(definition, owner)
+    if bound is None:
+        return None
+    arguments = definition.args
+    if arguments.vararg is not None or arguments.kwarg is not None:
+        return None
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][bound:]
+    keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)} - {
+        a.arg for a in (*arguments.posonlyargs, *arguments.args)[:bound]
+    }
+    calls = {id(call.func): call for call in values.index.calls}
+    definitions = 0
+    sites: list[CallSite] = []
+    for node in ast.walk(values.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            definitions += node.name == name
+            continue
+        if isinstance(node, ast.Name) and node.id == name:
+            usable = isinstance(owner, ast.Module)
+        elif isinstance(node, ast.Attribute) and node.attr == name:
+            usable = isinstance(owner, ast.ClassDef) and isinstance(node.value, ast.Name)
+        else:
+            continue
+        call = calls.get(id(node))
+        if not usable or call is None:
+            return None  # passed on as a value, or the name of something else too
+        given = _given(call, positional, keywords)
+        if given is None:
+            return None
+        sites.append(CallSite(call, given))
+    if definitions != 1 or not sites:
+        return None
+    return sites
+
+
+def _owner(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module
+) -> ast.Module | ast.ClassDef | None:
+    """The module or the (top-level) class whose body defines the function."""
+    for statement in tree.body:
+        if statement is definition:
+            return tree
+        if isinstance(statement, ast.ClassDef) and definition in statement.body:
+            return statement
+    return None
+
+
+def _bound_first(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.Module | ast.ClassDef
+) -> int | None:
+    """How many leading parameters a call does not give (``self``, ``cls``); None for a
+    decorator that may change how the function is called."""
+    decorators = [d.id if isinstance(d, ast.Name) else None for d in definition.decorator_list]
+    if isinstance(owner, ast.Module):
+        return None if decorators else 0
+    if decorators == ["staticmethod"]:
+        return 0
+    if decorators in ([], ["classmethod"]):
+        return 1
+    return None
+
+
+def _given(call: ast.Call, positional: list[str], keywords: set[str]) -> dict[str, ast.expr] | None:
+    if len(call.args) > len(positional) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    given = dict(zip(positional, call.args))
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg not in keywords or keyword.arg in given:
+            return None  # ``**options``, or a call that would fail
+        given[keyword.arg] = keyword.value
+    return given

@@ -1,0 +1,143 @@
+# NG003 in a module's private helpers: the graph a parameter holds is the caller's, and
+# when every use of the helper is a call in this module, each caller can be read.
+import torch
+import torch.nn.functional as F
+
+
+def _update_latent(latents, loss, step_size):
+    grad = torch.autograd.grad(loss, [latents], retain_graph=True)[0]  # expect: NG003:49
+    return latents - step_size * grad
+
+
+def refine(unet, latents, steps):
+    for _ in range(steps):
+        latents = latents.detach().requires_grad_(True)
+        loss = unet(latents).mean()
+        latents = _update_latent(latents, loss, 0.1)
+    return latents
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def _backward(self, loss):
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+    def fit(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            loss = F.cross_entropy(self.model(x), y)
+            self._backward(loss)
+            self.optimizer.step()
+
+
+# -- the caller's graph is differentiated again: silent --------------------------------
+
+
+def _first_half(loss, params):
+    return torch.autograd.grad(loss, params, retain_graph=True)
+
+
+def two_passes(model, x):
+    loss = model(x).sum()
+    grads = _first_half(loss, list(model.parameters()))
+    loss.backward()
+    return grads
+
+
+def _grad_of(loss, weight):
+    return torch.autograd.grad(loss, weight, retain_graph=True)[0]
+
+
+def per_layer(model, x):
+    loss = model(x).sum()
+    return _grad_of(loss, model.a.weight), _grad_of(loss, model.b.weight)
+
+
+def _head_step(loss):
+    loss.backward(retain_graph=True)
+
+
+def one_trunk_many_heads(trunk, x, optimizers):
+    loss = trunk(x).sum()
+    for optimizer in optimizers:
+        _head_step(loss)
+        optimizer.step()
+
+
+def _backward_and_hand_back(loss):
+    loss.backward(retain_graph=True)
+    return loss
+
+
+def handed_back(model, x):
+    loss = _backward_and_hand_back(model(x).sum())
+    return loss
+
+
+def _step_twice(loss, optimizer):
+    loss.backward(retain_graph=True)
+    optimizer.step()
+    loss.backward()
+
+
+def steps_twice(model, x, optimizer):
+    _step_twice(model(x).sum(), optimizer)
+
+
+# -- the helper may be called where the module does not show: silent -------------------
+
+
+def public_step(loss):
+    loss.backward(retain_graph=True)
+
+
+def caller_of_the_public_step(model, x):
+    public_step(model(x).sum())
+
+
+def _callback(loss):
+    loss.backward(retain_graph=True)
+
+
+CALLBACKS = [_callback]
+
+
+def _forwarded(*losses):
+    losses[0].backward(retain_graph=True)
+
+
+def caller_of_forwarded(model, x):
+    _forwarded(model(x).sum())
+
+
+def _never_called(loss):
+    loss.backward(retain_graph=True)
+
+
+# -- a decorator that turns grad off: what the body computes outside ``enable_grad`` holds
+# no graph, so features made before the loop are not one graph used again
+
+
+@torch.no_grad()
+def guided_sample(encoder, classifier, x, steps):
+    features = encoder(x)
+    for _ in range(steps):
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            score = classifier(x, features).sum()
+            grad = torch.autograd.grad(score, x, retain_graph=True)[0]  # expect: NG003:50
+        x = x + grad
+    return x
+
+
+def guided_sample_with_grad(encoder, classifier, x, steps):
+    features = encoder(x)
+    for _ in range(steps):
+        x = x.detach().requires_grad_(True)
+        score = classifier(x, features).sum()
+        grad = torch.autograd.grad(score, x, retain_graph=True)[0]
+        x = x + grad
+    return x

@@ -1,0 +1,108 @@
+"""The calls of a module's private function, as NG003 reads a helper through its callers."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from nograd_lint import check_source
+from nograd_lint.analysis.call_sites import private_call_sites
+from nograd_lint.analysis.values import ModuleValues
+
+
+def _sites(source: str, name: str) -> list[dict[str, str]] | None:
+    tree = ast.parse(textwrap.dedent(source))
+    values = ModuleValues(tree, "m.py")
+    definition = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+    )
+    sites = private_call_sites(definition, values)
+    if sites is None:
+        return None
+    return [{k: ast.unparse(v) for k, v in site.given.items()} for site in sites]
+
+
+def test_arguments_are_matched_to_parameters_by_position_and_keyword() -> None:
+    source = """
+        class T:
+            def _step(self, loss, scale=1.0, *, clip=None):
+                pass
+
+            def fit(self, a, b):
+                self._step(a, 2.0)
+                self._step(loss=b, clip=3)
+    """
+    assert _sites(source, "_step") == [
+        {"loss": "a", "scale": "2.0"},
+        {"loss": "b", "clip": "3"},
+    ]
+
+
+def test_a_static_method_binds_no_first_parameter() -> None:
+    source = """
+        class T:
+            @staticmethod
+            def _update(latents, loss):
+                pass
+
+            def run(self, x, y):
+                return self._update(x, y)
+    """
+    assert _sites(source, "_update") == [{"latents": "x", "loss": "y"}]
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("def public(loss): pass\npublic(1)\n", "public"),
+        ("def _f(loss): pass\nhandlers = [_f]\n_f(1)\n", "_f"),
+        ("def _f(loss): pass\nargs = (1,)\n_f(*args)\n", "_f"),
+        ("def _f(loss): pass\noptions = {}\n_f(**options)\n", "_f"),
+        ("def _f(*losses): pass\n_f(1)\n", "_f"),
+        ("def _f(loss): pass\n", "_f"),
+        ("import functools\n@functools.cache\ndef _f(loss): pass\n_f(1)\n", "_f"),
+        ("def _f(loss): pass\nclass A:\n    def _f(self, loss): pass\n_f(1)\n", "_f"),
+        ("def _f(loss): pass\n_f(1, 2)\n", "_f"),
+    ],
+    ids=[
+        "public",
+        "passed-as-a-value",
+        "starred",
+        "double-starred",
+        "varargs",
+        "never-called",
+        "decorated",
+        "two-definitions",
+        "too-many-arguments",
+    ],
+)
+def test_calls_the_module_does_not_show_answer_none(source: str, name: str) -> None:
+    assert _sites(source, name) is None
+
+
+def test_a_model_whose_forward_differentiates_may_use_what_it_is_given() -> None:
+    body = """
+        import torch.nn.functional as F
+
+        def fit(model, x, y):
+            model.train()
+            out = model(x)
+            F.mse_loss(out, y).backward(retain_graph=True)
+            return model(out).argmax(1)
+    """
+    trains_in_forward = """
+        import torch.nn as nn
+
+        class Refiner(nn.Module):
+            def forward(self, x):
+                x.sum().backward()
+                return x
+    """
+    plain = textwrap.dedent(body)
+    assert [f.code for f in check_source(plain, "m.py")] == ["NG003"]
+    both = textwrap.dedent(trains_in_forward) + plain
+    assert [f.code for f in check_source(both, "m.py")] == []
