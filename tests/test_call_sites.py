@@ -29,14 +29,14 @@ def _sites(source: str, name: str) -> list[dict[str, str]] | None:
 def test_arguments_are_matched_to_parameters_by_position_and_keyword() -> None:
     source = """
         class T:
-            def _step(self, loss, scale=1.0, *, clip=None):
+            def __step(self, loss, scale=1.0, *, clip=None):
                 pass
 
             def fit(self, a, b):
-                self._step(a, 2.0)
-                self._step(loss=b, clip=3)
+                self.__step(a, 2.0)
+                self.__step(loss=b, clip=3)
     """
-    assert _sites(source, "_step") == [
+    assert _sites(source, "__step") == [
         {"loss": "a", "scale": "2.0"},
         {"loss": "b", "clip": "3"},
     ]
@@ -46,19 +46,23 @@ def test_a_static_method_binds_no_first_parameter() -> None:
     source = """
         class T:
             @staticmethod
-            def _update(latents, loss):
+            def __update(latents, loss):
                 pass
 
             def run(self, x, y):
-                return self._update(x, y)
+                return self.__update(x, y)
     """
-    assert _sites(source, "_update") == [{"latents": "x", "loss": "y"}]
+    assert _sites(source, "__update") == [{"latents": "x", "loss": "y"}]
 
 
 @pytest.mark.parametrize(
     ("source", "name"),
     [
         ("def public(loss): pass\npublic(1)\n", "public"),
+        (
+            "class A:\n    def _hook(self, loss): pass\n    def f(self):\n        self._hook(1)\n",
+            "_hook",
+        ),
         ("def _f(loss): pass\nhandlers = [_f]\n_f(1)\n", "_f"),
         ("def _f(loss): pass\nargs = (1,)\n_f(*args)\n", "_f"),
         ("def _f(loss): pass\noptions = {}\n_f(**options)\n", "_f"),
@@ -70,6 +74,7 @@ def test_a_static_method_binds_no_first_parameter() -> None:
     ],
     ids=[
         "public",
+        "protected-method",
         "passed-as-a-value",
         "starred",
         "double-starred",

@@ -1,5 +1,6 @@
 # NG003 in a module's private helpers: the graph a parameter holds is the caller's, and
-# when every use of the helper is a call in this module, each caller can be read.
+# when every use of the helper is a call in this module, each caller can be read. Private:
+# a module-level ``_name``, or a method Python mangles (``__name``).
 import torch
 import torch.nn.functional as F
 
@@ -22,15 +23,24 @@ class Trainer:
         self.model = model
         self.optimizer = optimizer
 
-    def _backward(self, loss):
+    def __backward(self, loss):
         loss.backward(retain_graph=True)  # expect: NG003:23
 
     def fit(self, loader):
         for x, y in loader:
             self.optimizer.zero_grad()
             loss = F.cross_entropy(self.model(x), y)
-            self._backward(loss)
+            self.__backward(loss)
             self.optimizer.step()
+
+
+class HookedTrainer(Trainer):
+    def _backward(self, loss):  # a hook: a subclass elsewhere may call it and reuse the graph
+        loss.backward(retain_graph=True)
+
+    def fit(self, loader):
+        for x, y in loader:
+            self._backward(F.cross_entropy(self.model(x), y))
 
 
 # -- the caller's graph is differentiated again: silent --------------------------------

@@ -1,10 +1,12 @@
 """Where a module calls one of its private functions, and what each call gives it.
 
 A parameter's graph belongs to the caller, who may differentiate it again after the call
-(NG003 keeps such a ``retain_graph=True``). A function whose name starts with an underscore
-is, by Python's convention, called by its own module only, so when every use of its name in
-the module is a plain call, those calls are all there is, and each can be read: the caller's
-argument is the graph, and the caller's code says what else differentiates it. Anything
+(NG003 keeps such a ``retain_graph=True``). A module-level function whose name starts with an
+underscore is, by Python's convention, called by its own module only, and so is a method
+whose name Python mangles (``__step``); a method with one underscore is often a hook that
+subclasses elsewhere call. When every use of such a name in the module is a plain call,
+those calls are all there is, and each can be read: the caller's argument is the graph, and
+the caller's code says what else differentiates it. Anything
 else (a public name, a decorator, a name passed around as a value, ``*args`` at a call, two
 definitions of one name) is code the module does not show, and answers None.
 """
@@ -52,7 +54,7 @@ def _sites(
     if not name.startswith("_") or name.endswith("__"):
         return None
     owner = _owner(definition, values.tree)
-    if owner is None:
+    if owner is None or (isinstance(owner, ast.ClassDef) and not name.startswith("__")):
         return None
     bound = _bound_first(definition, owner)
     if bound is None:
