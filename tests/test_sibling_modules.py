@@ -300,3 +300,35 @@ def test_a_helper_read_deep_for_one_file_is_read_afresh_for_the_next(tmp_path: P
 
 def _line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("statement", "where"),
+    [
+        ("from . import util", "util.py"),
+        ("from . import util as helpers", "util.py"),
+        ("from engine import util", "engine/util.py"),
+        ("from .engine import util", "engine/util.py"),
+    ],
+)
+def test_a_module_imported_with_from_is_read_through_its_name(
+    tmp_path: Path, statement: str, where: str
+) -> None:
+    helper = tmp_path / where
+    helper.parent.mkdir(exist_ok=True)
+    (helper.parent / "__init__.py").write_text("")
+    helper.write_text(LEAVES_EVAL)
+    local = statement.rsplit(" ", 1)[-1]
+    main = THROUGH_MODULE.replace("import util", statement).replace(
+        "util.get_accuracy", f"{local}.get_accuracy"
+    )
+    assert _lint(tmp_path, main) == ["12:19 NG004"]
+    assert _lint(tmp_path, main, prefilter=False) == _lint(tmp_path, main)
+    helper.write_text(RESTORES)
+    assert _lint(tmp_path, main) == []
+
+
+def test_a_function_imported_with_from_is_no_module(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    main = MAIN.replace("= get_accuracy(", "= get_accuracy.get_accuracy(")
+    assert _lint(tmp_path, main) == []  # ``get_accuracy`` is util's function, not a module

@@ -165,6 +165,31 @@ class Trainer:
             self.validate_a_copy(val_loader)
 
 
+def validation_in_the_last_epoch_or_every_fifth(
+    model, loader, val_loader, optimizer, criterion, epochs
+):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == epochs - 1 or epoch % 5 == 0:
+            evaluate(model, val_loader)  # expect: NG004:13
+
+
+def validation_when_the_stop_moves(model, loader, val_loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == epochs - 1:
+            evaluate(model, val_loader)  # expect: NG004:13
+            epochs += 5  # the test no longer means the last iteration
+
+
+def validation_in_the_last_batch_of_each_epoch(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        for step in range(len(loader)):
+            train_one_epoch(model, loader, optimizer, criterion)
+            if step == len(loader) - 1:  # a call may give another value: not read
+                evaluate(model, val_loader)  # expect: NG004:17
+
+
 # -- silent ------------------------------------------------------------------------------
 
 
@@ -219,6 +244,30 @@ def last_epoch_breaks_after_validation(model, loader, val_loader, optimizer, cri
         if epoch == 9:
             evaluate(model, val_loader)
             break
+
+
+def validation_in_the_last_epoch_only(model, loader, val_loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == epochs - 1:
+            evaluate(model, val_loader)
+
+
+def final_validation_when_asked(model, loader, val_loader, optimizer, criterion, args):
+    for epoch in range(args.start_epoch, args.epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if args.validate and (epoch + 1) == args.epochs:
+            model.eval()
+            with torch.no_grad():
+                for x, _ in val_loader:
+                    model(x)
+
+
+def validation_in_the_last_of_ten_epochs(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch >= 9:
+            evaluate(model, val_loader)
 
 
 def evaluation_only(model, loaders):

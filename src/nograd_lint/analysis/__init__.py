@@ -21,6 +21,8 @@ stdlib ``ast`` tree it shares with the screen.
   the models it reaches (NG004; on the stdlib ``ast``, shared by the screen and the flow)
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off
   that module's file (never run) for :mod:`.mode_summaries`
+- :mod:`.last_iteration` - an ``if`` that only the last iteration of a counting loop takes
+  (NG004: an evaluation after the last training step)
 - :mod:`.twins` - the stdlib ``ast`` twin of a LibCST call, to ask :mod:`.values` about it
 - :mod:`.state` - the state that flows: grad mode, eval-mode models
 - :mod:`.flow` - the pass over statements in execution order

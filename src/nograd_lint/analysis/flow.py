@@ -53,6 +53,7 @@ from .functions import (
 from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
+from .last_iteration import CountingLoop, counting_loop, last_iteration_test
 from .mode_summaries import WHOLE, ModeSummaries, is_whole_model
 from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
@@ -497,7 +498,16 @@ class ModuleAnalysis:
         if tested is not None:  # ``if not model.training: model.train()``
             model, training_when_true = tested
             (entry if training_when_true else state).end_eval(unwrapped(model, self._self_name))
+        # ``if epoch == epochs - 1: evaluate(model)``: no training step follows what it begins
+        loop = self._jumps[-1] if self._jumps else None
+        counting = loop.counting if loop is not None else None
+        final = counting is not None and last_iteration_test(node.test, counting)
+        begun = {p.start for p in entry.active_periods()} if final else set()
         taken = self.run_block(node.body.body, entry)
+        if final and loop is not None:
+            loop.final_starts.update(
+                p.start for p in taken.active_periods() if p.start not in begun
+            )
         orelse = node.orelse
         if orelse is None:
             return taken.join(state)
@@ -508,7 +518,11 @@ class ModuleAnalysis:
         return taken.join(other)
 
     def _loop(
-        self, body: Sequence[Statement], state: FlowState, header: Callable[[FlowState], None]
+        self,
+        body: Sequence[Statement],
+        state: FlowState,
+        header: Callable[[FlowState], None],
+        counting: CountingLoop | None = None,
     ):
         """Run a loop body twice: the second pass sees what the first leaves for the next
         iteration. Eval periods that only reach the top of the body around the back edge are
@@ -518,13 +532,13 @@ class ModuleAnalysis:
         first = entry.copy()
         header(first)
         self._loop_depth += 1
-        jumps = _LoopJumps()
+        jumps = _LoopJumps(counting=counting)
         self._jumps.append(jumps)
         try:
             first_pass = self.run_block(body, first)
             # A ``continue`` reaches the back edge as the end of the body does.
             after = _join_all(first_pass, jumps.continues)
-            looped = entry.join(after)
+            looped = entry.join(after.without_periods_begun_at(jumps.final_starts))
             if not looped.same_as(entry) and self._loop_depth <= MAX_LOOP_PASSES_DEPTH:
                 # Periods carried around an enclosing loop stay carried in this one; calls of
                 # the previous iteration are not fed by gradient code of the next one.
@@ -546,7 +560,7 @@ class ModuleAnalysis:
         def header(s: FlowState) -> None:
             self.bind(node.target, None, s)
 
-        after, breaks = self._loop(node.body.body, state, header)
+        after, breaks = self._loop(node.body.body, state, header, counting_loop(node))
         frozen = frozen_by_loop(node)
         if frozen is not None:
             self._freeze(frozen, after)
@@ -1426,6 +1440,10 @@ class _LoopJumps:
 
     continues: list[FlowState] = field(default_factory=list)
     breaks: list[FlowState] = field(default_factory=list)
+    #: A ``for`` over ``range(stop)``: an ``if`` may be taken in its last iteration only.
+    counting: CountingLoop | None = None
+    #: Eval calls that only the last iteration makes: around the back edge, not made.
+    final_starts: set[cst.CSTNode] = field(default_factory=set)
 
     def mark(self) -> tuple[int, int]:
         """Where the jumps of a block about to run will start."""

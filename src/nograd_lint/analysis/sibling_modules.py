@@ -60,32 +60,47 @@ def imported_names(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
 def imported_modules(tree: ast.Module) -> dict[str, str]:
     """Local name -> module of the module-level ``import util`` (``import util as u``)
     statements: ``util.evaluate(model)`` calls a function of ``util.py`` when that module is
-    beside the file. A dotted ``import pkg.util`` binds ``pkg``, a package, and is left out."""
-    return {
-        alias.asname or alias.name: alias.name
-        for statement in module_level(tree)
-        if isinstance(statement, ast.Import)
-        for alias in statement.names
-        if "." not in alias.name
-    }
+    beside the file. A dotted ``import pkg.util`` binds ``pkg``, a package, and is left out.
+    ``from . import util`` and ``from pkg import util`` (one dot at most) may bind a module
+    too: ``util`` and ``pkg.util``, which are modules when such a file is there."""
+    return {local: module for local, (module, _) in _module_imports(tree).items()}
+
+
+def _module_imports(tree: ast.Module) -> dict[str, tuple[str, ast.stmt]]:
+    """:func:`imported_modules`, with the statement that binds each name."""
+    found: dict[str, tuple[str, ast.stmt]] = {}
+    for statement in module_level(tree):
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if "." not in alias.name:
+                    found[alias.asname or alias.name] = (alias.name, statement)
+        elif isinstance(statement, ast.ImportFrom) and statement.level <= MAX_LEVEL:
+            package = statement.module or ""
+            for alias in statement.names:
+                if alias.name != "*":
+                    module = f"{package}.{alias.name}" if package else alias.name
+                    found[alias.asname or alias.name] = (module, statement)
+    return found
 
 
 def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
     """:func:`imported_modules` less those not found beside ``path`` (``import torch``):
     only calls through the rest can be calls of a function read here."""
     folder = _folder(path)
-    modules = imported_modules(tree)
+    modules = _module_imports(tree)
     if folder is None or not modules:
         return {}
     beside = {
         local: module
-        for local, module in modules.items()
+        for local, (module, _) in modules.items()
         if _module_file(folder, module) is not None
     }
     if beside:  # ``util`` bound anywhere to something else (a parameter) may not be it
         for node in ast.walk(tree):
             for local in [
-                local for local, module in beside.items() if binds_name(node, local, module)
+                local
+                for local, module in beside.items()
+                if node is not modules[local][1] and binds_name(node, local, module)
             ]:
                 del beside[local]
     return beside

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -297,6 +298,24 @@ class FlowState:
                 self._unindex(key)
         if self.inherited is not None and name not in self.killed:
             self.killed = self.killed | {name}
+
+    def without_periods_begun_at(self, starts: Collection[cst.CSTNode]) -> FlowState:
+        """A copy in which the periods begun by the calls ``starts`` never began (the
+        state around a loop's back edge, for calls only its last iteration makes)."""
+        if not starts:
+            return self
+        kept = self.copy()
+        for model, periods in self.evals.items():
+            rest = frozenset(p for p in periods if p.start not in starts)
+            if rest == periods:
+                continue
+            if rest:
+                kept.evals[model] = rest
+            else:
+                del kept.evals[model]
+                if "." in model:
+                    kept._unindex(model)
+        return kept
 
     def periods_of(self, model: str) -> frozenset[EvalPeriod] | None:
         periods = self.evals.get(model)

@@ -1,0 +1,166 @@
+"""An ``if`` that only the last iteration of a counting loop takes.
+
+``for epoch in range(epochs): ... if epoch == epochs - 1: evaluate(model)`` evaluates once,
+after the last training step: the eval mode it leaves never reaches a training step around
+the loop's back edge (NG004), though it does reach the code after the loop. A loop counts
+when it runs a plain name over ``range(stop)`` or ``range(start, stop)`` and its body
+rebinds neither that name nor the first name of ``stop``; the test is the counter compared
+with ``stop - 1`` (``==``, or ``>=``; a number one less than a literal stop), or ``counter + 1`` with ``stop``, either way round,
+alone or as one operand of an ``and``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import libcst as cst
+
+__all__ = ["CountingLoop", "counting_loop", "last_iteration_test"]
+
+
+class CountingLoop(NamedTuple):
+    counter: str
+    stop: cst.BaseExpression
+
+
+def counting_loop(node: cst.For) -> CountingLoop | None:
+    """The counter and the stop of ``for counter in range([start, ]stop)``."""
+    target, iterator = node.target, node.iter
+    if not (
+        isinstance(target, cst.Name)
+        and isinstance(iterator, cst.Call)
+        and isinstance(iterator.func, cst.Name)
+        and iterator.func.value == "range"
+        and len(iterator.args) in (1, 2)
+        and all(arg.keyword is None and not arg.star for arg in iterator.args)
+    ):
+        return None
+    stop = iterator.args[-1].value
+    names: set[str | None] = {target.value}
+    if not isinstance(_bare(stop), cst.Integer):
+        names.add(_first_name(stop))
+    if None in names or _rebinds(node.body, names):
+        return None
+    return CountingLoop(target.value, stop)
+
+
+def last_iteration_test(test: cst.BaseExpression, loop: CountingLoop) -> bool:
+    """Whether ``test`` holds in the last iteration of ``loop`` only."""
+    if isinstance(test, cst.BooleanOperation):
+        return isinstance(test.operator, cst.And) and (
+            last_iteration_test(test.left, loop) or last_iteration_test(test.right, loop)
+        )
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    left, target = test.left, test.comparisons[0]
+    right, operator = target.comparator, target.operator
+    if isinstance(operator, cst.Equal):
+        return any(
+            (_is_counter(a, loop) and _is_stop_less_one(b, loop))
+            or (_is_counter_plus_one(a, loop) and _is_stop(b, loop))
+            for a, b in ((left, right), (right, left))
+        )
+    if isinstance(operator, cst.GreaterThanEqual):
+        return _is_counter(left, loop) and _is_stop_less_one(right, loop)
+    if isinstance(operator, cst.LessThanEqual):
+        return _is_stop_less_one(left, loop) and _is_counter(right, loop)
+    return False
+
+
+def _is_counter(node: cst.BaseExpression, loop: CountingLoop) -> bool:
+    return isinstance(node, cst.Name) and node.value == loop.counter
+
+
+def _is_stop(node: cst.BaseExpression, loop: CountingLoop) -> bool:
+    return _bare(node).deep_equals(_bare(loop.stop))
+
+
+def _is_stop_less_one(node: cst.BaseExpression, loop: CountingLoop) -> bool:
+    stop = _bare(loop.stop)
+    if isinstance(stop, cst.Integer) and isinstance(node, cst.Integer):  # ``range(10)``, 9
+        return node.evaluated_value == stop.evaluated_value - 1
+    return (
+        isinstance(node, cst.BinaryOperation)
+        and isinstance(node.operator, cst.Subtract)
+        and _is_one(node.right)
+        and _is_stop(node.left, loop)
+    )
+
+
+def _is_counter_plus_one(node: cst.BaseExpression, loop: CountingLoop) -> bool:
+    return (
+        isinstance(node, cst.BinaryOperation)
+        and isinstance(node.operator, cst.Add)
+        and _is_counter(node.left, loop)
+        and _is_one(node.right)
+    )
+
+
+def _is_one(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Integer) and node.value == "1"
+
+
+def _bare(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node`` without the parentheses around it, which do not change its value."""
+    return node.with_changes(lpar=(), rpar=()) if getattr(node, "lpar", ()) else node
+
+
+def _first_name(node: cst.BaseExpression) -> str | None:
+    """``args`` of ``args.epochs``, ``epochs`` of ``epochs``; None for anything else (a
+    call may give another value each time)."""
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+class _Rebinding(cst.CSTVisitor):
+    def __init__(self, names: set[str | None]) -> None:
+        self.names = names
+        self.found = False
+
+    def _target(self, node: cst.CSTNode) -> None:
+        for name in _names_in(node):
+            self.found |= name in self.names
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._target(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._target(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._target(node.name)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.found |= any(item.name.value in self.names for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.found |= any(item.name.value in self.names for item in node.names)
+
+
+def _names_in(node: cst.CSTNode) -> list[str]:
+    """The plain names a target binds; for an attribute or item store, the object's name
+    (``args.epochs = 3`` rebinds what ``args.epochs`` reads)."""
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return [name for element in node.elements for name in _names_in(element.value)]
+    if isinstance(node, cst.StarredElement):
+        return _names_in(node.value)
+    first = _first_name(node) if isinstance(node, cst.BaseExpression) else None
+    return [first] if first is not None else []
+
+
+def _rebinds(body: cst.CSTNode, names: set[str | None]) -> bool:
+    visitor = _Rebinding(names)
+    body.visit(visitor)
+    return visitor.found
