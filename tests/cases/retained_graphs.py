@@ -598,3 +598,31 @@ def a_graph_value_fed_to_the_model_again(model, x, y):
     out = model(x)
     F.mse_loss(out, y).backward(retain_graph=True)  # expect: NG003:33
     return model(out.detach()), model(out).argmax(1)  # new graphs: nothing differentiates
+
+
+def a_loss_sent_in_to_a_generator(optimizer):
+    while True:
+        loss = yield  # its sender may differentiate the same graph again
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+@torch.enable_grad()
+def _features_with_grad(model, x):
+    return model(x)
+
+
+def features_made_with_grad_under_no_grad(model, heads, x, y):
+    with torch.no_grad():
+        feats = _features_with_grad(model, x)  # the decorator records a graph all the same
+    for head in heads:
+        loss = F.mse_loss(head(feats), y)
+        loss.backward(retain_graph=True)
+
+
+def features_made_under_no_grad(model, heads, x, y):
+    with torch.no_grad():
+        feats = model(x)
+    for head in heads:
+        loss = F.mse_loss(head(feats), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23

@@ -66,6 +66,7 @@ from .catalog import (
     RETAIN_GRAPH_KEYWORD,
     TENSOR_BACKWARD,
     TENSOR_METHODS,
+    GradEffect,
     runs_a_model,
 )
 from .values import (
@@ -205,7 +206,8 @@ class _Origins:
     #: siblings, differentiated next, may share its graph.
     from_iteration: bool = False
     #: ... or is read from an enclosing function's scope (a closure, a ``nonlocal``): each
-    #: call of the function may differentiate that graph again (an LBFGS closure).
+    #: call of the function may differentiate that graph again (an LBFGS closure); or is
+    #: sent in to a generator (``loss = yield``) by code that keeps it.
     from_enclosing: bool = False
     #: Bindings the value is, through assignments, operators and tensor methods only: a
     #: later gradient call of any of them differentiates this very graph.
@@ -313,6 +315,8 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                     seen.add((made, through_model, direct))
                     stack.append((node.value, through_model, made, direct))
                 continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            origins.from_enclosing = True  # what the generator's driver sends in
         if (
             isinstance(node, ast.Attribute)
             and node.attr == GRADIENT_ATTRIBUTE
@@ -337,7 +341,8 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                 if (
                     owner >= 0
                     and isinstance(node, ast.Call)
-                    and not function.bindings[owner].grad_off  # no graph under ``no_grad``
+                    # no graph under ``no_grad``, unless the callee turns grad back on
+                    and (not function.bindings[owner].grad_off or _enables_grad(node, values))
                     and _may_run_a_model(node, helpers, values)
                 ):
                     origins.forwards.add(owner)
@@ -386,6 +391,14 @@ def _may_run_a_model(call: ast.Call, helpers: _Helpers, values: ModuleValues) ->
             for argument in [*call.args, *(k.value for k in call.keywords)]
         )
     return _looks_like_a_model(func, helpers)
+
+
+def _enables_grad(call: ast.Call, values: ModuleValues) -> bool:
+    """``feats(model, x)`` of a function of the module decorated with
+    ``@torch.enable_grad()``: it records a graph under its caller's ``no_grad()``."""
+    definition = _local_definition(call.func, values)
+    effect = None if definition is None else values.decorated_grad_effect(definition)
+    return effect is not None and effect is not GradEffect.DISABLE
 
 
 def _graph_parts(

@@ -363,6 +363,21 @@ class ModuleValues:
         """``torch.autograd.grad`` for ``grad`` after ``from torch.autograd import grad``."""
         return _qualified(func, self._torch)
 
+    def decorated_grad_effect(
+        self, definition: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> GradEffect | None:
+        """The grad mode torch's decorators run the function's body under
+        (``@torch.no_grad()``, ``@torch.enable_grad()``); None when none sets it. Decorators
+        wrap from the bottom up, so the one nearest the ``def`` decides."""
+        effect = None
+        for decorator in definition.decorator_list:
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            known = GRAD_MODE_FACTORIES.get(self.qualified(func) or "")
+            if known is not None:
+                arguments = call_args(decorator) if isinstance(decorator, ast.Call) else None
+                effect = grad_effect(known, arguments)
+        return effect
+
     def reader(self, func: ast.AST) -> str | None:
         """``matplotlib.pyplot.plot`` for ``plt.plot``: a function of a library that reads
         numbers (``catalog.NUMBER_READING_MODULES``), qualified as imported; else None."""
@@ -702,18 +717,10 @@ class _Function:
         } - self.outer
 
     def _decorated_grad_off(self) -> bool:
-        """``@torch.no_grad()`` on the function: its body records no graph (the last
-        decorator that switches grad mode is the one its body runs under)."""
+        """``@torch.no_grad()`` on the function: its body records no graph."""
         if not isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return False
-        effect = None
-        for decorator in self.node.decorator_list:
-            if isinstance(decorator, ast.Call):
-                effect = self._grad_switch(decorator) or effect
-            else:
-                known = GRAD_MODE_FACTORIES.get(self.module.qualified(decorator) or "")
-                effect = grad_effect(known, None) if known is not None else effect
-        return effect is GradEffect.DISABLE
+        return self.module.decorated_grad_effect(self.node) is GradEffect.DISABLE
 
     def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
         """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
