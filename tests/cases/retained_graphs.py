@@ -626,3 +626,24 @@ def features_made_under_no_grad(model, heads, x, y):
     for head in heads:
         loss = F.mse_loss(head(feats), y)
         loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def the_test_rebound_between_two_ifs(model, x, flag):
+    out = model(x)
+    if flag:
+        out.mean().backward(retain_graph=True)  # both may run: ``flag`` changes in between
+    flag = not flag
+    if flag:
+        print("skipped")
+    else:
+        out.sum().backward()
+
+
+def one_test_in_two_ifs(model, x, flag):
+    out = model(x)
+    if flag:
+        out.mean().backward(retain_graph=True)  # expect: NG003:29
+    if flag:
+        print("skipped")
+    else:
+        out.sum().backward()

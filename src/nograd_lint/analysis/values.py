@@ -696,6 +696,8 @@ class _Function:
         #: ``id`` of call arguments whose value the call's result does not hold
         #: (``without_reading``).
         self._unread: frozenset[int] = frozenset()
+        #: Name -> how many bindings of it the collection has met so far.
+        self._versions: dict[str, int] = {}
         self.call_loops: dict[int, frozenset[int]] = {}
         self._collect()
         self._by_name: dict[str, list[int]] = {}
@@ -715,6 +717,26 @@ class _Function:
         self.local: set[str] = {
             name for binding in self.bindings if binding.replaces for name in binding.names
         } - self.outer
+
+    def _condition(self, test: ast.expr) -> Hashable:
+        """What an ``if`` tests, as :func:`_test_key` spells it, with the bindings its names
+        have at the ``if``: two ``if flag:`` are one condition unless ``flag`` is bound
+        again between them."""
+        key = _test_key(test)
+        versions = self._versions
+        if not versions:
+            return key
+        if isinstance(test, ast.Name):  # the commonest test, without a walk
+            version = versions.get(test.id)
+            return key if version is None else (key, ((test.id, version),))
+        rebound = tuple(
+            sorted(
+                (node.id, versions[node.id])
+                for node in ast.walk(test)
+                if isinstance(node, ast.Name) and node.id in versions
+            )
+        )
+        return (key, rebound) if rebound else key
 
     def _decorated_grad_off(self) -> bool:
         """``@torch.no_grad()`` on the function: its body records no graph."""
@@ -828,6 +850,8 @@ class _Function:
                 grad_off=self._grad_off > 0,
             )
         )
+        for name in names:
+            self._versions[name] = self._versions.get(name, 0) + 1
 
     def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
         if isinstance(node, _FUNCTIONS):
@@ -844,7 +868,7 @@ class _Function:
         here = id(node)
         if isinstance(node, ast.If):
             self._expressions([node.test], guards, path, loops)
-            test = _test_key(node.test)
+            test = self._condition(node.test)
             self._statements(node.body, guards | {(test, True)}, (*path, (here, "body")), loops)
             self._statements(
                 node.orelse, guards | {(test, False)}, (*path, (here, "orelse")), loops
