@@ -332,3 +332,29 @@ def test_a_function_imported_with_from_is_no_module(tmp_path: Path) -> None:
     (tmp_path / "util.py").write_text(LEAVES_EVAL)
     main = MAIN.replace("= get_accuracy(", "= get_accuracy.get_accuracy(")
     assert _lint(tmp_path, main) == []  # ``get_accuracy`` is util's function, not a module
+
+
+def test_a_package_that_binds_the_name_otherwise_is_not_read(tmp_path: Path) -> None:
+    engine = tmp_path / "engine"
+    engine.mkdir()
+    (engine / "util.py").write_text(LEAVES_EVAL)
+    (engine / "util_v2.py").write_text(RESTORES)
+    main = THROUGH_MODULE.replace("import util", "from engine import util")
+    (engine / "__init__.py").write_text("")
+    assert _lint(tmp_path, main) == ["12:19 NG004"]
+    (engine / "__init__.py").write_text("from . import util_v2 as util\n")
+    assert _lint(tmp_path, main) == []  # Python finds ``engine.util`` bound to util_v2
+
+
+def test_a_package_comes_before_a_module_of_its_name(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    package = tmp_path / "util"
+    package.mkdir()
+    (package / "__init__.py").write_text(RESTORES)
+    assert _lint(tmp_path, THROUGH_MODULE) == []  # ``import util`` imports the package
+
+
+def test_a_patched_module_function_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    main = THROUGH_MODULE + "\n\nutil.get_accuracy = lambda model, loader: 0\n"
+    assert _lint(tmp_path, main) == []

@@ -182,6 +182,23 @@ def validation_when_the_stop_moves(model, loader, val_loader, optimizer, criteri
             epochs += 5  # the test no longer means the last iteration
 
 
+def validation_when_the_config_changes(model, loader, val_loader, optimizer, criterion, cfg):
+    for epoch in range(cfg.epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == cfg.epochs - 1:
+            evaluate(model, val_loader)  # expect: NG004:13
+        cfg.update(epochs=cfg.epochs + 1)  # the test may hold before the last iteration
+
+
+def warm_up_validated_at_its_end(model, loader, val_loader, optimizer, criterion, warm_up):
+    for epoch in range(warm_up):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == warm_up - 1:
+            evaluate(model, val_loader)  # expect: NG004:13
+    for epoch in range(10):  # trains in eval mode from its first step
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
 def validation_in_the_last_batch_of_each_epoch(model, loader, val_loader, optimizer, criterion):
     for epoch in range(10):
         for step in range(len(loader)):

@@ -596,8 +596,9 @@ def a_backward_two_helpers_down(model, x, y, optimizer):
 def a_graph_value_fed_to_the_model_again(model, x, y):
     model.train()
     out = model(x)
-    F.mse_loss(out, y).backward(retain_graph=True)  # expect: NG003:33
-    return model(out.detach()), model(out).argmax(1)  # new graphs: nothing differentiates
+    F.mse_loss(out, y).backward(retain_graph=True)
+    # A forward may differentiate what it is given: a test-time-training model, a hook.
+    return model(out.detach()), model(out).argmax(1)
 
 
 def a_loss_sent_in_to_a_generator(optimizer):
@@ -647,3 +648,29 @@ def one_test_in_two_ifs(model, x, flag):
         print("skipped")
     else:
         out.sum().backward()
+
+
+def backward_scaled(loss, scaler):
+    scaler.scale(loss).backward(retain_graph=True)  # the caller's loss, as a parameter
+
+
+def _keep_loss(history, loss):
+    history.append(loss)
+
+
+def a_helper_keeps_the_loss(model, x, optimizer, history):
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)  # the caller's list may be differentiated later
+    _keep_loss(history, loss)
+    optimizer.step()
+
+
+def _log_number(meter, loss, n):
+    meter.update(loss.item(), n)
+
+
+def a_helper_logs_a_number(model, x, optimizer, meter):
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)  # expect: NG003:19
+    _log_number(meter, loss, 4)
+    optimizer.step()

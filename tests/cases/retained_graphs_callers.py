@@ -1,6 +1,6 @@
 # NG003 in a module's private helpers: the graph a parameter holds is the caller's, and
-# when every use of the helper is a call in this module, each caller can be read. Private:
-# a module-level ``_name``, or a method Python mangles (``__name``).
+# when every use of a module-level ``_name`` is a call in this module, each caller can be
+# read.
 import torch
 import torch.nn.functional as F
 
@@ -18,19 +18,28 @@ def refine(unet, latents, steps):
     return latents
 
 
+def _backward_once(loss):
+    loss.backward(retain_graph=True)  # expect: NG003:19
+
+
 class Trainer:
     def __init__(self, model, optimizer):
         self.model = model
         self.optimizer = optimizer
 
-    def __backward(self, loss):
-        loss.backward(retain_graph=True)  # expect: NG003:23
+    def __backward(self, loss):  # a subclass may call it as ``self._Trainer__backward``
+        loss.backward(retain_graph=True)
 
     def fit(self, loader):
         for x, y in loader:
             self.optimizer.zero_grad()
             loss = F.cross_entropy(self.model(x), y)
             self.__backward(loss)
+            self.optimizer.step()
+
+    def fit_with_the_function(self, loader):
+        for x, y in loader:
+            _backward_once(F.cross_entropy(self.model(x), y))
             self.optimizer.step()
 
 
@@ -125,6 +134,56 @@ def caller_of_forwarded(model, x):
 
 def _never_called(loss):
     loss.backward(retain_graph=True)
+
+
+def _kept_in_a_history(loss, history):
+    loss.backward(retain_graph=True)  # the caller's list keeps it
+    history.append(loss)
+
+
+def replays(model, x):
+    history = []
+    _kept_in_a_history(model(x).sum(), history)
+    history[0].backward()
+
+
+def _hands_back_a_closure(loss):
+    loss.backward(retain_graph=True)
+    return lambda: loss.backward()
+
+
+def closure_caller(model, x):
+    again = _hands_back_a_closure(model(x).sum())
+    again()
+
+
+def _named_in_a_string(loss):
+    loss.backward(retain_graph=True)
+
+
+__all__ = ["_named_in_a_string"]
+
+
+PRIOR = torch.zeros(3, requires_grad=True).sum() * 2
+
+
+def _with_a_default_graph(loss=PRIOR):
+    loss.backward(retain_graph=True)
+
+
+def default_caller():
+    _with_a_default_graph()  # the same default graph at every call
+
+
+EMBEDDING = torch.zeros(3, requires_grad=True) * 2
+
+
+def _head_backward(loss):
+    loss.backward(retain_graph=True)
+
+
+def step_on_the_module_embedding(head):
+    _head_backward(head(EMBEDDING).sum())  # the next call of the module's code reuses it
 
 
 # -- a decorator that turns grad off: what the body computes outside ``enable_grad`` holds

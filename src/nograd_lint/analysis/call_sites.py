@@ -2,13 +2,13 @@
 
 A parameter's graph belongs to the caller, who may differentiate it again after the call
 (NG003 keeps such a ``retain_graph=True``). A module-level function whose name starts with an
-underscore is, by Python's convention, called by its own module only, and so is a method
-whose name Python mangles (``__step``); a method with one underscore is often a hook that
-subclasses elsewhere call. When every use of such a name in the module is a plain call,
-those calls are all there is, and each can be read: the caller's argument is the graph, and
-the caller's code says what else differentiates it. Anything
-else (a public name, a decorator, a name passed around as a value, ``*args`` at a call, two
-definitions of one name) is code the module does not show, and answers None.
+underscore is, by Python's convention, called by its own module only. When every use of such
+a name in the module is a plain call, those calls are all there is, and each can be read: the
+caller's argument is the graph, and the caller's code says what else differentiates it.
+Anything else is code the module does not show, and answers None: a public name, a method
+(a subclass elsewhere may call it, even a mangled one by its full name), a decorator, the
+name passed around as a value or written in a string (``__all__``, ``getattr``), a module
+that looks its names up (``globals()``), ``*args`` at a call, two definitions of one name.
 """
 
 from __future__ import annotations
@@ -53,19 +53,13 @@ def _sites(
     name = definition.name
     if not name.startswith("_") or name.endswith("__"):
         return None
-    owner = _owner(definition, values.tree)
-    if owner is None or (isinstance(owner, ast.ClassDef) and not name.startswith("__")):
-        return None
-    bound = _bound_first(definition, owner)
-    if bound is None:
+    if definition not in values.tree.body or definition.decorator_list:
         return None
     arguments = definition.args
     if arguments.vararg is not None or arguments.kwarg is not None:
         return None
-    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][bound:]
-    keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)} - {
-        a.arg for a in (*arguments.posonlyargs, *arguments.args)[:bound]
-    }
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
     calls = {id(call.func): call for call in values.index.calls}
     definitions = 0
     sites: list[CallSite] = []
@@ -73,15 +67,17 @@ def _sites(
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions += node.name == name
             continue
-        if isinstance(node, ast.Name) and node.id == name:
-            usable = isinstance(owner, ast.Module)
-        elif isinstance(node, ast.Attribute) and node.attr == name:
-            usable = isinstance(owner, ast.ClassDef) and isinstance(node.value, ast.Name)
-        else:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and name in node.value:
+            return None  # ``__all__``, ``getattr(module, "_step")``
+        if isinstance(node, ast.Name) and node.id in _LOOKUPS:
+            return None  # ``globals()["_backward_" + kind]``
+        if isinstance(node, ast.Attribute) and node.attr == name:
+            return None  # ``module._step`` from a module that imports this one
+        if not (isinstance(node, ast.Name) and node.id == name):
             continue
         call = calls.get(id(node))
-        if not usable or call is None:
-            return None  # passed on as a value, or the name of something else too
+        if call is None:
+            return None  # passed on as a value, or rebound
         given = _given(call, positional, keywords)
         if given is None:
             return None
@@ -91,31 +87,8 @@ def _sites(
     return sites
 
 
-def _owner(
-    definition: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module
-) -> ast.Module | ast.ClassDef | None:
-    """The module or the (top-level) class whose body defines the function."""
-    for statement in tree.body:
-        if statement is definition:
-            return tree
-        if isinstance(statement, ast.ClassDef) and definition in statement.body:
-            return statement
-    return None
-
-
-def _bound_first(
-    definition: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.Module | ast.ClassDef
-) -> int | None:
-    """How many leading parameters a call does not give (``self``, ``cls``); None for a
-    decorator that may change how the function is called."""
-    decorators = [d.id if isinstance(d, ast.Name) else None for d in definition.decorator_list]
-    if isinstance(owner, ast.Module):
-        return None if decorators else 0
-    if decorators == ["staticmethod"]:
-        return 0
-    if decorators in ([], ["classmethod"]):
-        return 1
-    return None
+#: Builtins that look a function up by its name at run time.
+_LOOKUPS = frozenset({"globals", "vars", "locals", "getattr", "eval", "exec"})
 
 
 def _given(call: ast.Call, positional: list[str], keywords: set[str]) -> dict[str, ast.expr] | None:

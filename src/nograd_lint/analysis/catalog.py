@@ -561,6 +561,10 @@ LOSS_FUNCTION_NAME = LazyPattern(r"loss|crit(?!ic)|cost", re.IGNORECASE)
 #: ... unless it also says that it scales or steps: timm's ``loss_scaler(loss, optimizer)``
 #: runs the backward pass itself (NG003).
 LOSS_STEPPER_NAME = LazyPattern(r"scal|backward|step|optimi", re.IGNORECASE)
+#: ``scaler.scale(loss)`` of a mixed-precision gradient scaler (``torch.amp.GradScaler``,
+#: apex's, DeepSpeed's), by the receiver's name: the loss times a number, its graph going on.
+SCALING_METHOD = "scale"
+SCALER_NAME = LazyPattern(r"scal", re.IGNORECASE)
 #: Methods that differentiate, or hook into, the graph of the value they are called on or
 #: given: ``loss.backward()``, ``accelerator.backward(loss)``, ``out.register_hook(f)``.
 GRAPH_CONSUMING_METHODS: frozenset[str] = frozenset(

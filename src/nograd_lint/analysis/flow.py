@@ -17,7 +17,7 @@ from typing import Callable, Union, cast
 
 import libcst as cst
 
-from ..ast_names import within_any
+from ..ast_names import binds_name, within_any
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
@@ -220,6 +220,8 @@ class ModuleAnalysis:
         #: Per loop being run, innermost last: the states its ``continue`` and ``break``
         #: statements leave with, which meet the back edge and the loop's exit.
         self._jumps: list[_LoopJumps] = []
+        #: Names some ``global``/``nonlocal`` declares, and ``range`` if the module binds it.
+        self._declared: set[str] | None = None
         self._volatile = False
         self._self_name: str | None = None  # ``self`` in the method being analysed
         self._statement_handlers = self._build_statement_handlers()
@@ -501,7 +503,11 @@ class ModuleAnalysis:
         # ``if epoch == epochs - 1: evaluate(model)``: no training step follows what it begins
         loop = self._jumps[-1] if self._jumps else None
         counting = loop.counting if loop is not None else None
-        final = counting is not None and last_iteration_test(node.test, counting)
+        final = (
+            counting is not None
+            and last_iteration_test(node.test, counting)
+            and self._names_stay_local(counting)
+        )
         begun = {p.start for p in entry.active_periods()} if final else set()
         taken = self.run_block(node.body.body, entry)
         if final and loop is not None:
@@ -516,6 +522,27 @@ class ModuleAnalysis:
         else:
             other = self.run_block(orelse.body.body, state.copy())
         return taken.join(other)
+
+    def _names_stay_local(self, loop: CountingLoop) -> bool:
+        """No ``global``/``nonlocal`` of the module names the loop's counter or stop (a
+        function it calls may change them), and the module leaves ``range`` builtin."""
+        if self._declared is None:
+            tree = self.values.tree if self.values is not None else None
+            self._declared = (
+                {"range"}
+                if tree is None
+                else {
+                    name
+                    for node in ast.walk(tree)
+                    for name in (node.names if isinstance(node, (ast.Global, ast.Nonlocal)) else ())
+                }
+                | (
+                    {"range"}
+                    if any(binds_name(node, "range") for node in ast.walk(tree))
+                    else set()
+                )
+            )
+        return not ({"range", loop.counter, *loop.names} & self._declared)
 
     def _loop(
         self,
@@ -551,6 +578,11 @@ class ModuleAnalysis:
             self._loop_depth -= 1
             self._jumps.pop()
         exit_state = _forget_carried(entry, entry.join(after))
+        # What only the last iteration began goes on after the loop as it would have gone
+        # around the back edge: a training step after it trains in eval mode all the same.
+        exit_state.carried |= {
+            p for p in exit_state.active_periods() if p.start in jumps.final_starts
+        }
         exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
         return exit_state, [_forget_carried(entry, left) for left in jumps.breaks]
 

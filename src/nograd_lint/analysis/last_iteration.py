@@ -2,11 +2,14 @@
 
 ``for epoch in range(epochs): ... if epoch == epochs - 1: evaluate(model)`` evaluates once,
 after the last training step: the eval mode it leaves never reaches a training step around
-the loop's back edge (NG004), though it does reach the code after the loop. A loop counts
-when it runs a plain name over ``range(stop)`` or ``range(start, stop)`` and its body
-rebinds neither that name nor the first name of ``stop``; the test is the counter compared
-with ``stop - 1`` (``==``, or ``>=``; a number one less than a literal stop), or ``counter + 1`` with ``stop``, either way round,
-alone or as one operand of an ``and``.
+the loop's back edge (NG004), though it goes on after the loop, where a training step
+trains in it all the same. A loop counts when it runs a plain name over ``range(stop)`` or
+``range(start, stop)``, where ``stop`` is a number, a name or an attribute
+(``args.epochs``), and its body rebinds neither the counter nor the first name of ``stop``
+and calls no method of that name's object; the flow adds that no ``global``/``nonlocal`` of
+the module names either, and that ``range`` is the builtin. The test is the counter
+compared with ``stop - 1`` (``==``, or ``>=``; a number one less than a literal stop), or
+``counter + 1`` with ``stop``, either way round, alone or as one operand of an ``and``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ __all__ = ["CountingLoop", "counting_loop", "last_iteration_test"]
 class CountingLoop(NamedTuple):
     counter: str
     stop: cst.BaseExpression
+    #: The names the stop reads.
+    names: frozenset[str] = frozenset()
 
 
 def counting_loop(node: cst.For) -> CountingLoop | None:
@@ -35,13 +40,18 @@ def counting_loop(node: cst.For) -> CountingLoop | None:
         and all(arg.keyword is None and not arg.star for arg in iterator.args)
     ):
         return None
-    stop = iterator.args[-1].value
+    stop = _bare(iterator.args[-1].value)
     names: set[str | None] = {target.value}
-    if not isinstance(_bare(stop), cst.Integer):
+    if not isinstance(stop, cst.Integer):
+        if not isinstance(stop, (cst.Name, cst.Attribute)):
+            return None  # ``range(milestones[stage])``, ``range(len(x))``: may change
         names.add(_first_name(stop))
     if None in names or _rebinds(node.body, names):
         return None
-    return CountingLoop(target.value, stop)
+    root = _first_name(stop) if isinstance(stop, cst.Attribute) else None
+    if root is not None and _calls_methods_of(node.body, root):
+        return None  # ``cfg.update(epochs=...)``
+    return CountingLoop(target.value, stop, frozenset(n for n in names if n is not None))
 
 
 def last_iteration_test(test: cst.BaseExpression, loop: CountingLoop) -> bool:
@@ -140,6 +150,18 @@ class _Rebinding(cst.CSTVisitor):
     def visit_AsName(self, node: cst.AsName) -> None:
         self._target(node.name)
 
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._target(node.name)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._target(node.name)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._target(node.rest)
+
     def visit_Global(self, node: cst.Global) -> None:
         self.found |= any(item.name.value in self.names for item in node.names)
 
@@ -158,6 +180,27 @@ def _names_in(node: cst.CSTNode) -> list[str]:
         return _names_in(node.value)
     first = _first_name(node) if isinstance(node, cst.BaseExpression) else None
     return [first] if first is not None else []
+
+
+class _MethodCalls(cst.CSTVisitor):
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and _first_name(func.value) == self.root:
+            self.found = True
+        if isinstance(func, cst.Name) and func.value in ("setattr", "delattr", "vars"):
+            self.found = True
+
+
+def _calls_methods_of(body: cst.CSTNode, root: str) -> bool:
+    """A method of the stop's object called in the loop (``cfg.update(...)``), or
+    ``setattr``: either may change the stop."""
+    visitor = _MethodCalls(root)
+    body.visit(visitor)
+    return visitor.found
 
 
 def _rebinds(body: cst.CSTNode, names: set[str | None]) -> bool:

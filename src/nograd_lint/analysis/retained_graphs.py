@@ -38,7 +38,7 @@ import ast
 import builtins
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..ast_names import dotted_name
@@ -64,6 +64,8 @@ from .catalog import (
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     RETAIN_GRAPH_KEYWORD,
+    SCALER_NAME,
+    SCALING_METHOD,
     TENSOR_BACKWARD,
     TENSOR_METHODS,
     GradEffect,
@@ -447,6 +449,7 @@ def _graph_parts(
         (qualified is not None and not runs_a_model(qualified))
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
         or (callee is not None and _names_a_loss(callee.rsplit(".", 1)[-1]))
+        or (method == SCALING_METHOD and SCALER_NAME.search(_receiver_name(func)))
         or (
             isinstance(func, ast.Name)
             and func.id not in function.local | function.parameters()
@@ -470,6 +473,12 @@ def _graph_parts(
         yield func, True, False  # ``on_feats = partial(head_loss, trunk(x))``: what it holds
     for argument in arguments:  # an object's method (``env.step(a)``): its arguments too
         yield argument, True, False
+
+
+def _receiver_name(func: ast.expr) -> str:
+    """``scaler`` of ``self.scaler.scale``; empty for anything but a dotted name."""
+    receiver = dotted_name(func.value) if isinstance(func, ast.Attribute) else None
+    return receiver.rsplit(".", 1)[-1] if receiver is not None else ""
 
 
 def _runs_no_model(name: str, values: ModuleValues) -> bool:
@@ -863,68 +872,76 @@ def _callers_done_with(
     values: ModuleValues,
     callers_read: frozenset[int],
 ) -> bool:
-    """The graph of a private function's parameters (``self._update(latents, loss)``) is
-    differentiated by ``call`` once and then dropped: nothing in the function hands it on
-    or differentiates it again, and each call of the function in the module is, for the
-    caller's graph, a gradient call whose ``retain_graph=True`` would not be needed."""
+    """The graph of a private function's parameters (``_update(latents, loss)``) is
+    differentiated by ``call`` once and then dropped: the function reads those parameters
+    nowhere else, and each call of it in the module is, for the caller's graph, a gradient
+    call whose ``retain_graph=True`` would not be needed."""
     node = function.node
     if (
         not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         or id(node) in callers_read
         or function.call_loops.get(id(call))
+        or not parameters <= function.parameters()
+        or not _read_only_by(call, parameters, node, values)
     ):
         return False
     sites = private_call_sites(node, values)
-    if sites is None or not parameters <= function.parameters():
+    if sites is None:
         return False
-
-    def given(name: ast.AST) -> bool:
-        return isinstance(name, ast.Name) and name.id in parameters and not function.reaching(name)
-
-    derived = function.derived(given)
-    if function.leaves(derived, given) or _used_again(call, derived, given, function, values):
-        return False
+    module_values = _module_variables(values)
     callers: set[int] = set()
     for site in sites:
         caller = values.function_of(site.call)
-        if caller is None or id(caller) in callers:
+        if caller is None or id(caller) in callers or caller.node is values.tree:
             return False  # called twice by one function: the second call may reuse the graph
+        if any(name not in site.given for name in parameters):
+            return False  # a default value, made once for every call
+        if _names_read(caller.node) & module_values - caller.local - caller.parameters():
+            return False  # a graph the module holds may reach this call (``embedding``)
         callers.add(id(caller))
-        roots = [site.given[name] for name in parameters if name in site.given]
-        if not roots:
-            continue
+        roots = [site.given[name] for name in parameters]
         with caller.without_reading(roots):  # the function hands none of it back
             if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
                 return False
     return True
 
 
-def _used_again(
+def _read_only_by(
     call: ast.Call,
-    derived: set[int],
-    seed: Callable[[ast.AST], bool],
-    function: _Function,
+    parameters: set[str],
+    definition: ast.FunctionDef | ast.AsyncFunctionDef,
     values: ModuleValues,
 ) -> bool:
-    """A value of the graph read, after ``call``, by another gradient call, or handed to
-    a call that may differentiate it (``_handed_on_later``, for a parameter's graph)."""
-    here = (call.lineno, call.col_offset)
-    for other in function.calls:
-        if (other.lineno, other.col_offset) <= here:
-            continue
-        roots = _differentiated(other, values)
-        if roots is not None:
-            arguments = roots
-        elif _passes_nothing_on(other, values) or _forward_of_a_known_model(
-            other, function, values
-        ):
-            continue
-        else:
-            arguments = [a.value if isinstance(a, ast.Starred) else a for a in other.args]
-            arguments += [k.value for k in other.keywords]
-        if any(function.carries(a, derived, seed) for a in arguments):
-            return True
-    return False
+    """The function names ``parameters`` only in what ``call`` differentiates: it keeps,
+    returns, captures, rebinds or hands on none of their values."""
+    inside = {
+        id(node)
+        for root in _differentiated(call, values) or ()
+        for node in ast.walk(root)
+        if isinstance(node, ast.Name)
+    }
+    return not any(
+        isinstance(node, ast.Name) and node.id in parameters and id(node) not in inside
+        for statement in definition.body
+        for node in ast.walk(statement)
+    )
+
+
+def _module_variables(values: ModuleValues) -> set[str]:
+    """Names the module's own code binds to values: not its functions, classes, imports."""
+    return {
+        name
+        for statement in values.tree.body
+        if not isinstance(
+            statement,
+            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom),
+        )
+        for name in _top_level_names(statement)
+    }
+
+
+def _names_read(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _carried_to_a_gradient_call(
@@ -971,17 +988,50 @@ def _handed_on_later(
     here = (call.lineno, call.col_offset)
     derived = function.derived(_never, own)
     for other in function.calls:
-        if (
-            (other.lineno, other.col_offset) <= here
-            or _passes_nothing_on(other, values)
-            or _forward_of_a_known_model(other, function, values)
-        ):
+        if (other.lineno, other.col_offset) <= here:
             continue
-        arguments = [a.value if isinstance(a, ast.Starred) else a for a in other.args]
-        arguments += [k.value for k in other.keywords]
-        if any(function.carries(a, derived, _never) for a in arguments):
+        local = _local_definition(other.func, values)
+        if local is None and _passes_nothing_on(other, values):
+            continue
+        handed = [
+            parameter
+            for parameter, argument in _arguments_by_parameter(other, values)
+            if function.carries(argument, derived, _never)
+        ]
+        if not handed:
+            continue
+        named = {parameter for parameter in handed if parameter is not None}
+        if (
+            local is None
+            or len(named) < len(handed)
+            or _differentiates(local, values)
+            or _may_keep(local, named, values)
+        ):
             return True
     return False
+
+
+def _arguments_by_parameter(
+    call: ast.Call, values: ModuleValues
+) -> Iterator[tuple[str | None, ast.expr]]:
+    """Each argument of ``call`` with the parameter of the module's function it is given
+    to (None where that is not known: another callee, ``*args``, a method's ``self``)."""
+    local = _local_definition(call.func, values)
+    positional: list[str] = []
+    if local is not None:
+        positional = [a.arg for a in (*local.args.posonlyargs, *local.args.args)]
+        static = any(
+            isinstance(d, ast.Name) and d.id == "staticmethod" for d in local.decorator_list
+        )
+        if isinstance(call.func, ast.Attribute) and not static:
+            positional = positional[1:]  # ``self.log(loss)``: ``self`` is bound
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            yield None, argument.value
+        else:
+            yield (positional[index] if index < len(positional) else None), argument
+    for keyword in call.keywords:
+        yield (keyword.arg if local is not None else None), keyword.value
 
 
 def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
@@ -1009,25 +1059,6 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
             or _names_a_loss(func.attr)
         )
     return False
-
-
-def _forward_of_a_known_model(call: ast.Call, function: _Function, values: ModuleValues) -> bool:
-    """``model(x_test)``: a forward pass records a new graph on what it is given and
-    differentiates nothing, unless the module has a forward that runs a gradient call
-    itself (a model that trains in its forward)."""
-    func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
-        func = func.value
-    if not (
-        isinstance(func, ast.Name)
-        and func.id in function.model_names() | values.module_level_models()
-    ):
-        return False
-    return not any(
-        _differentiates(definition, values)
-        for name in (*FORWARD_METHODS, "__call__")
-        for definition in _definitions_named(name, values)
-    )
 
 
 def origins_shared(
@@ -1087,6 +1118,60 @@ def _differentiates(
             break
     known[id(definition)] = found
     return found
+
+
+def _may_keep(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str], values: ModuleValues
+) -> bool:
+    """The module's function may keep what its parameters ``given`` hold where a caller
+    reads it again: it adds a value of theirs to a container it did not make
+    (``history.append(loss)``), stores one on an object, an item or a global, or makes a
+    function that may capture them. What holds no graph (``meter.update(loss.item())``)
+    is not kept."""
+    body = definition.body[0] if definition.body else None
+    function = values.function_of(body) if body is not None else None
+    if function is None or function.node is not definition:
+        return True
+
+    def from_given(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id in given and not function.reaching(node)
+
+    derived = function.derived(from_given)
+    made = {
+        name
+        for binding in function.bindings
+        if isinstance(binding.value, _NEW_CONTAINERS)
+        for name in binding.names
+    }
+    for node in ast.walk(definition):
+        if node is not definition and isinstance(node, (ast.Lambda, *_FUNCTION_NODES)):
+            return True
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if (
+                any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
+                and node.value is not None
+                and function.carries(node.value, derived, from_given)
+            ):
+                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CONTAINER_ADDERS
+            and not (isinstance(node.func.value, ast.Name) and node.func.value.id in made)
+            and any(
+                function.carries(a, derived, from_given)
+                for a in (*node.args, *(k.value for k in node.keywords))
+            )
+        ):
+            return True
+    return False
+
+
+_NEW_CONTAINERS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _definitions_named(

@@ -93,17 +93,53 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
     beside = {
         local: module
         for local, (module, _) in modules.items()
-        if _module_file(folder, module) is not None
+        if _module_file(folder, module) is not None and not _rebound_by_package(folder, module)
     }
     if beside:  # ``util`` bound anywhere to something else (a parameter) may not be it
         for node in ast.walk(tree):
             for local in [
                 local
                 for local, module in beside.items()
-                if node is not modules[local][1] and binds_name(node, local, module)
+                if node is not modules[local][1]
+                and (binds_name(node, local, module) or _patches(node, local))
             ]:
                 del beside[local]
     return beside
+
+
+def _patches(node: ast.AST, local: str) -> bool:
+    """``util.evaluate = evaluate_keeping_mode``: the module's function replaced."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, (ast.Store, ast.Del))
+        and isinstance(node.value, ast.Name)
+        and node.value.id == local
+    )
+
+
+def _rebound_by_package(folder: str, module: str) -> bool:
+    """``from engine import util`` finds ``util`` on the package first: its ``__init__.py``
+    may bind the name to something else (``from . import util_v2 as util``). One that cannot
+    be read counts as doing so."""
+    package, _, last = module.rpartition(".")
+    if package:
+        init = _module_file(folder, package)
+        if init is None or not init.endswith("__init__.py"):
+            return True
+    else:  # ``from . import util``, or ``import util``: this folder's own package, if any
+        init = os.path.join(folder, "__init__.py")
+        if "__init__.py" not in _listing(folder):
+            return False
+    text = read_text(init)
+    if text is None:
+        return True
+    if last not in text:
+        return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return any(binds_name(node, last) for node in ast.walk(tree))
 
 
 def function_file(path: str | None, import_: tuple[int, str, str]) -> str | None:
@@ -162,10 +198,11 @@ def _module_file(folder: str, module: str) -> str | None:
             return None
         folder = os.path.join(folder, package)
     names = _listing(folder)
-    if last + ".py" in names:
-        return os.path.join(folder, last + ".py")
+    # A package comes before a module of the same name, as Python's finder looks.
     if last in names and "__init__.py" in _listing(os.path.join(folder, last)):
         return os.path.join(folder, last, "__init__.py")
+    if last + ".py" in names:
+        return os.path.join(folder, last + ".py")
     return None
 
 

@@ -172,6 +172,7 @@ class ModuleValues:
         self._keeps_nothing: dict[int, bool] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
+        self._unwraps: bool | None = None
         #: What the mode summaries read of the modules beside this one, kept with this
         #: reading and no longer: a tree kept across a run's files is tens of thousands of
         #: objects that every full collection of the host's garbage collector walks.
@@ -362,6 +363,15 @@ class ModuleValues:
     def qualified(self, func: ast.AST) -> str | None:
         """``torch.autograd.grad`` for ``grad`` after ``from torch.autograd import grad``."""
         return _qualified(func, self._torch)
+
+    def unwraps_functions(self) -> bool:
+        """The module calls some function without its decorators (``f.__wrapped__(x)``)."""
+        if self._unwraps is None:
+            self._unwraps = any(
+                isinstance(node, ast.Attribute) and node.attr == _WRAPPED
+                for node in ast.walk(self.tree)
+            )
+        return self._unwraps
 
     def decorated_grad_effect(
         self, definition: ast.FunctionDef | ast.AsyncFunctionDef
@@ -739,10 +749,31 @@ class _Function:
         return (key, rebound) if rebound else key
 
     def _decorated_grad_off(self) -> bool:
-        """``@torch.no_grad()`` on the function: its body records no graph."""
-        if not isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        """``@torch.no_grad()`` on the function: its body records no graph, where nothing
+        in it may turn grad mode back on but a ``with`` item this reading follows. Not an
+        ``async def``: the decorator wraps the call that makes the coroutine, not its body."""
+        node = self.node
+        if not isinstance(node, ast.FunctionDef):
             return False
-        return self.module.decorated_grad_effect(self.node) is GradEffect.DISABLE
+        if self.module.decorated_grad_effect(node) is not GradEffect.DISABLE:
+            return False
+        inside = [inner for statement in node.body for inner in ast.walk(statement)]
+        items = {
+            id(item.context_expr)
+            for statement in inside
+            if isinstance(statement, (ast.With, ast.AsyncWith))
+            for item in statement.items
+        }
+        # ``torch.set_grad_enabled(True)``, ``stack.enter_context(enable_grad())``,
+        # ``on = torch.enable_grad()``: grad mode switched where no block shows it
+        if any(
+            isinstance(inner, ast.Call)
+            and id(inner) not in items
+            and self.module.qualified(inner.func) in GRAD_MODE_FACTORIES
+            for inner in inside
+        ):
+            return False
+        return not self.module.unwraps_functions()
 
     def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
         """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
@@ -2080,6 +2111,11 @@ class _StatementFacts:
                     ways.append(rf"{word([name])}\b")
             self._builders = re.compile("|".join(ways)) if ways else None
         return self._builders  # type: ignore[return-value]
+
+
+#: What ``functools.wraps`` (and torch's grad-mode decorators) leave the undecorated
+#: function under.
+_WRAPPED = "__wrapped__"
 
 
 def _test_key(test: ast.AST) -> Hashable:
