@@ -505,6 +505,73 @@ snippet(
 )
 
 
+# -- facts of the last-iteration reading, the decorators and the private helpers -----------
+
+snippet(
+    "ng004-last-iteration-only",
+    """
+    def fit(model, loader, optimizer, criterion, epochs):
+        for epoch in range(epochs):
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+            if epoch == epochs - 1:
+                model.eval()
+    """,
+)
+snippet(
+    "ng004-last-iteration-then-another-loop",
+    """
+    def fit(model, loader, optimizer, criterion, epochs):
+        for epoch in range(epochs):
+            if epoch == epochs - 1:
+                model.eval()
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+    """,
+)
+snippet(
+    "ng004-last-iteration-of-a-changing-stop",
+    """
+    def fit(model, loader, optimizer, criterion, cfg):
+        for epoch in range(cfg.epochs):
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+            if epoch + 1 == cfg.epochs:
+                model.eval()  # expect: NG004
+            cfg.update(epochs=cfg.epochs + 1)
+    """,
+)
+snippet(
+    "ng003-private-helper",
+    """
+    def _backward(loss):
+        loss.backward(retain_graph=True)  # expect: NG003
+
+
+    def fit(model, loader, optimizer):
+        for x in loader:
+            _backward(model(x).sum())
+            optimizer.step()
+    """,
+)
+snippet(
+    "ng003-under-a-no-grad-decorator",
+    """
+    @torch.no_grad()
+    def adapt(encoder, head, x, targets, optimizer):
+        feats = encoder(x)
+        for y in targets:
+            with torch.enable_grad():
+                loss = torch.nn.functional.mse_loss(head(feats), y)
+                loss.backward(retain_graph=True)  # expect: NG003
+            optimizer.step()
+    """,
+)
+
+
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_every_fact(name: str) -> None:
     source = SNIPPETS[name]

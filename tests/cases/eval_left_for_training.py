@@ -194,7 +194,7 @@ def warm_up_validated_at_its_end(model, loader, val_loader, optimizer, criterion
     for epoch in range(warm_up):
         train_one_epoch(model, loader, optimizer, criterion)
         if epoch == warm_up - 1:
-            evaluate(model, val_loader)  # expect: NG004:13
+            evaluate(model, val_loader)  # missed: eval mode set before the next loop
     for epoch in range(10):  # trains in eval mode from its first step
         train_one_epoch(model, loader, optimizer, criterion)
 

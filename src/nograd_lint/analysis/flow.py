@@ -578,11 +578,6 @@ class ModuleAnalysis:
             self._loop_depth -= 1
             self._jumps.pop()
         exit_state = _forget_carried(entry, entry.join(after))
-        # What only the last iteration began goes on after the loop as it would have gone
-        # around the back edge: a training step after it trains in eval mode all the same.
-        exit_state.carried |= {
-            p for p in exit_state.active_periods() if p.start in jumps.final_starts
-        }
         exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
         return exit_state, [_forget_carried(entry, left) for left in jumps.breaks]
 

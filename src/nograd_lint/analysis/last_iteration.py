@@ -2,8 +2,8 @@
 
 ``for epoch in range(epochs): ... if epoch == epochs - 1: evaluate(model)`` evaluates once,
 after the last training step: the eval mode it leaves never reaches a training step around
-the loop's back edge (NG004), though it goes on after the loop, where a training step
-trains in it all the same. A loop counts when it runs a plain name over ``range(stop)`` or
+the loop's back edge (NG004); after the loop it is eval mode set before what follows, as
+any other. A loop counts when it runs a plain name over ``range(stop)`` or
 ``range(start, stop)``, where ``stop`` is a number, a name or an attribute
 (``args.epochs``), and its body rebinds neither the counter nor the first name of ``stop``
 and calls no method of that name's object; the flow adds that no ``global``/``nonlocal`` of
