@@ -199,6 +199,24 @@ def warm_up_validated_at_its_end(model, loader, val_loader, optimizer, criterion
         train_one_epoch(model, loader, optimizer, criterion)
 
 
+class TrainerThatExtendsItsRun:
+    def __init__(self, model, epochs):
+        self.model = model
+        self.epochs = epochs
+
+    def train_epoch(self, loader, optimizer, criterion):
+        for x, y in loader:
+            criterion(self.model(x), y).backward()
+            optimizer.step()
+        self.epochs += 1  # the last-epoch test below may hold before the last epoch
+
+    def fit(self, loader, val_loader, optimizer, criterion):
+        for epoch in range(self.epochs):
+            self.train_epoch(loader, optimizer, criterion)
+            if epoch == self.epochs - 1:
+                evaluate(self.model, val_loader)  # expect: NG004:17
+
+
 def validation_in_the_last_batch_of_each_epoch(model, loader, val_loader, optimizer, criterion):
     for epoch in range(10):
         for step in range(len(loader)):
@@ -285,6 +303,34 @@ def validation_in_the_last_of_ten_epochs(model, loader, val_loader, optimizer, c
         train_one_epoch(model, loader, optimizer, criterion)
         if epoch >= 9:
             evaluate(model, val_loader)
+
+
+def validation_in_the_last_epoch_counted_from_one(
+    model, loader, val_loader, optimizer, criterion, epochs
+):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if 1 + epoch == epochs:
+            evaluate(model, val_loader)
+        if epoch + 1 >= epochs:
+            evaluate(model, val_loader)
+
+
+class TrainerValidatingAtTheEnd:
+    def __init__(self, model, epochs):
+        self.model = model
+        self.epochs = epochs
+
+    def train_epoch(self, loader, optimizer, criterion):
+        for x, y in loader:
+            criterion(self.model(x), y).backward()
+            optimizer.step()
+
+    def fit(self, loader, val_loader, optimizer, criterion):
+        for epoch in range(self.epochs):
+            self.train_epoch(loader, optimizer, criterion)
+            if epoch == self.epochs - 1:
+                evaluate(self.model, val_loader)
 
 
 def evaluation_only(model, loaders):

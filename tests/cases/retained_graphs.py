@@ -674,3 +674,43 @@ def a_helper_logs_a_number(model, x, optimizer, meter):
     loss.backward(retain_graph=True)  # expect: NG003:19
     _log_number(meter, loss, 4)
     optimizer.step()
+
+
+def kept_in_the_callers_list(model, x, optimizer, history):
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)  # the caller's list may be differentiated later
+    history.append(loss)
+    optimizer.step()
+
+
+def _backward_both(loss, aux):
+    loss.backward(retain_graph=True)  # ``aux`` may share the graph
+    aux.backward()
+
+
+def both_heads(model, x):
+    out = model(x)
+    _backward_both(out.mean(), out.sum())
+
+
+def _backward_each(loss):
+    loss.backward(retain_graph=True)  # the lambda may run it again on the same loss
+
+
+def through_a_lambda(model, x):
+    loss = model(x).sum()
+    step = lambda: _backward_each(loss)  # noqa: E731
+    step()
+    step()
+
+
+set_grad = torch.set_grad_enabled
+
+
+@torch.no_grad()
+def adapt_with_grad_switched_on(encoder, head, x, targets):
+    set_grad(True)  # grad mode on for the rest of the body: ``feats`` records a graph
+    feats = encoder(x)
+    for y in targets:
+        loss = F.mse_loss(head(feats), y)
+        loss.backward(retain_graph=True)

@@ -542,7 +542,35 @@ class ModuleAnalysis:
                     else set()
                 )
             )
-        return not ({"range", loop.counter, *loop.names} & self._declared)
+        if {"range", loop.counter, *loop.names} & self._declared:
+            return False
+        return loop.self_attribute is None or not self._set_outside_init(loop.self_attribute)
+
+    def _set_outside_init(self, attribute: str) -> bool:
+        """``attribute`` is stored by a method of the class being read other than
+        ``__init__`` (or the class cannot be found)."""
+        owner = self._owner()
+        tree = self.values.tree if self.values is not None else None
+        if tree is None or owner is None:
+            return True
+        name = owner.node.name.value
+        classes = [c for c in tree.body if isinstance(c, ast.ClassDef) and c.name == name]
+        if len(classes) != 1:
+            return True
+        for node in ast.walk(classes[0]):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                node.name != "__init__"
+            ):
+                for inner in ast.walk(node):
+                    if (
+                        isinstance(inner, ast.Attribute)
+                        and inner.attr == attribute
+                        and isinstance(inner.ctx, (ast.Store, ast.Del))
+                    ):
+                        return True
+                    if isinstance(inner, ast.Name) and inner.id in ("setattr", "vars"):
+                        return True
+        return False
 
     def _loop(
         self,

@@ -9,7 +9,9 @@ any other. A loop counts when it runs a plain name over ``range(stop)`` or
 and calls no method of that name's object; the flow adds that no ``global``/``nonlocal`` of
 the module names either, and that ``range`` is the builtin. The test is the counter
 compared with ``stop - 1`` (``==``, or ``>=``; a number one less than a literal stop), or
-``counter + 1`` with ``stop``, either way round, alone or as one operand of an ``and``.
+``counter + 1`` with ``stop`` (``==``, ``>=``), either way round, alone or as one operand
+of an ``and``. ``self.epochs`` is a stop when the module sets it in ``__init__`` only (a
+trainer's loop calls its own methods, which may not change it then).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class CountingLoop(NamedTuple):
     stop: cst.BaseExpression
     #: The names the stop reads.
     names: frozenset[str] = frozenset()
+    #: ``epochs`` of ``self.epochs``: the module's methods must set it only in ``__init__``.
+    self_attribute: str | None = None
 
 
 def counting_loop(node: cst.For) -> CountingLoop | None:
@@ -49,9 +53,16 @@ def counting_loop(node: cst.For) -> CountingLoop | None:
     if None in names or _rebinds(node.body, names):
         return None
     root = _first_name(stop) if isinstance(stop, cst.Attribute) else None
-    if root is not None and _calls_methods_of(node.body, root):
+    own = (
+        stop.attr.value
+        if isinstance(stop, cst.Attribute)
+        and isinstance(stop.value, cst.Name)
+        and stop.value.value == "self"
+        else None
+    )
+    if root is not None and own is None and _calls_methods_of(node.body, root):
         return None  # ``cfg.update(epochs=...)``
-    return CountingLoop(target.value, stop, frozenset(n for n in names if n is not None))
+    return CountingLoop(target.value, stop, frozenset(n for n in names if n is not None), own)
 
 
 def last_iteration_test(test: cst.BaseExpression, loop: CountingLoop) -> bool:
@@ -70,11 +81,13 @@ def last_iteration_test(test: cst.BaseExpression, loop: CountingLoop) -> bool:
             or (_is_counter_plus_one(a, loop) and _is_stop(b, loop))
             for a, b in ((left, right), (right, left))
         )
-    if isinstance(operator, cst.GreaterThanEqual):
-        return _is_counter(left, loop) and _is_stop_less_one(right, loop)
     if isinstance(operator, cst.LessThanEqual):
-        return _is_stop_less_one(left, loop) and _is_counter(right, loop)
-    return False
+        left, right = right, left
+    elif not isinstance(operator, cst.GreaterThanEqual):
+        return False
+    return (_is_counter(left, loop) and _is_stop_less_one(right, loop)) or (
+        _is_counter_plus_one(left, loop) and _is_stop(right, loop)
+    )
 
 
 def _is_counter(node: cst.BaseExpression, loop: CountingLoop) -> bool:
@@ -101,8 +114,10 @@ def _is_counter_plus_one(node: cst.BaseExpression, loop: CountingLoop) -> bool:
     return (
         isinstance(node, cst.BinaryOperation)
         and isinstance(node.operator, cst.Add)
-        and _is_counter(node.left, loop)
-        and _is_one(node.right)
+        and (
+            (_is_counter(node.left, loop) and _is_one(node.right))
+            or (_is_one(node.left) and _is_counter(node.right, loop))
+        )
     )
 
 

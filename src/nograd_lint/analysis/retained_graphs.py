@@ -854,6 +854,8 @@ def _needed(
     own = recorded | origins.direct
     if loops and own and _carried_to_a_gradient_call(call, own, loops, function, values):
         return True
+    if own and _added_outside(own, function):
+        return True
     return (
         any(
             origins_shared(call, other, own, function, values)
@@ -883,6 +885,7 @@ def _callers_done_with(
         or function.call_loops.get(id(call))
         or not parameters <= function.parameters()
         or not _read_only_by(call, parameters, node, values)
+        or _differentiates_more(call, function, values)
     ):
         return False
     sites = private_call_sites(node, values)
@@ -904,6 +907,34 @@ def _callers_done_with(
             if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
                 return False
     return True
+
+
+def _differentiates_more(call: ast.Call, function: _Function, values: ModuleValues) -> bool:
+    """Another gradient call in the function, itself or through a function of the module, or
+    a call that may differentiate what the function was given: its other parameters may
+    share the graph (``loss.backward(retain_graph=True); aux.backward()``)."""
+    given = function.parameters()
+
+    def from_given(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id in given and not function.reaching(node)
+
+    derived = function.derived(from_given)
+    for other in function.calls:
+        if other is call:
+            continue
+        if _differentiated(other, values) is not None:
+            return True
+        local = _local_definition(other.func, values)
+        if local is not None:
+            if _differentiates(local, values):
+                return True
+            continue
+        if not _passes_nothing_on(other, values) and any(
+            function.carries(argument, derived, from_given)
+            for _, argument in _arguments_by_parameter(other, values)
+        ):
+            return True
+    return False
 
 
 def _read_only_by(
@@ -942,6 +973,20 @@ def _module_variables(values: ModuleValues) -> set[str]:
 
 def _names_read(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _added_outside(own: set[int], function: _Function) -> bool:
+    """A value of the graph added to a container the function did not make
+    (``history.append(loss)``, ``history += [loss]`` on a parameter or a global): its
+    owner may differentiate it later."""
+    derived = function.derived(_never, own)
+    return any(
+        (binding.adds or binding.accumulates)
+        and isinstance(binding.target, ast.Name)
+        and binding.target.id not in function.local
+        and function.carries(binding.value, derived, _never)
+        for binding in function.bindings
+    )
 
 
 def _carried_to_a_gradient_call(
@@ -1045,9 +1090,13 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
         return not _differentiates(local, values)
     name = func.attr if isinstance(func, ast.Attribute) else None
     if name is not None and any(
-        _differentiates(definition, values) for definition in _definitions_named(name, values)
+        _differentiates(definition, values)
+        or _may_keep(definition, _all_parameters(definition), values)
+        for definition in _definitions_named(name, values)
     ):
-        return False  # ``balancer.update(losses)``, where the module's ``update`` does
+        # ``balancer.update(losses)``, where the module's ``update`` differentiates them, or
+        # ``store.log(loss)``, where its ``log`` keeps them
+        return False
     if isinstance(func, ast.Name):
         return func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS
     if isinstance(func, ast.Attribute):
@@ -1059,6 +1108,19 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
             or _names_a_loss(func.attr)
         )
     return False
+
+
+def _all_parameters(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    arguments = definition.args
+    return {
+        a.arg
+        for a in (
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            *(a for a in (arguments.vararg, arguments.kwarg) if a is not None),
+        )
+    }
 
 
 def origins_shared(
@@ -1121,27 +1183,35 @@ def _differentiates(
 
 
 def _may_keep(
-    definition: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str], values: ModuleValues
+    definition: ast.FunctionDef | ast.AsyncFunctionDef,
+    given: set[str],
+    values: ModuleValues,
+    depth: int = 0,
 ) -> bool:
     """The module's function may keep what its parameters ``given`` hold where a caller
     reads it again: it adds a value of theirs to a container it did not make
-    (``history.append(loss)``), stores one on an object, an item or a global, or makes a
-    function that may capture them. What holds no graph (``meter.update(loss.item())``)
-    is not kept."""
+    (``history.append(loss)``, ``history += [loss]``), stores one on an object, an item or
+    a global, hands one to a call that may keep it (``queue.put(loss)``, a function of the
+    module that keeps it, a few calls deep), or makes a function that may capture them.
+    What holds no graph (``meter.update(loss.item())``) is not kept."""
     body = definition.body[0] if definition.body else None
     function = values.function_of(body) if body is not None else None
-    if function is None or function.node is not definition:
+    if function is None or function.node is not definition or depth > _KEEP_DEPTH:
         return True
 
     def from_given(node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and node.id in given and not function.reaching(node)
 
+    def holds(node: ast.AST | None) -> bool:
+        return node is not None and function.carries(node, derived, from_given)
+
     derived = function.derived(from_given)
-    made = {
-        name
-        for binding in function.bindings
-        if isinstance(binding.value, _NEW_CONTAINERS)
-        for name in binding.names
+    made = {  # ``seen = []``: a container of its own
+        target.id
+        for node in ast.walk(definition)
+        if isinstance(node, ast.Assign) and isinstance(node.value, _NEW_CONTAINERS)
+        for target in node.targets
+        if isinstance(target, ast.Name)
     }
     for node in ast.walk(definition):
         if node is not definition and isinstance(node, (ast.Lambda, *_FUNCTION_NODES)):
@@ -1150,26 +1220,41 @@ def _may_keep(
             return True
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if (
-                any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
-                and node.value is not None
-                and function.carries(node.value, derived, from_given)
-            ):
-                return True
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in CONTAINER_ADDERS
-            and not (isinstance(node.func.value, ast.Name) and node.func.value.id in made)
-            and any(
-                function.carries(a, derived, from_given)
-                for a in (*node.args, *(k.value for k in node.keywords))
+            outside = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets) or (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id not in made
             )
-        ):
-            return True
+            if outside and holds(node.value):
+                return True
+        if isinstance(node, ast.Call):
+            handed = [
+                (parameter, argument)
+                for parameter, argument in _arguments_by_parameter(node, values)
+                if holds(argument)
+            ]
+            if not handed:
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and never_carries(func.value):
+                continue  # ``param.data.sub_(lr * grad)``: written where no graph is recorded
+            if isinstance(func, ast.Attribute) and func.attr in CONTAINER_ADDERS:
+                if not (isinstance(func.value, ast.Name) and func.value.id in made):
+                    return True
+                continue
+            local = _local_definition(func, values)
+            if local is not None:
+                named = {parameter for parameter, _ in handed if parameter is not None}
+                if len(named) < len(handed) or _may_keep(local, named, values, depth + 1):
+                    return True
+                continue
+            if not _passes_nothing_on(node, values):
+                return True
     return False
 
 
+#: How many calls deep ``_may_keep`` follows the module's functions.
+_KEEP_DEPTH = 3
 _NEW_CONTAINERS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 

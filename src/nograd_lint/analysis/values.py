@@ -40,6 +40,7 @@ from .catalog import (
     CONTAINER_ADDERS,
     CREATE_GRAPH_KEYWORD,
     GRAD_MODE_FACTORIES,
+    GRAD_MODE_SETTERS,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
     GRAPH_DROPPING_ATTRIBUTES,
@@ -173,6 +174,8 @@ class ModuleValues:
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
         self._unwraps: bool | None = None
+        self._grad_mode_users: set[str] | None = None
+        self._grad_mode_aliases: set[str] | None = None
         #: What the mode summaries read of the modules beside this one, kept with this
         #: reading and no longer: a tree kept across a run's files is tens of thousands of
         #: objects that every full collection of the host's garbage collector walks.
@@ -363,6 +366,49 @@ class ModuleValues:
     def qualified(self, func: ast.AST) -> str | None:
         """``torch.autograd.grad`` for ``grad`` after ``from torch.autograd import grad``."""
         return _qualified(func, self._torch)
+
+    def names_grad_mode(self, node: ast.Name | ast.Attribute) -> bool:
+        """``torch.set_grad_enabled``, or a module-level name bound to such an API
+        (``sge = torch.set_grad_enabled``)."""
+        if self.qualified(node) in _GRAD_MODE_APIS:
+            return True
+        if self._grad_mode_aliases is None:
+            self._grad_mode_aliases = {
+                target.id
+                for statement in self.tree.body
+                if isinstance(statement, ast.Assign)
+                and isinstance(statement.value, (ast.Name, ast.Attribute))
+                and self.qualified(statement.value) in _GRAD_MODE_APIS
+                for target in statement.targets
+                if isinstance(target, ast.Name)
+            }
+        return isinstance(node, ast.Name) and node.id in self._grad_mode_aliases
+
+    def uses_grad_mode(self, func: ast.expr) -> bool:
+        """``func`` names a function or method of the module that opens a ``with`` block or
+        names a grad-mode API: a call of it may switch grad mode on."""
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            name = func.attr
+        else:
+            return False
+        known = self._grad_mode_users
+        if known is None:
+            known = self._grad_mode_users = {
+                node.name
+                for node in ast.walk(self.tree)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and any(
+                    isinstance(inner, (ast.With, ast.AsyncWith))
+                    or (
+                        isinstance(inner, (ast.Name, ast.Attribute)) and self.names_grad_mode(inner)
+                    )
+                    for statement in node.body
+                    for inner in ast.walk(statement)
+                )
+            }
+        return name in known
 
     def unwraps_functions(self) -> bool:
         """The module calls some function without its decorators (``f.__wrapped__(x)``)."""
@@ -749,31 +795,46 @@ class _Function:
         return (key, rebound) if rebound else key
 
     def _decorated_grad_off(self) -> bool:
-        """``@torch.no_grad()`` on the function: its body records no graph, where nothing
-        in it may turn grad mode back on but a ``with`` item this reading follows. Not an
-        ``async def``: the decorator wraps the call that makes the coroutine, not its body."""
+        """``@torch.no_grad()`` on the function: its body records no graph outside the
+        ``with`` blocks this reading follows. Only where nothing else may turn grad mode
+        back on: no other decorator, every ``with`` item torch's (or ``open``), no other
+        use of a grad-mode API (``torch.set_grad_enabled(True)``, an alias, a
+        ``partial``), no call of a function of the module that opens a ``with`` block or
+        uses one, and no ``__wrapped__`` call in the module. Not an ``async def``: the
+        decorator wraps the call that makes the coroutine, not its body."""
         node = self.node
-        if not isinstance(node, ast.FunctionDef):
+        module = self.module
+        if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
             return False
-        if self.module.decorated_grad_effect(node) is not GradEffect.DISABLE:
-            return False
-        inside = [inner for statement in node.body for inner in ast.walk(statement)]
-        items = {
-            id(item.context_expr)
-            for statement in inside
-            if isinstance(statement, (ast.With, ast.AsyncWith))
-            for item in statement.items
-        }
-        # ``torch.set_grad_enabled(True)``, ``stack.enter_context(enable_grad())``,
-        # ``on = torch.enable_grad()``: grad mode switched where no block shows it
         if any(
-            isinstance(inner, ast.Call)
-            and id(inner) not in items
-            and self.module.qualified(inner.func) in GRAD_MODE_FACTORIES
-            for inner in inside
+            GRAD_MODE_FACTORIES.get(
+                module.qualified(d.func if isinstance(d, ast.Call) else d) or ""
+            )
+            is None
+            for d in node.decorator_list
         ):
             return False
-        return not self.module.unwraps_functions()
+        if module.decorated_grad_effect(node) is not GradEffect.DISABLE:
+            return False
+        inside = [inner for statement in node.body for inner in ast.walk(statement)]
+        followed: set[int] = set()
+        for inner in inside:
+            if isinstance(inner, (ast.With, ast.AsyncWith)):
+                for item in inner.items:
+                    expr = item.context_expr
+                    if not _plain_context(expr, module):
+                        return False
+                    followed.add(id(expr.func) if isinstance(expr, ast.Call) else id(expr))
+        for inner in inside:
+            if (
+                isinstance(inner, (ast.Name, ast.Attribute))
+                and id(inner) not in followed
+                and module.names_grad_mode(inner)
+            ):
+                return False
+            if isinstance(inner, ast.Call) and module.uses_grad_mode(inner.func):
+                return False
+        return not module.unwraps_functions()
 
     def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
         """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
@@ -2111,6 +2172,19 @@ class _StatementFacts:
                     ways.append(rf"{word([name])}\b")
             self._builders = re.compile("|".join(ways)) if ways else None
         return self._builders  # type: ignore[return-value]
+
+
+#: Torch's names that switch grad mode, as context managers, decorators or calls.
+_GRAD_MODE_APIS = frozenset(GRAD_MODE_FACTORIES) | GRAD_MODE_SETTERS
+
+
+def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:
+    """A ``with`` item this reading follows or that cannot switch grad mode: torch's
+    (``torch.enable_grad()``, ``torch.autocast(...)``) or ``open(...)``."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    return module.qualified(func) is not None or (isinstance(func, ast.Name) and func.id == "open")
 
 
 #: What ``functools.wraps`` (and torch's grad-mode decorators) leave the undecorated
