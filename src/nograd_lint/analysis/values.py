@@ -174,7 +174,10 @@ class ModuleValues:
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
         self._unwraps: bool | None = None
-        self._grad_mode_users: set[str] | None = None
+        self._grad_mode_users: dict[str, bool] = {}
+        self._definitions_by_name: (
+            dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] | None
+        ) = None
         self._grad_mode_aliases: set[str] | None = None
         #: What the mode summaries read of the modules beside this one, kept with this
         #: reading and no longer: a tree kept across a run's files is tens of thousands of
@@ -370,8 +373,6 @@ class ModuleValues:
     def names_grad_mode(self, node: ast.Name | ast.Attribute) -> bool:
         """``torch.set_grad_enabled``, or a module-level name bound to such an API
         (``sge = torch.set_grad_enabled``)."""
-        if self.qualified(node) in _GRAD_MODE_APIS:
-            return True
         if self._grad_mode_aliases is None:
             self._grad_mode_aliases = {
                 target.id
@@ -382,7 +383,12 @@ class ModuleValues:
                 for target in statement.targets
                 if isinstance(target, ast.Name)
             }
-        return isinstance(node, ast.Name) and node.id in self._grad_mode_aliases
+        last = node.id if isinstance(node, ast.Name) else node.attr
+        if last in self._grad_mode_aliases:
+            return isinstance(node, ast.Name)
+        # Only a name spelled like one of torch's can be one (``enable_grad`` imported
+        # under another name is a module-level alias too, read above).
+        return last in _GRAD_MODE_WORDS and self.qualified(node) in _GRAD_MODE_APIS
 
     def uses_grad_mode(self, func: ast.expr) -> bool:
         """``func`` names a function or method of the module that opens a ``with`` block or
@@ -393,29 +399,39 @@ class ModuleValues:
             name = func.attr
         else:
             return False
-        known = self._grad_mode_users
+        if self._definitions_by_name is None:
+            found: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+            for statement in self.tree.body:
+                members = statement.body if isinstance(statement, ast.ClassDef) else [statement]
+                for member in members:
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        found.setdefault(member.name, []).append(member)
+            self._definitions_by_name = found
+        definitions = self._definitions_by_name.get(name)
+        if not definitions:
+            return False
+        known = self._grad_mode_users.get(name)
         if known is None:
-            known = self._grad_mode_users = {
-                node.name
-                for node in ast.walk(self.tree)
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                and any(
-                    isinstance(inner, (ast.With, ast.AsyncWith))
-                    or (
-                        isinstance(inner, (ast.Name, ast.Attribute)) and self.names_grad_mode(inner)
-                    )
-                    for statement in node.body
-                    for inner in ast.walk(statement)
-                )
-            }
-        return name in known
+            known = self._grad_mode_users[name] = any(
+                isinstance(inner, (ast.With, ast.AsyncWith))
+                or (isinstance(inner, (ast.Name, ast.Attribute)) and self.names_grad_mode(inner))
+                for definition in definitions
+                for statement in definition.body
+                for inner in ast.walk(statement)
+            )
+        return known
 
     def unwraps_functions(self) -> bool:
-        """The module calls some function without its decorators (``f.__wrapped__(x)``)."""
+        """The module calls some function without its decorators (``f.__wrapped__(x)``,
+        or a name bound to one)."""
         if self._unwraps is None:
+            index = self.index
             self._unwraps = any(
-                isinstance(node, ast.Attribute) and node.attr == _WRAPPED
-                for node in ast.walk(self.tree)
+                isinstance(node.func, ast.Attribute) and node.func.attr == _WRAPPED
+                for node in index.calls
+            ) or any(
+                isinstance(node.value, ast.Attribute) and node.value.attr == _WRAPPED
+                for node in index.assignments
             )
         return self._unwraps
 
@@ -2176,6 +2192,8 @@ class _StatementFacts:
 
 #: Torch's names that switch grad mode, as context managers, decorators or calls.
 _GRAD_MODE_APIS = frozenset(GRAD_MODE_FACTORIES) | GRAD_MODE_SETTERS
+#: Their last names, to ask ``qualified`` only of names spelled like one.
+_GRAD_MODE_WORDS = frozenset(name.rsplit(".", 1)[-1] for name in _GRAD_MODE_APIS)
 
 
 def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:
