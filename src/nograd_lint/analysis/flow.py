@@ -527,21 +527,14 @@ class ModuleAnalysis:
         """No ``global``/``nonlocal`` of the module names the loop's counter or stop (a
         function it calls may change them), and the module leaves ``range`` builtin."""
         if self._declared is None:
+            declared: set[str] = set()
             tree = self.values.tree if self.values is not None else None
-            self._declared = (
-                {"range"}
-                if tree is None
-                else {
-                    name
-                    for node in ast.walk(tree)
-                    for name in (node.names if isinstance(node, (ast.Global, ast.Nonlocal)) else ())
-                }
-                | (
-                    {"range"}
-                    if any(binds_name(node, "range") for node in ast.walk(tree))
-                    else set()
-                )
-            )
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, (ast.Global, ast.Nonlocal)):
+                    declared.update(node.names)
+                elif binds_name(node, "range"):
+                    declared.add("range")
+            self._declared = declared if tree is not None else {"range"}
         if {"range", loop.counter, *loop.names} & self._declared:
             return False
         return loop.self_attribute is None or not self._set_outside_init(loop.self_attribute)

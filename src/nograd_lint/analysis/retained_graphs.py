@@ -75,6 +75,7 @@ from .values import (
     ModuleValues,
     _Binding,
     _Function,
+    _names_read,
     _top_level_names,
     binds_indices,
     contradicts,
@@ -971,10 +972,6 @@ def _module_variables(values: ModuleValues) -> set[str]:
     }
 
 
-def _names_read(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
 def _added_outside(own: set[int], function: _Function) -> bool:
     """A value of the graph added to a container the function did not make
     (``history.append(loss)``, ``history += [loss]`` on a parameter or a global): its
@@ -1090,8 +1087,7 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
         return not _differentiates(local, values)
     name = func.attr if isinstance(func, ast.Attribute) else None
     if name is not None and any(
-        _differentiates(definition, values)
-        or _may_keep(definition, _all_parameters(definition), values)
+        _differentiates(definition, values) or _may_keep(definition, None, values)
         for definition in _definitions_named(name, values)
     ):
         # ``balancer.update(losses)``, where the module's ``update`` differentiates them, or
@@ -1108,19 +1104,6 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
             or _names_a_loss(func.attr)
         )
     return False
-
-
-def _all_parameters(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    arguments = definition.args
-    return {
-        a.arg
-        for a in (
-            *arguments.posonlyargs,
-            *arguments.args,
-            *arguments.kwonlyargs,
-            *(a for a in (arguments.vararg, arguments.kwarg) if a is not None),
-        )
-    }
 
 
 def origins_shared(
@@ -1184,11 +1167,11 @@ def _differentiates(
 
 def _may_keep(
     definition: ast.FunctionDef | ast.AsyncFunctionDef,
-    given: set[str],
+    given: set[str] | None,
     values: ModuleValues,
     depth: int = 0,
 ) -> bool:
-    """The module's function may keep what its parameters ``given`` hold where a caller
+    """The module's function may keep what its parameters ``given`` (None: all) hold where a caller
     reads it again: it adds a value of theirs to a container it did not make
     (``history.append(loss)``, ``history += [loss]``), stores one on an object, an item or
     a global, hands one to a call that may keep it (``queue.put(loss)``, a function of the
@@ -1198,6 +1181,8 @@ def _may_keep(
     function = values.function_of(body) if body is not None else None
     if function is None or function.node is not definition or depth > _KEEP_DEPTH:
         return True
+    if given is None:  # every parameter
+        given = function.parameters()
 
     def from_given(node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and node.id in given and not function.reaching(node)

@@ -135,11 +135,10 @@ def _rebound_by_package(folder: str, module: str) -> bool:
         return True
     if last not in text:
         return False
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
-    return any(binds_name(node, last) for node in ast.walk(tree))
+    package_init = read_sibling(init)
+    return package_init is None or any(
+        binds_name(node, last) for node in ast.walk(package_init.tree)
+    )
 
 
 def function_file(path: str | None, import_: tuple[int, str, str]) -> str | None:
