@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,20 @@ def test_arguments_are_matched_to_parameters_by_position_and_keyword() -> None:
 )
 def test_calls_the_module_does_not_show_answer_none(source: str, name: str) -> None:
     assert _sites(source, name) is None
+
+
+def test_a_module_beside_that_names_the_helper_may_call_it(tmp_path: Path) -> None:
+    # ``from train import _backward`` elsewhere in the folder: the underscore is only a
+    # convention, and that module may differentiate the graph again after the call.
+    source = "def _backward(loss): pass\n\n\ndef fit(a):\n    _backward(a)\n"
+    train = tmp_path / "train.py"
+    train.write_text(source)
+    tree = ast.parse(source)
+    definition = tree.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    assert private_call_sites(definition, ModuleValues(tree, str(train))) is not None
+    (tmp_path / "finetune.py").write_text("from train import _backward\n")
+    tree = ast.parse(source)  # a new reading: sites are kept per module reading
+    definition = tree.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    assert private_call_sites(definition, ModuleValues(tree, str(train))) is None

@@ -704,6 +704,19 @@ def through_a_lambda(model, x):
     step()
 
 
+def twice_through_a_lambda(model, x):
+    loss = model(x).sum()
+    step = lambda: loss.backward(retain_graph=True)  # noqa: E731  # run twice below
+    step()
+    step()
+
+
+def line_search(model, x, y, optimizer):
+    loss = F.mse_loss(model(x), y)
+    # L-BFGS calls the closure once per evaluation of its line search, on the same loss.
+    optimizer.step(lambda: loss.backward(retain_graph=True))
+
+
 set_grad = torch.set_grad_enabled
 
 

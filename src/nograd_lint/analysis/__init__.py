@@ -20,7 +20,8 @@ stdlib ``ast`` tree it shares with the screen.
 - :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of
   the models it reaches (NG004; on the stdlib ``ast``, shared by the screen and the flow)
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off
-  that module's file (never run) for :mod:`.mode_summaries`
+  that module's file (never run) for :mod:`.mode_summaries`; whether a module beside it names
+  a private helper, for :mod:`.call_sites`
 - :mod:`.last_iteration` - an ``if`` that only the last iteration of a counting loop takes
   (NG004: an evaluation after the last training step)
 - :mod:`.twins` - the stdlib ``ast`` twin of a LibCST call, to ask :mod:`.values` about it

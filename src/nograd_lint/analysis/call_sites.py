@@ -8,7 +8,8 @@ caller's argument is the graph, and the caller's code says what else differentia
 Anything else is code the module does not show, and answers None: a public name, a method
 (a subclass elsewhere may call it, even a mangled one by its full name), a decorator, the
 name passed around as a value or written in a string (``__all__``, ``getattr``), a module
-that looks its names up (``globals()``), ``*args`` at a call, two definitions of one name.
+that looks its names up (``globals()``), ``*args`` at a call, two definitions of one name,
+a module in the same folder whose text names it (it may import it, underscore or not).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ast
 import weakref
 from typing import NamedTuple
 
+from .sibling_modules import named_beside
 from .values import ModuleValues
 
 __all__ = ["CallSite", "private_call_sites"]
@@ -89,8 +91,8 @@ def _sites(
         if given is None:
             return None
         sites.append(CallSite(call, given))
-    if definitions != 1 or not sites:
-        return None
+    if definitions != 1 or not sites or named_beside(values.path, name):
+        return None  # ``from train import _backward`` in a module beside this one
     return sites
 
 

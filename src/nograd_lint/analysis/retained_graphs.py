@@ -836,6 +836,10 @@ def _needed(
         # or in the hooks that are all a ``torch.autograd.grad`` whose result nobody
         # reads can be called for.
         return True
+    if id(call) in _in_lambdas(function):
+        # A lambda runs as often as whoever holds it calls it: twice by the function, or
+        # once per line search by ``optimizer.step(lambda: loss.backward(...))``.
+        return True
     origins = _call_origins(call, function, values) or _origins(roots, function, values)
     recorded = origins.recorded()
     if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
@@ -1010,6 +1014,24 @@ def _carried_to_a_gradient_call(
         ):
             return True
     return False
+
+
+def _in_lambdas(function: _Function) -> set[int]:
+    """``id`` of every call written in a lambda of the function."""
+    found = _LAMBDA_CALLS.get(function)
+    if found is None:
+        found = _LAMBDA_CALLS[function] = {
+            id(inner)
+            for node in ast.walk(function.node)
+            if isinstance(node, ast.Lambda)
+            for inner in ast.walk(node.body)
+            if isinstance(inner, ast.Call)
+        }
+    return found
+
+
+#: Per function, ``_in_lambdas``.
+_LAMBDA_CALLS: weakref.WeakKeyDictionary[_Function, set[int]] = weakref.WeakKeyDictionary()
 
 
 def _discarded(call: ast.Call, function: _Function) -> bool:

@@ -11,6 +11,9 @@ decoded and parsed as the analysed file is, and one that cannot be read, is too 
 does not parse is treated as if it were not there. Texts and function names are kept per
 process, by path, size and modification time, so that a run over a folder reads each file
 once; parsed trees only while one importing module is read (``ModeSummaries``).
+
+NG003 asks one more thing of the folder (:func:`named_beside`): whether a module beside the
+file names one of its private helpers, which that module may import and call.
 """
 
 from __future__ import annotations
@@ -176,6 +179,30 @@ def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], b
         if known[1]:
             return True
     return False
+
+
+def named_beside(path: str | None, name: str) -> bool:
+    """Whether a module in the folder of ``path``, other than it, has ``name`` in its text
+    (read, not parsed), or may have: a folder of more than :data:`MAX_NEIGHBOURS` modules,
+    or a module there that cannot be read, answers True. False for a text with no file."""
+    folder = _folder(path)
+    if folder is None or path is None:
+        return False
+    itself = os.path.abspath(path)
+    modules = sorted(entry for entry in _listing(folder) if entry.endswith(".py"))
+    if len(modules) > MAX_NEIGHBOURS:
+        return True
+    for entry in modules:
+        neighbour = os.path.join(folder, entry)
+        if neighbour != itself:
+            text = read_text(neighbour)
+            if text is None or name in text:
+                return True
+    return False
+
+
+#: :func:`named_beside` reads no folder of more modules than this.
+MAX_NEIGHBOURS = 64
 
 
 def _folder(path: str | None) -> str | None:
