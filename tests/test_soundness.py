@@ -29,6 +29,7 @@ from nograd_lint.analysis.catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
     FREEZERS,
+    GRAD_DECORATORS_REACH_COROUTINES,
     GRAD_INTENT_FUNCTIONS,
     GRAD_INTENT_METHODS,
     GRAD_MODE_FACTORIES,
@@ -423,6 +424,34 @@ for _factory, _entry in sorted(GRAD_MODE_FACTORIES.items()):
                 print(out)
             """,
         )
+        # The coroutine's body runs when awaited, in its awaiter's mode, whatever the
+        # decorator (``GRAD_DECORATORS_REACH_COROUTINES``).
+        snippet(
+            f"grad_decorator-{_factory}-{_form}-async",
+            f"""
+            @{_factory}{_text}
+            async def run(model, x):
+                model.eval()
+                out = model(x){_marked(not GRAD_DECORATORS_REACH_COROUTINES or _enables)}
+                print(out)
+            """,
+        )
+    # A scope chosen at run time decides nothing the analysis can read, unless both arms
+    # have one effect.
+    _effect = grad_effect(_entry, ())
+    snippet(
+        f"grad_scope-{_factory}-chosen_at_run_time",
+        f"""
+        def run(model, x, flag):
+            model.eval()
+            with {_factory}() if flag else contextlib.nullcontext():
+                out = model(x)
+            with {_factory}() if flag else {_factory}():
+                out = model(x){_marked(_effect is GradEffect.ENABLE)}
+            print(out)
+        """,
+        header="import contextlib\nimport torch\n\n\n",
+    )
 
 for _setter_name in sorted(GRAD_MODE_SETTERS):
     for _form, _text, _view in GRAD_FORMS[1:]:

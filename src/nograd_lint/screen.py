@@ -90,7 +90,12 @@ from .ast_names import (
     last_name,
     nodes_in,
 )
-from .screen_grad_scopes import is_torch_no_grad, torch_import_line, trusts_scopes
+from .screen_grad_scopes import (
+    decorated_no_grad,
+    is_torch_no_grad,
+    torch_import_line,
+    trusts_scopes,
+)
 
 #: Stands for a value put in eval mode where it is made: ``m = Net().eval()``.
 EVALED: Key = ("eval", "")
@@ -528,11 +533,7 @@ def _children(
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         body_unit = id(node)
         # The analysis lets torch's decorator win over any other (``flow._decorated_grad``).
-        decorated = (
-            node.lineno
-            if any(is_torch_no_grad(d, bare=True) for d in node.decorator_list)
-            else None
-        )
+        decorated = node.lineno if decorated_no_grad(node) else None
         for field, value in ast.iter_fields(node):
             inside = field == "body"
             for child in nodes_in(value):

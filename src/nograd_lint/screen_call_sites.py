@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from .analysis.catalog import GRAD_MODE_SETTERS, MODULE_RETURNING_METHODS
 from .analysis.entry_grad import CalledFunction, CallSite, Grad, resolve_entry_grad
 from .ast_names import FUNCTIONS, NAMED_BINDINGS, NESTED_SCOPES, dotted_name, same_scope_nodes
-from .screen_grad_scopes import is_torch_no_grad
+from .screen_grad_scopes import decorated_no_grad, is_torch_no_grad
 
 _JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 #: Nodes that bind a name given as a string: ``name``, or a mapping pattern's ``**rest``.
@@ -261,9 +261,7 @@ class _Walk:
         if top and not node.decorator_list and node.name != "__init__":
             self.candidates.setdefault(node.name, body)
         # A body runs under torch's decorator, never under a ``with`` around the ``def``.
-        decorated = node.lineno > self.trusted_after and any(
-            is_torch_no_grad(d, bare=True) for d in node.decorator_list
-        )
+        decorated = node.lineno > self.trusted_after and decorated_no_grad(node)
         self.nested_nodes[id(node)] = set()
         self.block(
             node.body, body if top else _Unit(node, None, None, False), None, decorated, True

@@ -17,6 +17,7 @@ import re
 import unicodedata
 
 from .analysis.catalog import (
+    GRAD_DECORATORS_REACH_COROUTINES,
     GRAD_ENABLING_NAMES,
     GRAD_ENABLING_NAMES_WITH_ARGUMENT,
     GRAD_MODE_FACTORIES,
@@ -73,6 +74,14 @@ def is_torch_no_grad(node: ast.expr, bare: bool = False) -> bool:
         entry is not None
         and grad_effect(entry, call_args(call) if call is not None else None) is GradEffect.DISABLE
     )
+
+
+def decorated_no_grad(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Torch's decorator (``is_torch_no_grad``) disables grad in the body of ``node``: not
+    in an ``async def``'s, which runs when awaited (``GRAD_DECORATORS_REACH_COROUTINES``)."""
+    if isinstance(node, ast.AsyncFunctionDef) and not GRAD_DECORATORS_REACH_COROUTINES:
+        return False
+    return any(is_torch_no_grad(d, bare=True) for d in node.decorator_list)
 
 
 def torch_import_line(tree: ast.Module) -> int | None:

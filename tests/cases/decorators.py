@@ -78,3 +78,44 @@ class Evaluator:
     def stacked(model, x):
         model.eval()
         return model(x)
+
+
+# -- an ``async def``: torch's decorator sets grad mode around the call, which only makes
+# the coroutine; its body runs when awaited, in the awaiting code's mode.
+
+
+@torch.no_grad()
+async def async_endpoint(model, x):
+    model.eval()
+    return model(x)  # expect: NG001
+
+
+@torch.inference_mode()
+async def async_stream(model, xs):
+    model.eval()
+    for x in xs:
+        yield model(x)  # expect: NG001
+
+
+# -- compiled and autocast functions run for their callers, in the callers' grad mode
+
+
+@torch.compile
+def compiled_step(model, x):
+    return model(x)
+
+
+@torch.compile(mode="max-autotune", fullgraph=True)
+def compiled_with_options(model, x):
+    return model(x)
+
+
+@torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+def autocast_step(model, x):
+    return model(x)
+
+
+def evaluate_compiled(model, x):
+    model.eval()
+    with torch.no_grad():
+        return compiled_step(model, x), compiled_with_options(model, x), autocast_step(model, x)

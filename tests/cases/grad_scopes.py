@@ -1,4 +1,6 @@
 """Where autograd is disabled, and where it is switched back on."""
+import contextlib
+
 import torch
 import torch.autograd
 from torch.autograd import grad_mode
@@ -97,3 +99,30 @@ def context_entered_by_hand(model, x):
     model.eval()
     torch.no_grad().__enter__()  # grad stays off for the rest of the process
     return model(x)
+
+
+# -- a scope chosen at run time is grad-aware code, as ``set_grad_enabled(flag)`` is
+
+
+def frozen_when_asked(backbone, x, freeze):
+    backbone.eval()
+    with torch.no_grad() if freeze else contextlib.nullcontext():
+        return backbone(x)
+
+
+def enabled_when_training(model, x, training):
+    model.eval()
+    with torch.enable_grad() if training else torch.no_grad():
+        return model(x)
+
+
+def no_grad_either_way(model, x, fast):
+    model.eval()
+    with torch.no_grad() if fast else torch.inference_mode():
+        return model(x)
+
+
+def neither_arm_is_a_grad_scope(model, x, path):
+    model.eval()
+    with open(path) if path else contextlib.nullcontext():
+        return model(x)  # expect: NG001

@@ -303,6 +303,11 @@ _GRAD_MODE_MODULES = ("torch", "torch.autograd", "torch.autograd.grad_mode")
 #: Context managers and decorators that set grad mode, by qualified name:
 #: (effect when the argument is true or absent, how the argument is read).
 GRAD_MODE_FACTORIES: dict[str, tuple[GradEffect, Argument]] = {}
+#: Whether such a decorator sets the grad mode of an ``async def``'s body. It does not: it
+#: sets the mode around the call, and calling a coroutine function only makes the coroutine,
+#: whose body runs later, when awaited, in the awaiting code's mode (torch wraps plain
+#: generator functions step by step, but not async generators either).
+GRAD_DECORATORS_REACH_COROUTINES = False
 for _module in _GRAD_MODE_MODULES:
     GRAD_MODE_FACTORIES[f"{_module}.no_grad"] = (GradEffect.DISABLE, Argument.NONE)
     GRAD_MODE_FACTORIES[f"{_module}.enable_grad"] = (GradEffect.ENABLE, Argument.NONE)
@@ -456,6 +461,15 @@ TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
         "torch.jit.unused",
         "torch.jit.ignore",
         "torch.jit.export",
+        # Compiled or autocast wrappers run the function for the code that calls them, in
+        # its grad mode.
+        "torch.compile",
+        "torch.compiler.disable",
+        "torch._dynamo.disable",
+        "torch.autocast",
+        "torch.amp.autocast",
+        "torch.cuda.amp.autocast",
+        "torch.cpu.amp.autocast",
     }
 )
 

@@ -22,6 +22,7 @@ from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
+    GRAD_DECORATORS_REACH_COROUTINES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
     LIGHTNING_BASES,
@@ -730,8 +731,9 @@ class ModuleAnalysis:
             expr = decorator.decorator
             effect = self.scopes.context_effect(expr)
             if effect is not None:
-                grad = _GRAD_OF_EFFECT[effect]
-                continue
+                if node.asynchronous is None or GRAD_DECORATORS_REACH_COROUTINES:
+                    grad = _GRAD_OF_EFFECT[effect]
+                continue  # the coroutine it returns runs in its awaiter's mode
             self.scan(expr, state)
             target = expr.func if isinstance(expr, cst.Call) else expr
             name = dotted_name(target)

@@ -55,7 +55,14 @@ class GradScopes:
         self._local_effects: dict[int, bool] = {}
 
     def context_effect(self, expr: cst.BaseExpression) -> GradEffect | None:
-        """The effect of ``with <expr>:`` or ``@<expr>``, None if it is not a grad-mode scope."""
+        """The effect of ``with <expr>:`` or ``@<expr>``, None if it is not a grad-mode scope.
+        A scope chosen at run time (``torch.no_grad() if frozen else nullcontext()``) has a
+        DYNAMIC effect, as ``set_grad_enabled(flag)`` has, unless both arms agree."""
+        if isinstance(expr, cst.IfExp):
+            arms = {self.context_effect(expr.body), self.context_effect(expr.orelse)}
+            if arms == {None}:
+                return None
+            return arms.pop() if len(arms) == 1 else GradEffect.DYNAMIC
         effect = torch_context_effect(expr, self.imports)
         if effect is not None:
             return effect

@@ -39,6 +39,7 @@ from .catalog import (
     ACCUMULATING_METHODS,
     CONTAINER_ADDERS,
     CREATE_GRAPH_KEYWORD,
+    GRAD_DECORATORS_REACH_COROUTINES,
     GRAD_MODE_FACTORIES,
     GRAD_MODE_SETTERS,
     GRAPH_CONSUMING_FUNCTIONS,
@@ -440,8 +441,11 @@ class ModuleValues:
     ) -> GradEffect | None:
         """The grad mode torch's decorators run the function's body under
         (``@torch.no_grad()``, ``@torch.enable_grad()``); None when none sets it. Decorators
-        wrap from the bottom up, so the one nearest the ``def`` decides."""
+        wrap from the bottom up, so the one nearest the ``def`` decides. None for an
+        ``async def`` (``catalog.GRAD_DECORATORS_REACH_COROUTINES``)."""
         effect = None
+        if isinstance(definition, ast.AsyncFunctionDef) and not GRAD_DECORATORS_REACH_COROUTINES:
+            return None
         for decorator in definition.decorator_list:
             func = decorator.func if isinstance(decorator, ast.Call) else decorator
             known = GRAD_MODE_FACTORIES.get(self.qualified(func) or "")
