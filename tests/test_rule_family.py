@@ -4,6 +4,7 @@ fix summary."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 from pathlib import Path
@@ -48,6 +49,23 @@ def test_ng002_message_parenthesises_and_shortens() -> None:
     assert "x...x" in long and "xxx).detach()'" in long and len(long) < 300
     assert detached("preds[-1]") == "preds[-1].detach()"
     assert detached("x * 2") == "(x * 2).detach()"
+
+
+@pytest.mark.parametrize(
+    ("stored", "suggested"),
+    [
+        ("(out, y)", "(out.detach(), y.detach())"),
+        ("(out,)", "(out.detach(),)"),
+        ("[F.cross_entropy(model(x), y)]", "[F.cross_entropy(model(x), y).detach()]"),
+        ('{"logits": out, "step": 1}', '{"logits": out.detach(), "step": 1}'),
+        ("(*outs, y + 1)", "(*outs, (y + 1).detach())"),
+        ("{**seen, 'x': x}", "({**seen, 'x': x}).detach()"),
+    ],
+)
+def test_ng002_suggests_valid_code_for_a_container_written_out(stored: str, suggested: str) -> None:
+    # A tuple has no ``.detach()``: the message names its elements, detached, instead.
+    assert detached(stored) == suggested
+    ast.parse(suggested, mode="eval")
 
 
 # -- the command ----------------------------------------------------------------------------

@@ -86,14 +86,37 @@ def ng004_message(model: str, training_line: int, restore: str) -> str:
 
 def detached(expression: str) -> str:
     """``expression.detach()``, parenthesised unless the expression is a primary (a name,
-    call, attribute or subscript), where ``.detach()`` binds to the whole of it."""
+    call, attribute or subscript), where ``.detach()`` binds to the whole of it. A tuple,
+    list, set or dict written out has no ``.detach()``: each of its elements (a dict's
+    values) is detached instead, literals left as they are."""
     try:
         node = ast.parse(expression.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         node = None
     if isinstance(node, PRIMARIES):
         return f"{expression}.detach()"
+    text = expression.strip()
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts:
+        parts = [_element_detached(text, element) for element in node.elts]
+        if isinstance(node, ast.Tuple):
+            return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+        opening, closing = ("[", "]") if isinstance(node, ast.List) else ("{", "}")
+        return f"{opening}{', '.join(parts)}{closing}"
+    if isinstance(node, ast.Dict) and node.keys and None not in node.keys:
+        pairs = [
+            f"{ast.get_source_segment(text, key)}: {_element_detached(text, value)}"
+            for key, value in zip(node.keys, node.values)
+            if key is not None
+        ]
+        return "{" + ", ".join(pairs) + "}"
     return f"({expression}).detach()"
+
+
+def _element_detached(text: str, element: ast.expr) -> str:
+    segment = ast.get_source_segment(text, element) or ""
+    if isinstance(element, (ast.Constant, ast.Starred)):
+        return segment
+    return detached(segment)
 
 
 #: Expressions that ``.detach()`` can follow without parentheses.
