@@ -24,6 +24,7 @@ import pytest
 
 from nograd_lint import check_source
 from nograd_lint.analysis.catalog import (
+    ENTER_CONTEXT_METHOD,
     EVAL_COPY_METHODS,
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
@@ -436,6 +437,18 @@ for _factory, _entry in sorted(GRAD_MODE_FACTORIES.items()):
                 print(out)
             """,
         )
+    snippet(
+        f"grad_scope-{_factory}-on_an_exit_stack",
+        f"""
+        def run(model, x):
+            model.eval()
+            with contextlib.ExitStack() as stack:
+                stack.{ENTER_CONTEXT_METHOD}({_factory}())
+                out = model(x){_marked(grad_effect(_entry, ()) is GradEffect.ENABLE)}
+            print(out)
+        """,
+        header="import contextlib\nimport torch\n\n\n",
+    )
     # A scope chosen at run time decides nothing the analysis can read, unless both arms
     # have one effect.
     _effect = grad_effect(_entry, ())

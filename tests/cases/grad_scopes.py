@@ -101,6 +101,20 @@ def context_entered_by_hand(model, x):
     return model(x)
 
 
+def context_entered_on_an_exit_stack(model, loader):
+    model.eval()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.no_grad())
+        return [model(x) for x in loader]
+
+
+def other_context_entered_on_an_exit_stack(model, loader, path):
+    model.eval()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(open(path))
+        return [model(x) for x in loader]  # expect: NG001
+
+
 # -- a scope chosen at run time is grad-aware code, as ``set_grad_enabled(flag)`` is
 
 

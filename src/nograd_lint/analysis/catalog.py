@@ -303,6 +303,9 @@ _GRAD_MODE_MODULES = ("torch", "torch.autograd", "torch.autograd.grad_mode")
 #: Context managers and decorators that set grad mode, by qualified name:
 #: (effect when the argument is true or absent, how the argument is read).
 GRAD_MODE_FACTORIES: dict[str, tuple[GradEffect, Argument]] = {}
+#: ``contextlib.ExitStack``'s method that enters a context manager it is given, which then
+#: holds until the stack closes: ``stack.enter_context(torch.no_grad())``.
+ENTER_CONTEXT_METHOD = "enter_context"
 #: Whether such a decorator sets the grad mode of an ``async def``'s body. It does not: it
 #: sets the mode around the call, and calling a coroutine function only makes the coroutine,
 #: whose body runs later, when awaited, in the awaiting code's mode (torch wraps plain

@@ -19,6 +19,7 @@ import libcst as cst
 
 from .arguments import call_args
 from .catalog import (
+    ENTER_CONTEXT_METHOD,
     GRAD_MODE_FACTORIES,
     GRAD_MODE_SETTER_ARGUMENT,
     GRAD_MODE_SETTERS,
@@ -86,7 +87,9 @@ class GradScopes:
 
     def setter_effect(self, call: cst.Call) -> GradEffect | None:
         """The effect of calling ``torch.set_grad_enabled(x)`` outside a ``with``, or of
-        entering a grad-mode context by hand: ``torch.no_grad().__enter__()``."""
+        entering a grad-mode context by hand: ``torch.no_grad().__enter__()``, or
+        ``stack.enter_context(torch.no_grad())`` on a ``contextlib.ExitStack`` (read as
+        holding to the end of the function, not only of the stack's ``with`` block)."""
         func = call.func
         if (
             isinstance(func, cst.Attribute)
@@ -94,6 +97,14 @@ class GradScopes:
             and isinstance(func.value, cst.Call)
         ):
             return torch_context_effect(func.value, self.imports)
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == ENTER_CONTEXT_METHOD
+            and len(call.args) == 1
+            and call.args[0].keyword is None
+            and not call.args[0].star
+        ):
+            return torch_context_effect(call.args[0].value, self.imports)
         qualified = self.imports.resolve(call.func)
         if qualified not in GRAD_MODE_SETTERS:
             return None
