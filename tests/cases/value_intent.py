@@ -223,3 +223,36 @@ class HookedNet(torch.nn.Module):
 def a_forward_that_hooks_its_graph(x):
     hooked = HookedNet().eval()
     return hooked(x).argmax(1)
+
+
+# -- a forward whose output is thrown away runs for its forward hooks: where gradients are
+# about, what the hooks keep may be what they differentiate (DeepDream, feature inversion)
+
+
+def dream(model, layer, img, steps):
+    model.eval()
+    feats = []
+    handle = layer.register_forward_hook(lambda m, i, o: feats.append(o))
+    img = img.clone().requires_grad_(True)
+    for _ in range(steps):
+        feats.clear()
+        model(img)
+        feats[0].norm().backward()
+        with torch.no_grad():
+            img += img.grad
+    handle.remove()
+
+
+def dream_into_underscore(model, layer, img):
+    model.eval()
+    feats = []
+    layer.register_forward_hook(lambda m, i, o: feats.append(o))
+    img = img.clone().requires_grad_(True)
+    _ = model(img)
+    feats[0].norm().backward()
+
+
+def warm_up_thrown_away(model, x):
+    model.eval()
+    model(x)  # expect: NG001
+    _ = model(x)  # expect: NG001

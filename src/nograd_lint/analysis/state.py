@@ -108,8 +108,9 @@ class EvalPeriod:
         """Whether a forward call made in this period wastes its graph. Without ``fate``
         (a caller's period, seen from the callee), any gradient code in the period counts.
         With it: the call's graph is needed if gradient code consumes its output, or trains
-        this model; where its output is lost to the analysis, any gradient code in the
-        period, or an input that requires grad, counts as today's rule did."""
+        this model; where its output is lost to the analysis (or thrown away, for what forward
+        hooks keep of it), any gradient code in the period, or an input that requires grad,
+        counts as today's rule did."""
         source = self.inherited
         trained = self.trained or (source is not None and source.trains(self.model))
         intent = self.grad_intent or trained or (source is not None and source.grad_intent)
@@ -123,7 +124,9 @@ class EvalPeriod:
             needed = (
                 trained
                 or fate.consumed_with(self.guards)
-                or ((lost_to_gradients or fate.graph_inspected) and fate.escapes)
+                or (
+                    (lost_to_gradients or fate.graph_inspected) and (fate.escapes or fate.discarded)
+                )
             )
         return not needed and (source is None or source.holds(self.model))
 

@@ -97,9 +97,13 @@ class Fate:
         escapes: Callable[[], bool],
         input_requires_grad: Callable[[], bool],
         graph_inspected: Callable[[], bool],
+        discarded: bool = False,
     ) -> None:
         #: The conditions the call itself runs under.
         self.guards = guards
+        #: The call is a statement of its own (``model(img)``): whatever its graph is for, it
+        #: reaches it through forward hooks, which the analysis does not follow.
+        self.discarded = discarded
         self._consumers, self._escapes = consumers, escapes
         self._input_requires_grad, self._graph_inspected = input_requires_grad, graph_inspected
 
@@ -768,6 +772,7 @@ class _Function:
         self._accumulations: list[_Binding] | None = None
         self._may_require_grad: bool | None = None
         self._inspects: bool | None = None
+        self._discarded_calls: set[int] | None = None
         self._grad_off = int(self._decorated_grad_off())
         #: ``id`` of call arguments whose value the call's result does not hold
         #: (``without_reading``).
@@ -1605,7 +1610,30 @@ class _Function:
             lambda: self._escapes(names(), from_call),
             lambda: self._reads_requires_grad(call),
             self.inspects_graphs,
+            id(call) in self._statement_calls(),
         )
+
+    def _statement_calls(self) -> set[int]:
+        """``id`` of every call that is a statement of its own, its value unused, or bound
+        only to ``_``, the name Python code throws values away into."""
+        if self._discarded_calls is None:
+            self._discarded_calls = {
+                id(node.value)
+                for node in ast.walk(self.node)
+                if isinstance(
+                    node.value if isinstance(node, (ast.Expr, ast.Assign)) else None, ast.Call
+                )
+                and (
+                    isinstance(node, ast.Expr)
+                    or (
+                        isinstance(node, ast.Assign)
+                        and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Name)
+                        and node.targets[0].id == "_"
+                    )
+                )
+            }
+        return self._discarded_calls
 
     def may_require_grad(self) -> bool:
         """Whether anything in the function makes a tensor require grad."""
