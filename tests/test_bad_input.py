@@ -219,6 +219,77 @@ def test_cli_missing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
     )
 
 
+def test_an_empty_path_is_named_as_given(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [tool("nograd-lint"), ""], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "'': error: cannot read: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    ("args", "closed", "message"),
+    [
+        (["flagged.py"], "stdout", "nograd-lint: error: cannot write output: stdout is closed"),
+        (["-"], "stdin", "stdin: error: cannot read: stdin is closed"),
+    ],
+)
+def test_a_closed_standard_stream_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], closed: str, message: str
+) -> None:
+    (tmp_path / "flagged.py").write_text("import torch\nmodel.eval()\nmodel(x)\n")
+    stream = 1 if closed == "stdout" else 0
+    script = f"import os, subprocess, sys; os.close({stream}); sys.exit(subprocess.call({[tool('nograd-lint'), *args]!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=closed == "stdin",
+        cwd=tmp_path,
+        stderr=subprocess.PIPE if closed == "stdout" else None,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == message
+
+
+#: Python compiles it; LibCST's parser refuses a form feed that starts a block's line.
+LIBCST_REFUSES = (
+    "import torch\n\n\ndef f(model, x):\n    model.eval()\n    if x:\n\x0c        y = model(x)\n"
+)
+
+
+def test_code_only_libcst_refuses_is_said_so_by_both_interfaces(tmp_path: Path) -> None:
+    compile(LIBCST_REFUSES, "<ff>", "exec")
+    path = tmp_path / "ff.py"
+    path.write_text(LIBCST_REFUSES)
+    cli = subprocess.run(
+        [tool("nograd-lint"), str(path)], capture_output=True, text=True, check=False
+    )
+    assert cli.returncode == 2
+    assert "LibCST's parser rejects this code, which Python accepts" in cli.stderr
+    plugin = subprocess.run(
+        [tool("flake8"), "--isolated", "--select=E999,NG", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert plugin.stdout == ""  # no E999: Python accepts it
+    assert "nograd-lint: cannot analyse: LibCST's parser rejects this code" in plugin.stderr
+
+
+def test_interrupted_is_one_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nograd_lint import cli
+
+    def interrupted(argv: list[str]) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_lint", interrupted)
+    assert cli.main(["x.py"]) == 130
+    assert capsys.readouterr().err == "nograd-lint: interrupted\n"
+
+
 @pytest.mark.skipif(
     "sys.version_info < (3, 11)",
     reason="flake8 itself crashes on the NUL byte: compile() raises ValueError before 3.11",

@@ -201,6 +201,23 @@ def test_stdin_filter_without_findings_gives_back_the_bytes(tmp_path: Path) -> N
     assert result.returncode == 0 and result.stdout == data
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"import torch\ndef f(model, x):\n    model.eval()\n    return model(x\n",
+        b"x = '\xff\xfe'\n",
+        b"x = 1\x00\n",
+    ],
+    ids=["half-typed", "undecodable", "nul-byte"],
+)
+def test_stdin_filter_gives_back_a_source_it_cannot_fix(tmp_path: Path, data: bytes) -> None:
+    # An editor replaces its buffer with the filter's stdout: an empty answer would empty it.
+    result = _cli("--fix", "--unsafe-fixes", "-", cwd=tmp_path, stdin=data)
+    assert result.returncode == 2
+    assert result.stdout == data
+    assert b"error" in result.stderr
+
+
 # -- diffs that git applies ------------------------------------------------------------------
 
 ODD_LINES = "".join(

@@ -221,6 +221,23 @@ def test_two_findings_on_one_value_detach_it_once() -> None:
             (14, 30),
             "the stored value is unpacked into several names; detach its tensors by hand",
         ),
+        (  # ``(loss if not warmup else 0).detach()`` fails on the 0
+            "total += loss if not warmup else 0\n",
+            (9, 34),
+            "the stored value is chosen at run time (an 'if' expression), and one choice is a"
+            " constant, which has no .detach(): detach the tensor by hand",
+        ),
+        (
+            "total += loss or 0\n",
+            (9, 18),
+            "the stored value is chosen at run time ('and'/'or'), and one choice is a constant,"
+            " which has no .detach(): detach the tensor by hand",
+        ),
+        (
+            "total += loss.item\n",
+            (9, 18),
+            "the stored value is the method 'item' itself, not what calling it returns",
+        ),
     ],
 )
 def test_refusals(source: str, span: tuple[int, int], reason: str) -> None:

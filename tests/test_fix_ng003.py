@@ -63,6 +63,21 @@ def test_an_argument_on_its_own_line_takes_the_line_with_it() -> None:
     assert text == textwrap.dedent(body).replace("        retain_graph=True,\n", "")
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_only_argument_on_its_own_line_leaves_no_blank_line(newline: str) -> None:
+    body = """\
+    def step(model, x):
+        loss = model(x).sum()
+        loss.backward(
+            retain_graph=True,
+        )
+    """
+    text, skipped = _fixed(body.replace("\n", newline))
+    assert skipped == []
+    expected = "def step(model, x):\n    loss = model(x).sum()\n    loss.backward(\n    )\n"
+    assert text == expected.replace("\n", newline)
+
+
 def test_a_comment_beside_the_argument_is_left_to_the_user() -> None:
     body = """\
     def step(model, x):

@@ -226,10 +226,25 @@ def test_ipython_lines_become_ellipsis_on_the_same_line(line: str) -> None:
         "x = a \\\n    % b\n",
         "if a != b:\n    pass\n",
         "y = 1  # why?\n",
+        'doc = r"""\n%d items\n% a LaTeX comment\n"""\n',
+        "s = '''x\n%d\n'''  # closed\nt = '''\n%still in a string\n'''\n",
+        "s = 'a\\\n%d'\n",
     ],
 )
 def test_python_that_looks_like_ipython_is_kept(text: str) -> None:
     assert _masked(text) == text
+
+
+def test_magics_after_a_string_closes_are_masked_again() -> None:
+    text = 's = """\n%in the string\n"""\n%time f()\nt = """\n%again in one\n"""\n!ls\n'
+    lines = _masked(text).splitlines()
+    assert [n for n, line in enumerate(lines, 1) if line.endswith(MARK)] == [4, 8]
+
+
+def test_a_cell_of_many_magics_masks_each_of_them() -> None:
+    text = "import torch\n" + "%time f()\n    \n" * 500 + "if x:\n    !ls\n"
+    lines = _masked(text).splitlines()
+    assert sum(line.endswith(MARK) for line in lines) == 501
 
 
 def test_a_continued_magic_is_masked_whole() -> None:

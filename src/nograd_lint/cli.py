@@ -39,6 +39,8 @@ from .prefilter import might_have_findings_in_bytes
 from .selection import DEFAULT, Layer, SelectionError, enabled_codes, split_codes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: As shells report a command that SIGINT ended: 128 + the signal's number.
+EXIT_INTERRUPTED = 130
 
 #: Below this many candidate files, starting worker processes costs more than it saves.
 _MIN_FILES_PER_WORKER = 4
@@ -132,13 +134,21 @@ def _lint_paths(tasks: list[tuple[str, Job, bytes | None]], jobs: int) -> list[F
     if jobs <= 1 or len(tasks) < 2 * _MIN_FILES_PER_WORKER:
         return [_lint_task(t) for t in tasks]
     workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
+    pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            # map() keeps input order, so the output equals that of -j 1.
-            chunks = max(1, len(tasks) // (workers * 8))
-            return list(pool.map(_lint_task, tasks, chunksize=chunks))
+        # map() keeps input order, so the output equals that of -j 1.
+        chunks = max(1, len(tasks) // (workers * 8))
+        return list(pool.map(_lint_task, tasks, chunksize=chunks))
     except BrokenProcessPool:
+        pool.shutdown()
         return _lint_isolated(tasks)
+    except KeyboardInterrupt:
+        # Files not yet started are left alone; each one being fixed is written whole or
+        # not at all (``safe_write``).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown()
 
 
 def _lint_isolated(tasks: list[tuple[str, Job, bytes | None]]) -> list[FileResult]:
@@ -247,9 +257,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return explain(argv[1:])
         return _lint(argv)
     except OutputError as error:
-        if not error.closed:
+        if not error.closed and sys.stderr is not None:
             print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        if sys.stderr is not None:
+            print("nograd-lint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _lint(argv: list[str]) -> int:
@@ -359,7 +373,18 @@ def _stdin_result(plan: _Plan, options: argparse.Namespace) -> FileResult | None
         return _excluded_stdin(options)
     if plan.stdin_job is None:
         return None
-    return lint_file("-", plan.stdin_job, options.stdin_display_name)
+    if not options.filter:
+        return lint_file("-", plan.stdin_job, options.stdin_display_name)
+    try:
+        data = read_input("-")
+    except OSError as error:
+        return _unreadable(options.stdin_display_name, error)
+    result = lint_file("-", plan.stdin_job, options.stdin_display_name, data)
+    if result.fixed_bytes is None:
+        # A source that cannot be fixed (half typed in an editor, undecodable) goes back as
+        # it came: an empty answer would empty the buffer the filter runs on.
+        result.fixed_bytes = data
+    return result
 
 
 def _excluded_stdin(options: argparse.Namespace) -> FileResult | None:
@@ -392,7 +417,7 @@ def _report(results: list[FileResult], options: argparse.Namespace) -> str | byt
     if options.mode == "diff":
         return "".join(r.diff for r in results)
     if options.filter:
-        # On error stdout stays empty and the exit status says so.
+        # On error the source goes back unchanged, and the exit status says so.
         return results[0].fixed_bytes or b""
     if options.statistics:
         statistics = format_statistics_json if options.format == "json" else format_statistics

@@ -25,7 +25,9 @@ class OutputError(Exception):
 def display_path(path: str) -> str:
     """The path as ruff prints it: relative to the current directory when it lies below it,
     normalised (no ``./``, no doubled slashes); GitHub attaches annotations only to such
-    paths."""
+    paths. An empty path stays empty: it names no file, not the current directory."""
+    if not path:
+        return path
     normal = os.path.normpath(path)
     cwd = os.getcwd()
     absolute = os.path.normpath(os.path.join(cwd, normal))  # keeps an absolute path
@@ -38,7 +40,9 @@ def display_path(path: str) -> str:
 
 def _needs_quotes(name: str) -> bool:
     # A line starting with "::" is a workflow command to GitHub Actions, which trims first.
-    return not name.isprintable() or name.lstrip().startswith("::") or name.startswith("'")
+    return (
+        not name or not name.isprintable() or name.lstrip().startswith("::") or name.startswith("'")
+    )
 
 
 def quote_name(name: str) -> str:
@@ -100,6 +104,8 @@ def write_stdout(text: str | bytes) -> None:
     if not text:
         return
     stream = sys.stdout
+    if stream is None:  # started with stdout closed (``>&-``)
+        raise OutputError("cannot write output: stdout is closed")
     try:
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # a text-only stream, as tests substitute

@@ -14,6 +14,7 @@ import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .analysis.catalog import GRAPH_DROPPING_METHODS, TENSOR_METHODS
 from .findings import PRIMARIES, Finding
 from .fix_targets import code_points
 
@@ -23,6 +24,14 @@ UNPACKED = "the stored value is unpacked (*value); detach its tensors by hand"
 IN_A_STRING = "the stored value is part of an f-string"
 ALREADY = "the stored value is already detached"
 SPLIT = "the stored value is unpacked into several names; detach its tensors by hand"
+CHOSEN = (
+    "the stored value is chosen at run time ({kind}), and one choice is a constant,"
+    " which has no .detach(): detach the tensor by hand"
+)
+A_METHOD = "the stored value is the method '{name}' itself, not what calling it returns"
+
+#: Values that pick one of several operands when they run: what the refusal calls them.
+_CHOICES: dict[type, str] = {ast.IfExp: "an 'if' expression", ast.BoolOp: "'and'/'or'"}
 
 #: Values ``.detach()`` cannot apply to as a whole: what the refusal calls them.
 _CONTAINERS: dict[type, str] = {
@@ -99,6 +108,11 @@ def _refusal(node: ast.AST | None) -> str | None:
         return NOT_A_TENSOR.format(kind=kind)
     if isinstance(node, ast.GeneratorExp):
         return NOT_A_TENSOR.format(kind="generator expression")
+    choice = _CHOICES.get(type(node))
+    if choice is not None and any(isinstance(arm, ast.Constant) for arm in _arms(node)):
+        return CHOSEN.format(kind=choice)  # ``(loss if training else 0).detach()`` fails on 0
+    if isinstance(node, ast.Attribute) and node.attr in GRAPH_DROPPING_METHODS | TENSOR_METHODS:
+        return A_METHOD.format(name=node.attr)  # ``total += loss.item``: a bug of its own
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -107,6 +121,15 @@ def _refusal(node: ast.AST | None) -> str | None:
     ):
         return ALREADY
     return None
+
+
+def _arms(node: ast.AST) -> list[ast.expr]:
+    """The operands an ``if`` expression or a chain of ``and``/``or`` may evaluate to."""
+    if isinstance(node, ast.IfExp):
+        return [*_arms(node.body), *_arms(node.orelse)]
+    if isinstance(node, ast.BoolOp):
+        return [arm for value in node.values for arm in _arms(value)]
+    return [node] if isinstance(node, ast.expr) else []
 
 
 def _expression_spans(

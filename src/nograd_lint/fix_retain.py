@@ -117,5 +117,7 @@ def apply(lines: Sequence[str], deletions: Sequence[Deletion]) -> str:
     for deletion in sorted(deletions, key=lambda d: d.start, reverse=True):
         (line, col), (end_line, end_col) = deletion.start, deletion.end
         joined = edited[line - 1][:col] + edited[end_line - 1][end_col:]
-        edited[line - 1 : end_line] = [joined]
+        # ``retain_graph=True,`` alone on its line, one argument per line: its indentation
+        # and line break go too (a blank line with spaces is a style error of its own).
+        edited[line - 1 : end_line] = [joined] if joined.strip() else []
     return "".join(edited)

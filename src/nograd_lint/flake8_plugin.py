@@ -68,8 +68,10 @@ class NogradChecker:
         except InternalError as error:
             print(f"{self._filename}: nograd-lint: {error}", file=sys.stderr)
             return
-        except SourceError:
-            return  # flake8's E999 reports what is wrong with the file
+        except SourceError as error:
+            if isinstance(self._tree, ast.Module):  # Python parsed it: no E999 will say why
+                print(f"{self._filename}: nograd-lint: {error}", file=sys.stderr)
+            return  # otherwise flake8's E999 reports what is wrong with the file
         finally:
             _settle_libcst()
         for finding in findings:

@@ -28,6 +28,8 @@ def read_input(path: str, limit: int = MAX_SOURCE_BYTES) -> bytes:
     ``/dev/stdin``), read once. Raises :class:`OSError` for anything else or beyond ``limit``
     bytes, without reading more than ``limit + 1`` bytes."""
     if path == "-":
+        if sys.stdin is None:  # started with stdin closed (``<&-``)
+            raise InputError("stdin is closed")
         return _read_capped(sys.stdin.buffer, limit)
     # Refuse devices before opening them: opening some has effects of its own.
     _check_kind(os.stat(path).st_mode)

@@ -49,14 +49,27 @@ def mask(lines: list[str]) -> MaskedCell:
     masked: list[int] = []
     originals: list[str] = []
     continued: str | None = None  # the indent of a magic that goes on past a backslash
+    # Where the tokenizer's state is fresh: a line that starts a statement at column 0 closes
+    # every bracket, string and block before it, so the lines from there on tell as much as
+    # the whole cell (a cell of a thousand magics is read once, not a thousand times).
+    fresh = 0
+    # The closing quotes of a string the lines so far leave open: a line without them is
+    # still inside it (a LaTeX docstring of ``%`` lines), with no need to read it again.
+    inside: str | None = None
     for number, line in enumerate(lines, 1):
         body = line.rstrip("\r\n")
         end = line[len(body) :]
         replacement = None
+        if inside is not None and inside in line:
+            inside = None  # it may close here: read again when it matters
         if continued is not None:
             replacement = continued + "..."
-        elif _may_be_magic(body) and _statement_starts_after(out):
-            replacement = _masked(body)
+        elif _may_be_magic(body) and inside is None:
+            starts, inside = _statement_state(out[fresh:])
+            if starts:
+                replacement = _masked(body)
+                if not body[:1].isspace():
+                    fresh = len(out)
         if replacement is None:
             out.append(line)
             continue
@@ -87,21 +100,39 @@ def _masked(body: str) -> str | None:
     return None
 
 
-def _statement_starts_after(previous: list[str]) -> bool:
-    """Whether the lines so far end outside any bracket, string or backslash continuation."""
+def _statement_state(previous: list[str]) -> tuple[bool, str | None]:
+    """Whether the lines so far end outside any bracket, string or backslash continuation;
+    and the quotes that close the string they leave open, if that is what they do."""
     if not previous:
-        return True
+        return True, None
     text = "".join(previous)
     if not text.endswith(("\n", "\r")):
         text += "\n"
     try:
         for _ in tokenize.generate_tokens(io.StringIO(text).readline):
             pass
-    except tokenize.TokenError:
-        return False  # an open bracket, string or continuation reaches this line
+    except tokenize.TokenError as error:
+        # An open bracket, string or continuation reaches this line.
+        return False, _closing_quotes(previous, error)
     except (SyntaxError, ValueError):
-        return True  # bad indentation and the like: Python's own check will say so
-    return True
+        return True, None  # bad indentation and the like: Python's own check will say so
+    return True, None
+
+
+def _closing_quotes(previous: list[str], error: tokenize.TokenError) -> str | None:
+    """The quotes that end the string ``error`` says is left open (``'EOF in multi-line
+    string', (row, col)``), read off where it starts; None for anything else."""
+    message, where = (*error.args, None, None)[:2]
+    if message != "EOF in multi-line string" or not isinstance(where, tuple):
+        return None
+    row, col = where
+    if not 1 <= row <= len(previous):
+        return None
+    opening = previous[row - 1][col:].lstrip("rRbBuUfF")
+    for quotes in ('"""', "'''", '"', "'"):
+        if opening.startswith(quotes):
+            return quotes
+    return None
 
 
 def unmask(text: str, cell: MaskedCell) -> str | None:

@@ -296,9 +296,11 @@ def _libcst_parse(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
+        # Python has parsed it already: a limit of LibCST's parser, not the user's mistake.
         message = str(error.message).splitlines()[0] if error.message else "invalid syntax"
         raise SourceError(
-            f"syntax error at {error.raw_line}:{error.raw_column + 1}: {message}"
+            f"cannot analyse: LibCST's parser rejects this code, which Python accepts, at "
+            f"{error.raw_line}:{error.raw_column + 1}: {message}"
         ) from None
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None

@@ -72,6 +72,7 @@ from .catalog import (
     runs_a_model,
 )
 from .values import (
+    NEVER,
     ModuleValues,
     _Binding,
     _Function,
@@ -854,7 +855,7 @@ def _needed(
         around = origins.carried[index]
         if around is None or around & loops:
             return True  # last iteration's graph, differentiated again in this one
-    if recorded and function.leaves(function.derived(_never, recorded), _never):
+    if recorded and function.leaves(function.derived(NEVER, recorded), NEVER):
         return True
     own = recorded | origins.direct
     if loops and own and _carried_to_a_gradient_call(call, own, loops, function, values):
@@ -980,12 +981,12 @@ def _added_outside(own: set[int], function: _Function) -> bool:
     """A value of the graph added to a container the function did not make
     (``history.append(loss)``, ``history += [loss]`` on a parameter or a global): its
     owner may differentiate it later."""
-    derived = function.derived(_never, own)
+    derived = function.derived(NEVER, own)
     return any(
         (binding.adds or binding.accumulates)
         and isinstance(binding.target, ast.Name)
         and binding.target.id not in function.local
-        and function.carries(binding.value, derived, _never)
+        and function.carries(binding.value, derived, NEVER)
         for binding in function.bindings
     )
 
@@ -1000,7 +1001,7 @@ def _carried_to_a_gradient_call(
     """A value of the graph kept for the next iteration of a loop that runs ``call``
     (``prev_out = out``), where a gradient call, wherever it is in the loop, differentiates
     it (``mse(prev_out, out.detach()).backward()``)."""
-    derived = function.derived(_never, own)
+    derived = function.derived(NEVER, own)
     for other in function.calls:
         if not (function.call_loops.get(id(other), frozenset()) & loops):
             continue
@@ -1050,7 +1051,7 @@ def _handed_on_later(
     if not own:
         return False
     here = (call.lineno, call.col_offset)
-    derived = function.derived(_never, own)
+    derived = function.derived(NEVER, own)
     for other in function.calls:
         if (other.lineno, other.col_offset) <= here:
             continue
@@ -1060,7 +1061,7 @@ def _handed_on_later(
         handed = [
             parameter
             for parameter, argument in _arguments_by_parameter(other, values)
-            if function.carries(argument, derived, _never)
+            if function.carries(argument, derived, NEVER)
         ]
         if not handed:
             continue
@@ -1317,7 +1318,3 @@ def _local_definition(
             ):
                 return member
     return None
-
-
-def _never(node: ast.AST) -> bool:
-    return False

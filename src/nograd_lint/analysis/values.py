@@ -767,6 +767,7 @@ class _Function:
         self._kept_models: frozenset[str] | None = None
         self._loose_models: frozenset[str] | None = None
         self._readers_of: dict[str, list[int]] | None = None
+        self._holding: dict[int, list[int]] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
         self._accumulations: list[_Binding] | None = None
@@ -1193,15 +1194,28 @@ class _Function:
         )
         return self._around(loops, dominating)
 
-    def derived(self, seed: Seed, start: Iterable[int] = ()) -> set[int]:
+    def derived(
+        self, seed: Seed, start: Iterable[int] = (), origin: ast.AST | None = None
+    ) -> set[int]:
         """The bindings whose value may derive from what ``seed`` accepts, or from the
         bindings ``start``. Each binding is tried once, and again only when a name its
         value reads gains a binding that carries (``carries`` depends on ``reached``
         through names alone, and only grows with it): the same fixed point as trying
-        every binding until nothing changes, without the passes over a long function."""
+        every binding until nothing changes, without the passes over a long function.
+
+        A binding can carry only if its value holds a node ``seed`` accepts or reads a
+        reached name, so when the caller knows those nodes, only the bindings that hold
+        them are tried first: none for ``NEVER``, those holding ``origin`` when that is the
+        one node ``seed`` accepts (a forward call). Each forward call of a loop of hundreds
+        would otherwise try every binding of the function."""
         reached: set[int] = set(start)
         readers = self._readers()
-        work = deque(range(len(self.bindings)))
+        if seed is NEVER:
+            work: deque[int] = deque()
+        elif origin is not None:
+            work = deque(self._bindings_holding().get(id(origin), ()))
+        else:
+            work = deque(range(len(self.bindings)))
         waiting = set(work)
 
         def wake(index: int) -> None:
@@ -1220,6 +1234,15 @@ class _Function:
                 reached.add(index)
                 wake(index)
         return reached
+
+    def _bindings_holding(self) -> dict[int, list[int]]:
+        """``id`` of a node -> the bindings whose value holds it."""
+        if self._holding is None:
+            self._holding = {}
+            for index, binding in enumerate(self.bindings):
+                for node in ast.walk(binding.value):
+                    self._holding.setdefault(id(node), []).append(index)
+        return self._holding
 
     def _readers(self) -> dict[str, list[int]]:
         """Name -> the bindings whose value reads it."""
@@ -1473,7 +1496,7 @@ class _Function:
     def _kept_from(self, from_call: Seed, call: ast.Call | None) -> list[Kept]:
         self._strict = True  # what surely carries the graph (``_passes_graphs``)
         try:
-            reached = self.derived(from_call)
+            reached = self.derived(from_call, origin=call)
             stored_values = {
                 index: self._stored_value(binding, reached, from_call)
                 for index, binding in enumerate(self.bindings)
@@ -1504,10 +1527,10 @@ class _Function:
             after = not binding.comprehension and any(
                 loops & binding.loops for loops in backward_loops
             )
-            later = self.derived(_never, (index,))
-            if any(True for _ in self._consumers(later, _never, call)):
+            later = self.derived(NEVER, (index,))
+            if any(True for _ in self._consumers(later, NEVER, call)):
                 continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
-            if not after and self._escapes(later, _never, kept=True):
+            if not after and self._escapes(later, NEVER, kept=True):
                 continue  # someone we cannot see may differentiate it
             found.append(Kept(stored, target, after, fed_back=recurrent is not None))
         return found
@@ -1535,7 +1558,7 @@ class _Function:
             for name in ast.walk(argument)
             if isinstance(name, ast.Name)
             and name.id in binding.names
-            and self.carries(name, {index}, _never)
+            and self.carries(name, {index}, NEVER)
         ]
         return ", ".join(dict.fromkeys(fed)) if fed else None
 
@@ -1595,7 +1618,7 @@ class _Function:
 
         def names() -> set[int]:
             if not derived:
-                derived.append(self.derived(from_call))
+                derived.append(self.derived(from_call, origin=call))
             return derived[0]
 
         def consumers() -> tuple[Guards, ...]:
@@ -2289,7 +2312,8 @@ def creates_graph(call: ast.Call) -> bool:
     )
 
 
-def _never(node: ast.AST) -> bool:
+def NEVER(node: ast.AST) -> bool:
+    """The seed that accepts nothing: ``derived(NEVER, start)`` follows ``start`` alone."""
     return False
 
 
