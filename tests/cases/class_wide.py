@@ -67,6 +67,42 @@ class SubmoduleInForward(torch.nn.Module):
         return (self.vgg(x) - self.vgg(y)).pow(2).mean()
 
 
+class SubmoduleInHelpersOfForward(torch.nn.Module):
+    """Private methods that only ``forward`` runs, directly or through another, are read
+    as ``forward`` is; one that another method calls too is not."""
+
+    def __init__(self):
+        super().__init__()
+        self.vgg = make_vgg().eval()
+
+    def _features(self, x):
+        return self.vgg(x)
+
+    def _distance(self, x, y):
+        return (self._features(x) - self._features(y)).pow(2).mean()
+
+    def _shared(self, x):
+        return self.vgg(x)  # expect: NG001
+
+    def forward(self, x, y):
+        return self._distance(x, y) + self._shared(x).mean()
+
+    def describe(self, x):
+        return self._shared(x).shape
+
+
+class HelperNamedInAString(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.vgg = make_vgg().eval()
+
+    def _pooled(self, x):
+        return self.vgg(x)  # expect: NG001
+
+    def forward(self, x):
+        return getattr(self, "_pooled")(x) + self._pooled(x)
+
+
 class StaticHelper:
     def __init__(self):
         self.model = make().eval()

@@ -11,6 +11,8 @@ stdlib ``ast`` tree it shares with the screen.
 - :mod:`.entry_grad` - the grad mode a function runs in when its call sites decide it (shared
   by the flow and NG001's screen; imports no LibCST)
 - :mod:`.intent` - gradient code that shows a forward's graph is wanted
+- :mod:`.forward_helpers` - the private methods only a module's ``forward`` runs (read as
+  ``forward`` is: without class-wide eval state)
 - :mod:`.values` - where a forward call's output goes: consumed by gradient code, lost to the
   analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
 - :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs

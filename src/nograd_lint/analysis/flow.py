@@ -42,6 +42,7 @@ from .catalog import (
 )
 from .entry_grad import CallSite, resolve_entry_grad
 from .eval_mode import Mode, chain_of
+from .forward_helpers import forward_helpers
 from .functions import (
     ClassInfo,
     FunctionInfo,
@@ -191,6 +192,8 @@ class ModuleAnalysis:
         self.kept: list[tuple[GraphSource, Kept]] = []
         self.imports = ImportTable()
         self.modes = ModeSummaries(self.values) if self.values is not None else None
+        #: ``id`` of a class's info -> its private methods only ``forward`` runs.
+        self._helpers_of: dict[int, frozenset[str]] = {}
         #: NG004: eval periods left on for a training step (judged at the end).
         self._left_in_eval: list[LeftInEval] = []
         self.left_in_eval: list[LeftInEval] = []
@@ -349,6 +352,16 @@ class ModuleAnalysis:
         else:
             known.merge(unit)
 
+    def _forward_helpers(self, owner: ClassInfo) -> frozenset[str]:
+        if self.values is None:
+            return frozenset()
+        known = self._helpers_of.get(id(owner))
+        if known is None:
+            known = self._helpers_of[id(owner)] = forward_helpers(
+                self.values.tree, owner.node.name.value
+            )
+        return known
+
     def _analyse(self, unit: Unit) -> None:
         node = unit.node
         inherited = unit.inherited
@@ -362,11 +375,15 @@ class ModuleAnalysis:
             )
             if (
                 isinstance(node, cst.FunctionDef)
-                and node.name.value == MODULE_FORWARD
                 and unit.class_info is not None
+                and (
+                    node.name.value == MODULE_FORWARD
+                    or node.name.value in self._forward_helpers(unit.class_info)
+                )
             ):
                 # ``forward`` runs under its caller's grad mode, and an eval-mode submodule
-                # there is usually a frozen feature extractor whose graph a loss needs.
+                # there is usually a frozen feature extractor whose graph a loss needs; so
+                # do the private methods only it calls (``self._features(x)``).
                 inherited.class_info = None
         state = FlowState(grad=unit.grad, evals=self._closure(unit), inherited=inherited)
         saved = self._unit, self._scope, self._class, self._top, self._volatile, self._self_name
