@@ -73,6 +73,12 @@ def test_api_raises_one_line_source_error(name: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def test_a_lone_surrogate_is_named_where_it_is() -> None:
+    # A notebook's JSON can spell one (``"\\ud800"``); Python cannot compile it.
+    with pytest.raises(SourceError, match=r"^syntax error at 2:10: lone surrogate U\+D800$"):
+        check_source("model.eval()\ny = 1  # \ud800\n")
+
+
 def test_empty_and_blank_files_are_clean() -> None:
     assert check_source(b"") == []
     assert check_source("\n\n") == []

@@ -102,6 +102,13 @@ def _python_error(error: BaseException, text: str) -> SourceError:
     if isinstance(error, SyntaxError) and error.lineno:
         message = str(error.msg).splitlines()[0] if error.msg else "invalid syntax"
         return SourceError(f"syntax error at {error.lineno}:{error.offset or 1}: {message}")
+    if isinstance(error, UnicodeEncodeError) and error.start < len(text):
+        # A lone surrogate, which a notebook's JSON can spell (``\ud800``) and no source
+        # file can hold: Python's compiler cannot encode it.
+        before = text[: error.start]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        code = ord(text[error.start])
+        return SourceError(f"syntax error at {line}:{column}: lone surrogate U+{code:04X}")
     if isinstance(error, (SyntaxError, ValueError)):
         message = str(getattr(error, "msg", None) or error).splitlines()[0]
         line, column = 1, 1
