@@ -65,7 +65,7 @@ def test_ng002_message_parenthesises_and_shortens() -> None:
 def test_ng002_suggests_valid_code_for_a_container_written_out(stored: str, suggested: str) -> None:
     # A tuple has no ``.detach()``: the message names its elements, detached, instead.
     assert detached(stored) == suggested
-    ast.parse(suggested, mode="eval")
+    ast.parse(detached(stored), mode="eval")
 
 
 # -- the command ----------------------------------------------------------------------------

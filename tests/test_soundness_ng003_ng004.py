@@ -546,9 +546,9 @@ snippet(
 )
 snippet(
     "ng003-private-helper",
-    """
+    f"""
     def _backward(loss):
-        loss.backward(retain_graph=True)  # expect: NG003
+        loss.backward({RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
 
 
     def fit(model, loader, optimizer):
@@ -559,14 +559,14 @@ snippet(
 )
 snippet(
     "ng003-under-a-no-grad-decorator",
-    """
+    f"""
     @torch.no_grad()
     def adapt(encoder, head, x, targets, optimizer):
         feats = encoder(x)
         for y in targets:
             with torch.enable_grad():
                 loss = torch.nn.functional.mse_loss(head(feats), y)
-                loss.backward(retain_graph=True)  # expect: NG003
+                loss.backward({RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
             optimizer.step()
     """,
 )

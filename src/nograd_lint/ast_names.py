@@ -212,6 +212,33 @@ def module_level(tree: ast.Module) -> Iterator[ast.stmt]:
             stack.extend(statement.body)
 
 
+#: Builtins that reach an object's attributes by a name computed at run time; with
+#: ``__dict__``, code that may set any attribute without naming it.
+ATTRIBUTES_BY_NAME = frozenset({"setattr", "delattr", "vars"})
+
+
+def sets_attributes_by_name(node: ast.AST) -> bool:
+    """``setattr``/``delattr``/``vars`` named, or a ``__dict__`` read."""
+    return (isinstance(node, ast.Name) and node.id in ATTRIBUTES_BY_NAME) or (
+        isinstance(node, ast.Attribute) and node.attr == "__dict__"
+    )
+
+
+def self_parameter(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The first parameter of a method (``self``, ``cls``); None for a static method."""
+    if any(dotted_name(d) == "staticmethod" for d in method.decorator_list):
+        return None
+    positional = (*method.args.posonlyargs, *method.args.args)
+    return positional[0].arg if positional else None
+
+
+def module_class(tree: ast.Module, name: str) -> ast.ClassDef | None:
+    """The module's one top-level class called ``name``; None if it has none, or several
+    (which one a name means then depends on the order the code runs in)."""
+    found = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == name]
+    return found[0] if len(found) == 1 else None
+
+
 def same_scope_nodes(roots: list[ast.stmt]) -> Iterator[ast.AST]:
     """The nodes of ``roots`` that run when they do: none of a nested function, lambda,
     class or comprehension (a root that is one included), whose ``return``, ``break`` or

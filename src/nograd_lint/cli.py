@@ -135,20 +135,21 @@ def _lint_paths(tasks: list[tuple[str, Job, bytes | None]], jobs: int) -> list[F
         return [_lint_task(t) for t in tasks]
     workers = min(jobs, len(tasks) // _MIN_FILES_PER_WORKER)
     pool = ProcessPoolExecutor(max_workers=workers)
+    interrupted = False
     try:
         # map() keeps input order, so the output equals that of -j 1.
         chunks = max(1, len(tasks) // (workers * 8))
         return list(pool.map(_lint_task, tasks, chunksize=chunks))
     except BrokenProcessPool:
-        pool.shutdown()
-        return _lint_isolated(tasks)
+        pass
     except KeyboardInterrupt:
         # Files not yet started are left alone; each one being fixed is written whole or
         # not at all (``safe_write``).
-        pool.shutdown(wait=False, cancel_futures=True)
+        interrupted = True
         raise
     finally:
-        pool.shutdown()
+        pool.shutdown(cancel_futures=interrupted)
+    return _lint_isolated(tasks)
 
 
 def _lint_isolated(tasks: list[tuple[str, Job, bytes | None]]) -> list[FileResult]:

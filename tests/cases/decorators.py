@@ -97,25 +97,28 @@ async def async_stream(model, xs):
         yield model(x)  # expect: NG001
 
 
-# -- compiled and autocast functions run for their callers, in the callers' grad mode
+# -- compiled and autocast functions run for their callers, in the callers' grad mode: each
+# puts its model in eval mode, and every call runs under ``no_grad``
 
 
 @torch.compile
 def compiled_step(model, x):
+    model.eval()
     return model(x)
 
 
 @torch.compile(mode="max-autotune", fullgraph=True)
 def compiled_with_options(model, x):
+    model.eval()
     return model(x)
 
 
 @torch.autocast(device_type="cpu", dtype=torch.bfloat16)
 def autocast_step(model, x):
+    model.eval()
     return model(x)
 
 
 def evaluate_compiled(model, x):
-    model.eval()
     with torch.no_grad():
         return compiled_step(model, x), compiled_with_options(model, x), autocast_step(model, x)

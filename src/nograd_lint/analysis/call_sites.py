@@ -63,13 +63,6 @@ def _sites(
     positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
     keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
     calls = {id(call.func): call for call in values.index.calls}
-    # A lambda may run any number of times (``step = lambda: _backward(loss)``).
-    in_lambdas = {
-        id(inner)
-        for node in ast.walk(values.tree)
-        if isinstance(node, ast.Lambda)
-        for inner in ast.walk(node.body)
-    }
     definitions = 0
     sites: list[CallSite] = []
     for node in ast.walk(values.tree):
@@ -85,7 +78,8 @@ def _sites(
         if not (isinstance(node, ast.Name) and node.id == name):
             continue
         call = calls.get(id(node))
-        if call is None or id(node) in in_lambdas:
+        # A lambda may run any number of times (``step = lambda: _backward(loss)``).
+        if call is None or isinstance(values.index.owners.get(id(call)), ast.Lambda):
             return None  # passed on as a value, rebound, or called by a lambda
         given = _given(call, positional, keywords)
         if given is None:

@@ -17,7 +17,7 @@ from typing import Callable, Union, cast
 
 import libcst as cst
 
-from ..ast_names import binds_name, within_any
+from ..ast_names import binds_name, module_class, sets_attributes_by_name, within_any
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
@@ -192,8 +192,8 @@ class ModuleAnalysis:
         self.kept: list[tuple[GraphSource, Kept]] = []
         self.imports = ImportTable()
         self.modes = ModeSummaries(self.values) if self.values is not None else None
-        #: ``id`` of a class's info -> its private methods only ``forward`` runs.
-        self._helpers_of: dict[int, frozenset[str]] = {}
+        #: Class name -> its private methods only ``forward`` runs (read on first need).
+        self._helpers_of: dict[str, frozenset[str]] | None = None
         #: NG004: eval periods left on for a training step (judged at the end).
         self._left_in_eval: list[LeftInEval] = []
         self.left_in_eval: list[LeftInEval] = []
@@ -224,8 +224,10 @@ class ModuleAnalysis:
         #: Per loop being run, innermost last: the states its ``continue`` and ``break``
         #: statements leave with, which meet the back edge and the loop's exit.
         self._jumps: list[_LoopJumps] = []
-        #: Names some ``global``/``nonlocal`` declares, and ``range`` if the module binds it.
-        self._declared: set[str] | None = None
+        #: Names some ``global``/``nonlocal`` declares (read on first need, with whether the
+        #: module binds ``range``).
+        self._declared: frozenset[str] | None = None
+        self._range_rebound = False
         self._volatile = False
         self._self_name: str | None = None  # ``self`` in the method being analysed
         self._statement_handlers = self._build_statement_handlers()
@@ -355,12 +357,9 @@ class ModuleAnalysis:
     def _forward_helpers(self, owner: ClassInfo) -> frozenset[str]:
         if self.values is None:
             return frozenset()
-        known = self._helpers_of.get(id(owner))
-        if known is None:
-            known = self._helpers_of[id(owner)] = forward_helpers(
-                self.values.tree, owner.node.name.value
-            )
-        return known
+        if self._helpers_of is None:
+            self._helpers_of = forward_helpers(self.values.tree)
+        return self._helpers_of.get(owner.node.name.value, frozenset())
 
     def _analyse(self, unit: Unit) -> None:
         node = unit.node
@@ -544,16 +543,17 @@ class ModuleAnalysis:
     def _names_stay_local(self, loop: CountingLoop) -> bool:
         """No ``global``/``nonlocal`` of the module names the loop's counter or stop (a
         function it calls may change them), and the module leaves ``range`` builtin."""
+        if self.values is None:
+            return False  # no ``ast`` tree to read the module's declarations off
         if self._declared is None:
             declared: set[str] = set()
-            tree = self.values.tree if self.values is not None else None
-            for node in ast.walk(tree) if tree is not None else ():
+            for node in ast.walk(self.values.tree):
                 if isinstance(node, (ast.Global, ast.Nonlocal)):
                     declared.update(node.names)
                 elif binds_name(node, "range"):
-                    declared.add("range")
-            self._declared = declared if tree is not None else {"range"}
-        if {"range", loop.counter, *loop.names} & self._declared:
+                    self._range_rebound = True
+            self._declared = frozenset(declared)
+        if self._range_rebound or loop.names & self._declared:
             return False
         return loop.self_attribute is None or not self._set_outside_init(loop.self_attribute)
 
@@ -564,24 +564,15 @@ class ModuleAnalysis:
         tree = self.values.tree if self.values is not None else None
         if tree is None or owner is None:
             return True
-        name = owner.node.name.value
-        classes = [c for c in tree.body if isinstance(c, ast.ClassDef) and c.name == name]
-        if len(classes) != 1:
+        found = module_class(tree, owner.node.name.value)
+        if found is None:
             return True
-        for node in ast.walk(classes[0]):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
-                node.name != "__init__"
-            ):
-                for inner in ast.walk(node):
-                    if (
-                        isinstance(inner, ast.Attribute)
-                        and inner.attr == attribute
-                        and isinstance(inner.ctx, (ast.Store, ast.Del))
-                    ):
-                        return True
-                    if isinstance(inner, ast.Name) and inner.id in ("setattr", "vars"):
-                        return True
-        return False
+        return any(
+            _may_store(method, attribute)
+            for method in ast.walk(found)
+            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and method.name != "__init__"
+        )
 
     def _loop(
         self,
@@ -1370,6 +1361,20 @@ def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
         if owner is not None and owner in models:
             return owner
     return None
+
+
+def _may_store(method: ast.FunctionDef | ast.AsyncFunctionDef, attribute: str) -> bool:
+    """``method`` stores or deletes an attribute called ``attribute``, or may, by name
+    (``ast_names.sets_attributes_by_name``)."""
+    return any(
+        (
+            isinstance(node, ast.Attribute)
+            and node.attr == attribute
+            and isinstance(node.ctx, (ast.Store, ast.Del))
+        )
+        or sets_attributes_by_name(node)
+        for node in ast.walk(method)
+    )
 
 
 def _self_name(node: FunctionNode, owner: ClassInfo | None) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 
+from ..ast_names import module_class, self_parameter
 from .catalog import MODULE_FORWARD
 
 __all__ = ["forward_helpers"]
@@ -21,13 +22,29 @@ __all__ = ["forward_helpers"]
 _Method = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def forward_helpers(tree: ast.Module, class_name: str) -> frozenset[str]:
-    """The names of the private methods of the module-level class ``class_name`` that only
-    its ``forward`` runs (directly, or through other such methods)."""
-    classes = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == class_name]
-    if len(classes) != 1:
-        return frozenset()
-    owner = classes[0]
+def forward_helpers(tree: ast.Module) -> dict[str, frozenset[str]]:
+    """Class name -> the names of the private methods that only its ``forward`` runs
+    (directly, or through other such methods), for the module-level classes that have any.
+    The module is walked once for all of them."""
+    texts: list[str] = []
+    attributes: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.append(node.value)
+        elif isinstance(node, ast.Attribute):
+            attributes.setdefault(node.attr, []).append(id(node))
+    found: dict[str, frozenset[str]] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.ClassDef) and module_class(tree, statement.name):
+            helpers = _helpers(statement, texts, attributes)
+            if helpers:
+                found[statement.name] = helpers
+    return found
+
+
+def _helpers(
+    owner: ast.ClassDef, texts: list[str], attributes: dict[str, list[int]]
+) -> frozenset[str]:
     methods = {m.name: m for m in owner.body if isinstance(m, _Method)}
     if MODULE_FORWARD not in methods:
         return frozenset()
@@ -36,17 +53,18 @@ def forward_helpers(tree: ast.Module, class_name: str) -> frozenset[str]:
         for name, method in methods.items()
         if name.startswith("_") and not name.endswith("__") and not method.decorator_list
     }
-    if not private:
+    # ``getattr(self, "_features")``, anywhere in the module
+    refused = {name for name in private if any(name in text for text in texts)}
+    if private <= refused:
         return frozenset()
     callers: dict[str, set[str]] = {name: set() for name in private}
-    refused: set[str] = set()
     inside: set[int] = set()
     for name, method in methods.items():
-        self_name = _self_name(method)
+        self_name = self_parameter(method)
         calls = {id(n.func) for n in ast.walk(method) if isinstance(n, ast.Call)}
         for node in ast.walk(method):
-            inside.add(id(node))
             if isinstance(node, ast.Attribute) and node.attr in private:
+                inside.add(id(node))
                 plain = (
                     id(node) in calls
                     and isinstance(node.value, ast.Name)
@@ -56,11 +74,10 @@ def forward_helpers(tree: ast.Module, class_name: str) -> frozenset[str]:
                     callers[node.attr].add(name)
                 else:
                     refused.add(node.attr)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            refused.update(name for name in private if name in node.value)
-        elif isinstance(node, ast.Attribute) and node.attr in private and id(node) not in inside:
-            refused.add(node.attr)  # ``loss_fn._features(x)`` from outside the class
+    # ``loss_fn._features(x)`` from outside the class's methods
+    refused.update(
+        name for name in private if any(i not in inside for i in attributes.get(name, ()))
+    )
     helpers = {MODULE_FORWARD}
     changed = True
     while changed:
@@ -70,10 +87,3 @@ def forward_helpers(tree: ast.Module, class_name: str) -> frozenset[str]:
                 helpers.add(name)
                 changed = True
     return frozenset(helpers - {MODULE_FORWARD})
-
-
-def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    if method.decorator_list:
-        return None
-    positional = (*method.args.posonlyargs, *method.args.args)
-    return positional[0].arg if positional else None

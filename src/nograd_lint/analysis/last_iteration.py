@@ -20,13 +20,15 @@ from typing import NamedTuple
 
 import libcst as cst
 
+from ..ast_names import ATTRIBUTES_BY_NAME
+
 __all__ = ["CountingLoop", "counting_loop", "last_iteration_test"]
 
 
 class CountingLoop(NamedTuple):
     counter: str
     stop: cst.BaseExpression
-    #: The names the stop reads.
+    #: The counter, and the name the stop reads (the first of a dotted one).
     names: frozenset[str] = frozenset()
     #: ``epochs`` of ``self.epochs``: the module's methods must set it only in ``__init__``.
     self_attribute: str | None = None
@@ -206,13 +208,13 @@ class _MethodCalls(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Attribute) and _first_name(func.value) == self.root:
             self.found = True
-        if isinstance(func, cst.Name) and func.value in ("setattr", "delattr", "vars"):
+        if isinstance(func, cst.Name) and func.value in ATTRIBUTES_BY_NAME:
             self.found = True
 
 
 def _calls_methods_of(body: cst.CSTNode, root: str) -> bool:
     """A method of the stop's object called in the loop (``cfg.update(...)``), or
-    ``setattr``: either may change the stop."""
+    ``setattr`` (``ast_names.ATTRIBUTES_BY_NAME``): either may change the stop."""
     visitor = _MethodCalls(root)
     body.visit(visitor)
     return visitor.found

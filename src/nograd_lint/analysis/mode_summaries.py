@@ -24,7 +24,7 @@ import ast
 from collections.abc import Iterator
 from typing import NamedTuple, Union
 
-from ..ast_names import call_args, dotted_name, last_name, within_any
+from ..ast_names import call_args, dotted_name, last_name, self_parameter, within_any
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -675,10 +675,7 @@ def _forward_receiver(call: ast.Call, self_name: str | None) -> str | None:
 
 def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> str | None:
     """The first parameter of a method; None for functions and static methods."""
-    if owner is None or any(dotted_name(d) == "staticmethod" for d in node.decorator_list):
-        return None
-    positional = (*node.args.posonlyargs, *node.args.args)
-    return positional[0].arg if positional else None
+    return None if owner is None else self_parameter(node)
 
 
 class _Shape(NamedTuple):

@@ -41,7 +41,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..ast_names import dotted_name
+from ..ast_names import dotted_name, last_name, sets_attributes_by_name
 from .call_sites import private_call_sites
 from .catalog import (
     BACKWARD_WRAPPER_NAME,
@@ -74,6 +74,7 @@ from .catalog import (
 from .values import (
     NEVER,
     ModuleValues,
+    Seed,
     _Binding,
     _Function,
     _names_read,
@@ -451,7 +452,11 @@ def _graph_parts(
         (qualified is not None and not runs_a_model(qualified))
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
         or (callee is not None and _names_a_loss(callee.rsplit(".", 1)[-1]))
-        or (method == SCALING_METHOD and SCALER_NAME.search(_receiver_name(func)))
+        or (
+            isinstance(func, ast.Attribute)
+            and method == SCALING_METHOD
+            and SCALER_NAME.search(last_name(func.value) or "")
+        )
         or (
             isinstance(func, ast.Name)
             and func.id not in function.local | function.parameters()
@@ -475,12 +480,6 @@ def _graph_parts(
         yield func, True, False  # ``on_feats = partial(head_loss, trunk(x))``: what it holds
     for argument in arguments:  # an object's method (``env.step(a)``): its arguments too
         yield argument, True, False
-
-
-def _receiver_name(func: ast.expr) -> str:
-    """``scaler`` of ``self.scaler.scale``; empty for anything but a dotted name."""
-    receiver = dotted_name(func.value) if isinstance(func, ast.Attribute) else None
-    return receiver.rsplit(".", 1)[-1] if receiver is not None else ""
 
 
 def _runs_no_model(name: str, values: ModuleValues) -> bool:
@@ -581,16 +580,12 @@ def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
     or to an argument with a number or string default (``_sets_given``): a setting, which
     carries a graph only if the caller gave one, as a parameter does. Any other store, a
     container's adder, an item store: False; and nothing in a module that sets attributes
-    by name (``setattr``, ``vars``, ``__dict__``)."""
+    by name (``ast_names.sets_attributes_by_name``)."""
     known = _SETTINGS.get(values)
     if known is not None:
         return known
     known = _SETTINGS[values] = {}
-    if any(
-        (isinstance(node, ast.Name) and node.id in ("setattr", "vars"))
-        or (isinstance(node, ast.Attribute) and node.attr == "__dict__")
-        for node in ast.walk(values.tree)
-    ):
+    if any(sets_attributes_by_name(node) for node in ast.walk(values.tree)):
         return known  # attributes set by name: none is surely a setting
     # (node, the ``__init__`` it runs in directly, if any)
     stack: list[tuple[ast.AST, ast.FunctionDef | None]] = [(values.tree, None)]
@@ -831,13 +826,13 @@ def _needed(
 ) -> bool:
     if creates_graph(call) and (
         (isinstance(call.func, ast.Attribute) and call.func.attr in GRAPH_FREEING_METHODS)
-        or _discarded(call, function)
+        or function.discards(call)
     ):
         # The gradients carry a graph where anything may differentiate it: in ``.grad``,
         # or in the hooks that are all a ``torch.autograd.grad`` whose result nobody
         # reads can be called for.
         return True
-    if id(call) in _in_lambdas(function):
+    if isinstance(function.node, ast.Lambda):
         # A lambda runs as often as whoever holds it calls it: twice by the function, or
         # once per line search by ``optimizer.step(lambda: loss.backward(...))``.
         return True
@@ -919,11 +914,7 @@ def _differentiates_more(call: ast.Call, function: _Function, values: ModuleValu
     """Another gradient call in the function, itself or through a function of the module, or
     a call that may differentiate what the function was given: its other parameters may
     share the graph (``loss.backward(retain_graph=True); aux.backward()``)."""
-    given = function.parameters()
-
-    def from_given(node: ast.AST) -> bool:
-        return isinstance(node, ast.Name) and node.id in given and not function.reaching(node)
-
+    from_given = _given_seed(function, function.parameters())
     derived = function.derived(from_given)
     for other in function.calls:
         if other is call:
@@ -1017,31 +1008,6 @@ def _carried_to_a_gradient_call(
     return False
 
 
-def _in_lambdas(function: _Function) -> set[int]:
-    """``id`` of every call written in a lambda of the function."""
-    found = _LAMBDA_CALLS.get(function)
-    if found is None:
-        found = _LAMBDA_CALLS[function] = {
-            id(inner)
-            for node in ast.walk(function.node)
-            if isinstance(node, ast.Lambda)
-            for inner in ast.walk(node.body)
-            if isinstance(inner, ast.Call)
-        }
-    return found
-
-
-#: Per function, ``_in_lambdas``.
-_LAMBDA_CALLS: weakref.WeakKeyDictionary[_Function, set[int]] = weakref.WeakKeyDictionary()
-
-
-def _discarded(call: ast.Call, function: _Function) -> bool:
-    """``call`` is a statement of its own: what it returns is not read."""
-    return any(
-        isinstance(node, ast.Expr) and node.value is call for node in ast.walk(function.node)
-    )
-
-
 def _handed_on_later(
     call: ast.Call, own: set[int], function: _Function, values: ModuleValues
 ) -> bool:
@@ -1065,13 +1031,7 @@ def _handed_on_later(
         ]
         if not handed:
             continue
-        named = {parameter for parameter in handed if parameter is not None}
-        if (
-            local is None
-            or len(named) < len(handed)
-            or _differentiates(local, values)
-            or _may_keep(local, named, values)
-        ):
+        if local is None or _differentiates(local, values) or _keeps_handed(local, handed, values):
             return True
     return False
 
@@ -1111,7 +1071,7 @@ def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
     name = func.attr if isinstance(func, ast.Attribute) else None
     if name is not None and any(
         _differentiates(definition, values) or _may_keep(definition, None, values)
-        for definition in _definitions_named(name, values)
+        for definition in values.definitions_named(name)
     ):
         # ``balancer.update(losses)``, where the module's ``update`` differentiates them, or
         # ``store.log(loss)``, where its ``log`` keeps them
@@ -1188,6 +1148,28 @@ def _differentiates(
     return found
 
 
+def _given_seed(function: _Function, names: set[str]) -> Seed:
+    """The seed that accepts a read of one of ``names`` that no binding of the function
+    reaches: the value it was given for that parameter."""
+
+    def from_given(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id in names and not function.reaching(node)
+
+    return from_given
+
+
+def _keeps_handed(
+    local: ast.FunctionDef | ast.AsyncFunctionDef,
+    handed: list[str | None],
+    values: ModuleValues,
+    depth: int = 0,
+) -> bool:
+    """The module's function ``local``, handed graph values for the parameters ``handed``
+    (None where the parameter is not known), may keep one of them."""
+    named = {parameter for parameter in handed if parameter is not None}
+    return len(named) < len(handed) or _may_keep(local, named, values, depth)
+
+
 def _may_keep(
     definition: ast.FunctionDef | ast.AsyncFunctionDef,
     given: set[str] | None,
@@ -1200,15 +1182,30 @@ def _may_keep(
     a global, hands one to a call that may keep it (``queue.put(loss)``, a function of the
     module that keeps it, a few calls deep), or makes a function that may capture them.
     What holds no graph (``meter.update(loss.item())``) is not kept."""
+    known = _KEEPS.setdefault(values, {})
+    key = (id(definition), None if given is None else frozenset(given), depth)
+    if key not in known:
+        known[key] = _reads_may_keep(definition, given, values, depth)
+    return known[key]
+
+
+#: Per module, (``id`` of a function, the parameters given, depth) -> ``_may_keep``.
+_KEEPS: weakref.WeakKeyDictionary[
+    ModuleValues, dict[tuple[int, frozenset[str] | None, int], bool]
+] = weakref.WeakKeyDictionary()
+
+
+def _reads_may_keep(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef,
+    given: set[str] | None,
+    values: ModuleValues,
+    depth: int,
+) -> bool:
     body = definition.body[0] if definition.body else None
     function = values.function_of(body) if body is not None else None
     if function is None or function.node is not definition or depth > _KEEP_DEPTH:
         return True
-    if given is None:  # every parameter
-        given = function.parameters()
-
-    def from_given(node: ast.AST) -> bool:
-        return isinstance(node, ast.Name) and node.id in given and not function.reaching(node)
+    from_given = _given_seed(function, function.parameters() if given is None else given)
 
     def holds(node: ast.AST | None) -> bool:
         return node is not None and function.carries(node, derived, from_given)
@@ -1237,7 +1234,7 @@ def _may_keep(
                 return True
         if isinstance(node, ast.Call):
             handed = [
-                (parameter, argument)
+                parameter
                 for parameter, argument in _arguments_by_parameter(node, values)
                 if holds(argument)
             ]
@@ -1252,8 +1249,7 @@ def _may_keep(
                 continue
             local = _local_definition(func, values)
             if local is not None:
-                named = {parameter for parameter, _ in handed if parameter is not None}
-                if len(named) < len(handed) or _may_keep(local, named, values, depth + 1):
+                if _keeps_handed(local, handed, values, depth + 1):
                     return True
                 continue
             if not _passes_nothing_on(node, values):
@@ -1267,23 +1263,6 @@ _NEW_CONTAINERS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def _definitions_named(
-    name: str, values: ModuleValues
-) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Every function and method of the module called ``name``."""
-    known = _DEFINITIONS.get(values)
-    if known is None:
-        known = _DEFINITIONS[values] = {}
-        for node in ast.walk(values.tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                known.setdefault(node.name, []).append(node)
-    yield from known.get(name, ())
-
-
-#: Per module, function name -> the functions and methods of that name.
-_DEFINITIONS: weakref.WeakKeyDictionary[
-    ModuleValues, dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]
-] = weakref.WeakKeyDictionary()
 #: Per module, ``id`` of a function -> ``_differentiates``.
 _DIFFERENTIATES: weakref.WeakKeyDictionary[ModuleValues, dict[int, bool]] = (
     weakref.WeakKeyDictionary()

@@ -389,8 +389,8 @@ class ModuleValues:
                 if isinstance(target, ast.Name)
             }
         last = node.id if isinstance(node, ast.Name) else node.attr
-        if last in self._grad_mode_aliases:
-            return isinstance(node, ast.Name)
+        if isinstance(node, ast.Name) and last in self._grad_mode_aliases:
+            return True
         # Only a name spelled like one of torch's can be one (``enable_grad`` imported
         # under another name is a module-level alias too, read above).
         return last in _GRAD_MODE_WORDS and self.qualified(node) in _GRAD_MODE_APIS
@@ -404,15 +404,7 @@ class ModuleValues:
             name = func.attr
         else:
             return False
-        if self._definitions_by_name is None:
-            found: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-            for statement in self.tree.body:
-                members = statement.body if isinstance(statement, ast.ClassDef) else [statement]
-                for member in members:
-                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        found.setdefault(member.name, []).append(member)
-            self._definitions_by_name = found
-        definitions = self._definitions_by_name.get(name)
+        definitions = self.definitions_named(name)
         if not definitions:
             return False
         known = self._grad_mode_users.get(name)
@@ -425,6 +417,16 @@ class ModuleValues:
                 for inner in ast.walk(statement)
             )
         return known
+
+    def definitions_named(self, name: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        """Every function and method of the module called ``name``, nested ones too."""
+        if self._definitions_by_name is None:
+            found: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found.setdefault(node.name, []).append(node)
+            self._definitions_by_name = found
+        return self._definitions_by_name.get(name, [])
 
     def unwraps_functions(self) -> bool:
         """The module calls some function without its decorators (``f.__wrapped__(x)``,
@@ -826,11 +828,11 @@ class _Function:
         back on: no other decorator, every ``with`` item torch's (or ``open``), no other
         use of a grad-mode API (``torch.set_grad_enabled(True)``, an alias, a
         ``partial``), no call of a function of the module that opens a ``with`` block or
-        uses one, and no ``__wrapped__`` call in the module. Not an ``async def``: the
-        decorator wraps the call that makes the coroutine, not its body."""
+        uses one, and no ``__wrapped__`` call in the module. Not an ``async def``
+        (``decorated_grad_effect``): the decorator wraps the call that makes the coroutine."""
         node = self.node
         module = self.module
-        if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
             return False
         if any(
             GRAD_MODE_FACTORIES.get(
@@ -1633,30 +1635,21 @@ class _Function:
             lambda: self._escapes(names(), from_call),
             lambda: self._reads_requires_grad(call),
             self.inspects_graphs,
-            id(call) in self._statement_calls(),
+            self.discards(call),
         )
 
-    def _statement_calls(self) -> set[int]:
-        """``id`` of every call that is a statement of its own, its value unused, or bound
-        only to ``_``, the name Python code throws values away into."""
+    def discards(self, call: ast.Call) -> bool:
+        """What ``call`` returns is thrown away: the call is a statement of its own, or its
+        value is bound only to ``_``, the name Python code throws values away into."""
         if self._discarded_calls is None:
             self._discarded_calls = {
                 id(node.value)
                 for node in ast.walk(self.node)
-                if isinstance(
-                    node.value if isinstance(node, (ast.Expr, ast.Assign)) else None, ast.Call
-                )
-                and (
-                    isinstance(node, ast.Expr)
-                    or (
-                        isinstance(node, ast.Assign)
-                        and len(node.targets) == 1
-                        and isinstance(node.targets[0], ast.Name)
-                        and node.targets[0].id == "_"
-                    )
-                )
+                if isinstance(node, (ast.Expr, ast.Assign))
+                and isinstance(node.value, ast.Call)
+                and (isinstance(node, ast.Expr) or _binds_underscore_only(node))
             }
-        return self._discarded_calls
+        return id(call) in self._discarded_calls
 
     def may_require_grad(self) -> bool:
         """Whether anything in the function makes a tensor require grad."""
@@ -2263,6 +2256,14 @@ def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:
 #: What ``functools.wraps`` (and torch's grad-mode decorators) leave the undecorated
 #: function under.
 _WRAPPED = "__wrapped__"
+
+
+def _binds_underscore_only(node: ast.Assign) -> bool:
+    return (
+        len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == "_"
+    )
 
 
 def _test_key(test: ast.AST) -> Hashable:
