@@ -571,6 +571,22 @@ snippet(
     """,
 )
 
+snippet(
+    "ng003-torch-api-beside-an-alias-of-the-same-name",
+    f"""
+    set_grad_enabled = torch.set_grad_enabled
+
+
+    @torch.no_grad()
+    def adapt(encoder, head, x, targets):
+        torch.set_grad_enabled(True)  # torch's own spelling: ``feats`` records a graph
+        feats = encoder(x)
+        for y in targets:
+            loss = torch.nn.functional.mse_loss(head(feats), y)
+            loss.backward({RETAIN_GRAPH_KEYWORD}=True)
+    """,
+)
+
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_every_fact(name: str) -> None:
