@@ -85,6 +85,17 @@ def aliases_bound_backwards(models: int) -> Callable[[], str]:
     )
 
 
+def forwards_into_one_total(forwards: int) -> Callable[[], str]:
+    """A loop of many forwards, each added to one running total (NG002 reports each): every
+    forward once read every call and binding of the loop again, 800 of them took 27 s."""
+    body = "".join(
+        f"        out{i} = model(x)\n        total += out{i}.sum()\n" for i in range(forwards)
+    )
+    return lambda: (
+        f"import torch\n\n\ndef train(model, loader):\n    model.train()\n    total = 0\n    for x in loader:\n{body}"
+    )
+
+
 def nested(opening: str, middle: str, closing: str) -> Callable[[], str]:
     return lambda: f"model.eval()\ny = {opening * 1000}{middle}{closing * 1000}\n"
 
@@ -119,6 +130,7 @@ CASES: dict[str, tuple[Callable[[], str], int, float, int]] = {
     "eval_receivers_8000": (eval_receivers(8000), 8000, 60.0, 1024),
     "model_triples_8000": (model_triples(8000), 8000, 60.0, 1024),
     "aliases_bound_backwards_8000": (aliases_bound_backwards(8000), 0, 60.0, 1024),
+    "forwards_into_one_total_1000": (forwards_into_one_total(1000), 1000, 20.0, 1024),
 }
 
 CHILD = """

@@ -26,7 +26,7 @@ import ast
 import re
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
@@ -141,6 +141,9 @@ class Fate:
 UNKNOWN = Fate(_NO_GUARDS, tuple, lambda: True, lambda: False, lambda: False)
 
 Seed = Callable[[ast.AST], bool]
+#: The nodes a seed accepts, when known: the forward calls whose graph is followed. None: the
+#: seed is a predicate of its own (a function's parameters, ``requires_grad`` tensors).
+Origins = Union[Collection[ast.AST], None]
 
 
 class Kept(NamedTuple):
@@ -770,6 +773,11 @@ class _Function:
         self._loose_models: frozenset[str] | None = None
         self._readers_of: dict[str, list[int]] | None = None
         self._holding: dict[int, list[int]] | None = None
+        self._calls_held: dict[int, list[int]] | None = None
+        self._call_readers_of: dict[str, list[int]] | None = None
+        self._outside_stores: list[_Binding] | None = None
+        self._accumulating_ids: set[int] | None = None
+        self._fed_back_by_index: dict[int, str] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
         self._accumulations: list[_Binding] | None = None
@@ -1196,9 +1204,7 @@ class _Function:
         )
         return self._around(loops, dominating)
 
-    def derived(
-        self, seed: Seed, start: Iterable[int] = (), origin: ast.AST | None = None
-    ) -> set[int]:
+    def derived(self, seed: Seed, start: Iterable[int] = (), origins: Origins = None) -> set[int]:
         """The bindings whose value may derive from what ``seed`` accepts, or from the
         bindings ``start``. Each binding is tried once, and again only when a name its
         value reads gains a binding that carries (``carries`` depends on ``reached``
@@ -1207,17 +1213,12 @@ class _Function:
 
         A binding can carry only if its value holds a node ``seed`` accepts or reads a
         reached name, so when the caller knows those nodes, only the bindings that hold
-        them are tried first: none for ``NEVER``, those holding ``origin`` when that is the
-        one node ``seed`` accepts (a forward call). Each forward call of a loop of hundreds
+        them are tried first: none for ``NEVER``, those holding ``origins`` when they are the
+        nodes ``seed`` accepts (forward calls). Each forward call of a loop of hundreds
         would otherwise try every binding of the function."""
         reached: set[int] = set(start)
         readers = self._readers()
-        if seed is NEVER:
-            work: deque[int] = deque()
-        elif origin is not None:
-            work = deque(self._bindings_holding().get(id(origin), ()))
-        else:
-            work = deque(range(len(self.bindings)))
+        work = deque(self._holding_any(self._bindings_holding(), len(self.bindings), seed, origins))
         waiting = set(work)
 
         def wake(index: int) -> None:
@@ -1236,6 +1237,63 @@ class _Function:
                 reached.add(index)
                 wake(index)
         return reached
+
+    @staticmethod
+    def _holding_any(
+        holding: dict[int, list[int]], count: int, seed: Seed, origins: Origins
+    ) -> Iterable[int]:
+        """The indices (into ``holding``'s nodes, ``count`` of them) of the nodes that hold
+        one ``seed`` accepts: none for ``NEVER``, every one when ``origins`` is unknown."""
+        if seed is NEVER:
+            return ()
+        if origins is None:
+            return range(count)
+        return sorted({index for node in origins for index in holding.get(id(node), ())})
+
+    def _may_carry(
+        self,
+        holding: dict[int, list[int]],
+        readers: dict[str, list[int]],
+        count: int,
+        names: set[int],
+        seed: Seed,
+        origins: Origins,
+    ) -> Iterable[int]:
+        """The indices of the nodes (bindings' values, calls) that ``carries`` may accept
+        for ``names`` and ``seed``. It accepts only a node that holds one ``seed`` accepts or
+        reads a name a binding of ``names`` binds, so the others need no reading: with a
+        shared accumulator, every forward of a long loop would read every call again."""
+        if seed is not NEVER and origins is None:
+            return range(count)  # a predicate of its own may accept any node
+        found = set(self._holding_any(holding, count, seed, origins))
+        for name in self.names_of(names):
+            found.update(readers.get(name, ()))
+        return sorted(found)
+
+    def _calls_holding(self) -> dict[int, list[int]]:
+        """``id`` of a node -> the calls (indices into ``calls``) that hold it."""
+        if self._calls_held is None:
+            self._calls_held = {}
+            for index, call in enumerate(self.calls):
+                for node in ast.walk(call):
+                    self._calls_held.setdefault(id(node), []).append(index)
+        return self._calls_held
+
+    def _call_readers(self) -> dict[str, list[int]]:
+        """Name -> the calls (indices into ``calls``) that read it."""
+        if self._call_readers_of is None:
+            self._call_readers_of = {}
+            for index, call in enumerate(self.calls):
+                for name in names_in(call):
+                    self._call_readers_of.setdefault(name, []).append(index)
+        return self._call_readers_of
+
+    def _calls_carrying(self, names: set[int], seed: Seed, origins: Origins) -> list[ast.Call]:
+        """The calls that may take a value derived from ``names`` or ``seed``, in order."""
+        indices = self._may_carry(
+            self._calls_holding(), self._call_readers(), len(self.calls), names, seed, origins
+        )
+        return [self.calls[index] for index in indices]
 
     def _bindings_holding(self) -> dict[int, list[int]]:
         """``id`` of a node -> the bindings whose value holds it."""
@@ -1462,8 +1520,7 @@ class _Function:
         calls = [c for c in self.calls if forward_receiver(c, loose) is not None]
         if not calls:
             return False
-        chosen = {id(call) for call in calls}
-        return bool(self._loosely(lambda: self._kept_from(lambda n: id(n) in chosen, None)))
+        return bool(self._loosely(lambda: self._kept_from(calls, None)))
 
     def model_calls(self) -> list[ast.Call]:
         models = self.kept_model_names() | self.module._module_level_models(self.node)
@@ -1472,8 +1529,7 @@ class _Function:
     def kept_any(self, calls: list[ast.Call]) -> bool:
         """Whether the graph of any of ``calls`` is kept: ``kept`` with all of them as one
         source, which keeps at least what each of them alone keeps."""
-        chosen = {id(call) for call in calls}
-        return bool(self._kept_from(lambda node: id(node) in chosen, None))
+        return bool(self._kept_from(calls, None))
 
     def kept(self, call: ast.Call) -> list[Kept]:
         if not self.accumulations():
@@ -1481,10 +1537,7 @@ class _Function:
         if forward_receiver(call, self.loose_model_names()) is None:
             return []
 
-        def from_call(node: ast.AST) -> bool:
-            return node is call
-
-        if not self._loosely(lambda: self._kept_from(from_call, call)):
+        if not self._loosely(lambda: self._kept_from([call], call)):
             return []  # settled before the module-wide reading (``loose_model_names``)
         if (
             forward_receiver(
@@ -1493,31 +1546,46 @@ class _Function:
             is None
         ):
             return []
-        return self._kept_from(from_call, call)
+        return self._kept_from([call], call)
 
-    def _kept_from(self, from_call: Seed, call: ast.Call | None) -> list[Kept]:
+    def _kept_from(self, calls: list[ast.Call], call: ast.Call | None) -> list[Kept]:
+        """What keeps the graph of ``calls``; ``call``: the one call asked about, if any."""
+        chosen = {id(node) for node in calls}
+
+        def from_call(node: ast.AST) -> bool:
+            return id(node) in chosen
+
         self._strict = True  # what surely carries the graph (``_passes_graphs``)
         try:
-            reached = self.derived(from_call, origin=call)
+            reached = self.derived(from_call, origins=calls)
+            accumulating = self._accumulating()
             stored_values = {
-                index: self._stored_value(binding, reached, from_call)
-                for index, binding in enumerate(self.bindings)
-                if binding in self.accumulations()
+                index: self._stored_value(self.bindings[index], reached, from_call)
+                for index in self._may_carry(
+                    self._bindings_holding(),
+                    self._readers(),
+                    len(self.bindings),
+                    reached,
+                    from_call,
+                    calls,
+                )
+                if id(self.bindings[index]) in accumulating
             }
             fed_back = {
-                index: self._fed_back(index, binding)
-                for index, binding in enumerate(self.bindings)
-                if index in reached and stored_values.get(index) is None and binding.loops
+                index: recurrent
+                for index, recurrent in self._feedbacks().items()
+                if index in reached and stored_values.get(index) is None
             }
         finally:
             self._strict = False
         backward_loops = [
             self.call_loops.get(id(node), frozenset())
-            for node in self._consumers(reached, from_call, call)
+            for node in self._consumers(reached, from_call, call, calls)
             if isinstance(node, ast.Call) and not _retains_graph(node)
         ]
         found: list[Kept] = []
-        for index, binding in enumerate(self.bindings):
+        for index in sorted({i for i, v in stored_values.items() if v is not None} | set(fed_back)):
+            binding = self.bindings[index]
             stored = stored_values.get(index)
             target = self._outliving_target(binding) if stored is not None else None
             recurrent = None
@@ -1536,6 +1604,24 @@ class _Function:
                 continue  # someone we cannot see may differentiate it
             found.append(Kept(stored, target, after, fed_back=recurrent is not None))
         return found
+
+    def _accumulating(self) -> set[int]:
+        """``id`` of each binding of ``accumulations``."""
+        if self._accumulating_ids is None:
+            self._accumulating_ids = {id(binding) for binding in self.accumulations()}
+        return self._accumulating_ids
+
+    def _feedbacks(self) -> dict[int, str]:
+        """``_fed_back`` of each binding in a loop that feeds recurrent state back. It
+        follows one binding alone, whatever forward is asked about, so it is read once."""
+        if self._fed_back_by_index is None:
+            found = (
+                (index, self._fed_back(index, binding))
+                for index, binding in enumerate(self.bindings)
+                if binding.loops
+            )
+            self._fed_back_by_index = {i: names for i, names in found if names is not None}
+        return self._fed_back_by_index
 
     def _fed_back(self, index: int, binding: _Binding) -> str | None:
         """The names of recurrent state that a forward in a loop re-binds from its own
@@ -1617,22 +1703,23 @@ class _Function:
             return node is call
 
         derived: list[set[int]] = []
+        origins = (call,)
 
         def names() -> set[int]:
             if not derived:
-                derived.append(self.derived(from_call, origin=call))
+                derived.append(self.derived(from_call, origins=origins))
             return derived[0]
 
         def consumers() -> tuple[Guards, ...]:
             if not self.has_consumers():
                 return ()
-            found = self._consumers(names(), from_call, call)
+            found = self._consumers(names(), from_call, call, origins)
             return tuple(self.guards.get(id(node), _NO_GUARDS) for node in found)
 
         return Fate(
             self.guards.get(id(call), _NO_GUARDS),
             consumers,
-            lambda: self._escapes(names(), from_call),
+            lambda: self._escapes(names(), from_call, origins=origins),
             lambda: self._reads_requires_grad(call),
             self.inspects_graphs,
             self.discards(call),
@@ -1669,13 +1756,15 @@ class _Function:
             )
         return self._has_consumers
 
-    def _consumers(self, names: set[int], seed: Seed, call: ast.Call | None) -> Iterator[ast.AST]:
+    def _consumers(
+        self, names: set[int], seed: Seed, call: ast.Call | None, origins: Origins = None
+    ) -> Iterator[ast.AST]:
         """Gradient calls that differentiate what ``seed`` accepts (for ``call``, or for
         any call when None: then every ``autograd.grad`` counts)."""
         for node in self.graph_reads:
             if self.carries(node.value, names, seed):
                 yield node
-        for other in self.calls:
+        for other in self._calls_carrying(names, seed, origins):
             func = other.func
             if isinstance(func, ast.Attribute) and func.attr in GRAPH_CONSUMING_METHODS:
                 if self.carries(func.value, names, seed) or any(
@@ -1712,15 +1801,18 @@ class _Function:
         reached = self.derived(from_inputs)
         return any(self.carries(a, reached, from_inputs) for a in _arguments(call))
 
-    def _escapes(self, names: set[int], seed: Seed, kept: bool = False) -> bool:
+    def _escapes(
+        self, names: set[int], seed: Seed, kept: bool = False, origins: Origins = None
+    ) -> bool:
         """``kept``: for NG002, which also follows a value into the functions of the module
         that only read it, and into libraries that read numbers (``_reads_only``)."""
+        calls = self._calls_carrying(names, seed, origins)
         if not kept:
             return self.leaves(names, seed) or any(
-                self._hands_over(call, names, seed) for call in self.calls
+                self._hands_over(call, names, seed) for call in calls
             )
         return self.leaves(names, seed, kept) or any(
-            self._kept_value_escapes(call, names, seed) for call in self.calls
+            self._kept_value_escapes(call, names, seed) for call in calls
         )
 
     def _kept_value_escapes(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
@@ -1755,10 +1847,17 @@ class _Function:
         # ``self.out = out = model(x)``: the store shares the value of a binding reached.
         shared = {id(self.bindings[index].value) for index in names}
         return any(
-            _stores_outside(binding.target, self.local)
-            and (id(binding.value) in shared or self.carries(binding.value, names, seed))
-            for binding in self.bindings
+            id(binding.value) in shared or self.carries(binding.value, names, seed)
+            for binding in self._outside_bindings()
         )
+
+    def _outside_bindings(self) -> list[_Binding]:
+        """The bindings that store on an object, a global or a container out of sight."""
+        if self._outside_stores is None:
+            self._outside_stores = [
+                b for b in self.bindings if _stores_outside(b.target, self.local)
+            ]
+        return self._outside_stores
 
     def reaching(self, name: ast.Name) -> list[int]:
         """The bindings (indices into ``bindings``) whose value ``name`` may read."""
