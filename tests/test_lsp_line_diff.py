@@ -1,4 +1,4 @@
-"""The line comparison behind the language server's fix edits (nograd_lint.line_diff)."""
+"""The line comparison behind the language server's fix edits and `--diff` (nograd_lint.line_diff)."""
 
 from __future__ import annotations
 
