@@ -101,3 +101,58 @@ def test_if_tests_share_a_key_exactly_when_they_are_written_alike() -> None:
                 ast.unparse(one),
                 ast.unparse(other),
             )
+
+
+BLOCKS = """
+def outer(model, x):
+    model(x)
+    if x:
+        _ = model(x)
+    else:
+        y = [model(v) for v in x]
+    for v in x:
+        model(v)
+    else:
+        model(x)
+    while x:
+        with ctx():
+            model(x)
+    try:
+        model(x)
+    except ValueError:
+        model(x)
+    else:
+        model(x)
+    finally:
+        model(x)
+    match x:
+        case [v]:
+            model(v)
+        case _:
+            pass
+    class Inner:
+        model(x)
+
+        def method(self):
+            model(x)
+    async def helper():
+        async for v in x:
+            await model(v)
+        async with ctx():
+            model(x)
+    scale = lambda v: model(v)
+    return scale
+"""
+
+
+def test_the_statement_walk_meets_every_statement_that_ast_walk_meets() -> None:
+    """``_statements_within`` skips expressions for speed: it must miss no statement of
+    any block (``discards`` reads it to find calls whose value is thrown away)."""
+    from nograd_lint.analysis.values import _statements_within
+
+    tree = ast.parse(BLOCKS)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            expected = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
+            assert {id(n) for n in _statements_within(node)} == {id(n) for n in expected}
+    assert len(list(_statements_within(tree))) == 30

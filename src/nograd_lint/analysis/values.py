@@ -141,6 +141,9 @@ class Fate:
 UNKNOWN = Fate(_NO_GUARDS, tuple, lambda: True, lambda: False, lambda: False)
 
 Seed = Callable[[ast.AST], bool]
+#: How many times a function's calls are all read for a question about a value before
+#: they are indexed by what they hold (``_Function._calls_carrying``).
+QUESTIONS_BEFORE_CALL_INDEX = 8
 #: The nodes a seed accepts, when known: the forward calls whose graph is followed. None: the
 #: seed is a predicate of its own (a function's parameters, ``requires_grad`` tensors).
 Origins = Union[Collection[ast.AST], None]
@@ -775,6 +778,7 @@ class _Function:
         self._holding: dict[int, list[int]] | None = None
         self._calls_held: dict[int, list[int]] | None = None
         self._call_readers_of: dict[str, list[int]] | None = None
+        self._call_questions = 0
         self._outside_stores: list[_Binding] | None = None
         self._accumulating_ids: set[int] | None = None
         self._fed_back_by_index: dict[int, str] | None = None
@@ -1289,7 +1293,12 @@ class _Function:
         return self._call_readers_of
 
     def _calls_carrying(self, names: set[int], seed: Seed, origins: Origins) -> list[ast.Call]:
-        """The calls that may take a value derived from ``names`` or ``seed``, in order."""
+        """The calls that may take a value derived from ``names`` or ``seed``, in order.
+        Every call, for the first few questions: most functions are asked once or twice,
+        and indexing their calls costs more than reading them all."""
+        self._call_questions += 1
+        if self._call_questions <= QUESTIONS_BEFORE_CALL_INDEX:
+            return self.calls
         indices = self._may_carry(
             self._calls_holding(), self._call_readers(), len(self.calls), names, seed, origins
         )
@@ -1731,7 +1740,7 @@ class _Function:
         if self._discarded_calls is None:
             self._discarded_calls = {
                 id(node.value)
-                for node in ast.walk(self.node)
+                for node in _statements_within(self.node)
                 if isinstance(node, (ast.Expr, ast.Assign))
                 and isinstance(node.value, ast.Call)
                 and (isinstance(node, ast.Expr) or _binds_underscore_only(node))
@@ -2101,6 +2110,24 @@ class _Index:
             else:
                 stack.extend((c, owner) for c in inner_nodes(node) if type(c) is not ast.Name)
 
+
+def _statements_within(node: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement inside ``node``, nested blocks and definitions too, without a visit
+    of the expressions (``ast.walk`` visits ten nodes for each statement)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for field in _BLOCK_FIELDS:
+            block = getattr(current, field, None)
+            if isinstance(block, list):  # not a lambda's or a conditional's ``body``
+                for child in block:
+                    if isinstance(child, ast.stmt):
+                        yield child
+                    stack.append(child)
+
+
+#: The fields that hold statements, or handlers and ``case`` clauses that hold them.
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 #: Nodes whose ``body`` runs in a function of its own.
 _OWNING = frozenset({*_FUNCTIONS, ast.Lambda})
