@@ -128,9 +128,11 @@ def main(m, x):
     with torch.no_grad():
         return evaluate(m, x)
 """,
-    # ``self.train()`` of an override with the setter's signature is a mode setter to the
-    # flow, never a call site (one with parameters of its own is: ``shadows_mode_setter``).
+    # ``self.train()`` of a module's override with the setter's signature is a mode setter
+    # to the flow, never a call site (one with parameters of its own is, and so is any
+    # method of a class that cannot be a module: ``ModeSummaries._own_method``).
     "named like a mode setter": _pipeline(mark=MARK)
+    .replace("class Pipeline:", "class Pipeline(torch.nn.Module):")
     .replace("def encode(self, ids):", "def train(self, mode=True):")
     .replace("return self.encode(ids)", "return self.train()"),
     "a name the parser normalises": _pipeline(mark=MARK).replace(

@@ -767,3 +767,75 @@ class TrainerOfABaseClass(BaseTrainer):
         for epoch in range(epochs):
             self.train_epoch(loader)
             self.validate(val_loader)  # expect: NG004:13
+
+
+def train_epoch_with_a_loss_helper(model, loader, optimizer):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = compute_loss(model, x, y)  # the helper hands the forward back
+        loss.backward()
+        optimizer.step()
+
+
+def the_loss_helper_is_called_by_the_epoch_function(model, loader, val_loader, optimizer):
+    for epoch in range(10):
+        train_epoch_with_a_loss_helper(model, loader, optimizer)
+        evaluate(model, val_loader)  # expect: NG004:9
+
+
+def a_loss_helper_for_validation_numbers_only(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch_in_train_mode(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)
+        with torch.no_grad():
+            losses = [compute_loss(model, x, y) for x, y in val_loader]  # nothing trained
+        print(sum(losses))
+
+
+class TrainerWhoseTrainTakesNoArguments:
+    # Not a module: ``self.train()`` runs its epoch, it is no ``nn.Module.train``.
+    def __init__(self, model, optimizer, loader, val_loader):
+        self.model, self.optimizer = model, optimizer
+        self.loader, self.val_loader = loader, val_loader
+
+    def train(self):
+        for x, y in self.loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    def evaluate(self):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in self.val_loader]
+
+    def fit(self, epochs):
+        for epoch in range(epochs):
+            self.train()
+            self.evaluate()  # expect: NG004:13
+
+
+class TrainerWhoseTrainSetsTheMode(TrainerWhoseTrainTakesNoArguments):
+    def train(self):
+        self.model.train()
+        super().train()
+
+    def fit(self, epochs):
+        for epoch in range(epochs):
+            self.train()
+            self.evaluate()
+
+
+class ModuleOfAnUnknownBase(SomeLibraryModule):  # noqa: F821
+    # The base may be an ``nn.Module``: ``self.train()`` may then be its mode setter.
+    def train(self):
+        return super().train()
+
+    def fit(self, loader, optimizer, epochs):
+        for epoch in range(epochs):
+            self.train()
+            for x, y in loader:
+                optimizer.zero_grad()
+                self(x).sum().backward()
+                optimizer.step()
+            self.eval()

@@ -24,7 +24,14 @@ import ast
 from collections.abc import Iterator
 from typing import NamedTuple, Union
 
-from ..ast_names import call_args, dotted_name, last_name, self_parameter, within_any
+from ..ast_names import (
+    call_args,
+    dotted_name,
+    last_name,
+    module_class,
+    self_parameter,
+    within_any,
+)
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -312,6 +319,10 @@ class ModeSummaries:
                 if name is not None and not within_any(name, decided):
                     run_first.add(name)
                     gradients = True
+            for receiver in inner.hands_back:  # ``loss = compute_loss(model, x, y)``
+                name = mapped(receiver)
+                if name is not None and reachable(name) and not within_any(name, decided):
+                    forwards.append((name, call))
             for receiver in inner.leaves_eval:
                 name = mapped(receiver)
                 if name is not None:
@@ -349,12 +360,31 @@ class ModeSummaries:
             self._shadowed = frozenset(
                 name
                 for (owner, name), node in self.definitions.items()
-                if owner is not None
-                and shadows_mode_setter(
-                    name, [a.arg for a in (*node.args.posonlyargs, *node.args.args)][1:]
-                )
+                if owner is not None and self._own_method(owner, name, node)
             )
         return self._shadowed
+
+    def _own_method(self, owner: str, name: str, definition: FunctionNode) -> bool:
+        """``owner``'s method ``name`` (its own or inherited from ``definition``) runs the
+        class's code where a mode setter's call is written: it takes other parameters than
+        the setter (``catalog.shadows_mode_setter``), or the class is no module at all (a
+        ``Trainer`` with ``def train(self)``: one epoch)."""
+        positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
+        if shadows_mode_setter(name, positional[1:]):
+            return True
+        return name in MODE_SETTER_METHODS and self._plain_class(owner, frozenset())
+
+    def _plain_class(self, name: str, seen: frozenset[str]) -> bool:
+        """A class of the module whose bases are all plain classes of the module (or
+        ``object``): it cannot be an ``nn.Module``, whatever an unknown base would be."""
+        statement = module_class(self.values.tree, name)
+        if statement is None or statement.keywords or name in seen:
+            return False
+        return all(
+            isinstance(base, ast.Name)
+            and (base.id == "object" or self._plain_class(base.id, seen | {name}))
+            for base in statement.bases
+        )
 
     def inherited_from(self, owner: str, name: str) -> str | None:
         """The class of the module that ``owner`` inherits method ``name`` from, through
@@ -427,8 +457,7 @@ class ModeSummaries:
             definition = self.definitions.get((base, func.attr)) if base is not None else None
         if definition is None:
             return False
-        positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
-        return shadows_mode_setter(func.attr, positional[1:])
+        return self._own_method(owner, func.attr, definition)
 
     def gradient_code(self, call: ast.Call) -> bool:
         """A backward pass, an optimizer step or torch's gradient functions: the calls
