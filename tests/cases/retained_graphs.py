@@ -727,3 +727,22 @@ def adapt_with_grad_switched_on(encoder, head, x, targets):
     for y in targets:
         loss = F.mse_loss(head(feats), y)
         loss.backward(retain_graph=True)
+
+
+def backward_function_given_its_tensors_by_keyword(trunk, head, aux, x):
+    feats = trunk(x)
+    loss, extra = head(feats).mean(), aux(feats).mean()
+    torch.autograd.backward(tensors=[loss], retain_graph=True)
+    torch.autograd.backward(tensors=[extra])  # the same trunk's graph: the flag is needed
+
+
+def backward_method_then_the_function_by_keyword(trunk, head, aux, x):
+    feats = trunk(x)
+    loss, extra = head(feats).mean(), aux(feats).mean()
+    loss.backward(retain_graph=True)
+    torch.autograd.backward(tensors=[extra])
+
+
+def backward_function_by_keyword_alone(model, x):
+    loss = model(x).mean()
+    torch.autograd.backward(tensors=loss, retain_graph=True)  # expect: NG003:43

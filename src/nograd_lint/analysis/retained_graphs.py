@@ -41,7 +41,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..ast_names import dotted_name, last_name, sets_attributes_by_name
+from ..ast_names import dotted_name, last_name, module_class, sets_attributes_by_name
 from .call_sites import private_call_sites
 from .catalog import (
     BACKWARD_WRAPPER_NAME,
@@ -99,12 +99,8 @@ class NeedlessRetain:
     #: What is differentiated, as written: ``loss`` of ``loss.backward()``, or the call's
     #: callee for the function forms (``torch.autograd.grad``).
     subject: str
-
-    @property
-    def function_form(self) -> bool:
-        """``torch.autograd.grad(...)`` rather than ``loss.backward(...)``."""
-        func = self.call.func
-        return not (isinstance(func, ast.Attribute) and func.attr in GRAPH_FREEING_METHODS)
+    #: ``torch.autograd.grad(...)`` rather than ``loss.backward(...)``.
+    function_form: bool
 
 
 def needless_retains(values: ModuleValues) -> list[NeedlessRetain]:
@@ -120,7 +116,9 @@ def needless_retains(values: ModuleValues) -> list[NeedlessRetain]:
             continue
         try:
             if not _needed(call, roots, function, values):
-                found.append(NeedlessRetain(call, keyword, _subject(call, roots)))
+                function_form = _freeing_function(call, values) is not None
+                subject = _subject(call, roots, function_form)
+                found.append(NeedlessRetain(call, keyword, subject, function_form))
         except RecursionError:
             continue  # too deep to read: say nothing
     return found
@@ -132,6 +130,12 @@ def needless_retains(values: ModuleValues) -> list[NeedlessRetain]:
 def _differentiated(call: ast.Call, values: ModuleValues) -> list[ast.expr] | None:
     """The expressions whose graph ``call`` differentiates; None if it is no gradient call."""
     func = call.func
+    keyword = _freeing_function(call, values)
+    if keyword is not None:  # ``torch.autograd.backward`` before any ``.backward`` method
+        if call.args:
+            return [call.args[0]]
+        named = next((k.value for k in call.keywords if k.arg == keyword), None)
+        return [named] if named is not None else None
     if isinstance(func, ast.Attribute) and func.attr in GRAPH_FREEING_METHODS:
         # ``accelerator.backward(loss)``, ``self.manual_backward(loss)``: the argument;
         # ``y.backward(grad)``: ``y``, and whatever graph the gradient given carries.
@@ -144,17 +148,17 @@ def _differentiated(call: ast.Call, values: ModuleValues) -> list[ast.expr] | No
         ):
             return [func.value, *given]
         return given
-    keyword = GRAPH_FREEING_FUNCTIONS.get(values.qualified(func) or "")
-    if keyword is None:
-        return None
-    if call.args:
-        return [call.args[0]]
-    named = next((k.value for k in call.keywords if k.arg == keyword), None)
-    return [named] if named is not None else None
+    return None
 
 
-def _subject(call: ast.Call, roots: list[ast.expr]) -> str:
-    if isinstance(call.func, ast.Attribute) and call.func.attr in GRAPH_FREEING_METHODS:
+def _freeing_function(call: ast.Call, values: ModuleValues) -> str | None:
+    """The keyword that names what ``call`` differentiates, when it calls one of torch's
+    gradient functions (``torch.autograd.backward(tensors=...)``)."""
+    return GRAPH_FREEING_FUNCTIONS.get(values.qualified(call.func) or "")
+
+
+def _subject(call: ast.Call, roots: list[ast.expr], function_form: bool) -> str:
+    if not function_form:
         root = roots[0]
         text = " ".join(ast.unparse(root).split())
         # ``(2.0 * h.mean()).backward``, not ``2.0 * h.mean().backward``
@@ -344,16 +348,117 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
         for child, through, same in _graph_parts(node, through_model, values, function):
             if child is None:  # a call that may record a graph of its own
                 if (
-                    owner >= 0
-                    and isinstance(node, ast.Call)
+                    isinstance(node, ast.Call)
                     # no graph under ``no_grad``, unless the callee turns grad back on
-                    and (not function.bindings[owner].grad_off or _enables_grad(node, values))
+                    and (
+                        owner < 0
+                        or not function.bindings[owner].grad_off
+                        or _enables_grad(node, values)
+                    )
                     and _may_run_a_model(node, helpers, values)
                 ):
-                    origins.forwards.add(owner)
+                    if owner >= 0:
+                        origins.forwards.add(owner)
+                    if _keeps_state(node, function, values):
+                        origins.from_attribute = True  # the last call's graph, in the model
                 continue
             stack.append((child, through, owner, direct and same))
     return origins
+
+
+def _keeps_state(call: ast.Call, function: _Function, values: ModuleValues) -> bool:
+    """A model call of a module that defines a model feeding its own state back: its
+    ``forward`` reads an attribute of the object that it also sets to a graph it computes
+    (``out, self.hidden = self.lstm(x, self.hidden)``). Each call's graph then hangs on
+    the one before, as a recurrent ``hidden`` carried around a loop does. Which model
+    ``call`` runs is not read: any model of such a module may be that one, unless the
+    function sets that state itself (``model.hidden = model.init_hidden()``, or detached)."""
+    states = _recurrent_states(values)
+    if not states:
+        return False
+    func = call.func
+    if isinstance(func, ast.Name) and module_class(values.tree, func.id) is not None:
+        return False  # ``Forecaster()``: a new object, with no state yet
+    return not any(
+        isinstance(part, ast.Attribute) and part.attr in states
+        for binding in function.bindings
+        for part in ast.walk(binding.target)
+    )
+
+
+def _recurrent_states(values: ModuleValues) -> frozenset[str]:
+    """The attributes the forwards of the module's models feed back (``_feeds_back``)."""
+    found = _RECURRENT_STATES.get(values)
+    if found is None:
+        found = _RECURRENT_STATES[values] = frozenset(
+            state
+            for statement in ast.walk(values.tree)
+            if isinstance(statement, ast.ClassDef)
+            for method in statement.body
+            if isinstance(method, ast.FunctionDef) and method.name in FORWARD_METHODS
+            for state in _feeds_back(method, values)
+        )
+    return found
+
+
+def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
+    """The attributes of ``self`` the method reads and sets to a graph it makes with grad
+    on: a submodule's output, directly or through the names it binds (not the
+    ``torch.no_grad()`` keys of MoCo's queue)."""
+    positional = (*forward.args.posonlyargs, *forward.args.args)
+    if not positional:
+        return set()
+    owner = positional[0].arg
+    read = {
+        node.attr
+        for node in ast.walk(forward)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    }
+    facts = values.facts(forward)
+    found: set[str] = set()
+    for binding in facts.bindings:
+        stored = read & {
+            part.attr
+            for part in ast.walk(binding.target)
+            if isinstance(part, ast.Attribute)
+            and isinstance(part.value, ast.Name)
+            and part.value.id == owner
+        }
+        if stored and not binding.grad_off and _submodule_graph(binding.value, facts, owner):
+            found |= stored
+    return found
+
+
+def _submodule_graph(value: ast.AST, facts: _Function, owner: str) -> bool:
+    """``value`` holds the output of a call of one of the object's own submodules or
+    methods made with grad on, directly or through the names it reads."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        for node in ast.walk(stack.pop()):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == owner
+            ):
+                return True
+            if isinstance(node, ast.Name) and node.id != owner:
+                for index in facts.reaching(node):
+                    binding = facts.bindings[index]
+                    if index not in seen and not binding.grad_off:
+                        seen.add(index)
+                        stack.append(binding.value)
+    return False
+
+
+#: Per module, ``_recurrent_states``.
+_RECURRENT_STATES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _walrus_binding(node: ast.NamedExpr, function: _Function) -> int | None:
