@@ -746,3 +746,53 @@ def backward_method_then_the_function_by_keyword(trunk, head, aux, x):
 def backward_function_by_keyword_alone(model, x):
     loss = model(x).mean()
     torch.autograd.backward(tensors=loss, retain_graph=True)  # expect: NG003:43
+
+
+def pgd_from_a_random_start(model, x, y, epsilon, alpha, steps):
+    # ``uniform_`` fills a tensor in place: no model runs, and no graph is made before the
+    # loop; each step builds its own.
+    delta = torch.zeros_like(x).uniform_(-epsilon, epsilon)
+    delta.requires_grad = True
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x + delta), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        delta.data = (delta + alpha * delta.grad.sign()).clamp(-epsilon, epsilon)
+        delta.grad.zero_()
+    return delta.detach()
+
+
+def repackage_hidden(h):
+    """Detach the state from its history, as truncated backpropagation does."""
+    if isinstance(h, torch.Tensor):
+        return h.detach()
+    return tuple(repackage_hidden(v) for v in h)
+
+
+def keep_hidden(h):
+    return h if isinstance(h, torch.Tensor) else tuple(h)
+
+
+def bptt_with_a_detaching_helper(rnn, chunks, hidden):
+    for chunk in chunks:
+        hidden = repackage_hidden(hidden)
+        out, hidden = rnn(chunk, hidden)
+        out.pow(2).mean().backward(retain_graph=True)  # expect: NG003:36
+
+
+def bptt_with_a_helper_that_keeps_the_graph(rnn, chunks, hidden):
+    for chunk in chunks:
+        hidden = keep_hidden(hidden)
+        out, hidden = rnn(chunk, hidden)
+        out.pow(2).mean().backward(retain_graph=True)  # the last chunk's graph: needed
+
+
+def bptt_beside_a_class_whose_method_names_its_parameter_alike(rnn, chunks, state):
+    class Head(torch.nn.Module):
+        def forward(self, state):  # its own ``state``, not the loop's
+            return state.sum()
+
+    head = Head()
+    for chunk in chunks:
+        state = state.detach()
+        out, state = rnn(chunk, state)
+        head(out).backward(retain_graph=True)  # expect: NG003:28

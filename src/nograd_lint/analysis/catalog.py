@@ -701,8 +701,23 @@ TENSOR_METHODS: frozenset[str] = frozenset(
         "gather",
         "index_select",
         "masked_fill",
+        # In place only: random and constant initialisers (``delta.uniform_(-eps, eps)``).
+        "uniform_",
+        "normal_",
+        "fill_",
+        "zero_",
+        "random_",
+        "bernoulli_",
+        "exponential_",
     }
 )
+
+
+def is_tensor_method(method: str) -> bool:
+    """One of ``TENSOR_METHODS``, or its in-place form (``add_``, ``clamp_``)."""
+    return method in TENSOR_METHODS or method.rstrip("_") in TENSOR_METHODS
+
+
 #: Packages whose functions compute on no tensor: a value they make records no graph
 #: (``np.array(batch)``, ``copy.deepcopy(state)``, ``random.choice(xs)``).
 NON_TENSOR_MODULES: frozenset[str] = frozenset(

@@ -69,6 +69,7 @@ from .catalog import (
     TENSOR_BACKWARD,
     TENSOR_METHODS,
     GradEffect,
+    is_tensor_method,
     runs_a_model,
 )
 from .values import (
@@ -542,11 +543,18 @@ def _graph_parts(
         or (qualified is not None and qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS)
         or (isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS)
         or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(node))
+        or (
+            isinstance(func, ast.Name)
+            and func.id not in function.parameters()
+            # the module's own code binds its functions: ``plain_function`` reads those
+            and (func.id not in function.local or function.node is values.tree)
+            and values.returns_detached(func.id)
+        )
     ):
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
     arguments += [k.value for k in node.keywords]
-    if isinstance(func, ast.Attribute) and qualified is None and method in TENSOR_METHODS:
+    if isinstance(func, ast.Attribute) and qualified is None and is_tensor_method(func.attr):
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
         if method not in METADATA_ARGUMENT_METHODS:  # not ``x.to(self.device)``
             for argument in arguments:
@@ -666,8 +674,7 @@ def _tensor_method(func: ast.Attribute) -> bool:
     of a detached tensor (``x.data.masked_fill_(...)``): none runs a model."""
     method = func.attr
     return (
-        method in TENSOR_METHODS
-        or method.rstrip("_") in TENSOR_METHODS  # in place
+        is_tensor_method(method)
         or method in GRAPH_DROPPING_METHODS
         or method in CONTAINER_ADDERS
         or (isinstance(func.value, ast.Attribute) and never_carries(func.value))
@@ -955,7 +962,7 @@ def _needed(
         around = origins.carried[index]
         if around is None or around & loops:
             return True  # last iteration's graph, differentiated again in this one
-    if recorded and function.leaves(function.derived(NEVER, recorded), NEVER):
+    if recorded and function.leaves(function.derived(NEVER, recorded), NEVER, free_only=True):
         return True
     own = recorded | origins.direct
     if loops and own and _carried_to_a_gradient_call(call, own, loops, function, values):

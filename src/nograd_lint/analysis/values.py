@@ -190,6 +190,7 @@ class ModuleValues:
             dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] | None
         ) = None
         self._grad_mode_aliases: set[str] | None = None
+        self._detaching: dict[str, bool] = {}
         #: What the mode summaries read of the modules beside this one, kept with this
         #: reading and no longer: a tree kept across a run's files is tens of thousands of
         #: objects that every full collection of the host's garbage collector walks.
@@ -472,6 +473,24 @@ class ModuleValues:
         return _qualified(func, self._statement_facts().readers)
 
     # -- what NG002 learns from the rest of the module ---------------------------------
+
+    def returns_detached(self, name: str) -> bool:
+        """The module's plain function ``name`` hands back no graph: every ``return`` gives
+        a value that never carries one (``h.detach()``), itself called on parts of it, or
+        tuples, lists and comprehensions of those; as the classic ``repackage_hidden``
+        of truncated backpropagation through time does."""
+        known = self._detaching.get(name)
+        if known is None:
+            node = self.plain_function(name)
+            returns = [
+                statement.value
+                for statement in (_statements_within(node) if node is not None else ())
+                if isinstance(statement, ast.Return)
+            ]
+            known = self._detaching[name] = bool(returns) and all(
+                value is None or _detached_parts(value, name) for value in returns
+            )
+        return known
 
     def plain_function(self, name: str) -> FunctionNode | None:
         """The module's function ``name``, if the module binds that name once, by a plain
@@ -919,7 +938,7 @@ class _Function:
         reached = self.derived(from_parameters)
         if any(True for _ in self._consumers(reached, from_parameters, None)):
             return False
-        if self.leaves(reached, from_parameters, kept=True):
+        if self.leaves(reached, from_parameters, free_only=True):
             return False
         return not any(
             self._hands_over(call, reached, from_parameters)
@@ -1820,7 +1839,7 @@ class _Function:
             return self.leaves(names, seed) or any(
                 self._hands_over(call, names, seed) for call in calls
             )
-        return self.leaves(names, seed, kept) or any(
+        return self.leaves(names, seed, free_only=True) or any(
             self._kept_value_escapes(call, names, seed) for call in calls
         )
 
@@ -1843,12 +1862,13 @@ class _Function:
         helper = self.module.plain_function(func.id)
         return helper if helper is not self.node else None
 
-    def leaves(self, names: set[int], seed: Seed, kept: bool = False) -> bool:
+    def leaves(self, names: set[int], seed: Seed, free_only: bool = False) -> bool:
         """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
         stored on an object or a global, or read by a nested function: code we cannot see
-        holds it after the function. ``kept``: a nested function's own names (its
-        parameters, what it assigns) are not read from here."""
-        captured = self.free_in_nested() if kept else self.captured()
+        holds it after the function. ``free_only``: a nested function's own names (its
+        parameters, what it assigns) are not read from here (NG002, NG003); NG001 takes
+        every name a nested function reads for the function's."""
+        captured = self.free_in_nested() if free_only else self.captured()
         if self.names_of(names) & (captured | self.outer):
             return True
         if any(self.carries(value, names, seed) for value in self.leaving):
@@ -2187,6 +2207,24 @@ def never_carries(node: ast.AST) -> bool:
         if isinstance(func, ast.Attribute):
             return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
         return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
+    return False
+
+
+def _detached_parts(node: ast.AST, function: str) -> bool:
+    """``returns_detached`` of one returned value of ``function``."""
+    if never_carries(node):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_detached_parts(element, function) for element in node.elts)
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+        return _detached_parts(node.elt, function)
+    if isinstance(node, ast.IfExp):
+        return _detached_parts(node.body, function) and _detached_parts(node.orelse, function)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == function:
+            return True  # each part, detached in turn
+        if node.func.id in PASS_THROUGH_BUILTINS and not node.keywords:
+            return all(_detached_parts(argument, function) for argument in node.args)
     return False
 
 
