@@ -839,3 +839,14 @@ class ModuleOfAnUnknownBase(SomeLibraryModule):  # noqa: F821
                 self(x).sum().backward()
                 optimizer.step()
             self.eval()
+
+
+def ddp_validation_through_the_unwrapped_alias(model, loader, val_loader, criterion, epochs):
+    model_without_ddp = model.module  # DETR's and DeiT's name for the wrapped model
+    optimizer = torch.optim.AdamW(model_without_ddp.parameters())
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluate(model_without_ddp, val_loader)  # expect: NG004:9

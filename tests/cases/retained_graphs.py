@@ -796,3 +796,28 @@ def bptt_beside_a_class_whose_method_names_its_parameter_alike(rnn, chunks, stat
         state = state.detach()
         out, state = rnn(chunk, state)
         head(out).backward(retain_graph=True)  # expect: NG003:28
+
+
+def regression_by_hand_on_a_loader(model, loader, optimizer):
+    for x, y in loader:  # inputs and targets: data, with no graph of their own
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def regression_by_hand_on_an_enumerated_loader(model, loader, optimizer):
+    for step, (x, y) in enumerate(loader):
+        loss = (model(x.float()) - y).abs().mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def losses_handed_in_with_their_optimizers(losses, optimizers):
+    for loss, task in zip(losses, range(len(losses))):
+        (loss * 1.0).backward(retain_graph=True)  # the caller's losses may share a trunk
+        optimizers[task].step()
+
+
+def losses_handed_in_with_their_index(losses, heads, x):
+    for index, loss in enumerate(losses):
+        (loss + heads[index](x).mean()).backward(retain_graph=True)  # the same: silent

@@ -41,7 +41,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..ast_names import dotted_name, last_name, module_class, sets_attributes_by_name
+from ..ast_names import dotted_name, last_name, module_class, names_in, sets_attributes_by_name
 from .call_sites import private_call_sites
 from .catalog import (
     BACKWARD_WRAPPER_NAME,
@@ -304,7 +304,11 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
                 iterated = id(binding.value) in iterations
                 if direct:
                     origins.direct.add(index)
-                    origins.from_iteration |= iterated and _is_element(node.id, binding)
+                    origins.from_iteration |= (
+                        iterated
+                        and _is_element(node.id, binding)
+                        and not _batch_target(node.id, binding, function, helpers, values)
+                    )
                 if iterated and _iterates_filled_attribute(binding.value, self_name, values):
                     origins.from_attribute = True  # a memory of the object's own graphs
                 # A loop's target holds the data iterated over: no model of its own.
@@ -768,6 +772,45 @@ def _is_element(name: str, binding: _Binding) -> bool:
         index = target.elts[0] if target.elts else None
         return not (isinstance(index, ast.Name) and index.id == name)
     return True
+
+
+def _batch_target(
+    name: str, binding: _Binding, function: _Function, helpers: _Helpers, values: ModuleValues
+) -> bool:
+    """``y`` of ``for x, y in loader`` where a model of the function runs on ``x``: a batch
+    of inputs and targets, data without a graph of its own, not one of a list of losses
+    that may share one (``for loss in losses``)."""
+    target = binding.target
+    iterable = binding.value
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "enumerate"
+    ):  # ``for i, (x, y) in enumerate(loader)``: the index is no input
+        if not (isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2):
+            return False
+        target = target.elts[1]
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return False
+    names = {e.id for e in target.elts if isinstance(e, ast.Name)}
+    if name not in names:
+        return False
+    inputs = names - {name}
+    # One step of renaming: ``inputs = x.to(device)``.
+    inputs |= {
+        bound
+        for other in function.bindings
+        if names_in(other.value) & inputs
+        for bound in other.names
+        if bound not in names
+    }
+    return any(
+        names_in(argument) & inputs
+        for call in function.calls
+        # a model by its name (``model(x)``, ``self.net(x)``), not ``opts[task].step()``
+        if dotted_name(call.func) is not None and _may_run_a_model(call, helpers, values)
+        for argument in [*call.args, *(k.value for k in call.keywords)]
+    )
 
 
 @dataclass(frozen=True)
