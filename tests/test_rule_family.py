@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nograd_lint import check_source
 from nograd_lint.findings import NG002, Finding, detached, ng002_message
 from nograd_lint.formatters import FileResult, format_sarif, format_statistics
 from nograd_lint.noqa import without_suppressed
@@ -40,6 +41,36 @@ def test_ng002_has_two_messages_that_say_which_cost() -> None:
         assert "'loss.detach()'" in message and "'.item()'" in message
         assert "\n" not in message
     assert "saved activation" in without and "chain of graph nodes" in after
+
+
+@pytest.mark.parametrize(
+    ("call", "shown", "flag"),
+    [
+        ("loss.backward(retain_graph=True)", "loss.backward(retain_graph=True)", "True"),
+        ("loss.backward(retain_graph=RETAIN)", "loss.backward(retain_graph=RETAIN)", "RETAIN"),
+        (
+            "accelerator.backward(loss, retain_graph=True)",
+            "accelerator.backward(..., retain_graph=True)",
+            "True",
+        ),
+        (
+            "torch.autograd.backward(tensors=[loss], retain_graph=True)",
+            "torch.autograd.backward(..., retain_graph=True)",
+            "True",
+        ),
+    ],
+)
+def test_ng003_message_quotes_the_call_and_the_flag_as_written(
+    call: str, shown: str, flag: str
+) -> None:
+    source = (
+        "import torch\nRETAIN = True\n\n\n"
+        f"def step(model, x, accelerator):\n    loss = model(x).sum()\n    {call}\n"
+    )
+    (finding,) = check_source(source)
+    assert finding.code == "NG003"
+    assert finding.message.startswith(f"'{shown}' keeps the graph's saved tensors")
+    assert finding.message.endswith(f"; remove retain_graph={flag}")
 
 
 def test_ng002_message_parenthesises_and_shortens() -> None:

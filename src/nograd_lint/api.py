@@ -280,7 +280,7 @@ def _retained_findings(values: ModuleValues, text: str) -> list[Finding]:
         if span is None:
             continue
         (line, col), (end_line, end_col) = span
-        message = ng003_message(retain.subject, retain.function_form)
+        message = ng003_message(retain.callee, retain.flag, retain.more_arguments)
         findings.append(Finding(line, col, NG003, message, retain.subject, end_line, end_col))
     return findings
 

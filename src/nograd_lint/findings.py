@@ -68,12 +68,14 @@ def ng002_message(
     return template.format(target=target, value=_short(flat), detached=_short(detached(flat)))
 
 
-def ng003_message(subject: str, function_form: bool) -> str:
-    """The NG003 message for the gradient call that differentiates ``subject`` (the
-    differentiated value's text, or the function's name for ``torch.autograd.grad``)."""
+def ng003_message(callee: str, flag: str, more_arguments: bool) -> str:
+    """The NG003 message for a call of ``callee`` (``loss.backward``,
+    ``torch.autograd.grad``) given ``flag`` as written (``retain_graph=True``), and other
+    arguments when ``more_arguments``."""
     from .rules import NG003_RULE
 
-    return NG003_RULE.messages[1 if function_form else 0].format(subject=_short(subject))
+    template = NG003_RULE.messages[1 if more_arguments else 0]
+    return template.format(callee=_short(callee), flag=_short(flag))
 
 
 def ng004_message(model: str, training_line: int, restore: str) -> str:

@@ -117,10 +117,10 @@ NG003_RULE = Rule(
         "differentiate the graph, which would then raise an error at its backward."
     ),
     messages=(
-        "'{subject}.backward(retain_graph=True)' keeps the graph's saved tensors, but no later "
-        "gradient call uses that graph; remove retain_graph=True",
-        "'{subject}(..., retain_graph=True)' keeps the graph's saved tensors, but no later "
-        "gradient call uses that graph; remove retain_graph=True",
+        "'{callee}({flag})' keeps the graph's saved tensors, but no later gradient call "
+        "uses that graph; remove {flag}",
+        "'{callee}(..., {flag})' keeps the graph's saved tensors, but no later gradient call "
+        "uses that graph; remove {flag}",
     ),
 )
 

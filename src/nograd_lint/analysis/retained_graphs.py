@@ -100,8 +100,13 @@ class NeedlessRetain:
     #: What is differentiated, as written: ``loss`` of ``loss.backward()``, or the call's
     #: callee for the function forms (``torch.autograd.grad``).
     subject: str
-    #: ``torch.autograd.grad(...)`` rather than ``loss.backward(...)``.
-    function_form: bool
+    #: The callee as the message shows it: ``loss.backward``, ``accelerator.backward``,
+    #: ``torch.autograd.grad``.
+    callee: str
+    #: The call is given other arguments than the flag (shown as ``...``).
+    more_arguments: bool
+    #: The flag as written: ``retain_graph=True``, ``retain_graph=RETAIN``.
+    flag: str
 
 
 def needless_retains(values: ModuleValues) -> list[NeedlessRetain]:
@@ -119,7 +124,17 @@ def needless_retains(values: ModuleValues) -> list[NeedlessRetain]:
             if not _needed(call, roots, function, values):
                 function_form = _freeing_function(call, values) is not None
                 subject = _subject(call, roots, function_form)
-                found.append(NeedlessRetain(call, keyword, subject, function_form))
+                own = not function_form and roots[0] is getattr(call.func, "value", None)
+                found.append(
+                    NeedlessRetain(
+                        call,
+                        keyword,
+                        subject,
+                        f"{subject}.backward" if own else _callee_text(call),
+                        len(call.args) + len(call.keywords) > 1,
+                        " ".join(f"retain_graph={ast.unparse(keyword.value)}".split()),
+                    )
+                )
         except RecursionError:
             continue  # too deep to read: say nothing
     return found
@@ -166,6 +181,10 @@ def _subject(call: ast.Call, roots: list[ast.expr], function_form: bool) -> str:
         plain = isinstance(root, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
         return text if plain else f"({text})"
     return dotted_name(call.func) or "autograd.grad"
+
+
+def _callee_text(call: ast.Call) -> str:
+    return dotted_name(call.func) or " ".join(ast.unparse(call.func).split())
 
 
 def _is_true(value: ast.expr, function: _Function, values: ModuleValues) -> bool:
