@@ -850,3 +850,24 @@ def ddp_validation_through_the_unwrapped_alias(model, loader, val_loader, criter
             criterion(model(x), y).backward()
             optimizer.step()
         evaluate(model_without_ddp, val_loader)  # expect: NG004:9
+
+
+def validation_of_the_module_or_the_model(model, loader, val_loader, criterion, distributed):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluate(model.module if distributed else model, val_loader)  # expect: NG004:9
+
+
+def validation_of_the_ema_or_the_model(model, ema, loader, val_loader, criterion, use_ema):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluate(ema if use_ema else model, val_loader)  # two models: which is unknown

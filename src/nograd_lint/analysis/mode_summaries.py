@@ -588,6 +588,16 @@ def _returned_parameters(
     return frozenset(agreed or ())
 
 
+def _argument_name(argument: ast.expr) -> str | None:
+    """The caller's name for what it hands on: a dotted name, or the model both arms of
+    a conditional give (``model.module if distributed else model``: one model)."""
+    if isinstance(argument, ast.IfExp):
+        arms = {dotted_name(arm) for arm in (argument.body, argument.orelse)}
+        models = {unwrapped(arm) for arm in arms if arm is not None}
+        return models.pop() if None not in arms and len(models) == 1 else None
+    return dotted_name(argument)
+
+
 class _Names:
     """Maps a receiver of a callee's summary onto the caller's name for it: a parameter
     onto the argument given for it, ``self.<attr>`` onto the caller's ``self.<attr>`` when
@@ -614,10 +624,10 @@ class _Names:
             if isinstance(argument, ast.Starred):
                 break  # positions after ``*args`` are unknown
             if position < len(positional):
-                self.arguments[positional[position]] = dotted_name(argument)
+                self.arguments[positional[position]] = _argument_name(argument)
         for keyword in call.keywords:
             if keyword.arg is not None:
-                self.arguments[keyword.arg] = dotted_name(keyword.value)
+                self.arguments[keyword.arg] = _argument_name(keyword.value)
         self.parameters = set(positional) | {a.arg for a in callee.args.kwonlyargs}
 
     def __call__(self, receiver: str) -> str | None:
