@@ -821,3 +821,18 @@ def losses_handed_in_with_their_optimizers(losses, optimizers):
 def losses_handed_in_with_their_index(losses, heads, x):
     for index, loss in enumerate(losses):
         (loss + heads[index](x).mean()).backward(retain_graph=True)  # the same: silent
+
+
+def bptt_detaching_the_state_in_place(rnn, chunks, h, c):
+    for chunk in chunks:
+        h.detach_()
+        c.detach_()
+        out, (h, c) = rnn(chunk, (h, c))
+        out.pow(2).mean().backward(retain_graph=True)  # expect: NG003:36
+
+
+def bptt_detaching_something_else_in_place(rnn, chunks, h, c, other):
+    for chunk in chunks:
+        other.detach_()
+        out, (h, c) = rnn(chunk, (h, c))
+        out.pow(2).mean().backward(retain_graph=True)  # the last chunk's state: needed

@@ -488,6 +488,9 @@ OTHER_FRAMEWORKS: frozenset[str] = frozenset(
 
 #: Methods (and ``torch.<name>`` functions) whose result carries no graph of the tensor they
 #: read: a number, a detached tensor, indices, a comparison, a shape.
+#: The method that cuts a tensor off its graph in place: the name it is called on holds no
+#: graph after the statement.
+IN_PLACE_DETACH = "detach_"
 GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
     {
         "item",

@@ -48,6 +48,7 @@ from .catalog import (
     GRAPH_DROPPING_BUILTINS,
     GRAPH_DROPPING_METHODS,
     GRAPH_READING_ATTRIBUTES,
+    IN_PLACE_DETACH,
     INDEX_PAIR_INDICES,
     INDEX_PAIR_METHODS,
     INDEX_PAIR_METHODS_WITH_DIM,
@@ -1026,6 +1027,9 @@ class _Function:
             )
             return
         accumulates = _accumulates(node)
+        detached = _detached_in_place(node)
+        if detached is not None:  # ``hidden.detach_()``: from here on, ``hidden`` has no graph
+            self._bind(detached, node.value, node, path, loops)  # type: ignore[attr-defined]
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 self._bind(target, node.value, node, path, loops, accumulates=accumulates)
@@ -2208,6 +2212,23 @@ def never_carries(node: ast.AST) -> bool:
             return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
         return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
     return False
+
+
+def _detached_in_place(statement: ast.stmt) -> ast.Name | None:
+    """``hidden`` of the statement ``hidden.detach_()``, which cuts the name's value off
+    its graph as ``hidden = hidden.detach()`` would."""
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return None
+    func = statement.value.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr == IN_PLACE_DETACH
+        and isinstance(func.value, ast.Name)
+        and not statement.value.args
+        and not statement.value.keywords
+    ):
+        return None
+    return func.value
 
 
 def _detached_parts(node: ast.AST, function: str) -> bool:
