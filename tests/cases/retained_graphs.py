@@ -836,3 +836,18 @@ def bptt_detaching_something_else_in_place(rnn, chunks, h, c, other):
         other.detach_()
         out, (h, c) = rnn(chunk, (h, c))
         out.pow(2).mean().backward(retain_graph=True)  # the last chunk's state: needed
+
+
+def two_models_bound_in_one_statement(net1, net2, loader):
+    for x, y in loader:
+        out1, out2 = net1(x), net2(x)  # two forwards, two graphs
+        F.cross_entropy(out1, y).backward(retain_graph=True)  # expect: NG003:43
+        F.cross_entropy(out2, y).backward()
+
+
+def two_heads_of_one_trunk_bound_in_one_statement(trunk, head1, head2, loader):
+    for x, y in loader:
+        feats = trunk(x)
+        out1, out2 = head1(feats), head2(feats)  # both hold the trunk's graph
+        F.cross_entropy(out1, y).backward(retain_graph=True)
+        F.cross_entropy(out2, y).backward()

@@ -1031,7 +1031,11 @@ class _Function:
         if detached is not None:  # ``hidden.detach_()``: from here on, ``hidden`` has no graph
             self._bind(detached, node.value, node, path, loops)  # type: ignore[attr-defined]
         if isinstance(node, ast.Assign):
-            for target in node.targets:
+            pairs = None if accumulates else _element_pairs(node)
+            if pairs is not None:  # ``out1, out2 = net1(x), net2(x)``: two values, not one
+                for target, value in pairs:
+                    self._bind(target, value, node, path, loops)
+            for target in node.targets if pairs is None else ():
                 self._bind(target, node.value, node, path, loops, accumulates=accumulates)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self._bind(node.target, node.value, node, path, loops)
@@ -2212,6 +2216,23 @@ def never_carries(node: ast.AST) -> bool:
             return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
         return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
     return False
+
+
+def _element_pairs(assign: ast.Assign) -> list[tuple[ast.expr, ast.expr]] | None:
+    """(target, value) for each element of ``a, b = f(x), g(x)``: one target, a tuple or
+    list written out on both sides, as long, without ``*``. None for any other assignment."""
+    if len(assign.targets) != 1:
+        return None
+    target, value = assign.targets[0], assign.value
+    if not (
+        isinstance(target, (ast.Tuple, ast.List))
+        and isinstance(value, (ast.Tuple, ast.List))
+        and len(target.elts) == len(value.elts)
+    ):
+        return None
+    if any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts)):
+        return None
+    return list(zip(target.elts, value.elts))
 
 
 def _detached_in_place(statement: ast.stmt) -> ast.Name | None:
