@@ -1173,9 +1173,7 @@ class ModuleAnalysis:
         twin = self.twins.of(self._top, call) if self.modes is not None else None
         if twin is None:
             return [name]
-        names = self.modes.same_object(twin, name)  # type: ignore[union-attr]
-        # ``model_without_ddp = model.module``: the wrapper shares the module's mode too.
-        return list(dict.fromkeys([*names, *(unwrapped(n, self._self_name) for n in names)]))
+        return self.modes.same_object(twin, name)  # type: ignore[union-attr]
 
     def _reportable_period(self, period: EvalPeriod) -> bool:
         """Begun in this function by an eval call of a whole model, or a call of a function

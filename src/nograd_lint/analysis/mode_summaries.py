@@ -511,10 +511,23 @@ class ModeSummaries:
 
     def same_object(self, call: ast.Call, name: str) -> list[str]:
         """``name`` and the other names the function around ``call`` binds to the same
-        object (``aliases_at``): a mode set on any of them is the others' too."""
+        object (``aliases_at``): a mode set on any of them is the others' too, and on the
+        wrapper an alias unwraps to (``model_without_ddp = model.module``: ``model``)."""
         aliases = self.aliases_at(call)
         target = aliases.get(name, name)
-        return [target, *(alias for alias, of in aliases.items() if of == target)]
+        names = [target, *(alias for alias, of in aliases.items() if of == target)]
+        whole = unwrapped(target, self._self_name_around(call))
+        return names if whole in names else [*names, whole]
+
+    def _self_name_around(self, call: ast.Call) -> str | None:
+        """The ``self`` of the method of the module's classes that makes ``call``."""
+        function = self.values.function_of(call)
+        node = function.node if function is not None else None
+        owner = next(
+            (owner for (owner, _), definition in self.definitions.items() if definition is node),
+            None,
+        )
+        return _self_name(node, owner) if isinstance(node, _FUNCTIONS) else None
 
     def _shape(self, node: FunctionNode) -> _Shape:
         known = self._shapes.get(id(node))

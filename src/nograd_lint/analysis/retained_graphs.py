@@ -41,7 +41,14 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..ast_names import dotted_name, last_name, module_class, names_in, sets_attributes_by_name
+from ..ast_names import (
+    dotted_name,
+    last_name,
+    module_class,
+    names_in,
+    self_parameter,
+    sets_attributes_by_name,
+)
 from .call_sites import private_call_sites
 from .catalog import (
     BACKWARD_WRAPPER_NAME,
@@ -429,10 +436,9 @@ def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
     """The attributes of ``self`` the method reads and sets to a graph it makes with grad
     on: a submodule's output, directly or through the names it binds (not the
     ``torch.no_grad()`` keys of MoCo's queue)."""
-    positional = (*forward.args.posonlyargs, *forward.args.args)
-    if not positional:
+    owner = self_parameter(forward)
+    if owner is None:
         return set()
-    owner = positional[0].arg
     read = {
         node.attr
         for node in ast.walk(forward)

@@ -26,7 +26,7 @@ import ast
 import re
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Collection, Hashable, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
@@ -763,6 +763,44 @@ class _Binding:
         self.comprehension = False
 
 
+class _Holders:
+    """A list of expressions (bindings' values, calls), indexed on first use by the nodes
+    each holds and the names each reads: which of them a value can reach."""
+
+    def __init__(self, roots: Sequence[ast.AST]) -> None:
+        self.roots = roots
+        self._holding: dict[int, list[int]] | None = None
+        self._readers: dict[str, list[int]] | None = None
+
+    def holding(self) -> dict[int, list[int]]:
+        """``id`` of a node -> the indices of the roots that hold it."""
+        if self._holding is None:
+            self._holding = {}
+            for index, root in enumerate(self.roots):
+                for node in ast.walk(root):
+                    self._holding.setdefault(id(node), []).append(index)
+        return self._holding
+
+    def readers(self) -> dict[str, list[int]]:
+        """Name -> the indices of the roots that read it."""
+        if self._readers is None:
+            self._readers = {}
+            for index, root in enumerate(self.roots):
+                for name in names_in(root):
+                    self._readers.setdefault(name, []).append(index)
+        return self._readers
+
+    def holding_any(self, seed: Seed, origins: Origins) -> Iterable[int]:
+        """The indices of the roots that hold a node ``seed`` accepts: none for ``NEVER``,
+        every one when ``origins`` (the nodes it accepts) is unknown."""
+        if seed is NEVER:
+            return ()
+        if origins is None:
+            return range(len(self.roots))
+        holding = self.holding()
+        return sorted({index for node in origins for index in holding.get(id(node), ())})
+
+
 class _Function:
     """The bindings, stores and calls of one function body, collected once.
 
@@ -794,10 +832,8 @@ class _Function:
         self._models: frozenset[str] | None = None
         self._kept_models: frozenset[str] | None = None
         self._loose_models: frozenset[str] | None = None
-        self._readers_of: dict[str, list[int]] | None = None
-        self._holding: dict[int, list[int]] | None = None
-        self._calls_held: dict[int, list[int]] | None = None
-        self._call_readers_of: dict[str, list[int]] | None = None
+        self._binding_holders: _Holders | None = None
+        self._call_holders: _Holders | None = None
         self._call_questions = 0
         self._outside_stores: list[_Binding] | None = None
         self._accumulating_ids: set[int] | None = None
@@ -1248,8 +1284,9 @@ class _Function:
         nodes ``seed`` accepts (forward calls). Each forward call of a loop of hundreds
         would otherwise try every binding of the function."""
         reached: set[int] = set(start)
-        readers = self._readers()
-        work = deque(self._holding_any(self._bindings_holding(), len(self.bindings), seed, origins))
+        holders = self._bindings_by_content()
+        readers = holders.readers()
+        work = deque(holders.holding_any(seed, origins))
         waiting = set(work)
 
         def wake(index: int) -> None:
@@ -1269,55 +1306,20 @@ class _Function:
                 wake(index)
         return reached
 
-    @staticmethod
-    def _holding_any(
-        holding: dict[int, list[int]], count: int, seed: Seed, origins: Origins
-    ) -> Iterable[int]:
-        """The indices (into ``holding``'s nodes, ``count`` of them) of the nodes that hold
-        one ``seed`` accepts: none for ``NEVER``, every one when ``origins`` is unknown."""
-        if seed is NEVER:
-            return ()
-        if origins is None:
-            return range(count)
-        return sorted({index for node in origins for index in holding.get(id(node), ())})
-
     def _may_carry(
-        self,
-        holding: dict[int, list[int]],
-        readers: dict[str, list[int]],
-        count: int,
-        names: set[int],
-        seed: Seed,
-        origins: Origins,
+        self, holders: _Holders, names: set[int], seed: Seed, origins: Origins
     ) -> Iterable[int]:
         """The indices of the nodes (bindings' values, calls) that ``carries`` may accept
         for ``names`` and ``seed``. It accepts only a node that holds one ``seed`` accepts or
         reads a name a binding of ``names`` binds, so the others need no reading: with a
         shared accumulator, every forward of a long loop would read every call again."""
         if seed is not NEVER and origins is None:
-            return range(count)  # a predicate of its own may accept any node
-        found = set(self._holding_any(holding, count, seed, origins))
+            return range(len(holders.roots))  # a predicate of its own may accept any node
+        found = set(holders.holding_any(seed, origins))
+        readers = holders.readers()
         for name in self.names_of(names):
             found.update(readers.get(name, ()))
         return sorted(found)
-
-    def _calls_holding(self) -> dict[int, list[int]]:
-        """``id`` of a node -> the calls (indices into ``calls``) that hold it."""
-        if self._calls_held is None:
-            self._calls_held = {}
-            for index, call in enumerate(self.calls):
-                for node in ast.walk(call):
-                    self._calls_held.setdefault(id(node), []).append(index)
-        return self._calls_held
-
-    def _call_readers(self) -> dict[str, list[int]]:
-        """Name -> the calls (indices into ``calls``) that read it."""
-        if self._call_readers_of is None:
-            self._call_readers_of = {}
-            for index, call in enumerate(self.calls):
-                for name in names_in(call):
-                    self._call_readers_of.setdefault(name, []).append(index)
-        return self._call_readers_of
 
     def _calls_carrying(self, names: set[int], seed: Seed, origins: Origins) -> list[ast.Call]:
         """The calls that may take a value derived from ``names`` or ``seed``, in order.
@@ -1326,28 +1328,15 @@ class _Function:
         self._call_questions += 1
         if self._call_questions <= QUESTIONS_BEFORE_CALL_INDEX:
             return self.calls
-        indices = self._may_carry(
-            self._calls_holding(), self._call_readers(), len(self.calls), names, seed, origins
-        )
-        return [self.calls[index] for index in indices]
+        if self._call_holders is None:
+            self._call_holders = _Holders(self.calls)
+        return [self.calls[i] for i in self._may_carry(self._call_holders, names, seed, origins)]
 
-    def _bindings_holding(self) -> dict[int, list[int]]:
-        """``id`` of a node -> the bindings whose value holds it."""
-        if self._holding is None:
-            self._holding = {}
-            for index, binding in enumerate(self.bindings):
-                for node in ast.walk(binding.value):
-                    self._holding.setdefault(id(node), []).append(index)
-        return self._holding
-
-    def _readers(self) -> dict[str, list[int]]:
-        """Name -> the bindings whose value reads it."""
-        if self._readers_of is None:
-            self._readers_of = {}
-            for index, binding in enumerate(self.bindings):
-                for name in names_in(binding.value):
-                    self._readers_of.setdefault(name, []).append(index)
-        return self._readers_of
+    def _bindings_by_content(self) -> _Holders:
+        """The bindings' values, indexed by the nodes they hold and the names they read."""
+        if self._binding_holders is None:
+            self._binding_holders = _Holders([binding.value for binding in self.bindings])
+        return self._binding_holders
 
     def carries(self, node: ast.AST, reached: set[int], seed: Seed) -> bool:
         """Whether the value of ``node`` may carry what ``seed`` accepts."""
@@ -1597,14 +1586,7 @@ class _Function:
             accumulating = self._accumulating()
             stored_values = {
                 index: self._stored_value(self.bindings[index], reached, from_call)
-                for index in self._may_carry(
-                    self._bindings_holding(),
-                    self._readers(),
-                    len(self.bindings),
-                    reached,
-                    from_call,
-                    calls,
-                )
+                for index in self._may_carry(self._bindings_by_content(), reached, from_call, calls)
                 if id(self.bindings[index]) in accumulating
             }
             fed_back = {
@@ -2219,11 +2201,16 @@ def never_carries(node: ast.AST) -> bool:
 
 
 def _element_pairs(assign: ast.Assign) -> list[tuple[ast.expr, ast.expr]] | None:
-    """(target, value) for each element of ``a, b = f(x), g(x)``: one target, a tuple or
-    list written out on both sides, as long, without ``*``. None for any other assignment."""
+    """(target, value) for each element of ``a, b = f(x), g(x)``; None for any other
+    assignment (``_written_pairs``)."""
     if len(assign.targets) != 1:
         return None
-    target, value = assign.targets[0], assign.value
+    return _written_pairs(assign.targets[0], assign.value)
+
+
+def _written_pairs(target: ast.AST, value: ast.AST) -> list[tuple[ast.expr, ast.expr]] | None:
+    """(target, value) for each element when both sides are a tuple or list written out,
+    as long, without ``*``; else None."""
     if not (
         isinstance(target, (ast.Tuple, ast.List))
         and isinstance(value, (ast.Tuple, ast.List))
@@ -2601,17 +2588,12 @@ _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 def _makes_collection(binding: _Binding, name: str) -> bool:
     """Whether ``binding`` gives ``name`` a collection: ``outs = []``, and ``outs, feats =
     [], []`` element by element."""
-    value, target = binding.value, binding.target
-    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
-        pairs = list(zip(target.elts, value.elts))
-        if len(target.elts) == len(value.elts) and not any(
-            isinstance(element, ast.Starred) for element in (*target.elts, *value.elts)
-        ):
-            return any(
-                isinstance(t, ast.Name) and t.id == name and _makes_a_collection(v)
-                for t, v in pairs
-            )
-    return _makes_a_collection(value)
+    pairs = _written_pairs(binding.target, binding.value)
+    if pairs is not None:
+        return any(
+            isinstance(t, ast.Name) and t.id == name and _makes_a_collection(v) for t, v in pairs
+        )
+    return _makes_a_collection(binding.value)
 
 
 def _makes_a_collection(value: ast.AST) -> bool:
