@@ -75,6 +75,7 @@ def _fresh_cache() -> None:
         sibling_modules._function_names,
         sibling_modules._texts,
         sibling_modules._listings,
+        sibling_modules._star_exports,
     ):
         cache.clear()
 
@@ -358,3 +359,43 @@ def test_a_patched_module_function_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "util.py").write_text(LEAVES_EVAL)
     main = THROUGH_MODULE + "\n\nutil.get_accuracy = lambda model, loader: 0\n"
     assert _lint(tmp_path, main) == []
+
+
+STAR = MAIN.replace("from util import get_accuracy", "from util import *")
+
+
+@pytest.mark.parametrize(
+    ("helper", "reported"),
+    [
+        (LEAVES_EVAL, True),
+        ("__all__ = ['get_accuracy']\n" + LEAVES_EVAL, True),
+        ("__all__ = ['other']\n" + LEAVES_EVAL, False),  # not what ``*`` binds
+        (LEAVES_EVAL.replace("get_accuracy", "_get_accuracy"), False),  # private
+        ("__all__ = ['get' + '_accuracy']\n" + LEAVES_EVAL, True),  # read as public
+        (RESTORES, False),
+    ],
+    ids=["public", "listed", "not-listed", "private", "computed-all", "restores"],
+)
+def test_a_function_bound_by_a_star_import_is_read(
+    tmp_path: Path, helper: str, reported: bool
+) -> None:
+    (tmp_path / "util.py").write_text(helper)
+    assert _lint(tmp_path, STAR) == (["12:19 NG004"] if reported else [])
+    assert _lint(tmp_path, STAR, prefilter=False) == _lint(tmp_path, STAR)
+
+
+def test_a_name_the_module_binds_itself_is_not_the_star_imports(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    own = STAR + "\n\ndef get_accuracy(model, loader):\n    return 0\n"
+    assert _lint(tmp_path, own) == []
+    assigned = STAR.replace("from util import *\n", "from util import *\nget_accuracy = len\n")
+    assert _lint(tmp_path, assigned) == []
+
+
+def test_the_later_star_import_binds_the_name(tmp_path: Path) -> None:
+    (tmp_path / "util.py").write_text(LEAVES_EVAL)
+    (tmp_path / "other.py").write_text("def get_accuracy(model, loader):\n    return 0\n")
+    both = STAR.replace("from util import *", "from other import *\nfrom util import *")
+    assert _lint(tmp_path, both) == ["13:19 NG004"]
+    reversed_ = STAR.replace("from util import *", "from util import *\nfrom other import *")
+    assert _lint(tmp_path, reversed_) == []

@@ -29,6 +29,7 @@ from nograd_lint.analysis.catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
+    FREEZER_METHODS,
     FREEZERS,
     GRAD_DECORATORS_REACH_COROUTINES,
     GRAD_INTENT_FUNCTIONS,
@@ -42,9 +43,12 @@ from nograd_lint.analysis.catalog import (
     LIGHTNING_BASES,
     LIGHTNING_NO_GRAD_HOOKS,
     LIGHTNING_PACKAGES,
+    MODE_SETTER_METHODS,
     MODE_SETTERS,
     MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
+    MODULE_SHARING_WRAPPER_NAMES,
+    MODULE_SHARING_WRAPPERS,
     NUMBER_READING_MODULES,
     OPTIMIZER_METHODS,
     OTHER_FRAMEWORKS,
@@ -288,6 +292,39 @@ for _wrapper in sorted(EVAL_PRESERVING_WRAPPERS | EVAL_PRESERVING_WRAPPER_NAMES)
             print(out)
         """,
         header=_header,
+    )
+
+# Another name for the same module (``ModeSummaries.same_object``): eval mode set through
+# the wrapper's name is the wrapped name's too; a copying wrapper makes another module.
+for _wrapper in sorted(EVAL_PRESERVING_WRAPPERS | EVAL_PRESERVING_WRAPPER_NAMES):
+    _package = _wrapper.split(".", 1)[0] if "." in _wrapper else None
+    _shares = _wrapper in MODULE_SHARING_WRAPPERS or _wrapper in MODULE_SHARING_WRAPPER_NAMES
+    for _owner, _given, _made in (
+        ("parameter", "model, x", "pass"),
+        ("local", "x", "model = build()"),
+    ):
+        snippet(
+            f"wrapper-{_wrapper}-eval_through_the_other_name-{_owner}",
+            f"""
+            def run({_given}):
+                {_made}
+                net = {_wrapper}(model)
+                net.eval()
+                out = model(x){_marked(_shares)}
+                print(out)
+            """,
+            header=f"import torch\nimport {_package}\n\n\n" if _package else "import torch\n\n\n",
+        )
+for _method in sorted(MODULE_RETURNING_METHODS - MODE_SETTER_METHODS - FREEZER_METHODS):
+    snippet(
+        f"module_returning-{_method}-eval_through_the_other_name",
+        f"""
+        def run(model, x):
+            net = model.{_method}()
+            net.eval()
+            out = model(x){_marked(True)}
+            print(out)
+        """,
     )
 
 for _keyword in WRAPPED_MODULE_KEYWORDS:

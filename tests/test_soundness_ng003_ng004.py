@@ -17,6 +17,8 @@ import textwrap
 import pytest
 
 from nograd_lint.analysis.catalog import (
+    EVAL_PRESERVING_WRAPPER_NAMES,
+    EVAL_PRESERVING_WRAPPERS,
     GRAD_INTENT_METHODS,
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
@@ -199,6 +201,80 @@ for _wrapper in sorted(MODULE_SHARING_WRAPPERS | MODULE_SHARING_WRAPPER_NAMES):
                         self.check(){_marker}
             """,
         )
+# A wrapper under another name (``ddp_model = DDP(model)``) trains the module the helper
+# leaves in eval mode; a copy (``torch.jit.script``) is another module.
+for _wrapper in sorted(EVAL_PRESERVING_WRAPPERS | EVAL_PRESERVING_WRAPPER_NAMES):
+    _shares = _wrapper in MODULE_SHARING_WRAPPERS or _wrapper in MODULE_SHARING_WRAPPER_NAMES
+    snippet(
+        f"ng004-other-name-{_wrapper}",
+        f"""
+        import copy
+        import intel_extension_for_pytorch
+
+
+        def check(net):
+            net.eval()
+
+
+        def fit(model, loader, optimizer, criterion):
+            wrapped = {_wrapper}(model)
+            for epoch in range(3):
+                for x, y in loader:
+                    criterion(wrapped(x), y).backward()
+                    optimizer.step()
+                check(model){"  # expect: NG004" if _shares else ""}
+        """,
+    )
+# A backward in a function of the module handed what the loop's forward makes: a training
+# step. Each way the loop can hand it on, and the ``train(model, ...)`` it must not take
+# for one (``GRAD_INTENT_METHODS`` and ``OPTIMIZER_METHODS`` in the helper).
+_STEP_HELPER = """
+def backward_step(loss, optimizer):
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def fit(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(3):
+        for x, y in loader:
+            {training}
+        check(model)  {marker}
+
+
+def check(net):
+    net.eval()
+"""
+for _form, _training, _marker in (
+    ("expression", "backward_step(criterion(model(x), y), optimizer)", "# expect: NG004"),
+    (
+        "bound",
+        "loss = criterion(model(x), y)\n            backward_step(loss, optimizer)",
+        "# expect: NG004",
+    ),
+    (
+        "keyword",
+        "backward_step(optimizer=optimizer, loss=criterion(model(x), y))",
+        "# expect: NG004",
+    ),
+    (
+        "accumulated_in_place",
+        "total.add_(criterion(model(x), y))\n            backward_step(total, optimizer)",
+        "",  # not followed into ``total``: the screen must still pass it on
+    ),
+    (
+        "number",
+        "score = model(x).mean().item()\n            backward_step(torch.tensor(score, requires_grad=True), optimizer)",
+        "",
+    ),
+    ("starred", "backward_step(*[criterion(model(x), y), optimizer])", ""),
+):
+    snippet(
+        f"ng004-step-helper-{_form}",
+        _STEP_HELPER.format(training=_training, marker=_marker).replace(
+            "    for epoch", "    losses = []\n    for epoch"
+        ),
+    )
 # A helper that hands its argument back: the caller's new name is the same model.
 for _target in ("model", "model, _", "model, accuracy"):
     snippet(

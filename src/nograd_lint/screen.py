@@ -20,7 +20,9 @@ hold them or reach into them. The rules, and why each can only let more through:
   ``SUBMODULE_PICKERS``), within a function and into the functions and lambdas
   defined in it, through ``self.<attr>`` between every method of every class, and into the
   parameters (at the argument's position or the next, or by keyword) of every function of
-  the module named like a callee that is handed a reached name. Names are compared by their
+  the module named like a callee that is handed a reached name; and back from a name bound
+  to the module another name holds (``ddp = DDP(model)``: ``mode_summaries.module_held``)
+  to that name, which the flow takes for the same model. Names are compared by their
   last part only (``self.model`` and ``model`` by ``model``). Each step follows at least
   what ``flow`` follows; of a tuple target the first element is bound
   (``model, info = X.from_pretrained(...)``), and every element when the value is a call
@@ -73,7 +75,7 @@ from .analysis.catalog import (
     mode_set,
     returns_eval_model,
 )
-from .analysis.mode_summaries import ModeSummaries
+from .analysis.mode_summaries import ModeSummaries, module_held
 from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
@@ -426,9 +428,12 @@ class _Facts:
         # What may hand back an argument as it was given (``ModeSummary.returns``): the
         # module's functions and methods, and the functions it imports from modules beside
         # it (``ModeSummaries.imports``, which the flow asks too); not a class.
+        imported = self.imported
+        if "*" in imported:  # ``from util import *``: any callee may be one of util's
+            imported = imported | {callee for calls in self.calls.values() for callee, _ in calls}
         returning = frozenset(
             (self.local_callables - self.classes)
-            | {name for name in self.imported if imports_function(name)}
+            | {name for name in imported if imports_function(name)}
         )
         self.arguments = {
             unit: [
@@ -442,6 +447,22 @@ class _Facts:
             unit: [(targets, _value_keys(value, aliases, returning)) for targets, value in bindings]
             for unit, bindings in self.bindings.items()
         }
+        # A name bound to the module another name holds (``ddp = DDP(model)``, ``net =
+        # model``) is that module (``ModeSummaries.same_object``): eval mode set on the new
+        # name reaches the old one as well.
+        # Module-level names are every function's globals: such a pair there holds in each.
+        module_pairs: list[tuple[set[Key], set[Key]]] = []
+        for unit, bindings in self.bindings.items():
+            for targets, value in bindings:
+                held = module_held(value) if isinstance(value, ast.expr) else None
+                key = key_of(held) if held is not None and is_dotted(held) else None
+                if key is not None:
+                    self.value_bindings[unit].append(({key}, set(targets)))
+                    if unit == 0:
+                        module_pairs += [({key}, set(targets)), (set(targets), {key})]
+        for unit in self.units if module_pairs else ():
+            if unit != 0:
+                self.value_bindings.setdefault(unit, []).extend(module_pairs)
         for unit, elements in self.returned.items():
             self.value_bindings.setdefault(unit, []).extend(
                 (targets, _value_keys(call, aliases, returning))

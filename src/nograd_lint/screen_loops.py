@@ -80,6 +80,8 @@ def eval_carrying_calls(
                 # (A helper that hands back a forward trains only where gradient code of
                 # the loop itself differentiates its result: ``trains`` is set already.)
                 trains |= bool(summary.trains)
+        if begins and not trains:
+            trains = _hands_a_backward_what_it_makes(loop, others, summaries)
         if not (begins and trains):
             continue
         if trust is None:
@@ -89,6 +91,42 @@ def eval_carrying_calls(
         if not _every_step_set_in_mode(loop, summaries, defined, protected, as_written):
             found.extend(calls)
     return found
+
+
+def _hands_a_backward_what_it_makes(
+    loop: ast.For | ast.AsyncFor | ast.While, calls: list[ast.Call], summaries: ModeSummaries
+) -> bool:
+    """Whether the loop hands a function of the module, to a parameter it differentiates
+    (``ModuleValues.differentiated_arguments``), something the loop itself may make:
+    ``optimizer_step(criterion(model(x), y), optimizer)``. Only so can a forward call of
+    the loop reach that function's backward (the flow's training step); the models and
+    loaders of ``train(model, loader, optimizer)``, bound before the loop, do not."""
+    written: set[str] = set()
+    for node in ast.walk(loop):
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(
+            node.ctx, (ast.Store, ast.Del)
+        ):
+            written.add(_head(node))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and (node.args or node.keywords)
+        ):
+            written.add(_head(node.func.value))  # ``losses.append(loss)``, ``total.add_(x)``
+    for call in calls:
+        function = summaries.values.function_of(call)
+        for argument in function.differentiated_arguments(call) if function else ():
+            name = dotted_name(argument)
+            if name is None or name.split(".", 1)[0] in written:
+                return True
+    return False
+
+
+def _head(node: ast.expr) -> str:
+    """The name an expression's chain of attributes and subscripts starts from."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 #: A statement's place: the chain of (body list, index) from the loop down to it, with a
@@ -158,10 +196,11 @@ def _every_step_set_in_mode(
                         setters.setdefault(model, []).append(place)
     bound = list(_bound_values(loop))
     begun.update(
-        receiver
+        name
         for receiver, call, place in evals
         if not (as_written and _ended_in_its_block(call, place, receiver, blocks, shadowed))
         or any(_mentions(value, receiver) for value in bound)
+        for name in summaries.same_object(call, receiver)  # ``ddp = DDP(model)``: both
     )
     # ``ddp.module.eval()`` begins ``ddp``'s period to the flow (``catalog.unwrapped``):
     # both names, since a train setter counts only for the name it is written with.

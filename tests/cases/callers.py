@@ -151,3 +151,24 @@ def predict_with(net, x):
 def predict_a_prepared_model(model, x):
     model.eval()
     predict_with(prepared(model), x)
+
+
+def _backward_and_step(loss, optimizer):
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def eval_mode_step_through_a_helper(model, x, optimizer):
+    # The helper's backward needs this graph: a training step in eval mode, not waste.
+    model.eval()
+    _backward_and_step(model(x).sum(), optimizer)
+
+
+def eval_mode_output_to_a_helper_that_only_logs(model, x, log):
+    model.eval()
+    log_value(model(x).sum())  # expect: NG001
+
+
+def log_value(value):
+    print(value.item())

@@ -871,3 +871,125 @@ def validation_of_the_ema_or_the_model(model, ema, loader, val_loader, criterion
             criterion(model(x), y).backward()
             optimizer.step()
         evaluate(ema if use_ema else model, val_loader)  # two models: which is unknown
+
+
+def ddp_trained_under_its_own_name(rank, loader, val_loader, criterion, epochs):
+    # DDP's tutorial shape: the wrapper trains, the module it holds is evaluated.
+    model = build_model().to(rank)
+    ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[rank])
+    optimizer = torch.optim.SGD(ddp_model.parameters(), lr=0.1)
+    ddp_model.train()
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(ddp_model(x), y).backward()
+            optimizer.step()
+        evaluate(model, val_loader)  # expect: NG004:9
+
+
+def compiled_model_trained_module_evaluated(model, loader, val_loader, criterion, epochs):
+    compiled = torch.compile(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(compiled(x), y).backward()
+            optimizer.step()
+        model.eval()  # expect: NG004:9
+        with torch.no_grad():
+            print([model(x) for x, _ in val_loader])
+
+
+def module_put_back_in_train_mode_wrapper_evaluated(model, loader, val_loader, criterion):
+    ddp_model = torch.nn.parallel.DistributedDataParallel(model)
+    optimizer = torch.optim.SGD(ddp_model.parameters(), lr=0.1)
+    for epoch in range(10):
+        model.train()  # the wrapper's layers are the module's: back in train mode
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(ddp_model(x), y).backward()
+            optimizer.step()
+        evaluate(ddp_model, val_loader)
+
+
+def a_copy_under_another_name_is_another_module(model, loader, val_loader, criterion):
+    scripted = torch.jit.script(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluate(scripted, val_loader)
+
+
+def the_module_name_rebound_after_wrapping(loader, val_loader, criterion):
+    model = build_model()
+    compiled = torch.compile(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model = build_model()  # another module: ``compiled`` still holds the first
+    compiled.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(compiled(x), y).backward()
+            optimizer.step()
+        evaluate(model, val_loader)
+
+
+def optimizer_step(loss, optimizer):
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def backward_and_step_in_a_helper_handed_the_loss(model, loader, val_loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer_step(criterion(model(x), y), optimizer)
+        evaluate(model, val_loader)  # expect: NG004:9
+
+
+def a_step_helper_handed_only_a_number(model, loader, val_loader, threshold):
+    # The model's output reaches the helper as a number: no backward reaches the model.
+    weight = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    for epoch in range(10):
+        for x, y in loader:
+            score = model(x).mean().item()
+            optimizer_step((weight - score) ** 2, optimizer)
+        evaluate(model, val_loader)
+
+
+class TrainerWithAStepMethod:
+    def __init__(self, model, optimizer, criterion):
+        self.model, self.optimizer, self.criterion = model, optimizer, criterion
+
+    def _step(self, loss):
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, loader, val_loader, epochs):
+        self.model.train()
+        for epoch in range(epochs):
+            for x, y in loader:
+                self._step(self.criterion(self.model(x), y))
+            evaluate(self.model, val_loader)  # expect: NG004:13
+
+
+def train_epoch_through_the_step_helper(model, loader, optimizer, criterion):
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        optimizer_step(loss, optimizer)
+
+
+def epochs_of_a_function_that_steps_through_a_helper(model, loader, val_loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        train_epoch_through_the_step_helper(model, loader, optimizer, criterion)
+        evaluate(model, val_loader)  # expect: NG004:9

@@ -121,3 +121,30 @@ def from_pretrained_then_train(inputs):
     model = AutoModel.from_pretrained("bert-base-uncased")
     model.train()
     return model(**inputs)
+
+
+def eval_through_the_wrapper_name(model, x):
+    # ``fast`` holds ``model`` itself: putting either in eval mode puts both.
+    fast = torch.compile(model)
+    fast.eval()
+    return model(x)  # expect: NG001
+
+
+def eval_of_the_module_after_wrapping(rank, x):
+    model = build_model().to(rank)
+    ddp = DDP(model, device_ids=[rank])
+    model.eval()
+    return ddp(x)  # expect: NG001
+
+
+def train_through_the_wrapper_name(model, x):
+    fast = torch.compile(model)
+    model.eval()
+    fast.train()
+    return model(x)
+
+
+def eval_of_a_copy(model, x):
+    frozen = torch.jit.script(model)
+    frozen.eval()
+    return model(x)

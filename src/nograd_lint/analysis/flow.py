@@ -276,7 +276,12 @@ class ModuleAnalysis:
                     elif not self.values.fate(twin).consumers:
                         continue  # its output reaches no backward: not a training step
             found.setdefault(id(leak.period), leak)  # met in source order: the first step
-        return list(found.values())
+        # Two names of one module (``fast = torch.compile(model)``) put in eval mode by one
+        # call: one finding, for the name the call was given.
+        shown: dict[tuple[int, str], LeftInEval] = {}
+        for leak in found.values():
+            shown.setdefault((id(leak.period.start), leak.period.shown), leak)
+        return list(shown.values())
 
     def _kept_graphs(self) -> list[tuple[GraphSource, Kept]]:
         found: dict[int, tuple[GraphSource, Kept]] = {}
@@ -938,12 +943,14 @@ class ModuleAnalysis:
                 return arg.value
         return None
 
-    def _period(self, model: str, start: cst.CSTNode) -> EvalPeriod:
-        """The same eval call starts the same period on every pass over a loop body."""
+    def _period(self, model: str, start: cst.CSTNode, named: str | None = None) -> EvalPeriod:
+        """The same eval call starts the same period on every pass over a loop body;
+        ``named`` is the name the call was given, where ``model`` is another for it."""
         key = (model, id(start))
         period = self._periods.get(key)
         if period is None:
             period = EvalPeriod(model, start, top=self._top, guards=self._guards(start))
+            period.named = named if named != model else None
             self._periods[key] = period
         return period
 
@@ -1042,9 +1049,10 @@ class ModuleAnalysis:
             if chain.mode is not None:
                 receiver = unwrapped(receiver, self._self_name)
             if chain.mode is Mode.EVAL:
-                period = self._period(receiver, call)
-                state.set_eval(receiver, period)
-                self._note_eval(receiver, period)
+                for same in self._same_object(receiver, call):
+                    period = self._period(same, call, receiver)
+                    state.set_eval(same, period)
+                    self._note_eval(same, period)
             elif chain.mode is Mode.TRAIN:
                 for same in self._same_object(receiver, call):
                     state.end_eval(same)
@@ -1116,6 +1124,8 @@ class ModuleAnalysis:
         if key is None:
             return
         summary = self.modes.of(*key)
+        if summary.steps:  # ``optimizer_step(loss, optimizer)``: its backward runs here
+            state.mark_steps_followed()
         if not (
             summary.trains or summary.leaves_eval or summary.leaves_train or summary.hands_back
         ):
@@ -1150,7 +1160,7 @@ class ModuleAnalysis:
                 continue
             # ``model = self.model`` before the call: ``model`` is left in eval mode as well.
             for name in self._same_object(model, call):
-                period = self._period(name, call)
+                period = self._period(name, call, model)
                 period.via_call = True
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
                 state.set_periods(name, state.evals.get(name, frozenset()) | {period})

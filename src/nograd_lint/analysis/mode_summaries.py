@@ -51,10 +51,16 @@ from .catalog import (
     shadows_mode_setter,
     unwrapped,
 )
-from .sibling_modules import function_file, imported_names, modules_beside, read_sibling
-from .values import ModuleValues
+from .sibling_modules import (
+    function_file,
+    imported_names,
+    modules_beside,
+    read_sibling,
+    star_imported_names,
+)
+from .values import ModuleValues, _top_level_names
 
-__all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call"]
+__all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call", "module_held"]
 
 #: How many calls deep a summary follows the module's functions.
 MAX_DEPTH = 3
@@ -79,6 +85,10 @@ class ModeSummary(NamedTuple):
     #: without gradient code of its own (``return criterion(model(x), y)``): a training
     #: step where the caller differentiates what the call returns.
     hands_back: frozenset[str] = frozenset()
+    #: It runs gradient code (a backward, an optimizer step), itself or in a function of
+    #: the module it calls (``optimizer_step(loss, optimizer)``): a forward call before a
+    #: call of it may be a training step, if its output reaches that backward (NG004).
+    steps: bool = False
 
 
 #: The position of a value returned whole, not as an element of a tuple.
@@ -120,6 +130,14 @@ class ModeSummaries:
             for local, entry in imported_names(values.tree).items()
             if (None, local) not in self.definitions
         }
+        # ``from util import *``: a name it binds, unless the module binds it some other way
+        # (a definition or assignment of its own, which the star import would not undo).
+        star = star_imported_names(values.path, values.tree)
+        if star:
+            bound = {name for statement in values.tree.body for name in _top_level_names(statement)}
+            for local, entry in star.items():
+                if local not in bound:
+                    self._importable.setdefault(local, entry)
         #: ``util`` of ``import util``: ``util.evaluate`` may be a function of ``util.py``
         #: (``modules_beside``, read on first need: it looks at the folder).
         self._modules_beside: dict[str, str] | None = None
@@ -132,6 +150,7 @@ class ModeSummaries:
         self._open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
+        self._module_aliases: dict[str, str] | None = None  # ``aliases_at`` in module code
         self._shadowed: frozenset[str] | None = None
         self._method_names: frozenset[str] | None = None
         self._bases: dict[str, list[str]] | None = None
@@ -308,6 +327,7 @@ class ModeSummaries:
             inner = self.of(*callee, depth + 1)
             if inner is NOTHING:
                 continue
+            gradients |= inner.steps
             names = self.caller_names(callee, call, self_name)
 
             def mapped(receiver: str, names: _Names = names) -> str | None:
@@ -350,6 +370,7 @@ class ModeSummaries:
             frozenset(run_first) if gradients else frozenset(),
             _returned_parameters(shape.returns, parameters - shape.bound),
             hands_back,
+            gradients,
         )
 
     def shadowed(self) -> frozenset[str]:
@@ -500,14 +521,19 @@ class ModeSummaries:
         return None
 
     def aliases_at(self, call: ast.Call) -> dict[str, str]:
-        """The names the function around ``call`` binds to one of its parameters (``self``
-        among them) or an attribute of one, and never to anything else
-        (``model = self.model``): a mode a callee leaves on that object is theirs too."""
+        """The names the function (or module code) around ``call`` binds to one of its
+        parameters (``self`` among them), a name or an attribute of one, and never to
+        anything else (``model = self.model``, ``ddp = DDP(model)``): a mode a callee
+        leaves on that object is theirs too."""
         function = self.values.function_of(call)
         node = function.node if function is not None else None
-        if not isinstance(node, _FUNCTIONS):
-            return {}
-        return self._shape(node).aliases
+        if isinstance(node, _FUNCTIONS):
+            return self._shape(node).aliases
+        if isinstance(node, ast.Module):
+            if self._module_aliases is None:
+                self._module_aliases = _module_aliases(node)
+            return self._module_aliases
+        return {}
 
     def same_object(self, call: ast.Call, name: str) -> list[str]:
         """``name`` and the other names the function around ``call`` binds to the same
@@ -576,6 +602,7 @@ def _through_parameters(
         handed(summary.trains),
         summary.returns,
         handed(summary.hands_back),
+        summary.steps,
     )
 
 
@@ -734,10 +761,12 @@ class _Shape(NamedTuple):
     """What a summary reads of a function's own body (its nested scopes left out), in one
     walk."""
 
-    #: Names bound once, to a parameter or an attribute of one (``model = self.model``):
-    #: they are that object throughout, so its mode is theirs. Wrapping the name in a
-    #: wrapper that holds the same module (``model = DataParallel(model)``,
-    #: ``model = model.to(dev)``) binds it again to the same object.
+    #: Names bound once, to a parameter, a local name bound once, or an attribute of one
+    #: (``model = self.model``), or to a wrapper that holds that module
+    #: (``ddp_model = DDP(model)``, ``fast = torch.compile(model)``): they are that object
+    #: throughout, so its mode is theirs. Wrapping the name itself
+    #: (``model = DataParallel(model)``, ``model = model.to(dev)``) binds it again to the
+    #: same object.
     aliases: dict[str, str]
     #: Plain names the function binds itself, and its nested definitions' names.
     bound: frozenset[str]
@@ -745,9 +774,25 @@ class _Shape(NamedTuple):
     returns: list[ast.expr | None]
 
 
-def _shape(node: FunctionNode) -> _Shape:
-    arguments = node.args
-    heads = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+def _module_aliases(tree: ast.Module) -> dict[str, str]:
+    """``_Shape.aliases`` of the module's own code (a training script's ``ddp_model =
+    DDP(model)``), less the names a function rebinds with ``global``."""
+    rebound = {
+        name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names
+    }
+    return {
+        name: value
+        for name, value in _shape(tree).aliases.items()
+        if name not in rebound and value.split(".", 1)[0] not in rebound
+    }
+
+
+def _shape(node: FunctionNode | ast.Module) -> _Shape:
+    if isinstance(node, ast.Module):
+        heads: set[str] = set()
+    else:
+        arguments = node.args
+        heads = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
     stores: dict[str, int] = {}
     candidates: dict[str, str] = {}
     bound: set[str] = set()
@@ -779,20 +824,23 @@ def _shape(node: FunctionNode) -> _Shape:
             and len(current.targets) == 1
             and isinstance(current.targets[0], ast.Name)
         ):
-            value = dotted_name(current.value)
-            if value is not None and value.split(".", 1)[0] in heads:
+            held = module_held(current.value)
+            value = dotted_name(held) if held is not None else None
+            if value is not None:
                 candidates[current.targets[0].id] = value
         elif isinstance(current, ast.Return):
             returns.append(current.value)
         stack.extend(ast.iter_child_nodes(current))
-    # An alias stays one only while its object does: not once the parameter, or the
-    # attribute, it names is bound to another object (``model = copy.deepcopy(model)``).
+    # An alias stays one only while its object does: not once the parameter, the local
+    # name or the attribute it names is bound to another object
+    # (``model = copy.deepcopy(model)``). A local name bound once (``model = Net()``) holds
+    # one object wherever the alias of it can be read.
     aliases = {
         name: value
         for name, value in candidates.items()
         if stores.get(name) == 1
         and name not in heads
-        and value.split(".", 1)[0] not in stores
+        and stores.get(value.split(".", 1)[0], 0) == (0 if value.split(".", 1)[0] in heads else 1)
         and not any(value == a or value.startswith(a + ".") for a in attributes)
     }
     return _Shape(aliases, frozenset(bound), returns)
@@ -802,23 +850,33 @@ def _rewraps(assign: ast.Assign) -> bool:
     """``model = DataParallel(model)``, ``model = model.to(device)``: the same module again."""
     if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
         return False
-    name = assign.targets[0].id
-    value: ast.expr | None = assign.value
-    while (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Attribute)
-        and value.func.attr in MODULE_RETURNING_METHODS
-    ):
-        value = value.func.value
-    if isinstance(value, ast.Call):
-        callee = dotted_name(value.func)
+    held = module_held(assign.value)
+    return (
+        held is not assign.value and isinstance(held, ast.Name) and held.id == assign.targets[0].id
+    )
+
+
+def module_held(value: ast.expr) -> ast.expr | None:
+    """What ``value`` is the very module of, through the methods that return the module
+    (``model.to(device)``) and the wrappers that hold it (``DDP(model)``,
+    ``torch.compile(model)``): ``model``; ``value`` itself when it is neither; None for
+    a wrapper given no module."""
+    while isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr in MODULE_RETURNING_METHODS:
+            value = func.value
+            continue
+        callee = dotted_name(func)
         if callee is None or not (
             callee in MODULE_SHARING_WRAPPERS
             or callee.rsplit(".", 1)[-1] in MODULE_SHARING_WRAPPER_NAMES
         ):
-            return False
-        value = next(
+            break
+        wrapped = next(
             (k.value for k in value.keywords if k.arg in WRAPPED_MODULE_KEYWORDS),
             value.args[0] if value.args else None,
         )
-    return isinstance(value, ast.Name) and value.id == name
+        if wrapped is None or isinstance(wrapped, ast.Starred):
+            return None
+        value = wrapped
+    return value

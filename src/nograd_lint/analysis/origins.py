@@ -75,7 +75,7 @@ def _of_period(
 
 def _how(period: EvalPeriod) -> str:
     """What the call that starts ``period`` does, in words."""
-    model = period.model
+    model = period.shown
     start = period.start
     if isinstance(start, cst.BaseExpression):
         chain = chain_of(start)

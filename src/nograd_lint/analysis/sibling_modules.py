@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..ast_names import binds_name, module_level
@@ -58,6 +58,37 @@ def imported_names(tree: ast.Module) -> dict[str, tuple[int, str, str]]:
         for alias in statement.names
         if alias.name != "*"
     }
+
+
+def star_imported_names(path: str | None, tree: ast.Module) -> dict[str, tuple[int, str, str]]:
+    """Local name -> entry (as :func:`imported_names` writes it) of the functions that a
+    module-level ``from util import *`` (at most :data:`MAX_LEVEL` dots) binds from a
+    module beside ``path``: that module's top-level functions named in its ``__all__``
+    when it lists them there, else those without a leading underscore, as Python binds
+    them. A later star import of the same name wins, as it does at run time."""
+    stars = sorted(_star_imports(tree), key=lambda s: (s.lineno, s.col_offset))
+    folder = _folder(path) if stars else None
+    found: dict[str, tuple[int, str, str]] = {}
+    for statement in stars:
+        if folder is None:
+            break
+        sibling = _module_file(folder, statement.module or "")
+        for name in _star_exports.get(sibling, _read_star_exports) or ():
+            found[name] = (statement.level, statement.module or "", name)
+    return found
+
+
+def _star_imports(tree: ast.Module) -> Iterator[ast.ImportFrom]:
+    """The module-level ``from util import *`` statements of at most :data:`MAX_LEVEL` dots
+    (``from . import *`` reads a package's ``__init__``, which is not read here)."""
+    for statement in module_level(tree):
+        if (
+            isinstance(statement, ast.ImportFrom)
+            and statement.module
+            and statement.level <= MAX_LEVEL
+            and any(alias.name == "*" for alias in statement.names)
+        ):
+            yield statement
 
 
 def imported_modules(tree: ast.Module) -> dict[str, str]:
@@ -167,6 +198,7 @@ def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], b
         return False
     modules = {module for _, module, _ in imported_names(tree).values()}
     modules.update(imported_modules(tree).values())
+    modules.update(statement.module or "" for statement in _star_imports(tree))
     for module in modules:
         sibling = _module_file(folder, module)
         helper = read_text(sibling)
@@ -260,6 +292,44 @@ def _read_function_names(path: str, size: int) -> frozenset[str] | None:
     )
 
 
+def _read_star_exports(path: str, size: int) -> frozenset[str] | None:
+    sibling = _parse(path, size)  # not kept: only the names are
+    if sibling is None:
+        return None
+    functions = {
+        statement.name
+        for statement in sibling.tree.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    listed = _listed_exports(sibling.tree)
+    if listed is None:
+        return frozenset(name for name in functions if not name.startswith("_"))
+    return frozenset(functions & listed)
+
+
+def _listed_exports(tree: ast.Module) -> set[str] | None:
+    """The names of a literal ``__all__ = [...]`` (or tuple); None without one. An
+    ``__all__`` built any other way counts as none: every public function is read."""
+    listed: set[str] | None = None
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets)
+            and isinstance(statement.value, (ast.List, ast.Tuple))
+            and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str)
+                for e in statement.value.elts
+            )
+        ):
+            listed = {e.value for e in statement.value.elts}  # type: ignore[attr-defined]
+        elif any(
+            isinstance(node, ast.Name) and node.id == "__all__" and isinstance(node.ctx, ast.Store)
+            for node in ast.walk(statement)
+        ):
+            return None
+    return listed
+
+
 #: (path, test) -> (the text it was asked of, the answer).
 _verdicts: OrderedDict[tuple[str, Callable[[str], bool]], tuple[str, bool]] = OrderedDict()
 
@@ -306,6 +376,7 @@ class _ByFile(Generic[T]):
 
 _texts: _ByFile[str] = _ByFile(TEXT_CACHE_SIZE)
 _function_names: _ByFile[frozenset[str]] = _ByFile(TEXT_CACHE_SIZE)
+_star_exports: _ByFile[frozenset[str]] = _ByFile(TEXT_CACHE_SIZE)
 
 
 def read_text(path: str | None) -> str | None:

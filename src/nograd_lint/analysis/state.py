@@ -103,6 +103,15 @@ class EvalPeriod:
     #: Begun by a call of a function of the module that leaves the model in eval mode
     #: (``evaluate(model)``): NG004's business only; NG001 judges the callee's own calls.
     via_call: bool = False
+    #: The name the eval call was given, where ``model`` is another name for that module
+    #: (``fast = torch.compile(model)`` or ``model = self.model`` before it): what
+    #: messages call the model put in eval mode.
+    named: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The model as the eval call names it."""
+        return self.named or self.model
 
     def is_wasteful(self, fate: Fate | None = None) -> bool:
         """Whether a forward call made in this period wastes its graph. Without ``fate``
@@ -329,6 +338,15 @@ class FlowState:
 
     def active_periods(self) -> set[EvalPeriod]:
         return {period for periods in self.evals.values() for period in periods}
+
+    def mark_steps_followed(self) -> None:
+        """A call of a function of the module that runs gradient code
+        (``optimizer_step(loss, optimizer)``): a forward call made under a carried period
+        earlier in this iteration may be a training step, if its output reaches that
+        function's backward (``ModuleValues`` reads whether it does). Periods gain no
+        gradient intent: the function's own forward calls are judged by its own code."""
+        for step in self.carried_steps:
+            step.followed = True
 
     def mark_grad_intent(
         self,

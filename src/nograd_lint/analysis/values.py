@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
 
-from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes, names_in
+from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes, names_in, self_parameter
 from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL, word
 from ..source import physical_lines
@@ -183,6 +183,7 @@ class ModuleValues:
         self._statements: _StatementFacts | None = None
         self._plain: dict[str, FunctionNode] | None = None
         self._keeps_nothing: dict[int, bool] = {}
+        self._differentiated_parameters: dict[int, frozenset[str]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
         self._unwraps: bool | None = None
@@ -520,6 +521,26 @@ class ModuleValues:
             known = self._keeps_nothing[id(helper)] = self._function(helper).keeps_nothing()
         return known
 
+    def differentiated_parameters(self, helper: FunctionNode) -> frozenset[str]:
+        """The parameters of a function of the module whose values reach a gradient call
+        in its body, or in a function of the module it hands them to (``def step(loss,
+        optimizer): loss.backward()``): what a caller gives one of them is differentiated
+        there, a training step's backward as much as one written in the caller."""
+        known = self._differentiated_parameters.get(id(helper))
+        if known is None:
+            self._differentiated_parameters[id(helper)] = frozenset()  # while read: recursion
+            facts = self._function(helper)
+            found = set()
+            for name in facts.parameters() if facts.has_consumers() else ():
+
+                def given(node: ast.AST, name: str = name) -> bool:
+                    return isinstance(node, ast.Name) and node.id == name
+
+                if any(True for _ in facts._consumers(facts.derived(given), given, None)):
+                    found.add(name)
+            known = self._differentiated_parameters[id(helper)] = frozenset(found)
+        return known
+
     def given_models(self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
         """Whether every call of the module's function ``function`` (at least one) hands
         its parameter ``name`` a name its caller takes for a model."""
@@ -840,6 +861,8 @@ class _Function:
         self._fed_back_by_index: dict[int, str] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
+        #: The methods of this method's class, by name (``_own_method``), read on first need.
+        self._class_methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] | None = None
         self._accumulations: list[_Binding] | None = None
         self._may_require_grad: bool | None = None
         self._inspects: bool | None = None
@@ -1770,6 +1793,7 @@ class _Function:
             self._has_consumers = bool(self.graph_reads) or any(
                 (isinstance(c.func, ast.Attribute) and c.func.attr in GRAPH_CONSUMING_METHODS)
                 or self.module.qualified(c.func) in GRAPH_CONSUMING_FUNCTIONS
+                or self._calls_a_differentiating_helper(c)
                 for c in self.calls
             )
         return self._has_consumers
@@ -1789,6 +1813,9 @@ class _Function:
                     self.carries(a, names, seed) for a in _arguments(other)
                 ):
                     yield other
+                continue
+            if self._differentiates_given(other, names, seed):
+                yield other  # ``optimizer_step(loss, optimizer)``: its backward
                 continue
             qualified = self.module.qualified(func)
             if qualified not in GRAPH_CONSUMING_FUNCTIONS:
@@ -1843,6 +1870,61 @@ class _Function:
                 return False
             return not self.module.keeps_nothing(helper)
         return self._hands_over(call, names, seed) and not self._reads_only(call)
+
+    def _differentiates_given(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
+        """``call`` hands a carrying argument to a parameter its callee differentiates
+        (``differentiated_arguments``)."""
+        return any(self.carries(a, names, seed) for a in self.differentiated_arguments(call))
+
+    def differentiated_arguments(self, call: ast.Call) -> list[ast.expr]:
+        """The arguments ``call`` gives the parameters that a function of the module, or a
+        method of this method's class called on its ``self``, differentiates
+        (``ModuleValues.differentiated_parameters``): ``loss`` of
+        ``optimizer_step(loss, optimizer)``; none where ``*args`` fills them."""
+        helper = self._module_helper(call)
+        bound = 0
+        if helper is None:
+            helper = self._own_method(call)
+            bound = 0 if helper is None or self_parameter(helper) is None else 1  # ``self``
+        if not isinstance(helper, _FUNCTIONS):
+            return []
+        wanted = self.module.differentiated_parameters(helper)
+        if not wanted:
+            return []
+        arguments = helper.args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][bound:]
+        if any(isinstance(argument, ast.Starred) for argument in call.args):
+            return []  # which parameters it fills is unknown
+        given = [
+            a for i, a in enumerate(call.args) if i < len(positional) and positional[i] in wanted
+        ]
+        return given + [k.value for k in call.keywords if k.arg in wanted]
+
+    def _calls_a_differentiating_helper(self, call: ast.Call) -> bool:
+        helper = self._module_helper(call) or self._own_method(call)
+        return helper is not None and bool(self.module.differentiated_parameters(helper))
+
+    def _own_method(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The method ``m`` of ``self.m(...)`` in the class whose method this function is
+        (the class defines it once, undecorated)."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        node = self.node
+        if not isinstance(node, _FUNCTIONS) or func.value.id != self_parameter(node):
+            return None
+        if self._class_methods is None:
+            self._class_methods = {}
+            for statement in self.module.tree.body:
+                if isinstance(statement, ast.ClassDef) and node in statement.body:
+                    methods = [m for m in statement.body if isinstance(m, _FUNCTIONS)]
+                    names = [m.name for m in methods]
+                    self._class_methods = {
+                        m.name: m
+                        for m in methods
+                        if names.count(m.name) == 1 and not m.decorator_list
+                    }
+        return self._class_methods.get(func.attr)
 
     def _module_helper(self, call: ast.Call) -> FunctionNode | None:
         """The plain function of this module that ``call`` calls by its name, if any."""
