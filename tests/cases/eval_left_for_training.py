@@ -993,3 +993,89 @@ def epochs_of_a_function_that_steps_through_a_helper(model, loader, val_loader, 
     for epoch in range(10):
         train_epoch_through_the_step_helper(model, loader, optimizer, criterion)
         evaluate(model, val_loader)  # expect: NG004:9
+
+
+class Evaluator:
+    """Keeps the model it is given: ``Evaluator(model, loader).model`` is ``model``."""
+
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def run(self):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in self.loader]
+
+
+class RestoringEvaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def run(self):
+        self.model.eval()
+        with torch.no_grad():
+            outputs = [self.model(x) for x, _ in self.loader]
+        self.model.train()
+        return outputs
+
+
+class SwappingEvaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def use(self, other):
+        self.model = other  # may hold another model by the time it runs
+
+    def run(self):
+        self.model.eval()
+
+
+def an_evaluator_object_built_around_the_model(model, loader, val_loader, criterion):
+    evaluator = Evaluator(model, val_loader)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluator.run()  # expect: NG004:9
+
+
+def an_evaluator_object_that_restores_the_mode(model, loader, val_loader, criterion):
+    evaluator = RestoringEvaluator(model, val_loader)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluator.run()
+
+
+def an_evaluator_whose_model_may_be_swapped(model, loader, val_loader, criterion):
+    evaluator = SwappingEvaluator(model, val_loader)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluator.run()
+
+
+def an_evaluator_of_a_copy(model, loader, val_loader, criterion):
+    evaluator = Evaluator(copy.deepcopy(model), val_loader)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        evaluator.run()

@@ -21,7 +21,7 @@ classes, found by name.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple, Union
 
 from ..ast_names import (
@@ -30,6 +30,7 @@ from ..ast_names import (
     last_name,
     module_class,
     self_parameter,
+    sets_attributes_by_name,
     within_any,
 )
 from .catalog import (
@@ -151,6 +152,7 @@ class ModeSummaries:
         self._models: frozenset[str] | None = None
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
         self._module_aliases: dict[str, str] | None = None  # ``aliases_at`` in module code
+        self._kept: dict[str, dict[str, str]] = {}  # ``_kept_parameters`` by class
         self._shadowed: frozenset[str] | None = None
         self._method_names: frozenset[str] | None = None
         self._bases: dict[str, list[str]] | None = None
@@ -531,7 +533,7 @@ class ModeSummaries:
             return self._shape(node).aliases
         if isinstance(node, ast.Module):
             if self._module_aliases is None:
-                self._module_aliases = _module_aliases(node)
+                self._module_aliases = _module_aliases(node, self.kept_arguments)
             return self._module_aliases
         return {}
 
@@ -558,8 +560,35 @@ class ModeSummaries:
     def _shape(self, node: FunctionNode) -> _Shape:
         known = self._shapes.get(id(node))
         if known is None:
-            known = self._shapes[id(node)] = _shape(node)
+            known = self._shapes[id(node)] = _shape(node, self.kept_arguments)
         return known
+
+    def kept_arguments(self, call: ast.Call) -> dict[str, ast.expr]:
+        """Attribute -> argument, for a call of a class of the module whose ``__init__``
+        keeps a parameter as it is given (``self.model = model``, at the top of its body,
+        the parameter never rebound) in an attribute no other code of the class sets:
+        ``Evaluator(model, loader).model`` is ``model`` for as long as the object lives."""
+        func = call.func
+        if (
+            not isinstance(func, ast.Name)
+            or any(isinstance(a, ast.Starred) for a in call.args)
+            or any(k.arg is None for k in call.keywords)
+        ):
+            return {}
+        kept = self._kept_parameters(func.id)
+        if not kept:
+            return {}
+        init = self.definitions[(func.id, "__init__")]
+        positional = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
+        given = dict(zip(positional, call.args))
+        given.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
+        return {attribute: given[name] for attribute, name in kept.items() if name in given}
+
+    def _kept_parameters(self, name: str) -> dict[str, str]:
+        """``kept_arguments`` of class ``name``: attribute -> the parameter it keeps."""
+        if name not in self._kept:
+            self._kept[name] = _kept_parameters(self.values.tree, name, self.definitions)
+        return self._kept[name]
 
     def caller_names(
         self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
@@ -774,7 +803,54 @@ class _Shape(NamedTuple):
     returns: list[ast.expr | None]
 
 
-def _module_aliases(tree: ast.Module) -> dict[str, str]:
+def _kept_parameters(
+    tree: ast.Module,
+    name: str,
+    definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef],
+) -> dict[str, str]:
+    """Attribute -> parameter that the ``__init__`` of the module's class ``name`` keeps
+    (``ModeSummaries.kept_arguments``)."""
+    cls = module_class(tree, name)
+    init = definitions.get((name, "__init__"))
+    if cls is None or init is None or init not in cls.body:
+        return {}
+    owner = self_parameter(init)
+    parameters = {a.arg for a in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
+    stored: dict[str, int] = {}  # attribute of ``self`` -> how often the class sets it
+    for node in ast.walk(cls):
+        if sets_attributes_by_name(node):
+            return {}  # ``setattr(self, name, value)``: any attribute may be set
+        if (
+            isinstance(node, ast.Attribute)
+            and not isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", owner)
+        ):
+            stored[node.attr] = stored.get(node.attr, 0) + 1
+    rebound = {
+        node.id
+        for node in ast.walk(init)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+    }
+    kept = {}
+    for statement in init.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Attribute)
+            and isinstance(statement.targets[0].value, ast.Name)
+            and statement.targets[0].value.id == owner
+            and isinstance(statement.value, ast.Name)
+            and statement.value.id in parameters - rebound - {owner}
+            and stored.get(statement.targets[0].attr) == 1
+        ):
+            kept[statement.targets[0].attr] = statement.value.id
+    return kept
+
+
+def _module_aliases(
+    tree: ast.Module, kept_by: Callable[[ast.Call], dict[str, ast.expr]]
+) -> dict[str, str]:
     """``_Shape.aliases`` of the module's own code (a training script's ``ddp_model =
     DDP(model)``), less the names a function rebinds with ``global``."""
     rebound = {
@@ -782,12 +858,17 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
     }
     return {
         name: value
-        for name, value in _shape(tree).aliases.items()
-        if name not in rebound and value.split(".", 1)[0] not in rebound
+        for name, value in _shape(tree, kept_by).aliases.items()
+        if name.split(".", 1)[0] not in rebound and value.split(".", 1)[0] not in rebound
     }
 
 
-def _shape(node: FunctionNode | ast.Module) -> _Shape:
+def _shape(
+    node: FunctionNode | ast.Module,
+    kept_by: Callable[[ast.Call], dict[str, ast.expr]] = lambda call: {},
+) -> _Shape:
+    """``kept_by``: the attributes an object made by a call keeps what the call hands it
+    in (``ModeSummaries.kept_arguments``)."""
     if isinstance(node, ast.Module):
         heads: set[str] = set()
     else:
@@ -824,10 +905,17 @@ def _shape(node: FunctionNode | ast.Module) -> _Shape:
             and len(current.targets) == 1
             and isinstance(current.targets[0], ast.Name)
         ):
+            target = current.targets[0].id
             held = module_held(current.value)
             value = dotted_name(held) if held is not None else None
             if value is not None:
-                candidates[current.targets[0].id] = value
+                candidates[target] = value
+            elif isinstance(held, ast.Call):  # ``evaluator = Evaluator(model, loader)``
+                for attribute, given in kept_by(held).items():
+                    inner = module_held(given)
+                    kept = dotted_name(inner) if inner is not None else None
+                    if kept is not None:
+                        candidates[f"{target}.{attribute}"] = kept
         elif isinstance(current, ast.Return):
             returns.append(current.value)
         stack.extend(ast.iter_child_nodes(current))
@@ -838,10 +926,12 @@ def _shape(node: FunctionNode | ast.Module) -> _Shape:
     aliases = {
         name: value
         for name, value in candidates.items()
-        if stores.get(name) == 1
-        and name not in heads
+        if stores.get(name.split(".", 1)[0]) == 1
+        and name.split(".", 1)[0] not in heads
         and stores.get(value.split(".", 1)[0], 0) == (0 if value.split(".", 1)[0] in heads else 1)
-        and not any(value == a or value.startswith(a + ".") for a in attributes)
+        and not any(
+            held == a or held.startswith(a + ".") for a in attributes for held in (name, value)
+        )
     }
     return _Shape(aliases, frozenset(bound), returns)
 
