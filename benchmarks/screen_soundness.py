@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from nograd_lint import SourceError, check_source
-from nograd_lint.api import screened_calls
+from nograd_lint.api import might_be_relevant, screened_calls
 from nograd_lint.files import discover
 from nograd_lint.findings import NG003
-from nograd_lint.prefilter import might_have_findings
 from nograd_lint.prune import pruned_source
 from nograd_lint.source import parse_python
 
@@ -37,7 +36,7 @@ def judge(path: str) -> dict[str, Any] | None:
         source = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if not might_have_findings(source):
+    if not might_be_relevant(source, path):
         return None
     tree = parse_python(source)
     if tree is None:

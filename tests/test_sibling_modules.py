@@ -399,3 +399,72 @@ def test_the_later_star_import_binds_the_name(tmp_path: Path) -> None:
     assert _lint(tmp_path, both) == ["13:19 NG004"]
     reversed_ = STAR.replace("from util import *", "from util import *\nfrom other import *")
     assert _lint(tmp_path, reversed_) == []
+
+
+#: A script that spells none of the pre-filter's words: ``net``, no ``torch``, no ``eval``.
+PLAIN = """\
+from common import build, criterion, validate
+
+net, opt = build()
+for epoch in range(10):
+    for x, y in loader:
+        loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+    print(validate(net, val_loader))
+"""
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from common import build, criterion, validate",
+        "from common import *",
+        "from common import (\n    build,\n    criterion,\n    validate,\n)",
+        "import os; from common import build, criterion, validate",
+    ],
+    ids=["names", "star", "brackets", "after-a-semicolon"],
+)
+def test_the_pre_filter_reads_the_helpers_a_plain_script_imports(
+    tmp_path: Path, imports: str
+) -> None:
+    (tmp_path / "common.py").write_text(
+        "def build():\n    return None, None\n\n\ndef criterion(a, b):\n    return a\n\n\n"
+        "def validate(net, loader):\n    net.eval()\n    return 0\n"
+    )
+    main = PLAIN.replace("from common import build, criterion, validate", imports)
+    line = 9 + main.count("\n") - PLAIN.count("\n")
+    assert _lint(tmp_path, main) == [f"{line}:10 NG004"]
+    assert _lint(tmp_path, main, prefilter=False) == _lint(tmp_path, main)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from util import evaluate\n",
+        "from .util import evaluate\n",
+        "from . import util\n",
+        "import util\n",
+        "import util as u\n",
+        "from util import *\n",
+        "from pkg import util\n",
+        "if True:\n    from util import (\n        evaluate,\n    )\n",
+        "try:\n    import util\nexcept ImportError:\n    util = None\n",
+    ],
+)
+def test_the_text_reading_of_imports_finds_every_module_the_tree_does(
+    tmp_path: Path, source: str
+) -> None:
+    (tmp_path / "util.py").write_text("def evaluate(m):\n    m.eval()\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "util.py").write_text("def evaluate(m):\n    m.eval()\n")
+    path = tmp_path / "main.py"
+    path.write_text(source)
+
+    def spells_eval(text: str) -> bool:
+        return ".eval()" in text
+
+    by_tree = sibling_modules.any_sibling_text(str(path), ast.parse(source), spells_eval)
+    assert by_tree
+    assert sibling_modules.any_imported_text(str(path), source, spells_eval)

@@ -50,7 +50,7 @@ def check_source(
     own message and position.
     """
     text = decode(source)
-    relevant = not prefilter or might_have_findings(text)
+    relevant = not prefilter or might_be_relevant(text, filename)
     compiled = tree is None
     if tree is None:
         if not relevant:
@@ -167,6 +167,24 @@ def _suspects(values: ModuleValues, text: str) -> list[ast.Call] | None:
         return suspects
     except RecursionError:
         return None  # undecided: the analysis refuses what is too deep for it in one line
+
+
+def might_be_relevant(text: str, filename: str | None = None) -> bool:
+    """The text pre-filter: False when ``text`` cannot hold a finding. ``filename``, the
+    file it was read from, lets it read the helpers the file imports from beside it."""
+    return might_have_findings(text) or _imports_eval_helpers(text, filename)
+
+
+def _imports_eval_helpers(text: str, filename: str | None) -> bool:
+    """A loop that may call a validation helper imported from a module beside the file
+    that spells an eval call (NG004), where the file itself spells none of the words the
+    pre-filter looks for: ``from common import *`` and ``validate(net, loader)``."""
+    if "for" not in text and "while" not in text:
+        return False  # NG004 needs a loop
+    from .analysis.sibling_modules import any_imported_text
+    from .prefilter import might_set_eval_mode
+
+    return any_imported_text(filename, text, might_set_eval_mode)
 
 
 def _helpers_set_eval_mode(values: ModuleValues) -> bool:

@@ -274,6 +274,11 @@ _WRAPPER_NAMES = frozenset(
 )
 
 
+def _held_key(held: ast.expr | None) -> Key | None:
+    """The key of a dotted name ``mode_summaries.module_held`` found, else None."""
+    return key_of(held) if held is not None and is_dotted(held) else None
+
+
 def _may_wrap(func: ast.expr, aliases: frozenset[str]) -> bool:
     """A call that may hand back its argument's module: a known wrapper, or a name imported
     under another name (``from torch import compile as tc``)."""
@@ -418,7 +423,12 @@ class _Facts:
                 if later:
                     self.returned[unit].append((later, value))
 
-    def finish(self, guards_after: int | None, imports_function: Callable[[str], bool]) -> None:
+    def finish(
+        self,
+        guards_after: int | None,
+        imports_function: Callable[[str], bool],
+        kept_by: Callable[[ast.Call], dict[str, ast.expr]] = lambda call: {},
+    ) -> None:
         """What needed the whole tree: which calls are of the module's own callables (only
         they can hand a parameter an eval-mode model: ``flow``'s call sites), what bindings
         carry (wrappers include import aliases), and which ``torch.no_grad()`` scopes are
@@ -448,18 +458,25 @@ class _Facts:
             for unit, bindings in self.bindings.items()
         }
         # A name bound to the module another name holds (``ddp = DDP(model)``, ``net =
-        # model``) is that module (``ModeSummaries.same_object``): eval mode set on the new
-        # name reaches the old one as well.
-        # Module-level names are every function's globals: such a pair there holds in each.
+        # model``) is that module, and so is an attribute an object keeps it in
+        # (``Evaluator(model).model``: ``ModeSummaries.same_object``): eval mode set on the
+        # new name reaches the old one as well. Module-level names are every function's
+        # globals: such a pair there holds in each.
         module_pairs: list[tuple[set[Key], set[Key]]] = []
         for unit, bindings in self.bindings.items():
             for targets, value in bindings:
                 held = module_held(value) if isinstance(value, ast.expr) else None
-                key = key_of(held) if held is not None and is_dotted(held) else None
-                if key is not None:
-                    self.value_bindings[unit].append(({key}, set(targets)))
-                    if unit == 0:
-                        module_pairs += [({key}, set(targets)), (set(targets), {key})]
+                pairs = [(_held_key(held), set(targets))]
+                if isinstance(held, ast.Call) and last_name(held.func) in self.classes:
+                    pairs += [
+                        (_held_key(module_held(given)), {(ATTR, attribute)})
+                        for attribute, given in kept_by(held).items()
+                    ]
+                for key, names in pairs:
+                    if key is not None:
+                        self.value_bindings[unit].append(({key}, names))
+                        if unit == 0:
+                            module_pairs += [({key}, names), (names, {key})]
         for unit in self.units if module_pairs else ():
             if unit != 0:
                 self.value_bindings.setdefault(unit, []).extend(module_pairs)
@@ -611,12 +628,16 @@ def suspect_calls(
         values = ModuleValues(tree)
     summaries: list[ModeSummaries] = []  # made on first need: it may read modules beside
 
-    def imports_function(name: str) -> bool:
+    def read_summaries() -> ModeSummaries:
         if not summaries:
             summaries.append(ModeSummaries(values))
-        return summaries[0].imports(name)
+        return summaries[0]
 
-    facts.finish(torch_import_line(tree) if trusted else None, imports_function)
+    facts.finish(
+        torch_import_line(tree) if trusted else None,
+        lambda name: read_summaries().imports(name),
+        lambda call: read_summaries().kept_arguments(call),
+    )
     # A forward whose output gradient code surely differentiates is never reported: the
     # analysis asks the same question of the same code (``EvalPeriod.is_wasteful``).
     suspects = {

@@ -914,7 +914,7 @@ class ModuleAnalysis:
         if not isinstance(value, cst.Call) or self.modes is None:
             return {}
         key = self._summary_key(value.func)
-        if key is None:
+        if key is None or self._calls_a_local(value):
             return {}
         summary = self.modes.of(*key)
         twin = self.twins.of(self._top, value) if summary.returns else None
@@ -1054,7 +1054,7 @@ class ModuleAnalysis:
                     state.set_eval(same, period)
                     self._note_eval(same, period)
             elif chain.mode is Mode.TRAIN:
-                for same in self._same_object(receiver, call):
+                for same in self._same_object(receiver, call, train=True):
                     state.end_eval(same)
                 self._note_train(receiver)
             if chain.frozen:
@@ -1107,6 +1107,8 @@ class ModuleAnalysis:
         if self.modes is None:
             return
         key = self._summary_key(call.func)
+        if key is not None and self._calls_a_local(call):
+            return
         caller_self = self._self_name
         twin = None
         if (
@@ -1152,7 +1154,7 @@ class ModuleAnalysis:
                 self._carried_step(call, model, state.evals.get(model, frozenset()), state)
         for receiver in summary.leaves_train:
             model = names(receiver)
-            for name in self._same_object(model, call) if model is not None else ():
+            for name in self._same_object(model, call, train=True) if model is not None else ():
                 state.end_eval(name)
         for receiver in summary.leaves_eval:
             model = names(receiver)
@@ -1176,13 +1178,16 @@ class ModuleAnalysis:
             twin, owner.node.name.value, self._self_name
         )
 
-    def _same_object(self, name: str, call: cst.Call) -> list[str]:
+    def _same_object(self, name: str, call: cst.Call, train: bool = False) -> list[str]:
         """``name`` and the other names the function around ``call`` binds to the same
         object (``model = self.model``: ``ModeSummaries.aliases_at``), which a mode setter
-        of either puts in the same mode."""
+        of either puts in the same mode; for ``train``, the models it keeps too
+        (``ModeSummaries.train_reaches``)."""
         twin = self.twins.of(self._top, call) if self.modes is not None else None
         if twin is None:
             return [name]
+        if train:
+            return self.modes.train_reaches(twin, name)  # type: ignore[union-attr]
         return self.modes.same_object(twin, name)  # type: ignore[union-attr]
 
     def _reportable_period(self, period: EvalPeriod) -> bool:
@@ -1197,6 +1202,14 @@ class ModuleAnalysis:
             )
             and is_whole_model(period.model, self._self_name)
         )
+
+    def _calls_a_local(self, call: cst.Call) -> bool:
+        """``evaluate(model)`` where the function binds ``evaluate`` itself (a parameter, an
+        assignment): not the module's function, nor the one it imports."""
+        if not isinstance(call.func, cst.Name) or self.modes is None:
+            return False
+        twin = self.twins.of(self._top, call)
+        return twin is not None and self.modes.calls_a_local(twin)
 
     def _summary_key(self, func: cst.BaseExpression) -> tuple[str | None, str] | None:
         """(class, name) of the module-level function (or function imported from a module

@@ -40,6 +40,7 @@ from .catalog import (
     GRAD_INTENT_METHODS,
     LOSS_FUNCTION_NAME,
     MODE_SETTER_METHODS,
+    MODULE_BASE_NAMES,
     MODULE_RETURNING_METHODS,
     MODULE_SHARING_WRAPPER_NAMES,
     MODULE_SHARING_WRAPPERS,
@@ -282,6 +283,7 @@ class ModeSummaries:
         shape = self._shape(node)
         aliases = shape.aliases
         local = shape.bound - parameters - aliases.keys()
+        local_names = shape.bound | parameters  # a callee of that name is none of the module's
 
         def resolved(name: str) -> str:
             """``self.model`` for ``model`` after ``model = self.model``."""
@@ -317,7 +319,7 @@ class ModeSummaries:
             if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
             callee = self._callee(call.func, owner, self_name)
-            if callee is None:
+            if callee is None or (isinstance(call.func, ast.Name) and call.func.id in local_names):
                 continue
             if depth + 1 > MAX_DEPTH:
                 # Too deep to read: it may switch what it is handed back to train mode, so
@@ -439,6 +441,19 @@ class ModeSummaries:
             )
         return self._method_names
 
+    def calls_a_local(self, call: ast.Call) -> bool:
+        """``evaluate(model)`` in a function that binds ``evaluate`` itself (a parameter,
+        an assignment, a nested ``def``): not the module's function, nor an imported one."""
+        func = call.func
+        function = self.values.function_of(call)
+        node = function.node if function is not None else None
+        if not isinstance(func, ast.Name) or not isinstance(node, _FUNCTIONS):
+            return False
+        arguments = node.args
+        every = (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        every += tuple(a for a in (arguments.vararg, arguments.kwarg) if a is not None)
+        return func.id in self._shape(node).bound or any(a.arg == func.id for a in every)
+
     def instance_class(self, call: ast.Call) -> str | None:
         """The class of the module whose method ``model.evaluate(loader)`` calls: the one
         that every binding of ``model`` in the function makes (``model = Net()``)."""
@@ -546,6 +561,17 @@ class ModeSummaries:
         names = [target, *(alias for alias, of in aliases.items() if of == target)]
         whole = unwrapped(target, self._self_name_around(call))
         return names if whole in names else [*names, whole]
+
+    def train_reaches(self, call: ast.Call, name: str) -> list[str]:
+        """``same_object``, and the models an object of that name keeps (``full =
+        FullModel(model, loss)``: ``full.train()`` puts ``model`` in train mode, as a
+        container module's ``train()`` does its submodules). For ending eval periods only:
+        a train setter of a plain object that keeps a model does nothing to it, and then
+        a period is ended early, which can only hide a finding."""
+        aliases = self.aliases_at(call)
+        names = self.same_object(call, name)
+        kept = [of for alias, of in aliases.items() if alias.startswith(name + ".")]
+        return [*names, *(k for k in kept if k not in names)]
 
     def _self_name_around(self, call: ast.Call) -> str | None:
         """The ``self`` of the method of the module's classes that makes ``call``."""
@@ -816,17 +842,41 @@ def _kept_parameters(
         return {}
     owner = self_parameter(init)
     parameters = {a.arg for a in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
-    stored: dict[str, int] = {}  # attribute of ``self`` -> how often the class sets it
-    for node in ast.walk(cls):
+    # The class and its bases, all of this module (``nn.Module`` and ``object`` set none of
+    # a subclass's attributes): their methods are all that may set one on ``self``.
+    classes, pending = [cls], list(cls.bases)
+    while pending:
+        base = pending.pop()
+        base_name = dotted_name(base)
+        if base_name in ("object", *MODULE_BASE_NAMES) or (
+            base_name is not None and base_name.rsplit(".", 1)[-1] in MODULE_BASE_NAMES
+        ):
+            continue
+        found = module_class(tree, base_name) if base_name is not None else None
+        if found is None or found in classes:
+            return {}  # a base of another module may set any attribute
+        classes.append(found)
+        pending.extend(found.bases)
+    stored: dict[str, int] = {}  # attribute -> how often code may set it on the object
+    # (node, the ``self`` of a method of another class around it: another object)
+    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+    while stack:
+        node, other = stack.pop()
         if sets_attributes_by_name(node):
-            return {}  # ``setattr(self, name, value)``: any attribute may be set
+            return {}  # ``setattr(obj, name, value)``: any attribute may be set
         if (
             isinstance(node, ast.Attribute)
             and not isinstance(node.ctx, ast.Load)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in ("self", owner)
+            and not (isinstance(node.value, ast.Name) and node.value.id == other)
         ):
             stored[node.attr] = stored.get(node.attr, 0) + 1
+        if isinstance(node, ast.ClassDef) and node not in classes:
+            stack.extend(
+                (member, self_parameter(member) if isinstance(member, _FUNCTIONS) else other)
+                for member in node.body
+            )
+        else:
+            stack.extend((child, other) for child in ast.iter_child_nodes(node))
     rebound = {
         node.id
         for node in ast.walk(init)
@@ -900,13 +950,10 @@ def _shape(
             bound.add(current.targets[0].id)  # type: ignore[attr-defined]
             stack.append(current.value)
             continue
-        if (
-            isinstance(current, ast.Assign)
-            and len(current.targets) == 1
-            and isinstance(current.targets[0], ast.Name)
-        ):
-            target = current.targets[0].id
-            held = module_held(current.value)
+        named = _named_assignment(current)
+        if named is not None:
+            target, assigned = named
+            held = module_held(assigned)
             value = dotted_name(held) if held is not None else None
             if value is not None:
                 candidates[target] = value
@@ -923,17 +970,55 @@ def _shape(
     # name or the attribute it names is bound to another object
     # (``model = copy.deepcopy(model)``). A local name bound once (``model = Net()``) holds
     # one object wherever the alias of it can be read.
+    # A nested function may rebind either name (``nonlocal net; net = copy(model)``).
+    nested = {
+        name
+        for inner in ast.walk(node)
+        if isinstance(inner, (ast.Nonlocal, ast.Global))
+        for name in inner.names
+    }
     aliases = {
         name: value
         for name, value in candidates.items()
         if stores.get(name.split(".", 1)[0]) == 1
         and name.split(".", 1)[0] not in heads
         and stores.get(value.split(".", 1)[0], 0) == (0 if value.split(".", 1)[0] in heads else 1)
+        and not {name.split(".", 1)[0], value.split(".", 1)[0]} & nested
         and not any(
             held == a or held.startswith(a + ".") for a in attributes for held in (name, value)
         )
     }
-    return _Shape(aliases, frozenset(bound), returns)
+    return _Shape(_followed(aliases), frozenset(bound), returns)
+
+
+def _named_assignment(node: ast.AST) -> tuple[str, ast.expr] | None:
+    """(name, value) of ``name = value`` or ``name: T = value``."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target, value = node.target, node.value
+    else:
+        return None
+    return (target.id, value) if isinstance(target, ast.Name) else None
+
+
+def _followed(aliases: dict[str, str]) -> dict[str, str]:
+    """Each alias resolved to the name at the end of its chain: ``compiled`` of
+    ``ddp = DDP(model); compiled = torch.compile(ddp)`` is ``model``."""
+    resolved = {}
+    for name, value in aliases.items():
+        seen = {name}
+        while True:
+            head, dot, tail = value.partition(".")
+            step = aliases.get(value) or (
+                aliases.get(head, "") + dot + tail if head in aliases else ""
+            )
+            if not step or step in seen:
+                break
+            seen.add(value)
+            value = step
+        resolved[name] = value
+    return resolved
 
 
 def _rewraps(assign: ast.Assign) -> bool:

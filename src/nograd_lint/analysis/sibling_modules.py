@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -193,12 +194,44 @@ def any_sibling_text(path: str | None, tree: ast.Module, test: Callable[[str], b
     names from (read, not parsed): the pre-filter's words are looked for in them too. Each
     module's answer is kept while its file is unchanged: a folder's scripts import the same
     few helpers."""
-    folder = _folder(path)
-    if folder is None:
-        return False
     modules = {module for _, module, _ in imported_names(tree).values()}
     modules.update(imported_modules(tree).values())
     modules.update(statement.module or "" for statement in _star_imports(tree))
+    return _any_module_text(path, modules, test)
+
+
+def any_imported_text(path: str | None, source: str, test: Callable[[str], bool]) -> bool:
+    """:func:`any_sibling_text` read off the text of the importing module, before it is
+    parsed: every module an import statement there may name, a superset of those its tree
+    would give (any ``from``/``import`` line, whatever the statement around it)."""
+    if "import" not in source or _folder(path) is None:
+        return False
+    modules: set[str] = set()
+    for match in _IMPORT_LINE.finditer(source):
+        package, found = match["package"], _IDENTIFIER.findall(match["names"])
+        if package is None:
+            modules.update(found)  # ``import util, data as d`` (``d`` too: a superset)
+        else:  # ``from util import f``, ``from pkg import util``, ``from . import util``
+            base = package.lstrip(".")
+            modules.add(base)
+            modules.update(f"{base}.{name}" if base else name for name in found)
+    return _any_module_text(path, modules, test)
+
+
+#: ``from X import names`` (names in brackets or continued lines too) or ``import names``,
+#: at a line's start or after a ``;``.
+_IMPORT_LINE = re.compile(
+    r"(?:^|;)[ \t]*(?:from[ \t]+(?P<package>\.?[\w.]*)[ \t]+import[ \t]*"
+    r"|import[ \t]+)(?P<names>\([^)]*\)?|[^\n\\]*(?:\\\n[^\n\\]*)*)",
+    re.MULTILINE,
+)
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _any_module_text(path: str | None, modules: set[str], test: Callable[[str], bool]) -> bool:
+    folder = _folder(path)
+    if folder is None:
+        return False
     for module in modules:
         sibling = _module_file(folder, module)
         helper = read_text(sibling)

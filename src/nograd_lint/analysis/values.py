@@ -31,7 +31,15 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
 
-from ..ast_names import LEAVES, call_args, dotted_name, inner_nodes, names_in, self_parameter
+from ..ast_names import (
+    LEAVES,
+    call_args,
+    dotted_name,
+    inner_nodes,
+    module_class,
+    names_in,
+    self_parameter,
+)
 from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL, word
 from ..source import physical_lines
@@ -183,7 +191,7 @@ class ModuleValues:
         self._statements: _StatementFacts | None = None
         self._plain: dict[str, FunctionNode] | None = None
         self._keeps_nothing: dict[int, bool] = {}
-        self._differentiated_parameters: dict[int, frozenset[str]] = {}
+        self._differentiated_parameters: dict[int, dict[str, frozenset[str]]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
         self._unwraps: bool | None = None
@@ -521,24 +529,33 @@ class ModuleValues:
             known = self._keeps_nothing[id(helper)] = self._function(helper).keeps_nothing()
         return known
 
-    def differentiated_parameters(self, helper: FunctionNode) -> frozenset[str]:
+    def differentiated_parameters(self, helper: FunctionNode) -> dict[str, frozenset[str]]:
         """The parameters of a function of the module whose values reach a gradient call
         in its body, or in a function of the module it hands them to (``def step(loss,
         optimizer): loss.backward()``): what a caller gives one of them is differentiated
-        there, a training step's backward as much as one written in the caller."""
+        there, a training step's backward as much as one written in the caller. Each
+        with the flags that every such gradient call needs true (``if train:
+        loss.backward()``: ``train``), parameters the function never rebinds."""
         known = self._differentiated_parameters.get(id(helper))
         if known is None:
-            self._differentiated_parameters[id(helper)] = frozenset()  # while read: recursion
+            self._differentiated_parameters[id(helper)] = {}  # while it is read: recursion
             facts = self._function(helper)
-            found = set()
+            found: dict[str, frozenset[str]] = {}
             for name in facts.parameters() if facts.has_consumers() else ():
 
                 def given(node: ast.AST, name: str = name) -> bool:
-                    return isinstance(node, ast.Name) and node.id == name
+                    # The value the caller gave, not one the function binds to the name.
+                    return (
+                        isinstance(node, ast.Name) and node.id == name and not facts.reaching(node)
+                    )
 
-                if any(True for _ in facts._consumers(facts.derived(given), given, None)):
-                    found.add(name)
-            known = self._differentiated_parameters[id(helper)] = frozenset(found)
+                flags: frozenset[str] | None = None
+                for consumer in facts._consumers(facts.derived(given), given, None):
+                    needed = facts.flags_needed(consumer)
+                    flags = needed if flags is None else flags & needed
+                if flags is not None:
+                    found[name] = flags
+            known = self._differentiated_parameters[id(helper)] = found
         return known
 
     def given_models(self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
@@ -861,8 +878,10 @@ class _Function:
         self._fed_back_by_index: dict[int, str] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
+        #: ``id`` of a node of the function -> its parent (``flags_needed``), on first need.
+        self._parents: dict[int, ast.AST] | None = None
         #: The methods of this method's class, by name (``_own_method``), read on first need.
-        self._class_methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] | None = None
+        self._class_methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None] | None = None
         self._accumulations: list[_Binding] | None = None
         self._may_require_grad: bool | None = None
         self._inspects: bool | None = None
@@ -1888,17 +1907,47 @@ class _Function:
             bound = 0 if helper is None or self_parameter(helper) is None else 1  # ``self``
         if not isinstance(helper, _FUNCTIONS):
             return []
-        wanted = self.module.differentiated_parameters(helper)
-        if not wanted:
+        differentiated = self.module.differentiated_parameters(helper)
+        if not differentiated:
             return []
         arguments = helper.args
         positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][bound:]
         if any(isinstance(argument, ast.Starred) for argument in call.args):
             return []  # which parameters it fills is unknown
-        given = [
-            a for i, a in enumerate(call.args) if i < len(positional) and positional[i] in wanted
+        given = dict(zip(positional, call.args))
+        given.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
+        defaults = _parameter_defaults(helper)
+        return [
+            given[name]
+            for name, flags in differentiated.items()
+            if name in given
+            # ``step(loss, optimizer, train=False)``: its ``if train:`` backward never runs
+            and not any(_falsy(given.get(flag, defaults.get(flag))) for flag in flags)
         ]
-        return given + [k.value for k in call.keywords if k.arg in wanted]
+
+    def flags_needed(self, node: ast.AST) -> frozenset[str]:
+        """The parameters (never rebound) that an ``if name:`` around ``node`` in this
+        function tests, on the arm ``node`` is in: they must be true for it to run."""
+        if self._parents is None:
+            self._parents = {
+                id(child): parent
+                for parent in ast.walk(self.node)
+                for child in ast.iter_child_nodes(parent)
+            }
+        flags = set()
+        current: ast.AST = node
+        while current is not self.node and id(current) in self._parents:
+            parent = self._parents[id(current)]
+            if (
+                isinstance(parent, ast.If)
+                and current in parent.body
+                and isinstance(parent.test, ast.Name)
+                and parent.test.id in self.parameters()
+                and not self.reaching(parent.test)
+            ):
+                flags.add(parent.test.id)
+            current = parent
+        return frozenset(flags)
 
     def _calls_a_differentiating_helper(self, call: ast.Call) -> bool:
         helper = self._module_helper(call) or self._own_method(call)
@@ -1915,15 +1964,28 @@ class _Function:
             return None
         if self._class_methods is None:
             self._class_methods = {}
-            for statement in self.module.tree.body:
-                if isinstance(statement, ast.ClassDef) and node in statement.body:
-                    methods = [m for m in statement.body if isinstance(m, _FUNCTIONS)]
-                    names = [m.name for m in methods]
-                    self._class_methods = {
-                        m.name: m
-                        for m in methods
-                        if names.count(m.name) == 1 and not m.decorator_list
-                    }
+            tree = self.module.tree
+            owner = next(
+                (s for s in tree.body if isinstance(s, ast.ClassDef) and node in s.body), None
+            )
+            # The class, then its bases of this module (``self._step`` of a base trainer).
+            classes, seen = [owner] if owner is not None else [], set()
+            while classes:
+                cls = classes.pop(0)
+                if id(cls) in seen:
+                    continue
+                seen.add(id(cls))
+                methods = [m for m in cls.body if isinstance(m, _FUNCTIONS)]
+                names = [m.name for m in methods]
+                for method in methods:
+                    if names.count(method.name) == 1 and not method.decorator_list:
+                        self._class_methods.setdefault(method.name, method)
+                    else:
+                        self._class_methods.setdefault(method.name, None)
+                for base in cls.bases:
+                    found = module_class(tree, base.id) if isinstance(base, ast.Name) else None
+                    if found is not None:
+                        classes.append(found)
         return self._class_methods.get(func.attr)
 
     def _module_helper(self, call: ast.Call) -> FunctionNode | None:
@@ -2013,6 +2075,25 @@ class _Function:
 
 
 # -- small readings ------------------------------------------------------------------------
+
+
+def _parameter_defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    """Parameter -> its default value."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    found = {
+        a.arg: d
+        for a, d in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults)
+    }
+    found.update(
+        (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+    )
+    return found
+
+
+def _falsy(value: ast.expr | None) -> bool:
+    """A literal Python takes for false: ``False``, ``None``, ``0``, ``""``."""
+    return isinstance(value, ast.Constant) and not value.value
 
 
 def _nodes(value: object) -> list[ast.AST]:
