@@ -138,7 +138,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
 def pass_rates(root: Path) -> dict[str, Any]:
     """Files, how many pass the pre-filter and the screen, the CPU time of each over the
     whole corpus, and in-process analysis times."""
-    from nograd_lint.api import check_source, screened_calls
+    from nograd_lint.api import check_source, might_be_relevant, screened_calls
     from nograd_lint.errors import SourceError
 
     files = python_files(root)
@@ -148,7 +148,7 @@ def pass_rates(root: Path) -> dict[str, Any]:
     for path in files:
         source = path.read_bytes().decode("utf-8", errors="replace")
         start = time.process_time()
-        passes = might_have_findings(source)
+        passes = might_be_relevant(source, str(path))  # with the helpers beside it
         prefilter_s += time.process_time() - start
         if not passes:
             continue
