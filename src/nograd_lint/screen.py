@@ -463,15 +463,22 @@ class _Facts:
         # new name reaches the old one as well. Module-level names are every function's
         # globals: such a pair there holds in each.
         module_pairs: list[tuple[set[Key], set[Key]]] = []
+        # (An attribute matters only where some eval call names one: ``engine.model.eval()``.)
+        attributes_evaluated = any(k[0] == ATTR for keys in self.evals.values() for k in keys)
         for unit, bindings in self.bindings.items():
             for targets, value in bindings:
                 held = module_held(value) if isinstance(value, ast.expr) else None
-                pairs = [(_held_key(held), set(targets))]
-                if isinstance(held, ast.Call) and last_name(held.func) in self.classes:
-                    pairs += [
+                if held is None:
+                    continue
+                if isinstance(held, ast.Call):
+                    if not attributes_evaluated or last_name(held.func) not in self.classes:
+                        continue
+                    pairs = [
                         (_held_key(module_held(given)), {(ATTR, attribute)})
                         for attribute, given in kept_by(held).items()
                     ]
+                else:
+                    pairs = [(_held_key(held), set(targets))]
                 for key, names in pairs:
                     if key is not None:
                         self.value_bindings[unit].append(({key}, names))

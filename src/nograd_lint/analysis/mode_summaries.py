@@ -27,6 +27,7 @@ from typing import NamedTuple, Union
 from ..ast_names import (
     call_args,
     dotted_name,
+    inner_nodes,
     last_name,
     module_class,
     self_parameter,
@@ -154,6 +155,9 @@ class ModeSummaries:
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
         self._module_aliases: dict[str, str] | None = None  # ``aliases_at`` in module code
         self._kept: dict[str, dict[str, str]] = {}  # ``_kept_parameters`` by class
+        #: ``_attribute_stores`` of the module, read on first need.
+        self._stores: list[tuple[str, ast.ClassDef | None]] | None = None
+        self._stores_read = False
         self._shadowed: frozenset[str] | None = None
         self._method_names: frozenset[str] | None = None
         self._bases: dict[str, list[str]] | None = None
@@ -613,8 +617,15 @@ class ModeSummaries:
     def _kept_parameters(self, name: str) -> dict[str, str]:
         """``kept_arguments`` of class ``name``: attribute -> the parameter it keeps."""
         if name not in self._kept:
-            self._kept[name] = _kept_parameters(self.values.tree, name, self.definitions)
+            self._kept[name] = _kept_parameters(
+                self.values.tree, name, self.definitions, self._attribute_stores
+            )
         return self._kept[name]
+
+    def _attribute_stores(self) -> list[tuple[str, ast.ClassDef | None]] | None:
+        if not self._stores_read:
+            self._stores, self._stores_read = _attribute_stores(self.values.tree), True
+        return self._stores
 
     def caller_names(
         self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
@@ -833,15 +844,35 @@ def _kept_parameters(
     tree: ast.Module,
     name: str,
     definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef],
+    stores: Callable[[], list[tuple[str, ast.ClassDef | None]] | None],
 ) -> dict[str, str]:
     """Attribute -> parameter that the ``__init__`` of the module's class ``name`` keeps
-    (``ModeSummaries.kept_arguments``)."""
+    (``ModeSummaries.kept_arguments``); ``stores`` gives ``_attribute_stores`` of the
+    module, read once."""
     cls = module_class(tree, name)
     init = definitions.get((name, "__init__"))
     if cls is None or init is None or init not in cls.body:
         return {}
     owner = self_parameter(init)
     parameters = {a.arg for a in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
+    rebound = {
+        node.id
+        for node in ast.walk(init)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+    }
+    kept = {
+        statement.targets[0].attr: statement.value.id
+        for statement in init.body
+        if isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Attribute)
+        and isinstance(statement.targets[0].value, ast.Name)
+        and statement.targets[0].value.id == owner
+        and isinstance(statement.value, ast.Name)
+        and statement.value.id in parameters - rebound - {owner}
+    }
+    if not kept:
+        return {}
     # The class and its bases, all of this module (``nn.Module`` and ``object`` set none of
     # a subclass's attributes): their methods are all that may set one on ``self``.
     classes, pending = [cls], list(cls.bases)
@@ -857,45 +888,39 @@ def _kept_parameters(
             return {}  # a base of another module may set any attribute
         classes.append(found)
         pending.extend(found.bases)
-    stored: dict[str, int] = {}  # attribute -> how often code may set it on the object
-    # (node, the ``self`` of a method of another class around it: another object)
-    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+    every = stores()
+    if every is None:
+        return {}  # ``setattr(obj, name, value)``: any attribute may be set
+    counts: dict[str, int] = {}
+    for attribute, other in every:
+        if attribute in kept and (other is None or other in classes):
+            counts[attribute] = counts.get(attribute, 0) + 1
+    return {attribute: given for attribute, given in kept.items() if counts.get(attribute) == 1}
+
+
+def _attribute_stores(tree: ast.Module) -> list[tuple[str, ast.ClassDef | None]] | None:
+    """Every ``x.attr = ...`` (or ``del``, augmented) of the module, with the class whose
+    method's ``self`` ``x`` is, if it is one (an object no other class's code sets that
+    way); None where code sets attributes by name (``setattr``, ``__dict__``)."""
+    found: list[tuple[str, ast.ClassDef | None]] = []
+    # (node, the class of the method around it, and that method's ``self``)
+    stack: list[tuple[ast.AST, ast.ClassDef | None, str | None]] = [(tree, None, None)]
     while stack:
-        node, other = stack.pop()
+        node, cls, own = stack.pop()
         if sets_attributes_by_name(node):
-            return {}  # ``setattr(obj, name, value)``: any attribute may be set
-        if (
-            isinstance(node, ast.Attribute)
-            and not isinstance(node.ctx, ast.Load)
-            and not (isinstance(node.value, ast.Name) and node.value.id == other)
-        ):
-            stored[node.attr] = stored.get(node.attr, 0) + 1
-        if isinstance(node, ast.ClassDef) and node not in classes:
-            stack.extend(
-                (member, self_parameter(member) if isinstance(member, _FUNCTIONS) else other)
-                for member in node.body
-            )
+            return None
+        if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            is_self = isinstance(node.value, ast.Name) and node.value.id == own
+            found.append((node.attr, cls if is_self else None))
+        if isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, _FUNCTIONS):
+                    stack.append((member, node, self_parameter(member)))
+                else:
+                    stack.append((member, cls, own))
         else:
-            stack.extend((child, other) for child in ast.iter_child_nodes(node))
-    rebound = {
-        node.id
-        for node in ast.walk(init)
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
-    }
-    kept = {}
-    for statement in init.body:
-        if (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Attribute)
-            and isinstance(statement.targets[0].value, ast.Name)
-            and statement.targets[0].value.id == owner
-            and isinstance(statement.value, ast.Name)
-            and statement.value.id in parameters - rebound - {owner}
-            and stored.get(statement.targets[0].attr) == 1
-        ):
-            kept[statement.targets[0].attr] = statement.value.id
-    return kept
+            stack.extend((child, cls, own) for child in inner_nodes(node))
+    return found
 
 
 def _module_aliases(
@@ -903,12 +928,15 @@ def _module_aliases(
 ) -> dict[str, str]:
     """``_Shape.aliases`` of the module's own code (a training script's ``ddp_model =
     DDP(model)``), less the names a function rebinds with ``global``."""
+    aliases = _shape(tree, kept_by).aliases
+    if not aliases:
+        return {}
     rebound = {
         name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names
     }
     return {
         name: value
-        for name, value in _shape(tree, kept_by).aliases.items()
+        for name, value in aliases.items()
         if name.split(".", 1)[0] not in rebound and value.split(".", 1)[0] not in rebound
     }
 
@@ -930,11 +958,13 @@ def _shape(
     attributes: set[str] = set()  # ``self.model = ...``: dotted names the function rebinds
     returns: list[ast.expr | None] = []
     stack: list[ast.AST] = list(node.body)
+    inner_scopes: list[ast.AST] = []  # nested definitions, which may rebind a name
     while stack:
         current = stack.pop()
         if isinstance(current, _NESTED):
             if not isinstance(current, ast.Lambda):
                 bound.add(current.name)
+            inner_scopes.append(current)
             continue
         if isinstance(current, ast.Name):
             if not isinstance(current.ctx, ast.Load):
@@ -973,7 +1003,9 @@ def _shape(
     # A nested function may rebind either name (``nonlocal net; net = copy(model)``).
     nested = {
         name
-        for inner in ast.walk(node)
+        for scope in inner_scopes
+        if candidates
+        for inner in ast.walk(scope)
         if isinstance(inner, (ast.Nonlocal, ast.Global))
         for name in inner.names
     }

@@ -878,6 +878,8 @@ class _Function:
         self._fed_back_by_index: dict[int, str] | None = None
         self._strict = False
         self._has_consumers: bool | None = None
+        #: ``id`` of a call -> ``differentiated_arguments``.
+        self._differentiated_arguments: dict[int, list[ast.expr]] = {}
         #: ``id`` of a node of the function -> its parent (``flags_needed``), on first need.
         self._parents: dict[int, ast.AST] | None = None
         #: The methods of this method's class, by name (``_own_method``), read on first need.
@@ -1900,6 +1902,12 @@ class _Function:
         method of this method's class called on its ``self``, differentiates
         (``ModuleValues.differentiated_parameters``): ``loss`` of
         ``optimizer_step(loss, optimizer)``; none where ``*args`` fills them."""
+        known = self._differentiated_arguments.get(id(call))
+        if known is None:
+            known = self._differentiated_arguments[id(call)] = self._given_to_differentiate(call)
+        return known
+
+    def _given_to_differentiate(self, call: ast.Call) -> list[ast.expr]:
         helper = self._module_helper(call)
         bound = 0
         if helper is None:
@@ -1950,8 +1958,7 @@ class _Function:
         return frozenset(flags)
 
     def _calls_a_differentiating_helper(self, call: ast.Call) -> bool:
-        helper = self._module_helper(call) or self._own_method(call)
-        return helper is not None and bool(self.module.differentiated_parameters(helper))
+        return bool(self.differentiated_arguments(call))
 
     def _own_method(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The method ``m`` of ``self.m(...)`` in the class whose method this function is
