@@ -267,3 +267,19 @@ def within_any(name: str, prefixes: Collection[str]) -> bool:
             return False
         head = head.rsplit(".", 1)[0]
     return True
+
+
+def arguments_given(
+    call: ast.Call, positional: list[str], keywords: set[str]
+) -> dict[str, ast.expr] | None:
+    """Parameter -> the expression ``call`` gives it, for a callee with these positional
+    parameters (in order, a bound ``self`` left out) and keyword-passable names; None where
+    that is unknown (``*args``, ``**options``) or the call would fail."""
+    if len(call.args) > len(positional) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    given = dict(zip(positional, call.args))
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg not in keywords or keyword.arg in given:
+            return None  # ``**options``, or a call that would fail
+        given[keyword.arg] = keyword.value
+    return given

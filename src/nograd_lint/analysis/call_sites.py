@@ -18,6 +18,7 @@ import ast
 import weakref
 from typing import NamedTuple
 
+from ..ast_names import arguments_given
 from .sibling_modules import named_beside
 from .values import ModuleValues
 
@@ -81,7 +82,7 @@ def _sites(
         # A lambda may run any number of times (``step = lambda: _backward(loss)``).
         if call is None or isinstance(values.index.owners.get(id(call)), ast.Lambda):
             return None  # passed on as a value, rebound, or called by a lambda
-        given = _given(call, positional, keywords)
+        given = arguments_given(call, positional, keywords)
         if given is None:
             return None
         sites.append(CallSite(call, given))
@@ -92,14 +93,3 @@ def _sites(
 
 #: Builtins that look a function up by its name at run time.
 _LOOKUPS = frozenset({"globals", "vars", "locals", "getattr", "eval", "exec"})
-
-
-def _given(call: ast.Call, positional: list[str], keywords: set[str]) -> dict[str, ast.expr] | None:
-    if len(call.args) > len(positional) or any(isinstance(a, ast.Starred) for a in call.args):
-        return None
-    given = dict(zip(positional, call.args))
-    for keyword in call.keywords:
-        if keyword.arg is None or keyword.arg not in keywords or keyword.arg in given:
-            return None  # ``**options``, or a call that would fail
-        given[keyword.arg] = keyword.value
-    return given

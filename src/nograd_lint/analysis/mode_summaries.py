@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple, Union
 
 from ..ast_names import (
+    arguments_given,
     call_args,
     dotted_name,
     inner_nodes,
@@ -596,22 +597,19 @@ class ModeSummaries:
     def kept_arguments(self, call: ast.Call) -> dict[str, ast.expr]:
         """Attribute -> argument, for a call of a class of the module whose ``__init__``
         keeps a parameter as it is given (``self.model = model``, at the top of its body,
-        the parameter never rebound) in an attribute no other code of the class sets:
-        ``Evaluator(model, loader).model`` is ``model`` for as long as the object lives."""
+        the parameter never rebound) in an attribute no other code of the module may set
+        (``_kept_parameters``): ``Evaluator(model, loader).model`` is ``model`` for as long
+        as the object lives."""
         func = call.func
-        if (
-            not isinstance(func, ast.Name)
-            or any(isinstance(a, ast.Starred) for a in call.args)
-            or any(k.arg is None for k in call.keywords)
-        ):
+        if not isinstance(func, ast.Name):
             return {}
         kept = self._kept_parameters(func.id)
         if not kept:
             return {}
-        init = self.definitions[(func.id, "__init__")]
-        positional = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
-        given = dict(zip(positional, call.args))
-        given.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
+        arguments = self.definitions[(func.id, "__init__")].args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1:]
+        keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
+        given = arguments_given(call, positional, keywords) or {}
         return {attribute: given[name] for attribute, name in kept.items() if name in given}
 
     def _kept_parameters(self, name: str) -> dict[str, str]:

@@ -1814,7 +1814,7 @@ class _Function:
             self._has_consumers = bool(self.graph_reads) or any(
                 (isinstance(c.func, ast.Attribute) and c.func.attr in GRAPH_CONSUMING_METHODS)
                 or self.module.qualified(c.func) in GRAPH_CONSUMING_FUNCTIONS
-                or self._calls_a_differentiating_helper(c)
+                or bool(self.differentiated_arguments(c))  # ``optimizer_step(loss, opt)``
                 for c in self.calls
             )
         return self._has_consumers
@@ -1956,9 +1956,6 @@ class _Function:
                 flags.add(parent.test.id)
             current = parent
         return frozenset(flags)
-
-    def _calls_a_differentiating_helper(self, call: ast.Call) -> bool:
-        return bool(self.differentiated_arguments(call))
 
     def _own_method(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The method ``m`` of ``self.m(...)`` in the class whose method this function is
