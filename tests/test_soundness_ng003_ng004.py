@@ -268,11 +268,31 @@ for _form, _training, _marker in (
         "",
     ),
     ("starred", "backward_step(*[criterion(model(x), y), optimizer])", ""),
+    # The screen reads the callee only for an argument the loop may make, and a call in a
+    # function or lambda defined in the loop as a call of that function.
+    (
+        "made_before_the_loop",
+        "backward_step(loss, optimizer)",
+        "",
+    ),
+    (
+        "in_a_lambda",
+        "step = lambda: backward_step(criterion(model(x), y), optimizer)\n            step()",
+        "",
+    ),
+    (
+        "in_a_nested_function",
+        "def step():\n                backward_step(criterion(model(x), y), optimizer)\n\n            step()",
+        "",
+    ),
 ):
     snippet(
         f"ng004-step-helper-{_form}",
         _STEP_HELPER.format(training=_training, marker=_marker).replace(
-            "    for epoch", "    losses = []\n    for epoch"
+            "    for epoch",
+            "    losses = []\n"
+            + ("    loss = criterion(model(x), y)\n" if _form == "made_before_the_loop" else "")
+            + "    for epoch",
         ),
     )
 # A helper that hands its argument back: the caller's new name is the same model.

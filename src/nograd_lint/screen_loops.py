@@ -31,7 +31,7 @@ from .analysis.catalog import (
     unwrapped,
 )
 from .analysis.mode_summaries import ModeSummaries, mode_call
-from .analysis.values import ModuleValues
+from .analysis.values import FunctionNode, ModuleValues
 from .ast_names import dotted_name, is_within, same_scope_nodes
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
@@ -51,7 +51,7 @@ def eval_carrying_calls(
     #: Read on first need: the line below which ``torch.no_grad()`` scopes surely hold, and
     #: whether names read as written (``screen_grad_scopes``).
     trust: tuple[int | None, bool] | None = None
-    for loop in _outermost_loops(tree):
+    for loop, owner in _outermost_loops(tree):
         if summaries is None:
             summaries = ModeSummaries(values or ModuleValues(tree))
             defined = summaries.callable_names()
@@ -81,7 +81,7 @@ def eval_carrying_calls(
                 # the loop itself differentiates its result: ``trains`` is set already.)
                 trains |= bool(summary.trains)
         if begins and not trains:
-            trains = _hands_a_backward_what_it_makes(loop, others, summaries)
+            trains = _hands_a_backward_what_it_makes(loop, owner, others, summaries)
         if not (begins and trains):
             continue
         if trust is None:
@@ -94,7 +94,10 @@ def eval_carrying_calls(
 
 
 def _hands_a_backward_what_it_makes(
-    loop: ast.For | ast.AsyncFor | ast.While, calls: list[ast.Call], summaries: ModeSummaries
+    loop: ast.For | ast.AsyncFor | ast.While,
+    owner: FunctionNode,
+    calls: list[ast.Call],
+    summaries: ModeSummaries,
 ) -> bool:
     """Whether the loop hands a function of the module, to a parameter it differentiates
     (``ModuleValues.differentiated_arguments``), something the loop itself may make:
@@ -113,12 +116,32 @@ def _hands_a_backward_what_it_makes(
             and (node.args or node.keywords)
         ):
             written.add(_head(node.func.value))  # ``losses.append(loss)``, ``total.add_(x)``
+
+    def made_here(argument: ast.expr) -> bool:
+        name = dotted_name(argument)
+        return name is None or name.split(".", 1)[0] in written
+
+    # The loop's calls run in ``owner`` but for those of a function or lambda defined in
+    # it: knowing which spares a walk of the whole module for ``function_of``.
+    nested = {
+        id(call)
+        for node in ast.walk(loop)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for part in (node.body if isinstance(node.body, list) else [node.body])
+        for call in ast.walk(part)
+        if isinstance(call, ast.Call)
+    }
+    values = summaries.values
     for call in calls:
-        function = summaries.values.function_of(call)
-        for argument in function.differentiated_arguments(call) if function else ():
-            name = dotted_name(argument)
-            if name is None or name.split(".", 1)[0] in written:
-                return True
+        # Only an argument the loop may make can answer yes: the callee is read (the
+        # costly part) only for a call handed one.
+        given = [*call.args, *(k.value for k in call.keywords if k.arg is not None)]
+        made = [argument for argument in given if made_here(argument)]
+        if not made:
+            continue
+        function = values.function_of(call) if id(call) in nested else values.facts(owner)
+        if function and function.differentiated_arguments(call, made):
+            return True
     return False
 
 
@@ -431,17 +454,22 @@ def _calls_with_places(
                             yield node, place, node is whole
 
 
-def _outermost_loops(tree: ast.Module) -> Iterator[ast.For | ast.AsyncFor | ast.While]:
-    """Loops are statements: only statement bodies are walked, not expressions."""
-    stack: list[ast.stmt] = list(tree.body)
+def _outermost_loops(
+    tree: ast.Module,
+) -> Iterator[tuple[ast.For | ast.AsyncFor | ast.While, FunctionNode]]:
+    """Each outermost loop, with the function (or module) its statements run in, as
+    ``ModuleValues.function_of`` reads it. Loops are statements: only statement bodies are
+    walked, not expressions."""
+    stack: list[tuple[ast.stmt, FunctionNode]] = [(s, tree) for s in tree.body]
     while stack:
-        node = stack.pop()
+        node, owner = stack.pop()
         if isinstance(node, _LOOPS):
-            yield node
+            yield node, owner
             continue
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else owner
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
             for child in getattr(node, field, ()):
                 if isinstance(child, ast.stmt):
-                    stack.append(child)
+                    stack.append((child, inner))
                 else:  # an except handler or a match case: its body
-                    stack.extend(getattr(child, "body", ()))
+                    stack.extend((c, inner) for c in getattr(child, "body", ()))

@@ -529,34 +529,42 @@ class ModuleValues:
             known = self._keeps_nothing[id(helper)] = self._function(helper).keeps_nothing()
         return known
 
-    def differentiated_parameters(self, helper: FunctionNode) -> dict[str, frozenset[str]]:
+    def differentiated_parameters(
+        self, helper: FunctionNode, only: Collection[str] | None = None
+    ) -> dict[str, frozenset[str]]:
         """The parameters of a function of the module whose values reach a gradient call
         in its body, or in a function of the module it hands them to (``def step(loss,
         optimizer): loss.backward()``): what a caller gives one of them is differentiated
         there, a training step's backward as much as one written in the caller. Each
         with the flags that every such gradient call needs true (``if train:
-        loss.backward()``: ``train``), parameters the function never rebinds."""
+        loss.backward()``: ``train``), parameters the function never rebinds.
+        ``only``: the parameters a screen asks about, read alone (each parameter costs a
+        reading of what its value reaches) and not kept, as the answer is partial."""
         known = self._differentiated_parameters.get(id(helper))
-        if known is None:
-            self._differentiated_parameters[id(helper)] = {}  # while it is read: recursion
-            facts = self._function(helper)
-            found: dict[str, frozenset[str]] = {}
-            for name in facts.parameters() if facts.has_consumers() else ():
+        if known is not None:
+            return known
+        self._differentiated_parameters[id(helper)] = {}  # while it is read: recursion
+        facts = self._function(helper)
+        found: dict[str, frozenset[str]] = {}
+        for name in facts.parameters() if facts.has_consumers() else ():
+            if only is not None and name not in only:
+                continue
 
-                def given(node: ast.AST, name: str = name) -> bool:
-                    # The value the caller gave, not one the function binds to the name.
-                    return (
-                        isinstance(node, ast.Name) and node.id == name and not facts.reaching(node)
-                    )
+            def given(node: ast.AST, name: str = name) -> bool:
+                # The value the caller gave, not one the function binds to the name.
+                return isinstance(node, ast.Name) and node.id == name and not facts.reaching(node)
 
-                flags: frozenset[str] | None = None
-                for consumer in facts._consumers(facts.derived(given), given, None):
-                    needed = facts.flags_needed(consumer)
-                    flags = needed if flags is None else flags & needed
-                if flags is not None:
-                    found[name] = flags
-            known = self._differentiated_parameters[id(helper)] = found
-        return known
+            flags: frozenset[str] | None = None
+            for consumer in facts._consumers(facts.derived(given), given, None):
+                needed = facts.flags_needed(consumer)
+                flags = needed if flags is None else flags & needed
+            if flags is not None:
+                found[name] = flags
+        if only is None:
+            self._differentiated_parameters[id(helper)] = found
+        else:
+            del self._differentiated_parameters[id(helper)]
+        return found
 
     def given_models(self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
         """Whether every call of the module's function ``function`` (at least one) hands
@@ -1811,11 +1819,15 @@ class _Function:
     def has_consumers(self) -> bool:
         """Whether anything in the function could differentiate a graph at all."""
         if self._has_consumers is None:
-            self._has_consumers = bool(self.graph_reads) or any(
-                (isinstance(c.func, ast.Attribute) and c.func.attr in GRAPH_CONSUMING_METHODS)
-                or self.module.qualified(c.func) in GRAPH_CONSUMING_FUNCTIONS
-                or bool(self.differentiated_arguments(c))  # ``optimizer_step(loss, opt)``
-                for c in self.calls
+            self._has_consumers = (
+                bool(self.graph_reads)
+                or any(
+                    (isinstance(c.func, ast.Attribute) and c.func.attr in GRAPH_CONSUMING_METHODS)
+                    or self.module.qualified(c.func) in GRAPH_CONSUMING_FUNCTIONS
+                    for c in self.calls
+                )
+                # ``optimizer_step(loss, opt)``, last: it reads the function called.
+                or any(self.differentiated_arguments(c) for c in self.calls)
             )
         return self._has_consumers
 
@@ -1897,17 +1909,24 @@ class _Function:
         (``differentiated_arguments``)."""
         return any(self.carries(a, names, seed) for a in self.differentiated_arguments(call))
 
-    def differentiated_arguments(self, call: ast.Call) -> list[ast.expr]:
+    def differentiated_arguments(
+        self, call: ast.Call, among: Collection[ast.expr] | None = None
+    ) -> list[ast.expr]:
         """The arguments ``call`` gives the parameters that a function of the module, or a
         method of this method's class called on its ``self``, differentiates
         (``ModuleValues.differentiated_parameters``): ``loss`` of
-        ``optimizer_step(loss, optimizer)``; none where ``*args`` fills them."""
+        ``optimizer_step(loss, optimizer)``; none where ``*args`` fills them. ``among``:
+        only these arguments can matter to the caller (a screen's question, not kept)."""
+        if among is not None:
+            return self._given_to_differentiate(call, among)
         known = self._differentiated_arguments.get(id(call))
         if known is None:
             known = self._differentiated_arguments[id(call)] = self._given_to_differentiate(call)
         return known
 
-    def _given_to_differentiate(self, call: ast.Call) -> list[ast.expr]:
+    def _given_to_differentiate(
+        self, call: ast.Call, among: Collection[ast.expr] | None = None
+    ) -> list[ast.expr]:
         helper = self._module_helper(call)
         bound = 0
         if helper is None:
@@ -1915,20 +1934,26 @@ class _Function:
             bound = 0 if helper is None or self_parameter(helper) is None else 1  # ``self``
         if not isinstance(helper, _FUNCTIONS):
             return []
-        differentiated = self.module.differentiated_parameters(helper)
-        if not differentiated:
-            return []
         arguments = helper.args
         positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][bound:]
         if any(isinstance(argument, ast.Starred) for argument in call.args):
             return []  # which parameters it fills is unknown
         given = dict(zip(positional, call.args))
         given.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
+        asked = None
+        if among is not None:
+            asked = {name for name, value in given.items() if any(value is a for a in among)}
+            if not asked:
+                return []
+        differentiated = self.module.differentiated_parameters(helper, asked)
+        if not differentiated:
+            return []
         defaults = _parameter_defaults(helper)
         return [
             given[name]
             for name, flags in differentiated.items()
             if name in given
+            and (asked is None or name in asked)
             # ``step(loss, optimizer, train=False)``: its ``if train:`` backward never runs
             and not any(_falsy(given.get(flag, defaults.get(flag))) for flag in flags)
         ]
