@@ -24,7 +24,14 @@ from .analysis.catalog import (
     GradEffect,
     grad_effect,
 )
-from .ast_names import binds_torch, call_args, dotted_name, module_level, same_scope_nodes
+from .ast_names import (
+    binds_torch,
+    call_args,
+    dotted_name,
+    module_level,
+    same_scope_nodes,
+    walk,
+)
 
 
 def _shortest(names: frozenset[str]) -> list[str]:
@@ -165,7 +172,7 @@ def trusted_after(tree: ast.Module, source: str) -> int | None:
     if not trusts_scopes(source):
         return None
     line = torch_import_line(tree)
-    if line is None or any(binds_torch(node) for node in ast.walk(tree)):
+    if line is None or any(binds_torch(node) for node in walk(tree)):
         return None
     return line
 
@@ -175,7 +182,7 @@ def calls_under_no_grad(node: ast.AST, after: int) -> set[int]:
     disables grad below line ``after`` (``trusted_after``), in the same scope as the
     ``with``."""
     found: set[int] = set()
-    for current in ast.walk(node):
+    for current in walk(node):
         if (
             isinstance(current, ast.With)
             and current.lineno > after

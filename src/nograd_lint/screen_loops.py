@@ -32,7 +32,7 @@ from .analysis.catalog import (
 )
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.values import FunctionNode, ModuleValues
-from .ast_names import dotted_name, is_within, same_scope_nodes
+from .ast_names import dotted_name, is_within, same_scope_nodes, walk
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -59,7 +59,7 @@ def eval_carrying_calls(
         named: list[str] = []
         calls: list[ast.Call] = []
         others: list[ast.Call] = []
-        for call in (node for node in ast.walk(loop) if isinstance(node, ast.Call)):
+        for call in (node for node in walk(loop) if isinstance(node, ast.Call)):
             calls.append(call)
             mode = mode_call(call, summaries.shadowed())
             if mode is not None:
@@ -105,7 +105,7 @@ def _hands_a_backward_what_it_makes(
     the loop reach that function's backward (the flow's training step); the models and
     loaders of ``train(model, loader, optimizer)``, bound before the loop, do not."""
     written: set[str] = set()
-    for node in ast.walk(loop):
+    for node in walk(loop):
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(
             node.ctx, (ast.Store, ast.Del)
         ):
@@ -125,10 +125,10 @@ def _hands_a_backward_what_it_makes(
     # it: knowing which spares a walk of the whole module for ``function_of``.
     nested = {
         id(call)
-        for node in ast.walk(loop)
+        for node in walk(loop)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
         for part in (node.body if isinstance(node.body, list) else [node.body])
-        for call in ast.walk(part)
+        for call in walk(part)
         if isinstance(call, ast.Call)
     }
     values = summaries.values
@@ -297,7 +297,7 @@ def _on_spine(statement: ast.stmt, call: ast.Call) -> bool:
 
 def _bound_values(loop: ast.For | ast.AsyncFor | ast.While) -> Iterator[ast.expr]:
     """The values the loop binds names to (``=``, ``: T =``, ``:=``)."""
-    for node in ast.walk(loop):
+    for node in walk(loop):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
             yield node.value
 

@@ -33,6 +33,7 @@ from ..ast_names import (
     module_class,
     self_parameter,
     sets_attributes_by_name,
+    walk,
     within_any,
 )
 from .catalog import (
@@ -929,9 +930,7 @@ def _module_aliases(
     aliases = _shape(tree, kept_by).aliases
     if not aliases:
         return {}
-    rebound = {
-        name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names
-    }
+    rebound = {name for node in walk(tree) if isinstance(node, ast.Global) for name in node.names}
     return {
         name: value
         for name, value in aliases.items()

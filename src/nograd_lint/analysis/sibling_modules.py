@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ..ast_names import binds_name, module_level
+from ..ast_names import binds_name, module_level, walk
 from ..errors import SourceError
 from ..source import decode, python_tree
 
@@ -131,7 +131,7 @@ def modules_beside(path: str | None, tree: ast.Module) -> dict[str, str]:
         if _module_file(folder, module) is not None and not _rebound_by_package(folder, module)
     }
     if beside:  # ``util`` bound anywhere to something else (a parameter) may not be it
-        for node in ast.walk(tree):
+        for node in walk(tree):
             for local in [
                 local
                 for local, module in beside.items()
