@@ -268,13 +268,14 @@ for _form, _training, _marker in (
         "",
     ),
     ("starred", "backward_step(*[criterion(model(x), y), optimizer])", ""),
-    # The screen reads the callee only for an argument the loop may make, and a call in a
-    # function or lambda defined in the loop as a call of that function.
+    # The screen reads the callee only for an argument the loop may make: a loss made once,
+    # before the loop, is no step of its own (``test_the_loop_screen_leaves_out...``).
     (
         "made_before_the_loop",
-        "backward_step(loss, optimizer)",
+        "scores = model(x)\n            backward_step(loss, optimizer)",
         "",
     ),
+    # Steps the flow does not follow into a function or lambda defined in the loop.
     (
         "in_a_lambda",
         "step = lambda: backward_step(criterion(model(x), y), optimizer)\n            step()",
@@ -291,7 +292,11 @@ for _form, _training, _marker in (
         _STEP_HELPER.format(training=_training, marker=_marker).replace(
             "    for epoch",
             "    losses = []\n"
-            + ("    loss = criterion(model(x), y)\n" if _form == "made_before_the_loop" else "")
+            + (
+                "    loss = criterion(model(loader), 0)\n"
+                if _form == "made_before_the_loop"
+                else ""
+            )
             + "    for epoch",
         ),
     )
@@ -701,6 +706,8 @@ def test_every_fact(name: str) -> None:
         ("ng004-checkpoint-in-try", True),
         ("ng004-checkpoint-another-name", True),
         ("ng004-validation-enabling-grad", True),
+        ("ng004-step-helper-expression", True),
+        ("ng004-step-helper-made_before_the_loop", False),
     ],
 )
 def test_the_loop_screen_leaves_out_loops_that_cannot_carry(name: str, kept: bool) -> None:

@@ -156,3 +156,24 @@ def test_the_statement_walk_meets_every_statement_that_ast_walk_meets() -> None:
             expected = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
             assert {id(n) for n in _statements_within(node)} == {id(n) for n in expected}
     assert len(list(_statements_within(tree))) == 30
+
+
+def test_a_screen_asking_about_some_parameters_gets_the_full_answer_for_those() -> None:
+    """``differentiated_parameters(only=...)`` reads the parameters asked about alone: the
+    same flags as the whole reading for each of them, nothing for the others, and nothing
+    kept that a later whole reading would take for its answer."""
+    tree = ast.parse(
+        "def step(loss, aux, optimizer, epoch, train=True):\n"
+        "    if train:\n"
+        "        loss.backward()\n"
+        "    aux.backward()\n"
+        "    optimizer.step()\n"
+    )
+    helper = tree.body[0]
+    assert isinstance(helper, ast.FunctionDef)
+    values = ModuleValues(tree)
+    assert values.differentiated_parameters(helper, {"loss"}) == {"loss": frozenset({"train"})}
+    assert values.differentiated_parameters(helper, {"epoch"}) == {}
+    whole = values.differentiated_parameters(helper)
+    assert whole == {"loss": frozenset({"train"}), "aux": frozenset()}
+    assert ModuleValues(tree).differentiated_parameters(helper) == whole

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import cast
 
 from .analysis.catalog import (
     FORWARD_METHODS,
@@ -31,7 +32,7 @@ from .analysis.catalog import (
     unwrapped,
 )
 from .analysis.mode_summaries import ModeSummaries, mode_call
-from .analysis.values import FunctionNode, ModuleValues
+from .analysis.values import FunctionNode, ModuleValues, owns_its_body
 from .ast_names import dotted_name, is_within, same_scope_nodes, walk
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
@@ -105,6 +106,9 @@ def _hands_a_backward_what_it_makes(
     the loop reach that function's backward (the flow's training step); the models and
     loaders of ``train(model, loader, optimizer)``, bound before the loop, do not."""
     written: set[str] = set()
+    # The loop's calls run in ``owner`` but for those of a function or lambda defined in
+    # it: knowing which spares a walk of the whole module for ``function_of``.
+    nested: set[int] = set()
     for node in walk(loop):
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(
             node.ctx, (ast.Store, ast.Del)
@@ -116,21 +120,15 @@ def _hands_a_backward_what_it_makes(
             and (node.args or node.keywords)
         ):
             written.add(_head(node.func.value))  # ``losses.append(loss)``, ``total.add_(x)``
+        if owns_its_body(node):
+            body = getattr(node, "body", [])
+            for part in body if isinstance(body, list) else [body]:
+                nested.update(id(n) for n in walk(part) if isinstance(n, ast.Call))
 
     def made_here(argument: ast.expr) -> bool:
         name = dotted_name(argument)
         return name is None or name.split(".", 1)[0] in written
 
-    # The loop's calls run in ``owner`` but for those of a function or lambda defined in
-    # it: knowing which spares a walk of the whole module for ``function_of``.
-    nested = {
-        id(call)
-        for node in walk(loop)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-        for part in (node.body if isinstance(node.body, list) else [node.body])
-        for call in walk(part)
-        if isinstance(call, ast.Call)
-    }
     values = summaries.values
     for call in calls:
         # Only an argument the loop may make can answer yes: the callee is read (the
@@ -466,7 +464,7 @@ def _outermost_loops(
         if isinstance(node, _LOOPS):
             yield node, owner
             continue
-        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else owner
+        inner = cast(FunctionNode, node) if owns_its_body(node) else owner
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
             for child in getattr(node, field, ()):
                 if isinstance(child, ast.stmt):

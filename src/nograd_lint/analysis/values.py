@@ -544,6 +544,18 @@ class ModuleValues:
         if known is not None:
             return known
         self._differentiated_parameters[id(helper)] = {}  # while it is read: recursion
+        try:
+            found = self._read_differentiated_parameters(helper, only)
+        finally:
+            if only is not None:
+                del self._differentiated_parameters[id(helper)]
+        if only is None:
+            self._differentiated_parameters[id(helper)] = found
+        return found
+
+    def _read_differentiated_parameters(
+        self, helper: FunctionNode, only: Collection[str] | None
+    ) -> dict[str, frozenset[str]]:
         facts = self._function(helper)
         found: dict[str, frozenset[str]] = {}
         for name in facts.parameters() if facts.has_consumers() else ():
@@ -560,10 +572,6 @@ class ModuleValues:
                 flags = needed if flags is None else flags & needed
             if flags is not None:
                 found[name] = flags
-        if only is None:
-            self._differentiated_parameters[id(helper)] = found
-        else:
-            del self._differentiated_parameters[id(helper)]
         return found
 
     def given_models(self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
@@ -2333,6 +2341,14 @@ _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 #: Nodes whose ``body`` runs in a function of its own.
 _OWNING = frozenset({*_FUNCTIONS, ast.Lambda})
+
+
+def owns_its_body(node: ast.AST) -> bool:
+    """Whether the calls and statements of ``node``'s body run in a function of its own
+    (``ModuleValues.function_of``): a ``def`` or a lambda, not a class or a comprehension."""
+    return type(node) in _OWNING
+
+
 #: Nodes the index never needs to visit: no call or statement is inside them.
 _LEAVES = LEAVES | {ast.Name}
 
