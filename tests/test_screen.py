@@ -334,6 +334,32 @@ def test_flake8_compiles_no_pattern_for_a_file_without_the_words(tmp_path: Path)
     assert found >= 8 and compiled == 0, result.stdout
 
 
+def test_flake8_compiles_no_pattern_a_training_script_never_tries(tmp_path: Path) -> None:
+    """A script with the pre-filter's words goes through the screens, which load the modules
+    beside it and the grad scopes' readings; their patterns for what the script does not
+    spell (an import of a helper, a grad-enabling call) stay uncompiled: lint on save."""
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\n\n\ndef evaluate(model, x):\n    model.eval()\n"
+        "    with torch.no_grad():\n        return model(x)\n"
+    )
+    script = (
+        "import sys\n"
+        "from flake8.api import legacy\n"
+        "from nograd_lint.lazy_pattern import LazyPattern\n"
+        f"legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
+        "names = ['nograd_lint.analysis.sibling_modules', 'nograd_lint.screen_grad_scopes']\n"
+        "patterns = [v for n in names for v in vars(sys.modules[n]).values()\n"
+        "            if isinstance(v, LazyPattern)]\n"
+        "print(len(patterns), sum(p._compiled is not None for p in patterns))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    found, compiled = map(int, result.stdout.split())
+    assert found >= 3 and compiled == 0, result.stdout
+
+
 def test_a_lazy_pattern_finds_what_its_compiled_pattern_finds() -> None:
     from nograd_lint.lazy_pattern import LazyPattern
 

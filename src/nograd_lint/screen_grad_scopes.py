@@ -32,6 +32,7 @@ from .ast_names import (
     same_scope_nodes,
     walk,
 )
+from .lazy_pattern import LazyPattern
 
 
 def _shortest(names: frozenset[str]) -> list[str]:
@@ -47,7 +48,7 @@ def _shortest(names: frozenset[str]) -> list[str]:
 #: or an alias, ``from torch import inference_mode as im``. The words first, as substrings:
 #: a regular expression that starts with a group is tried at every position of the file.
 _ENABLING_WORDS = _shortest(GRAD_ENABLING_NAMES | GRAD_ENABLING_NAMES_WITH_ARGUMENT)
-_GRAD_ENABLING = re.compile(
+_GRAD_ENABLING = LazyPattern(
     "|".join(
         [rf"{re.escape(name)}(?!\w)" for name in _shortest(GRAD_ENABLING_NAMES)]
         + [

@@ -27,6 +27,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..ast_names import binds_name, module_level, walk
 from ..errors import SourceError
+from ..lazy_pattern import LazyPattern
 from ..source import decode, python_tree
 
 #: Larger files are not read: no validation helper needs one, and a run must stay fast.
@@ -220,12 +221,12 @@ def any_imported_text(path: str | None, source: str, test: Callable[[str], bool]
 
 #: ``from X import names`` (names in brackets or continued lines too) or ``import names``,
 #: at a line's start or after a ``;``.
-_IMPORT_LINE = re.compile(
+_IMPORT_LINE = LazyPattern(
     r"(?:^|;)[ \t]*(?:from[ \t]+(?P<package>\.?[\w.]*)[ \t]+import[ \t]*"
     r"|import[ \t]+)(?P<names>\([^)]*\)?|[^\n\\]*(?:\\\n[^\n\\]*)*)",
     re.MULTILINE,
 )
-_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+_IDENTIFIER = LazyPattern(r"[A-Za-z_][\w.]*")
 
 
 def _any_module_text(path: str | None, modules: set[str], test: Callable[[str], bool]) -> bool:
