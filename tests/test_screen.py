@@ -234,7 +234,7 @@ def outer(model, x):
 """,
     "forward_method": "def run(model, x):\n    model.eval()\n    return model.forward(x)\n",
     # Gradient code that differentiates the output, but not in every pass that runs the
-    # call (``values.Fate.surely_consumed``): the eval call is on the other arm.
+    # call (``fates.Fate.surely_consumed``): the eval call is on the other arm.
     "consumed_only_on_the_other_arm": "def run(model, x, training):\n    if training:\n"
     "        model.train()\n    else:\n        model.eval()\n    out = model(x)\n"
     "    if training:\n        out.sum().backward()\n",

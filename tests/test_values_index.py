@@ -91,13 +91,13 @@ _TESTS = [
 
 
 def test_if_tests_share_a_key_exactly_when_they_are_written_alike() -> None:
-    from nograd_lint.analysis.values import _test_key
+    from nograd_lint.analysis.function_values import condition_key
 
     parsed = [ast.parse(text, mode="eval").body for text in _TESTS]
     for one in parsed:
         for other in parsed:
             same = ast.dump(one) == ast.dump(other)
-            assert (_test_key(one) == _test_key(other)) is same, (
+            assert (condition_key(one) == condition_key(other)) is same, (
                 ast.unparse(one),
                 ast.unparse(other),
             )
@@ -146,16 +146,16 @@ def outer(model, x):
 
 
 def test_the_statement_walk_meets_every_statement_that_ast_walk_meets() -> None:
-    """``_statements_within`` skips expressions for speed: it must miss no statement of
+    """``statements_within`` skips expressions for speed: it must miss no statement of
     any block (``discards`` reads it to find calls whose value is thrown away)."""
-    from nograd_lint.analysis.values import _statements_within
+    from nograd_lint.analysis.value_readings import statements_within
 
     tree = ast.parse(BLOCKS)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             expected = [n for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node]
-            assert {id(n) for n in _statements_within(node)} == {id(n) for n in expected}
-    assert len(list(_statements_within(tree))) == 30
+            assert {id(n) for n in statements_within(node)} == {id(n) for n in expected}
+    assert len(list(statements_within(tree))) == 30
 
 
 def test_a_screen_asking_about_some_parameters_gets_the_full_answer_for_those() -> None:

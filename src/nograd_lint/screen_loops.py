@@ -32,7 +32,8 @@ from .analysis.catalog import (
     unwrapped,
 )
 from .analysis.mode_summaries import ModeSummaries, mode_call
-from .analysis.values import FunctionNode, ModuleValues, owns_its_body
+from .analysis.value_readings import FunctionNode
+from .analysis.values import ModuleValues, owns_its_body
 from .ast_names import dotted_name, is_within, same_scope_nodes, walk
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 

@@ -14,9 +14,16 @@ stdlib ``ast`` tree it shares with the screen.
 - :mod:`.forward_helpers` - the private methods only a module's ``forward`` runs (read as
   ``forward`` is: without class-wide eval state)
 - :mod:`.values` - where a forward call's output goes: consumed by gradient code, lost to the
-  analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis)
+  analysis, or dropped (on the stdlib ``ast``, shared by the screen and the analysis); the
+  module's own facts
+- :mod:`.function_values` - one function's bindings, stores and calls, and where a value in it
+  may go (:mod:`.values` makes one per function)
+- :mod:`.value_readings` - readings of one ``ast`` node both share: values that never carry a
+  graph, calls that make a tensor that requires grad, accumulating statements
+- :mod:`.fates` - the answer :mod:`.values` gives: what becomes of a forward call's output, and
+  the graphs NG002 finds kept across iterations
 - :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs
-  (on the stdlib ``ast``, with :mod:`.values`' bindings)
+  (on the stdlib ``ast``, with :mod:`.function_values`' bindings)
 - :mod:`.call_sites` - the calls of a module's private function, and what each gives its
   parameters (NG003 reads a helper's callers)
 - :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of

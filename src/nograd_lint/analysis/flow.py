@@ -42,6 +42,7 @@ from .catalog import (
 )
 from .entry_grad import CallSite, resolve_entry_grad
 from .eval_mode import Mode, chain_of
+from .fates import UNKNOWN, Fate, Guards, Kept
 from .forward_helpers import forward_helpers
 from .functions import (
     ClassInfo,
@@ -60,7 +61,7 @@ from .mode_summaries import WHOLE, ModeSummaries, is_whole_model
 from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
-from .values import UNKNOWN, Fate, Guards, Kept, ModuleValues
+from .values import ModuleValues
 
 Statement = Union[cst.BaseStatement, cst.BaseSmallStatement]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -1374,7 +1375,7 @@ def _begun_here(periods: frozenset[EvalPeriod]) -> frozenset[EvalPeriod]:
 
 def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
     """``model`` of ``model(x)`` or ``model.forward(x)``, if ``models`` has it (the same
-    reading as ``values.forward_receiver``)."""
+    reading as ``function_values.forward_receiver``)."""
     func = call.func
     name = dotted_name(func)
     if name is not None and name in models:

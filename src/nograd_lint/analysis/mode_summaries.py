@@ -63,7 +63,7 @@ from .sibling_modules import (
     read_sibling,
     star_imported_names,
 )
-from .values import ModuleValues, _top_level_names
+from .values import ModuleValues, top_level_names
 
 __all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call", "module_held"]
 
@@ -139,7 +139,7 @@ class ModeSummaries:
         # (a definition or assignment of its own, which the star import would not undo).
         star = star_imported_names(values.path, values.tree)
         if star:
-            bound = {name for statement in values.tree.body for name in _top_level_names(statement)}
+            bound = {name for statement in values.tree.body for name in top_level_names(statement)}
             for local, entry in star.items():
                 if local not in bound:
                     self._importable.setdefault(local, entry)

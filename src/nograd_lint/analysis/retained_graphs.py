@@ -2,7 +2,7 @@
 
 A backward pass frees the saved tensors of the graph it differentiates; ``retain_graph=True``
 keeps them until the graph itself dies, which is needed only when something differentiates
-the same graph again. Read on the stdlib ``ast`` tree, with :mod:`.values`' bindings, the
+the same graph again. Read on the stdlib ``ast`` tree, with :mod:`.function_values`' bindings, the
 argument is needed (and the call is not reported) when:
 
 - a later gradient call in the function differentiates a value that shares a recorded
@@ -79,20 +79,10 @@ from .catalog import (
     is_tensor_method,
     runs_a_model,
 )
-from .values import (
-    NEVER,
-    ModuleValues,
-    Seed,
-    _Binding,
-    _Function,
-    _names_read,
-    _top_level_names,
-    binds_indices,
-    contradicts,
-    creates_graph,
-    makes_requires_grad,
-    never_carries,
-)
+from .fates import contradicts
+from .function_values import Binding, FunctionValues, binds_indices, creates_graph, names_read
+from .value_readings import NEVER, Seed, makes_requires_grad, never_carries
+from .values import ModuleValues, top_level_names
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -194,7 +184,7 @@ def _callee_text(call: ast.Call) -> str:
     return dotted_name(call.func) or " ".join(ast.unparse(call.func).split())
 
 
-def _is_true(value: ast.expr, function: _Function, values: ModuleValues) -> bool:
+def _is_true(value: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
     """``True``, or a name bound once, to ``True``, in the function or the module's code."""
     if isinstance(value, ast.Constant):
         return value.value is True
@@ -266,7 +256,9 @@ class _Origins:
         return recording - (self.grad_leaves - self.forwards)
 
 
-def _call_origins(call: ast.Call, function: _Function, values: ModuleValues) -> _Origins | None:
+def _call_origins(
+    call: ast.Call, function: FunctionValues, values: ModuleValues
+) -> _Origins | None:
     """``_origins`` of what a gradient call differentiates, read once per call: every
     ``retain_graph=True`` of a function compares itself with every other gradient call."""
     known = _CALL_ORIGINS.setdefault(function, {})
@@ -277,12 +269,12 @@ def _call_origins(call: ast.Call, function: _Function, values: ModuleValues) -> 
 
 
 #: Per function, ``id`` of a gradient call -> ``_call_origins``.
-_CALL_ORIGINS: weakref.WeakKeyDictionary[_Function, dict[int, _Origins | None]] = (
+_CALL_ORIGINS: weakref.WeakKeyDictionary[FunctionValues, dict[int, _Origins | None]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -> _Origins:
+def _origins(roots: list[ast.expr], function: FunctionValues, values: ModuleValues) -> _Origins:
     """Walk back from ``roots`` through the names they read to the bindings that made
     them, stopping where a graph is dropped (``catalog.GRAPH_DROPPING_*``)."""
     origins = _Origins()
@@ -397,7 +389,7 @@ def _origins(roots: list[ast.expr], function: _Function, values: ModuleValues) -
     return origins
 
 
-def _keeps_state(call: ast.Call, function: _Function, values: ModuleValues) -> bool:
+def _keeps_state(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
     """A model call of a module that defines a model feeding its own state back: its
     ``forward`` reads an attribute of the object that it also sets to a graph it computes
     (``out, self.hidden = self.lstm(x, self.hidden)``). Each call's graph then hangs on
@@ -462,7 +454,7 @@ def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
     return found
 
 
-def _submodule_graph(value: ast.AST, facts: _Function, owner: str) -> bool:
+def _submodule_graph(value: ast.AST, facts: FunctionValues, owner: str) -> bool:
     """``value`` holds the output of a call of one of the object's own submodules or
     methods made with grad on, directly or through the names it reads."""
     seen: set[int] = set()
@@ -491,12 +483,12 @@ _RECURRENT_STATES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
 )
 
 
-def _walrus_binding(node: ast.NamedExpr, function: _Function) -> int | None:
+def _walrus_binding(node: ast.NamedExpr, function: FunctionValues) -> int | None:
     """The binding an assignment expression makes."""
     return next((i for i, b in enumerate(function.bindings) if b.value is node.value), None)
 
 
-def _grads_carry_graphs(function: _Function, values: ModuleValues) -> bool:
+def _grads_carry_graphs(function: FunctionValues, values: ModuleValues) -> bool:
     """The function runs a backward with ``create_graph=True``: ``.grad`` holds a graph."""
     return any(
         isinstance(call.func, ast.Attribute)
@@ -506,7 +498,7 @@ def _grads_carry_graphs(function: _Function, values: ModuleValues) -> bool:
     )
 
 
-def _enclosing_binds(name: str, function: _Function, values: ModuleValues) -> bool:
+def _enclosing_binds(name: str, function: FunctionValues, values: ModuleValues) -> bool:
     """``name``, which ``function`` reads but does not bind, is a variable of a function
     around it (a closure's free variable), or one it declares ``nonlocal``/``global``."""
     if name in function.outer:
@@ -542,7 +534,7 @@ def _enables_grad(call: ast.Call, values: ModuleValues) -> bool:
 
 
 def _graph_parts(
-    node: ast.AST, through_model: bool, values: ModuleValues, function: _Function
+    node: ast.AST, through_model: bool, values: ModuleValues, function: FunctionValues
 ) -> Iterator[tuple[ast.AST | None, bool, bool]]:
     """The subexpressions whose graph flows into ``node``'s value, each with whether it
     goes through a model's call and whether it is still the same value (operators, indexing,
@@ -689,7 +681,7 @@ def _module_names(values: ModuleValues) -> frozenset[str]:
             definition = isinstance(
                 statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
             )
-            for name in _top_level_names(statement):
+            for name in top_level_names(statement):
                 bound[name] = bound.get(name, True) and definition
         builtin = {name for name in dir(builtins) if name not in bound}
         known = _MODULE_NAMES[values] = frozenset(
@@ -784,7 +776,7 @@ def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
 _SETTINGS: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
-def _is_element(name: str, binding: _Binding) -> bool:
+def _is_element(name: str, binding: Binding) -> bool:
     """Whether a loop binds ``name`` to an element of what it iterates, not to an index:
     ``loss`` in ``for i, loss in enumerate(losses)``, not ``i``, nor ``t`` of a ``range``."""
     iterable = binding.value
@@ -800,7 +792,7 @@ def _is_element(name: str, binding: _Binding) -> bool:
 
 
 def _batch_target(
-    name: str, binding: _Binding, function: _Function, helpers: _Helpers, values: ModuleValues
+    name: str, binding: Binding, function: FunctionValues, helpers: _Helpers, values: ModuleValues
 ) -> bool:
     """``y`` of ``for x, y in loader`` where a model of the function runs on ``x``: a batch
     of inputs and targets, data without a graph of its own, not one of a list of losses
@@ -860,11 +852,11 @@ class _Helpers:
 _CLASS_NAME = re.compile(r"[A-Z][A-Z0-9]*[a-z][A-Za-z0-9]*")
 
 #: Each function's ``_Helpers``, alive as long as its value facts are.
-_HELPERS: weakref.WeakKeyDictionary[_Function, _Helpers] = weakref.WeakKeyDictionary()
+_HELPERS: weakref.WeakKeyDictionary[FunctionValues, _Helpers] = weakref.WeakKeyDictionary()
 
 
 def _helpers(
-    function: _Function, values: ModuleValues, self_name: str | None, models: frozenset[str]
+    function: FunctionValues, values: ModuleValues, self_name: str | None, models: frozenset[str]
 ) -> _Helpers:
     names: set[str] = set()
     methods: set[str] = set()
@@ -968,7 +960,7 @@ def _iterates_filled_attribute(
     )
 
 
-def _iteration_values(function: _Function) -> set[int]:
+def _iteration_values(function: FunctionValues) -> set[int]:
     """``id`` of every iterable a loop or comprehension of the function binds targets from."""
     found = _ITERATION_VALUES.get(function)
     if found is None:
@@ -981,10 +973,10 @@ def _iteration_values(function: _Function) -> set[int]:
 
 
 #: Per function, ``_iteration_values``.
-_ITERATION_VALUES: weakref.WeakKeyDictionary[_Function, set[int]] = weakref.WeakKeyDictionary()
+_ITERATION_VALUES: weakref.WeakKeyDictionary[FunctionValues, set[int]] = weakref.WeakKeyDictionary()
 
 
-def _self_name(function: _Function) -> str | None:
+def _self_name(function: FunctionValues) -> str | None:
     node = function.node
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
@@ -1000,7 +992,7 @@ def _self_name(function: _Function) -> str | None:
 def _needed(
     call: ast.Call,
     roots: list[ast.expr],
-    function: _Function,
+    function: FunctionValues,
     values: ModuleValues,
     callers_read: frozenset[int] = frozenset(),
 ) -> bool:
@@ -1051,7 +1043,7 @@ def _needed(
 def _callers_done_with(
     call: ast.Call,
     parameters: set[str],
-    function: _Function,
+    function: FunctionValues,
     values: ModuleValues,
     callers_read: frozenset[int],
 ) -> bool:
@@ -1080,7 +1072,7 @@ def _callers_done_with(
             return False  # called twice by one function: the second call may reuse the graph
         if any(name not in site.given for name in parameters):
             return False  # a default value, made once for every call
-        if _names_read(caller.node) & module_values - caller.local - caller.parameters():
+        if names_read(caller.node) & module_values - caller.local - caller.parameters():
             return False  # a graph the module holds may reach this call (``embedding``)
         callers.add(id(caller))
         roots = [site.given[name] for name in parameters]
@@ -1090,7 +1082,7 @@ def _callers_done_with(
     return True
 
 
-def _differentiates_more(call: ast.Call, function: _Function, values: ModuleValues) -> bool:
+def _differentiates_more(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
     """Another gradient call in the function, itself or through a function of the module, or
     a call that may differentiate what the function was given: its other parameters may
     share the graph (``loss.backward(retain_graph=True); aux.backward()``)."""
@@ -1144,11 +1136,11 @@ def _module_variables(values: ModuleValues) -> set[str]:
             statement,
             (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom),
         )
-        for name in _top_level_names(statement)
+        for name in top_level_names(statement)
     }
 
 
-def _added_outside(own: set[int], function: _Function) -> bool:
+def _added_outside(own: set[int], function: FunctionValues) -> bool:
     """A value of the graph added to a container the function did not make
     (``history.append(loss)``, ``history += [loss]`` on a parameter or a global): its
     owner may differentiate it later."""
@@ -1166,7 +1158,7 @@ def _carried_to_a_gradient_call(
     call: ast.Call,
     own: set[int],
     loops: frozenset[int],
-    function: _Function,
+    function: FunctionValues,
     values: ModuleValues,
 ) -> bool:
     """A value of the graph kept for the next iteration of a loop that runs ``call``
@@ -1189,7 +1181,7 @@ def _carried_to_a_gradient_call(
 
 
 def _handed_on_later(
-    call: ast.Call, own: set[int], function: _Function, values: ModuleValues
+    call: ast.Call, own: set[int], function: FunctionValues, values: ModuleValues
 ) -> bool:
     """A value of the graph handed, after the gradient call, to a call that may
     differentiate it where the analysis cannot see (``balancer.step([loss_a, loss_b])``):
@@ -1273,7 +1265,7 @@ def origins_shared(
     call: ast.Call,
     other: ast.Call,
     own: set[int],
-    function: _Function,
+    function: FunctionValues,
     values: ModuleValues,
 ) -> bool:
     """Whether ``other``, a gradient call that may run after ``call``, differentiates a
@@ -1288,7 +1280,7 @@ def origins_shared(
     return theirs is not None and bool(own & set(theirs.reads))
 
 
-def _in_comprehension_over(call: ast.Call, recorded: set[int], function: _Function) -> bool:
+def _in_comprehension_over(call: ast.Call, recorded: set[int], function: FunctionValues) -> bool:
     """``[grad(out[i], x, retain_graph=True) for i in ...]``: a comprehension is a loop too,
     and a graph made before it is differentiated again by its next element."""
     here = (call.lineno, call.col_offset)
@@ -1328,7 +1320,7 @@ def _differentiates(
     return found
 
 
-def _given_seed(function: _Function, names: set[str]) -> Seed:
+def _given_seed(function: FunctionValues, names: set[str]) -> Seed:
     """The seed that accepts a read of one of ``names`` that no binding of the function
     reaches: the value it was given for that parameter."""
 

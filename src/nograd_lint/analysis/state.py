@@ -11,7 +11,7 @@ import libcst as cst
 
 from ..ast_names import is_within, within_any
 from .entry_grad import Grad
-from .values import Fate, Guards, contradicts
+from .fates import Fate, Guards, contradicts
 
 if TYPE_CHECKING:
     from .functions import ClassInfo

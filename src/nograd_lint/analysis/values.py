@@ -18,160 +18,68 @@ A value stops carrying a graph through ``.item()``, ``.detach()``, ``.data``, co
 order (an over-approximation: a name that holds a derived value anywhere holds one
 everywhere), which can only find more consumers and escapes, never fewer: precision first.
 The module imports no LibCST, so the screen can use it before the analysis is loaded.
+
+This module holds the facts of the module as a whole (:class:`ModuleValues`: its index, its
+models and optimizers, its imports); each function's bindings and the questions about a
+value in it are :mod:`.function_values`'s, the readings of one node both share are
+:mod:`.value_readings`', and the answer for one call is a :class:`.fates.Fate`.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from bisect import bisect_right
-from collections import deque
-from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from functools import cached_property
-from typing import TYPE_CHECKING, Callable, NamedTuple, Union, cast
+from collections.abc import Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, cast
 
 from ..ast_names import (
+    FUNCTIONS,
     LEAVES,
     call_args,
     dotted_name,
     inner_nodes,
-    module_class,
-    names_in,
-    self_parameter,
 )
 from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL, word
 from ..source import physical_lines
 from .catalog import (
-    ACCUMULATING_METHODS,
     CONTAINER_ADDERS,
-    CREATE_GRAPH_KEYWORD,
     GRAD_DECORATORS_REACH_COROUTINES,
     GRAD_MODE_FACTORIES,
     GRAD_MODE_SETTERS,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
-    GRAPH_DROPPING_ATTRIBUTES,
-    GRAPH_DROPPING_BUILTINS,
-    GRAPH_DROPPING_METHODS,
     GRAPH_READING_ATTRIBUTES,
-    IN_PLACE_DETACH,
-    INDEX_PAIR_INDICES,
-    INDEX_PAIR_METHODS,
-    INDEX_PAIR_METHODS_WITH_DIM,
-    LOSS_FUNCTION_NAME,
-    MODEL_METHODS,
     MODULE_BASE_NAMES,
-    MODULE_RETURNING_METHODS,
     NON_MODEL_NN,
     NUMBER_READING_MODULES,
     OPTIMIZER_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
     PRETRAINED_LOADERS,
-    RETAIN_GRAPH_KEYWORD,
     GradEffect,
     grad_effect,
     loads_eval_model,
     looks_like_optimizer,
 )
+from .fates import NO_GUARDS, UNKNOWN, Fate, Guards, Kept
+from .function_values import FunctionValues
+from .value_readings import (
+    ASSIGNMENTS,
+    SCOPES,
+    FunctionNode,
+    is_accumulation,
+    is_self_attribute,
+    keeps_comprehension,
+    never_carries,
+    qualified_with,
+    requires_grad_targets,
+    statements_within,
+    without_module_methods,
+)
 
 if TYPE_CHECKING:
     from .mode_summaries import ModeSummaries
-
-#: The ``if`` conditions a node runs under within its function: (``_test_key`` of the test,
-#: whether it is the true arm).
-Guards = frozenset[tuple[Hashable, bool]]
-FunctionNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPES = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
-_NO_GUARDS: Guards = frozenset()
-
-
-def contradicts(one: Guards, other: Guards) -> bool:
-    """The two cannot hold in one pass: one arm of an ``if`` against the other arm."""
-    smaller, larger = (one, other) if len(one) <= len(other) else (other, one)
-    return any((test, not arm) in larger for test, arm in smaller)
-
-
-class Fate:
-    """What becomes of one forward call's output. Each part is worked out when first asked
-    for: a call in a function without gradient code needs none of them."""
-
-    def __init__(
-        self,
-        guards: Guards,
-        consumers: Callable[[], tuple[Guards, ...]],
-        escapes: Callable[[], bool],
-        input_requires_grad: Callable[[], bool],
-        graph_inspected: Callable[[], bool],
-        discarded: bool = False,
-    ) -> None:
-        #: The conditions the call itself runs under.
-        self.guards = guards
-        #: The call is a statement of its own (``model(img)``): whatever its graph is for, it
-        #: reaches it through forward hooks, which the analysis does not follow.
-        self.discarded = discarded
-        self._consumers, self._escapes = consumers, escapes
-        self._input_requires_grad, self._graph_inspected = input_requires_grad, graph_inspected
-
-    @cached_property
-    def consumers(self) -> tuple[Guards, ...]:
-        """The conditions of each gradient call that differentiates its graph."""
-        return self._consumers()
-
-    @cached_property
-    def escapes(self) -> bool:
-        """A value carrying its graph leaves what the analysis can see."""
-        return self._escapes()
-
-    @cached_property
-    def input_requires_grad(self) -> bool:
-        """One of its inputs requires grad."""
-        return self._input_requires_grad()
-
-    @cached_property
-    def graph_inspected(self) -> bool:
-        """The function (or a hook nested in it) reads ``grad_fn``: it inspects graphs."""
-        return self._graph_inspected()
-
-    def consumed_with(self, guards: Guards) -> bool:
-        """Some consumer can run in a pass that also holds ``guards``."""
-        return any(not contradicts(consumer, guards) for consumer in self.consumers)
-
-    def surely_consumed(self) -> bool:
-        """A consumer runs whenever the call itself can: whatever eval period reaches the
-        call, that consumer can run with it (what the screen may rely on)."""
-        return any(consumer <= self.guards for consumer in self.consumers)
-
-
-#: The fate of a call this module cannot place: lost to the analysis, consumed by nobody known.
-UNKNOWN = Fate(_NO_GUARDS, tuple, lambda: True, lambda: False, lambda: False)
-
-Seed = Callable[[ast.AST], bool]
-#: How many times a function's calls are all read for a question about a value before
-#: they are indexed by what they hold (``_Function._calls_carrying``).
-QUESTIONS_BEFORE_CALL_INDEX = 8
-#: The nodes a seed accepts, when known: the forward calls whose graph is followed. None: the
-#: seed is a predicate of its own (a function's parameters, ``requires_grad`` tensors).
-Origins = Union[Collection[ast.AST], None]
-
-
-class Kept(NamedTuple):
-    """A value carrying a forward call's graph, stored in a loop where it outlives the
-    iteration, and never differentiated after: NG002."""
-
-    #: The stored expression (``loss`` in ``total += loss``).
-    value: ast.expr
-    #: What it is stored in (``total``, ``preds``, ``self.outputs``).
-    target: str
-    #: A backward pass over the graph ran in the loop: its saved tensors are freed, but its
-    #: nodes still pile up.
-    after_backward: bool
-    #: Recurrent state fed back to the next iteration's forward (``out, h = model(x, h)``):
-    #: the fix is to detach the state, not the call's result.
-    fed_back: bool = False
 
 
 class ModuleValues:
@@ -184,7 +92,7 @@ class ModuleValues:
         self.path = path
         self._index: _Index | None = None
         self._lines: list[str] | None = None
-        self._functions: dict[int, _Function] = {}
+        self._functions: dict[int, FunctionValues] = {}
         self._optimizers: dict[tuple[int, str], frozenset[str] | None] | None = None
         self._tensors: frozenset[str] | None = None
         self._models: frozenset[str] | None = None
@@ -253,7 +161,7 @@ class ModuleValues:
     def model_names(self) -> frozenset[str]:
         """Names NG002 may take for models anywhere in the module: those of the functions
         that accumulate in a loop, and of module-level code; loosely
-        (``_Function.loose_model_names``): ``kept`` confirms them where it matters."""
+        (``FunctionValues.loose_model_names``): ``kept`` confirms them where it matters."""
         if self._models is None:
             names = set(self._module_level().model_names())
             for function in self._accumulating():
@@ -282,7 +190,7 @@ class ModuleValues:
         return found
 
     def _may_name_models(self, node: FunctionNode, lines: list[str]) -> bool:
-        """Whether the text of ``node`` can hold a name ``_Function.model_names`` (or the
+        """Whether the text of ``node`` can hold a name ``FunctionValues.model_names`` (or the
         module's own code) takes for a model: a model method's call, a model class of the
         module, a pretrained loader, a name bound to torch or ``torch.nn``, torchvision, or
         a model of module-level code. A test on text, far cheaper than reading the body."""
@@ -303,15 +211,15 @@ class ModuleValues:
         if pattern is not None and pattern.search(text) is not None:
             return True
         # What needs the module's own code read, last.
-        if any(word in text for word in self._module_level_models(node)):
+        if any(word in text for word in self.module_level_models_for(node)):
             return True
         return not isinstance(node, ast.Module) and self._may_infer_models(node, text)
 
     def _may_infer_models(self, node: FunctionNode, text: str) -> bool:
-        """Whether ``_Function.kept_model_names`` may find a model by what is done with a
+        """Whether ``FunctionValues.kept_model_names`` may find a model by what is done with a
         name: a parameter that is called, a loop over an attribute the class fills with
         models."""
-        if not isinstance(node, _FUNCTIONS):
+        if not isinstance(node, FUNCTIONS):
             return False
         arguments = node.args
         parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
@@ -325,7 +233,9 @@ class ModuleValues:
         looped = _LOOP_OVER_SELF.findall(text)
         return bool(looped) and bool(self.model_holding_attributes(node, looped))
 
-    def _module_level_models(self, node: FunctionNode) -> frozenset[str]:
+    def module_level_models_for(self, node: FunctionNode) -> frozenset[str]:
+        """The models of the module's own code, which the function ``node`` reads as
+        globals: none for the module's code itself."""
         if isinstance(node, ast.Module):
             return frozenset()
         return self._module_level().model_names()
@@ -334,7 +244,7 @@ class ModuleValues:
         """Classes of the module with a module base (``class Net(nn.Module)``)."""
         return self._statement_facts().classes
 
-    def _accumulating(self) -> list[_Function]:
+    def _accumulating(self) -> list[FunctionValues]:
         return [self._function(node) for node in self._statement_facts().accumulating]
 
     def _statement_facts(self) -> _StatementFacts:
@@ -342,18 +252,18 @@ class ModuleValues:
             self._statements = _StatementFacts(self.tree)
         return self._statements
 
-    def _module_level(self) -> _Function:
+    def _module_level(self) -> FunctionValues:
         return self._function(self.tree)
 
-    def facts(self, node: FunctionNode) -> _Function:
+    def facts(self, node: FunctionNode) -> FunctionValues:
         """The value facts of the function ``node`` itself (``function_of`` takes a node
         inside it)."""
         return self._function(node)
 
-    def _function(self, node: FunctionNode) -> _Function:
+    def _function(self, node: FunctionNode) -> FunctionValues:
         function = self._functions.get(id(node))
         if function is None:
-            function = self._functions[id(node)] = _Function(node, self)
+            function = self._functions[id(node)] = FunctionValues(node, self)
         return function
 
     @property
@@ -369,7 +279,7 @@ class ModuleValues:
     def guards(self, node: ast.AST) -> Guards:
         """The ``if`` conditions ``node`` (a call) runs under within its function."""
         function = self._function_of(node)
-        return function.guards.get(id(node), _NO_GUARDS) if function is not None else _NO_GUARDS
+        return function.guards.get(id(node), NO_GUARDS) if function is not None else NO_GUARDS
 
     def optimizer_models(self, receiver: str, at: ast.AST | None) -> frozenset[str] | None:
         """The models whose parameters the optimizer that ``receiver`` names where ``at``
@@ -390,7 +300,23 @@ class ModuleValues:
 
     def qualified(self, func: ast.AST) -> str | None:
         """``torch.autograd.grad`` for ``grad`` after ``from torch.autograd import grad``."""
-        return _qualified(func, self._torch)
+        return qualified_with(func, self._torch)
+
+    def makes_model(self, call: ast.Call, classes: frozenset[str]) -> bool:
+        """Whether ``call`` builds a model: one of ``classes``, a pretrained loader's model,
+        a ``torch.nn`` module class, or a torchvision model, as this module names them."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in classes:
+            return True
+        if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
+            owner = dotted_name(func.value)
+            return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
+        qualified = self.qualified(func) or ""
+        if qualified.startswith("torch.nn."):
+            last = qualified.rsplit(".", 1)[-1]
+            return last[:1].isupper() and not NON_MODEL_NN.search(last)
+        vision = qualified_with(func, self._statement_facts().vision) or ""
+        return vision.startswith("torchvision.models.")
 
     def names_grad_mode(self, node: ast.Name | ast.Attribute) -> bool:
         """``torch.set_grad_enabled``, or a module-level name bound to such an API
@@ -480,7 +406,7 @@ class ModuleValues:
     def reader(self, func: ast.AST) -> str | None:
         """``matplotlib.pyplot.plot`` for ``plt.plot``: a function of a library that reads
         numbers (``catalog.NUMBER_READING_MODULES``), qualified as imported; else None."""
-        return _qualified(func, self._statement_facts().readers)
+        return qualified_with(func, self._statement_facts().readers)
 
     # -- what NG002 learns from the rest of the module ---------------------------------
 
@@ -494,7 +420,7 @@ class ModuleValues:
             node = self.plain_function(name)
             returns = [
                 statement.value
-                for statement in (_statements_within(node) if node is not None else ())
+                for statement in (statements_within(node) if node is not None else ())
                 if isinstance(statement, ast.Return)
             ]
             known = self._detaching[name] = bool(returns) and all(
@@ -508,20 +434,20 @@ class ModuleValues:
         if self._plain is None:
             definitions: dict[str, list[ast.stmt]] = {}
             for statement in self.tree.body:
-                for bound in _top_level_names(statement):
+                for bound in top_level_names(statement):
                     definitions.setdefault(bound, []).append(statement)
             self._plain = {
                 bound: found[0]
                 for bound, found in definitions.items()
                 if len(found) == 1
-                and isinstance(found[0], _FUNCTIONS)
+                and isinstance(found[0], FUNCTIONS)
                 and not found[0].decorator_list
             }
         return self._plain.get(name)
 
     def keeps_nothing(self, helper: FunctionNode) -> bool:
         """Whether a function of the module lets no value of its parameters go on
-        (``_Function.keeps_nothing``); read one level deep: its own helpers count as code
+        (``FunctionValues.keeps_nothing``); read one level deep: its own helpers count as code
         we cannot see."""
         known = self._keeps_nothing.get(id(helper))
         if known is None:
@@ -567,7 +493,7 @@ class ModuleValues:
                 return isinstance(node, ast.Name) and node.id == name and not facts.reaching(node)
 
             flags: frozenset[str] | None = None
-            for consumer in facts._consumers(facts.derived(given), given, None):
+            for consumer in facts.consumers_of(facts.derived(given), given, None):
                 needed = facts.flags_needed(consumer)
                 flags = needed if flags is None else flags & needed
             if flags is not None:
@@ -616,7 +542,7 @@ class ModuleValues:
                 for statement in self.tree.body
                 if isinstance(statement, ast.ClassDef)
                 for method in statement.body
-                if isinstance(method, _FUNCTIONS)
+                if isinstance(method, FUNCTIONS)
             }
         owner = self._classes_of.get(id(node))
         if owner is None:
@@ -629,7 +555,7 @@ class ModuleValues:
                 holds = self._holders[key] = any(
                     self._fills_with_models(method, attribute)
                     for method in owner.body
-                    if isinstance(method, _FUNCTIONS)
+                    if isinstance(method, FUNCTIONS)
                 )
             if holds:
                 found.add(attribute)
@@ -643,11 +569,11 @@ class ModuleValues:
         stack: list[ast.stmt] = list(method.body)
         while stack:
             statement = stack.pop()
-            if isinstance(statement, _SCOPES):
+            if isinstance(statement, SCOPES):
                 continue
             value: ast.AST | None = None
             if isinstance(statement, ast.Assign) and any(
-                _is_self_attribute(target, attribute) for target in statement.targets
+                is_self_attribute(target, attribute) for target in statement.targets
             ):
                 value = statement.value
             elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
@@ -655,12 +581,12 @@ class ModuleValues:
                 if (
                     isinstance(func, ast.Attribute)
                     and func.attr in CONTAINER_ADDERS
-                    and _is_self_attribute(func.value, attribute)
+                    and is_self_attribute(func.value, attribute)
                 ):
                     value = statement.value
             if value is not None:
-                made = (_without_module_methods(node) for node in ast.walk(value))
-                if any(isinstance(c, ast.Call) and _makes_model(c, classes, self) for c in made):
+                made = (without_module_methods(node) for node in ast.walk(value))
+                if any(isinstance(c, ast.Call) and self.makes_model(c, classes) for c in made):
                     return True
             for field in ("body", "orelse", "finalbody", "handlers"):
                 for child in getattr(statement, field, ()):
@@ -673,11 +599,11 @@ class ModuleValues:
         """Names the module's own code (not its functions) uses as models."""
         return self._module_level().model_names()
 
-    def function_of(self, node: ast.AST) -> _Function | None:
+    def function_of(self, node: ast.AST) -> FunctionValues | None:
         """The value facts of the function (or module code) ``node`` runs in."""
         return self._function_of(node)
 
-    def _function_of(self, node: ast.AST) -> _Function | None:
+    def _function_of(self, node: ast.AST) -> FunctionValues | None:
         owner = self.index.owners.get(id(node))
         return self._function(owner) if owner is not None else None
 
@@ -750,1496 +676,9 @@ class ModuleValues:
     def _requires_grad_names(self) -> frozenset[str]:
         if self._tensors is None:
             self._tensors = frozenset(
-                name for node in self.index.statements for name in _requires_grad_targets(node)
+                name for node in self.index.statements for name in requires_grad_targets(node)
             )
         return self._tensors
-
-
-#: Where a statement sits: the blocks (``(id(statement), field)``) that hold it, outermost first.
-Path = tuple[tuple[int, str], ...]
-Position = tuple[int, int]
-
-
-class _Binding:
-    """One place a value is given to names: ``out = model(x)``, ``for x in xs``,
-    ``losses.append(loss)`` (which adds to ``losses`` and keeps what it held). A plain
-    class: thousands are made per module, and compared only by identity."""
-
-    __slots__ = (
-        "accumulates",
-        "adds",
-        "comprehension",
-        "grad_off",
-        "loops",
-        "names",
-        "path",
-        "position",
-        "replaces",
-        "start",
-        "target",
-        "value",
-    )
-
-    def __init__(
-        self,
-        target: ast.AST,
-        value: ast.AST,
-        names: tuple[str, ...],
-        position: Position,
-        path: Path,
-        loops: frozenset[int],
-        replaces: bool = True,
-        start: Position = (0, 0),
-        accumulates: bool = False,
-        adds: bool = False,
-        grad_off: bool = False,
-    ) -> None:
-        self.target = target
-        self.value = value
-        self.names = names
-        #: Where the binding takes effect: after its value is computed.
-        self.position = position
-        self.path = path
-        #: Loops whose body holds it (a later use in the next iteration sees it).
-        self.loops = loops
-        #: Whether it replaces what the names held (an assignment) or adds to it.
-        self.replaces = replaces
-        #: Where the statement starts: what its target held before is read from here.
-        self.start = start
-        #: One of the statement forms that add to an accumulator (``_accumulates``).
-        self.accumulates = accumulates
-        #: ``outs.append(y)``: a method call that adds to a collection.
-        self.adds = adds
-        #: Lexically inside a grad-disabling ``with`` of the function.
-        self.grad_off = grad_off
-        #: ``outs = [model(x) for x in xs]``: the comprehension is a loop of its own, whose
-        #: element store is the accumulation (``_keeps_comprehension``).
-        self.comprehension = False
-
-
-class _Holders:
-    """A list of expressions (bindings' values, calls), indexed on first use by the nodes
-    each holds and the names each reads: which of them a value can reach."""
-
-    def __init__(self, roots: Sequence[ast.AST]) -> None:
-        self.roots = roots
-        self._holding: dict[int, list[int]] | None = None
-        self._readers: dict[str, list[int]] | None = None
-
-    def holding(self) -> dict[int, list[int]]:
-        """``id`` of a node -> the indices of the roots that hold it."""
-        if self._holding is None:
-            self._holding = {}
-            for index, root in enumerate(self.roots):
-                for node in ast.walk(root):
-                    self._holding.setdefault(id(node), []).append(index)
-        return self._holding
-
-    def readers(self) -> dict[str, list[int]]:
-        """Name -> the indices of the roots that read it."""
-        if self._readers is None:
-            self._readers = {}
-            for index, root in enumerate(self.roots):
-                for name in names_in(root):
-                    self._readers.setdefault(name, []).append(index)
-        return self._readers
-
-    def holding_any(self, seed: Seed, origins: Origins) -> Iterable[int]:
-        """The indices of the roots that hold a node ``seed`` accepts: none for ``NEVER``,
-        every one when ``origins`` (the nodes it accepts) is unknown."""
-        if seed is NEVER:
-            return ()
-        if origins is None:
-            return range(len(self.roots))
-        holding = self.holding()
-        return sorted({index for node in origins for index in holding.get(id(node), ())})
-
-
-class _Function:
-    """The bindings, stores and calls of one function body, collected once.
-
-    A name read at one place sees the bindings that may reach it: walking back in source
-    order to the first binding in the same or an enclosing block (which replaces all before
-    it), plus bindings later in a loop that holds both (the next iteration's).
-    """
-
-    def __init__(self, node: FunctionNode, module: ModuleValues) -> None:
-        self.node = node
-        self.module = module
-        self.bindings: list[_Binding] = []
-        #: Values that leave: returned, yielded.
-        self.leaving: list[ast.AST] = []
-        self.calls: list[ast.Call] = []
-        self.graph_reads: list[ast.Attribute] = []
-        #: Names that nested functions, lambdas and classes read.
-        #: Nested functions, lambdas and classes: what they read is captured (``captured``).
-        self._nested: list[ast.AST] = []
-        self._captured: set[str] | None = None
-        self._free: set[str] | None = None
-        #: ``global``/``nonlocal`` names: binding them stores outside the function.
-        self.outer: set[str] = set()
-        self.guards: dict[int, Guards] = {}
-        self.requires_grad: set[str] = set()
-        #: ``id(name)`` -> (path, loops) of the statement that reads it.
-        self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
-        self._reaching: dict[int, list[int]] = {}
-        self._models: frozenset[str] | None = None
-        self._kept_models: frozenset[str] | None = None
-        self._loose_models: frozenset[str] | None = None
-        self._binding_holders: _Holders | None = None
-        self._call_holders: _Holders | None = None
-        self._call_questions = 0
-        self._outside_stores: list[_Binding] | None = None
-        self._accumulating_ids: set[int] | None = None
-        self._fed_back_by_index: dict[int, str] | None = None
-        self._strict = False
-        self._has_consumers: bool | None = None
-        #: ``id`` of a call -> ``differentiated_arguments``.
-        self._differentiated_arguments: dict[int, list[ast.expr]] = {}
-        #: ``id`` of a node of the function -> its parent (``flags_needed``), on first need.
-        self._parents: dict[int, ast.AST] | None = None
-        #: The methods of this method's class, by name (``_own_method``), read on first need.
-        self._class_methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None] | None = None
-        self._accumulations: list[_Binding] | None = None
-        self._may_require_grad: bool | None = None
-        self._inspects: bool | None = None
-        self._discarded_calls: set[int] | None = None
-        self._grad_off = int(self._decorated_grad_off())
-        #: ``id`` of call arguments whose value the call's result does not hold
-        #: (``without_reading``).
-        self._unread: frozenset[int] = frozenset()
-        #: Name -> how many bindings of it the collection has met so far.
-        self._versions: dict[str, int] = {}
-        self.call_loops: dict[int, frozenset[int]] = {}
-        self._collect()
-        self._by_name: dict[str, list[int]] = {}
-        for index, binding in enumerate(self.bindings):
-            for name in binding.names:
-                self._by_name.setdefault(name, []).append(index)
-        for indices in self._by_name.values():
-            indices.sort(key=lambda i: self.bindings[i].position)
-        #: The positions of ``_by_name``'s bindings, to find a read's place by bisection: a
-        #: long function rebinds the same names hundreds of times.
-        self._positions_by_name: dict[str, list[Position]] = {
-            name: [self.bindings[i].position for i in indices]
-            for name, indices in self._by_name.items()
-        }
-        #: Names the function binds itself (not its parameters, not globals): containers
-        #: made here, which only the function can read.
-        self.local: set[str] = {
-            name for binding in self.bindings if binding.replaces for name in binding.names
-        } - self.outer
-
-    def _condition(self, test: ast.expr) -> Hashable:
-        """What an ``if`` tests, as :func:`_test_key` spells it, with the bindings its names
-        have at the ``if``: two ``if flag:`` are one condition unless ``flag`` is bound
-        again between them."""
-        key = _test_key(test)
-        versions = self._versions
-        if not versions:
-            return key
-        if isinstance(test, ast.Name):  # the commonest test, without a walk
-            version = versions.get(test.id)
-            return key if version is None else (key, ((test.id, version),))
-        rebound = tuple(
-            sorted(
-                (node.id, versions[node.id])
-                for node in ast.walk(test)
-                if isinstance(node, ast.Name) and node.id in versions
-            )
-        )
-        return (key, rebound) if rebound else key
-
-    def _decorated_grad_off(self) -> bool:
-        """``@torch.no_grad()`` on the function: its body records no graph outside the
-        ``with`` blocks this reading follows. Only where nothing else may turn grad mode
-        back on: no other decorator, every ``with`` item torch's (or ``open``), no other
-        use of a grad-mode API (``torch.set_grad_enabled(True)``, an alias, a
-        ``partial``), no call of a function of the module that opens a ``with`` block or
-        uses one, and no ``__wrapped__`` call in the module. Not an ``async def``
-        (``decorated_grad_effect``): the decorator wraps the call that makes the coroutine."""
-        node = self.node
-        module = self.module
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
-            return False
-        if any(
-            GRAD_MODE_FACTORIES.get(
-                module.qualified(d.func if isinstance(d, ast.Call) else d) or ""
-            )
-            is None
-            for d in node.decorator_list
-        ):
-            return False
-        if module.decorated_grad_effect(node) is not GradEffect.DISABLE:
-            return False
-        inside = [inner for statement in node.body for inner in ast.walk(statement)]
-        followed: set[int] = set()
-        for inner in inside:
-            if isinstance(inner, (ast.With, ast.AsyncWith)):
-                for item in inner.items:
-                    expr = item.context_expr
-                    if not _plain_context(expr, module):
-                        return False
-                    followed.add(id(expr.func) if isinstance(expr, ast.Call) else id(expr))
-        for inner in inside:
-            if (
-                isinstance(inner, (ast.Name, ast.Attribute))
-                and id(inner) not in followed
-                and module.names_grad_mode(inner)
-            ):
-                return False
-            if isinstance(inner, ast.Call) and module.uses_grad_mode(inner.func):
-                return False
-        return not module.unwraps_functions()
-
-    def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
-        """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
-        disables it, ``enable_grad()`` enables it; None for anything else."""
-        if not isinstance(expr, ast.Call):
-            return None
-        known = GRAD_MODE_FACTORIES.get(self.module.qualified(expr.func) or "")
-        return grad_effect(known, call_args(expr)) if known is not None else None
-
-    def captured(self) -> set[str]:
-        """Names that nested functions, lambdas and classes read."""
-        if self._captured is None:
-            self._captured = {name for node in self._nested for name in _names_read(node)}
-        return self._captured
-
-    def free_in_nested(self) -> set[str]:
-        """``captured`` less the names a nested function reads from its own scope: its
-        parameters and the names it binds, which Python makes local to it throughout."""
-        if self._free is None:
-            self._free = {name for node in self._nested for name in _free_names(node)}
-        return self._free
-
-    def _reads_only(self, call: ast.Call) -> bool:
-        """``call`` reads its arguments as numbers or values and keeps none that carry a
-        graph: a function of a number-reading library (``plt.plot(losses)``), or a model's
-        forward."""
-        qualified = self.module.reader(call.func)
-        if qualified is not None:
-            return True
-        return forward_receiver(call, self.kept_model_names()) is not None
-
-    def keeps_nothing(self) -> bool:
-        """Whether this function neither differentiates, returns, stores nor hands on
-        (except to number readers) a value derived from its parameters."""
-        parameters = self.parameters()
-        if not parameters or parameters & (self.free_in_nested() | self.outer):
-            return not parameters
-
-        def from_parameters(node: ast.AST) -> bool:
-            return isinstance(node, ast.Name) and node.id in parameters
-
-        reached = self.derived(from_parameters)
-        if any(True for _ in self._consumers(reached, from_parameters, None)):
-            return False
-        if self.leaves(reached, from_parameters, free_only=True):
-            return False
-        return not any(
-            self._hands_over(call, reached, from_parameters)
-            and self.module.reader(call.func) is None
-            for call in self.calls
-        )
-
-    def inspects_graphs(self) -> bool:
-        """The function, or a hook nested in it, reads ``grad_fn``."""
-        if self._inspects is None:
-            self._inspects = any(
-                isinstance(n, ast.Attribute) and n.attr in GRAPH_READING_ATTRIBUTES
-                for n in ast.walk(self.node)
-            )
-        return self._inspects
-
-    # -- collection --------------------------------------------------------------------
-
-    def _collect(self) -> None:
-        node = self.node
-        if isinstance(node, ast.Lambda):
-            self.leaving.append(node.body)
-            self._expressions([node.body], _NO_GUARDS, (), frozenset())
-            return
-        self._statements(node.body, _NO_GUARDS, (), frozenset())
-
-    def _statements(
-        self, statements: Iterable[ast.stmt], guards: Guards, path: Path, loops: frozenset[int]
-    ) -> None:
-        for statement in statements:
-            self._statement(statement, guards, path, loops)
-
-    def _bind(
-        self,
-        target: ast.AST,
-        value: ast.AST,
-        at: ast.AST,
-        path: Path,
-        loops: frozenset[int],
-        replaces: bool = True,
-        accumulates: bool = False,
-    ) -> None:
-        names = tuple(_bound_names(target))
-        position = (getattr(at, "end_lineno", 0) or 0, getattr(at, "end_col_offset", 0) or 0)
-        start = (getattr(at, "lineno", 0) or 0, getattr(at, "col_offset", 0) or 0)
-        if isinstance(target, ast.Subscript) or not names:
-            replaces = False  # ``d[k] = v`` adds to ``d``
-        self.bindings.append(
-            _Binding(
-                target,
-                value,
-                names,
-                position,
-                path,
-                loops,
-                replaces,
-                start,
-                accumulates,
-                adds=isinstance(at, ast.Call),
-                grad_off=self._grad_off > 0,
-            )
-        )
-        for name in names:
-            self._versions[name] = self._versions.get(name, 0) + 1
-
-    def _statement(self, node: ast.stmt, guards: Guards, path: Path, loops: frozenset[int]) -> None:
-        if isinstance(node, _FUNCTIONS):
-            self._expressions([*node.decorator_list, *_defaults(node.args)], guards, path, loops)
-            self._nested.append(node)
-            return
-        if isinstance(node, ast.ClassDef):
-            self._expressions([*node.decorator_list, *node.bases], guards, path, loops)
-            self._nested.append(node)
-            return
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            self.outer.update(node.names)
-            return
-        here = id(node)
-        if isinstance(node, ast.If):
-            self._expressions([node.test], guards, path, loops)
-            test = self._condition(node.test)
-            self._statements(node.body, guards | {(test, True)}, (*path, (here, "body")), loops)
-            self._statements(
-                node.orelse, guards | {(test, False)}, (*path, (here, "orelse")), loops
-            )
-            return
-        accumulates = _accumulates(node)
-        detached = _detached_in_place(node)
-        if detached is not None:  # ``hidden.detach_()``: from here on, ``hidden`` has no graph
-            self._bind(detached, node.value, node, path, loops)  # type: ignore[attr-defined]
-        if isinstance(node, ast.Assign):
-            pairs = None if accumulates else _element_pairs(node)
-            if pairs is not None:  # ``out1, out2 = net1(x), net2(x)``: two values, not one
-                for target, value in pairs:
-                    self._bind(target, value, node, path, loops)
-            for target in node.targets if pairs is None else ():
-                self._bind(target, node.value, node, path, loops, accumulates=accumulates)
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            self._bind(node.target, node.value, node, path, loops)
-        if isinstance(node, _ASSIGNMENTS) and _keeps_comprehension(node):
-            self.bindings[-1].comprehension = True
-        elif isinstance(node, ast.AugAssign):  # ``total += loss`` keeps what ``total`` held
-            self._bind(node.target, node.value, node, path, loops, False, accumulates)
-        elif isinstance(node, ast.Return) and node.value is not None:
-            self.leaving.append(node.value)
-        self.requires_grad.update(_requires_grad_targets(node))
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-            inner = loops | {here}
-            if isinstance(node, ast.While):
-                self._expressions([node.test], guards, (*path, (here, "body")), inner)
-            else:
-                self._expressions([node.iter], guards, path, loops)
-                self._bind(node.target, node.iter, node.iter, (*path, (here, "body")), inner)
-            self._statements(node.body, guards, (*path, (here, "body")), inner)
-            self._statements(node.orelse, guards, (*path, (here, "orelse")), loops)
-            return
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                self._expressions([item.context_expr], guards, path, loops)
-                if item.optional_vars is not None:
-                    self._bind(
-                        item.optional_vars, item.context_expr, item.context_expr, path, loops
-                    )
-            # The last item that switches grad mode decides it for the body; anything that
-            # may switch it on (``enable_grad()``, ``set_grad_enabled(flag)``) counts as on.
-            outer = self._grad_off
-            for item in node.items:
-                effect = self._grad_switch(item.context_expr)
-                if effect is GradEffect.DISABLE:
-                    self._grad_off = outer + 1
-                elif effect is not None:
-                    self._grad_off = 0
-            try:
-                self._statements(node.body, guards, (*path, (here, "body")), loops)
-            finally:
-                self._grad_off = outer
-            return
-        expressions: list[ast.AST] = []
-        for field, value in ast.iter_fields(node):
-            for child in _nodes(value):
-                if isinstance(child, ast.stmt):
-                    self._statement(child, guards, (*path, (here, field)), loops)
-                elif isinstance(child, ast.ExceptHandler):
-                    self._statements(child.body, guards, (*path, (id(child), "body")), loops)
-                elif type(child).__name__ == "match_case":  # ``case P if guard: body``
-                    inside = (*path, (id(child), "body"))
-                    pattern: ast.AST = getattr(child, "pattern", child)
-                    captured = _captured_by(pattern)
-                    if captured:  # ``case (logits, feats):``: each holds part of the subject
-                        target = ast.copy_location(
-                            ast.Tuple(
-                                [
-                                    ast.copy_location(ast.Name(n, ast.Store()), pattern)
-                                    for n in captured
-                                ],
-                                ast.Store(),
-                            ),
-                            pattern,
-                        )
-                        subject = node.subject  # type: ignore[attr-defined]
-                        self._bind(target, subject, pattern, inside, loops)
-                    guard = getattr(child, "guard", None)
-                    if guard is not None:
-                        expressions.append(guard)
-                    self._statements(getattr(child, "body", ()), guards, inside, loops)
-                elif not (
-                    isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-                    and field in ("targets", "target")
-                ):
-                    expressions.append(child)
-                else:
-                    expressions.extend(_reads_in_target(child))
-        adding = node.value if isinstance(node, ast.Expr) and accumulates else None
-        self._expressions(expressions, guards, path, loops, adding)
-
-    def _expressions(
-        self,
-        roots: Iterable[ast.AST],
-        guards: Guards,
-        path: Path,
-        loops: frozenset[int],
-        adding: ast.AST | None = None,
-    ) -> None:
-        """``adding``: the call of a statement ``outs.append(y)``, an accumulation."""
-        stack = list(roots)
-        read = (path, loops)
-        reads = self._reads
-        # Dispatch on the exact type (``ast`` has no subclasses of its node types): a chain
-        # of ``isinstance`` tests over every node was a tenth of NG002's screen.
-        while stack:
-            node = stack.pop()
-            kind = type(node)
-            if kind is ast.Name:
-                reads[id(node)] = read
-                continue
-            if kind is ast.Call:
-                self.calls.append(node)  # type: ignore[arg-type]
-                self.guards[id(node)] = guards
-                func = node.func  # type: ignore[attr-defined]
-                self.call_loops[id(node)] = loops
-                if (
-                    type(func) is ast.Attribute
-                    and func.attr in CONTAINER_ADDERS
-                    and isinstance(func.value, (ast.Name, ast.Attribute))
-                ):
-                    added = ast.Tuple(elts=_arguments(node), ctx=ast.Load())  # type: ignore[arg-type]
-                    self._bind(func.value, added, node, path, loops, False, node is adding)
-            elif kind is ast.Attribute:
-                if node.attr in GRAPH_READING_ATTRIBUTES:  # type: ignore[attr-defined]
-                    self.graph_reads.append(node)  # type: ignore[arg-type]
-                    self.guards[id(node)] = guards
-            elif kind in _EXPRESSIONS_NOTED:
-                if kind is ast.Lambda:
-                    self._nested.append(node.body)  # type: ignore[attr-defined]
-                    continue
-                self._note_expression(node, path, loops)
-            stack.extend(inner_nodes(node))
-
-    def _note_expression(self, node: ast.AST, path: Path, loops: frozenset[int]) -> None:
-        """The rarer expressions ``_expressions`` notes: a walrus binds, a ``yield`` hands
-        a value out, a comprehension binds its targets."""
-        if isinstance(node, ast.NamedExpr):
-            self._bind(node.target, node.value, node, path, loops)
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-            if node.value is not None:
-                self.leaving.append(node.value)
-        elif isinstance(node, _ALL_COMPREHENSIONS):
-            # Its names are seen by the whole comprehension, written before them.
-            start = ast.Constant(value=None)
-            start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
-            for generator in node.generators:
-                self._bind(generator.target, generator.iter, start, path, loops)
-
-    # -- derived values ----------------------------------------------------------------
-
-    def _reaching_bindings(self, name: ast.Name) -> list[int]:
-        """The bindings whose value ``name`` may read where it is read."""
-        known = self._reaching.get(id(name))
-        if known is not None:
-            return known
-        read = self._reads.get(id(name))
-        if read is None:  # read somewhere we did not place: any binding
-            found = list(self._by_name.get(name.id, []))
-        else:
-            found = self._reaching_at(name.id, (name.lineno, name.col_offset), *read)
-        self._reaching[id(name)] = found
-        return found
-
-    def _reaching_at(
-        self, name: str, here: Position, path: Path, loops: frozenset[int]
-    ) -> list[int]:
-        found: list[int] = []
-        indices = self._by_name.get(name)
-        if not indices:
-            return found
-        split = bisect_right(self._positions_by_name[name], here)  # bindings after the read
-        dominating: _Binding | None = None
-        for index in reversed(indices[:split]):  # before the read, latest first
-            binding = self.bindings[index]
-            found.append(index)
-            if binding.replaces and path[: len(binding.path)] == binding.path:
-                dominating = binding  # nothing before it reaches past it
-                break
-        around = self._around(loops, dominating)
-        if around:
-            found.extend(i for i in reversed(indices[split:]) if self.bindings[i].loops & around)
-        return found
-
-    @staticmethod
-    def _around(loops: frozenset[int], dominating: _Binding | None) -> frozenset[int]:
-        """The loops whose back edge brings a read the next iteration's binding: those
-        that hold the read, but those whose body holds a binding that dominates it."""
-        return loops - (dominating.loops if dominating is not None else frozenset())
-
-    def carried_around(self, name: ast.Name) -> frozenset[int] | None:
-        """The loops around whose back edge a binding made after ``name``'s read reaches it
-        (last iteration's value); None when the read was not placed (any loop may)."""
-        read = self._reads.get(id(name))
-        if read is None:
-            return None
-        path, loops = read
-        here = (name.lineno, name.col_offset)
-        indices = self._by_name.get(name.id, [])
-        split = bisect_right(self._positions_by_name.get(name.id, []), here)
-        dominating = next(
-            (
-                self.bindings[index]
-                for index in reversed(indices[:split])
-                if self.bindings[index].replaces
-                and path[: len(self.bindings[index].path)] == self.bindings[index].path
-            ),
-            None,
-        )
-        return self._around(loops, dominating)
-
-    def derived(self, seed: Seed, start: Iterable[int] = (), origins: Origins = None) -> set[int]:
-        """The bindings whose value may derive from what ``seed`` accepts, or from the
-        bindings ``start``. Each binding is tried once, and again only when a name its
-        value reads gains a binding that carries (``carries`` depends on ``reached``
-        through names alone, and only grows with it): the same fixed point as trying
-        every binding until nothing changes, without the passes over a long function.
-
-        A binding can carry only if its value holds a node ``seed`` accepts or reads a
-        reached name, so when the caller knows those nodes, only the bindings that hold
-        them are tried first: none for ``NEVER``, those holding ``origins`` when they are the
-        nodes ``seed`` accepts (forward calls). Each forward call of a loop of hundreds
-        would otherwise try every binding of the function."""
-        reached: set[int] = set(start)
-        holders = self._bindings_by_content()
-        readers = holders.readers()
-        work = deque(holders.holding_any(seed, origins))
-        waiting = set(work)
-
-        def wake(index: int) -> None:
-            for name in self.bindings[index].names:
-                for reader in readers.get(name, ()):
-                    if reader not in reached and reader not in waiting:
-                        waiting.add(reader)
-                        work.append(reader)
-
-        for index in reached:
-            wake(index)
-        while work:
-            index = work.popleft()
-            waiting.discard(index)
-            if index not in reached and self.carries(self.bindings[index].value, reached, seed):
-                reached.add(index)
-                wake(index)
-        return reached
-
-    def _may_carry(
-        self, holders: _Holders, names: set[int], seed: Seed, origins: Origins
-    ) -> Iterable[int]:
-        """The indices of the nodes (bindings' values, calls) that ``carries`` may accept
-        for ``names`` and ``seed``. It accepts only a node that holds one ``seed`` accepts or
-        reads a name a binding of ``names`` binds, so the others need no reading: with a
-        shared accumulator, every forward of a long loop would read every call again."""
-        if seed is not NEVER and origins is None:
-            return range(len(holders.roots))  # a predicate of its own may accept any node
-        found = set(holders.holding_any(seed, origins))
-        readers = holders.readers()
-        for name in self.names_of(names):
-            found.update(readers.get(name, ()))
-        return sorted(found)
-
-    def _calls_carrying(self, names: set[int], seed: Seed, origins: Origins) -> list[ast.Call]:
-        """The calls that may take a value derived from ``names`` or ``seed``, in order.
-        Every call, for the first few questions: most functions are asked once or twice,
-        and indexing their calls costs more than reading them all."""
-        self._call_questions += 1
-        if self._call_questions <= QUESTIONS_BEFORE_CALL_INDEX:
-            return self.calls
-        if self._call_holders is None:
-            self._call_holders = _Holders(self.calls)
-        return [self.calls[i] for i in self._may_carry(self._call_holders, names, seed, origins)]
-
-    def _bindings_by_content(self) -> _Holders:
-        """The bindings' values, indexed by the nodes they hold and the names they read."""
-        if self._binding_holders is None:
-            self._binding_holders = _Holders([binding.value for binding in self.bindings])
-        return self._binding_holders
-
-    def carries(self, node: ast.AST, reached: set[int], seed: Seed) -> bool:
-        """Whether the value of ``node`` may carry what ``seed`` accepts."""
-        if seed(node):
-            return True
-        if never_carries(node):
-            return False
-        if isinstance(node, ast.Name):
-            return any(
-                i in reached and not binds_indices(self.bindings[i], node.id)
-                for i in self._reaching_bindings(node)
-            )
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            return self.carries(node.value, reached, seed)
-        if isinstance(node, ast.Call):
-            return self._call_carries(node, reached, seed)
-        if isinstance(node, ast.NamedExpr):
-            return self.carries(node.value, reached, seed)
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-            return self.carries(node.elt, reached, seed)
-        if isinstance(node, ast.DictComp):
-            return self.carries(node.value, reached, seed)
-        return any(
-            self.carries(child, reached, seed)
-            for child in inner_nodes(node)  # less constants, which carry nothing
-            if isinstance(child, ast.expr)
-        )
-
-    def _call_carries(self, call: ast.Call, reached: set[int], seed: Seed) -> bool:
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            if self.carries(func.value, reached, seed):
-                return True
-        elif isinstance(func, ast.Call) and self.carries(func, reached, seed):
-            return True
-        qualified = self.module.qualified(func)
-        if qualified is not None and (
-            qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS
-            or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(call))
-        ):
-            return False  # a number, indices, or gradients without a graph of their own
-        if self._strict and not self._passes_graphs(func, qualified):
-            return False
-        return any(
-            self.carries(argument, reached, seed)
-            for argument in _arguments(call)
-            if id(argument) not in self._unread
-        )
-
-    @contextmanager
-    def without_reading(self, arguments: Iterable[ast.expr]) -> Iterator[None]:
-        """Within, ``carries`` takes the call ``arguments`` are given to for one whose
-        result does not hold them: a helper of the module that was read to return none of
-        what those parameters hold."""
-        outer = self._unread
-        self._unread = outer | {id(argument) for argument in arguments}
-        try:
-            yield
-        finally:
-            self._unread = outer
-
-    def _passes_graphs(self, func: ast.expr, qualified: str | None) -> bool:
-        """For NG002, which reports what surely carries a graph: calls known to compute on
-        their arguments' graphs (torch's functions, loss functions, models, builtins that
-        hand values on); an unknown helper may run under ``no_grad`` or return numbers."""
-        if qualified is not None:
-            return True
-        if isinstance(func, ast.Call):  # ``nn.CrossEntropyLoss()(out, y)``
-            return self.module.qualified(func.func) is not None
-        if isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS:
-            return True
-        name = dotted_name(func)
-        if name is None:
-            return False
-        return (
-            bool(LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1]))
-            or name in self.kept_model_names()
-        )
-
-    def names_of(self, reached: set[int]) -> set[str]:
-        return {name for index in reached for name in self.bindings[index].names}
-
-    # -- graphs kept across iterations (NG002) ----------------------------------------
-
-    def model_names(self) -> frozenset[str]:
-        """Names this function (or, for the module, its own code) uses as models: receivers
-        of ``catalog.MODEL_METHODS`` (``model.train()``, ``model.parameters()``), parameters
-        annotated as modules (``model: nn.Module``) and names bound to a model (a model class of the module, ``torch.nn.Linear(...)``, a
-        pretrained model). Read here only, so that NG002 never needs a walk of the module."""
-        if self._models is None:
-            names: set[str] = set()
-            for call in self.calls:
-                func = call.func
-                if not isinstance(func, ast.Attribute) or func.attr not in MODEL_METHODS:
-                    continue
-                if func.attr == "eval" and (call.args or call.keywords):
-                    continue  # ``df.eval("a + b")``
-                if func.attr == "train" and len(call.args) + len(call.keywords) > 1:
-                    continue
-                owner = dotted_name(_without_module_methods(func.value))
-                if owner is not None:
-                    names.add(owner)
-            classes = self.module.module_classes()
-            if isinstance(self.node, _FUNCTIONS):  # ``def evaluate(model: nn.Module, ...)``
-                arguments = self.node.args
-                for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-                    kind = dotted_name(argument.annotation) if argument.annotation else None
-                    last = kind.rsplit(".", 1)[-1] if kind is not None else ""
-                    if last in MODULE_BASE_NAMES or last in classes:
-                        names.add(argument.arg)
-            for binding in self.bindings:
-                made = _without_module_methods(binding.value)
-                if isinstance(made, ast.Call) and _makes_model(made, classes, self.module):
-                    name = dotted_name(binding.target)
-                    if name is not None:
-                        names.add(name)
-            self._models = frozenset(names)
-        return self._models
-
-    def accumulations(self) -> list[_Binding]:
-        """Bindings in loops that add to something (the only places NG002 looks at)."""
-        if self._accumulations is None:
-            self._accumulations = [
-                b for b in self.bindings if (b.loops and b.accumulates) or b.comprehension
-            ]
-        return self._accumulations
-
-    def kept_model_names(self) -> frozenset[str]:
-        """``model_names``, and what NG002 also takes for models from what is done with a
-        name: a loop over an attribute of ``self`` that the class fills with models (``for
-        layer in self.layers``), and a parameter that every caller in the module hands a
-        model (``attack(model, x)``)."""
-        if self._kept_models is None:
-            names = set(self.model_names())
-            names |= self._model_loop_targets()
-            names |= self._parameters_given_models()
-            self._kept_models = frozenset(names)
-        return self._kept_models
-
-    def _model_loop_targets(self, loose: bool = False) -> set[str]:
-        loops: dict[str, set[str]] = {}  # attribute of ``self`` -> the loop targets
-        for binding in self.bindings:
-            if binding.start != _start_of(binding.value):
-                continue  # an assignment, not a ``for``
-            iterated, target = binding.value, binding.target
-            if (
-                isinstance(iterated, ast.Call)
-                and dotted_name(iterated.func) == "enumerate"
-                and len(iterated.args) == 1
-                and isinstance(target, ast.Tuple)
-                and len(target.elts) == 2
-            ):
-                iterated, target = iterated.args[0], target.elts[1]
-            if isinstance(target, ast.Name) and _is_self_attribute(iterated, None):
-                loops.setdefault(iterated.attr, set()).add(target.id)  # type: ignore[attr-defined]
-        if not loops:
-            return set()
-        if loose:
-            return {target for targets in loops.values() for target in targets}
-        holders = self.module.model_holding_attributes(self.node, loops)
-        return {target for attribute in holders for target in loops[attribute]}
-
-    def _parameters_given_models(self, loose: bool = False) -> set[str]:
-        node = self.node
-        if not isinstance(node, _FUNCTIONS) or node.decorator_list:
-            return set()
-        called = (
-            {
-                call.func.id
-                for call in self.calls
-                if isinstance(call.func, ast.Name) and call.func.id in self.parameters()
-            }
-            - self.model_names()
-            - self.local
-        )
-        if not called or loose:
-            return called
-        return {p for p in called if self.module.given_models(node, p)}
-
-    def loose_model_names(self) -> frozenset[str]:
-        """``kept_model_names`` and the module level's, without the module-wide reading
-        that confirms a loop target or a parameter as a model: a superset, cheap to know.
-        What NG002 keeps only grows with the names taken for models, so a question answered
-        No with these is answered No with the exact names too, and most functions that add
-        to something in a loop are settled before that reading."""
-        if self._loose_models is None:
-            loose = set(self.model_names())
-            loose |= self._model_loop_targets(loose=True)
-            loose |= self._parameters_given_models(loose=True)
-            loose |= self.module._module_level_models(self.node)
-            self._loose_models = frozenset(loose)
-        return self._loose_models
-
-    def _loosely(self, question: Callable[[], list[Kept]]) -> list[Kept]:
-        """``question`` asked with ``loose_model_names`` taken for the models."""
-        exact = self._kept_models
-        self._kept_models = self.loose_model_names()
-        try:
-            return question()
-        finally:
-            self._kept_models = exact
-
-    def may_keep_any(self) -> bool:
-        """``kept_any`` of its model calls, asked with ``loose_model_names``."""
-        loose = self.loose_model_names()
-        calls = [c for c in self.calls if forward_receiver(c, loose) is not None]
-        if not calls:
-            return False
-        return bool(self._loosely(lambda: self._kept_from(calls, None)))
-
-    def model_calls(self) -> list[ast.Call]:
-        models = self.kept_model_names() | self.module._module_level_models(self.node)
-        return [call for call in self.calls if forward_receiver(call, models) is not None]
-
-    def kept_any(self, calls: list[ast.Call]) -> bool:
-        """Whether the graph of any of ``calls`` is kept: ``kept`` with all of them as one
-        source, which keeps at least what each of them alone keeps."""
-        return bool(self._kept_from(calls, None))
-
-    def kept(self, call: ast.Call) -> list[Kept]:
-        if not self.accumulations():
-            return []
-        if forward_receiver(call, self.loose_model_names()) is None:
-            return []
-
-        if not self._loosely(lambda: self._kept_from([call], call)):
-            return []  # settled before the module-wide reading (``loose_model_names``)
-        if (
-            forward_receiver(
-                call, self.kept_model_names() | self.module._module_level_models(self.node)
-            )
-            is None
-        ):
-            return []
-        return self._kept_from([call], call)
-
-    def _kept_from(self, calls: list[ast.Call], call: ast.Call | None) -> list[Kept]:
-        """What keeps the graph of ``calls``; ``call``: the one call asked about, if any."""
-        chosen = {id(node) for node in calls}
-
-        def from_call(node: ast.AST) -> bool:
-            return id(node) in chosen
-
-        self._strict = True  # what surely carries the graph (``_passes_graphs``)
-        try:
-            reached = self.derived(from_call, origins=calls)
-            accumulating = self._accumulating()
-            stored_values = {
-                index: self._stored_value(self.bindings[index], reached, from_call)
-                for index in self._may_carry(self._bindings_by_content(), reached, from_call, calls)
-                if id(self.bindings[index]) in accumulating
-            }
-            fed_back = {
-                index: recurrent
-                for index, recurrent in self._feedbacks().items()
-                if index in reached and stored_values.get(index) is None
-            }
-        finally:
-            self._strict = False
-        backward_loops = [
-            self.call_loops.get(id(node), frozenset())
-            for node in self._consumers(reached, from_call, call, calls)
-            if isinstance(node, ast.Call) and not _retains_graph(node)
-        ]
-        found: list[Kept] = []
-        for index in sorted({i for i, v in stored_values.items() if v is not None} | set(fed_back)):
-            binding = self.bindings[index]
-            stored = stored_values.get(index)
-            target = self._outliving_target(binding) if stored is not None else None
-            recurrent = None
-            if stored is None or target is None:
-                recurrent, value = fed_back.get(index), binding.value
-                if recurrent is None or not isinstance(value, ast.expr):
-                    continue
-                stored, target = value, recurrent
-            after = not binding.comprehension and any(
-                loops & binding.loops for loops in backward_loops
-            )
-            later = self.derived(NEVER, (index,))
-            if any(True for _ in self._consumers(later, NEVER, call)):
-                continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
-            if not after and self._escapes(later, NEVER, kept=True):
-                continue  # someone we cannot see may differentiate it
-            found.append(Kept(stored, target, after, fed_back=recurrent is not None))
-        return found
-
-    def _accumulating(self) -> set[int]:
-        """``id`` of each binding of ``accumulations``."""
-        if self._accumulating_ids is None:
-            self._accumulating_ids = {id(binding) for binding in self.accumulations()}
-        return self._accumulating_ids
-
-    def _feedbacks(self) -> dict[int, str]:
-        """``_fed_back`` of each binding in a loop that feeds recurrent state back. It
-        follows one binding alone, whatever forward is asked about, so it is read once."""
-        if self._fed_back_by_index is None:
-            found = (
-                (index, self._fed_back(index, binding))
-                for index, binding in enumerate(self.bindings)
-                if binding.loops
-            )
-            self._fed_back_by_index = {i: names for i, names in found if names is not None}
-        return self._fed_back_by_index
-
-    def _fed_back(self, index: int, binding: _Binding) -> str | None:
-        """The names of recurrent state that a forward in a loop re-binds from its own
-        output (``out, hidden = model(x, hidden)``): each iteration's graph hangs on the one
-        before. None for anything else, such as a chain of layers (``for layer in layers:
-        x = layer(x)``), whose callee changes with the iteration."""
-        value = binding.value
-        if not (binding.replaces and isinstance(value, ast.Call)):
-            return None
-        if self.module.qualified(value.func) is not None:
-            return None
-        callee = value.func
-        while isinstance(callee, (ast.Attribute, ast.Subscript, ast.Call)):
-            callee = callee.func if isinstance(callee, ast.Call) else callee.value
-        if not isinstance(callee, ast.Name):
-            return None
-        if any(self.bindings[i].loops & binding.loops for i in self._reaching_bindings(callee)):
-            return None  # bound in the loop: another model each iteration
-        fed = [
-            name.id
-            for argument in _arguments(value)
-            for name in ast.walk(argument)
-            if isinstance(name, ast.Name)
-            and name.id in binding.names
-            and self.carries(name, {index}, NEVER)
-        ]
-        return ", ".join(dict.fromkeys(fed)) if fed else None
-
-    def _outliving_target(self, binding: _Binding) -> str | None:
-        """The accumulator a binding in a loop adds to, if it was made before the loop:
-        ``total += loss``, ``total = total + loss``, ``outs.append(y)``, ``outs[k] = y``."""
-        if not (binding.accumulates or binding.comprehension):
-            return None
-        target = binding.target
-        if isinstance(target, ast.Subscript):
-            target = target.value
-        if not isinstance(target, ast.Name):
-            return None  # attributes are another object's business: stored out of sight
-        name = target.id
-        before = self._reaching_at(name, binding.start, binding.path, binding.loops)
-        outer = [i for i in before if self.bindings[i] is not binding]
-        if binding.adds and any(
-            not (self.bindings[i].adds or _makes_collection(self.bindings[i], name)) for i in outer
-        ):
-            return None  # ``meter.add(loss)`` of an object that may keep a number
-        if binding.grad_off:
-            return None  # under ``no_grad``: the accumulator records no graph
-        if binding.comprehension:
-            return name  # a list made by its own loop: it outlives each element's iteration
-        if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
-            return name
-        return None
-
-    def _stored_value(self, binding: _Binding, reached: set[int], seed: Seed) -> ast.expr | None:
-        """The part of a binding's value that carries the graph into the accumulator."""
-        value = binding.value
-        names = set(binding.names)
-        if binding.comprehension:
-            element = value.value if isinstance(value, ast.DictComp) else value.elt  # type: ignore[attr-defined]
-            return element if self.carries(element, reached, seed) else None
-        if binding.replaces:  # ``total = total + loss``, ``best = torch.max(best, loss)``
-            if isinstance(value, ast.Call) and self.module.qualified(value.func) is None:
-                return None  # ``x = block(x)``: a chain of layers, not an accumulator
-            added = [p for p in _operands(value) if not _names_one_of(p, names)]
-            carried = any(isinstance(p, ast.expr) and self.carries(p, reached, seed) for p in added)
-            return value if carried and isinstance(value, ast.expr) else None
-        parts: list[ast.AST] = list(value.elts) if isinstance(value, ast.Tuple) else [value]
-        for part in parts:
-            if isinstance(part, ast.Name) and part.id in names:
-                continue  # the accumulator itself
-            if isinstance(part, ast.expr) and self.carries(part, reached, seed):
-                return part
-        return None
-
-    # -- fates -------------------------------------------------------------------------
-
-    def fate(self, call: ast.Call) -> Fate:
-        def from_call(node: ast.AST) -> bool:
-            return node is call
-
-        derived: list[set[int]] = []
-        origins = (call,)
-
-        def names() -> set[int]:
-            if not derived:
-                derived.append(self.derived(from_call, origins=origins))
-            return derived[0]
-
-        def consumers() -> tuple[Guards, ...]:
-            if not self.has_consumers():
-                return ()
-            found = self._consumers(names(), from_call, call, origins)
-            return tuple(self.guards.get(id(node), _NO_GUARDS) for node in found)
-
-        return Fate(
-            self.guards.get(id(call), _NO_GUARDS),
-            consumers,
-            lambda: self._escapes(names(), from_call, origins=origins),
-            lambda: self._reads_requires_grad(call),
-            self.inspects_graphs,
-            self.discards(call),
-        )
-
-    def discards(self, call: ast.Call) -> bool:
-        """What ``call`` returns is thrown away: the call is a statement of its own, or its
-        value is bound only to ``_``, the name Python code throws values away into."""
-        if self._discarded_calls is None:
-            self._discarded_calls = {
-                id(node.value)
-                for node in _statements_within(self.node)
-                if isinstance(node, (ast.Expr, ast.Assign))
-                and isinstance(node.value, ast.Call)
-                and (isinstance(node, ast.Expr) or _binds_underscore_only(node))
-            }
-        return id(call) in self._discarded_calls
-
-    def may_require_grad(self) -> bool:
-        """Whether anything in the function makes a tensor require grad."""
-        if self._may_require_grad is None:
-            self._may_require_grad = bool(self.requires_grad) or any(
-                makes_requires_grad(c) for c in self.calls
-            )
-        return self._may_require_grad
-
-    def has_consumers(self) -> bool:
-        """Whether anything in the function could differentiate a graph at all."""
-        if self._has_consumers is None:
-            self._has_consumers = (
-                bool(self.graph_reads)
-                or any(
-                    (isinstance(c.func, ast.Attribute) and c.func.attr in GRAPH_CONSUMING_METHODS)
-                    or self.module.qualified(c.func) in GRAPH_CONSUMING_FUNCTIONS
-                    for c in self.calls
-                )
-                # ``optimizer_step(loss, opt)``, last: it reads the function called.
-                or any(self.differentiated_arguments(c) for c in self.calls)
-            )
-        return self._has_consumers
-
-    def _consumers(
-        self, names: set[int], seed: Seed, call: ast.Call | None, origins: Origins = None
-    ) -> Iterator[ast.AST]:
-        """Gradient calls that differentiate what ``seed`` accepts (for ``call``, or for
-        any call when None: then every ``autograd.grad`` counts)."""
-        for node in self.graph_reads:
-            if self.carries(node.value, names, seed):
-                yield node
-        for other in self._calls_carrying(names, seed, origins):
-            func = other.func
-            if isinstance(func, ast.Attribute) and func.attr in GRAPH_CONSUMING_METHODS:
-                if self.carries(func.value, names, seed) or any(
-                    self.carries(a, names, seed) for a in _arguments(other)
-                ):
-                    yield other
-                continue
-            if self._differentiates_given(other, names, seed):
-                yield other  # ``optimizer_step(loss, optimizer)``: its backward
-                continue
-            qualified = self.module.qualified(func)
-            if qualified not in GRAPH_CONSUMING_FUNCTIONS:
-                continue
-            if not any(self.carries(a, names, seed) for a in _arguments(other)):
-                continue
-            keyword = GRAPH_CONSUMING_FUNCTIONS[qualified]
-            if keyword is None or call is None or self._needs_call(other, keyword, call):
-                yield other
-
-    def _needs_call(self, grad: ast.Call, keyword: str, call: ast.Call) -> bool:
-        """``torch.autograd.grad(loss, [x_adv])`` needs the graph of ``call`` only if one
-        of its inputs derives from ``x_adv``; unless every input is a tensor that requires
-        grad (not a parameter), assume it does."""
-        inputs = grad.args[1] if len(grad.args) > 1 else None
-        if inputs is None:
-            inputs = next((k.value for k in grad.keywords if k.arg == keyword), None)
-        if inputs is None:
-            return True
-        elements = inputs.elts if isinstance(inputs, (ast.List, ast.Tuple)) else [inputs]
-        wanted = {e.id for e in elements if isinstance(e, ast.Name)}
-        if len(wanted) != len(elements) or not wanted <= self.requires_grad:
-            return True
-
-        def from_inputs(node: ast.AST) -> bool:
-            return isinstance(node, ast.Name) and node.id in wanted
-
-        reached = self.derived(from_inputs)
-        return any(self.carries(a, reached, from_inputs) for a in _arguments(call))
-
-    def _escapes(
-        self, names: set[int], seed: Seed, kept: bool = False, origins: Origins = None
-    ) -> bool:
-        """``kept``: for NG002, which also follows a value into the functions of the module
-        that only read it, and into libraries that read numbers (``_reads_only``)."""
-        calls = self._calls_carrying(names, seed, origins)
-        if not kept:
-            return self.leaves(names, seed) or any(
-                self._hands_over(call, names, seed) for call in calls
-            )
-        return self.leaves(names, seed, free_only=True) or any(
-            self._kept_value_escapes(call, names, seed) for call in calls
-        )
-
-    def _kept_value_escapes(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
-        """``_hands_over`` for NG002: a function of this module is read, whatever its name
-        (``compute_loss(values)`` may call ``backward()`` on them); code that only reads
-        values keeps nothing (``_reads_only``)."""
-        helper = self._module_helper(call)
-        if helper is not None:
-            if not any(self.carries(a, names, seed) for a in _arguments(call)):
-                return False
-            return not self.module.keeps_nothing(helper)
-        return self._hands_over(call, names, seed) and not self._reads_only(call)
-
-    def _differentiates_given(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
-        """``call`` hands a carrying argument to a parameter its callee differentiates
-        (``differentiated_arguments``)."""
-        return any(self.carries(a, names, seed) for a in self.differentiated_arguments(call))
-
-    def differentiated_arguments(
-        self, call: ast.Call, among: Collection[ast.expr] | None = None
-    ) -> list[ast.expr]:
-        """The arguments ``call`` gives the parameters that a function of the module, or a
-        method of this method's class called on its ``self``, differentiates
-        (``ModuleValues.differentiated_parameters``): ``loss`` of
-        ``optimizer_step(loss, optimizer)``; none where ``*args`` fills them. ``among``:
-        only these arguments can matter to the caller (a screen's question, not kept)."""
-        if among is not None:
-            return self._given_to_differentiate(call, among)
-        known = self._differentiated_arguments.get(id(call))
-        if known is None:
-            known = self._differentiated_arguments[id(call)] = self._given_to_differentiate(call)
-        return known
-
-    def _given_to_differentiate(
-        self, call: ast.Call, among: Collection[ast.expr] | None = None
-    ) -> list[ast.expr]:
-        helper = self._module_helper(call)
-        bound = 0
-        if helper is None:
-            helper = self._own_method(call)
-            bound = 0 if helper is None or self_parameter(helper) is None else 1  # ``self``
-        if not isinstance(helper, _FUNCTIONS):
-            return []
-        arguments = helper.args
-        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][bound:]
-        if any(isinstance(argument, ast.Starred) for argument in call.args):
-            return []  # which parameters it fills is unknown
-        given = dict(zip(positional, call.args))
-        given.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
-        asked = None
-        if among is not None:
-            asked = {name for name, value in given.items() if any(value is a for a in among)}
-            if not asked:
-                return []
-        differentiated = self.module.differentiated_parameters(helper, asked)
-        if not differentiated:
-            return []
-        defaults = _parameter_defaults(helper)
-        return [
-            given[name]
-            for name, flags in differentiated.items()
-            if name in given
-            and (asked is None or name in asked)
-            # ``step(loss, optimizer, train=False)``: its ``if train:`` backward never runs
-            and not any(_falsy(given.get(flag, defaults.get(flag))) for flag in flags)
-        ]
-
-    def flags_needed(self, node: ast.AST) -> frozenset[str]:
-        """The parameters (never rebound) that an ``if name:`` around ``node`` in this
-        function tests, on the arm ``node`` is in: they must be true for it to run."""
-        if self._parents is None:
-            self._parents = {
-                id(child): parent
-                for parent in ast.walk(self.node)
-                for child in ast.iter_child_nodes(parent)
-            }
-        flags = set()
-        current: ast.AST = node
-        while current is not self.node and id(current) in self._parents:
-            parent = self._parents[id(current)]
-            if (
-                isinstance(parent, ast.If)
-                and current in parent.body
-                and isinstance(parent.test, ast.Name)
-                and parent.test.id in self.parameters()
-                and not self.reaching(parent.test)
-            ):
-                flags.add(parent.test.id)
-            current = parent
-        return frozenset(flags)
-
-    def _own_method(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """The method ``m`` of ``self.m(...)`` in the class whose method this function is
-        (the class defines it once, undecorated)."""
-        func = call.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
-            return None
-        node = self.node
-        if not isinstance(node, _FUNCTIONS) or func.value.id != self_parameter(node):
-            return None
-        if self._class_methods is None:
-            self._class_methods = {}
-            tree = self.module.tree
-            owner = next(
-                (s for s in tree.body if isinstance(s, ast.ClassDef) and node in s.body), None
-            )
-            # The class, then its bases of this module (``self._step`` of a base trainer).
-            classes, seen = [owner] if owner is not None else [], set()
-            while classes:
-                cls = classes.pop(0)
-                if id(cls) in seen:
-                    continue
-                seen.add(id(cls))
-                methods = [m for m in cls.body if isinstance(m, _FUNCTIONS)]
-                names = [m.name for m in methods]
-                for method in methods:
-                    if names.count(method.name) == 1 and not method.decorator_list:
-                        self._class_methods.setdefault(method.name, method)
-                    else:
-                        self._class_methods.setdefault(method.name, None)
-                for base in cls.bases:
-                    found = module_class(tree, base.id) if isinstance(base, ast.Name) else None
-                    if found is not None:
-                        classes.append(found)
-        return self._class_methods.get(func.attr)
-
-    def _module_helper(self, call: ast.Call) -> FunctionNode | None:
-        """The plain function of this module that ``call`` calls by its name, if any."""
-        func = call.func
-        if not isinstance(func, ast.Name) or func.id in self.local or func.id in self.parameters():
-            return None
-        helper = self.module.plain_function(func.id)
-        return helper if helper is not self.node else None
-
-    def leaves(self, names: set[int], seed: Seed, free_only: bool = False) -> bool:
-        """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
-        stored on an object or a global, or read by a nested function: code we cannot see
-        holds it after the function. ``free_only``: a nested function's own names (its
-        parameters, what it assigns) are not read from here (NG002, NG003); NG001 takes
-        every name a nested function reads for the function's."""
-        captured = self.free_in_nested() if free_only else self.captured()
-        if self.names_of(names) & (captured | self.outer):
-            return True
-        if any(self.carries(value, names, seed) for value in self.leaving):
-            return True
-        # ``self.out = out = model(x)``: the store shares the value of a binding reached.
-        shared = {id(self.bindings[index].value) for index in names}
-        return any(
-            id(binding.value) in shared or self.carries(binding.value, names, seed)
-            for binding in self._outside_bindings()
-        )
-
-    def _outside_bindings(self) -> list[_Binding]:
-        """The bindings that store on an object, a global or a container out of sight."""
-        if self._outside_stores is None:
-            self._outside_stores = [
-                b for b in self.bindings if _stores_outside(b.target, self.local)
-            ]
-        return self._outside_stores
-
-    def reaching(self, name: ast.Name) -> list[int]:
-        """The bindings (indices into ``bindings``) whose value ``name`` may read."""
-        return self._reaching_bindings(name)
-
-    def parameters(self) -> set[str]:
-        """The function's parameter names (none for the module or a lambda's outside)."""
-        node = self.node
-        if isinstance(node, ast.Module):
-            return set()
-        arguments = node.args
-        found = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-        found.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
-        return found
-
-    def _hands_over(self, call: ast.Call, names: set[int], seed: Seed) -> bool:
-        """``call`` keeps or passes on a carrying argument where we cannot follow it."""
-        carrying = [a for a in _arguments(call) if self.carries(a, names, seed)]
-        if not carrying:
-            return False
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            method = func.attr
-            if method in GRAPH_CONSUMING_METHODS or method in GRAPH_DROPPING_METHODS:
-                return False
-            if method in CONTAINER_ADDERS:  # not ``self.losses.append(loss)``
-                return not (isinstance(func.value, ast.Name) and func.value.id in self.local)
-            if self.carries(func.value, names, seed):
-                return False  # a tensor's own method: ``out.add_(other)``
-        elif isinstance(func, ast.Name) and (
-            func.id in GRAPH_DROPPING_BUILTINS or func.id in PASS_THROUGH_BUILTINS
-        ):
-            return False
-        if self.module.qualified(func) is not None:
-            return False  # torch's own functions keep nothing
-        callee = dotted_name(func.func if isinstance(func, ast.Call) else func)
-        if isinstance(func, ast.Call) and self.module.qualified(func.func) is not None:
-            return False  # ``nn.CrossEntropyLoss()(out, y)``
-        return callee is None or not LOSS_FUNCTION_NAME.search(callee.rsplit(".", 1)[-1])
-
-    def _reads_requires_grad(self, call: ast.Call) -> bool:
-        if not self.may_require_grad():
-            return False
-
-        def requires_grad(node: ast.AST) -> bool:
-            return makes_requires_grad(node) or (
-                isinstance(node, ast.Name) and node.id in self.requires_grad
-            )
-
-        names = self.derived(requires_grad)
-        return any(self.carries(a, names, requires_grad) for a in _arguments(call))
-
-
-# -- small readings ------------------------------------------------------------------------
-
-
-def _parameter_defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
-    """Parameter -> its default value."""
-    arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    found = {
-        a.arg: d
-        for a, d in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults)
-    }
-    found.update(
-        (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
-    )
-    return found
-
-
-def _falsy(value: ast.expr | None) -> bool:
-    """A literal Python takes for false: ``False``, ``None``, ``0``, ``""``."""
-    return isinstance(value, ast.Constant) and not value.value
-
-
-def _nodes(value: object) -> list[ast.AST]:
-    if isinstance(value, ast.AST):
-        return [value]
-    return [v for v in value if isinstance(v, ast.AST)] if isinstance(value, list) else []
-
-
-def _arguments(call: ast.Call) -> list[ast.expr]:
-    return [*call.args, *(keyword.value for keyword in call.keywords)]
-
-
-def _defaults(args: ast.arguments) -> list[ast.expr]:
-    return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
-
-
-def _names_read(node: ast.AST) -> set[str]:
-    return {
-        child.id
-        for child in ast.walk(node)
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
-    }
-
-
-def _bound_names(target: ast.AST) -> Iterator[str]:
-    """Names a binding of ``target`` gives the value to: ``a, *b = ...``, and ``d`` of
-    ``d[k] = v``: the container now holds it."""
-    if isinstance(target, ast.Name):
-        yield target.id
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            yield from _bound_names(element)
-    elif isinstance(target, ast.Starred):
-        yield from _bound_names(target.value)
-    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-        yield target.value.id
-
-
-def _stores_outside(target: ast.AST, local: set[str]) -> bool:
-    """``self.out = ...``, ``cache[k] = ...`` on something not made in the function."""
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return any(_stores_outside(element, local) for element in target.elts)
-    if isinstance(target, ast.Starred):
-        return _stores_outside(target.value, local)
-    if isinstance(target, ast.Attribute):
-        return True
-    return isinstance(target, ast.Subscript) and not (
-        isinstance(target.value, ast.Name) and target.value.id in local
-    )
-
-
-def _captured_by(pattern: ast.AST) -> list[str]:
-    """The names a ``match`` pattern binds (``case (logits, feats):``, ``case {"x": x, **rest}``)."""
-    return [
-        name
-        for node in ast.walk(pattern)
-        for name in (getattr(node, "name", None), getattr(node, "rest", None))
-        if isinstance(name, str)
-    ]
-
-
-def makes_requires_grad(node: ast.AST) -> bool:
-    """``torch.randn(..., requires_grad=True)``, ``x.requires_grad_()``."""
-    if not isinstance(node, ast.Call):
-        return False
-    if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
-        return _flag(node, "requires_grad") is not False
-    return any(k.arg == "requires_grad" and _literal(k.value) is True for k in node.keywords)
-
-
-def _requires_grad_targets(node: ast.AST) -> Iterator[str]:
-    """Names a statement makes require grad: ``x.requires_grad_()``, ``x.requires_grad =
-    True``, ``x = torch.zeros(..., requires_grad=True)``."""
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        call = node.value
-        if (
-            isinstance(call.func, ast.Attribute)
-            and call.func.attr == "requires_grad_"
-            and isinstance(call.func.value, ast.Name)
-            and _flag(call, "requires_grad") is not False
-        ):
-            yield call.func.value.id
-    elif isinstance(node, ast.Assign):
-        for target in node.targets:
-            if (
-                isinstance(target, ast.Attribute)
-                and target.attr == "requires_grad"
-                and isinstance(target.value, ast.Name)
-                and _literal(node.value) is True
-            ):
-                yield target.value.id
-            elif isinstance(target, ast.Name) and makes_requires_grad(node.value):
-                yield target.id
-
-
-def _flag(call: ast.Call, keyword: str) -> bool | None:
-    """The flag a call sets (first argument or ``keyword``): True when omitted."""
-    if call.args:
-        return _literal(call.args[0])
-    for k in call.keywords:
-        if k.arg == keyword:
-            return _literal(k.value)
-    return True
-
-
-def _literal(node: ast.AST) -> bool | None:
-    if isinstance(node, ast.Constant) and type(node.value) in (bool, int):
-        return bool(node.value)
-    return None
 
 
 def _walk_outside_lambdas(node: ast.AST) -> Iterator[ast.AST]:
@@ -2321,26 +760,8 @@ class _Index:
                 stack.extend((c, owner) for c in inner_nodes(node) if type(c) is not ast.Name)
 
 
-def _statements_within(node: ast.AST) -> Iterator[ast.stmt]:
-    """Every statement inside ``node``, nested blocks and definitions too, without a visit
-    of the expressions (``ast.walk`` visits ten nodes for each statement)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        for field in _BLOCK_FIELDS:
-            block = getattr(current, field, None)
-            if isinstance(block, list):  # not a lambda's or a conditional's ``body``
-                for child in block:
-                    if isinstance(child, ast.stmt):
-                        yield child
-                    stack.append(child)
-
-
-#: The fields that hold statements, or handlers and ``case`` clauses that hold them.
-_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
-
 #: Nodes whose ``body`` runs in a function of its own.
-_OWNING = frozenset({*_FUNCTIONS, ast.Lambda})
+_OWNING = frozenset({*FUNCTIONS, ast.Lambda})
 
 
 def owns_its_body(node: ast.AST) -> bool:
@@ -2375,78 +796,6 @@ def _note_torch_import(
             aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
 
-def _qualified(func: ast.AST, aliases: dict[str, str]) -> str | None:
-    name = dotted_name(func)
-    if name is None:
-        return None
-    head, _, rest = name.partition(".")
-    module = aliases.get(head)
-    if module is None:
-        return None
-    return f"{module}.{rest}" if rest else module
-
-
-def never_carries(node: ast.AST) -> bool:
-    """Whether the value of ``node`` holds no graph, whatever flows into it: a literal, a
-    comparison, a number or text read off a tensor (``loss.item()``, ``len(x)``,
-    ``x.shape``), what a backward pass returns. ``_Function.carries`` asks this first."""
-    if isinstance(node, (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
-        return True
-    if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, ast.Not)
-    if isinstance(node, ast.Attribute):
-        return node.attr in GRAPH_DROPPING_ATTRIBUTES or (
-            node.attr == INDEX_PAIR_INDICES and returns_index_pair(node.value)
-        )
-    if isinstance(node, ast.Subscript):
-        return _second(node.slice) and returns_index_pair(node.value)
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
-        return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
-    return False
-
-
-def _element_pairs(assign: ast.Assign) -> list[tuple[ast.expr, ast.expr]] | None:
-    """(target, value) for each element of ``a, b = f(x), g(x)``; None for any other
-    assignment (``_written_pairs``)."""
-    if len(assign.targets) != 1:
-        return None
-    return _written_pairs(assign.targets[0], assign.value)
-
-
-def _written_pairs(target: ast.AST, value: ast.AST) -> list[tuple[ast.expr, ast.expr]] | None:
-    """(target, value) for each element when both sides are a tuple or list written out,
-    as long, without ``*``; else None."""
-    if not (
-        isinstance(target, (ast.Tuple, ast.List))
-        and isinstance(value, (ast.Tuple, ast.List))
-        and len(target.elts) == len(value.elts)
-    ):
-        return None
-    if any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts)):
-        return None
-    return list(zip(target.elts, value.elts))
-
-
-def _detached_in_place(statement: ast.stmt) -> ast.Name | None:
-    """``hidden`` of the statement ``hidden.detach_()``, which cuts the name's value off
-    its graph as ``hidden = hidden.detach()`` would."""
-    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
-        return None
-    func = statement.value.func
-    if not (
-        isinstance(func, ast.Attribute)
-        and func.attr == IN_PLACE_DETACH
-        and isinstance(func.value, ast.Name)
-        and not statement.value.args
-        and not statement.value.keywords
-    ):
-        return None
-    return func.value
-
-
 def _detached_parts(node: ast.AST, function: str) -> bool:
     """``returns_detached`` of one returned value of ``function``."""
     if never_carries(node):
@@ -2462,89 +811,6 @@ def _detached_parts(node: ast.AST, function: str) -> bool:
             return True  # each part, detached in turn
         if node.func.id in PASS_THROUGH_BUILTINS and not node.keywords:
             return all(_detached_parts(argument, function) for argument in node.args)
-    return False
-
-
-def returns_index_pair(node: ast.AST) -> bool:
-    """``out.topk(k)``, ``torch.max(out, 1)``: a call that returns ``(values, indices)``
-    (``catalog.INDEX_PAIR_METHODS``), whose indices carry no graph."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-        return False
-    method = node.func.attr
-    if method in INDEX_PAIR_METHODS:
-        return True
-    if method not in INDEX_PAIR_METHODS_WITH_DIM:
-        return False
-    # A dimension given: by keyword, or as an integer among the first two arguments (the
-    # method's first, ``torch.max``'s second); ``torch.max(a, b)`` compares two tensors.
-    return any(k.arg == "dim" for k in node.keywords) or any(
-        _is_integer(argument) for argument in node.args[:2]
-    )
-
-
-def binds_indices(binding: _Binding, name: str) -> bool:
-    """``_, indices = out.max(1)``: ``name`` is bound to the indices of an index pair."""
-    target = binding.target
-    return (
-        isinstance(target, (ast.Tuple, ast.List))
-        and len(target.elts) == 2
-        and isinstance(target.elts[1], ast.Name)
-        and target.elts[1].id == name
-        and returns_index_pair(binding.value)
-    )
-
-
-def _second(index: ast.AST) -> bool:
-    """``[1]`` or ``[-1]`` of a pair."""
-    return _integer(index) in (1, -1)
-
-
-def _is_integer(node: ast.AST) -> bool:
-    return _integer(node) is not None
-
-
-def _integer(node: ast.AST) -> int | None:
-    """The value of an integer literal, maybe negative."""
-    sign = 1
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node, sign = node.operand, -1
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return sign * node.value
-    return None
-
-
-def _stores_only_numbers(values: Iterable[ast.AST]) -> bool:
-    """An accumulation of these values keeps no graph (``total += loss.item()``)."""
-    return all(
-        never_carries(element)
-        for value in values
-        for element in (value.elts if isinstance(value, ast.Tuple) else [value])
-    )
-
-
-def _accumulates(statement: ast.stmt) -> bool:
-    """The statement forms NG002 reads as adding to an accumulator: ``total += loss``,
-    ``outs[k] = y``, ``total = total + loss``, ``outs.append(y)``, and re-binding recurrent
-    state from itself (``out, hidden = model(x, hidden)``); not when what is added never
-    carries a graph (``total += loss.item()``, ``outs.append(len(x))``), which is most of
-    them, and leaves most functions with loops unread."""
-    if isinstance(statement, ast.AugAssign):
-        return not _stores_only_numbers([statement.value])
-    if isinstance(statement, ast.Assign):
-        if any(isinstance(target, ast.Subscript) for target in statement.targets):
-            return not _stores_only_numbers([statement.value])
-        value = statement.value
-        if not isinstance(value, (ast.BinOp, ast.Call)):
-            return False
-        names = {name for t in statement.targets for name in _bound_names(t)}
-        return any(_names_one_of(operand, names) for operand in _operands(value))
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-        func = statement.value.func
-        return (
-            isinstance(func, ast.Attribute)
-            and func.attr in ACCUMULATING_METHODS
-            and not _stores_only_numbers(_arguments(statement.value))
-        )
     return False
 
 
@@ -2566,8 +832,8 @@ class _StatementFacts:
         while stack:
             statement, in_loop, owner = stack.pop()
             kind = type(statement)
-            if (in_loop and _accumulates(statement)) or (
-                kind in _ASSIGNMENTS and _keeps_comprehension(statement)
+            if (in_loop and is_accumulation(statement)) or (
+                kind in ASSIGNMENTS and keeps_comprehension(statement)
             ):
                 found[id(owner)] = owner
             if kind in _SIMPLE_STATEMENTS:
@@ -2576,7 +842,7 @@ class _StatementFacts:
                 stack.extend((child, True, owner) for child in statement.body)
                 stack.extend((child, in_loop, owner) for child in statement.orelse)
                 continue
-            if isinstance(statement, _FUNCTIONS):
+            if isinstance(statement, FUNCTIONS):
                 stack.extend((child, False, statement) for child in statement.body)
                 continue
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
@@ -2602,7 +868,7 @@ class _StatementFacts:
         self._builders: re.Pattern[str] | bool | None = False
 
     def consumers(self) -> re.Pattern[str]:
-        """How the module can write a consumer of graphs (``_Function._consumers``): a
+        """How the module can write a consumer of graphs (``FunctionValues.consumers_of``): a
         consuming method or attribute, a consuming function by its last name or its alias."""
         if self._consumer_pattern is None:
             methods = sorted(
@@ -2645,169 +911,13 @@ _GRAD_MODE_APIS = frozenset(GRAD_MODE_FACTORIES) | GRAD_MODE_SETTERS
 _GRAD_MODE_WORDS = frozenset(name.rsplit(".", 1)[-1] for name in _GRAD_MODE_APIS)
 
 
-def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:
-    """A ``with`` item this reading follows or that cannot switch grad mode: torch's
-    (``torch.enable_grad()``, ``torch.autocast(...)``) or ``open(...)``."""
-    if not isinstance(expr, ast.Call):
-        return False
-    func = expr.func
-    return module.qualified(func) is not None or (isinstance(func, ast.Name) and func.id == "open")
-
-
 #: What ``functools.wraps`` (and torch's grad-mode decorators) leave the undecorated
 #: function under.
 _WRAPPED = "__wrapped__"
 
 
-def _binds_underscore_only(node: ast.Assign) -> bool:
-    return (
-        len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id == "_"
-    )
-
-
-def _test_key(test: ast.AST) -> Hashable:
-    """What two ``if`` tests written alike share, so that ``if training:`` twice is one
-    condition: ``ast.dump`` of the test, which cost a sixth of the NG002 screen on long
-    functions, for all but the commonest tests (names, constants, comparisons, ``not``,
-    ``and``/``or`` of them), which are spelled as tuples that start with their kind."""
-    if isinstance(test, ast.Name):
-        return test.id
-    if isinstance(test, ast.Attribute):
-        name = dotted_name(test)
-        if name is not None:
-            return name  # dotted, unlike a name; ``ast.dump`` text has brackets
-    elif isinstance(test, ast.Constant):
-        return (ast.Constant, type(test.value), repr(test.value))
-    elif isinstance(test, ast.UnaryOp):
-        return (type(test.op), _test_key(test.operand))
-    elif isinstance(test, ast.BoolOp):
-        return (type(test.op), *map(_test_key, test.values))
-    elif isinstance(test, ast.Compare):
-        return (
-            ast.Compare,
-            _test_key(test.left),
-            *map(type, test.ops),
-            *map(_test_key, test.comparators),
-        )
-    return ast.dump(test)
-
-
-def _reads_in_target(target: ast.AST) -> list[ast.AST]:
-    """What an assignment target reads: ``self`` and ``i`` in ``self.outs[i] = y``."""
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [read for element in target.elts for read in _reads_in_target(element)]
-    if isinstance(target, ast.Starred):
-        return _reads_in_target(target.value)
-    if isinstance(target, ast.Attribute):
-        return [target.value]
-    if isinstance(target, ast.Subscript):
-        return [target.value, target.slice]
-    return []
-
-
-def creates_graph(call: ast.Call) -> bool:
-    """``torch.autograd.grad(..., create_graph=True)``: the gradients carry a graph."""
-    return any(
-        k.arg == CREATE_GRAPH_KEYWORD and _literal(k.value) is not False for k in call.keywords
-    )
-
-
-def NEVER(node: ast.AST) -> bool:
-    """The seed that accepts nothing: ``derived(NEVER, start)`` follows ``start`` alone."""
-    return False
-
-
-def _retains_graph(call: ast.Call) -> bool:
-    """``loss.backward(retain_graph=True)`` keeps the graph for another backward."""
-    return any(
-        k.arg in (RETAIN_GRAPH_KEYWORD, CREATE_GRAPH_KEYWORD) and _literal(k.value) is not False
-        for k in call.keywords
-    )
-
-
-def forward_receiver(call: ast.Call, models: frozenset[str]) -> str | None:
-    """The model ``call`` runs: ``model`` of ``model(x)`` or ``model.forward(x)``."""
-    name = dotted_name(call.func)
-    if name is not None and name in models:
-        return name
-    func = call.func
-    if isinstance(func, ast.Attribute) and func.attr == "forward":
-        owner = dotted_name(func.value)
-        if owner is not None and owner in models:
-            return owner
-    return None
-
-
-def _without_module_methods(node: ast.AST) -> ast.AST:
-    """``Net()`` of ``Net().to(device).eval()``."""
-    while (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in MODULE_RETURNING_METHODS
-    ):
-        node = node.func.value
-    return node
-
-
-def _makes_model(call: ast.Call, classes: frozenset[str], values: ModuleValues) -> bool:
-    func = call.func
-    if isinstance(func, ast.Name) and func.id in classes:
-        return True
-    if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
-        owner = dotted_name(func.value)
-        return owner is not None and loads_eval_model(owner.rsplit(".", 1)[-1])
-    qualified = values.qualified(func) or ""
-    if qualified.startswith("torch.nn."):
-        last = qualified.rsplit(".", 1)[-1]
-        return last[:1].isupper() and not NON_MODEL_NN.search(last)
-    vision = _qualified(func, values._statement_facts().vision) or ""
-    return vision.startswith("torchvision.models.")
-
-
-def _operands(value: ast.AST) -> list[ast.AST]:
-    """``total`` and ``loss`` of ``total + loss``; the arguments of ``torch.max(best, loss)``
-    and the elements of ``torch.cat([outs, out])``."""
-    if isinstance(value, ast.BinOp):
-        return [value.left, value.right]
-    if isinstance(value, ast.Call):
-        found: list[ast.AST] = []
-        for argument in _arguments(value):
-            if isinstance(argument, (ast.List, ast.Tuple)):
-                found.extend(argument.elts)
-            else:
-                found.append(argument)
-        return found
-    return []
-
-
-def _names_one_of(node: ast.AST, names: set[str]) -> bool:
-    return isinstance(node, ast.Name) and node.id in names
-
-
 #: ``for layer in self.layers``, ``for i, layer in enumerate(self.layers)``: the attribute.
 _LOOP_OVER_SELF = LazyPattern(rf"{word(['in'])}\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
-
-#: Calls that make an empty (or copied) collection an accumulator can be.
-_COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
-
-
-def _makes_collection(binding: _Binding, name: str) -> bool:
-    """Whether ``binding`` gives ``name`` a collection: ``outs = []``, and ``outs, feats =
-    [], []`` element by element."""
-    pairs = _written_pairs(binding.target, binding.value)
-    if pairs is not None:
-        return any(
-            isinstance(t, ast.Name) and t.id == name and _makes_a_collection(v) for t, v in pairs
-        )
-    return _makes_a_collection(binding.value)
-
-
-def _makes_a_collection(value: ast.AST) -> bool:
-    if isinstance(value, (ast.List, ast.Set, ast.ListComp, ast.SetComp, ast.BinOp)):
-        return True
-    return isinstance(value, ast.Call) and dotted_name(value.func) in _COLLECTIONS
 
 
 def _module_classes(
@@ -2844,15 +954,6 @@ def _qualified_name(name: str, aliases: dict[str, str]) -> str | None:
     return f"{module}.{rest}" if rest else module
 
 
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
-_ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
-#: The expression types ``_Function._expressions`` notes besides names, calls, attributes.
-_ALL_COMPREHENSIONS = (*_COMPREHENSIONS, ast.GeneratorExp)
-_EXPRESSIONS_NOTED = frozenset(
-    {ast.Lambda, ast.NamedExpr, ast.Yield, ast.YieldFrom, *_ALL_COMPREHENSIONS}
-)
-
-
 #: Statements without statements inside, nor anything ``_StatementFacts`` notes.
 _SIMPLE_STATEMENTS = frozenset(
     {
@@ -2873,101 +974,10 @@ _SIMPLE_STATEMENTS = frozenset(
 )
 
 
-def _keeps_comprehension(statement: ast.stmt) -> bool:
-    """``outs = [model(x) for x in xs]``: a comprehension is a loop, and the list it makes
-    outlives each of its iterations (NG002). Only one whose elements are computed by a call
-    where they are made: a list of names copies values kept elsewhere."""
-    if isinstance(statement, ast.Assign):
-        target: ast.AST = statement.targets[0]
-        if len(statement.targets) != 1:
-            return False
-    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-        target = statement.target
-    else:
-        return False
-    value = statement.value
-    if not (isinstance(value, _COMPREHENSIONS) and isinstance(target, ast.Name)):
-        return False
-    element = value.value if isinstance(value, ast.DictComp) else value.elt
-    return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
-
-
-def _is_self_attribute(node: ast.AST, attribute: str | None) -> bool:
-    """``self.<attribute>`` (any attribute of ``self`` for None)."""
-    return (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-        and (attribute is None or node.attr == attribute)
-    )
-
-
-def _start_of(node: ast.AST) -> Position:
-    return (getattr(node, "lineno", 0) or 0, getattr(node, "col_offset", 0) or 0)
-
-
-def _free_names(scope: ast.AST) -> set[str]:
-    """The names a nested function, lambda or class (``scope``) may read from the code
-    around it: what it reads less its own names, scope by scope."""
-    reads: set[str] = set()
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _SCOPES):
-            reads |= _free_names(node)
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            reads.add(node.id)
-        stack.extend(ast.iter_child_nodes(node))
-    if isinstance(scope, (*_FUNCTIONS, ast.Lambda)):
-        reads -= _own_names(scope)
-    return reads
-
-
-def _own_names(function: ast.AST) -> set[str]:
-    """The names local to a nested function: its parameters and the names it binds (not
-    those it declares ``global`` or ``nonlocal``). Comprehension variables are left out:
-    they are local to their comprehension, and the same name may be read outside it."""
-    arguments = function.args  # type: ignore[attr-defined]
-    own = {
-        a.arg
-        for a in (
-            *arguments.posonlyargs,
-            *arguments.args,
-            *arguments.kwonlyargs,
-            arguments.vararg,
-            arguments.kwarg,
-        )
-        if a is not None
-    }
-    declared: set[str] = set()
-    comprehension_targets: set[int] = set()
-    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (*_SCOPES, ast.Lambda)):
-            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-                own.add(node.name)
-            continue  # a scope of its own
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            declared.update(node.names)
-        elif isinstance(node, ast.comprehension):
-            comprehension_targets.update(id(n) for n in ast.walk(node.target))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            if id(node) not in comprehension_targets:
-                own.add(node.id)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            own.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            own.update((a.asname or a.name).partition(".")[0] for a in node.names)
-        stack.extend(ast.iter_child_nodes(node))
-    return own - declared
-
-
-def _top_level_names(statement: ast.stmt) -> Iterator[str]:
+def top_level_names(statement: ast.stmt) -> Iterator[str]:
     """Names a statement of the module's top level binds (approximately: enough to tell a
     function bound once from one bound again)."""
-    if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)):
+    if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
         yield statement.name
     elif isinstance(statement, (ast.Import, ast.ImportFrom)):
         for alias in statement.names:
@@ -2992,9 +1002,9 @@ def _top_level_names(statement: ast.stmt) -> Iterator[str]:
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
             for child in getattr(statement, field, ()):
                 if isinstance(child, ast.stmt):
-                    yield from _top_level_names(child)
+                    yield from top_level_names(child)
                 else:  # an except handler or a match case
                     if getattr(child, "name", None):
                         yield child.name
                     for inner in getattr(child, "body", ()):
-                        yield from _top_level_names(inner)
+                        yield from top_level_names(inner)

@@ -1,0 +1,293 @@
+"""Readings of one ``ast`` node that a module's and a function's value facts share: the
+values that never carry a graph (numbers, indices, detached parts), the calls that make a
+model or a tensor that requires grad, the statements that accumulate. Each looks at the node
+and the module's imports, never at the flow."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Collection, Iterable, Iterator
+from typing import Callable, Union
+
+from ..ast_names import (
+    FUNCTIONS,
+    dotted_name,
+    literal_truth,
+)
+from .catalog import (
+    ACCUMULATING_METHODS,
+    GRAPH_CONSUMING_METHODS,
+    GRAPH_DROPPING_ATTRIBUTES,
+    GRAPH_DROPPING_BUILTINS,
+    GRAPH_DROPPING_METHODS,
+    INDEX_PAIR_INDICES,
+    INDEX_PAIR_METHODS,
+    INDEX_PAIR_METHODS_WITH_DIM,
+    MODULE_RETURNING_METHODS,
+)
+
+#: What value facts are read for: a function's body, a lambda's, or the module's own code.
+FunctionNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
+
+#: Which nodes a question about a value starts from (a forward call's output, a parameter):
+#: a value derived from one of them carries what the question follows.
+Seed = Callable[[ast.AST], bool]
+#: The nodes a seed accepts, when known: the forward calls whose graph is followed. None: the
+#: seed is a predicate of its own (a function's parameters, ``requires_grad`` tensors).
+Origins = Union[Collection[ast.AST], None]
+
+
+def argument_values(call: ast.Call) -> list[ast.expr]:
+    """The expressions ``call`` passes, positional and keyword (``*args``, ``**kwargs`` too)."""
+    return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+def bound_names(target: ast.AST) -> Iterator[str]:
+    """Names a binding of ``target`` gives the value to: ``a, *b = ...``, and ``d`` of
+    ``d[k] = v``: the container now holds it."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from bound_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from bound_names(target.value)
+    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+        yield target.value.id
+
+
+def makes_requires_grad(node: ast.AST) -> bool:
+    """``torch.randn(..., requires_grad=True)``, ``x.requires_grad_()``."""
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+        return _flag(node, "requires_grad") is not False
+    return any(k.arg == "requires_grad" and literal_truth(k.value) is True for k in node.keywords)
+
+
+def requires_grad_targets(node: ast.AST) -> Iterator[str]:
+    """Names a statement makes require grad: ``x.requires_grad_()``, ``x.requires_grad =
+    True``, ``x = torch.zeros(..., requires_grad=True)``."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+        if (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "requires_grad_"
+            and isinstance(call.func.value, ast.Name)
+            and _flag(call, "requires_grad") is not False
+        ):
+            yield call.func.value.id
+    elif isinstance(node, ast.Assign):
+        for target in node.targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "requires_grad"
+                and isinstance(target.value, ast.Name)
+                and literal_truth(node.value) is True
+            ):
+                yield target.value.id
+            elif isinstance(target, ast.Name) and makes_requires_grad(node.value):
+                yield target.id
+
+
+def _flag(call: ast.Call, keyword: str) -> bool | None:
+    """The flag a call sets (first argument or ``keyword``): True when omitted."""
+    if call.args:
+        return literal_truth(call.args[0])
+    for k in call.keywords:
+        if k.arg == keyword:
+            return literal_truth(k.value)
+    return True
+
+
+def statements_within(node: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement inside ``node``, nested blocks and definitions too, without a visit
+    of the expressions (``ast.walk`` visits ten nodes for each statement)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for field in _BLOCK_FIELDS:
+            block = getattr(current, field, None)
+            if isinstance(block, list):  # not a lambda's or a conditional's ``body``
+                for child in block:
+                    if isinstance(child, ast.stmt):
+                        yield child
+                    stack.append(child)
+
+
+#: The fields that hold statements, or handlers and ``case`` clauses that hold them.
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def qualified_with(func: ast.AST, aliases: dict[str, str]) -> str | None:
+    name = dotted_name(func)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    module = aliases.get(head)
+    if module is None:
+        return None
+    return f"{module}.{rest}" if rest else module
+
+
+def never_carries(node: ast.AST) -> bool:
+    """Whether the value of ``node`` holds no graph, whatever flows into it: a literal, a
+    comparison, a number or text read off a tensor (``loss.item()``, ``len(x)``,
+    ``x.shape``), what a backward pass returns. ``FunctionValues.carries`` asks this first."""
+    if isinstance(node, (ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.Not)
+    if isinstance(node, ast.Attribute):
+        return node.attr in GRAPH_DROPPING_ATTRIBUTES or (
+            node.attr == INDEX_PAIR_INDICES and returns_index_pair(node.value)
+        )
+    if isinstance(node, ast.Subscript):
+        return _second(node.slice) and returns_index_pair(node.value)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
+        return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
+    return False
+
+
+def returns_index_pair(node: ast.AST) -> bool:
+    """``out.topk(k)``, ``torch.max(out, 1)``: a call that returns ``(values, indices)``
+    (``catalog.INDEX_PAIR_METHODS``), whose indices carry no graph."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    method = node.func.attr
+    if method in INDEX_PAIR_METHODS:
+        return True
+    if method not in INDEX_PAIR_METHODS_WITH_DIM:
+        return False
+    # A dimension given: by keyword, or as an integer among the first two arguments (the
+    # method's first, ``torch.max``'s second); ``torch.max(a, b)`` compares two tensors.
+    return any(k.arg == "dim" for k in node.keywords) or any(
+        _is_integer(argument) for argument in node.args[:2]
+    )
+
+
+def _second(index: ast.AST) -> bool:
+    """``[1]`` or ``[-1]`` of a pair."""
+    return _integer(index) in (1, -1)
+
+
+def _is_integer(node: ast.AST) -> bool:
+    return _integer(node) is not None
+
+
+def _integer(node: ast.AST) -> int | None:
+    """The value of an integer literal, maybe negative."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node, sign = node.operand, -1
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None
+
+
+def _stores_only_numbers(values: Iterable[ast.AST]) -> bool:
+    """An accumulation of these values keeps no graph (``total += loss.item()``)."""
+    return all(
+        never_carries(element)
+        for value in values
+        for element in (value.elts if isinstance(value, ast.Tuple) else [value])
+    )
+
+
+def is_accumulation(statement: ast.stmt) -> bool:
+    """The statement forms NG002 reads as adding to an accumulator: ``total += loss``,
+    ``outs[k] = y``, ``total = total + loss``, ``outs.append(y)``, and re-binding recurrent
+    state from itself (``out, hidden = model(x, hidden)``); not when what is added never
+    carries a graph (``total += loss.item()``, ``outs.append(len(x))``), which is most of
+    them, and leaves most functions with loops unread."""
+    if isinstance(statement, ast.AugAssign):
+        return not _stores_only_numbers([statement.value])
+    if isinstance(statement, ast.Assign):
+        if any(isinstance(target, ast.Subscript) for target in statement.targets):
+            return not _stores_only_numbers([statement.value])
+        value = statement.value
+        if not isinstance(value, (ast.BinOp, ast.Call)):
+            return False
+        names = {name for t in statement.targets for name in bound_names(t)}
+        return any(names_one_of(operand, names) for operand in operands(value))
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in ACCUMULATING_METHODS
+            and not _stores_only_numbers(argument_values(statement.value))
+        )
+    return False
+
+
+def NEVER(node: ast.AST) -> bool:
+    """The seed that accepts nothing: ``derived(NEVER, start)`` follows ``start`` alone."""
+    return False
+
+
+def without_module_methods(node: ast.AST) -> ast.AST:
+    """``Net()`` of ``Net().to(device).eval()``."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MODULE_RETURNING_METHODS
+    ):
+        node = node.func.value
+    return node
+
+
+def operands(value: ast.AST) -> list[ast.AST]:
+    """``total`` and ``loss`` of ``total + loss``; the arguments of ``torch.max(best, loss)``
+    and the elements of ``torch.cat([outs, out])``."""
+    if isinstance(value, ast.BinOp):
+        return [value.left, value.right]
+    if isinstance(value, ast.Call):
+        found: list[ast.AST] = []
+        for argument in argument_values(value):
+            if isinstance(argument, (ast.List, ast.Tuple)):
+                found.extend(argument.elts)
+            else:
+                found.append(argument)
+        return found
+    return []
+
+
+def names_one_of(node: ast.AST, names: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in names
+
+
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp)
+ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+
+
+def keeps_comprehension(statement: ast.stmt) -> bool:
+    """``outs = [model(x) for x in xs]``: a comprehension is a loop, and the list it makes
+    outlives each of its iterations (NG002). Only one whose elements are computed by a call
+    where they are made: a list of names copies values kept elsewhere."""
+    if isinstance(statement, ast.Assign):
+        target: ast.AST = statement.targets[0]
+        if len(statement.targets) != 1:
+            return False
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target = statement.target
+    else:
+        return False
+    value = statement.value
+    if not (isinstance(value, COMPREHENSIONS) and isinstance(target, ast.Name)):
+        return False
+    element = value.value if isinstance(value, ast.DictComp) else value.elt
+    return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
+
+
+def is_self_attribute(node: ast.AST, attribute: str | None) -> bool:
+    """``self.<attribute>`` (any attribute of ``self`` for None)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and (attribute is None or node.attr == attribute)
+    )
