@@ -8,8 +8,8 @@ from collections.abc import Hashable
 from functools import cached_property
 from typing import Callable, NamedTuple
 
-#: The ``if`` conditions a node runs under within its function: (``condition_key`` of the test,
-#: whether it is the true arm).
+#: The ``if`` conditions a node runs under within its function: (the test's
+#: ``function_values.condition_key``, whether it is the true arm).
 Guards = frozenset[tuple[Hashable, bool]]
 NO_GUARDS: Guards = frozenset()
 
