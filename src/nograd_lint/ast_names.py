@@ -6,7 +6,7 @@ open a scope."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 
 from .analysis.catalog import Arg
 
@@ -237,6 +237,31 @@ def module_class(tree: ast.Module, name: str) -> ast.ClassDef | None:
     (which one a name means then depends on the order the code runs in)."""
     found = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == name]
     return found[0] if len(found) == 1 else None
+
+
+#: Statements after which the rest of their block does not run.
+JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+#: The fields that hold statements, or handlers and ``case`` clauses that hold them.
+BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def jumps_within(roots: Sequence[ast.stmt]) -> bool:
+    """Whether a ``return``, ``raise``, ``break`` or ``continue`` stands in ``roots`` or in
+    a block nested in them, but not in a nested function or class, whose jumps are its own.
+    Only statements are visited (``same_scope_nodes`` visits every node): no expression
+    holds a statement."""
+    stack: list[ast.AST] = list(roots)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, JUMPS):
+            return True
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
+            continue
+        for field in BLOCK_FIELDS:
+            block = getattr(node, field, None)
+            if isinstance(block, list):  # not a lambda's or a conditional's ``body``
+                stack.extend(block)
+    return False
 
 
 def same_scope_nodes(roots: list[ast.stmt]) -> Iterator[ast.AST]:

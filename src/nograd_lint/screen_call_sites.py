@@ -43,10 +43,17 @@ from dataclasses import dataclass, field
 
 from .analysis.catalog import GRAD_MODE_SETTERS, MODULE_RETURNING_METHODS
 from .analysis.entry_grad import CalledFunction, CallSite, Grad, resolve_entry_grad
-from .ast_names import FUNCTIONS, NAMED_BINDINGS, NESTED_SCOPES, dotted_name, same_scope_nodes
+from .ast_names import (
+    FUNCTIONS,
+    JUMPS,
+    NAMED_BINDINGS,
+    NESTED_SCOPES,
+    dotted_name,
+    inner_nodes,
+    jumps_within,
+)
 from .screen_grad_scopes import decorated_no_grad, is_torch_no_grad
 
-_JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 #: Nodes that bind a name given as a string: ``name``, or a mapping pattern's ``**rest``.
 _NAMED_BINDINGS = (*NAMED_BINDINGS, *((ast.MatchMapping,) if hasattr(ast, "MatchMapping") else ()))
 #: Expressions whose calls may run apart from the code around them (a lambda, a
@@ -207,7 +214,7 @@ class _Walk:
                 self.expressions([node.value], unit, guarded, sure)
             return
         children: list[ast.AST] = []
-        for child in ast.iter_child_nodes(node):
+        for child in inner_nodes(node):
             if isinstance(child, ast.stmt):
                 self.statement(child, unit, owner, guarded, False)
             elif type(child).__name__ == "match_case":
@@ -321,7 +328,7 @@ class _Walk:
                     bound = getattr(node, attribute, None)
                     if bound:
                         self.bind(bound)
-            stack.extend((child, nested) for child in ast.iter_child_nodes(node))
+            stack.extend((child, nested) for child in inner_nodes(node))
 
     # -- the answer --------------------------------------------------------------------
 
@@ -394,7 +401,7 @@ def _may_cut_off(statement: ast.stmt) -> bool:
     """Whether the analysis may find the statements after ``statement`` unreachable: it
     jumps, or every way through it may (``if``, ``with``), or it holds a jump somewhere
     (loops, ``try``, ``match``, whose exits we do not follow)."""
-    if isinstance(statement, _JUMPS):
+    if isinstance(statement, JUMPS):
         return True
     if isinstance(statement, ast.If):
         return (
@@ -405,7 +412,7 @@ def _may_cut_off(statement: ast.stmt) -> bool:
     if isinstance(statement, (ast.With, ast.AsyncWith)):
         return _block_may_cut_off(statement.body)
     if isinstance(statement, _BRANCHING):
-        return any(isinstance(node, _JUMPS) for node in same_scope_nodes([statement]))
+        return jumps_within([statement])
     return False
 
 

@@ -34,7 +34,7 @@ from .analysis.catalog import (
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.value_readings import FunctionNode
 from .analysis.values import ModuleValues, owns_its_body
-from .ast_names import dotted_name, is_within, same_scope_nodes, walk
+from .ast_names import dotted_name, is_within, jumps_within, walk
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -238,8 +238,6 @@ def _every_step_set_in_mode(
     return True
 
 
-#: Statements after which control may leave a block other than by running its next one.
-_JUMPS = (ast.Continue, ast.Break, ast.Return, ast.Raise)
 #: Blocks an exception may leave for a handler that goes on with the loop.
 _CATCHING = (ast.Try, ast.ExceptHandler, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
@@ -272,7 +270,7 @@ def _ended_in_its_block(
             and mode_call(statement.value, shadowed) == (model, Mode.TRAIN)
         ):
             return True
-        if any(isinstance(node, _JUMPS) for node in same_scope_nodes([statement])):
+        if jumps_within([statement]):
             return False
     return False
 

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Callable, Union
 
 from ..ast_names import (
+    BLOCK_FIELDS,
     FUNCTIONS,
     dotted_name,
     literal_truth,
@@ -107,17 +108,13 @@ def statements_within(node: ast.AST) -> Iterator[ast.stmt]:
     stack = [node]
     while stack:
         current = stack.pop()
-        for field in _BLOCK_FIELDS:
+        for field in BLOCK_FIELDS:
             block = getattr(current, field, None)
             if isinstance(block, list):  # not a lambda's or a conditional's ``body``
                 for child in block:
                     if isinstance(child, ast.stmt):
                         yield child
                     stack.append(child)
-
-
-#: The fields that hold statements, or handlers and ``case`` clauses that hold them.
-_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def qualified_with(func: ast.AST, aliases: dict[str, str]) -> str | None:
