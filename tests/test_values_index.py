@@ -91,7 +91,7 @@ _TESTS = [
 
 
 def test_if_tests_share_a_key_exactly_when_they_are_written_alike() -> None:
-    from nograd_lint.analysis.function_values import condition_key
+    from nograd_lint.analysis.value_readings import condition_key
 
     parsed = [ast.parse(text, mode="eval").body for text in _TESTS]
     for one in parsed:

@@ -18,8 +18,9 @@ stdlib ``ast`` tree it shares with the screen.
   module's own facts
 - :mod:`.function_values` - one function's bindings, stores and calls, and where a value in it
   may go (:mod:`.values` makes one per function)
-- :mod:`.value_readings` - readings of one ``ast`` node both share: values that never carry a
-  graph, calls that make a tensor that requires grad, accumulating statements
+- :mod:`.value_readings` - readings of one ``ast`` node for :mod:`.values` and
+  :mod:`.function_values`: values that never carry a graph, calls that make a tensor that
+  requires grad, accumulating statements
 - :mod:`.fates` - the answer :mod:`.values` gives: what becomes of a forward call's output, and
   the graphs NG002 finds kept across iterations
 - :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Callable, NamedTuple
 
 #: The ``if`` conditions a node runs under within its function: (the test's
-#: ``function_values.condition_key``, whether it is the true arm).
+#: ``value_readings.condition_key``, whether it is the true arm).
 Guards = frozenset[tuple[Hashable, bool]]
 NO_GUARDS: Guards = frozenset()
 
@@ -71,7 +71,7 @@ class Fate:
         return any(consumer <= self.guards for consumer in self.consumers)
 
 
-#: The fate of a call this module cannot place: lost to the analysis, consumed by nobody known.
+#: The fate of a call :mod:`.values` cannot place: lost to the analysis, consumed by nobody known.
 UNKNOWN = Fate(NO_GUARDS, tuple, lambda: True, lambda: False, lambda: False)
 
 

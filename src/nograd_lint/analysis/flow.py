@@ -1375,7 +1375,7 @@ def _begun_here(periods: frozenset[EvalPeriod]) -> frozenset[EvalPeriod]:
 
 def _model_of(call: cst.Call, models: frozenset[str]) -> str | None:
     """``model`` of ``model(x)`` or ``model.forward(x)``, if ``models`` has it (the same
-    reading as ``function_values.forward_receiver``)."""
+    reading as ``value_readings.forward_receiver``)."""
     func = call.func
     name = dotted_name(func)
     if name is not None and name in models:

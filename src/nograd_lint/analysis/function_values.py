@@ -17,14 +17,12 @@ from ..ast_names import (
     call_args,
     dotted_name,
     inner_nodes,
-    literal_truth,
     module_class,
     names_in,
     self_parameter,
 )
 from .catalog import (
     CONTAINER_ADDERS,
-    CREATE_GRAPH_KEYWORD,
     GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -36,7 +34,6 @@ from .catalog import (
     MODEL_METHODS,
     MODULE_BASE_NAMES,
     PASS_THROUGH_BUILTINS,
-    RETAIN_GRAPH_KEYWORD,
     GradEffect,
     grad_effect,
 )
@@ -45,20 +42,25 @@ from .value_readings import (
     ASSIGNMENTS,
     COMPREHENSIONS,
     NEVER,
-    SCOPES,
+    OWN_SCOPES,
     FunctionNode,
     Origins,
     Seed,
     argument_values,
     bound_names,
+    condition_key,
+    creates_graph,
+    forward_receiver,
     is_accumulation,
     is_self_attribute,
     keeps_comprehension,
     makes_requires_grad,
     names_one_of,
+    names_read,
     never_carries,
     operands,
     requires_grad_targets,
+    retains_graph,
     returns_index_pair,
     statements_within,
     without_module_methods,
@@ -903,7 +905,7 @@ class FunctionValues:
             loose = set(self.model_names())
             loose |= self._model_loop_targets(loose=True)
             loose |= self._parameters_given_models(loose=True)
-            loose |= self.module.module_level_models_for(self.node)
+            loose |= self.module.global_models_of(self.node)
             self._loose_models = frozenset(loose)
         return self._loose_models
 
@@ -925,7 +927,7 @@ class FunctionValues:
         return bool(self._loosely(lambda: self._kept_from(calls, None)))
 
     def model_calls(self) -> list[ast.Call]:
-        models = self.kept_model_names() | self.module.module_level_models_for(self.node)
+        models = self.kept_model_names() | self.module.global_models_of(self.node)
         return [call for call in self.calls if forward_receiver(call, models) is not None]
 
     def kept_any(self, calls: list[ast.Call]) -> bool:
@@ -943,7 +945,7 @@ class FunctionValues:
             return []  # settled before the module-wide reading (``loose_model_names``)
         if (
             forward_receiver(
-                call, self.kept_model_names() | self.module.module_level_models_for(self.node)
+                call, self.kept_model_names() | self.module.global_models_of(self.node)
             )
             is None
         ):
@@ -976,7 +978,7 @@ class FunctionValues:
         backward_loops = [
             self.call_loops.get(id(node), frozenset())
             for node in self.consumers_of(reached, from_call, call, calls)
-            if isinstance(node, ast.Call) and not _retains_graph(node)
+            if isinstance(node, ast.Call) and not retains_graph(node)
         ]
         found: list[Kept] = []
         for index in sorted({i for i, v in stored_values.items() if v is not None} | set(fed_back)):
@@ -1460,14 +1462,6 @@ def _defaults(args: ast.arguments) -> list[ast.expr]:
     return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
 
 
-def names_read(node: ast.AST) -> set[str]:
-    return {
-        child.id
-        for child in ast.walk(node)
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
-    }
-
-
 def _stores_outside(target: ast.AST, local: set[str]) -> bool:
     """``self.out = ...``, ``cache[k] = ...`` on something not made in the function."""
     if isinstance(target, (ast.Tuple, ast.List)):
@@ -1559,33 +1553,6 @@ def _binds_underscore_only(node: ast.Assign) -> bool:
     )
 
 
-def condition_key(test: ast.AST) -> Hashable:
-    """What two ``if`` tests written alike share, so that ``if training:`` twice is one
-    condition: ``ast.dump`` of the test, which cost a sixth of the NG002 screen on long
-    functions, for all but the commonest tests (names, constants, comparisons, ``not``,
-    ``and``/``or`` of them), which are spelled as tuples that start with their kind."""
-    if isinstance(test, ast.Name):
-        return test.id
-    if isinstance(test, ast.Attribute):
-        name = dotted_name(test)
-        if name is not None:
-            return name  # dotted, unlike a name; ``ast.dump`` text has brackets
-    elif isinstance(test, ast.Constant):
-        return (ast.Constant, type(test.value), repr(test.value))
-    elif isinstance(test, ast.UnaryOp):
-        return (type(test.op), condition_key(test.operand))
-    elif isinstance(test, ast.BoolOp):
-        return (type(test.op), *map(condition_key, test.values))
-    elif isinstance(test, ast.Compare):
-        return (
-            ast.Compare,
-            condition_key(test.left),
-            *map(type, test.ops),
-            *map(condition_key, test.comparators),
-        )
-    return ast.dump(test)
-
-
 def _reads_in_target(target: ast.AST) -> list[ast.AST]:
     """What an assignment target reads: ``self`` and ``i`` in ``self.outs[i] = y``."""
     if isinstance(target, (ast.Tuple, ast.List)):
@@ -1597,35 +1564,6 @@ def _reads_in_target(target: ast.AST) -> list[ast.AST]:
     if isinstance(target, ast.Subscript):
         return [target.value, target.slice]
     return []
-
-
-def creates_graph(call: ast.Call) -> bool:
-    """``torch.autograd.grad(..., create_graph=True)``: the gradients carry a graph."""
-    return any(
-        k.arg == CREATE_GRAPH_KEYWORD and literal_truth(k.value) is not False for k in call.keywords
-    )
-
-
-def _retains_graph(call: ast.Call) -> bool:
-    """``loss.backward(retain_graph=True)`` keeps the graph for another backward."""
-    return any(
-        k.arg in (RETAIN_GRAPH_KEYWORD, CREATE_GRAPH_KEYWORD)
-        and literal_truth(k.value) is not False
-        for k in call.keywords
-    )
-
-
-def forward_receiver(call: ast.Call, models: frozenset[str]) -> str | None:
-    """The model ``call`` runs: ``model`` of ``model(x)`` or ``model.forward(x)``."""
-    name = dotted_name(call.func)
-    if name is not None and name in models:
-        return name
-    func = call.func
-    if isinstance(func, ast.Attribute) and func.attr == "forward":
-        owner = dotted_name(func.value)
-        if owner is not None and owner in models:
-            return owner
-    return None
 
 
 #: Calls that make an empty (or copied) collection an accumulator can be.
@@ -1667,7 +1605,7 @@ def _free_names(scope: ast.AST) -> set[str]:
     stack = list(ast.iter_child_nodes(scope))
     while stack:
         node = stack.pop()
-        if isinstance(node, SCOPES):
+        if isinstance(node, OWN_SCOPES):
             reads |= _free_names(node)
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -1699,7 +1637,7 @@ def _own_names(function: ast.AST) -> set[str]:
     stack: list[ast.AST] = list(ast.iter_child_nodes(function))
     while stack:
         node = stack.pop()
-        if isinstance(node, (*SCOPES, ast.Lambda)):
+        if isinstance(node, (*OWN_SCOPES, ast.Lambda)):
             if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
                 own.add(node.name)
             continue  # a scope of its own

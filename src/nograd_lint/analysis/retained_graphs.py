@@ -80,8 +80,15 @@ from .catalog import (
     runs_a_model,
 )
 from .fates import contradicts
-from .function_values import Binding, FunctionValues, binds_indices, creates_graph, names_read
-from .value_readings import NEVER, Seed, makes_requires_grad, never_carries
+from .function_values import Binding, FunctionValues, binds_indices
+from .value_readings import (
+    NEVER,
+    Seed,
+    creates_graph,
+    makes_requires_grad,
+    names_read,
+    never_carries,
+)
 from .values import ModuleValues, top_level_names
 
 __all__ = ["NeedlessRetain", "needless_retains"]

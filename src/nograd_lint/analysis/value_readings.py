@@ -1,12 +1,12 @@
-"""Readings of one ``ast`` node that a module's and a function's value facts share: the
-values that never carry a graph (numbers, indices, detached parts), the calls that make a
-model or a tensor that requires grad, the statements that accumulate. Each looks at the node
-and the module's imports, never at the flow."""
+"""Readings of one ``ast`` node, never of the flow, for :mod:`.values` and
+:mod:`.function_values`: the values that never carry a graph (numbers, indices, detached
+parts), the calls that make a tensor that requires grad or a graph of gradients, the
+statements that accumulate, the key of an ``if`` test, the model a call runs."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from typing import Callable, Union
 
 from ..ast_names import (
@@ -17,6 +17,7 @@ from ..ast_names import (
 )
 from .catalog import (
     ACCUMULATING_METHODS,
+    CREATE_GRAPH_KEYWORD,
     GRAPH_CONSUMING_METHODS,
     GRAPH_DROPPING_ATTRIBUTES,
     GRAPH_DROPPING_BUILTINS,
@@ -25,11 +26,14 @@ from .catalog import (
     INDEX_PAIR_METHODS,
     INDEX_PAIR_METHODS_WITH_DIM,
     MODULE_RETURNING_METHODS,
+    RETAIN_GRAPH_KEYWORD,
 )
 
 #: What value facts are read for: a function's body, a lambda's, or the module's own code.
 FunctionNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
-SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
+#: Nodes whose bindings are their own: a function, a lambda, a class (unlike
+#: ``ast_names.SCOPES``, not a comprehension).
+OWN_SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 #: Which nodes a question about a value starts from (a forward call's output, a parameter):
 #: a value derived from one of them carries what the question follows.
@@ -288,3 +292,68 @@ def is_self_attribute(node: ast.AST, attribute: str | None) -> bool:
         and node.value.id == "self"
         and (attribute is None or node.attr == attribute)
     )
+
+
+def names_read(node: ast.AST) -> set[str]:
+    """The plain names ``node`` reads (not those it binds), nested scopes included."""
+    return {
+        child.id
+        for child in ast.walk(node)
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
+    }
+
+
+def condition_key(test: ast.AST) -> Hashable:
+    """What two ``if`` tests written alike share, so that ``if training:`` twice is one
+    condition: ``ast.dump`` of the test, which cost a sixth of the NG002 screen on long
+    functions, for all but the commonest tests (names, constants, comparisons, ``not``,
+    ``and``/``or`` of them), which are spelled as tuples that start with their kind."""
+    if isinstance(test, ast.Name):
+        return test.id
+    if isinstance(test, ast.Attribute):
+        name = dotted_name(test)
+        if name is not None:
+            return name  # dotted, unlike a name; ``ast.dump`` text has brackets
+    elif isinstance(test, ast.Constant):
+        return (ast.Constant, type(test.value), repr(test.value))
+    elif isinstance(test, ast.UnaryOp):
+        return (type(test.op), condition_key(test.operand))
+    elif isinstance(test, ast.BoolOp):
+        return (type(test.op), *map(condition_key, test.values))
+    elif isinstance(test, ast.Compare):
+        return (
+            ast.Compare,
+            condition_key(test.left),
+            *map(type, test.ops),
+            *map(condition_key, test.comparators),
+        )
+    return ast.dump(test)
+
+
+def creates_graph(call: ast.Call) -> bool:
+    """``torch.autograd.grad(..., create_graph=True)``: the gradients carry a graph."""
+    return any(
+        k.arg == CREATE_GRAPH_KEYWORD and literal_truth(k.value) is not False for k in call.keywords
+    )
+
+
+def retains_graph(call: ast.Call) -> bool:
+    """``loss.backward(retain_graph=True)`` keeps the graph for another backward."""
+    return any(
+        k.arg in (RETAIN_GRAPH_KEYWORD, CREATE_GRAPH_KEYWORD)
+        and literal_truth(k.value) is not False
+        for k in call.keywords
+    )
+
+
+def forward_receiver(call: ast.Call, models: frozenset[str]) -> str | None:
+    """The model ``call`` runs: ``model`` of ``model(x)`` or ``model.forward(x)``."""
+    name = dotted_name(call.func)
+    if name is not None and name in models:
+        return name
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "forward":
+        owner = dotted_name(func.value)
+        if owner is not None and owner in models:
+            return owner
+    return None

@@ -66,7 +66,7 @@ from .fates import NO_GUARDS, UNKNOWN, Fate, Guards, Kept
 from .function_values import FunctionValues
 from .value_readings import (
     ASSIGNMENTS,
-    SCOPES,
+    OWN_SCOPES,
     FunctionNode,
     is_accumulation,
     is_self_attribute,
@@ -211,7 +211,7 @@ class ModuleValues:
         if pattern is not None and pattern.search(text) is not None:
             return True
         # What needs the module's own code read, last.
-        if any(word in text for word in self.module_level_models_for(node)):
+        if any(word in text for word in self.global_models_of(node)):
             return True
         return not isinstance(node, ast.Module) and self._may_infer_models(node, text)
 
@@ -233,7 +233,7 @@ class ModuleValues:
         looped = _LOOP_OVER_SELF.findall(text)
         return bool(looped) and bool(self.model_holding_attributes(node, looped))
 
-    def module_level_models_for(self, node: FunctionNode) -> frozenset[str]:
+    def global_models_of(self, node: FunctionNode) -> frozenset[str]:
         """The models of the module's own code, which the function ``node`` reads as
         globals: none for the module's code itself."""
         if isinstance(node, ast.Module):
@@ -569,7 +569,7 @@ class ModuleValues:
         stack: list[ast.stmt] = list(method.body)
         while stack:
             statement = stack.pop()
-            if isinstance(statement, SCOPES):
+            if isinstance(statement, OWN_SCOPES):
                 continue
             value: ast.AST | None = None
             if isinstance(statement, ast.Assign) and any(
