@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from nograd_lint import check_source
-from nograd_lint.ast_names import LEAVES, inner_nodes
+from nograd_lint.ast_names import JUMPS, LEAVES, inner_nodes, jumps_within, same_scope_nodes
 from nograd_lint.prefilter import might_have_findings
 from nograd_lint.screen import might_have_findings_in_tree
 
@@ -369,6 +369,29 @@ def test_a_lazy_pattern_finds_what_its_compiled_pattern_finds() -> None:
     assert lazy.search(text, 0, 5) is None
     assert [m.group() for m in lazy.finditer(text)] == ["NoGrad", "no_grad"]
     assert lazy.findall(text) == ["NoGrad", "no_grad"]
+
+
+@pytest.mark.parametrize(
+    "source, jumps",
+    [
+        ("for x in xs:\n    if x:\n        break\n", True),
+        ("while x:\n    pass\nelse:\n    continue_ = 1\n", False),
+        ("try:\n    f()\nexcept E:\n    raise\n", True),
+        ("try:\n    f()\nfinally:\n    return_ = g()\n", False),
+        ("with m():\n    def inner():\n        return 1\n", False),
+        ("if a:\n    class C:\n        def f(self):\n            return 1\n", False),
+        ("match x:\n    case 1:\n        pass\n    case _:\n        return 2\n", True),
+        ("for x in xs:\n    y = [lambda: z for z in x]\n", False),
+    ],
+)
+def test_jumps_within_visits_statements_only_and_agrees_with_every_node(
+    source: str, jumps: bool
+) -> None:
+    """The screens ask whether a statement may cut off its block of statements alone; the
+    answer must be that of a walk over every node of its scope."""
+    statements = ast.parse(source).body
+    every_node = any(isinstance(n, JUMPS) for n in same_scope_nodes(statements))
+    assert jumps_within(statements) is jumps is every_node
 
 
 def test_inner_nodes_are_the_child_nodes_less_the_leaves() -> None:
