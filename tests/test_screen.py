@@ -312,18 +312,16 @@ def test_flake8_imports_libcst_only_for_a_file_the_screen_passes(
     assert result.stdout.splitlines()[-1].split() == expected, result.stderr
 
 
-def test_flake8_compiles_no_pattern_for_a_file_without_the_words(tmp_path: Path) -> None:
-    """flake8 imports the plugin on every save in an editor: the catalog's and the
-    pre-filter's patterns are compiled only when a file has the words they look for."""
-    path = tmp_path / "plot.py"
-    path.write_text("import matplotlib.pyplot as plt\n\nplt.plot([1, 2])\n")
+def _lazy_patterns_after_flake8(path: Path, modules: list[str]) -> tuple[int, int]:
+    """How many ``LazyPattern``s the plugin's ``modules`` hold, and how many of them are
+    compiled, after flake8 lints ``path`` in a fresh process (which must have loaded them)."""
     script = (
+        "import sys\n"
         "from flake8.api import legacy\n"
         "from nograd_lint.lazy_pattern import LazyPattern\n"
-        "from nograd_lint import prefilter\n"
-        "from nograd_lint.analysis import catalog\n"
         f"legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
-        "patterns = [v for m in (prefilter, catalog) for v in vars(m).values()\n"
+        f"modules = [sys.modules[n] for n in {modules!r}]\n"
+        "patterns = [v for m in modules for v in vars(m).values()\n"
         "            if isinstance(v, LazyPattern)]\n"
         "print(len(patterns), sum(p._compiled is not None for p in patterns))\n"
     )
@@ -331,7 +329,17 @@ def test_flake8_compiles_no_pattern_for_a_file_without_the_words(tmp_path: Path)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     found, compiled = map(int, result.stdout.split())
-    assert found >= 8 and compiled == 0, result.stdout
+    return found, compiled
+
+
+def test_flake8_compiles_no_pattern_for_a_file_without_the_words(tmp_path: Path) -> None:
+    """flake8 imports the plugin on every save in an editor: the catalog's and the
+    pre-filter's patterns are compiled only when a file has the words they look for."""
+    path = tmp_path / "plot.py"
+    path.write_text("import matplotlib.pyplot as plt\n\nplt.plot([1, 2])\n")
+    modules = ["nograd_lint.prefilter", "nograd_lint.analysis.catalog"]
+    found, compiled = _lazy_patterns_after_flake8(path, modules)
+    assert found >= 8 and compiled == 0, (found, compiled)
 
 
 def test_flake8_compiles_no_pattern_a_training_script_never_tries(tmp_path: Path) -> None:
@@ -343,21 +351,9 @@ def test_flake8_compiles_no_pattern_a_training_script_never_tries(tmp_path: Path
         "import torch\n\n\ndef evaluate(model, x):\n    model.eval()\n"
         "    with torch.no_grad():\n        return model(x)\n"
     )
-    script = (
-        "import sys\n"
-        "from flake8.api import legacy\n"
-        "from nograd_lint.lazy_pattern import LazyPattern\n"
-        f"legacy.get_style_guide(select=['NG']).check_files([{str(path)!r}])\n"
-        "names = ['nograd_lint.analysis.sibling_modules', 'nograd_lint.screen_grad_scopes']\n"
-        "patterns = [v for n in names for v in vars(sys.modules[n]).values()\n"
-        "            if isinstance(v, LazyPattern)]\n"
-        "print(len(patterns), sum(p._compiled is not None for p in patterns))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    found, compiled = map(int, result.stdout.split())
-    assert found >= 3 and compiled == 0, result.stdout
+    modules = ["nograd_lint.analysis.sibling_modules", "nograd_lint.screen_grad_scopes"]
+    found, compiled = _lazy_patterns_after_flake8(path, modules)
+    assert found >= 3 and compiled == 0, (found, compiled)
 
 
 def test_a_lazy_pattern_finds_what_its_compiled_pattern_finds() -> None:

@@ -23,6 +23,8 @@ NESTED_SCOPES = (
 )
 #: Every node whose code runs in a scope of its own.
 SCOPES = (*FUNCTIONS, *NESTED_SCOPES)
+#: Nodes whose bindings are their own: a function, a lambda, a class (not a comprehension).
+OWN_SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 #: Nodes that bind a name given as a string (``match`` exists from Python 3.10).
 NAMED_BINDINGS = (
@@ -255,7 +257,7 @@ def jumps_within(roots: Sequence[ast.stmt]) -> bool:
         node = stack.pop()
         if isinstance(node, JUMPS):
             return True
-        if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
+        if isinstance(node, OWN_SCOPES):  # no lambda holds a statement
             continue
         for field in BLOCK_FIELDS:
             block = getattr(node, field, None)

@@ -34,7 +34,7 @@ from .analysis.catalog import (
 from .analysis.mode_summaries import ModeSummaries, mode_call
 from .analysis.value_readings import FunctionNode
 from .analysis.values import ModuleValues, owns_its_body
-from .ast_names import dotted_name, is_within, jumps_within, walk
+from .ast_names import BLOCK_FIELDS, dotted_name, is_within, jumps_within, walk
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -464,7 +464,7 @@ def _outermost_loops(
             yield node, owner
             continue
         inner = cast(FunctionNode, node) if owns_its_body(node) else owner
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for field in BLOCK_FIELDS:
             for child in getattr(node, field, ()):
                 if isinstance(child, ast.stmt):
                     stack.append((child, inner))

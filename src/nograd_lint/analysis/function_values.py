@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..ast_names import (
     FUNCTIONS,
+    OWN_SCOPES,
     call_args,
     dotted_name,
     inner_nodes,
@@ -42,7 +43,6 @@ from .value_readings import (
     ASSIGNMENTS,
     COMPREHENSIONS,
     NEVER,
-    OWN_SCOPES,
     FunctionNode,
     Origins,
     Seed,
@@ -1637,7 +1637,7 @@ def _own_names(function: ast.AST) -> set[str]:
     stack: list[ast.AST] = list(ast.iter_child_nodes(function))
     while stack:
         node = stack.pop()
-        if isinstance(node, (*OWN_SCOPES, ast.Lambda)):
+        if isinstance(node, OWN_SCOPES):
             if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
                 own.add(node.name)
             continue  # a scope of its own

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple, Union
 
 from ..ast_names import (
+    FUNCTIONS,
+    OWN_SCOPES,
     arguments_given,
     call_args,
     dotted_name,
@@ -70,9 +72,7 @@ __all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call", "modul
 #: How many calls deep a summary follows the module's functions.
 MAX_DEPTH = 3
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-_NESTED = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 
 class ModeSummary(NamedTuple):
@@ -120,11 +120,11 @@ class ModeSummaries:
         #: (class name or None, function name) -> definition.
         self.definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef] = {}
         for statement in values.tree.body:
-            if isinstance(statement, _FUNCTIONS):
+            if isinstance(statement, FUNCTIONS):
                 self.definitions[(None, statement.name)] = statement
             elif isinstance(statement, ast.ClassDef):
                 for member in statement.body:
-                    if isinstance(member, _FUNCTIONS):
+                    if isinstance(member, FUNCTIONS):
                         self.definitions[(statement.name, member.name)] = member
         #: Names imported with ``from ... import``, which may be functions of a module beside
         #: this one (:mod:`.sibling_modules`): that module is read when a call needs it, and
@@ -453,7 +453,7 @@ class ModeSummaries:
         func = call.func
         function = self.values.function_of(call)
         node = function.node if function is not None else None
-        if not isinstance(func, ast.Name) or not isinstance(node, _FUNCTIONS):
+        if not isinstance(func, ast.Name) or not isinstance(node, FUNCTIONS):
             return False
         arguments = node.args
         every = (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
@@ -550,7 +550,7 @@ class ModeSummaries:
         leaves on that object is theirs too."""
         function = self.values.function_of(call)
         node = function.node if function is not None else None
-        if isinstance(node, _FUNCTIONS):
+        if isinstance(node, FUNCTIONS):
             return self._shape(node).aliases
         if isinstance(node, ast.Module):
             if self._module_aliases is None:
@@ -587,7 +587,7 @@ class ModeSummaries:
             (owner for (owner, _), definition in self.definitions.items() if definition is node),
             None,
         )
-        return _self_name(node, owner) if isinstance(node, _FUNCTIONS) else None
+        return _self_name(node, owner) if isinstance(node, FUNCTIONS) else None
 
     def _shape(self, node: FunctionNode) -> _Shape:
         known = self._shapes.get(id(node))
@@ -781,7 +781,7 @@ def calls_in_order(body: list[ast.stmt]) -> Iterator[ast.Call]:
         if done:
             yield node  # type: ignore[misc]
             continue
-        if isinstance(node, _NESTED):
+        if isinstance(node, OWN_SCOPES):
             continue
         if isinstance(node, ast.Call):
             stack.append((node, True))
@@ -913,7 +913,7 @@ def _attribute_stores(tree: ast.Module) -> list[tuple[str, ast.ClassDef | None]]
             found.append((node.attr, cls if is_self else None))
         if isinstance(node, ast.ClassDef):
             for member in node.body:
-                if isinstance(member, _FUNCTIONS):
+                if isinstance(member, FUNCTIONS):
                     stack.append((member, node, self_parameter(member)))
                 else:
                     stack.append((member, cls, own))
@@ -958,7 +958,7 @@ def _shape(
     inner_scopes: list[ast.AST] = []  # nested definitions, which may rebind a name
     while stack:
         current = stack.pop()
-        if isinstance(current, _NESTED):
+        if isinstance(current, OWN_SCOPES):
             if not isinstance(current, ast.Lambda):
                 bound.add(current.name)
             inner_scopes.append(current)

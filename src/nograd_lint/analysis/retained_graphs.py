@@ -2,8 +2,8 @@
 
 A backward pass frees the saved tensors of the graph it differentiates; ``retain_graph=True``
 keeps them until the graph itself dies, which is needed only when something differentiates
-the same graph again. Read on the stdlib ``ast`` tree, with :mod:`.function_values`' bindings, the
-argument is needed (and the call is not reported) when:
+the same graph again. Read on the stdlib ``ast`` tree, with :mod:`.function_values`'
+bindings, the argument is needed (and the call is not reported) when:
 
 - a later gradient call in the function differentiates a value that shares a recorded
   computation with this one, or this very value (``d_loss.backward(retain_graph=True);
@@ -42,6 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..ast_names import (
+    OWN_SCOPES,
     dotted_name,
     last_name,
     module_class,
@@ -731,7 +732,7 @@ def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
     stack: list[tuple[ast.AST, ast.FunctionDef | None]] = [(values.tree, None)]
     while stack:
         node, init = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(node, OWN_SCOPES):
             init = node if isinstance(node, ast.FunctionDef) and node.name == "__init__" else None
         elif isinstance(node, ast.Assign) and init is not None and _sets_given(node, init):
             attr = node.targets[0].attr  # type: ignore[attr-defined]

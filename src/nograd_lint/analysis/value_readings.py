@@ -11,7 +11,6 @@ from typing import Callable, Union
 
 from ..ast_names import (
     BLOCK_FIELDS,
-    FUNCTIONS,
     dotted_name,
     literal_truth,
 )
@@ -31,9 +30,6 @@ from .catalog import (
 
 #: What value facts are read for: a function's body, a lambda's, or the module's own code.
 FunctionNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
-#: Nodes whose bindings are their own: a function, a lambda, a class (unlike
-#: ``ast_names.SCOPES``, not a comprehension).
-OWN_SCOPES = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 #: Which nodes a question about a value starts from (a forward call's output, a parameter):
 #: a value derived from one of them carries what the question follows.

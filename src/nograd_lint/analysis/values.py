@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, cast
 from ..ast_names import (
     FUNCTIONS,
     LEAVES,
+    OWN_SCOPES,
     call_args,
     dotted_name,
     inner_nodes,
@@ -66,7 +67,6 @@ from .fates import NO_GUARDS, UNKNOWN, Fate, Guards, Kept
 from .function_values import FunctionValues
 from .value_readings import (
     ASSIGNMENTS,
-    OWN_SCOPES,
     FunctionNode,
     is_accumulation,
     is_self_attribute,
