@@ -1,6 +1,7 @@
-"""NG004 through a validation helper imported from a module beside the script: the helper
-is read off its file (never run), through its parameters only, and a file that cannot be
-read is as if it were not there."""
+"""NG004 through a validation helper imported from a module beside the script, and NG003
+through a helper beside it that hands back detached values: the helper is read off its file
+(never run), through its parameters only, and a file that cannot be read is as if it were
+not there."""
 
 from __future__ import annotations
 
@@ -468,3 +469,80 @@ def test_the_text_reading_of_imports_finds_every_module_the_tree_does(
     by_tree = sibling_modules.any_sibling_text(str(path), ast.parse(source), spells_eval)
     assert by_tree
     assert sibling_modules.any_imported_text(str(path), source, spells_eval)
+
+
+# -- NG003: what a helper beside the script hands back -----------------------------------
+
+RECONSTRUCT = """\
+import torch.nn.functional as F
+from data_utils import cached_outputs
+
+
+def reconstruct(model, block, data, steps, optimizer):
+    targets = cached_outputs(model, data)
+    for _ in range(steps):
+        err = F.mse_loss(block(data[0]), targets)
+        err.backward(retain_graph=True)
+        optimizer.step()
+"""
+
+#: The helper runs the model through an object of its module, whose ``__call__`` detaches.
+CACHES_DETACHED = """\
+import torch
+
+
+class Catcher:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        with torch.no_grad():
+            out = self.model(x)
+        return out.detach()
+
+
+def cached_outputs(model, data):
+    catch = Catcher(model)
+    outputs = []
+    for batch in data:
+        outputs.append(catch(batch).cpu())
+    return torch.cat(outputs)
+"""
+
+
+def test_a_helper_beside_that_detaches_what_it_hands_back_frees_the_graph(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "data_utils.py").write_text(CACHES_DETACHED)
+    assert _lint(tmp_path, RECONSTRUCT) == ["9:21 NG003"]
+    assert _lint(tmp_path, RECONSTRUCT, prefilter=False) == ["9:21 NG003"]
+
+
+def test_a_helper_beside_that_hands_back_a_graph_keeps_it_needed(tmp_path: Path) -> None:
+    keeps = CACHES_DETACHED.replace(
+        "        with torch.no_grad():\n            out = self.model(x)\n        return out.detach()",
+        "        return self.model(x)",
+    )
+    assert keeps != CACHES_DETACHED
+    (tmp_path / "data_utils.py").write_text(keeps)
+    assert _lint(tmp_path, RECONSTRUCT) == []  # every step differentiates that graph again
+
+
+def test_without_the_helper_beside_the_graph_counts_as_needed(tmp_path: Path) -> None:
+    assert _lint(tmp_path, RECONSTRUCT) == []
+
+
+def test_the_folders_own_package_is_read_as_run_from_above(tmp_path: Path) -> None:
+    package = tmp_path / "quant"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "data_utils.py").write_text(CACHES_DETACHED)
+    main = RECONSTRUCT.replace("from data_utils import", "from quant.data_utils import")
+    assert _lint(package, main, "recon.py") == ["9:21 NG003"]
+    # NG004 reads a validation helper so imported the same way
+    (package / "util.py").write_text(LEAVES_EVAL)
+    assert _lint(package, MAIN.replace("from util import", "from quant.util import")) == [
+        "12:19 NG004"
+    ]
+    # another package of that name is not the folder's own
+    assert _lint(package, MAIN.replace("from util import", "from other.util import")) == []

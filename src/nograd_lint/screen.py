@@ -75,7 +75,7 @@ from .analysis.catalog import (
     mode_set,
     returns_eval_model,
 )
-from .analysis.mode_summaries import ModeSummaries, module_held
+from .analysis.mode_summaries import ModeSummaries, module_held, summaries_of
 from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
@@ -637,7 +637,7 @@ def suspect_calls(
 
     def read_summaries() -> ModeSummaries:
         if not summaries:
-            summaries.append(ModeSummaries(values))
+            summaries.append(summaries_of(values))
         return summaries[0]
 
     facts.finish(

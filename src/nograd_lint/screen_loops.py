@@ -31,7 +31,7 @@ from .analysis.catalog import (
     Mode,
     unwrapped,
 )
-from .analysis.mode_summaries import ModeSummaries, mode_call
+from .analysis.mode_summaries import ModeSummaries, mode_call, summaries_of
 from .analysis.value_readings import FunctionNode
 from .analysis.values import ModuleValues, owns_its_body
 from .ast_names import BLOCK_FIELDS, dotted_name, is_within, jumps_within, walk
@@ -55,7 +55,7 @@ def eval_carrying_calls(
     trust: tuple[int | None, bool] | None = None
     for loop, owner in _outermost_loops(tree):
         if summaries is None:
-            summaries = ModeSummaries(values or ModuleValues(tree))
+            summaries = summaries_of(values or ModuleValues(tree))
             defined = summaries.callable_names()
         begins = trains = False
         named: list[str] = []

@@ -851,3 +851,86 @@ def two_heads_of_one_trunk_bound_in_one_statement(trunk, head1, head2, loader):
         out1, out2 = head1(feats), head2(feats)  # both hold the trunk's graph
         F.cross_entropy(out1, y).backward(retain_graph=True)
         F.cross_entropy(out2, y).backward()
+
+
+# -- what a helper hands back, read where it is defined: detached values carry no graph, so
+# features it computes once before the loop are not one graph used again
+
+
+def _cached_activations(model, data):
+    with torch.no_grad():
+        outputs = [model(batch) for batch in data]
+    return torch.cat(outputs).detach()
+
+
+def reconstruct_from_cached_activations(model, block, data, steps, optimizer):
+    targets = _cached_activations(model, data)
+    for _ in range(steps):
+        err = F.mse_loss(block(data[0]), targets)
+        err.backward(retain_graph=True)  # expect: NG003:22
+        optimizer.step()
+
+
+class InputCatcher:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        with torch.no_grad():
+            out = self.model(x)
+        return out.detach(), x.detach()
+
+
+def reconstruct_from_a_catcher(model, block, x, steps):
+    catch = InputCatcher(model)
+    inputs, targets = catch(x)
+    for _ in range(steps):
+        F.mse_loss(block(inputs), targets).backward(retain_graph=True)  # expect: NG003:53
+
+
+class GraphCatcher:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        return self.model(x)  # a forward with grad on: the caller's features hold its graph
+
+
+def features_from_a_catcher_that_keeps_the_graph(model, heads, x):
+    catch = GraphCatcher(model)
+    feats = catch(x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def _densities(states, policy):
+    # a method of an object given to the helper may be a model's: ``policy.density``
+    return policy.density(states).log_prob(states).detach(), policy.density(states)
+
+
+def densities_made_before_the_loop(policy, states, heads):
+    _, density = _densities(states, policy)
+    for head in heads:
+        head(density.mean).sum().backward(retain_graph=True)
+
+
+def _batches_given(batches):
+    # what the caller gave, looped over: its graphs go on
+    return torch.stack([batch for batch in batches])
+
+
+def stacked_before_the_loop(heads, encoder, x):
+    feats = _batches_given([encoder(x)])
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def _features_generated(model, data):
+    for batch in data:
+        yield model(batch)
+
+
+def generated_before_the_loop(model, heads, data):
+    feats = torch.cat(list(_features_generated(model, data)))
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)

@@ -276,6 +276,9 @@ FORWARD_METHODS: frozenset[str] = frozenset({"forward"})
 #: The method ``nn.Module.__call__`` runs: its body runs under its caller's grad mode, and an
 #: eval-mode submodule there is usually a frozen feature extractor whose graph a loss needs.
 MODULE_FORWARD = "forward"
+#: The method that calling an object runs, when its class defines one (else a module's
+#: ``forward``): NG003 reads what it returns (``catcher = Catcher(model); catcher(x)``).
+INSTANCE_CALL_METHOD = "__call__"
 
 # -- grad mode: scopes and calls that switch autograd off or on -----------------------------
 

@@ -57,7 +57,7 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .last_iteration import CountingLoop, counting_loop, last_iteration_test
-from .mode_summaries import WHOLE, ModeSummaries, is_whole_model
+from .mode_summaries import WHOLE, is_whole_model, summaries_of
 from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
@@ -192,7 +192,7 @@ class ModuleAnalysis:
         #: NG002: where graphs of the module's forward calls are kept across iterations.
         self.kept: list[tuple[GraphSource, Kept]] = []
         self.imports = ImportTable()
-        self.modes = ModeSummaries(self.values) if self.values is not None else None
+        self.modes = summaries_of(self.values) if self.values is not None else None
         #: Class name -> its private methods only ``forward`` runs (read on first need).
         self._helpers_of: dict[str, frozenset[str]] | None = None
         #: NG004: eval periods left on for a training step (judged at the end).

@@ -67,7 +67,14 @@ from .sibling_modules import (
 )
 from .values import ModuleValues, top_level_names
 
-__all__ = ["ModeSummaries", "ModeSummary", "is_whole_model", "mode_call", "module_held"]
+__all__ = [
+    "ModeSummaries",
+    "ModeSummary",
+    "is_whole_model",
+    "mode_call",
+    "module_held",
+    "summaries_of",
+]
 
 #: How many calls deep a summary follows the module's functions.
 MAX_DEPTH = 3
@@ -113,6 +120,8 @@ class ModeSummaries:
         beside: dict[str, ModeSummaries | None] | None = None,
     ) -> None:
         self.values = values
+        if values.modes is None:
+            values.modes = self
         #: Path -> the summaries of a module beside the one first read, None when it
         #: cannot be read: shared by the summaries of every module read for it, and kept
         #: with its ``values``, no longer (``ModuleValues.beside``).
@@ -202,6 +211,13 @@ class ModeSummaries:
                     found = (other, there, definition)
             self._foreign[name] = found
         return self._foreign[name]
+
+    def imported_function(self, name: str) -> tuple[ModuleValues, FunctionNode] | None:
+        """The value facts of the module beside this one that ``name`` is imported from,
+        and the function's definition there; None for any other name, or one read too many
+        modules deep."""
+        foreign = self._foreign_function(name)
+        return None if foreign is None else (foreign[0].values, foreign[2])
 
     def _imported_file(self, name: str) -> tuple[str, str] | None:
         """The file of the module beside this one that ``name`` is a function of, and its
@@ -632,6 +648,13 @@ class ModeSummaries:
         foreign = self._foreign_function(callee[1]) if callee[0] is None else None
         definition = foreign[2] if foreign is not None else self.definitions[callee]
         return _Names(definition, callee[0], call, caller_self)
+
+
+def summaries_of(values: ModuleValues) -> ModeSummaries:
+    """The summaries of the module ``values`` reads, made once per reading: the flow pass,
+    the screens and NG003's reading of the functions a module imports share them, and the
+    modules beside that they read."""
+    return values.modes if values.modes is not None else ModeSummaries(values)
 
 
 def _handed_names(call: ast.Call, self_name: str | None) -> list[str]:

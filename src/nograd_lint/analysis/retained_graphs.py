@@ -25,7 +25,10 @@ bindings, the argument is needed (and the call is not reported) when:
 
 A graph is recorded by a call that looks like a model's (``_looks_like_a_model``), outside
 ``torch.no_grad()``: not a class of the module, a function of a package that computes on no
-tensor (numpy, math...), nor a method of an object that is no model (``env.step(a)``). What
+tensor (numpy, math...), nor a method of an object that is no model (``env.step(a)``), nor a
+call of a function that hands back detached values, read where it is defined: in the
+module, in a module beside it that it is imported from, or the ``__call__`` of an object of
+a class of the module (``_returns_no_graph``; data cached before a reconstruction loop). What
 breaks a graph (``.detach()``, ``.item()``, ``.data``...) and what a gradient call
 differentiates are catalog data, shared with the rest of the analysis. Where the reading is
 not sure, the argument counts as needed: a needless ``retain_graph`` costs memory, a wrong
@@ -42,11 +45,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..ast_names import (
+    FUNCTIONS,
     OWN_SCOPES,
     dotted_name,
     last_name,
     module_class,
     names_in,
+    same_scope_nodes,
     self_parameter,
     sets_attributes_by_name,
 )
@@ -63,6 +68,7 @@ from .catalog import (
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
     INERT_BUILTINS,
+    INSTANCE_CALL_METHOD,
     LOGGING_METHODS,
     LOSS_FUNCTION_NAME,
     LOSS_STEPPER_NAME,
@@ -82,8 +88,10 @@ from .catalog import (
 )
 from .fates import contradicts
 from .function_values import Binding, FunctionValues, binds_indices
+from .mode_summaries import summaries_of
 from .value_readings import (
     NEVER,
+    FunctionNode,
     Seed,
     creates_graph,
     makes_requires_grad,
@@ -249,6 +257,9 @@ class _Origins:
     #: Bindings to a tensor made to require grad (``torch.zeros(n, requires_grad=True)``):
     #: no graph of their own, but what is computed from them records one.
     grad_leaves: set[int] = field(default_factory=set)
+    #: A call that may record a graph is part of the value itself, bound to no name
+    #: (``return model(x)``): what ``recorded`` cannot say.
+    unbound_forward: bool = False
 
     def recorded(self) -> set[int]:
         """The bindings whose value carries a graph recorded by a forward call, or computed
@@ -282,9 +293,14 @@ _CALL_ORIGINS: weakref.WeakKeyDictionary[FunctionValues, dict[int, _Origins | No
 )
 
 
-def _origins(roots: list[ast.expr], function: FunctionValues, values: ModuleValues) -> _Origins:
+def _origins(
+    roots: list[ast.expr], function: FunctionValues, values: ModuleValues, strict: bool = False
+) -> _Origins:
     """Walk back from ``roots`` through the names they read to the bindings that made
-    them, stopping where a graph is dropped (``catalog.GRAPH_DROPPING_*``)."""
+    them, stopping where a graph is dropped (``catalog.GRAPH_DROPPING_*``). ``strict``
+    reads for a graph where a value may have one: a method of any object may run a model
+    (``policy.density(x)``), and the module's variables and what a parameter holds, even
+    looped over, come from outside (``_graph_free``)."""
     origins = _Origins()
     self_name = _self_name(function)
     parameters = function.parameters() - {self_name}
@@ -303,13 +319,16 @@ def _origins(roots: list[ast.expr], function: FunctionValues, values: ModuleValu
             if node.id in models:
                 continue  # a module's parameters are leaves: no graph of its own
             reaching = function.reaching(node)
-            if not reaching and node.id in parameters and not through_model:
+            if not reaching and node.id in parameters and (strict or not through_model):
                 origins.from_parameter = True
                 origins.parameters.add(node.id)
             if (
                 not reaching
                 and node.id not in parameters
-                and _enclosing_binds(node.id, function, values)
+                and (
+                    _enclosing_binds(node.id, function, values)
+                    or (strict and node.id in _module_variables(values))
+                )
             ):
                 origins.from_enclosing = True
             for index in reaching:
@@ -386,10 +405,12 @@ def _origins(roots: list[ast.expr], function: FunctionValues, values: ModuleValu
                         or not function.bindings[owner].grad_off
                         or _enables_grad(node, values)
                     )
-                    and _may_run_a_model(node, helpers, values)
+                    and _may_run_a_model(node, helpers, values, strict)
                 ):
                     if owner >= 0:
                         origins.forwards.add(owner)
+                    else:
+                        origins.unbound_forward = True
                     if _keeps_state(node, function, values):
                         origins.from_attribute = True  # the last call's graph, in the model
                 continue
@@ -519,12 +540,18 @@ def _enclosing_binds(name: str, function: FunctionValues, values: ModuleValues) 
     return False
 
 
-def _may_run_a_model(call: ast.Call, helpers: _Helpers, values: ModuleValues) -> bool:
+def _may_run_a_model(
+    call: ast.Call, helpers: _Helpers, values: ModuleValues, strict: bool = False
+) -> bool:
     """``_looks_like_a_model``, or torch's function that runs what it is given
-    (``checkpoint(trunk, x)``), or a class handed a model (``Extractor(model, x)``)."""
+    (``checkpoint(trunk, x)``), or a class handed a model (``Extractor(model, x)``);
+    ``strict``, any method but one of a package that computes on no tensor."""
     func = call.func
     if runs_a_model(values.qualified(func) or ""):
         return True
+    if strict and isinstance(func, ast.Attribute):
+        owner = dotted_name(func.value)
+        return owner is None or owner.split(".")[0] not in helpers.data_modules
     if isinstance(func, ast.Name) and func.id in helpers.imported_classes:
         return any(
             isinstance(argument, ast.Name) and argument.id in helpers.models
@@ -572,13 +599,7 @@ def _graph_parts(
         or (qualified is not None and qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS)
         or (isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS)
         or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(node))
-        or (
-            isinstance(func, ast.Name)
-            and func.id not in function.parameters()
-            # the module's own code binds its functions: ``plain_function`` reads those
-            and (func.id not in function.local or function.node is values.tree)
-            and values.returns_detached(func.id)
-        )
+        or _returns_no_graph(func, function, values)
     ):
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
@@ -622,6 +643,93 @@ def _graph_parts(
         yield func, True, False  # ``on_feats = partial(head_loss, trunk(x))``: what it holds
     for argument in arguments:  # an object's method (``env.step(a)``): its arguments too
         yield argument, True, False
+
+
+def _returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
+    """A call that hands back no graph, read where its callee is defined: a function of the
+    module, or one it imports from a module beside it (``cached = save_data(model, x)``),
+    or an object of a class of the module, whose ``__call__`` (or ``forward``) is read
+    (``get_inputs = Catcher(model)``, then ``get_inputs(x)``). Such a function detaches
+    what it returns (``_graph_free``), whatever it runs inside."""
+    if not isinstance(func, ast.Name) or func.id in function.parameters():
+        return False
+    reaching = function.reaching(func)
+    if reaching:
+        methods = [_instance_call(function.bindings[index], values) for index in reaching]
+        return all(method is not None and _graph_free(method, values) for method in methods)
+    if func.id in function.local and function.node is not values.tree:
+        return False  # a local function, or a name bound where the flow does not follow
+    if values.returns_detached(func.id):
+        return True  # ``repackage_hidden``, which calls itself on each part
+    definition = values.plain_function(func.id)
+    if definition is not None:
+        return _graph_free(definition, values)
+    imported = summaries_of(values).imported_function(func.id)
+    return imported is not None and _graph_free(imported[1], imported[0])
+
+
+def _instance_call(binding: Binding, values: ModuleValues) -> FunctionNode | None:
+    """The method that calling the object ``binding`` makes runs: ``catcher = Catcher(m)``
+    binds an object of the module's class ``Catcher``, whose ``__call__`` (else, a
+    module's, ``forward``) runs when it is called. None for any other binding."""
+    value = binding.value
+    if not (
+        isinstance(binding.target, ast.Name)
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+    ):
+        return None
+    definition = module_class(values.tree, value.func.id)
+    if definition is None:
+        return None
+    methods = {
+        member.name: member
+        for member in definition.body
+        if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and not member.decorator_list
+    }
+    return methods.get(INSTANCE_CALL_METHOD) or next(
+        (methods[name] for name in FORWARD_METHODS if name in methods), None
+    )
+
+
+def _graph_free(definition: FunctionNode, values: ModuleValues) -> bool:
+    """Every ``return`` of the function hands back a value that carries no graph, as
+    ``_origins`` reads it: no call in it that may record one, and nothing of its
+    parameters, of the object's attributes or of an enclosing scope; and it is no
+    generator. Calls it makes are read in turn (a recursive one reads as a graph)."""
+    known = _GRAPH_FREE.setdefault(values, {})
+    if id(definition) not in known:
+        known[id(definition)] = False  # while it is read
+        known[id(definition)] = isinstance(definition, FUNCTIONS) and _returns_detached(
+            definition, values
+        )
+    return known[id(definition)]
+
+
+def _returns_detached(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
+) -> bool:
+    returned = []
+    for node in same_scope_nodes(definition.body):
+        if isinstance(node, ast.Return) and node.value is not None:
+            returned.append(node.value)
+        elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return False
+    if not returned:
+        return True
+    origins = _origins(returned, values.facts(definition), values, strict=True)
+    return not (
+        origins.recorded()
+        or origins.unbound_forward
+        or origins.from_parameter
+        or origins.from_attribute
+        or origins.from_enclosing
+        or origins.from_iteration
+    )
+
+
+#: Per module, ``id`` of a function -> ``_graph_free``.
+_GRAPH_FREE: weakref.WeakKeyDictionary[ModuleValues, dict[int, bool]] = weakref.WeakKeyDictionary()
 
 
 def _runs_no_model(name: str, values: ModuleValues) -> bool:

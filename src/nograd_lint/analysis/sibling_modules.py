@@ -6,14 +6,17 @@ eval mode and never back (NG004). The mode summaries (:mod:`.mode_summaries`) re
 function where it is defined. Only modules found beside the importing file are read: a
 plain ``from util import f`` (or ``import util`` and a call of ``util.f``) resolved in its
 folder (Python puts a script's folder first on its path), or a relative import of one dot
-(``from .util import f``) resolved in its package. Nothing is ever run: each file is
+(``from .util import f``) resolved in its package, or the folder's own package named from
+the folder above (``from quant.data_utils import f`` in ``quant/recon.py``, as a script run
+from the repository's root imports it). Nothing is ever run: each file is
 decoded and parsed as the analysed file is, and one that cannot be read, is too large or
 does not parse is treated as if it were not there. Texts and function names are kept per
 process, by path, size and modification time, so that a run over a folder reads each file
 once; parsed trees only while one importing module is read (``ModeSummaries``).
 
-NG003 asks one more thing of the folder (:func:`named_beside`): whether a module beside the
-file names one of its private helpers, which that module may import and call.
+NG003 reads such a function too, for what it hands back (detached values: no graph of the
+caller's), and asks one more thing of the folder (:func:`named_beside`): whether a module
+beside the file names one of its private helpers, which that module may import and call.
 """
 
 from __future__ import annotations
@@ -279,12 +282,17 @@ def _folder(path: str | None) -> str | None:
 
 def _module_file(folder: str, module: str) -> str | None:
     """The file ``from <module> import ...`` or ``from .<module> import ...`` names, seen
-    from ``folder``. Looked
+    from ``folder``; a module of the folder's own package, named from the folder above
+    (``from quant.data_utils import f`` in ``quant/``), is found in the folder. Looked
     up in the folders' listings, kept while a folder is unchanged: most imports of a file
     name installed packages, which one listing rules out."""
     if not module:
         return None  # ``from . import util``: a module, not a function
     *packages, last = module.split(".")
+    if packages and packages[0] == os.path.basename(folder) and packages[0] not in _listing(folder):
+        # ``from quant.data_utils import f`` in ``quant/``: the folder's own package, as a
+        # script run from the folder above it imports it
+        packages = packages[1:]
     for package in packages:
         if package not in _listing(folder):
             return None

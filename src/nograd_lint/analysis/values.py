@@ -113,6 +113,8 @@ class ModuleValues:
         #: reading and no longer: a tree kept across a run's files is tens of thousands of
         #: objects that every full collection of the host's garbage collector walks.
         self.beside: dict[str, ModeSummaries | None] = {}
+        #: The summaries of this module, once made (``mode_summaries.summaries_of``).
+        self.modes: ModeSummaries | None = None
 
     # -- the questions ---------------------------------------------------------------
 
