@@ -63,8 +63,6 @@ from .catalog import (
     loads_eval_model,
     looks_like_optimizer,
 )
-from .fates import NO_GUARDS, UNKNOWN, Fate, Guards, Kept
-from .function_values import FunctionValues
 from .value_readings import (
     ASSIGNMENTS,
     FunctionNode,
@@ -79,6 +77,8 @@ from .value_readings import (
 )
 
 if TYPE_CHECKING:
+    from .fates import Fate, Guards, Kept
+    from .function_values import FunctionValues
     from .mode_summaries import ModeSummaries
 
 
@@ -142,6 +142,8 @@ class ModuleValues:
     def fate(self, call: ast.Call, within: FunctionNode | None = None) -> Fate:
         """``within``: the function that makes the call, when the caller knows it (else it
         is looked up in a walk of the whole module)."""
+        from .fates import UNKNOWN
+
         function = self._function(within) if within is not None else self._function_of(call)
         if function is None:
             return UNKNOWN
@@ -265,6 +267,9 @@ class ModuleValues:
     def _function(self, node: FunctionNode) -> FunctionValues:
         function = self._functions.get(id(node))
         if function is None:
+            # Imported on first need: most files a screen reads ask no function's values.
+            from .function_values import FunctionValues
+
             function = self._functions[id(node)] = FunctionValues(node, self)
         return function
 
@@ -280,6 +285,8 @@ class ModuleValues:
 
     def guards(self, node: ast.AST) -> Guards:
         """The ``if`` conditions ``node`` (a call) runs under within its function."""
+        from .fates import NO_GUARDS
+
         function = self._function_of(node)
         return function.guards.get(id(node), NO_GUARDS) if function is not None else NO_GUARDS
 
