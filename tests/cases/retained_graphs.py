@@ -1,5 +1,6 @@
 # NG003: retain_graph=True where no later gradient call uses the graph.
 import functools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -934,3 +935,28 @@ def generated_before_the_loop(model, heads, data):
     feats = torch.cat(list(_features_generated(model, data)))
     for head in heads:
         head(feats).sum().backward(retain_graph=True)
+
+
+class FeatureCache:
+    store = {}
+
+
+def _cached_features(key):
+    # what a class of the module holds may be a graph: ``FeatureCache.store``
+    return FeatureCache.store[key]
+
+
+def features_from_a_class_cache(heads, key):
+    feats = _cached_features(key)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def _scaled_copy(x):
+    return x.detach() * math.pi  # a module that computes on no tensor: no graph
+
+
+def scaled_copy_before_the_loop(model, heads, x):
+    feats = _scaled_copy(model(x))
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)  # expect: NG003:36

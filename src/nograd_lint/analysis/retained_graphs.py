@@ -299,8 +299,9 @@ def _origins(
     """Walk back from ``roots`` through the names they read to the bindings that made
     them, stopping where a graph is dropped (``catalog.GRAPH_DROPPING_*``). ``strict``
     reads for a graph where a value may have one: a method of any object may run a model
-    (``policy.density(x)``), and the module's variables and what a parameter holds, even
-    looped over, come from outside (``_graph_free``)."""
+    (``policy.density(x)``), and what the module binds (but its functions and modules that
+    compute on no tensor) and what a parameter holds, even looped over, come from outside
+    (``_graph_free``)."""
     origins = _Origins()
     self_name = _self_name(function)
     parameters = function.parameters() - {self_name}
@@ -327,7 +328,11 @@ def _origins(
                 and node.id not in parameters
                 and (
                     _enclosing_binds(node.id, function, values)
-                    or (strict and node.id in _module_variables(values))
+                    or (
+                        strict
+                        and node.id in _values_of_the_module(values)
+                        and node.id not in helpers.data_modules
+                    )
                 )
             ):
                 origins.from_enclosing = True
@@ -752,6 +757,7 @@ def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
     function = values.facts(definition)
     own = function.local | function.parameters()
     known = _module_names(values)
+    holders = _value_holders(values)
     # What a test reads decides a branch, and goes into no value: ``if args.cuda:``.
     tested = {
         id(inner)
@@ -759,16 +765,26 @@ def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
         if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert))
         for inner in ast.walk(node.test)
     }
+    # What a callee spells (``Net(x)``, ``util.scale(x)``: the calls are read below), and
+    # torch's own values (``torch.float32``).
+    spelled: set[int] = set()
+    for node in ast.walk(definition):
+        if isinstance(node, ast.Call):
+            spelled.update(id(part) for part in ast.walk(node.func))
+        elif isinstance(node, ast.Attribute) and values.qualified(node) is not None:
+            spelled.update(id(part) for part in ast.walk(node))
     for node in ast.walk(definition):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             return False  # it may store or read graphs out of sight
         if (
             isinstance(node, ast.Name)
             and node.id not in own
-            and node.id not in known
+            and (node.id not in known or (node.id in holders and id(node) not in spelled))
             and id(node) not in tested
         ):
-            return False  # a value of the module's (``EMBEDDINGS``), which may carry a graph
+            # a value of the module's (``EMBEDDINGS``), or one a class or an import holds
+            # (``Cache.store``), which may carry a graph
+            return False
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -806,6 +822,41 @@ def _module_names(values: ModuleValues) -> frozenset[str]:
     return known
 
 
+def _value_holders(values: ModuleValues) -> frozenset[str]:
+    """Classes and imports of the module whose attributes may hold a graph: all but the
+    modules that compute on no tensor (``np``, ``math``)."""
+    known = _VALUE_HOLDERS.get(values)
+    if known is None:
+        known = _VALUE_HOLDERS[values] = frozenset(
+            name
+            for statement in values.tree.body
+            if isinstance(statement, (ast.ClassDef, ast.Import, ast.ImportFrom))
+            for name in top_level_names(statement)
+        ) - _data_modules(values)
+    return known
+
+
+def _data_modules(values: ModuleValues) -> frozenset[str]:
+    """Names the module binds to modules or functions of packages that compute on no
+    tensor (``catalog.NON_TENSOR_MODULES``): ``np``, ``math``, ``from copy import deepcopy``."""
+    known = _DATA_MODULES.get(values)
+    if known is None:
+        found: set[str] = set()
+        for statement in values.tree.body:
+            if isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    if alias.name.split(".")[0] in NON_TENSOR_MODULES:
+                        found.add((alias.asname or alias.name).split(".")[0])
+            elif (
+                isinstance(statement, ast.ImportFrom)
+                and statement.module
+                and statement.module.split(".")[0] in NON_TENSOR_MODULES
+            ):
+                found.update(alias.asname or alias.name for alias in statement.names)
+        known = _DATA_MODULES[values] = frozenset(found)
+    return known
+
+
 def _tensor_method(func: ast.Attribute) -> bool:
     """``x.view(...)``, ``x.add_(...)``, ``x.item()``, ``rows.append(row)``, or any method
     of a detached tensor (``x.data.masked_fill_(...)``): none runs a model."""
@@ -818,6 +869,11 @@ def _tensor_method(func: ast.Attribute) -> bool:
     )
 
 
+#: Per module, ``_value_holders`` and ``_data_modules``.
+_VALUE_HOLDERS: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+_DATA_MODULES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = weakref.WeakKeyDictionary()
 #: Per module, ``_module_names``.
 _MODULE_NAMES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = weakref.WeakKeyDictionary()
 #: Per module, whether each function name ``_runs_no_model``.
@@ -976,22 +1032,14 @@ def _helpers(
 ) -> _Helpers:
     names: set[str] = set()
     methods: set[str] = set()
-    data: set[str] = set()
     classes: set[str] = set()
+    data = _data_modules(values)
     for statement in values.tree.body:
         if isinstance(statement, ast.ClassDef):
             names.add(statement.name)
-        elif isinstance(statement, ast.Import):
-            for alias in statement.names:
-                if alias.name.split(".")[0] in NON_TENSOR_MODULES:
-                    data.add((alias.asname or alias.name).split(".")[0])
-        elif (
-            isinstance(statement, ast.ImportFrom)
-            and statement.module
-            and statement.module.split(".")[0] in NON_TENSOR_MODULES
+        elif isinstance(statement, ast.ImportFrom) and not (
+            statement.module and statement.module.split(".")[0] in NON_TENSOR_MODULES
         ):
-            data.update(alias.asname or alias.name for alias in statement.names)
-        elif isinstance(statement, ast.ImportFrom):
             # ``from .targets import ClassifierOutputTarget``: a class, by its name, whose
             # call makes an object (``G``, ``D``, ``VAE``: maybe a model, by another name).
             classes.update(
@@ -1018,7 +1066,7 @@ def _helpers(
         frozenset(methods),
         self_name,
         models,
-        frozenset(data),
+        data,
         self_models,
         frozenset(classes),
     )
@@ -1254,6 +1302,26 @@ def _module_variables(values: ModuleValues) -> set[str]:
         )
         for name in top_level_names(statement)
     }
+
+
+def _values_of_the_module(values: ModuleValues) -> frozenset[str]:
+    """Names the module binds to anything but its functions: variables, classes and
+    imports, whose attributes may hold a graph (``Cache.store[key]``, ``state.features``)."""
+    known = _MODULE_VALUES.get(values)
+    if known is None:
+        known = _MODULE_VALUES[values] = frozenset(
+            name
+            for statement in values.tree.body
+            if not isinstance(statement, FUNCTIONS)
+            for name in top_level_names(statement)
+        )
+    return known
+
+
+#: Per module, ``_values_of_the_module``.
+_MODULE_VALUES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _added_outside(own: set[int], function: FunctionValues) -> bool:
