@@ -546,3 +546,38 @@ def test_the_folders_own_package_is_read_as_run_from_above(tmp_path: Path) -> No
     ]
     # another package of that name is not the folder's own
     assert _lint(package, MAIN.replace("from util import", "from other.util import")) == []
+    # in a package itself, the folder may be run from higher up, where another ``quant``
+    # may come first: not read
+    nested = tmp_path / "tools"
+    nested.mkdir()
+    (nested / "__init__.py").write_text("")
+    package.rename(nested / "quant")
+    assert _lint(nested / "quant", main, "recon.py") == []
+
+
+@pytest.mark.parametrize(
+    "helper, main",
+    [
+        # the module beside binds the name again: which function runs depends on a setting
+        (
+            CACHES_DETACHED
+            + "\n\ndef graph_outputs(model, data):\n    return torch.cat([model(b) for b in data])\n"
+            + "\n\nif FINETUNE:\n    cached_outputs = graph_outputs\n",
+            RECONSTRUCT,
+        ),
+        # a decorator beside wraps it: what the wrapper hands back is not read
+        (
+            CACHES_DETACHED.replace("def cached_outputs", "@finetunable\ndef cached_outputs"),
+            RECONSTRUCT,
+        ),
+        # a later star import may bind the name to another function
+        (CACHES_DETACHED, RECONSTRUCT.replace("\n\n\ndef", "\nfrom finetune import *\n\n\ndef", 1)),
+    ],
+    ids=["rebound-beside", "decorated-beside", "star-import-after"],
+)
+def test_a_helper_beside_that_may_be_another_function_is_not_read(
+    tmp_path: Path, helper: str, main: str
+) -> None:
+    assert main != RECONSTRUCT or helper != CACHES_DETACHED
+    (tmp_path / "data_utils.py").write_text(helper)
+    assert _lint(tmp_path, main) == []

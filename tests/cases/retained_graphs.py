@@ -960,3 +960,142 @@ def scaled_copy_before_the_loop(model, heads, x):
     feats = _scaled_copy(model(x))
     for head in heads:
         head(feats).sum().backward(retain_graph=True)  # expect: NG003:36
+
+
+# -- helpers that hand back a graph in ways a reading of their returns could miss: silent
+
+
+class SelfReturningCatcher:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        self.out = torch.tanh(self.model(x))
+        return self  # the caller reads ``.out``: this call's graph
+
+
+def a_catcher_that_returns_itself(model, heads, x):
+    feats = SelfReturningCatcher(model)(x).out
+    catch = SelfReturningCatcher(model)
+    kept = catch(x)
+    for head in heads:
+        head(kept.out + feats).sum().backward(retain_graph=True)
+
+
+class GraphWrapper:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        return torch.tanh(self.model(x))
+
+
+class DetachedProbe(GraphWrapper):
+    def forward(self, x):  # never run: ``GraphWrapper.__call__`` is
+        return self.model(x).detach()
+
+
+def an_inherited_call(model, heads, x):
+    probe = DetachedProbe(model)
+    feats = probe(x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+class Output:
+    pass
+
+
+def _outputs_on_an_object(model, x):
+    out = Output()
+    out.feats = torch.tanh(model(x))
+    return out
+
+
+def features_stored_on_a_returned_object(model, heads, x):
+    out = _outputs_on_an_object(model, x)
+    for head in heads:
+        head(out.feats).sum().backward(retain_graph=True)
+
+
+def _ensemble_in_place(models, x):
+    total = torch.zeros(2, 4)
+    for member in models:
+        total.add_(torch.tanh(member(x)))
+    return total
+
+
+def an_ensemble_summed_in_place(models, heads, x):
+    feats = _ensemble_in_place(models, x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def _l2_penalty(model: torch.nn.Module):
+    return sum(p.pow(2).sum() for p in model.parameters())
+
+
+def a_penalty_on_the_parameters(model, heads, x):
+    reg = _l2_penalty(model)
+    for head in heads:
+        (head(x).sum() + reg).backward(retain_graph=True)
+
+
+ENCODER = torch.nn.Linear(4, 4)
+
+
+def _encoder_penalty():
+    return ENCODER.weight.pow(2).sum()
+
+
+def a_penalty_on_a_model_of_the_module(heads, x):
+    reg = _encoder_penalty()
+    for head in heads:
+        (head(x).sum() + reg).backward(retain_graph=True)
+
+
+def _sample_fake():
+    return torch.tanh(ENCODER(torch.randn(2, 4)))
+
+
+def a_helper_given_nothing(heads):
+    fake = _sample_fake()  # runs the module's model
+    for head in heads:
+        head(fake).sum().backward(retain_graph=True)
+
+
+class Rebound:
+    def __call__(self, x):
+        return x.detach()
+
+
+class GradRebound(Rebound):
+    def __call__(self, x):
+        return torch.tanh(x)
+
+
+if RETAIN:
+    Rebound = GradRebound  # noqa: F811
+
+
+def a_class_the_module_binds_again(model, heads, x):
+    catch = Rebound()
+    feats = catch(model(x))
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def _features(model, x):
+    with torch.no_grad():
+        return model(x).detach()
+
+
+def a_helper_shadowed_in_the_function(model, heads, x, finetune):
+    if finetune:
+
+        def _features(model, x):
+            return torch.tanh(model(x))
+
+    feats = _features(model, x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)

@@ -45,11 +45,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..ast_names import (
+    ATTRIBUTES_BY_NAME,
     FUNCTIONS,
     OWN_SCOPES,
     dotted_name,
     last_name,
     module_class,
+    module_level,
     names_in,
     same_scope_nodes,
     self_parameter,
@@ -67,6 +69,7 @@ from .catalog import (
     GRAPH_DROPPING_METHODS,
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
+    IN_PLACE_DETACH,
     INERT_BUILTINS,
     INSTANCE_CALL_METHOD,
     LOGGING_METHODS,
@@ -74,6 +77,7 @@ from .catalog import (
     LOSS_STEPPER_NAME,
     METADATA_ARGUMENT_METHODS,
     MODEL_METHODS,
+    MODULE_BASE_NAMES,
     NON_TENSOR_MODULES,
     PARAMETER_METHODS,
     PASS_THROUGH_BUILTINS,
@@ -97,6 +101,7 @@ from .value_readings import (
     makes_requires_grad,
     names_read,
     never_carries,
+    statements_within,
 )
 from .values import ModuleValues, top_level_names
 
@@ -317,8 +322,14 @@ def _origins(
     while stack:
         node, through_model, owner, direct = stack.pop()
         if isinstance(node, ast.Name):
+            if strict and node.id == self_name:
+                origins.from_attribute = True  # ``return self``: whatever it holds
+                continue
             if node.id in models:
-                continue  # a module's parameters are leaves: no graph of its own
+                # a module's parameters are leaves: no graph of its own; read strictly,
+                # what is computed on them has one (``ENCODER.weight.pow(2).sum()``)
+                origins.unbound_forward |= strict
+                continue
             reaching = function.reaching(node)
             if not reaching and node.id in parameters and (strict or not through_model):
                 origins.from_parameter = True
@@ -400,7 +411,7 @@ def _origins(
                 origins.parameters.add(f"{self_name}.{node.attr}")
             else:
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
-        for child, through, same in _graph_parts(node, through_model, values, function):
+        for child, through, same in _graph_parts(node, through_model, values, function, strict):
             if child is None:  # a call that may record a graph of its own
                 if (
                     isinstance(node, ast.Call)
@@ -574,7 +585,11 @@ def _enables_grad(call: ast.Call, values: ModuleValues) -> bool:
 
 
 def _graph_parts(
-    node: ast.AST, through_model: bool, values: ModuleValues, function: FunctionValues
+    node: ast.AST,
+    through_model: bool,
+    values: ModuleValues,
+    function: FunctionValues,
+    strict: bool = False,
 ) -> Iterator[tuple[ast.AST | None, bool, bool]]:
     """The subexpressions whose graph flows into ``node``'s value, each with whether it
     goes through a model's call and whether it is still the same value (operators, indexing,
@@ -600,7 +615,7 @@ def _graph_parts(
     method = func.attr if isinstance(func, ast.Attribute) else None
     if (
         method in GRAPH_DROPPING_METHODS
-        or method in PARAMETER_METHODS
+        or (method in PARAMETER_METHODS and not strict)  # read strictly: leaves' results
         or (qualified is not None and qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS)
         or (isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS)
         or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(node))
@@ -631,12 +646,20 @@ def _graph_parts(
             and _runs_no_model(func.id, values)
         )
     )
+    if computes and isinstance(func, ast.Name) and _given_a_model(arguments, function, values):
+        computes = False  # ``penalty(model)``: what it computes on the model's leaves
     if computes:  # torch's functions, losses, builtins: the inputs' graphs go on
         for argument in arguments:
             yield argument, through_model, False
         return
-    if any(not isinstance(a, ast.Constant) for a in arguments):
-        yield None, through_model, False  # a model's forward, or a helper on its inputs
+    if (
+        strict
+        or any(not isinstance(a, ast.Constant) for a in arguments)
+        or _runs_code_of_the_module(func, function, values)
+    ):
+        # a model's forward, or a helper on its inputs; read strictly, a call of nothing
+        # too (``sample_fake()``, of a model the module holds)
+        yield None, through_model, False
     if isinstance(func, (ast.Call, ast.Subscript)):
         yield func, True, False  # ``heads[i](x)``, ``nn.Linear(3, 4)(x)``
     elif isinstance(func, ast.Attribute) and qualified is None:
@@ -650,19 +673,48 @@ def _graph_parts(
         yield argument, True, False
 
 
+def _given_a_model(
+    arguments: list[ast.expr], function: FunctionValues, values: ModuleValues
+) -> bool:
+    """A model of the function handed whole to a call (``weight_penalty(model)``)."""
+    models = function.model_names() | values.module_level_models()
+    return any(isinstance(a, ast.Name) and a.id in models for a in arguments)
+
+
+def _runs_code_of_the_module(
+    func: ast.expr, function: FunctionValues, values: ModuleValues
+) -> bool:
+    """A call of the module's own function or of the object's method, which may run a
+    model the module holds though it is given nothing (``sample_fake()``,
+    ``self.generate()``): not a call of torch's or a package's (``torch.randn(3)``)."""
+    if isinstance(func, ast.Name):
+        return not _binds_itself(func.id, function, values) and (
+            values.plain_function(func.id) is not None or values.definitions_named(func.id) != []
+        )
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == _self_name(function)
+    )
+
+
 def _returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
     """A call that hands back no graph, read where its callee is defined: a function of the
     module, or one it imports from a module beside it (``cached = save_data(model, x)``),
     or an object of a class of the module, whose ``__call__`` (or ``forward``) is read
     (``get_inputs = Catcher(model)``, then ``get_inputs(x)``). Such a function detaches
-    what it returns (``_graph_free``), whatever it runs inside."""
+    what it returns (``_graph_free``), whatever it runs inside. Only a name the module
+    binds once, to that definition, is read so: not one a star import may rebind, a
+    decorator wraps or the function binds itself."""
     if not isinstance(func, ast.Name) or func.id in function.parameters():
         return False
+    if _star_imports(values):
+        return False  # ``from finetune import *`` may bind any name, a later one too
     reaching = function.reaching(func)
     if reaching:
-        methods = [_instance_call(function.bindings[index], values) for index in reaching]
+        methods = [_instance_call(function.bindings[index], function, values) for index in reaching]
         return all(method is not None and _graph_free(method, values) for method in methods)
-    if func.id in function.local and function.node is not values.tree:
+    if _binds_itself(func.id, function, values):
         return False  # a local function, or a name bound where the flow does not follow
     if values.returns_detached(func.id):
         return True  # ``repackage_hidden``, which calls itself on each part
@@ -670,21 +722,66 @@ def _returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVa
     if definition is not None:
         return _graph_free(definition, values)
     imported = summaries_of(values).imported_function(func.id)
-    return imported is not None and _graph_free(imported[1], imported[0])
+    if imported is None:
+        return False
+    there, definition = imported
+    return (
+        there.plain_function(definition.name) is definition
+        and not _star_imports(there)
+        and _graph_free(definition, there)
+    )
 
 
-def _instance_call(binding: Binding, values: ModuleValues) -> FunctionNode | None:
+def _binds_itself(name: str, function: FunctionValues, values: ModuleValues) -> bool:
+    """Whether a function (not the module's own code) binds ``name`` itself, by an
+    assignment or by a ``def``, ``class`` or import in its body, an ``if`` of it included
+    (``if finetune: def features(...)``): then the name is not the module's."""
+    if function.node is values.tree:
+        return False
+    if name in function.local:
+        return True
+    known = _DEFINED_WITHIN.get(function)
+    if known is None:
+        known = _DEFINED_WITHIN[function] = frozenset(
+            bound
+            for statement in statements_within(function.node)
+            if isinstance(statement, (*FUNCTIONS, ast.ClassDef, ast.Import, ast.ImportFrom))
+            for bound in top_level_names(statement)
+        )
+    return name in known
+
+
+#: Per function, the names its ``def``, ``class`` and import statements bind.
+_DEFINED_WITHIN: weakref.WeakKeyDictionary[FunctionValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _star_imports(values: ModuleValues) -> bool:
+    """Whether the module has a ``from ... import *`` anywhere at its top level."""
+    return any(
+        isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names)
+        for statement in module_level(values.tree)
+    )
+
+
+def _instance_call(
+    binding: Binding, function: FunctionValues, values: ModuleValues
+) -> FunctionNode | None:
     """The method that calling the object ``binding`` makes runs: ``catcher = Catcher(m)``
-    binds an object of the module's class ``Catcher``, whose ``__call__`` (else, a
-    module's, ``forward``) runs when it is called. None for any other binding."""
+    binds an object of the module's class ``Catcher`` (bound once, by a ``class`` statement
+    without decorators, and not by the function), whose own ``__call__`` runs when it is
+    called, or, for a class whose bases are all ``nn.Module``, its ``forward``. None for
+    any other binding."""
     value = binding.value
     if not (
         isinstance(binding.target, ast.Name)
         and isinstance(value, ast.Call)
         and isinstance(value.func, ast.Name)
+        and not _binds_itself(value.func.id, function, values)
     ):
         return None
-    definition = module_class(values.tree, value.func.id)
+    definition = _plain_class(value.func.id, values)
     if definition is None:
         return None
     methods = {
@@ -692,16 +789,32 @@ def _instance_call(binding: Binding, values: ModuleValues) -> FunctionNode | Non
         for member in definition.body
         if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and not member.decorator_list
     }
-    return methods.get(INSTANCE_CALL_METHOD) or next(
-        (methods[name] for name in FORWARD_METHODS if name in methods), None
-    )
+    if INSTANCE_CALL_METHOD in methods:
+        return methods[INSTANCE_CALL_METHOD]
+    if not definition.bases or not all(
+        last_name(base) in MODULE_BASE_NAMES for base in definition.bases
+    ):
+        return None  # a base's ``__call__`` runs, which may hand back anything
+    return next((methods[name] for name in FORWARD_METHODS if name in methods), None)
+
+
+def _plain_class(name: str, values: ModuleValues) -> ast.ClassDef | None:
+    """The module's class ``name``, if the module binds that name once, by a ``class``
+    statement at its top level without decorators (``Catcher = GradCatcher`` later, or
+    in an ``if``, binds it again)."""
+    found = [statement for statement in values.tree.body if name in top_level_names(statement)]
+    if len(found) != 1 or not isinstance(found[0], ast.ClassDef) or found[0].decorator_list:
+        return None
+    return found[0]
 
 
 def _graph_free(definition: FunctionNode, values: ModuleValues) -> bool:
     """Every ``return`` of the function hands back a value that carries no graph, as
-    ``_origins`` reads it: no call in it that may record one, and nothing of its
-    parameters, of the object's attributes or of an enclosing scope; and it is no
-    generator. Calls it makes are read in turn (a recursive one reads as a graph)."""
+    ``_origins`` reads it strictly: no call in it that may record one, and nothing of its
+    parameters, of the object or of the module; and it is no generator, and changes no
+    object it may hand back in place (``out.feats = ...``, ``total.add_(...)``); what it
+    computes on a model's parameters (``model.parameters()``) carries a graph, and so does
+    what any call returns, given nothing or not. Calls it makes are read in turn (a recursive one reads as a graph)."""
     known = _GRAPH_FREE.setdefault(values, {})
     if id(definition) not in known:
         known[id(definition)] = False  # while it is read
@@ -715,11 +828,15 @@ def _returns_detached(
     definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
 ) -> bool:
     returned = []
+    owner = self_parameter(definition)
     for node in same_scope_nodes(definition.body):
         if isinstance(node, ast.Return) and node.value is not None:
             returned.append(node.value)
-        elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+        elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)):
             return False
+    # Nested functions and comprehensions included: they may run, on the same objects.
+    if any(_changes_in_place(node, owner) for node in ast.walk(definition)):
+        return False
     if not returned:
         return True
     origins = _origins(returned, values.facts(definition), values, strict=True)
@@ -731,6 +848,35 @@ def _returns_detached(
         or origins.from_enclosing
         or origins.from_iteration
     )
+
+
+def _changes_in_place(node: ast.AST, owner: str | None) -> bool:
+    """A statement or call that may put a graph into an object the function hands back,
+    which ``_origins`` reads no binding of: an attribute stored on anything but the object
+    the method belongs to (``out.feats = h``, ``setattr(ns, "h", h)``), an in-place
+    tensor method on such a value (``total.add_(h)``, ``buffer.copy_(h)``)."""
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+        return _root_name(node) != owner
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in ATTRIBUTES_BY_NAME
+    if not isinstance(func, ast.Attribute):
+        return False
+    return (
+        func.attr.endswith("_")
+        and not func.attr.startswith("_")
+        and func.attr != IN_PLACE_DETACH
+        and _root_name(func.value) != owner
+    )
+
+
+def _root_name(node: ast.AST) -> str | None:
+    """``out`` of ``out.feats.h``, ``buffers[0]``, ``out.get("h")``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 #: Per module, ``id`` of a function -> ``_graph_free``.

@@ -8,7 +8,7 @@ plain ``from util import f`` (or ``import util`` and a call of ``util.f``) resol
 folder (Python puts a script's folder first on its path), or a relative import of one dot
 (``from .util import f``) resolved in its package, or the folder's own package named from
 the folder above (``from quant.data_utils import f`` in ``quant/recon.py``, as a script run
-from the repository's root imports it). Nothing is ever run: each file is
+from the repository's root imports it, when that folder is no package). Nothing is ever run: each file is
 decoded and parsed as the analysed file is, and one that cannot be read, is too large or
 does not parse is treated as if it were not there. Texts and function names are kept per
 process, by path, size and modification time, so that a run over a folder reads each file
@@ -289,9 +289,16 @@ def _module_file(folder: str, module: str) -> str | None:
     if not module:
         return None  # ``from . import util``: a module, not a function
     *packages, last = module.split(".")
-    if packages and packages[0] == os.path.basename(folder) and packages[0] not in _listing(folder):
+    parent = os.path.dirname(folder)
+    if (
+        packages
+        and packages[0] == os.path.basename(folder)
+        and packages[0] not in _listing(folder)
+        and "__init__.py" not in _listing(parent)
+    ):
         # ``from quant.data_utils import f`` in ``quant/``: the folder's own package, as a
-        # script run from the folder above it imports it
+        # script run from the folder above it imports it (unless that folder is a package
+        # too, run from higher up, where another ``quant`` may come first)
         packages = packages[1:]
     for package in packages:
         if package not in _listing(folder):
