@@ -1099,3 +1099,55 @@ def a_helper_shadowed_in_the_function(model, heads, x, finetune):
     feats = _features(model, x)
     for head in heads:
         head(feats).sum().backward(retain_graph=True)
+
+
+def _detached_features(model, x):
+    with torch.no_grad():
+        return model(x).detach()
+
+
+def enable_finetuning():
+    global _detached_features  # rebinds the module's function: its returns are not read
+
+    def _detached_features(model, x):
+        return torch.tanh(model(x))
+
+
+def a_function_some_function_rebinds(model, heads, x):
+    feats = _detached_features(model, x)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+class OutputCatcher:
+    def __init__(self, model):
+        self.model = model
+        self.out = None
+
+    def __call__(self, x):
+        self.out = torch.tanh(self.model(x))
+        return self.out.detach()
+
+
+def an_attribute_its_call_stored(model, heads, x):
+    catch = OutputCatcher(model)
+    catch(x)
+    feats = catch.out  # the graph ``__call__`` stored
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+LAST_FEATURES = None
+
+
+def _features_kept_globally(model, x):
+    global LAST_FEATURES
+    LAST_FEATURES = torch.tanh(model(x))
+    return LAST_FEATURES.detach()
+
+
+def a_module_variable_a_function_sets(model, heads, x):
+    _features_kept_globally(model, x)
+    feats = LAST_FEATURES
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)

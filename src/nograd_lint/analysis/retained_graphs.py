@@ -339,6 +339,8 @@ def _origins(
                 and node.id not in parameters
                 and (
                     _enclosing_binds(node.id, function, values)
+                    # read strictly, a function or class it defines: a closure over its graphs
+                    or (strict and _binds_itself(node.id, function, values))
                     or (
                         strict
                         and node.id in _values_of_the_module(values)
@@ -411,6 +413,8 @@ def _origins(
                 origins.parameters.add(f"{self_name}.{node.attr}")
             else:
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
+        elif isinstance(node, ast.Attribute) and _stored_by_a_method(node, function, values):
+            origins.from_attribute = True  # ``catch(x); catch.out``: what its call stored
         for child, through, same in _graph_parts(node, through_model, values, function, strict):
             if child is None:  # a call that may record a graph of its own
                 if (
@@ -553,7 +557,28 @@ def _enclosing_binds(name: str, function: FunctionValues, values: ModuleValues) 
         if name in around.local or name in around.parameters():
             return True
         around = values.function_of(around.node)
-    return False
+    # a variable of the module that a function rebinds (``global LAST; LAST = out``)
+    return name in _rebound_globals(values)
+
+
+def _rebound_globals(values: ModuleValues) -> frozenset[str]:
+    """Names that a function of the module declares ``global``: whatever it computed may be
+    what the module's variable (or function: ``global features; def features``) holds."""
+    known = _REBOUND_GLOBALS.get(values)
+    if known is None:
+        known = _REBOUND_GLOBALS[values] = frozenset(
+            name
+            for statement in values.index.statements
+            if isinstance(statement, ast.Global)
+            for name in statement.names
+        )
+    return known
+
+
+#: Per module, ``_rebound_globals``.
+_REBOUND_GLOBALS: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _may_run_a_model(
@@ -714,8 +739,9 @@ def _returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVa
     if reaching:
         methods = [_instance_call(function.bindings[index], function, values) for index in reaching]
         return all(method is not None and _graph_free(method, values) for method in methods)
-    if _binds_itself(func.id, function, values):
-        return False  # a local function, or a name bound where the flow does not follow
+    if _binds_itself(func.id, function, values) or func.id in _rebound_globals(values):
+        return False  # a local function, one a function rebinds, or a name bound where the
+        # flow does not follow
     if values.returns_detached(func.id):
         return True  # ``repackage_hidden``, which calls itself on each part
     definition = values.plain_function(func.id)
@@ -755,6 +781,37 @@ def _binds_itself(name: str, function: FunctionValues, values: ModuleValues) -> 
 _DEFINED_WITHIN: weakref.WeakKeyDictionary[FunctionValues, frozenset[str]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _stored_by_a_method(
+    node: ast.Attribute, function: FunctionValues, values: ModuleValues
+) -> bool:
+    """``catch.out``, where ``catch`` holds an object of a class of the module that a
+    method other than ``__init__`` sets ``self.out`` in: a graph its call may have left."""
+    base = node.value
+    if not isinstance(base, ast.Name):
+        return False
+    for index in function.reaching(base):
+        value = function.bindings[index].value
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            continue
+        definition = module_class(values.tree, value.func.id)
+        if definition is None:
+            continue
+        for method in definition.body:
+            if not isinstance(method, FUNCTIONS) or method.name == "__init__":
+                continue
+            owner = self_parameter(method)
+            if any(
+                isinstance(target, ast.Attribute)
+                and target.attr == node.attr
+                and isinstance(target.value, ast.Name)
+                and target.value.id == owner
+                and isinstance(target.ctx, ast.Store)
+                for target in ast.walk(method)
+            ):
+                return True
+    return False
 
 
 def _star_imports(values: ModuleValues) -> bool:
@@ -892,7 +949,7 @@ def _runs_no_model(name: str, values: ModuleValues) -> bool:
     known = _NO_MODEL.setdefault(values, {})
     if name not in known:
         known[name] = False  # while it is read: a recursive function counts as a model
-        definition = values.plain_function(name)
+        definition = None if name in _rebound_globals(values) else values.plain_function(name)
         known[name] = isinstance(definition, ast.FunctionDef) and _calls_no_model(
             definition, values
         )
