@@ -719,6 +719,12 @@ TENSOR_METHODS: frozenset[str] = frozenset(
 )
 
 
+def is_in_place(method: str) -> bool:
+    """A tensor method's in-place form, by PyTorch's naming: one trailing underscore
+    (``add_``, ``copy_``, ``detach_``), not a private name."""
+    return method.endswith("_") and not method.startswith("_")
+
+
 def is_tensor_method(method: str) -> bool:
     """One of ``TENSOR_METHODS``, or its in-place form (``add_``, ``clamp_``)."""
     return method in TENSOR_METHODS or method.rstrip("_") in TENSOR_METHODS

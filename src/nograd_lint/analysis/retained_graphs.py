@@ -87,6 +87,7 @@ from .catalog import (
     TENSOR_BACKWARD,
     TENSOR_METHODS,
     GradEffect,
+    is_in_place,
     is_tensor_method,
     runs_a_model,
 )
@@ -341,11 +342,7 @@ def _origins(
                     _enclosing_binds(node.id, function, values)
                     # read strictly, a function or class it defines: a closure over its graphs
                     or (strict and _binds_itself(node.id, function, values))
-                    or (
-                        strict
-                        and node.id in _values_of_the_module(values)
-                        and node.id not in helpers.data_modules
-                    )
+                    or (strict and node.id in _values_of_the_module(values))
                 )
             ):
                 origins.from_enclosing = True
@@ -713,8 +710,8 @@ def _runs_code_of_the_module(
     model the module holds though it is given nothing (``sample_fake()``,
     ``self.generate()``): not a call of torch's or a package's (``torch.randn(3)``)."""
     if isinstance(func, ast.Name):
-        return not _binds_itself(func.id, function, values) and (
-            values.plain_function(func.id) is not None or values.definitions_named(func.id) != []
+        return not _binds_itself(func.id, function, values) and bool(
+            values.definitions_named(func.id)
         )
     return (
         isinstance(func, ast.Attribute)
@@ -761,7 +758,8 @@ def _returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVa
 def _binds_itself(name: str, function: FunctionValues, values: ModuleValues) -> bool:
     """Whether a function (not the module's own code) binds ``name`` itself, by an
     assignment or by a ``def``, ``class`` or import in its body, an ``if`` of it included
-    (``if finetune: def features(...)``): then the name is not the module's."""
+    (``if finetune: def features(...)``; a nested function's too, a superset): then the
+    name is not the module's."""
     if function.node is values.tree:
         return False
     if name in function.local:
@@ -793,33 +791,55 @@ def _stored_by_a_method(
         return False
     for index in function.reaching(base):
         value = function.bindings[index].value
-        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
-            continue
-        definition = module_class(values.tree, value.func.id)
-        if definition is None:
-            continue
-        for method in definition.body:
-            if not isinstance(method, FUNCTIONS) or method.name == "__init__":
-                continue
-            owner = self_parameter(method)
-            if any(
-                isinstance(target, ast.Attribute)
-                and target.attr == node.attr
-                and isinstance(target.value, ast.Name)
-                and target.value.id == owner
-                and isinstance(target.ctx, ast.Store)
-                for target in ast.walk(method)
-            ):
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            definition = module_class(values.tree, value.func.id)
+            if definition is not None and node.attr in _set_after_init(definition):
                 return True
     return False
 
 
+def _set_after_init(definition: ast.ClassDef) -> frozenset[str]:
+    """The attributes of ``self`` that a method of the class other than ``__init__`` sets."""
+    known = _SET_AFTER_INIT.get(definition)
+    if known is None:
+        found: set[str] = set()
+        for method in definition.body:
+            if not isinstance(method, FUNCTIONS) or method.name == "__init__":
+                continue
+            owner = self_parameter(method)
+            found.update(
+                target.attr
+                for target in ast.walk(method)
+                if isinstance(target, ast.Attribute)
+                and isinstance(target.ctx, ast.Store)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == owner
+            )
+        known = _SET_AFTER_INIT[definition] = frozenset(found)
+    return known
+
+
+#: Per class, ``_set_after_init``.
+_SET_AFTER_INIT: weakref.WeakKeyDictionary[ast.ClassDef, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _star_imports(values: ModuleValues) -> bool:
-    """Whether the module has a ``from ... import *`` anywhere at its top level."""
-    return any(
-        isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names)
-        for statement in module_level(values.tree)
-    )
+    """Whether the module has a ``from ... import *`` anywhere at its top level, of any
+    package (not only those beside it that ``sibling_modules`` reads): it may bind any
+    name."""
+    known = _STAR_IMPORTS.get(values)
+    if known is None:
+        known = _STAR_IMPORTS[values] = any(
+            isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names)
+            for statement in module_level(values.tree)
+        )
+    return known
+
+
+#: Per module, ``_star_imports``.
+_STAR_IMPORTS: weakref.WeakKeyDictionary[ModuleValues, bool] = weakref.WeakKeyDictionary()
 
 
 def _instance_call(
@@ -838,7 +858,7 @@ def _instance_call(
         and not _binds_itself(value.func.id, function, values)
     ):
         return None
-    definition = _plain_class(value.func.id, values)
+    definition = values.plain_class(value.func.id)
     if definition is None:
         return None
     methods = {
@@ -855,33 +875,24 @@ def _instance_call(
     return next((methods[name] for name in FORWARD_METHODS if name in methods), None)
 
 
-def _plain_class(name: str, values: ModuleValues) -> ast.ClassDef | None:
-    """The module's class ``name``, if the module binds that name once, by a ``class``
-    statement at its top level without decorators (``Catcher = GradCatcher`` later, or
-    in an ``if``, binds it again)."""
-    found = [statement for statement in values.tree.body if name in top_level_names(statement)]
-    if len(found) != 1 or not isinstance(found[0], ast.ClassDef) or found[0].decorator_list:
-        return None
-    return found[0]
-
-
 def _graph_free(definition: FunctionNode, values: ModuleValues) -> bool:
     """Every ``return`` of the function hands back a value that carries no graph, as
     ``_origins`` reads it strictly: no call in it that may record one, and nothing of its
     parameters, of the object or of the module; and it is no generator, and changes no
     object it may hand back in place (``out.feats = ...``, ``total.add_(...)``); what it
     computes on a model's parameters (``model.parameters()``) carries a graph, and so does
-    what any call returns, given nothing or not. Calls it makes are read in turn (a recursive one reads as a graph)."""
+    what any call returns, given nothing or not. Calls it makes are read in turn (a
+    recursive one reads as a graph)."""
     known = _GRAPH_FREE.setdefault(values, {})
     if id(definition) not in known:
         known[id(definition)] = False  # while it is read
-        known[id(definition)] = isinstance(definition, FUNCTIONS) and _returns_detached(
+        known[id(definition)] = isinstance(definition, FUNCTIONS) and _hands_back_no_graph(
             definition, values
         )
     return known[id(definition)]
 
 
-def _returns_detached(
+def _hands_back_no_graph(
     definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
 ) -> bool:
     returned = []
@@ -922,10 +933,7 @@ def _changes_in_place(node: ast.AST, owner: str | None) -> bool:
     if not isinstance(func, ast.Attribute):
         return False
     return (
-        func.attr.endswith("_")
-        and not func.attr.startswith("_")
-        and func.attr != IN_PLACE_DETACH
-        and _root_name(func.value) != owner
+        is_in_place(func.attr) and func.attr != IN_PLACE_DETACH and _root_name(func.value) != owner
     )
 
 
@@ -1508,15 +1516,13 @@ def _module_variables(values: ModuleValues) -> set[str]:
 
 
 def _values_of_the_module(values: ModuleValues) -> frozenset[str]:
-    """Names the module binds to anything but its functions: variables, classes and
-    imports, whose attributes may hold a graph (``Cache.store[key]``, ``state.features``)."""
+    """Names the module binds to anything but its functions and the modules that compute on
+    no tensor: variables, classes and imports, whose attributes may hold a graph
+    (``Cache.store[key]``, ``state.features``)."""
     known = _MODULE_VALUES.get(values)
     if known is None:
-        known = _MODULE_VALUES[values] = frozenset(
-            name
-            for statement in values.tree.body
-            if not isinstance(statement, FUNCTIONS)
-            for name in top_level_names(statement)
+        known = _MODULE_VALUES[values] = frozenset(_module_variables(values)) | _value_holders(
+            values
         )
     return known
 

@@ -8,11 +8,12 @@ plain ``from util import f`` (or ``import util`` and a call of ``util.f``) resol
 folder (Python puts a script's folder first on its path), or a relative import of one dot
 (``from .util import f``) resolved in its package, or the folder's own package named from
 the folder above (``from quant.data_utils import f`` in ``quant/recon.py``, as a script run
-from the repository's root imports it, when that folder is no package). Nothing is ever run: each file is
-decoded and parsed as the analysed file is, and one that cannot be read, is too large or
-does not parse is treated as if it were not there. Texts and function names are kept per
-process, by path, size and modification time, so that a run over a folder reads each file
-once; parsed trees only while one importing module is read (``ModeSummaries``).
+from the repository's root imports it, when that folder is no package). Nothing is ever
+run: each file is decoded and parsed as the analysed file is, and one that cannot be read,
+is too large or does not parse is treated as if it were not there. Texts and function
+names are kept per process, by path, size and modification time, so that a run over a
+folder reads each file once; parsed trees only while one importing module is read
+(``ModeSummaries``).
 
 NG003 reads such a function too, for what it hands back (detached values: no graph of the
 caller's), and asks one more thing of the folder (:func:`named_beside`): whether a module

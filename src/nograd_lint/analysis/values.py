@@ -97,7 +97,7 @@ class ModuleValues:
         self._tensors: frozenset[str] | None = None
         self._models: frozenset[str] | None = None
         self._statements: _StatementFacts | None = None
-        self._plain: dict[str, FunctionNode] | None = None
+        self._plain: dict[str, FunctionNode | ast.ClassDef] | None = None
         self._keeps_nothing: dict[int, bool] = {}
         self._differentiated_parameters: dict[int, dict[str, frozenset[str]]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
@@ -440,6 +440,17 @@ class ModuleValues:
     def plain_function(self, name: str) -> FunctionNode | None:
         """The module's function ``name``, if the module binds that name once, by a plain
         ``def`` at its top level (no decorator to wrap it)."""
+        found = self._plain_definitions().get(name)
+        return found if isinstance(found, FUNCTIONS) else None
+
+    def plain_class(self, name: str) -> ast.ClassDef | None:
+        """The module's class ``name``, bound once, by a ``class`` statement at its top
+        level without decorators (``Catcher = GradCatcher`` under an ``if`` binds it
+        again)."""
+        found = self._plain_definitions().get(name)
+        return found if isinstance(found, ast.ClassDef) else None
+
+    def _plain_definitions(self) -> dict[str, FunctionNode | ast.ClassDef]:
         if self._plain is None:
             definitions: dict[str, list[ast.stmt]] = {}
             for statement in self.tree.body:
@@ -449,10 +460,10 @@ class ModuleValues:
                 bound: found[0]
                 for bound, found in definitions.items()
                 if len(found) == 1
-                and isinstance(found[0], FUNCTIONS)
+                and isinstance(found[0], (*FUNCTIONS, ast.ClassDef))
                 and not found[0].decorator_list
             }
-        return self._plain.get(name)
+        return self._plain
 
     def keeps_nothing(self, helper: FunctionNode) -> bool:
         """Whether a function of the module lets no value of its parameters go on
