@@ -1151,3 +1151,18 @@ def a_module_variable_a_function_sets(model, heads, x):
     feats = LAST_FEATURES
     for head in heads:
         head(feats).sum().backward(retain_graph=True)
+
+
+def _make_loss(model, x):
+    feats = torch.tanh(model(x))
+
+    def loss(head):
+        return head(feats).sum()
+
+    return loss
+
+
+def a_closure_named_as_a_loss(model, heads, x):
+    loss_of = _make_loss(model, x)  # a closure over one graph, called once per head
+    for head in heads:
+        loss_of(head).backward(retain_graph=True)

@@ -671,6 +671,9 @@ def _graph_parts(
     if computes and isinstance(func, ast.Name) and _given_a_model(arguments, function, values):
         computes = False  # ``penalty(model)``: what it computes on the model's leaves
     if computes:  # torch's functions, losses, builtins: the inputs' graphs go on
+        if isinstance(func, ast.Name) and func.id in function.local:
+            # ``loss_of = make_loss(model, x)``: a closure may hold a graph of its own
+            yield func, through_model, False
         for argument in arguments:
             yield argument, through_model, False
         return
