@@ -2,10 +2,12 @@
 import functools
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from cam_targets import ClassTarget, FeatureExtractor, summarize
 from torch import autograd
+from torch.autograd import grad as autograd_grad
 
 RETAIN = True
 
@@ -1166,3 +1168,83 @@ def a_closure_named_as_a_loss(model, heads, x):
     loss_of = _make_loss(model, x)  # a closure over one graph, called once per head
     for head in heads:
         loss_of(head).backward(retain_graph=True)
+
+
+# -- forms a held-out set of code bases showed ------------------------------------------
+
+
+def _hessian_diagonal(y, x):
+    # ``create_graph=True`` records the backward's own graph, made once, before the loop
+    dy = torch.autograd.grad(y, [x], create_graph=True)[0]
+    flat = dy.reshape(len(x), -1)
+    rows = []
+    for i in range(flat.shape[-1]):
+        dyi = flat.index_select(-1, torch.tensor([i]))
+        ones = [torch.ones_like(dyi)]
+        rows.append(torch.autograd.grad([dyi], [x], grad_outputs=ones, retain_graph=True)[0])
+    return torch.stack(rows, -1)
+
+
+def curvature(model, x):
+    x = x.detach().requires_grad_()
+    return _hessian_diagonal(model(x).sum(), x)
+
+
+def gradients_of_paired_moments(trace_moments):
+    # pairs of one graph each, not batches of data: ``grad`` runs no model on them, and
+    # the gradients of one are no input of the other
+    loc = torch.zeros(3).requires_grad_()
+    actual_moments = trace_moments("actual")
+    expected_moments = trace_moments("expected")
+    for actual, expected in zip(actual_moments, expected_moments):
+        expected_grads = autograd_grad(expected.sum(), [loc], retain_graph=True)
+        actual_grads = autograd_grad(actual.sum(), [loc], retain_graph=True)
+        summarize(actual_grads[0], expected_grads[0])
+
+
+def _sample_rows(data, size):
+    start = np.random.randint(0, data.shape[0] - size)
+    return torch.from_numpy(data[start : start + size])
+
+
+def two_critics_on_sampled_rows(critic, other_critic, data, optimizer):
+    for _ in range(5):
+        real = _sample_rows(data, 64)  # numpy and torch only: data, no model's output
+        first = critic(real).mean()
+        first.backward(retain_graph=True)  # expect: NG003:24
+        second = other_critic(real).mean()
+        second.backward()
+        optimizer.step()
+
+
+class PatchAttack:
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def _loss(self, images, target):
+        return F.cross_entropy(self.estimator.predict(images), target)
+
+    def train_step(self, images, target, optimizer):
+        loss = self._loss(images, target)  # a forward under a loss's name
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def codes_from_either_branch(model, encoder, loader, optimizer, supervised):
+    for x, y in loader:
+        if supervised:
+            code = encoder(y)
+        else:
+            code = torch.rand(len(y), 10)
+        code = code.to(x.device)  # this iteration's code: both branches bind it
+        loss = model(x, code).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def one_hot_labels_of_two_losses(model, head, x, y):
+    target = torch.zeros(len(y), 10).scatter_(1, y.unsqueeze(1), 1)  # no graph
+    first = F.mse_loss(model(x), target)
+    first.backward(retain_graph=True)  # expect: NG003:20
+    second = F.mse_loss(head(x), target)
+    second.backward()

@@ -201,6 +201,8 @@ class FunctionValues:
         self.requires_grad: set[str] = set()
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
+        #: ``id`` of each ``if`` statement: a name both of its branches bind is bound after it.
+        self._ifs: set[int] = set()
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
         self._kept_models: frozenset[str] | None = None
@@ -434,6 +436,7 @@ class FunctionValues:
             return
         here = id(node)
         if isinstance(node, ast.If):
+            self._ifs.add(here)
             self._expressions([node.test], guards, path, loops)
             test = self._condition(node.test)
             self._statements(node.body, guards | {(test, True)}, (*path, (here, "body")), loops)
@@ -612,16 +615,37 @@ class FunctionValues:
             return found
         split = bisect_right(self._positions_by_name[name], here)  # bindings after the read
         dominating: Binding | None = None
+        branches: dict[int, set[str]] = {}
         for index in reversed(indices[:split]):  # before the read, latest first
             binding = self.bindings[index]
             found.append(index)
-            if binding.replaces and path[: len(binding.path)] == binding.path:
+            if binding.replaces and self._dominates(binding.path, path, branches):
                 dominating = binding  # nothing before it reaches past it
                 break
         around = self._around(loops, dominating)
         if around:
             found.extend(i for i in reversed(indices[split:]) if self.bindings[i].loops & around)
         return found
+
+    def _dominates(self, bound: Path, read: Path, branches: dict[int, set[str]]) -> bool:
+        """Whether a binding made at ``bound`` is made on every way to a read at ``read``:
+        on the read's own path, or it completes an ``if`` before the read both of whose
+        branches bind the name at their top level (``if a: y = 1`` / ``else: y = 2``; an
+        ``elif`` chain ending in ``else``). ``branches`` gathers, over the bindings seen so
+        far (latest first), which branches of each ``if`` bind the name."""
+        while True:
+            if read[: len(bound)] == bound:
+                return True
+            if not bound:
+                return False
+            statement, branch = bound[-1]
+            if statement not in self._ifs or any(entry[0] == statement for entry in read):
+                return False  # not an ``if``, or one that holds the read
+            seen = branches.setdefault(statement, set())
+            seen.add(branch)
+            if len(seen) < 2:
+                return False
+            bound = bound[:-1]  # the whole ``if`` binds it, as a statement beside it would
 
     @staticmethod
     def _around(loops: frozenset[int], dominating: Binding | None) -> frozenset[int]:
@@ -639,12 +663,13 @@ class FunctionValues:
         here = (name.lineno, name.col_offset)
         indices = self._by_name.get(name.id, [])
         split = bisect_right(self._positions_by_name.get(name.id, []), here)
+        branches: dict[int, set[str]] = {}
         dominating = next(
             (
                 self.bindings[index]
                 for index in reversed(indices[:split])
                 if self.bindings[index].replaces
-                and path[: len(self.bindings[index].path)] == self.bindings[index].path
+                and self._dominates(self.bindings[index].path, path, branches)
             ),
             None,
         )

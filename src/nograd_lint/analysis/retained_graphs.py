@@ -422,7 +422,10 @@ def _origins(
                         or not function.bindings[owner].grad_off
                         or _enables_grad(node, values)
                     )
-                    and _may_run_a_model(node, helpers, values, strict)
+                    and (
+                        values.qualified(node.func) in GRAPH_CONSUMING_FUNCTIONS
+                        or _may_run_a_model(node, helpers, values, strict)
+                    )
                 ):
                     if owner >= 0:
                         origins.forwards.add(owner)
@@ -585,8 +588,11 @@ def _may_run_a_model(
     (``checkpoint(trunk, x)``), or a class handed a model (``Extractor(model, x)``);
     ``strict``, any method but one of a package that computes on no tensor."""
     func = call.func
-    if runs_a_model(values.qualified(func) or ""):
+    qualified = values.qualified(func) or ""
+    if runs_a_model(qualified):
         return True
+    if qualified.split(".")[0] == "torch":
+        return False  # torch's own function (``grad(y, params)``) runs no model it is not given
     if strict and isinstance(func, ast.Attribute):
         owner = dotted_name(func.value)
         return owner is None or owner.split(".")[0] not in helpers.data_modules
@@ -656,7 +662,11 @@ def _graph_parts(
     computes = (
         (qualified is not None and not runs_a_model(qualified))
         or (isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS)
-        or (callee is not None and _names_a_loss(callee.rsplit(".", 1)[-1]))
+        or (
+            callee is not None
+            and _names_a_loss(callee.rsplit(".", 1)[-1])
+            and not _method_may_run_a_model(func, function, values)
+        )
         or (
             isinstance(func, ast.Attribute)
             and method == SCALING_METHOD
@@ -670,6 +680,9 @@ def _graph_parts(
     )
     if computes and isinstance(func, ast.Name) and _given_a_model(arguments, function, values):
         computes = False  # ``penalty(model)``: what it computes on the model's leaves
+    if qualified in GRAPH_CONSUMING_FUNCTIONS:
+        # ``autograd.grad(..., create_graph=True)``: a graph of its own, the backward's
+        yield None, through_model, False
     if computes:  # torch's functions, losses, builtins: the inputs' graphs go on
         if isinstance(func, ast.Name) and func.id in function.local:
             # ``loss_of = make_loss(model, x)``: a closure may hold a graph of its own
@@ -696,6 +709,20 @@ def _graph_parts(
         yield func, True, False  # ``on_feats = partial(head_loss, trunk(x))``: what it holds
     for argument in arguments:  # an object's method (``env.step(a)``): its arguments too
         yield argument, True, False
+
+
+def _method_may_run_a_model(func: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
+    """``self._loss(images, target)`` of a method of the class that runs a model it holds
+    (``self.estimator.predict(...)``): a forward under a loss's name, read where it is
+    defined; not a criterion the object holds (``self.criterion(out, y)``)."""
+    if not (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == _self_name(function)
+    ):
+        return False
+    definition = _local_definition(func, values)
+    return isinstance(definition, ast.FunctionDef) and not _calls_no_model(definition, values)
 
 
 def _given_a_model(
@@ -1012,8 +1039,11 @@ def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
                 return False  # ``encode = model.encode``, a parameter: not the module's
             if not (func.id in INERT_BUILTINS or _runs_no_model(func.id, values)):
                 return False
-        elif not (isinstance(func, ast.Attribute) and _tensor_method(func)):
-            return False
+        elif not (
+            isinstance(func, ast.Attribute)
+            and (_tensor_method(func) or _root_name(func.value) in _data_modules(values))
+        ):
+            return False  # a method of an object it was given or made: a model's, maybe
     return True
 
 
@@ -1199,11 +1229,12 @@ def _batch_target(
     if name not in names:
         return False
     inputs = names - {name}
-    # One step of renaming: ``inputs = x.to(device)``.
+    # One step of renaming: ``inputs = x.to(device)``; not gradients of what was iterated
+    # (``for actual, expected in zip(...)``, ``expected_grads = grad(expected, params)``).
     inputs |= {
         bound
         for other in function.bindings
-        if names_in(other.value) & inputs
+        if names_in(other.value) & inputs and not _gradient_of(other.value, values)
         for bound in other.names
         if bound not in names
     }
@@ -1214,6 +1245,13 @@ def _batch_target(
         if dotted_name(call.func) is not None and _may_run_a_model(call, helpers, values)
         for argument in [*call.args, *(k.value for k in call.keywords)]
     )
+
+
+def _gradient_of(value: ast.AST, values: ModuleValues) -> bool:
+    """``grad(y, params)`` or ``grad(y, params)[0]``: gradients, not a renaming of ``y``."""
+    while isinstance(value, ast.Subscript):
+        value = value.value
+    return isinstance(value, ast.Call) and values.qualified(value.func) in GRAPH_CONSUMING_FUNCTIONS
 
 
 @dataclass(frozen=True)
