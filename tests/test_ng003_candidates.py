@@ -146,6 +146,7 @@ def test_command_line_writes_csv_rows(tmp_path: Path) -> None:
 # The labelled set ---------------------------------------------------------------------------
 
 NG003_DIR = Path(__file__).parent / "realworld" / "ng003"
+NG003_HELDOUT_DIR = Path(__file__).parent / "realworld" / "ng003_heldout"
 COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
@@ -174,12 +175,13 @@ def test_ng003_set_is_well_formed_and_large_enough() -> None:
 
 
 @pytest.mark.slow
-def test_every_candidate_of_a_labelled_file_is_labelled() -> None:
+@pytest.mark.parametrize("labels_dir", [NG003_DIR, NG003_HELDOUT_DIR], ids=lambda d: d.name)
+def test_every_candidate_of_a_labelled_file_is_labelled(labels_dir: Path) -> None:
     """Recall is measured on sites the linter did not choose: the finder's, all of them."""
     corpus = os.environ.get("NOGRAD_CORPUS")
     if not corpus or not Path(corpus).is_dir():
         pytest.skip("set NOGRAD_CORPUS to a directory of owner+name checkouts")
-    rows = read_labels(NG003_DIR / "labels.csv")
+    rows = read_labels(labels_dir / "labels.csv")
     labelled: dict[tuple[str, str], dict[tuple[int, int], str]] = {}
     for row in rows:
         by_site = labelled.setdefault((row["repo"], row["path"]), {})
@@ -193,4 +195,4 @@ def test_every_candidate_of_a_labelled_file_is_labelled() -> None:
         assert {(s.line, s.col): s.model for s in found} == by_site, (repo, path)
         checked += 1
     if not checked:
-        pytest.skip(f"no checkout of the NG003 set under {corpus}")
+        pytest.skip(f"no checkout of the {labels_dir.name} set under {corpus}")

@@ -1,9 +1,10 @@
-"""Score NG001 on labelled real-world checkouts: precision, recall, and what went wrong.
+"""Score a rule on labelled real-world checkouts: precision, recall, and what went wrong.
 
-    python tests/realworld/score.py --corpus DIR [--set heldout] [--json] [--unlabelled-csv FILE]
+    python tests/realworld/score.py --corpus DIR [--set NAME] [--json] [--unlabelled-csv FILE]
 
-DIR holds one checkout per repository of the set's ``repos.tsv``, named ``owner+name``. The
-``main`` set is the one the linter was developed against; ``heldout`` was labelled on code
+DIR holds one checkout per repository of the set's ``repos.tsv``, named ``owner+name``. Each
+set labels one rule (``SET_RULES``). The ``main``, ``ng002``, ``ng003`` and ``ng004`` sets
+are the ones the rules were developed against; the ``*heldout`` sets were labelled on code
 bases the linter had never been run on, to measure it as a new user meets it. Nothing is
 fetched: a checkout at another commit than the recorded one is scored with a warning, a
 missing one is skipped with a warning. Every ``*.py`` file of a scored checkout is linted, so
@@ -38,6 +39,8 @@ SETS = {  # repos.tsv, labels.csv
     "ng002": HERE / "ng002",
     "ng003": HERE / "ng003",
     "ng004": HERE / "ng004",
+    "ng003-heldout": HERE / "ng003_heldout",
+    "ng004-heldout": HERE / "ng004_heldout",
 }
 #: The rule each set labels: only its findings are scored against it.
 SET_RULES = {
@@ -46,6 +49,8 @@ SET_RULES = {
     "ng002": "NG002",
     "ng003": "NG003",
     "ng004": "NG004",
+    "ng003-heldout": "NG003",
+    "ng004-heldout": "NG004",
 }
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")
