@@ -615,6 +615,13 @@ MODEL_RUNNING_FUNCTIONS: tuple[str, ...] = (
     "torch.autograd.functional",
     "torch.cuda.make_graphed_callables",
 )
+#: torch's functions that make a new tensor from numbers, a shape or another tensor's shape:
+#: no graph, unless ``requires_grad=True`` makes it a leaf (``self.real = torch.ones(n, 1)``).
+FRESH_TENSOR_FUNCTIONS: frozenset[str] = frozenset(
+    {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye"}
+    | {"zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like"}
+    | {"tensor", "Tensor", "FloatTensor", "LongTensor", "BoolTensor", "ByteTensor"}
+)
 #: Tensor methods whose arguments give only a shape, a dtype or a device: no graph of theirs
 #: goes into the result (``x.to(self.device)``, ``x.view_as(y)``).
 METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(

@@ -62,6 +62,7 @@ from .catalog import (
     BACKWARD_WRAPPER_NAME,
     CONTAINER_ADDERS,
     FORWARD_METHODS,
+    FRESH_TENSOR_FUNCTIONS,
     GRADIENT_ATTRIBUTE,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_DROPPING_ATTRIBUTES,
@@ -408,6 +409,8 @@ def _origins(
             if _constructor_settings(values).get(node.attr):
                 origins.from_parameter = True  # ``self.gamma``: as ``__init__`` was given it
                 origins.parameters.add(f"{self_name}.{node.attr}")
+            elif node.attr in _fresh_tensor_attributes(values):
+                pass  # ``self.y_real = torch.ones(n, 1)``: a label, with no graph
             else:
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         elif isinstance(node, ast.Attribute) and _stored_by_a_method(node, function, values):
@@ -1157,6 +1160,80 @@ def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
                 known[receiver.attr] = False
         stack.extend((child, init) for child in ast.iter_child_nodes(node))
     return known
+
+
+def _fresh_tensor_attributes(values: ModuleValues) -> frozenset[str]:
+    """Attributes of ``self`` that the module only ever sets to a new tensor of torch's
+    (``catalog.FRESH_TENSOR_FUNCTIONS``, not made to require grad) or to such an
+    attribute moved or cast (``self.y_real = self.y_real.cuda()``): labels and buffers
+    that hold no graph, whichever method sets them. Any other store of the name (another
+    value, an augmented or item store, a container's adder), and any attribute of a module
+    that sets attributes by name, is not one."""
+    known = _FRESH_ATTRIBUTES.get(values)
+    if known is not None:
+        return known
+    fresh: dict[str, bool] = {}
+    if not any(sets_attributes_by_name(node) for node in ast.walk(values.tree)):
+        for node in ast.walk(values.tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    for part, value in _paired(target, node.value):
+                        if isinstance(part, ast.Attribute):
+                            fresh[part.attr] = fresh.get(part.attr, True) and _fresh_tensor(
+                                value, part.attr, values
+                            )
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(
+                node.target, ast.Attribute
+            ):
+                fresh[node.target.attr] = False
+            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+                if isinstance(node.value, ast.Attribute):
+                    fresh[node.value.attr] = False
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                receiver = node.func.value
+                if isinstance(receiver, ast.Attribute) and (
+                    node.func.attr in CONTAINER_ADDERS or is_in_place(node.func.attr)
+                ):
+                    fresh[receiver.attr] = False
+    known = _FRESH_ATTRIBUTES[values] = frozenset(name for name, ok in fresh.items() if ok)
+    return known
+
+
+def _paired(target: ast.expr, value: ast.expr | None) -> Iterator[tuple[ast.expr, ast.expr | None]]:
+    """The parts of an assignment's target with the part of its value each is given
+    (``self.a, self.b = x, y``); None where the value does not say (``a, b = pair``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        elements = value.elts if isinstance(value, (ast.Tuple, ast.List)) else None
+        if elements is not None and len(elements) != len(target.elts):
+            elements = None
+        for index, part in enumerate(target.elts):
+            yield from _paired(part, None if elements is None else elements[index])
+    else:
+        yield target, value
+
+
+def _fresh_tensor(value: ast.expr | None, attr: str, values: ModuleValues) -> bool:
+    """``torch.ones(n, 1)``, ``torch.zeros(...).cuda()``, or ``self.<attr>.cuda()``."""
+    while (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in METADATA_ARGUMENT_METHODS
+    ):
+        value = value.func.value
+    if isinstance(value, ast.Attribute):
+        return value.attr == attr  # the same attribute, moved or cast
+    if not isinstance(value, ast.Call) or makes_requires_grad(value):
+        return False
+    qualified = values.qualified(value.func) or ""
+    return qualified.split(".")[0] == "torch" and (
+        qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
+    )
+
+
+#: Per module, ``_fresh_tensor_attributes``.
+_FRESH_ATTRIBUTES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
