@@ -147,6 +147,7 @@ def test_command_line_writes_csv_rows(tmp_path: Path) -> None:
 
 NG003_DIR = Path(__file__).parent / "realworld" / "ng003"
 NG003_HELDOUT_DIR = Path(__file__).parent / "realworld" / "ng003_heldout"
+NG003_HELDOUT2_DIR = Path(__file__).parent / "realworld" / "ng003_heldout2"
 COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
@@ -175,7 +176,9 @@ def test_ng003_set_is_well_formed_and_large_enough() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("labels_dir", [NG003_DIR, NG003_HELDOUT_DIR], ids=lambda d: d.name)
+@pytest.mark.parametrize(
+    "labels_dir", [NG003_DIR, NG003_HELDOUT_DIR, NG003_HELDOUT2_DIR], ids=lambda d: d.name
+)
 def test_every_candidate_of_a_labelled_file_is_labelled(labels_dir: Path) -> None:
     """Recall is measured on sites the linter did not choose: the finder's, all of them."""
     corpus = os.environ.get("NOGRAD_CORPUS")

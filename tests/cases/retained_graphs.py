@@ -1278,3 +1278,14 @@ class KeptFeatures:
     def step(self, targets):
         for target in targets:
             F.mse_loss(self.feats, target).backward(retain_graph=True)
+
+
+def r1_penalty(critic, real, weight):
+    real = real.detach().requires_grad_(True)
+    # an inline forward: the gradients, made with create_graph=True, carry its graph on
+    grads = torch.autograd.grad(
+        outputs=critic(real).sum(), inputs=real, create_graph=True, retain_graph=True
+    )[0]
+    penalty = grads.pow(2).sum() * weight
+    penalty.backward()
+    return penalty.item()

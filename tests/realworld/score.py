@@ -41,6 +41,7 @@ SETS = {  # repos.tsv, labels.csv
     "ng004": HERE / "ng004",
     "ng003-heldout": HERE / "ng003_heldout",
     "ng004-heldout": HERE / "ng004_heldout",
+    "ng003-heldout2": HERE / "ng003_heldout2",
 }
 #: The rule each set labels: only its findings are scored against it.
 SET_RULES = {
@@ -51,6 +52,7 @@ SET_RULES = {
     "ng004": "NG004",
     "ng003-heldout": "NG003",
     "ng004-heldout": "NG004",
+    "ng003-heldout2": "NG003",
 }
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")

@@ -1518,6 +1518,14 @@ def _needed(
     if recorded and function.leaves(function.derived(NEVER, recorded), NEVER, free_only=True):
         return True
     own = recorded | origins.direct
+    if creates_graph(call):
+        # ``gradients = grad(d_out, x, create_graph=True)``: what is computed from them runs
+        # back through the graph this call differentiates (a penalty backpropagated later)
+        own |= {
+            index
+            for index, binding in enumerate(function.bindings)
+            if any(node is call for node in ast.walk(binding.value))
+        }
     if loops and own and _carried_to_a_gradient_call(call, own, loops, function, values):
         return True
     if own and _added_outside(own, function):
