@@ -243,3 +243,19 @@ def annotated_as_a_module(model: torch.nn.Module, loader):
     for x in loader:
         predictions.append(model(x))  # expect: NG002:28
     print(len(predictions))
+
+
+def a_comprehension_reusing_the_name(model, loader, optimizer, extra):
+    model.train()
+    history = []
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        if extra:  # the comprehensions' ``loss`` is their own: not the one kept below
+            count = len([loss for loss in extra])
+        else:
+            count = len([loss for loss in ()])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history.append(loss)  # expect: NG002:24
+    print(len(history), count)

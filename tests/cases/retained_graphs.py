@@ -1289,3 +1289,64 @@ def r1_penalty(critic, real, weight):
     penalty = grads.pow(2).sum() * weight
     penalty.backward()
     return penalty.item()
+
+
+# -- forms an adversarial review of those readings found: each needs the graph again ------
+
+
+def names_beside_features(model, heads, x, verbose):
+    feats = model(x)
+    if verbose:  # a comprehension's variable is its own: ``feats`` is still the forward
+        names = [feats for feats in ("a", "b")]
+    else:
+        names = [feats.upper() for feats in ("c",)]
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+    return names
+
+
+class OutputsEncoder:
+    def __init__(self, net, proj):
+        self.net = net
+        self.proj = proj
+
+    def encode(self, x):
+        outputs = self.net(x)
+        self.encoded = outputs.encoded  # another object's attribute: no fresh tensor
+
+    def step(self, x):
+        self.encode(x)
+        for _ in range(2):
+            (self.encoded * self.proj(x)).sum().backward(retain_graph=True)
+
+
+def forked_encoder(encoder, heads, x):
+    future = torch.jit.fork(encoder, x)  # runs the encoder
+    feats = torch.jit.wait(future)
+    for head in heads:
+        head(feats).sum().backward(retain_graph=True)
+
+
+def _make_weighted_loss(model, x):
+    feats = model(x)
+    return lambda w: ((feats * w) ** 2).mean()  # a closure over the forward
+
+
+def two_weights_of_one_closure(model, x):
+    loss_of = _make_weighted_loss(model, x)
+    first = loss_of(1.0)
+    first.backward(retain_graph=True)
+    second = loss_of(2.0)
+    second.backward()
+
+
+def nested_objective(model, x, y):
+    feats = model(x)
+
+    def objective(w):
+        return w * F.mse_loss(feats, y)
+
+    first = objective(1.0)
+    first.backward(retain_graph=True)
+    second = objective(0.5)
+    second.backward()

@@ -614,6 +614,9 @@ MODEL_RUNNING_FUNCTIONS: tuple[str, ...] = (
     "torch.vmap",
     "torch.autograd.functional",
     "torch.cuda.make_graphed_callables",
+    "torch.jit.fork",
+    "torch.cond",
+    "torch.while_loop",
 )
 #: torch's functions that make a new tensor from numbers, a shape or another tensor's shape:
 #: no graph, unless ``requires_grad=True`` makes it a leaf (``self.real = torch.ones(n, 1)``).

@@ -94,6 +94,7 @@ class Binding:
         "path",
         "position",
         "replaces",
+        "scope_end",
         "start",
         "target",
         "value",
@@ -134,6 +135,13 @@ class Binding:
         #: ``outs = [model(x) for x in xs]``: the comprehension is a loop of its own, whose
         #: element store is the accumulation (``keeps_comprehension``).
         self.comprehension = False
+        #: A comprehension's target, local to it: no read after this position sees it.
+        self.scope_end: Position | None = None
+
+
+def _out_of_scope(binding: Binding, here: Position) -> bool:
+    """A comprehension's target read after the comprehension: another variable."""
+    return binding.scope_end is not None and here > binding.scope_end
 
 
 class _Holders:
@@ -193,6 +201,7 @@ class FunctionValues:
         #: Names that nested functions, lambdas and classes read.
         #: Nested functions, lambdas and classes: what they read is captured (``captured``).
         self._nested: list[ast.AST] = []
+        self._nested_reads: dict[str, list[ast.Name]] = {}
         self._captured: set[str] | None = None
         self._free: set[str] | None = None
         #: ``global``/``nonlocal`` names: binding them stores outside the function.
@@ -326,6 +335,28 @@ class FunctionValues:
         if self._captured is None:
             self._captured = {name for node in self._nested for name in names_read(node)}
         return self._captured
+
+    def nested_reads(self, name: str) -> list[ast.Name]:
+        """The reads of the function's variables by a ``def name`` nested in it (what a call
+        of that function may hand back, closed over); empty for any other name."""
+        if not self._nested:
+            return []
+        known = self._nested_reads.get(name)
+        if known is not None:
+            return known
+        found: list[ast.Name] = []
+        self._nested_reads[name] = found
+        for node in self._nested:
+            if isinstance(node, FUNCTIONS) and node.name == name:
+                free = _free_names(node) & (self.local | self.parameters())
+                found.extend(
+                    read
+                    for read in ast.walk(node)
+                    if isinstance(read, ast.Name)
+                    and isinstance(read.ctx, ast.Load)
+                    and read.id in free
+                )
+        return found
 
     def free_in_nested(self) -> set[str]:
         """``captured`` less the names a nested function reads from its own scope: its
@@ -588,8 +619,10 @@ class FunctionValues:
             # Its names are seen by the whole comprehension, written before them.
             start = ast.Constant(value=None)
             start.end_lineno, start.end_col_offset = node.lineno, node.col_offset
+            end = (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
             for generator in node.generators:
                 self._bind(generator.target, generator.iter, start, path, loops)
+                self.bindings[-1].scope_end = end
 
     # -- derived values ----------------------------------------------------------------
 
@@ -618,13 +651,19 @@ class FunctionValues:
         branches: dict[int, set[str]] = {}
         for index in reversed(indices[:split]):  # before the read, latest first
             binding = self.bindings[index]
+            if _out_of_scope(binding, here):
+                continue  # a comprehension's own variable, gone after it
             found.append(index)
             if binding.replaces and self._dominates(binding.path, path, branches):
                 dominating = binding  # nothing before it reaches past it
                 break
         around = self._around(loops, dominating)
         if around:
-            found.extend(i for i in reversed(indices[split:]) if self.bindings[i].loops & around)
+            found.extend(
+                i
+                for i in reversed(indices[split:])
+                if self.bindings[i].loops & around and self.bindings[i].scope_end is None
+            )
         return found
 
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[str]]) -> bool:
@@ -669,6 +708,7 @@ class FunctionValues:
                 self.bindings[index]
                 for index in reversed(indices[:split])
                 if self.bindings[index].replaces
+                and not _out_of_scope(self.bindings[index], here)
                 and self._dominates(self.bindings[index].path, path, branches)
             ),
             None,

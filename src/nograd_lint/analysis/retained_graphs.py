@@ -655,6 +655,9 @@ def _graph_parts(
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
     arguments += [k.value for k in node.keywords]
+    if isinstance(func, ast.Name):
+        for read in function.nested_reads(func.id):  # ``def objective(w)`` over ``feats``
+            yield read, through_model, False
     if isinstance(func, ast.Attribute) and qualified is None and is_tensor_method(func.attr):
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
         if method not in METADATA_ARGUMENT_METHODS:  # not ``x.to(self.device)``
@@ -1180,7 +1183,7 @@ def _fresh_tensor_attributes(values: ModuleValues) -> frozenset[str]:
                     for part, value in _paired(target, node.value):
                         if isinstance(part, ast.Attribute):
                             fresh[part.attr] = fresh.get(part.attr, True) and _fresh_tensor(
-                                value, part.attr, values
+                                value, part, values
                             )
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(
                 node.target, ast.Attribute
@@ -1212,8 +1215,9 @@ def _paired(target: ast.expr, value: ast.expr | None) -> Iterator[tuple[ast.expr
         yield target, value
 
 
-def _fresh_tensor(value: ast.expr | None, attr: str, values: ModuleValues) -> bool:
-    """``torch.ones(n, 1)``, ``torch.zeros(...).cuda()``, or ``self.<attr>.cuda()``."""
+def _fresh_tensor(value: ast.expr | None, target: ast.Attribute, values: ModuleValues) -> bool:
+    """``torch.ones(n, 1)``, ``torch.zeros(...).cuda()``, or the target itself moved or
+    cast (``self.y_real = self.y_real.cuda()``; not ``self.feats = outputs.feats``)."""
     while (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
@@ -1221,7 +1225,12 @@ def _fresh_tensor(value: ast.expr | None, attr: str, values: ModuleValues) -> bo
     ):
         value = value.func.value
     if isinstance(value, ast.Attribute):
-        return value.attr == attr  # the same attribute, moved or cast
+        return (
+            value.attr == target.attr
+            and isinstance(value.value, ast.Name)
+            and isinstance(target.value, ast.Name)
+            and value.value.id == target.value.id
+        )
     if not isinstance(value, ast.Call) or makes_requires_grad(value):
         return False
     qualified = values.qualified(value.func) or ""

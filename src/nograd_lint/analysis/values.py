@@ -818,6 +818,8 @@ def _note_torch_import(
 
 def _detached_parts(node: ast.AST, function: str) -> bool:
     """``returns_detached`` of one returned value of ``function``."""
+    if isinstance(node, ast.Lambda):
+        return False  # a closure: it may hold a graph of the function
     if never_carries(node):
         return True
     if isinstance(node, (ast.Tuple, ast.List)):
