@@ -634,6 +634,11 @@ METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(
 )
 
 
+def is_torchs(qualified: str) -> bool:
+    """Whether ``qualified`` names something of torch's own (``torch.autograd.grad``)."""
+    return qualified.split(".")[0] == "torch"
+
+
 def runs_a_model(qualified: str) -> bool:
     """Whether torch's function ``qualified`` runs a module it is given
     (``MODEL_RUNNING_FUNCTIONS``), rather than wrap it."""

@@ -90,6 +90,7 @@ from .catalog import (
     GradEffect,
     is_in_place,
     is_tensor_method,
+    is_torchs,
     runs_a_model,
 )
 from .fates import contradicts
@@ -483,14 +484,7 @@ def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
     owner = self_parameter(forward)
     if owner is None:
         return set()
-    read = {
-        node.attr
-        for node in ast.walk(forward)
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.ctx, ast.Load)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == owner
-    }
+    read = _self_attributes(forward, owner, ast.Load)
     facts = values.facts(forward)
     found: set[str] = set()
     for binding in facts.bindings:
@@ -504,6 +498,21 @@ def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
         if stored and not binding.grad_off and _submodule_graph(binding.value, facts, owner):
             found |= stored
     return found
+
+
+def _self_attributes(
+    method: ast.AST, owner: str | None, context: type[ast.expr_context]
+) -> set[str]:
+    """The attributes of ``owner`` (the method's ``self``) that ``method`` reads
+    (``ast.Load``) or sets (``ast.Store``)."""
+    return {
+        node.attr
+        for node in ast.walk(method)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, context)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    }
 
 
 def _submodule_graph(value: ast.AST, facts: FunctionValues, owner: str) -> bool:
@@ -594,7 +603,7 @@ def _may_run_a_model(
     qualified = values.qualified(func) or ""
     if runs_a_model(qualified):
         return True
-    if qualified.split(".")[0] == "torch":
+    if is_torchs(qualified):
         return False  # torch's own function (``grad(y, params)``) runs no model it is not given
     if strict and isinstance(func, ast.Attribute):
         owner = dotted_name(func.value)
@@ -842,15 +851,7 @@ def _set_after_init(definition: ast.ClassDef) -> frozenset[str]:
         for method in definition.body:
             if not isinstance(method, FUNCTIONS) or method.name == "__init__":
                 continue
-            owner = self_parameter(method)
-            found.update(
-                target.attr
-                for target in ast.walk(method)
-                if isinstance(target, ast.Attribute)
-                and isinstance(target.ctx, ast.Store)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == owner
-            )
+            found |= _self_attributes(method, self_parameter(method), ast.Store)
         known = _SET_AFTER_INIT[definition] = frozenset(found)
     return known
 
@@ -1234,9 +1235,7 @@ def _fresh_tensor(value: ast.expr | None, target: ast.Attribute, values: ModuleV
     if not isinstance(value, ast.Call) or makes_requires_grad(value):
         return False
     qualified = values.qualified(value.func) or ""
-    return qualified.split(".")[0] == "torch" and (
-        qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
-    )
+    return is_torchs(qualified) and qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
 
 
 #: Per module, ``_fresh_tensor_attributes``.
