@@ -1350,3 +1350,53 @@ def nested_objective(model, x, y):
     first.backward(retain_graph=True)
     second = objective(0.5)
     second.backward()
+
+
+def regulariser_made_before_the_loop(model, batches):
+    # The parameters are leaves, but their squares are one graph, made once and
+    # differentiated again by every iteration's loss.
+    reg = sum(p.pow(2).sum() for p in model.parameters())
+    for x, y in batches:
+        loss = F.mse_loss(model(x), y) + 1e-3 * reg
+        loss.backward(retain_graph=True)
+
+
+def architecture_weights_made_before_the_loop(model, batches):
+    weights = F.softmax(model.alpha, 0)  # DARTS: one graph over the architecture weights
+    for x in batches:
+        model(x, weights).pow(2).mean().backward(retain_graph=True)
+
+
+def penalty_of_a_weight_made_before_the_loop(model, batches):
+    penalty = model.weight.norm()
+    for x in batches:
+        loss = model(x).pow(2).mean() + 0.01 * penalty
+        loss.backward(retain_graph=True)
+
+
+def activation_the_forward_stored_on_the_model(model, x):
+    out = model(x)
+    out.mean().backward(retain_graph=True)
+    model.last_feat.pow(2).mean().backward()  # what the forward kept: the same graph
+
+
+def backward_taken_as_a_value(model, x):
+    h = model(x)
+    pending = [h.abs().mean().backward]
+    h.pow(2).mean().backward(retain_graph=True)
+    for run in pending:
+        run()
+
+
+def gradient_function_handed_to_partial(model, x):
+    h = model(x)
+    second = functools.partial(torch.autograd.backward, h.abs().mean())
+    h.pow(2).mean().backward(retain_graph=True)
+    second()
+
+
+def lambda_that_differentiates_later(model, x):
+    h = model(x)
+    later = lambda t=h.abs().mean(): t.backward()  # noqa: E731
+    h.pow(2).mean().backward(retain_graph=True)
+    later()

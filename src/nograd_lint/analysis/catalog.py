@@ -665,6 +665,11 @@ GRAPH_FREEING_FUNCTIONS: dict[str, str] = {
     "torch.autograd.grad": "outputs",
     "torch.autograd.backward": "tensors",
 }
+#: Methods that register a function a module's forward calls with what it computes: a hook
+#: may keep any activation (Grad-CAM, feature extractors), out of sight of the values.
+FORWARD_HOOK_METHODS: frozenset[str] = frozenset(
+    {"register_forward_hook", "register_forward_pre_hook", "register_module_forward_hook"}
+)
 #: The keyword that keeps the graph for another gradient call, and the one that makes the
 #: gradients carry a graph of their own (which implies it).
 RETAIN_GRAPH_KEYWORD = "retain_graph"

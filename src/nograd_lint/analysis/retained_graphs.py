@@ -61,6 +61,7 @@ from .call_sites import private_call_sites
 from .catalog import (
     BACKWARD_WRAPPER_NAME,
     CONTAINER_ADDERS,
+    FORWARD_HOOK_METHODS,
     FORWARD_METHODS,
     FRESH_TENSOR_FUNCTIONS,
     GRADIENT_ATTRIBUTE,
@@ -268,6 +269,9 @@ class _Origins:
     #: A call that may record a graph is part of the value itself, bound to no name
     #: (``return model(x)``): what ``recorded`` cannot say.
     unbound_forward: bool = False
+    #: The value reads a tensor a model holds (``model.last_feat``): what its forward
+    #: stored there may be any graph the function's forwards recorded.
+    from_model_state: bool = False
 
     def recorded(self) -> set[int]:
         """The bindings whose value carries a graph recorded by a forward call, or computed
@@ -416,6 +420,21 @@ def _origins(
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         elif isinstance(node, ast.Attribute) and _stored_by_a_method(node, function, values):
             origins.from_attribute = True  # ``catch(x); catch.out``: what its call stored
+        if owner >= 0 and _parameters_of_a_model(node, models):
+            # ``for p in model.parameters()``: leaves, and what is computed on them records
+            origins.grad_leaves.add(owner)
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.attr not in GRAPH_DROPPING_ATTRIBUTES
+            and (node.value.id in models or node.value.id in _called_models(function, helpers))
+        ):
+            # A tensor the model holds: a parameter, a leaf whose every use records a graph
+            # (``F.softmax(model.alpha)``, ``model.weight.norm()`` made once before a
+            # loop), or what its forward stored there (``model.last_feat``), any graph.
+            origins.from_model_state = True
+            if owner >= 0:
+                origins.forwards.add(owner)
         for child, through, same in _graph_parts(node, through_model, values, function, strict):
             if child is None:  # a call that may record a graph of its own
                 if (
@@ -1509,6 +1528,8 @@ def _needed(
         # A lambda runs as often as whoever holds it calls it: twice by the function, or
         # once per line search by ``optimizer.step(lambda: loss.backward(...))``.
         return True
+    if _defers_gradient_calls(function, values):
+        return True
     origins = _call_origins(call, function, values) or _origins(roots, function, values)
     recorded = origins.recorded()
     if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
@@ -1804,7 +1825,93 @@ def origins_shared(
     if contradicts(guards.get(id(call), frozenset()), guards.get(id(other), frozenset())):
         return False  # the other arm of the same ``if``
     theirs = _call_origins(other, function, values)
-    return theirs is not None and bool(own & set(theirs.reads))
+    if theirs is None or not own:
+        return False
+    return (
+        bool(own & set(theirs.reads))
+        # what a hook or the forward itself kept: any of the forwards' activations
+        or theirs.from_model_state
+        or _registers_forward_hooks(values)
+    )
+
+
+def _called_models(function: FunctionValues, helpers: _Helpers) -> frozenset[str]:
+    """Names the function calls as a model (``model(x)``): what they hold is a model's."""
+    known = _CALLED_MODELS.get(function)
+    if known is None:
+        known = _CALLED_MODELS[function] = frozenset(
+            call.func.id
+            for call in function.calls
+            if isinstance(call.func, ast.Name)
+            and (call.args or call.keywords)
+            and _looks_like_a_model(call.func, helpers)
+        )
+    return known
+
+
+#: Per function, ``_called_models``.
+_CALLED_MODELS: weakref.WeakKeyDictionary[FunctionValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _registers_forward_hooks(values: ModuleValues) -> bool:
+    """The module registers forward hooks: a later gradient call may differentiate any
+    activation one of them kept (``store["feat"].pow(2).mean().backward()``)."""
+    return any(
+        (call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", ""))
+        in FORWARD_HOOK_METHODS
+        for call in values.index.calls
+    )
+
+
+def _parameters_of_a_model(node: ast.AST, models: frozenset[str] | set[str]) -> bool:
+    """``model.parameters()``, ``model.named_parameters()`` of a model of the function."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in PARAMETER_METHODS
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in models
+    )
+
+
+def _defers_gradient_calls(function: FunctionValues, values: ModuleValues) -> bool:
+    """The function holds a gradient call to make later, where the flow cannot see it run:
+    a ``.backward`` or ``torch.autograd.grad`` taken as a value (``pending.append(
+    loss.backward)``, ``partial(torch.autograd.backward, aux)``, ``stack.callback(...)``),
+    or a lambda that differentiates (``later = lambda t=aux: t.backward()``)."""
+    known = _DEFERS.get(function)
+    if known is None:
+        called = {id(call.func) for call in function.calls}
+        known = False
+        for node in ast.walk(function.node):
+            if isinstance(node, ast.Lambda) and node is not function.node:
+                known = any(
+                    isinstance(inner, ast.Call) and _is_gradient_call(inner, values)
+                    for inner in ast.walk(node.body)
+                )
+            elif isinstance(node, ast.Attribute) and id(node) not in called:
+                known = node.attr in GRAPH_FREEING_METHODS or (
+                    values.qualified(node) in GRAPH_FREEING_FUNCTIONS
+                )
+            elif isinstance(node, ast.Name) and id(node) not in called:
+                known = values.qualified(node) in GRAPH_FREEING_FUNCTIONS
+            if known:
+                break
+        _DEFERS[function] = known
+    return known
+
+
+def _is_gradient_call(call: ast.Call, values: ModuleValues) -> bool:
+    func = call.func
+    return (isinstance(func, ast.Attribute) and func.attr in GRAPH_FREEING_METHODS) or (
+        values.qualified(func) in GRAPH_FREEING_FUNCTIONS
+    )
+
+
+#: Per function, ``_defers_gradient_calls``.
+_DEFERS: weakref.WeakKeyDictionary[FunctionValues, bool] = weakref.WeakKeyDictionary()
 
 
 def _in_comprehension_over(call: ast.Call, recorded: set[int], function: FunctionValues) -> bool:
