@@ -1079,3 +1079,71 @@ def an_evaluator_of_a_copy(model, loader, val_loader, criterion):
             criterion(model(x), y).backward()
             optimizer.step()
         evaluator.run()
+
+
+def each_model_of_a_list_put_back_in_train_mode(gen, disc, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        for net in [gen, disc]:  # a list written out: the loop runs, each takes its turn
+            net.train()
+        train_one_epoch(disc, loader, optimizer, criterion)
+        evaluate(gen, loader)
+        evaluate(disc, loader)
+
+
+def every_submodule_put_back_in_train_mode(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        for module in model.modules():  # the model itself comes first
+            module.train()
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)
+
+
+def unwrap(model):
+    return model.module if hasattr(model, "module") else model
+
+
+def train_mode_set_on_what_a_helper_or_container_gives(model, nets, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        unwrap(model).train()  # may be the model itself: ending its eval period hides nothing
+        nets["student"].train()
+        train_one_epoch(model, loader, optimizer, torch.nn.functional.cross_entropy)
+        evaluate(model, loader)
+
+
+def last_epoch_counted_from_one(model, loader, optimizer, criterion, epochs):
+    for epoch in range(1, epochs + 1):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == epochs:  # the last iteration: nothing trains after it
+            evaluate(model, loader)
+
+
+def second_to_last_epoch_counted_from_one(model, loader, optimizer, criterion, epochs):
+    for epoch in range(1, epochs + 1):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == epochs - 1:
+            evaluate(model, loader)  # expect: NG004:13
+
+
+class BaseTrainer:
+    def __init__(self, model, loader, optimizer):
+        self.model, self.loader, self.optimizer = model, loader, optimizer
+
+    def on_epoch_start(self):
+        pass
+
+    def validate(self):
+        self.model.eval()
+
+    def fit(self, epochs):
+        for epoch in range(epochs):
+            self.on_epoch_start()  # a subclass below puts the model back in train mode
+            for x, y in self.loader:
+                self.optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+            self.validate()
+
+
+class TrainingModeTrainer(BaseTrainer):
+    def on_epoch_start(self):
+        self.model.train()

@@ -799,6 +799,8 @@ WRAPPED_MODULE_ATTRIBUTES: frozenset[str] = frozenset({"module", "_orig_mod"})
 #: Methods that yield a model's submodules (``next(m.children())``), which share its mode:
 #: ``eval()`` is recursive.
 SUBMODULE_METHODS: frozenset[str] = frozenset({"children", "modules", "named_children"})
+#: Of those, the ones that list the module itself first: a loop over them runs at least once.
+SELF_LISTING_SUBMODULE_METHODS: frozenset[str] = frozenset({"modules"})
 #: Builtins that take one element out of such an iterator or list it.
 SUBMODULE_PICKERS: frozenset[str] = frozenset({"next", "list", "tuple", "iter"})
 #: Methods that freeze a module's parameters (with ``False``, or no argument for ``freeze``),

@@ -18,6 +18,7 @@ from typing import Callable, Union, cast
 import libcst as cst
 
 from ..ast_names import binds_name, module_class, sets_attributes_by_name, within_any
+from ..ast_names import dotted_name as ast_dotted_name
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
@@ -30,6 +31,7 @@ from .catalog import (
     LIGHTNING_PACKAGES,
     MODE_FLAG_ATTRIBUTE,
     MODULE_FORWARD,
+    SELF_LISTING_SUBMODULE_METHODS,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
     TRANSPARENT_DECORATORS,
@@ -586,6 +588,7 @@ class ModuleAnalysis:
         state: FlowState,
         header: Callable[[FlowState], None],
         counting: CountingLoop | None = None,
+        runs_once: bool = False,
     ):
         """Run a loop body twice: the second pass sees what the first leaves for the next
         iteration. Eval periods that only reach the top of the body around the back edge are
@@ -613,7 +616,8 @@ class ModuleAnalysis:
         finally:
             self._loop_depth -= 1
             self._jumps.pop()
-        exit_state = _forget_carried(entry, entry.join(after))
+        # A loop over a list written out runs its body at least once.
+        exit_state = _forget_carried(entry, after if runs_once else entry.join(after))
         exit_state.open_call_sites |= first_pass.open_call_sites  # gradient code after the loop
         return exit_state, [_forget_carried(entry, left) for left in jumps.breaks]
 
@@ -623,7 +627,13 @@ class ModuleAnalysis:
         def header(s: FlowState) -> None:
             self.bind(node.target, None, s)
 
-        after, breaks = self._loop(node.body.body, state, header, counting_loop(node))
+        after, breaks = self._loop(
+            node.body.body,
+            state,
+            header,
+            counting_loop(node),
+            runs_once=_runs_at_least_once(node.iter),
+        )
         frozen = frozen_by_loop(node)
         if frozen is not None:
             self._freeze(frozen, after)
@@ -1055,11 +1065,20 @@ class ModuleAnalysis:
                     state.set_eval(same, period)
                     self._note_eval(same, period)
             elif chain.mode is Mode.TRAIN:
-                for same in self._same_object(receiver, call, train=True):
-                    state.end_eval(same)
+                reached = self._models_a_loop_target_holds(call, receiver)
+                for model in reached if reached is not None else [receiver]:
+                    for same in self._same_object(model, call, train=True):
+                        state.end_eval(same)
+                if reached == []:
+                    state.end_every_eval()
                 self._note_train(receiver)
             if chain.frozen:
                 self._freeze(receiver, state)
+            return
+        if chain.mode is Mode.TRAIN and _unnamed_receiver(chain.base):
+            # ``models["g"].train()``, ``unwrap(model).train()``: any model the function
+            # holds may be the one; ending every period can only hide a finding.
+            state.end_every_eval()
             return
         if _is_unfreezing(call):
             name = dotted_name(cast(cst.Attribute, call.func).value)
@@ -1071,6 +1090,67 @@ class ModuleAnalysis:
         self._mode_effects(call, state)
         self._forward(call, state)
         self._graph_source(call, state)
+
+    def _overrides_train(
+        self, key: tuple[str | None, str], call: cst.Call, caller_self: str | None, state: FlowState
+    ) -> None:
+        """``self.on_epoch_start()``, a hook that does nothing in the base class, whose
+        subclass of the module overrides it with ``self.model.train()``: the call may put
+        the model in train mode (ending a period can only hide a finding; beginning one
+        from an override could invent one). A base method that does something makes a
+        class that is used as it is too."""
+        owner, name = key
+        if (
+            self.modes is None
+            or owner is None
+            or not isinstance(call.func, cst.Attribute)
+            or dotted_name(call.func.value) != self._self_name
+            or not _does_nothing(self.modes.definitions.get(key))
+        ):
+            return
+        twin = None
+        for subclass in self.modes.overrides(owner, name):
+            summary = self.modes.of(subclass, name)
+            if not summary.leaves_train:
+                continue
+            twin = twin or self.twins.of(self._top, call)
+            if twin is None:
+                return
+            caller_names = self.modes.caller_names((subclass, name), twin, caller_self)
+            for receiver in summary.leaves_train:
+                model = caller_names(receiver)
+                if model is None:
+                    continue
+                for same in self._same_object(unwrapped(model, self._self_name), call, train=True):
+                    state.end_eval(same)
+
+    def _models_a_loop_target_holds(self, call: cst.Call, receiver: str) -> list[str] | None:
+        """``for net in [gen, disc]: net.train()``: the models the loop target ``receiver``
+        takes in turn (``gen``, ``disc``; ``model`` of ``model.modules()``), an empty list
+        when any model may be among them, None when ``receiver`` is no loop target."""
+        values = self.values
+        twin = self.twins.of(self._top, call) if values is not None else None
+        if values is None or twin is None or "." in receiver:
+            return None
+        name = twin.func.value if isinstance(twin.func, ast.Attribute) else None
+        function = values.function_of(twin)
+        if not isinstance(name, ast.Name) or function is None:
+            return None
+        iterables = {
+            id(node.iter): node.iter
+            for node in ast.walk(function.node)
+            if isinstance(node, (ast.For, ast.AsyncFor))
+        }
+        reaching = [cast(ast.expr, function.bindings[i].value) for i in function.reaching(name)]
+        if not reaching or any(id(value) not in iterables for value in reaching):
+            return None
+        models: list[str] = []
+        for iterable in reaching:
+            held = _models_iterated(iterable)
+            if held is None:
+                return []
+            models.extend(held)
+        return models
 
     def _note_closure(self, name: str, node: cst.FunctionDef | cst.Lambda) -> None:
         """A nested function that ``name`` binds: if the function around it only ever calls
@@ -1129,6 +1209,7 @@ class ModuleAnalysis:
         summary = self.modes.of(*key)
         if summary.steps:  # ``optimizer_step(loss, optimizer)``: its backward runs here
             state.mark_steps_followed()
+        self._overrides_train(key, call, caller_self, state)
         if not (
             summary.trains or summary.leaves_eval or summary.leaves_train or summary.hands_back
         ):
@@ -1350,6 +1431,68 @@ class ModuleAnalysis:
             state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
+
+
+def _does_nothing(definition: ast.AST | None) -> bool:
+    """A method whose body is ``pass``, ``...``, a docstring or ``raise NotImplementedError``:
+    a hook for subclasses to fill."""
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return all(
+        isinstance(statement, ast.Pass)
+        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+        or (isinstance(statement, ast.Raise) and _raises_not_implemented(statement.exc))
+        for statement in definition.body
+    )
+
+
+def _raises_not_implemented(exception: ast.expr | None) -> bool:
+    if isinstance(exception, ast.Call):
+        exception = exception.func
+    return exception is not None and ast_dotted_name(exception) == "NotImplementedError"
+
+
+def _runs_at_least_once(iterable: cst.BaseExpression) -> bool:
+    """A loop over ``iterable`` runs its body at least once: a list or tuple written out,
+    not empty, without ``*`` (``for net in [gen, disc]``), or ``model.modules()``, which
+    lists the model itself."""
+    if isinstance(iterable, cst.Call):
+        return (
+            isinstance(iterable.func, cst.Attribute)
+            and iterable.func.attr.value in SELF_LISTING_SUBMODULE_METHODS
+        )
+    return (
+        isinstance(iterable, (cst.List, cst.Tuple))
+        and bool(iterable.elements)
+        and not any(isinstance(e, cst.StarredElement) for e in iterable.elements)
+    )
+
+
+def _models_iterated(iterable: ast.expr) -> list[str] | None:
+    """The models a loop over ``iterable`` takes: the names of a list or tuple written out,
+    the model whose submodules ``model.modules()`` lists; None when it cannot say."""
+    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
+        names = [ast_dotted_name(element) for element in iterable.elts]
+        return None if None in names else cast("list[str]", names)
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Attribute)
+        and iterable.func.attr in SUBMODULE_METHODS
+    ):
+        owner = ast_dotted_name(iterable.func.value)
+        return None if owner is None else [owner]
+    return None
+
+
+def _unnamed_receiver(base: cst.BaseExpression) -> bool:
+    """A receiver that names no model: an element of a container, or what a function of
+    the module or a lookup returns (not a class called to make a new model)."""
+    if isinstance(base, cst.Subscript):
+        return True
+    if isinstance(base, cst.Call):
+        callee = dotted_name(base.func)
+        return callee is not None and not callee.rsplit(".", 1)[-1][:1].isupper()
+    return False
 
 
 def _training_test(test: cst.BaseExpression) -> tuple[str, bool] | None:

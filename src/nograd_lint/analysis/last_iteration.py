@@ -5,7 +5,8 @@ after the last training step: the eval mode it leaves never reaches a training s
 the loop's back edge (NG004); after the loop it is eval mode set before what follows, as
 any other. A loop counts when it runs a plain name over ``range(stop)`` or
 ``range(start, stop)``, where ``stop`` is a number, a name or an attribute
-(``args.epochs``), and its body rebinds neither the counter nor the first name of ``stop``
+(``args.epochs``), or one of them plus one (``range(1, epochs + 1)``: the last counter is
+``epochs``), and its body rebinds neither the counter nor the first name of ``stop``
 and calls no method of that name's object; the flow adds that no ``global``/``nonlocal`` of
 the module names either, and that ``range`` is the builtin. The test is the counter
 compared with ``stop - 1`` (``==``, or ``>=``; a number one less than a literal stop), or
@@ -47,19 +48,20 @@ def counting_loop(node: cst.For) -> CountingLoop | None:
     ):
         return None
     stop = _bare(iterator.args[-1].value)
+    base = _less_one(stop) or stop
     names: set[str | None] = {target.value}
-    if not isinstance(stop, cst.Integer):
-        if not isinstance(stop, (cst.Name, cst.Attribute)):
+    if not isinstance(base, cst.Integer):
+        if not isinstance(base, (cst.Name, cst.Attribute)):
             return None  # ``range(milestones[stage])``, ``range(len(x))``: may change
-        names.add(_first_name(stop))
+        names.add(_first_name(base))
     if None in names or _rebinds(node.body, names):
         return None
-    root = _first_name(stop) if isinstance(stop, cst.Attribute) else None
+    root = _first_name(base) if isinstance(base, cst.Attribute) else None
     own = (
-        stop.attr.value
-        if isinstance(stop, cst.Attribute)
-        and isinstance(stop.value, cst.Name)
-        and stop.value.value == "self"
+        base.attr.value
+        if isinstance(base, cst.Attribute)
+        and isinstance(base.value, cst.Name)
+        and base.value.value == "self"
         else None
     )
     if root is not None and own is None and _calls_methods_of(node.body, root):
@@ -100,8 +102,22 @@ def _is_stop(node: cst.BaseExpression, loop: CountingLoop) -> bool:
     return _bare(node).deep_equals(_bare(loop.stop))
 
 
+def _less_one(stop: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``X`` of a stop written ``X + 1``."""
+    if (
+        isinstance(stop, cst.BinaryOperation)
+        and isinstance(stop.operator, cst.Add)
+        and _is_one(stop.right)
+    ):
+        return _bare(stop.left)
+    return None
+
+
 def _is_stop_less_one(node: cst.BaseExpression, loop: CountingLoop) -> bool:
     stop = _bare(loop.stop)
+    less_one = _less_one(stop)
+    if less_one is not None and _bare(node).deep_equals(less_one):  # ``range(1, n + 1)``, n
+        return True
     if isinstance(stop, cst.Integer) and isinstance(node, cst.Integer):  # ``range(10)``, 9
         return node.evaluated_value == stop.evaluated_value - 1
     return (

@@ -455,6 +455,26 @@ class ModeSummaries:
             queue.extend(self._bases[base])
         return None
 
+    def overrides(self, owner: str, name: str) -> list[str]:
+        """The classes of the module that derive from ``owner`` and define method ``name``
+        again: ``self.on_epoch_start()`` in a base class's loop may run any of them."""
+        self.inherited_from(owner, name)  # reads the bases
+        bases = self._bases or {}
+        found = []
+        for subclass in bases:
+            seen = {subclass}
+            queue = list(bases[subclass])
+            while queue:
+                base = queue.pop(0)
+                if base == owner:
+                    if (subclass, name) in self.definitions:
+                        found.append(subclass)
+                    break
+                if base not in seen and base in bases:
+                    seen.add(base)
+                    queue.extend(bases[base])
+        return found
+
     def method_names(self) -> frozenset[str]:
         """The names of the methods of the module's classes."""
         if self._method_names is None:

@@ -302,6 +302,11 @@ class FlowState:
         if self.frozen:
             self.frozen = frozenset(k for k in self.frozen if not is_within(k, name))
 
+    def end_every_eval(self) -> None:
+        """A ``train()`` of a model the flow cannot name: any period may have ended."""
+        for name in list(self.evals):
+            self.end_eval(name)
+
     def end_eval(self, name: str) -> None:
         """``name`` left eval mode (``train()``), or a new period replaces its own: its
         parameters stay as frozen as they were."""
