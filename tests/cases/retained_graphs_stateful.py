@@ -60,3 +60,13 @@ def the_state_is_detached_before_each_batch(model, loader, optimizer):
         optimizer.zero_grad()
         loss.backward(retain_graph=True)  # expect: NG003:23
         optimizer.step()
+
+
+def the_state_is_detached_every_few_batches(model, loader, optimizer):
+    for i, (x, y) in enumerate(loader):
+        if i % 4 == 0:  # the chain is cut every fourth batch only
+            model.hidden = tuple(h.detach() for h in model.hidden)
+        loss = F.mse_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)  # the three batches between need the graph
+        optimizer.step()

@@ -475,9 +475,28 @@ def _keeps_state(call: ast.Call, function: FunctionValues, values: ModuleValues)
     if isinstance(func, ast.Name) and module_class(values.tree, func.id) is not None:
         return False  # ``Forecaster()``: a new object, with no state yet
     return not any(
-        isinstance(part, ast.Attribute) and part.attr in states
+        isinstance(part, ast.Attribute)
+        and part.attr in states
+        and not _guarded_apart(binding.target, part.attr, call, function)
         for binding in function.bindings
         for part in ast.walk(binding.target)
+    )
+
+
+def _guarded_apart(target: ast.AST, state: str, call: ast.Call, function: FunctionValues) -> bool:
+    """``target`` is set under an ``if`` that does not hold ``call`` too: ``if i % k == 0:
+    model.hidden = model.hidden.detach()`` cuts the chain only every ``k`` iterations (not
+    ``if model.hidden is not None``: without a state there is no chain to cut)."""
+    line = getattr(target, "lineno", 0)
+    return any(
+        isinstance(node, ast.If)
+        and not any(
+            isinstance(read, ast.Attribute) and read.attr == state for read in ast.walk(node.test)
+        )
+        and node.test.end_lineno is not None
+        and node.test.end_lineno < line <= (node.end_lineno or 0)
+        and not node.lineno <= call.lineno <= (node.end_lineno or 0)
+        for node in ast.walk(function.node)
     )
 
 
@@ -1858,11 +1877,16 @@ _CALLED_MODELS: weakref.WeakKeyDictionary[FunctionValues, frozenset[str]] = (
 def _registers_forward_hooks(values: ModuleValues) -> bool:
     """The module registers forward hooks: a later gradient call may differentiate any
     activation one of them kept (``store["feat"].pow(2).mean().backward()``)."""
-    return any(
-        (call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", ""))
-        in FORWARD_HOOK_METHODS
-        for call in values.index.calls
-    )
+    known = _HOOKS.get(values)
+    if known is None:
+        known = _HOOKS[values] = any(
+            last_name(call.func) in FORWARD_HOOK_METHODS for call in values.index.calls
+        )
+    return known
+
+
+#: Per module, ``_registers_forward_hooks``.
+_HOOKS: weakref.WeakKeyDictionary[ModuleValues, bool] = weakref.WeakKeyDictionary()
 
 
 def _parameters_of_a_model(node: ast.AST, models: frozenset[str] | set[str]) -> bool:
