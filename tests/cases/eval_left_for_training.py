@@ -1147,3 +1147,15 @@ class BaseTrainer:
 class TrainingModeTrainer(BaseTrainer):
     def on_epoch_start(self):
         self.model.train()
+
+
+def a_container_of_both_parts_put_back_in_train_mode(encoder, decoder, loader, optimizer):
+    full = torch.nn.Sequential(encoder, decoder)  # its train() reaches both parts
+    for epoch in range(10):
+        full.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(decoder(encoder(x)), y).backward()
+            optimizer.step()
+        encoder.eval()
+        decoder.eval()

@@ -799,6 +799,11 @@ WRAPPED_MODULE_ATTRIBUTES: frozenset[str] = frozenset({"module", "_orig_mod"})
 #: Methods that yield a model's submodules (``next(m.children())``), which share its mode:
 #: ``eval()`` is recursive.
 SUBMODULE_METHODS: frozenset[str] = frozenset({"children", "modules", "named_children"})
+#: torch's container modules, which hold the modules they are made of as submodules: their
+#: ``train()`` puts each of those in train mode (``nn.Sequential(encoder, decoder).train()``).
+MODULE_CONTAINERS: frozenset[str] = frozenset(
+    {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"}
+)
 #: Of those, the ones that list the module itself first: a loop over them runs at least once.
 SELF_LISTING_SUBMODULE_METHODS: frozenset[str] = frozenset({"modules"})
 #: Builtins that take one element out of such an iterator or list it.

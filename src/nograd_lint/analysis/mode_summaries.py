@@ -46,6 +46,7 @@ from .catalog import (
     LOSS_FUNCTION_NAME,
     MODE_SETTER_METHODS,
     MODULE_BASE_NAMES,
+    MODULE_CONTAINERS,
     MODULE_RETURNING_METHODS,
     MODULE_SHARING_WRAPPER_NAMES,
     MODULE_SHARING_WRAPPERS,
@@ -638,6 +639,8 @@ class ModeSummaries:
         (``_kept_parameters``): ``Evaluator(model, loader).model`` is ``model`` for as long
         as the object lives."""
         func = call.func
+        if self.values.qualified(func) in MODULE_CONTAINERS:
+            return _container_elements(call)
         if not isinstance(func, ast.Name):
             return {}
         kept = self._kept_parameters(func.id)
@@ -963,6 +966,21 @@ def _attribute_stores(tree: ast.Module) -> list[tuple[str, ast.ClassDef | None]]
         else:
             stack.extend((child, cls, own) for child in inner_nodes(node))
     return found
+
+
+def _container_elements(call: ast.Call) -> dict[str, ast.expr]:
+    """Submodule name -> module, of ``nn.Sequential(a, b)``, ``nn.ModuleList([a, b])`` or
+    ``nn.ModuleDict({"a": a})`` written out."""
+    given: list[ast.expr] = list(call.args)
+    if len(given) == 1 and isinstance(given[0], (ast.List, ast.Tuple)):
+        given = list(given[0].elts)
+    if len(given) == 1 and isinstance(given[0], ast.Dict):
+        return {
+            key.value: value
+            for key, value in zip(given[0].keys, given[0].values)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str)
+        }
+    return {str(i): e for i, e in enumerate(given) if not isinstance(e, (ast.Starred, ast.Dict))}
 
 
 def _module_aliases(
