@@ -1400,3 +1400,15 @@ def lambda_that_differentiates_later(model, x):
     later = lambda t=h.abs().mean(): t.backward()  # noqa: E731
     h.pow(2).mean().backward(retain_graph=True)
     later()
+
+
+def a_closure_with_a_backward_of_its_own(model, x, optimizer):
+    out = model(x)
+    out.mean().backward(retain_graph=True)  # expect: NG003:25
+
+    def closure():  # its backward is called where it is written: nothing taken as a value
+        loss = model(x).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)

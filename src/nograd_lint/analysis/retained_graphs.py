@@ -1907,31 +1907,26 @@ def _defers_gradient_calls(function: FunctionValues, values: ModuleValues) -> bo
     or a lambda that differentiates (``later = lambda t=aux: t.backward()``)."""
     known = _DEFERS.get(function)
     if known is None:
-        called = {id(call.func) for call in function.calls}
-        known = False
-        for node in ast.walk(function.node):
-            if isinstance(node, ast.Lambda) and node is not function.node:
-                known = any(
-                    isinstance(inner, ast.Call) and _is_gradient_call(inner, values)
-                    for inner in ast.walk(node.body)
-                )
-            elif isinstance(node, ast.Attribute) and id(node) not in called:
-                known = node.attr in GRAPH_FREEING_METHODS or (
-                    values.qualified(node) in GRAPH_FREEING_FUNCTIONS
-                )
-            elif isinstance(node, ast.Name) and id(node) not in called:
-                known = values.qualified(node) in GRAPH_FREEING_FUNCTIONS
-            if known:
-                break
+        nodes = list(ast.walk(function.node))
+        # Calls of nested functions too: their own gradient calls are no values taken.
+        called = {id(node.func) for node in nodes if isinstance(node, ast.Call)}
+        known = any(
+            any(
+                isinstance(inner, ast.Call) and _differentiated(inner, values) is not None
+                for inner in ast.walk(node.body)
+            )
+            if isinstance(node, ast.Lambda)
+            else isinstance(node, (ast.Attribute, ast.Name))
+            and id(node) not in called
+            and (
+                (isinstance(node, ast.Attribute) and node.attr in GRAPH_FREEING_METHODS)
+                or values.qualified(node) in GRAPH_FREEING_FUNCTIONS
+            )
+            for node in nodes
+            if node is not function.node
+        )
         _DEFERS[function] = known
     return known
-
-
-def _is_gradient_call(call: ast.Call, values: ModuleValues) -> bool:
-    func = call.func
-    return (isinstance(func, ast.Attribute) and func.attr in GRAPH_FREEING_METHODS) or (
-        values.qualified(func) in GRAPH_FREEING_FUNCTIONS
-    )
 
 
 #: Per function, ``_defers_gradient_calls``.
