@@ -1094,35 +1094,48 @@ class ModuleAnalysis:
     def _overrides_train(
         self, key: tuple[str | None, str], call: cst.Call, caller_self: str | None, state: FlowState
     ) -> None:
-        """``self.on_epoch_start()``, a hook that does nothing in the base class, whose
-        subclass of the module overrides it with ``self.model.train()``: the call may put
-        the model in train mode (ending a period can only hide a finding; beginning one
-        from an override could invent one). A base method that does something makes a
-        class that is used as it is too."""
+        """``self.on_epoch_start()``, a hook for subclasses (``ModeSummaries.hook_overrides``)
+        that a subclass of the module overrides with ``self.model.train()``: the call may
+        put the model in train mode (ending a period can only hide a finding; beginning one
+        from an override could invent one)."""
         owner, name = key
         if (
             self.modes is None
             or owner is None
             or not isinstance(call.func, cst.Attribute)
             or dotted_name(call.func.value) != self._self_name
-            or not _does_nothing(self.modes.definitions.get(key))
         ):
             return
         twin = None
-        for subclass in self.modes.overrides(owner, name):
+        for subclass in self.modes.hook_overrides(owner, name):
             summary = self.modes.of(subclass, name)
             if not summary.leaves_train:
                 continue
             twin = twin or self.twins.of(self._top, call)
             if twin is None:
                 return
-            caller_names = self.modes.caller_names((subclass, name), twin, caller_self)
-            for receiver in summary.leaves_train:
-                model = caller_names(receiver)
-                if model is None:
-                    continue
-                for same in self._same_object(unwrapped(model, self._self_name), call, train=True):
-                    state.end_eval(same)
+            self._leave_train(
+                summary.leaves_train,
+                self.modes.caller_names((subclass, name), twin, caller_self),
+                call,
+                state,
+            )
+
+    def _leave_train(
+        self,
+        receivers: Collection[str],
+        caller_names: Callable[[str], str | None],
+        call: cst.Call,
+        state: FlowState,
+    ) -> None:
+        """A callee leaves ``receivers`` (its own names, ``caller_names`` turns them into the
+        caller's) in train mode: their eval periods, and their other names', end."""
+        for receiver in receivers:
+            model = caller_names(receiver)
+            if model is None:
+                continue
+            for same in self._same_object(unwrapped(model, self._self_name), call, train=True):
+                state.end_eval(same)
 
     def _models_a_loop_target_holds(self, call: cst.Call, receiver: str) -> list[str] | None:
         """``for net in [gen, disc]: net.train()``: the models the loop target ``receiver``
@@ -1136,11 +1149,7 @@ class ModuleAnalysis:
         function = values.function_of(twin)
         if not isinstance(name, ast.Name) or function is None:
             return None
-        iterables = {
-            id(node.iter): node.iter
-            for node in ast.walk(function.node)
-            if isinstance(node, (ast.For, ast.AsyncFor))
-        }
+        iterables = function.iterables()
         reaching = [cast(ast.expr, function.bindings[i].value) for i in function.reaching(name)]
         if not reaching or any(id(value) not in iterables for value in reaching):
             return None
@@ -1234,10 +1243,7 @@ class ModuleAnalysis:
             model = names(receiver)
             if model is not None:
                 self._carried_step(call, model, state.evals.get(model, frozenset()), state)
-        for receiver in summary.leaves_train:
-            model = names(receiver)
-            for name in self._same_object(model, call, train=True) if model is not None else ():
-                state.end_eval(name)
+        self._leave_train(summary.leaves_train, caller_names, call, state)
         for receiver in summary.leaves_eval:
             model = names(receiver)
             if model is None:
@@ -1431,25 +1437,6 @@ class ModuleAnalysis:
             state.carried_forwards = state.carried_forwards | {candidate}
         candidate.certainly_enabled |= state.grad is Grad.ENABLED
         candidate.volatile |= self._volatile
-
-
-def _does_nothing(definition: ast.AST | None) -> bool:
-    """A method whose body is ``pass``, ``...``, a docstring or ``raise NotImplementedError``:
-    a hook for subclasses to fill."""
-    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    return all(
-        isinstance(statement, ast.Pass)
-        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
-        or (isinstance(statement, ast.Raise) and _raises_not_implemented(statement.exc))
-        for statement in definition.body
-    )
-
-
-def _raises_not_implemented(exception: ast.expr | None) -> bool:
-    if isinstance(exception, ast.Call):
-        exception = exception.func
-    return exception is not None and ast_dotted_name(exception) == "NotImplementedError"
 
 
 def _runs_at_least_once(iterable: cst.BaseExpression) -> bool:

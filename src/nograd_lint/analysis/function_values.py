@@ -202,6 +202,7 @@ class FunctionValues:
         #: Nested functions, lambdas and classes: what they read is captured (``captured``).
         self._nested: list[ast.AST] = []
         self._nested_reads: dict[str, list[ast.Name]] = {}
+        self._iterables: dict[int, ast.expr] | None = None
         self._captured: set[str] | None = None
         self._free: set[str] | None = None
         #: ``global``/``nonlocal`` names: binding them stores outside the function.
@@ -335,6 +336,17 @@ class FunctionValues:
         if self._captured is None:
             self._captured = {name for node in self._nested for name in names_read(node)}
         return self._captured
+
+    def iterables(self) -> dict[int, ast.expr]:
+        """``id`` -> each iterable a loop or comprehension of the function binds targets
+        from: a loop target's binding has it for its value."""
+        if self._iterables is None:
+            self._iterables = {
+                id(node.iter): node.iter
+                for node in ast.walk(self.node)
+                if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
+            }
+        return self._iterables
 
     def nested_reads(self, name: str) -> list[ast.Name]:
         """The reads of the function's variables by a ``def name`` nested in it (what a call

@@ -438,43 +438,46 @@ class ModeSummaries:
         """The class of the module that ``owner`` inherits method ``name`` from, through
         the bases it names (``class Trainer(BaseTrainer)``), when ``owner`` does not define
         it itself."""
+        return next(
+            (base for base in self._ancestors(owner) if (base, name) in self.definitions), None
+        )
+
+    def hook_overrides(self, owner: str, name: str) -> list[str]:
+        """The classes of the module that derive from ``owner`` and define method ``name``
+        again, when ``owner``'s does nothing (``pass``, ``...``, a docstring, ``raise
+        NotImplementedError``): a hook for subclasses, so ``self.on_epoch_start()`` in the
+        base class's loop runs one of theirs. A base method that does something makes a
+        class that is used as it is too."""
+        if not _does_nothing(self.definitions.get((owner, name))):
+            return []
+        return [
+            subclass
+            for subclass in self._class_bases()
+            if (subclass, name) in self.definitions and owner in self._ancestors(subclass)
+        ]
+
+    def _class_bases(self) -> dict[str, list[str]]:
+        """Class of the module -> the bases it names."""
         if self._bases is None:
             self._bases = {
                 statement.name: [b.id for b in statement.bases if isinstance(b, ast.Name)]
                 for statement in self.values.tree.body
                 if isinstance(statement, ast.ClassDef)
             }
+        return self._bases
+
+    def _ancestors(self, owner: str) -> Iterator[str]:
+        """The classes of the module ``owner`` derives from, nearest first."""
+        bases = self._class_bases()
         seen = {owner}
-        queue = list(self._bases.get(owner, ()))
+        queue = list(bases.get(owner, ()))
         while queue:
             base = queue.pop(0)
-            if base in seen or base not in self._bases:
+            if base in seen or base not in bases:
                 continue
             seen.add(base)
-            if (base, name) in self.definitions:
-                return base
-            queue.extend(self._bases[base])
-        return None
-
-    def overrides(self, owner: str, name: str) -> list[str]:
-        """The classes of the module that derive from ``owner`` and define method ``name``
-        again: ``self.on_epoch_start()`` in a base class's loop may run any of them."""
-        self.inherited_from(owner, name)  # reads the bases
-        bases = self._bases or {}
-        found = []
-        for subclass in bases:
-            seen = {subclass}
-            queue = list(bases[subclass])
-            while queue:
-                base = queue.pop(0)
-                if base == owner:
-                    if (subclass, name) in self.definitions:
-                        found.append(subclass)
-                    break
-                if base not in seen and base in bases:
-                    seen.add(base)
-                    queue.extend(bases[base])
-        return found
+            yield base
+            queue.extend(bases[base])
 
     def method_names(self) -> frozenset[str]:
         """The names of the methods of the module's classes."""
@@ -633,8 +636,9 @@ class ModeSummaries:
         return known
 
     def kept_arguments(self, call: ast.Call) -> dict[str, ast.expr]:
-        """Attribute -> argument, for a call of a class of the module whose ``__init__``
-        keeps a parameter as it is given (``self.model = model``, at the top of its body,
+        """Attribute -> argument, for a call of one of torch's container modules
+        (``nn.Sequential(encoder, decoder)``: each submodule it is made of), or of a class
+        of the module whose ``__init__`` keeps a parameter as it is given (``self.model = model``, at the top of its body,
         the parameter never rebound) in an attribute no other code of the module may set
         (``_kept_parameters``): ``Evaluator(model, loader).model`` is ``model`` for as long
         as the object lives."""
@@ -966,6 +970,24 @@ def _attribute_stores(tree: ast.Module) -> list[tuple[str, ast.ClassDef | None]]
         else:
             stack.extend((child, cls, own) for child in inner_nodes(node))
     return found
+
+
+def _does_nothing(definition: ast.AST | None) -> bool:
+    """A method whose body is ``pass``, ``...``, a docstring or ``raise NotImplementedError``."""
+    if not isinstance(definition, FUNCTIONS):
+        return False
+    return all(
+        isinstance(statement, ast.Pass)
+        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+        or (isinstance(statement, ast.Raise) and _raises_not_implemented(statement.exc))
+        for statement in definition.body
+    )
+
+
+def _raises_not_implemented(exception: ast.expr | None) -> bool:
+    if isinstance(exception, ast.Call):
+        exception = exception.func
+    return exception is not None and dotted_name(exception) == "NotImplementedError"
 
 
 def _container_elements(call: ast.Call) -> dict[str, ast.expr]:

@@ -317,7 +317,7 @@ def _origins(
     origins = _Origins()
     self_name = _self_name(function)
     parameters = function.parameters() - {self_name}
-    iterations = _iteration_values(function)
+    iterations = function.iterables()
     models = function.model_names() | values.module_level_models()
     helpers = _HELPERS.get(function)
     if helpers is None:  # once per function, not once per gradient call compared
@@ -1497,22 +1497,6 @@ def _iterates_filled_attribute(
         and isinstance(call.func.value.value, ast.Name)
         for call in values.index.calls
     )
-
-
-def _iteration_values(function: FunctionValues) -> set[int]:
-    """``id`` of every iterable a loop or comprehension of the function binds targets from."""
-    found = _ITERATION_VALUES.get(function)
-    if found is None:
-        found = _ITERATION_VALUES[function] = {
-            id(node.iter)
-            for node in ast.walk(function.node)
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
-        }
-    return found
-
-
-#: Per function, ``_iteration_values``.
-_ITERATION_VALUES: weakref.WeakKeyDictionary[FunctionValues, set[int]] = weakref.WeakKeyDictionary()
 
 
 def _self_name(function: FunctionValues) -> str | None:
