@@ -45,6 +45,7 @@ from nograd_lint.analysis.catalog import (
     LIGHTNING_PACKAGES,
     MODE_SETTER_METHODS,
     MODE_SETTERS,
+    MODULE_BASE_NAMES,
     MODULE_FORWARD,
     MODULE_RETURNING_METHODS,
     MODULE_SHARING_WRAPPER_NAMES,
@@ -154,6 +155,18 @@ for _setter in MODE_SETTERS:
                 print(out)
             """,
         )
+        for _base in sorted(MODULE_BASE_NAMES):  # called on the class: ``nn.Module.eval(model)``
+            _given = f"model, {_text}" if _text else "model"
+            snippet(
+                f"mode_setter-{_setter.method}-{_form}-unbound-{_base}",
+                f"""
+                def run(model, x, is_training):
+                    {_base}.{_setter.method}({_given})
+                    out = model(x){_marked(_evals)}
+                    print(out)
+                """,
+                header=f"import torch\nfrom torch.nn import {_base}\n\n\n",
+            )
         snippet(
             f"mode_setter-{_setter.method}-{_form}-made_in_a_chain",
             f"""

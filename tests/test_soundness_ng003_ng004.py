@@ -25,6 +25,7 @@ from nograd_lint.analysis.catalog import (
     MODE_SETTERS,
     MODULE_SHARING_WRAPPER_NAMES,
     MODULE_SHARING_WRAPPERS,
+    MODULE_VISITOR_METHOD,
     OPTIMIZER_METHODS,
     RETAIN_GRAPH_KEYWORD,
     WRAPPED_MODULE_ATTRIBUTES,
@@ -84,6 +85,18 @@ for _function, _keyword in sorted(GRAPH_FREEING_FUNCTIONS.items()):
             loss = model(x).sum()
             {_call}(loss, {RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
             {_call}({_keyword}=model(x).mean(), {RETAIN_GRAPH_KEYWORD}=True)  # expect: NG003
+        """,
+    )
+# A method that puts what it is given into what it is called on (``stores_arguments``):
+# the graph may be differentiated again through the container or tensor.
+for _method in ("append", "put", "copy_", "add_"):
+    snippet(
+        f"ng003-stored-by-{_method}",
+        f"""
+        def step(model, x, store):
+            h = model(x)
+            store.{_method}(h)
+            h.sum().backward({RETAIN_GRAPH_KEYWORD}=True)
         """,
     )
 snippet(
@@ -155,6 +168,31 @@ for _form in _EVAL_FORMS:
         f"ng004-nested-helper-{_form}",
         f"def check(net):\n    net.{_form}\n\n\ndef report(net):\n    check(net)\n\n\n"
         + _loop("report(model)  # expect: NG004"),
+    )
+    # the setter called on the class: ``nn.Module.train(model, False)``
+    _unbound = _form.replace("(", "(model, ", 1).replace(", )", ")")
+    snippet(
+        f"ng004-unbound-{_form}",
+        _loop(f"torch.nn.Module.{_unbound}  # expect: NG004"),
+    )
+    snippet(
+        f"ng004-unbound-restored-{_form}", _loop(f"model.{_form}\ntorch.nn.Module.train(model)")
+    )
+# ``model.apply(fn)``: a ``fn`` that may call ``train()`` restores the mode (MODULE_VISITOR_METHOD)
+for _name, _function, _restores in (
+    ("lambda", "lambda m: m.train()", True),
+    ("module_function", "set_train", True),
+    ("unread", "torch.nn.init.zeros_", True),
+    ("module_function_without_train", "init_weights", False),
+):
+    snippet(
+        f"ng004-{MODULE_VISITOR_METHOD}-{_name}",
+        "def set_train(m):\n    m.train()\n\n\ndef init_weights(m):\n    m.weight.data.zero_()\n\n\n"
+        + _loop(
+            "model.eval()"
+            + ("" if _restores else "  # expect: NG004")
+            + f"\nmodel.{MODULE_VISITOR_METHOD}({_function})"
+        ),
     )
 snippet(
     "ng004-method",
@@ -260,7 +298,7 @@ for _form, _training, _marker in (
     (
         "accumulated_in_place",
         "total.add_(criterion(model(x), y))\n            backward_step(total, optimizer)",
-        "",  # not followed into ``total``: the screen must still pass it on
+        "# expect: NG004",  # ``add_`` puts the loss into ``total`` (``stores_arguments``)
     ),
     (
         "number",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Iterator, Sequence
 
-from .analysis.catalog import Arg
+from .analysis.catalog import Arg, is_module_class
 
 #: Nodes whose body runs later, in a scope of its own.
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -190,6 +190,20 @@ def call_args(call: ast.Call) -> tuple[Arg, ...]:
             for k in call.keywords
         ),
     )
+
+
+def unbound_receiver(call: ast.Call) -> ast.expr | None:
+    """``model`` of ``nn.Module.train(model)``: the module a method called on a module
+    class runs on (``analysis.eval_mode.unbound_receiver`` reads LibCST the same way)."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and call.args
+        and not isinstance(call.args[0], ast.Starred)
+        and is_module_class(dotted_name(func.value))
+    ):
+        return call.args[0]
+    return None
 
 
 def literal_truth(node: ast.expr) -> bool | None:

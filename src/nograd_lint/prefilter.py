@@ -71,6 +71,13 @@ _FLAG_FALSE = [
     (method, LazyPattern(_method_call((method,)) + _false_flag(flag)))
     for method, flag in _FLAG_SETTERS
 ]
+#: A flag setter called on a module class (``nn.Module.train(model, False)``: its flag comes
+#: second, after any expression), whatever its arguments: ``catalog.unbound_mode_set``.
+_UNBOUND_FLAG_SETTERS = LazyPattern(
+    word(MODULE_BASE_NAMES)
+    + rf"{_GAP}(?:\){_GAP})*"
+    + _method_call(tuple(method for method, _ in _FLAG_SETTERS))
+)
 _COPY_NAMES = tuple(sorted(EVAL_COPY_METHODS))
 _EVAL_COPY = LazyPattern(_method_call(_COPY_NAMES))
 _LOADER_NAMES = tuple(sorted(PRETRAINED_LOADERS))
@@ -185,4 +192,8 @@ def might_set_eval_mode(source: str) -> bool:
         and _EVAL.search(source) is not None
     ):
         return True
-    return any(method in source and flag.search(source) is not None for method, flag in _FLAG_FALSE)
+    if any(method in source and flag.search(source) is not None for method, flag in _FLAG_FALSE):
+        return True
+    return any(name in source for name in MODULE_BASE_NAMES) and (
+        _UNBOUND_FLAG_SETTERS.search(source) is not None
+    )

@@ -74,6 +74,7 @@ from .analysis.catalog import (
     Mode,
     mode_set,
     returns_eval_model,
+    unbound_mode_set,
 )
 from .analysis.mode_summaries import ModeSummaries, module_held, summaries_of
 from .analysis.values import ModuleValues
@@ -91,6 +92,7 @@ from .ast_names import (
     keys_in,
     last_name,
     nodes_in,
+    unbound_receiver,
 )
 from .screen_grad_scopes import (
     decorated_no_grad,
@@ -114,6 +116,8 @@ def _mode_set(call: ast.Call) -> Mode | None:
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
         return None
+    if unbound_receiver(call) is not None:
+        return unbound_mode_set(func.attr, call_args(call))
     return mode_set(func.attr, call_args(call))
 
 
@@ -252,7 +256,7 @@ def _receiver_keys(call: ast.Call) -> list[Key]:
     """The model ``x.to(dev).eval()`` puts in eval mode, as ``eval_mode.chain_of`` finds it,
     and ``ddp`` too for ``ddp.module.eval()`` (``catalog.unwrapped``); none when the chain
     starts from a call or subscript (``Net().eval()``)."""
-    node = call.func.value  # type: ignore[attr-defined]
+    node = unbound_receiver(call) or call.func.value  # type: ignore[attr-defined]
     while (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

@@ -78,3 +78,14 @@ def rebinding_through_module_methods_keeps_eval(model, device, x):
     model.eval()
     model = model.to(device)
     return model(x)  # expect: NG001
+
+
+def eval_called_on_the_class(model, x):
+    nn.Module.eval(model)  # model.eval(), called unbound
+    return model(x)  # expect: NG001
+
+
+def train_called_on_the_class(model, x):
+    model.eval()
+    nn.Module.train(model.to("cpu"))
+    return model(x)

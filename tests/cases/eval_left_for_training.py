@@ -1159,3 +1159,59 @@ def a_container_of_both_parts_put_back_in_train_mode(encoder, decoder, loader, o
             optimizer.step()
         encoder.eval()
         decoder.eval()
+
+
+def put_back_in_train_mode_unbound(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        torch.nn.Module.train(model)  # model.train(), called on the class
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)
+
+
+def left_in_eval_mode_unbound(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        torch.nn.Module.eval(model)  # expect: NG004:9
+
+
+def left_in_eval_mode_unbound_train_false(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        torch.nn.Module.train(model, False)  # expect: NG004:9
+
+
+def set_train(module):
+    module.train()
+
+
+def init_weights(module):
+    if isinstance(module, torch.nn.Linear):
+        torch.nn.init.zeros_(module.bias)
+
+
+def put_back_in_train_mode_module_by_module(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        model.apply(set_train)
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)
+
+
+def put_back_in_train_mode_by_a_lambda(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        model.apply(lambda m: m.train() if isinstance(m, torch.nn.Dropout) else None)
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)
+
+
+def applied_function_that_may_train(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        model.apply(contextlib.nullcontext)  # unread: it may call train()
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)
+
+
+def applied_function_that_never_trains(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        model.apply(init_weights)
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)  # expect: NG004:9

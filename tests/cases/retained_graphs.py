@@ -1412,3 +1412,48 @@ def a_closure_with_a_backward_of_its_own(model, x, optimizer):
         return loss
 
     optimizer.step(closure)
+
+
+def copied_into_a_buffer(model, x):
+    buffer = torch.zeros(5, 3)
+    h = model(x)
+    buffer.copy_(h)  # the buffer now holds h's graph
+    h.pow(2).mean().backward(retain_graph=True)
+    buffer.abs().mean().backward()
+
+
+def _fill(buffer, h):
+    buffer.copy_(h)
+
+
+def copied_into_a_buffer_by_a_helper(model, x, buffer):
+    h = model(x)
+    _fill(buffer, h)  # the caller's buffer may be differentiated later
+    h.pow(2).mean().backward(retain_graph=True)
+
+
+def a_buffer_filled_with_numbers(model, x):
+    buffer = torch.zeros(5, 3)
+    h = model(x)
+    buffer.fill_(1.0)
+    h.pow(2).mean().backward(retain_graph=True)  # expect: NG003:30
+    buffer.abs().mean().backward()
+
+
+def kept_by_a_helper_before_the_call(model, x, history):
+    loss = model(x).sum()
+    _keep_loss(history, loss)  # the caller's list may be differentiated later
+    loss.backward(retain_graph=True)
+
+
+def logged_by_a_helper_before_the_call(model, x, meter):
+    loss = model(x).sum()
+    _log_number(meter, loss, 4)
+    loss.backward(retain_graph=True)  # expect: NG003:19
+
+
+def put_in_a_queue(model, x, queue):
+    h = model(x)
+    queue.put(h.abs().mean())  # taken out and differentiated later
+    h.pow(2).mean().backward(retain_graph=True)
+    queue.get().backward()

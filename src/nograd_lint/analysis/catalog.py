@@ -106,6 +106,20 @@ def mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
     return Mode.EVAL if arg.truth is False else Mode.TRAIN
 
 
+def is_module_class(name: str | None) -> bool:
+    """``nn.Module``, ``torch.nn.Module``, ``pl.LightningModule``: a setter called on one
+    (``nn.Module.train(model)``) is called unbound, on its first argument."""
+    return name is not None and name.rsplit(".", 1)[-1] in MODULE_BASE_NAMES
+
+
+def unbound_mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
+    """The mode ``nn.Module.<method>(module, *args)`` puts ``module`` in: that of
+    ``module.<method>(*args)``; None when the module is not given by position."""
+    if not args or args[0].star or args[0].keyword is not None:
+        return None
+    return mode_set(method, args[1:])
+
+
 # -- freezing: parameters that need no gradient ---------------------------------------------
 
 
@@ -135,6 +149,10 @@ def freezes(method: str, args: Sequence[Arg]) -> bool:
     return flag is not None and flag.truth is False
 
 
+#: ``model.apply(fn)`` calls ``fn`` on every submodule and on the model itself: a ``fn`` that
+#: calls ``train()`` puts them all in train mode.
+MODULE_VISITOR_METHOD = "apply"
+
 #: ``nn.Module`` methods that return the module itself, so ``Net().to(dev).eval()`` is the
 #: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode; the mode
 #: setters and freezers return it too.
@@ -151,7 +169,7 @@ MODULE_RETURNING_METHODS: frozenset[str] = frozenset(
         "type",
         "share_memory",
         "to_empty",
-        "apply",
+        MODULE_VISITOR_METHOD,
         *MODE_SETTER_METHODS,
         *FREEZER_METHODS,
     }
@@ -571,7 +589,7 @@ INERT_BUILTINS: frozenset[str] = (
 NUMBER_READING_MODULES: tuple[str, ...] = ("matplotlib", "numpy", "seaborn")
 #: Methods that put their arguments into the container they are called on.
 CONTAINER_ADDERS: frozenset[str] = frozenset(
-    {"append", "extend", "insert", "add", "update", "setdefault", "appendleft"}
+    {"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "put", "put_nowait"}
 )
 #: Those that NG002 reads as accumulating a list or set across iterations: not ``update``,
 #: which metric meters (``top1.update(acc)``) share with dicts.
@@ -755,6 +773,13 @@ def is_in_place(method: str) -> bool:
     """A tensor method's in-place form, by PyTorch's naming: one trailing underscore
     (``add_``, ``copy_``, ``detach_``), not a private name."""
     return method.endswith("_") and not method.startswith("_")
+
+
+def stores_arguments(method: str) -> bool:
+    """``outs.append(h)``, ``buf.copy_(h)``, ``total.add_(loss)``: the object the method is
+    called on holds what it is given (a container adder, or a tensor's in-place method;
+    ``detach_`` takes no tensor and leaves none)."""
+    return method in CONTAINER_ADDERS or (is_in_place(method) and method != IN_PLACE_DETACH)
 
 
 def is_tensor_method(method: str) -> bool:

@@ -15,7 +15,9 @@ from .catalog import (
     MODULE_RETURNING_METHODS,
     Mode,
     freezes,
+    is_module_class,
     mode_set,
+    unbound_mode_set,
 )
 from .nodes import dotted_name
 
@@ -28,7 +30,24 @@ def mode_set_by(call: cst.Call) -> Mode | None:
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value not in MODE_SETTER_METHODS:
         return None
+    if unbound_receiver(call) is not None:
+        return unbound_mode_set(func.attr.value, call_args(call))
     return mode_set(func.attr.value, call_args(call))
+
+
+def unbound_receiver(call: cst.Call) -> cst.BaseExpression | None:
+    """``model`` of ``nn.Module.train(model)``: the module a method called on a module
+    class (``catalog.is_module_class``) runs on; None for any other call."""
+    func = call.func
+    if (
+        isinstance(func, cst.Attribute)
+        and call.args
+        and not call.args[0].star
+        and call.args[0].keyword is None
+        and is_module_class(dotted_name(func.value))
+    ):
+        return call.args[0].value
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,8 @@ def chain_of(expr: cst.BaseExpression) -> Chain:
         method = expr.func.attr.value
         if mode is None:
             mode = mode_set_by(expr)
-        if method in FREEZER_METHODS and freezes(method, call_args(expr)):
+        unbound = unbound_receiver(expr)
+        if unbound is None and method in FREEZER_METHODS and freezes(method, call_args(expr)):
             frozen = True
-        expr = expr.func.value
+        expr = unbound if unbound is not None else expr.func.value
     return Chain(mode, frozen, expr)

@@ -31,6 +31,7 @@ from .catalog import (
     LIGHTNING_PACKAGES,
     MODE_FLAG_ATTRIBUTE,
     MODULE_FORWARD,
+    MODULE_VISITOR_METHOD,
     SELF_LISTING_SUBMODULE_METHODS,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
@@ -1087,6 +1088,7 @@ class ModuleAnalysis:
         if _is_volatile_variable(call):
             self._volatile = True
         self._note_call_site(call, state)
+        self._visit_modules(call, state)
         self._mode_effects(call, state)
         self._forward(call, state)
         self._graph_source(call, state)
@@ -1120,6 +1122,34 @@ class ModuleAnalysis:
                 call,
                 state,
             )
+
+    def _visit_modules(self, call: cst.Call, state: FlowState) -> None:
+        """``model.apply(set_train)``: a function run on every module of the model that may
+        put one in train mode ends the model's eval periods (ending one can only hide a
+        finding, so a function the analysis cannot read counts as one that may)."""
+        func = call.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == MODULE_VISITOR_METHOD
+            and len(call.args) == 1
+            and not call.args[0].star
+        ):
+            return
+        receiver = dotted_name(chain_of(func.value).base)
+        if receiver is None or not self._may_train(call.args[0].value):
+            return
+        for same in self._same_object(unwrapped(receiver, self._self_name), call, train=True):
+            state.end_eval(same)
+
+    def _may_train(self, function: cst.BaseExpression) -> bool:
+        """A function handed to ``apply`` that may put its module in train mode: a lambda
+        or a function of the module that calls ``train()``, or any other."""
+        if isinstance(function, cst.Lambda):
+            return any(chain_of(node).mode is Mode.TRAIN for node in _calls_in(function.body))
+        key = self._summary_key(function)
+        if key is None or self.modes is None:
+            return True
+        return bool(self.modes.of(*key).leaves_train)
 
     def _leave_train(
         self,

@@ -37,6 +37,7 @@ from .catalog import (
     PASS_THROUGH_BUILTINS,
     GradEffect,
     grad_effect,
+    stores_arguments,
 )
 from .fates import NO_GUARDS, Fate, Guards, Kept
 from .value_readings import (
@@ -603,7 +604,7 @@ class FunctionValues:
                 self.call_loops[id(node)] = loops
                 if (
                     type(func) is ast.Attribute
-                    and func.attr in CONTAINER_ADDERS
+                    and stores_arguments(func.attr)
                     and isinstance(func.value, (ast.Name, ast.Attribute))
                 ):
                     added = ast.Tuple(elts=argument_values(node), ctx=ast.Load())  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ from ..ast_names import (
     module_class,
     self_parameter,
     sets_attributes_by_name,
+    unbound_receiver,
     walk,
     within_any,
 )
@@ -57,6 +58,7 @@ from .catalog import (
     looks_like_optimizer,
     mode_set,
     shadows_mode_setter,
+    unbound_mode_set,
     unwrapped,
 )
 from .sibling_modules import (
@@ -806,12 +808,15 @@ def mode_call(
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
         return None
-    if func.attr in shadowed and isinstance(func.value, ast.Name):
+    base = unbound_receiver(call)
+    if base is not None:
+        mode = unbound_mode_set(func.attr, call_args(call))  # ``nn.Module.train(model)``
+    elif func.attr in shadowed and isinstance(func.value, ast.Name):
         return None
-    mode = mode_set(func.attr, call_args(call))
+    else:
+        mode, base = mode_set(func.attr, call_args(call)), func.value
     if mode is None:
         return None
-    base = func.value
     while (
         isinstance(base, ast.Call)
         and isinstance(base.func, ast.Attribute)

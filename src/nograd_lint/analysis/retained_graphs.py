@@ -71,7 +71,6 @@ from .catalog import (
     GRAPH_DROPPING_METHODS,
     GRAPH_FREEING_FUNCTIONS,
     GRAPH_FREEING_METHODS,
-    IN_PLACE_DETACH,
     INERT_BUILTINS,
     INSTANCE_CALL_METHOD,
     LOGGING_METHODS,
@@ -93,6 +92,7 @@ from .catalog import (
     is_tensor_method,
     is_torchs,
     runs_a_model,
+    stores_arguments,
 )
 from .fates import contradicts
 from .function_values import Binding, FunctionValues, binds_indices
@@ -1008,7 +1008,7 @@ def _changes_in_place(node: ast.AST, owner: str | None) -> bool:
     if not isinstance(func, ast.Attribute):
         return False
     return (
-        is_in_place(func.attr) and func.attr != IN_PLACE_DETACH and _root_name(func.value) != owner
+        is_in_place(func.attr) and stores_arguments(func.attr) and _root_name(func.value) != owner
     )
 
 
@@ -1198,7 +1198,7 @@ def _constructor_settings(values: ModuleValues) -> dict[str, bool]:
                 known[node.value.attr] = False
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             receiver = node.func.value
-            if node.func.attr in CONTAINER_ADDERS and isinstance(receiver, ast.Attribute):
+            if stores_arguments(node.func.attr) and isinstance(receiver, ast.Attribute):
                 known[receiver.attr] = False
         stack.extend((child, init) for child in ast.iter_child_nodes(node))
     return known
@@ -1233,9 +1233,7 @@ def _fresh_tensor_attributes(values: ModuleValues) -> frozenset[str]:
                     fresh[node.value.attr] = False
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 receiver = node.func.value
-                if isinstance(receiver, ast.Attribute) and (
-                    node.func.attr in CONTAINER_ADDERS or is_in_place(node.func.attr)
-                ):
+                if isinstance(receiver, ast.Attribute) and stores_arguments(node.func.attr):
                     fresh[receiver.attr] = False
     known = _FRESH_ATTRIBUTES[values] = frozenset(name for name, ok in fresh.items() if ok)
     return known
@@ -1491,7 +1489,7 @@ def _iterates_filled_attribute(
         return False
     return any(
         isinstance(call.func, ast.Attribute)
-        and call.func.attr in CONTAINER_ADDERS
+        and stores_arguments(call.func.attr)
         and isinstance(call.func.value, ast.Attribute)
         and call.func.value.attr in attributes
         and isinstance(call.func.value.value, ast.Name)
@@ -1736,16 +1734,17 @@ def _handed_on_later(
 ) -> bool:
     """A value of the graph handed, after the gradient call, to a call that may
     differentiate it where the analysis cannot see (``balancer.step([loss_a, loss_b])``):
-    anything but torch's functions, builtins, losses, tensor methods and loggers."""
+    anything but torch's functions, builtins, losses, tensor methods and loggers; or handed,
+    before it, to a function of the module that keeps it where the caller may read it
+    (``_keep(history, loss)``)."""
     if not own:
         return False
     here = (call.lineno, call.col_offset)
     derived = function.derived(NEVER, own)
     for other in function.calls:
-        if (other.lineno, other.col_offset) <= here:
-            continue
+        before = (other.lineno, other.col_offset) <= here
         local = _local_definition(other.func, values)
-        if local is None and _passes_nothing_on(other, values):
+        if local is None and (before or _passes_nothing_on(other, values)):
             continue
         handed = [
             parameter
@@ -1754,7 +1753,9 @@ def _handed_on_later(
         ]
         if not handed:
             continue
-        if local is None or _differentiates(local, values) or _keeps_handed(local, handed, values):
+        if local is None or _keeps_handed(local, handed, values):
+            return True
+        if not before and _differentiates(local, values):
             return True
     return False
 
@@ -1784,9 +1785,10 @@ def _arguments_by_parameter(
 
 def _passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
     """Calls that compute on, record or print their arguments, and differentiate nothing:
-    also a function or method of the module whose body has no gradient call."""
+    torch's functions, those of a library that reads numbers (``np.array(x)``), and a
+    function or method of the module whose body has no gradient call."""
     func = call.func
-    if values.qualified(func) is not None:
+    if values.qualified(func) is not None or values.reader(func) is not None:
         return True
     local = _local_definition(func, values)
     if local is not None:
@@ -1994,7 +1996,16 @@ def _may_keep(
     known = _KEEPS.setdefault(values, {})
     key = (id(definition), None if given is None else frozenset(given), depth)
     if key not in known:
-        known[key] = _reads_may_keep(definition, given, values, depth)
+        reading = _KEEPS_READING.setdefault(values, set())
+        if key[:2] in reading:
+            # A recursive call with the same parameters keeps only what the rest of the
+            # body keeps, which the reading in progress decides (``repackage_hidden``).
+            return False
+        reading.add(key[:2])
+        try:
+            known[key] = _reads_may_keep(definition, given, values, depth)
+        finally:
+            reading.discard(key[:2])
     return known[key]
 
 
@@ -2002,6 +2013,10 @@ def _may_keep(
 _KEEPS: weakref.WeakKeyDictionary[
     ModuleValues, dict[tuple[int, frozenset[str] | None, int], bool]
 ] = weakref.WeakKeyDictionary()
+#: Per module, the (function, parameters given) that ``_may_keep`` is reading now.
+_KEEPS_READING: weakref.WeakKeyDictionary[ModuleValues, set[tuple[int, frozenset[str] | None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _reads_may_keep(
@@ -2020,12 +2035,13 @@ def _reads_may_keep(
         return node is not None and function.carries(node, derived, from_given)
 
     derived = function.derived(from_given)
-    made = {  # ``seen = []``: a container of its own
-        target.id
+    made = {  # ``seen = []``, ``out = dict()``: a container of its own
+        part.id
         for node in ast.walk(definition)
-        if isinstance(node, ast.Assign) and isinstance(node.value, _NEW_CONTAINERS)
+        if isinstance(node, ast.Assign)
         for target in node.targets
-        if isinstance(target, ast.Name)
+        for part, value in _paired(target, node.value)
+        if isinstance(part, ast.Name) and _new_container(value)
     }
     for node in ast.walk(definition):
         if node is not definition and isinstance(node, (ast.Lambda, *_FUNCTION_NODES)):
@@ -2034,7 +2050,11 @@ def _reads_may_keep(
             return True
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            outside = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets) or (
+            outside = any(
+                isinstance(t, ast.Attribute)
+                or (isinstance(t, ast.Subscript) and _root_name(t) not in made)
+                for t in targets
+            ) or (
                 isinstance(node, ast.AugAssign)
                 and isinstance(node.target, ast.Name)
                 and node.target.id not in made
@@ -2052,7 +2072,7 @@ def _reads_may_keep(
             func = node.func
             if isinstance(func, ast.Attribute) and never_carries(func.value):
                 continue  # ``param.data.sub_(lr * grad)``: written where no graph is recorded
-            if isinstance(func, ast.Attribute) and func.attr in CONTAINER_ADDERS:
+            if isinstance(func, ast.Attribute) and stores_arguments(func.attr):
                 if not (isinstance(func.value, ast.Name) and func.value.id in made):
                     return True
                 continue
@@ -2066,10 +2086,25 @@ def _reads_may_keep(
     return False
 
 
+def _new_container(value: ast.expr | None) -> bool:
+    """``[]``, ``{}``, ``dict()``, ``list(...)``: a container made here, that no one else holds."""
+    if isinstance(value, _NEW_CONTAINERS):
+        return True
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in _CONTAINER_BUILTINS
+        and not value.keywords
+        and len(value.args) <= 1
+    )
+
+
 #: How many calls deep ``_may_keep`` follows the module's functions.
 _KEEP_DEPTH = 3
 _NEW_CONTAINERS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Builtins that make a new container (a copy, given one argument).
+_CONTAINER_BUILTINS = frozenset({"dict", "list", "set"})
 
 
 #: Per module, ``id`` of a function -> ``_differentiates``.
