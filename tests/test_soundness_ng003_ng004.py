@@ -194,6 +194,19 @@ for _name, _function, _restores in (
             + f"\nmodel.{MODULE_VISITOR_METHOD}({_function})"
         ),
     )
+# A context manager of the module that also turns grad off: its mode effects still hold.
+for _name, _exit, _marker in (
+    ("keeps_eval", "", "  # expect: NG004"),
+    ("restores", "\n    net.train()", ""),
+):
+    snippet(
+        f"ng004-context-manager-{_name}",
+        "import contextlib\n\n\n@contextlib.contextmanager\ndef inference(net):\n"
+        "    net.eval()\n    with torch.no_grad():\n        yield net"
+        + _exit
+        + "\n\n\n"
+        + _loop(f"with inference(model):{_marker}\n    model(loader)"),
+    )
 snippet(
     "ng004-method",
     """

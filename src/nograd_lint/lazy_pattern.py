@@ -30,6 +30,9 @@ class LazyPattern:
     def search(self, string: str, pos: int = 0, endpos: int = 2**63 - 1) -> re.Match[str] | None:
         return self.compiled().search(string, pos, endpos)
 
+    def match(self, string: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled().match(string, pos)
+
     def finditer(self, string: str) -> Iterator[re.Match[str]]:
         return self.compiled().finditer(string)
 

@@ -1215,3 +1215,93 @@ def applied_function_that_never_trains(model, loader, optimizer, criterion, epoc
         model.apply(init_weights)
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate(model, loader)  # expect: NG004:9
+
+
+def last_epoch_kept_in_a_flag(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, criterion)
+        is_last = epoch == epochs - 1
+        if is_last:  # this iteration's test: nothing trains after it
+            evaluate(model, loader)
+
+
+def flag_read_before_it_is_set(model, loader, optimizer, criterion, epochs):
+    is_last = False
+    for epoch in range(epochs):
+        if is_last:  # the previous iteration's test
+            evaluate(model, loader)  # expect: NG004:13
+        train_one_epoch(model, loader, optimizer, criterion)
+        is_last = epoch == epochs - 2
+
+
+def last_epoch_read_from_a_config(model, loader, optimizer, criterion, cfg):
+    for epoch in range(cfg["epochs"]):
+        train_one_epoch(model, loader, optimizer, criterion)
+        if epoch == cfg["epochs"] - 1:
+            evaluate(model, loader)
+
+
+def config_changed_in_the_loop(model, loader, optimizer, criterion, cfg):
+    for epoch in range(cfg["epochs"]):
+        train_one_epoch(model, loader, optimizer, criterion)
+        cfg.update(epochs=cfg["epochs"] + 1)
+        if epoch == cfg["epochs"] - 1:
+            evaluate(model, loader)  # expect: NG004:13
+
+
+def each_model_of_a_named_list_put_back_in_train_mode(gen, disc, loader, optimizer, criterion):
+    nets = [gen, disc]  # read only as what the loop runs over: never empty
+    for epoch in range(10):
+        for net in nets:
+            net.train()
+        train_one_epoch(disc, loader, optimizer, criterion)
+        evaluate(disc, loader)
+
+
+def a_named_list_that_may_be_emptied(gen, disc, loader, optimizer, criterion):
+    nets = [gen, disc]
+    for epoch in range(10):
+        for net in nets:
+            net.train()
+        train_one_epoch(disc, loader, optimizer, criterion)
+        evaluate(disc, loader)  # expect: NG004:9
+        nets.clear()
+
+
+@contextlib.contextmanager
+def inference(model):
+    model.eval()
+    with torch.no_grad():
+        yield model
+
+
+@contextlib.contextmanager
+def inference_then_back(model):
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def validated_in_a_context_that_keeps_eval_mode(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        with inference(model):  # expect: NG004:14
+            [model(x) for x, _ in loader]
+
+
+def validated_in_a_context_that_restores_the_mode(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        with inference_then_back(model):
+            [model(x) for x, _ in loader]
+
+
+def put_back_in_train_mode_by_a_lambda_calling_a_helper(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        model.apply(lambda m: set_train(m))
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)

@@ -1457,3 +1457,46 @@ def put_in_a_queue(model, x, queue):
     queue.put(h.abs().mean())  # taken out and differentiated later
     h.pow(2).mean().backward(retain_graph=True)
     queue.get().backward()
+
+
+def changed_in_place_by_a_function_of_torch(model, head, x):
+    h = model(x)
+    F.relu_(h)  # changes h; the name F holds no graph afterwards
+    h.sum().backward(retain_graph=True)  # expect: NG003:22
+    F.softmax(head(x), 1).sum().backward()
+
+
+def copied_into_a_buffers_data(model, x):
+    buffer = torch.zeros(5, 3)
+    h = model(x)
+    buffer.data.copy_(h)  # ``.data`` records no graph
+    h.pow(2).mean().backward(retain_graph=True)  # expect: NG003:30
+    buffer.abs().mean().backward()
+
+
+def a_running_average_made_in_place(model, x, ema):
+    loss = model(x).pow(2).mean()
+    ema.mul_(0.9).add_(0.1 * loss)  # each in-place method returns ema itself
+    loss.backward(retain_graph=True)
+    ema.backward()
+
+
+def copied_into_a_row_of_a_buffer(model, x, outs):
+    for t in range(2):
+        h = model(x)
+        outs[t].copy_(h)
+        h.pow(2).sum().backward(retain_graph=True)
+    outs.sum().backward()
+
+
+def _remember(value, history=None):
+    if history is None:
+        history = []
+    history.append(value)  # the caller's list when one is given
+    return history
+
+
+def kept_by_a_helper_with_a_default_list(model, x, history):
+    loss = model(x).sum()
+    _remember(loss, history)
+    loss.backward(retain_graph=True)

@@ -633,7 +633,7 @@ class ModuleAnalysis:
             state,
             header,
             counting_loop(node),
-            runs_once=_runs_at_least_once(node.iter),
+            runs_once=_runs_at_least_once(node.iter) or self._iterates_a_filled_list(node),
         )
         frozen = frozen_by_loop(node)
         if frozen is not None:
@@ -641,6 +641,30 @@ class ModuleAnalysis:
         if node.orelse is not None:
             after = self.run_block(node.orelse.body.body, after)
         return _join_all(after, breaks)  # ``break`` skips ``else``
+
+    def _iterates_a_filled_list(self, node: cst.For) -> bool:
+        """``nets = [gen, disc]``, then ``for net in nets:``: a name the function binds only
+        to lists or tuples written out, not empty, and reads nowhere but as what a loop runs
+        over (so nothing empties it): the loop runs its body at least once."""
+        if not isinstance(node.iter, cst.Name) or self.values is None:
+            return False
+        twin = self.twins.of(self._top, node.body)  # the first call in the body
+        function = self.values.function_of(twin) if twin is not None else None
+        name = node.iter.value
+        if function is None or name in function.outer or name in function.parameters():
+            return False
+        bindings = [b for b in function.bindings if name in b.names]
+        if not bindings or not all(_runs_at_least_once_ast(b.value) for b in bindings):
+            return False
+        # A module-level name, any function may empty; a function's, itself and the
+        # functions nested in it.
+        scope = function.node
+        iterables = {id(n.iter) for n in ast.walk(scope) if hasattr(n, "iter")}
+        return not any(
+            isinstance(n, ast.Name) and n.id == name and id(n) not in iterables
+            for n in ast.walk(scope)
+            if isinstance(getattr(n, "ctx", None), ast.Load)
+        )  # read as a value, the list may be emptied
 
     def _while(self, node: cst.While, state: FlowState) -> FlowState:
         self.scan(node.test, state)
@@ -656,6 +680,10 @@ class ModuleAnalysis:
             effect = self.scopes.context_effect(item.item)
             if effect is not None:
                 inner_grad = _GRAD_OF_EFFECT[effect]
+                if isinstance(item.item, cst.Call):
+                    # ``with inference(model):`` over ``model.eval(); with no_grad(): yield``:
+                    # what the module's context manager does to the model's mode still holds
+                    self._mode_effects(item.item, state)
             else:
                 self.scan(item.item, state)
             if item.asname is not None:
@@ -1144,12 +1172,20 @@ class ModuleAnalysis:
     def _may_train(self, function: cst.BaseExpression) -> bool:
         """A function handed to ``apply`` that may put its module in train mode: a lambda
         or a function of the module that calls ``train()``, or any other."""
-        if isinstance(function, cst.Lambda):
-            return any(chain_of(node).mode is Mode.TRAIN for node in _calls_in(function.body))
+        if isinstance(function, cst.Lambda):  # ``lambda m: m.train()``, ``lambda m: f(m)``
+            return any(
+                chain_of(call).mode is Mode.TRAIN or self._module_function_trains(call.func)
+                for call in _calls_in(function.body)
+            )
         key = self._summary_key(function)
         if key is None or self.modes is None:
             return True
         return bool(self.modes.of(*key).leaves_train)
+
+    def _module_function_trains(self, func: cst.BaseExpression) -> bool:
+        """``func`` names a function of the module that puts something in train mode."""
+        key = self._summary_key(func) if isinstance(func, cst.Name) else None
+        return key is not None and self.modes is not None and bool(self.modes.of(*key).leaves_train)
 
     def _leave_train(
         self,
@@ -1482,6 +1518,15 @@ def _runs_at_least_once(iterable: cst.BaseExpression) -> bool:
         isinstance(iterable, (cst.List, cst.Tuple))
         and bool(iterable.elements)
         and not any(isinstance(e, cst.StarredElement) for e in iterable.elements)
+    )
+
+
+def _runs_at_least_once_ast(value: ast.AST) -> bool:
+    """A list or tuple written out, not empty, without ``*`` (``_runs_at_least_once``)."""
+    return (
+        isinstance(value, (ast.List, ast.Tuple))
+        and bool(value.elts)
+        and not any(isinstance(e, ast.Starred) for e in value.elts)
     )
 
 

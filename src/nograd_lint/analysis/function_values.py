@@ -37,6 +37,7 @@ from .catalog import (
     PASS_THROUGH_BUILTINS,
     GradEffect,
     grad_effect,
+    is_in_place,
     stores_arguments,
 )
 from .fates import NO_GUARDS, Fate, Guards, Kept
@@ -602,13 +603,15 @@ class FunctionValues:
                 self.guards[id(node)] = guards
                 func = node.func  # type: ignore[attr-defined]
                 self.call_loops[id(node)] = loops
+                holder = _holder(func) if type(func) is ast.Attribute else None
                 if (
-                    type(func) is ast.Attribute
+                    holder is not None
                     and stores_arguments(func.attr)
-                    and isinstance(func.value, (ast.Name, ast.Attribute))
+                    and not never_carries(holder)  # not ``buf.data.copy_(h)``: no graph
+                    and self.module.qualified(holder) is None  # not ``F.relu_(x)``
                 ):
                     added = ast.Tuple(elts=argument_values(node), ctx=ast.Load())  # type: ignore[arg-type]
-                    self._bind(func.value, added, node, path, loops, False, node is adding)
+                    self._bind(holder, added, node, path, loops, False, node is adding)
             elif kind is ast.Attribute:
                 if node.attr in GRAPH_READING_ATTRIBUTES:  # type: ignore[attr-defined]
                     self.graph_reads.append(node)  # type: ignore[arg-type]
@@ -1583,6 +1586,23 @@ def _written_pairs(target: ast.AST, value: ast.AST) -> list[tuple[ast.expr, ast.
     if any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts)):
         return None
     return list(zip(target.elts, value.elts))
+
+
+def _holder(func: ast.Attribute) -> ast.expr | None:
+    """What ``func``, a method, stores into: its object, a name, an attribute or an item
+    of one (``outs[t].copy_(h)``), through in-place methods, which return the object
+    itself (``ema.mul_(0.9).add_(loss)``); None for anything else."""
+    holder = func.value
+    while (
+        isinstance(holder, ast.Call)
+        and isinstance(holder.func, ast.Attribute)
+        and is_in_place(holder.func.attr)
+    ):
+        holder = holder.func.value
+    root = holder
+    while isinstance(root, ast.Subscript):
+        root = root.value
+    return holder if isinstance(root, (ast.Name, ast.Attribute)) else None
 
 
 def _detached_in_place(statement: ast.stmt) -> ast.Name | None:

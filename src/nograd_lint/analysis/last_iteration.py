@@ -4,14 +4,15 @@
 after the last training step: the eval mode it leaves never reaches a training step around
 the loop's back edge (NG004); after the loop it is eval mode set before what follows, as
 any other. A loop counts when it runs a plain name over ``range(stop)`` or
-``range(start, stop)``, where ``stop`` is a number, a name or an attribute
-(``args.epochs``), or one of them plus one (``range(1, epochs + 1)``: the last counter is
+``range(start, stop)``, where ``stop`` is a number, a name, an attribute
+(``args.epochs``) or an item under a key written out (``cfg["epochs"]``), or one of them plus one (``range(1, epochs + 1)``: the last counter is
 ``epochs``), and its body rebinds neither the counter nor the first name of ``stop``
 and calls no method of that name's object; the flow adds that no ``global``/``nonlocal`` of
 the module names either, and that ``range`` is the builtin. The test is the counter
 compared with ``stop - 1`` (``==``, or ``>=``; a number one less than a literal stop), or
 ``counter + 1`` with ``stop`` (``==``, ``>=``), either way round, alone or as one operand
-of an ``and``. ``self.epochs`` is a stop when the module sets it in ``__init__`` only (a
+of an ``and``, or a name the body binds to such a test before reading it
+(``is_last = epoch == epochs - 1``). ``self.epochs`` is a stop when the module sets it in ``__init__`` only (a
 trainer's loop calls its own methods, which may not change it then).
 """
 
@@ -33,6 +34,9 @@ class CountingLoop(NamedTuple):
     names: frozenset[str] = frozenset()
     #: ``epochs`` of ``self.epochs``: the module's methods must set it only in ``__init__``.
     self_attribute: str | None = None
+    #: Names the body binds to a last-iteration test before it reads them
+    #: (``is_last = epoch == epochs - 1``, then ``if is_last:``).
+    flags: frozenset[str] = frozenset()
 
 
 def counting_loop(node: cst.For) -> CountingLoop | None:
@@ -51,12 +55,12 @@ def counting_loop(node: cst.For) -> CountingLoop | None:
     base = _less_one(stop) or stop
     names: set[str | None] = {target.value}
     if not isinstance(base, cst.Integer):
-        if not isinstance(base, (cst.Name, cst.Attribute)):
+        if not (isinstance(base, (cst.Name, cst.Attribute)) or _constant_lookup(base)):
             return None  # ``range(milestones[stage])``, ``range(len(x))``: may change
         names.add(_first_name(base))
     if None in names or _rebinds(node.body, names):
         return None
-    root = _first_name(base) if isinstance(base, cst.Attribute) else None
+    root = _first_name(base) if not isinstance(base, (cst.Name, cst.Integer)) else None
     own = (
         base.attr.value
         if isinstance(base, cst.Attribute)
@@ -66,7 +70,68 @@ def counting_loop(node: cst.For) -> CountingLoop | None:
     )
     if root is not None and own is None and _calls_methods_of(node.body, root):
         return None  # ``cfg.update(epochs=...)``
-    return CountingLoop(target.value, stop, frozenset(n for n in names if n is not None), own)
+    loop = CountingLoop(target.value, stop, frozenset(n for n in names if n is not None), own)
+    flags = _flags(node.body, loop)
+    return loop._replace(names=loop.names | flags, flags=flags) if flags else loop
+
+
+def _flags(body: cst.BaseSuite, loop: CountingLoop) -> frozenset[str]:
+    """Names a statement of the loop's body binds to a last-iteration test, which no other
+    statement of the body binds and none before it reads: every read in the body sees
+    this iteration's test."""
+    if not isinstance(body, cst.IndentedBlock):
+        return frozenset()
+    found = set()
+    statements = list(body.body)
+    for index, statement in enumerate(statements):
+        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+            continue
+        assign = statement.body[0]
+        if not (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and last_iteration_test(assign.value, loop)
+        ):
+            continue
+        name = assign.targets[0].target.value
+        others = statements[:index] + statements[index + 1 :]
+        if name in loop.names or any(_rebinds(other, {name}) for other in others):
+            continue
+        if any(_mentions(other, name) for other in statements[:index]):
+            continue
+        found.add(name)
+    return frozenset(found)
+
+
+def _constant_lookup(node: cst.BaseExpression) -> bool:
+    """``cfg["epochs"]``, ``config["train"]["epochs"]``: an item of a name's object under a
+    key written out, which only a store on that object changes."""
+    if not isinstance(node, cst.Subscript):
+        return False
+    if not (
+        len(node.slice) == 1
+        and isinstance(node.slice[0].slice, cst.Index)
+        and isinstance(node.slice[0].slice.value, (cst.SimpleString, cst.Integer))
+    ):
+        return False
+    inner = node.value
+    return isinstance(inner, (cst.Name, cst.Attribute)) or _constant_lookup(inner)
+
+
+class _Mention(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found |= node.value == self.name
+
+
+def _mentions(node: cst.CSTNode, name: str) -> bool:
+    visitor = _Mention(name)
+    node.visit(visitor)
+    return visitor.found
 
 
 def last_iteration_test(test: cst.BaseExpression, loop: CountingLoop) -> bool:
@@ -75,6 +140,8 @@ def last_iteration_test(test: cst.BaseExpression, loop: CountingLoop) -> bool:
         return isinstance(test.operator, cst.And) and (
             last_iteration_test(test.left, loop) or last_iteration_test(test.right, loop)
         )
+    if isinstance(test, cst.Name):
+        return test.value in loop.flags
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return False
     left, target = test.left, test.comparisons[0]

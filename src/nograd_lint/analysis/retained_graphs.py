@@ -2042,7 +2042,7 @@ def _reads_may_keep(
         for target in node.targets
         for part, value in _paired(target, node.value)
         if isinstance(part, ast.Name) and _new_container(value)
-    }
+    } - function.parameters()  # ``if history is None: history = []``: maybe the caller's
     for node in ast.walk(definition):
         if node is not definition and isinstance(node, (ast.Lambda, *_FUNCTION_NODES)):
             return True
