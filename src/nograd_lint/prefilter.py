@@ -72,9 +72,9 @@ _FLAG_FALSE = [
     for method, flag in _FLAG_SETTERS
 ]
 #: A flag setter called on a module class (``nn.Module.train(model, False)``: its flag comes
-#: second, after any expression), whatever its arguments: ``catalog.unbound_mode_set``. Matched
-#: right after each mention of a class name: a search for the name in a pattern cost a third
-#: of the whole pre-filter.
+#: second, after any expression; ``catalog.mode_set`` with ``on_class``), whatever its
+#: arguments. Matched right after each mention of a class name: a search for the name in a
+#: pattern cost a third of the whole pre-filter.
 _AFTER_MODULE_CLASS = LazyPattern(
     rf"{_GAP}(?:\){_GAP})*" + _method_call(tuple(method for method, _ in _FLAG_SETTERS))
 )

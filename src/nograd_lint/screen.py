@@ -74,7 +74,6 @@ from .analysis.catalog import (
     Mode,
     mode_set,
     returns_eval_model,
-    unbound_mode_set,
 )
 from .analysis.mode_summaries import ModeSummaries, module_held, summaries_of
 from .analysis.values import ModuleValues
@@ -116,9 +115,7 @@ def _mode_set(call: ast.Call) -> Mode | None:
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
         return None
-    if unbound_receiver(call) is not None:
-        return unbound_mode_set(func.attr, call_args(call))
-    return mode_set(func.attr, call_args(call))
+    return mode_set(func.attr, call_args(call), unbound_receiver(call) is not None)
 
 
 def _sets_eval(call: ast.Call) -> bool:

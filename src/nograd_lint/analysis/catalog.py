@@ -91,8 +91,14 @@ def shadows_mode_setter(method: str, parameters: Sequence[str]) -> bool:
     return list(parameters) not in ([], [setter.flag] if setter.flag else [])
 
 
-def mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
-    """The mode ``x.<method>(args)`` puts ``x`` in, None when it is not a mode setter."""
+def mode_set(method: str, args: Sequence[Arg], on_class: bool = False) -> Mode | None:
+    """The mode ``x.<method>(args)`` puts ``x`` in, None when it is not a mode setter.
+    ``on_class``: called on a module class (``nn.Module.train(x, *args)``,
+    ``is_module_class``), whose first argument, by position, is the module it sets."""
+    if on_class:
+        if not args or args[0].star or args[0].keyword is not None:
+            return None
+        args = args[1:]
     setter = _MODE_SETTERS_BY_METHOD.get(method)
     if setter is None:
         return None
@@ -110,14 +116,6 @@ def is_module_class(name: str | None) -> bool:
     """``nn.Module``, ``torch.nn.Module``, ``pl.LightningModule``: a setter called on one
     (``nn.Module.train(model)``) is called unbound, on its first argument."""
     return name is not None and name.rsplit(".", 1)[-1] in MODULE_BASE_NAMES
-
-
-def unbound_mode_set(method: str, args: Sequence[Arg]) -> Mode | None:
-    """The mode ``nn.Module.<method>(module, *args)`` puts ``module`` in: that of
-    ``module.<method>(*args)``; None when the module is not given by position."""
-    if not args or args[0].star or args[0].keyword is not None:
-        return None
-    return mode_set(method, args[1:])
 
 
 # -- freezing: parameters that need no gradient ---------------------------------------------

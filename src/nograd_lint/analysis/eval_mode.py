@@ -17,7 +17,6 @@ from .catalog import (
     freezes,
     is_module_class,
     mode_set,
-    unbound_mode_set,
 )
 from .nodes import dotted_name
 
@@ -30,9 +29,7 @@ def mode_set_by(call: cst.Call) -> Mode | None:
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value not in MODE_SETTER_METHODS:
         return None
-    if unbound_receiver(call) is not None:
-        return unbound_mode_set(func.attr.value, call_args(call))
-    return mode_set(func.attr.value, call_args(call))
+    return mode_set(func.attr.value, call_args(call), unbound_receiver(call) is not None)
 
 
 def unbound_receiver(call: cst.Call) -> cst.BaseExpression | None:

@@ -657,13 +657,14 @@ class ModuleAnalysis:
         if not bindings or not all(_runs_at_least_once_ast(b.value) for b in bindings):
             return False
         # A module-level name, any function may empty; a function's, itself and the
-        # functions nested in it.
-        scope = function.node
-        iterables = {id(n.iter) for n in ast.walk(scope) if hasattr(n, "iter")}
+        # functions nested in it (``iterables`` covers both).
+        iterables = function.iterables()
         return not any(
-            isinstance(n, ast.Name) and n.id == name and id(n) not in iterables
-            for n in ast.walk(scope)
-            if isinstance(getattr(n, "ctx", None), ast.Load)
+            isinstance(n, ast.Name)
+            and n.id == name
+            and isinstance(n.ctx, ast.Load)
+            and id(n) not in iterables
+            for n in ast.walk(function.node)
         )  # read as a value, the list may be emptied
 
     def _while(self, node: cst.While, state: FlowState) -> FlowState:
@@ -1174,18 +1175,17 @@ class ModuleAnalysis:
         or a function of the module that calls ``train()``, or any other."""
         if isinstance(function, cst.Lambda):  # ``lambda m: m.train()``, ``lambda m: f(m)``
             return any(
-                chain_of(call).mode is Mode.TRAIN or self._module_function_trains(call.func)
+                chain_of(call).mode is Mode.TRAIN
+                or (isinstance(call.func, cst.Name) and self._trains(call.func) is True)
                 for call in _calls_in(function.body)
             )
-        key = self._summary_key(function)
-        if key is None or self.modes is None:
-            return True
-        return bool(self.modes.of(*key).leaves_train)
+        return self._trains(function) is not False
 
-    def _module_function_trains(self, func: cst.BaseExpression) -> bool:
-        """``func`` names a function of the module that puts something in train mode."""
-        key = self._summary_key(func) if isinstance(func, cst.Name) else None
-        return key is not None and self.modes is not None and bool(self.modes.of(*key).leaves_train)
+    def _trains(self, func: cst.BaseExpression) -> bool | None:
+        """Whether the function of the module ``func`` names puts something in train mode
+        (its summary's ``leaves_train``); None when it names none the analysis reads."""
+        key = self._summary_key(func) if self.modes is not None else None
+        return None if key is None or self.modes is None else bool(self.modes.of(*key).leaves_train)
 
     def _leave_train(
         self,

@@ -603,10 +603,13 @@ class FunctionValues:
                 self.guards[id(node)] = guards
                 func = node.func  # type: ignore[attr-defined]
                 self.call_loops[id(node)] = loops
-                holder = _holder(func) if type(func) is ast.Attribute else None
+                holder = (
+                    _holder(func)
+                    if type(func) is ast.Attribute and stores_arguments(func.attr)
+                    else None
+                )
                 if (
                     holder is not None
-                    and stores_arguments(func.attr)
                     and not never_carries(holder)  # not ``buf.data.copy_(h)``: no graph
                     and self.module.qualified(holder) is None  # not ``F.relu_(x)``
                 ):

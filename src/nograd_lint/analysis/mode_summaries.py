@@ -58,7 +58,6 @@ from .catalog import (
     looks_like_optimizer,
     mode_set,
     shadows_mode_setter,
-    unbound_mode_set,
     unwrapped,
 )
 from .sibling_modules import (
@@ -808,13 +807,11 @@ def mode_call(
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in MODE_SETTER_METHODS:
         return None
-    base = unbound_receiver(call)
-    if base is not None:
-        mode = unbound_mode_set(func.attr, call_args(call))  # ``nn.Module.train(model)``
-    elif func.attr in shadowed and isinstance(func.value, ast.Name):
+    base = unbound_receiver(call)  # ``model`` of ``nn.Module.train(model)``
+    if base is None and func.attr in shadowed and isinstance(func.value, ast.Name):
         return None
-    else:
-        mode, base = mode_set(func.attr, call_args(call)), func.value
+    mode = mode_set(func.attr, call_args(call), base is not None)
+    base = base or func.value
     if mode is None:
         return None
     while (
