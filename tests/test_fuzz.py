@@ -426,6 +426,21 @@ CLASS_STATEMENTS = st.sampled_from(
     _flow_block(1, False, vocabulary=REACHING_STATEMENTS),
     _flow_block(1, False, in_function=False, vocabulary=MODULE_VOCABULARY),
 )
+# Mutually recursive helpers (f1 calls f2 calls f1): the screens asked about one first and
+# the analysis then reused a summary computed while the other was still being read.
+@example(
+    functions=[
+        ("", ["if c:\n    if c:\n        f1(x, model)\n    else:\n        out = f2(model, x)"]),
+        ("", ["out = f2(model, x)"]),
+    ],
+    reaching=("", ["for x in xs:\n    f0(net)", "if c:\n    f1(x, model)\n    model.train()"]),
+    class_statement="pass",
+    method=[
+        "f1(x, model)",
+        "if c:\n    torch = other\n    with torch.no_grad():\n        return model(x)",
+    ],
+    module=["Helper(model)"],
+)
 def test_pruning_changes_no_finding_across_definitions(
     functions: list[tuple[str, list[str]]],
     reaching: tuple[str, list[str]],

@@ -164,6 +164,9 @@ class ModeSummaries:
         #: calls that a read nearer the caller follows, so it serves only as deep a read.
         self._known: dict[tuple[str | None, str], tuple[ModeSummary, int]] = {}
         self._open: set[tuple[str | None, str]] = set()
+        #: The open functions a summary being read has met again (a recursion, read as
+        #: doing nothing): what it finds holds only until that one is summarised.
+        self._met_open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
         self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
         self._module_aliases: dict[str, str] | None = None  # ``aliases_at`` in module code
@@ -183,19 +186,27 @@ class ModeSummaries:
             other, there, definition = foreign
             return _through_parameters(other.of(None, there, depth), definition)
         node = self.definitions.get(key)
+        if key in self._open:
+            self._met_open.add(key)
         if node is None or depth > MAX_DEPTH or key in self._open:
             return NOTHING
         found = self._known.get(key)
         if found is not None and found[1] <= depth:
             return found[0]
         self._open.add(key)
+        outer, self._met_open = self._met_open, set()
         try:
             known = self._summarise(node, owner, depth)
         except RecursionError:
             known = NOTHING
         finally:
             self._open.discard(key)
-        if depth == 0 or known is not NOTHING:
+            provisional = self._met_open - {key}
+            self._met_open = outer | provisional
+        # A summary that met a function still being summarised (``f`` calls ``g`` calls
+        # ``f``) is kept only by that one: cached, it would make the answer depend on which
+        # function was asked about first (the screens ask before the analysis does).
+        if not provisional and (depth == 0 or known is not NOTHING):
             self._known[key] = (known, depth)
         return known
 
