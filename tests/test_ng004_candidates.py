@@ -19,6 +19,7 @@ HERE = Path(__file__).parent / "realworld"
 FINDER = HERE / "ng004_candidates.py"
 NG004 = HERE / "ng004"
 NG004_HELDOUT = HERE / "ng004_heldout"
+NG004_HELDOUT2 = HERE / "ng004_heldout2"
 
 
 def sites(source: str) -> list[Site]:
@@ -217,7 +218,9 @@ def _repos(labels_dir: Path) -> dict[str, dict[str, str]]:
         return {row["repo"]: row for row in csv.DictReader(handle, delimiter="\t")}
 
 
-LABEL_DIRS = pytest.mark.parametrize("labels_dir", [NG004, NG004_HELDOUT], ids=lambda d: d.name)
+LABEL_DIRS = pytest.mark.parametrize(
+    "labels_dir", [NG004, NG004_HELDOUT, NG004_HELDOUT2], ids=lambda d: d.name
+)
 
 
 @LABEL_DIRS

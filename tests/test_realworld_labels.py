@@ -36,6 +36,7 @@ FLOORS = {
     "ng003-heldout": (0.88, 0.40),
     "ng004-heldout": (0.97, 0.0),
     "ng003-heldout2": (0.97, 0.24),
+    "ng004-heldout2": (0.97, 0.90),
 }
 COMMIT = re.compile(r"[0-9a-f]{40}")
 
@@ -89,6 +90,8 @@ HELD_OUT = {
     "ng004-heldout": (DEVELOPMENT_SETS, 15, 60),
     # the first NG003 held-out set informed fixes: the second shares nothing with it
     "ng003-heldout2": ((*DEVELOPMENT_SETS, "ng003-heldout"), 12, 60),
+    # its first scoring informed two fixes: it shares nothing with the first NG004 one
+    "ng004-heldout2": ((*DEVELOPMENT_SETS, "ng004-heldout"), 15, 60),
 }
 
 

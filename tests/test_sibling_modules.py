@@ -555,6 +555,27 @@ def test_the_folders_own_package_is_read_as_run_from_above(tmp_path: Path) -> No
     assert _lint(nested / "quant", main, "recon.py") == []
 
 
+def test_a_package_beside_the_folder_is_read_as_run_from_above(tmp_path: Path) -> None:
+    optim, utils = tmp_path / "optim", tmp_path / "utils"
+    optim.mkdir()
+    utils.mkdir()
+    (utils / "__init__.py").write_text("")
+    (utils / "evaluate.py").write_text(LEAVES_EVAL)
+    main = MAIN.replace("from util import", "from utils.evaluate import")
+    assert _lint(optim, main) == ["12:19 NG004"]
+    assert _lint(optim, main, prefilter=False) == ["12:19 NG004"]
+    # a module of that name in the folder itself comes first
+    (optim / "utils.py").write_text("def get_accuracy(model, loader):\n    return 0\n")
+    assert _lint(optim, main) == []
+    (optim / "utils.py").unlink()
+    # a module beside the folder, not a package, is found the same way
+    (tmp_path / "metrics.py").write_text(LEAVES_EVAL)
+    assert _lint(optim, MAIN.replace("from util import", "from metrics import")) == ["12:19 NG004"]
+    # in a package itself, the folder may be run from higher up: not read
+    (tmp_path / "__init__.py").write_text("")
+    assert _lint(optim, main) == []
+
+
 @pytest.mark.parametrize(
     "helper, main",
     [

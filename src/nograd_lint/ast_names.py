@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Iterator, Sequence
 
-from .analysis.catalog import Arg, is_module_class
+from .analysis.catalog import METHOD_BY_NAME, Arg, is_module_class
 
 #: Nodes whose body runs later, in a scope of its own.
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -203,6 +203,21 @@ def unbound_receiver(call: ast.Call) -> ast.expr | None:
         and is_module_class(dotted_name(func.value))
     ):
         return call.args[0]
+    return None
+
+
+def dispatched_receiver(call: ast.Call) -> str | None:
+    """``self`` of ``getattr(self, hook)(...)`` (``catalog.METHOD_BY_NAME``): the object a
+    method looked up by name runs on, when it is a dotted name."""
+    func = call.func
+    if (
+        isinstance(func, ast.Call)
+        and isinstance(func.func, ast.Name)
+        and func.func.id == METHOD_BY_NAME
+        and len(func.args) >= 2
+        and not isinstance(func.args[0], ast.Starred)
+    ):
+        return dotted_name(func.args[0])
     return None
 
 

@@ -1305,3 +1305,113 @@ def put_back_in_train_mode_by_a_lambda_calling_a_helper(model, loader, optimizer
         model.apply(lambda m: set_train(m))
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate(model, loader)
+
+
+class TrainerWithTwoNamesForItsModel:
+    """``self.net`` and ``self.whole`` are ``self.model`` (a property returning it, an
+    attribute bound with it): a ``train()`` through any of them puts that one module back in
+    train mode. A hook looked up by name may be any method, one that calls ``train()``."""
+
+    def __init__(self, model, optimizer, log):
+        self.model = self.whole = model
+        self.optimizer = optimizer
+        self.log = log
+
+    @property
+    def net(self):
+        return self.model
+
+    def train_epoch(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            self.model(x).sum().backward()
+            self.optimizer.step()
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def on_epoch_start(self):
+        self.model.train()
+
+    def call_hook(self, name):
+        getattr(self, name)()
+
+    def fit_through_the_property(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.net.train()
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+    def fit_through_the_second_attribute(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.whole.train()
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+    def fit_with_a_hook_looked_up_by_name(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            getattr(self, "on_epoch_start")()
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+    def fit_with_a_hook_dispatcher(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.call_hook("on_epoch_start")
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+    def fit_logging_by_name(self, loader, val_loader, epochs, level):
+        for epoch in range(epochs):
+            getattr(self.log, level)("epoch %d", epoch)  # the logger's method, not the model's
+            self.train_epoch(loader)
+            self.validate(val_loader)  # expect: NG004:13
+
+
+def each_input_kind_in_its_own_arm(model, tensors, loader, val_loader, optimizer, criterion):
+    # ``loader`` decides the arm once for every epoch: the first arm's eval mode never reaches
+    # the second arm's step, while the second arm leaves its own step in eval mode.
+    for epoch in range(10):
+        if loader is None:
+            model.train()
+            criterion(model(tensors), tensors).backward()
+            optimizer.step()
+            model.eval()
+        else:
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+            model.eval()  # expect: NG004:13
+            with torch.no_grad():
+                [model(x) for x, _ in val_loader]
+
+
+def the_arm_changes_between_epochs(model, tensors, loader, optimizer, criterion):
+    # ``loader`` is rebound inside the loop: the next epoch may take the other arm.
+    for epoch in range(10):
+        if loader is None:
+            model.train()
+            criterion(model(tensors), tensors).backward()
+            optimizer.step()
+            model.eval()  # expect: NG004:13
+            loader = tensors.split(8)
+        else:
+            for x in loader:
+                criterion(model(x), x).backward()
+                optimizer.step()
+
+
+def the_arm_test_reads_a_mutated_list(model, pending, optimizer, criterion):
+    # ``pending`` empties as the loop pops from it: its truth changes between epochs.
+    for epoch in range(10):
+        if pending:
+            model.train()
+            x = pending.pop()
+            criterion(model(x), x).backward()
+            optimizer.step()
+            evaluate(model, [])  # expect: NG004:13
+        else:
+            x = torch.zeros(1)
+            criterion(model(x), x).backward()
+            optimizer.step()

@@ -42,6 +42,7 @@ SETS = {  # repos.tsv, labels.csv
     "ng003-heldout": HERE / "ng003_heldout",
     "ng004-heldout": HERE / "ng004_heldout",
     "ng003-heldout2": HERE / "ng003_heldout2",
+    "ng004-heldout2": HERE / "ng004_heldout2",
 }
 #: The rule each set labels: only its findings are scored against it.
 SET_RULES = {
@@ -53,6 +54,7 @@ SET_RULES = {
     "ng003-heldout": "NG003",
     "ng004-heldout": "NG004",
     "ng003-heldout2": "NG003",
+    "ng004-heldout2": "NG004",
 }
 LABEL_COLUMNS = ("repo", "commit", "path", "line", "col", "model", "label", "reason")
 REPO_COLUMNS = ("repo", "commit", "kind")

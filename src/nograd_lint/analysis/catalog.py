@@ -151,6 +151,11 @@ def freezes(method: str, args: Sequence[Arg]) -> bool:
 #: calls ``train()`` puts them all in train mode.
 MODULE_VISITOR_METHOD = "apply"
 
+#: ``getattr(trainer, "on_epoch_start")()``: a method looked up by name at run time may be
+#: any of the object's, one that puts the models it holds back in train mode (a hook
+#: dispatched by name).
+METHOD_BY_NAME = "getattr"
+
 #: ``nn.Module`` methods that return the module itself, so ``Net().to(dev).eval()`` is the
 #: module in eval mode and ``model.cuda().eval()`` puts ``model`` in eval mode; the mode
 #: setters and freezers return it too.

@@ -17,7 +17,13 @@ from typing import Callable, Union, cast
 
 import libcst as cst
 
-from ..ast_names import binds_name, module_class, sets_attributes_by_name, within_any
+from ..ast_names import (
+    binds_name,
+    dispatched_receiver,
+    module_class,
+    sets_attributes_by_name,
+    within_any,
+)
 from ..ast_names import dotted_name as ast_dotted_name
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
@@ -60,7 +66,7 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .last_iteration import CountingLoop, counting_loop, last_iteration_test
-from .mode_summaries import WHOLE, is_whole_model, summaries_of
+from .mode_summaries import WHOLE, handed_names, is_whole_model, summaries_of
 from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
@@ -1118,6 +1124,7 @@ class ModuleAnalysis:
             self._volatile = True
         self._note_call_site(call, state)
         self._visit_modules(call, state)
+        self._dispatched(call, state)
         self._mode_effects(call, state)
         self._forward(call, state)
         self._graph_source(call, state)
@@ -1169,6 +1176,20 @@ class ModuleAnalysis:
             return
         for same in self._same_object(unwrapped(receiver, self._self_name), call, train=True):
             state.end_eval(same)
+
+    def _dispatched(self, call: cst.Call, state: FlowState) -> None:
+        """``getattr(self, hook)()`` (``catalog.METHOD_BY_NAME``): a method the analysis
+        cannot name may put its object, and what it is handed, back in train mode (ending a
+        period can only hide a finding)."""
+        if not isinstance(call.func, cst.Call):
+            return
+        twin = self.twins.of(self._top, call)
+        receiver = dispatched_receiver(twin) if twin is not None else None
+        if twin is None or receiver is None:
+            return
+        for name in (receiver, *handed_names(twin, None)):
+            for same in self._same_object(unwrapped(name, self._self_name), call, train=True):
+                state.end_eval(same)
 
     def _may_train(self, function: cst.BaseExpression) -> bool:
         """A function handed to ``apply`` that may put its module in train mode: a lambda
@@ -1303,7 +1324,7 @@ class ModuleAnalysis:
             periods = state.evals.get(model, frozenset()) if model is not None else frozenset()
             if _begun_here(periods) <= state.carried:  # not so on the loop's entry too
                 for period in periods & state.carried:
-                    if self._reportable_period(period):
+                    if self._reportable_period(period) and not self._other_arm(period, call):
                         self._left_in_eval.append(LeftInEval(period, call, self._top))
         for receiver in summary.hands_back:  # ``loss = compute_loss(model, batch)``
             model = names(receiver)
@@ -1355,6 +1376,22 @@ class ModuleAnalysis:
                 or (isinstance(start, cst.Call) and chain_of(start).mode is Mode.EVAL)
             )
             and is_whole_model(period.model, self._self_name)
+        )
+
+    def _other_arm(self, period: EvalPeriod, step: cst.Call) -> bool:
+        """NG004: the eval call and the training step ``step`` sit in opposite arms of an
+        ``if`` whose test no pass through the function changes (``if loader is None: ...
+        else: ...`` on a parameter, ``FunctionValues.invariant``): every iteration takes the
+        same arm, so the one's eval mode never reaches the other."""
+        if not period.guards or self.values is None:
+            return False
+        twin = self.twins.of(self._top, step)
+        function = self.values.function_of(twin) if twin is not None else None
+        if twin is None or function is None:
+            return False
+        guards = self.values.guards(twin)
+        return any(
+            (test, not arm) in guards and function.invariant(test) for test, arm in period.guards
         )
 
     def _calls_a_local(self, call: cst.Call) -> bool:
@@ -1464,7 +1501,11 @@ class ModuleAnalysis:
         """NG004: ``call`` (the model's forward, or a helper handing it back) may be the
         training step of a loop whose last iteration left ``model`` in eval mode: a step to
         judge once gradient code follows it (``_periods_left_in_eval``)."""
-        carried = frozenset(p for p in periods & state.carried if self._reportable_period(p))
+        carried = frozenset(
+            p
+            for p in periods & state.carried
+            if self._reportable_period(p) and not self._other_arm(p, call)
+        )
         if carried and _begun_here(periods) <= state.carried:  # not so on the loop's entry
             step = CarriedStep(call, model, self._top, carried)
             state.carried_steps = state.carried_steps | {step}

@@ -184,6 +184,19 @@ class _Holders:
         return sorted({index for node in origins for index in holding.get(id(node), ())})
 
 
+#: What an invariant ``if`` test may be made of, beside names (``FunctionValues.invariant``).
+_INVARIANT_TEST_NODES = (
+    ast.Constant,
+    ast.Compare,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.cmpop,
+    ast.boolop,
+    ast.unaryop,
+    ast.expr_context,
+)
+
+
 class FunctionValues:
     """The bindings, stores and calls of one function body, collected once.
 
@@ -210,6 +223,8 @@ class FunctionValues:
         #: ``global``/``nonlocal`` names: binding them stores outside the function.
         self.outer: set[str] = set()
         self.guards: dict[int, Guards] = {}
+        #: Condition key -> the test of an ``if`` that has it (``invariant``).
+        self._tests: dict[Hashable, ast.expr] = {}
         self.requires_grad: set[str] = set()
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
@@ -484,6 +499,7 @@ class FunctionValues:
             self._ifs.add(here)
             self._expressions([node.test], guards, path, loops)
             test = self._condition(node.test)
+            self._tests.setdefault(test, node.test)
             self._statements(node.body, guards | {(test, True)}, (*path, (here, "body")), loops)
             self._statements(
                 node.orelse, guards | {(test, False)}, (*path, (here, "orelse")), loops
@@ -1465,6 +1481,37 @@ class FunctionValues:
     def reaching(self, name: ast.Name) -> list[int]:
         """The bindings (indices into ``bindings``) whose value ``name`` may read."""
         return self._reaching_bindings(name)
+
+    def invariant(self, condition: Hashable) -> bool:
+        """An ``if`` condition that holds alike on every pass through the function: its test
+        compares or negates only parameters and literals, and no code of the function binds
+        those parameters, deletes them, or reaches into them (``queue.pop()``, ``x[i] =``,
+        ``x.done``), which could change their truth. What a callee does to an argument is
+        not read: a function made to run one arm or the other on every iteration by the
+        parameter it is given is the case this serves (``if loader is None: ... else:``)."""
+        test = self._tests.get(condition)
+        if test is None or isinstance(self.node, (ast.Module, ast.Lambda)):
+            return False
+        names = set()
+        for node in ast.walk(test):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif not isinstance(node, _INVARIANT_TEST_NODES):
+                return False
+        if not names <= self.parameters() - self.outer:
+            return False
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.Name) and node.id in names and type(node.ctx) is not ast.Load:
+                return False
+            if (
+                isinstance(node, (ast.Attribute, ast.Subscript))
+                and isinstance(node.value, ast.Name)
+                and node.value.id in names
+            ):
+                return False
+            if isinstance(node, (ast.Global, ast.Nonlocal)) and names & set(node.names):
+                return False
+        return True
 
     def parameters(self) -> set[str]:
         """The function's parameter names (none for the module or a lambda's outside)."""

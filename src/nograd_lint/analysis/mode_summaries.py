@@ -29,6 +29,7 @@ from ..ast_names import (
     OWN_SCOPES,
     arguments_given,
     call_args,
+    dispatched_receiver,
     dotted_name,
     inner_nodes,
     last_name,
@@ -39,6 +40,7 @@ from ..ast_names import (
     walk,
     within_any,
 )
+from .attribute_twins import Twins, attribute_twins, twin_names
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
     FORWARD_METHODS,
@@ -177,6 +179,7 @@ class ModeSummaries:
         self._shadowed: frozenset[str] | None = None
         self._method_names: frozenset[str] | None = None
         self._bases: dict[str, list[str]] | None = None
+        self._twins: dict[str, Twins] = {}  # ``attribute_twins`` by class
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -333,6 +336,15 @@ class ModeSummaries:
 
         modes: dict[str, Mode] = {}
         decided: set[str] = set()  # put in a mode by the function itself
+        twins = self.attribute_twins(owner)
+
+        def put(receiver: str, how: Mode) -> None:
+            """``receiver`` put in mode ``how``; in train mode, its twins too."""
+            twinned = twin_names(receiver, self_name, twins) if how is Mode.TRAIN else ()
+            for name in (receiver, *twinned):
+                modes[name] = how
+                decided.add(name)
+
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
@@ -343,9 +355,7 @@ class ModeSummaries:
             if mode is not None:
                 receiver, how = mode
                 if receiver is not None:
-                    receiver = unwrapped(resolved(receiver), self_name)
-                    modes[receiver] = how
-                    decided.add(receiver)
+                    put(unwrapped(resolved(receiver), self_name), how)
                 continue
             gradients |= self.gradient_code(call)
             model = _forward_receiver(call, self_name)
@@ -353,15 +363,21 @@ class ModeSummaries:
                 model = resolved(model)
             if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
+            dispatched = dispatched_receiver(call)
+            if dispatched is not None:
+                # ``getattr(self, hook)()``: any method of the object, read as one too deep
+                # to read (below), on the object and what it is handed.
+                for handed in (dispatched, *handed_names(call, self_name)):
+                    put(resolved(handed), Mode.TRAIN)
+                continue
             callee = self._callee(call.func, owner, self_name)
             if callee is None or (isinstance(call.func, ast.Name) and call.func.id in local_names):
                 continue
             if depth + 1 > MAX_DEPTH:
                 # Too deep to read: it may switch what it is handed back to train mode, so
                 # none of it counts as left in eval mode (nor as trained) past this call.
-                for handed in _handed_names(call, self_name):
-                    modes[resolved(handed)] = Mode.TRAIN
-                    decided.add(resolved(handed))
+                for handed in handed_names(call, self_name):
+                    put(resolved(handed), Mode.TRAIN)
                 continue
             inner = self.of(*callee, depth + 1)
             if inner is NOTHING:
@@ -390,8 +406,7 @@ class ModeSummaries:
             for receiver in inner.leaves_train:
                 name = mapped(receiver)
                 if name is not None:
-                    modes[name] = Mode.TRAIN
-                    decided.add(name)
+                    put(name, Mode.TRAIN)
         if gradients:  # a forward trains its model if its output reaches a backward
             run_first.update(
                 model
@@ -629,17 +644,37 @@ class ModeSummaries:
         aliases = self.aliases_at(call)
         names = self.same_object(call, name)
         kept = [of for alias, of in aliases.items() if alias.startswith(name + ".")]
-        return [*names, *(k for k in kept if k not in names)]
+        names += [k for k in kept if k not in names]
+        owner, self_name = self._method_around(call)
+        twins = self.attribute_twins(owner)
+        return [*names, *(t for n in names for t in twin_names(n, self_name, twins))]
+
+    def attribute_twins(self, owner: str | None) -> Twins:
+        """The attributes of class ``owner`` (and the module's classes it derives from) that
+        name one object (:mod:`.attribute_twins`)."""
+        if owner is None:
+            return {}
+        known = self._twins.get(owner)
+        if known is None:
+            classes = (module_class(self.values.tree, c) for c in (owner, *self._ancestors(owner)))
+            known = self._twins[owner] = attribute_twins(c for c in classes if c is not None)
+        return known
 
     def _self_name_around(self, call: ast.Call) -> str | None:
         """The ``self`` of the method of the module's classes that makes ``call``."""
+        return self._method_around(call)[1]
+
+    def _method_around(self, call: ast.Call) -> tuple[str | None, str | None]:
+        """The class and ``self`` of the method of the module's classes that makes ``call``."""
         function = self.values.function_of(call)
         node = function.node if function is not None else None
+        if not isinstance(node, FUNCTIONS):
+            return None, None
         owner = next(
             (owner for (owner, _), definition in self.definitions.items() if definition is node),
             None,
         )
-        return _self_name(node, owner) if isinstance(node, FUNCTIONS) else None
+        return owner, _self_name(node, owner)
 
     def _shape(self, node: FunctionNode) -> _Shape:
         known = self._shapes.get(id(node))
@@ -696,7 +731,7 @@ def summaries_of(values: ModuleValues) -> ModeSummaries:
     return values.modes if values.modes is not None else ModeSummaries(values)
 
 
-def _handed_names(call: ast.Call, self_name: str | None) -> list[str]:
+def handed_names(call: ast.Call, self_name: str | None) -> list[str]:
     """The names a call hands its callee: its arguments as written, and ``self`` for
     ``self.method(...)``."""
     values = [a.value if isinstance(a, ast.Starred) else a for a in call.args]

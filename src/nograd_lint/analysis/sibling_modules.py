@@ -284,13 +284,16 @@ def _folder(path: str | None) -> str | None:
 def _module_file(folder: str, module: str) -> str | None:
     """The file ``from <module> import ...`` or ``from .<module> import ...`` names, seen
     from ``folder``; a module of the folder's own package, named from the folder above
-    (``from quant.data_utils import f`` in ``quant/``), is found in the folder. Looked
+    (``from quant.data_utils import f`` in ``quant/``), is found in the folder, and one
+    the folder lacks is looked for in the folder above (``from utils.evaluate import f``
+    in ``optim/``), unless that folder is a package. Looked
     up in the folders' listings, kept while a folder is unchanged: most imports of a file
     name installed packages, which one listing rules out."""
     if not module:
         return None  # ``from . import util``: a module, not a function
     *packages, last = module.split(".")
     parent = os.path.dirname(folder)
+    first = packages[0] if packages else last
     if (
         packages
         and packages[0] == os.path.basename(folder)
@@ -301,6 +304,17 @@ def _module_file(folder: str, module: str) -> str | None:
         # script run from the folder above it imports it (unless that folder is a package
         # too, run from higher up, where another ``quant`` may come first)
         packages = packages[1:]
+    elif (
+        first not in _listing(folder)
+        and first + ".py" not in _listing(folder)
+        and parent != folder
+        and (first in _listing(parent) or first + ".py" in _listing(parent))
+        and "__init__.py" not in _listing(parent)
+    ):
+        # ``from utils.evaluate import f`` in ``optim/``, with ``utils/`` beside ``optim/``:
+        # as a script run from the folder above (``python main.py``) imports it, on the
+        # same condition
+        folder = parent
     for package in packages:
         if package not in _listing(folder):
             return None
