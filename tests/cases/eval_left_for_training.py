@@ -1415,3 +1415,115 @@ def the_arm_test_reads_a_mutated_list(model, pending, optimizer, criterion):
             x = torch.zeros(1)
             criterion(model(x), x).backward()
             optimizer.step()
+
+
+class TrainerWhoseHooksNeverTrain:
+    """Hooks looked up by name that only log: ``getattr(self, name)()`` may run any of the
+    class's methods, and none of them puts the model back in train mode."""
+
+    def __init__(self, model, optimizer, metrics):
+        self.model = model
+        self.optimizer = optimizer
+        self.metrics = metrics
+
+    def on_epoch_start(self):
+        print("epoch")
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def fit(self, loader, val_loader, epochs, hook):
+        for epoch in range(epochs):
+            getattr(self, hook)()
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                self.model(x).sum().backward()
+                self.optimizer.step()
+            self.validate(val_loader)  # expect: NG004:13
+
+    def fit_scoring_by_name(self, loader, val_loader, epochs, metric):
+        for epoch in range(epochs):
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                self.model(x).sum().backward()
+                self.optimizer.step()
+            self.validate(val_loader)  # expect: NG004:13
+            getattr(self.metrics, metric)(self.model, val_loader)  # another object's method
+
+
+class TrainerWhoseSecondNameGoesStale:
+    """``self.net`` names the first model only until ``reset()`` binds ``self.model``
+    again: its ``train()`` may not reach the model trained."""
+
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.net = self.model
+        self.optimizer = optimizer
+
+    def reset(self, model):
+        self.model = model
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def fit(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.net.train()
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                self.model(x).sum().backward()
+                self.optimizer.step()
+            self.validate(val_loader)  # expect: NG004:13
+
+
+class TrainerWithAnUnwrappingProperty:
+    """A property that unwraps a DDP model when there is one names that model either way;
+    a tuple assignment binds two names to one model."""
+
+    def __init__(self, model, optimizer, distributed):
+        self.model, self.whole = model, model
+        self.optimizer = optimizer
+        self.distributed = distributed
+
+    @property
+    def unwrapped(self):
+        return self.model.module if self.distributed else self.model
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def step(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            self.model(x).sum().backward()
+            self.optimizer.step()
+
+    def fit_through_the_property(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.unwrapped.train()
+            self.step(loader)
+            self.validate(val_loader)
+
+    def fit_through_the_tuple_twin(self, loader, val_loader, epochs):
+        for epoch in range(epochs):
+            self.whole.train()
+            self.step(loader)
+            self.validate(val_loader)
+
+
+def the_arm_test_reads_a_list_a_helper_fills(model, buffer, optimizer, criterion):
+    # ``collect`` is handed ``buffer`` and fills it: the arm may change between epochs.
+    for epoch in range(10):
+        if not buffer:
+            collect(model, buffer)  # noqa: F821
+            evaluate(model, [])  # expect: NG004:13
+        else:
+            for x in buffer:
+                criterion(model(x), x).backward()
+                optimizer.step()

@@ -1,10 +1,14 @@
 """Attributes of a class that name one object: ``self.net`` and ``self.model`` after
-``self.net = self.model``, ``self.model = self.net = model``, or under
-``@property def net(self): return self.model``.
+``self.net = self.model``, ``self.model = self.net = model``, ``self.model = model`` and
+``self.net = model`` in one method, or under ``@property def net(self): return self.model``
+(also ``return self.model.module if ddp else self.model``: one model).
 
 A ``train()`` on either puts the object in train mode. The twins are read for ending eval
-periods only: a twin wrongly taken for one (an attribute rebound later) ends a period
-early, which can only hide a finding, and the screens, which never read them, stay sound.
+periods only: a twin wrongly taken for one ends a period early, which can only hide a
+finding, and the screens, which never read them, stay sound. Attributes bound by
+assignment are twins only while nothing binds either again: each is assigned in one
+method of the classes read, the one that makes them twins (``self.model = new_model()`` in
+``reset()`` would leave ``self.net`` naming the old model).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from ..ast_names import FUNCTIONS, dotted_name, is_within, self_parameter
+from .catalog import unwrapped
 
 #: Decorators that make a method read like an attribute.
 _PROPERTIES = frozenset({"property", "cached_property", "functools.cached_property"})
@@ -22,10 +27,25 @@ Twins = dict[str, frozenset[str]]
 
 def attribute_twins(classes: Iterable[ast.ClassDef]) -> Twins:
     """Attribute (dotted after ``self``) -> the other attributes naming the same object,
-    over ``classes`` (a class and the module's classes it derives from), transitively."""
+    over ``classes`` (a class, and the module's classes it derives from or that derive from
+    it), transitively."""
+    classes = list(classes)
+    assigned: dict[str, set[int]] = {}  # attribute -> the methods that assign it
+    for cls in classes:
+        for method in _methods(cls):
+            me = self_parameter(method)
+            for node in ast.walk(method) if me is not None else ():
+                for target in _assigned_targets(node):
+                    attribute = _attribute_of(target, me)  # type: ignore[arg-type]
+                    if attribute is not None:
+                        assigned.setdefault(attribute, set()).add(id(method))
     linked: dict[str, set[str]] = {}
     for cls in classes:
-        for first, second in _same_object_pairs(cls):
+        for first, second, maker in _same_object_pairs(cls):
+            if maker is not None and not all(
+                assigned.get(a, set()) <= {maker} for a in (first, second)
+            ):
+                continue  # rebound elsewhere: they may part
             linked.setdefault(first, set()).add(second)
             linked.setdefault(second, set()).add(first)
     twins: Twins = {}
@@ -43,8 +63,9 @@ def attribute_twins(classes: Iterable[ast.ClassDef]) -> Twins:
 
 
 def twin_names(name: str, self_name: str | None, twins: Twins) -> Iterator[str]:
-    """The other names of the object ``name`` (``self.net.module`` for ``self.model.module``
-    when ``net`` and ``model`` are twins)."""
+    """The other names of the object ``name`` (``self.net.head`` for ``self.model.head``
+    when ``net`` and ``model`` are twins), each as the model whose mode it sets
+    (``self.model`` for a twin ``self.model.module``)."""
     if self_name is None or not twins or not name.startswith(self_name + "."):
         return
     attribute = name[len(self_name) + 1 :]
@@ -52,41 +73,101 @@ def twin_names(name: str, self_name: str | None, twins: Twins) -> Iterator[str]:
         if is_within(attribute, known):
             tail = attribute[len(known) :]
             for other in others:
-                yield f"{self_name}.{other}{tail}"
+                yield unwrapped(f"{self_name}.{other}{tail}", self_name)
 
 
-def _same_object_pairs(cls: ast.ClassDef) -> Iterator[tuple[str, str]]:
-    for member in cls.body:
-        if not isinstance(member, FUNCTIONS):
-            continue
+def _methods(cls: ast.ClassDef) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return (member for member in cls.body if isinstance(member, FUNCTIONS))
+
+
+def _assigned_targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        targets = []
+        for target in node.targets:
+            targets.extend(target.elts if isinstance(target, ast.Tuple) else [target])
+        return targets
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return [node.target]
+    return []
+
+
+def _same_object_pairs(cls: ast.ClassDef) -> Iterator[tuple[str, str, int | None]]:
+    """(attribute, attribute, ``id`` of the method that makes them twins; None for a
+    property, which always returns its attribute)."""
+    for member in _methods(cls):
         me = self_parameter(member)
         if me is None:
             continue
         if any(dotted_name(d) in _PROPERTIES for d in member.decorator_list):
             returned = _returned_attribute(member, me)
             if returned is not None:
-                yield member.name, returned
+                yield member.name, returned, None
             continue
+        given = _parameters_kept_as_given(member)
+        by_name: dict[str, list[str]] = {}  # parameter -> attributes assigned it
         for node in ast.walk(member):
             if not isinstance(node, ast.Assign):
                 continue
-            attributes = [_attribute_of(t, me) for t in (*node.targets, node.value)]
-            named = [a for a in attributes if a is not None]
-            for other in named[1:]:
-                first = named[0]
-                # ``self.model = self.model.module``: the name moves to the inner module.
-                if not (is_within(first, other) or is_within(other, first)):
-                    yield first, other
+            for group in _assigned_groups(node):
+                named = [_attribute_of(n, me) for n in group]
+                attributes = [a for a in named if a is not None]
+                names = [n.id for n in group if isinstance(n, ast.Name) and n.id in given]
+                for name in names:
+                    by_name.setdefault(name, []).extend(attributes)
+                for other in attributes[1:]:
+                    yield from _pair(attributes[0], other, id(member))
+        for attributes in by_name.values():
+            for other in attributes[1:]:
+                yield from _pair(attributes[0], other, id(member))
+
+
+def _pair(first: str, second: str, method: int) -> Iterator[tuple[str, str, int]]:
+    # ``self.model = self.model.module``: the name moves to the inner module.
+    if not (is_within(first, second) or is_within(second, first)):
+        yield first, second, method
+
+
+def _assigned_groups(assign: ast.Assign) -> Iterator[list[ast.expr]]:
+    """The expressions an assignment makes one object: every target with the value
+    (``self.a = self.b = model``), or, element by element, a tuple of targets with a tuple
+    value of the same length (``self.a, self.b = model, model``)."""
+    value = assign.value
+    if (
+        isinstance(value, ast.Tuple)
+        and assign.targets
+        and all(isinstance(t, ast.Tuple) and len(t.elts) == len(value.elts) for t in assign.targets)
+    ):
+        for index, element in enumerate(value.elts):
+            yield [t.elts[index] for t in assign.targets if isinstance(t, ast.Tuple)] + [element]
+        return
+    yield [*assign.targets, value]
+
+
+def _parameters_kept_as_given(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters the method never binds again: two attributes assigned one of them hold
+    the same object."""
+    arguments = method.args
+    names = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    for node in ast.walk(method):
+        if isinstance(node, ast.Name) and type(node.ctx) is not ast.Load:
+            names.discard(node.id)
+    return names
 
 
 def _returned_attribute(method: ast.FunctionDef | ast.AsyncFunctionDef, me: str) -> str | None:
-    """``model`` of a property whose body is ``return self.model`` (a docstring aside)."""
+    """``model`` of a property whose body is ``return self.model`` (a docstring aside), or
+    ``return self.model.module if wrapped else self.model`` (one model)."""
     body = method.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
-    if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
-        return _attribute_of(body[0].value, me)
-    return None
+    if not (len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None):
+        return None
+    value = body[0].value
+    if isinstance(value, ast.IfExp):
+        arms = {_attribute_of(arm, me) for arm in (value.body, value.orelse)}
+        models = {unwrapped(arm) for arm in arms if arm is not None}
+        return models.pop() if None not in arms and len(models) == 1 else None
+    return _attribute_of(value, me)
 
 
 def _attribute_of(node: ast.expr, me: str) -> str | None:

@@ -19,7 +19,6 @@ import libcst as cst
 
 from ..ast_names import (
     binds_name,
-    dispatched_receiver,
     module_class,
     sets_attributes_by_name,
     within_any,
@@ -1178,16 +1177,18 @@ class ModuleAnalysis:
             state.end_eval(same)
 
     def _dispatched(self, call: cst.Call, state: FlowState) -> None:
-        """``getattr(self, hook)()`` (``catalog.METHOD_BY_NAME``): a method the analysis
-        cannot name may put its object, and what it is handed, back in train mode (ending a
-        period can only hide a finding)."""
-        if not isinstance(call.func, cst.Call):
+        """``getattr(self, hook)()`` (``catalog.METHOD_BY_NAME``): a method of the class
+        that may put the object, or what it is handed, back in train mode
+        (``ModeSummaries.dispatch_may_train``; ending a period can only hide a finding)."""
+        owner = self._owner()
+        if not isinstance(call.func, cst.Call) or owner is None or self.modes is None:
             return
         twin = self.twins.of(self._top, call)
-        receiver = dispatched_receiver(twin) if twin is not None else None
-        if twin is None or receiver is None:
+        if twin is None or not self.modes.dispatch_may_train(
+            twin, owner.node.name.value, self._self_name
+        ):
             return
-        for name in (receiver, *handed_names(twin, None)):
+        for name in (cast(str, self._self_name), *handed_names(twin, None)):
             for same in self._same_object(unwrapped(name, self._self_name), call, train=True):
                 state.end_eval(same)
 

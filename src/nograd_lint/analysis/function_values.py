@@ -1483,12 +1483,12 @@ class FunctionValues:
         return self._reaching_bindings(name)
 
     def invariant(self, condition: Hashable) -> bool:
-        """An ``if`` condition that holds alike on every pass through the function: its test
-        compares or negates only parameters and literals, and no code of the function binds
-        those parameters, deletes them, or reaches into them (``queue.pop()``, ``x[i] =``,
-        ``x.done``), which could change their truth. What a callee does to an argument is
-        not read: a function made to run one arm or the other on every iteration by the
-        parameter it is given is the case this serves (``if loader is None: ... else:``)."""
+        """An ``if`` condition that holds alike on every pass through the function
+        (``if loader is None: ... else: ...``): its test compares or negates only
+        parameters and literals, and the function reads those parameters nowhere but in such
+        tests and as what a ``for`` runs over. Handed to a call, bound to another name, or
+        reached into (``queue.pop()``, ``x[i] = ...``), a parameter may change its truth
+        between iterations."""
         test = self._tests.get(condition)
         if test is None or isinstance(self.node, (ast.Module, ast.Lambda)):
             return False
@@ -1500,18 +1500,19 @@ class FunctionValues:
                 return False
         if not names <= self.parameters() - self.outer:
             return False
+        allowed: set[int] = set()  # ``id`` of the reads tests and loops make
         for node in ast.walk(self.node):
-            if isinstance(node, ast.Name) and node.id in names and type(node.ctx) is not ast.Load:
-                return False
-            if (
-                isinstance(node, (ast.Attribute, ast.Subscript))
-                and isinstance(node.value, ast.Name)
-                and node.value.id in names
+            if isinstance(node, (ast.If, ast.While, ast.IfExp)) and all(
+                isinstance(part, (ast.Name, *_INVARIANT_TEST_NODES)) for part in ast.walk(node.test)
             ):
-                return False
-            if isinstance(node, (ast.Global, ast.Nonlocal)) and names & set(node.names):
-                return False
-        return True
+                allowed.update(id(part) for part in ast.walk(node.test))
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                allowed.add(id(node.iter))
+        return not any(
+            (isinstance(node, ast.Name) and node.id in names and id(node) not in allowed)
+            or (isinstance(node, (ast.Global, ast.Nonlocal)) and names & set(node.names))
+            for node in ast.walk(self.node)
+        )
 
     def parameters(self) -> set[str]:
         """The function's parameter names (none for the module or a lambda's outside)."""

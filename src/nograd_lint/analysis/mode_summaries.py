@@ -365,10 +365,14 @@ class ModeSummaries:
                 forwards.append((model, call))
             dispatched = dispatched_receiver(call)
             if dispatched is not None:
-                # ``getattr(self, hook)()``: any method of the object, read as one too deep
-                # to read (below), on the object and what it is handed.
-                for handed in (dispatched, *handed_names(call, self_name)):
-                    put(resolved(handed), Mode.TRAIN)
+                if dispatched == self_name and (
+                    depth + 1 > MAX_DEPTH
+                    or self.dispatch_may_train(call, owner, self_name, depth + 1)
+                ):
+                    # ``getattr(self, hook)()``: a method of the class that may put the
+                    # object, or what it is handed, back in train mode.
+                    for handed in (self_name or "", *handed_names(call, self_name)):
+                        put(resolved(handed), Mode.TRAIN)
                 continue
             callee = self._callee(call.func, owner, self_name)
             if callee is None or (isinstance(call.func, ast.Name) and call.func.id in local_names):
@@ -505,6 +509,10 @@ class ModeSummaries:
             seen.add(base)
             yield base
             queue.extend(bases[base])
+
+    def _descendants(self, owner: str) -> Iterator[str]:
+        """The classes of the module that derive from ``owner``."""
+        return (cls for cls in self._class_bases() if owner in self._ancestors(cls))
 
     def method_names(self) -> frozenset[str]:
         """The names of the methods of the module's classes."""
@@ -650,15 +658,41 @@ class ModeSummaries:
         return [*names, *(t for n in names for t in twin_names(n, self_name, twins))]
 
     def attribute_twins(self, owner: str | None) -> Twins:
-        """The attributes of class ``owner`` (and the module's classes it derives from) that
-        name one object (:mod:`.attribute_twins`)."""
+        """The attributes of class ``owner`` (and the module's classes it derives from, or
+        that derive from it) that name one object (:mod:`.attribute_twins`)."""
         if owner is None:
             return {}
         known = self._twins.get(owner)
         if known is None:
-            classes = (module_class(self.values.tree, c) for c in (owner, *self._ancestors(owner)))
+            related = (owner, *self._ancestors(owner), *self._descendants(owner))
+            classes = (module_class(self.values.tree, c) for c in related)
             known = self._twins[owner] = attribute_twins(c for c in classes if c is not None)
         return known
+
+    def dispatch_may_train(
+        self, call: ast.Call, owner: str | None, self_name: str | None, depth: int = 0
+    ) -> bool:
+        """``getattr(self, name)(...)`` in a method of class ``owner``
+        (``catalog.METHOD_BY_NAME``): whether the method it looks up may put a model back in
+        train mode. It is one of the class's methods (or of the module's classes it derives
+        from or that derive from it): the one named, where the name is written out, else
+        any. ``getattr`` on another object reads as any call the analysis cannot follow."""
+        func = call.func
+        if (
+            owner is None
+            or self_name is None
+            or not isinstance(func, ast.Call)
+            or dispatched_receiver(call) != self_name
+        ):
+            return False
+        name = func.args[1]
+        wanted = name.value if isinstance(name, ast.Constant) else None
+        classes = {owner, *self._ancestors(owner), *self._descendants(owner)}
+        return any(
+            self.of(cls, method, depth).leaves_train
+            for cls, method in self.definitions
+            if cls in classes and (wanted is None or method == wanted)
+        )
 
     def _self_name_around(self, call: ast.Call) -> str | None:
         """The ``self`` of the method of the module's classes that makes ``call``."""
