@@ -336,11 +336,15 @@ class ModeSummaries:
 
         modes: dict[str, Mode] = {}
         decided: set[str] = set()  # put in a mode by the function itself
-        twins = self.attribute_twins(owner)
 
         def put(receiver: str, how: Mode) -> None:
-            """``receiver`` put in mode ``how``; in train mode, its twins too."""
-            twinned = twin_names(receiver, self_name, twins) if how is Mode.TRAIN else ()
+            """``receiver`` put in mode ``how``; in train mode, its twins too (read only
+            then: most functions never call ``train()``)."""
+            twinned = (
+                twin_names(receiver, self_name, self.attribute_twins(owner))
+                if how is Mode.TRAIN
+                else ()
+            )
             for name in (receiver, *twinned):
                 modes[name] = how
                 decided.add(name)
