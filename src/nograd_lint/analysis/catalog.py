@@ -151,9 +151,9 @@ def freezes(method: str, args: Sequence[Arg]) -> bool:
 #: calls ``train()`` puts them all in train mode.
 MODULE_VISITOR_METHOD = "apply"
 
-#: ``getattr(trainer, "on_epoch_start")()``: a method looked up by name at run time may be
-#: any of the object's, one that puts the models it holds back in train mode (a hook
-#: dispatched by name).
+#: ``getattr(self, "on_epoch_start")()``: a method looked up by name at run time, the one
+#: named or any of the object's, which may put the models it holds back in train mode (a
+#: hook dispatched by name).
 METHOD_BY_NAME = "getattr"
 
 #: ``nn.Module`` methods that return the module itself, so ``Net().to(dev).eval()`` is the

@@ -17,12 +17,7 @@ from typing import Callable, Union, cast
 
 import libcst as cst
 
-from ..ast_names import (
-    binds_name,
-    module_class,
-    sets_attributes_by_name,
-    within_any,
-)
+from ..ast_names import binds_name, module_class, sets_attributes_by_name, within_any
 from ..ast_names import dotted_name as ast_dotted_name
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
@@ -1180,8 +1175,10 @@ class ModuleAnalysis:
         """``getattr(self, hook)()`` (``catalog.METHOD_BY_NAME``): a method of the class
         that may put the object, or what it is handed, back in train mode
         (``ModeSummaries.dispatch_may_train``; ending a period can only hide a finding)."""
+        if not isinstance(call.func, cst.Call) or self.modes is None:
+            return  # the common case first: every call of the module passes here
         owner = self._owner()
-        if not isinstance(call.func, cst.Call) or owner is None or self.modes is None:
+        if owner is None:
             return
         twin = self.twins.of(self._top, call)
         if twin is None or not self.modes.dispatch_may_train(

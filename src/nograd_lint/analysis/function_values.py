@@ -225,6 +225,7 @@ class FunctionValues:
         self.guards: dict[int, Guards] = {}
         #: Condition key -> the test of an ``if`` that has it (``invariant``).
         self._tests: dict[Hashable, ast.expr] = {}
+        self._invariant: dict[Hashable, bool] = {}  # ``invariant``, read once per condition
         self.requires_grad: set[str] = set()
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
@@ -1489,6 +1490,12 @@ class FunctionValues:
         tests and as what a ``for`` runs over. Handed to a call, bound to another name, or
         reached into (``queue.pop()``, ``x[i] = ...``), a parameter may change its truth
         between iterations."""
+        known = self._invariant.get(condition)
+        if known is None:
+            known = self._invariant[condition] = self._reads_alike(condition)
+        return known
+
+    def _reads_alike(self, condition: Hashable) -> bool:
         test = self._tests.get(condition)
         if test is None or isinstance(self.node, (ast.Module, ast.Lambda)):
             return False

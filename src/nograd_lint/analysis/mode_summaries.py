@@ -367,12 +367,8 @@ class ModeSummaries:
                 model = resolved(model)
             if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
-            dispatched = dispatched_receiver(call)
-            if dispatched is not None:
-                if dispatched == self_name and (
-                    depth + 1 > MAX_DEPTH
-                    or self.dispatch_may_train(call, owner, self_name, depth + 1)
-                ):
+            if dispatched_receiver(call) is not None:
+                if self.dispatch_may_train(call, owner, self_name, depth + 1):
                     # ``getattr(self, hook)()``: a method of the class that may put the
                     # object, or what it is handed, back in train mode.
                     for handed in (self_name or "", *handed_names(call, self_name)):
@@ -514,9 +510,11 @@ class ModeSummaries:
             yield base
             queue.extend(bases[base])
 
-    def _descendants(self, owner: str) -> Iterator[str]:
-        """The classes of the module that derive from ``owner``."""
-        return (cls for cls in self._class_bases() if owner in self._ancestors(cls))
+    def _related(self, owner: str) -> set[str]:
+        """``owner``, and the classes of the module it derives from or that derive from
+        it: the methods ``self`` may run, the attributes it may have."""
+        bases = self._class_bases()
+        return {owner, *self._ancestors(owner), *(c for c in bases if owner in self._ancestors(c))}
 
     def method_names(self) -> frozenset[str]:
         """The names of the methods of the module's classes."""
@@ -668,8 +666,7 @@ class ModeSummaries:
             return {}
         known = self._twins.get(owner)
         if known is None:
-            related = (owner, *self._ancestors(owner), *self._descendants(owner))
-            classes = (module_class(self.values.tree, c) for c in related)
+            classes = (module_class(self.values.tree, c) for c in self._related(owner))
             known = self._twins[owner] = attribute_twins(c for c in classes if c is not None)
         return known
 
@@ -680,7 +677,8 @@ class ModeSummaries:
         (``catalog.METHOD_BY_NAME``): whether the method it looks up may put a model back in
         train mode. It is one of the class's methods (or of the module's classes it derives
         from or that derive from it): the one named, where the name is written out, else
-        any. ``getattr`` on another object reads as any call the analysis cannot follow."""
+        any; one too deep to read counts as one that may, as any call does. ``getattr`` on
+        another object reads as any call the analysis cannot follow."""
         func = call.func
         if (
             owner is None
@@ -689,9 +687,11 @@ class ModeSummaries:
             or dispatched_receiver(call) != self_name
         ):
             return False
+        if depth > MAX_DEPTH:
+            return True
         name = func.args[1]
         wanted = name.value if isinstance(name, ast.Constant) else None
-        classes = {owner, *self._ancestors(owner), *self._descendants(owner)}
+        classes = self._related(owner)
         return any(
             self.of(cls, method, depth).leaves_train
             for cls, method in self.definitions
