@@ -441,6 +441,28 @@ CLASS_STATEMENTS = st.sampled_from(
     ],
     module=["Helper(model)"],
 )
+@example(
+    # The test always failed when commented parts were varied together.
+    functions=[
+        (
+            "",  # or any other generated value
+            ["model.eval()"],  # or any other generated value
+        ),
+        (
+            "",
+            [
+                "for x in xs:\n    if c:\n        model.eval()\n        f1(x, model)\n        out = f2(model, x)\n        out = model(x)\n        model.train()"
+            ],
+        ),
+    ],
+    reaching=(
+        "",  # or any other generated value
+        ["f1(x, model)"],
+    ),
+    class_statement="pass",
+    method=["f1(x, model)"],
+    module=["model.eval()"],
+).via("discovered failure")
 def test_pruning_changes_no_finding_across_definitions(
     functions: list[tuple[str, list[str]]],
     reaching: tuple[str, list[str]],

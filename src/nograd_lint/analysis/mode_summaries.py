@@ -107,6 +107,9 @@ class ModeSummary(NamedTuple):
     steps: bool = False
 
 
+#: How many times a recursive function is read again with its last reading (``of``).
+_RECURSION_ROUNDS = 3
+
 #: The position of a value returned whole, not as an element of a tuple.
 WHOLE = -1
 
@@ -180,6 +183,8 @@ class ModeSummaries:
         self._method_names: frozenset[str] | None = None
         self._bases: dict[str, list[str]] | None = None
         self._twins: dict[str, Twins] = {}  # ``attribute_twins`` by class
+        #: Open function -> what a recursive call of it reads as (``of``).
+        self._seeds: dict[tuple[str | None, str], ModeSummary] = {}
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -191,21 +196,34 @@ class ModeSummaries:
         node = self.definitions.get(key)
         if key in self._open:
             self._met_open.add(key)
-        if node is None or depth > MAX_DEPTH or key in self._open:
+            return self._seeds.get(key, NOTHING)
+        if node is None or depth > MAX_DEPTH:
             return NOTHING
         found = self._known.get(key)
         if found is not None and found[1] <= depth:
             return found[0]
-        self._open.add(key)
-        outer, self._met_open = self._met_open, set()
-        try:
-            known = self._summarise(node, owner, depth)
-        except RecursionError:
-            known = NOTHING
-        finally:
-            self._open.discard(key)
-            provisional = self._met_open - {key}
-            self._met_open = outer | provisional
+        # A recursion (``f`` calls ``g`` calls ``f``) reads the open function as what its
+        # last round gave, from nothing up, until a round gives that again: where the cycle
+        # is cut then matters less to the answer.
+        outer, met = self._met_open, set()
+        known = NOTHING
+        for _ in range(_RECURSION_ROUNDS):
+            self._seeds[key] = known
+            self._open.add(key)
+            self._met_open = set()
+            try:
+                found_now = self._summarise(node, owner, depth)
+            except RecursionError:
+                found_now = NOTHING
+            finally:
+                self._open.discard(key)
+                met |= self._met_open
+            recursive, known = key in self._met_open, found_now
+            if not recursive or found_now == self._seeds[key]:
+                break
+        del self._seeds[key]
+        provisional = met - {key}
+        self._met_open = outer | provisional
         # A summary that met a function still being summarised (``f`` calls ``g`` calls
         # ``f``) is kept only by that one: cached, it would make the answer depend on which
         # function was asked about first (the screens ask before the analysis does).
