@@ -1352,6 +1352,21 @@ def nested_objective(model, x, y):
     second.backward()
 
 
+def functions_handed_to_a_loss_share_what_they_close_over(elbo, reparam):
+    # Both losses run a function that samples from ``prior``, whose parameters were
+    # computed once from the leaves: that part of the graph is differentiated twice.
+    loc = torch.zeros(3, requires_grad=True)
+    prior = torch.distributions.Normal(loc.exp(), 1.0)
+
+    def model():
+        return prior.rsample().sum()
+
+    expected = elbo.differentiable_loss(model)
+    actual = elbo.differentiable_loss(reparam(model))
+    torch.autograd.grad(expected, [loc], retain_graph=True)
+    torch.autograd.grad(actual, [loc])
+
+
 def regulariser_made_before_the_loop(model, batches):
     # The parameters are leaves, but their squares are one graph, made once and
     # differentiated again by every iteration's loss.

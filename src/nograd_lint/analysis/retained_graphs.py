@@ -705,6 +705,12 @@ def _graph_parts(
     if isinstance(func, ast.Name):
         for read in function.nested_reads(func.id):  # ``def objective(w)`` over ``feats``
             yield read, through_model, False
+    for argument in arguments:
+        if isinstance(argument, ast.Name):
+            # ``elbo.loss(model, guide)``, ``def model(): sample(prior)``: the callee may run
+            # the function it is handed, on what that function closes over
+            for read in function.nested_reads(argument.id):
+                yield read, through_model, False
     if isinstance(func, ast.Attribute) and qualified is None and is_tensor_method(func.attr):
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
         if method not in METADATA_ARGUMENT_METHODS:  # not ``x.to(self.device)``
