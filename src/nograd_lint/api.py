@@ -242,7 +242,7 @@ def analyse(
         start, end = ranges[id(leak.period.start)]
         step_start, step_end = ranges[id(leak.step)]
         model, trained = leak.period.shown, leak.period.model
-        message = ng004_message(model, step_start[0], f"{model}.train()")
+        message = ng004_message(model, step_start[0], f"{model}.train()", leak.same_iteration)
         how = "" if trained == model else f", the same module as '{model}',"
         step = _related((step_start, step_end), f"'{trained}'{how} is trained here in eval mode")
         findings.append(Finding(start[0], start[1], NG004, message, model, end[0], end[1], (step,)))

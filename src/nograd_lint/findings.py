@@ -78,12 +78,16 @@ def ng003_message(callee: str, flag: str, more_arguments: bool) -> str:
     return template.format(callee=_short(callee), flag=_short(flag))
 
 
-def ng004_message(model: str, training_line: int, restore: str) -> str:
+def ng004_message(
+    model: str, training_line: int, restore: str, same_iteration: bool = False
+) -> str:
     """The NG004 message: ``model`` is left in eval mode here, and trained at
-    ``training_line`` in the next iteration; ``restore`` is the call to add."""
+    ``training_line`` in the next iteration (or later in this one: ``same_iteration``);
+    ``restore`` is the call to add."""
     from .rules import NG004_RULE
 
-    return NG004_RULE.messages[0].format(model=model, line=training_line, restore=restore)
+    template = NG004_RULE.messages[1 if same_iteration else 0]
+    return template.format(model=model, line=training_line, restore=restore)
 
 
 def detached(expression: str) -> str:

@@ -143,6 +143,9 @@ NG004_RULE = Rule(
     messages=(
         "'{model}' is left in eval mode here, and the next iteration trains it in eval mode "
         "at line {line}; call '{restore}' before that training step",
+        "'{model}' is left in eval mode here, and the training step that follows it in the "
+        "same iteration, at line {line}, runs in eval mode; call '{restore}' before that "
+        "training step",
     ),
     autofix=False,
 )

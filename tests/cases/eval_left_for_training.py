@@ -225,7 +225,51 @@ def validation_in_the_last_batch_of_each_epoch(model, loader, val_loader, optimi
                 evaluate(model, val_loader)  # expect: NG004:17
 
 
+def validation_at_the_top_of_each_epoch(model, loader, val_loader, optimizer, criterion):
+    # The first epoch already trains in eval mode: the step follows in the same iteration.
+    for epoch in range(10):
+        evaluate(model, val_loader)  # expect: NG004:9
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
+def validation_first_in_some_epochs(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        if epoch % 5 == 0:
+            evaluate(model, val_loader)  # expect: NG004:13
+        for x, y in loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+
+
 # -- silent ------------------------------------------------------------------------------
+
+
+def train_mode_after_validation_at_the_top(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        evaluate(model, val_loader)
+        model.train()
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
+def eval_call_at_the_top_of_each_epoch(model, loader, optimizer, criterion):
+    # A bare eval() before the step may choose eval mode for the whole loop (frozen
+    # batch-norm statistics); only a helper's validation phase is reported there.
+    for epoch in range(10):
+        model.eval()
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
+def validation_before_the_loop_then_train_mode(model, loader, val_loader, optimizer, criterion):
+    evaluate(model, val_loader)
+    for epoch in range(10):
+        train_one_epoch_in_train_mode(model, loader, optimizer, criterion)
+
+
+def validation_in_a_loop_of_its_own(model, loaders, loader, optimizer, criterion):
+    for val_loader in loaders:
+        evaluate(model, val_loader)
+    model.train()
+    train_one_epoch(model, loader, optimizer, criterion)
 
 
 def train_mode_at_each_epoch(model, loader, val_loader, optimizer, criterion):

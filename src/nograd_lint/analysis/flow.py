@@ -147,6 +147,8 @@ class LeftInEval:
     #: A forward call, which needs gradient code after it that consumes its output or
     #: trains its model; else the call of a function of the module that trains the model.
     forward: CarriedStep | None = None
+    #: The step comes later in the iteration that began the period, not in the next one.
+    same_iteration: bool = False
 
 
 @dataclass(eq=False)
@@ -228,6 +230,10 @@ class ModuleAnalysis:
         #: Per loop being run, innermost last: the states its ``continue`` and ``break``
         #: statements leave with, which meet the back edge and the loop's exit.
         self._jumps: list[_LoopJumps] = []
+        #: ``id`` of each loop body being run, innermost last.
+        self._loop_bodies: list[int] = []
+        #: NG004: ``id`` of a period begun by a helper call in a loop -> that loop's body.
+        self._helper_periods_in_loops: dict[int, int] = {}
         #: Names some ``global``/``nonlocal`` declares (read on first need, with whether the
         #: module binds ``range``).
         self._declared: frozenset[str] | None = None
@@ -599,6 +605,7 @@ class ModuleAnalysis:
         first = entry.copy()
         header(first)
         self._loop_depth += 1
+        self._loop_bodies.append(id(body))
         jumps = _LoopJumps(counting=counting)
         self._jumps.append(jumps)
         try:
@@ -616,6 +623,7 @@ class ModuleAnalysis:
                 after = _join_all(self.run_block(body, looped), jumps.continues)
         finally:
             self._loop_depth -= 1
+            self._loop_bodies.pop()
             self._jumps.pop()
         # A loop over a list written out runs its body at least once.
         exit_state = _forget_carried(entry, after if runs_once else entry.join(after))
@@ -1320,10 +1328,13 @@ class ModuleAnalysis:
         for receiver in summary.trains:
             model = names(receiver)
             periods = state.evals.get(model, frozenset()) if model is not None else frozenset()
-            if _begun_here(periods) <= state.carried:  # not so on the loop's entry too
-                for period in periods & state.carried:
+            leading = self._validated_first(periods, state)
+            if _begun_here(periods) - leading <= state.carried:  # not so on the loop's entry
+                for period in (periods & state.carried) | leading:
                     if self._reportable_period(period) and not self._other_arm(period, call):
-                        self._left_in_eval.append(LeftInEval(period, call, self._top))
+                        self._left_in_eval.append(
+                            LeftInEval(period, call, self._top, same_iteration=period in leading)
+                        )
         for receiver in summary.hands_back:  # ``loss = compute_loss(model, batch)``
             model = names(receiver)
             if model is not None:
@@ -1337,6 +1348,8 @@ class ModuleAnalysis:
             for name in self._same_object(model, call):
                 period = self._period(name, call, model)
                 period.via_call = True
+                if self._loop_bodies:
+                    self._helper_periods_in_loops[id(period)] = self._loop_bodies[-1]
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
                 state.set_periods(name, state.evals.get(name, frozenset()) | {period})
                 state.carried = state.carried - {period}
@@ -1362,6 +1375,19 @@ class ModuleAnalysis:
         if train:
             return self.modes.train_reaches(twin, name)  # type: ignore[union-attr]
         return self.modes.same_object(twin, name)  # type: ignore[union-attr]
+
+    def _validated_first(
+        self, periods: frozenset[EvalPeriod], state: FlowState
+    ) -> frozenset[EvalPeriod]:
+        """NG004: the periods begun earlier in this iteration of a loop the step is in, by a
+        call of a function that leaves the model in eval mode (``evaluate(model)`` at the top
+        of each epoch, before ``train_one_epoch(model)``): a validation phase, not eval mode
+        chosen for the loop, as a bare ``model.eval()`` there may be."""
+        return frozenset(
+            p
+            for p in _begun_here(periods) - state.carried
+            if self._helper_periods_in_loops.get(id(p)) in self._loop_bodies
+        )
 
     def _reportable_period(self, period: EvalPeriod) -> bool:
         """Begun in this function by an eval call of a whole model, or a call of a function
@@ -1499,15 +1525,18 @@ class ModuleAnalysis:
         """NG004: ``call`` (the model's forward, or a helper handing it back) may be the
         training step of a loop whose last iteration left ``model`` in eval mode: a step to
         judge once gradient code follows it (``_periods_left_in_eval``)."""
+        leading = self._validated_first(periods, state)
         carried = frozenset(
             p
-            for p in periods & state.carried
+            for p in (periods & state.carried) | leading
             if self._reportable_period(p) and not self._other_arm(p, call)
         )
-        if carried and _begun_here(periods) <= state.carried:  # not so on the loop's entry
+        if carried and _begun_here(periods) - leading <= state.carried:  # not so on entry
             step = CarriedStep(call, model, self._top, carried)
             state.carried_steps = state.carried_steps | {step}
-            self._left_in_eval.extend(LeftInEval(p, call, self._top, step) for p in carried)
+            self._left_in_eval.extend(
+                LeftInEval(p, call, self._top, step, same_iteration=p in leading) for p in carried
+            )
 
     def _forward(self, call: cst.Call, state: FlowState) -> None:
         if state.grad not in (Grad.ENABLED, Grad.ENTRY):
@@ -1612,8 +1641,9 @@ def _training_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
 def _begun_here(periods: frozenset[EvalPeriod]) -> frozenset[EvalPeriod]:
     """The periods begun in the function itself. When one of them reaches a training step
     without going around the loop's back edge, the model is in eval mode there from the
-    first iteration: eval mode chosen for the whole loop (NG004 reports only the phase
-    that forgets to switch back)."""
+    first iteration: eval mode chosen for the whole loop, unless a validation helper of
+    the same iteration chose it (``_validated_first``); NG004 reports only the phase that
+    forgets to switch back."""
     return frozenset(p for p in periods if p.inherited is None)
 
 
