@@ -115,3 +115,15 @@ def test_fields_list_calls_in_the_order_libcst_writes_them(path: Path) -> None:
         assert _calls(statement, lambda n: n.children) == _calls(
             statement, lambda n: child_nodes(n, written_order=True)
         )
+
+
+def test_node_types_that_may_hold_calls_read_off_their_bases() -> None:
+    """``may_hold_calls`` reads a type's own bases rather than ask ``issubclass`` of LibCST's
+    abstract bases: the same answer for every node type LibCST defines."""
+    from nograd_lint.analysis.nodes import _CALL_FREE_TYPES, may_hold_calls
+
+    kinds = [k for k in vars(cst).values() if isinstance(k, type) and issubclass(k, cst.CSTNode)]
+    assert len(kinds) > 150
+    for kind in [*kinds, str, tuple, type(cst.MaybeSentinel.DEFAULT)]:
+        expected = issubclass(kind, cst.CSTNode) and not issubclass(kind, _CALL_FREE_TYPES)
+        assert may_hold_calls(kind) is expected, kind
