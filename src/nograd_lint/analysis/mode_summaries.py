@@ -546,8 +546,7 @@ class ModeSummaries:
         """``evaluate(model)`` in a function that binds ``evaluate`` itself (a parameter,
         an assignment, a nested ``def``): not the module's function, nor an imported one."""
         func = call.func
-        function = self.values.function_of(call)
-        node = function.node if function is not None else None
+        node = self.values.owner_of(call)
         if not isinstance(func, ast.Name) or not isinstance(node, FUNCTIONS):
             return False
         arguments = node.args
@@ -643,8 +642,7 @@ class ModeSummaries:
         parameters (``self`` among them), a name or an attribute of one, and never to
         anything else (``model = self.model``, ``ddp = DDP(model)``): a mode a callee
         leaves on that object is theirs too."""
-        function = self.values.function_of(call)
-        node = function.node if function is not None else None
+        node = self.values.owner_of(call)
         if isinstance(node, FUNCTIONS):
             return self._shape(node).aliases
         if isinstance(node, ast.Module):
@@ -722,8 +720,7 @@ class ModeSummaries:
 
     def _method_around(self, call: ast.Call) -> tuple[str | None, str | None]:
         """The class and ``self`` of the method of the module's classes that makes ``call``."""
-        function = self.values.function_of(call)
-        node = function.node if function is not None else None
+        node = self.values.owner_of(call)
         if not isinstance(node, FUNCTIONS):
             return None, None
         owner = next(

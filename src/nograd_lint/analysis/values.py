@@ -623,6 +623,10 @@ class ModuleValues:
         """The value facts of the function (or module code) ``node`` runs in."""
         return self._function_of(node)
 
+    def owner_of(self, node: ast.AST) -> FunctionNode | None:
+        """The function (or the module) ``node`` runs in, without reading its values."""
+        return self.index.owners.get(id(node))
+
     def _function_of(self, node: ast.AST) -> FunctionValues | None:
         owner = self.index.owners.get(id(node))
         return self._function(owner) if owner is not None else None
