@@ -164,6 +164,30 @@ class Trainer:
             self.train_epoch(loader)
             self.validate_a_copy(val_loader)
 
+    def freeze_the_first_layer(self):
+        self.model.layers[0].eval()  # a submodule: a deliberate freeze
+
+
+def a_trainer_object_driven_from_outside(model, optimizer, loader, val_loader):
+    trainer = Trainer(model, optimizer)
+    for epoch in range(10):
+        trainer.train_epoch(loader)
+        trainer.validate(val_loader)  # expect: NG004:9
+
+
+def a_trainer_object_validating_first(make_model, loader, val_loader):
+    trainer = Trainer(make_model(), None)  # its model has no other name here
+    for epoch in range(10):
+        trainer.validate(val_loader)  # expect: NG004:9
+        trainer.train_epoch(loader)
+
+
+def a_trainer_object_freezing_a_submodule(model, optimizer, loader):
+    trainer = Trainer(model, optimizer)
+    for epoch in range(10):
+        trainer.freeze_the_first_layer()
+        trainer.train_epoch(loader)
+
 
 def validation_in_the_last_epoch_or_every_fifth(
     model, loader, val_loader, optimizer, criterion, epochs

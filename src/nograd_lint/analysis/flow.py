@@ -1345,9 +1345,11 @@ class ModuleAnalysis:
             if model is None:
                 continue
             # ``model = self.model`` before the call: ``model`` is left in eval mode as well.
+            whole = is_whole_model(model, caller_self)
             for name in self._same_object(model, call):
                 period = self._period(name, call, model)
                 period.via_call = True
+                period.whole = whole
                 if self._loop_bodies:
                     self._helper_periods_in_loops[id(period)] = self._loop_bodies[-1]
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
@@ -1393,12 +1395,13 @@ class ModuleAnalysis:
         """Begun in this function by an eval call of a whole model, or a call of a function
         of the module that leaves it in eval mode (NG004): not by loading a model."""
         start = period.start
+        if period.inherited is not None:
+            return False
+        if period.via_call:
+            return period.whole
         return (
-            period.inherited is None
-            and (
-                period.via_call
-                or (isinstance(start, cst.Call) and chain_of(start).mode is Mode.EVAL)
-            )
+            isinstance(start, cst.Call)
+            and chain_of(start).mode is Mode.EVAL
             and is_whole_model(period.model, self._self_name)
         )
 

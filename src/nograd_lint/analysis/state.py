@@ -103,6 +103,10 @@ class EvalPeriod:
     #: Begun by a call of a function of the module that leaves the model in eval mode
     #: (``evaluate(model)``): NG004's business only; NG001 judges the callee's own calls.
     via_call: bool = False
+    #: For ``via_call``: the model is a whole one as the call names it, read with the object
+    #: whose method was called for ``self`` (``trainer.validate()`` leaves
+    #: ``trainer.model`` in eval mode, as ``self.validate()`` leaves ``self.model``).
+    whole: bool = False
     #: The name the eval call was given, where ``model`` is another name for that module
     #: (``fast = torch.compile(model)`` or ``model = self.model`` before it): what
     #: messages call the model put in eval mode.
