@@ -275,6 +275,35 @@ def train_mode_after_validation_at_the_top(model, loader, val_loader, optimizer,
         train_one_epoch(model, loader, optimizer, criterion)
 
 
+def switch_mode(net, training):
+    if training:
+        net.train()
+    else:
+        net.eval()
+
+
+def a_mode_toggle_at_the_top_and_end_of_each_epoch(model, loader, optimizer, criterion):
+    # Read in order, the toggle's branches end in eval(): it may also switch to train mode,
+    # so it is no validation helper, and the next epoch's call puts the model back.
+    for epoch in range(10):
+        switch_mode(model, True)
+        train_one_epoch(model, loader, optimizer, criterion)
+        switch_mode(model, False)
+
+
+def freeze_for_fine_tuning(net):
+    net.eval()  # no validation: a mode chosen for what follows
+    net.requires_grad_(False)
+
+
+def a_freezing_helper_at_the_top_of_each_epoch(backbone, head, loader, optimizer, criterion):
+    for epoch in range(10):
+        freeze_for_fine_tuning(backbone)
+        for x, y in loader:
+            criterion(head(backbone(x)), y).backward()
+            optimizer.step()
+
+
 def eval_call_at_the_top_of_each_epoch(model, loader, optimizer, criterion):
     # A bare eval() before the step may choose eval mode for the whole loop (frozen
     # batch-norm statistics); only a helper's validation phase is reported there.

@@ -1350,7 +1350,13 @@ class ModuleAnalysis:
                 period = self._period(name, call, model)
                 period.via_call = True
                 period.whole = whole
-                if self._loop_bodies:
+                if (
+                    self._loop_bodies
+                    and receiver in summary.validates
+                    and receiver not in summary.may_train
+                ):
+                    # a validation helper: it runs the model in eval mode and never
+                    # switches it to train mode
                     self._helper_periods_in_loops[id(period)] = self._loop_bodies[-1]
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
                 state.set_periods(name, state.evals.get(name, frozenset()) | {period})
@@ -1382,9 +1388,12 @@ class ModuleAnalysis:
         self, periods: frozenset[EvalPeriod], state: FlowState
     ) -> frozenset[EvalPeriod]:
         """NG004: the periods begun earlier in this iteration of a loop the step is in, by a
-        call of a function that leaves the model in eval mode (``evaluate(model)`` at the top
-        of each epoch, before ``train_one_epoch(model)``): a validation phase, not eval mode
-        chosen for the loop, as a bare ``model.eval()`` there may be."""
+        call of a function that runs the model in eval mode and never puts it in train mode
+        (``evaluate(model)`` at the top of each epoch, before ``train_one_epoch(model)``): a
+        validation phase, not eval mode chosen for the loop, as a bare ``model.eval()`` or a
+        helper that only freezes the model (``freeze(backbone)``) may choose it, nor a call
+        of a toggle (``net_mode(train=True)``) that the summary, reading its branches in
+        order, takes for an eval call."""
         return frozenset(
             p
             for p in _begun_here(periods) - state.carried

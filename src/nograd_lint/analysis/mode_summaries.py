@@ -105,6 +105,13 @@ class ModeSummary(NamedTuple):
     #: the module it calls (``optimizer_step(loss, optimizer)``): a forward call before a
     #: call of it may be a training step, if its output reaches that backward (NG004).
     steps: bool = False
+    #: Receivers it may put in train mode on some path, whatever mode it leaves them in
+    #: (``net_mode(train)`` with ``if train: net.train() else: net.eval()``): not a
+    #: validation helper that only ever switches to eval mode.
+    may_train: frozenset[str] = frozenset()
+    #: Receivers it runs (a forward call, itself or in a function it calls) after putting
+    #: them in eval mode: a validation phase, not a mode switch alone (``freeze(backbone)``).
+    validates: frozenset[str] = frozenset()
 
 
 #: How many times a recursive function is read again with its last reading (``of``).
@@ -354,6 +361,8 @@ class ModeSummaries:
 
         modes: dict[str, Mode] = {}
         decided: set[str] = set()  # put in a mode by the function itself
+        trained: set[str] = set()  # put in train mode somewhere
+        validated: set[str] = set()  # run after being put in eval mode
 
         def put(receiver: str, how: Mode) -> None:
             """``receiver`` put in mode ``how``; in train mode, its twins too (read only
@@ -366,6 +375,8 @@ class ModeSummaries:
             for name in (receiver, *twinned):
                 modes[name] = how
                 decided.add(name)
+                if how is Mode.TRAIN:
+                    trained.add(name)
 
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
@@ -385,6 +396,8 @@ class ModeSummaries:
                 model = resolved(model)
             if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
+            if model is not None and modes.get(model) is Mode.EVAL:
+                validated.add(model)
             if dispatched_receiver(call) is not None:
                 if self.dispatch_may_train(call, owner, self_name, depth + 1):
                     # ``getattr(self, hook)()``: a method of the class that may put the
@@ -429,6 +442,14 @@ class ModeSummaries:
                 name = mapped(receiver)
                 if name is not None:
                     put(name, Mode.TRAIN)
+            for receiver in inner.may_train:
+                name = mapped(receiver)
+                if name is not None:
+                    trained.add(name)
+            for receiver in inner.validates:
+                name = mapped(receiver)
+                if name is not None:
+                    validated.add(name)
         if gradients:  # a forward trains its model if its output reaches a backward
             run_first.update(
                 model
@@ -447,6 +468,8 @@ class ModeSummaries:
             _returned_parameters(shape.returns, parameters - shape.bound),
             hands_back,
             gradients,
+            frozenset(r for r in trained if reachable(r)),
+            frozenset(r for r in validated if reachable(r)),
         )
 
     def shadowed(self) -> frozenset[str]:
@@ -818,6 +841,8 @@ def _through_parameters(
         summary.returns,
         handed(summary.hands_back),
         summary.steps,
+        handed(summary.may_train),
+        handed(summary.validates),
     )
 
 
