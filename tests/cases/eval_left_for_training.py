@@ -265,6 +265,24 @@ def validation_first_in_some_epochs(model, loader, val_loader, optimizer, criter
             optimizer.step()
 
 
+def _score(model, loader):
+    with torch.no_grad():
+        return sum(model(x).sum().item() for x, _ in loader)
+
+
+def validate_through_a_scoring_function(model, loader):
+    model.eval()
+    return _score(model, loader)  # the model runs in eval mode, in the callee
+
+
+def validation_that_delegates_its_forward_at_the_top(
+    model, loader, val_loader, optimizer, criterion
+):
+    for epoch in range(10):
+        validate_through_a_scoring_function(model, val_loader)  # expect: NG004:9
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
 # -- silent ------------------------------------------------------------------------------
 
 

@@ -112,6 +112,10 @@ class ModeSummary(NamedTuple):
     #: Receivers it runs (a forward call, itself or in a function it calls) after putting
     #: them in eval mode: a validation phase, not a mode switch alone (``freeze(backbone)``).
     validates: frozenset[str] = frozenset()
+    #: Receivers it runs (a forward call, itself or in a function it calls), in any mode:
+    #: a caller that put one in eval mode first validates it (``model.eval(); return
+    #: _score(model, loader)``).
+    runs: frozenset[str] = frozenset()
 
 
 #: How many times a recursive function is read again with its last reading (``of``).
@@ -363,6 +367,7 @@ class ModeSummaries:
         decided: set[str] = set()  # put in a mode by the function itself
         trained: set[str] = set()  # put in train mode somewhere
         validated: set[str] = set()  # run after being put in eval mode
+        ran: set[str] = set()  # run at all
 
         def put(receiver: str, how: Mode) -> None:
             """``receiver`` put in mode ``how``; in train mode, its twins too (read only
@@ -396,8 +401,10 @@ class ModeSummaries:
                 model = resolved(model)
             if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
-            if model is not None and modes.get(model) is Mode.EVAL:
-                validated.add(model)
+            if model is not None:
+                ran.add(model)
+                if modes.get(model) is Mode.EVAL:
+                    validated.add(model)
             if dispatched_receiver(call) is not None:
                 if self.dispatch_may_train(call, owner, self_name, depth + 1):
                     # ``getattr(self, hook)()``: a method of the class that may put the
@@ -450,6 +457,12 @@ class ModeSummaries:
                 name = mapped(receiver)
                 if name is not None:
                     validated.add(name)
+            for receiver in inner.runs:
+                name = mapped(receiver)
+                if name is not None:
+                    ran.add(name)
+                    if modes.get(name) is Mode.EVAL:
+                        validated.add(name)
         if gradients:  # a forward trains its model if its output reaches a backward
             run_first.update(
                 model
@@ -470,6 +483,7 @@ class ModeSummaries:
             gradients,
             frozenset(r for r in trained if reachable(r)),
             frozenset(r for r in validated if reachable(r)),
+            frozenset(r for r in ran if reachable(r)),
         )
 
     def shadowed(self) -> frozenset[str]:
@@ -843,6 +857,7 @@ def _through_parameters(
         summary.steps,
         handed(summary.may_train),
         handed(summary.validates),
+        handed(summary.runs),
     )
 
 
