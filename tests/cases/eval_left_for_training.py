@@ -884,6 +884,13 @@ class TrainerOfABaseClass(BaseTrainer):
             self.validate(val_loader)  # expect: NG004:13
 
 
+def a_subclass_trainer_driven_from_outside(make_model, loader, val_loader):
+    trainer = TrainerOfABaseClass(make_model(), None)  # both methods come from its base
+    for epoch in range(10):
+        trainer.train_epoch(loader)
+        trainer.validate(val_loader)  # expect: NG004:9
+
+
 def train_epoch_with_a_loss_helper(model, loader, optimizer):
     for x, y in loader:
         optimizer.zero_grad()

@@ -593,7 +593,9 @@ class ModeSummaries:
 
     def instance_class(self, call: ast.Call) -> str | None:
         """The class of the module whose method ``model.evaluate(loader)`` calls: the one
-        that every binding of ``model`` in the function makes (``model = Net()``)."""
+        that every binding of ``model`` in the function makes (``model = Net()``), or the
+        base class of the module it inherits the method from (``trainer = MyTrainer()``,
+        ``class MyTrainer(BaseTrainer)``)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
             return None
@@ -609,10 +611,14 @@ class ModeSummaries:
                 isinstance(binding.target, ast.Name)
                 and isinstance(value, ast.Call)
                 and isinstance(value.func, ast.Name)
-                and (value.func.id, func.attr) in self.definitions
             ):
                 return None
-            classes.add(value.func.id)
+            made: str | None = value.func.id
+            if (made, func.attr) not in self.definitions:
+                made = self.inherited_from(value.func.id, func.attr)
+            if made is None:
+                return None
+            classes.add(made)
         return classes.pop() if len(classes) == 1 else None
 
     def runs_own_method(self, call: ast.Call, owner: str | None, self_name: str | None) -> bool:
