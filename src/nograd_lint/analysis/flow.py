@@ -226,14 +226,11 @@ class ModuleAnalysis:
         self._scope = self.module_scope
         self._class: ClassInfo | None = None
         self._top = 0
-        self._loop_depth = 0
         #: Per loop being run, innermost last: the states its ``continue`` and ``break``
         #: statements leave with, which meet the back edge and the loop's exit.
         self._jumps: list[_LoopJumps] = []
         #: ``id`` of each loop body being run, innermost last.
         self._loop_bodies: list[int] = []
-        #: NG004: ``id`` of a period begun by a helper call in a loop -> that loop's body.
-        self._helper_periods_in_loops: dict[int, int] = {}
         #: Names some ``global``/``nonlocal`` declares (read on first need, with whether the
         #: module binds ``range``).
         self._declared: frozenset[str] | None = None
@@ -604,7 +601,6 @@ class ModuleAnalysis:
         entry = state
         first = entry.copy()
         header(first)
-        self._loop_depth += 1
         self._loop_bodies.append(id(body))
         jumps = _LoopJumps(counting=counting)
         self._jumps.append(jumps)
@@ -613,7 +609,7 @@ class ModuleAnalysis:
             # A ``continue`` reaches the back edge as the end of the body does.
             after = _join_all(first_pass, jumps.continues)
             looped = entry.join(after.without_periods_begun_at(jumps.final_starts))
-            if not looped.same_as(entry) and self._loop_depth <= MAX_LOOP_PASSES_DEPTH:
+            if not looped.same_as(entry) and len(self._loop_bodies) <= MAX_LOOP_PASSES_DEPTH:
                 # Periods carried around an enclosing loop stay carried in this one; calls of
                 # the previous iteration are not fed by gradient code of the next one.
                 looped.carried = entry.carried | (looped.active_periods() - entry.active_periods())
@@ -622,7 +618,6 @@ class ModuleAnalysis:
                 jumps.continues.clear()
                 after = _join_all(self.run_block(body, looped), jumps.continues)
         finally:
-            self._loop_depth -= 1
             self._loop_bodies.pop()
             self._jumps.pop()
         # A loop over a list written out runs its body at least once.
@@ -1357,7 +1352,7 @@ class ModuleAnalysis:
                 ):
                     # a validation helper: it runs the model in eval mode and never
                     # switches it to train mode
-                    self._helper_periods_in_loops[id(period)] = self._loop_bodies[-1]
+                    period.validated_in = self._loop_bodies[-1]
                 # NG001 keeps judging by the eval calls it saw: the helper's period joins them.
                 state.set_periods(name, state.evals.get(name, frozenset()) | {period})
                 state.carried = state.carried - {period}
@@ -1395,9 +1390,7 @@ class ModuleAnalysis:
         of a toggle (``net_mode(train=True)``) that the summary, reading its branches in
         order, takes for an eval call."""
         return frozenset(
-            p
-            for p in _begun_here(periods) - state.carried
-            if self._helper_periods_in_loops.get(id(p)) in self._loop_bodies
+            p for p in _begun_here(periods) - state.carried if p.validated_in in self._loop_bodies
         )
 
     def _reportable_period(self, period: EvalPeriod) -> bool:

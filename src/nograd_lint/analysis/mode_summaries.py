@@ -369,6 +369,11 @@ class ModeSummaries:
         validated: set[str] = set()  # run after being put in eval mode
         ran: set[str] = set()  # run at all
 
+        def run(model: str) -> None:
+            ran.add(model)
+            if modes.get(model) is Mode.EVAL:
+                validated.add(model)
+
         def put(receiver: str, how: Mode) -> None:
             """``receiver`` put in mode ``how``; in train mode, its twins too (read only
             then: most functions never call ``train()``)."""
@@ -402,9 +407,7 @@ class ModeSummaries:
             if model is not None and reachable(model) and not within_any(model, decided):
                 forwards.append((model, call))
             if model is not None:
-                ran.add(model)
-                if modes.get(model) is Mode.EVAL:
-                    validated.add(model)
+                run(model)
             if dispatched_receiver(call) is not None:
                 if self.dispatch_may_train(call, owner, self_name, depth + 1):
                     # ``getattr(self, hook)()``: a method of the class that may put the
@@ -460,9 +463,7 @@ class ModeSummaries:
             for receiver in inner.runs:
                 name = mapped(receiver)
                 if name is not None:
-                    ran.add(name)
-                    if modes.get(name) is Mode.EVAL:
-                        validated.add(name)
+                    run(name)
         if gradients:  # a forward trains its model if its output reaches a backward
             run_first.update(
                 model

@@ -702,14 +702,12 @@ def _graph_parts(
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
     arguments += [k.value for k in node.keywords]
-    if isinstance(func, ast.Name):
-        for read in function.nested_reads(func.id):  # ``def objective(w)`` over ``feats``
-            yield read, through_model, False
-    for argument in arguments:
-        if isinstance(argument, ast.Name):
-            # ``elbo.loss(model, guide)``, ``def model(): sample(prior)``: the callee may run
-            # the function it is handed, on what that function closes over
-            for read in function.nested_reads(argument.id):
+    # A nested function called (``def objective(w)`` over ``feats``), or handed to a call
+    # that may run it (``elbo.loss(model, guide)``, ``def model(): sample(prior)``): what it
+    # closes over goes into the value.
+    for named in (func, *arguments):
+        if isinstance(named, ast.Name):
+            for read in function.nested_reads(named.id):
                 yield read, through_model, False
     if isinstance(func, ast.Attribute) and qualified is None and is_tensor_method(func.attr):
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced

@@ -107,6 +107,9 @@ class EvalPeriod:
     #: whose method was called for ``self`` (``trainer.validate()`` leaves
     #: ``trainer.model`` in eval mode, as ``self.validate()`` leaves ``self.model``).
     whole: bool = False
+    #: For ``via_call``: ``id`` of the body of the loop a validation helper began it in (it
+    #: runs the model in eval mode and never puts it in train mode), else None.
+    validated_in: int | None = None
     #: The name the eval call was given, where ``model`` is another name for that module
     #: (``fast = torch.compile(model)`` or ``model = self.model`` before it): what
     #: messages call the model put in eval mode.
