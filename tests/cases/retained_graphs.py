@@ -1367,6 +1367,94 @@ def functions_handed_to_a_loss_share_what_they_close_over(elbo, reparam):
     torch.autograd.grad(actual, [loc])
 
 
+def closures_run_before_the_last_gradient(elbo, reparam):
+    # ``model`` holds ``prior``'s graph, but it is run only by the calls before the last
+    # gradient call, and nothing it made is differentiated after it.
+    loc = torch.zeros(3, requires_grad=True)
+    prior = torch.distributions.Normal(loc.exp(), 1.0)
+
+    def model():
+        return prior.rsample().sum()
+
+    expected = elbo.differentiable_loss(model)
+    actual = elbo.differentiable_loss(reparam(model))
+    torch.autograd.grad(expected, [loc], retain_graph=True)
+    torch.autograd.grad(actual, [loc], retain_graph=True)  # expect: NG003:40
+
+
+def closure_run_again_after(elbo):
+    loc = torch.zeros(3, requires_grad=True)
+    prior = torch.distributions.Normal(loc.exp(), 1.0)
+
+    def model():
+        return prior.rsample().sum()
+
+    torch.autograd.grad(elbo.differentiable_loss(model), [loc], retain_graph=True)
+    torch.autograd.grad(elbo.differentiable_loss(model), [loc])  # prior's graph again
+
+
+def closure_result_differentiated_after(model, x):
+    feats = model(x)
+
+    def head():
+        return feats * 2
+
+    doubled = head()
+    feats.sum().backward(retain_graph=True)
+    doubled.sum().backward()  # through feats' graph
+
+
+def closure_run_after_by_a_callee(model, x, trainer):
+    feats = model(x)
+
+    def head():
+        return feats.pow(2).mean()
+
+    feats.mean().backward(retain_graph=True)
+    trainer.fit_step(head())  # may differentiate it, through feats' graph
+
+
+def closure_that_leaves(model, x):
+    feats = model(x)
+
+    def head():
+        return feats.pow(2).mean()
+
+    feats.sum().backward(retain_graph=True)  # the caller may run head
+    return head
+
+
+def closure_kept_by_what_it_was_handed_to(elbo, x, model):
+    feats = model(x)
+
+    def guide():
+        return feats.sum()
+
+    wrapped = elbo.wrap(guide)
+    feats.mean().backward(retain_graph=True)
+    wrapped().backward()  # runs guide again, through feats' graph
+
+
+def decorated_closure(model, x, registry):
+    feats = model(x)
+
+    @registry.register  # the registry may run it at any time
+    def head():
+        return feats.sum()
+
+    feats.mean().backward(retain_graph=True)
+
+
+def closure_run_in_the_loop(model, x, steps):
+    feats = model(x)
+
+    def objective(w):
+        return (feats * w).sum()
+
+    for w in steps:
+        objective(w).backward(retain_graph=True)  # the next step runs it again
+
+
 def regulariser_made_before_the_loop(model, batches):
     # The parameters are leaves, but their squares are one graph, made once and
     # differentiated again by every iteration's loss.

@@ -388,6 +388,17 @@ class FunctionValues:
                 )
         return found
 
+    def closures_over(self, names: set[str]) -> list[ast.AST]:
+        """The nested functions, lambdas and classes that may read one of ``names`` from
+        this function."""
+        return [node for node in self._nested if _free_names(node) & names]
+
+    def read_loops(self, name: ast.Name) -> frozenset[int] | None:
+        """The loops around a read in the function's own code; None for a read it did not
+        place (in a nested function or class, which may run at any time)."""
+        read = self._reads.get(id(name))
+        return None if read is None else read[1]
+
     def free_in_nested(self) -> set[str]:
         """``captured`` less the names a nested function reads from its own scope: its
         parameters and the names it binds, which Python makes local to it throughout."""
@@ -1453,13 +1464,28 @@ class FunctionValues:
         helper = self.module.plain_function(func.id)
         return helper if helper is not self.node else None
 
-    def leaves(self, names: set[int], seed: Seed, free_only: bool = False) -> bool:
+    def leaves(
+        self,
+        names: set[int],
+        seed: Seed,
+        free_only: bool = False,
+        finished: Collection[int] = (),
+    ) -> bool:
         """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
         stored on an object or a global, or read by a nested function: code we cannot see
         holds it after the function. ``free_only``: a nested function's own names (its
         parameters, what it assigns) are not read from here (NG002, NG003); NG001 takes
-        every name a nested function reads for the function's."""
+        every name a nested function reads for the function's. ``finished``: the ``id`` of
+        nested functions the caller has shown to be run and dropped before the point it
+        asks about (NG003), whose reads hold nothing past it."""
         captured = self.free_in_nested() if free_only else self.captured()
+        if finished:
+            captured = {
+                name
+                for node in self._nested
+                if id(node) not in finished
+                for name in (_free_names(node) if free_only else names_read(node))
+            }
         if self.names_of(names) & (captured | self.outer):
             return True
         if any(self.carries(value, names, seed) for value in self.leaving):

@@ -1549,8 +1549,11 @@ def _needed(
         around = origins.carried[index]
         if around is None or around & loops:
             return True  # last iteration's graph, differentiated again in this one
-    if recorded and function.leaves(function.derived(NEVER, recorded), NEVER, free_only=True):
-        return True
+    if recorded:
+        reached = function.derived(NEVER, recorded)
+        finished = _closures_done_before(call, reached, function)
+        if function.leaves(reached, NEVER, free_only=True, finished=finished):
+            return True
     own = recorded | origins.direct
     if creates_graph(call):
         # ``gradients = grad(d_out, x, create_graph=True)``: what is computed from them runs
@@ -1731,6 +1734,62 @@ def _carried_to_a_gradient_call(
         ):
             return True
     return False
+
+
+def _closures_done_before(call: ast.Call, reached: set[int], function: FunctionValues) -> set[int]:
+    """The ``id`` of the nested functions that close over the bindings ``reached`` but
+    are called, or handed to the calls that run them, only before ``call`` and outside
+    its loops, with what is made of them: ``def model(): sample(prior)`` given to
+    ``elbo.loss(model, guide)`` holds ``prior``'s graph only until the function is done
+    with it. Not one that is decorated (a decorator may register it), rebound, declared
+    global, read by another nested function, or whose value or result leaves the
+    function: code we cannot see may run it again."""
+    graph_names = function.names_of(reached)
+    done: set[int] = set()
+    for node in function.closures_over(graph_names):
+        if not isinstance(node, FUNCTIONS) or node.decorator_list:
+            continue
+        name = node.name
+        if (
+            name in function.outer
+            or name in function.parameters()
+            or any(name in binding.names for binding in function.bindings)
+        ):
+            continue
+
+        def made_from(candidate: ast.AST, name: str = name) -> bool:
+            if isinstance(candidate, ast.Call):
+                candidate = candidate.func  # ``model()``: what it returns may hold it too
+            return isinstance(candidate, ast.Name) and candidate.id == name
+
+        held = function.derived(made_from)
+        if function.leaves(held, made_from, free_only=True):
+            continue
+        if _read_only_before(call, {name} | function.names_of(held), node, function):
+            done.add(id(node))
+    return done
+
+
+def _read_only_before(
+    call: ast.Call, names: set[str], definition: ast.AST, function: FunctionValues
+) -> bool:
+    """Every read of ``names`` in the function is in ``call`` or before it, in the
+    function's own code, out of the loops around ``call``, and ``definition`` is the only
+    ``def`` of its name."""
+    here = (call.lineno, call.col_offset)
+    inside = {id(node) for node in ast.walk(call)}
+    loops = function.call_loops.get(id(call), frozenset())
+    for node in ast.walk(function.node):
+        if isinstance(node, FUNCTIONS) and node is not definition and node.name in names:
+            return False
+        if not isinstance(node, ast.Name) or node.id not in names or id(node) in inside:
+            continue
+        if not isinstance(node.ctx, ast.Load):
+            continue
+        around = function.read_loops(node)
+        if around is None or around & loops or (node.lineno, node.col_offset) > here:
+            return False
+    return True
 
 
 def _handed_on_later(
