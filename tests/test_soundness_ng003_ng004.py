@@ -326,7 +326,8 @@ for _form, _training, _marker in (
         "scores = model(x)\n            backward_step(loss, optimizer)",
         "",
     ),
-    # Steps the flow does not follow into a function or lambda defined in the loop.
+    # A step the flow does not follow into a lambda bound in the loop; it does follow a
+    # function nested there.
     (
         "in_a_lambda",
         "step = lambda: backward_step(criterion(model(x), y), optimizer)\n            step()",
@@ -335,7 +336,7 @@ for _form, _training, _marker in (
     (
         "in_a_nested_function",
         "def step():\n                backward_step(criterion(model(x), y), optimizer)\n\n            step()",
-        "",
+        "# expect: NG004",
     ),
 ):
     snippet(
@@ -351,6 +352,56 @@ for _form, _training, _marker in (
             + "    for epoch",
         ),
     )
+# A function nested in the training function: its variables are the function's own.
+for _form, _parameter, _call in (
+    ("reads_the_model", "", "validate()"),
+    ("handed_the_model", "model", "validate(model)"),
+):
+    snippet(
+        f"ng004-nested-validation-{_form}",
+        f"""
+        def fit(model, loader, val_loader, optimizer, criterion):
+            def validate({_parameter}):
+                model.eval()
+                with torch.no_grad():
+                    return [model(x) for x in val_loader]
+
+            for epoch in range(3):
+                for x, y in loader:
+                    criterion(model(x), y).backward()
+                    optimizer.step()
+                {_call}  # expect: NG004
+        """,
+    )
+snippet(
+    "ng004-nested-training-step",
+    """
+    def fit(model, loader, val_loader, optimizer, criterion):
+        def train_epoch():
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+
+        for epoch in range(3):
+            train_epoch()
+            model.eval()  # expect: NG004
+    """,
+)
+snippet(
+    "ng004-nested-training-sets-train-mode",
+    """
+    def fit(model, loader, val_loader, optimizer, criterion):
+        def train_epoch():
+            model.train()
+            for x, y in loader:
+                criterion(model(x), y).backward()
+                optimizer.step()
+
+        for epoch in range(3):
+            train_epoch()
+            model.eval()
+    """,
+)
 # A helper that hands its argument back: the caller's new name is the same model.
 for _target in ("model", "model, _", "model, accuracy"):
     snippet(

@@ -196,16 +196,14 @@ def _every_step_set_in_mode(
         name = summaries.callee_name(call.func)
         if name is None or not _may_be_summarised(name, defined):
             continue
-        for key in summaries.keys_named(name):
-            summary = summaries.of(*key)
+        caller_self = (
+            call.func.value.id
+            if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+            else None
+        )
+        for summary, names in summaries.readings(name, call, caller_self):
             if not (summary.leaves_eval or summary.leaves_train):
                 continue
-            caller_self = (
-                call.func.value.id
-                if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
-                else None
-            )
-            names = summaries.caller_names(key, call, caller_self)
             for receiver in summary.leaves_eval:
                 model = names(receiver)
                 if model is None:

@@ -1649,3 +1649,141 @@ def the_arm_test_reads_a_list_a_helper_fills(model, buffer, optimizer, criterion
             for x in buffer:
                 criterion(model(x), x).backward()
                 optimizer.step()
+
+
+def validation_function_nested_in_the_training_function(model, loader, val_loader, optimizer):
+    def evaluate_on(batches):
+        model.eval()
+        with torch.no_grad():
+            return sum(model(x).sum().item() for x, _ in batches)
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        evaluate_on(val_loader)  # expect: NG004:9
+
+
+def nested_validation_handed_the_model(model, loader, val_loader, optimizer):
+    def evaluate_net(net):
+        net.eval()
+        with torch.no_grad():
+            return [net(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        evaluate_net(model)  # expect: NG004:9
+
+
+def nested_training_step_after_nested_validation(model, loader, val_loader, optimizer):
+    def train_epoch():
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        train_epoch()
+        validate()  # expect: NG004:9
+
+
+class NestedValidationInAMethod:
+    def fit(self, loader, val_loader):
+        def validate():
+            self.model.eval()
+            with torch.no_grad():
+                return [self.model(x) for x, _ in val_loader]
+
+        for epoch in range(10):
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+            validate()  # expect: NG004:13
+
+
+def nested_training_function_sets_train_mode(model, loader, val_loader, optimizer):
+    def train_epoch():
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        train_epoch()
+        validate()
+
+
+def nested_validation_restores_the_mode(model, loader, val_loader, optimizer):
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            outputs = [model(x) for x, _ in val_loader]
+        model.train()
+        return outputs
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate()
+
+
+def nested_validation_of_another_model(model, teacher, loader, val_loader, optimizer):
+    def validate_teacher():
+        teacher.eval()
+        with torch.no_grad():
+            return [teacher(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate_teacher()
+
+
+def nested_name_rebound(model, loader, val_loader, optimizer, hooks):
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    validate = hooks.wrap(validate)  # may restore the mode: not the function above
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate()
+
+
+def nested_validation_shadowing_the_model(model, loader, val_loader, optimizer, make_model):
+    def validate():
+        model = make_model()  # its own model, not the one being trained
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate()

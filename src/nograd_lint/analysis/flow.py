@@ -60,7 +60,14 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .last_iteration import CountingLoop, counting_loop, last_iteration_test
-from .mode_summaries import WHOLE, handed_names, is_whole_model, summaries_of
+from .mode_summaries import (
+    WHOLE,
+    ModeSummary,
+    handed_names,
+    is_whole_model,
+    summaries_of,
+)
+from .mode_summaries import FunctionNode as AstFunction
 from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
@@ -1284,6 +1291,10 @@ class ModuleAnalysis:
         around the loop, or that leaves a model in eval mode (:mod:`.mode_summaries`)."""
         if self.modes is None:
             return
+        nested = self._nested_callee(call)
+        if nested is not None:
+            self._nested_mode_effects(call, nested, state)
+            return
         key = self._summary_key(call.func)
         if key is not None and self._calls_a_local(call):
             return
@@ -1304,17 +1315,42 @@ class ModuleAnalysis:
         if key is None:
             return
         summary = self.modes.of(*key)
-        if summary.steps:  # ``optimizer_step(loss, optimizer)``: its backward runs here
-            state.mark_steps_followed()
         self._overrides_train(key, call, caller_self, state)
-        if not (
-            summary.trains or summary.leaves_eval or summary.leaves_train or summary.hands_back
-        ):
-            return
-        twin = twin or self.twins.of(self._top, call)
+        names = None
+        if _has_mode_effects(summary):
+            twin = twin or self.twins.of(self._top, call)
+            names = self.modes.caller_names(key, twin, caller_self) if twin is not None else None
+        self._summary_effects(call, summary, names, caller_self, state)
+
+    def _nested_mode_effects(
+        self, call: cst.Call, nested: tuple[AstFunction, AstFunction], state: FlowState
+    ) -> None:
+        """``evaluate(val_loader)`` of a ``def evaluate`` nested in the function: the
+        variables it reads are the function's own."""
+        assert self.modes is not None
+        twin = self.twins.of(self._top, call)
         if twin is None:
             return
-        caller_names = self.modes.caller_names(key, twin, caller_self)
+        definition, enclosing = nested
+        names = self.modes.nested_caller_names(definition, twin, self._self_name)
+        summary = self.modes.of_nested(definition, enclosing)
+        self._summary_effects(call, summary, names, self._self_name, state)
+
+    def _summary_effects(
+        self,
+        call: cst.Call,
+        summary: ModeSummary,
+        caller_names: Callable[[str], str | None] | None,
+        caller_self: str | None,
+        state: FlowState,
+    ) -> None:
+        """What a call of a summarised function does to the modes the flow tracks;
+        ``caller_names`` maps its receivers onto the caller's names (None: the call's
+        ``ast`` twin was not found, and no receiver can be named)."""
+        if summary.steps:  # ``optimizer_step(loss, optimizer)``: its backward runs here
+            state.mark_steps_followed()
+        if caller_names is None or not _has_mode_effects(summary):
+            return
 
         def names(receiver: str) -> str | None:
             model = caller_names(receiver)
@@ -1422,6 +1458,14 @@ class ModuleAnalysis:
         return any(
             (test, not arm) in guards and function.invariant(test) for test, arm in period.guards
         )
+
+    def _nested_callee(self, call: cst.Call) -> tuple[AstFunction, AstFunction] | None:
+        """(definition, enclosing function) of the ``def`` nested in the function that
+        ``call`` calls by its name (``ModeSummaries.nested_callee``)."""
+        if not isinstance(call.func, cst.Name) or self.modes is None:
+            return None
+        twin = self.twins.of(self._top, call)
+        return self.modes.nested_callee(twin) if twin is not None else None
 
     def _calls_a_local(self, call: cst.Call) -> bool:
         """``evaluate(model)`` where the function binds ``evaluate`` itself (a parameter, an
@@ -1641,6 +1685,12 @@ def _training_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
         if model is not None:
             return model, not negated
     return None
+
+
+def _has_mode_effects(summary: ModeSummary) -> bool:
+    """Whether a call of the function summarised trains, hands back a forward of, or puts
+    in a mode, a model its caller names."""
+    return bool(summary.trains or summary.leaves_eval or summary.leaves_train or summary.hands_back)
 
 
 def _begun_here(periods: frozenset[EvalPeriod]) -> frozenset[EvalPeriod]:

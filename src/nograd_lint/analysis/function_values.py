@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..ast_names import (
     FUNCTIONS,
+    NAMED_BINDINGS,
     OWN_SCOPES,
     call_args,
     dotted_name,
@@ -378,7 +379,7 @@ class FunctionValues:
         self._nested_reads[name] = found
         for node in self._nested:
             if isinstance(node, FUNCTIONS) and node.name == name:
-                free = _free_names(node) & (self.local | self.parameters())
+                free = self.free_of(node)
                 found.extend(
                     read
                     for read in ast.walk(node)
@@ -392,6 +393,20 @@ class FunctionValues:
         """The nested functions, lambdas and classes that may read one of ``names`` from
         this function."""
         return [node for node in self._nested if _free_names(node) & names]
+
+    def nested_function(self, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The ``def name`` nested in the function's own code that a call ``name(...)``
+        here surely calls: the only one of that name, which the function binds no other way
+        (no parameter, assignment, import or ``global``/``nonlocal`` of it)."""
+        found = [node for node in self._nested if isinstance(node, FUNCTIONS) and node.name == name]
+        if len(found) != 1 or name in self.outer or name in self.parameters():
+            return None
+        return found[0] if not _binds_otherwise(self.node, name, found[0]) else None
+
+    def free_of(self, nested: ast.AST) -> set[str]:
+        """The names of this function (its parameters and what it binds) that ``nested``,
+        a function nested in it, reads: the same variables, whenever it runs."""
+        return _free_names(nested) & (self.local | self.parameters())
 
     def read_loops(self, name: ast.Name) -> frozenset[int] | None:
         """The loops around a read in the function's own code; None for a read it did not
@@ -1796,6 +1811,29 @@ def _free_names(scope: ast.AST) -> set[str]:
     if isinstance(scope, (*FUNCTIONS, ast.Lambda)):
         reads -= _own_names(scope)
     return reads
+
+
+def _binds_otherwise(function: ast.AST, name: str, definition: ast.AST) -> bool:
+    """Whether the own code of ``function`` binds ``name`` other than by ``definition``:
+    an assignment, a loop or ``with`` target, an import, a handler's name, another
+    ``def`` or ``class``."""
+    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, OWN_SCOPES):
+            if node is not definition and getattr(node, "name", None) == name:
+                return True
+            continue
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, NAMED_BINDINGS) and getattr(node, "name", None) == name:
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name).partition(".")[0] == name for alias in node.names
+        ):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _own_names(function: ast.AST) -> set[str]:

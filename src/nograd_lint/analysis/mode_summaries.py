@@ -196,6 +196,10 @@ class ModeSummaries:
         self._twins: dict[str, Twins] = {}  # ``attribute_twins`` by class
         #: Open function -> what a recursive call of it reads as (``of``).
         self._seeds: dict[tuple[str | None, str], ModeSummary] = {}
+        #: Name -> (definition, enclosing function) of every ``def`` nested in a function.
+        self._nested: dict[str, list[tuple[FunctionNode, FunctionNode]]] | None = None
+        #: ``id`` of a nested definition -> its summary and the depth it was read at.
+        self._nested_known: dict[int, tuple[ModeSummary, int]] = {}
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -241,6 +245,73 @@ class ModeSummaries:
         if not provisional and (depth == 0 or known is not NOTHING):
             self._known[key] = (known, depth)
         return known
+
+    def of_nested(
+        self, definition: FunctionNode, enclosing: FunctionNode, depth: int = 0
+    ) -> ModeSummary:
+        """The summary of a function nested in ``enclosing`` (``def evaluate(loader):
+        model.eval() ...`` inside ``main``): the variables of ``enclosing`` it reads are
+        receivers, the same names at each call in ``enclosing``'s own code, as a
+        module-level model is for a function of the module."""
+        if depth > MAX_DEPTH:
+            return NOTHING
+        found = self._nested_known.get(id(definition))
+        if found is not None and found[1] <= depth:
+            return found[0]
+        free = frozenset(self.values.facts(enclosing).free_of(definition))
+        outer, self._met_open = self._met_open, set()
+        try:
+            summary = self._summarise(definition, None, depth, free)
+        except RecursionError:
+            summary = NOTHING
+        finally:
+            met, self._met_open = self._met_open, outer | self._met_open
+        if not met:  # as in ``of``: an answer that met an open function is not kept
+            self._nested_known[id(definition)] = (summary, depth)
+        return summary
+
+    def nested_callee(self, call: ast.Call) -> tuple[FunctionNode, FunctionNode] | None:
+        """(definition, enclosing function) of the function nested in the function around
+        ``call`` that ``call`` surely calls by its name
+        (``FunctionValues.nested_function``); None for any other call."""
+        func = call.func
+        if not isinstance(func, ast.Name) or func.id not in self._nested_definitions():
+            return None
+        enclosing = self.values.owner_of(call)
+        if not isinstance(enclosing, FUNCTIONS):
+            return None
+        definition = self.values.facts(enclosing).nested_function(func.id)
+        return (definition, enclosing) if definition is not None else None
+
+    def _nested_definitions(self) -> dict[str, list[tuple[FunctionNode, FunctionNode]]]:
+        if self._nested is None:
+            self._nested = {}
+            owners = self.values.index.owners
+            for statement in self.values.index.statements:
+                if isinstance(statement, FUNCTIONS):
+                    enclosing = owners.get(id(statement))
+                    if isinstance(enclosing, FUNCTIONS):
+                        pair = (statement, enclosing)
+                        self._nested.setdefault(statement.name, []).append(pair)
+        return self._nested
+
+    def nested_caller_names(
+        self, definition: FunctionNode, call: ast.Call, caller_self: str | None
+    ) -> _Names:
+        """Maps a receiver of a nested function's summary onto the caller's names: a
+        parameter onto the argument given for it, a variable it reads onto itself."""
+        return _Names(definition, None, call, caller_self)
+
+    def readings(
+        self, name: str, call: ast.Call, caller_self: str | None
+    ) -> Iterator[tuple[ModeSummary, _Names]]:
+        """For the screens, which match a call to every function of its last name: the
+        summary of each, with the map of its receivers onto the caller's names."""
+        for key in self.keys_named(name):
+            yield self.of(*key), self.caller_names(key, call, caller_self)
+        for definition, enclosing in self._nested_definitions().get(name, ()):
+            names = self.nested_caller_names(definition, call, caller_self)
+            yield self.of_nested(definition, enclosing), names
 
     def _foreign_function(self, name: str) -> tuple[ModeSummaries, str, FunctionNode] | None:
         """The summaries of the module beside this one that ``name`` is imported from, the
@@ -322,7 +393,11 @@ class ModeSummaries:
     def callable_names(self) -> set[str]:
         """The names of the module's functions and methods, and the names it imports,
         which may be functions of a module beside it."""
-        return {name for _, name in self.definitions} | set(self._importable)
+        return (
+            {name for _, name in self.definitions}
+            | set(self._importable)
+            | set(self._nested_definitions())
+        )
 
     def keys_named(self, name: str) -> list[tuple[str | None, str]]:
         """(class or None, name) of every function or method called ``name`` (for the
@@ -334,6 +409,8 @@ class ModeSummaries:
         """The summaries of every function or method called ``name``."""
         for key in self.keys_named(name):
             yield self.of(*key)
+        for definition, enclosing in self._nested_definitions().get(name, ()):
+            yield self.of_nested(definition, enclosing)
 
     def module_models(self) -> frozenset[str]:
         if self._models is None:
@@ -341,8 +418,14 @@ class ModeSummaries:
         return self._models
 
     def _summarise(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, depth: int
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        owner: str | None,
+        depth: int,
+        free: frozenset[str] = frozenset(),
     ) -> ModeSummary:
+        """``free``: for a nested function, the variables of the function around it that
+        it reads, receivers like its parameters."""
         self_name = _self_name(node, owner)
         parameters = {
             a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
@@ -359,7 +442,7 @@ class ModeSummaries:
 
         def reachable(name: str) -> bool:
             head = name.split(".", 1)[0]
-            if head == self_name or head in parameters:
+            if head == self_name or head in parameters or head in free:
                 return True
             return head not in local and name in self.module_models()
 
@@ -416,7 +499,14 @@ class ModeSummaries:
                         put(resolved(handed), Mode.TRAIN)
                 continue
             callee = self._callee(call.func, owner, self_name)
-            if callee is None or (isinstance(call.func, ast.Name) and call.func.id in local_names):
+            if (
+                callee is not None
+                and isinstance(call.func, ast.Name)
+                and call.func.id in local_names
+            ):
+                callee = None
+            nested = self.nested_callee(call) if callee is None else None
+            if callee is None and nested is None:
                 continue
             if depth + 1 > MAX_DEPTH:
                 # Too deep to read: it may switch what it is handed back to train mode, so
@@ -424,11 +514,16 @@ class ModeSummaries:
                 for handed in handed_names(call, self_name):
                     put(resolved(handed), Mode.TRAIN)
                 continue
-            inner = self.of(*callee, depth + 1)
+            if nested is not None:  # a function nested in this one: its variables are ours
+                inner = self.of_nested(*nested, depth + 1)
+                names = self.nested_caller_names(nested[0], call, self_name)
+            else:
+                assert callee is not None
+                inner = self.of(*callee, depth + 1)
+                names = self.caller_names(callee, call, self_name)
             if inner is NOTHING:
                 continue
             gradients |= inner.steps
-            names = self.caller_names(callee, call, self_name)
 
             def mapped(receiver: str, names: _Names = names) -> str | None:
                 name = names(receiver)
