@@ -441,6 +441,25 @@ CLASS_STATEMENTS = st.sampled_from(
     ],
     module=["Helper(model)"],
 )
+# A cycle f0 -> f2 -> f1 -> f0 read from f0 first (by the screens) and from f1 first (by
+# the analysis) gave two answers while a summary cut at one function stayed cached.
+@example(
+    functions=[
+        ("", ["if c:\n    if c:\n        model.eval()\n    else:\n        out = f2(model, x)"]),
+        (
+            "",
+            [
+                "model.eval()",
+                "f1(x, model)",
+                "if c:\n    out = model(x)\n    if c:\n        model.train()\nelse:\n    f0(model)",
+            ],
+        ),
+    ],
+    reaching=("", ["if c:\n    f0(net)\nelse:\n    f1(x, model)"]),
+    class_statement="pass",
+    method=["f0(net)"],
+    module=["for x in xs:\n    out = f2(model, x)"],
+)
 @example(
     # The test always failed when commented parts were varied together.
     functions=[

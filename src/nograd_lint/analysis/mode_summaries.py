@@ -240,9 +240,11 @@ class ModeSummaries:
         provisional = met - {key}
         self._met_open = outer | provisional
         # A summary that met a function still being summarised (``f`` calls ``g`` calls
-        # ``f``) is kept only by that one: cached, it would make the answer depend on which
-        # function was asked about first (the screens ask before the analysis does).
-        if not provisional and (depth == 0 or known is not NOTHING):
+        # ``f``), itself or another, is not kept: where the cycle is cut decides the answer,
+        # so a cached one would make the answer depend on which function of the cycle was
+        # asked about first (the screens ask before the analysis does). Each question about
+        # a function of a cycle reads the cycle again, cut at that function.
+        if not met and (depth == 0 or known is not NOTHING):
             self._known[key] = (known, depth)
         return known
 
