@@ -1,4 +1,5 @@
 # NG003: retain_graph=True where no later gradient call uses the graph.
+import contextlib
 import functools
 import math
 
@@ -1367,9 +1368,11 @@ def functions_handed_to_a_loss_share_what_they_close_over(elbo, reparam):
     torch.autograd.grad(actual, [loc])
 
 
-def closures_run_before_the_last_gradient(elbo, reparam):
+def closures_run_before_the_last_gradient(make_elbo):
     # ``model`` holds ``prior``'s graph, but it is run only by the calls before the last
     # gradient call, and nothing it made is differentiated after it.
+    elbo = make_elbo()
+    reparam = functools.partial(torch.func.vmap, in_dims=None)
     loc = torch.zeros(3, requires_grad=True)
     prior = torch.distributions.Normal(loc.exp(), 1.0)
 
@@ -1412,6 +1415,102 @@ def closure_run_after_by_a_callee(model, x, trainer):
 
     feats.mean().backward(retain_graph=True)
     trainer.fit_step(head())  # may differentiate it, through feats' graph
+
+
+def closure_writes_what_it_reads_outside(model, x):
+    feats = model(x)
+    kept = []
+
+    def collect():
+        kept.append(feats * 2)  # the list outlives the call
+
+    collect()
+    feats.sum().backward(retain_graph=True)
+    kept[0].sum().backward()
+
+
+def closure_sets_a_nonlocal(model, x):
+    feats = model(x)
+    total = 0
+
+    def accumulate():
+        nonlocal total
+        total = total + feats.sum()
+
+    accumulate()
+    feats.mean().backward(retain_graph=True)
+    total.backward()
+
+
+def closure_registered_as_a_hook(model, x, y):
+    feats = model(x)
+    extra = []
+    z = y * 2
+
+    def hook(grad):
+        extra.append(grad * feats.sum())
+
+    z.register_hook(hook)  # runs in the next backward
+    feats.sum().backward(retain_graph=True)
+    z.sum().backward()
+
+
+def closure_handed_to_a_method_of_a_parameter(model, x, schedule):
+    feats = model(x)
+
+    def objective():
+        return feats.mean()
+
+    schedule.append(objective)  # the caller's list outlives the function
+    feats.sum().backward(retain_graph=True)
+
+
+def closure_in_another_default(model, x):
+    feats = model(x)
+
+    def objective():
+        return feats.sum()
+
+    def runner(run=objective):  # read here, run after
+        return run()
+
+    objective().backward(retain_graph=True)
+    runner().backward()
+
+
+def closure_looked_up_by_name(model, x):
+    feats = model(x)
+
+    def objective():
+        return feats.sum()
+
+    objective().backward(retain_graph=True)
+    locals()["objective"]().backward()
+
+
+def closure_run_when_the_with_exits(model, x, run_at_exit):
+    feats = model(x)
+
+    def objective():
+        return feats.sum()
+
+    with contextlib.ExitStack() as stack:
+        stack.callback(run_at_exit, objective)
+        objective().backward(retain_graph=True)  # the exit runs it afterwards
+
+
+def closures_holding_defaults_collected(model, batches):
+    runs = []
+    for x in batches:
+        feats = model(x)
+
+        def objective(feats=feats):  # the default holds this iteration's graph
+            return feats.sum()
+
+        runs.append(objective)
+        objective().backward(retain_graph=True)
+    for run in runs:
+        run().backward()
 
 
 def closure_that_leaves(model, x):

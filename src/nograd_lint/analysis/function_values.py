@@ -1799,17 +1799,31 @@ def _free_names(scope: ast.AST) -> set[str]:
     """The names a nested function, lambda or class (``scope``) may read from the code
     around it: what it reads less its own names, scope by scope."""
     reads: set[str] = set()
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, OWN_SCOPES):
-            reads |= _free_names(node)
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            reads.add(node.id)
-        stack.extend(ast.iter_child_nodes(node))
+    outside: list[ast.AST] = []  # evaluated where the scope is defined, not in it
+    inner: list[ast.AST] = list(ast.iter_child_nodes(scope))
     if isinstance(scope, (*FUNCTIONS, ast.Lambda)):
-        reads -= _own_names(scope)
+        arguments = scope.args
+        outside = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+        outside += getattr(scope, "decorator_list", [])
+        skipped = {id(node) for node in outside}
+        inner = [node for node in inner if node is not arguments and id(node) not in skipped]
+    elif isinstance(scope, ast.ClassDef):
+        outside = [*scope.decorator_list, *scope.bases, *(k.value for k in scope.keywords)]
+        inner = list(scope.body)
+    for part, own in ((inner, True), (outside, False)):
+        found: set[str] = set()
+        stack = list(part)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, OWN_SCOPES):
+                found |= _free_names(node)
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                found.add(node.id)
+            stack.extend(ast.iter_child_nodes(node))
+        if own and isinstance(scope, (*FUNCTIONS, ast.Lambda)):
+            found -= _own_names(scope)
+        reads |= found
     return reads
 
 

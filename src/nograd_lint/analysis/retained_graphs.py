@@ -1551,7 +1551,7 @@ def _needed(
             return True  # last iteration's graph, differentiated again in this one
     if recorded:
         reached = function.derived(NEVER, recorded)
-        finished = _closures_done_before(call, reached, function)
+        finished = _closures_done_before(call, reached, function, values)
         if function.leaves(reached, NEVER, free_only=True, finished=finished):
             return True
     own = recorded | origins.direct
@@ -1665,6 +1665,17 @@ def _read_only_by(
     )
 
 
+def _module_imports(values: ModuleValues) -> set[str]:
+    """Names the module binds by importing at its top level: modules, a library's
+    functions and classes."""
+    return {
+        name
+        for statement in values.tree.body
+        if isinstance(statement, (ast.Import, ast.ImportFrom))
+        for name in top_level_names(statement)
+    }
+
+
 def _module_variables(values: ModuleValues) -> set[str]:
     """Names the module's own code binds to values: not its functions, classes, imports."""
     return {
@@ -1736,26 +1747,47 @@ def _carried_to_a_gradient_call(
     return False
 
 
-def _closures_done_before(call: ast.Call, reached: set[int], function: FunctionValues) -> set[int]:
+#: Builtins that reach a function's variables by name: a closure read through them is
+#: read where the analysis cannot see.
+_NAME_LOOKUPS = frozenset({"locals", "vars", "globals", "eval", "exec"})
+
+
+def _closures_done_before(
+    call: ast.Call, reached: set[int], function: FunctionValues, values: ModuleValues
+) -> set[int]:
     """The ``id`` of the nested functions that close over the bindings ``reached`` but
-    are called, or handed to the calls that run them, only before ``call`` and outside
-    its loops, with what is made of them: ``def model(): sample(prior)`` given to
-    ``elbo.loss(model, guide)`` holds ``prior``'s graph only until the function is done
-    with it. Not one that is decorated (a decorator may register it), rebound, declared
-    global, read by another nested function, or whose value or result leaves the
-    function: code we cannot see may run it again."""
+    are done with them at ``call``: ``def model(): sample(prior)`` given to
+    ``elbo.differentiable_loss(model, guide)`` holds ``prior``'s graph only until the
+    function stops running it. Such a function is a plain ``def`` of a function (a
+    module's are globals), undecorated, bound once, with literal defaults, that keeps
+    nothing itself (``_keeps_nothing``); it is read only before ``call`` and out of its
+    loops, in the function's own code, and only called, handed to a call, or made into
+    values that are read only there too and never leave the function. Handed to a call,
+    which may keep it and run it at any later time (a hook, a callback, a context
+    manager's exit), it must be handed neither to a method of an object that outlives the
+    function nor to a function of the module that keeps it, and no gradient call, nor the
+    exit of a ``with`` or ``try`` around ``call``, may come after ``call``."""
+    node_of_function = function.node
+    if not isinstance(node_of_function, FUNCTIONS):
+        return set()
+    if names_read(node_of_function) & _NAME_LOOKUPS:
+        return set()
     graph_names = function.names_of(reached)
     done: set[int] = set()
     for node in function.closures_over(graph_names):
-        if not isinstance(node, FUNCTIONS) or node.decorator_list:
-            continue
-        name = node.name
         if (
-            name in function.outer
-            or name in function.parameters()
-            or any(name in binding.names for binding in function.bindings)
+            not isinstance(node, FUNCTIONS)
+            or node.decorator_list
+            or not all(
+                isinstance(default, ast.Constant)
+                for default in (*node.args.defaults, *node.args.kw_defaults)
+                if default is not None
+            )
+            or function.nested_function(node.name) is not node
+            or not _keeps_nothing(node, function.free_of(node) - graph_names)
         ):
             continue
+        name = node.name
 
         def made_from(candidate: ast.AST, name: str = name) -> bool:
             if isinstance(candidate, ast.Call):
@@ -1765,8 +1797,16 @@ def _closures_done_before(call: ast.Call, reached: set[int], function: FunctionV
         held = function.derived(made_from)
         if function.leaves(held, made_from, free_only=True):
             continue
-        if _read_only_before(call, {name} | function.names_of(held), node, function):
-            done.add(id(node))
+        if not _read_only_before(call, {name} | function.names_of(held), node, function):
+            continue
+        handed = _handed_closure(name, held, function, values)
+        if handed is None:
+            continue
+        if handed and (
+            _gradient_call_after(call, function, values) or _exits_after(call, node_of_function)
+        ):
+            continue
+        done.add(id(node))
     return done
 
 
@@ -1790,6 +1830,116 @@ def _read_only_before(
         if around is None or around & loops or (node.lineno, node.col_offset) > here:
             return False
     return True
+
+
+def _keeps_nothing(closure: ast.AST, others: set[str]) -> bool:
+    """Whether the nested function ``closure`` cannot leave what it reads anywhere but in
+    what it returns: it declares nothing ``global`` or ``nonlocal``, raises and yields
+    nothing, stores into no attribute or item, and calls nothing on or by one of
+    ``others``, the variables of the function around it that are not the graph
+    (``outs.append(h)``, ``buf.copy_(h)``, ``register(fn)``)."""
+    for node in ast.walk(closure):
+        if isinstance(
+            node, (ast.Global, ast.Nonlocal, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await)
+        ):
+            return False
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
+            return False
+        if isinstance(node, ast.Call):
+            func = node.func
+            while isinstance(func, (ast.Attribute, ast.Subscript, ast.Call)):
+                func = func.func if isinstance(func, ast.Call) else func.value
+            if isinstance(func, ast.Name) and func.id in others:
+                return False
+    return True
+
+
+def _handed_closure(
+    name: str, held: set[int], function: FunctionValues, values: ModuleValues
+) -> bool | None:
+    """How the function reads the closure ``name``: False when it only calls it (or
+    makes values of it, ``held``), True when it also hands it to calls, None when it reads
+    it any other way (another function's default, a tuple handed on), or hands it to a
+    method of an object that outlives the function (``model.register_forward_hook(fn)``)
+    or to a function of the module that keeps it."""
+    allowed: set[int] = set()
+    for index in held:
+        allowed.update(id(node) for node in ast.walk(function.bindings[index].value))
+    handed = False
+    for other in function.calls:
+        if isinstance(other.func, ast.Name) and other.func.id == name:
+            allowed.add(id(other.func))
+        given = [
+            (parameter, argument)
+            for parameter, argument in _arguments_by_parameter(other, values)
+            if isinstance(argument, ast.Name) and argument.id == name
+        ]
+        if not given:
+            continue
+        handed = True
+        allowed.update(id(argument) for _, argument in given)
+        local = _local_definition(other.func, values)
+        if local is not None and _keeps_handed(local, [p for p, _ in given], values):
+            return None
+        receiver = other.func
+        while isinstance(receiver, (ast.Attribute, ast.Subscript, ast.Call)):
+            receiver = receiver.func if isinstance(receiver, ast.Call) else receiver.value
+        if isinstance(other.func, ast.Attribute) and not (
+            isinstance(receiver, ast.Name)
+            and (
+                (receiver.id in function.local and receiver.id not in function.parameters())
+                or receiver.id in _module_imports(values)  # ``poutine.reparam(model)``
+            )
+        ):
+            return None  # ``self.hooks.append(fn)``, ``model.register_forward_hook(fn)``
+        if isinstance(other.func, ast.Name) and (
+            other.func.id in function.parameters() or other.func.id in function.outer
+        ):
+            return None  # ``register(fn)``, a callable the caller chose
+    for node in ast.walk(function.node):
+        if (
+            isinstance(node, ast.Name)
+            and node.id == name
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in allowed
+        ):
+            return None
+    return handed
+
+
+def _gradient_call_after(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
+    """A gradient call after ``call`` in the function, or a call of a function of the
+    module that makes one: it may run a hook the function registered."""
+    here = (call.lineno, call.col_offset)
+    for other in function.calls:
+        if other is call or (other.lineno, other.col_offset) <= here:
+            continue
+        if _differentiated(other, values) is not None:
+            return True
+        local = _local_definition(other.func, values)
+        if local is not None and _differentiates(local, values):
+            return True
+    return False
+
+
+def _exits_after(call: ast.Call, node: ast.AST) -> bool:
+    """``call`` sits in a ``with`` or ``try`` of the function ``node``, whose exit or
+    ``finally`` runs code after it."""
+    blocks = (
+        ast.With,
+        ast.AsyncWith,
+        ast.Try,
+        *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+    )
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        inner = stack.pop()
+        if isinstance(inner, OWN_SCOPES):
+            continue
+        if isinstance(inner, blocks) and any(part is call for part in ast.walk(inner)):
+            return True
+        stack.extend(ast.iter_child_nodes(inner))
+    return False
 
 
 def _handed_on_later(
