@@ -1787,3 +1787,105 @@ def nested_validation_shadowing_the_model(model, loader, val_loader, optimizer, 
             torch.nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         validate()
+
+
+def nested_validation_restores_through_a_sibling(model, loader, val_loader, optimizer):
+    def back_to_training():
+        model.train()
+
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            outputs = [model(x) for x, _ in val_loader]
+        back_to_training()
+        return outputs
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate()
+
+
+def loop_in_a_nested_function_calls_a_sibling(model, loader, val_loader, optimizer):
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    def run(epochs):
+        for epoch in range(epochs):
+            for x, y in loader:
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+            validate()  # expect: NG004:13
+
+    run(10)
+
+
+def sibling_called_where_the_model_is_another(model, loader, val_loader, optimizer, make):
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    def run(epochs):
+        model = make()  # this function's own model: validate() evaluates the other one
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for epoch in range(epochs):
+            for x, y in loader:
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+            validate()
+
+    run(10)
+
+
+def nested_validation_under_a_decorator_of_its_own(model, loader, val_loader, optimizer, keep):
+    @keep  # may save and restore the mode around it
+    def validate():
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate()
+
+
+def nested_validation_under_no_grad(model, loader, val_loader, optimizer):
+    @torch.no_grad()
+    def validate():
+        model.eval()
+        return [model(x) for x, _ in val_loader]
+
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate()  # expect: NG004:9
+
+
+class NestedTrainingEpochInAMethod:
+    def fit(self, loader, val_loader):
+        def train_epoch():
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+
+        def validate():
+            self.model.eval()
+            with torch.no_grad():
+                return [self.model(x) for x, _ in val_loader]
+
+        for epoch in range(10):
+            train_epoch()
+            validate()  # expect: NG004:13

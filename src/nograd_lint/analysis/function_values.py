@@ -218,6 +218,7 @@ class FunctionValues:
         #: Nested functions, lambdas and classes: what they read is captured (``captured``).
         self._nested: list[ast.AST] = []
         self._nested_reads: dict[str, list[ast.Name]] = {}
+        self._own: set[str] | None = None  # ``binds``
         self._iterables: dict[int, ast.expr] | None = None
         self._captured: set[str] | None = None
         self._free: set[str] | None = None
@@ -402,6 +403,13 @@ class FunctionValues:
         if len(found) != 1 or name in self.outer or name in self.parameters():
             return None
         return found[0] if not _binds_otherwise(self.node, name, found[0]) else None
+
+    def binds(self, name: str) -> bool:
+        """Whether ``name`` in the function is its own (a parameter, or bound in its own
+        code) or declared ``global``/``nonlocal``: not a variable of a function around it."""
+        if self._own is None:
+            self._own = _own_names(self.node) if isinstance(self.node, FUNCTIONS) else set()
+        return name in self._own or name in self.outer
 
     def free_of(self, nested: ast.AST) -> set[str]:
         """The names of this function (its parameters and what it binds) that ``nested``,

@@ -200,6 +200,8 @@ class ModeSummaries:
         self._nested: dict[str, list[tuple[FunctionNode, FunctionNode]]] | None = None
         #: ``id`` of a nested definition -> its summary and the depth it was read at.
         self._nested_known: dict[int, tuple[ModeSummary, int]] = {}
+        #: ``id`` of a method's definition -> its class (``_method_class``).
+        self._methods: dict[int, str] | None = None
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -252,18 +254,28 @@ class ModeSummaries:
         self, definition: FunctionNode, enclosing: FunctionNode, depth: int = 0
     ) -> ModeSummary:
         """The summary of a function nested in ``enclosing`` (``def evaluate(loader):
-        model.eval() ...`` inside ``main``): the variables of ``enclosing`` it reads are
-        receivers, the same names at each call in ``enclosing``'s own code, as a
-        module-level model is for a function of the module."""
+        model.eval() ...`` inside ``main``): the variables of the functions around it that
+        it reads are receivers, the same names at a call where no function between binds
+        them (``nested_caller_names``), as a module-level model is for a function of the
+        module. Nested in a method and reading its ``self``, it is read as a method of that
+        class, ``self.validate()`` and ``self.model(x)`` included."""
         if depth > MAX_DEPTH:
             return NOTHING
         found = self._nested_known.get(id(definition))
         if found is not None and found[1] <= depth:
             return found[0]
-        free = frozenset(self.values.facts(enclosing).free_of(definition))
+        free: set[str] = set()
+        owner = self_name = None
+        for scope in self._scopes_from(enclosing):
+            facts = self.values.facts(scope)
+            read = facts.free_of(definition) - free
+            method = self._method_class(scope)
+            if method is not None and self_parameter(scope) in read and self_name is None:
+                owner, self_name = method, self_parameter(scope)
+            free |= read
         outer, self._met_open = self._met_open, set()
         try:
-            summary = self._summarise(definition, None, depth, free)
+            summary = self._summarise(definition, owner, depth, frozenset(free), self_name)
         except RecursionError:
             summary = NOTHING
         finally:
@@ -273,17 +285,41 @@ class ModeSummaries:
         return summary
 
     def nested_callee(self, call: ast.Call) -> tuple[FunctionNode, FunctionNode] | None:
-        """(definition, enclosing function) of the function nested in the function around
-        ``call`` that ``call`` surely calls by its name
-        (``FunctionValues.nested_function``); None for any other call."""
+        """(definition, enclosing function) of the function nested in a function around
+        ``call`` that ``call`` surely calls by its name: the nearest function around it
+        that binds the name binds it by that ``def`` alone
+        (``FunctionValues.nested_function``), undecorated but for torch's grad-mode
+        decorators (another may wrap it: one that restores the mode). None for any other
+        call."""
         func = call.func
         if not isinstance(func, ast.Name) or func.id not in self._nested_definitions():
             return None
-        enclosing = self.values.owner_of(call)
-        if not isinstance(enclosing, FUNCTIONS):
-            return None
-        definition = self.values.facts(enclosing).nested_function(func.id)
-        return (definition, enclosing) if definition is not None else None
+        for scope in self._scopes_from(self.values.owner_of(call)):
+            facts = self.values.facts(scope)
+            definition = facts.nested_function(func.id)
+            if definition is not None:
+                if not all(map(self.values.sets_grad_mode, definition.decorator_list)):
+                    return None
+                return definition, scope
+            if facts.binds(func.id):
+                return None
+        return None
+
+    def _scopes_from(self, node: ast.AST | None) -> Iterator[FunctionNode]:
+        """``node`` and the functions around it, nearest first, while they are functions."""
+        while isinstance(node, FUNCTIONS):
+            yield node
+            node = self.values.owner_of(node)
+
+    def _method_class(self, node: FunctionNode) -> str | None:
+        """The class of the module that ``node`` is a method of, if any."""
+        if self._methods is None:
+            self._methods = {
+                id(definition): owner
+                for (owner, _), definition in self.definitions.items()
+                if owner is not None
+            }
+        return self._methods.get(id(node))
 
     def _nested_definitions(self) -> dict[str, list[tuple[FunctionNode, FunctionNode]]]:
         if self._nested is None:
@@ -299,14 +335,34 @@ class ModeSummaries:
 
     def nested_caller_names(
         self, definition: FunctionNode, call: ast.Call, caller_self: str | None
-    ) -> _Names:
+    ) -> Callable[[str], str | None]:
         """Maps a receiver of a nested function's summary onto the caller's names: a
-        parameter onto the argument given for it, a variable it reads onto itself."""
-        return _Names(definition, None, call, caller_self)
+        parameter onto the argument given for it, a variable it reads onto itself, unless a
+        function between the call and the definition binds that name for itself (none:
+        the caller's name is another variable)."""
+        names = _Names(definition, None, call, caller_self)
+        enclosing = self.values.owner_of(definition)
+        shadowing: set[str] = set()
+        for scope in self._scopes_from(self.values.owner_of(call)):
+            if scope is enclosing:
+                break
+            facts = self.values.facts(scope)
+            shadowing |= facts.local | facts.parameters() | facts.outer
+        if not shadowing:
+            return names
+        parameters = names.parameters
+
+        def mapped(receiver: str) -> str | None:
+            head = receiver.split(".", 1)[0]
+            if head in shadowing and head not in parameters:
+                return None
+            return names(receiver)
+
+        return mapped
 
     def readings(
         self, name: str, call: ast.Call, caller_self: str | None
-    ) -> Iterator[tuple[ModeSummary, _Names]]:
+    ) -> Iterator[tuple[ModeSummary, Callable[[str], str | None]]]:
         """For the screens, which match a call to every function of its last name: the
         summary of each, with the map of its receivers onto the caller's names."""
         for key in self.keys_named(name):
@@ -425,10 +481,12 @@ class ModeSummaries:
         owner: str | None,
         depth: int,
         free: frozenset[str] = frozenset(),
+        nested_self: str | None = None,
     ) -> ModeSummary:
-        """``free``: for a nested function, the variables of the function around it that
-        it reads, receivers like its parameters."""
-        self_name = _self_name(node, owner)
+        """``free``: for a nested function, the variables of the functions around it that
+        it reads, receivers like its parameters; ``nested_self``, the ``self`` of the
+        method of ``owner`` it is nested in."""
+        self_name = nested_self if nested_self is not None else _self_name(node, owner)
         parameters = {
             a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
         }
@@ -527,7 +585,7 @@ class ModeSummaries:
                 continue
             gradients |= inner.steps
 
-            def mapped(receiver: str, names: _Names = names) -> str | None:
+            def mapped(receiver: str, names: Callable[[str], str | None] = names) -> str | None:
                 name = names(receiver)
                 return unwrapped(resolved(name), self_name) if name is not None else None
 

@@ -412,6 +412,12 @@ class ModuleValues:
                 effect = grad_effect(known, arguments)
         return effect
 
+    def sets_grad_mode(self, decorator: ast.expr) -> bool:
+        """Whether ``decorator`` is one of torch's grad-mode decorators
+        (``@torch.no_grad()``), which run the function as it is, in a grad mode."""
+        func = decorator.func if isinstance(decorator, ast.Call) else decorator
+        return self.qualified(func) in GRAD_MODE_FACTORIES
+
     def reader(self, func: ast.AST) -> str | None:
         """``matplotlib.pyplot.plot`` for ``plt.plot``: a function of a library that reads
         numbers (``catalog.NUMBER_READING_MODULES``), qualified as imported; else None."""
