@@ -131,6 +131,14 @@ def dotted_name(expr: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
+def chain_head(node: ast.expr) -> str:
+    """The name a chain of attributes, subscripts and calls starts from (``outs`` of
+    ``outs[0].append``); empty when it starts from anything else."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
 def last_name(func: ast.AST) -> str | None:
     """``backward`` of ``loss.backward``, ``grad`` of ``grad``: how a call names its callee."""
     if isinstance(func, ast.Attribute):

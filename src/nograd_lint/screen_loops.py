@@ -34,7 +34,7 @@ from .analysis.catalog import (
 from .analysis.mode_summaries import ModeSummaries, mode_call, summaries_of
 from .analysis.value_readings import FunctionNode
 from .analysis.values import ModuleValues, owns_its_body
-from .ast_names import BLOCK_FIELDS, dotted_name, is_within, jumps_within, walk
+from .ast_names import BLOCK_FIELDS, chain_head, dotted_name, is_within, jumps_within, walk
 from .screen_grad_scopes import calls_under_no_grad, names_as_written, trusted_after
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -114,13 +114,13 @@ def _hands_a_backward_what_it_makes(
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(
             node.ctx, (ast.Store, ast.Del)
         ):
-            written.add(_head(node))
+            written.add(chain_head(node))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and (node.args or node.keywords)
         ):
-            written.add(_head(node.func.value))  # ``losses.append(loss)``, ``total.add_(x)``
+            written.add(chain_head(node.func.value))  # ``losses.append(loss)``, ``total.add_(x)``
         if owns_its_body(node):
             body = getattr(node, "body", [])
             for part in body if isinstance(body, list) else [body]:
@@ -142,13 +142,6 @@ def _hands_a_backward_what_it_makes(
         if function and function.differentiated_arguments(call, made):
             return True
     return False
-
-
-def _head(node: ast.expr) -> str:
-    """The name an expression's chain of attributes and subscripts starts from."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else ""
 
 
 #: A statement's place: the chain of (body list, index) from the loop down to it, with a

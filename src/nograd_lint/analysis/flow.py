@@ -67,7 +67,6 @@ from .mode_summaries import (
     is_whole_model,
     summaries_of,
 )
-from .mode_summaries import FunctionNode as AstFunction
 from .nodes import child_nodes, dotted_name, literal_bool
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
@@ -1291,9 +1290,7 @@ class ModuleAnalysis:
         around the loop, or that leaves a model in eval mode (:mod:`.mode_summaries`)."""
         if self.modes is None:
             return
-        nested = self._nested_callee(call)
-        if nested is not None:
-            self._nested_mode_effects(call, nested, state)
+        if isinstance(call.func, cst.Name) and self._nested_mode_effects(call, state):
             return
         key = self._summary_key(call.func)
         if key is not None and self._calls_a_local(call):
@@ -1322,19 +1319,20 @@ class ModuleAnalysis:
             names = self.modes.caller_names(key, twin, caller_self) if twin is not None else None
         self._summary_effects(call, summary, names, caller_self, state)
 
-    def _nested_mode_effects(
-        self, call: cst.Call, nested: tuple[AstFunction, AstFunction], state: FlowState
-    ) -> None:
-        """``evaluate(val_loader)`` of a ``def evaluate`` nested in the function: the
-        variables it reads are the function's own."""
+    def _nested_mode_effects(self, call: cst.Call, state: FlowState) -> bool:
+        """``evaluate(val_loader)`` of a ``def evaluate`` nested in a function around it
+        (``ModeSummaries.nested_callee``): the variables it reads are the caller's. False
+        when ``call`` calls no such function."""
         assert self.modes is not None
         twin = self.twins.of(self._top, call)
-        if twin is None:
-            return
+        nested = self.modes.nested_callee(twin) if twin is not None else None
+        if twin is None or nested is None:
+            return False
         definition, enclosing = nested
         names = self.modes.nested_caller_names(definition, twin, self._self_name)
         summary = self.modes.of_nested(definition, enclosing)
         self._summary_effects(call, summary, names, self._self_name, state)
+        return True
 
     def _summary_effects(
         self,
@@ -1458,14 +1456,6 @@ class ModuleAnalysis:
         return any(
             (test, not arm) in guards and function.invariant(test) for test, arm in period.guards
         )
-
-    def _nested_callee(self, call: cst.Call) -> tuple[AstFunction, AstFunction] | None:
-        """(definition, enclosing function) of the ``def`` nested in the function that
-        ``call`` calls by its name (``ModeSummaries.nested_callee``)."""
-        if not isinstance(call.func, cst.Name) or self.modes is None:
-            return None
-        twin = self.twins.of(self._top, call)
-        return self.modes.nested_callee(twin) if twin is not None else None
 
     def _calls_a_local(self, call: cst.Call) -> bool:
         """``evaluate(model)`` where the function binds ``evaluate`` itself (a parameter, an

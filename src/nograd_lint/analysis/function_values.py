@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable
@@ -218,7 +218,7 @@ class FunctionValues:
         #: Nested functions, lambdas and classes: what they read is captured (``captured``).
         self._nested: list[ast.AST] = []
         self._nested_reads: dict[str, list[ast.Name]] = {}
-        self._own: set[str] | None = None  # ``binds``
+        self._own: tuple[Counter[str], set[str]] | None = None  # ``_own_bindings``
         self._iterables: dict[int, ast.expr] | None = None
         self._captured: set[str] | None = None
         self._free: set[str] | None = None
@@ -400,16 +400,21 @@ class FunctionValues:
         here surely calls: the only one of that name, which the function binds no other way
         (no parameter, assignment, import or ``global``/``nonlocal`` of it)."""
         found = [node for node in self._nested if isinstance(node, FUNCTIONS) and node.name == name]
-        if len(found) != 1 or name in self.outer or name in self.parameters():
-            return None
-        return found[0] if not _binds_otherwise(self.node, name, found[0]) else None
+        bound, declared = self._own_bindings()
+        return found[0] if len(found) == 1 and bound[name] == 1 and name not in declared else None
 
     def binds(self, name: str) -> bool:
         """Whether ``name`` in the function is its own (a parameter, or bound in its own
         code) or declared ``global``/``nonlocal``: not a variable of a function around it."""
+        bound, declared = self._own_bindings()
+        return name in bound or name in declared or name in self.outer
+
+    def _own_bindings(self) -> tuple[Counter[str], set[str]]:
         if self._own is None:
-            self._own = _own_names(self.node) if isinstance(self.node, FUNCTIONS) else set()
-        return name in self._own or name in self.outer
+            self._own = (
+                _own_bindings(self.node) if isinstance(self.node, FUNCTIONS) else (Counter(), set())
+            )
+        return self._own
 
     def free_of(self, nested: ast.AST) -> set[str]:
         """The names of this function (its parameters and what it binds) that ``nested``,
@@ -1835,35 +1840,21 @@ def _free_names(scope: ast.AST) -> set[str]:
     return reads
 
 
-def _binds_otherwise(function: ast.AST, name: str, definition: ast.AST) -> bool:
-    """Whether the own code of ``function`` binds ``name`` other than by ``definition``:
-    an assignment, a loop or ``with`` target, an import, a handler's name, another
-    ``def`` or ``class``."""
-    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, OWN_SCOPES):
-            if node is not definition and getattr(node, "name", None) == name:
-                return True
-            continue
-        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            return True
-        if isinstance(node, NAMED_BINDINGS) and getattr(node, "name", None) == name:
-            return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-            (alias.asname or alias.name).partition(".")[0] == name for alias in node.names
-        ):
-            return True
-        stack.extend(ast.iter_child_nodes(node))
-    return False
-
-
 def _own_names(function: ast.AST) -> set[str]:
     """The names local to a nested function: its parameters and the names it binds (not
-    those it declares ``global`` or ``nonlocal``). Comprehension variables are left out:
-    they are local to their comprehension, and the same name may be read outside it."""
+    those it declares ``global`` or ``nonlocal``)."""
+    bound, declared = _own_bindings(function)
+    return set(bound) - declared
+
+
+def _own_bindings(function: ast.AST) -> tuple[Counter[str], set[str]]:
+    """How many times a function (or lambda) binds each name in its own code: a
+    parameter, an assignment or other target, an import, a handler's or a ``match``
+    capture's name, a nested ``def`` or ``class``; and the names it declares ``global`` or
+    ``nonlocal``. Comprehension variables are left out: they are local to their
+    comprehension, and the same name may be read outside it."""
     arguments = function.args  # type: ignore[attr-defined]
-    own = {
+    bound: Counter[str] = Counter(
         a.arg
         for a in (
             *arguments.posonlyargs,
@@ -1873,7 +1864,7 @@ def _own_names(function: ast.AST) -> set[str]:
             arguments.kwarg,
         )
         if a is not None
-    }
+    )
     declared: set[str] = set()
     comprehension_targets: set[int] = set()
     stack: list[ast.AST] = list(ast.iter_child_nodes(function))
@@ -1881,7 +1872,7 @@ def _own_names(function: ast.AST) -> set[str]:
         node = stack.pop()
         if isinstance(node, OWN_SCOPES):
             if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
-                own.add(node.name)
+                bound[node.name] += 1
             continue  # a scope of its own
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             declared.update(node.names)
@@ -1889,10 +1880,10 @@ def _own_names(function: ast.AST) -> set[str]:
             comprehension_targets.update(id(n) for n in ast.walk(node.target))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             if id(node) not in comprehension_targets:
-                own.add(node.id)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            own.add(node.name)
+                bound[node.id] += 1
+        elif isinstance(node, NAMED_BINDINGS) and getattr(node, "name", None):
+            bound[node.name] += 1
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            own.update((a.asname or a.name).partition(".")[0] for a in node.names)
+            bound.update((a.asname or a.name).partition(".")[0] for a in node.names)
         stack.extend(ast.iter_child_nodes(node))
-    return own - declared
+    return bound, declared

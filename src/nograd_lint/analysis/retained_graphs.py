@@ -48,6 +48,7 @@ from ..ast_names import (
     ATTRIBUTES_BY_NAME,
     FUNCTIONS,
     OWN_SCOPES,
+    chain_head,
     dotted_name,
     last_name,
     module_class,
@@ -1770,11 +1771,12 @@ def _closures_done_before(
     node_of_function = function.node
     if not isinstance(node_of_function, FUNCTIONS):
         return set()
-    if names_read(node_of_function) & _NAME_LOOKUPS:
-        return set()
     graph_names = function.names_of(reached)
+    closures = function.closures_over(graph_names)
+    if not closures or names_read(node_of_function) & _NAME_LOOKUPS:
+        return set()
     done: set[int] = set()
-    for node in function.closures_over(graph_names):
+    for node in closures:
         if (
             not isinstance(node, FUNCTIONS)
             or node.decorator_list
@@ -1845,12 +1847,8 @@ def _keeps_nothing(closure: ast.AST, others: set[str]) -> bool:
             return False
         if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
             return False
-        if isinstance(node, ast.Call):
-            func = node.func
-            while isinstance(func, (ast.Attribute, ast.Subscript, ast.Call)):
-                func = func.func if isinstance(func, ast.Call) else func.value
-            if isinstance(func, ast.Name) and func.id in others:
-                return False
+        if isinstance(node, ast.Call) and chain_head(node.func) in others:
+            return False
     return True
 
 
@@ -1862,6 +1860,7 @@ def _handed_closure(
     it any other way (another function's default, a tuple handed on), or hands it to a
     method of an object that outlives the function (``model.register_forward_hook(fn)``)
     or to a function of the module that keeps it."""
+    imported = _module_imports(values)
     allowed: set[int] = set()
     for index in held:
         allowed.update(id(node) for node in ast.walk(function.bindings[index].value))
@@ -1881,15 +1880,10 @@ def _handed_closure(
         local = _local_definition(other.func, values)
         if local is not None and _keeps_handed(local, [p for p, _ in given], values):
             return None
-        receiver = other.func
-        while isinstance(receiver, (ast.Attribute, ast.Subscript, ast.Call)):
-            receiver = receiver.func if isinstance(receiver, ast.Call) else receiver.value
+        receiver = chain_head(other.func)
         if isinstance(other.func, ast.Attribute) and not (
-            isinstance(receiver, ast.Name)
-            and (
-                (receiver.id in function.local and receiver.id not in function.parameters())
-                or receiver.id in _module_imports(values)  # ``poutine.reparam(model)``
-            )
+            (receiver in function.local and receiver not in function.parameters())
+            or receiver in imported  # ``poutine.reparam(model)``
         ):
             return None  # ``self.hooks.append(fn)``, ``model.register_forward_hook(fn)``
         if isinstance(other.func, ast.Name) and (
@@ -1925,21 +1919,11 @@ def _gradient_call_after(call: ast.Call, function: FunctionValues, values: Modul
 def _exits_after(call: ast.Call, node: ast.AST) -> bool:
     """``call`` sits in a ``with`` or ``try`` of the function ``node``, whose exit or
     ``finally`` runs code after it."""
-    blocks = (
-        ast.With,
-        ast.AsyncWith,
-        ast.Try,
-        *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+    blocks = (ast.With, ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try))
+    return any(
+        isinstance(inner, blocks) and any(part is call for part in ast.walk(inner))
+        for inner in same_scope_nodes(node.body)  # type: ignore[attr-defined]
     )
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        inner = stack.pop()
-        if isinstance(inner, OWN_SCOPES):
-            continue
-        if isinstance(inner, blocks) and any(part is call for part in ast.walk(inner)):
-            return True
-        stack.extend(ast.iter_child_nodes(inner))
-    return False
 
 
 def _handed_on_later(
