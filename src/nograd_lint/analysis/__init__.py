@@ -24,7 +24,14 @@ stdlib ``ast`` tree it shares with the screen.
 - :mod:`.fates` - the answer :mod:`.values` gives: what becomes of a forward call's output, and
   the graphs NG002 finds kept across iterations
 - :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs
-  (on the stdlib ``ast``, with :mod:`.function_values`' bindings)
+  (on the stdlib ``ast``, with :mod:`.function_values`' bindings), reading:
+  - :mod:`.gradient_calls` - what a gradient call differentiates; which functions make one
+  - :mod:`.graph_sources` - where the differentiated graph comes from
+  - :mod:`.model_calls` - which calls may run a model and record a graph
+  - :mod:`.detached_results` - helpers that hand back values without a graph
+  - :mod:`.object_graphs` - what an object's attributes hold between calls
+  - :mod:`.value_keepers` - whether a call handed the graph may keep or differentiate it
+  - :mod:`.finished_closures` - nested functions done with the graph before the call
 - :mod:`.call_sites` - the calls of a module's private function, and what each gives its
   parameters (NG003 reads a helper's callers)
 - :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of

@@ -1,0 +1,325 @@
+"""What an object's attributes hold between calls, for NG003.
+
+A graph stored on ``self`` outlives the method: a recurrent state its ``forward`` feeds back
+(``self.hidden``) needs the graph of the last step, an attribute another method fills may be
+differentiated there. Some attributes are known to hold no graph: settings given to
+``__init__`` as numbers or strings, attributes only ever set to fresh tensors. Each reading
+is made once per module and cached while its value facts live.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from collections.abc import Iterator
+
+from ..ast_names import FUNCTIONS, OWN_SCOPES, module_class, self_parameter, sets_attributes_by_name
+from .catalog import (
+    FORWARD_METHODS,
+    FRESH_TENSOR_FUNCTIONS,
+    METADATA_ARGUMENT_METHODS,
+    is_torchs,
+    stores_arguments,
+)
+from .function_values import FunctionValues
+from .value_readings import makes_requires_grad
+from .values import ModuleValues
+
+
+def keeps_state(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
+    """A model call of a module that defines a model feeding its own state back: its
+    ``forward`` reads an attribute of the object that it also sets to a graph it computes
+    (``out, self.hidden = self.lstm(x, self.hidden)``). Each call's graph then hangs on
+    the one before, as a recurrent ``hidden`` carried around a loop does. Which model
+    ``call`` runs is not read: any model of such a module may be that one, unless the
+    function sets that state itself (``model.hidden = model.init_hidden()``, or detached)."""
+    states = _recurrent_states(values)
+    if not states:
+        return False
+    func = call.func
+    if isinstance(func, ast.Name) and module_class(values.tree, func.id) is not None:
+        return False  # ``Forecaster()``: a new object, with no state yet
+    return not any(
+        isinstance(part, ast.Attribute)
+        and part.attr in states
+        and not _guarded_apart(binding.target, part.attr, call, function)
+        for binding in function.bindings
+        for part in ast.walk(binding.target)
+    )
+
+
+def _guarded_apart(target: ast.AST, state: str, call: ast.Call, function: FunctionValues) -> bool:
+    """``target`` is set under an ``if`` that does not hold ``call`` too: ``if i % k == 0:
+    model.hidden = model.hidden.detach()`` cuts the chain only every ``k`` iterations (not
+    ``if model.hidden is not None``: without a state there is no chain to cut)."""
+    line = getattr(target, "lineno", 0)
+    return any(
+        isinstance(node, ast.If)
+        and not any(
+            isinstance(read, ast.Attribute) and read.attr == state for read in ast.walk(node.test)
+        )
+        and node.test.end_lineno is not None
+        and node.test.end_lineno < line <= (node.end_lineno or 0)
+        and not node.lineno <= call.lineno <= (node.end_lineno or 0)
+        for node in ast.walk(function.node)
+    )
+
+
+def _recurrent_states(values: ModuleValues) -> frozenset[str]:
+    """The attributes the forwards of the module's models feed back (``_feeds_back``)."""
+    found = _RECURRENT_STATES.get(values)
+    if found is None:
+        found = _RECURRENT_STATES[values] = frozenset(
+            state
+            for statement in ast.walk(values.tree)
+            if isinstance(statement, ast.ClassDef)
+            for method in statement.body
+            if isinstance(method, ast.FunctionDef) and method.name in FORWARD_METHODS
+            for state in _feeds_back(method, values)
+        )
+    return found
+
+
+def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
+    """The attributes of ``self`` the method reads and sets to a graph it makes with grad
+    on: a submodule's output, directly or through the names it binds (not the
+    ``torch.no_grad()`` keys of MoCo's queue)."""
+    owner = self_parameter(forward)
+    if owner is None:
+        return set()
+    read = _self_attributes(forward, owner, ast.Load)
+    facts = values.facts(forward)
+    found: set[str] = set()
+    for binding in facts.bindings:
+        stored = read & {
+            part.attr
+            for part in ast.walk(binding.target)
+            if isinstance(part, ast.Attribute)
+            and isinstance(part.value, ast.Name)
+            and part.value.id == owner
+        }
+        if stored and not binding.grad_off and _submodule_graph(binding.value, facts, owner):
+            found |= stored
+    return found
+
+
+def _self_attributes(
+    method: ast.AST, owner: str | None, context: type[ast.expr_context]
+) -> set[str]:
+    """The attributes of ``owner`` (the method's ``self``) that ``method`` reads
+    (``ast.Load``) or sets (``ast.Store``)."""
+    return {
+        node.attr
+        for node in ast.walk(method)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, context)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    }
+
+
+def _submodule_graph(value: ast.AST, facts: FunctionValues, owner: str) -> bool:
+    """``value`` holds the output of a call of one of the object's own submodules or
+    methods made with grad on, directly or through the names it reads."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        for node in ast.walk(stack.pop()):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == owner
+            ):
+                return True
+            if isinstance(node, ast.Name) and node.id != owner:
+                for index in facts.reaching(node):
+                    binding = facts.bindings[index]
+                    if index not in seen and not binding.grad_off:
+                        seen.add(index)
+                        stack.append(binding.value)
+    return False
+
+
+#: Per module, ``_recurrent_states``.
+_RECURRENT_STATES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def stored_by_a_method(node: ast.Attribute, function: FunctionValues, values: ModuleValues) -> bool:
+    """``catch.out``, where ``catch`` holds an object of a class of the module that a
+    method other than ``__init__`` sets ``self.out`` in: a graph its call may have left."""
+    base = node.value
+    if not isinstance(base, ast.Name):
+        return False
+    for index in function.reaching(base):
+        value = function.bindings[index].value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            definition = module_class(values.tree, value.func.id)
+            if definition is not None and node.attr in _set_after_init(definition):
+                return True
+    return False
+
+
+def _set_after_init(definition: ast.ClassDef) -> frozenset[str]:
+    """The attributes of ``self`` that a method of the class other than ``__init__`` sets."""
+    known = _SET_AFTER_INIT.get(definition)
+    if known is None:
+        found: set[str] = set()
+        for method in definition.body:
+            if not isinstance(method, FUNCTIONS) or method.name == "__init__":
+                continue
+            found |= _self_attributes(method, self_parameter(method), ast.Store)
+        known = _SET_AFTER_INIT[definition] = frozenset(found)
+    return known
+
+
+#: Per class, ``_set_after_init``.
+_SET_AFTER_INIT: weakref.WeakKeyDictionary[ast.ClassDef, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def constructor_settings(values: ModuleValues) -> dict[str, bool]:
+    """Attribute name -> whether the module only ever sets it in ``__init__``, to a literal
+    or to an argument with a number or string default (``_sets_given``): a setting, which
+    carries a graph only if the caller gave one, as a parameter does. Any other store, a
+    container's adder, an item store: False; and nothing in a module that sets attributes
+    by name (``ast_names.sets_attributes_by_name``)."""
+    known = _SETTINGS.get(values)
+    if known is not None:
+        return known
+    known = _SETTINGS[values] = {}
+    if any(sets_attributes_by_name(node) for node in ast.walk(values.tree)):
+        return known  # attributes set by name: none is surely a setting
+    # (node, the ``__init__`` it runs in directly, if any)
+    stack: list[tuple[ast.AST, ast.FunctionDef | None]] = [(values.tree, None)]
+    while stack:
+        node, init = stack.pop()
+        if isinstance(node, OWN_SCOPES):
+            init = node if isinstance(node, ast.FunctionDef) and node.name == "__init__" else None
+        elif isinstance(node, ast.Assign) and init is not None and _sets_given(node, init):
+            attr = node.targets[0].attr  # type: ignore[attr-defined]
+            known[attr] = known.get(attr, True)
+            continue
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            known[node.attr] = False
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            if isinstance(node.value, ast.Attribute):
+                known[node.value.attr] = False
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            if stores_arguments(node.func.attr) and isinstance(receiver, ast.Attribute):
+                known[receiver.attr] = False
+        stack.extend((child, init) for child in ast.iter_child_nodes(node))
+    return known
+
+
+def fresh_tensor_attributes(values: ModuleValues) -> frozenset[str]:
+    """Attributes of ``self`` that the module only ever sets to a new tensor of torch's
+    (``catalog.FRESH_TENSOR_FUNCTIONS``, not made to require grad) or to such an
+    attribute moved or cast (``self.y_real = self.y_real.cuda()``): labels and buffers
+    that hold no graph, whichever method sets them. Any other store of the name (another
+    value, an augmented or item store, a container's adder), and any attribute of a module
+    that sets attributes by name, is not one."""
+    known = _FRESH_ATTRIBUTES.get(values)
+    if known is not None:
+        return known
+    fresh: dict[str, bool] = {}
+    if not any(sets_attributes_by_name(node) for node in ast.walk(values.tree)):
+        for node in ast.walk(values.tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    for part, value in paired(target, node.value):
+                        if isinstance(part, ast.Attribute):
+                            fresh[part.attr] = fresh.get(part.attr, True) and _fresh_tensor(
+                                value, part, values
+                            )
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(
+                node.target, ast.Attribute
+            ):
+                fresh[node.target.attr] = False
+            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+                if isinstance(node.value, ast.Attribute):
+                    fresh[node.value.attr] = False
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                receiver = node.func.value
+                if isinstance(receiver, ast.Attribute) and stores_arguments(node.func.attr):
+                    fresh[receiver.attr] = False
+    known = _FRESH_ATTRIBUTES[values] = frozenset(name for name, ok in fresh.items() if ok)
+    return known
+
+
+def paired(target: ast.expr, value: ast.expr | None) -> Iterator[tuple[ast.expr, ast.expr | None]]:
+    """The parts of an assignment's target with the part of its value each is given
+    (``self.a, self.b = x, y``); None where the value does not say (``a, b = pair``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        elements = value.elts if isinstance(value, (ast.Tuple, ast.List)) else None
+        if elements is not None and len(elements) != len(target.elts):
+            elements = None
+        for index, part in enumerate(target.elts):
+            yield from paired(part, None if elements is None else elements[index])
+    else:
+        yield target, value
+
+
+def _fresh_tensor(value: ast.expr | None, target: ast.Attribute, values: ModuleValues) -> bool:
+    """``torch.ones(n, 1)``, ``torch.zeros(...).cuda()``, or the target itself moved or
+    cast (``self.y_real = self.y_real.cuda()``; not ``self.feats = outputs.feats``)."""
+    while (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in METADATA_ARGUMENT_METHODS
+    ):
+        value = value.func.value
+    if isinstance(value, ast.Attribute):
+        return (
+            value.attr == target.attr
+            and isinstance(value.value, ast.Name)
+            and isinstance(target.value, ast.Name)
+            and value.value.id == target.value.id
+        )
+    if not isinstance(value, ast.Call) or makes_requires_grad(value):
+        return False
+    qualified = values.qualified(value.func) or ""
+    return is_torchs(qualified) and qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
+
+
+#: Per module, ``fresh_tensor_attributes``.
+_FRESH_ATTRIBUTES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
+    """``self.steps = 0``, or ``self.gamma = gamma`` in an ``init(self, ..., gamma=0.8)``
+    that binds ``gamma`` nowhere else: an argument whose default is a number, a string or
+    a flag, which callers replace with one."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Attribute):
+        return False
+    value = assign.value
+    if isinstance(value, ast.Constant):
+        return True
+    if not isinstance(value, ast.Name):
+        return False
+    arguments = init.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = dict(zip([a.arg for a in positional][::-1], arguments.defaults[::-1]))
+    defaults.update(
+        (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+    )
+    default = defaults.get(value.id)
+    if not (
+        isinstance(default, ast.Constant)
+        and isinstance(default.value, (int, float, str))  # ``bool`` is an ``int``
+    ):
+        return False
+    return not any(
+        isinstance(node, ast.Name) and node.id == value.id and not isinstance(node.ctx, ast.Load)
+        for node in ast.walk(init)
+    )
+
+
+#: Per module, ``constructor_settings``.
+_SETTINGS: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
