@@ -21,7 +21,7 @@ hold them or reach into them. The rules, and why each can only let more through:
   defined in it, through ``self.<attr>`` between every method of every class, and into the
   parameters (at the argument's position or the next, or by keyword) of every function of
   the module named like a callee that is handed a reached name; and back from a name bound
-  to the module another name holds (``ddp = DDP(model)``: ``mode_summaries.module_held``)
+  to the module another name holds (``ddp = DDP(model)``: ``model_aliases.module_held``)
   to that name, which the flow takes for the same model. Names are compared by their
   last part only (``self.model`` and ``model`` by ``model``). Each step follows at least
   what ``flow`` follows; of a tuple target the first element is bound
@@ -75,7 +75,8 @@ from .analysis.catalog import (
     mode_set,
     returns_eval_model,
 )
-from .analysis.mode_summaries import ModeSummaries, module_held, summaries_of
+from .analysis.mode_summaries import ModeSummaries, summaries_of
+from .analysis.model_aliases import module_held
 from .analysis.values import ModuleValues
 from .ast_names import (
     ATTR,
@@ -276,7 +277,7 @@ _WRAPPER_NAMES = frozenset(
 
 
 def _held_key(held: ast.expr | None) -> Key | None:
-    """The key of a dotted name ``mode_summaries.module_held`` found, else None."""
+    """The key of a dotted name ``model_aliases.module_held`` found, else None."""
     return key_of(held) if held is not None and is_dotted(held) else None
 
 

@@ -36,6 +36,8 @@ stdlib ``ast`` tree it shares with the screen.
   parameters (NG003 reads a helper's callers)
 - :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of
   the models it reaches (NG004; on the stdlib ``ast``, shared by the screen and the flow)
+  - :mod:`.receiver_names` - a callee's names for models mapped onto its caller's
+  - :mod:`.model_aliases` - other names a function gives one model (``DDP(model)``)
 - :mod:`.attribute_twins` - attributes of a class that name one model (``self.net =
   self.model``, a ``@property`` returning it), for :mod:`.mode_summaries`' ``train()``
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off

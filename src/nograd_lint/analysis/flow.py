@@ -60,14 +60,9 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .last_iteration import CountingLoop, counting_loop, last_iteration_test
-from .mode_summaries import (
-    WHOLE,
-    ModeSummary,
-    handed_names,
-    is_whole_model,
-    summaries_of,
-)
+from .mode_summaries import ModeSummary, is_whole_model, summaries_of
 from .nodes import child_nodes, dotted_name, literal_bool
+from .receiver_names import WHOLE, handed_names
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
 from .twins import CallTwins
 from .values import ModuleValues

@@ -14,8 +14,9 @@ Calls of the module's other functions are summarised in turn, a few levels deep.
 
 Receivers are names as the function writes them: a parameter (``model``, ``model.module``),
 an attribute of ``self``, or a module-level model the function does not bind; the flow maps
-them onto the caller's names. Functions are those of the module and the methods of its
-classes, found by name.
+them onto the caller's names (:mod:`.receiver_names`), through the other names a function
+gives a model (:mod:`.model_aliases`). Functions are those of the module and the methods of
+its classes, found by name.
 """
 
 from __future__ import annotations
@@ -31,13 +32,10 @@ from ..ast_names import (
     call_args,
     dispatched_receiver,
     dotted_name,
-    inner_nodes,
     last_name,
     module_class,
     self_parameter,
-    sets_attributes_by_name,
     unbound_receiver,
-    walk,
     within_any,
 )
 from .attribute_twins import Twins, attribute_twins, twin_names
@@ -48,20 +46,25 @@ from .catalog import (
     GRAD_INTENT_METHODS,
     LOSS_FUNCTION_NAME,
     MODE_SETTER_METHODS,
-    MODULE_BASE_NAMES,
     MODULE_CONTAINERS,
     MODULE_RETURNING_METHODS,
-    MODULE_SHARING_WRAPPER_NAMES,
-    MODULE_SHARING_WRAPPERS,
     OPTIMIZER_METHODS,
     WRAPPED_MODULE_ATTRIBUTES,
-    WRAPPED_MODULE_KEYWORDS,
     Mode,
     looks_like_optimizer,
     mode_set,
     shadows_mode_setter,
     unwrapped,
 )
+from .model_aliases import (
+    FunctionShape,
+    attribute_stores,
+    container_elements,
+    function_shape,
+    kept_parameters,
+    module_aliases,
+)
+from .receiver_names import CalleeNames, handed_names, method_self_of, returned_parameters
 from .sibling_modules import (
     function_file,
     imported_names,
@@ -70,15 +73,6 @@ from .sibling_modules import (
     star_imported_names,
 )
 from .values import ModuleValues, top_level_names
-
-__all__ = [
-    "ModeSummaries",
-    "ModeSummary",
-    "is_whole_model",
-    "mode_call",
-    "module_held",
-    "summaries_of",
-]
 
 #: How many calls deep a summary follows the module's functions.
 MAX_DEPTH = 3
@@ -120,9 +114,6 @@ class ModeSummary(NamedTuple):
 
 #: How many times a recursive function is read again with its last reading (``of``).
 _RECURSION_ROUNDS = 3
-
-#: The position of a value returned whole, not as an element of a tuple.
-WHOLE = -1
 
 
 NOTHING = ModeSummary()
@@ -184,10 +175,11 @@ class ModeSummaries:
         #: doing nothing): what it finds holds only until that one is summarised.
         self._met_open: set[tuple[str | None, str]] = set()
         self._models: frozenset[str] | None = None
-        self._shapes: dict[int, _Shape] = {}  # ``id`` of a function -> its ``_shape``
+        #: ``id`` of a function -> its ``function_shape``.
+        self._shapes: dict[int, FunctionShape] = {}
         self._module_aliases: dict[str, str] | None = None  # ``aliases_at`` in module code
-        self._kept: dict[str, dict[str, str]] = {}  # ``_kept_parameters`` by class
-        #: ``_attribute_stores`` of the module, read on first need.
+        self._kept: dict[str, dict[str, str]] = {}  # ``kept_parameters`` by class
+        #: ``attribute_stores`` of the module, read on first need.
         self._stores: list[tuple[str, ast.ClassDef | None]] | None = None
         self._stores_read = False
         self._shadowed: frozenset[str] | None = None
@@ -340,7 +332,7 @@ class ModeSummaries:
         parameter onto the argument given for it, a variable it reads onto itself, unless a
         function between the call and the definition binds that name for itself (none:
         the caller's name is another variable)."""
-        names = _Names(definition, None, call, caller_self)
+        names = CalleeNames(definition, None, call, caller_self)
         enclosing = self.values.owner_of(definition)
         shadowing: set[str] = set()
         for scope in self._scopes_from(self.values.owner_of(call)):
@@ -486,7 +478,7 @@ class ModeSummaries:
         """``free``: for a nested function, the variables of the functions around it that
         it reads, receivers like its parameters; ``nested_self``, the ``self`` of the
         method of ``owner`` it is nested in."""
-        self_name = nested_self if nested_self is not None else _self_name(node, owner)
+        self_name = nested_self if nested_self is not None else method_self_of(node, owner)
         parameters = {
             a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
         }
@@ -634,7 +626,7 @@ class ModeSummaries:
             frozenset(r for r, m in modes.items() if m is Mode.EVAL and reachable(r)),
             frozenset(r for r, m in modes.items() if m is Mode.TRAIN and reachable(r)),
             frozenset(run_first) if gradients else frozenset(),
-            _returned_parameters(shape.returns, parameters - shape.bound),
+            returned_parameters(shape.returns, parameters - shape.bound),
             hands_back,
             gradients,
             frozenset(r for r in trained if reachable(r)),
@@ -846,7 +838,7 @@ class ModeSummaries:
             return self._shape(node).aliases
         if isinstance(node, ast.Module):
             if self._module_aliases is None:
-                self._module_aliases = _module_aliases(node, self.kept_arguments)
+                self._module_aliases = module_aliases(node, self.kept_arguments)
             return self._module_aliases
         return {}
 
@@ -926,12 +918,12 @@ class ModeSummaries:
             (owner for (owner, _), definition in self.definitions.items() if definition is node),
             None,
         )
-        return owner, _self_name(node, owner)
+        return owner, method_self_of(node, owner)
 
-    def _shape(self, node: FunctionNode) -> _Shape:
+    def _shape(self, node: FunctionNode) -> FunctionShape:
         known = self._shapes.get(id(node))
         if known is None:
-            known = self._shapes[id(node)] = _shape(node, self.kept_arguments)
+            known = self._shapes[id(node)] = function_shape(node, self.kept_arguments)
         return known
 
     def kept_arguments(self, call: ast.Call) -> dict[str, ast.expr]:
@@ -939,11 +931,11 @@ class ModeSummaries:
         (``nn.Sequential(encoder, decoder)``: each submodule it is made of), or of a class
         of the module whose ``__init__`` keeps a parameter as it is given (``self.model = model``, at the top of its body,
         the parameter never rebound) in an attribute no other code of the module may set
-        (``_kept_parameters``): ``Evaluator(model, loader).model`` is ``model`` for as long
+        (``kept_parameters``): ``Evaluator(model, loader).model`` is ``model`` for as long
         as the object lives."""
         func = call.func
         if self.values.qualified(func) in MODULE_CONTAINERS:
-            return _container_elements(call)
+            return container_elements(call)
         if not isinstance(func, ast.Name):
             return {}
         kept = self._kept_parameters(func.id)
@@ -958,22 +950,22 @@ class ModeSummaries:
     def _kept_parameters(self, name: str) -> dict[str, str]:
         """``kept_arguments`` of class ``name``: attribute -> the parameter it keeps."""
         if name not in self._kept:
-            self._kept[name] = _kept_parameters(
+            self._kept[name] = kept_parameters(
                 self.values.tree, name, self.definitions, self._attribute_stores
             )
         return self._kept[name]
 
     def _attribute_stores(self) -> list[tuple[str, ast.ClassDef | None]] | None:
         if not self._stores_read:
-            self._stores, self._stores_read = _attribute_stores(self.values.tree), True
+            self._stores, self._stores_read = attribute_stores(self.values.tree), True
         return self._stores
 
     def caller_names(
         self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
-    ) -> _Names:
+    ) -> CalleeNames:
         foreign = self._foreign_function(callee[1]) if callee[0] is None else None
         definition = foreign[2] if foreign is not None else self.definitions[callee]
-        return _Names(definition, callee[0], call, caller_self)
+        return CalleeNames(definition, callee[0], call, caller_self)
 
 
 def summaries_of(values: ModuleValues) -> ModeSummaries:
@@ -981,22 +973,6 @@ def summaries_of(values: ModuleValues) -> ModeSummaries:
     the screens and NG003's reading of the functions a module imports share them, and the
     modules beside that they read."""
     return values.modes if values.modes is not None else ModeSummaries(values)
-
-
-def handed_names(call: ast.Call, self_name: str | None) -> list[str]:
-    """The names a call hands its callee: its arguments as written, and ``self`` for
-    ``self.method(...)``."""
-    values = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
-    values += [k.value for k in call.keywords]
-    names = [name for name in map(dotted_name, values) if name is not None]
-    func = call.func
-    if (
-        self_name is not None
-        and isinstance(func, ast.Attribute)
-        and dotted_name(func.value) == self_name
-    ):
-        names.append(self_name)
-    return names
 
 
 def _through_parameters(
@@ -1021,81 +997,6 @@ def _through_parameters(
         handed(summary.validates),
         handed(summary.runs),
     )
-
-
-def _returned_parameters(
-    returns: list[ast.expr | None], parameters: set[str]
-) -> frozenset[tuple[int, str]]:
-    """``ModeSummary.returns``: the (position, parameter) pairs every ``return`` of the
-    function agrees on; ``parameters`` are those it never rebinds."""
-    agreed: set[tuple[int, str]] | None = None
-    for value in returns:
-        if isinstance(value, ast.Name) and value.id in parameters:
-            found = {(WHOLE, value.id)}
-        elif isinstance(value, ast.Tuple):
-            found = set()
-            for position, element in enumerate(value.elts):
-                if isinstance(element, ast.Starred):
-                    break  # the positions after ``*rest`` are unknown
-                if isinstance(element, ast.Name) and element.id in parameters:
-                    found.add((position, element.id))
-        else:
-            return frozenset()
-        agreed = found if agreed is None else agreed & found
-    return frozenset(agreed or ())
-
-
-def _argument_name(argument: ast.expr) -> str | None:
-    """The caller's name for what it hands on: a dotted name, or the model both arms of
-    a conditional give (``model.module if distributed else model``: one model)."""
-    if isinstance(argument, ast.IfExp):
-        arms = {dotted_name(arm) for arm in (argument.body, argument.orelse)}
-        models = {unwrapped(arm) for arm in arms if arm is not None}
-        return models.pop() if None not in arms and len(models) == 1 else None
-    return dotted_name(argument)
-
-
-class _Names:
-    """Maps a receiver of a callee's summary onto the caller's name for it: a parameter
-    onto the argument given for it, ``self.<attr>`` onto the caller's ``self.<attr>`` when
-    the call is ``self.method(...)``, a module-level name onto itself."""
-
-    def __init__(
-        self,
-        callee: ast.FunctionDef | ast.AsyncFunctionDef,
-        owner: str | None,
-        call: ast.Call,
-        caller_self: str | None,
-    ) -> None:
-        self.callee_self = _self_name(callee, owner)
-        self.caller_self = (
-            caller_self
-            if isinstance(call.func, ast.Attribute) and dotted_name(call.func.value) == caller_self
-            else None
-        )
-        positional = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
-        if self.callee_self is not None and positional[:1] == [self.callee_self]:
-            positional = positional[1:]
-        self.arguments: dict[str, str | None] = {}
-        for position, argument in enumerate(call.args):
-            if isinstance(argument, ast.Starred):
-                break  # positions after ``*args`` are unknown
-            if position < len(positional):
-                self.arguments[positional[position]] = _argument_name(argument)
-        for keyword in call.keywords:
-            if keyword.arg is not None:
-                self.arguments[keyword.arg] = _argument_name(keyword.value)
-        self.parameters = set(positional) | {a.arg for a in callee.args.kwonlyargs}
-
-    def __call__(self, receiver: str) -> str | None:
-        head, _, rest = receiver.partition(".")
-        tail = "." + rest if rest else ""
-        if head == self.callee_self:
-            return self.caller_self + tail if self.caller_self is not None else None
-        if head in self.parameters:
-            given = self.arguments.get(head)
-            return given + tail if given is not None else None
-        return receiver
 
 
 def mode_call(
@@ -1170,111 +1071,6 @@ def _forward_receiver(call: ast.Call, self_name: str | None) -> str | None:
     return None if LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1]) else name
 
 
-def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> str | None:
-    """The first parameter of a method; None for functions and static methods."""
-    return None if owner is None else self_parameter(node)
-
-
-class _Shape(NamedTuple):
-    """What a summary reads of a function's own body (its nested scopes left out), in one
-    walk."""
-
-    #: Names bound once, to a parameter, a local name bound once, or an attribute of one
-    #: (``model = self.model``), or to a wrapper that holds that module
-    #: (``ddp_model = DDP(model)``, ``fast = torch.compile(model)``): they are that object
-    #: throughout, so its mode is theirs. Wrapping the name itself
-    #: (``model = DataParallel(model)``, ``model = model.to(dev)``) binds it again to the
-    #: same object.
-    aliases: dict[str, str]
-    #: Plain names the function binds itself, and its nested definitions' names.
-    bound: frozenset[str]
-    #: The value of each ``return`` (None for a bare one).
-    returns: list[ast.expr | None]
-
-
-def _kept_parameters(
-    tree: ast.Module,
-    name: str,
-    definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef],
-    stores: Callable[[], list[tuple[str, ast.ClassDef | None]] | None],
-) -> dict[str, str]:
-    """Attribute -> parameter that the ``__init__`` of the module's class ``name`` keeps
-    (``ModeSummaries.kept_arguments``); ``stores`` gives ``_attribute_stores`` of the
-    module, read once."""
-    cls = module_class(tree, name)
-    init = definitions.get((name, "__init__"))
-    if cls is None or init is None or init not in cls.body:
-        return {}
-    owner = self_parameter(init)
-    parameters = {a.arg for a in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
-    rebound = {
-        node.id
-        for node in ast.walk(init)
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
-    }
-    kept = {
-        statement.targets[0].attr: statement.value.id
-        for statement in init.body
-        if isinstance(statement, ast.Assign)
-        and len(statement.targets) == 1
-        and isinstance(statement.targets[0], ast.Attribute)
-        and isinstance(statement.targets[0].value, ast.Name)
-        and statement.targets[0].value.id == owner
-        and isinstance(statement.value, ast.Name)
-        and statement.value.id in parameters - rebound - {owner}
-    }
-    if not kept:
-        return {}
-    # The class and its bases, all of this module (``nn.Module`` and ``object`` set none of
-    # a subclass's attributes): their methods are all that may set one on ``self``.
-    classes, pending = [cls], list(cls.bases)
-    while pending:
-        base = pending.pop()
-        base_name = dotted_name(base)
-        if base_name in ("object", *MODULE_BASE_NAMES) or (
-            base_name is not None and base_name.rsplit(".", 1)[-1] in MODULE_BASE_NAMES
-        ):
-            continue
-        found = module_class(tree, base_name) if base_name is not None else None
-        if found is None or found in classes:
-            return {}  # a base of another module may set any attribute
-        classes.append(found)
-        pending.extend(found.bases)
-    every = stores()
-    if every is None:
-        return {}  # ``setattr(obj, name, value)``: any attribute may be set
-    counts: dict[str, int] = {}
-    for attribute, other in every:
-        if attribute in kept and (other is None or other in classes):
-            counts[attribute] = counts.get(attribute, 0) + 1
-    return {attribute: given for attribute, given in kept.items() if counts.get(attribute) == 1}
-
-
-def _attribute_stores(tree: ast.Module) -> list[tuple[str, ast.ClassDef | None]] | None:
-    """Every ``x.attr = ...`` (or ``del``, augmented) of the module, with the class whose
-    method's ``self`` ``x`` is, if it is one (an object no other class's code sets that
-    way); None where code sets attributes by name (``setattr``, ``__dict__``)."""
-    found: list[tuple[str, ast.ClassDef | None]] = []
-    # (node, the class of the method around it, and that method's ``self``)
-    stack: list[tuple[ast.AST, ast.ClassDef | None, str | None]] = [(tree, None, None)]
-    while stack:
-        node, cls, own = stack.pop()
-        if sets_attributes_by_name(node):
-            return None
-        if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
-            is_self = isinstance(node.value, ast.Name) and node.value.id == own
-            found.append((node.attr, cls if is_self else None))
-        if isinstance(node, ast.ClassDef):
-            for member in node.body:
-                if isinstance(member, FUNCTIONS):
-                    stack.append((member, node, self_parameter(member)))
-                else:
-                    stack.append((member, cls, own))
-        else:
-            stack.extend((child, cls, own) for child in inner_nodes(node))
-    return found
-
-
 def _does_nothing(definition: ast.AST | None) -> bool:
     """A method whose body is ``pass``, ``...``, a docstring or ``raise NotImplementedError``."""
     if not isinstance(definition, FUNCTIONS):
@@ -1291,182 +1087,3 @@ def _raises_not_implemented(exception: ast.expr | None) -> bool:
     if isinstance(exception, ast.Call):
         exception = exception.func
     return exception is not None and dotted_name(exception) == "NotImplementedError"
-
-
-def _container_elements(call: ast.Call) -> dict[str, ast.expr]:
-    """Submodule name -> module, of ``nn.Sequential(a, b)``, ``nn.ModuleList([a, b])`` or
-    ``nn.ModuleDict({"a": a})`` written out."""
-    given: list[ast.expr] = list(call.args)
-    if len(given) == 1 and isinstance(given[0], (ast.List, ast.Tuple)):
-        given = list(given[0].elts)
-    if len(given) == 1 and isinstance(given[0], ast.Dict):
-        return {
-            key.value: value
-            for key, value in zip(given[0].keys, given[0].values)
-            if isinstance(key, ast.Constant) and isinstance(key.value, str)
-        }
-    return {str(i): e for i, e in enumerate(given) if not isinstance(e, (ast.Starred, ast.Dict))}
-
-
-def _module_aliases(
-    tree: ast.Module, kept_by: Callable[[ast.Call], dict[str, ast.expr]]
-) -> dict[str, str]:
-    """``_Shape.aliases`` of the module's own code (a training script's ``ddp_model =
-    DDP(model)``), less the names a function rebinds with ``global``."""
-    aliases = _shape(tree, kept_by).aliases
-    if not aliases:
-        return {}
-    rebound = {name for node in walk(tree) if isinstance(node, ast.Global) for name in node.names}
-    return {
-        name: value
-        for name, value in aliases.items()
-        if name.split(".", 1)[0] not in rebound and value.split(".", 1)[0] not in rebound
-    }
-
-
-def _shape(
-    node: FunctionNode | ast.Module,
-    kept_by: Callable[[ast.Call], dict[str, ast.expr]] = lambda call: {},
-) -> _Shape:
-    """``kept_by``: the attributes an object made by a call keeps what the call hands it
-    in (``ModeSummaries.kept_arguments``)."""
-    if isinstance(node, ast.Module):
-        heads: set[str] = set()
-    else:
-        arguments = node.args
-        heads = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-    stores: dict[str, int] = {}
-    candidates: dict[str, str] = {}
-    bound: set[str] = set()
-    attributes: set[str] = set()  # ``self.model = ...``: dotted names the function rebinds
-    returns: list[ast.expr | None] = []
-    stack: list[ast.AST] = list(node.body)
-    inner_scopes: list[ast.AST] = []  # nested definitions, which may rebind a name
-    while stack:
-        current = stack.pop()
-        if isinstance(current, OWN_SCOPES):
-            if not isinstance(current, ast.Lambda):
-                bound.add(current.name)
-            inner_scopes.append(current)
-            continue
-        if isinstance(current, ast.Name):
-            if not isinstance(current.ctx, ast.Load):
-                stores[current.id] = stores.get(current.id, 0) + 1
-                if isinstance(current.ctx, ast.Store):
-                    bound.add(current.id)
-            continue
-        if isinstance(current, ast.Attribute) and not isinstance(current.ctx, ast.Load):
-            stored = dotted_name(current)
-            if stored is not None:
-                attributes.add(stored)
-        if isinstance(current, ast.Assign) and _rewraps(current):
-            bound.add(current.targets[0].id)  # type: ignore[attr-defined]
-            stack.append(current.value)
-            continue
-        named = _named_assignment(current)
-        if named is not None:
-            target, assigned = named
-            held = module_held(assigned)
-            value = dotted_name(held) if held is not None else None
-            if value is not None:
-                candidates[target] = value
-            elif isinstance(held, ast.Call):  # ``evaluator = Evaluator(model, loader)``
-                for attribute, given in kept_by(held).items():
-                    inner = module_held(given)
-                    kept = dotted_name(inner) if inner is not None else None
-                    if kept is not None:
-                        candidates[f"{target}.{attribute}"] = kept
-        elif isinstance(current, ast.Return):
-            returns.append(current.value)
-        stack.extend(ast.iter_child_nodes(current))
-    # An alias stays one only while its object does: not once the parameter, the local
-    # name or the attribute it names is bound to another object
-    # (``model = copy.deepcopy(model)``). A local name bound once (``model = Net()``) holds
-    # one object wherever the alias of it can be read.
-    # A nested function may rebind either name (``nonlocal net; net = copy(model)``).
-    nested = {
-        name
-        for scope in inner_scopes
-        if candidates
-        for inner in ast.walk(scope)
-        if isinstance(inner, (ast.Nonlocal, ast.Global))
-        for name in inner.names
-    }
-    aliases = {
-        name: value
-        for name, value in candidates.items()
-        if stores.get(name.split(".", 1)[0]) == 1
-        and name.split(".", 1)[0] not in heads
-        and stores.get(value.split(".", 1)[0], 0) == (0 if value.split(".", 1)[0] in heads else 1)
-        and not {name.split(".", 1)[0], value.split(".", 1)[0]} & nested
-        and not any(
-            held == a or held.startswith(a + ".") for a in attributes for held in (name, value)
-        )
-    }
-    return _Shape(_followed(aliases), frozenset(bound), returns)
-
-
-def _named_assignment(node: ast.AST) -> tuple[str, ast.expr] | None:
-    """(name, value) of ``name = value`` or ``name: T = value``."""
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target, value = node.targets[0], node.value
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        target, value = node.target, node.value
-    else:
-        return None
-    return (target.id, value) if isinstance(target, ast.Name) else None
-
-
-def _followed(aliases: dict[str, str]) -> dict[str, str]:
-    """Each alias resolved to the name at the end of its chain: ``compiled`` of
-    ``ddp = DDP(model); compiled = torch.compile(ddp)`` is ``model``."""
-    resolved = {}
-    for name, value in aliases.items():
-        seen = {name}
-        while True:
-            head, dot, tail = value.partition(".")
-            step = aliases.get(value) or (
-                aliases.get(head, "") + dot + tail if head in aliases else ""
-            )
-            if not step or step in seen:
-                break
-            seen.add(value)
-            value = step
-        resolved[name] = value
-    return resolved
-
-
-def _rewraps(assign: ast.Assign) -> bool:
-    """``model = DataParallel(model)``, ``model = model.to(device)``: the same module again."""
-    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
-        return False
-    held = module_held(assign.value)
-    return (
-        held is not assign.value and isinstance(held, ast.Name) and held.id == assign.targets[0].id
-    )
-
-
-def module_held(value: ast.expr) -> ast.expr | None:
-    """What ``value`` is the very module of, through the methods that return the module
-    (``model.to(device)``) and the wrappers that hold it (``DDP(model)``,
-    ``torch.compile(model)``): ``model``; ``value`` itself when it is neither; None for
-    a wrapper given no module."""
-    while isinstance(value, ast.Call):
-        func = value.func
-        if isinstance(func, ast.Attribute) and func.attr in MODULE_RETURNING_METHODS:
-            value = func.value
-            continue
-        callee = dotted_name(func)
-        if callee is None or not (
-            callee in MODULE_SHARING_WRAPPERS
-            or callee.rsplit(".", 1)[-1] in MODULE_SHARING_WRAPPER_NAMES
-        ):
-            break
-        wrapped = next(
-            (k.value for k in value.keywords if k.arg in WRAPPED_MODULE_KEYWORDS),
-            value.args[0] if value.args else None,
-        )
-        if wrapped is None or isinstance(wrapped, ast.Starred):
-            return None
-        value = wrapped
-    return value
