@@ -1702,3 +1702,67 @@ def kept_by_a_helper_with_a_default_list(model, x, history):
     loss = model(x).sum()
     _remember(loss, history)
     loss.backward(retain_graph=True)
+
+
+# -- a model's output that a caller in the module hands in: each gradient call through the
+# parameter differentiates the caller's graph again; data handed in stays data --------------
+
+
+def fit_heads_on_features(feats, heads, y):
+    for head in heads:
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # the backbone's graph, again for the next head
+
+
+def train_heads_on_a_backbone(backbone, heads, loader):
+    for x, y in loader:
+        fit_heads_on_features(backbone(x), heads, y)
+
+
+def fit_heads_on_inputs(inputs, heads, y):
+    for head in heads:
+        loss = F.cross_entropy(head(inputs), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def train_heads_on_data(heads, loader):
+    for x, y in loader:
+        fit_heads_on_inputs(x.flatten(1), heads, y)
+
+
+class MultiHeadTrainer(torch.nn.Module):
+    def step_heads(self, feats, y):
+        for head in self.heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # the backbone's graph, again
+
+    def step(self, x, y):
+        self.step_heads(torch.relu(self.backbone(x)), y)
+
+
+class EncodingTrainer(torch.nn.Module):
+    def embed(self, x):
+        return torch.relu(self.backbone(x))
+
+    def step_heads(self, feats, y):
+        for head in self.heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # what ``embed`` ran, again
+
+    def step(self, x, y):
+        feats = self.embed(x)  # a method of the class that runs a model
+        self.step_heads(feats, y)
+
+
+class BatchesTrainer:
+    def batches(self):
+        return self.loader
+
+    def step_heads(self, feats, heads, y):
+        for head in heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # expect: NG003:27
+
+    def fit(self, heads, y):
+        for batch in self.batches():  # a method of the object: data, not a model's output
+            self.step_heads(batch, heads, y)

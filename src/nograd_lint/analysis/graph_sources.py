@@ -103,6 +103,9 @@ class Origins:
     #: The value reads a tensor a model holds (``model.last_feat``): what its forward
     #: stored there may be any graph the function's forwards recorded.
     from_model_state: bool = False
+    #: Parameters read as a model's input (``head(feats)``), taken for data: the caller's
+    #: graph, if it hands one in, is differentiated again by each gradient call through it.
+    model_inputs: set[str] = field(default_factory=set)
 
     def recorded(self) -> set[int]:
         """The bindings whose value carries a graph recorded by a forward call, or computed
@@ -167,9 +170,12 @@ def origins_of(
                 origins.unbound_forward |= strict
                 continue
             reaching = function.reaching(node)
-            if not reaching and node.id in parameters and (strict or not through_model):
-                origins.from_parameter = True
-                origins.parameters.add(node.id)
+            if not reaching and node.id in parameters:
+                if strict or not through_model:
+                    origins.from_parameter = True
+                    origins.parameters.add(node.id)
+                else:
+                    origins.model_inputs.add(node.id)
             if (
                 not reaching
                 and node.id not in parameters

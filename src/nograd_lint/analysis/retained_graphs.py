@@ -47,9 +47,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..ast_names import dotted_name
+from ..ast_names import arguments_given, dotted_name
 from .call_sites import private_call_sites
-from .catalog import GRAPH_FREEING_METHODS, RETAIN_GRAPH_KEYWORD
+from .catalog import FORWARD_METHODS, GRAPH_FREEING_METHODS, RETAIN_GRAPH_KEYWORD
 from .finished_closures import closures_done_before
 from .function_values import FunctionValues
 from .gradient_calls import (
@@ -60,9 +60,10 @@ from .gradient_calls import (
     makes_gradient_calls,
 )
 from .graph_sources import call_origins, module_variables, origins_of, origins_shared
+from .model_calls import method_may_run_a_model, method_self
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
-from .values import ModuleValues
+from .values import ModuleValues, top_level_names
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -180,6 +181,10 @@ def _needed(
         return True
     if origins.from_parameter and not recorded:
         return not _callers_done_with(call, origins.parameters, function, values, callers_read)
+    if recorded and _callers_hand_a_graph(
+        origins.parameters | origins.model_inputs, function, values
+    ):
+        return True
     loops = function.call_loops.get(id(call), frozenset())
     for index in recorded:
         if loops - function.bindings[index].loops:
@@ -257,6 +262,111 @@ def _callers_done_with(
             if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
                 return False
     return True
+
+
+def _callers_hand_a_graph(
+    parameters: set[str], function: FunctionValues, values: ModuleValues
+) -> bool:
+    """A call of the function in the module gives one of ``parameters`` a model's output
+    (``fit_heads(backbone(x), heads, y)``): each gradient call through that parameter
+    differentiates the caller's graph again (the next head's loss), so the flag may be
+    what lets the next one run. Evidence, not proof: with no such call in the module,
+    parameters that a model of the function reads stay data. Calls are those of the
+    module's function by its name, or of a method through ``self``/``cls``/``super()``."""
+    node = function.node
+    if not parameters or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    in_class = method_self(function) is not None
+    if not in_class and node not in values.tree.body:
+        return False  # a nested function or a static method: its callers are not read
+    classes = _related_classes(node, values.tree) if in_class else []
+    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
+    for call in values.index.calls:
+        func = call.func
+        if in_class:
+            if not (
+                isinstance(func, ast.Attribute)
+                and func.attr == node.name
+                and (
+                    (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"))
+                    or (
+                        isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "super"
+                    )
+                )
+            ):
+                continue
+        elif not (isinstance(func, ast.Name) and func.id == node.name):
+            continue
+        caller = values.function_of(call)
+        if caller is None or (in_class and not any(caller.node in c.body for c in classes)):
+            continue  # ``self.fit(...)`` in another class: another method of that name
+        given = arguments_given(call, positional[1:] if in_class else positional, keywords)
+        arguments = (
+            [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+            + [k.value for k in call.keywords]
+            if given is None  # ``*args`` at the call: any of them may be any parameter
+            else [given[name] for name in parameters if name in given]
+        )
+        if any(_a_model_output(argument, caller, values) for argument in arguments):
+            return True
+    return False
+
+
+def _related_classes(method: ast.AST, tree: ast.Module) -> list[ast.ClassDef]:
+    """The class of the module that defines ``method``, and the classes of the module that
+    name it as a base or that it names: whose ``self.method(...)`` may run it."""
+    classes = [s for s in tree.body if isinstance(s, ast.ClassDef)]
+    owner = next((c for c in classes if method in c.body), None)
+    if owner is None:
+        return []
+    bases = {dotted_name(base) for base in owner.bases}
+    return [
+        c
+        for c in classes
+        if c is owner or c.name in bases or owner.name in {dotted_name(b) for b in c.bases}
+    ]
+
+
+def _a_model_output(argument: ast.expr, caller: FunctionValues, values: ModuleValues) -> bool:
+    """``argument`` derives, in ``caller``, from a call of a model: a name the caller uses
+    as one or is given (``backbone(x)``), a submodule of ``self`` (``self.encoder(x)``) or
+    a method of the class that runs one (``self.encode(x)``); not a function, class or
+    import of the module, nor a method that runs no model (``self.create_batches()``)."""
+    origins = origins_of([argument], caller, values)
+    made_by = [caller.bindings[index].value for index in origins.recorded() & origins.forwards]
+    if origins.unbound_forward:
+        made_by.append(argument)  # ``fit_heads(backbone(x), ...)``
+    if not made_by:
+        return False
+    module_names = {name for statement in values.tree.body for name in top_level_names(statement)}
+    methods = {
+        member.name
+        for statement in values.tree.body
+        if isinstance(statement, ast.ClassDef)
+        for member in statement.body
+        if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    models = caller.model_names() | caller.parameters()
+    self_name = method_self(caller)
+    for value in made_by:
+        for made in ast.walk(value):
+            if not isinstance(made, ast.Call):
+                continue
+            func = made.func
+            if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
+                func = func.value
+            if isinstance(func, ast.Name):
+                if func.id in models and func.id not in module_names:
+                    return True
+            elif (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == self_name
+                and (func.attr not in methods or method_may_run_a_model(func, caller, values))
+            ):
+                return True  # a submodule, or a method that runs one (``self.encode(x)``)
+    return False
 
 
 def _differentiates_more(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
