@@ -1766,3 +1766,38 @@ class BatchesTrainer:
     def fit(self, heads, y):
         for batch in self.batches():  # a method of the object: data, not a model's output
             self.step_heads(batch, heads, y)
+
+
+def step_one_head(feats, head, y):
+    loss = F.cross_entropy(head(feats), y)
+    loss.backward(retain_graph=True)  # the caller's next iteration runs it on the same feats
+
+
+def heads_over_features_made_once(backbone, heads, x, y):
+    feats = backbone(x)
+    for head in heads:
+        step_one_head(feats, head, y)
+
+
+def fit_one_head(feats, head, y):
+    loss = F.cross_entropy(head(feats), y)
+    loss.backward(retain_graph=True)  # expect: NG003:19
+
+
+def one_head_per_batch(backbone, head, loader):
+    for x, y in loader:
+        fit_one_head(backbone(x), head, y)  # a new graph for each call: differentiated once
+
+
+TRUNK = torch.nn.Linear(4, 4)
+
+
+class StaticHeads:
+    @staticmethod
+    def fit_static_heads(feats, heads, y):
+        for head in heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # TRUNK's graph, again for the next head
+
+    def step(self, x, y):
+        self.fit_static_heads(TRUNK(x), self.heads, y)  # a model of the module

@@ -47,9 +47,15 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..ast_names import arguments_given, dotted_name
+from ..ast_names import arguments_given, chain_head, dotted_name
 from .call_sites import private_call_sites
-from .catalog import FORWARD_METHODS, GRAPH_FREEING_METHODS, RETAIN_GRAPH_KEYWORD
+from .catalog import (
+    FORWARD_METHODS,
+    GRAPH_FREEING_METHODS,
+    RETAIN_GRAPH_KEYWORD,
+    is_tensor_method,
+    runs_a_model,
+)
 from .finished_closures import closures_done_before
 from .function_values import FunctionValues
 from .gradient_calls import (
@@ -60,10 +66,10 @@ from .gradient_calls import (
     makes_gradient_calls,
 )
 from .graph_sources import call_origins, module_variables, origins_of, origins_shared
-from .model_calls import method_may_run_a_model, method_self
+from .model_calls import given_a_model, method_may_run_a_model, method_self
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
-from .values import ModuleValues, top_level_names
+from .values import ModuleValues
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -181,11 +187,11 @@ def _needed(
         return True
     if origins.from_parameter and not recorded:
         return not _callers_done_with(call, origins.parameters, function, values, callers_read)
-    if recorded and _callers_hand_a_graph(
-        origins.parameters | origins.model_inputs, function, values
-    ):
-        return True
     loops = function.call_loops.get(id(call), frozenset())
+    if recorded and _callers_hand_a_graph(
+        origins.parameters | origins.model_inputs, function, values, in_a_loop=bool(loops)
+    ):
+        return True  # the caller's graph, differentiated again by the next iteration
     for index in recorded:
         if loops - function.bindings[index].loops:
             return True  # a model's output made before a loop that differentiates it again
@@ -265,26 +271,30 @@ def _callers_done_with(
 
 
 def _callers_hand_a_graph(
-    parameters: set[str], function: FunctionValues, values: ModuleValues
+    parameters: set[str], function: FunctionValues, values: ModuleValues, in_a_loop: bool
 ) -> bool:
     """A call of the function in the module gives one of ``parameters`` a model's output
-    (``fit_heads(backbone(x), heads, y)``): each gradient call through that parameter
-    differentiates the caller's graph again (the next head's loss), so the flag may be
-    what lets the next one run. Evidence, not proof: with no such call in the module,
-    parameters that a model of the function reads stay data. Calls are those of the
-    module's function by its name, or of a method through ``self``/``cls``/``super()``."""
+    that is differentiated more than once: by a gradient call ``in_a_loop`` of the function
+    (``fit_heads(backbone(x), heads, y)``, one head's loss per iteration), or, the same
+    output made before a loop of the caller, by each of the caller's iterations
+    (``for head in heads: step_head(feats, head, y)``). The flag may be what lets the next
+    one run. Evidence, not proof: with no such call in the module, parameters that a model
+    of the function reads stay data. Calls are those of the module's function by its name,
+    or of a method through ``self``/``cls``/``super()`` in its class or a class of the
+    module related to it by its bases."""
     node = function.node
     if not parameters or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    in_class = method_self(function) is not None
-    if not in_class and node not in values.tree.body:
-        return False  # a nested function or a static method: its callers are not read
-    classes = _related_classes(node, values.tree) if in_class else []
+    classes = _related_classes(node, values.tree)
+    if not classes and node not in values.tree.body:
+        return False  # a nested function: its callers are not read
     positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    if classes and method_self(function) is not None:
+        positional = positional[1:]  # bound to the object (or the class)
     keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
     for call in values.index.calls:
         func = call.func
-        if in_class:
+        if classes:
             if not (
                 isinstance(func, ast.Attribute)
                 and func.attr == node.name
@@ -299,47 +309,75 @@ def _callers_hand_a_graph(
         elif not (isinstance(func, ast.Name) and func.id == node.name):
             continue
         caller = values.function_of(call)
-        if caller is None or (in_class and not any(caller.node in c.body for c in classes)):
+        if caller is None or (
+            classes and not any(caller.node is n for c in classes for n in ast.walk(c))
+        ):
             continue  # ``self.fit(...)`` in another class: another method of that name
-        given = arguments_given(call, positional[1:] if in_class else positional, keywords)
+        given = arguments_given(call, positional, keywords)
         arguments = (
             [a.value if isinstance(a, ast.Starred) else a for a in call.args]
             + [k.value for k in call.keywords]
             if given is None  # ``*args`` at the call: any of them may be any parameter
             else [given[name] for name in parameters if name in given]
         )
-        if any(_a_model_output(argument, caller, values) for argument in arguments):
+        repeated = None if in_a_loop else caller.call_loops.get(id(call), frozenset())
+        if repeated == frozenset():
+            continue  # run once per graph the caller makes: it differentiates it once
+        if any(_a_model_output(argument, caller, values, repeated) for argument in arguments):
             return True
     return False
 
 
 def _related_classes(method: ast.AST, tree: ast.Module) -> list[ast.ClassDef]:
-    """The class of the module that defines ``method``, and the classes of the module that
-    name it as a base or that it names: whose ``self.method(...)`` may run it."""
-    classes = [s for s in tree.body if isinstance(s, ast.ClassDef)]
-    owner = next((c for c in classes if method in c.body), None)
+    """The class of the module that defines ``method``, and the classes of the module it
+    derives from or that derive from it, through any number of bases: whose
+    ``self.method(...)`` may run it."""
+    classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
+    owner = next((c for c in classes.values() if method in c.body), None)
     if owner is None:
         return []
-    bases = {dotted_name(base) for base in owner.bases}
-    return [
-        c
-        for c in classes
-        if c is owner or c.name in bases or owner.name in {dotted_name(b) for b in c.bases}
-    ]
+    bases = {name: {dotted_name(b) for b in c.bases} for name, c in classes.items()}
+    related = {owner.name}
+    changed = True
+    while changed:
+        changed = False
+        for name in classes:
+            if name not in related and (
+                bases[name] & related or any(name in bases[r] for r in related)
+            ):
+                related.add(name)
+                changed = True
+    return [classes[name] for name in related]
 
 
-def _a_model_output(argument: ast.expr, caller: FunctionValues, values: ModuleValues) -> bool:
-    """``argument`` derives, in ``caller``, from a call of a model: a name the caller uses
-    as one or is given (``backbone(x)``), a submodule of ``self`` (``self.encoder(x)``) or
-    a method of the class that runs one (``self.encode(x)``); not a function, class or
-    import of the module, nor a method that runs no model (``self.create_batches()``)."""
+def _a_model_output(
+    argument: ast.expr,
+    caller: FunctionValues,
+    values: ModuleValues,
+    made_before: frozenset[int] | None = None,
+) -> bool:
+    """``argument`` derives, in ``caller``, from a call of a model (made outside one of the
+    loops ``made_before`` when given: the same output on every iteration): a name the caller or
+    the module uses as one, or the caller is given (``backbone(x)``), a submodule of one or
+    of ``self`` (``self.encoders[k](x)``, ``model.encoder(x)``), a method of the class that
+    runs one (``self.encode(x)``), or a function handed one (``checkpoint(self.trunk, x)``,
+    ``embed(backbone, x)``); not a class or a function of the module called on data, nor a
+    tensor's method (``x.flatten(1)``)."""
     origins = origins_of([argument], caller, values)
-    made_by = [caller.bindings[index].value for index in origins.recorded() & origins.forwards]
-    if origins.unbound_forward:
+    made_by = [
+        caller.bindings[index].value
+        for index in origins.recorded() & origins.forwards
+        if made_before is None or made_before - caller.bindings[index].loops
+    ]
+    if origins.unbound_forward and made_before is None:
         made_by.append(argument)  # ``fit_heads(backbone(x), ...)``
     if not made_by:
         return False
-    module_names = {name for statement in values.tree.body for name in top_level_names(statement)}
+    definitions = {
+        statement.name
+        for statement in values.tree.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
     methods = {
         member.name
         for statement in values.tree.body
@@ -347,8 +385,9 @@ def _a_model_output(argument: ast.expr, caller: FunctionValues, values: ModuleVa
         for member in statement.body
         if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
-    models = caller.model_names() | caller.parameters()
     self_name = method_self(caller)
+    models = caller.model_names() | caller.parameters() | values.module_level_models()
+    models = (models - definitions) | ({self_name} if self_name else set())
     for value in made_by:
         for made in ast.walk(value):
             if not isinstance(made, ast.Call):
@@ -356,16 +395,37 @@ def _a_model_output(argument: ast.expr, caller: FunctionValues, values: ModuleVa
             func = made.func
             if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
                 func = func.value
+            head = chain_head(func)
+            if head not in models:
+                if (
+                    runs_a_model(values.qualified(func) or "")
+                    or (isinstance(func, ast.Name) and func.id in definitions)
+                ) and (
+                    given_a_model(made.args, caller, values)
+                    or any(
+                        isinstance(a, ast.Attribute)
+                        and isinstance(a.value, ast.Name)
+                        and a.value.id == self_name
+                        and a.attr not in methods
+                        for a in made.args
+                    )
+                ):
+                    return True  # ``checkpoint(self.trunk, x)``, ``embed(backbone, x)``
+                continue
             if isinstance(func, ast.Name):
-                if func.id in models and func.id not in module_names:
-                    return True
-            elif (
+                return True  # ``backbone(x)``
+            if isinstance(func, ast.Attribute) and is_tensor_method(func.attr):
+                continue  # ``x.flatten(1)`` of a parameter
+            if (
                 isinstance(func, ast.Attribute)
+                and head == self_name
                 and isinstance(func.value, ast.Name)
-                and func.value.id == self_name
-                and (func.attr not in methods or method_may_run_a_model(func, caller, values))
+                and func.attr in methods
             ):
-                return True  # a submodule, or a method that runs one (``self.encode(x)``)
+                if method_may_run_a_model(func, caller, values):
+                    return True  # ``self.encode(x)``
+                continue
+            return True  # ``self.encoder(x)``, ``model.encoder(x)``, ``self.heads[k](x)``
     return False
 
 
