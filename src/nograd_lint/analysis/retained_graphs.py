@@ -271,7 +271,11 @@ def _callers_done_with(
 
 
 def _callers_hand_a_graph(
-    parameters: set[str], function: FunctionValues, values: ModuleValues, in_a_loop: bool
+    parameters: set[str],
+    function: FunctionValues,
+    values: ModuleValues,
+    in_a_loop: bool,
+    depth: int = 0,
 ) -> bool:
     """A call of the function in the module gives one of ``parameters`` a model's output
     that is differentiated more than once: by a gradient call ``in_a_loop`` of the function
@@ -281,7 +285,9 @@ def _callers_hand_a_graph(
     one run. Evidence, not proof: with no such call in the module, parameters that a model
     of the function reads stay data. Calls are those of the module's function by its name,
     or of a method through ``self``/``cls``/``super()`` in its class or a class of the
-    module related to it by its bases."""
+    module related to it by its bases; for a gradient call in a loop, a caller that hands
+    on a parameter of its own (``train_step(backbone(x))`` calling ``fit_heads(feats)``)
+    is read through its callers in turn, a few calls up."""
     node = function.node
     if not parameters or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
@@ -323,9 +329,20 @@ def _callers_hand_a_graph(
         repeated = None if in_a_loop else caller.call_loops.get(id(call), frozenset())
         if repeated == frozenset():
             continue  # run once per graph the caller makes: it differentiates it once
-        if any(_a_model_output(argument, caller, values, repeated) for argument in arguments):
-            return True
+        for argument in arguments:
+            if _a_model_output(argument, caller, values, repeated):
+                return True
+            if in_a_loop and depth < _CALLERS_DEPTH:
+                handed_on = origins_of([argument], caller, values, strict=True).parameters
+                if handed_on and _callers_hand_a_graph(
+                    handed_on, caller, values, in_a_loop, depth + 1
+                ):
+                    return True
     return False
+
+
+#: How many calls up ``_callers_hand_a_graph`` follows a parameter handed on.
+_CALLERS_DEPTH = 2
 
 
 def _related_classes(method: ast.AST, tree: ast.Module) -> list[ast.ClassDef]:
@@ -363,7 +380,7 @@ def _a_model_output(
     runs one (``self.encode(x)``), or a function handed one (``checkpoint(self.trunk, x)``,
     ``embed(backbone, x)``); not a class or a function of the module called on data, nor a
     tensor's method (``x.flatten(1)``)."""
-    origins = origins_of([argument], caller, values)
+    origins = origins_of([argument], caller, values, strict=True)
     made_by = [
         caller.bindings[index].value
         for index in origins.recorded() & origins.forwards
@@ -386,8 +403,13 @@ def _a_model_output(
         if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
     self_name = method_self(caller)
-    models = caller.model_names() | caller.parameters() | values.module_level_models()
-    models = (models - definitions) | ({self_name} if self_name else set())
+    # A parameter may be a model, and what it holds submodules (``model.encoder(x)``,
+    # ``model[0](x)``); taken for one where it is an environment (``env.step(a)``), the
+    # flag is kept where it may be needless, never removed where it is needed.
+    models = (caller.model_names() | caller.parameters() | values.module_level_models()) - (
+        definitions
+    )
+    models |= {self_name} if self_name else set()
     for value in made_by:
         for made in ast.walk(value):
             if not isinstance(made, ast.Call):
