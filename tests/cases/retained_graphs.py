@@ -1815,3 +1815,28 @@ def step_handing_on(feats, heads, y):
 
 def train_handing_features_on(model, heads, x, y):
     step_handing_on(model.encoder(x), heads, y)  # a submodule of a parameter
+
+
+class HeadFitter:
+    def fit_heads_of_the_object(self, feats, y):
+        for head in self.heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # the caller's encoder graph, again
+
+
+def fit_through_an_object(encoder, heads, x, y):
+    fitter = HeadFitter()  # an object of the method's class
+    fitter.fit_heads_of_the_object(encoder(x), y)
+
+
+class ClosureStep(torch.nn.Module):
+    def heads_in_a_closure(self, feats, y):
+        for head in self.heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # the backbone's graph, again
+
+    def step(self, x, y):
+        def closure():
+            self.heads_in_a_closure(self.backbone(x), y)  # the method's ``self``
+
+        closure()

@@ -301,24 +301,13 @@ def _callers_hand_a_graph(
     for call in values.index.calls:
         func = call.func
         if classes:
-            if not (
-                isinstance(func, ast.Attribute)
-                and func.attr == node.name
-                and (
-                    (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"))
-                    or (
-                        isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "super"
-                    )
-                )
-            ):
+            if not (isinstance(func, ast.Attribute) and func.attr == node.name):
                 continue
         elif not (isinstance(func, ast.Name) and func.id == node.name):
             continue
         caller = values.function_of(call)
-        if caller is None or (
-            classes and not any(caller.node is n for c in classes for n in ast.walk(c))
-        ):
-            continue  # ``self.fit(...)`` in another class: another method of that name
+        if caller is None or (classes and not _calls_its_method(func, caller, classes)):
+            continue  # ``other.fit(...)``: a method of that name of another class
         given = arguments_given(call, positional, keywords)
         arguments = (
             [a.value if isinstance(a, ast.Starred) else a for a in call.args]
@@ -343,6 +332,24 @@ def _callers_hand_a_graph(
 
 #: How many calls up ``_callers_hand_a_graph`` follows a parameter handed on.
 _CALLERS_DEPTH = 2
+
+
+def _calls_its_method(func: ast.expr, caller: FunctionValues, classes: list[ast.ClassDef]) -> bool:
+    """``func`` (``x.fit``) names the method of one of ``classes``: through ``self``,
+    ``cls`` or ``super()`` in their code, or through a name the caller binds only to an
+    object of one of them (``trainer = HeadTrainer(heads)``, then ``trainer.fit(...)``)."""
+    owner = func.value if isinstance(func, ast.Attribute) else None
+    if (isinstance(owner, ast.Call) and dotted_name(owner.func) == "super") or (
+        isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+    ):
+        return any(caller.node is n for c in classes for n in ast.walk(c))
+    if not isinstance(owner, ast.Name):
+        return False
+    names = {c.name for c in classes}
+    made = [caller.bindings[index].value for index in caller.reaching(owner)]
+    return bool(made) and all(
+        isinstance(value, ast.Call) and dotted_name(value.func) in names for value in made
+    )
 
 
 def _related_classes(method: ast.AST, tree: ast.Module) -> list[ast.ClassDef]:
@@ -403,6 +410,9 @@ def _a_model_output(
         if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
     self_name = method_self(caller)
+    if self_name is None:  # a closure in a method reads the method's ``self``
+        around = values.function_of(caller.node)
+        self_name = method_self(around) if around is not None and around is not caller else None
     # A parameter may be a model, and what it holds submodules (``model.encoder(x)``,
     # ``model[0](x)``); taken for one where it is an environment (``env.step(a)``), the
     # flag is kept where it may be needless, never removed where it is needed.
