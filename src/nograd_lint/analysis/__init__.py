@@ -32,6 +32,7 @@ stdlib ``ast`` tree it shares with the screen.
   - :mod:`.object_graphs` - what an object's attributes hold between calls
   - :mod:`.value_keepers` - whether a call handed the graph may keep or differentiate it
   - :mod:`.finished_closures` - nested functions done with the graph before the call
+  - :mod:`.caller_graphs` - a caller's graph handed in as a parameter, needed again
 - :mod:`.call_sites` - the calls of a module's private function, and what each gives its
   parameters (NG003 reads a helper's callers)
 - :mod:`.mode_summaries` - what a call of one of the module's functions does to the mode of

@@ -38,8 +38,8 @@ The readings live beside this module: :mod:`.gradient_calls` (what a gradient ca
 differentiates), :mod:`.graph_sources` (where its graph comes from), :mod:`.model_calls`
 (which calls record a graph), :mod:`.detached_results` (helpers that hand back no graph),
 :mod:`.object_graphs` (what the object's attributes hold), :mod:`.value_keepers` (what a
-call handed the graph may do with it) and :mod:`.finished_closures` (nested functions done
-with it).
+call handed the graph may do with it), :mod:`.finished_closures` (nested functions done
+with it) and :mod:`.caller_graphs` (a caller's graph handed in as a parameter).
 """
 
 from __future__ import annotations
@@ -47,14 +47,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..ast_names import arguments_given, chain_head, dotted_name
+from ..ast_names import dotted_name
 from .call_sites import private_call_sites
+from .caller_graphs import callers_hand_a_graph
 from .catalog import (
-    FORWARD_METHODS,
     GRAPH_FREEING_METHODS,
     RETAIN_GRAPH_KEYWORD,
-    is_tensor_method,
-    runs_a_model,
 )
 from .finished_closures import closures_done_before
 from .function_values import FunctionValues
@@ -66,7 +64,6 @@ from .gradient_calls import (
     makes_gradient_calls,
 )
 from .graph_sources import call_origins, module_variables, origins_of, origins_shared
-from .model_calls import given_a_model, method_may_run_a_model, method_self
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
 from .values import ModuleValues
@@ -188,7 +185,7 @@ def _needed(
     if origins.from_parameter and not recorded:
         return not _callers_done_with(call, origins.parameters, function, values, callers_read)
     loops = function.call_loops.get(id(call), frozenset())
-    if recorded and _callers_hand_a_graph(
+    if recorded and callers_hand_a_graph(
         origins.parameters | origins.model_inputs, function, values, in_a_loop=bool(loops)
     ):
         return True  # the caller's graph, differentiated again by the next iteration
@@ -268,197 +265,6 @@ def _callers_done_with(
             if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
                 return False
     return True
-
-
-def _callers_hand_a_graph(
-    parameters: set[str],
-    function: FunctionValues,
-    values: ModuleValues,
-    in_a_loop: bool,
-    depth: int = 0,
-) -> bool:
-    """A call of the function in the module gives one of ``parameters`` a model's output
-    that is differentiated more than once: by a gradient call ``in_a_loop`` of the function
-    (``fit_heads(backbone(x), heads, y)``, one head's loss per iteration), or, the same
-    output made before a loop of the caller, by each of the caller's iterations
-    (``for head in heads: step_head(feats, head, y)``). The flag may be what lets the next
-    one run. Evidence, not proof: with no such call in the module, parameters that a model
-    of the function reads stay data. Calls are those of the module's function by its name,
-    or of a method through ``self``/``cls``/``super()`` in its class or a class of the
-    module related to it by its bases; for a gradient call in a loop, a caller that hands
-    on a parameter of its own (``train_step(backbone(x))`` calling ``fit_heads(feats)``)
-    is read through its callers in turn, a few calls up."""
-    node = function.node
-    if not parameters or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    classes = _related_classes(node, values.tree)
-    if not classes and node not in values.tree.body:
-        return False  # a nested function: its callers are not read
-    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
-    if classes and method_self(function) is not None:
-        positional = positional[1:]  # bound to the object (or the class)
-    keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
-    for call in values.index.calls:
-        func = call.func
-        if classes:
-            if not (isinstance(func, ast.Attribute) and func.attr == node.name):
-                continue
-        elif not (isinstance(func, ast.Name) and func.id == node.name):
-            continue
-        caller = values.function_of(call)
-        if caller is None or (classes and not _calls_its_method(func, caller, classes)):
-            continue  # ``other.fit(...)``: a method of that name of another class
-        given = arguments_given(call, positional, keywords)
-        arguments = (
-            [a.value if isinstance(a, ast.Starred) else a for a in call.args]
-            + [k.value for k in call.keywords]
-            if given is None  # ``*args`` at the call: any of them may be any parameter
-            else [given[name] for name in parameters if name in given]
-        )
-        repeated = None if in_a_loop else caller.call_loops.get(id(call), frozenset())
-        if repeated == frozenset():
-            continue  # run once per graph the caller makes: it differentiates it once
-        for argument in arguments:
-            if _a_model_output(argument, caller, values, repeated):
-                return True
-            if in_a_loop and depth < _CALLERS_DEPTH:
-                handed_on = origins_of([argument], caller, values, strict=True).parameters
-                if handed_on and _callers_hand_a_graph(
-                    handed_on, caller, values, in_a_loop, depth + 1
-                ):
-                    return True
-    return False
-
-
-#: How many calls up ``_callers_hand_a_graph`` follows a parameter handed on.
-_CALLERS_DEPTH = 2
-
-
-def _calls_its_method(func: ast.expr, caller: FunctionValues, classes: list[ast.ClassDef]) -> bool:
-    """``func`` (``x.fit``) names the method of one of ``classes``: through ``self``,
-    ``cls`` or ``super()`` in their code, or through a name the caller binds only to an
-    object of one of them (``trainer = HeadTrainer(heads)``, then ``trainer.fit(...)``)."""
-    owner = func.value if isinstance(func, ast.Attribute) else None
-    if (isinstance(owner, ast.Call) and dotted_name(owner.func) == "super") or (
-        isinstance(owner, ast.Name) and owner.id in ("self", "cls")
-    ):
-        return any(caller.node is n for c in classes for n in ast.walk(c))
-    if not isinstance(owner, ast.Name):
-        return False
-    names = {c.name for c in classes}
-    made = [caller.bindings[index].value for index in caller.reaching(owner)]
-    return bool(made) and all(
-        isinstance(value, ast.Call) and dotted_name(value.func) in names for value in made
-    )
-
-
-def _related_classes(method: ast.AST, tree: ast.Module) -> list[ast.ClassDef]:
-    """The class of the module that defines ``method``, and the classes of the module it
-    derives from or that derive from it, through any number of bases: whose
-    ``self.method(...)`` may run it."""
-    classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
-    owner = next((c for c in classes.values() if method in c.body), None)
-    if owner is None:
-        return []
-    bases = {name: {dotted_name(b) for b in c.bases} for name, c in classes.items()}
-    related = {owner.name}
-    changed = True
-    while changed:
-        changed = False
-        for name in classes:
-            if name not in related and (
-                bases[name] & related or any(name in bases[r] for r in related)
-            ):
-                related.add(name)
-                changed = True
-    return [classes[name] for name in related]
-
-
-def _a_model_output(
-    argument: ast.expr,
-    caller: FunctionValues,
-    values: ModuleValues,
-    made_before: frozenset[int] | None = None,
-) -> bool:
-    """``argument`` derives, in ``caller``, from a call of a model (made outside one of the
-    loops ``made_before`` when given: the same output on every iteration): a name the caller or
-    the module uses as one, or the caller is given (``backbone(x)``), a submodule of one or
-    of ``self`` (``self.encoders[k](x)``, ``model.encoder(x)``), a method of the class that
-    runs one (``self.encode(x)``), or a function handed one (``checkpoint(self.trunk, x)``,
-    ``embed(backbone, x)``); not a class or a function of the module called on data, nor a
-    tensor's method (``x.flatten(1)``)."""
-    origins = origins_of([argument], caller, values, strict=True)
-    made_by = [
-        caller.bindings[index].value
-        for index in origins.recorded() & origins.forwards
-        if made_before is None or made_before - caller.bindings[index].loops
-    ]
-    if origins.unbound_forward and made_before is None:
-        made_by.append(argument)  # ``fit_heads(backbone(x), ...)``
-    if not made_by:
-        return False
-    definitions = {
-        statement.name
-        for statement in values.tree.body
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    }
-    methods = {
-        member.name
-        for statement in values.tree.body
-        if isinstance(statement, ast.ClassDef)
-        for member in statement.body
-        if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
-    self_name = method_self(caller)
-    if self_name is None:  # a closure in a method reads the method's ``self``
-        around = values.function_of(caller.node)
-        self_name = method_self(around) if around is not None and around is not caller else None
-    # A parameter may be a model, and what it holds submodules (``model.encoder(x)``,
-    # ``model[0](x)``); taken for one where it is an environment (``env.step(a)``), the
-    # flag is kept where it may be needless, never removed where it is needed.
-    models = (caller.model_names() | caller.parameters() | values.module_level_models()) - (
-        definitions
-    )
-    models |= {self_name} if self_name else set()
-    for value in made_by:
-        for made in ast.walk(value):
-            if not isinstance(made, ast.Call):
-                continue
-            func = made.func
-            if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
-                func = func.value
-            head = chain_head(func)
-            if head not in models:
-                if (
-                    runs_a_model(values.qualified(func) or "")
-                    or (isinstance(func, ast.Name) and func.id in definitions)
-                ) and (
-                    given_a_model(made.args, caller, values)
-                    or any(
-                        isinstance(a, ast.Attribute)
-                        and isinstance(a.value, ast.Name)
-                        and a.value.id == self_name
-                        and a.attr not in methods
-                        for a in made.args
-                    )
-                ):
-                    return True  # ``checkpoint(self.trunk, x)``, ``embed(backbone, x)``
-                continue
-            if isinstance(func, ast.Name):
-                return True  # ``backbone(x)``
-            if isinstance(func, ast.Attribute) and is_tensor_method(func.attr):
-                continue  # ``x.flatten(1)`` of a parameter
-            if (
-                isinstance(func, ast.Attribute)
-                and head == self_name
-                and isinstance(func.value, ast.Name)
-                and func.attr in methods
-            ):
-                if method_may_run_a_model(func, caller, values):
-                    return True  # ``self.encode(x)``
-                continue
-            return True  # ``self.encoder(x)``, ``model.encoder(x)``, ``self.heads[k](x)``
-    return False
 
 
 def _differentiates_more(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
