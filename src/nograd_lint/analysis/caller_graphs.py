@@ -16,6 +16,7 @@ from ..ast_names import arguments_given, chain_head, dotted_name
 from .catalog import FORWARD_METHODS, is_tensor_method, runs_a_model
 from .function_values import FunctionValues
 from .graph_sources import origins_of
+from .mode_summaries import summaries_of
 from .model_calls import given_a_model, method_may_run_a_model, method_self
 from .values import ModuleValues
 
@@ -43,7 +44,7 @@ def callers_hand_a_graph(
     node = function.node
     if not parameters or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    classes = _related_classes(node, values.tree)
+    classes = _related_classes(node, values)
     if not classes and node not in values.tree.body:
         return False  # a nested function: its callers are not read
     positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
@@ -104,26 +105,17 @@ def _calls_its_method(func: ast.expr, caller: FunctionValues, classes: list[ast.
     )
 
 
-def _related_classes(method: ast.AST, tree: ast.Module) -> list[ast.ClassDef]:
+def _related_classes(method: ast.AST, values: ModuleValues) -> list[ast.ClassDef]:
     """The class of the module that defines ``method``, and the classes of the module it
-    derives from or that derive from it, through any number of bases: whose
+    derives from or that derive from it (``ModeSummaries.related``): whose
     ``self.method(...)`` may run it."""
-    classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
-    owner = next((c for c in classes.values() if method in c.body), None)
+    owner = next(
+        (s for s in values.tree.body if isinstance(s, ast.ClassDef) and method in s.body), None
+    )
     if owner is None:
         return []
-    bases = {name: {dotted_name(b) for b in c.bases} for name, c in classes.items()}
-    related = {owner.name}
-    changed = True
-    while changed:
-        changed = False
-        for name in classes:
-            if name not in related and (
-                bases[name] & related or any(name in bases[r] for r in related)
-            ):
-                related.add(name)
-                changed = True
-    return [classes[name] for name in related]
+    related = summaries_of(values).related(owner.name)
+    return [s for s in values.tree.body if isinstance(s, ast.ClassDef) and s.name in related]
 
 
 def _a_model_output(
@@ -149,18 +141,10 @@ def _a_model_output(
         made_by.append(argument)  # ``fit_heads(backbone(x), ...)``
     if not made_by:
         return False
-    definitions = {
-        statement.name
-        for statement in values.tree.body
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    }
-    methods = {
-        member.name
-        for statement in values.tree.body
-        if isinstance(statement, ast.ClassDef)
-        for member in statement.body
-        if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
+    summaries = summaries_of(values)
+    definitions = {name for owner, name in summaries.definitions if owner is None}
+    definitions |= {s.name for s in values.tree.body if isinstance(s, ast.ClassDef)}
+    methods = summaries.method_names()
     self_name = method_self(caller)
     if self_name is None:  # a closure in a method reads the method's ``self``
         around = values.function_of(caller.node)

@@ -713,7 +713,7 @@ class ModeSummaries:
             yield base
             queue.extend(bases[base])
 
-    def _related(self, owner: str) -> set[str]:
+    def related(self, owner: str) -> set[str]:
         """``owner``, and the classes of the module it derives from or that derive from
         it: the methods ``self`` may run, the attributes it may have."""
         bases = self._class_bases()
@@ -873,7 +873,7 @@ class ModeSummaries:
             return {}
         known = self._twins.get(owner)
         if known is None:
-            classes = (module_class(self.values.tree, c) for c in self._related(owner))
+            classes = (module_class(self.values.tree, c) for c in self.related(owner))
             known = self._twins[owner] = attribute_twins(c for c in classes if c is not None)
         return known
 
@@ -898,7 +898,7 @@ class ModeSummaries:
             return True
         name = func.args[1]
         wanted = name.value if isinstance(name, ast.Constant) else None
-        classes = self._related(owner)
+        classes = self.related(owner)
         return any(
             self.of(cls, method, depth).leaves_train
             for cls, method in self.definitions
