@@ -1840,3 +1840,65 @@ class ClosureStep(torch.nn.Module):
             self.heads_in_a_closure(self.backbone(x), y)  # the method's ``self``
 
         closure()
+
+
+def fit_heads_under_an_alias(feats, heads, y):
+    for head in heads:
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # the backbone's graph, called as ``step``
+
+
+def fit_heads_summed(feats, heads, y):
+    sum(F.cross_entropy(head(feats), y) for head in heads).backward()
+
+
+def train_through_an_alias(backbone, heads, x, y, summed):
+    step = fit_heads_summed if summed else fit_heads_under_an_alias
+    step(backbone(x), heads, y)
+
+
+def fit_heads_in_a_partial(feats, heads, y):
+    for head in heads:
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # the backbone's graph, through the partial
+
+
+def train_through_a_partial(backbone, heads, x, y):
+    fit = functools.partial(fit_heads_in_a_partial, heads=heads)
+    fit(backbone(x), y=y)
+
+
+def fit_heads_aliased_on_data(feats, heads, y):
+    for head in heads:
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def train_alias_on_data(heads, loader):
+    step = fit_heads_aliased_on_data
+    for x, y in loader:
+        step(x, heads, y)  # handed a batch: data, differentiated through the heads only
+
+
+def class_defined_in_a_function(x, y):
+    class MultiTask(torch.nn.Module):
+        def step_heads(self, feats, y):
+            for head in self.heads:
+                loss = F.cross_entropy(head(feats), y)
+                loss.backward(retain_graph=True)  # the backbone's graph, again
+
+        def step(self, x, y):
+            self.step_heads(self.backbone(x), y)
+
+    MultiTask().step(x, y)
+
+
+class ProjectedHeads(torch.nn.Module):
+    def step_projected_heads(self, feats, y):
+        for head in self.heads:
+            loss = F.cross_entropy(head(feats), y)
+            loss.backward(retain_graph=True)  # the projection's graph, again
+
+    def step(self, x, y):
+        feats = F.linear(x, self.proj)  # the object's parameter: a graph, and no model call
+        self.step_projected_heads(feats, y)

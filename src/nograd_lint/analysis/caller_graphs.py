@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from ..ast_names import arguments_given, chain_head, dotted_name
-from .catalog import FORWARD_METHODS, is_tensor_method, runs_a_model
+from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, runs_a_model
 from .function_values import FunctionValues
 from .graph_sources import origins_of
 from .mode_summaries import summaries_of
@@ -36,10 +36,12 @@ def callers_hand_a_graph(
     output made before a loop of the caller, by each of the caller's iterations
     (``for head in heads: step_head(feats, head, y)``). The flag may be what lets the next
     one run. Evidence, not proof: with no such call in the module, parameters that a model
-    of the function reads stay data. Calls are those of the module's function by its name,
-    or of a method through ``self``/``cls``/``super()`` in its class or a class of the
-    module related to it by its bases, or through an object of such a class; for a gradient call in a loop, a caller that hands
-    on a parameter of its own (``train_step(backbone(x))`` calling ``fit_heads(feats)``)
+    of the function reads stay data. Calls are those of the module's function by its name
+    or by a name bound to it or to a ``functools.partial`` of it, or of a method through
+    ``self``/``cls``/``super()`` in its class (defined in the module or in a function) or
+    a class of the module related to it by its bases, or through an object of such a
+    class; for a gradient call in a loop, a caller that hands on a parameter of its own
+    (``train_step(backbone(x))`` calling ``fit_heads(feats)``)
     is read through its callers in turn, a few calls up."""
     node = function.node
     if not parameters or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -51,21 +53,28 @@ def callers_hand_a_graph(
     if classes and method_self(function) is not None:
         positional = positional[1:]  # bound to the object (or the class)
     keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
+    aliases = set() if classes else _aliases(node.name, values)
     for call in values.index.calls:
         func = call.func
         if classes:
             if not (isinstance(func, ast.Attribute) and func.attr == node.name):
                 continue
-        elif not (isinstance(func, ast.Name) and func.id == node.name):
+        elif not (isinstance(func, ast.Name) and (func.id == node.name or func.id in aliases)):
             continue
         caller = values.function_of(call)
         if caller is None or (classes and not _calls_its_method(func, caller, classes)):
             continue  # ``other.fit(...)``: a method of that name of another class
-        given = arguments_given(call, positional, keywords)
+        bound: list[ast.expr] = []
+        if isinstance(func, ast.Name) and func.id != node.name:
+            named = _bound_to(func, node.name, caller, values)
+            if named is None:
+                continue  # ``step`` here is another function
+            bound = named
+        given = None if bound else arguments_given(call, positional, keywords)
         arguments = (
-            [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+            [a.value if isinstance(a, ast.Starred) else a for a in (*call.args, *bound)]
             + [k.value for k in call.keywords]
-            if given is None  # ``*args`` at the call: any of them may be any parameter
+            if given is None  # ``*args``, or a partial: any of them may be any parameter
             else [given[name] for name in parameters if name in given]
         )
         repeated = None if in_a_loop else caller.call_loops.get(id(call), frozenset())
@@ -85,6 +94,67 @@ def callers_hand_a_graph(
 
 #: How many calls up ``callers_hand_a_graph`` follows a parameter handed on.
 _CALLERS_DEPTH = 2
+
+
+def _aliases(name: str, values: ModuleValues) -> set[str]:
+    """The names the module binds, anywhere, to the function ``name`` or to a partial of
+    it (``step = fit_heads_summed if summed else fit_heads``, ``fit = partial(fit_heads,
+    heads=heads)``): their calls may be calls of it."""
+    found: set[str] = set()
+    for node in ast.walk(values.tree):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if _names(value, name) is not None:
+            found |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return found
+
+
+def _bound_to(
+    func: ast.Name, name: str, caller: FunctionValues, values: ModuleValues
+) -> list[ast.expr] | None:
+    """Where ``func`` is, in ``caller``, the function ``name`` under another name: the
+    arguments a partial of it binds (empty for a plain alias); None where it is not."""
+    if func.id in caller.local:
+        made = [caller.bindings[index].value for index in caller.reaching(func)]
+    else:
+        module = values.function_of(values.tree)
+        made = [
+            b.value
+            for b in (module.bindings if module is not None else ())
+            if func.id in b.names and isinstance(b.target, ast.Name)
+        ]
+    named = [
+        bound
+        for value in made
+        if isinstance(value, ast.expr) and (bound := _names(value, name)) is not None
+    ]
+    return [argument for bound in named for argument in bound] if named else None
+
+
+def _names(value: ast.expr, name: str) -> list[ast.expr] | None:
+    """``value`` may be the function ``name``: the name itself, a branch of a conditional
+    or of ``or``, or a partial of it (with the arguments it binds); None where not."""
+    if isinstance(value, ast.Name):
+        return [] if value.id == name else None
+    if isinstance(value, (ast.IfExp, ast.BoolOp)):
+        branches = [value.body, value.orelse] if isinstance(value, ast.IfExp) else value.values
+        named = [bound for branch in branches if (bound := _names(branch, name)) is not None]
+        return [argument for bound in named for argument in bound] if named else None
+    if (
+        isinstance(value, ast.Call)
+        and dotted_name(value.func) in PARTIAL_BINDERS
+        and value.args
+        and _names(value.args[0], name) is not None
+    ):
+        return [
+            *(a.value if isinstance(a, ast.Starred) else a for a in value.args[1:]),
+            *(k.value for k in value.keywords),
+        ]
+    return None
 
 
 def _calls_its_method(func: ast.expr, caller: FunctionValues, classes: list[ast.ClassDef]) -> bool:
@@ -110,10 +180,13 @@ def _related_classes(method: ast.AST, values: ModuleValues) -> list[ast.ClassDef
     derives from or that derive from it (``ModeSummaries.related``): whose
     ``self.method(...)`` may run it."""
     owner = next(
-        (s for s in values.tree.body if isinstance(s, ast.ClassDef) and method in s.body), None
+        (s for s in ast.walk(values.tree) if isinstance(s, ast.ClassDef) and method in s.body),
+        None,
     )
     if owner is None:
         return []
+    if owner not in values.tree.body:
+        return [owner]  # a class defined in a function: its bases are not read
     related = summaries_of(values).related(owner.name)
     return [s for s in values.tree.body if isinstance(s, ast.ClassDef) and s.name in related]
 
@@ -139,7 +212,13 @@ def _a_model_output(
     ]
     if origins.unbound_forward and made_before is None:
         made_by.append(argument)  # ``fit_heads(backbone(x), ...)``
-    if not made_by:
+    # ``F.linear(x, self.proj)``: no model's call, but the object's parameter in a torch op
+    weighted = [
+        caller.bindings[index].value
+        for index in (origins.direct if origins.from_attribute else ())
+        if made_before is None or made_before - caller.bindings[index].loops
+    ]
+    if not made_by and not weighted:
         return False
     summaries = summaries_of(values)
     definitions = {name for owner, name in summaries.definitions if owner is None}
@@ -156,6 +235,14 @@ def _a_model_output(
         definitions
     )
     models |= {self_name} if self_name else set()
+    if self_name is not None and any(
+        isinstance(made, ast.Call)
+        and (values.qualified(made.func) or "").startswith("torch.")
+        and _given_self(made, self_name, methods)
+        for value in weighted
+        for made in ast.walk(value)
+    ):
+        return True
     for value in made_by:
         for made in ast.walk(value):
             if not isinstance(made, ast.Call):
@@ -169,14 +256,8 @@ def _a_model_output(
                     runs_a_model(values.qualified(func) or "")
                     or (isinstance(func, ast.Name) and func.id in definitions)
                 ) and (
-                    given_a_model(made.args, caller, values)
-                    or any(
-                        isinstance(a, ast.Attribute)
-                        and isinstance(a.value, ast.Name)
-                        and a.value.id == self_name
-                        and a.attr not in methods
-                        for a in made.args
-                    )
+                    _given_self(made, self_name, methods)
+                    or given_a_model(made.args, caller, values)
                 ):
                     return True  # ``checkpoint(self.trunk, x)``, ``embed(backbone, x)``
                 continue
@@ -195,3 +276,15 @@ def _a_model_output(
                 continue
             return True  # ``self.encoder(x)``, ``model.encoder(x)``, ``self.heads[k](x)``
     return False
+
+
+def _given_self(call: ast.Call, self_name: str | None, methods: frozenset[str]) -> bool:
+    """``call`` is handed an attribute of the object that is no method of the module's
+    classes: a submodule or a parameter (``self.trunk``, ``self.proj``)."""
+    return self_name is not None and any(
+        isinstance(a, ast.Attribute)
+        and isinstance(a.value, ast.Name)
+        and a.value.id == self_name
+        and a.attr not in methods
+        for a in call.args
+    )

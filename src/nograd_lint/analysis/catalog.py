@@ -466,6 +466,11 @@ LIGHTNING_NO_GRAD_HOOKS: frozenset[str] = frozenset(
 LIGHTNING_PACKAGES: tuple[str, ...] = ("lightning", "pytorch_lightning", "lightning_fabric")
 LIGHTNING_BASES: frozenset[str] = frozenset({"LightningModule", "Callback"})
 
+#: Calls that bind a function's first arguments and hand back a callable that runs it
+#: (``fit = partial(fit_heads, heads=heads)``): a call of the result is a call of the
+#: function.
+PARTIAL_BINDERS: frozenset[str] = frozenset({"functools.partial", "partial"})
+
 #: Decorators that leave the function to be called by the code around it; any other
 #: decorator (``@app.route``, ``@register``) hands it to a framework, whose grad mode we
 #: cannot see.
