@@ -644,7 +644,7 @@ def suspect_calls(
 
     facts.finish(
         torch_import_line(tree) if trusted else None,
-        lambda name: read_summaries().imports(name),
+        lambda name: read_summaries().imported.imports(name),
         lambda call: read_summaries().kept_arguments(call),
     )
     # A forward whose output gradient code surely differentiates is never reported: the

@@ -68,7 +68,7 @@ def eval_carrying_calls(
                 begins |= mode[1] is Mode.EVAL
                 continue
             others.append(call)
-            name = summaries.callee_name(call.func)
+            name = summaries.imported.callee_name(call.func)
             if name is not None and _may_be_summarised(name, defined):
                 named.append(name)
         if not begins and not named:
@@ -186,7 +186,7 @@ def _every_step_set_in_mode(
                 setters.setdefault(receiver, []).append(place)
             continue
         uses.append((call, place))
-        name = summaries.callee_name(call.func)
+        name = summaries.imported.callee_name(call.func)
         if name is None or not _may_be_summarised(name, defined):
             continue
         caller_self = (
@@ -365,7 +365,7 @@ def _may_train(
         # ``DataParallel(model)(x)``: the flow unwraps a wrapper called at once.
         if isinstance(call.func, ast.Call) and _may_carry(call.func, {model}):
             return True
-    name = summaries.callee_name(call.func)
+    name = summaries.imported.callee_name(call.func)
     return (
         name is not None
         and _may_be_summarised(name, defined)
@@ -374,7 +374,7 @@ def _may_train(
 
 
 def _may_be_summarised(name: str, defined: set[str]) -> bool:
-    """Whether a call by ``name`` (``ModeSummaries.callee_name``) may have a summary: a
+    """Whether a call by ``name`` (``ImportedHelpers.callee_name``) may have a summary: a
     name of ``defined`` (``ModeSummaries.callable_names``), or ``util.evaluate``, which
     ``keys_named`` looks up in ``util.py`` beside the file."""
     return name in defined or "." in name

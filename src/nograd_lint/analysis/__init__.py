@@ -39,6 +39,10 @@ stdlib ``ast`` tree it shares with the screen.
   the models it reaches (NG004; on the stdlib ``ast``, shared by the screen and the flow)
   - :mod:`.receiver_names` - a callee's names for models mapped onto its caller's
   - :mod:`.model_aliases` - other names a function gives one model (``DDP(model)``)
+  - :mod:`.class_hierarchy` - the module's functions and classes by name, and the bases its
+    classes derive from (``self.validate()`` of a base class)
+  - :mod:`.imported_helpers` - the functions it imports from a module beside it, summarised
+    on first need
 - :mod:`.attribute_twins` - attributes of a class that name one model (``self.net =
   self.model``, a ``@property`` returning it), for :mod:`.mode_summaries`' ``train()``
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off

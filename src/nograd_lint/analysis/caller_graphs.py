@@ -177,7 +177,7 @@ def _calls_its_method(func: ast.expr, caller: FunctionValues, classes: list[ast.
 
 def _related_classes(method: ast.AST, values: ModuleValues) -> list[ast.ClassDef]:
     """The class of the module that defines ``method``, and the classes of the module it
-    derives from or that derive from it (``ModeSummaries.related``): whose
+    derives from or that derive from it (``ClassHierarchy.related``): whose
     ``self.method(...)`` may run it."""
     owner = next(
         (s for s in ast.walk(values.tree) if isinstance(s, ast.ClassDef) and method in s.body),
@@ -187,7 +187,7 @@ def _related_classes(method: ast.AST, values: ModuleValues) -> list[ast.ClassDef
         return []
     if owner not in values.tree.body:
         return [owner]  # a class defined in a function: its bases are not read
-    related = summaries_of(values).related(owner.name)
+    related = summaries_of(values).classes.related(owner.name)
     return [s for s in values.tree.body if isinstance(s, ast.ClassDef) and s.name in related]
 
 
@@ -223,7 +223,7 @@ def _a_model_output(
     summaries = summaries_of(values)
     definitions = {name for owner, name in summaries.definitions if owner is None}
     definitions |= {s.name for s in values.tree.body if isinstance(s, ast.ClassDef)}
-    methods = summaries.method_names()
+    methods = summaries.classes.method_names()
     self_name = method_self(caller)
     if self_name is None:  # a closure in a method reads the method's ``self``
         around = values.function_of(caller.node)

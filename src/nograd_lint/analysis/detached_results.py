@@ -59,7 +59,7 @@ def returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVal
     definition = values.plain_function(func.id)
     if definition is not None:
         return graph_free(definition, values)
-    imported = summaries_of(values).imported_function(func.id)
+    imported = summaries_of(values).imported.definition(func.id)
     if imported is None:
         return False
     there, definition = imported

@@ -1143,7 +1143,7 @@ class ModuleAnalysis:
         ):
             return
         twin = None
-        for subclass in self.modes.hook_overrides(owner, name):
+        for subclass in self.modes.classes.hook_overrides(owner, name):
             summary = self.modes.of(subclass, name)
             if not summary.leaves_train:
                 continue
@@ -1295,7 +1295,7 @@ class ModuleAnalysis:
         if (
             key is None
             and isinstance(call.func, cst.Attribute)
-            and call.func.attr.value in self.modes.method_names()
+            and call.func.attr.value in self.modes.classes.method_names()
         ):
             # ``model.evaluate(loader)``, ``model = Net()``: the method of the module's class,
             # whose ``self`` is ``model``.
@@ -1466,7 +1466,7 @@ class ModuleAnalysis:
         ``func`` names."""
         if isinstance(func, cst.Name):
             function = self.module_scope.lookup(func.value)
-            imported = self.modes is not None and self.modes.imports(func.value)
+            imported = self.modes is not None and self.modes.imported.imports(func.value)
             return (None, func.value) if function is not None or imported else None
         owner = self._owner()
         if (
@@ -1478,7 +1478,7 @@ class ModuleAnalysis:
             if func.attr.value in owner.methods:
                 return (owner.node.name.value, func.attr.value)
             base = (
-                self.modes.inherited_from(owner.node.name.value, func.attr.value)
+                self.modes.classes.inherited_from(owner.node.name.value, func.attr.value)
                 if self.modes is not None
                 else None
             )
@@ -1486,7 +1486,7 @@ class ModuleAnalysis:
                 return (base, func.attr.value)
         name = dotted_name(func)  # ``util.evaluate`` after ``import util``
         if name is not None and name.count(".") == 1 and self.modes is not None:
-            return (None, name) if self.modes.imports(name) else None
+            return (None, name) if self.modes.imported.imports(name) else None
         return None
 
     def _eval_arguments(self, callee: FunctionInfo, call: cst.Call, state: FlowState) -> dict:

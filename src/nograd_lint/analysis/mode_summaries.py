@@ -16,14 +16,15 @@ Receivers are names as the function writes them: a parameter (``model``, ``model
 an attribute of ``self``, or a module-level model the function does not bind; the flow maps
 them onto the caller's names (:mod:`.receiver_names`), through the other names a function
 gives a model (:mod:`.model_aliases`). Functions are those of the module and the methods of
-its classes, found by name.
+its classes, found by name (:mod:`.class_hierarchy`), and those it imports from a module
+beside it (:mod:`.imported_helpers`).
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from ..ast_names import (
     FUNCTIONS,
@@ -32,7 +33,6 @@ from ..ast_names import (
     call_args,
     dispatched_receiver,
     dotted_name,
-    last_name,
     module_class,
     self_parameter,
     unbound_receiver,
@@ -56,6 +56,8 @@ from .catalog import (
     shadows_mode_setter,
     unwrapped,
 )
+from .class_hierarchy import ClassHierarchy, FunctionNode
+from .imported_helpers import ImportedHelpers
 from .model_aliases import (
     FunctionShape,
     attribute_stores,
@@ -65,19 +67,10 @@ from .model_aliases import (
     module_aliases,
 )
 from .receiver_names import CalleeNames, handed_names, method_self_of, returned_parameters
-from .sibling_modules import (
-    function_file,
-    imported_names,
-    modules_beside,
-    read_sibling,
-    star_imported_names,
-)
-from .values import ModuleValues, top_level_names
+from .values import ModuleValues
 
 #: How many calls deep a summary follows the module's functions.
 MAX_DEPTH = 3
-
-FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 class ModeSummary(NamedTuple):
@@ -135,37 +128,19 @@ class ModeSummaries:
         #: cannot be read: shared by the summaries of every module read for it, and kept
         #: with its ``values``, no longer (``ModuleValues.beside``).
         self._beside: dict[str, ModeSummaries | None] = values.beside if beside is None else beside
+        #: The module's functions and classes, and the classes' bases.
+        self.classes = ClassHierarchy(values.tree)
         #: (class name or None, function name) -> definition.
-        self.definitions: dict[tuple[str | None, str], ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        for statement in values.tree.body:
-            if isinstance(statement, FUNCTIONS):
-                self.definitions[(None, statement.name)] = statement
-            elif isinstance(statement, ast.ClassDef):
-                for member in statement.body:
-                    if isinstance(member, FUNCTIONS):
-                        self.definitions[(statement.name, member.name)] = member
-        #: Names imported with ``from ... import``, which may be functions of a module beside
-        #: this one (:mod:`.sibling_modules`): that module is read when a call needs it, and
-        #: only a few modules deep, like calls.
-        self._depth = depth
-        self._importable = {
-            local: entry
-            for local, entry in imported_names(values.tree).items()
-            if (None, local) not in self.definitions
-        }
-        # ``from util import *``: a name it binds, unless the module binds it some other way
-        # (a definition or assignment of its own, which the star import would not undo).
-        star = star_imported_names(values.path, values.tree)
-        if star:
-            bound = {name for statement in values.tree.body for name in top_level_names(statement)}
-            for local, entry in star.items():
-                if local not in bound:
-                    self._importable.setdefault(local, entry)
-        #: ``util`` of ``import util``: ``util.evaluate`` may be a function of ``util.py``
-        #: (``modules_beside``, read on first need: it looks at the folder).
-        self._modules_beside: dict[str, str] | None = None
-        self._foreign: dict[str, tuple[ModeSummaries, str, FunctionNode] | None] = {}
-        self._files: dict[str, tuple[str, str] | None] = {}  # ``_imported_file``, by name
+        self.definitions = self.classes.definitions
+        #: The functions it imports from modules beside it, read on first need.
+        self.imported = ImportedHelpers(
+            values,
+            {name for owner, name in self.definitions if owner is None},
+            self._beside,
+            (lambda module: ModeSummaries(module, depth + 1, self._beside))
+            if depth <= MAX_DEPTH
+            else None,
+        )
         self._receivers: frozenset[str] | None = None
         #: Summaries with the call depth they were read at: one read deeper stopped at
         #: calls that a read nearer the caller follows, so it serves only as deep a read.
@@ -183,8 +158,6 @@ class ModeSummaries:
         self._stores: list[tuple[str, ast.ClassDef | None]] | None = None
         self._stores_read = False
         self._shadowed: frozenset[str] | None = None
-        self._method_names: frozenset[str] | None = None
-        self._bases: dict[str, list[str]] | None = None
         self._twins: dict[str, Twins] = {}  # ``attribute_twins`` by class
         #: Open function -> what a recursive call of it reads as (``of``).
         self._seeds: dict[tuple[str | None, str], ModeSummary] = {}
@@ -198,7 +171,7 @@ class ModeSummaries:
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
         key = (owner, name)
-        foreign = self._foreign_function(name) if owner is None else None
+        foreign = self.imported.function(name) if owner is None else None
         if foreign is not None and depth <= MAX_DEPTH:
             other, there, definition = foreign
             return _through_parameters(other.of(None, there, depth), definition)
@@ -363,89 +336,12 @@ class ModeSummaries:
             names = self.nested_caller_names(definition, call, caller_self)
             yield self.of_nested(definition, enclosing), names
 
-    def _foreign_function(self, name: str) -> tuple[ModeSummaries, str, FunctionNode] | None:
-        """The summaries of the module beside this one that ``name`` is imported from, the
-        function's name there and its definition; None for any other name."""
-        if name not in self._foreign:
-            found = None
-            imported = self._imported_file(name)
-            if imported is not None:
-                path, there = imported
-                other = self._read_beside(path)
-                definition = None if other is None else other.definitions.get((None, there))
-                if other is not None and definition is not None:  # None: changed meanwhile
-                    found = (other, there, definition)
-            self._foreign[name] = found
-        return self._foreign[name]
-
-    def imported_function(self, name: str) -> tuple[ModuleValues, FunctionNode] | None:
-        """The value facts of the module beside this one that ``name`` is imported from,
-        and the function's definition there; None for any other name, or one read too many
-        modules deep."""
-        foreign = self._foreign_function(name)
-        return None if foreign is None else (foreign[0].values, foreign[2])
-
-    def _imported_file(self, name: str) -> tuple[str, str] | None:
-        """The file of the module beside this one that ``name`` is a function of, and its
-        name there, read without keeping that module's tree; None for any other name."""
-        if name not in self._files:
-            entry = self._import_entry(name)
-            path = None
-            if entry is not None and self._depth <= MAX_DEPTH:
-                path = function_file(self.values.path, entry)
-            self._files[name] = None if path is None or entry is None else (path, entry[2])
-        return self._files[name]
-
-    def _read_beside(self, path: str) -> ModeSummaries | None:
-        if path not in self._beside:
-            module = read_sibling(path)
-            self._beside[path] = (
-                None
-                if module is None
-                else ModeSummaries(
-                    ModuleValues(module.tree, path=path), self._depth + 1, self._beside
-                )
-            )
-        return self._beside[path]
-
-    def _import_entry(self, name: str) -> tuple[int, str, str] | None:
-        """How ``name`` (``evaluate``, or ``util.evaluate``) may be imported from a module
-        beside this one, as :func:`.sibling_modules.imported_names` writes it."""
-        entry = self._importable.get(name)
-        if entry is None and "." in name:
-            head, _, function = name.partition(".")
-            module = self._modules().get(head)
-            if module is not None and "." not in function:
-                entry = (0, module, function)
-        return entry
-
-    def _modules(self) -> dict[str, str]:
-        if self._modules_beside is None:
-            self._modules_beside = modules_beside(self.values.path, self.values.tree)
-        return self._modules_beside
-
-    def callee_name(self, func: ast.expr) -> str | None:
-        """How a call names the function it may call, for :meth:`keys_named`: the last
-        name (``self.evaluate`` for a method of the module), but ``util.evaluate`` whole
-        when ``util`` is a module the module imports (``import util``)."""
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id in self._modules()
-        ):
-            return f"{func.value.id}.{func.attr}"
-        return last_name(func)
-
-    def imports(self, name: str) -> bool:
-        """Whether ``name`` is a function imported from a module beside this one."""
-        return self._imported_file(name) is not None
-
     def callable_names(self) -> set[str]:
         """The names of the module's functions and methods, and the names it imports,
         which may be functions of a module beside it."""
         return (
             {name for _, name in self.definitions}
-            | set(self._importable)
+            | self.imported.names()
             | set(self._nested_definitions())
         )
 
@@ -453,7 +349,7 @@ class ModeSummaries:
         """(class or None, name) of every function or method called ``name`` (for the
         screen, which matches calls by their last name)."""
         keys = [key for key in self.definitions if key[1] == name]
-        return [*keys, (None, name)] if self.imports(name) else keys
+        return [*keys, (None, name)] if self.imported.imports(name) else keys
 
     def named(self, name: str) -> Iterator[ModeSummary]:
         """The summaries of every function or method called ``name``."""
@@ -654,78 +550,7 @@ class ModeSummaries:
         positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
         if shadows_mode_setter(name, positional[1:]):
             return True
-        return name in MODE_SETTER_METHODS and self._plain_class(owner, frozenset())
-
-    def _plain_class(self, name: str, seen: frozenset[str]) -> bool:
-        """A class of the module whose bases are all plain classes of the module (or
-        ``object``): it cannot be an ``nn.Module``, whatever an unknown base would be."""
-        statement = module_class(self.values.tree, name)
-        if statement is None or statement.keywords or name in seen:
-            return False
-        return all(
-            isinstance(base, ast.Name)
-            and (base.id == "object" or self._plain_class(base.id, seen | {name}))
-            for base in statement.bases
-        )
-
-    def inherited_from(self, owner: str, name: str) -> str | None:
-        """The class of the module that ``owner`` inherits method ``name`` from, through
-        the bases it names (``class Trainer(BaseTrainer)``), when ``owner`` does not define
-        it itself."""
-        return next(
-            (base for base in self._ancestors(owner) if (base, name) in self.definitions), None
-        )
-
-    def hook_overrides(self, owner: str, name: str) -> list[str]:
-        """The classes of the module that derive from ``owner`` and define method ``name``
-        again, when ``owner``'s does nothing (``pass``, ``...``, a docstring, ``raise
-        NotImplementedError``): a hook for subclasses, so ``self.on_epoch_start()`` in the
-        base class's loop runs one of theirs. A base method that does something makes a
-        class that is used as it is too."""
-        if not _does_nothing(self.definitions.get((owner, name))):
-            return []
-        return [
-            subclass
-            for subclass in self._class_bases()
-            if (subclass, name) in self.definitions and owner in self._ancestors(subclass)
-        ]
-
-    def _class_bases(self) -> dict[str, list[str]]:
-        """Class of the module -> the bases it names."""
-        if self._bases is None:
-            self._bases = {
-                statement.name: [b.id for b in statement.bases if isinstance(b, ast.Name)]
-                for statement in self.values.tree.body
-                if isinstance(statement, ast.ClassDef)
-            }
-        return self._bases
-
-    def _ancestors(self, owner: str) -> Iterator[str]:
-        """The classes of the module ``owner`` derives from, nearest first."""
-        bases = self._class_bases()
-        seen = {owner}
-        queue = list(bases.get(owner, ()))
-        while queue:
-            base = queue.pop(0)
-            if base in seen or base not in bases:
-                continue
-            seen.add(base)
-            yield base
-            queue.extend(bases[base])
-
-    def related(self, owner: str) -> set[str]:
-        """``owner``, and the classes of the module it derives from or that derive from
-        it: the methods ``self`` may run, the attributes it may have."""
-        bases = self._class_bases()
-        return {owner, *self._ancestors(owner), *(c for c in bases if owner in self._ancestors(c))}
-
-    def method_names(self) -> frozenset[str]:
-        """The names of the methods of the module's classes."""
-        if self._method_names is None:
-            self._method_names = frozenset(
-                name for owner, name in self.definitions if owner is not None
-            )
-        return self._method_names
+        return name in MODE_SETTER_METHODS and self.classes.plain_class(owner)
 
     def calls_a_local(self, call: ast.Call) -> bool:
         """``evaluate(model)`` in a function that binds ``evaluate`` itself (a parameter,
@@ -763,7 +588,7 @@ class ModeSummaries:
                 return None
             made: str | None = value.func.id
             if (made, func.attr) not in self.definitions:
-                made = self.inherited_from(value.func.id, func.attr)
+                made = self.classes.inherited_from(value.func.id, func.attr)
             if made is None:
                 return None
             classes.add(made)
@@ -782,7 +607,7 @@ class ModeSummaries:
             return False
         definition = self.definitions.get((owner, func.attr))
         if definition is None:
-            base = self.inherited_from(owner, func.attr)
+            base = self.classes.inherited_from(owner, func.attr)
             definition = self.definitions.get((base, func.attr)) if base is not None else None
         if definition is None:
             return False
@@ -809,11 +634,11 @@ class ModeSummaries:
         self, func: ast.expr, owner: str | None, self_name: str | None
     ) -> tuple[str | None, str] | None:
         if isinstance(func, ast.Name) and (
-            (None, func.id) in self.definitions or self.imports(func.id)
+            (None, func.id) in self.definitions or self.imported.imports(func.id)
         ):
             return (None, func.id)
-        name = self.callee_name(func)
-        if name is not None and "." in name and self.imports(name):
+        name = self.imported.callee_name(func)
+        if name is not None and "." in name and self.imported.imports(name):
             return (None, name)  # ``util.evaluate(model)``
         if (
             isinstance(func, ast.Attribute)
@@ -823,7 +648,7 @@ class ModeSummaries:
         ):
             if (owner, func.attr) in self.definitions:
                 return (owner, func.attr)
-            base = self.inherited_from(owner, func.attr)
+            base = self.classes.inherited_from(owner, func.attr)
             if base is not None:
                 return (base, func.attr)
         return None
@@ -873,7 +698,7 @@ class ModeSummaries:
             return {}
         known = self._twins.get(owner)
         if known is None:
-            classes = (module_class(self.values.tree, c) for c in self.related(owner))
+            classes = (module_class(self.values.tree, c) for c in self.classes.related(owner))
             known = self._twins[owner] = attribute_twins(c for c in classes if c is not None)
         return known
 
@@ -898,7 +723,7 @@ class ModeSummaries:
             return True
         name = func.args[1]
         wanted = name.value if isinstance(name, ast.Constant) else None
-        classes = self.related(owner)
+        classes = self.classes.related(owner)
         return any(
             self.of(cls, method, depth).leaves_train
             for cls, method in self.definitions
@@ -963,7 +788,7 @@ class ModeSummaries:
     def caller_names(
         self, callee: tuple[str | None, str], call: ast.Call, caller_self: str | None
     ) -> CalleeNames:
-        foreign = self._foreign_function(callee[1]) if callee[0] is None else None
+        foreign = self.imported.function(callee[1]) if callee[0] is None else None
         definition = foreign[2] if foreign is not None else self.definitions[callee]
         return CalleeNames(definition, callee[0], call, caller_self)
 
@@ -1069,21 +894,3 @@ def _forward_receiver(call: ast.Call, self_name: str | None) -> str | None:
     else:
         return None
     return None if LOSS_FUNCTION_NAME.search(name.rsplit(".", 1)[-1]) else name
-
-
-def _does_nothing(definition: ast.AST | None) -> bool:
-    """A method whose body is ``pass``, ``...``, a docstring or ``raise NotImplementedError``."""
-    if not isinstance(definition, FUNCTIONS):
-        return False
-    return all(
-        isinstance(statement, ast.Pass)
-        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
-        or (isinstance(statement, ast.Raise) and _raises_not_implemented(statement.exc))
-        for statement in definition.body
-    )
-
-
-def _raises_not_implemented(exception: ast.expr | None) -> bool:
-    if isinstance(exception, ast.Call):
-        exception = exception.func
-    return exception is not None and dotted_name(exception) == "NotImplementedError"

@@ -1,0 +1,125 @@
+"""The module's functions and classes by name, and how its classes derive from one another.
+
+``self.validate()`` in a ``Trainer`` may run the method of a base class of the module
+(``class Trainer(BaseTrainer)``), or, where the base's method is an empty hook, a
+subclass's; a ``self`` of one class may hold the attributes its relatives set. Only the
+bases the module names by a plain name are followed: another module's classes are not read.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Union
+
+from ..ast_names import FUNCTIONS, dotted_name, module_class
+
+#: A definition a call may run.
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+class ClassHierarchy:
+    """The functions and methods the module defines at its top level, and its classes' bases."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        #: (class name or None, function name) -> definition.
+        self.definitions: dict[tuple[str | None, str], FunctionNode] = {}
+        for statement in tree.body:
+            if isinstance(statement, FUNCTIONS):
+                self.definitions[(None, statement.name)] = statement
+            elif isinstance(statement, ast.ClassDef):
+                for member in statement.body:
+                    if isinstance(member, FUNCTIONS):
+                        self.definitions[(statement.name, member.name)] = member
+        self._bases: dict[str, list[str]] | None = None
+        self._method_names: frozenset[str] | None = None
+
+    def plain_class(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """A class of the module whose bases are all plain classes of the module (or
+        ``object``): it cannot be an ``nn.Module``, whatever an unknown base would be."""
+        statement = module_class(self.tree, name)
+        if statement is None or statement.keywords or name in seen:
+            return False
+        return all(
+            isinstance(base, ast.Name)
+            and (base.id == "object" or self.plain_class(base.id, seen | {name}))
+            for base in statement.bases
+        )
+
+    def inherited_from(self, owner: str, name: str) -> str | None:
+        """The class of the module that ``owner`` inherits method ``name`` from, through
+        the bases it names (``class Trainer(BaseTrainer)``), when ``owner`` does not define
+        it itself."""
+        return next(
+            (base for base in self.ancestors(owner) if (base, name) in self.definitions), None
+        )
+
+    def hook_overrides(self, owner: str, name: str) -> list[str]:
+        """The classes of the module that derive from ``owner`` and define method ``name``
+        again, when ``owner``'s does nothing (``pass``, ``...``, a docstring, ``raise
+        NotImplementedError``): a hook for subclasses, so ``self.on_epoch_start()`` in the
+        base class's loop runs one of theirs. A base method that does something makes a
+        class that is used as it is too."""
+        if not _does_nothing(self.definitions.get((owner, name))):
+            return []
+        return [
+            subclass
+            for subclass in self.bases()
+            if (subclass, name) in self.definitions and owner in self.ancestors(subclass)
+        ]
+
+    def bases(self) -> dict[str, list[str]]:
+        """Class of the module -> the bases it names."""
+        if self._bases is None:
+            self._bases = {
+                statement.name: [b.id for b in statement.bases if isinstance(b, ast.Name)]
+                for statement in self.tree.body
+                if isinstance(statement, ast.ClassDef)
+            }
+        return self._bases
+
+    def ancestors(self, owner: str) -> Iterator[str]:
+        """The classes of the module ``owner`` derives from, nearest first."""
+        bases = self.bases()
+        seen = {owner}
+        queue = list(bases.get(owner, ()))
+        while queue:
+            base = queue.pop(0)
+            if base in seen or base not in bases:
+                continue
+            seen.add(base)
+            yield base
+            queue.extend(bases[base])
+
+    def related(self, owner: str) -> set[str]:
+        """``owner``, and the classes of the module it derives from or that derive from
+        it: the methods ``self`` may run, the attributes it may have."""
+        bases = self.bases()
+        return {owner, *self.ancestors(owner), *(c for c in bases if owner in self.ancestors(c))}
+
+    def method_names(self) -> frozenset[str]:
+        """The names of the methods of the module's classes."""
+        if self._method_names is None:
+            self._method_names = frozenset(
+                name for owner, name in self.definitions if owner is not None
+            )
+        return self._method_names
+
+
+def _does_nothing(definition: ast.AST | None) -> bool:
+    """A method whose body is ``pass``, ``...``, a docstring or ``raise NotImplementedError``."""
+    if not isinstance(definition, FUNCTIONS):
+        return False
+    return all(
+        isinstance(statement, ast.Pass)
+        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+        or (isinstance(statement, ast.Raise) and _raises_not_implemented(statement.exc))
+        for statement in definition.body
+    )
+
+
+def _raises_not_implemented(exception: ast.expr | None) -> bool:
+    if isinstance(exception, ast.Call):
+        exception = exception.func
+    return exception is not None and dotted_name(exception) == "NotImplementedError"
