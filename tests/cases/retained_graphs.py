@@ -1902,3 +1902,126 @@ class ProjectedHeads(torch.nn.Module):
     def step(self, x, y):
         feats = F.linear(x, self.proj)  # the object's parameter: a graph, and no model call
         self.step_projected_heads(feats, y)
+
+
+def features_made_on_the_first_pass_only(encoder, heads, x, y):
+    feats = None
+    for head in heads:
+        if feats is None:
+            feats = encoder(x)  # made once, read again by every later pass
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # the first pass's graph, again
+
+
+def features_made_on_the_first_iteration(encoder, heads, x, y):
+    for i, head in enumerate(heads):
+        if i == 0:
+            feats = encoder(x)
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # iteration 0's graph, again
+
+
+def features_made_on_every_pass(encoder, heads, x, y):
+    for head in heads:
+        feats = encoder(x)  # a new graph on every pass
+        loss = F.cross_entropy(head(feats), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def a_prototype_updated_in_place(encoder, loader):
+    prototype = torch.zeros(4)
+    for x in loader:
+        z = encoder(x)
+        prototype.mul_(0.9).add_(0.1 * z.mean(0))  # keeps this step's graph for the next
+        loss = F.mse_loss(z, prototype.expand_as(z))
+        loss.backward(retain_graph=True)  # last step's graph, through the prototype
+
+
+def a_memory_bank_written_in_place(encoder, loader):
+    bank = torch.zeros(12, 4)
+    for step, x in enumerate(loader):
+        z = encoder(x)
+        bank[step * 4 : (step + 1) * 4] = z  # not detached: the next step reads this graph
+        loss = torch.logsumexp(z @ bank.t(), 1).mean()
+        loss.backward(retain_graph=True)
+
+
+def a_memory_bank_of_detached_keys(encoder, loader):
+    bank = torch.zeros(12, 4)
+    for step, x in enumerate(loader):
+        z = encoder(x)
+        bank[step * 4 : (step + 1) * 4] = z.detach()
+        loss = torch.logsumexp(z @ bank.t(), 1).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+FEATURES_OF_THE_MODULE = ENCODER(torch.randn(6, 4))
+
+
+def a_probe_on_features_of_the_module(probe, y):
+    loss = F.cross_entropy(probe(FEATURES_OF_THE_MODULE), y)
+    loss.backward(retain_graph=True)  # the module's graph, again at the next call
+
+
+with torch.no_grad():
+    FEATURES_WITHOUT_A_GRAPH = ENCODER(torch.randn(6, 4))
+
+
+def a_probe_on_features_without_a_graph(probe, y):
+    loss = F.cross_entropy(probe(FEATURES_WITHOUT_A_GRAPH), y)
+    loss.backward(retain_graph=True)  # expect: NG003:19
+
+
+def a_probe_on_module_embeddings(probe, y):
+    loss = F.cross_entropy(probe(EMBEDDINGS), y)
+    loss.backward(retain_graph=True)  # the module's embedding graph, again
+
+
+def a_loss_made_under_autocast(model, scaler, loader):
+    for x, y in loader:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = F.cross_entropy(model(x), y)  # made on every iteration, in the ``with``
+        scaler.scale(loss).backward(retain_graph=True)  # expect: NG003:37
+
+
+def actor_and_critic_share_only_data(actor, critic, opt):
+    for _ in range(3):
+        obs, returns = torch.randn(16, 4), torch.randn(16)  # data: no graph to share
+        dist = torch.distributions.Categorical(logits=actor(obs))
+        value = critic(obs).squeeze(-1)
+        advantage = returns - value.detach()
+        actor_loss = -(dist.log_prob(dist.sample()) * advantage).mean()
+        actor_loss.backward(retain_graph=True)  # expect: NG003:29
+        (returns - value).pow(2).mean().backward()  # the critic's graph only
+        opt.step()
+
+
+def actor_and_critic_share_the_value(actor, critic, opt):
+    for _ in range(3):
+        obs, returns = torch.randn(16, 4), torch.randn(16)
+        dist = torch.distributions.Categorical(logits=actor(obs))
+        value = critic(obs).squeeze(-1)
+        advantage = returns - value  # not detached: the critic's graph is in both losses
+        actor_loss = -(dist.log_prob(dist.sample()) * advantage).mean()
+        actor_loss.backward(retain_graph=True)
+        (returns - value).pow(2).mean().backward()
+        opt.step()
+
+
+class EncodedOnceHeads:
+    def encode(self, x):
+        self.encoded = self.encoder(x)
+
+    def fit_head(self, i, y):
+        loss = F.cross_entropy(self.heads[i](self.encoded), y)
+        loss.backward(retain_graph=True)  # the graph ``encode`` left on the object, again
+
+
+class EncodedWithoutAGraph:
+    def encode(self, x):
+        with torch.no_grad():
+            self.frozen_encoded = self.encoder(x)
+
+    def fit_head(self, i, y):
+        loss = F.cross_entropy(self.heads[i](self.frozen_encoded), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23

@@ -256,3 +256,12 @@ def warm_up_thrown_away(model, x):
     model.eval()
     model(x)  # expect: NG001
     _ = model(x)  # expect: NG001
+
+
+def eval_output_rebound_in_a_with(model, x, y):
+    model.eval()
+    out = model(x)  # expect: NG001
+    print(out.shape)  # only read: the graph is wasted
+    with torch.autocast("cpu"):
+        out = model(x)  # the ``with`` runs whole: this binding replaces the first
+    (out - y).pow(2).mean().backward()

@@ -233,6 +233,8 @@ class FunctionValues:
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
         #: ``id`` of each ``if`` statement: a name both of its branches bind is bound after it.
         self._ifs: set[int] = set()
+        #: ``id`` of each ``with`` statement: its body runs whole, or raises.
+        self._withs: set[int] = set()
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
         self._kept_models: frozenset[str] | None = None
@@ -576,6 +578,7 @@ class FunctionValues:
             self._statements(node.orelse, guards, (*path, (here, "orelse")), loops)
             return
         if isinstance(node, (ast.With, ast.AsyncWith)):
+            self._withs.add(here)
             for item in node.items:
                 self._expressions([item.context_expr], guards, path, loops)
                 if item.optional_vars is not None:
@@ -743,7 +746,8 @@ class FunctionValues:
 
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[str]]) -> bool:
         """Whether a binding made at ``bound`` is made on every way to a read at ``read``:
-        on the read's own path, or it completes an ``if`` before the read both of whose
+        on the read's own path, in the body of a ``with`` before the read (``with
+        autocast(): loss = ...``), or it completes an ``if`` before the read both of whose
         branches bind the name at their top level (``if a: y = 1`` / ``else: y = 2``; an
         ``elif`` chain ending in ``else``). ``branches`` gathers, over the bindings seen so
         far (latest first), which branches of each ``if`` bind the name."""
@@ -753,6 +757,9 @@ class FunctionValues:
             if not bound:
                 return False
             statement, branch = bound[-1]
+            if statement in self._withs:
+                bound = bound[:-1]  # the ``with`` binds it, as a statement beside it would
+                continue
             if statement not in self._ifs or any(entry[0] == statement for entry in read):
                 return False  # not an ``if``, or one that holds the read
             seen = branches.setdefault(statement, set())

@@ -4,8 +4,8 @@ Read backwards from the differentiated values through the bindings of the functi
 (``function_values``) to the calls that recorded a graph, stopping where a graph is dropped
 (``.detach()``, ``.item()``... from the catalog). The result (``Origins``) says which
 bindings carry the graph, which were carried around a loop's back edge, and whether the graph
-may come from outside the function (a parameter, the object, an enclosing scope, an element
-of what a loop runs over): what NG003 needs to decide whether another gradient call can reach
+may come from outside the function (a parameter, the object, an enclosing scope, a module
+variable bound to a model's output, an element of what a loop runs over): what NG003 needs to decide whether another gradient call can reach
 the same graph. Which calls record a graph is :mod:`.model_calls`' question; what the object's
 attributes hold across calls is :mod:`.object_graphs`'.
 """
@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..ast_names import dotted_name, last_name, names_in
+from ..ast_names import chain_head, dotted_name, last_name, names_in
 from .catalog import (
     FORWARD_HOOK_METHODS,
     GRADIENT_ATTRIBUTE,
@@ -58,6 +58,7 @@ from .model_calls import (
 from .object_graphs import (
     constructor_settings,
     fresh_tensor_attributes,
+    graph_attributes,
     keeps_state,
     stored_by_a_method,
 )
@@ -181,6 +182,7 @@ def origins_of(
                 and node.id not in parameters
                 and (
                     _enclosing_binds(node.id, function, values)
+                    or _module_graph(node.id, function, values)
                     # read strictly, a function or class it defines: a closure over its graphs
                     or (strict and binds_itself(node.id, function, values))
                     or (strict and node.id in _values_of_the_module(values))
@@ -193,12 +195,17 @@ def origins_of(
                 if owner >= 0:
                     origins.reads[owner].add(index)
                 binding = function.bindings[index]
-                if binding.loops and binding.position > (node.lineno, node.col_offset):
+                if binding.loops:
+                    # Made after the read, or before it where this pass may skip it (``if
+                    # feats is None: feats = encoder(x)``): last iteration's value reaches it.
                     around = function.carried_around(node)
-                    known = origins.carried.get(index, frozenset())
-                    origins.carried[index] = (
-                        None if around is None or known is None else known | around
-                    )
+                    if binding.position > (node.lineno, node.col_offset) or (
+                        around is None or around & binding.loops
+                    ):
+                        known = origins.carried.get(index, frozenset())
+                        origins.carried[index] = (
+                            None if around is None or known is None else known | around
+                        )
                 origins.reads.setdefault(index, set())
                 if makes_requires_grad(binding.value):
                     origins.grad_leaves.add(index)
@@ -255,6 +262,13 @@ def origins_of(
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         elif isinstance(node, ast.Attribute) and stored_by_a_method(node, function, values):
             origins.from_attribute = True  # ``catch(x); catch.out``: what its call stored
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == self_name
+            and node.attr in graph_attributes(values)
+        ):
+            origins.from_attribute = True  # ``self.head(self.feats)``: ``encode`` made it
         if owner >= 0 and _parameters_of_a_model(node, models):
             # ``for p in model.parameters()``: leaves, and what is computed on them records
             origins.grad_leaves.add(owner)
@@ -323,6 +337,42 @@ def _enclosing_binds(name: str, function: FunctionValues, values: ModuleValues) 
         around = values.function_of(around.node)
     # a variable of the module that a function rebinds (``global LAST; LAST = out``)
     return name in rebound_globals(values)
+
+
+def _module_graph(name: str, function: FunctionValues, values: ModuleValues) -> bool:
+    """``name``, which the function reads but does not bind, is a variable of the module
+    that its code binds, outside ``no_grad``, to a model's output or to a value derived
+    from one (``FEATS = ENCODER(X)``): a graph every call of the function differentiates
+    again."""
+    module = values.function_of(values.tree)
+    if module is None or module is function:
+        return False
+    known = _MODULE_GRAPHS.setdefault(values, {})
+    if name not in known:
+        models = module.model_names()
+        known[name] = any(
+            not binding.grad_off
+            and name in binding.names
+            and isinstance(binding.value, ast.expr)
+            and (
+                (isinstance(binding.value, ast.Call) and chain_head(binding.value.func) in models)
+                or _records(origins_of([binding.value], module, values))
+            )
+            for binding in module.bindings
+        )
+    return known[name]
+
+
+def _records(origins: Origins) -> bool:
+    """A model's call made the value: one bound before (``recorded``) or one inline
+    (``nn.Embedding(10, 4)(ids)``)."""
+    return origins.unbound_forward or bool(origins.recorded())
+
+
+#: Per module, ``_module_graph`` by name.
+_MODULE_GRAPHS: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _enables_grad(call: ast.Call, values: ModuleValues) -> bool:

@@ -71,13 +71,18 @@ def _recurrent_states(values: ModuleValues) -> frozenset[str]:
     if found is None:
         found = _RECURRENT_STATES[values] = frozenset(
             state
-            for statement in ast.walk(values.tree)
-            if isinstance(statement, ast.ClassDef)
-            for method in statement.body
+            for method in _methods(values)
             if isinstance(method, ast.FunctionDef) and method.name in FORWARD_METHODS
             for state in _feeds_back(method, values)
         )
     return found
+
+
+def _methods(values: ModuleValues) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The methods of every class of the module, nested classes included."""
+    for statement in ast.walk(values.tree):
+        if isinstance(statement, ast.ClassDef):
+            yield from (m for m in statement.body if isinstance(m, FUNCTIONS))
 
 
 def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
@@ -87,11 +92,18 @@ def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
     owner = self_parameter(forward)
     if owner is None:
         return set()
-    read = _self_attributes(forward, owner, ast.Load)
-    facts = values.facts(forward)
+    return _self_attributes(forward, owner, ast.Load) & _stored_graphs(forward, owner, values)
+
+
+def _stored_graphs(
+    method: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, values: ModuleValues
+) -> set[str]:
+    """The attributes of ``owner`` (the method's ``self``) that ``method`` sets to a graph
+    it makes with grad on: a submodule's output, directly or through the names it binds."""
+    facts = values.facts(method)
     found: set[str] = set()
     for binding in facts.bindings:
-        stored = read & {
+        stored = {
             part.attr
             for part in ast.walk(binding.target)
             if isinstance(part, ast.Attribute)
@@ -101,6 +113,30 @@ def _feeds_back(forward: ast.FunctionDef, values: ModuleValues) -> set[str]:
         if stored and not binding.grad_off and _submodule_graph(binding.value, facts, owner):
             found |= stored
     return found
+
+
+def graph_attributes(values: ModuleValues) -> frozenset[str]:
+    """Attributes that a method of a class of the module, other than ``__init__``, sets to
+    an output of the object's own submodules (``def encode(self, x): self.feats =
+    self.encoder(x)``): another method that runs a model on them (``self.head(self.feats)``)
+    differentiates that graph, again at each call."""
+    found = _GRAPH_ATTRIBUTES.get(values)
+    if found is None:
+        found = _GRAPH_ATTRIBUTES[values] = frozenset(
+            attribute
+            for method in _methods(values)
+            if method.name != "__init__"
+            for owner in [self_parameter(method)]
+            if owner is not None
+            for attribute in _stored_graphs(method, owner, values)
+        )
+    return found
+
+
+#: Per module, ``graph_attributes``.
+_GRAPH_ATTRIBUTES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _self_attributes(
@@ -267,23 +303,36 @@ def paired(target: ast.expr, value: ast.expr | None) -> Iterator[tuple[ast.expr,
 def _fresh_tensor(value: ast.expr | None, target: ast.Attribute, values: ModuleValues) -> bool:
     """``torch.ones(n, 1)``, ``torch.zeros(...).cuda()``, or the target itself moved or
     cast (``self.y_real = self.y_real.cuda()``; not ``self.feats = outputs.feats``)."""
+    moved = _unmoved(value)
+    if isinstance(moved, ast.Attribute):
+        return (
+            moved.attr == target.attr
+            and isinstance(moved.value, ast.Name)
+            and isinstance(target.value, ast.Name)
+            and moved.value.id == target.value.id
+        )
+    return makes_fresh_tensor(value, values)
+
+
+def makes_fresh_tensor(value: ast.AST | None, values: ModuleValues) -> bool:
+    """``torch.randn(16)``, ``torch.zeros(n, 1).cuda()``: a new tensor of torch's
+    (``catalog.FRESH_TENSOR_FUNCTIONS``), not made to require grad, with no graph."""
+    value = _unmoved(value)
+    if not isinstance(value, ast.Call) or makes_requires_grad(value):
+        return False
+    qualified = values.qualified(value.func) or ""
+    return is_torchs(qualified) and qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
+
+
+def _unmoved(value: ast.AST | None) -> ast.AST | None:
+    """``value`` without the moves and casts around it (``.cuda()``, ``.float()``)."""
     while (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in METADATA_ARGUMENT_METHODS
     ):
         value = value.func.value
-    if isinstance(value, ast.Attribute):
-        return (
-            value.attr == target.attr
-            and isinstance(value.value, ast.Name)
-            and isinstance(target.value, ast.Name)
-            and value.value.id == target.value.id
-        )
-    if not isinstance(value, ast.Call) or makes_requires_grad(value):
-        return False
-    qualified = values.qualified(value.func) or ""
-    return is_torchs(qualified) and qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
+    return value
 
 
 #: Per module, ``fresh_tensor_attributes``.

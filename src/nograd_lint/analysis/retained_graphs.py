@@ -12,11 +12,12 @@ bindings, the argument is needed (and the call is not reported) when:
   siblings may share its graph;
 - the graph outlives one loop iteration: a model's output made before a loop (or a
   comprehension) that runs the call again, or a value carried around the back edge of a
-  loop that runs the call (a recurrent ``hidden`` that is not detached; ``values`` says
-  around which loops a binding reaches a read);
+  loop that runs the call (a recurrent ``hidden`` that is not detached, a value made on the
+  first iteration only, a buffer written in place; ``values`` says around which loops a
+  binding reaches a read);
 - the graph comes from, or goes to, code the function cannot see: the differentiated value
   is a parameter (and no model of the function records a graph) or an attribute of the
-  object, or a memory the object fills itself; a value of the graph is returned, stored on
+  object, a memory the object fills itself, or a module variable bound to a model's output; a value of the graph is returned, stored on
   an object or captured, or handed after the call to anything that may differentiate it
   (not torch's functions, builtins, losses, tensor methods, loggers, or a function of the
   module without gradient calls);
@@ -64,6 +65,7 @@ from .gradient_calls import (
     makes_gradient_calls,
 )
 from .graph_sources import call_origins, module_variables, origins_of, origins_shared
+from .object_graphs import makes_fresh_tensor
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
 from .values import ModuleValues
@@ -201,7 +203,16 @@ def _needed(
         finished = closures_done_before(call, reached, function, values)
         if function.leaves(reached, NEVER, free_only=True, finished=finished):
             return True
-    own = recorded | origins.direct
+    # A new tensor of data that both values read (``returns = torch.randn(n)``) is no graph
+    # they share.
+    own = recorded | {
+        index
+        for index in origins.direct
+        if not (
+            makes_fresh_tensor(function.bindings[index].value, values)
+            and not set(function.bindings[index].names) & function.requires_grad
+        )
+    }
     if creates_graph(call):
         # ``gradients = grad(d_out, x, create_graph=True)``: what is computed from them runs
         # back through the graph this call differentiates (a penalty backpropagated later)
