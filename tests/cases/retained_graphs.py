@@ -2025,3 +2025,23 @@ class EncodedWithoutAGraph:
     def fit_head(self, i, y):
         loss = F.cross_entropy(self.heads[i](self.frozen_encoded), y)
         loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def a_code_made_in_a_try_with_a_fallback(encoder, decoder, loader):
+    for x in loader:
+        try:
+            z = encoder(x)
+        except RuntimeError:
+            z = torch.zeros(6, 16)  # either way, this iteration's own value
+        F.mse_loss(decoder(z), x).backward(retain_graph=True)
+        (0.01 * z.abs().mean()).backward(retain_graph=True)  # expect: NG003:42
+
+
+def a_code_kept_when_the_encoder_fails(encoder, decoder, loader):
+    z = None
+    for x in loader:
+        try:
+            z = encoder(x)
+        except RuntimeError:
+            pass  # keeps last iteration's code, and its graph
+        F.mse_loss(decoder(z), x).backward(retain_graph=True)

@@ -265,3 +265,24 @@ def eval_output_rebound_in_a_with(model, x, y):
     with torch.autocast("cpu"):
         out = model(x)  # the ``with`` runs whole: this binding replaces the first
     (out - y).pow(2).mean().backward()
+
+
+def eval_output_rebound_in_a_try(model, x, y):
+    model.eval()
+    out = model(x)  # expect: NG001
+    print(out.shape)
+    try:
+        out = model(x)  # every way past the ``try`` binds it again
+    except RuntimeError:
+        raise
+    (out - y).pow(2).mean().backward()
+
+
+def eval_output_kept_when_a_try_fails(model, x, y):
+    model.eval()
+    out = model(x)  # the handler lets it through to the backward
+    try:
+        out = model(x)
+    except RuntimeError:
+        pass
+    (out - y).pow(2).mean().backward()

@@ -235,6 +235,11 @@ class FunctionValues:
         self._ifs: set[int] = set()
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
+        #: ``id`` of each ``try`` -> (``id`` of each of its handlers, whether the handler
+        #: leaves the statements after the ``try``: it ends in ``raise``, ``return``...).
+        self._tries: dict[int, list[tuple[int, bool]]] = {}
+        #: ``id`` of a handler -> ``id`` of its ``try``.
+        self._handlers: dict[int, int] = {}
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
         self._kept_models: frozenset[str] | None = None
@@ -599,6 +604,10 @@ class FunctionValues:
             finally:
                 self._grad_off = outer
             return
+        handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])  # ``try``, ``try*``
+        if handlers:
+            self._tries[here] = [(id(h), _leaves(h.body)) for h in handlers]
+            self._handlers.update((id(h), here) for h in handlers)
         expressions: list[ast.AST] = []
         for field, value in ast.iter_fields(node):
             for child in _nodes(value):
@@ -747,10 +756,13 @@ class FunctionValues:
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[str]]) -> bool:
         """Whether a binding made at ``bound`` is made on every way to a read at ``read``:
         on the read's own path, in the body of a ``with`` before the read (``with
-        autocast(): loss = ...``), or it completes an ``if`` before the read both of whose
+        autocast(): loss = ...``), in the body of a ``try`` before the read whose every
+        handler binds the name too or leaves (``except RuntimeError: z = fallback``), or in
+        its ``finally``, or it completes an ``if`` before the read both of whose
         branches bind the name at their top level (``if a: y = 1`` / ``else: y = 2``; an
         ``elif`` chain ending in ``else``). ``branches`` gathers, over the bindings seen so
-        far (latest first), which branches of each ``if`` bind the name."""
+        far (latest first), which branches of each ``if`` bind the name, and which
+        handlers of each ``try``."""
         while True:
             if read[: len(bound)] == bound:
                 return True
@@ -760,6 +772,21 @@ class FunctionValues:
             if statement in self._withs:
                 bound = bound[:-1]  # the ``with`` binds it, as a statement beside it would
                 continue
+            handlers = self._tries.get(statement)
+            if handlers is not None:
+                if any(entry[0] == statement for entry in read):
+                    return False  # a read in the ``try`` itself (a handler, its ``else``)
+                bound_by = branches.get(statement, set())
+                if branch == "finalbody" or (
+                    branch == "body"
+                    and all(leaves or str(handler) in bound_by for handler, leaves in handlers)
+                ):
+                    bound = bound[:-1]  # the whole ``try`` binds it
+                    continue
+                return False
+            if statement in self._handlers:
+                branches.setdefault(self._handlers[statement], set()).add(str(statement))
+                return False  # a handler alone binds it on one way only
             if statement not in self._ifs or any(entry[0] == statement for entry in read):
                 return False  # not an ``if``, or one that holds the read
             seen = branches.setdefault(statement, set())
@@ -1894,3 +1921,9 @@ def _own_bindings(function: ast.AST) -> tuple[Counter[str], set[str]]:
             bound.update((a.asname or a.name).partition(".")[0] for a in node.names)
         stack.extend(ast.iter_child_nodes(node))
     return bound, declared
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """A block that never runs on into what follows it: it ends in ``raise``, ``return``,
+    ``continue`` or ``break``."""
+    return bool(body) and isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
