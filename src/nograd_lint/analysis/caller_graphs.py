@@ -11,6 +11,7 @@ changes.
 from __future__ import annotations
 
 import ast
+import weakref
 
 from ..ast_names import arguments_given, chain_head, dotted_name
 from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, runs_a_model
@@ -53,7 +54,7 @@ def callers_hand_a_graph(
     if classes and method_self(function) is not None:
         positional = positional[1:]  # bound to the object (or the class)
     keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
-    aliases = set() if classes else _aliases(node.name, values)
+    aliases = frozenset() if classes else _aliases(node.name, values)
     for call in values.index.calls:
         func = call.func
         if classes:
@@ -96,21 +97,25 @@ def callers_hand_a_graph(
 _CALLERS_DEPTH = 2
 
 
-def _aliases(name: str, values: ModuleValues) -> set[str]:
+def _aliases(name: str, values: ModuleValues) -> frozenset[str]:
     """The names the module binds, anywhere, to the function ``name`` or to a partial of
     it (``step = fit_heads_summed if summed else fit_heads``, ``fit = partial(fit_heads,
     heads=heads)``): their calls may be calls of it."""
-    found: set[str] = set()
-    for node in ast.walk(values.tree):
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        if _names(value, name) is not None:
-            found |= {t.id for t in targets if isinstance(t, ast.Name)}
-    return found
+    known = _ALIASES.setdefault(values, {})
+    if name not in known:
+        found: set[str] = set()
+        for node in values.index.assignments:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is not None and _names(node.value, name) is not None:
+                found |= {t.id for t in targets if isinstance(t, ast.Name)}
+        known[name] = frozenset(found)
+    return known[name]
+
+
+#: Per module, ``_aliases`` by function name.
+_ALIASES: weakref.WeakKeyDictionary[ModuleValues, dict[str, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _bound_to(
@@ -180,7 +185,7 @@ def _related_classes(method: ast.AST, values: ModuleValues) -> list[ast.ClassDef
     derives from or that derive from it (``ClassHierarchy.related``): whose
     ``self.method(...)`` may run it."""
     owner = next(
-        (s for s in ast.walk(values.tree) if isinstance(s, ast.ClassDef) and method in s.body),
+        (s for s in values.index.statements if isinstance(s, ast.ClassDef) and method in s.body),
         None,
     )
     if owner is None:
