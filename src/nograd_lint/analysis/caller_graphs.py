@@ -14,7 +14,7 @@ import ast
 import weakref
 
 from ..ast_names import arguments_given, chain_head, dotted_name
-from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, runs_a_model
+from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, is_torchs, runs_a_model
 from .function_values import FunctionValues
 from .graph_sources import origins_of
 from .mode_summaries import summaries_of
@@ -242,7 +242,7 @@ def _a_model_output(
     models |= {self_name} if self_name else set()
     if self_name is not None and any(
         isinstance(made, ast.Call)
-        and (values.qualified(made.func) or "").startswith("torch.")
+        and is_torchs(values.qualified(made.func) or "")
         and _given_self(made, self_name, methods)
         for value in weighted
         for made in ast.walk(value)

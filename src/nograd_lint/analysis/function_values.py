@@ -735,7 +735,7 @@ class FunctionValues:
             return found
         split = bisect_right(self._positions_by_name[name], here)  # bindings after the read
         dominating: Binding | None = None
-        branches: dict[int, set[str]] = {}
+        branches: dict[int, set[Hashable]] = {}
         for index in reversed(indices[:split]):  # before the read, latest first
             binding = self.bindings[index]
             if _out_of_scope(binding, here):
@@ -753,7 +753,7 @@ class FunctionValues:
             )
         return found
 
-    def _dominates(self, bound: Path, read: Path, branches: dict[int, set[str]]) -> bool:
+    def _dominates(self, bound: Path, read: Path, branches: dict[int, set[Hashable]]) -> bool:
         """Whether a binding made at ``bound`` is made on every way to a read at ``read``:
         on the read's own path, in the body of a ``with`` before the read (``with
         autocast(): loss = ...``), in the body of a ``try`` before the read whose every
@@ -776,16 +776,16 @@ class FunctionValues:
             if handlers is not None:
                 if any(entry[0] == statement for entry in read):
                     return False  # a read in the ``try`` itself (a handler, its ``else``)
-                bound_by = branches.get(statement, set())
+                bound_by: Collection[Hashable] = branches.get(statement, frozenset())
                 if branch == "finalbody" or (
                     branch == "body"
-                    and all(leaves or str(handler) in bound_by for handler, leaves in handlers)
+                    and all(leaves or handler in bound_by for handler, leaves in handlers)
                 ):
                     bound = bound[:-1]  # the whole ``try`` binds it
                     continue
                 return False
             if statement in self._handlers:
-                branches.setdefault(self._handlers[statement], set()).add(str(statement))
+                branches.setdefault(self._handlers[statement], set()).add(statement)
                 return False  # a handler alone binds it on one way only
             if statement not in self._ifs or any(entry[0] == statement for entry in read):
                 return False  # not an ``if``, or one that holds the read
@@ -811,7 +811,7 @@ class FunctionValues:
         here = (name.lineno, name.col_offset)
         indices = self._by_name.get(name.id, [])
         split = bisect_right(self._positions_by_name.get(name.id, []), here)
-        branches: dict[int, set[str]] = {}
+        branches: dict[int, set[Hashable]] = {}
         dominating = next(
             (
                 self.bindings[index]

@@ -5,8 +5,8 @@ Read backwards from the differentiated values through the bindings of the functi
 (``.detach()``, ``.item()``... from the catalog). The result (``Origins``) says which
 bindings carry the graph, which were carried around a loop's back edge, and whether the graph
 may come from outside the function (a parameter, the object, an enclosing scope, a module
-variable bound to a model's output, an element of what a loop runs over): what NG003 needs to decide whether another gradient call can reach
-the same graph. Which calls record a graph is :mod:`.model_calls`' question; what the object's
+variable bound to a model's output, an element of what a loop runs over): what NG003 needs
+to decide whether another gradient call can reach the same graph. Which calls record a graph is :mod:`.model_calls`' question; what the object's
 attributes hold across calls is :mod:`.object_graphs`'.
 """
 

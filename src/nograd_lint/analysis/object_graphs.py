@@ -22,7 +22,7 @@ from .catalog import (
     stores_arguments,
 )
 from .function_values import FunctionValues
-from .value_readings import makes_requires_grad
+from .value_readings import makes_requires_grad, peeled
 from .values import ModuleValues
 
 
@@ -303,7 +303,7 @@ def paired(target: ast.expr, value: ast.expr | None) -> Iterator[tuple[ast.expr,
 def _fresh_tensor(value: ast.expr | None, target: ast.Attribute, values: ModuleValues) -> bool:
     """``torch.ones(n, 1)``, ``torch.zeros(...).cuda()``, or the target itself moved or
     cast (``self.y_real = self.y_real.cuda()``; not ``self.feats = outputs.feats``)."""
-    moved = _unmoved(value)
+    moved = None if value is None else peeled(value, METADATA_ARGUMENT_METHODS)
     if isinstance(moved, ast.Attribute):
         return (
             moved.attr == target.attr
@@ -317,22 +317,11 @@ def _fresh_tensor(value: ast.expr | None, target: ast.Attribute, values: ModuleV
 def makes_fresh_tensor(value: ast.AST | None, values: ModuleValues) -> bool:
     """``torch.randn(16)``, ``torch.zeros(n, 1).cuda()``: a new tensor of torch's
     (``catalog.FRESH_TENSOR_FUNCTIONS``), not made to require grad, with no graph."""
-    value = _unmoved(value)
+    value = None if value is None else peeled(value, METADATA_ARGUMENT_METHODS)
     if not isinstance(value, ast.Call) or makes_requires_grad(value):
         return False
     qualified = values.qualified(value.func) or ""
     return is_torchs(qualified) and qualified.rsplit(".", 1)[-1] in FRESH_TENSOR_FUNCTIONS
-
-
-def _unmoved(value: ast.AST | None) -> ast.AST | None:
-    """``value`` without the moves and casts around it (``.cuda()``, ``.float()``)."""
-    while (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Attribute)
-        and value.func.attr in METADATA_ARGUMENT_METHODS
-    ):
-        value = value.func.value
-    return value
 
 
 #: Per module, ``fresh_tensor_attributes``.

@@ -17,10 +17,10 @@ bindings, the argument is needed (and the call is not reported) when:
   binding reaches a read);
 - the graph comes from, or goes to, code the function cannot see: the differentiated value
   is a parameter (and no model of the function records a graph) or an attribute of the
-  object, a memory the object fills itself, or a module variable bound to a model's output; a value of the graph is returned, stored on
-  an object or captured, or handed after the call to anything that may differentiate it
-  (not torch's functions, builtins, losses, tensor methods, loggers, or a function of the
-  module without gradient calls);
+  object, a memory the object fills itself, or a module variable bound to a model's
+  output; a value of the graph is returned, stored on an object or captured, or handed
+  after the call to anything that may differentiate it (not torch's functions, builtins,
+  losses, tensor methods, loggers, or a function of the module without gradient calls);
 - ``create_graph=True`` leaves gradients with a graph in ``.grad`` (``backward``), or in
   the hooks a ``torch.autograd.grad`` whose result is not read was called for.
 

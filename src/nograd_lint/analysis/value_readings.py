@@ -228,10 +228,16 @@ def NEVER(node: ast.AST) -> bool:
 
 def without_module_methods(node: ast.AST) -> ast.AST:
     """``Net()`` of ``Net().to(device).eval()``."""
+    return peeled(node, MODULE_RETURNING_METHODS)
+
+
+def peeled(node: ast.AST, methods: Collection[str]) -> ast.AST:
+    """``node`` without the calls of ``methods`` chained on it: ``torch.zeros(n)`` of
+    ``torch.zeros(n).cuda().float()`` for the methods that only move or cast."""
     while (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in MODULE_RETURNING_METHODS
+        and (node.func.attr in methods)
     ):
         node = node.func.value
     return node
