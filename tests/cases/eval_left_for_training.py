@@ -1889,3 +1889,92 @@ class NestedTrainingEpochInAMethod:
         for epoch in range(10):
             train_epoch()
             validate()  # expect: NG004:13
+
+
+def evaluate_until_good_enough(model, loader, limit):
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for x, y in loader:
+            total += model(x).sum().item()
+            if total > limit:
+                return total  # leaves before the restore below: still in eval mode
+    model.train(was_training)
+    return total
+
+
+def evaluate_on_the_main_process(model, loader, rank):
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    if rank != 0:
+        return outputs
+    print(len(outputs))
+    model.train()
+    return outputs
+
+
+def evaluate_then_restore_in_finally(model, loader):
+    model.eval()
+    try:
+        with torch.no_grad():
+            for x, _ in loader:
+                if model(x).sum() > 0:
+                    return True
+    finally:
+        model.train()
+    return False
+
+
+def run_or_validate(model, loader, validating):
+    if validating:
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in loader]
+    model.train()
+    return None
+
+
+def evaluate_unless_not_the_main_process(model, loader, rank):
+    model.eval()
+    if rank != 0:
+        return None  # before any forward call: a mode toggle may read so, left alone
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    model.train()
+    return outputs
+
+
+def validation_returns_before_its_restore(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_until_good_enough(model, val_loader, 10.0)  # expect: NG004:9
+
+
+def validation_returns_early_off_the_main_process(model, loader, val_loader, optimizer, rank):
+    for epoch in range(10):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        evaluate_on_the_main_process(model, val_loader, rank)  # expect: NG004:9
+
+
+def validation_restores_in_a_finally_after_its_return(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_then_restore_in_finally(model, val_loader)
+
+
+def a_toggle_returns_in_its_eval_branch(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        run_or_validate(model, val_loader, True)
+        run_or_validate(model, loader, False)
+        train_one_epoch(model, loader, optimizer, criterion)
+
+
+def validation_returns_early_before_running_the_model(model, loader, val_loader, optimizer, criterion, rank):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_unless_not_the_main_process(model, val_loader, rank)

@@ -43,6 +43,8 @@ stdlib ``ast`` tree it shares with the screen.
     classes derive from (``self.validate()`` of a base class)
   - :mod:`.imported_helpers` - the functions it imports from a module beside it, summarised
     on first need
+  - :mod:`.early_returns` - a ``return`` that leaves a validation helper before the
+    ``train()`` it ends with
 - :mod:`.attribute_twins` - attributes of a class that name one model (``self.net =
   self.model``, a ``@property`` returning it), for :mod:`.mode_summaries`' ``train()``
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off

@@ -57,6 +57,7 @@ from .catalog import (
     unwrapped,
 )
 from .class_hierarchy import ClassHierarchy, FunctionNode
+from .early_returns import FunctionBlocks
 from .imported_helpers import ImportedHelpers
 from .model_aliases import (
     FunctionShape,
@@ -395,6 +396,10 @@ class ModeSummaries:
             return head not in local and name in self.module_models()
 
         modes: dict[str, Mode] = {}
+        setters: dict[str, ast.Call] = {}  # the call that put each receiver in its mode
+        #: (receiver, the call that put it in eval mode, a ``return`` after a forward call of
+        #: it in that mode): a validation that may end before its ``train()``.
+        returned_in_eval: list[tuple[str, ast.Call, ast.Return]] = []
         decided: set[str] = set()  # put in a mode by the function itself
         trained: set[str] = set()  # put in train mode somewhere
         validated: set[str] = set()  # run after being put in eval mode
@@ -405,9 +410,9 @@ class ModeSummaries:
             if modes.get(model) is Mode.EVAL:
                 validated.add(model)
 
-        def put(receiver: str, how: Mode) -> None:
-            """``receiver`` put in mode ``how``; in train mode, its twins too (read only
-            then: most functions never call ``train()``)."""
+        def put(receiver: str, how: Mode, at: ast.Call) -> None:
+            """``receiver`` put in mode ``how`` by the call ``at``; in train mode, its twins
+            too (read only then: most functions never call ``train()``)."""
             twinned = (
                 twin_names(receiver, self_name, self.attribute_twins(owner))
                 if how is Mode.TRAIN
@@ -415,6 +420,7 @@ class ModeSummaries:
             )
             for name in (receiver, *twinned):
                 modes[name] = how
+                setters[name] = at
                 decided.add(name)
                 if how is Mode.TRAIN:
                     trained.add(name)
@@ -422,14 +428,21 @@ class ModeSummaries:
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        for call in calls_in_order(node.body):
+        for call in calls_in_order(node.body, returns=True):
+            if isinstance(call, ast.Return):
+                returned_in_eval.extend(
+                    (name, setters[name], call)
+                    for name, how in modes.items()
+                    if how is Mode.EVAL and name in validated
+                )
+                continue
             mode = mode_call(call)
             if mode is not None and self.runs_own_method(call, owner, self_name):
                 mode = None  # ``self.train(loader)``: the class's own training method
             if mode is not None:
                 receiver, how = mode
                 if receiver is not None:
-                    put(unwrapped(resolved(receiver), self_name), how)
+                    put(unwrapped(resolved(receiver), self_name), how, call)
                 continue
             gradients |= self.gradient_code(call)
             model = _forward_receiver(call, self_name)
@@ -444,7 +457,7 @@ class ModeSummaries:
                     # ``getattr(self, hook)()``: a method of the class that may put the
                     # object, or what it is handed, back in train mode.
                     for handed in (self_name or "", *handed_names(call, self_name)):
-                        put(resolved(handed), Mode.TRAIN)
+                        put(resolved(handed), Mode.TRAIN, call)
                 continue
             callee = self._callee(call.func, owner, self_name)
             if (
@@ -460,7 +473,7 @@ class ModeSummaries:
                 # Too deep to read: it may switch what it is handed back to train mode, so
                 # none of it counts as left in eval mode (nor as trained) past this call.
                 for handed in handed_names(call, self_name):
-                    put(resolved(handed), Mode.TRAIN)
+                    put(resolved(handed), Mode.TRAIN, call)
                 continue
             if nested is not None:  # a function nested in this one: its variables are ours
                 inner = self.of_nested(*nested, depth + 1)
@@ -490,11 +503,12 @@ class ModeSummaries:
                 name = mapped(receiver)
                 if name is not None:
                     modes[name] = Mode.EVAL
+                    setters[name] = call
                     decided.add(name)
             for receiver in inner.leaves_train:
                 name = mapped(receiver)
                 if name is not None:
-                    put(name, Mode.TRAIN)
+                    put(name, Mode.TRAIN, call)
             for receiver in inner.may_train:
                 name = mapped(receiver)
                 if name is not None:
@@ -513,6 +527,8 @@ class ModeSummaries:
                 for model, call in forwards
                 if model not in run_first and self.values.fate(call, node).consumers
             )
+        if returned_in_eval:
+            _left_by_early_returns(node, returned_in_eval, modes, setters)
         hands_back = frozenset(
             model
             for model, call in (forwards if not gradients and any(shape.returns) else ())
@@ -851,9 +867,10 @@ def mode_call(
     return dotted_name(base), mode
 
 
-def calls_in_order(body: list[ast.stmt]) -> Iterator[ast.Call]:
+def calls_in_order(body: list[ast.stmt], returns: bool = False) -> Iterator[ast.Call | ast.Return]:
     """The calls of a function body in evaluation order (a call after its callee and
-    arguments), leaving out nested functions, lambdas and classes: they run later."""
+    arguments), leaving out nested functions, lambdas and classes: they run later;
+    ``returns``, its ``return`` statements too, each after the calls of its value."""
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(body)]
     while stack:
         node, done = stack.pop()
@@ -862,9 +879,29 @@ def calls_in_order(body: list[ast.stmt]) -> Iterator[ast.Call]:
             continue
         if isinstance(node, OWN_SCOPES):
             continue
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) or (returns and isinstance(node, ast.Return)):
             stack.append((node, True))
         stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+
+
+def _left_by_early_returns(
+    function: FunctionNode,
+    returned_in_eval: list[tuple[str, ast.Call, ast.Return]],
+    modes: dict[str, Mode],
+    setters: dict[str, ast.Call],
+) -> None:
+    """Back to eval mode in ``modes``, the receivers that a ``return`` leaves in it before
+    the ``train()`` that ends the function runs, where that ``train()`` follows their
+    ``eval()`` on its path (:mod:`.early_returns`) and no ``finally`` runs after the
+    ``return``."""
+    blocks = FunctionBlocks(function.body)
+    for name, setter, statement in returned_in_eval:
+        if (
+            modes.get(name) is Mode.TRAIN
+            and id(statement) not in blocks.past_finally
+            and blocks.runs_after(setter, setters[name])
+        ):
+            modes[name] = Mode.EVAL
 
 
 def is_whole_model(name: str, self_name: str | None) -> bool:
