@@ -210,3 +210,37 @@ def guided_sample_with_grad(encoder, classifier, x, steps):
         grad = torch.autograd.grad(score, x, retain_graph=True)[0]
         x = x + grad
     return x
+
+
+# -- ``**kwargs`` is a dict: ``kwargs.get("batches")`` runs no model, and the batches a caller
+# takes from it are data, as a parameter's are
+
+
+class PatchAttack:
+    def __init__(self, model):
+        self.model = model
+
+    def _step(self, images):
+        loss = self.model(images).sum()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        return loss.item()
+
+    def run(self, **kwargs):
+        for images in kwargs.get("batches", []):
+            self._step(images)
+
+
+class PatchAttackOnFeatures:
+    def __init__(self, model, backbone):
+        self.model = model
+        self.backbone = backbone
+
+    def _step(self, features):
+        loss = self.model(features).sum()
+        loss.backward(retain_graph=True)
+        return loss.item()
+
+    def run(self, images, **kwargs):
+        features = self.backbone(images)  # one graph, differentiated by every step
+        for _ in range(kwargs.get("steps", 10)):
+            self._step(features)

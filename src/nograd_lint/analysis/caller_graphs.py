@@ -248,11 +248,18 @@ def _a_model_output(
         for made in ast.walk(value)
     ):
         return True
+    packed = _packed_parameters(caller)
     for value in made_by:
         for made in ast.walk(value):
             if not isinstance(made, ast.Call):
                 continue
             func = made.func
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in packed
+            ):
+                continue  # ``kwargs.get("shuffle")``: a method of a dict or a tuple, no model's
             if isinstance(func, ast.Attribute) and func.attr in FORWARD_METHODS:
                 func = func.value
             head = chain_head(func)
@@ -281,6 +288,15 @@ def _a_model_output(
                 continue
             return True  # ``self.encoder(x)``, ``model.encoder(x)``, ``self.heads[k](x)``
     return False
+
+
+def _packed_parameters(function: FunctionValues) -> frozenset[str]:
+    """The ``*args`` and ``**kwargs`` of ``function``: a tuple and a dict, whatever the
+    caller hands in."""
+    node = function.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return frozenset()
+    return frozenset(a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None)
 
 
 def _given_self(call: ast.Call, self_name: str | None, methods: frozenset[str]) -> bool:
