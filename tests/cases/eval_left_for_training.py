@@ -1978,3 +1978,31 @@ def validation_returns_early_before_running_the_model(model, loader, val_loader,
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate_unless_not_the_main_process(model, val_loader, rank)
+
+
+def evaluate_a_copy_of_what_it_is_given(model, loader):
+    model = copy.deepcopy(model)  # the name now holds another module
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def evaluate_then_copy_for_export(model, loader):
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    model = copy.deepcopy(model)
+    model.train()  # the copy's mode: the caller's model stays in eval mode
+    return outputs, model
+
+
+def validation_of_a_copy_the_helper_makes(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_a_copy_of_what_it_is_given(model, val_loader)
+
+
+def validation_that_copies_after_its_eval(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_then_copy_for_export(model, val_loader)  # expect: NG004:9

@@ -286,6 +286,10 @@ MODULE_SHARING_WRAPPERS: frozenset[str] = EVAL_PRESERVING_WRAPPERS - MODULE_COPY
 MODULE_SHARING_WRAPPER_NAMES: frozenset[str] = EVAL_PRESERVING_WRAPPER_NAMES - {
     name.rsplit(".", 1)[-1] for name in MODULE_COPYING_WRAPPERS
 }
+#: The copying wrappers among the bare names (``deepcopy`` after ``from copy import deepcopy``).
+MODULE_COPYING_WRAPPER_NAMES: frozenset[str] = (
+    EVAL_PRESERVING_WRAPPER_NAMES - MODULE_SHARING_WRAPPER_NAMES
+)
 #: The keywords a wrapper takes its module by, when it is not its first positional argument
 #: (``DistributedDataParallel(module=model)``).
 WRAPPED_MODULE_KEYWORDS: tuple[str, ...] = ("module", "model", "mod", "obj")

@@ -23,7 +23,7 @@ beside it (:mod:`.imported_helpers`).
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import NamedTuple
 
 from ..ast_names import (
@@ -47,6 +47,8 @@ from .catalog import (
     LOSS_FUNCTION_NAME,
     MODE_SETTER_METHODS,
     MODULE_CONTAINERS,
+    MODULE_COPYING_WRAPPER_NAMES,
+    MODULE_COPYING_WRAPPERS,
     MODULE_RETURNING_METHODS,
     OPTIMIZER_METHODS,
     WRAPPED_MODULE_ATTRIBUTES,
@@ -405,7 +407,17 @@ class ModeSummaries:
         validated: set[str] = set()  # run after being put in eval mode
         ran: set[str] = set()  # run at all
 
+        #: Given names bound to a copy of a module by now (``model = copy.deepcopy(model)``):
+        #: what the function does to them from then on is not done to the caller's model.
+        copied = self._copies(node, parameters | free)
+        replaced: set[str] = set()
+
+        def gone(name: str) -> bool:
+            return name.split(".", 1)[0] in replaced
+
         def run(model: str) -> None:
+            if gone(model):
+                return
             ran.add(model)
             if modes.get(model) is Mode.EVAL:
                 validated.add(model)
@@ -413,6 +425,8 @@ class ModeSummaries:
         def put(receiver: str, how: Mode, at: ast.Call) -> None:
             """``receiver`` put in mode ``how`` by the call ``at``; in train mode, its twins
             too (read only then: most functions never call ``train()``)."""
+            if gone(receiver):
+                return
             twinned = (
                 twin_names(receiver, self_name, self.attribute_twins(owner))
                 if how is Mode.TRAIN
@@ -436,6 +450,8 @@ class ModeSummaries:
                     if how is Mode.EVAL and name in validated
                 )
                 continue
+            if id(call) in copied:
+                replaced.add(copied[id(call)])
             mode = mode_call(call)
             if mode is not None and self.runs_own_method(call, owner, self_name):
                 mode = None  # ``self.train(loader)``: the class's own training method
@@ -448,7 +464,12 @@ class ModeSummaries:
             model = _forward_receiver(call, self_name)
             if model is not None:
                 model = resolved(model)
-            if model is not None and reachable(model) and not within_any(model, decided):
+            if (
+                model is not None
+                and reachable(model)
+                and not gone(model)
+                and not within_any(model, decided)
+            ):
                 forwards.append((model, call))
             if model is not None:
                 run(model)
@@ -488,7 +509,9 @@ class ModeSummaries:
 
             def mapped(receiver: str, names: Callable[[str], str | None] = names) -> str | None:
                 name = names(receiver)
-                return unwrapped(resolved(name), self_name) if name is not None else None
+                if name is None or gone(name):
+                    return None
+                return unwrapped(resolved(name), self_name)
 
             for receiver in inner.trains:
                 name = mapped(receiver)
@@ -545,6 +568,27 @@ class ModeSummaries:
             frozenset(r for r in validated if reachable(r)),
             frozenset(r for r in ran if reachable(r)),
         )
+
+    def _copies(self, node: FunctionNode, given: Collection[str]) -> dict[int, str]:
+        """``id`` of each call of a wrapper that copies a module (``catalog.
+        MODULE_COPYING_WRAPPERS``: ``copy.deepcopy``, ``torch.jit.script``) whose result the
+        function binds to one of the ``given`` names, with that name."""
+        copies: dict[int, str] = {}
+        for statement in ast.walk(node):
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and statement.targets[0].id in given
+                and isinstance(statement.value, ast.Call)
+                and (
+                    dotted_name(statement.value.func) in MODULE_COPYING_WRAPPER_NAMES
+                    or dotted_name(statement.value.func) in MODULE_COPYING_WRAPPERS
+                    or self.values.qualified(statement.value.func) in MODULE_COPYING_WRAPPERS
+                )
+            ):
+                copies[id(statement.value)] = statement.targets[0].id
+        return copies
 
     def shadowed(self) -> frozenset[str]:
         """The mode setters' names some class of the module defines a method of its own
