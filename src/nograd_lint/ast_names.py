@@ -271,6 +271,29 @@ def self_parameter(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None
     return positional[0].arg if positional else None
 
 
+def is_super(node: ast.AST, owner: str | None, self_name: str | None) -> bool:
+    """``super()`` in a method of the class ``owner`` (None: of a class already known)
+    whose ``self`` is ``self_name``, or ``super(Owner, self)``: the object itself, its
+    methods looked up from the next base."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "super"
+        and self_name is not None
+        and not node.keywords
+    ):
+        return False
+    if not node.args:
+        return True
+    return (
+        len(node.args) == 2
+        and isinstance(node.args[0], ast.Name)
+        and (owner is None or node.args[0].id == owner)
+        and isinstance(node.args[1], ast.Name)
+        and node.args[1].id == self_name
+    )
+
+
 def module_class(tree: ast.Module, name: str) -> ast.ClassDef | None:
     """The module's one top-level class called ``name``; None if it has none, or several
     (which one a name means then depends on the order the code runs in)."""

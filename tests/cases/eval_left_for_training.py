@@ -2006,3 +2006,54 @@ def validation_that_copies_after_its_eval(model, loader, val_loader, optimizer, 
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate_then_copy_for_export(model, val_loader)  # expect: NG004:9
+
+
+class ValidatingTrainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def train_epoch(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+
+class LoggingTrainer(ValidatingTrainer):
+    def validate(self, loader):
+        outputs = super().validate(loader)  # the base class's: eval mode, never restored
+        print(len(outputs))
+        return outputs
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)
+            self.validate(val_loader)  # expect: NG004:13
+
+
+class OldStyleLoggingTrainer(ValidatingTrainer):
+    def validate(self, loader):
+        return super(OldStyleLoggingTrainer, self).validate(loader)
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)
+            self.validate(val_loader)  # expect: NG004:13
+
+
+class RestoringTrainer(ValidatingTrainer):
+    def validate(self, loader):
+        outputs = super().validate(loader)
+        self.model.train()
+        return outputs
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)
+            self.validate(val_loader)

@@ -1484,6 +1484,14 @@ class ModuleAnalysis:
             )
             if base is not None:  # ``self.validate()`` of a base class of the module
                 return (base, func.attr.value)
+        if (
+            isinstance(func, cst.Attribute)
+            and owner is not None
+            and self.modes is not None
+            and _is_super(func.value, owner.node.name.value, self._self_name)
+        ):  # ``super().validate(loader)``: the base class's method
+            base = self.modes.classes.inherited_from(owner.node.name.value, func.attr.value)
+            return (base, func.attr.value) if base is not None else None
         name = dotted_name(func)  # ``util.evaluate`` after ``import util``
         if name is not None and name.count(".") == 1 and self.modes is not None:
             return (None, name) if self.modes.imported.imports(name) else None
@@ -1800,6 +1808,25 @@ def _returns_model_first(value: cst.BaseExpression) -> bool:
 
 def _is_constructor(node: FunctionNode) -> bool:
     return isinstance(node, cst.FunctionDef) and node.name.value == "__init__"
+
+
+def _is_super(node: cst.BaseExpression, owner: str, self_name: str | None) -> bool:
+    """``super()``, or ``super(Owner, self)``, in a method of ``owner`` (as
+    ``ast_names.is_super`` reads the stdlib tree)."""
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "super"
+        and self_name is not None
+        and all(arg.keyword is None and not arg.star for arg in node.args)
+    ):
+        return False
+    if not node.args:
+        return True
+    return len(node.args) == 2 and [dotted_name(arg.value) for arg in node.args] == [
+        owner,
+        self_name,
+    ]
 
 
 def _is_static(node: FunctionNode) -> bool:

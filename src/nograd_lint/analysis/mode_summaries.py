@@ -33,6 +33,7 @@ from ..ast_names import (
     call_args,
     dispatched_receiver,
     dotted_name,
+    is_super,
     module_class,
     self_parameter,
     unbound_receiver,
@@ -708,6 +709,14 @@ class ModeSummaries:
         ):
             if (owner, func.attr) in self.definitions:
                 return (owner, func.attr)
+            base = self.classes.inherited_from(owner, func.attr)
+            if base is not None:
+                return (base, func.attr)
+        if (
+            isinstance(func, ast.Attribute)
+            and owner is not None
+            and is_super(func.value, owner, self_name)
+        ):  # ``super().validate(loader)``: the base class's
             base = self.classes.inherited_from(owner, func.attr)
             if base is not None:
                 return (base, func.attr)

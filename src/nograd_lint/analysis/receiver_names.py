@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from ..ast_names import dotted_name, self_parameter
+from ..ast_names import dotted_name, is_super, self_parameter
 from .catalog import unwrapped
 
 #: The position of a value returned whole, not as an element of a tuple.
@@ -82,7 +82,11 @@ class CalleeNames:
         self.callee_self = method_self_of(callee, owner)
         self.caller_self = (
             caller_self
-            if isinstance(call.func, ast.Attribute) and dotted_name(call.func.value) == caller_self
+            if isinstance(call.func, ast.Attribute)
+            and (
+                dotted_name(call.func.value) == caller_self
+                or is_super(call.func.value, None, caller_self)
+            )
             else None
         )
         positional = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
