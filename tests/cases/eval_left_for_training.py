@@ -2057,3 +2057,26 @@ class RestoringTrainer(ValidatingTrainer):
         for epoch in range(10):
             self.train_epoch(loader)
             self.validate(val_loader)
+
+
+def unwrap_model(model):
+    return model.module if hasattr(model, "module") else model
+
+
+def validation_of_the_unwrapped_model(model, loader, val_loader, optimizer, criterion):
+    model = torch.nn.DataParallel(model)
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(unwrap_model(model), val_loader)  # expect: NG004:9
+
+
+def validation_of_the_model_moved(model, loader, val_loader, optimizer, criterion, device):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model.to(device), val_loader)  # expect: NG004:9
+
+
+def validation_of_a_copy_handed_in(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(copy.deepcopy(model), val_loader)

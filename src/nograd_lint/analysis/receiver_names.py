@@ -14,6 +14,7 @@ import ast
 
 from ..ast_names import dotted_name, is_super, self_parameter
 from .catalog import unwrapped
+from .model_aliases import module_held
 
 #: The position of a value returned whole, not as an element of a tuple.
 WHOLE = -1
@@ -58,8 +59,12 @@ def returned_parameters(
 
 
 def _argument_name(argument: ast.expr) -> str | None:
-    """The caller's name for what it hands on: a dotted name, or the model both arms of
-    a conditional give (``model.module if distributed else model``: one model)."""
+    """The caller's name for what it hands on: a dotted name, the model a wrapper that
+    shares it holds (``unwrap_model(model)``, ``model.to(device)``), or the model both arms
+    of a conditional give (``model.module if distributed else model``: one model)."""
+    held = module_held(argument)
+    if held is not None and held is not argument:
+        argument = held
     if isinstance(argument, ast.IfExp):
         arms = {dotted_name(arm) for arm in (argument.body, argument.orelse)}
         models = {unwrapped(arm) for arm in arms if arm is not None}
