@@ -2080,3 +2080,58 @@ def validation_of_a_copy_handed_in(model, loader, val_loader, optimizer, criteri
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate(copy.deepcopy(model), val_loader)
+
+
+class TemplateTrainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)  # defined by the subclasses only
+            self.validate(val_loader)  # expect: NG004:13
+
+    def fit_in_train_mode(self, loader, val_loader):
+        for epoch in range(10):
+            self.model.train()
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+
+class ClassifierTemplateTrainer(TemplateTrainer):
+    def train_epoch(self, loader):
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+
+class AbstractEpochTrainer:
+    def __init__(self, model):
+        self.model = model
+
+    def train_epoch(self, loader):
+        raise NotImplementedError
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x, _ in loader]
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)
+            self.validate(val_loader)  # the override puts the model back: silent
+
+
+class TrainModeEpochTrainer(AbstractEpochTrainer):
+    def train_epoch(self, loader):
+        self.model.train()
+        for x, y in loader:
+            self.model(x).sum().backward()

@@ -58,10 +58,17 @@ class ClassHierarchy:
     def hook_overrides(self, owner: str, name: str) -> list[str]:
         """The classes of the module that derive from ``owner`` and define method ``name``
         again, when ``owner``'s does nothing (``pass``, ``...``, a docstring, ``raise
-        NotImplementedError``): a hook for subclasses, so ``self.on_epoch_start()`` in the
-        base class's loop runs one of theirs. A base method that does something makes a
-        class that is used as it is too."""
-        if not _does_nothing(self.definitions.get((owner, name))):
+        NotImplementedError``), or neither ``owner`` nor a base of the module defines it:
+        a hook for subclasses, so ``self.on_epoch_start()`` or ``self.train_epoch(loader)``
+        in the base class's loop runs one of theirs. A base method that does something makes
+        a class that is used as it is too."""
+        defined = self.definitions.get((owner, name))
+        if defined is None:
+            base = self.inherited_from(owner, name)
+            defined = self.definitions[(base, name)] if base is not None else None
+            if defined is None and owner not in self.bases():
+                return []  # a class in a function, or none: no subclasses to read
+        if defined is not None and not _does_nothing(defined):
             return []
         return [
             subclass

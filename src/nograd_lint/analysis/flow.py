@@ -60,7 +60,7 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .last_iteration import CountingLoop, counting_loop, last_iteration_test
-from .mode_summaries import ModeSummary, is_whole_model, summaries_of
+from .mode_summaries import NOTHING, ModeSummary, is_whole_model, summaries_of
 from .nodes import child_nodes, dotted_name, literal_bool
 from .receiver_names import WHOLE, handed_names
 from .state import CarriedStep, EvalPeriod, FlowState, Grad, Inherited, Training
@@ -1127,13 +1127,15 @@ class ModuleAnalysis:
         self._forward(call, state)
         self._graph_source(call, state)
 
-    def _overrides_train(
+    def _overrides(
         self, key: tuple[str | None, str], call: cst.Call, caller_self: str | None, state: FlowState
     ) -> None:
-        """``self.on_epoch_start()``, a hook for subclasses (``ModeSummaries.hook_overrides``)
-        that a subclass of the module overrides with ``self.model.train()``: the call may
-        put the model in train mode (ending a period can only hide a finding; beginning one
-        from an override could invent one)."""
+        """``self.on_epoch_start()`` or ``self.train_epoch(loader)``, a hook for subclasses
+        (``ClassHierarchy.hook_overrides``) that a subclass of the module overrides: the call
+        may put the model in train mode, as an override with ``self.model.train()`` does
+        (ending a period can only hide a finding), and may train it, as an override with a
+        training step does, where the class is used through that subclass (beginning a
+        period from an override could invent a finding: that is not read)."""
         owner, name = key
         if (
             self.modes is None
@@ -1145,17 +1147,17 @@ class ModuleAnalysis:
         twin = None
         for subclass in self.modes.classes.hook_overrides(owner, name):
             summary = self.modes.of(subclass, name)
-            if not summary.leaves_train:
+            if not (summary.leaves_train or summary.trains):
                 continue
             twin = twin or self.twins.of(self._top, call)
             if twin is None:
                 return
-            self._leave_train(
-                summary.leaves_train,
-                self.modes.caller_names((subclass, name), twin, caller_self),
-                call,
-                state,
-            )
+            names = self.modes.caller_names((subclass, name), twin, caller_self)
+            self._leave_train(summary.leaves_train, names, call, state)
+            if summary.trains:
+                self._summary_effects(
+                    call, NOTHING._replace(trains=summary.trains), names, caller_self, state
+                )
 
     def _visit_modules(self, call: cst.Call, state: FlowState) -> None:
         """``model.apply(set_train)``: a function run on every module of the model that may
@@ -1292,6 +1294,18 @@ class ModuleAnalysis:
             return
         caller_self = self._self_name
         twin = None
+        owner_class = self._owner()
+        if (
+            key is None
+            and owner_class is not None
+            and isinstance(call.func, cst.Attribute)
+            and dotted_name(call.func.value) == caller_self
+        ):
+            # ``self.train_epoch(loader)`` that only subclasses of the module define
+            self._overrides(
+                (owner_class.node.name.value, call.func.attr.value), call, caller_self, state
+            )
+            return
         if (
             key is None
             and isinstance(call.func, cst.Attribute)
@@ -1307,7 +1321,7 @@ class ModuleAnalysis:
         if key is None:
             return
         summary = self.modes.of(*key)
-        self._overrides_train(key, call, caller_self, state)
+        self._overrides(key, call, caller_self, state)
         names = None
         if _has_mode_effects(summary):
             twin = twin or self.twins.of(self._top, call)
