@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..ast_names import OWN_SCOPES
+from ..ast_names import BLOCK_FIELDS, OWN_SCOPES
 
 #: Where a statement sits: the ``id`` of each statement list around it, with its index there.
 Path = tuple[tuple[int, int], ...]
@@ -103,7 +103,7 @@ def _expressions(statement: ast.stmt) -> Iterator[ast.AST]:
         return
     stack: list[ast.AST] = []
     for field, value in ast.iter_fields(statement):
-        if field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        if field in BLOCK_FIELDS:
             continue
         if isinstance(value, ast.AST):
             stack.append(value)
