@@ -2135,3 +2135,149 @@ class TrainModeEpochTrainer(AbstractEpochTrainer):
         self.model.train()
         for x, y in loader:
             self.model(x).sum().backward()
+
+
+# -- forms found by running small training scripts: each silent one trains in train mode
+
+
+def evaluate_on_rank_zero(model, loader, rank):
+    if rank == 0:
+        model.eval()
+        with torch.no_grad():
+            outputs = [model(x) for x, _ in loader]
+    else:
+        return None  # the other arm: this path never put the model in eval mode
+    model.train()
+    return outputs
+
+
+def run_or_validate_under_no_grad(model, loader, validating):
+    if validating:
+        model.eval()
+        with torch.no_grad():
+            return [model(x) for x, _ in loader]  # the branch always returns: a toggle
+    model.train()
+    return None
+
+
+def evaluate_a_moved_copy(model, loader, device):
+    model = copy.deepcopy(model).to(device)
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def evaluate_an_annotated_copy(model, loader):
+    model: torch.nn.Module = copy.deepcopy(model)
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def evaluate_maybe_on_a_copy(model, loader, recalibrate=False):
+    if recalibrate:
+        model = copy.deepcopy(model)
+    model.eval()  # the caller's model unless ``recalibrate``
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def helpers_that_restore_or_copy(model, loader, val_loader, optimizer, criterion, rank, device):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_on_rank_zero(model, val_loader, rank)
+        run_or_validate_under_no_grad(model, val_loader, True)
+        run_or_validate_under_no_grad(model, loader, False)
+        evaluate_a_moved_copy(model, val_loader, device)
+        evaluate_an_annotated_copy(model, val_loader)
+
+
+def validation_maybe_on_a_copy(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_maybe_on_a_copy(model, val_loader)  # expect: NG004:9
+
+
+class EvalTrainer:
+    def __init__(self, model, head, optimizer):
+        self.model = model
+        self.head = head
+        self.optimizer = optimizer
+
+    def validate(self, loader):
+        self.model.eval()
+        with torch.no_grad():
+            outputs = [self.model(x) for x, _ in loader]
+        self.on_validation_end()
+        return outputs
+
+    def on_validation_end(self):
+        pass
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+
+class RestoringHookTrainer(EvalTrainer):
+    def on_validation_end(self):
+        self.model.train()  # every validation ends back in train mode
+
+    def train_epoch(self, loader):
+        for x, y in loader:
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+
+class ValidateOnlyTrainer(EvalTrainer):
+    def validate(self, loader):
+        outputs = super().validate(loader)
+        self.model.train()
+        return outputs
+
+
+class LinearProbeTrainer(ValidateOnlyTrainer):
+    def train_epoch(self, loader):
+        for x, y in loader:
+            with torch.no_grad():
+                features = self.model(x)  # no graph: the backbone is not trained
+            torch.nn.functional.cross_entropy(self.head(features), y).backward()
+            self.optimizer.step()
+
+
+class OwnFitTrainer(EvalTrainer):
+    def train_epoch(self, loader):
+        for x, y in loader:
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    def fit(self, loader, val_loader):  # never runs EvalTrainer.fit
+        for epoch in range(10):
+            self.model.train()
+            self.train_epoch(loader)
+            self.validate(val_loader)
+
+
+class LoggingMixin:
+    def validate(self, loader):
+        return super().validate(loader)
+
+
+class RestoringMixin(EvalTrainer):
+    def validate(self, loader):
+        outputs = super().validate(loader)
+        self.model.train()
+        return outputs
+
+
+class MixedTrainer(LoggingMixin, RestoringMixin):
+    def train_epoch(self, loader):
+        for x, y in loader:
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.train_epoch(loader)
+            self.validate(val_loader)  # LoggingMixin's super() runs RestoringMixin's

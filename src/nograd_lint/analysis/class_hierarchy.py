@@ -55,6 +55,18 @@ class ClassHierarchy:
             (base for base in self.ancestors(owner) if (base, name) in self.definitions), None
         )
 
+    def super_method(self, owner: str, name: str) -> str | None:
+        """The class whose method ``name`` a ``super().name()`` in a method of ``owner``
+        runs: the nearest base of the module that defines it, where no class of the module
+        that is or derives from ``owner`` names more than one base (with several, the
+        object's method order may put another class, a mixin's sibling, next)."""
+        family = [owner, *(c for c in self.bases() if owner in self.ancestors(c))]
+        for member in family:
+            statement = module_class(self.tree, member)
+            if statement is None or len(statement.bases) > 1:
+                return None
+        return self.inherited_from(owner, name)
+
     def hook_overrides(self, owner: str, name: str) -> list[str]:
         """The classes of the module that derive from ``owner`` and define method ``name``
         again, when ``owner``'s does nothing (``pass``, ``...``, a docstring, ``raise
@@ -70,11 +82,20 @@ class ClassHierarchy:
                 return []  # a class in a function, or none: no subclasses to read
         if defined is not None and not _does_nothing(defined):
             return []
+        return self.overrides(owner, name)
+
+    def overrides(self, owner: str, name: str) -> list[str]:
+        """The classes of the module that derive from ``owner`` and define method ``name``
+        again: an object of one runs theirs where ``owner``'s code calls ``self.name()``."""
         return [
             subclass
             for subclass in self.bases()
             if (subclass, name) in self.definitions and owner in self.ancestors(subclass)
         ]
+
+    def provider(self, owner: str, name: str) -> str | None:
+        """The class of the module whose method ``name`` an object of ``owner`` runs."""
+        return owner if (owner, name) in self.definitions else self.inherited_from(owner, name)
 
     def bases(self) -> dict[str, list[str]]:
         """Class of the module -> the bases it names."""

@@ -1,4 +1,5 @@
-"""Returns that leave a function before the ``train()`` it ends with (NG004).
+"""Returns that leave a function before the ``train()`` it ends with, and the copies
+that replace what a name holds from some point on (NG004).
 
 ``ModeSummaries`` reads a function's calls in order, without branches: the last mode setter
 decides the mode it leaves a model in. A validation helper that restores the mode at its end
@@ -71,11 +72,45 @@ class FunctionBlocks:
                 )
         return False  # one inside the other's statement: no order to read
 
+    def dominates(self, first: ast.AST, second: ast.AST) -> bool:
+        """Whether ``second`` runs only after ``first`` has: ``first``'s statement comes
+        before ``second``'s in a block that holds both, and is not nested in a branch of
+        it (``if recalibrate: model = copy.deepcopy(model)`` dominates nothing after the
+        ``if``)."""
+        one, two = self._paths.get(id(first)), self._paths.get(id(second))
+        if one is None or two is None:
+            return False
+        for level, ((block_one, index_one), (block_two, index_two)) in enumerate(zip(one, two)):
+            if block_one != block_two:
+                return False
+            if index_one != index_two:
+                return index_one < index_two and level == len(one) - 1
+        return False
+
     def _ends_the_function(self, block_id: int) -> bool:
         """A block that leaves the function at its end; not a loop's body, which may run
         no time at all."""
         block, loop = self._blocks[block_id]
-        return not loop and isinstance(block[-1], (ast.Return, ast.Raise))
+        return not loop and _always_leaves(block)
+
+
+def _always_leaves(block: list[ast.stmt]) -> bool:
+    """Every path through ``block`` ends in a ``return`` or ``raise``: its last statement
+    is one, or a ``with``, an ``if`` with an ``else``, or a ``try`` whose every way out is
+    one (``with torch.no_grad(): return acc``)."""
+    last = block[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return True
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return _always_leaves(last.body)
+    if isinstance(last, ast.If):
+        return bool(last.orelse) and _always_leaves(last.body) and _always_leaves(last.orelse)
+    if isinstance(last, _TRIES):
+        if last.finalbody and _always_leaves(last.finalbody):
+            return True
+        ends = _always_leaves(last.body) or bool(last.orelse and _always_leaves(last.orelse))
+        return ends and all(_always_leaves(handler.body) for handler in last.handlers)
+    return False
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)

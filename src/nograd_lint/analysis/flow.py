@@ -1130,34 +1130,54 @@ class ModuleAnalysis:
     def _overrides(
         self, key: tuple[str | None, str], call: cst.Call, caller_self: str | None, state: FlowState
     ) -> None:
-        """``self.on_epoch_start()`` or ``self.train_epoch(loader)``, a hook for subclasses
-        (``ClassHierarchy.hook_overrides``) that a subclass of the module overrides: the call
-        may put the model in train mode, as an override with ``self.model.train()`` does
-        (ending a period can only hide a finding), and may train it, as an override with a
-        training step does, where the class is used through that subclass (beginning a
-        period from an override could invent a finding: that is not read)."""
+        """``self.validate()``, ``self.on_epoch_start()`` or ``self.train_epoch(loader)`` that
+        a subclass of the module overrides (``ClassHierarchy.overrides``), for an object of
+        a subclass that runs the method being read: the call may put the model in train
+        mode, as an override with ``self.model.train()`` does (ending a period can only hide
+        a finding); and, where the class leaves the method to its subclasses
+        (``ClassHierarchy.hook_overrides``), may train it, as an override with a training
+        step does (beginning a period from an override could invent a finding: that is not
+        read)."""
         owner, name = key
+        current = self._owner()
         if (
             self.modes is None
             or owner is None
+            or current is None
             or not isinstance(call.func, cst.Attribute)
             or dotted_name(call.func.value) != self._self_name
         ):
             return
+        classes = self.modes.classes
+        here = current.node.name.value
+        unit = self._unit.node if self._unit is not None else None
+        method = (
+            unit.name.value
+            if isinstance(unit, cst.FunctionDef)
+            and current.methods.get(unit.name.value) is not None
+            and current.methods[unit.name.value].node is unit
+            else None
+        )
+        hooks = set(classes.hook_overrides(owner, name))
         twin = None
-        for subclass in self.modes.classes.hook_overrides(owner, name):
+        for subclass in classes.overrides(owner, name):
+            if subclass != here and here not in classes.ancestors(subclass):
+                continue  # a sibling's: it never runs this class's code
+            if method is not None and classes.provider(subclass, method) != here:
+                continue  # ``fit`` of its own: it never runs this one
             summary = self.modes.of(subclass, name)
-            if not (summary.leaves_train or summary.trains):
+            trains = summary.trains if subclass in hooks else frozenset()
+            if not (summary.leaves_train or trains):
                 continue
             twin = twin or self.twins.of(self._top, call)
             if twin is None:
                 return
             names = self.modes.caller_names((subclass, name), twin, caller_self)
-            self._leave_train(summary.leaves_train, names, call, state)
-            if summary.trains:
+            if trains:
                 self._summary_effects(
-                    call, NOTHING._replace(trains=summary.trains), names, caller_self, state
+                    call, NOTHING._replace(trains=trains), names, caller_self, state
                 )
+            self._leave_train(summary.leaves_train, names, call, state)
 
     def _visit_modules(self, call: cst.Call, state: FlowState) -> None:
         """``model.apply(set_train)``: a function run on every module of the model that may
@@ -1321,12 +1341,12 @@ class ModuleAnalysis:
         if key is None:
             return
         summary = self.modes.of(*key)
-        self._overrides(key, call, caller_self, state)
         names = None
         if _has_mode_effects(summary):
             twin = twin or self.twins.of(self._top, call)
             names = self.modes.caller_names(key, twin, caller_self) if twin is not None else None
         self._summary_effects(call, summary, names, caller_self, state)
+        self._overrides(key, call, caller_self, state)  # after: an override may restore
 
     def _nested_mode_effects(self, call: cst.Call, state: FlowState) -> bool:
         """``evaluate(val_loader)`` of a ``def evaluate`` nested in a function around it
@@ -1504,7 +1524,7 @@ class ModuleAnalysis:
             and self.modes is not None
             and _is_super(func.value, owner.node.name.value, self._self_name)
         ):  # ``super().validate(loader)``: the base class's method
-            base = self.modes.classes.inherited_from(owner.node.name.value, func.attr.value)
+            base = self.modes.classes.super_method(owner.node.name.value, func.attr.value)
             return (base, func.attr.value) if base is not None else None
         name = dotted_name(func)  # ``util.evaluate`` after ``import util``
         if name is not None and name.count(".") == 1 and self.modes is not None:

@@ -1309,6 +1309,14 @@ class FunctionValues:
             }
         return id(call) in self._discarded_calls
 
+    def bound_without_grad(self, call: ast.Call) -> bool:
+        """``call`` is part of a value bound where a scope of the function turns grad off
+        (``with torch.no_grad(): features = backbone(x)``): what it makes records no graph."""
+        return any(
+            binding.grad_off and any(node is call for node in ast.walk(binding.value))
+            for binding in self.bindings
+        )
+
     def may_require_grad(self) -> bool:
         """Whether anything in the function makes a tensor require grad."""
         if self._may_require_grad is None:

@@ -410,14 +410,19 @@ class ModeSummaries:
 
         #: Given names bound to a copy of a module by now (``model = copy.deepcopy(model)``):
         #: what the function does to them from then on is not done to the caller's model.
-        copied = self._copies(node, parameters | free)
-        replaced: set[str] = set()
+        rebound = (parameters | free) & shape.bound
+        copied = self._copies(node, rebound) if rebound else {}
+        replaced: dict[str, ast.Call] = {}  # name -> the copy bound to it so far
+        blocks = FunctionBlocks(node.body) if copied else None
 
-        def gone(name: str) -> bool:
-            return name.split(".", 1)[0] in replaced
+        def gone(name: str, at: ast.Call) -> bool:
+            """``name`` holds a copy when ``at`` runs: the copy bound to it runs first on
+            every path to ``at``."""
+            copy = replaced.get(name.split(".", 1)[0])
+            return copy is not None and blocks is not None and blocks.dominates(copy, at)
 
-        def run(model: str) -> None:
-            if gone(model):
+        def run(model: str, at: ast.Call) -> None:
+            if gone(model, at):
                 return
             ran.add(model)
             if modes.get(model) is Mode.EVAL:
@@ -426,7 +431,7 @@ class ModeSummaries:
         def put(receiver: str, how: Mode, at: ast.Call) -> None:
             """``receiver`` put in mode ``how`` by the call ``at``; in train mode, its twins
             too (read only then: most functions never call ``train()``)."""
-            if gone(receiver):
+            if gone(receiver, at):
                 return
             twinned = (
                 twin_names(receiver, self_name, self.attribute_twins(owner))
@@ -452,7 +457,7 @@ class ModeSummaries:
                 )
                 continue
             if id(call) in copied:
-                replaced.add(copied[id(call)])
+                replaced[copied[id(call)]] = call
             mode = mode_call(call)
             if mode is not None and self.runs_own_method(call, owner, self_name):
                 mode = None  # ``self.train(loader)``: the class's own training method
@@ -468,12 +473,12 @@ class ModeSummaries:
             if (
                 model is not None
                 and reachable(model)
-                and not gone(model)
+                and not gone(model, call)
                 and not within_any(model, decided)
             ):
                 forwards.append((model, call))
             if model is not None:
-                run(model)
+                run(model, call)
             if dispatched_receiver(call) is not None:
                 if self.dispatch_may_train(call, owner, self_name, depth + 1):
                     # ``getattr(self, hook)()``: a method of the class that may put the
@@ -504,13 +509,22 @@ class ModeSummaries:
                 assert callee is not None
                 inner = self.of(*callee, depth + 1)
                 names = self.caller_names(callee, call, self_name)
-            if inner is NOTHING:
+            # ``self.on_validation_end()``: a subclass of the module that overrides it may
+            # put the model back in train mode (ending a period can only hide a finding)
+            restorers = (
+                self._restoring_overrides(callee, call, self_name, depth + 1)
+                if callee is not None and callee[0] is not None
+                else []
+            )
+            if inner is NOTHING and not restorers:
                 continue
             gradients |= inner.steps
 
-            def mapped(receiver: str, names: Callable[[str], str | None] = names) -> str | None:
+            def mapped(
+                receiver: str, names: Callable[[str], str | None] = names, at: ast.Call = call
+            ) -> str | None:
                 name = names(receiver)
-                if name is None or gone(name):
+                if name is None or gone(name, at):
                     return None
                 return unwrapped(resolved(name), self_name)
 
@@ -544,12 +558,19 @@ class ModeSummaries:
             for receiver in inner.runs:
                 name = mapped(receiver)
                 if name is not None:
-                    run(name)
+                    run(name, call)
+            for receiver, names in restorers:
+                name = mapped(receiver, names)
+                if name is not None:
+                    put(name, Mode.TRAIN, call)
         if gradients:  # a forward trains its model if its output reaches a backward
+            values = self.values.function_of(node.body[0]) if node.body else None
             run_first.update(
                 model
                 for model, call in forwards
-                if model not in run_first and self.values.fate(call, node).consumers
+                if model not in run_first
+                and self.values.fate(call, node).consumers
+                and not (values is not None and values.bound_without_grad(call))
             )
         if returned_in_eval:
             _left_by_early_returns(node, returned_in_eval, modes, setters)
@@ -570,25 +591,54 @@ class ModeSummaries:
             frozenset(r for r in ran if reachable(r)),
         )
 
+    def _restoring_overrides(
+        self, callee: tuple[str | None, str], call: ast.Call, self_name: str | None, depth: int
+    ) -> list[tuple[str, CalleeNames]]:
+        """For ``self.hook()`` calling the method ``callee`` of a class of the module: the
+        receivers that the overrides of it in the module's subclasses leave in train mode,
+        each with the map of its names onto the caller's."""
+        owner, name = callee
+        if (
+            owner is None
+            or not isinstance(call.func, ast.Attribute)
+            or not isinstance(call.func.value, ast.Name)
+            or call.func.value.id != self_name
+        ):
+            return []
+        return [
+            (receiver, self.caller_names((subclass, name), call, self_name))
+            for subclass in self.classes.overrides(owner, name)
+            if (subclass, name) not in self._open
+            for receiver in self.of(subclass, name, depth).leaves_train
+        ]
+
     def _copies(self, node: FunctionNode, given: Collection[str]) -> dict[int, str]:
         """``id`` of each call of a wrapper that copies a module (``catalog.
         MODULE_COPYING_WRAPPERS``: ``copy.deepcopy``, ``torch.jit.script``) whose result the
         function binds to one of the ``given`` names, with that name."""
         copies: dict[int, str] = {}
         for statement in ast.walk(node):
-            if (
-                isinstance(statement, ast.Assign)
-                and len(statement.targets) == 1
-                and isinstance(statement.targets[0], ast.Name)
-                and statement.targets[0].id in given
-                and isinstance(statement.value, ast.Call)
-                and (
-                    dotted_name(statement.value.func) in MODULE_COPYING_WRAPPER_NAMES
-                    or dotted_name(statement.value.func) in MODULE_COPYING_WRAPPERS
-                    or self.values.qualified(statement.value.func) in MODULE_COPYING_WRAPPERS
-                )
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target, value = statement.targets[0], statement.value
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                target, value = statement.target, statement.value
+            else:
+                continue
+            if not isinstance(target, ast.Name) or target.id not in given:
+                continue
+            # ``copy.deepcopy(model).to(device)``: the copy, moved
+            while (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr in MODULE_RETURNING_METHODS
             ):
-                copies[id(statement.value)] = statement.targets[0].id
+                value = value.func.value
+            if isinstance(value, ast.Call) and (
+                dotted_name(value.func) in MODULE_COPYING_WRAPPER_NAMES
+                or dotted_name(value.func) in MODULE_COPYING_WRAPPERS
+                or self.values.qualified(value.func) in MODULE_COPYING_WRAPPERS
+            ):
+                copies[id(value)] = target.id
         return copies
 
     def shadowed(self) -> frozenset[str]:
@@ -717,7 +767,7 @@ class ModeSummaries:
             and owner is not None
             and is_super(func.value, owner, self_name)
         ):  # ``super().validate(loader)``: the base class's
-            base = self.classes.inherited_from(owner, func.attr)
+            base = self.classes.super_method(owner, func.attr)
             if base is not None:
                 return (base, func.attr)
         return None
@@ -944,14 +994,15 @@ def _left_by_early_returns(
     setters: dict[str, ast.Call],
 ) -> None:
     """Back to eval mode in ``modes``, the receivers that a ``return`` leaves in it before
-    the ``train()`` that ends the function runs, where that ``train()`` follows their
-    ``eval()`` on its path (:mod:`.early_returns`) and no ``finally`` runs after the
-    ``return``."""
+    the ``train()`` that ends the function runs, where both that ``return`` and that
+    ``train()`` follow their ``eval()`` on its path (:mod:`.early_returns`; not in the
+    other arm of an ``if``) and no ``finally`` runs after the ``return``."""
     blocks = FunctionBlocks(function.body)
     for name, setter, statement in returned_in_eval:
         if (
             modes.get(name) is Mode.TRAIN
             and id(statement) not in blocks.past_finally
+            and blocks.runs_after(setter, statement)
             and blocks.runs_after(setter, setters[name])
         ):
             modes[name] = Mode.EVAL
