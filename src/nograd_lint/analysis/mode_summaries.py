@@ -171,6 +171,8 @@ class ModeSummaries:
         self._nested_known: dict[int, tuple[ModeSummary, int]] = {}
         #: ``id`` of a method's definition -> its class (``_method_class``).
         self._methods: dict[int, str] | None = None
+        #: ``id`` of a function -> ``_copies`` of it, for every name; read on first need.
+        self._module_copies: dict[int, dict[int, str]] | None = None
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -614,32 +616,43 @@ class ModeSummaries:
 
     def _copies(self, node: FunctionNode, given: Collection[str]) -> dict[int, str]:
         """``id`` of each call of a wrapper that copies a module (``catalog.
-        MODULE_COPYING_WRAPPERS``: ``copy.deepcopy``, ``torch.jit.script``) whose result the
-        function binds to one of the ``given`` names, with that name."""
-        copies: dict[int, str] = {}
-        for statement in ast.walk(node):
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-                target, value = statement.targets[0], statement.value
-            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-                target, value = statement.target, statement.value
-            else:
-                continue
-            if not isinstance(target, ast.Name) or target.id not in given:
-                continue
-            # ``copy.deepcopy(model).to(device)``: the copy, moved
-            while (
-                isinstance(value, ast.Call)
-                and isinstance(value.func, ast.Attribute)
-                and value.func.attr in MODULE_RETURNING_METHODS
-            ):
-                value = value.func.value
-            if isinstance(value, ast.Call) and (
-                dotted_name(value.func) in MODULE_COPYING_WRAPPER_NAMES
-                or dotted_name(value.func) in MODULE_COPYING_WRAPPERS
-                or self.values.qualified(value.func) in MODULE_COPYING_WRAPPERS
-            ):
-                copies[id(value)] = target.id
-        return copies
+        MODULE_COPYING_WRAPPERS``: ``copy.deepcopy``, ``torch.jit.script``) whose result
+        ``node`` binds to one of the ``given`` names, with that name."""
+        if self._module_copies is None:
+            self._module_copies = {}
+            for statement in self.values.index.assignments:
+                copy = self._copy_bound(statement)
+                if copy is not None:
+                    owner = self.values.owner_of(statement)
+                    self._module_copies.setdefault(id(owner), {})[id(copy[0])] = copy[1]
+        return {
+            call: name
+            for call, name in self._module_copies.get(id(node), {}).items()
+            if name in given
+        }
+
+    def _copy_bound(self, statement: ast.Assign | ast.AnnAssign) -> tuple[ast.Call, str] | None:
+        """The copying wrapper's call a plain name is bound to, and the name."""
+        target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
+        value: ast.expr | None = statement.value
+        if (isinstance(statement, ast.Assign) and len(statement.targets) != 1) or not isinstance(
+            target, ast.Name
+        ):
+            return None
+        # ``copy.deepcopy(model).to(device)``: the copy, moved
+        while (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in MODULE_RETURNING_METHODS
+        ):
+            value = value.func.value
+        if isinstance(value, ast.Call) and (
+            dotted_name(value.func) in MODULE_COPYING_WRAPPER_NAMES
+            or dotted_name(value.func) in MODULE_COPYING_WRAPPERS
+            or self.values.qualified(value.func) in MODULE_COPYING_WRAPPERS
+        ):
+            return value, target.id
+        return None
 
     def shadowed(self) -> frozenset[str]:
         """The mode setters' names some class of the module defines a method of its own
