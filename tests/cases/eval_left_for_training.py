@@ -2281,3 +2281,17 @@ class MixedTrainer(LoggingMixin, RestoringMixin):
         for epoch in range(10):
             self.train_epoch(loader)
             self.validate(val_loader)  # LoggingMixin's super() runs RestoringMixin's
+
+
+def validation_of_the_model_unwrapped_by_getattr(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(getattr(model, "module", model), val_loader)  # expect: NG004:9
+
+
+def validation_through_a_name_unwrapped_by_getattr(model, loader, val_loader, optimizer, criterion):
+    bare = getattr(model, "module", model)
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        bare.eval()  # expect: NG004:9
+        print(bare.training)

@@ -28,6 +28,7 @@ from .catalog import (
     MODULE_RETURNING_METHODS,
     MODULE_SHARING_WRAPPER_NAMES,
     MODULE_SHARING_WRAPPERS,
+    WRAPPED_MODULE_ATTRIBUTES,
     WRAPPED_MODULE_KEYWORDS,
 )
 
@@ -287,13 +288,16 @@ def _rewraps(assign: ast.Assign) -> bool:
 
 def module_held(value: ast.expr) -> ast.expr | None:
     """What ``value`` is the very module of, through the methods that return the module
-    (``model.to(device)``) and the wrappers that hold it (``DDP(model)``,
-    ``torch.compile(model)``): ``model``; ``value`` itself when it is neither; None for
-    a wrapper given no module."""
+    (``model.to(device)``), the wrappers that hold it (``DDP(model)``,
+    ``torch.compile(model)``) and the unwrapping ``getattr(model, "module", model)``:
+    ``model``; ``value`` itself when it is neither; None for a wrapper given no module."""
     while isinstance(value, ast.Call):
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr in MODULE_RETURNING_METHODS:
             value = func.value
+            continue
+        if _unwraps(value):
+            value = value.args[0]
             continue
         callee = dotted_name(func)
         if callee is None or not (
@@ -309,3 +313,21 @@ def module_held(value: ast.expr) -> ast.expr | None:
             return None
         value = wrapped
     return value
+
+
+def _unwraps(call: ast.Call) -> bool:
+    """``getattr(model, "module", model)``: the wrapped module, or the model itself."""
+    if not (
+        isinstance(call.func, ast.Name)
+        and call.func.id == "getattr"
+        and len(call.args) == 3
+        and not call.keywords
+    ):
+        return False
+    owner, attribute, default = call.args
+    return (
+        isinstance(attribute, ast.Constant)
+        and attribute.value in WRAPPED_MODULE_ATTRIBUTES
+        and dotted_name(owner) is not None
+        and dotted_name(owner) == dotted_name(default)
+    )
