@@ -2295,3 +2295,14 @@ def validation_through_a_name_unwrapped_by_getattr(model, loader, val_loader, op
         train_one_epoch(model, loader, optimizer, criterion)
         bare.eval()  # expect: NG004:9
         print(bare.training)
+
+
+def de_parallel(model):
+    # named like yolov5's unwrapper, but this module's own hands back a copy
+    return copy.deepcopy(model.module if hasattr(model, "module") else model)
+
+
+def validation_of_a_copy_named_like_an_unwrapper(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(de_parallel(model), val_loader)

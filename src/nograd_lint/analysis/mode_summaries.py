@@ -311,7 +311,7 @@ class ModeSummaries:
         parameter onto the argument given for it, a variable it reads onto itself, unless a
         function between the call and the definition binds that name for itself (none:
         the caller's name is another variable)."""
-        names = CalleeNames(definition, None, call, caller_self)
+        names = CalleeNames(definition, None, call, caller_self, self._module_function)
         enclosing = self.values.owner_of(definition)
         shadowing: set[str] = set()
         for scope in self._scopes_from(self.values.owner_of(call)):
@@ -922,7 +922,11 @@ class ModeSummaries:
     ) -> CalleeNames:
         foreign = self.imported.function(callee[1]) if callee[0] is None else None
         definition = foreign[2] if foreign is not None else self.definitions[callee]
-        return CalleeNames(definition, callee[0], call, caller_self)
+        return CalleeNames(definition, callee[0], call, caller_self, self._module_function)
+
+    def _module_function(self, name: str) -> FunctionNode | None:
+        """The module's own function ``name``, if it defines one."""
+        return self.definitions.get((None, name))
 
 
 def summaries_of(values: ModuleValues) -> ModeSummaries:

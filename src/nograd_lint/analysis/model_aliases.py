@@ -31,6 +31,7 @@ from .catalog import (
     WRAPPED_MODULE_ATTRIBUTES,
     WRAPPED_MODULE_KEYWORDS,
 )
+from .class_hierarchy import FunctionNode
 
 
 class FunctionShape(NamedTuple):
@@ -286,11 +287,16 @@ def _rewraps(assign: ast.Assign) -> bool:
     )
 
 
-def module_held(value: ast.expr) -> ast.expr | None:
+def module_held(
+    value: ast.expr, defined: Callable[[str], FunctionNode | None] | None = None
+) -> ast.expr | None:
     """What ``value`` is the very module of, through the methods that return the module
     (``model.to(device)``), the wrappers that hold it (``DDP(model)``,
     ``torch.compile(model)``) and the unwrapping ``getattr(model, "module", model)``:
-    ``model``; ``value`` itself when it is neither; None for a wrapper given no module."""
+    ``model``; ``value`` itself when it is neither; None for a wrapper given no module.
+    ``defined``, the module's function of a name if it has one: a wrapper's name the module
+    defines itself (``def unwrap_model(m)``) counts only where that function hands back
+    what it is given (:func:`hands_back_its_module`), not a copy of it."""
     while isinstance(value, ast.Call):
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr in MODULE_RETURNING_METHODS:
@@ -304,6 +310,9 @@ def module_held(value: ast.expr) -> ast.expr | None:
             callee in MODULE_SHARING_WRAPPERS
             or callee.rsplit(".", 1)[-1] in MODULE_SHARING_WRAPPER_NAMES
         ):
+            break
+        own = defined(callee) if defined is not None and isinstance(func, ast.Name) else None
+        if own is not None and not hands_back_its_module(own):
             break
         wrapped = next(
             (k.value for k in value.keywords if k.arg in WRAPPED_MODULE_KEYWORDS),
@@ -331,3 +340,20 @@ def _unwraps(call: ast.Call) -> bool:
         and dotted_name(owner) is not None
         and dotted_name(owner) == dotted_name(default)
     )
+
+
+def hands_back_its_module(definition: FunctionNode) -> bool:
+    """Every ``return`` of the function hands back its first parameter, or the module it
+    wraps (``return m.module if hasattr(m, "module") else m``): an unwrapper, not a copy."""
+    positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
+    returns = function_shape(definition).returns
+    if not positional or not returns:
+        return False
+    for value in returns:
+        arms = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+        for arm in arms:
+            held = module_held(arm) if arm is not None else None
+            name = dotted_name(held) if held is not None else None
+            if name is None or name.split(".", 1)[0] != positional[0]:
+                return False
+    return True

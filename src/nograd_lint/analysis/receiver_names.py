@@ -11,9 +11,11 @@ train(model)``) keeps the caller's name bound to the same model.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from ..ast_names import dotted_name, is_super, self_parameter
 from .catalog import unwrapped
+from .class_hierarchy import FunctionNode
 from .model_aliases import module_held
 
 #: The position of a value returned whole, not as an element of a tuple.
@@ -58,11 +60,13 @@ def returned_parameters(
     return frozenset(agreed or ())
 
 
-def _argument_name(argument: ast.expr) -> str | None:
+def _argument_name(
+    argument: ast.expr, defined: Callable[[str], FunctionNode | None] | None = None
+) -> str | None:
     """The caller's name for what it hands on: a dotted name, the model a wrapper that
     shares it holds (``unwrap_model(model)``, ``model.to(device)``), or the model both arms
     of a conditional give (``model.module if distributed else model``: one model)."""
-    held = module_held(argument)
+    held = module_held(argument, defined)
     if held is not None and held is not argument:
         argument = held
     if isinstance(argument, ast.IfExp):
@@ -83,7 +87,9 @@ class CalleeNames:
         owner: str | None,
         call: ast.Call,
         caller_self: str | None,
+        defined: Callable[[str], FunctionNode | None] | None = None,
     ) -> None:
+        """``defined``: the module's function of a name, if it has one (``module_held``)."""
         self.callee_self = method_self_of(callee, owner)
         self.caller_self = (
             caller_self
@@ -102,10 +108,10 @@ class CalleeNames:
             if isinstance(argument, ast.Starred):
                 break  # positions after ``*args`` are unknown
             if position < len(positional):
-                self.arguments[positional[position]] = _argument_name(argument)
+                self.arguments[positional[position]] = _argument_name(argument, defined)
         for keyword in call.keywords:
             if keyword.arg is not None:
-                self.arguments[keyword.arg] = _argument_name(keyword.value)
+                self.arguments[keyword.arg] = _argument_name(keyword.value, defined)
         self.parameters = set(positional) | {a.arg for a in callee.args.kwonlyargs}
 
     def __call__(self, receiver: str) -> str | None:
