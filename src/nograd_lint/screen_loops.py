@@ -194,19 +194,20 @@ def _every_step_set_in_mode(
             if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
             else None
         )
+        # A model the call puts back in train mode under every reading of its name: the
+        # flow may run any one of them (a subclass's override, or not, by the object).
+        restored: set[str] | None = None
         for summary, names in summaries.readings(name, call, caller_self):
-            if not (summary.leaves_eval or summary.leaves_train):
-                continue
             for receiver in summary.leaves_eval:
                 model = names(receiver)
                 if model is None:
                     return False
                 begun.update(summaries.same_object(call, model))
-            if is_statement:
-                for receiver in summary.leaves_train:
-                    model = names(receiver)
-                    if model is not None:
-                        setters.setdefault(model, []).append(place)
+            trained = {m for r in summary.leaves_train if (m := names(r)) is not None}
+            restored = trained if restored is None else restored & trained
+        if is_statement:
+            for model in restored or ():
+                setters.setdefault(model, []).append(place)
     bound = list(_bound_values(loop))
     begun.update(
         name

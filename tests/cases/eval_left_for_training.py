@@ -2306,3 +2306,54 @@ def validation_of_a_copy_named_like_an_unwrapper(model, loader, val_loader, opti
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate(de_parallel(model), val_loader)
+
+
+def evaluate_a_copy_made_under_no_grad(model, loader):
+    with torch.no_grad():
+        model = copy.deepcopy(model)  # a ``with`` body always runs: the name is a copy
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def validation_of_a_copy_made_under_no_grad(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_a_copy_made_under_no_grad(model, val_loader)
+
+
+class DelegatingFitTrainer(EvalTrainer):
+    def fit(self, loader, val_loader):
+        print("fitting")
+        super().fit(loader, val_loader)  # runs EvalTrainer.fit, whose loop reads validate()
+
+
+class RestoringThroughDelegation(DelegatingFitTrainer):
+    def validate(self, loader):
+        outputs = super().validate(loader)
+        self.model.train()
+        return outputs
+
+    def train_epoch(self, loader):
+        for x, y in loader:
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+
+class StaticHooks:
+    @staticmethod
+    def fit(model, hooks, loader, val_loader, optimizer):
+        for epoch in range(10):
+            for x, y in loader:
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+            model.eval()  # expect: NG004:13
+            hooks[0].check(model)  # no ``self`` here: not a method of this class
+
+    def check(self, model):
+        pass
+
+
+class StaticHooksThatTrain(StaticHooks):
+    def check(self, model):
+        model.train()

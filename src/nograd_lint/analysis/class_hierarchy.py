@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterator
 from typing import Union
 
-from ..ast_names import FUNCTIONS, dotted_name, module_class
+from ..ast_names import FUNCTIONS, dotted_name, is_super, module_class, self_parameter
 
 #: A definition a call may run.
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -97,6 +97,22 @@ class ClassHierarchy:
         """The class of the module whose method ``name`` an object of ``owner`` runs."""
         return owner if (owner, name) in self.definitions else self.inherited_from(owner, name)
 
+    def runs_method_of(self, owner: str, name: str, base: str) -> bool:
+        """Whether an object of ``owner`` runs ``base``'s method ``name``: it inherits it,
+        or the override it runs hands on to it (``def fit(self, loader):
+        super().fit(loader)``), a few classes up."""
+        seen: set[str] = set()
+        provider = self.provider(owner, name)
+        while provider is not None and provider not in seen:
+            if provider == base:
+                return True
+            seen.add(provider)
+            definition = self.definitions[(provider, name)]
+            if not _calls_super(definition, name):
+                return False
+            provider = self.inherited_from(provider, name)
+        return False
+
     def bases(self) -> dict[str, list[str]]:
         """Class of the module -> the bases it names."""
         if self._bases is None:
@@ -133,6 +149,18 @@ class ClassHierarchy:
                 name for owner, name in self.definitions if owner is not None
             )
         return self._method_names
+
+
+def _calls_super(definition: FunctionNode, name: str) -> bool:
+    """The method calls ``super().name(...)`` (or ``super(Cls, self).name(...)``)."""
+    self_name = self_parameter(definition)
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == name
+        and is_super(node.func.value, None, self_name)
+        for node in ast.walk(definition)
+    )
 
 
 def _does_nothing(definition: ast.AST | None) -> bool:

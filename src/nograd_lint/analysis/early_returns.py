@@ -29,8 +29,9 @@ class FunctionBlocks:
     def __init__(self, body: list[ast.stmt]) -> None:
         #: ``id`` of every node of the function's own code -> the path of its statement.
         self._paths: dict[int, Path] = {}
-        #: ``id`` of each statement list -> the list, and whether it is a loop's body.
-        self._blocks: dict[int, tuple[list[ast.stmt], bool]] = {id(body): (body, False)}
+        #: ``id`` of each statement list -> the list, and what holds it: a loop's body
+        #: (may run no time), a ``with`` body (runs whenever the statement does), or else.
+        self._blocks: dict[int, tuple[list[ast.stmt], str]] = {id(body): (body, "other")}
         #: ``id`` of the returns a ``finally`` runs after: it may put the model back.
         self.past_finally: set[int] = set()
         self._visit(body, (), False)
@@ -47,9 +48,13 @@ class FunctionBlocks:
                     and bool(statement.finalbody)
                     and field != "finalbody"
                 )
-                loop = field == "body" and isinstance(statement, _LOOPS)
+                kind = "other"
+                if field == "body" and isinstance(statement, _LOOPS):
+                    kind = "loop"
+                elif field == "body" and isinstance(statement, (ast.With, ast.AsyncWith)):
+                    kind = "with"
                 for inner in blocks:
-                    self._blocks[id(inner)] = (inner, loop)
+                    self._blocks[id(inner)] = (inner, kind)
                     self._visit(inner, path, guarded)
             for node in _expressions(statement):
                 self._paths[id(node)] = path
@@ -84,14 +89,17 @@ class FunctionBlocks:
             if block_one != block_two:
                 return False
             if index_one != index_two:
-                return index_one < index_two and level == len(one) - 1
+                # nested only in ``with`` bodies, which run whenever their statement does
+                return index_one < index_two and all(
+                    self._blocks[block][1] == "with" for block, _ in one[level + 1 :]
+                )
         return False
 
     def _ends_the_function(self, block_id: int) -> bool:
         """A block that leaves the function at its end; not a loop's body, which may run
         no time at all."""
-        block, loop = self._blocks[block_id]
-        return not loop and _always_leaves(block)
+        block, kind = self._blocks[block_id]
+        return kind != "loop" and _always_leaves(block)
 
 
 def _always_leaves(block: list[ast.stmt]) -> bool:

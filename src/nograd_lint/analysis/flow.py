@@ -1144,6 +1144,7 @@ class ModuleAnalysis:
             self.modes is None
             or owner is None
             or current is None
+            or self._self_name is None
             or not isinstance(call.func, cst.Attribute)
             or dotted_name(call.func.value) != self._self_name
         ):
@@ -1163,7 +1164,7 @@ class ModuleAnalysis:
         for subclass in classes.overrides(owner, name):
             if subclass != here and here not in classes.ancestors(subclass):
                 continue  # a sibling's: it never runs this class's code
-            if method is not None and classes.provider(subclass, method) != here:
+            if method is not None and not classes.runs_method_of(subclass, method, here):
                 continue  # ``fit`` of its own: it never runs this one
             summary = self.modes.of(subclass, name)
             trains = summary.trains if subclass in hooks else frozenset()
@@ -1318,6 +1319,7 @@ class ModuleAnalysis:
         if (
             key is None
             and owner_class is not None
+            and caller_self is not None
             and isinstance(call.func, cst.Attribute)
             and dotted_name(call.func.value) == caller_self
         ):

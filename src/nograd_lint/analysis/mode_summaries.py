@@ -450,7 +450,7 @@ class ModeSummaries:
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        for call in calls_in_order(node.body, returns=True):
+        for call in calls_in_order(node.body):
             if isinstance(call, ast.Return):
                 returned_in_eval.extend(
                     (name, setters[name], call)
@@ -566,16 +566,17 @@ class ModeSummaries:
                 if name is not None:
                     put(name, Mode.TRAIN, call)
         if gradients:  # a forward trains its model if its output reaches a backward
-            values = self.values.function_of(node.body[0]) if node.body else None
+            facts = self.values.facts(node)
             run_first.update(
                 model
                 for model, call in forwards
                 if model not in run_first
                 and self.values.fate(call, node).consumers
-                and not (values is not None and values.bound_without_grad(call))
+                and not facts.bound_without_grad(call)
             )
         if returned_in_eval:
-            _left_by_early_returns(node, returned_in_eval, modes, setters)
+            blocks = blocks or FunctionBlocks(node.body)
+            _left_by_early_returns(blocks, returned_in_eval, modes, setters)
         hands_back = frozenset(
             model
             for model, call in (forwards if not gradients and any(shape.returns) else ())
@@ -598,7 +599,9 @@ class ModeSummaries:
     ) -> list[tuple[str, CalleeNames]]:
         """For ``self.hook()`` calling the method ``callee`` of a class of the module: the
         receivers that the overrides of it in the module's subclasses leave in train mode,
-        each with the map of its names onto the caller's."""
+        each with the map of its names onto the caller's. Every override counts, also one
+        of a subclass that never runs the caller (the flow's ``_overrides`` leaves those
+        out): a summary serves every caller, and ending a period can only hide a finding."""
         owner, name = callee
         if (
             owner is None
@@ -610,7 +613,6 @@ class ModeSummaries:
         return [
             (receiver, self.caller_names((subclass, name), call, self_name))
             for subclass in self.classes.overrides(owner, name)
-            if (subclass, name) not in self._open
             for receiver in self.of(subclass, name, depth).leaves_train
         ]
 
@@ -987,10 +989,10 @@ def mode_call(
     return dotted_name(base), mode
 
 
-def calls_in_order(body: list[ast.stmt], returns: bool = False) -> Iterator[ast.Call | ast.Return]:
+def calls_in_order(body: list[ast.stmt]) -> Iterator[ast.Call | ast.Return]:
     """The calls of a function body in evaluation order (a call after its callee and
-    arguments), leaving out nested functions, lambdas and classes: they run later;
-    ``returns``, its ``return`` statements too, each after the calls of its value."""
+    arguments), leaving out nested functions, lambdas and classes: they run later; and its
+    ``return`` statements, each after the calls of its value."""
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(body)]
     while stack:
         node, done = stack.pop()
@@ -999,13 +1001,13 @@ def calls_in_order(body: list[ast.stmt], returns: bool = False) -> Iterator[ast.
             continue
         if isinstance(node, OWN_SCOPES):
             continue
-        if isinstance(node, ast.Call) or (returns and isinstance(node, ast.Return)):
+        if isinstance(node, (ast.Call, ast.Return)):
             stack.append((node, True))
         stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
 
 
 def _left_by_early_returns(
-    function: FunctionNode,
+    blocks: FunctionBlocks,
     returned_in_eval: list[tuple[str, ast.Call, ast.Return]],
     modes: dict[str, Mode],
     setters: dict[str, ast.Call],
@@ -1014,7 +1016,6 @@ def _left_by_early_returns(
     the ``train()`` that ends the function runs, where both that ``return`` and that
     ``train()`` follow their ``eval()`` on its path (:mod:`.early_returns`; not in the
     other arm of an ``if``) and no ``finally`` runs after the ``return``."""
-    blocks = FunctionBlocks(function.body)
     for name, setter, statement in returned_in_eval:
         if (
             modes.get(name) is Mode.TRAIN
