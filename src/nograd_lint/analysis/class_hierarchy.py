@@ -58,9 +58,14 @@ class ClassHierarchy:
     def super_method(self, owner: str, name: str) -> str | None:
         """The class whose method ``name`` a ``super().name()`` in a method of ``owner``
         runs: the nearest base of the module that defines it, where no class of the module
-        that is or derives from ``owner`` names more than one base (with several, the
-        object's method order may put another class, a mixin's sibling, next)."""
-        family = [owner, *(c for c in self.bases() if owner in self.ancestors(c))]
+        that is, derives from or is a base of ``owner`` names more than one base (with
+        several, the object's method order may put another class, a mixin's sibling,
+        next; with one each, the bases form a chain)."""
+        family = [
+            owner,
+            *self.ancestors(owner),
+            *(c for c in self.bases() if owner in self.ancestors(c)),
+        ]
         for member in family:
             statement = module_class(self.tree, member)
             if statement is None or len(statement.bases) > 1:
