@@ -2357,3 +2357,23 @@ class StaticHooks:
 class StaticHooksThatTrain(StaticHooks):
     def check(self, model):
         model.train()
+
+
+def frozen_copy(model):
+    clone = copy.deepcopy(model)
+    for parameter in clone.parameters():
+        parameter.requires_grad_(False)
+    return clone
+
+
+def evaluate_a_frozen_copy(model, loader):
+    model = frozen_copy(model)  # the module's own helper hands back a copy
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def validation_of_a_copy_a_helper_makes(model, loader, val_loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_a_frozen_copy(model, val_loader)

@@ -634,27 +634,75 @@ class ModeSummaries:
         }
 
     def _copy_bound(self, statement: ast.Assign | ast.AnnAssign) -> tuple[ast.Call, str] | None:
-        """The copying wrapper's call a plain name is bound to, and the name."""
+        """The call making a copy of a module that a plain name is bound to, and the name."""
         target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
-        value: ast.expr | None = statement.value
         if (isinstance(statement, ast.Assign) and len(statement.targets) != 1) or not isinstance(
             target, ast.Name
         ):
             return None
-        # ``copy.deepcopy(model).to(device)``: the copy, moved
+        copy = self._copying_call(statement.value)
+        return (copy, target.id) if copy is not None else None
+
+    def _copying_call(self, value: ast.expr | None, helpers: bool = True) -> ast.Call | None:
+        """The call in ``value`` that makes a new module: a copying wrapper (``catalog.
+        MODULE_COPYING_WRAPPERS``), maybe moved after (``copy.deepcopy(model).to(device)``),
+        or, with ``helpers``, a function of the module every ``return`` of which hands back
+        such a copy (``def frozen_copy(m): clone = copy.deepcopy(m); ...; return clone``)."""
         while (
             isinstance(value, ast.Call)
             and isinstance(value.func, ast.Attribute)
             and value.func.attr in MODULE_RETURNING_METHODS
         ):
             value = value.func.value
-        if isinstance(value, ast.Call) and (
+        if not isinstance(value, ast.Call):
+            return None
+        if (
             dotted_name(value.func) in MODULE_COPYING_WRAPPER_NAMES
             or dotted_name(value.func) in MODULE_COPYING_WRAPPERS
             or self.values.qualified(value.func) in MODULE_COPYING_WRAPPERS
         ):
-            return value, target.id
-        return None
+            return value
+        definition = (
+            self._module_function(value.func.id)
+            if helpers and isinstance(value.func, ast.Name)
+            else None
+        )
+        return value if definition is not None and self._returns_a_copy(definition) else None
+
+    def _returns_a_copy(self, definition: FunctionNode) -> bool:
+        """Every ``return`` of the function hands back a copy it makes: a copying call, or a
+        name the function binds to nothing else."""
+        bound: dict[str, list[ast.expr | None]] = {}
+        for node in ast.walk(definition):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            bound.setdefault(name.id, []).append(
+                                node.value if target is name else None
+                            )
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                if isinstance(node.target, ast.Name):
+                    bound.setdefault(node.target.id, []).append(None)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.withitem)):
+                stored = (
+                    node.target if isinstance(node, (ast.For, ast.AsyncFor)) else node.optional_vars
+                )
+                for name in ast.walk(stored) if stored is not None else ():
+                    if isinstance(name, ast.Name):
+                        bound.setdefault(name.id, []).append(None)
+        returns = function_shape(definition).returns
+        return bool(returns) and all(
+            self._copying_call(value, helpers=False) is not None
+            or (
+                isinstance(value, ast.Name)
+                and bool(bound.get(value.id))
+                and all(
+                    self._copying_call(made, helpers=False) is not None for made in bound[value.id]
+                )
+            )
+            for value in returns
+        )
 
     def shadowed(self) -> frozenset[str]:
         """The mode setters' names some class of the module defines a method of its own
