@@ -33,6 +33,8 @@ class ClassHierarchy:
                     if isinstance(member, FUNCTIONS):
                         self.definitions[(statement.name, member.name)] = member
         self._bases: dict[str, list[str]] | None = None
+        #: (class, method) -> ``overrides``: asked at every ``self.method()`` read.
+        self._overrides: dict[tuple[str, str], list[str]] = {}
         self._method_names: frozenset[str] | None = None
 
     def plain_class(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
@@ -92,11 +94,14 @@ class ClassHierarchy:
     def overrides(self, owner: str, name: str) -> list[str]:
         """The classes of the module that derive from ``owner`` and define method ``name``
         again: an object of one runs theirs where ``owner``'s code calls ``self.name()``."""
-        return [
-            subclass
-            for subclass in self.bases()
-            if (subclass, name) in self.definitions and owner in self.ancestors(subclass)
-        ]
+        key = (owner, name)
+        if key not in self._overrides:
+            self._overrides[key] = [
+                subclass
+                for subclass in self.bases()
+                if (subclass, name) in self.definitions and owner in self.ancestors(subclass)
+            ]
+        return self._overrides[key]
 
     def provider(self, owner: str, name: str) -> str | None:
         """The class of the module whose method ``name`` an object of ``owner`` runs."""

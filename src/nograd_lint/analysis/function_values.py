@@ -228,6 +228,8 @@ class FunctionValues:
         #: Condition key -> the test of an ``if`` that has it (``invariant``).
         self._tests: dict[Hashable, ast.expr] = {}
         self._invariant: dict[Hashable, bool] = {}  # ``invariant``, read once per condition
+        #: ``id`` of the calls in values bound with grad off (``bound_without_grad``).
+        self._calls_without_grad: set[int] | None = None
         self.requires_grad: set[str] = set()
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
@@ -1312,10 +1314,15 @@ class FunctionValues:
     def bound_without_grad(self, call: ast.Call) -> bool:
         """``call`` is part of a value bound where a scope of the function turns grad off
         (``with torch.no_grad(): features = backbone(x)``): what it makes records no graph."""
-        return any(
-            binding.grad_off and any(node is call for node in ast.walk(binding.value))
-            for binding in self.bindings
-        )
+        if self._calls_without_grad is None:
+            self._calls_without_grad = {
+                id(node)
+                for binding in self.bindings
+                if binding.grad_off
+                for node in ast.walk(binding.value)
+                if isinstance(node, ast.Call)
+            }
+        return id(call) in self._calls_without_grad
 
     def may_require_grad(self) -> bool:
         """Whether anything in the function makes a tensor require grad."""

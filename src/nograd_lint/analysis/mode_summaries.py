@@ -173,6 +173,8 @@ class ModeSummaries:
         self._methods: dict[int, str] | None = None
         #: ``id`` of a function -> ``_copies`` of it, for every name; read on first need.
         self._module_copies: dict[int, dict[int, str]] | None = None
+        #: ``id`` of a function of the module -> ``_returns_a_copy``.
+        self._copying_helpers: dict[int, bool] = {}
 
     def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module)."""
@@ -450,7 +452,7 @@ class ModeSummaries:
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        for call in calls_in_order(node.body):
+        for call in calls_and_returns_in_order(node.body):
             if isinstance(call, ast.Return):
                 returned_in_eval.extend(
                     (name, setters[name], call)
@@ -667,7 +669,11 @@ class ModeSummaries:
             if helpers and isinstance(value.func, ast.Name)
             else None
         )
-        return value if definition is not None and self._returns_a_copy(definition) else None
+        if definition is None:
+            return None
+        if id(definition) not in self._copying_helpers:
+            self._copying_helpers[id(definition)] = self._returns_a_copy(definition)
+        return value if self._copying_helpers[id(definition)] else None
 
     def _returns_a_copy(self, definition: FunctionNode) -> bool:
         """Every ``return`` of the function hands back a copy it makes: a copying call, or a
@@ -1037,7 +1043,7 @@ def mode_call(
     return dotted_name(base), mode
 
 
-def calls_in_order(body: list[ast.stmt]) -> Iterator[ast.Call | ast.Return]:
+def calls_and_returns_in_order(body: list[ast.stmt]) -> Iterator[ast.Call | ast.Return]:
     """The calls of a function body in evaluation order (a call after its callee and
     arguments), leaving out nested functions, lambdas and classes: they run later; and its
     ``return`` statements, each after the calls of its value."""
