@@ -2377,3 +2377,33 @@ def validation_of_a_copy_a_helper_makes(model, loader, val_loader, optimizer, cr
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         evaluate_a_frozen_copy(model, val_loader)
+
+
+class PartsTrainer:
+    def __init__(self, model, head, optimizer):
+        self.model, self.head, self.optimizer = model, head, optimizer
+        self.trainable = [self.model, self.head]
+
+    def begin_epoch(self):
+        for part in self.trainable:  # filled in ``__init__``: any model may be in it
+            part.train()
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.begin_epoch()
+            for x, y in loader:
+                torch.nn.functional.cross_entropy(self.head(self.model(x)), y).backward()
+                self.optimizer.step()
+            evaluate(self.model, val_loader)
+
+
+def put_back_the_listed_ones(gen, disc):
+    for net in [gen]:  # only ``gen``, written out
+        net.train()
+
+
+def helper_trains_a_written_list_without_the_model(gen, disc, loader, optimizer, criterion):
+    for epoch in range(10):
+        put_back_the_listed_ones(gen, disc)
+        train_one_epoch(disc, loader, optimizer, criterion)
+        evaluate(disc, loader)  # expect: NG004:9

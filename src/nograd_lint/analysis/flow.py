@@ -18,7 +18,6 @@ from typing import Callable, Union, cast
 import libcst as cst
 
 from ..ast_names import binds_name, module_class, sets_attributes_by_name, within_any
-from ..ast_names import dotted_name as ast_dotted_name
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
@@ -60,6 +59,7 @@ from .grad_scopes import GradScopes
 from .imports import ImportTable
 from .intent import GradientCode, frozen_by_loop, gradient_code, requires_grad_argument
 from .last_iteration import CountingLoop, counting_loop, last_iteration_test
+from .loop_targets import models_a_loop_target_holds
 from .mode_summaries import NOTHING, ModeSummary, is_whole_model, summaries_of
 from .nodes import child_nodes, dotted_name, literal_bool
 from .receiver_names import WHOLE, handed_names
@@ -1251,27 +1251,13 @@ class ModuleAnalysis:
 
     def _models_a_loop_target_holds(self, call: cst.Call, receiver: str) -> list[str] | None:
         """``for net in [gen, disc]: net.train()``: the models the loop target ``receiver``
-        takes in turn (``gen``, ``disc``; ``model`` of ``model.modules()``), an empty list
-        when any model may be among them, None when ``receiver`` is no loop target."""
+        takes in turn (:mod:`.loop_targets`), None when ``receiver`` is no loop target."""
         values = self.values
         twin = self.twins.of(self._top, call) if values is not None else None
         if values is None or twin is None or "." in receiver:
             return None
-        name = twin.func.value if isinstance(twin.func, ast.Attribute) else None
         function = values.function_of(twin)
-        if not isinstance(name, ast.Name) or function is None:
-            return None
-        iterables = function.iterables()
-        reaching = [cast(ast.expr, function.bindings[i].value) for i in function.reaching(name)]
-        if not reaching or any(id(value) not in iterables for value in reaching):
-            return None
-        models: list[str] = []
-        for iterable in reaching:
-            held = _models_iterated(iterable)
-            if held is None:
-                return []
-            models.extend(held)
-        return models
+        return None if function is None else models_a_loop_target_holds(twin, function)
 
     def _note_closure(self, name: str, node: cst.FunctionDef | cst.Lambda) -> None:
         """A nested function that ``name`` binds: if the function around it only ever calls
@@ -1674,22 +1660,6 @@ def _runs_at_least_once_ast(value: ast.AST) -> bool:
         and bool(value.elts)
         and not any(isinstance(e, ast.Starred) for e in value.elts)
     )
-
-
-def _models_iterated(iterable: ast.expr) -> list[str] | None:
-    """The models a loop over ``iterable`` takes: the names of a list or tuple written out,
-    the model whose submodules ``model.modules()`` lists; None when it cannot say."""
-    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
-        names = [ast_dotted_name(element) for element in iterable.elts]
-        return None if None in names else cast("list[str]", names)
-    if (
-        isinstance(iterable, ast.Call)
-        and isinstance(iterable.func, ast.Attribute)
-        and iterable.func.attr in SUBMODULE_METHODS
-    ):
-        owner = ast_dotted_name(iterable.func.value)
-        return None if owner is None else [owner]
-    return None
 
 
 def _unnamed_receiver(base: cst.BaseExpression) -> bool:

@@ -62,6 +62,7 @@ from .catalog import (
 from .class_hierarchy import ClassHierarchy, FunctionNode
 from .early_returns import FunctionBlocks
 from .imported_helpers import ImportedHelpers
+from .loop_targets import models_a_loop_target_holds
 from .model_aliases import (
     FunctionShape,
     attribute_stores,
@@ -467,8 +468,25 @@ class ModeSummaries:
                 mode = None  # ``self.train(loader)``: the class's own training method
             if mode is not None:
                 receiver, how = mode
-                if receiver is not None:
-                    put(unwrapped(resolved(receiver), self_name), how, call)
+                held = (
+                    models_a_loop_target_holds(call, self.values.facts(node))
+                    if how is Mode.TRAIN and receiver is not None and receiver in local
+                    else None
+                )
+                if held is not None:  # ``for m in [self.gen, self.disc]: m.train()``
+                    receivers: list[str | None] = list(held) or [None]
+                else:
+                    receivers = [receiver]
+                for receiver in receivers:
+                    if receiver is not None:
+                        put(unwrapped(resolved(receiver), self_name), how, call)
+                    elif how is Mode.TRAIN:
+                        # ``models[k].train()``, ``for m in self.parts: m.train()``: any
+                        # model it reaches may be the one; ending a period can only hide a
+                        # finding.
+                        for head in (self_name, *parameters, *free, *self.module_models()):
+                            if head is not None and reachable(head):
+                                put(head, Mode.TRAIN, call)
                 continue
             gradients |= self.gradient_code(call)
             model = _forward_receiver(call, self_name)
