@@ -58,7 +58,7 @@ def eval_carrying_calls(
             summaries = summaries_of(values or ModuleValues(tree))
             defined = summaries.callable_names()
         begins = trains = False
-        named: list[str] = []
+        named: list[tuple[str, ast.Call]] = []
         calls: list[ast.Call] = []
         others: list[ast.Call] = []
         for call in (node for node in walk(loop) if isinstance(node, ast.Call)):
@@ -70,14 +70,14 @@ def eval_carrying_calls(
             others.append(call)
             name = summaries.imported.callee_name(call.func)
             if name is not None and _may_be_summarised(name, defined):
-                named.append(name)
+                named.append((name, call))
         if not begins and not named:
             continue  # nothing in this loop can begin a period
         trains = any(summaries.gradient_code(call) for call in others)
-        for name in named:  # summaries only when the loop's own calls do not decide
+        for name, call in named:  # summaries only when the loop's own calls do not decide
             if begins and trains:
                 break
-            for summary in summaries.named(name):
+            for summary in summaries.named(name, call):
                 begins |= bool(summary.leaves_eval)
                 # (A helper that hands back a forward trains only where gradient code of
                 # the loop itself differentiates its result: ``trains`` is set already.)
@@ -370,7 +370,7 @@ def _may_train(
     return (
         name is not None
         and _may_be_summarised(name, defined)
-        and any(summary.trains or summary.hands_back for summary in summaries.named(name))
+        and any(summary.trains or summary.hands_back for summary in summaries.named(name, call))
     )
 
 

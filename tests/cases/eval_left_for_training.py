@@ -2407,3 +2407,180 @@ def helper_trains_a_written_list_without_the_model(gen, disc, loader, optimizer,
         put_back_the_listed_ones(gen, disc)
         train_one_epoch(disc, loader, optimizer, criterion)
         evaluate(disc, loader)  # expect: NG004:9
+
+
+def run_epoch_by_flag(model, loader, optimizer, train=True):
+    if not train:
+        model.eval()
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        if train:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def a_flag_argument_that_never_restores(model, loader, val_loader, optimizer):
+    for epoch in range(10):
+        run_epoch_by_flag(model, loader, optimizer)  # the default: ``train=True``
+        run_epoch_by_flag(model, val_loader, optimizer, train=False)  # expect: NG004:9
+
+
+def run_phase(model, loader, optimizer, phase):
+    if phase == "train":
+        model.train()
+    else:
+        model.eval()
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)  # expect: NG001:50
+        if phase == "train":
+            loss.backward()
+            optimizer.step()
+
+
+def a_phase_argument_that_sets_the_mode_each_time(model, loader, val_loader, optimizer):
+    for epoch in range(10):
+        run_phase(model, loader, optimizer, "train")
+        run_phase(model, val_loader, optimizer, "val")
+
+
+def evaluate_and_restore_if(model, loader, restore=True):
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    if restore:
+        model.train()
+    return outputs
+
+
+def restoring_turned_off_by_a_literal(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_and_restore_if(model, loader, restore=False)  # expect: NG004:9
+
+
+def restoring_by_default(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_and_restore_if(model, loader)
+
+
+def restoring_by_a_flag_that_is_no_literal(model, loader, optimizer, criterion, restore):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_and_restore_if(model, loader, restore)  # either arm may run
+
+
+def evaluate_unless_rebound(model, loader, restore=True):
+    model.eval()
+    restore = restore or len(loader) > 10  # bound again: the literal decides nothing
+    if restore:
+        model.train()
+
+
+def a_flag_bound_again_in_the_helper(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_unless_rebound(model, loader, restore=False)
+
+
+class PhaseTrainer:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+
+    def run(self, loader, training: bool):
+        if training:
+            self.model.train()
+        elif not training:
+            self.model.eval()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(self.model(x), y)  # expect: NG001:54
+            if training:
+                loss.backward()
+                self.optimizer.step()
+
+    def validate_only(self, loader, training=False):
+        if not training:
+            self.model.eval()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(self.model(x), y)
+            if training:
+                loss.backward()
+                self.optimizer.step()
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            self.run(loader, True)
+            self.run(val_loader, training=False)
+
+    def fit_without_restoring(self, loader, val_loader):
+        for epoch in range(10):
+            self.validate_only(loader, training=True)
+            self.validate_only(val_loader)  # expect: NG004:13
+
+
+class PartsTrainedInTheLoop:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.trainable = [self.model]
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            for x, y in loader:
+                torch.nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+            self.model.eval()
+            for part in self.trainable:  # a trainer's list of parts: read as not empty
+                part.train()
+
+
+class PartsTrainedByTheValidation:
+    def __init__(self, gen, disc, optimizer):
+        self.gen, self.disc, self.optimizer = gen, disc, optimizer
+        self.trainable = [self.gen, self.disc]
+
+    def train_mode(self):
+        for part in self.trainable:
+            part.train()
+
+    def validate(self):
+        self.gen.eval()
+        self.disc.eval()
+        with torch.no_grad():
+            score = self.disc(self.gen(torch.randn(8, 4))).mean()
+        self.train_mode()  # ``self`` back in train mode: ``self.gen`` and ``self.disc`` too
+        return score
+
+    def fit(self, loader):
+        for epoch in range(10):
+            for real, y in loader:
+                fake = self.gen(torch.randn(8, 4))
+                (self.disc(real).mean() + self.disc(fake).mean()).backward()
+                self.optimizer.step()
+            self.validate()
+
+
+def validate_if_enabled(model, loader, enabled=True):
+    if not enabled:
+        return None  # taken for ``enabled=False``: nothing below runs
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+
+
+def validation_switched_off_by_a_literal(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        validate_if_enabled(model, loader, enabled=False)
+
+
+def validation_switched_on_by_default(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        validate_if_enabled(model, loader)  # expect: NG004:9

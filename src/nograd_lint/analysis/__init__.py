@@ -45,6 +45,10 @@ stdlib ``ast`` tree it shares with the screen.
     on first need
   - :mod:`.early_returns` - a ``return`` that leaves a validation helper before the
     ``train()`` it ends with
+  - :mod:`.phase_arguments` - the branches a call's literal arguments decide
+    (``run_epoch(model, loader, train=False)``)
+  - :mod:`.loop_targets` - the models a loop's target takes in turn (``for net in [gen,
+    disc]: net.train()``), shared with :mod:`.flow`
 - :mod:`.attribute_twins` - attributes of a class that name one model (``self.net =
   self.model``, a ``@property`` returning it), for :mod:`.mode_summaries`' ``train()``
 - :mod:`.sibling_modules` - the functions a module imports from a module beside it, read off

@@ -637,7 +637,9 @@ class ModuleAnalysis:
             state,
             header,
             counting_loop(node),
-            runs_once=_runs_at_least_once(node.iter) or self._iterates_a_filled_list(node),
+            runs_once=_runs_at_least_once(node.iter)
+            or self._iterates_a_filled_list(node)
+            or _trains_each_of_an_attribute(node),
         )
         frozen = frozen_by_loop(node)
         if frozen is not None:
@@ -1328,7 +1330,10 @@ class ModuleAnalysis:
             key, caller_self = (owner, call.func.attr.value), dotted_name(call.func.value)
         if key is None:
             return
-        summary = self.modes.of(*key)
+        # ``run_epoch(model, loader, train=False)``: the arms its literals decide
+        if twin is None and self.modes.branches_on_parameters(key):
+            twin = self.twins.of(self._top, call)
+        summary = self.modes.of_call(key, twin) if twin is not None else self.modes.of(*key)
         names = None
         if _has_mode_effects(summary):
             twin = twin or self.twins.of(self._top, call)
@@ -1746,6 +1751,21 @@ def _is_eval_copy(expr: cst.BaseExpression) -> bool:
         return False
     owner = dotted_name(expr.func.value)
     return returns_eval_model(expr.func.attr.value, owner.rsplit(".", 1)[-1] if owner else None)
+
+
+def _trains_each_of_an_attribute(node: cst.For) -> bool:
+    """``for part in self.trainable: part.train()``: a loop over a list the analysis cannot
+    see, read as holding any model its target is put in train mode through; read as holding
+    some, so that it runs (a trainer's list of parts to train is not empty)."""
+    if not isinstance(node.target, cst.Name) or not isinstance(node.iter, cst.Attribute):
+        return False
+    target = node.target.value
+    for call in _calls_in(node.body):
+        chain = chain_of(call)
+        base = chain.base
+        if chain.mode is Mode.TRAIN and isinstance(base, cst.Name) and base.value == target:
+            return True
+    return False
 
 
 def _calls_in(root: cst.CSTNode) -> Iterator[cst.Call]:

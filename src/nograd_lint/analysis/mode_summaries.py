@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Collection, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, Union, cast
 
 from ..ast_names import (
     FUNCTIONS,
@@ -71,11 +71,21 @@ from .model_aliases import (
     kept_parameters,
     module_aliases,
 )
+from .phase_arguments import (
+    NOTHING_FIXED,
+    Fixed,
+    branching_parameters,
+    constant_arguments,
+    decider,
+)
 from .receiver_names import CalleeNames, handed_names, method_self_of, returned_parameters
 from .values import ModuleValues
 
 #: How many calls deep a summary follows the module's functions.
 MAX_DEPTH = 3
+
+#: A summary's key: class (None: the module), function name, and the values its call fixes.
+_Key = tuple[Union[str, None], str, Fixed]
 
 
 class ModeSummary(NamedTuple):
@@ -149,11 +159,11 @@ class ModeSummaries:
         self._receivers: frozenset[str] | None = None
         #: Summaries with the call depth they were read at: one read deeper stopped at
         #: calls that a read nearer the caller follows, so it serves only as deep a read.
-        self._known: dict[tuple[str | None, str], tuple[ModeSummary, int]] = {}
-        self._open: set[tuple[str | None, str]] = set()
+        self._known: dict[_Key, tuple[ModeSummary, int]] = {}
+        self._open: set[_Key] = set()
         #: The open functions a summary being read has met again (a recursion, read as
         #: doing nothing): what it finds holds only until that one is summarised.
-        self._met_open: set[tuple[str | None, str]] = set()
+        self._met_open: set[_Key] = set()
         self._models: frozenset[str] | None = None
         #: ``id`` of a function -> its ``function_shape``.
         self._shapes: dict[int, FunctionShape] = {}
@@ -165,7 +175,7 @@ class ModeSummaries:
         self._shadowed: frozenset[str] | None = None
         self._twins: dict[str, Twins] = {}  # ``attribute_twins`` by class
         #: Open function -> what a recursive call of it reads as (``of``).
-        self._seeds: dict[tuple[str | None, str], ModeSummary] = {}
+        self._seeds: dict[_Key, ModeSummary] = {}
         #: Name -> (definition, enclosing function) of every ``def`` nested in a function.
         self._nested: dict[str, list[tuple[FunctionNode, FunctionNode]]] | None = None
         #: ``id`` of a nested definition -> its summary and the depth it was read at.
@@ -176,15 +186,21 @@ class ModeSummaries:
         self._module_copies: dict[int, dict[int, str]] | None = None
         #: ``id`` of a function of the module -> ``_returns_a_copy``.
         self._copying_helpers: dict[int, bool] = {}
+        #: ``id`` of a function of the module -> the parameters its branches test.
+        self._tested: dict[int, frozenset[str]] = {}
 
-    def of(self, owner: str | None, name: str, depth: int = 0) -> ModeSummary:
-        """The summary of function ``name`` of class ``owner`` (None: of the module)."""
-        key = (owner, name)
+    def of(
+        self, owner: str | None, name: str, depth: int = 0, fixed: Fixed = NOTHING_FIXED
+    ) -> ModeSummary:
+        """The summary of function ``name`` of class ``owner`` (None: of the module);
+        ``fixed``, the values a call gives the parameters its branches test
+        (:meth:`of_call`)."""
+        key = (owner, name, fixed)
         foreign = self.imported.function(name) if owner is None else None
         if foreign is not None and depth <= MAX_DEPTH:
             other, there, definition = foreign
             return _through_parameters(other.of(None, there, depth), definition)
-        node = self.definitions.get(key)
+        node = self.definitions.get((owner, name))
         if key in self._open:
             self._met_open.add(key)
             return self._seeds.get(key, NOTHING)
@@ -203,7 +219,7 @@ class ModeSummaries:
             self._open.add(key)
             self._met_open = set()
             try:
-                found_now = self._summarise(node, owner, depth)
+                found_now = self._summarise(node, owner, depth, fixed=fixed)
             except RecursionError:
                 found_now = NOTHING
             finally:
@@ -223,6 +239,28 @@ class ModeSummaries:
         if not met and (depth == 0 or known is not NOTHING):
             self._known[key] = (known, depth)
         return known
+
+    def of_call(self, key: tuple[str | None, str], call: ast.Call, depth: int = 0) -> ModeSummary:
+        """The summary of the function ``key`` as ``call`` runs it: the branches that the
+        literals it gives decide read as taken (``run_epoch(model, loader, train=False)``)."""
+        node = self.definitions.get(key)
+        fixed = (
+            constant_arguments(node, key[0], call, self._tested_parameters(node))
+            if node is not None
+            else NOTHING_FIXED
+        )
+        return self.of(*key, depth, fixed)
+
+    def branches_on_parameters(self, key: tuple[str | None, str]) -> bool:
+        """Whether a call's literals may decide branches of the function ``key``."""
+        node = self.definitions.get(key)
+        return node is not None and bool(self._tested_parameters(node))
+
+    def _tested_parameters(self, node: FunctionNode) -> frozenset[str]:
+        found = self._tested.get(id(node))
+        if found is None:
+            found = self._tested[id(node)] = branching_parameters(node)
+        return found
 
     def of_nested(
         self, definition: FunctionNode, enclosing: FunctionNode, depth: int = 0
@@ -340,7 +378,7 @@ class ModeSummaries:
         """For the screens, which match a call to every function of its last name: the
         summary of each, with the map of its receivers onto the caller's names."""
         for key in self.keys_named(name):
-            yield self.of(*key), self.caller_names(key, call, caller_self)
+            yield self.of_call(key, call), self.caller_names(key, call, caller_self)
         for definition, enclosing in self._nested_definitions().get(name, ()):
             names = self.nested_caller_names(definition, call, caller_self)
             yield self.of_nested(definition, enclosing), names
@@ -360,10 +398,10 @@ class ModeSummaries:
         keys = [key for key in self.definitions if key[1] == name]
         return [*keys, (None, name)] if self.imported.imports(name) else keys
 
-    def named(self, name: str) -> Iterator[ModeSummary]:
-        """The summaries of every function or method called ``name``."""
+    def named(self, name: str, call: ast.Call) -> Iterator[ModeSummary]:
+        """The summaries of every function or method called ``name``, as ``call`` runs it."""
         for key in self.keys_named(name):
-            yield self.of(*key)
+            yield self.of_call(key, call)
         for definition, enclosing in self._nested_definitions().get(name, ()):
             yield self.of_nested(definition, enclosing)
 
@@ -379,10 +417,12 @@ class ModeSummaries:
         depth: int,
         free: frozenset[str] = frozenset(),
         nested_self: str | None = None,
+        fixed: Fixed = NOTHING_FIXED,
     ) -> ModeSummary:
         """``free``: for a nested function, the variables of the functions around it that
         it reads, receivers like its parameters; ``nested_self``, the ``self`` of the
-        method of ``owner`` it is nested in."""
+        method of ``owner`` it is nested in; ``fixed``, the parameters whose values decide
+        branches (read only the arm taken)."""
         self_name = nested_self if nested_self is not None else method_self_of(node, owner)
         parameters = {
             a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
@@ -449,11 +489,16 @@ class ModeSummaries:
                 decided.add(name)
                 if how is Mode.TRAIN:
                     trained.add(name)
+                    # ``model.train()`` reaches every submodule: ``model.backbone`` put in
+                    # eval mode before it is back in train mode.
+                    for part in [p for p in modes if p.startswith(name + ".")]:
+                        modes[part] = how
+                        setters[part] = at
 
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        for call in calls_and_returns_in_order(node.body):
+        for call in calls_and_returns_in_order(node.body, decider(fixed)):
             if isinstance(call, ast.Return):
                 returned_in_eval.extend(
                     (name, setters[name], call)
@@ -529,7 +574,7 @@ class ModeSummaries:
                 names = self.nested_caller_names(nested[0], call, self_name)
             else:
                 assert callee is not None
-                inner = self.of(*callee, depth + 1)
+                inner = self.of_call(callee, call, depth + 1)
                 names = self.caller_names(callee, call, self_name)
             # ``self.on_validation_end()``: a subclass of the module that overrides it may
             # put the model back in train mode (ending a period can only hide a finding)
@@ -1061,21 +1106,58 @@ def mode_call(
     return dotted_name(base), mode
 
 
-def calls_and_returns_in_order(body: list[ast.stmt]) -> Iterator[ast.Call | ast.Return]:
+def calls_and_returns_in_order(
+    body: list[ast.stmt], decide: Callable[[ast.expr], bool | None] | None = None
+) -> Iterator[ast.Call | ast.Return]:
     """The calls of a function body in evaluation order (a call after its callee and
     arguments), leaving out nested functions, lambdas and classes: they run later; and its
-    ``return`` statements, each after the calls of its value."""
+    ``return`` statements, each after the calls of its value. ``decide``: the arm each
+    ``if`` takes, where known (:mod:`.phase_arguments`); the other arm is left out."""
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(body)]
+    top = {id(statement) for statement in body} if decide else set()
     while stack:
         node, done = stack.pop()
         if done:
+            if node is _LEFT:
+                return
             yield node  # type: ignore[misc]
             continue
         if isinstance(node, OWN_SCOPES):
             continue
         if isinstance(node, (ast.Call, ast.Return)):
             stack.append((node, True))
-        stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+        taken = decide(node.test) if decide and isinstance(node, (ast.If, ast.IfExp)) else None
+        if taken is not None:
+            arm = cast(Union[ast.If, ast.IfExp], node)
+            chosen = arm.body if taken else arm.orelse
+            children: list[ast.AST] = list(chosen) if isinstance(chosen, list) else [chosen]
+            if id(node) in top and _leaves(children, body):
+                # ``if not enabled: return``: nothing after it runs
+                stack.append((_LEFT, True))
+        else:
+            children = list(ast.iter_child_nodes(node))
+        stack.extend((child, False) for child in reversed(children))
+
+
+#: Marks, in ``calls_and_returns_in_order``, where an arm taken for sure leaves the function.
+_LEFT = ast.Pass()
+
+
+def _leaves(arm: list[ast.AST], body: list[ast.stmt]) -> bool:
+    """An arm that ends in ``return`` or ``raise``, in a function without ``try`` (which
+    may catch the exception, or run a ``finally`` on the way out)."""
+    return (
+        bool(arm)
+        and isinstance(arm[-1], (ast.Return, ast.Raise))
+        and not any(
+            isinstance(node, (ast.Try, *_TRY_STAR))
+            for statement in body
+            for node in ast.walk(statement)
+        )
+    )
+
+
+_TRY_STAR: tuple[type, ...] = (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 
 
 def _left_by_early_returns(
