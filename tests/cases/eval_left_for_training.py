@@ -2584,3 +2584,54 @@ def validation_switched_on_by_default(model, loader, optimizer, criterion):
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         validate_if_enabled(model, loader)  # expect: NG004:9
+
+
+def evaluate_restoring_on_exit(model, loader):
+    with contextlib.ExitStack() as stack:
+        stack.callback(model.train, model.training)  # runs when the ``with`` ends
+        model.eval()
+        stack.enter_context(torch.no_grad())
+        return [model(x) for x, _ in loader]
+
+
+def restored_by_an_exit_callback(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_restoring_on_exit(model, loader)
+
+
+def evaluate_restoring_another_on_exit(model, teacher, loader):
+    with contextlib.ExitStack() as stack:
+        stack.callback(teacher.train)
+        model.eval()
+        teacher.eval()
+        stack.enter_context(torch.no_grad())
+        return [model(x) - teacher(x) for x, _ in loader]
+
+
+def an_exit_callback_for_another_model(model, teacher, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_restoring_another_on_exit(model, teacher, loader)  # expect: NG004:9
+
+
+def restored_when_the_stack_s_with_ends(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        with contextlib.ExitStack() as stack:
+            stack.callback(model.train)
+            model.eval()
+            with torch.no_grad():
+                print([model(x) for x, _ in loader])
+
+
+def a_callback_registered_after_the_with(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        with contextlib.ExitStack() as stack:
+            model.eval()  # expect: NG004:13
+            with torch.no_grad():
+                print([model(x) for x, _ in loader])
+        stack.callback(model.train)  # the stack is closed: nothing runs it
