@@ -78,10 +78,6 @@ _MODE_SETTERS_BY_METHOD = {setter.method: setter for setter in MODE_SETTERS}
 MODE_FLAG_ATTRIBUTE = "training"
 #: Method names that may set a mode: only their calls need :func:`mode_set`.
 MODE_SETTER_METHODS: frozenset[str] = frozenset(_MODE_SETTERS_BY_METHOD)
-#: Of those, the ones that put a module in train mode (``model.train``).
-TRAIN_SETTER_METHODS: frozenset[str] = frozenset(
-    setter.method for setter in MODE_SETTERS if setter.default is Mode.TRAIN
-)
 
 
 def shadows_mode_setter(method: str, parameters: Sequence[str]) -> bool:
@@ -847,10 +843,6 @@ MODULE_CONTAINERS: frozenset[str] = frozenset(
 )
 #: Of those, the ones that list the module itself first: a loop over them runs at least once.
 SELF_LISTING_SUBMODULE_METHODS: frozenset[str] = frozenset({"modules"})
-#: ``stack.callback(model.train, was_training)`` of a ``contextlib.ExitStack``: runs the
-#: function it is handed when the stack's ``with`` ends (NG004 reads a ``train`` handed so as
-#: a ``train()`` there).
-EXIT_CALLBACK_METHODS: frozenset[str] = frozenset({"callback", "push_async_callback"})
 #: Builtins that take one element out of such an iterator or list it.
 SUBMODULE_PICKERS: frozenset[str] = frozenset({"next", "list", "tuple", "iter"})
 #: Methods that freeze a module's parameters (with ``False``, or no argument for ``freeze``),

@@ -21,7 +21,6 @@ from ..ast_names import binds_name, module_class, sets_attributes_by_name, withi
 from .catalog import (
     EVAL_PRESERVING_WRAPPER_NAMES,
     EVAL_PRESERVING_WRAPPERS,
-    EXIT_CALLBACK_METHODS,
     FORWARD_METHODS,
     GRAD_DECORATORS_REACH_COROUTINES,
     GRAPH_CONSUMING_FUNCTIONS,
@@ -35,7 +34,6 @@ from .catalog import (
     SELF_LISTING_SUBMODULE_METHODS,
     SUBMODULE_METHODS,
     SUBMODULE_PICKERS,
-    TRAIN_SETTER_METHODS,
     TRANSPARENT_DECORATORS,
     WRAPPED_MODULE_ATTRIBUTES,
     WRAPPED_MODULE_KEYWORDS,
@@ -232,9 +230,6 @@ class ModuleAnalysis:
         #: Per loop being run, innermost last: the states its ``continue`` and ``break``
         #: statements leave with, which meet the back edge and the loop's exit.
         self._jumps: list[_LoopJumps] = []
-        #: Per ``with`` being run, innermost last: the models whose ``train`` its body hands
-        #: to ``stack.callback`` (put back in train mode when the ``with`` ends).
-        self._exit_trains: list[list[tuple[str, cst.Call]]] = []
         #: ``id`` of each loop body being run, innermost last.
         self._loop_bodies: list[int] = []
         #: Names some ``global``/``nonlocal`` declares (read on first need, with whether the
@@ -703,21 +698,12 @@ class ModuleAnalysis:
         state.grad = inner_grad
         jumps = self._jumps[-1] if self._jumps else _LoopJumps()
         mark = jumps.mark()
-        self._exit_trains.append([])
         state = self.run_block(node.body.body, state)
-        exit_trains = self._exit_trains.pop()
         if state.reachable:
             state.grad = outer_grad
-            self._run_exit_trains(exit_trains, state)
         for left in jumps.since(mark):  # a ``continue`` or ``break`` leaves the scope as well
             left.grad = outer_grad
-            self._run_exit_trains(exit_trains, left)
         return state
-
-    def _run_exit_trains(self, trains: list[tuple[str, cst.Call]], state: FlowState) -> None:
-        for receiver, call in trains:
-            for same in self._same_object(unwrapped(receiver, self._self_name), call, train=True):
-                state.end_eval(same)
 
     def _try(self, node: cst.Try | cst.TryStar, state: FlowState) -> FlowState:
         # A ``continue`` or ``break`` out of the ``try`` runs its ``finally`` first, which may
@@ -1136,8 +1122,6 @@ class ModuleAnalysis:
                 state.frozen = frozenset(k for k in state.frozen if k != name)
         if _is_volatile_variable(call):
             self._volatile = True
-        if self._exit_trains:
-            self._exit_trains[-1].extend((model, call) for model in _exit_callback_trains(call))
         self._note_call_site(call, state)
         self._visit_modules(call, state)
         self._dispatched(call, state)
@@ -1782,20 +1766,6 @@ def _trains_each_of_an_attribute(node: cst.For) -> bool:
         if chain.mode is Mode.TRAIN and isinstance(base, cst.Name) and base.value == target:
             return True
     return False
-
-
-def _exit_callback_trains(call: cst.Call) -> list[str]:
-    """``model`` of ``stack.callback(model.train, was_training)`` (``EXIT_CALLBACK_METHODS``),
-    as ``mode_summaries`` reads it on the stdlib tree."""
-    func = call.func
-    if not (isinstance(func, cst.Attribute) and func.attr.value in EXIT_CALLBACK_METHODS):
-        return []
-    first = call.args[0] if call.args and call.args[0].keyword is None else None
-    value = first.value if first is not None and not first.star else None
-    if isinstance(value, cst.Attribute) and value.attr.value in TRAIN_SETTER_METHODS:
-        receiver = dotted_name(value.value)
-        return [receiver] if receiver is not None else []
-    return []
 
 
 def _calls_in(root: cst.CSTNode) -> Iterator[cst.Call]:

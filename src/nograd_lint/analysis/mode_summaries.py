@@ -42,7 +42,6 @@ from ..ast_names import (
 from .attribute_twins import Twins, attribute_twins, twin_names
 from .catalog import (
     EVAL_PRESERVING_WRAPPERS,
-    EXIT_CALLBACK_METHODS,
     FORWARD_METHODS,
     GRAD_INTENT_FUNCTIONS,
     GRAD_INTENT_METHODS,
@@ -53,7 +52,6 @@ from .catalog import (
     MODULE_COPYING_WRAPPERS,
     MODULE_RETURNING_METHODS,
     OPTIMIZER_METHODS,
-    TRAIN_SETTER_METHODS,
     WRAPPED_MODULE_ATTRIBUTES,
     Mode,
     looks_like_optimizer,
@@ -500,9 +498,6 @@ class ModeSummaries:
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        #: ``stack.callback(model.train, was_training)``: a ``train()`` run when the stack's
-        #: ``with`` ends, by the function's end at the latest (read as run there).
-        deferred: list[tuple[str, ast.Call]] = []
         for call in calls_and_returns_in_order(node.body, decider(fixed)):
             if isinstance(call, ast.Return):
                 returned_in_eval.extend(
@@ -513,7 +508,6 @@ class ModeSummaries:
                 continue
             if id(call) in copied:
                 replaced[copied[id(call)]] = call
-            deferred.extend((receiver, call) for receiver in _bound_train_methods(call))
             mode = mode_call(call)
             if mode is not None and self.runs_own_method(call, owner, self_name):
                 mode = None  # ``self.train(loader)``: the class's own training method
@@ -636,8 +630,6 @@ class ModeSummaries:
                 name = mapped(receiver, names)
                 if name is not None:
                     put(name, Mode.TRAIN, call)
-        for receiver, call in deferred:
-            put(unwrapped(resolved(receiver), self_name), Mode.TRAIN, call)
         if gradients:  # a forward trains its model if its output reaches a backward
             facts = self.values.facts(node)
             run_first.update(
@@ -1145,18 +1137,6 @@ def calls_and_returns_in_order(
         else:
             children = list(ast.iter_child_nodes(node))
         stack.extend((child, False) for child in reversed(children))
-
-
-def _bound_train_methods(call: ast.Call) -> Iterator[str]:
-    """``model`` of ``stack.callback(model.train, was_training)`` (``EXIT_CALLBACK_METHODS``):
-    run when the stack's ``with`` ends."""
-    if not (isinstance(call.func, ast.Attribute) and call.func.attr in EXIT_CALLBACK_METHODS):
-        return
-    for argument in call.args[:1]:
-        if isinstance(argument, ast.Attribute) and argument.attr in TRAIN_SETTER_METHODS:
-            receiver = dotted_name(argument.value)
-            if receiver is not None:
-                yield receiver
 
 
 #: Marks, in ``calls_and_returns_in_order``, where an arm taken for sure leaves the function.
