@@ -6,11 +6,7 @@ import ast
 
 import pytest
 
-from nograd_lint.analysis.phase_arguments import (
-    branching_parameters,
-    constant_arguments,
-    decider,
-)
+from nograd_lint.analysis.phase_arguments import NOTHING_FIXED, branching, decider, fixed_by
 
 
 def _function(source: str) -> ast.FunctionDef:
@@ -26,69 +22,89 @@ def _call(source: str) -> ast.Call:
 
 
 @pytest.mark.parametrize(
-    ("test", "fixed", "taken"),
+    ("test", "default", "taken"),
     [
-        ("train", {"train": True}, True),
-        ("not train", {"train": True}, False),
-        ("phase == 'train'", {"phase": "val"}, False),
-        ("phase != 'train'", {"phase": "val"}, True),
-        ("'train' == phase", {"phase": "train"}, True),
-        ("phase in ('train', 'finetune')", {"phase": "finetune"}, True),
-        ("phase not in ['train']", {"phase": "train"}, False),
-        ("mode is None", {"mode": None}, True),
-        ("mode is not None", {"mode": None}, False),
-        ("train and other", {"train": False}, False),
-        ("train or other", {"train": True}, True),
-        ("train and other", {"train": True}, None),  # ``other`` is not known
-        ("train or other", {"train": False}, None),
-        ("other", {"train": True}, None),
-        ("len(loader) > 0", {"train": True}, None),
-        ("phase < 3", {"phase": 1}, None),  # only equality, identity and membership
+        ("p", "True", True),
+        ("not p", "True", False),
+        ("p == 'train'", "'val'", False),
+        ("p != 'train'", "'val'", True),
+        ("'train' == p", "'train'", True),
+        ("p in ('train', 'finetune')", "'finetune'", True),
+        ("p not in ['train']", "'train'", False),
+        ("p in 'train+val'", "'val'", True),  # a substring, as Python reads it
+        ("p in 3", "1", None),
+        ("p is None", "None", True),
+        ("p is not None", "None", False),
+        ("p is True", "1", False),  # equal to True, but not True
+        ("p is True", "True", True),
+        ("p is 'train'", "'train'", None),  # the identity of strings is not certain
+        ("p and other", "False", False),
+        ("p or other", "True", True),
+        ("p and other", "True", None),  # ``other`` is not known
+        ("p or other", "False", None),
+        ("p < 3", "1", None),  # only equality, identity and membership
     ],
 )
-def test_the_arm_a_test_takes(test: str, fixed: dict[str, object], taken: bool | None) -> None:
-    decide = decider(frozenset(fixed.items()))
-    assert decide is not None
-    assert decide(ast.parse(test, mode="eval").body) is taken
+def test_the_arm_a_test_takes(test: str, default: str, taken: bool | None) -> None:
+    node = _function(f"def run(model, other, p={default}):\n    if {test}:\n        pass\n")
+    found = branching(node)
+    fixed = fixed_by(node, None, _call("run(model, other)"), found)
+    decide = decider(found, fixed)
+    arm = None if decide is None else decide(found.tests[0])
+    assert arm is taken
 
 
-def test_nothing_fixed_decides_nothing() -> None:
-    assert decider(frozenset()) is None
+def test_values_that_decide_alike_share_a_key() -> None:
+    node = _function("def run(model, n=1):\n    if n == 0:\n        model.eval()\n")
+    found = branching(node)
+    ten, twenty = (fixed_by(node, None, _call(f"run(model, {n})"), found) for n in (10, 20))
+    assert ten == twenty == (False,)
+
+
+def test_a_test_no_literal_decides_gives_no_key() -> None:
+    node = _function("def run(model, n=1):\n    if n > 5:\n        model.eval()\n")
+    assert fixed_by(node, None, _call("run(model, 10)"), branching(node)) == NOTHING_FIXED
 
 
 def test_parameters_tested_and_never_bound_again() -> None:
     node = _function(
-        "def run(model, loader, train=True, phase='a', eval_only=False, n=1):\n"
+        "def run(model, loader, train=True, phase='a', eval_only=False, n=1, e=None):\n"
         "    if train: model.train()\n"
         "    x = model(n) if phase == 'b' else None\n"
         "    eval_only = eval_only or n > 2\n"
         "    if eval_only: model.eval()\n"
+        "    try:\n"
+        "        pass\n"
+        "    except ValueError as e:\n"
+        "        pass\n"
+        "    if e: pass\n"
         "    def inner():\n"
         "        nonlocal n\n"
         "        if n: pass\n"
     )
-    # ``n`` is tested only in a nested function, which may also rebind it
-    assert branching_parameters(node) == {"train", "phase"}
+    # ``n`` is tested only in a nested function, which may also rebind it; ``e`` is bound
+    # again by the ``except``
+    assert branching(node).parameters == {"train", "phase"}
+    assert [ast.unparse(t) for t in branching(node).tests] == ["train", "phase == 'b'"]
 
 
 @pytest.mark.parametrize(
     ("call", "fixed"),
     [
-        ("run(model, loader)", {"train": True}),
-        ("run(model, loader, False)", {"train": False}),
-        ("run(model, loader, train=False)", {"train": False}),
-        ("run(model, loader, flag)", {}),
-        ("run(model, *rest)", {}),
-        ("run(model, loader, **options)", {}),
+        ("run(model, loader)", (True,)),
+        ("run(model, loader, False)", (False,)),
+        ("run(model, loader, train=False)", (False,)),
+        ("run(model, loader, flag)", ()),
+        ("run(model, *rest)", ()),
+        ("run(model, loader, **options)", ()),
     ],
 )
-def test_literals_a_call_gives(call: str, fixed: dict[str, object]) -> None:
+def test_literals_a_call_gives(call: str, fixed: tuple[bool, ...]) -> None:
     node = _function("def run(model, loader, train=True):\n    if train: model.train()\n")
-    found = constant_arguments(node, None, _call(call), branching_parameters(node))
-    assert dict(found) == fixed
+    assert fixed_by(node, None, _call(call), branching(node)) == fixed
 
 
 def test_a_method_s_self_is_bound_by_the_call() -> None:
     node = _function("def run(self, loader, training=True):\n    if training: self.model.train()\n")
-    found = constant_arguments(node, "Trainer", _call("self.run(loader, False)"), {"training"})
-    assert dict(found) == {"training": False}
+    found = branching(node)
+    assert fixed_by(node, "Trainer", _call("self.run(loader, False)"), found) == (False,)

@@ -2584,3 +2584,121 @@ def validation_switched_on_by_default(model, loader, optimizer, criterion):
     for epoch in range(10):
         train_one_epoch(model, loader, optimizer, criterion)
         validate_if_enabled(model, loader)  # expect: NG004:9
+
+
+def evaluate_and_restore_if_true(model, loader, restore):
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    if restore is True:
+        model.train()
+    return outputs
+
+
+def restored_by_true(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_and_restore_if_true(model, loader, True)
+
+
+def not_restored_by_one(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_and_restore_if_true(model, loader, 1)  # expect: NG004:9
+
+
+def evaluate_then(model, loader, then="train"):
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x, _ in loader]
+    if then in "train+val":  # a substring: true for "train"
+        model.train()
+    return outputs
+
+
+def restored_by_a_substring_test(model, loader, optimizer, criterion):
+    model.train()
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate_then(model, loader)
+
+
+def accuracy_of(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+
+
+def save_if_good(model, loader, force=False):
+    if accuracy_of(model, loader) > 0.9 or force:  # ``accuracy_of`` runs whatever ``force``
+        torch.save(model.state_dict(), "best.pt")
+
+
+def a_call_in_a_decided_test(model, loader, optimizer, criterion):
+    for epoch in range(10):
+        train_one_epoch(model, loader, optimizer, criterion)
+        save_if_good(model, loader, force=True)  # expect: NG004:9
+
+
+class LiteralsThroughAnOverride:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+
+    def run_epoch(self, loader, train):
+        raise NotImplementedError
+
+    def evaluate_every_epoch(self, loader):
+        for epoch in range(10):
+            self.run_epoch(loader, train=False)  # no backward for ``train=False``
+            self.model.eval()
+
+
+class StepsOnlyWhenTraining(LiteralsThroughAnOverride):
+    def run_epoch(self, loader, train):
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(self.model(x), y)
+            if train:
+                loss.backward()
+                self.optimizer.step()
+
+
+class RestoresAfterTestOnly:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+
+    def on_phase_end(self, phase):
+        pass
+
+    def fit(self, loader, val_loader):
+        for epoch in range(10):
+            for x, y in loader:
+                torch.nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+            self.model.eval()  # expect: NG004:13
+            with torch.no_grad():
+                print([self.model(x) for x, _ in val_loader])
+            self.on_phase_end("val")  # the override restores only after "test"
+
+
+class RestoringOnTest(RestoresAfterTestOnly):
+    def on_phase_end(self, phase):
+        if phase == "test":
+            self.model.train()
+
+
+def a_nested_helper_by_flag(model, loader, val_loader, optimizer):
+    def run_epoch(loader, train=True):
+        if not train:
+            model.eval()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            if train:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+
+    for epoch in range(10):
+        run_epoch(loader)
+        run_epoch(val_loader, train=False)  # expect: NG004:9

@@ -1168,7 +1168,13 @@ class ModuleAnalysis:
                 continue  # a sibling's: it never runs this class's code
             if method is not None and not classes.runs_method_of(subclass, method, here):
                 continue  # ``fit`` of its own: it never runs this one
-            summary = self.modes.of(subclass, name)
+            if twin is None and self.modes.branches_on_parameters((subclass, name)):
+                twin = self.twins.of(self._top, call)
+            summary = (
+                self.modes.of_call((subclass, name), twin)
+                if twin is not None
+                else self.modes.of(subclass, name)
+            )
             trains = summary.trains if subclass in hooks else frozenset()
             if not (summary.leaves_train or trains):
                 continue
@@ -1352,7 +1358,7 @@ class ModuleAnalysis:
             return False
         definition, enclosing = nested
         names = self.modes.nested_caller_names(definition, twin, self._self_name)
-        summary = self.modes.of_nested(definition, enclosing)
+        summary = self.modes.of_nested(definition, enclosing, call=twin)
         self._summary_effects(call, summary, names, self._self_name, state)
         return True
 

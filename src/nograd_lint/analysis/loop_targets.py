@@ -4,7 +4,10 @@
 ``for m in model.modules(): m.train()`` puts ``model`` back; ``for m in self.trainable:
 m.train()`` may put any model back, since the list is filled where the loop cannot see. The
 flow pass of a loop body and the summary of a helper both ask here, so that the two read
-such a loop alike.
+such a loop alike. Whether the loop runs at all is each reader's own question: a summary
+reads every loop's body as run (it reads no branches); the flow reads a loop as run when
+what it runs over is written out, or is an attribute whose body puts the target in train
+mode (a trainer's list of parts to train is not empty).
 """
 
 from __future__ import annotations

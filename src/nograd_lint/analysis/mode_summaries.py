@@ -71,13 +71,7 @@ from .model_aliases import (
     kept_parameters,
     module_aliases,
 )
-from .phase_arguments import (
-    NOTHING_FIXED,
-    Fixed,
-    branching_parameters,
-    constant_arguments,
-    decider,
-)
+from .phase_arguments import NOTHING_FIXED, Branching, Fixed, branching, decider, fixed_by
 from .receiver_names import CalleeNames, handed_names, method_self_of, returned_parameters
 from .values import ModuleValues
 
@@ -179,22 +173,21 @@ class ModeSummaries:
         #: Name -> (definition, enclosing function) of every ``def`` nested in a function.
         self._nested: dict[str, list[tuple[FunctionNode, FunctionNode]]] | None = None
         #: ``id`` of a nested definition -> its summary and the depth it was read at.
-        self._nested_known: dict[int, tuple[ModeSummary, int]] = {}
+        self._nested_known: dict[tuple[int, Fixed], tuple[ModeSummary, int]] = {}
         #: ``id`` of a method's definition -> its class (``_method_class``).
         self._methods: dict[int, str] | None = None
         #: ``id`` of a function -> ``_copies`` of it, for every name; read on first need.
         self._module_copies: dict[int, dict[int, str]] | None = None
         #: ``id`` of a function of the module -> ``_returns_a_copy``.
         self._copying_helpers: dict[int, bool] = {}
-        #: ``id`` of a function of the module -> the parameters its branches test.
-        self._tested: dict[int, frozenset[str]] = {}
+        #: ``id`` of a function -> what of it a call's literals may decide.
+        self._branching: dict[int, Branching] = {}
 
     def of(
         self, owner: str | None, name: str, depth: int = 0, fixed: Fixed = NOTHING_FIXED
     ) -> ModeSummary:
         """The summary of function ``name`` of class ``owner`` (None: of the module);
-        ``fixed``, the values a call gives the parameters its branches test
-        (:meth:`of_call`)."""
+        ``fixed``, the arms a call's literals decide (:meth:`of_call`)."""
         key = (owner, name, fixed)
         foreign = self.imported.function(name) if owner is None else None
         if foreign is not None and depth <= MAX_DEPTH:
@@ -242,38 +235,56 @@ class ModeSummaries:
 
     def of_call(self, key: tuple[str | None, str], call: ast.Call, depth: int = 0) -> ModeSummary:
         """The summary of the function ``key`` as ``call`` runs it: the branches that the
-        literals it gives decide read as taken (``run_epoch(model, loader, train=False)``)."""
+        literals it gives decide read as taken (``run_epoch(model, loader, train=False)``).
+        Every question about a call asks here, so that the flow and the screens read one
+        summary for it."""
+        owner, name = key
+        foreign = self.imported.function(name) if owner is None else None
+        if foreign is not None and depth <= MAX_DEPTH:
+            other, there, definition = foreign
+            return _through_parameters(other.of_call((None, there), call, depth), definition)
         node = self.definitions.get(key)
-        fixed = (
-            constant_arguments(node, key[0], call, self._tested_parameters(node))
-            if node is not None
-            else NOTHING_FIXED
-        )
-        return self.of(*key, depth, fixed)
+        return self.of(owner, name, depth, self._fixed(node, owner, call))
 
     def branches_on_parameters(self, key: tuple[str | None, str]) -> bool:
-        """Whether a call's literals may decide branches of the function ``key``."""
+        """Whether a call's literals may decide branches of the function ``key`` (the flow
+        looks up the call's ``ast`` twin only then)."""
+        owner, name = key
+        foreign = self.imported.function(name) if owner is None else None
+        if foreign is not None:
+            other, there, _ = foreign
+            return other.branches_on_parameters((None, there))
         node = self.definitions.get(key)
-        return node is not None and bool(self._tested_parameters(node))
+        return node is not None and bool(self._branching_of(node).tests)
 
-    def _tested_parameters(self, node: FunctionNode) -> frozenset[str]:
-        found = self._tested.get(id(node))
+    def _fixed(self, node: FunctionNode | None, owner: str | None, call: ast.Call) -> Fixed:
+        return fixed_by(node, owner, call, self._branching_of(node)) if node else NOTHING_FIXED
+
+    def _branching_of(self, node: FunctionNode) -> Branching:
+        found = self._branching.get(id(node))
         if found is None:
-            found = self._tested[id(node)] = branching_parameters(node)
+            found = self._branching[id(node)] = branching(node)
         return found
 
     def of_nested(
-        self, definition: FunctionNode, enclosing: FunctionNode, depth: int = 0
+        self,
+        definition: FunctionNode,
+        enclosing: FunctionNode,
+        depth: int = 0,
+        call: ast.Call | None = None,
     ) -> ModeSummary:
         """The summary of a function nested in ``enclosing`` (``def evaluate(loader):
         model.eval() ...`` inside ``main``): the variables of the functions around it that
         it reads are receivers, the same names at a call where no function between binds
         them (``nested_caller_names``), as a module-level model is for a function of the
         module. Nested in a method and reading its ``self``, it is read as a method of that
-        class, ``self.validate()`` and ``self.model(x)`` included."""
+        class, ``self.validate()`` and ``self.model(x)`` included. ``call``: the call it is
+        read for, whose literals decide its branches (:meth:`of_call`)."""
         if depth > MAX_DEPTH:
             return NOTHING
-        found = self._nested_known.get(id(definition))
+        fixed = self._fixed(definition, None, call) if call is not None else NOTHING_FIXED
+        key = (id(definition), fixed)
+        found = self._nested_known.get(key)
         if found is not None and found[1] <= depth:
             return found[0]
         free: set[str] = set()
@@ -287,13 +298,13 @@ class ModeSummaries:
             free |= read
         outer, self._met_open = self._met_open, set()
         try:
-            summary = self._summarise(definition, owner, depth, frozenset(free), self_name)
+            summary = self._summarise(definition, owner, depth, frozenset(free), self_name, fixed)
         except RecursionError:
             summary = NOTHING
         finally:
             met, self._met_open = self._met_open, outer | self._met_open
         if not met:  # as in ``of``: an answer that met an open function is not kept
-            self._nested_known[id(definition)] = (summary, depth)
+            self._nested_known[key] = (summary, depth)
         return summary
 
     def nested_callee(self, call: ast.Call) -> tuple[FunctionNode, FunctionNode] | None:
@@ -381,7 +392,7 @@ class ModeSummaries:
             yield self.of_call(key, call), self.caller_names(key, call, caller_self)
         for definition, enclosing in self._nested_definitions().get(name, ()):
             names = self.nested_caller_names(definition, call, caller_self)
-            yield self.of_nested(definition, enclosing), names
+            yield self.of_nested(definition, enclosing, call=call), names
 
     def callable_names(self) -> set[str]:
         """The names of the module's functions and methods, and the names it imports,
@@ -403,7 +414,7 @@ class ModeSummaries:
         for key in self.keys_named(name):
             yield self.of_call(key, call)
         for definition, enclosing in self._nested_definitions().get(name, ()):
-            yield self.of_nested(definition, enclosing)
+            yield self.of_nested(definition, enclosing, call=call)
 
     def module_models(self) -> frozenset[str]:
         if self._models is None:
@@ -498,7 +509,8 @@ class ModeSummaries:
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        for call in calls_and_returns_in_order(node.body, decider(fixed)):
+        decide = decider(self._branching_of(node), fixed)
+        for call in calls_and_returns_in_order(node.body, decide):
             if isinstance(call, ast.Return):
                 returned_in_eval.extend(
                     (name, setters[name], call)
@@ -570,7 +582,7 @@ class ModeSummaries:
                     put(resolved(handed), Mode.TRAIN, call)
                 continue
             if nested is not None:  # a function nested in this one: its variables are ours
-                inner = self.of_nested(*nested, depth + 1)
+                inner = self.of_nested(*nested, depth + 1, call=call)
                 names = self.nested_caller_names(nested[0], call, self_name)
             else:
                 assert callee is not None
@@ -678,7 +690,7 @@ class ModeSummaries:
         return [
             (receiver, self.caller_names((subclass, name), call, self_name))
             for subclass in self.classes.overrides(owner, name)
-            for receiver in self.of(subclass, name, depth).leaves_train
+            for receiver in self.of_call((subclass, name), call, depth).leaves_train
         ]
 
     def _copies(self, node: FunctionNode, given: Collection[str]) -> dict[int, str]:
@@ -1112,9 +1124,12 @@ def calls_and_returns_in_order(
     """The calls of a function body in evaluation order (a call after its callee and
     arguments), leaving out nested functions, lambdas and classes: they run later; and its
     ``return`` statements, each after the calls of its value. ``decide``: the arm each
-    ``if`` takes, where known (:mod:`.phase_arguments`); the other arm is left out."""
-    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(body)]
+    ``if`` takes, where a call's literals decide it (:mod:`.phase_arguments`); the other arm
+    is left out, and so is all that follows an arm of the body's own statements that
+    surely leaves the function (``if not enabled: return``)."""
+    stack: list[tuple[object, bool]] = [(statement, False) for statement in reversed(body)]
     top = {id(statement) for statement in body} if decide else set()
+    guarded: list[bool] = []  # whether the function has a ``try``, read on first need
     while stack:
         node, done = stack.pop()
         if done:
@@ -1122,38 +1137,36 @@ def calls_and_returns_in_order(
                 return
             yield node  # type: ignore[misc]
             continue
+        assert isinstance(node, ast.AST)
         if isinstance(node, OWN_SCOPES):
             continue
         if isinstance(node, (ast.Call, ast.Return)):
             stack.append((node, True))
         taken = decide(node.test) if decide and isinstance(node, (ast.If, ast.IfExp)) else None
-        if taken is not None:
-            arm = cast(Union[ast.If, ast.IfExp], node)
-            chosen = arm.body if taken else arm.orelse
-            children: list[ast.AST] = list(chosen) if isinstance(chosen, list) else [chosen]
-            if id(node) in top and _leaves(children, body):
-                # ``if not enabled: return``: nothing after it runs
+        if taken is None:
+            stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+            continue
+        branch = cast(Union[ast.If, ast.IfExp], node)
+        chosen = branch.body if taken else branch.orelse
+        arm: list[ast.AST] = list(chosen) if isinstance(chosen, list) else [chosen]
+        if id(node) in top and arm and isinstance(arm[-1], (ast.Return, ast.Raise)):
+            if not guarded:
+                guarded.append(_has_try(body))
+            if not guarded[0]:  # else a ``try`` may catch it, or run a ``finally``
                 stack.append((_LEFT, True))
-        else:
-            children = list(ast.iter_child_nodes(node))
-        stack.extend((child, False) for child in reversed(children))
+        stack.extend((child, False) for child in reversed(arm))
+        stack.append((branch.test, False))  # the test runs first (``if check(m) or force:``)
 
 
-#: Marks, in ``calls_and_returns_in_order``, where an arm taken for sure leaves the function.
-_LEFT = ast.Pass()
+#: Where, in ``calls_and_returns_in_order``, an arm taken for sure leaves the function.
+_LEFT = object()
 
 
-def _leaves(arm: list[ast.AST], body: list[ast.stmt]) -> bool:
-    """An arm that ends in ``return`` or ``raise``, in a function without ``try`` (which
-    may catch the exception, or run a ``finally`` on the way out)."""
-    return (
-        bool(arm)
-        and isinstance(arm[-1], (ast.Return, ast.Raise))
-        and not any(
-            isinstance(node, (ast.Try, *_TRY_STAR))
-            for statement in body
-            for node in ast.walk(statement)
-        )
+def _has_try(body: list[ast.stmt]) -> bool:
+    return any(
+        isinstance(node, (ast.Try, *_TRY_STAR))
+        for statement in body
+        for node in ast.walk(statement)
     )
 
 
