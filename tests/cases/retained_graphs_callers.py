@@ -244,3 +244,43 @@ class PatchAttackOnFeatures:
         features = self.backbone(images)  # one graph, differentiated by every step
         for _ in range(kwargs.get("steps", 10)):
             self._step(features)
+
+
+# -- a graph handed to a helper once, then differentiated again by the caller: each helper
+# backpropagates it once, but the next one needs it
+
+
+def _backprop(loss, optimizer):
+    optimizer.zero_grad()
+    loss.backward(retain_graph=True)  # the actor's update goes through ``feats`` again
+    optimizer.step()
+
+
+def critic_update(critic, optimizer, feats, returns):
+    values = critic(feats).squeeze(-1)
+    _backprop(F.mse_loss(values, returns), optimizer)
+    return values.detach()
+
+
+def actor_update(actor, optimizer, feats, actions, advantages):
+    log_probs = actor(feats).log_softmax(-1).gather(1, actions[:, None]).squeeze(1)
+    _backprop(-(log_probs * advantages).mean(), optimizer)
+
+
+def actor_critic(trunk, actor, critic, batches, opt_actor, opt_critic):
+    for obs, actions, returns in batches:
+        feats = trunk(obs)
+        values = critic_update(critic, opt_critic, feats, returns)
+        actor_update(actor, opt_actor, feats, actions, returns - values)
+
+
+def _apply_once(loss, optimizer):
+    optimizer.zero_grad()
+    loss.backward(retain_graph=True)  # expect: NG003:19
+    optimizer.step()
+
+
+def one_update_per_trunk_output(trunk, head, batches, optimizer):
+    for x, targets in batches:
+        feats = trunk(x)  # differentiated by one update only
+        _apply_once(F.mse_loss(head(feats), targets), optimizer)

@@ -16,9 +16,10 @@ import weakref
 from ..ast_names import arguments_given, chain_head, dotted_name
 from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, is_torchs, runs_a_model
 from .function_values import FunctionValues
-from .graph_sources import origins_of
+from .graph_sources import origins_of, origins_shared
 from .mode_summaries import summaries_of
 from .model_calls import given_a_model, method_may_run_a_model, method_self
+from .value_keepers import handed_on_later
 from .values import ModuleValues
 
 __all__ = ["callers_hand_a_graph"]
@@ -79,10 +80,16 @@ def callers_hand_a_graph(
             else [given[name] for name in parameters if name in given]
         )
         repeated = None if in_a_loop else caller.call_loops.get(id(call), frozenset())
-        if repeated == frozenset():
-            continue  # run once per graph the caller makes: it differentiates it once
         for argument in arguments:
-            if _a_model_output(argument, caller, values, repeated):
+            # In a loop of the caller, the same output made before it is differentiated
+            # by each iteration's call.
+            if repeated != frozenset() and _a_model_output(argument, caller, values, repeated):
+                return True
+            if (
+                not in_a_loop
+                and _a_model_output(argument, caller, values)
+                and _differentiated_after(call, argument, caller, values)
+            ):
                 return True
             if in_a_loop and depth < _CALLERS_DEPTH:
                 handed_on = origins_of([argument], caller, values, strict=True).parameters
@@ -288,6 +295,20 @@ def _a_model_output(
                 continue
             return True  # ``self.encoder(x)``, ``model.encoder(x)``, ``self.heads[k](x)``
     return False
+
+
+def _differentiated_after(
+    call: ast.Call, argument: ast.expr, caller: FunctionValues, values: ModuleValues
+) -> bool:
+    """After ``call``, the caller differentiates again the graph it handed in as
+    ``argument`` (``critic_update(critic, feats, ...)``, then ``actor_update(actor, feats,
+    ...)``, both backpropagating through ``feats = trunk(obs)``): a gradient call on a value
+    that shares it, or a call handed a value of it that may differentiate it."""
+    own = origins_of([argument], caller, values).recorded()
+    return bool(own) and (
+        handed_on_later(call, own, caller, values)
+        or any(origins_shared(call, other, own, caller, values) for other in caller.calls)
+    )
 
 
 def _packed_parameters(function: FunctionValues) -> frozenset[str]:

@@ -42,9 +42,13 @@ def handed_on_later(
     if not own:
         return False
     here = (call.lineno, call.col_offset)
+    end = (call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
     derived = function.derived(NEVER, own)
     for other in function.calls:
-        before = (other.lineno, other.col_offset) <= here
+        # A call in ``call``'s own arguments runs before it (``_step(F.mse_loss(head(x), y))``).
+        before = (other.lineno, other.col_offset) <= here or (
+            (other.end_lineno or other.lineno, other.end_col_offset or 0) <= end
+        )
         local = local_definition(other.func, values)
         if local is None and (before or passes_nothing_on(other, values)):
             continue
