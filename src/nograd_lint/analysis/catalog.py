@@ -826,6 +826,8 @@ LOGGING_METHODS: frozenset[str] = frozenset(
 #: Methods whose argument names what a backward pass will write gradients to:
 #: ``torch.optim.SGD(model.parameters())`` trains ``model``.
 PARAMETER_METHODS: frozenset[str] = frozenset({"parameters", "named_parameters"})
+#: Classes whose object is a leaf tensor a module trains (``nn.Parameter(w)``): no graph.
+PARAMETER_CLASSES: frozenset[str] = frozenset({"Parameter", "UninitializedParameter"})
 #: Where optimizers come from, by qualified-name prefix.
 OPTIMIZER_MODULES: tuple[str, ...] = ("torch.optim.",)
 

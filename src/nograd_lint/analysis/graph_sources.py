@@ -60,6 +60,7 @@ from .object_graphs import (
     fresh_tensor_attributes,
     graph_attributes,
     keeps_state,
+    reads_a_kept_graph,
     stored_by_a_method,
 )
 from .value_readings import creates_graph, makes_requires_grad, never_carries
@@ -303,8 +304,8 @@ def origins_of(
                         origins.forwards.add(owner)
                     else:
                         origins.unbound_forward = True
-                    if keeps_state(node, function, values):
-                        origins.from_attribute = True  # the last call's graph, in the model
+                    if keeps_state(node, function, values) or reads_a_kept_graph(node, values):
+                        origins.from_attribute = True  # a graph the model holds
                 continue
             stack.append((child, through, owner, direct and same))
     return origins

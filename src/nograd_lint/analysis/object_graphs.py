@@ -13,11 +13,22 @@ import ast
 import weakref
 from collections.abc import Iterator
 
-from ..ast_names import FUNCTIONS, OWN_SCOPES, module_class, self_parameter, sets_attributes_by_name
+from ..ast_names import (
+    FUNCTIONS,
+    OWN_SCOPES,
+    dotted_name,
+    module_class,
+    self_parameter,
+    sets_attributes_by_name,
+)
 from .catalog import (
     FORWARD_METHODS,
     FRESH_TENSOR_FUNCTIONS,
+    GRAPH_DROPPING_ATTRIBUTES,
+    GRAPH_DROPPING_METHODS,
     METADATA_ARGUMENT_METHODS,
+    PARAMETER_CLASSES,
+    is_tensor_method,
     is_torchs,
     stores_arguments,
 )
@@ -132,6 +143,129 @@ def graph_attributes(values: ModuleValues) -> frozenset[str]:
         )
     return found
 
+
+def reads_a_kept_graph(call: ast.Call, values: ModuleValues) -> bool:
+    """A model call of a module one of whose models' ``forward`` reads an attribute that
+    holds a graph made before the call: set in ``__init__`` from the object's parameters
+    (``self.W = torch.tanh(self.U @ self.V)``), or by another method from its submodules
+    (``self.film = self.ctx_enc(context).mean(0)``, ``graph_attributes``). Each call's
+    graph then reaches that one, which the next backward through the model needs again.
+    Which model ``call`` runs is not read, as for ``keeps_state``."""
+    if not _forward_graph_reads(values):
+        return False
+    func = call.func
+    return not (isinstance(func, ast.Name) and module_class(values.tree, func.id) is not None)
+
+
+def _forward_graph_reads(values: ModuleValues) -> frozenset[str]:
+    found = _FORWARD_GRAPH_READS.get(values)
+    if found is None:
+        kept = graph_attributes(values) | _init_graphs(values)
+        found = _FORWARD_GRAPH_READS[values] = frozenset(
+            attribute
+            for method in _methods(values)
+            if kept and method.name in FORWARD_METHODS
+            for attribute in _tensor_reads(method, values) & kept
+        )
+    return found
+
+
+def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> set[str]:
+    """The attributes of ``self`` that ``method`` computes with as tensors: an operand
+    (``x @ self.W``), the receiver of a tensor's method (``self.film.chunk(2)``), an argument
+    of torch's function (``F.linear(x, self.W)``); not a submodule it calls (``self.net(x)``)
+    or reaches into (``self._model._modules``), which may hold a module rather than a graph."""
+    owner = self_parameter(method)
+
+    def attribute(node: ast.AST) -> str | None:
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == owner
+        ):
+            return node.attr
+        return None
+
+    found: set[str] = set()
+    for node in ast.walk(method):
+        if isinstance(node, ast.BinOp):
+            operands: list[ast.AST] = [node.left, node.right]
+        elif isinstance(node, ast.Attribute) and is_tensor_method(node.attr):
+            operands = [node.value]
+        elif isinstance(node, ast.Call) and is_torchs(values.qualified(node.func) or ""):
+            operands = [*node.args, *(k.value for k in node.keywords)]
+        else:
+            continue
+        found.update(name for operand in operands if (name := attribute(operand)) is not None)
+    return found
+
+
+def _init_graphs(values: ModuleValues) -> frozenset[str]:
+    """Attributes an ``__init__`` of the module sets, with grad on, to a value computed from
+    the object's own parameters (``self.W = torch.tanh(self.U @ self.V)`` after ``self.U =
+    nn.Parameter(...)``): a graph, made once."""
+    found: set[str] = set()
+    for method in _methods(values):
+        owner = self_parameter(method)
+        if method.name != "__init__" or owner is None:
+            continue
+        bindings = values.facts(method).bindings
+        parameters = {
+            part.attr
+            for binding in bindings
+            if _makes_parameter(binding.value)
+            for part in ast.walk(binding.target)
+            if isinstance(part, ast.Attribute)
+        }
+        if not parameters:
+            continue
+        for binding in bindings:
+            value = binding.value
+            if binding.grad_off or value is None or _makes_parameter(value):
+                continue
+            reads = {
+                node.attr
+                for node in ast.walk(value)
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == owner
+            }
+            if reads & parameters and not _drops_graph(value):
+                found |= {
+                    part.attr
+                    for part in ast.walk(binding.target)
+                    if isinstance(part, ast.Attribute)
+                    and isinstance(part.value, ast.Name)
+                    and part.value.id == owner
+                }
+    return frozenset(found)
+
+
+def _makes_parameter(value: ast.AST | None) -> bool:
+    """``nn.Parameter(...)``: a leaf, no graph."""
+    return (
+        isinstance(value, ast.Call)
+        and (dotted_name(value.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
+    )
+
+
+def _drops_graph(value: ast.AST) -> bool:
+    """``w.detach()``, ``w.data``: what is computed from it records no graph."""
+    return any(
+        (isinstance(node, ast.Attribute) and node.attr in GRAPH_DROPPING_ATTRIBUTES)
+        or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in GRAPH_DROPPING_METHODS
+        )
+        for node in ast.walk(value)
+    )
+
+
+#: Per module, ``_forward_graph_reads``.
+_FORWARD_GRAPH_READS: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 #: Per module, ``graph_attributes``.
 _GRAPH_ATTRIBUTES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
