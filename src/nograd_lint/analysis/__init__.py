@@ -30,6 +30,8 @@ stdlib ``ast`` tree it shares with the screen.
   - :mod:`.model_calls` - which calls may run a model and record a graph
   - :mod:`.detached_results` - helpers that hand back values without a graph
   - :mod:`.object_graphs` - what an object's attributes hold between calls
+  - :mod:`.memoized_results` - functions that hand back what an earlier call made
+    (``@lru_cache``, a module-level cache)
   - :mod:`.value_keepers` - whether a call handed the graph may keep or differentiate it
   - :mod:`.finished_closures` - nested functions done with the graph before the call
   - :mod:`.caller_graphs` - a caller's graph handed in as a parameter, needed again

@@ -475,6 +475,12 @@ LIGHTNING_BASES: frozenset[str] = frozenset({"LightningModule", "Callback"})
 #: function.
 PARTIAL_BINDERS: frozenset[str] = frozenset({"functools.partial", "partial"})
 
+#: Decorators that keep a function's results and hand the same object back to the next call
+#: with the same arguments: a graph made once, which each caller may differentiate again
+#: (NG003).
+MEMOIZING_DECORATORS: frozenset[str] = frozenset(
+    {"functools.cache", "functools.lru_cache", "lru_cache", "cache"}
+)
 #: Decorators that leave the function to be called by the code around it; any other
 #: decorator (``@app.route``, ``@register``) hands it to a framework, whose grad mode we
 #: cannot see.
@@ -490,10 +496,7 @@ TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
         "override",
         "typing.override",
         "typing_extensions.override",
-        "functools.cache",
-        "functools.lru_cache",
-        "lru_cache",
-        "cache",
+        *MEMOIZING_DECORATORS,
         "torch.jit.unused",
         "torch.jit.ignore",
         "torch.jit.export",

@@ -40,6 +40,7 @@ from .detached_results import returns_no_graph
 from .fates import contradicts
 from .function_values import Binding, FunctionValues, binds_indices
 from .gradient_calls import differentiated_values, local_definition
+from .memoized_results import returns_a_kept_result
 from .model_calls import (
     Helpers,
     binds_itself,
@@ -304,8 +305,12 @@ def origins_of(
                         origins.forwards.add(owner)
                     else:
                         origins.unbound_forward = True
-                    if keeps_state(node, function, values) or reads_a_kept_graph(node, values):
-                        origins.from_attribute = True  # a graph the model holds
+                    if (
+                        keeps_state(node, function, values)
+                        or reads_a_kept_graph(node, values)
+                        or returns_a_kept_result(node, values)
+                    ):
+                        origins.from_attribute = True  # a graph made before the call
                 continue
             stack.append((child, through, owner, direct and same))
     return origins

@@ -1,0 +1,92 @@
+"""Functions of the module that hand back what they made on an earlier call (NG003).
+
+``prototype(c)`` under ``@functools.lru_cache``, or an ``anchor_embedding(encoder, key)``
+that fills a module-level ``_CACHE[key]`` and returns it, looks like a fresh forward call at
+every call site, but the second call with the same arguments returns the first call's
+tensor, graph included: each loop iteration then differentiates that one graph again, and
+the ``retain_graph=True`` before the next is needed. Such a call's value counts as a graph
+held outside the function.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+from ..ast_names import dotted_name
+from .catalog import MEMOIZING_DECORATORS
+from .values import ModuleValues
+
+
+def returns_a_kept_result(call: ast.Call, values: ModuleValues) -> bool:
+    """``call`` calls, by its name, a function of the module that may hand back a value
+    it made on an earlier call: one under a memoizing decorator, or one that stores into a
+    container of the module (``_CACHE[key] = ...``) and returns from it."""
+    func = call.func
+    if not isinstance(func, ast.Name):
+        return False
+    known = _KEPT.setdefault(values, {})
+    if func.id not in known:
+        known[func.id] = any(
+            _memoizes(definition, values)
+            for definition in values.definitions_named(func.id)
+            if definition in values.tree.body
+        )
+    return known[func.id]
+
+
+def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> bool:
+    for decorator in definition.decorator_list:
+        named = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if {dotted_name(named), values.qualified(named)} & MEMOIZING_DECORATORS:
+            return True
+    own = _module_containers(values)
+    filled = {
+        target.value.id
+        for node in ast.walk(definition)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and target.value.id in own
+    }
+    return bool(filled) and any(
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and any(isinstance(n, ast.Name) and n.id in filled for n in ast.walk(node.value))
+        for node in ast.walk(definition)
+    )
+
+
+def _module_containers(values: ModuleValues) -> frozenset[str]:
+    """Names the module's own code binds to a dict or list written out (``_CACHE = {}``)."""
+    found: set[str] = set()
+    for statement in values.tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets, value = [statement.target], statement.value
+        else:
+            continue
+        made = isinstance(value, (ast.Dict, ast.List)) or (
+            isinstance(value, ast.Call) and dotted_name(value.func) in _CONTAINER_MAKERS
+        )
+        if made:
+            found.update(t.id for t in targets if isinstance(t, ast.Name))
+    return frozenset(found)
+
+
+_CONTAINER_MAKERS = frozenset(
+    {
+        "dict",
+        "list",
+        "collections.OrderedDict",
+        "OrderedDict",
+        "collections.defaultdict",
+        "defaultdict",
+    }
+)
+
+#: Per module, function name -> ``returns_a_kept_result``.
+_KEPT: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
