@@ -284,3 +284,16 @@ def one_update_per_trunk_output(trunk, head, batches, optimizer):
     for x, targets in batches:
         feats = trunk(x)  # differentiated by one update only
         _apply_once(F.mse_loss(head(feats), targets), optimizer)
+
+
+def fit_head_once(head, optimizer, feats, y):
+    optimizer.zero_grad()
+    loss = F.mse_loss(head(feats), y)
+    loss.backward(retain_graph=True)  # expect: NG003:19
+    optimizer.step()
+
+
+def one_head_fit_per_batch(backbone, head, batches, optimizer):
+    for x, y in batches:
+        feats = backbone(x)  # named first: the call after it is still its only use
+        fit_head_once(head, optimizer, feats, y)

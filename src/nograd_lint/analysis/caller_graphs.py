@@ -16,10 +16,12 @@ import weakref
 from ..ast_names import arguments_given, chain_head, dotted_name
 from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, is_torchs, runs_a_model
 from .function_values import FunctionValues
+from .gradient_calls import differentiated_values, local_definition, makes_gradient_calls
 from .graph_sources import origins_of, origins_shared
 from .mode_summaries import summaries_of
 from .model_calls import given_a_model, method_may_run_a_model, method_self
-from .value_keepers import handed_on_later
+from .value_keepers import arguments_by_parameter, passes_nothing_on
+from .value_readings import NEVER
 from .values import ModuleValues
 
 __all__ = ["callers_hand_a_graph"]
@@ -302,13 +304,34 @@ def _differentiated_after(
 ) -> bool:
     """After ``call``, the caller differentiates again the graph it handed in as
     ``argument`` (``critic_update(critic, feats, ...)``, then ``actor_update(actor, feats,
-    ...)``, both backpropagating through ``feats = trunk(obs)``): a gradient call on a value
-    that shares it, or a call handed a value of it that may differentiate it."""
+    ...)``, both backpropagating through ``feats = trunk(obs)``): by a gradient call on a
+    value that shares it, or by handing a value of it to a function of the module that makes
+    gradient calls, or to a call the analysis cannot read. Only calls that start after
+    ``call`` ends count: its arguments, and ``call`` itself, ran before."""
     own = origins_of([argument], caller, values).recorded()
-    return bool(own) and (
-        handed_on_later(call, own, caller, values)
-        or any(origins_shared(call, other, own, caller, values) for other in caller.calls)
-    )
+    if not own:
+        return False
+    end = (call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
+    derived = caller.derived(NEVER, own)
+    for other in caller.calls:
+        if (other.lineno, other.col_offset) < end:
+            continue
+        if differentiated_values(other, values) is not None:
+            if origins_shared(call, other, own, caller, values):
+                return True
+            continue
+        if not any(
+            caller.carries(given, derived, NEVER)
+            for _, given in arguments_by_parameter(other, values)
+        ):
+            continue
+        local = local_definition(other.func, values)
+        if local is None:
+            if not passes_nothing_on(other, values):
+                return True
+        elif makes_gradient_calls(local, values):
+            return True
+    return False
 
 
 def _packed_parameters(function: FunctionValues) -> frozenset[str]:
