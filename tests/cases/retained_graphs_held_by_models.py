@@ -47,3 +47,11 @@ def queries_of_one_context(model, tasks, optimizer):
             loss = F.mse_loss(model(x), y)
             loss.backward(retain_graph=True)  # the next query goes through ``film`` again
         optimizer.step()
+
+
+def a_plain_layer_made_here(batches, optimizer):
+    layer = torch.nn.Linear(4, 4)  # no model of this module: it holds no graph
+    for x, y in batches:
+        loss = F.mse_loss(layer(x), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()

@@ -31,3 +31,22 @@ def one_backward_per_batch(model, batches, optimizer):
         loss = F.mse_loss(model(x)[-1], y)
         loss.backward(retain_graph=True)  # expect: NG003:23
         optimizer.step()
+
+
+class NoGraphFromItsParameters(torch.nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.U = torch.nn.Parameter(torch.randn(n, n))
+        self.W = self.U  # the same leaf
+        self.mask = (self.U.abs() > 0.1).float()  # a comparison: no graph
+        self.bias = torch.zeros_like(self.U[0])  # a new tensor
+
+    def forward(self, x):
+        return x @ (self.W * self.mask) + self.bias
+
+
+def one_backward_per_batch_of_a_leaf(model, batches, optimizer):
+    for x, y in batches:
+        loss = F.mse_loss(NoGraphFromItsParameters(4)(x), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()

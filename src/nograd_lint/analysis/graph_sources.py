@@ -307,7 +307,7 @@ def origins_of(
                         origins.unbound_forward = True
                     if (
                         keeps_state(node, function, values)
-                        or reads_a_kept_graph(node, values)
+                        or reads_a_kept_graph(node, function, values)
                         or returns_a_kept_result(node, values)
                     ):
                         origins.from_attribute = True  # a graph made before the call

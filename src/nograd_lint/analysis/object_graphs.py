@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from ..ast_names import (
     FUNCTIONS,
@@ -24,8 +25,6 @@ from ..ast_names import (
 from .catalog import (
     FORWARD_METHODS,
     FRESH_TENSOR_FUNCTIONS,
-    GRAPH_DROPPING_ATTRIBUTES,
-    GRAPH_DROPPING_METHODS,
     METADATA_ARGUMENT_METHODS,
     PARAMETER_CLASSES,
     is_tensor_method,
@@ -33,7 +32,7 @@ from .catalog import (
     stores_arguments,
 )
 from .function_values import FunctionValues
-from .value_readings import makes_requires_grad, peeled
+from .value_readings import makes_requires_grad, never_carries, peeled
 from .values import ModuleValues
 
 
@@ -114,13 +113,7 @@ def _stored_graphs(
     facts = values.facts(method)
     found: set[str] = set()
     for binding in facts.bindings:
-        stored = {
-            part.attr
-            for part in ast.walk(binding.target)
-            if isinstance(part, ast.Attribute)
-            and isinstance(part.value, ast.Name)
-            and part.value.id == owner
-        }
+        stored = _owner_attributes(binding.target, owner)
         if stored and not binding.grad_off and _submodule_graph(binding.value, facts, owner):
             found |= stored
     return found
@@ -144,30 +137,151 @@ def graph_attributes(values: ModuleValues) -> frozenset[str]:
     return found
 
 
-def reads_a_kept_graph(call: ast.Call, values: ModuleValues) -> bool:
-    """A model call of a module one of whose models' ``forward`` reads an attribute that
-    holds a graph made before the call: set in ``__init__`` from the object's parameters
-    (``self.W = torch.tanh(self.U @ self.V)``), or by another method from its submodules
-    (``self.film = self.ctx_enc(context).mean(0)``, ``graph_attributes``). Each call's
-    graph then reaches that one, which the next backward through the model needs again.
-    Which model ``call`` runs is not read, as for ``keeps_state``."""
-    if not _forward_graph_reads(values):
+def reads_a_kept_graph(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
+    """A call that may run a model of a class of the module whose ``forward`` computes with
+    an attribute holding a graph made before the call: set in ``__init__`` from the object's
+    parameters (``self.W = torch.tanh(self.U @ self.V)``), or by another of its methods from
+    its submodules (``self.film = self.ctx_enc(context).mean(0)``). Each call's graph then
+    reaches that one, which the next backward through the model needs again. A name the
+    function binds only to other models (``net = nn.Linear(4, 2)``) runs none; nor does one
+    whose held graph the function makes anew, by the method that sets it, in the same loop
+    before the call (``model.set_context(c)`` before each query)."""
+    held = _holding_classes(values)
+    if not held:
         return False
     func = call.func
-    return not (isinstance(func, ast.Name) and module_class(values.tree, func.id) is not None)
+    receiver = func.value if isinstance(func, ast.Attribute) else func
+    if isinstance(func, ast.Name):
+        if module_class(values.tree, func.id) is not None:
+            return False  # ``LowRankLinear(6, 2)``: a new object
+        made = [function.bindings[index].value for index in function.reaching(func)]
+        constructors = [value for value in made if isinstance(value, ast.Call)]
+        if made and len(constructors) == len(made):
+            classes = {dotted_name(value.func) for value in constructors}
+            held = {name: h for name, h in held.items() if name in classes}
+            if not held:
+                return False
+    name = dotted_name(receiver)
+    if name is not None and all(h.setters and not h.from_init for h in held.values()):
+        loops = function.call_loops.get(id(call), frozenset())
+        renewed = {
+            other.func.attr
+            for other in function.calls
+            if isinstance(other.func, ast.Attribute)
+            and dotted_name(other.func.value) == name
+            and (other.lineno, other.col_offset) < (call.lineno, call.col_offset)
+            and function.call_loops.get(id(other), frozenset()) >= loops
+        }
+        if all(h.setters <= renewed for h in held.values()):
+            return False
+    return True
 
 
-def _forward_graph_reads(values: ModuleValues) -> frozenset[str]:
-    found = _FORWARD_GRAPH_READS.get(values)
+class _Held(NamedTuple):
+    """What of a class's objects holds a graph between calls of its ``forward``."""
+
+    #: The methods other than ``__init__`` that set those attributes.
+    setters: frozenset[str]
+    #: One of them is set by ``__init__``: no call of the object makes it anew.
+    from_init: bool
+
+
+def _holding_classes(values: ModuleValues) -> dict[str, _Held]:
+    """The classes of the module whose ``forward`` computes with an attribute holding a
+    graph made before the call (``reads_a_kept_graph``), by name."""
+    found = _HOLDING.get(values)
     if found is None:
-        kept = graph_attributes(values) | _init_graphs(values)
-        found = _FORWARD_GRAPH_READS[values] = frozenset(
-            attribute
-            for method in _methods(values)
-            if kept and method.name in FORWARD_METHODS
-            for attribute in _tensor_reads(method, values) & kept
-        )
+        found = _HOLDING[values] = {}
+        for definition in ast.walk(values.tree):
+            if not isinstance(definition, ast.ClassDef):
+                continue
+            methods = [m for m in definition.body if isinstance(m, FUNCTIONS)]
+            forward = next((m for m in methods if m.name in FORWARD_METHODS), None)
+            if forward is None:
+                continue
+            read = _tensor_reads(forward, values)
+            setters: set[str] = set()
+            from_init = False
+            for method in methods:
+                owner = self_parameter(method)
+                if owner is None:
+                    continue
+                if method.name == "__init__":
+                    from_init |= bool(_init_graphs(method, owner, values) & read)
+                elif _stored_graphs(method, owner, values) & read:
+                    setters.add(method.name)
+            if setters or from_init:
+                found[definition.name] = _Held(frozenset(setters), from_init)
     return found
+
+
+def _init_graphs(
+    init: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, values: ModuleValues
+) -> set[str]:
+    """The attributes ``init`` sets, with grad on, to a value computed from the object's
+    own parameters (``self.W = torch.tanh(self.U @ self.V)`` after ``self.U =
+    nn.Parameter(...)``): a graph, made once. Not an alias of one (``self.W = self.U``),
+    nor what holds none (``len(self.U)``, ``self.U > 0``, ``torch.zeros_like(self.U)``,
+    ``self.U.detach() * 2``)."""
+    bindings = values.facts(init).bindings
+    parameters = {
+        attribute
+        for binding in bindings
+        if _makes_parameter(binding.value)
+        for attribute in _owner_attributes(binding.target, owner)
+    }
+    if not parameters:
+        return set()
+    found: set[str] = set()
+    for binding in bindings:
+        value = binding.value
+        if (
+            not binding.grad_off
+            and isinstance(value, (ast.Call, ast.BinOp, ast.UnaryOp))
+            and not _makes_parameter(value)
+            and _computes_on(value, owner, parameters, values)
+        ):
+            found |= _owner_attributes(binding.target, owner)
+    return found
+
+
+def _computes_on(node: ast.AST, owner: str, parameters: set[str], values: ModuleValues) -> bool:
+    """``node`` computes, with no step that drops the graph, on one of ``parameters``."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id == owner and node.attr in parameters
+    if never_carries(node) or makes_fresh_tensor(node, values):
+        return False
+    if isinstance(node, ast.Call):
+        parts = [*node.args, *(k.value for k in node.keywords)]
+        if isinstance(node.func, ast.Attribute):
+            parts.append(node.func.value)  # ``self.U.t()``
+        return any(_computes_on(part, owner, parameters, values) for part in parts)
+    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Starred)):
+        return any(
+            _computes_on(child, owner, parameters, values)
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.expr)
+        )
+    return False
+
+
+def _owner_attributes(target: ast.AST, owner: str) -> set[str]:
+    """The attributes of ``owner`` that an assignment's ``target`` sets."""
+    return {
+        part.attr
+        for part in ast.walk(target)
+        if isinstance(part, ast.Attribute)
+        and isinstance(part.value, ast.Name)
+        and part.value.id == owner
+    }
+
+
+def _makes_parameter(value: ast.AST | None) -> bool:
+    """``nn.Parameter(...)``: a leaf, no graph."""
+    return (
+        isinstance(value, ast.Call)
+        and (dotted_name(value.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
+    )
 
 
 def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> set[str]:
@@ -200,72 +314,8 @@ def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
     return found
 
 
-def _init_graphs(values: ModuleValues) -> frozenset[str]:
-    """Attributes an ``__init__`` of the module sets, with grad on, to a value computed from
-    the object's own parameters (``self.W = torch.tanh(self.U @ self.V)`` after ``self.U =
-    nn.Parameter(...)``): a graph, made once."""
-    found: set[str] = set()
-    for method in _methods(values):
-        owner = self_parameter(method)
-        if method.name != "__init__" or owner is None:
-            continue
-        bindings = values.facts(method).bindings
-        parameters = {
-            part.attr
-            for binding in bindings
-            if _makes_parameter(binding.value)
-            for part in ast.walk(binding.target)
-            if isinstance(part, ast.Attribute)
-        }
-        if not parameters:
-            continue
-        for binding in bindings:
-            value = binding.value
-            if binding.grad_off or value is None or _makes_parameter(value):
-                continue
-            reads = {
-                node.attr
-                for node in ast.walk(value)
-                if isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == owner
-            }
-            if reads & parameters and not _drops_graph(value):
-                found |= {
-                    part.attr
-                    for part in ast.walk(binding.target)
-                    if isinstance(part, ast.Attribute)
-                    and isinstance(part.value, ast.Name)
-                    and part.value.id == owner
-                }
-    return frozenset(found)
-
-
-def _makes_parameter(value: ast.AST | None) -> bool:
-    """``nn.Parameter(...)``: a leaf, no graph."""
-    return (
-        isinstance(value, ast.Call)
-        and (dotted_name(value.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
-    )
-
-
-def _drops_graph(value: ast.AST) -> bool:
-    """``w.detach()``, ``w.data``: what is computed from it records no graph."""
-    return any(
-        (isinstance(node, ast.Attribute) and node.attr in GRAPH_DROPPING_ATTRIBUTES)
-        or (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in GRAPH_DROPPING_METHODS
-        )
-        for node in ast.walk(value)
-    )
-
-
-#: Per module, ``_forward_graph_reads``.
-_FORWARD_GRAPH_READS: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Per module, ``_holding_classes``.
+_HOLDING: weakref.WeakKeyDictionary[ModuleValues, dict[str, _Held]] = weakref.WeakKeyDictionary()
 
 #: Per module, ``graph_attributes``.
 _GRAPH_ATTRIBUTES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
