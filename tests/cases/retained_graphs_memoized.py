@@ -45,3 +45,37 @@ def fresh_embeddings_each_batch(encoder, batches, optimizer):
         loss = F.mse_loss(embed(encoder, x), y)
         loss.backward(retain_graph=True)  # expect: NG003:23
         optimizer.step()
+
+
+@functools.lru_cache(maxsize=0)
+def uncached(encoder, x):
+    return encoder(x)  # a cache of no entries: a new graph at every call
+
+
+def nothing_kept_by_a_cache_of_none(encoder, batches, optimizer):
+    for x, y in batches:
+        loss = F.mse_loss(uncached(encoder, x), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+_CALLS = {}
+
+
+def counted(encoder, name, x):
+    _CALLS[name] = _CALLS.get(name, 0) + 1
+    return encoder(x)  # returns a new graph, not the counter it keeps
+
+
+def a_counter_kept_beside_a_fresh_graph(encoder, batches, optimizer):
+    for x, y in batches:
+        loss = F.mse_loss(counted(encoder, "train", x), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def a_parameter_named_like_a_cached_function(prototype, batches, optimizer):
+    for x, y in batches:
+        loss = F.mse_loss(prototype(x), y)  # the parameter, not the module's ``prototype``
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()

@@ -475,6 +475,11 @@ LIGHTNING_BASES: frozenset[str] = frozenset({"LightningModule", "Callback"})
 #: function.
 PARTIAL_BINDERS: frozenset[str] = frozenset({"functools.partial", "partial"})
 
+#: Calls that make an empty container (``_CACHE = dict()``), as a literal ``{}`` or ``[]`` does.
+CONTAINER_CONSTRUCTORS: frozenset[str] = frozenset(
+    {"dict", "list", "collections.OrderedDict", "OrderedDict", "collections.defaultdict"}
+    | {"defaultdict"}
+)
 #: Decorators that keep a function's results and hand the same object back to the next call
 #: with the same arguments: a graph made once, which each caller may differentiate again
 #: (NG003).

@@ -308,7 +308,7 @@ def origins_of(
                     if (
                         keeps_state(node, function, values)
                         or reads_a_kept_graph(node, function, values)
-                        or returns_a_kept_result(node, values)
+                        or returns_a_kept_result(node, function, values)
                     ):
                         origins.from_attribute = True  # a graph made before the call
                 continue

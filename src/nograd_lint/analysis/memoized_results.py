@@ -14,16 +14,18 @@ import ast
 import weakref
 
 from ..ast_names import dotted_name
-from .catalog import MEMOIZING_DECORATORS
+from .catalog import CONTAINER_CONSTRUCTORS, MEMOIZING_DECORATORS
+from .function_values import FunctionValues
 from .values import ModuleValues
 
 
-def returns_a_kept_result(call: ast.Call, values: ModuleValues) -> bool:
+def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
     """``call`` calls, by its name, a function of the module that may hand back a value
     it made on an earlier call: one under a memoizing decorator, or one that stores into a
-    container of the module (``_CACHE[key] = ...``) and returns from it."""
+    container of the module (``_CACHE[key] = ...``) and returns that entry. A name the
+    calling function binds itself (a parameter ``encoder``) is not the module's."""
     func = call.func
-    if not isinstance(func, ast.Name):
+    if not isinstance(func, ast.Name) or func.id in function.local | function.parameters():
         return False
     known = _KEPT.setdefault(values, {})
     if func.id not in known:
@@ -39,7 +41,7 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
     for decorator in definition.decorator_list:
         named = decorator.func if isinstance(decorator, ast.Call) else decorator
         if {dotted_name(named), values.qualified(named)} & MEMOIZING_DECORATORS:
-            return True
+            return not _keeps_nothing(decorator)
     own = _module_containers(values)
     filled = {
         target.value.id
@@ -52,10 +54,21 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
     }
     return bool(filled) and any(
         isinstance(node, ast.Return)
-        and node.value is not None
-        and any(isinstance(n, ast.Name) and n.id in filled for n in ast.walk(node.value))
+        and isinstance(node.value, ast.Subscript)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id in filled
         for node in ast.walk(definition)
     )
+
+
+def _keeps_nothing(decorator: ast.expr) -> bool:
+    """``@lru_cache(maxsize=0)``: a cache of no entries."""
+    if not isinstance(decorator, ast.Call):
+        return False
+    size = next((k.value for k in decorator.keywords if k.arg == "maxsize"), None)
+    if size is None and decorator.args:
+        size = decorator.args[0]
+    return isinstance(size, ast.Constant) and size.value == 0
 
 
 def _module_containers(values: ModuleValues) -> frozenset[str]:
@@ -70,7 +83,7 @@ def _module_containers(values: ModuleValues) -> frozenset[str]:
         else:
             continue
         made = isinstance(value, (ast.Dict, ast.List)) or (
-            isinstance(value, ast.Call) and dotted_name(value.func) in _CONTAINER_MAKERS
+            isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
         )
         if made:
             found.update(t.id for t in targets if isinstance(t, ast.Name))
