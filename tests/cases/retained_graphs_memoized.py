@@ -79,3 +79,17 @@ def a_parameter_named_like_a_cached_function(prototype, batches, optimizer):
         loss = F.mse_loss(prototype(x), y)  # the parameter, not the module's ``prototype``
         loss.backward(retain_graph=True)  # expect: NG003:23
         optimizer.step()
+
+
+_EMBEDDINGS = {}
+
+
+def embedding_of(encoder, items, key):
+    return _EMBEDDINGS.setdefault(key, encoder(items[key]))  # the first call's, after it
+
+
+def embeddings_kept_by_setdefault(encoder, items, batches, optimizer):
+    for key, y in batches:
+        loss = F.mse_loss(embedding_of(encoder, items, key), y)
+        loss.backward(retain_graph=True)  # a later batch of the same key goes through it
+    optimizer.step()

@@ -480,6 +480,9 @@ CONTAINER_CONSTRUCTORS: frozenset[str] = frozenset(
     {"dict", "list", "collections.OrderedDict", "OrderedDict", "collections.defaultdict"}
     | {"defaultdict"}
 )
+#: Container methods that store the value they are given when the key is missing and hand
+#: back what the container holds (``cache.setdefault(key, encoder(x))``): an earlier call's.
+KEEPING_LOOKUPS: frozenset[str] = frozenset({"setdefault"})
 #: Decorators that keep a function's results and hand the same object back to the next call
 #: with the same arguments: a graph made once, which each caller may differentiate again
 #: (NG003).

@@ -14,7 +14,7 @@ import ast
 import weakref
 
 from ..ast_names import dotted_name
-from .catalog import CONTAINER_CONSTRUCTORS, MEMOIZING_DECORATORS
+from .catalog import CONTAINER_CONSTRUCTORS, KEEPING_LOOKUPS, MEMOIZING_DECORATORS
 from .function_values import FunctionValues
 from .values import ModuleValues
 
@@ -52,13 +52,25 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
         and isinstance(target.value, ast.Name)
         and target.value.id in own
     }
-    return bool(filled) and any(
-        isinstance(node, ast.Return)
-        and isinstance(node.value, ast.Subscript)
-        and isinstance(node.value.value, ast.Name)
-        and node.value.value.id in filled
-        for node in ast.walk(definition)
+    returned = [
+        node.value for node in ast.walk(definition) if isinstance(node, ast.Return) and node.value
+    ]
+    return any(
+        # ``return _CACHE[key]`` after ``_CACHE[key] = ...``
+        (isinstance(value, ast.Subscript) and _named(value.value, filled))
+        # ``return _CACHE.setdefault(key, encoder(x))``
+        or (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in KEEPING_LOOKUPS
+            and _named(value.func.value, own)
+        )
+        for value in returned
     )
+
+
+def _named(node: ast.expr, names: set[str] | frozenset[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in names
 
 
 def _keeps_nothing(decorator: ast.expr) -> bool:

@@ -233,20 +233,34 @@ def _init_graphs(
     if not parameters:
         return set()
     found: set[str] = set()
-    for binding in bindings:
+    graphs: set[str] = set()  # local names bound to such a value (``W = tanh(U @ V)``)
+    for binding in bindings:  # in order: ``self.W = W`` after ``W = ...``
         value = binding.value
         if (
             not binding.grad_off
-            and isinstance(value, (ast.Call, ast.BinOp, ast.UnaryOp))
+            and (
+                isinstance(value, (ast.Call, ast.BinOp, ast.UnaryOp))
+                or (isinstance(value, ast.Name) and value.id in graphs)
+            )
             and not _makes_parameter(value)
-            and _computes_on(value, owner, parameters, values)
+            and _computes_on(value, owner, parameters, values, graphs)
         ):
             found |= _owner_attributes(binding.target, owner)
+            graphs.update(n.id for n in ast.walk(binding.target) if isinstance(n, ast.Name))
     return found
 
 
-def _computes_on(node: ast.AST, owner: str, parameters: set[str], values: ModuleValues) -> bool:
-    """``node`` computes, with no step that drops the graph, on one of ``parameters``."""
+def _computes_on(
+    node: ast.AST,
+    owner: str,
+    parameters: set[str],
+    values: ModuleValues,
+    graphs: set[str] | frozenset[str] = frozenset(),
+) -> bool:
+    """``node`` computes, with no step that drops the graph, on one of ``parameters`` (or
+    on a local name of ``graphs``, bound to such a value)."""
+    if isinstance(node, ast.Name):
+        return node.id in graphs
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return node.value.id == owner and node.attr in parameters
     if never_carries(node) or makes_fresh_tensor(node, values):
@@ -255,10 +269,10 @@ def _computes_on(node: ast.AST, owner: str, parameters: set[str], values: Module
         parts = [*node.args, *(k.value for k in node.keywords)]
         if isinstance(node.func, ast.Attribute):
             parts.append(node.func.value)  # ``self.U.t()``
-        return any(_computes_on(part, owner, parameters, values) for part in parts)
+        return any(_computes_on(part, owner, parameters, values, graphs) for part in parts)
     if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Starred)):
         return any(
-            _computes_on(child, owner, parameters, values)
+            _computes_on(child, owner, parameters, values, graphs)
             for child in ast.iter_child_nodes(node)
             if isinstance(child, ast.expr)
         )
