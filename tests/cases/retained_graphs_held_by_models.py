@@ -1,8 +1,9 @@
-# NG003 beside a model whose forward computes with a graph it holds, made before the call:
-# in ``__init__`` from its own parameters (a weight built once), or by another method from
-# its submodules (a task's context, encoded once and read by every query). Each call's
-# graph reaches that one, and the next backward through the model needs it again. As for a
-# model that feeds its state back, any model call of such a module may run that model.
+# NG003 beside a model whose forward computes with a graph it holds, made before the call
+# in ``__init__`` from its own parameters (a weight built once; a context another method
+# sets is in ``retained_graphs_context_renewed.py``). Each call's graph reaches that one,
+# and the next backward through the model needs it again. As for a model that feeds its
+# state back, any model call of such a module may run that model, unless the name called
+# is bound only to other models.
 import torch
 import torch.nn.functional as F
 
@@ -18,35 +19,11 @@ class LowRankLinear(torch.nn.Module):
         return x @ self.W
 
 
-class ContextConditioned(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.context_encoder = torch.nn.Linear(2, 16)
-        self.body = torch.nn.Linear(1, 8)
-        self.film = None
-
-    def set_context(self, context):
-        self.film = self.context_encoder(context).mean(0)  # a graph, made once per task
-
-    def forward(self, x):
-        gamma, beta = self.film.chunk(2)
-        return gamma * self.body(x) + beta
-
-
 def micro_batches_through_a_held_weight(model, micro_batches, optimizer):
     for x, y in micro_batches:
         loss = F.mse_loss(model(x), y) / len(micro_batches)
         loss.backward(retain_graph=True)  # the next one goes through ``tanh(U @ V)`` again
     optimizer.step()
-
-
-def queries_of_one_context(model, tasks, optimizer):
-    for context, queries in tasks:
-        model.set_context(context)
-        for x, y in queries:
-            loss = F.mse_loss(model(x), y)
-            loss.backward(retain_graph=True)  # the next query goes through ``film`` again
-        optimizer.step()
 
 
 def a_plain_layer_made_here(batches, optimizer):

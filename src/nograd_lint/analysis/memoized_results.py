@@ -84,7 +84,15 @@ def _keeps_nothing(decorator: ast.expr) -> bool:
 
 
 def _module_containers(values: ModuleValues) -> frozenset[str]:
-    """Names the module's own code binds to a dict or list written out (``_CACHE = {}``)."""
+    """Names the module's own code binds to a dict or list written out (``_CACHE = {}``),
+    read once per module."""
+    known = _CONTAINERS.get(values)
+    if known is None:
+        known = _CONTAINERS[values] = _containers_bound(values)
+    return known
+
+
+def _containers_bound(values: ModuleValues) -> frozenset[str]:
     found: set[str] = set()
     for statement in values.tree.body:
         targets: list[ast.expr] = []
@@ -115,3 +123,6 @@ _CONTAINER_MAKERS = frozenset(
 
 #: Per module, function name -> ``returns_a_kept_result``.
 _KEPT: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+#: Per module, ``_module_containers``.
+_CONTAINERS: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = weakref.WeakKeyDictionary()

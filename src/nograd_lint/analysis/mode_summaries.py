@@ -509,7 +509,7 @@ class ModeSummaries:
         run_first: set[str] = set()  # trained before the function puts it in any mode
         forwards: list[tuple[str, ast.Call]] = []  # run before the function sets their mode
         gradients = False
-        decide = decider(self._branching_of(node), fixed)
+        decide = decider(self._branching_of(node), fixed) if fixed else None
         for call in calls_and_returns_in_order(node.body, decide):
             if isinstance(call, ast.Return):
                 returned_in_eval.extend(
