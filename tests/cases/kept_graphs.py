@@ -259,3 +259,42 @@ def a_comprehension_reusing_the_name(model, loader, optimizer, extra):
         optimizer.step()
         history.append(loss)  # expect: NG002:24
     print(len(history), count)
+
+
+class Agent:
+    def __init__(self, gamma):
+        self.critic = Net()
+        self.target_critic = Net()
+        self.optimizer = torch.optim.Adam(self.critic.parameters())
+        self.gamma = gamma
+
+    def targets_copied_after_the_loop(self, states, rewards, next_states):
+        self.target_critic.eval()
+        next_q = self.target_critic(next_states)
+        targets = []
+        for j in range(len(rewards)):
+            targets.append(rewards[j] + self.gamma * next_q[j])  # expect: NG002:28
+        targets = torch.tensor(targets)  # a copy of the numbers: no backward reaches the graphs
+        loss = F.mse_loss(self.critic(states), targets)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def scores_copied_into_a_history(batches):
+    model = Net()
+    model.train()
+    history = torch.zeros(0)
+    for x in batches:
+        # ``torch.tensor`` copies the number: the history holds no graph
+        history = torch.cat([history, torch.tensor([model(x).sum()])])
+    print(history)
+
+
+def scores_aliased_into_a_history(batches):
+    model = Net()
+    model.train()
+    history = torch.zeros(0)
+    for x in batches:
+        history = torch.cat([history, torch.as_tensor(model(x).sum())[None]])  # expect: NG002:19
+    print(history)

@@ -659,12 +659,20 @@ MODEL_RUNNING_FUNCTIONS: tuple[str, ...] = (
     "torch.cond",
     "torch.while_loop",
 )
-#: torch's functions that make a new tensor from numbers, a shape or another tensor's shape:
-#: no graph, unless ``requires_grad=True`` makes it a leaf (``self.real = torch.ones(n, 1)``).
-FRESH_TENSOR_FUNCTIONS: frozenset[str] = frozenset(
+#: torch's functions that make a new tensor from a shape, numbers, another tensor's shape or
+#: a copy of its data (``torch.tensor(rewards)``): no graph of what they are given, whatever
+#: it holds (``requires_grad=True`` makes the result a leaf of its own). Not ``as_tensor``,
+#: which hands a tensor back as it is.
+GRAPH_CUTTING_CONSTRUCTORS: frozenset[str] = frozenset(
     {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye"}
     | {"zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like"}
-    | {"tensor", "Tensor", "FloatTensor", "LongTensor", "BoolTensor", "ByteTensor"}
+    | {"randint_like", "tensor", "from_numpy"}
+)
+#: torch's functions that make a new tensor from numbers or a shape: no graph
+#: (``self.real = torch.ones(n, 1)``). The legacy constructors among them alias a tensor
+#: they are given, graph and all (``torch.FloatTensor(out)``).
+FRESH_TENSOR_FUNCTIONS: frozenset[str] = GRAPH_CUTTING_CONSTRUCTORS | frozenset(
+    {"Tensor", "FloatTensor", "LongTensor", "BoolTensor", "ByteTensor"}
 )
 #: Tensor methods whose arguments give only a shape, a dtype or a device: no graph of theirs
 #: goes into the result (``x.to(self.device)``, ``x.view_as(y)``).

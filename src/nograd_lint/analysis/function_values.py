@@ -53,6 +53,7 @@ from .value_readings import (
     bound_names,
     condition_key,
     creates_graph,
+    cuts_the_graph,
     forward_receiver,
     is_accumulation,
     is_self_attribute,
@@ -928,11 +929,10 @@ class FunctionValues:
         elif isinstance(func, ast.Call) and self.carries(func, reached, seed):
             return True
         qualified = self.module.qualified(func)
-        if qualified is not None and (
-            qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS
-            or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(call))
+        if cuts_the_graph(call, qualified) or (
+            qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(call)
         ):
-            return False  # a number, indices, or gradients without a graph of their own
+            return False  # a number, indices, a new tensor, or gradients without a graph
         if self._strict and not self._passes_graphs(func, qualified):
             return False
         return any(

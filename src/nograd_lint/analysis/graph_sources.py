@@ -36,7 +36,7 @@ from .catalog import (
     runs_a_model,
     stores_arguments,
 )
-from .detached_results import returns_no_graph
+from .detached_results import returns_no_graph, unpacks_no_graph
 from .fates import contradicts
 from .function_values import Binding, FunctionValues, binds_indices
 from .gradient_calls import differentiated_values, local_definition
@@ -64,7 +64,7 @@ from .object_graphs import (
     reads_a_kept_graph,
     stored_by_a_method,
 )
-from .value_readings import creates_graph, makes_requires_grad, never_carries
+from .value_readings import creates_graph, cuts_the_graph, makes_requires_grad, never_carries
 from .values import ModuleValues, top_level_names
 
 
@@ -194,6 +194,8 @@ def origins_of(
             for index in reaching:
                 if binds_indices(function.bindings[index], node.id):
                     continue  # ``_, predicted = out.max(1)``: integers
+                if unpacks_no_graph(function.bindings[index], node.id, function, values):
+                    continue  # ``s, a, hidden = self.make_batch()``: ``s`` has no graph
                 if owner >= 0:
                     origins.reads[owner].add(index)
                 binding = function.bindings[index]
@@ -421,7 +423,7 @@ def _graph_parts(
     if (
         method in GRAPH_DROPPING_METHODS
         or (method in PARAMETER_METHODS and not strict)  # read strictly: leaves' results
-        or (qualified is not None and qualified.rsplit(".", 1)[-1] in GRAPH_DROPPING_METHODS)
+        or (isinstance(node, ast.Call) and cuts_the_graph(node, qualified))
         or (isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS)
         or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(node))
         or returns_no_graph(func, function, values)

@@ -174,7 +174,7 @@ class ModeSummaries:
         self._nested: dict[str, list[tuple[FunctionNode, FunctionNode]]] | None = None
         #: ``id`` of a nested definition -> its summary and the depth it was read at.
         self._nested_known: dict[tuple[int, Fixed], tuple[ModeSummary, int]] = {}
-        #: ``id`` of a method's definition -> its class (``_method_class``).
+        #: ``id`` of a method's definition -> its class (``method_class``).
         self._methods: dict[int, str] | None = None
         #: ``id`` of a function -> ``_copies`` of it, for every name; read on first need.
         self._module_copies: dict[int, dict[int, str]] | None = None
@@ -292,7 +292,7 @@ class ModeSummaries:
         for scope in self._scopes_from(enclosing):
             facts = self.values.facts(scope)
             read = facts.free_of(definition) - free
-            method = self._method_class(scope)
+            method = self.method_class(scope)
             if method is not None and self_parameter(scope) in read and self_name is None:
                 owner, self_name = method, self_parameter(scope)
             free |= read
@@ -334,7 +334,7 @@ class ModeSummaries:
             yield node
             node = self.values.owner_of(node)
 
-    def _method_class(self, node: FunctionNode) -> str | None:
+    def method_class(self, node: FunctionNode) -> str | None:
         """The class of the module that ``node`` is a method of, if any."""
         if self._methods is None:
             self._methods = {

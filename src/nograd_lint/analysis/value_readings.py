@@ -18,6 +18,7 @@ from .catalog import (
     ACCUMULATING_METHODS,
     CREATE_GRAPH_KEYWORD,
     GRAPH_CONSUMING_METHODS,
+    GRAPH_CUTTING_CONSTRUCTORS,
     GRAPH_DROPPING_ATTRIBUTES,
     GRAPH_DROPPING_BUILTINS,
     GRAPH_DROPPING_METHODS,
@@ -26,6 +27,7 @@ from .catalog import (
     INDEX_PAIR_METHODS_WITH_DIM,
     MODULE_RETURNING_METHODS,
     RETAIN_GRAPH_KEYWORD,
+    is_torchs,
 )
 
 #: What value facts are read for: a function's body, a lambda's, or the module's own code.
@@ -65,6 +67,18 @@ def makes_requires_grad(node: ast.AST) -> bool:
     if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
         return _flag(node, "requires_grad") is not False
     return any(k.arg == "requires_grad" and literal_truth(k.value) is True for k in node.keywords)
+
+
+def cuts_the_graph(call: ast.Call, qualified: str | None) -> bool:
+    """Whether the result of ``call`` of ``qualified`` holds no graph of what it is given:
+    ``torch.argmax(out)``, indices (``catalog.GRAPH_DROPPING_METHODS``), or a new tensor of
+    torch's (``torch.tensor(rewards)``, ``torch.zeros_like(out)``), a leaf at most."""
+    if qualified is None:
+        return False
+    name = qualified.rsplit(".", 1)[-1]
+    return name in GRAPH_DROPPING_METHODS or (
+        is_torchs(qualified) and name in GRAPH_CUTTING_CONSTRUCTORS
+    )
 
 
 def requires_grad_targets(node: ast.AST) -> Iterator[str]:

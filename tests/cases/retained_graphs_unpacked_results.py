@@ -1,0 +1,129 @@
+# NG003 beside values made before the loop that carry no graph: parts of a helper's result
+# made as new tensors (``s, a, hidden = self.make_batch()``, read where the helper is
+# defined), and copies of a value's data (``torch.tensor(values)``). Only the parts that
+# carry a graph make the next backward go through it again.
+import torch
+import torch.nn.functional as F
+
+
+class Rollouts:
+    def __init__(self, actor, optimizer):
+        self.actor = actor
+        self.optimizer = optimizer
+        self.data = []
+
+    def make_batch(self):
+        states, actions, hiddens = [], [], []
+        for state, action, hidden in self.data:
+            states.append(state)
+            actions.append([action])
+            hiddens.append(hidden)
+        s, a = torch.tensor(states, dtype=torch.float), torch.tensor(actions)
+        self.data = []
+        return s, a, hiddens[0]
+
+    def new_tensors_unpacked(self, epochs):
+        s, a, (h, c) = self.make_batch()
+        hidden = (h.detach(), c.detach())
+        for _ in range(epochs):
+            logits, _ = self.actor(s, hidden)
+            loss = F.cross_entropy(logits, a.squeeze(1))
+            self.optimizer.zero_grad()
+            loss.backward(retain_graph=True)  # expect: NG003:27
+            self.optimizer.step()
+
+    def kept_hidden_unpacked(self, epochs):
+        s, a, hidden = self.make_batch()  # the hidden state the rollout's forward made
+        for _ in range(epochs):
+            logits, _ = self.actor(s, hidden)
+            loss = F.cross_entropy(logits, a.squeeze(1))
+            self.optimizer.zero_grad()
+            loss.backward(retain_graph=True)  # the next epoch goes through hidden's graph
+            self.optimizer.step()
+
+    def starred_unpacking(self, epochs):
+        s, *rest = self.make_batch()  # the places of the parts are not read
+        for _ in range(epochs):
+            logits, _ = self.actor(s, rest[-1])
+            loss = logits.mean()
+            loss.backward(retain_graph=True)
+            self.optimizer.step()
+
+
+class Encoded:
+    def __init__(self, encoder, head, optimizer):
+        self.encoder = encoder
+        self.head = head
+        self.optimizer = optimizer
+
+    def encode(self, x, y):
+        return self.encoder(x), torch.zeros_like(y)
+
+    def labels_unpacked(self, x, y, steps):
+        _, zeros = self.encode(x, y)  # new tensors of y's shape: no graph
+        for _ in range(steps):
+            loss = F.mse_loss(self.head(x), zeros)
+            loss.backward(retain_graph=True)  # expect: NG003:27
+            self.optimizer.step()
+
+    def features_unpacked(self, x, y, steps):
+        feats, _ = self.encode(x, y)  # made once, read by every step
+        for _ in range(steps):
+            loss = F.mse_loss(self.head(feats), y)
+            loss.backward(retain_graph=True)
+            self.optimizer.step()
+
+
+class Prepared:
+    def __init__(self, encoder, head, optimizer):
+        self.encoder = encoder
+        self.head = head
+        self.optimizer = optimizer
+
+    def prepare(self, x, y):
+        return x.float(), torch.ones_like(y)
+
+    def targets_of_an_override(self, x, y, steps):
+        _, ones = self.prepare(x, y)  # a subclass's prepare hands back a graph there
+        for _ in range(steps):
+            loss = F.mse_loss(self.head(x), ones)
+            loss.backward(retain_graph=True)
+            self.optimizer.step()
+
+
+class PreparedByTheEncoder(Prepared):
+    def prepare(self, x, y):
+        out = self.encoder(x)
+        return out, out.sum(-1)
+
+
+def baseline_copied(net, values, batches, optimizer):
+    baseline = torch.tensor(values(batches[0][0]))  # a copy of the data, without the graph
+    for x, y in batches:
+        loss = F.mse_loss(net(x) - baseline, y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def baseline_aliased(net, values, batches, optimizer):
+    baseline = torch.as_tensor(values(batches[0][0]))  # the same tensor, graph and all
+    for x, y in batches:
+        loss = F.mse_loss(net(x) - baseline, y)
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def baseline_of_a_legacy_constructor(net, values, batches, optimizer):
+    baseline = torch.FloatTensor(values(batches[0][0]))  # aliases a tensor it is given
+    for x, y in batches:
+        loss = F.mse_loss(net(x) - baseline, y)
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def baseline_made_a_leaf(net, values, batches, optimizer):
+    baseline = torch.tensor(values(batches[0][0]), requires_grad=True)
+    for x, y in batches:
+        loss = F.mse_loss(net(x) - baseline, y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
