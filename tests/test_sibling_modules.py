@@ -602,3 +602,74 @@ def test_a_helper_beside_that_may_be_another_function_is_not_read(
     assert main != RECONSTRUCT or helper != CACHES_DETACHED
     (tmp_path / "data_utils.py").write_text(helper)
     assert _lint(tmp_path, main) == []
+
+
+# -- NG003: the parts of a helper's result, and the overrides of a method beside ---------
+
+#: ``obs`` is a copy of numbers, ``h`` the graph of a hidden state only a subclass keeps.
+LEARNER = """\
+import torch
+import torch.nn.functional as F
+
+
+class BaseLearner(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = torch.nn.GRUCell(3, 4)
+        self.steps = []
+
+    def sample_batch(self):
+        obs = torch.tensor([s for s, _ in self.steps])
+        return obs, self.steps[0][1].detach()
+
+    def fit(self, target, optimizer):
+        obs, h = self.sample_batch()
+        for _ in range(2):
+            loss = F.mse_loss(self.cell(obs, h.expand(len(obs), -1)), target)
+            loss.backward(retain_graph=True)
+        optimizer.step()
+"""
+
+#: A module beside derives a class from it and hands back the hidden state's graph.
+KEEPS_HIDDEN = """\
+from learner import BaseLearner
+
+
+class BpttLearner(BaseLearner):
+    def sample_batch(self):
+        obs, _ = super().sample_batch()
+        return obs, self.steps[0][1]
+"""
+
+
+def test_a_method_whose_parts_carry_no_graph_frees_it(tmp_path: Path) -> None:
+    assert _lint(tmp_path, LEARNER, "learner.py") == ["19:26 NG003"]
+
+
+def test_a_subclass_beside_that_overrides_the_method_keeps_it_needed(tmp_path: Path) -> None:
+    (tmp_path / "bptt.py").write_text(KEEPS_HIDDEN)
+    assert _lint(tmp_path, LEARNER, "learner.py") == []
+    (tmp_path / "bptt.py").write_text(KEEPS_HIDDEN.replace("def sample_batch", "def other"))
+    sibling_modules._texts.clear()
+    assert _lint(tmp_path, LEARNER, "learner.py") == ["19:26 NG003"]
+
+
+def test_a_helper_beside_is_read_by_the_part_unpacked(tmp_path: Path) -> None:
+    helper = (
+        "import torch\n\n\ndef split(model, data):\n"
+        "    return torch.tensor(data.tolist()), model(data)\n"
+    )
+    (tmp_path / "batches.py").write_text(helper)
+    main = (
+        "import torch.nn.functional as F\nfrom batches import split\n\n\n"
+        "def fit(model, head, data, optimizer):\n"
+        "    {targets}, {feats} = split(model, data)\n"
+        "    for _ in range(3):\n"
+        "        loss = F.mse_loss(head({read}), data)\n"
+        "        loss.backward(retain_graph=True)\n"
+        "        optimizer.step()\n"
+    )
+    copied = main.format(targets="targets", feats="_", read="targets")
+    assert _lint(tmp_path, copied) == ["9:22 NG003"]
+    kept = main.format(targets="_", feats="feats", read="feats")
+    assert _lint(tmp_path, kept) == []  # every step differentiates the model's graph again

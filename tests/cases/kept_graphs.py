@@ -298,3 +298,14 @@ def scores_aliased_into_a_history(batches):
     for x in batches:
         history = torch.cat([history, torch.as_tensor(model(x).sum())[None]])  # expect: NG002:19
     print(history)
+
+
+def snapshots_copied_in_place(batches):
+    model = Net()
+    model.train()
+    snapshots, copies = [], []
+    for x in batches:
+        out = model(x)
+        snapshots.append(torch.zeros_like(out).copy_(out))  # expect: NG002:26
+        copies.append(out.new_tensor(out))  # a copy of the numbers: no graph
+    print(len(snapshots), len(copies))

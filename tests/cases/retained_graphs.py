@@ -84,6 +84,22 @@ def recurrent_state_detached_each_chunk(model, chunks, hidden):
         loss.backward(retain_graph=True)  # expect: NG003:23
 
 
+def recurrent_state_detached_at_the_end(model, chunks, hidden):
+    for x in chunks:
+        out, hidden = model(x, hidden)
+        loss = out.sum()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        hidden = hidden.detach()  # every iteration, before the next one reads it
+
+
+def recurrent_state_detached_at_the_end_of_a_with(model, chunks, hidden, log):
+    for x in chunks:
+        with log.section("chunk"):
+            out, hidden = model(x, hidden)
+            out.sum().backward(retain_graph=True)  # expect: NG003:32
+            hidden = hidden.detach()
+
+
 def logged_loss_is_a_number(model, loader, optimizer, log):
     for x, y in loader:
         loss = F.cross_entropy(model(x), y)
@@ -192,6 +208,32 @@ def truncated_bptt_without_detach(model, chunks, hidden):
         out, hidden = model(x, hidden)
         loss = out.sum()
         loss.backward(retain_graph=True)
+
+
+def detached_only_every_k_chunks(model, chunks, hidden, k):
+    for i, x in enumerate(chunks):
+        out, hidden = model(x, hidden)
+        out.sum().backward(retain_graph=True)  # the next chunk goes through it, mostly
+        if i % k == 0:
+            hidden = hidden.detach()
+
+
+def a_continue_skips_the_detach(model, chunks, hidden):
+    for x in chunks:
+        out, hidden = model(x, hidden)
+        loss = out.sum()
+        loss.backward(retain_graph=True)
+        if not torch.isfinite(loss):
+            continue  # the graph comes round to the next chunk
+        hidden = hidden.detach()
+
+
+def detached_in_an_inner_loop_only(model, epochs, hidden):
+    for chunks in epochs:
+        for x in chunks:
+            out, hidden = model(x, hidden)
+            out.sum().backward(retain_graph=True)  # the next chunk goes through it
+        hidden = hidden.detach()
 
 
 def gradient_penalty(discriminator, real, fake):

@@ -93,3 +93,64 @@ def embeddings_kept_by_setdefault(encoder, items, batches, optimizer):
         loss = F.mse_loss(embedding_of(encoder, items, key), y)
         loss.backward(retain_graph=True)  # a later batch of the same key goes through it
     optimizer.step()
+
+
+def memoize(function):
+    kept = {}
+
+    @functools.wraps(function)
+    def wrapper(key):
+        if key not in kept:
+            kept[key] = function(key)
+        return kept[key]
+
+    return wrapper
+
+
+ENCODER = torch.nn.Linear(4, 3)
+SPLITS = {"train": torch.randn(5, 4)}
+
+
+@memoize
+def encoded_split(name):
+    return ENCODER(SPLITS[name])
+
+
+def a_split_kept_by_a_decorator_of_the_module(head, optimizer, steps):
+    for _ in range(steps):
+        loss = head(encoded_split("train")).mean()
+        loss.backward(retain_graph=True)  # every step goes through the one kept encoding
+    optimizer.step()
+
+
+class Distiller:
+    def __init__(self, teacher, student, x, labels):
+        self.teacher = teacher
+        self.student = student
+        self.x = x
+        self.labels = labels
+        self._soft = None
+        self._hard = None
+
+    def soft_targets(self):
+        if self._soft is None:
+            self._soft = F.softmax(self.teacher(self.x), 1)  # the first call's graph, kept
+        return self._soft
+
+    def hard_targets(self):
+        if self._hard is None:
+            self._hard = torch.tensor(self.labels)  # numbers: no graph to keep
+        return self._hard
+
+    def distill_soft(self, optimizer, steps):
+        for _ in range(steps):
+            logits = self.student(self.x)
+            loss = F.kl_div(F.log_softmax(logits, 1), self.soft_targets(), reduction="sum")
+            loss.backward(retain_graph=True)  # each step goes through the kept targets
+        optimizer.step()
+
+    def distill_hard(self, optimizer, steps):
+        for _ in range(steps):
+            loss = F.cross_entropy(self.student(self.x), self.hard_targets())
+            loss.backward(retain_graph=True)  # expect: NG003:27
+        optimizer.step()

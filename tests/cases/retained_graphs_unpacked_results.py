@@ -50,6 +50,25 @@ class Rollouts:
             self.optimizer.step()
 
 
+class Episodes:
+    def __init__(self, actor, optimizer):
+        self.actor = actor
+        self.optimizer = optimizer
+        self.data = []
+
+    def make_batch(self):
+        states = torch.tensor([state for state, _ in self.data], dtype=torch.float)
+        actions = torch.tensor([action for _, action in self.data])
+        return states, actions, self.data[0][1], self.data[-1][1].detach()
+
+    def starred_past_the_parts_kept(self, epochs):
+        s, *_, hidden = self.make_batch()  # ``hidden``: the last part, detached
+        for _ in range(epochs):
+            loss = self.actor(s, hidden).mean()
+            loss.backward(retain_graph=True)  # expect: NG003:27
+            self.optimizer.step()
+
+
 class Encoded:
     def __init__(self, encoder, head, optimizer):
         self.encoder = encoder
@@ -125,5 +144,103 @@ def baseline_made_a_leaf(net, values, batches, optimizer):
     baseline = torch.tensor(values(batches[0][0]), requires_grad=True)
     for x, y in batches:
         loss = F.mse_loss(net(x) - baseline, y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+class Sequences:
+    def __init__(self, cell, head, optimizer, bptt):
+        self.cell = cell
+        self.head = head
+        self.optimizer = optimizer
+        self.steps = []
+        if bptt:
+            self.make_pairs = self._pairs_with_graph  # another method runs: not read
+
+    def make_pairs(self):
+        return torch.tensor([s for s, _ in self.steps]), self.steps[-1][1].detach()
+
+    def _pairs_with_graph(self):
+        return torch.tensor([s for s, _ in self.steps]), self.steps[-1][1]
+
+    def fit(self, target, epochs):
+        obs, h = self.make_pairs()
+        for _ in range(epochs):
+            loss = F.mse_loss(self.head(self.cell(obs, h)), target)
+            loss.backward(retain_graph=True)
+            self.optimizer.step()
+
+
+class Windows:
+    def __init__(self, cell, head, optimizer):
+        self.cell = cell
+        self.head = head
+        self.optimizer = optimizer
+        self.steps = []
+
+    def make_windows(self):
+        return torch.tensor([s for s, _ in self.steps]), self.steps[-1][1].detach()
+
+    def fit(self, target, epochs):
+        obs, h = self.make_windows()
+        for _ in range(epochs):
+            loss = F.mse_loss(self.head(self.cell(obs, h)), target)
+            loss.backward(retain_graph=True)
+            self.optimizer.step()
+
+
+class WindowsWithGraph(Windows):
+    make_windows = Sequences._pairs_with_graph  # bound in the class body: not read
+
+
+def make_temperature(init):
+    log_t = torch.tensor(float(init), requires_grad=True)
+    return log_t, log_t.exp()
+
+
+def temperature_made_once(model, batches, optimizer):
+    log_t, temp = make_temperature(0.5)  # ``temp``: recorded on a leaf, once
+    for x, y in batches:
+        loss = F.cross_entropy(model(x) / temp, y)
+        loss.backward(retain_graph=True)  # each batch goes through temp's graph again
+        optimizer.step()
+
+
+def make_gates(n):
+    return torch.zeros(n, requires_grad=True), torch.ones(n)
+
+
+def gates_computed_once(model, batches, optimizer):
+    raw, scale = make_gates(4)
+    gate = torch.sigmoid(raw) * scale  # recorded on a leaf the helper made
+    for x, y in batches:
+        loss = F.mse_loss(model(x) * gate, y)
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def leaf_made_later(model, batches, optimizer):
+    log_t = torch.full((1,), 0.3)
+    log_t.requires_grad = True
+    temp = log_t.exp()
+    for x, y in batches:
+        loss = F.cross_entropy(model(x) / temp, y)
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def leaf_by_a_flag(model, batches, optimizer, learn_scale=True, **factory):
+    scale = torch.zeros(3, requires_grad=learn_scale).exp()
+    shift = torch.zeros(3, **factory).exp()  # ``factory`` may hold requires_grad=True
+    for x, y in batches:
+        loss = F.mse_loss(model(x) * scale + shift, y)
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def targets_copied_by_a_method(net, teacher, batches, optimizer):
+    targets = batches[0][0].new_tensor(teacher(batches[0][0]))  # a copy, without the graph
+    for x, y in batches:
+        loss = F.mse_loss(net(x), targets)
         loss.backward(retain_graph=True)  # expect: NG003:23
         optimizer.step()

@@ -570,6 +570,12 @@ GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
         "get_device",
         "nonzero",
         "count_nonzero",
+        # a new tensor of the receiver's dtype and device: a copy of numbers, or a shape
+        "new_tensor",
+        "new_zeros",
+        "new_ones",
+        "new_empty",
+        "new_full",
     }
 )
 #: Methods (and ``torch.<name>`` functions) that return ``(values, indices)``: the indices,

@@ -10,12 +10,17 @@ needless. Only definitions bound once, that no star import or rebinding may repl
 from __future__ import annotations
 
 import ast
+import enum
+import functools
+import re
 import weakref
+from collections.abc import Callable
 
 from ..ast_names import (
     ATTRIBUTES_BY_NAME,
     FUNCTIONS,
     chain_head,
+    dotted_name,
     last_name,
     module_level,
     same_scope_nodes,
@@ -24,15 +29,18 @@ from ..ast_names import (
 from .catalog import (
     FORWARD_METHODS,
     INSTANCE_CALL_METHOD,
+    METADATA_ARGUMENT_METHODS,
     MODULE_BASE_NAMES,
+    PARAMETER_CLASSES,
     is_in_place,
     stores_arguments,
 )
 from .function_values import Binding, FunctionValues
 from .mode_summaries import summaries_of
 from .model_calls import binds_itself, rebound_globals
-from .value_readings import FunctionNode
-from .values import ModuleValues
+from .sibling_modules import any_text_beside
+from .value_readings import FunctionNode, makes_requires_grad, may_make_a_leaf, peeled
+from .values import ModuleValues, top_level_names
 
 
 def returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
@@ -57,15 +65,16 @@ def returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVal
     return callee is not None and graph_free(*callee)
 
 
-def unpacks_no_graph(
+def unpacked_part(
     binding: Binding, name: str, function: FunctionValues, values: ModuleValues
-) -> bool:
-    """``s, a, hidden = self.make_batch()``: the part of a helper's result that the
-    assignment ``binding`` gives ``name`` carries no graph, read where the helper is
-    defined: every ``return`` there hands back a tuple whose part at that place carries
-    none (``graph_free``), however the rest is made. The helper is one ``returns_no_graph``
-    reads by its name, or a method of the object's own class (``self.make_batch()``): the
-    one it runs, and every override of it in the module's subclasses."""
+) -> Handed:
+    """``s, a, hidden = self.make_batch()``: what the part of a helper's result that the
+    assignment ``binding`` gives ``name`` holds, read where the helper is defined: every
+    ``return`` there hands back a tuple whose part at that place is read (``hands_back``),
+    however the rest is made. The helper is one ``returns_no_graph`` reads by its name, or
+    a method of the object's own class (``self.make_batch()``): the one it runs, and every
+    override of it in the module's subclasses and in the modules beside it. ``GRAPH`` for
+    any other binding."""
     value, target = binding.value, binding.target
     target_end = (getattr(target, "end_lineno", 0) or 0, getattr(target, "end_col_offset", 0) or 0)
     if not (
@@ -74,34 +83,39 @@ def unpacks_no_graph(
         # an assignment, its value after its target (not a ``with`` or ``match`` subject)
         and (value.lineno, value.col_offset) > target_end
     ):
-        return False
+        return Handed.GRAPH
     part = _place(target, name)
     if part is None:
-        return False
-    callees = _callees(value.func, function, values)
-    return bool(callees) and all(
-        graph_free(definition, there, part) for definition, there in callees
-    )
+        return Handed.GRAPH
+    run = callees(value.func, function, values)
+    if not run:
+        return Handed.GRAPH
+    handed = {hands_back(definition, there, part) for definition, there in run}
+    return handed.pop() if len(handed) == 1 else Handed.GRAPH
 
 
 def _place(target: ast.AST, name: str) -> tuple[int, ...] | None:
     """Where in the value an assignment to ``target`` gives ``name`` its part: ``(1, 0)``
-    for ``h`` of ``s, (h, c) = ...``, ``()`` for the whole; None where a starred target
-    moves the places, or ``name`` is bound some other way (an attribute, a subscript)."""
+    for ``h`` of ``s, (h, c) = ...``, ``(-1,)`` for ``h`` of ``s, *_, h = ...``, ``()``
+    for the whole; None for a starred name (a list of parts), or a name bound some other
+    way (an attribute, a subscript)."""
     if isinstance(target, ast.Name):
         return () if target.id == name else None
-    if not isinstance(target, (ast.Tuple, ast.List)) or any(
-        isinstance(element, ast.Starred) for element in target.elts
-    ):
+    if not isinstance(target, (ast.Tuple, ast.List)):
         return None
+    starred = [i for i, element in enumerate(target.elts) if isinstance(element, ast.Starred)]
+    if len(starred) > 1:
+        return None  # a syntax error
     for index, element in enumerate(target.elts):
         inner = _place(element, name)
         if inner is not None:
-            return (index, *inner)
+            # after a starred target, counted from the end
+            place = index - len(target.elts) if starred and index > starred[0] else index
+            return (place, *inner)
     return None
 
 
-def _callees(
+def callees(
     func: ast.expr, function: FunctionValues, values: ModuleValues
 ) -> list[tuple[FunctionNode, ModuleValues]]:
     """The definitions ``func(...)`` may run, with the module each is read in: the plain
@@ -130,7 +144,51 @@ def _callees(
     definitions = [summaries.definitions[(c, func.attr)] for c in classes]
     if any(definition.decorator_list for definition in definitions):
         return []  # ``@property``, ``@staticmethod``, or a wrapper
+    if _bound_otherwise(func.attr, values) or any_text_beside(
+        values.path, _subclass_pattern(tuple(sorted({owner, *classes})), func.attr)
+    ):
+        return []
     return [(definition, values) for definition in definitions]
+
+
+def _bound_otherwise(method: str, values: ModuleValues) -> bool:
+    """The module binds the name ``method`` of an object other than by a ``def`` in a class:
+    ``make_batch = _bptt_batch`` in a class body, ``self.make_batch = ...`` anywhere."""
+    known = _BOUND_OTHERWISE.setdefault(values, {})
+    if method not in known:
+        known[method] = any(
+            (
+                isinstance(node, ast.Attribute)
+                and node.attr == method
+                and not isinstance(node.ctx, ast.Load)
+            )
+            or (
+                isinstance(node, ast.ClassDef)
+                and any(
+                    method in top_level_names(statement)
+                    for statement in node.body
+                    if not isinstance(statement, FUNCTIONS)
+                )
+            )
+            for node in ast.walk(values.tree)
+        )
+    return known[method]
+
+
+#: Per module, method name -> ``_bound_otherwise``.
+_BOUND_OTHERWISE: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _subclass_pattern(classes: tuple[str, ...], method: str) -> Callable[[str], bool]:
+    """A test of a module's text: it may derive a class from one of ``classes`` (their
+    names in a ``class`` statement's bases) and define ``method`` again. Kept, so that the
+    same test object serves each module that asks."""
+    names = "|".join(map(re.escape, classes))
+    pattern = re.compile(rf"^\s*class\s+\w+\s*\([^)]*\b(?:{names})\b", re.MULTILINE)
+    return lambda text: f"def {method}" in text and pattern.search(text) is not None
 
 
 def _names_a_definition(func: ast.Name, function: FunctionValues, values: ModuleValues) -> bool:
@@ -212,6 +270,18 @@ def _instance_call(
     return next((methods[name] for name in FORWARD_METHODS if name in methods), None)
 
 
+class Handed(enum.Enum):
+    """What a function hands back, as a caller's graph reads it."""
+
+    #: Plain data: no graph, and nothing that records one when used.
+    DATA = "data"
+    #: A tensor that requires grad (``torch.zeros(n, requires_grad=True)``): no graph of
+    #: its own, but what the caller computes on it records one.
+    LEAF = "leaf"
+    #: Maybe a graph.
+    GRAPH = "graph"
+
+
 def graph_free(definition: FunctionNode, values: ModuleValues, part: tuple[int, ...] = ()) -> bool:
     """Every ``return`` of the function hands back a value that carries no graph, as
     ``origins_of`` reads it strictly: no call in it that may record one, and nothing of its
@@ -221,59 +291,132 @@ def graph_free(definition: FunctionNode, values: ModuleValues, part: tuple[int, 
     what any call returns, given nothing or not. Calls it makes are read in turn (a
     recursive one reads as a graph). ``part``: only that part of each returned tuple
     (``(1, 0)``: the first element of the second), or the whole of a value that is none."""
-    known = _GRAPH_FREE.setdefault(values, {})
+    return hands_back(definition, values, part) is Handed.DATA
+
+
+def hands_back(
+    definition: FunctionNode, values: ModuleValues, part: tuple[int, ...] = ()
+) -> Handed:
+    """``graph_free``'s reading, which also tells a leaf apart: every returned ``part`` is
+    a tensor made to require grad (``return torch.tensor(emb, requires_grad=True), y``),
+    and nothing else of a graph is in it."""
+    known = _HANDED.setdefault(values, {})
     key = (id(definition), part)
     if key not in known:
-        known[key] = False  # while it is read
-        known[key] = isinstance(definition, FUNCTIONS) and _hands_back_no_graph(
-            definition, values, part
+        known[key] = Handed.GRAPH  # while it is read
+        known[key] = (
+            _hands_back(definition, values, part)
+            if isinstance(definition, FUNCTIONS)
+            else Handed.GRAPH
         )
     return known[key]
 
 
-def _hands_back_no_graph(
+def _hands_back(
     definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues, part: tuple[int, ...]
-) -> bool:
-    returned = []
+) -> Handed:
+    parts = []
     owner = self_parameter(definition)
     for node in same_scope_nodes(definition.body):
         if isinstance(node, ast.Return) and node.value is not None:
-            returned.append(_part_of(node.value, part))
+            parts.append(_part_of(node.value, part))
         elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)):
-            return False
+            return Handed.GRAPH
     # Nested functions and comprehensions included: they may run, on the same objects.
     if any(_changes_in_place(node, owner) for node in ast.walk(definition)):
-        return False
-    if not returned:
-        return True
+        return Handed.GRAPH
+    facts = values.facts(definition)
+    handed: set[Handed] = set()
+    returned = []
+    for value, rest in parts:
+        run = callees(value.func, facts, values) if isinstance(value, ast.Call) else []
+        if run:  # ``return self._pack(obs, h)``: that part of what the helper hands back
+            handed.update(hands_back(callee, there, rest) for callee, there in run)
+        else:  # the whole of a value made otherwise (``return pair``), for any part of it
+            returned.append(value)
+    if returned:
+        handed.add(_made(returned, facts, values))
+    if Handed.GRAPH in handed:
+        return Handed.GRAPH
+    return Handed.LEAF if Handed.LEAF in handed else Handed.DATA
+
+
+def holds_no_graph(made: list[ast.expr], definition: FunctionNode, values: ModuleValues) -> bool:
+    """The values ``made`` in the function ``definition`` carry no graph and are no leaf,
+    read as what it returns is (``hands_back``)."""
+    return _made(made, values.facts(definition), values) is Handed.DATA
+
+
+def _made(returned: list[ast.expr], facts: FunctionValues, values: ModuleValues) -> Handed:
+    """What the ``returned`` values of a function hold."""
     # Read as the gradient call's own value is read; imported here because that reading
     # asks this module in turn whether a helper's result carries a graph.
     from .graph_sources import origins_of
 
-    origins = origins_of(returned, values.facts(definition), values, strict=True)
-    return not (
+    origins = origins_of(returned, facts, values, strict=True)
+    if (
         origins.recorded()
         or origins.unbound_forward
         or origins.from_parameter
         or origins.from_attribute
         or origins.from_enclosing
         or origins.from_iteration
+    ):
+        return Handed.GRAPH
+    if not (origins.grad_leaves or any(map(_makes_a_leaf, returned))):
+        return Handed.DATA
+    # ``return log_t, log_t.exp()``: the leaf itself, or what the function records on it
+    leaves = all(_is_a_leaf(value, facts, values) for value in returned)
+    return Handed.LEAF if leaves else Handed.GRAPH
+
+
+def _makes_a_leaf(value: ast.expr) -> bool:
+    """``torch.zeros(n, requires_grad=True)``, ``nn.Parameter(w)``: a tensor that requires
+    grad, somewhere in the returned value."""
+    return any(makes_requires_grad(node) or _a_parameter(node) for node in ast.walk(value))
+
+
+def _a_parameter(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and (dotted_name(node.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
     )
 
 
-def _part_of(value: ast.expr, part: tuple[int, ...]) -> ast.expr:
+def _is_a_leaf(value: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
+    """``value`` is itself a tensor made to require grad, maybe moved (``.to(device)``):
+    made so there, or a name bound only to such tensors, or made to require grad by the
+    function (``log_t.requires_grad = True``)."""
+    value = peeled(value, METADATA_ARGUMENT_METHODS)  # type: ignore[assignment]
+    if isinstance(value, ast.Call):
+        return _a_parameter(value) or may_make_a_leaf(value, values.qualified(value.func))
+    if not isinstance(value, ast.Name):
+        return False
+    if value.id in function.requires_grad:
+        return True
+    reaching = function.reaching(value)
+    return bool(reaching) and all(
+        _is_a_leaf(function.bindings[index].value, function, values)  # type: ignore[arg-type]
+        for index in reaching
+        if isinstance(function.bindings[index].target, ast.Name)
+    )
+
+
+def _part_of(value: ast.expr, part: tuple[int, ...]) -> tuple[ast.expr, tuple[int, ...]]:
     """The part of a returned value at ``part``, as far as it is written as a tuple or
-    list (``return s, a, h_in_lst[0]``); the whole of a part that is made otherwise. A
-    starred element moves the places after it: the whole value then."""
-    for index in part:
-        if not isinstance(value, (ast.Tuple, ast.List)) or any(
-            isinstance(element, ast.Starred) for element in value.elts[: index + 1]
+    list (``return s, a, h_in_lst[0]``), with the places left to read in it: ``()`` when
+    the whole part is written out."""
+    for depth, index in enumerate(part):
+        if not isinstance(value, (ast.Tuple, ast.List)) or not (
+            -len(value.elts) <= index < len(value.elts)  # else unpacking fails at run time
         ):
-            return value
-        if index >= len(value.elts):
-            return value  # unpacking fails at run time; read the whole
+            return value, part[depth:]
+        # a starred element before the place (after it, counted from the end) moves it
+        before = value.elts[: index + 1] if index >= 0 else value.elts[index:]
+        if any(isinstance(element, ast.Starred) for element in before):
+            return value, part[depth:]
         value = value.elts[index]
-    return value
+    return value, ()
 
 
 def _changes_in_place(node: ast.AST, owner: str | None) -> bool:
@@ -297,7 +440,7 @@ def _changes_in_place(node: ast.AST, owner: str | None) -> bool:
     )
 
 
-#: Per module, (``id`` of a function, part) -> ``graph_free``.
-_GRAPH_FREE: weakref.WeakKeyDictionary[ModuleValues, dict[tuple[int, tuple[int, ...]], bool]] = (
+#: Per module, (``id`` of a function, part) -> ``hands_back``.
+_HANDED: weakref.WeakKeyDictionary[ModuleValues, dict[tuple[int, tuple[int, ...]], Handed]] = (
     weakref.WeakKeyDictionary()
 )

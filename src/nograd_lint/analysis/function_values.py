@@ -33,12 +33,14 @@ from .catalog import (
     GRAPH_READING_ATTRIBUTES,
     IN_PLACE_DETACH,
     LOSS_FUNCTION_NAME,
+    METADATA_ARGUMENT_METHODS,
     MODEL_METHODS,
     MODULE_BASE_NAMES,
     PASS_THROUGH_BUILTINS,
     GradEffect,
     grad_effect,
     is_in_place,
+    is_tensor_method,
     stores_arguments,
 )
 from .fates import NO_GUARDS, Fate, Guards, Kept
@@ -238,6 +240,9 @@ class FunctionValues:
         self._ifs: set[int] = set()
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
+        #: ``id`` of each loop -> where its own ``continue`` and ``break`` statements are
+        #: (not those of a loop or a function inside it).
+        self._jumps: dict[int, list[Position]] = {}
         #: ``id`` of each ``try`` -> (``id`` of each of its handlers, whether the handler
         #: leaves the statements after the ``try``: it ends in ``raise``, ``return``...).
         self._tries: dict[int, list[tuple[int, bool]]] = {}
@@ -577,6 +582,7 @@ class FunctionValues:
         self.requires_grad.update(requires_grad_targets(node))
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             inner = loops | {here}
+            self._jumps[here] = [(jump.lineno, jump.col_offset) for jump in _own_jumps(node.body)]
             if isinstance(node, ast.While):
                 self._expressions([node.test], guards, (*path, (here, "body")), inner)
             else:
@@ -749,12 +755,37 @@ class FunctionValues:
                 break
         around = self._around(loops, dominating)
         if around:
-            found.extend(
-                i
-                for i in reversed(indices[split:])
-                if self.bindings[i].loops & around and self.bindings[i].scope_end is None
-            )
+            for i in reversed(indices[split:]):  # after the read, latest first
+                binding = self.bindings[i]
+                if binding.loops & around and binding.scope_end is None:
+                    found.append(i)
+                    if self._ends_each_iteration(binding, here, path, loops):
+                        break  # the bindings between the read and it never reach the read
         return found
+
+    def _ends_each_iteration(
+        self, binding: Binding, here: Position, path: Path, loops: frozenset[int]
+    ) -> bool:
+        """Whether ``binding``, made after a read at ``here`` in the same loop, is made in
+        every iteration that goes on from the read to the loop's back edge: at the top
+        level of the body of the loop nearest the read (or of a ``with`` there), with no
+        ``continue`` or ``break`` of that loop between the read and it (``hidden =
+        hidden.detach()`` at the end of the body: what the body bound before never comes
+        round)."""
+        if not binding.replaces or binding.loops != loops:
+            return False
+        inner = next(
+            (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
+        )
+        if inner is None:
+            return False
+        body = path[: inner + 1]
+        bound = binding.path
+        if bound[: len(body)] != body or any(
+            statement not in self._withs for statement, _ in bound[len(body) :]
+        ):
+            return False
+        return not any(here < jump < binding.position for jump in self._jumps.get(body[-1][0], ()))
 
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[Hashable]]) -> bool:
         """Whether a binding made at ``bound`` is made on every way to a read at ``read``:
@@ -963,6 +994,12 @@ class FunctionValues:
             return self.module.qualified(func.func) is not None
         if isinstance(func, ast.Name) and func.id in PASS_THROUGH_BUILTINS:
             return True
+        if (
+            isinstance(func, ast.Attribute)
+            and (is_tensor_method(func.attr) or is_in_place(func.attr))
+            and func.attr not in METADATA_ARGUMENT_METHODS
+        ):
+            return True  # ``buffer.copy_(out)``, ``base.add(loss)``: the argument's graph too
         name = dotted_name(func)
         if name is None:
             return False
@@ -1793,6 +1830,20 @@ def binds_indices(binding: Binding, name: str) -> bool:
         and target.elts[1].id == name
         and returns_index_pair(binding.value)
     )
+
+
+def _own_jumps(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The ``continue`` and ``break`` statements of a loop with body ``statements``: not
+    those of a loop, a function or a class inside it."""
+    stack: list[ast.AST] = list(statements)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Continue, ast.Break)):
+            yield node
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            stack.extend(node.orelse)  # the ``else`` runs as part of the outer loop's body
+        elif not isinstance(node, (*FUNCTIONS, ast.ClassDef, ast.Lambda, ast.expr)):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:

@@ -36,7 +36,7 @@ from .catalog import (
     runs_a_model,
     stores_arguments,
 )
-from .detached_results import returns_no_graph, unpacks_no_graph
+from .detached_results import Handed, returns_no_graph, unpacked_part
 from .fates import contradicts
 from .function_values import Binding, FunctionValues, binds_indices
 from .gradient_calls import differentiated_values, local_definition
@@ -64,7 +64,13 @@ from .object_graphs import (
     reads_a_kept_graph,
     stored_by_a_method,
 )
-from .value_readings import creates_graph, cuts_the_graph, makes_requires_grad, never_carries
+from .value_readings import (
+    creates_graph,
+    cuts_the_graph,
+    may_make_a_leaf,
+    never_carries,
+    peeled,
+)
 from .values import ModuleValues, top_level_names
 
 
@@ -161,6 +167,10 @@ def origins_of(
     # still the differentiated value itself)
     stack: list[tuple[ast.AST, bool, int, bool]] = [(root, False, -1, True) for root in roots]
     seen: set[tuple[int, bool, bool]] = set()
+    # What is a leaf itself (``torch.zeros(n, requires_grad=True).cuda()``), not computed
+    # on one: each root, and each binding's value
+    wholes = {id(peeled(root, METADATA_ARGUMENT_METHODS)) for root in roots}
+    unmoved_values = _unmoved_values(function)
     while stack:
         node, through_model, owner, direct = stack.pop()
         if isinstance(node, ast.Name):
@@ -194,8 +204,10 @@ def origins_of(
             for index in reaching:
                 if binds_indices(function.bindings[index], node.id):
                     continue  # ``_, predicted = out.max(1)``: integers
-                if unpacks_no_graph(function.bindings[index], node.id, function, values):
-                    continue  # ``s, a, hidden = self.make_batch()``: ``s`` has no graph
+                # ``s, a, hidden = self.make_batch()``: ``s`` may hold no graph, or be a leaf
+                part = unpacked_part(function.bindings[index], node.id, function, values)
+                if part is Handed.DATA:
+                    continue
                 if owner >= 0:
                     origins.reads[owner].add(index)
                 binding = function.bindings[index]
@@ -211,7 +223,16 @@ def origins_of(
                             None if around is None or known is None else known | around
                         )
                 origins.reads.setdefault(index, set())
-                if makes_requires_grad(binding.value):
+                unmoved = unmoved_values[index]
+                if (
+                    may_make_a_leaf(unmoved, _qualified_call(unmoved, values))
+                    or (
+                        isinstance(binding.target, ast.Name)
+                        and binding.target.id in function.requires_grad
+                    )
+                    or part is Handed.LEAF
+                ):
+                    # ``log_t = torch.full((1,), 0.3)``, then ``log_t.requires_grad = True``
                     origins.grad_leaves.add(index)
                 iterated = id(binding.value) in iterations
                 if direct:
@@ -225,7 +246,7 @@ def origins_of(
                     origins.from_attribute = True  # a memory of the object's own graphs
                 # A loop's target holds the data iterated over: no model of its own.
                 through = through_model or iterated
-                if (index, through, direct) not in seen:
+                if part is not Handed.LEAF and (index, through, direct) not in seen:
                     seen.add((index, through, direct))
                     stack.append((binding.value, through, index, direct))
             continue
@@ -261,7 +282,7 @@ def origins_of(
                 origins.from_parameter = True  # ``self.gamma``: as ``__init__`` was given it
                 origins.parameters.add(f"{self_name}.{node.attr}")
             elif node.attr in fresh_tensor_attributes(values):
-                pass  # ``self.y_real = torch.ones(n, 1)``: a label, with no graph
+                continue  # ``self.y_real = torch.ones(n, 1)``: a label, with no graph
             else:
                 origins.from_attribute = True  # ``self.loss``: another method may differentiate it
         elif isinstance(node, ast.Attribute) and stored_by_a_method(node, function, values):
@@ -273,6 +294,17 @@ def origins_of(
             and node.attr in graph_attributes(values)
         ):
             origins.from_attribute = True  # ``self.head(self.feats)``: ``encode`` made it
+        if (
+            isinstance(node, ast.Call)
+            and id(node) not in (wholes if owner < 0 else (id(unmoved_values[owner]),))
+            and may_make_a_leaf(node, values.qualified(node.func))
+        ):
+            # ``torch.zeros(3, requires_grad=learn).exp()``: recorded on a leaf made here; a
+            # leaf moved (``.to(device)``) saves nothing a second backward would need
+            if owner >= 0:
+                origins.forwards.add(owner)
+            else:
+                origins.unbound_forward = True
         if owner >= 0 and _parameters_of_a_model(node, models):
             # ``for p in model.parameters()``: leaves, and what is computed on them records
             origins.grad_leaves.add(owner)
@@ -316,6 +348,24 @@ def origins_of(
                 continue
             stack.append((child, through, owner, direct and same))
     return origins
+
+
+def _unmoved_values(function: FunctionValues) -> list[ast.AST]:
+    """Each binding's value without the moves and casts chained on it (``.to(device)``)."""
+    known = _UNMOVED.get(function)
+    if known is None:
+        known = _UNMOVED[function] = [
+            peeled(binding.value, METADATA_ARGUMENT_METHODS) for binding in function.bindings
+        ]
+    return known
+
+
+#: Per function, ``_unmoved_values``.
+_UNMOVED: weakref.WeakKeyDictionary[FunctionValues, list[ast.AST]] = weakref.WeakKeyDictionary()
+
+
+def _qualified_call(value: ast.AST, values: ModuleValues) -> str | None:
+    return values.qualified(value.func) if isinstance(value, ast.Call) else None
 
 
 def _walrus_binding(node: ast.NamedExpr, function: FunctionValues) -> int | None:

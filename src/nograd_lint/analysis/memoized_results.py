@@ -5,7 +5,10 @@ that fills a module-level ``_CACHE[key]`` and returns it, looks like a fresh for
 every call site, but the second call with the same arguments returns the first call's
 tensor, graph included: each loop iteration then differentiates that one graph again, and
 the ``retain_graph=True`` before the next is needed. Such a call's value counts as a graph
-held outside the function.
+held outside the function. So does that of a function under a decorator of the module's or
+of a package's that may keep what it returns (``@memoize``): any but those that hand the
+function back to run as it is (``catalog.TRANSPARENT_DECORATORS``) and torch's grad-mode
+ones.
 """
 
 from __future__ import annotations
@@ -13,9 +16,16 @@ from __future__ import annotations
 import ast
 import weakref
 
-from ..ast_names import dotted_name
-from .catalog import CONTAINER_CONSTRUCTORS, KEEPING_LOOKUPS, MEMOIZING_DECORATORS
+from ..ast_names import FUNCTIONS, dotted_name, self_parameter
+from .catalog import (
+    CONTAINER_CONSTRUCTORS,
+    KEEPING_LOOKUPS,
+    MEMOIZING_DECORATORS,
+    TRANSPARENT_DECORATORS,
+)
+from .detached_results import callees, holds_no_graph
 from .function_values import FunctionValues
+from .value_readings import FunctionNode
 from .values import ModuleValues
 
 
@@ -25,6 +35,12 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
     container of the module (``_CACHE[key] = ...``) and returns that entry. A name the
     calling function binds itself (a parameter ``encoder``) is not the module's."""
     func = call.func
+    if isinstance(func, ast.Attribute):
+        # ``self.targets()``: a method that keeps its result on the object
+        return any(
+            _caches_on_the_object(definition, there)
+            for definition, there in callees(func, function, values)
+        )
     if not isinstance(func, ast.Name) or func.id in function.local | function.parameters():
         return False
     known = _KEPT.setdefault(values, {})
@@ -40,8 +56,11 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
 def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> bool:
     for decorator in definition.decorator_list:
         named = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if {dotted_name(named), values.qualified(named)} & MEMOIZING_DECORATORS:
+        names = {dotted_name(named), values.qualified(named)}
+        if names & MEMOIZING_DECORATORS:
             return not _keeps_nothing(decorator)
+        if not (names & TRANSPARENT_DECORATORS or values.sets_grad_mode(decorator)):
+            return True  # ``@memoize``: a wrapper of its own, which may keep what it returns
     own = _module_containers(values)
     filled = {
         target.value.id
@@ -67,6 +86,43 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
         )
         for value in returned
     )
+
+
+def _caches_on_the_object(definition: FunctionNode, values: ModuleValues) -> bool:
+    """``if self._targets is None: self._targets = ...`` then ``return self._targets``: a
+    method that sets an attribute of its object only while a test of that attribute says
+    it is unset, to a value that may carry a graph, and returns it (or a value that reads
+    it)."""
+    owner = self_parameter(definition) if isinstance(definition, FUNCTIONS) else None
+    if owner is None:
+        return False
+
+    def attributes(node: ast.AST) -> set[str]:
+        return {
+            read.attr
+            for read in ast.walk(node)
+            if isinstance(read, ast.Attribute)
+            and isinstance(read.value, ast.Name)
+            and read.value.id == owner
+        }
+
+    kept: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(definition):
+        if isinstance(node, ast.If):
+            for inner in node.body:
+                if isinstance(inner, ast.Assign):
+                    for target in inner.targets:
+                        for name in attributes(target) & attributes(node.test):
+                            kept.setdefault(name, []).append(inner.value)
+    returned = {
+        name
+        for node in ast.walk(definition)
+        if isinstance(node, ast.Return) and node.value is not None
+        for name in attributes(node.value) & kept.keys()
+    }
+    # ``self._targets = torch.tensor(labels)``: what it keeps holds no graph
+    made = [value for name in returned for value in kept[name]]
+    return bool(made) and not holds_no_graph(made, definition, values)
 
 
 def _named(node: ast.expr, names: set[str] | frozenset[str]) -> bool:

@@ -33,7 +33,12 @@ from .catalog import (
 )
 from .function_values import FunctionValues
 from .gradient_calls import local_definition
-from .value_readings import never_carries, statements_within
+from .value_readings import (
+    makes_requires_grad,
+    never_carries,
+    requires_grad_targets,
+    statements_within,
+)
 from .values import ModuleValues, top_level_names
 
 
@@ -147,8 +152,9 @@ def runs_no_model(name: str, values: ModuleValues) -> bool:
     """``name`` is a plain function of the module that surely runs no model: each call in
     its body is of torch, of an inert builtin (``catalog.INERT_BUILTINS``), a tensor's
     method, or of another such function; no method of an object it was given, which may be
-    a model's (``policy.density(states)``). What it returns is computed from its arguments,
-    as torch's functions compute: their graphs go on, and it records none of its own."""
+    a model's (``policy.density(states)``), and no tensor made to require grad, whose uses
+    record a graph. What it returns is computed from its arguments, as torch's functions
+    compute: their graphs go on, and it records none of its own."""
     known = _NO_MODEL.setdefault(values, {})
     if name not in known:
         known[name] = False  # while it is read: a recursive function counts as a model
@@ -182,6 +188,8 @@ def _calls_no_model(definition: ast.FunctionDef, values: ModuleValues) -> bool:
     for node in ast.walk(definition):
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             return False  # it may store or read graphs out of sight
+        if makes_requires_grad(node) or any(requires_grad_targets(node)):
+            return False  # ``log_t = torch.tensor(0.5, requires_grad=True)``: its uses record
         if (
             isinstance(node, ast.Name)
             and node.id not in own

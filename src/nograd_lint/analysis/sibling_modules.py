@@ -16,8 +16,9 @@ folder reads each file once; parsed trees only while one importing module is rea
 (``ModeSummaries``).
 
 NG003 reads such a function too, for what it hands back (detached values: no graph of the
-caller's), and asks one more thing of the folder (:func:`named_beside`): whether a module
-beside the file names one of its private helpers, which that module may import and call.
+caller's), and asks more of the folder (:func:`any_text_beside`): whether a module beside
+the file names one of its private helpers, which that module may import and call, or may
+derive a class from one of its classes.
 """
 
 from __future__ import annotations
@@ -253,8 +254,14 @@ def _any_module_text(path: str | None, modules: set[str], test: Callable[[str], 
 
 def named_beside(path: str | None, name: str) -> bool:
     """Whether a module in the folder of ``path``, other than it, has ``name`` in its text
-    (read, not parsed), or may have: a folder of more than :data:`MAX_NEIGHBOURS` modules,
-    or a module there that cannot be read, answers True. False for a text with no file."""
+    (read, not parsed), or may have (:func:`any_text_beside`)."""
+    return any_text_beside(path, lambda text: name in text)
+
+
+def any_text_beside(path: str | None, test: Callable[[str], bool]) -> bool:
+    """Whether ``test`` holds for the text of a module in the folder of ``path``, other
+    than it, or may: a folder of more than :data:`MAX_NEIGHBOURS` modules, or a module
+    there that cannot be read, answers True. False for a text with no file."""
     folder = _folder(path)
     if folder is None or path is None:
         return False
@@ -266,12 +273,12 @@ def named_beside(path: str | None, name: str) -> bool:
         neighbour = os.path.join(folder, entry)
         if neighbour != itself:
             text = read_text(neighbour)
-            if text is None or name in text:
+            if text is None or test(text):
                 return True
     return False
 
 
-#: :func:`named_beside` reads no folder of more modules than this.
+#: :func:`any_text_beside` reads no folder of more modules than this.
 MAX_NEIGHBOURS = 64
 
 

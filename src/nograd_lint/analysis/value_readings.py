@@ -61,12 +61,15 @@ def bound_names(target: ast.AST) -> Iterator[str]:
 
 
 def makes_requires_grad(node: ast.AST) -> bool:
-    """``torch.randn(..., requires_grad=True)``, ``x.requires_grad_()``."""
+    """``torch.randn(..., requires_grad=True)``, ``x.requires_grad_()``; also given a flag
+    that may be true (``requires_grad=learn_scale``): the tensor may be a leaf."""
     if not isinstance(node, ast.Call):
         return False
     if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
         return _flag(node, "requires_grad") is not False
-    return any(k.arg == "requires_grad" and literal_truth(k.value) is True for k in node.keywords)
+    return any(
+        k.arg == "requires_grad" and literal_truth(k.value) is not False for k in node.keywords
+    )
 
 
 def cuts_the_graph(call: ast.Call, qualified: str | None) -> bool:
@@ -78,6 +81,21 @@ def cuts_the_graph(call: ast.Call, qualified: str | None) -> bool:
     name = qualified.rsplit(".", 1)[-1]
     return name in GRAPH_DROPPING_METHODS or (
         is_torchs(qualified) and name in GRAPH_CUTTING_CONSTRUCTORS
+    )
+
+
+def may_make_a_leaf(node: ast.AST, qualified: str | None) -> bool:
+    """``torch.zeros(3, requires_grad=True)``, ``requires_grad=learn``
+    (``makes_requires_grad``), or a new tensor of torch's given ``**kwargs``, which may
+    hold the flag: a leaf, whose uses record a graph."""
+    if makes_requires_grad(node):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and qualified is not None
+        and is_torchs(qualified)
+        and qualified.rsplit(".", 1)[-1] in GRAPH_CUTTING_CONSTRUCTORS
+        and any(keyword.arg is None for keyword in node.keywords)
     )
 
 
@@ -221,8 +239,8 @@ def is_accumulation(statement: ast.stmt) -> bool:
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
             return not _stores_only_numbers([statement.value])
         value = statement.value
-        if not isinstance(value, (ast.BinOp, ast.Call)):
-            return False
+        if not isinstance(value, (ast.BinOp, ast.Call)) or never_carries(value):
+            return False  # ``hidden = hidden.new_tensor(hidden)``: a copy, no graph
         names = {name for t in statement.targets for name in bound_names(t)}
         return any(names_one_of(operand, names) for operand in operands(value))
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
