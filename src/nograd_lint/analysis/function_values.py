@@ -767,12 +767,14 @@ class FunctionValues:
         self, binding: Binding, here: Position, path: Path, loops: frozenset[int]
     ) -> bool:
         """Whether ``binding``, made after a read at ``here`` in the same loop, is made in
-        every iteration that goes on from the read to the loop's back edge: at the top
-        level of the body of the loop nearest the read (or of a ``with`` there), with no
+        every iteration that goes on from the read to the loop's back edge, to a value that
+        holds no graph: at the top level of the body of the loop nearest the read, with no
         ``continue`` or ``break`` of that loop between the read and it (``hidden =
         hidden.detach()`` at the end of the body: what the body bound before never comes
-        round)."""
-        if not binding.replaces or binding.loops != loops:
+        round). A value that may hold a graph (``hidden = hidden * mask``) goes on carrying
+        what it derives from, which the readers of what comes round follow through the
+        bindings it reads: those keep reaching."""
+        if not binding.replaces or binding.loops != loops or not never_carries(binding.value):
             return False
         inner = next(
             (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
@@ -780,11 +782,8 @@ class FunctionValues:
         if inner is None:
             return False
         body = path[: inner + 1]
-        bound = binding.path
-        if bound[: len(body)] != body or any(
-            statement not in self._withs for statement, _ in bound[len(body) :]
-        ):
-            return False
+        if binding.path != body:
+            return False  # under an ``if``, a ``try``, a ``with`` that may suppress an error
         return not any(here < jump < binding.position for jump in self._jumps.get(body[-1][0], ()))
 
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[Hashable]]) -> bool:
