@@ -263,6 +263,18 @@ def sets_attributes_by_name(node: ast.AST) -> bool:
     )
 
 
+def owner_attributes(node: ast.AST, owner: str) -> set[str]:
+    """The attributes of the object named ``owner`` that ``node`` names anywhere in it
+    (``self._feats`` of ``if self._feats is None``, of a target ``self.a, self.b``)."""
+    return {
+        part.attr
+        for part in ast.walk(node)
+        if isinstance(part, ast.Attribute)
+        and isinstance(part.value, ast.Name)
+        and part.value.id == owner
+    }
+
+
 def self_parameter(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """The first parameter of a method (``self``, ``cls``); None for a static method."""
     if any(dotted_name(d) == "staticmethod" for d in method.decorator_list):

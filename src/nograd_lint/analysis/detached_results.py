@@ -20,7 +20,6 @@ from ..ast_names import (
     ATTRIBUTES_BY_NAME,
     FUNCTIONS,
     chain_head,
-    dotted_name,
     last_name,
     module_level,
     same_scope_nodes,
@@ -31,7 +30,6 @@ from .catalog import (
     INSTANCE_CALL_METHOD,
     METADATA_ARGUMENT_METHODS,
     MODULE_BASE_NAMES,
-    PARAMETER_CLASSES,
     is_in_place,
     stores_arguments,
 )
@@ -39,7 +37,13 @@ from .function_values import Binding, FunctionValues
 from .mode_summaries import summaries_of
 from .model_calls import binds_itself, rebound_globals
 from .sibling_modules import any_text_beside
-from .value_readings import FunctionNode, makes_requires_grad, may_make_a_leaf, peeled
+from .value_readings import (
+    FunctionNode,
+    makes_a_parameter,
+    makes_requires_grad,
+    may_make_a_leaf,
+    peeled,
+)
 from .values import ModuleValues, top_level_names
 
 
@@ -121,7 +125,25 @@ def callees(
     """The definitions ``func(...)`` may run, with the module each is read in: the plain
     function a name is bound to (as ``returns_no_graph`` reads it), or for
     ``self.method(...)`` in a method, the class's own or inherited method and its
-    overrides in the module's subclasses, none decorated. Empty where another may run."""
+    overrides in the module's subclasses, none decorated. Empty where another may run:
+    the module binds the method's name otherwise, or a module beside it may derive a
+    class and define the method again. Read once per call: every name its result is
+    unpacked to asks."""
+    known = _CALLEES.setdefault(function, {})
+    if id(func) not in known:
+        known[id(func)] = _callees(func, function, values)
+    return known[id(func)]
+
+
+#: Per function, ``id`` of a callee expression -> ``callees``.
+_CALLEES: weakref.WeakKeyDictionary[
+    FunctionValues, dict[int, list[tuple[FunctionNode, ModuleValues]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _callees(
+    func: ast.expr, function: FunctionValues, values: ModuleValues
+) -> list[tuple[FunctionNode, ModuleValues]]:
     if isinstance(func, ast.Name):
         if not _names_a_definition(func, function, values):
             return []
@@ -373,14 +395,7 @@ def _made(returned: list[ast.expr], facts: FunctionValues, values: ModuleValues)
 def _makes_a_leaf(value: ast.expr) -> bool:
     """``torch.zeros(n, requires_grad=True)``, ``nn.Parameter(w)``: a tensor that requires
     grad, somewhere in the returned value."""
-    return any(makes_requires_grad(node) or _a_parameter(node) for node in ast.walk(value))
-
-
-def _a_parameter(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and (dotted_name(node.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
-    )
+    return any(makes_requires_grad(node) or makes_a_parameter(node) for node in ast.walk(value))
 
 
 def _is_a_leaf(value: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
@@ -389,7 +404,7 @@ def _is_a_leaf(value: ast.expr, function: FunctionValues, values: ModuleValues) 
     function (``log_t.requires_grad = True``)."""
     value = peeled(value, METADATA_ARGUMENT_METHODS)  # type: ignore[assignment]
     if isinstance(value, ast.Call):
-        return _a_parameter(value) or may_make_a_leaf(value, values.qualified(value.func))
+        return makes_a_parameter(value) or may_make_a_leaf(value, values.qualified)
     if not isinstance(value, ast.Name):
         return False
     if value.id in function.requires_grad:

@@ -240,8 +240,10 @@ class FunctionValues:
         self._ifs: set[int] = set()
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
-        #: ``id`` of each loop -> where its own ``continue`` and ``break`` statements are
-        #: (not those of a loop or a function inside it).
+        #: ``id`` of each loop -> the loop.
+        self._loops: dict[int, ast.For | ast.AsyncFor | ast.While] = {}
+        #: ``id`` of a loop -> where its own ``continue`` and ``break`` statements are
+        #: (not those of a loop or a function inside it), read when first asked.
         self._jumps: dict[int, list[Position]] = {}
         #: ``id`` of each ``try`` -> (``id`` of each of its handlers, whether the handler
         #: leaves the statements after the ``try``: it ends in ``raise``, ``return``...).
@@ -582,7 +584,7 @@ class FunctionValues:
         self.requires_grad.update(requires_grad_targets(node))
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             inner = loops | {here}
-            self._jumps[here] = [(jump.lineno, jump.col_offset) for jump in _own_jumps(node.body)]
+            self._loops[here] = node
             if isinstance(node, ast.While):
                 self._expressions([node.test], guards, (*path, (here, "body")), inner)
             else:
@@ -784,7 +786,12 @@ class FunctionValues:
         body = path[: inner + 1]
         if binding.path != body:
             return False  # under an ``if``, a ``try``, a ``with`` that may suppress an error
-        return not any(here < jump < binding.position for jump in self._jumps.get(body[-1][0], ()))
+        loop = body[-1][0]
+        if loop not in self._jumps:
+            self._jumps[loop] = [
+                (jump.lineno, jump.col_offset) for jump in _own_jumps(self._loops[loop].body)
+            ]
+        return not any(here < jump < binding.position for jump in self._jumps[loop])
 
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[Hashable]]) -> bool:
         """Whether a binding made at ``bound`` is made on every way to a read at ``read``:

@@ -225,7 +225,7 @@ def origins_of(
                 origins.reads.setdefault(index, set())
                 unmoved = unmoved_values[index]
                 if (
-                    may_make_a_leaf(unmoved, _qualified_call(unmoved, values))
+                    may_make_a_leaf(unmoved, values.qualified)
                     or (
                         isinstance(binding.target, ast.Name)
                         and binding.target.id in function.requires_grad
@@ -297,7 +297,7 @@ def origins_of(
         if (
             isinstance(node, ast.Call)
             and id(node) not in (wholes if owner < 0 else (id(unmoved_values[owner]),))
-            and may_make_a_leaf(node, values.qualified(node.func))
+            and may_make_a_leaf(node, values.qualified)
         ):
             # ``torch.zeros(3, requires_grad=learn).exp()``: recorded on a leaf made here; a
             # leaf moved (``.to(device)``) saves nothing a second backward would need
@@ -362,10 +362,6 @@ def _unmoved_values(function: FunctionValues) -> list[ast.AST]:
 
 #: Per function, ``_unmoved_values``.
 _UNMOVED: weakref.WeakKeyDictionary[FunctionValues, list[ast.AST]] = weakref.WeakKeyDictionary()
-
-
-def _qualified_call(value: ast.AST, values: ModuleValues) -> str | None:
-    return values.qualified(value.func) if isinstance(value, ast.Call) else None
 
 
 def _walrus_binding(node: ast.NamedExpr, function: FunctionValues) -> int | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import weakref
 
-from ..ast_names import FUNCTIONS, dotted_name, self_parameter
+from ..ast_names import FUNCTIONS, dotted_name, owner_attributes, self_parameter
 from .catalog import (
     CONTAINER_CONSTRUCTORS,
     KEEPING_LOOKUPS,
@@ -97,28 +97,21 @@ def _caches_on_the_object(definition: FunctionNode, values: ModuleValues) -> boo
     if owner is None:
         return False
 
-    def attributes(node: ast.AST) -> set[str]:
-        return {
-            read.attr
-            for read in ast.walk(node)
-            if isinstance(read, ast.Attribute)
-            and isinstance(read.value, ast.Name)
-            and read.value.id == owner
-        }
-
     kept: dict[str, list[ast.expr]] = {}
     for node in ast.walk(definition):
         if isinstance(node, ast.If):
             for inner in node.body:
                 if isinstance(inner, ast.Assign):
                     for target in inner.targets:
-                        for name in attributes(target) & attributes(node.test):
+                        for name in owner_attributes(target, owner) & owner_attributes(
+                            node.test, owner
+                        ):
                             kept.setdefault(name, []).append(inner.value)
     returned = {
         name
         for node in ast.walk(definition)
         if isinstance(node, ast.Return) and node.value is not None
-        for name in attributes(node.value) & kept.keys()
+        for name in owner_attributes(node.value, owner) & kept.keys()
     }
     # ``self._targets = torch.tensor(labels)``: what it keeps holds no graph
     made = [value for name in returned for value in kept[name]]

@@ -19,6 +19,7 @@ from ..ast_names import (
     OWN_SCOPES,
     dotted_name,
     module_class,
+    owner_attributes,
     self_parameter,
     sets_attributes_by_name,
 )
@@ -26,13 +27,12 @@ from .catalog import (
     FORWARD_METHODS,
     FRESH_TENSOR_FUNCTIONS,
     METADATA_ARGUMENT_METHODS,
-    PARAMETER_CLASSES,
     is_tensor_method,
     is_torchs,
     stores_arguments,
 )
 from .function_values import FunctionValues
-from .value_readings import makes_requires_grad, never_carries, peeled
+from .value_readings import makes_a_parameter, makes_requires_grad, never_carries, peeled
 from .values import ModuleValues
 
 
@@ -113,7 +113,7 @@ def _stored_graphs(
     facts = values.facts(method)
     found: set[str] = set()
     for binding in facts.bindings:
-        stored = _owner_attributes(binding.target, owner)
+        stored = owner_attributes(binding.target, owner)
         if stored and not binding.grad_off and _submodule_graph(binding.value, facts, owner):
             found |= stored
     return found
@@ -227,8 +227,8 @@ def _init_graphs(
     parameters = {
         attribute
         for binding in bindings
-        if _makes_parameter(binding.value)
-        for attribute in _owner_attributes(binding.target, owner)
+        if makes_a_parameter(binding.value)
+        for attribute in owner_attributes(binding.target, owner)
     }
     if not parameters:
         return set()
@@ -242,10 +242,10 @@ def _init_graphs(
                 isinstance(value, (ast.Call, ast.BinOp, ast.UnaryOp))
                 or (isinstance(value, ast.Name) and value.id in graphs)
             )
-            and not _makes_parameter(value)
+            and not makes_a_parameter(value)
             and _computes_on(value, owner, parameters, values, graphs)
         ):
-            found |= _owner_attributes(binding.target, owner)
+            found |= owner_attributes(binding.target, owner)
             graphs.update(n.id for n in ast.walk(binding.target) if isinstance(n, ast.Name))
     return found
 
@@ -277,25 +277,6 @@ def _computes_on(
             if isinstance(child, ast.expr)
         )
     return False
-
-
-def _owner_attributes(target: ast.AST, owner: str) -> set[str]:
-    """The attributes of ``owner`` that an assignment's ``target`` sets."""
-    return {
-        part.attr
-        for part in ast.walk(target)
-        if isinstance(part, ast.Attribute)
-        and isinstance(part.value, ast.Name)
-        and part.value.id == owner
-    }
-
-
-def _makes_parameter(value: ast.AST | None) -> bool:
-    """``nn.Parameter(...)``: a leaf, no graph."""
-    return (
-        isinstance(value, ast.Call)
-        and (dotted_name(value.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
-    )
 
 
 def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> set[str]:

@@ -26,6 +26,7 @@ from .catalog import (
     INDEX_PAIR_METHODS,
     INDEX_PAIR_METHODS_WITH_DIM,
     MODULE_RETURNING_METHODS,
+    PARAMETER_CLASSES,
     RETAIN_GRAPH_KEYWORD,
     is_torchs,
 )
@@ -84,18 +85,28 @@ def cuts_the_graph(call: ast.Call, qualified: str | None) -> bool:
     )
 
 
-def may_make_a_leaf(node: ast.AST, qualified: str | None) -> bool:
-    """``torch.zeros(3, requires_grad=True)``, ``requires_grad=learn``
-    (``makes_requires_grad``), or a new tensor of torch's given ``**kwargs``, which may
-    hold the flag: a leaf, whose uses record a graph."""
-    if makes_requires_grad(node):
-        return True
+def makes_a_parameter(node: ast.AST | None) -> bool:
+    """``nn.Parameter(w)`` (``catalog.PARAMETER_CLASSES``): a leaf a module trains."""
     return (
         isinstance(node, ast.Call)
-        and qualified is not None
+        and (dotted_name(node.func) or "").rsplit(".", 1)[-1] in PARAMETER_CLASSES
+    )
+
+
+def may_make_a_leaf(node: ast.AST, qualify: Callable[[ast.expr], str | None]) -> bool:
+    """``torch.zeros(3, requires_grad=True)``, ``requires_grad=learn``
+    (``makes_requires_grad``), or a new tensor of torch's given ``**kwargs``, which may
+    hold the flag: a leaf, whose uses record a graph. ``qualify`` names the callee (the
+    module's imports), asked only of a call given ``**kwargs``."""
+    if makes_requires_grad(node):
+        return True
+    if not (isinstance(node, ast.Call) and any(keyword.arg is None for keyword in node.keywords)):
+        return False
+    qualified = qualify(node.func)
+    return (
+        qualified is not None
         and is_torchs(qualified)
         and qualified.rsplit(".", 1)[-1] in GRAPH_CUTTING_CONSTRUCTORS
-        and any(keyword.arg is None for keyword in node.keywords)
     )
 
 
