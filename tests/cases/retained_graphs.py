@@ -2094,3 +2094,31 @@ def a_code_kept_when_the_encoder_fails(encoder, decoder, loader):
         except RuntimeError:
             pass  # keeps last iteration's code, and its graph
         F.mse_loss(decoder(z), x).backward(retain_graph=True)
+
+
+def parameter_made_here_is_a_leaf(model, batches, device):
+    # ``gate`` is computed once from a parameter made here, before the loop: every
+    # iteration's backward runs through its saved result again.
+    alpha = torch.nn.Parameter(torch.tensor(-1.0)).to(device)
+    gate = torch.sigmoid(alpha)
+    for x, y in batches:
+        out = model(x)
+        loss = F.mse_loss(out, y) + gate * out.pow(2).mean()
+        loss.backward(retain_graph=True)
+
+
+def parameter_made_here_used_fresh_each_iteration(model, batches, device):
+    alpha = torch.nn.Parameter(torch.tensor(-1.0)).to(device)
+    for x, y in batches:
+        out = model(x)
+        loss = F.mse_loss(out, y) + alpha.exp() * out.pow(2).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def frozen_parameter_is_no_leaf(model, batches):
+    # ``requires_grad=False``: constant data, no graph before the loop
+    alpha = torch.nn.Parameter(torch.tensor(-1.0), requires_grad=False)
+    gate = torch.sigmoid(alpha)
+    for x, y in batches:
+        loss = F.mse_loss(model(x), y) * gate
+        loss.backward(retain_graph=True)  # expect: NG003:23

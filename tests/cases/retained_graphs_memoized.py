@@ -154,3 +154,85 @@ class Distiller:
             loss = F.cross_entropy(self.student(self.x), self.hard_targets())
             loss.backward(retain_graph=True)  # expect: NG003:27
         optimizer.step()
+
+
+class FeatureBank:
+    """Keeps features on the object in the other ways a lazy attribute is written."""
+
+    def __init__(self, encoder, x):
+        self.encoder = encoder
+        self.x = x
+        self._ready = False
+
+    def features(self):
+        if not hasattr(self, "_feats"):
+            self._feats = torch.relu(self.encoder(self.x))
+        return self._feats
+
+    def pooled(self):
+        if not self._ready:
+            self._pooled = self.encoder(self.x).mean(0)
+            self._ready = True
+        return self._pooled
+
+    def early(self):
+        if getattr(self, "_early", None) is not None:
+            return self._early
+        self._early = self.encoder(self.x)  # made once: the early return hands it back after
+        return self._early
+
+    def filled(self):
+        if getattr(self, "_filled", None) is None:
+            self._filled = torch.zeros(3, 8)
+            self._filled.copy_(self.encoder(self.x))  # the copy records the encoder's graph
+        return self._filled
+
+    def fresh(self):
+        self._last = self.encoder(self.x)  # set on every call: a new graph each time
+        return self._last
+
+    def guarded(self, x):
+        if x is None:
+            return None  # hands back nothing kept
+        self._out = self.encoder(x)  # set on every call that hands it back
+        return self._out
+
+
+def heads_on_kept_features(bank, heads, ys):
+    # ``bank`` is a parameter, but a method of that name in the module keeps its result
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.features()), y)
+        loss.backward(retain_graph=True)
+
+
+def pooled_features_kept_by_a_ready_flag(encoder, x, heads, ys):
+    bank = FeatureBank(encoder, x)
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.pooled()), y)
+        loss.backward(retain_graph=True)
+
+
+def features_handed_back_by_an_early_return(encoder, x, heads, ys):
+    bank = FeatureBank(encoder, x)
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.early()), y)
+        loss.backward(retain_graph=True)
+
+
+def features_copied_into_a_kept_tensor(encoder, x, heads, ys):
+    bank = FeatureBank(encoder, x)
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.filled()), y)
+        loss.backward(retain_graph=True)
+
+
+def heads_on_features_made_each_call(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.fresh()), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def heads_on_features_made_after_a_guard(bank, heads, x, ys):
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.guarded(x)), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23

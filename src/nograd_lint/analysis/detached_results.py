@@ -404,7 +404,7 @@ def _is_a_leaf(value: ast.expr, function: FunctionValues, values: ModuleValues) 
     function (``log_t.requires_grad = True``)."""
     value = peeled(value, METADATA_ARGUMENT_METHODS)  # type: ignore[assignment]
     if isinstance(value, ast.Call):
-        return makes_a_parameter(value) or may_make_a_leaf(value, values.qualified)
+        return may_make_a_leaf(value, values.qualified)
     if not isinstance(value, ast.Name):
         return False
     if value.id in function.requires_grad:

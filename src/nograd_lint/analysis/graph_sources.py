@@ -320,6 +320,13 @@ def origins_of(
             origins.from_model_state = True
             if owner >= 0:
                 origins.forwards.add(owner)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and returns_a_kept_result(node, function, values)
+        ):
+            # ``bank.features()``, read as no forward: what an earlier call kept
+            origins.from_attribute = True
         for child, through, same in _graph_parts(node, through_model, values, function, strict):
             if child is None:  # a call that may record a graph of its own
                 if (

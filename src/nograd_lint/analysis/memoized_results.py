@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import weakref
+from collections.abc import Iterator
 
-from ..ast_names import FUNCTIONS, dotted_name, owner_attributes, self_parameter
+from ..ast_names import BLOCK_FIELDS, FUNCTIONS, dotted_name, owner_attributes, self_parameter
 from .catalog import (
     CONTAINER_CONSTRUCTORS,
     KEEPING_LOOKUPS,
@@ -25,7 +26,8 @@ from .catalog import (
 )
 from .detached_results import callees, holds_no_graph
 from .function_values import FunctionValues
-from .value_readings import FunctionNode
+from .mode_summaries import summaries_of
+from .value_readings import FunctionNode, argument_values
 from .values import ModuleValues
 
 
@@ -37,10 +39,11 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
     func = call.func
     if isinstance(func, ast.Attribute):
         # ``self.targets()``: a method that keeps its result on the object
-        return any(
-            _caches_on_the_object(definition, there)
-            for definition, there in callees(func, function, values)
-        )
+        known_callees = callees(func, function, values)
+        if known_callees:
+            return any(_caches_on_the_object(d, there) for d, there in known_callees)
+        # ``bank.features()`` on an object of no known class: any method of the name
+        return func.attr in _caching_methods(values)
     if not isinstance(func, ast.Name) or func.id in function.local | function.parameters():
         return False
     known = _KEPT.setdefault(values, {})
@@ -51,6 +54,26 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
             if definition in values.tree.body
         )
     return known[func.id]
+
+
+def _caching_methods(values: ModuleValues) -> frozenset[str]:
+    """Names of the module's methods that keep their result on the object, read once per
+    module."""
+    known = _CACHING.get(values)
+    if known is None:
+        # none while they are read: what a cached value holds may call one of them
+        _CACHING[values] = frozenset()
+        definitions = summaries_of(values).definitions
+        known = _CACHING[values] = frozenset(
+            name
+            for (owner, name), definition in definitions.items()
+            if owner is not None and _caches_on_the_object(definition, values)
+        )
+    return known
+
+
+#: Per module, ``_caching_methods``.
+_CACHING: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> bool:
@@ -90,32 +113,66 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
 
 def _caches_on_the_object(definition: FunctionNode, values: ModuleValues) -> bool:
     """``if self._targets is None: self._targets = ...`` then ``return self._targets``: a
-    method that sets an attribute of its object only while a test of that attribute says
-    it is unset, to a value that may carry a graph, and returns it (or a value that reads
-    it)."""
-    owner = self_parameter(definition) if isinstance(definition, FUNCTIONS) else None
+    method that returns (a value that reads) an attribute of its object which it sets, to
+    a value that may carry a graph, only on some calls: under an ``if`` of any test
+    (``is None``, ``not hasattr(self, ...)``, a ready flag) or after a return that may
+    have handed back the kept one. Filling it in place (``self._feats.copy_(out)``,
+    ``self._feats[i] = out``) keeps a graph too."""
+    if not isinstance(definition, FUNCTIONS):
+        return False
+    owner = self_parameter(definition)
     if owner is None:
         return False
-
-    kept: dict[str, list[ast.expr]] = {}
+    # the first line that hands back each attribute
+    handed: dict[str, int] = {}
     for node in ast.walk(definition):
-        if isinstance(node, ast.If):
-            for inner in node.body:
-                if isinstance(inner, ast.Assign):
-                    for target in inner.targets:
-                        for name in owner_attributes(target, owner) & owner_attributes(
-                            node.test, owner
-                        ):
-                            kept.setdefault(name, []).append(inner.value)
-    returned = {
-        name
-        for node in ast.walk(definition)
-        if isinstance(node, ast.Return) and node.value is not None
-        for name in owner_attributes(node.value, owner) & kept.keys()
-    }
+        if isinstance(node, ast.Return) and node.value is not None:
+            for name in owner_attributes(node.value, owner):
+                handed[name] = min(handed.get(name, node.lineno), node.lineno)
+    kept: dict[str, list[ast.expr]] = {}
+    for conditional, statement in _statements(definition.body, False):
+        for name, value in _kept_values(statement, owner):
+            # set on every call before it is handed back: made anew each time
+            if name in handed and (conditional or statement.lineno > handed[name]):
+                kept.setdefault(name, []).append(value)
     # ``self._targets = torch.tensor(labels)``: what it keeps holds no graph
-    made = [value for name in returned for value in kept[name]]
+    made = [value for values_kept in kept.values() for value in values_kept]
     return bool(made) and not holds_no_graph(made, definition, values)
+
+
+def _statements(body: list[ast.stmt], conditional: bool) -> Iterator[tuple[bool, ast.stmt]]:
+    """Every statement of ``body`` and of the blocks in it, with whether it runs only on
+    some calls: under an ``if``, an ``except`` or a ``case``."""
+    for statement in body:
+        yield conditional, statement
+        inner = conditional or isinstance(statement, ast.If)
+        for field in BLOCK_FIELDS:
+            for part in getattr(statement, field, None) or ():
+                if isinstance(part, ast.stmt):
+                    yield from _statements([part], inner)
+                elif isinstance(part, (ast.ExceptHandler, ast.match_case)):
+                    yield from _statements(part.body, True)
+
+
+def _kept_values(statement: ast.stmt, owner: str) -> Iterator[tuple[str, ast.expr]]:
+    """The attributes of ``owner`` a statement sets or fills, each with the value given."""
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        if statement.value is None:
+            return
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        for target in targets:
+            for name in owner_attributes(target, owner):
+                yield name, statement.value
+    elif (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Attribute)
+        and statement.value.func.attr.endswith("_")
+    ):
+        # ``self._feats.copy_(out)``: an in-place method records what it is given
+        for name in owner_attributes(statement.value.func.value, owner):
+            for argument in argument_values(statement.value):
+                yield name, argument
 
 
 def _named(node: ast.expr, names: set[str] | frozenset[str]) -> bool:

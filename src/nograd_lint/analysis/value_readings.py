@@ -95,11 +95,16 @@ def makes_a_parameter(node: ast.AST | None) -> bool:
 
 def may_make_a_leaf(node: ast.AST, qualify: Callable[[ast.expr], str | None]) -> bool:
     """``torch.zeros(3, requires_grad=True)``, ``requires_grad=learn``
-    (``makes_requires_grad``), or a new tensor of torch's given ``**kwargs``, which may
-    hold the flag: a leaf, whose uses record a graph. ``qualify`` names the callee (the
-    module's imports), asked only of a call given ``**kwargs``."""
+    (``makes_requires_grad``), ``nn.Parameter(w)`` unless told ``requires_grad=False``, or
+    a new tensor of torch's given ``**kwargs``, which may hold the flag: a leaf, whose uses
+    record a graph. ``qualify`` names the callee (the module's imports), asked only of a
+    call given ``**kwargs``."""
     if makes_requires_grad(node):
         return True
+    if makes_a_parameter(node):
+        assert isinstance(node, ast.Call)
+        flags = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "requires_grad")]
+        return all(literal_truth(flag) is not False for flag in flags)
     if not (isinstance(node, ast.Call) and any(keyword.arg is None for keyword in node.keywords)):
         return False
     qualified = qualify(node.func)
