@@ -309,3 +309,98 @@ def snapshots_copied_in_place(batches):
         snapshots.append(torch.zeros_like(out).copy_(out))  # expect: NG002:26
         copies.append(out.new_tensor(out))  # a copy of the numbers: no graph
     print(len(snapshots), len(copies))
+
+
+def total_detached_at_the_end_of_each_iteration(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # cut off below before the next iteration
+        total = total.detach()
+    return total.item()
+
+
+def total_detached_in_a_finally(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        try:
+            total = total + loss
+        finally:
+            total = total.detach()
+    return total.item()
+
+
+def total_rebuilt_without_grad(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total += loss
+        with torch.no_grad():
+            total = total * 1.0  # a new tensor, recorded on no graph
+    return total.item()
+
+
+def total_detached_in_place_at_the_end(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total += loss
+        total.detach_()
+    return total.item()
+
+
+def total_cloned_keeps_its_graph(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        total = total.clone()
+    return total.item()
+
+
+def total_changed_in_place_without_grad_keeps_its_graph(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        with torch.no_grad():
+            total = total.mul_(1.0)  # in place: the tensor keeps the graph it had
+    return total.item()
+
+
+def total_detached_only_on_some_iterations(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for i, (x, y) in enumerate(loader):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        if i % 2:
+            total = total.detach()
+    return total.item()
+
+
+def total_detached_after_a_continue(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        if y is None:
+            continue
+        total = total.detach()
+    return total.item()

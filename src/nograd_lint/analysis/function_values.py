@@ -240,6 +240,8 @@ class FunctionValues:
         self._ifs: set[int] = set()
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
+        #: ``with`` statements of grad-mode switches only (``with torch.no_grad():``).
+        self._grad_withs: set[int] = set()
         #: ``id`` of each loop -> the loop.
         self._loops: dict[int, ast.For | ast.AsyncFor | ast.While] = {}
         #: ``id`` of a loop -> where its own ``continue`` and ``break`` statements are
@@ -595,6 +597,8 @@ class FunctionValues:
             return
         if isinstance(node, (ast.With, ast.AsyncWith)):
             self._withs.add(here)
+            if all(self._grad_switch(item.context_expr) for item in node.items):
+                self._grad_withs.add(here)  # suppresses no error: its body runs through
             for item in node.items:
                 self._expressions([item.context_expr], guards, path, loops)
                 if item.optional_vars is not None:
@@ -776,7 +780,7 @@ class FunctionValues:
         round). A value that may hold a graph (``hidden = hidden * mask``) goes on carrying
         what it derives from, which the readers of what comes round follow through the
         bindings it reads: those keep reaching."""
-        if not binding.replaces or binding.loops != loops or not never_carries(binding.value):
+        if not binding.replaces or binding.loops != loops or not self._made_graph_free(binding):
             return False
         inner = next(
             (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
@@ -784,7 +788,14 @@ class FunctionValues:
         if inner is None:
             return False
         body = path[: inner + 1]
-        if binding.path != body:
+        made = binding.path
+        # run whenever what holds it is: a ``finally``, the body of ``with torch.no_grad()``
+        while made[len(body) :] and (
+            made[-1][1] == "finalbody"
+            or (made[-1][1] == "body" and made[-1][0] in self._grad_withs)
+        ):
+            made = made[:-1]
+        if made != body:
             return False  # under an ``if``, a ``try``, a ``with`` that may suppress an error
         loop = body[-1][0]
         if loop not in self._jumps:
@@ -792,6 +803,25 @@ class FunctionValues:
                 (jump.lineno, jump.col_offset) for jump in _own_jumps(self._loops[loop].body)
             ]
         return not any(here < jump < binding.position for jump in self._jumps[loop])
+
+    def _made_graph_free(self, binding: Binding) -> bool:
+        """``binding``'s value holds no graph: one that never carries one (``h.detach()``),
+        or an operator or a tensor's method computed with grad off (``with
+        torch.no_grad(): total = total * 1.0``), not a name handed on as it is."""
+        value = binding.value
+        if never_carries(value):
+            return True
+        if not binding.grad_off:
+            return False
+        if isinstance(value, ast.Call):
+            # not in place (``total.mul_(1)``): the tensor keeps the graph it had
+            func = value.func
+            return (
+                isinstance(func, ast.Attribute)
+                and is_tensor_method(func.attr)
+                and not is_in_place(func.attr)
+            )
+        return isinstance(value, (ast.BinOp, ast.UnaryOp))
 
     def _dominates(self, bound: Path, read: Path, branches: dict[int, set[Hashable]]) -> bool:
         """Whether a binding made at ``bound`` is made on every way to a read at ``read``:
@@ -1287,9 +1317,18 @@ class FunctionValues:
             return None  # under ``no_grad``: the accumulator records no graph
         if binding.comprehension:
             return name  # a list made by its own loop: it outlives each element's iteration
-        if not outer or any(binding.loops - self.bindings[i].loops for i in outer):
-            return name
-        return None
+        if outer and not any(binding.loops - self.bindings[i].loops for i in outer):
+            return None
+        later = self._by_name.get(name, ())
+        if any(
+            self.bindings[i].position > binding.position
+            and self._ends_each_iteration(
+                self.bindings[i], binding.position, binding.path, binding.loops
+            )
+            for i in later
+        ):
+            return None  # ``total = total.detach()`` ends each iteration: nothing comes round
+        return name
 
     def _stored_value(self, binding: Binding, reached: set[int], seed: Seed) -> ast.expr | None:
         """The part of a binding's value that carries the graph into the accumulator."""
