@@ -244,3 +244,35 @@ def targets_copied_by_a_method(net, teacher, batches, optimizer):
         loss = F.mse_loss(net(x), targets)
         loss.backward(retain_graph=True)  # expect: NG003:23
         optimizer.step()
+
+
+class FilledElsewhere(torch.nn.Module):
+    """``self.data`` is filled by code that is handed the object (a rollout function of
+    another module): what it holds may carry the rollout's graphs."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = torch.nn.GRUCell(8, 8)
+        self.head = torch.nn.Linear(8, 2)
+        self.data = []
+
+    def policy(self, s, h):
+        h = self.cell(s, h)
+        return F.softmax(self.head(h), -1), h
+
+    def make_batch(self):
+        states, actions, hiddens = [], [], []
+        for state, action, hidden in self.data:
+            states.append(state)
+            actions.append([action])
+            hiddens.append(hidden)
+        self.data = []
+        return torch.tensor(states), torch.tensor(actions), torch.stack(hiddens)[0]
+
+    def stacked_hidden_from_the_rollout(self, optimizer, epochs):
+        s, a, h0 = self.make_batch()
+        for _ in range(epochs):
+            prob, _ = self.policy(s, h0.expand(len(s), -1))
+            loss = -torch.log(prob.gather(1, a)).mean()
+            loss.backward(retain_graph=True)  # the next epoch goes through h0's graph
+        optimizer.step()

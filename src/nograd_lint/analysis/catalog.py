@@ -477,8 +477,8 @@ PARTIAL_BINDERS: frozenset[str] = frozenset({"functools.partial", "partial"})
 
 #: Calls that make an empty container (``_CACHE = dict()``), as a literal ``{}`` or ``[]`` does.
 CONTAINER_CONSTRUCTORS: frozenset[str] = frozenset(
-    {"dict", "list", "collections.OrderedDict", "OrderedDict", "collections.defaultdict"}
-    | {"defaultdict"}
+    {"dict", "list", "set", "collections.OrderedDict", "OrderedDict", "collections.defaultdict"}
+    | {"defaultdict", "collections.deque", "deque"}
 )
 #: Container methods that store the value they are given when the key is missing and hand
 #: back what the container holds (``cache.setdefault(key, encoder(x))``): an earlier call's.

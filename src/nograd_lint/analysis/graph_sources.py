@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..ast_names import chain_head, dotted_name, last_name, names_in
 from .catalog import (
+    CONTAINER_CONSTRUCTORS,
     FORWARD_HOOK_METHODS,
     GRADIENT_ATTRIBUTE,
     GRAPH_CONSUMING_FUNCTIONS,
@@ -620,7 +621,9 @@ def _iterates_filled_attribute(
     iterable: ast.AST, self_name: str | None, values: ModuleValues
 ) -> bool:
     """``for s, a, r in self.memory``, where the module fills ``self.memory`` itself
-    (``self.memory.append(...)``): what the object stored may carry graphs of its own."""
+    (``self.memory.append(...)``), or makes it an empty container it never fills (code
+    of another module, handed the object, does): what the object stored may carry graphs
+    of its own."""
     if self_name is None:
         return False
     attributes = {
@@ -639,7 +642,26 @@ def _iterates_filled_attribute(
         and call.func.value.attr in attributes
         and isinstance(call.func.value.value, ast.Name)
         for call in values.index.calls
+    ) or any(
+        isinstance(target, ast.Attribute)
+        and target.attr in attributes
+        and _empty_container(assignment.value)
+        for assignment in values.index.assignments
+        for target in (
+            assignment.targets if isinstance(assignment, ast.Assign) else [assignment.target]
+        )
     )
+
+
+def _empty_container(value: ast.expr | None) -> bool:
+    """``[]``, ``{}``, ``list()``, ``deque(maxlen=n)``: a container made empty, to be filled."""
+    if isinstance(value, (ast.List, ast.Dict, ast.Set)):
+        return not (value.keys if isinstance(value, ast.Dict) else value.elts)
+    if not isinstance(value, ast.Call):
+        return False
+    made = dotted_name(value.func) or ""
+    # ``defaultdict(list)``: given what makes its values, not what it holds
+    return made in CONTAINER_CONSTRUCTORS and (not value.args or made.endswith("defaultdict"))
 
 
 def module_variables(values: ModuleValues) -> set[str]:
