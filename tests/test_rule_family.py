@@ -91,6 +91,7 @@ def test_ng002_message_parenthesises_and_shortens() -> None:
         ('{"logits": out, "step": 1}', '{"logits": out.detach(), "step": 1}'),
         ("(*outs, y + 1)", "(*outs, (y + 1).detach())"),
         ("{**seen, 'x': x}", "({**seen, 'x': x}).detach()"),
+        ("(name, v.item(), out.detach().cpu())", "(name.detach(), v.item(), out.detach().cpu())"),
     ],
 )
 def test_ng002_suggests_valid_code_for_a_container_written_out(stored: str, suggested: str) -> None:

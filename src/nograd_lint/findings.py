@@ -119,9 +119,11 @@ def detached(expression: str) -> str:
 
 
 def _element_detached(text: str, element: ast.expr) -> str:
+    from .analysis.value_readings import never_carries
+
     segment = ast.get_source_segment(text, element) or ""
-    if isinstance(element, (ast.Constant, ast.Starred)):
-        return segment
+    if isinstance(element, ast.Starred) or never_carries(element):
+        return segment  # ``v.item()`` is a float: it has no ``.detach()``
     return detached(segment)
 
 

@@ -404,3 +404,66 @@ def total_detached_after_a_continue(model, loader):
             continue
         total = total.detach()
     return total.item()
+
+
+def total_moved_after_its_detach(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss
+        total = total.detach().cpu()  # a move of a value without a graph
+    return total.item()
+
+
+def total_cut_inside_a_with(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        with torch.autocast("cpu"):
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            total = total + loss
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_in_a_finally_after_a_continue(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        try:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            total = total + loss
+            if not torch.isfinite(loss):
+                continue  # the finally still runs on the way
+        finally:
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_after_a_break(model, loader, steps):
+    model.train()
+    total = torch.zeros(())
+    for step, (x, y) in enumerate(loader):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss
+        if step + 1 >= steps:
+            break  # leaves the loop: this graph does not come round
+        total = total.detach()
+    return total.item()
+
+
+def total_cast_under_no_grad_keeps_its_graph(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        with torch.no_grad():
+            total = total.float()  # already float: the same tensor, graph and all
+    return total.item()

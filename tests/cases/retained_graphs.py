@@ -92,6 +92,29 @@ def recurrent_state_detached_at_the_end(model, chunks, hidden):
         hidden = hidden.detach()  # every iteration, before the next one reads it
 
 
+def recurrent_state_detached_element_by_element(model, chunks, hidden):
+    for x in chunks:
+        out, hidden = model(x, hidden)
+        out.sum().backward(retain_graph=True)  # expect: NG003:28
+        hidden = tuple(h.detach() for h in hidden)  # an LSTM's (h, c), each cut
+
+
+def recurrent_state_masked_without_grad(model, chunks, hidden, not_done):
+    for x in chunks:
+        out, hidden = model(x, hidden)
+        out.sum().backward(retain_graph=True)  # expect: NG003:28
+        with torch.no_grad():
+            hidden = hidden * not_done  # a new tensor, recorded on no graph
+
+
+def recurrent_state_cast_without_grad(model, chunks, hidden):
+    for x in chunks:
+        out, hidden = model(x, hidden)
+        out.sum().backward(retain_graph=True)  # already float: the same tensor comes round
+        with torch.no_grad():
+            hidden = hidden.float()
+
+
 def recurrent_state_detached_in_a_with(model, chunks, hidden):
     for x in chunks:
         with contextlib.suppress(ValueError):

@@ -236,3 +236,112 @@ def heads_on_features_made_after_a_guard(bank, heads, x, ys):
     for head, y in zip(heads, ys):
         loss = F.mse_loss(head(bank.guarded(x)), y)
         loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+class KeptAsProperties:
+    def __init__(self, encoder, x):
+        self.encoder = encoder
+        self.x = x
+        self._lazy = None
+        self._pooled = None
+
+    @functools.cached_property
+    def feats(self):
+        return torch.relu(self.encoder(self.x))  # computed on the first read, then kept
+
+    @property
+    def lazy(self):
+        if self._lazy is None:
+            self._lazy = self.encoder(self.x)
+        return self._lazy
+
+    def pooled(self):
+        # set on every call, but to what it held once it holds something
+        self._pooled = self._pooled if self._pooled is not None else self.encoder(self.x)
+        return self._pooled
+
+    def detached(self):
+        if self._lazy is None:
+            self._lazy = self.encoder(self.x)
+        return self._lazy.detach()  # hands back no graph
+
+    def filled_without_grad(self):
+        if self._pooled is None:
+            self._pooled = torch.zeros(3, 8)
+            with torch.no_grad():
+                self._pooled.copy_(self.encoder(self.x))  # records no graph
+        return self._pooled
+
+    def _build(self):
+        self._lazy = self.encoder(self.x)
+
+    def built_by_a_method(self):
+        if self._lazy is None:
+            self._build()
+        return self._lazy
+
+
+def heads_on_a_cached_property(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        F.mse_loss(head(bank.feats), y).backward(retain_graph=True)
+
+
+def heads_on_a_lazy_property(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        F.mse_loss(head(bank.lazy), y).backward(retain_graph=True)
+
+
+def heads_on_a_value_that_keeps_itself(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        F.mse_loss(head(bank.pooled()), y).backward(retain_graph=True)
+
+
+def heads_on_features_built_by_a_method(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        F.mse_loss(head(bank.built_by_a_method()), y).backward(retain_graph=True)
+
+
+def heads_on_a_detached_cache(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.detached()), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def heads_on_a_cache_filled_without_grad(bank, heads, ys):
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(bank.filled_without_grad()), y)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+_PROTOTYPES = None
+
+
+def prototypes(encoder, support):
+    global _PROTOTYPES
+    if _PROTOTYPES is None:
+        _PROTOTYPES = encoder(support).mean(0)  # the first call's graph, kept in a global
+    return _PROTOTYPES
+
+
+def queries_against_global_prototypes(encoder, support, batches):
+    for x, y in batches:
+        loss = F.mse_loss(encoder(x) @ prototypes(encoder, support), y)
+        loss.backward(retain_graph=True)
+
+
+class TeacherCache:
+    def __init__(self, teacher):
+        self.teacher = teacher
+        self._out = None
+
+    def __call__(self, x):
+        if self._out is None:
+            self._out = self.teacher(x)
+        return self._out
+
+
+def distill_against_a_calling_cache(student, teacher, x, steps):
+    targets = TeacherCache(teacher)
+    for _ in range(steps):
+        loss = F.mse_loss(student(x), targets(x))
+        loss.backward(retain_graph=True)  # the second step goes through the kept output

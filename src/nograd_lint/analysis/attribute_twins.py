@@ -17,10 +17,7 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from ..ast_names import FUNCTIONS, dotted_name, is_within, self_parameter
-from .catalog import unwrapped
-
-#: Decorators that make a method read like an attribute.
-_PROPERTIES = frozenset({"property", "cached_property", "functools.cached_property"})
+from .catalog import PROPERTY_DECORATORS, unwrapped
 
 Twins = dict[str, frozenset[str]]
 
@@ -98,7 +95,7 @@ def _same_object_pairs(cls: ast.ClassDef) -> Iterator[tuple[str, str, int | None
         me = self_parameter(member)
         if me is None:
             continue
-        if any(dotted_name(d) in _PROPERTIES for d in member.decorator_list):
+        if any(dotted_name(d) in PROPERTY_DECORATORS for d in member.decorator_list):
             returned = _returned_attribute(member, me)
             if returned is not None:
                 yield member.name, returned, None

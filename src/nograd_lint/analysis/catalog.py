@@ -489,6 +489,14 @@ KEEPING_LOOKUPS: frozenset[str] = frozenset({"setdefault"})
 MEMOIZING_DECORATORS: frozenset[str] = frozenset(
     {"functools.cache", "functools.lru_cache", "lru_cache", "cache"}
 )
+#: Decorators that make a method an attribute computed on its first read and kept on the
+#: object (``shared.feats`` after ``@cached_property def feats(self)``).
+CACHING_PROPERTY_DECORATORS: frozenset[str] = frozenset(
+    {"functools.cached_property", "cached_property"}
+)
+PROPERTY_DECORATOR = "property"
+#: Decorators that make a method read like an attribute.
+PROPERTY_DECORATORS: frozenset[str] = CACHING_PROPERTY_DECORATORS | {PROPERTY_DECORATOR}
 #: Decorators that leave the function to be called by the code around it; any other
 #: decorator (``@app.route``, ``@register``) hands it to a framework, whose grad mode we
 #: cannot see.
@@ -686,6 +694,18 @@ METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(
     {"to", "cuda", "cpu", "type", "type_as", "view", "view_as", "reshape", "reshape_as"}
     | {"expand", "expand_as", "permute", "transpose", "squeeze", "unsqueeze", "flatten"}
     | {"repeat", "contiguous", "float", "double", "half", "bfloat16"}
+)
+
+#: Builtins that make a container of what they are given, element by element.
+CONTAINER_BUILTINS: frozenset[str] = frozenset({"tuple", "list"})
+#: The tensor method that copies its receiver: a copy of a value without a graph has none.
+CLONE_METHOD = "clone"
+#: Tensor methods that hand back the tensor itself, graph and all, when it already has
+#: the type, device or layout asked for (``total.float()`` of a float tensor): computed
+#: under ``no_grad``, they still may hold the graph the tensor had.
+SELF_RETURNING_METHODS: frozenset[str] = frozenset(
+    {"to", "cuda", "cpu", "type", "type_as", "contiguous", "float", "double", "half"}
+    | {"bfloat16", "requires_grad_"}
 )
 
 

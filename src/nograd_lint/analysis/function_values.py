@@ -37,10 +37,12 @@ from .catalog import (
     MODEL_METHODS,
     MODULE_BASE_NAMES,
     PASS_THROUGH_BUILTINS,
+    SELF_RETURNING_METHODS,
     GradEffect,
     grad_effect,
     is_in_place,
     is_tensor_method,
+    is_torchs,
     stores_arguments,
 )
 from .fates import NO_GUARDS, Fate, Guards, Kept
@@ -240,13 +242,15 @@ class FunctionValues:
         self._ifs: set[int] = set()
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
-        #: ``with`` statements of grad-mode switches only (``with torch.no_grad():``).
-        self._grad_withs: set[int] = set()
+        #: Those whose body runs through, as no context of theirs suppresses an error.
+        self._withs_through: set[int] = set()
+        #: Per ``try`` with a ``finally``: the span of what comes before the ``finally``.
+        self._before_finally: dict[int, tuple[Position, Position]] = {}
         #: ``id`` of each loop -> the loop.
         self._loops: dict[int, ast.For | ast.AsyncFor | ast.While] = {}
         #: ``id`` of a loop -> where its own ``continue`` and ``break`` statements are
         #: (not those of a loop or a function inside it), read when first asked.
-        self._jumps: dict[int, list[Position]] = {}
+        self._continues: dict[int, list[Position]] = {}
         #: ``id`` of each ``try`` -> (``id`` of each of its handlers, whether the handler
         #: leaves the statements after the ``try``: it ends in ``raise``, ``return``...).
         self._tries: dict[int, list[tuple[int, bool]]] = {}
@@ -362,7 +366,7 @@ class FunctionValues:
                 return False
         return not module.unwraps_functions()
 
-    def _grad_switch(self, expr: ast.expr) -> GradEffect | None:
+    def grad_switch(self, expr: ast.expr) -> GradEffect | None:
         """What a ``with`` item does to grad mode (``catalog.grad_effect``): ``no_grad()``
         disables it, ``enable_grad()`` enables it; None for anything else."""
         if not isinstance(expr, ast.Call):
@@ -597,8 +601,8 @@ class FunctionValues:
             return
         if isinstance(node, (ast.With, ast.AsyncWith)):
             self._withs.add(here)
-            if all(self._grad_switch(item.context_expr) for item in node.items):
-                self._grad_withs.add(here)  # suppresses no error: its body runs through
+            if all(_suppresses_nothing(item.context_expr, self.module) for item in node.items):
+                self._withs_through.add(here)
             for item in node.items:
                 self._expressions([item.context_expr], guards, path, loops)
                 if item.optional_vars is not None:
@@ -609,7 +613,7 @@ class FunctionValues:
             # may switch it on (``enable_grad()``, ``set_grad_enabled(flag)``) counts as on.
             outer = self._grad_off
             for item in node.items:
-                effect = self._grad_switch(item.context_expr)
+                effect = self.grad_switch(item.context_expr)
                 if effect is GradEffect.DISABLE:
                     self._grad_off = outer + 1
                 elif effect is not None:
@@ -620,6 +624,13 @@ class FunctionValues:
                 self._grad_off = outer
             return
         handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])  # ``try``, ``try*``
+        finalbody: list[ast.stmt] = getattr(node, "finalbody", [])
+        if finalbody:  # what a jump from before the ``finally`` still runs on its way
+            first = finalbody[0]
+            self._before_finally[here] = (
+                (node.lineno, node.col_offset),
+                (first.lineno, first.col_offset),
+            )
         if handlers:
             self._tries[here] = [(id(h), _leaves(h.body)) for h in handlers]
             self._handlers.update((id(h), here) for h in handlers)
@@ -774,13 +785,13 @@ class FunctionValues:
     ) -> bool:
         """Whether ``binding``, made after a read at ``here`` in the same loop, is made in
         every iteration that goes on from the read to the loop's back edge, to a value that
-        holds no graph: at the top level of the body of the loop nearest the read, with no
-        ``continue`` or ``break`` of that loop between the read and it (``hidden =
-        hidden.detach()`` at the end of the body: what the body bound before never comes
-        round). A value that may hold a graph (``hidden = hidden * mask``) goes on carrying
+        holds no graph: at the top level of the body of the loop nearest the read (or in a
+        ``with`` or a ``finally`` there), with no ``continue`` of that loop between the
+        read and it (``hidden = hidden.detach()`` at the end of the body: what
+        the body bound before never comes round). A value that may hold a graph (``hidden = hidden * mask``) goes on carrying
         what it derives from, which the readers of what comes round follow through the
         bindings it reads: those keep reaching."""
-        if not binding.replaces or binding.loops != loops or not self._made_graph_free(binding):
+        if not binding.replaces or binding.loops != loops or not self.made_graph_free(binding):
             return False
         inner = next(
             (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
@@ -789,22 +800,30 @@ class FunctionValues:
             return False
         body = path[: inner + 1]
         made = binding.path
-        # run whenever what holds it is: a ``finally``, the body of ``with torch.no_grad()``
+        # run whenever what holds it is: a ``finally``, the body of a ``with`` of torch's
+        # (``torch.no_grad()``, ``torch.autocast(...)``), not one that may suppress an error
+        passed_through: list[tuple[Position, Position]] = []  # a jump there runs it too
         while made[len(body) :] and (
             made[-1][1] == "finalbody"
-            or (made[-1][1] == "body" and made[-1][0] in self._grad_withs)
+            or (made[-1][1] == "body" and made[-1][0] in self._withs_through)
         ):
+            if made[-1][1] == "finalbody":
+                passed_through.append(self._before_finally[made[-1][0]])
             made = made[:-1]
         if made != body:
-            return False  # under an ``if``, a ``try``, a ``with`` that may suppress an error
+            return False  # under an ``if``, or in the body or a handler of a ``try``
         loop = body[-1][0]
-        if loop not in self._jumps:
-            self._jumps[loop] = [
-                (jump.lineno, jump.col_offset) for jump in _own_jumps(self._loops[loop].body)
+        if loop not in self._continues:
+            self._continues[loop] = [
+                (jump.lineno, jump.col_offset) for jump in _own_continues(self._loops[loop].body)
             ]
-        return not any(here < jump < binding.position for jump in self._jumps[loop])
+        return not any(
+            here < jump < binding.position
+            and not any(start <= jump < end for start, end in passed_through)
+            for jump in self._continues[loop]
+        )
 
-    def _made_graph_free(self, binding: Binding) -> bool:
+    def made_graph_free(self, binding: Binding) -> bool:
         """``binding``'s value holds no graph: one that never carries one (``h.detach()``),
         or an operator or a tensor's method computed with grad off (``with
         torch.no_grad(): total = total * 1.0``), not a name handed on as it is."""
@@ -814,12 +833,14 @@ class FunctionValues:
         if not binding.grad_off:
             return False
         if isinstance(value, ast.Call):
-            # not in place (``total.mul_(1)``): the tensor keeps the graph it had
+            # not in place (``total.mul_(1)``), nor one that may hand the tensor back
+            # (``total.float()``): the tensor keeps the graph it had
             func = value.func
             return (
                 isinstance(func, ast.Attribute)
                 and is_tensor_method(func.attr)
                 and not is_in_place(func.attr)
+                and func.attr not in SELF_RETURNING_METHODS
             )
         return isinstance(value, (ast.BinOp, ast.UnaryOp))
 
@@ -1877,18 +1898,31 @@ def binds_indices(binding: Binding, name: str) -> bool:
     )
 
 
-def _own_jumps(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The ``continue`` and ``break`` statements of a loop with body ``statements``: not
-    those of a loop, a function or a class inside it."""
+def _own_continues(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The ``continue`` statements of a loop with body ``statements``, which go round to
+    its next iteration: not those of a loop, a function or a class inside it (a ``break``
+    leaves the loop and goes round to nothing)."""
     stack: list[ast.AST] = list(statements)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.Continue, ast.Break)):
+        if isinstance(node, ast.Continue):
             yield node
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             stack.extend(node.orelse)  # the ``else`` runs as part of the outer loop's body
         elif not isinstance(node, (*FUNCTIONS, ast.ClassDef, ast.Lambda, ast.expr)):
             stack.extend(ast.iter_child_nodes(node))
+
+
+def _suppresses_nothing(expr: ast.expr, module: ModuleValues) -> bool:
+    """A ``with`` item that lets every error out: one of torch's (``torch.no_grad()``,
+    ``torch.autocast("cuda")``), or ``open(...)``; not ``contextlib.suppress`` nor one of
+    the program's own."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    return is_torchs(module.qualified(func) or "") or (
+        isinstance(func, ast.Name) and func.id == "open"
+    )
 
 
 def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:

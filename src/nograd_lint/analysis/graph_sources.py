@@ -41,7 +41,7 @@ from .detached_results import Handed, returns_no_graph, unpacked_part
 from .fates import contradicts
 from .function_values import Binding, FunctionValues, binds_indices
 from .gradient_calls import differentiated_values, local_definition
-from .memoized_results import returns_a_kept_result
+from .memoized_results import reads_a_kept_property, returns_a_kept_result
 from .model_calls import (
     Helpers,
     binds_itself,
@@ -247,7 +247,11 @@ def origins_of(
                     origins.from_attribute = True  # a memory of the object's own graphs
                 # A loop's target holds the data iterated over: no model of its own.
                 through = through_model or iterated
-                if part is not Handed.LEAF and (index, through, direct) not in seen:
+                if (
+                    part is not Handed.LEAF
+                    and (index, through, direct) not in seen
+                    and not function.made_graph_free(binding)  # ``with no_grad(): h = h * m``
+                ):
                     seen.add((index, through, direct))
                     stack.append((binding.value, through, index, direct))
             continue
@@ -325,8 +329,9 @@ def origins_of(
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and returns_a_kept_result(node, function, values)
-        ):
-            # ``bank.features()``, read as no forward: what an earlier call kept
+        ) or (isinstance(node, ast.Attribute) and reads_a_kept_property(node, values)):
+            # ``bank.features()``, read as no forward, ``shared.feats``: what an earlier
+            # call or read kept
             origins.from_attribute = True
         for child, through, same in _graph_parts(node, through_model, values, function, strict):
             if child is None:  # a call that may record a graph of its own

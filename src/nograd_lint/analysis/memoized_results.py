@@ -15,19 +15,25 @@ from __future__ import annotations
 
 import ast
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import partial
+from typing import Callable
 
 from ..ast_names import BLOCK_FIELDS, FUNCTIONS, dotted_name, owner_attributes, self_parameter
 from .catalog import (
+    CACHING_PROPERTY_DECORATORS,
     CONTAINER_CONSTRUCTORS,
+    INSTANCE_CALL_METHOD,
     KEEPING_LOOKUPS,
     MEMOIZING_DECORATORS,
+    PROPERTY_DECORATOR,
     TRANSPARENT_DECORATORS,
+    GradEffect,
 )
 from .detached_results import callees, holds_no_graph
 from .function_values import FunctionValues
 from .mode_summaries import summaries_of
-from .value_readings import FunctionNode, argument_values
+from .value_readings import FunctionNode, argument_values, never_carries
 from .values import ModuleValues
 
 
@@ -44,7 +50,9 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
             return any(_caches_on_the_object(d, there) for d, there in known_callees)
         # ``bank.features()`` on an object of no known class: any method of the name
         return func.attr in _caching_methods(values)
-    if not isinstance(func, ast.Name) or func.id in function.local | function.parameters():
+    if isinstance(func, ast.Name) and func.id in function.local:
+        return _calls_a_caching_object(func, function, values)  # ``targets(x)``
+    if not isinstance(func, ast.Name) or func.id in function.parameters():
         return False
     known = _KEPT.setdefault(values, {})
     if func.id not in known:
@@ -54,6 +62,61 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
             if definition in values.tree.body
         )
     return known[func.id]
+
+
+def _calls_a_caching_object(func: ast.Name, function: FunctionValues, values: ModuleValues) -> bool:
+    """``targets = TargetCache(teacher)``, then ``targets(x)``: the name is bound only to
+    objects of classes of the module, one of whose ``__call__`` keeps its result."""
+    made = [function.bindings[index].value for index in function.reaching(func)]
+    if not made or not all(isinstance(value, ast.Call) for value in made):
+        return False
+    summaries = summaries_of(values)
+    for value in made:
+        assert isinstance(value, ast.Call)
+        owner = dotted_name(value.func)
+        provider = summaries.classes.provider(owner, INSTANCE_CALL_METHOD) if owner else None
+        definition = summaries.definitions.get((provider, INSTANCE_CALL_METHOD))
+        if definition is not None and _caches_on_the_object(definition, values):
+            return True
+    return False
+
+
+def reads_a_kept_property(node: ast.Attribute, values: ModuleValues) -> bool:
+    """``shared.feats`` where a class of the module makes ``feats`` a property kept on the
+    object: under ``@cached_property``, or a ``@property`` that caches as a method may
+    (``_caches_on_the_object``), of a value that may carry a graph."""
+    return node.attr in _kept_properties(values)
+
+
+def _kept_properties(values: ModuleValues) -> frozenset[str]:
+    known = _PROPERTIES.get(values)
+    if known is None:
+        _PROPERTIES[values] = frozenset()  # while they are read, as for ``_caching_methods``
+        found: set[str] = set()
+        for (owner, name), definition in summaries_of(values).definitions.items():
+            if owner is None or not isinstance(definition, FUNCTIONS):
+                continue
+            decorators = {
+                named
+                for decorator in definition.decorator_list
+                for named in (dotted_name(decorator), values.qualified(decorator))
+            }
+            if decorators & CACHING_PROPERTY_DECORATORS:
+                returned = [
+                    n.value
+                    for n in ast.walk(definition)
+                    if isinstance(n, ast.Return) and n.value is not None
+                ]
+                if returned and not holds_no_graph(returned, definition, values):
+                    found.add(name)
+            elif PROPERTY_DECORATOR in decorators and _caches_on_the_object(definition, values):
+                found.add(name)
+        known = _PROPERTIES[values] = frozenset(found)
+    return known
+
+
+#: Per module, ``_kept_properties``.
+_PROPERTIES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def _caching_methods(values: ModuleValues) -> frozenset[str]:
@@ -97,7 +160,7 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
     returned = [
         node.value for node in ast.walk(definition) if isinstance(node, ast.Return) and node.value
     ]
-    return any(
+    return _caches_in_a_global(definition, values) or any(
         # ``return _CACHE[key]`` after ``_CACHE[key] = ...``
         (isinstance(value, ast.Subscript) and _named(value.value, filled))
         # ``return _CACHE.setdefault(key, encoder(x))``
@@ -113,55 +176,125 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
 
 def _caches_on_the_object(definition: FunctionNode, values: ModuleValues) -> bool:
     """``if self._targets is None: self._targets = ...`` then ``return self._targets``: a
-    method that returns (a value that reads) an attribute of its object which it sets, to
-    a value that may carry a graph, only on some calls: under an ``if`` of any test
-    (``is None``, ``not hasattr(self, ...)``, a ready flag) or after a return that may
-    have handed back the kept one. Filling it in place (``self._feats.copy_(out)``,
-    ``self._feats[i] = out``) keeps a graph too."""
+    method that keeps on its object a value that may carry a graph and hands it back
+    (``_keeps_between_calls``, of the attributes of its ``self``)."""
     if not isinstance(definition, FUNCTIONS):
         return False
     owner = self_parameter(definition)
     if owner is None:
         return False
-    # the first line that hands back each attribute
+    facts = values.facts(definition)
+
+    def filled_by_a_method(statement: ast.stmt) -> Iterator[tuple[str, ast.expr]]:
+        """``self._build(x)``, whose body sets ``self._node_emb``: what it sets."""
+        if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+            return
+        func = statement.value.func
+        if not (isinstance(func, ast.Attribute) and _named(func.value, {owner})):
+            return
+        for callee, _ in callees(func, facts, values):
+            own = self_parameter(callee) if isinstance(callee, FUNCTIONS) else None
+            if own is None or callee is definition:
+                continue
+            for inner in ast.walk(callee):
+                if isinstance(inner, ast.stmt):
+                    yield from _kept_values(inner, partial(owner_attributes, owner=own))
+
+    return _keeps_between_calls(
+        definition, lambda node: owner_attributes(node, owner), values, filled_by_a_method
+    )
+
+
+def _caches_in_a_global(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
+) -> bool:
+    """``global _PROTOS; if _PROTOS is None: _PROTOS = encoder(x); return _PROTOS``: a
+    function that keeps a value in a global name (``_keeps_between_calls``)."""
+    declared = {
+        name for node in ast.walk(definition) if isinstance(node, ast.Global) for name in node.names
+    }
+    if not declared:
+        return False
+
+    def globals_named(node: ast.AST) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in declared}
+
+    return _keeps_between_calls(definition, globals_named, values)
+
+
+def _keeps_between_calls(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef,
+    places: Callable[[ast.AST], set[str]],
+    values: ModuleValues,
+    filled_by: Callable[[ast.stmt], Iterable[tuple[str, ast.expr]]] = lambda statement: (),
+) -> bool:
+    """The function returns (a value that reads) one of the ``places`` it keeps values in
+    (what ``places`` names in a node: attributes of ``self``, global names), which it sets,
+    to a value that may carry a graph, only on some calls: under an ``if`` of any test
+    (``is None``, ``not hasattr(self, ...)``, a ready flag), in a handler, after a return
+    that may have handed back the kept one, or to a value that reads the place itself
+    (``self._p = self._p if self._p is not None else pool(x)``). Filling it in place
+    (``self._feats.copy_(out)``) keeps a graph too; nothing made with grad off does, nor
+    a return of a value that holds none (``return self._t.detach()``). ``filled_by``: what a
+    statement sets through a call (a method of the object that sets an attribute)."""
+    # the first line that hands back each place
     handed: dict[str, int] = {}
     for node in ast.walk(definition):
         if isinstance(node, ast.Return) and node.value is not None:
-            for name in owner_attributes(node.value, owner):
+            if never_carries(node.value):
+                continue
+            for name in places(node.value):
                 handed[name] = min(handed.get(name, node.lineno), node.lineno)
-    kept: dict[str, list[ast.expr]] = {}
-    for conditional, statement in _statements(definition.body, False):
-        for name, value in _kept_values(statement, owner):
+    if not handed:
+        return False
+    facts = values.facts(definition)
+    kept: list[ast.expr] = []
+    for conditional, grad_off, statement in _statements(definition.body, False, False, facts):
+        if grad_off:
+            continue  # ``with torch.no_grad(): self._buf.copy_(target(x))``: no graph
+        for name, value in (*_kept_values(statement, places), *filled_by(statement)):
             # set on every call before it is handed back: made anew each time
-            if name in handed and (conditional or statement.lineno > handed[name]):
-                kept.setdefault(name, []).append(value)
+            if name in handed and (
+                conditional or statement.lineno > handed[name] or name in places(value)
+            ):
+                kept.append(value)
     # ``self._targets = torch.tensor(labels)``: what it keeps holds no graph
-    made = [value for values_kept in kept.values() for value in values_kept]
-    return bool(made) and not holds_no_graph(made, definition, values)
+    return bool(kept) and not holds_no_graph(kept, definition, values)
 
 
-def _statements(body: list[ast.stmt], conditional: bool) -> Iterator[tuple[bool, ast.stmt]]:
+def _statements(
+    body: list[ast.stmt], conditional: bool, grad_off: bool, facts: FunctionValues
+) -> Iterator[tuple[bool, bool, ast.stmt]]:
     """Every statement of ``body`` and of the blocks in it, with whether it runs only on
-    some calls: under an ``if``, an ``except`` or a ``case``."""
+    some calls (under an ``if``, an ``except`` or a ``case``) and with grad off (in the
+    body of ``with torch.no_grad()``)."""
     for statement in body:
-        yield conditional, statement
+        yield conditional, grad_off, statement
         inner = conditional or isinstance(statement, ast.If)
+        off = grad_off
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                effect = facts.grad_switch(item.context_expr)
+                if effect is not None:
+                    off = effect is GradEffect.DISABLE
         for field in BLOCK_FIELDS:
             for part in getattr(statement, field, None) or ():
                 if isinstance(part, ast.stmt):
-                    yield from _statements([part], inner)
+                    yield from _statements([part], inner, off, facts)
                 elif isinstance(part, (ast.ExceptHandler, ast.match_case)):
-                    yield from _statements(part.body, True)
+                    yield from _statements(part.body, True, off, facts)
 
 
-def _kept_values(statement: ast.stmt, owner: str) -> Iterator[tuple[str, ast.expr]]:
-    """The attributes of ``owner`` a statement sets or fills, each with the value given."""
+def _kept_values(
+    statement: ast.stmt, places: Callable[[ast.AST], set[str]]
+) -> Iterator[tuple[str, ast.expr]]:
+    """The places a statement sets or fills, each with the value given."""
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         if statement.value is None:
             return
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         for target in targets:
-            for name in owner_attributes(target, owner):
+            for name in places(target):
                 yield name, statement.value
     elif (
         isinstance(statement, ast.Expr)
@@ -170,7 +303,7 @@ def _kept_values(statement: ast.stmt, owner: str) -> Iterator[tuple[str, ast.exp
         and statement.value.func.attr.endswith("_")
     ):
         # ``self._feats.copy_(out)``: an in-place method records what it is given
-        for name in owner_attributes(statement.value.func.value, owner):
+        for name in places(statement.value.func.value):
             for argument in argument_values(statement.value):
                 yield name, argument
 

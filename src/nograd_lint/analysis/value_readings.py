@@ -16,6 +16,8 @@ from ..ast_names import (
 )
 from .catalog import (
     ACCUMULATING_METHODS,
+    CLONE_METHOD,
+    CONTAINER_BUILTINS,
     CREATE_GRAPH_KEYWORD,
     GRAPH_CONSUMING_METHODS,
     GRAPH_CUTTING_CONSTRUCTORS,
@@ -25,6 +27,7 @@ from .catalog import (
     INDEX_PAIR_INDICES,
     INDEX_PAIR_METHODS,
     INDEX_PAIR_METHODS_WITH_DIM,
+    METADATA_ARGUMENT_METHODS,
     MODULE_RETURNING_METHODS,
     PARAMETER_CLASSES,
     RETAIN_GRAPH_KEYWORD,
@@ -184,6 +187,10 @@ def never_carries(node: ast.AST) -> bool:
         return True
     if isinstance(node, ast.UnaryOp):
         return isinstance(node.op, ast.Not)
+    if isinstance(node, (ast.Tuple, ast.List)):  # ``(h.detach(), c.detach())``
+        return bool(node.elts) and all(map(never_carries, node.elts))
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):  # ``[h.detach() for h in hs]``
+        return never_carries(node.elt)
     if isinstance(node, ast.Attribute):
         return node.attr in GRAPH_DROPPING_ATTRIBUTES or (
             node.attr == INDEX_PAIR_INDICES and returns_index_pair(node.value)
@@ -193,7 +200,13 @@ def never_carries(node: ast.AST) -> bool:
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute):
+            if func.attr in METADATA_ARGUMENT_METHODS or func.attr == CLONE_METHOD:
+                # ``total.detach().cpu()``: a move or copy of a value that holds none
+                return never_carries(func.value)
             return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
+        if isinstance(func, ast.Name) and func.id in CONTAINER_BUILTINS:
+            # ``tuple(h.detach() for h in hidden)``: a container of values without one
+            return len(node.args) == 1 and not node.keywords and never_carries(node.args[0])
         return isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS
     return False
 
