@@ -467,3 +467,12 @@ def total_cast_under_no_grad_keeps_its_graph(model, loader):
         with torch.no_grad():
             total = total.float()  # already float: the same tensor, graph and all
     return total.item()
+
+
+def recent_outputs_kept_in_a_sliced_concatenation(model, loader):
+    model.train()
+    recent = torch.zeros(0, 2)
+    for x in loader:
+        # bounded in size, but each slice hangs on the concatenation before it
+        recent = torch.cat([recent, model(x)])[-100:]  # expect: NG002:18
+    print(recent.shape)

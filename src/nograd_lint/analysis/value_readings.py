@@ -267,7 +267,7 @@ def is_accumulation(statement: ast.stmt) -> bool:
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
             return not _stores_only_numbers([statement.value])
-        value = statement.value
+        value = _unsliced(statement.value)  # ``queue = torch.cat([queue, k])[-size:]``
         if not isinstance(value, (ast.BinOp, ast.Call)) or never_carries(value):
             return False  # ``hidden = hidden.new_tensor(hidden)``: a copy, no graph
         names = {name for t in statement.targets for name in bound_names(t)}
@@ -304,9 +304,19 @@ def peeled(node: ast.AST, methods: Collection[str]) -> ast.AST:
     return node
 
 
+def _unsliced(value: ast.AST) -> ast.AST:
+    """``torch.cat([queue, k])`` of ``torch.cat([queue, k])[-size:]``: a part of a value
+    holds the graph of the whole."""
+    while isinstance(value, ast.Subscript):
+        value = value.value
+    return value
+
+
 def operands(value: ast.AST) -> list[ast.AST]:
     """``total`` and ``loss`` of ``total + loss``; the arguments of ``torch.max(best, loss)``
-    and the elements of ``torch.cat([outs, out])``."""
+    and the elements of ``torch.cat([outs, out])``, also sliced (``torch.cat([queue,
+    k])[-size:]``)."""
+    value = _unsliced(value)
     if isinstance(value, ast.BinOp):
         return [value.left, value.right]
     if isinstance(value, ast.Call):
