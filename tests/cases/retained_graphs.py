@@ -2145,3 +2145,68 @@ def frozen_parameter_is_no_leaf(model, batches):
     for x, y in batches:
         loss = F.mse_loss(model(x), y) * gate
         loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def parts_of_a_model_never_called_whole(model, loader):
+    # ``model`` is never called itself, but its parts run one on what another made: the
+    # backbone's graph is shared by both losses.
+    for x, y in loader:
+        feats = model.backbone(x)
+        loss_cls = F.cross_entropy(model.cls_head(feats), y)
+        loss_cls.backward(retain_graph=True)
+        loss_rec = F.mse_loss(model.decoder(feats), x)
+        loss_rec.backward()
+
+
+def parts_of_a_model_on_a_concatenation(gan, loader):
+    for real in loader:
+        fake = gan.G(torch.randn(real.size(0), 4))
+        logits = gan.D(torch.cat([real, fake]))
+        d_loss = F.softplus(-logits).mean()
+        d_loss.backward(retain_graph=True)
+        g_loss = F.softplus(-logits[real.size(0) :]).mean()
+        g_loss.backward()
+
+
+def an_indexed_part_is_no_state_of_the_model(gan, loader):
+    for real in loader:
+        fake = gan.G(torch.randn(real.size(0), 4))
+        d_loss = F.softplus(gan.D(fake.detach())).mean() + F.softplus(-gan.D(real)).mean()
+        d_loss.backward(retain_graph=True)  # expect: NG003:25
+        matched = F.mse_loss(gan.D[0](fake).mean(0), gan.D[0](real).mean(0).detach())
+        matched.backward()
+
+
+def word_state_made_before_each_sentence(m, document, s):
+    # ``h`` made before the inner loop is read by its first pass only: each pass binds it
+    # again, and detaches it at the end.
+    for sentence in document:
+        h = torch.tanh(m.init_word(s))
+        for x, y in sentence:
+            h = m.word(x, h)
+            loss = F.mse_loss(m.head(h), y)
+            loss.backward(retain_graph=True)  # expect: NG003:27
+            h = h.detach()
+        s = m.sent(h, s).detach()
+
+
+def state_carried_past_a_break_into_the_next_epoch(model, stream, epochs, steps):
+    hidden = torch.zeros(5, 8)
+    for _ in range(epochs):
+        for step, (x, y) in enumerate(stream):
+            out, hidden = model(x, hidden)
+            F.mse_loss(out, y).backward(retain_graph=True)  # the next epoch's first step
+            if step + 1 >= steps:
+                break  # leaves with the graph: the next epoch goes on from it
+            hidden = hidden.detach()
+
+
+def state_reset_at_each_epoch_after_a_break(model, stream, epochs, steps):
+    for _ in range(epochs):
+        hidden = torch.zeros(5, 8)
+        for step, (x, y) in enumerate(stream):
+            out, hidden = model(x, hidden)
+            F.mse_loss(out, y).backward(retain_graph=True)  # expect: NG003:41
+            if step + 1 >= steps:
+                break
+            hidden = hidden.detach()

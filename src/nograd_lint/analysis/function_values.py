@@ -250,7 +250,7 @@ class FunctionValues:
         self._loops: dict[int, ast.For | ast.AsyncFor | ast.While] = {}
         #: ``id`` of a loop -> where its own ``continue`` and ``break`` statements are
         #: (not those of a loop or a function inside it), read when first asked.
-        self._continues: dict[int, list[Position]] = {}
+        self._jumps: dict[int, list[tuple[bool, Position]]] = {}
         #: ``id`` of each ``try`` -> (``id`` of each of its handlers, whether the handler
         #: leaves the statements after the ``try``: it ends in ``raise``, ``return``...).
         self._tries: dict[int, list[tuple[int, bool]]] = {}
@@ -787,21 +787,48 @@ class FunctionValues:
         every iteration that goes on from the read to the loop's back edge, to a value that
         holds no graph: at the top level of the body of the loop nearest the read (or in a
         ``with`` or a ``finally`` there), with no ``continue`` of that loop between the
-        read and it (``hidden = hidden.detach()`` at the end of the body: what
-        the body bound before never comes round). A value that may hold a graph (``hidden = hidden * mask``) goes on carrying
-        what it derives from, which the readers of what comes round follow through the
-        bindings it reads: those keep reaching."""
+        read and it (``hidden = hidden.detach()`` at the end of the body: what the body
+        bound before never comes round). A value that may hold a graph (``hidden = hidden *
+        mask``) goes on carrying what it derives from, which the readers of what comes
+        round follow through the bindings it reads: those keep reaching."""
         if not binding.replaces or binding.loops != loops or not self.made_graph_free(binding):
             return False
         inner = next(
             (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
         )
-        if inner is None:
+        return inner is not None and self._runs_every_pass(binding, here, path[inner][0])
+
+    def renewed_in(self, index: int, loop: int) -> bool:
+        """Each name of binding ``index``, made before ``loop``, is bound again at the top
+        level of the loop's body (or in a ``with`` or a ``finally`` there) with no
+        ``continue`` before it: only the loop's first pass reads the value made before it
+        (``h = init(s)``, then ``for x in xs: h = cell(x, h); ...; h = h.detach()``)."""
+        return self._renewed(self.bindings[index].names, loop)
+
+    def _renewed(self, names: Iterable[str], loop: int) -> bool:
+        node = self._loops.get(loop)
+        if node is None:
             return False
-        body = path[: inner + 1]
+        start = (node.lineno, node.col_offset)
+        return all(
+            any(
+                self.bindings[i].replaces
+                and loop in self.bindings[i].loops
+                and self._runs_every_pass(self.bindings[i], start, loop)
+                for i in self._by_name.get(name, ())
+            )
+            for name in names
+        )
+
+    def _runs_every_pass(self, binding: Binding, here: Position, loop: int) -> bool:
+        """``binding`` is made in every pass through ``loop``'s body that goes on from
+        ``here`` to the back edge: at the top level of that body, or in a ``with`` of
+        torch's or a ``finally`` there, with no ``continue`` of the loop in between."""
+        depth = next((d for d, entry in enumerate(binding.path) if entry[0] == loop), None)
+        if depth is None:
+            return False
+        body = binding.path[: depth + 1]
         made = binding.path
-        # run whenever what holds it is: a ``finally``, the body of a ``with`` of torch's
-        # (``torch.no_grad()``, ``torch.autocast(...)``), not one that may suppress an error
         passed_through: list[tuple[Position, Position]] = []  # a jump there runs it too
         while made[len(body) :] and (
             made[-1][1] == "finalbody"
@@ -812,16 +839,27 @@ class FunctionValues:
             made = made[:-1]
         if made != body:
             return False  # under an ``if``, or in the body or a handler of a ``try``
-        loop = body[-1][0]
-        if loop not in self._continues:
-            self._continues[loop] = [
-                (jump.lineno, jump.col_offset) for jump in _own_continues(self._loops[loop].body)
+        if loop not in self._jumps:
+            self._jumps[loop] = [
+                (isinstance(jump, ast.Break), (jump.lineno, jump.col_offset))
+                for jump in _own_jumps(self._loops[loop].body)
             ]
-        return not any(
-            here < jump < binding.position
+        # A ``break`` leaves the loop: what it carries comes round only through a loop
+        # around this one (the next epoch's pass over the batches), unless that loop binds
+        # the name again on every pass (``hidden = torch.zeros(n, h)`` at each epoch).
+        jumps = [
+            jump
+            for leaves, jump in self._jumps[loop]
+            if here < jump < binding.position
             and not any(start <= jump < end for start, end in passed_through)
-            for jump in self._continues[loop]
-        )
+            and (not leaves or self._break_comes_round(binding, loop))
+        ]
+        return not jumps
+
+    def _break_comes_round(self, binding: Binding, loop: int) -> bool:
+        """What a ``break`` of ``loop`` carries past ``binding`` may come round to it: a
+        loop around ``loop`` does not bind the name again on every pass."""
+        return not all(self._renewed(binding.names, outer) for outer in binding.loops - {loop})
 
     def made_graph_free(self, binding: Binding) -> bool:
         """``binding``'s value holds no graph: one that never carries one (``h.detach()``),
@@ -1898,14 +1936,13 @@ def binds_indices(binding: Binding, name: str) -> bool:
     )
 
 
-def _own_continues(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The ``continue`` statements of a loop with body ``statements``, which go round to
-    its next iteration: not those of a loop, a function or a class inside it (a ``break``
-    leaves the loop and goes round to nothing)."""
+def _own_jumps(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The ``continue`` and ``break`` statements of a loop with body ``statements``: not
+    those of a loop, a function or a class inside it."""
     stack: list[ast.AST] = list(statements)
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Continue):
+        if isinstance(node, (ast.Continue, ast.Break)):
             yield node
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             stack.extend(node.orelse)  # the ``else`` runs as part of the outer loop's body

@@ -46,6 +46,7 @@ from .model_calls import (
     Helpers,
     binds_itself,
     called_models,
+    chained_objects,
     given_a_model,
     helpers_of,
     may_run_a_model,
@@ -160,7 +161,7 @@ def origins_of(
     self_name = method_self(function)
     parameters = function.parameters() - {self_name}
     iterations = function.iterables()
-    models = function.model_names() | values.module_level_models()
+    models = function.model_names() | values.module_level_models() | chained_objects(function)
     helpers = _HELPERS.get(function)
     if helpers is None:  # once per function, not once per gradient call compared
         helpers = _HELPERS[function] = helpers_of(function, values, self_name, models)
@@ -172,6 +173,7 @@ def origins_of(
     # on one: each root, and each binding's value
     wholes = {id(peeled(root, METADATA_ARGUMENT_METHODS)) for root in roots}
     unmoved_values = _unmoved_values(function)
+    submodules: set[int] = set()
     while stack:
         node, through_model, owner, direct = stack.pop()
         if isinstance(node, ast.Name):
@@ -313,10 +315,16 @@ def origins_of(
         if owner >= 0 and _parameters_of_a_model(node, models):
             # ``for p in model.parameters()``: leaves, and what is computed on them records
             origins.grad_leaves.add(owner)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript):
+            indexed = node.func.value
+            while isinstance(indexed, ast.Subscript):
+                indexed = indexed.value
+            submodules.add(id(indexed))  # ``gan.D`` of ``gan.D[0](x)``: a model it runs
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
             and node.attr not in GRAPH_DROPPING_ATTRIBUTES
+            and id(node) not in submodules
             and (node.value.id in models or node.value.id in called_models(function, helpers))
         ):
             # A tensor the model holds: a parameter, a leaf whose every use records a graph

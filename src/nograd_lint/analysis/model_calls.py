@@ -390,6 +390,56 @@ def looks_like_a_model(func: ast.expr, helpers: Helpers) -> bool:
     return True
 
 
+def chained_objects(function: FunctionValues) -> frozenset[str]:
+    """Objects whose callable attributes the function runs one on what another made
+    (``feats = model.backbone(x)``, then ``model.head(feats)``; ``gan.D(gan.G(z))``):
+    the submodules of a model, though the function never calls it itself."""
+    known = _CHAINED.get(function)
+    if known is None:
+        found: set[str] = set()
+        self_name = method_self(function)
+        given = function.parameters() - {self_name}
+        for call in function.calls:
+            func = call.func
+            if not isinstance(func, ast.Attribute) or is_tensor_method(func.attr):
+                continue  # ``out.mean()``: a tensor's
+            owner = dotted_name(func.value)
+            # a parameter (``model``) or an attribute of the object (``self.gan``): not a
+            # module of functions (``F.relu``), nor ``self``
+            if owner is None or not (
+                owner in given or (self_name is not None and owner.startswith(self_name + "."))
+            ):
+                continue
+            # what the call is given, and the names in it (``gan.D(torch.cat([real,
+            # fake]))`` after ``fake = gan.G(z)``)
+            given_parts = [
+                part
+                for argument in (*call.args, *(k.value for k in call.keywords))
+                for part in ast.walk(argument)
+            ]
+            made = [
+                function.bindings[i].value if isinstance(part, ast.Name) else part
+                for part in given_parts
+                for i in (function.reaching(part) if isinstance(part, ast.Name) else (-1,))
+            ]
+            if any(
+                isinstance(value, ast.Call) and _attribute_owner(value.func) == owner
+                for value in made
+            ):
+                found.add(owner)
+        known = _CHAINED[function] = frozenset(found)
+    return known
+
+
+def _attribute_owner(func: ast.expr) -> str | None:
+    """``model`` of ``model.backbone``, ``self.model`` of ``self.model.encoder``."""
+    return dotted_name(func.value) if isinstance(func, ast.Attribute) else None
+
+
+#: Per function, ``chained_objects``.
+_CHAINED: weakref.WeakKeyDictionary[FunctionValues, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
 def method_self(function: FunctionValues) -> str | None:
     node = function.node
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

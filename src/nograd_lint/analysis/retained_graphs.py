@@ -192,8 +192,11 @@ def _needed(
     ):
         return True  # the caller's graph, differentiated again by the next iteration
     for index in recorded:
-        if loops - function.bindings[index].loops:
-            return True  # a model's output made before a loop that differentiates it again
+        outside = loops - function.bindings[index].loops
+        if outside and not all(function.renewed_in(index, loop) for loop in outside):
+            # a model's output made before a loop that differentiates it again: not one
+            # that each pass binds again, read by the first pass only
+            return True
     for index in recorded & origins.carried.keys():
         around = origins.carried[index]
         if around is None or around & loops:

@@ -13,7 +13,7 @@ import ast
 import weakref
 from collections.abc import Iterator
 
-from ..ast_names import chain_head
+from ..ast_names import chain_head, dotted_name
 from .catalog import (
     CONTAINER_ADDERS,
     GRAPH_DROPPING_BUILTINS,
@@ -25,7 +25,7 @@ from .catalog import (
 )
 from .function_values import FunctionValues
 from .gradient_calls import local_definition, makes_gradient_calls
-from .model_calls import names_a_loss
+from .model_calls import chained_objects, names_a_loss
 from .object_graphs import paired
 from .value_readings import NEVER, Seed, never_carries
 from .values import ModuleValues
@@ -44,13 +44,14 @@ def handed_on_later(
     here = (call.lineno, call.col_offset)
     end = (call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
     derived = function.derived(NEVER, own)
+    models = function.model_names() | chained_objects(function)
     for other in function.calls:
         # A call in ``call``'s own arguments runs before it (``_step(F.mse_loss(head(x), y))``).
         before = (other.lineno, other.col_offset) <= here or (
             (other.end_lineno or other.lineno, other.end_col_offset or 0) <= end
         )
         local = local_definition(other.func, values)
-        if local is None and (before or passes_nothing_on(other, values)):
+        if local is None and (before or passes_nothing_on(other, values, models)):
             continue
         handed = [
             parameter
@@ -89,10 +90,13 @@ def arguments_by_parameter(
         yield (keyword.arg if local is not None else None), keyword.value
 
 
-def passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
+def passes_nothing_on(
+    call: ast.Call, values: ModuleValues, models: frozenset[str] = frozenset()
+) -> bool:
     """Calls that compute on, record or print their arguments, and differentiate nothing:
-    torch's functions, those of a library that reads numbers (``np.array(x)``), and a
-    function or method of the module whose body has no gradient call."""
+    torch's functions, those of a library that reads numbers (``np.array(x)``), a
+    function or method of the module whose body has no gradient call, and a part of one
+    of ``models`` run forward (``m.sent(h, s)``)."""
     func = call.func
     if values.qualified(func) is not None or values.reader(func) is not None:
         return True
@@ -116,6 +120,7 @@ def passes_nothing_on(call: ast.Call, values: ModuleValues) -> bool:
             or func.attr in CONTAINER_ADDERS
             or func.attr in LOGGING_METHODS
             or names_a_loss(func.attr)
+            or dotted_name(func.value) in models
         )
     return False
 
