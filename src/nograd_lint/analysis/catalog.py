@@ -705,7 +705,8 @@ CLONE_METHOD = "clone"
 #: under ``no_grad``, they still may hold the graph the tensor had.
 SELF_RETURNING_METHODS: frozenset[str] = frozenset(
     {"to", "cuda", "cpu", "type", "type_as", "contiguous", "float", "double", "half"}
-    | {"bfloat16", "requires_grad_"}
+    | {"bfloat16", "requires_grad_", "flatten", "sum_to_size", "conj", "resolve_conj"}
+    | {"resolve_neg", "to_dense"}
 )
 
 

@@ -60,8 +60,25 @@ def returns_a_kept_result(call: ast.Call, function: FunctionValues, values: Modu
             _memoizes(definition, values)
             for definition in values.definitions_named(func.id)
             if definition in values.tree.body
-        )
+        ) or _bound_to_a_cache(func.id, values)
     return known[func.id]
+
+
+def _bound_to_a_cache(name: str, values: ModuleValues) -> bool:
+    """``encode = functools.lru_cache(maxsize=None)(_encode)`` in the module's code: a
+    memoizing decorator applied by a call."""
+    for statement in values.tree.body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+            and isinstance(statement.value, ast.Call)
+        ):
+            continue
+        wrapper = statement.value.func  # ``lru_cache(maxsize=None)`` or ``lru_cache``
+        named = wrapper.func if isinstance(wrapper, ast.Call) else wrapper
+        if {dotted_name(named), values.qualified(named)} & MEMOIZING_DECORATORS:
+            return not (isinstance(wrapper, ast.Call) and _keeps_nothing(wrapper))
+    return False
 
 
 def _calls_a_caching_object(func: ast.Name, function: FunctionValues, values: ModuleValues) -> bool:
