@@ -1,5 +1,7 @@
 # NG002: a value carrying an autograd graph, stored in a loop where it outlives the
 # iteration, and never differentiated after.
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
@@ -476,3 +478,56 @@ def recent_outputs_kept_in_a_sliced_concatenation(model, loader):
         # bounded in size, but each slice hangs on the concatenation before it
         recent = torch.cat([recent, model(x)])[-100:]  # expect: NG002:18
     print(recent.shape)
+
+
+def last_loss_kept_under_a_fixed_key(model, loader):
+    model.train()
+    stats = {}
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        stats["loss"] = loss  # one entry, overwritten by the next iteration
+    return stats["loss"].item()
+
+
+def loss_summed_under_a_fixed_key(model, loader):
+    model.train()
+    stats = {"loss": 0.0}
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        stats["loss"] = stats["loss"] + loss  # expect: NG002:25
+    return stats["loss"].item()
+
+
+def state_cut_by_a_dict_comprehension(model, loader):
+    model.train()
+    state = {"h": torch.zeros(2, 2)}
+    for x, y in loader:
+        out, h = model(x, state["h"])
+        F.mse_loss(out, y).backward()
+        state = {"h": h}
+        state = {k: v.detach() for k, v in state.items()}
+    return state
+
+
+def total_cut_in_a_null_context(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss
+        with contextlib.nullcontext():
+            total = total.detach()
+    return total.item()
+
+
+def bucket_indices_hold_no_graph(model, loader, edges):
+    model.train()
+    buckets = []
+    for x, y in loader:
+        scores = model(x)
+        F.mse_loss(scores, y).backward()
+        buckets.append(torch.bucketize(scores, edges))
+    return buckets

@@ -565,6 +565,8 @@ GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
         "isnan",
         "isinf",
         "isfinite",
+        "bucketize",
+        "searchsorted",
         "long",
         "int",
         "bool",
@@ -696,6 +698,12 @@ METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(
     | {"repeat", "contiguous", "float", "double", "half", "bfloat16"}
 )
 
+#: Context managers of the standard library that let every error out: a ``with`` of
+#: theirs runs its body through (torch's own count too).
+NON_SUPPRESSING_CONTEXTS: frozenset[str] = frozenset(
+    {"contextlib.nullcontext", "contextlib.redirect_stdout", "contextlib.redirect_stderr"}
+    | {"nullcontext"}
+)
 #: Builtins that make a container of what they are given, element by element.
 CONTAINER_BUILTINS: frozenset[str] = frozenset({"tuple", "list"})
 #: The tensor method that copies its receiver: a copy of a value without a graph has none.

@@ -36,6 +36,7 @@ from .catalog import (
     METADATA_ARGUMENT_METHODS,
     MODEL_METHODS,
     MODULE_BASE_NAMES,
+    NON_SUPPRESSING_CONTEXTS,
     PASS_THROUGH_BUILTINS,
     SELF_RETURNING_METHODS,
     GradEffect,
@@ -1957,8 +1958,11 @@ def _suppresses_nothing(expr: ast.expr, module: ModuleValues) -> bool:
     if not isinstance(expr, ast.Call):
         return False
     func = expr.func
-    return is_torchs(module.qualified(func) or "") or (
-        isinstance(func, ast.Name) and func.id == "open"
+    qualified = module.qualified(func) or ""
+    return (
+        is_torchs(qualified)
+        or (qualified or dotted_name(func)) in NON_SUPPRESSING_CONTEXTS
+        or (isinstance(func, ast.Name) and func.id == "open")
     )
 
 

@@ -191,6 +191,10 @@ def never_carries(node: ast.AST) -> bool:
         return bool(node.elts) and all(map(never_carries, node.elts))
     if isinstance(node, (ast.ListComp, ast.GeneratorExp)):  # ``[h.detach() for h in hs]``
         return never_carries(node.elt)
+    if isinstance(node, ast.DictComp):  # ``{k: v.detach() for k, v in state.items()}``
+        return never_carries(node.value)
+    if isinstance(node, ast.Dict):
+        return bool(node.values) and None not in node.keys and all(map(never_carries, node.values))
     if isinstance(node, ast.Attribute):
         return node.attr in GRAPH_DROPPING_ATTRIBUTES or (
             node.attr == INDEX_PAIR_INDICES and returns_index_pair(node.value)
@@ -266,6 +270,14 @@ def is_accumulation(statement: ast.stmt) -> bool:
         return not _stores_only_numbers([statement.value])
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
+            read = {ast.dump(node) for node in ast.walk(statement.value)}
+            if all(
+                isinstance(target, ast.Subscript)
+                and isinstance(target.slice, ast.Constant)
+                and _loaded(target) not in read  # ``stats["loss"] = stats["loss"] + loss``
+                for target in statement.targets
+            ):
+                return False  # ``stats["loss"] = loss``: one entry, overwritten each time
             return not _stores_only_numbers([statement.value])
         value = _unsliced(statement.value)  # ``queue = torch.cat([queue, k])[-size:]``
         if not isinstance(value, (ast.BinOp, ast.Call)) or never_carries(value):
@@ -280,6 +292,12 @@ def is_accumulation(statement: ast.stmt) -> bool:
             and not _stores_only_numbers(argument_values(statement.value))
         )
     return False
+
+
+def _loaded(target: ast.Subscript) -> str:
+    """``ast.dump`` of ``target`` as it reads when it is read, not stored."""
+    copy = ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
+    return ast.dump(copy)
 
 
 def NEVER(node: ast.AST) -> bool:
