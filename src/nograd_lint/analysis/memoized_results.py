@@ -8,7 +8,9 @@ the ``retain_graph=True`` before the next is needed. Such a call's value counts 
 held outside the function. So does that of a function under a decorator of the module's or
 of a package's that may keep what it returns (``@memoize``): any but those that hand the
 function back to run as it is (``catalog.TRANSPARENT_DECORATORS``) and torch's grad-mode
-ones.
+ones. Objects keep values too: a method, a ``@property`` or ``@cached_property``, or a
+``__call__`` that sets an attribute on some calls only and hands it back (a lazy
+attribute), and a function that keeps a value in a global the same way.
 """
 
 from __future__ import annotations
