@@ -531,3 +531,18 @@ def bucket_indices_hold_no_graph(model, loader, edges):
         F.mse_loss(scores, y).backward()
         buckets.append(torch.bucketize(scores, edges))
     return buckets
+
+
+def _detached(value):
+    return value.detach()
+
+
+def total_cut_by_a_helper_of_the_module(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss
+        total = _detached(total)  # hands back only a detached value
+    return total.item()

@@ -69,6 +69,22 @@ def returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVal
     return callee is not None and graph_free(*callee)
 
 
+def returns_only_detached(func: ast.expr, function: FunctionValues, values: ModuleValues) -> bool:
+    """``func`` names, in ``function``, the module's function whose every ``return`` hands
+    back a detached value (``ModuleValues.returns_detached``): the light part of
+    ``returns_no_graph``, read without the callee's flow."""
+    # Read by the flow as it places bindings: not through ``reaching``, but by what the
+    # function binds anywhere.
+    return (
+        isinstance(func, ast.Name)
+        and func.id not in function.local | function.parameters()
+        and not _star_imports(values)
+        and not binds_itself(func.id, function, values)
+        and func.id not in rebound_globals(values)
+        and values.returns_detached(func.id)
+    )
+
+
 def unpacked_part(
     binding: Binding, name: str, function: FunctionValues, values: ModuleValues
 ) -> Handed:

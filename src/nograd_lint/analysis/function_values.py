@@ -864,11 +864,18 @@ class FunctionValues:
 
     def made_graph_free(self, binding: Binding) -> bool:
         """``binding``'s value holds no graph: one that never carries one (``h.detach()``),
-        or an operator or a tensor's method computed with grad off (``with
+        what a function of the module that hands back only detached values returns, or an
+        operator or a tensor's method computed with grad off (``with
         torch.no_grad(): total = total * 1.0``), not a name handed on as it is."""
         value = binding.value
         if never_carries(value):
             return True
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            # Read there, which reads this module's flow in turn.
+            from .detached_results import returns_only_detached
+
+            if returns_only_detached(value.func, self, self.module):
+                return True  # ``total = detached(total)``, ``repackage_hidden(hidden)``
         if not binding.grad_off:
             return False
         if isinstance(value, ast.Call):
