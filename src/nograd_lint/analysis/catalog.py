@@ -698,11 +698,11 @@ METADATA_ARGUMENT_METHODS: frozenset[str] = frozenset(
     | {"repeat", "contiguous", "float", "double", "half", "bfloat16"}
 )
 
-#: Context managers of the standard library that let every error out: a ``with`` of
-#: theirs runs its body through (torch's own count too).
+#: Context managers of Python's that let every error out: a ``with`` of theirs runs its
+#: body through (torch's own count too).
 NON_SUPPRESSING_CONTEXTS: frozenset[str] = frozenset(
     {"contextlib.nullcontext", "contextlib.redirect_stdout", "contextlib.redirect_stderr"}
-    | {"nullcontext"}
+    | {"nullcontext", "open"}
 )
 #: Builtins that make a container of what they are given, element by element.
 CONTAINER_BUILTINS: frozenset[str] = frozenset({"tuple", "list"})

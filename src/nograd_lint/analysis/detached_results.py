@@ -59,7 +59,7 @@ def returns_no_graph(func: ast.expr, function: FunctionValues, values: ModuleVal
         return False
     reaching = function.reaching(func)
     if reaching and not (func.id in function.parameters() or _star_imports(values)):
-        methods = [_instance_call(function.bindings[index], function, values) for index in reaching]
+        methods = [instance_call(function.bindings[index], function, values) for index in reaching]
         return all(method is not None and graph_free(method, values) for method in methods)
     if not _names_a_definition(func, function, values):
         return False
@@ -275,7 +275,7 @@ def _star_imports(values: ModuleValues) -> bool:
 _STAR_IMPORTS: weakref.WeakKeyDictionary[ModuleValues, bool] = weakref.WeakKeyDictionary()
 
 
-def _instance_call(
+def instance_call(
     binding: Binding, function: FunctionValues, values: ModuleValues
 ) -> FunctionNode | None:
     """The method that calling the object ``binding`` makes runs: ``catcher = Catcher(m)``

@@ -799,14 +799,11 @@ class FunctionValues:
         )
         return inner is not None and self._runs_every_pass(binding, here, path[inner][0])
 
-    def renewed_in(self, index: int, loop: int) -> bool:
-        """Each name of binding ``index``, made before ``loop``, is bound again at the top
-        level of the loop's body (or in a ``with`` or a ``finally`` there) with no
-        ``continue`` before it: only the loop's first pass reads the value made before it
-        (``h = init(s)``, then ``for x in xs: h = cell(x, h); ...; h = h.detach()``)."""
-        return self._renewed(self.bindings[index].names, loop)
-
-    def _renewed(self, names: Iterable[str], loop: int) -> bool:
+    def renewed(self, names: Iterable[str], loop: int) -> bool:
+        """Each of ``names``, bound before ``loop``, is bound again at the top level of the
+        loop's body (or in a ``with`` or a ``finally`` there) with no ``continue`` before
+        it: only the loop's first pass reads the value made before it (``h = init(s)``,
+        then ``for x in xs: h = cell(x, h); ...; h = h.detach()``)."""
         node = self._loops.get(loop)
         if node is None:
             return False
@@ -848,19 +845,17 @@ class FunctionValues:
         # A ``break`` leaves the loop: what it carries comes round only through a loop
         # around this one (the next epoch's pass over the batches), unless that loop binds
         # the name again on every pass (``hidden = torch.zeros(n, h)`` at each epoch).
-        jumps = [
-            jump
-            for leaves, jump in self._jumps[loop]
-            if here < jump < binding.position
+        return not any(
+            here < jump < binding.position
             and not any(start <= jump < end for start, end in passed_through)
             and (not leaves or self._break_comes_round(binding, loop))
-        ]
-        return not jumps
+            for leaves, jump in self._jumps[loop]
+        )
 
     def _break_comes_round(self, binding: Binding, loop: int) -> bool:
         """What a ``break`` of ``loop`` carries past ``binding`` may come round to it: a
         loop around ``loop`` does not bind the name again on every pass."""
-        return not all(self._renewed(binding.names, outer) for outer in binding.loops - {loop})
+        return not all(self.renewed(binding.names, outer) for outer in binding.loops - {loop})
 
     def made_graph_free(self, binding: Binding) -> bool:
         """``binding``'s value holds no graph: one that never carries one (``h.detach()``),
@@ -1960,16 +1955,15 @@ def _own_jumps(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 def _suppresses_nothing(expr: ast.expr, module: ModuleValues) -> bool:
     """A ``with`` item that lets every error out: one of torch's (``torch.no_grad()``,
-    ``torch.autocast("cuda")``), or ``open(...)``; not ``contextlib.suppress`` nor one of
+    ``torch.autocast("cuda")``), or of Python's (``catalog.NON_SUPPRESSING_CONTEXTS``:
+    ``open(...)``, ``contextlib.nullcontext()``); not ``contextlib.suppress`` nor one of
     the program's own."""
     if not isinstance(expr, ast.Call):
         return False
-    func = expr.func
-    qualified = module.qualified(func) or ""
+    qualified = module.qualified(expr.func)
     return (
-        is_torchs(qualified)
-        or (qualified or dotted_name(func)) in NON_SUPPRESSING_CONTEXTS
-        or (isinstance(func, ast.Name) and func.id == "open")
+        is_torchs(qualified or "")
+        or (qualified or dotted_name(expr.func)) in NON_SUPPRESSING_CONTEXTS
     )
 
 

@@ -25,14 +25,13 @@ from ..ast_names import BLOCK_FIELDS, FUNCTIONS, dotted_name, owner_attributes, 
 from .catalog import (
     CACHING_PROPERTY_DECORATORS,
     CONTAINER_CONSTRUCTORS,
-    INSTANCE_CALL_METHOD,
     KEEPING_LOOKUPS,
     MEMOIZING_DECORATORS,
     PROPERTY_DECORATOR,
     TRANSPARENT_DECORATORS,
     GradEffect,
 )
-from .detached_results import callees, holds_no_graph
+from .detached_results import callees, holds_no_graph, instance_call
 from .function_values import FunctionValues
 from .mode_summaries import summaries_of
 from .value_readings import FunctionNode, argument_values, never_carries
@@ -84,20 +83,11 @@ def _bound_to_a_cache(name: str, values: ModuleValues) -> bool:
 
 
 def _calls_a_caching_object(func: ast.Name, function: FunctionValues, values: ModuleValues) -> bool:
-    """``targets = TargetCache(teacher)``, then ``targets(x)``: the name is bound only to
-    objects of classes of the module, one of whose ``__call__`` keeps its result."""
-    made = [function.bindings[index].value for index in function.reaching(func)]
-    if not made or not all(isinstance(value, ast.Call) for value in made):
-        return False
-    summaries = summaries_of(values)
-    for value in made:
-        assert isinstance(value, ast.Call)
-        owner = dotted_name(value.func)
-        provider = summaries.classes.provider(owner, INSTANCE_CALL_METHOD) if owner else None
-        definition = summaries.definitions.get((provider, INSTANCE_CALL_METHOD))
-        if definition is not None and _caches_on_the_object(definition, values):
-            return True
-    return False
+    """``targets = TargetCache(teacher)``, then ``targets(x)``: the method that calling the
+    object runs (``detached_results.instance_call``) keeps its result."""
+    reaching = function.reaching(func)
+    methods = [instance_call(function.bindings[index], function, values) for index in reaching]
+    return any(method is not None and _caches_on_the_object(method, values) for method in methods)
 
 
 def reads_a_kept_property(node: ast.Attribute, values: ModuleValues) -> bool:

@@ -412,23 +412,23 @@ def chained_objects(function: FunctionValues) -> frozenset[str]:
                 continue
             # what the call is given, and the names in it (``gan.D(torch.cat([real,
             # fake]))`` after ``fake = gan.G(z)``)
-            given_parts = [
-                part
-                for argument in (*call.args, *(k.value for k in call.keywords))
-                for part in ast.walk(argument)
-            ]
-            made = [
-                function.bindings[i].value if isinstance(part, ast.Name) else part
-                for part in given_parts
-                for i in (function.reaching(part) if isinstance(part, ast.Name) else (-1,))
-            ]
             if any(
                 isinstance(value, ast.Call) and _attribute_owner(value.func) == owner
-                for value in made
+                for argument in (*call.args, *(k.value for k in call.keywords))
+                for part in ast.walk(argument)
+                for value in _made_by(part, function)
             ):
                 found.add(owner)
         known = _CHAINED[function] = frozenset(found)
     return known
+
+
+def _made_by(part: ast.AST, function: FunctionValues) -> list[ast.AST]:
+    """What a name read holds (the values of the bindings that reach it); any other part
+    stands for itself."""
+    if isinstance(part, ast.Name):
+        return [function.bindings[index].value for index in function.reaching(part)]
+    return [part]
 
 
 def _attribute_owner(func: ast.expr) -> str | None:

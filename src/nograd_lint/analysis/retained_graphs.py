@@ -193,7 +193,9 @@ def _needed(
         return True  # the caller's graph, differentiated again by the next iteration
     for index in recorded:
         outside = loops - function.bindings[index].loops
-        if outside and not all(function.renewed_in(index, loop) for loop in outside):
+        if outside and not all(
+            function.renewed(function.bindings[index].names, loop) for loop in outside
+        ):
             # a model's output made before a loop that differentiates it again: not one
             # that each pass binds again, read by the first pass only
             return True

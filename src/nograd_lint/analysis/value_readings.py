@@ -270,13 +270,7 @@ def is_accumulation(statement: ast.stmt) -> bool:
         return not _stores_only_numbers([statement.value])
     if isinstance(statement, ast.Assign):
         if any(isinstance(target, ast.Subscript) for target in statement.targets):
-            read = {ast.dump(node) for node in ast.walk(statement.value)}
-            if all(
-                isinstance(target, ast.Subscript)
-                and isinstance(target.slice, ast.Constant)
-                and _loaded(target) not in read  # ``stats["loss"] = stats["loss"] + loss``
-                for target in statement.targets
-            ):
+            if all(_overwrites_one_entry(target, statement.value) for target in statement.targets):
                 return False  # ``stats["loss"] = loss``: one entry, overwritten each time
             return not _stores_only_numbers([statement.value])
         value = _unsliced(statement.value)  # ``queue = torch.cat([queue, k])[-size:]``
@@ -294,10 +288,19 @@ def is_accumulation(statement: ast.stmt) -> bool:
     return False
 
 
-def _loaded(target: ast.Subscript) -> str:
-    """``ast.dump`` of ``target`` as it reads when it is read, not stored."""
-    copy = ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
-    return ast.dump(copy)
+def _overwrites_one_entry(target: ast.expr, value: ast.expr) -> bool:
+    """``stats["loss"] = loss``: a key written out, whose entry the value does not read
+    (``stats["loss"] = stats["loss"] + loss`` adds to it)."""
+    if not (isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)):
+        return False
+    container, key = ast.dump(target.value), target.slice.value
+    return not any(
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and node.slice.value == key
+        and ast.dump(node.value) == container
+        for node in ast.walk(value)
+    )
 
 
 def NEVER(node: ast.AST) -> bool:
