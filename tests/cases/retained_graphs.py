@@ -888,6 +888,27 @@ def regression_by_hand_on_an_enumerated_loader(model, loader, optimizer):
         optimizer.step()
 
 
+def regression_on_a_loader_of_graph_batches(model, loader, optimizer):
+    for batch in loader:  # a batch object: its fields are the model's inputs and targets
+        loss = ((model(batch.x, batch.edge_index) - batch.y) ** 2).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def features_transposed_for_a_head(head, features, optimizer):
+    for feats in features:  # ``feats.T`` is the tensor itself: no field of a batch
+        loss = (head(feats.T) - feats.mean()).pow(2).mean()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def features_handed_in_whole_to_a_head(head, features, optimizer):
+    for feats in features:  # a list of a trunk's outputs, which may share its graph
+        loss = (head(feats) - feats.mean()).pow(2).mean()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
 def losses_handed_in_with_their_optimizers(losses, optimizers):
     for loss, task in zip(losses, range(len(losses))):
         (loss * 1.0).backward(retain_graph=True)  # the caller's losses may share a trunk

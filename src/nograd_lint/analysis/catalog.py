@@ -604,6 +604,9 @@ GRADIENT_ATTRIBUTE = "grad"
 GRAPH_DROPPING_ATTRIBUTES: frozenset[str] = frozenset(
     {"data", "shape", "dtype", "device", "requires_grad", "is_leaf", "ndim", "grad", "is_cuda"}
 )
+#: Attributes that are views of the tensor itself (``x.T``), its graph and all: a model run
+#: on ``feats.T`` runs on a tensor, not on a field of a batch object (``batch.x``).
+TENSOR_VIEW_ATTRIBUTES: frozenset[str] = frozenset({"T", "mT", "H", "mH", "real", "imag"})
 #: Builtins whose result is a number, a string or nothing: the graph stays behind.
 GRAPH_DROPPING_BUILTINS: frozenset[str] = frozenset(
     {"float", "int", "bool", "str", "len", "repr", "print", "format", "isinstance", "type", "id"}

@@ -32,6 +32,7 @@ from .catalog import (
     PASS_THROUGH_BUILTINS,
     SCALER_NAME,
     SCALING_METHOD,
+    TENSOR_VIEW_ATTRIBUTES,
     GradEffect,
     is_tensor_method,
     runs_a_model,
@@ -582,9 +583,10 @@ def _is_element(name: str, binding: Binding) -> bool:
 def _batch_target(
     name: str, binding: Binding, function: FunctionValues, helpers: Helpers, values: ModuleValues
 ) -> bool:
-    """``y`` of ``for x, y in loader`` where a model of the function runs on ``x``: a batch
-    of inputs and targets, data without a graph of its own, not one of a list of losses
-    that may share one (``for loss in losses``)."""
+    """``y`` of ``for x, y in loader`` where a model of the function runs on ``x``, or
+    ``batch`` of ``for batch in loader`` where one runs on ``batch.x``: a batch of inputs
+    and targets, data without a graph of its own, not one of a list of losses that may
+    share one (``for loss in losses``), nor of outputs each handed whole to a head."""
     target = binding.target
     iterable = binding.value
     if (
@@ -595,6 +597,17 @@ def _batch_target(
         if not (isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2):
             return False
         target = target.elts[1]
+    if isinstance(target, ast.Name) and target.id == name:  # fields: ``batch.y``
+        return any(
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+            and node.attr not in GRAPH_DROPPING_ATTRIBUTES | TENSOR_VIEW_ATTRIBUTES
+            for call in function.calls
+            if dotted_name(call.func) is not None and may_run_a_model(call, helpers, values)
+            for argument in [*call.args, *(k.value for k in call.keywords)]
+            for node in ast.walk(argument)
+        )
     if not isinstance(target, (ast.Tuple, ast.List)):
         return False
     names = {e.id for e in target.elts if isinstance(e, ast.Name)}
