@@ -1,5 +1,6 @@
 # NG002: a value carrying an autograd graph, stored in a loop where it outlives the
 # iteration, and never differentiated after.
+import collections
 import contextlib
 
 import torch
@@ -49,6 +50,30 @@ def losses_for_a_plot(model, loader, optimizer):
         optimizer.step()
         losses.append(loss)  # expect: NG002:23
     print(sum(loss.item() for loss in losses))
+
+
+def losses_in_a_window(model, loader, optimizer):
+    model.train()
+    recent = collections.deque(maxlen=10)  # the last ten: what it holds does not grow
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        recent.append(loss)
+    print(sum(r.item() for r in recent))
+
+
+def losses_in_a_deque_without_a_bound(model, loader, optimizer):
+    model.train()
+    recent = collections.deque()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        recent.append(loss)  # expect: NG002:23
+    print(sum(r.item() for r in recent))
 
 
 def plain_reassignment(model, loader, optimizer):
@@ -519,6 +544,104 @@ def total_cut_in_a_null_context(model, loader):
         loss.backward()
         total = total + loss
         with contextlib.nullcontext():
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_in_a_context_chosen_before_the_loop(model, loader, amp):
+    model.train()
+    context = torch.autocast("cpu") if amp else contextlib.nullcontext()
+    total = torch.zeros(())
+    for x, y in loader:
+        with context:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            total = total + loss
+            total = total.detach()
+    return total.item()
+
+
+class StepTimer:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False  # lets the error out: the body either runs through or raises
+
+
+class Tolerant:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True  # swallows the error: the rest of the body may be skipped
+
+
+def total_cut_in_the_modules_timer(model, loader):
+    model.train()
+    timer = StepTimer()
+    total = torch.zeros(())
+    for x, y in loader:
+        with timer:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            total = total + loss
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_in_a_context_that_swallows_errors(model, loader):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        with Tolerant():
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            total = total + loss  # expect: NG002:21
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_in_both_arms(model, loader, as_float):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss
+        if as_float:
+            total = total.detach().float()
+        else:
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_in_one_arm_only(model, loader, every):
+    model.train()
+    total = torch.zeros(())
+    for step, (x, y) in enumerate(loader):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        if step % every == 0:
+            total = total.detach()
+        else:
+            print(step)
+    return total.item()
+
+
+def total_cut_in_both_arms_but_one_may_continue(model, loader, skip):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = total + loss  # expect: NG002:17
+        if skip:
+            total = total.detach()
+        else:
+            if loss.item() > 10:
+                continue
             total = total.detach()
     return total.item()
 

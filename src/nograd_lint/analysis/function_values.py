@@ -243,7 +243,9 @@ class FunctionValues:
         self._ifs: set[int] = set()
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
-        #: Those whose body runs through, as no context of theirs suppresses an error.
+        #: Their context expressions; those whose body runs through, as no context of
+        #: theirs suppresses an error, are read once the bindings are known.
+        self._with_items: dict[int, list[ast.expr]] = {}
         self._withs_through: set[int] = set()
         #: Per ``try`` with a ``finally``: the span of what comes before the ``finally``.
         self._before_finally: dict[int, tuple[Position, Position]] = {}
@@ -293,6 +295,11 @@ class FunctionValues:
                 self._by_name.setdefault(name, []).append(index)
         for indices in self._by_name.values():
             indices.sort(key=lambda i: self.bindings[i].position)
+        self._withs_through = {
+            here
+            for here, contexts in self._with_items.items()
+            if all(self._suppresses_nothing(context) for context in contexts)
+        }
         #: The positions of ``_by_name``'s bindings, to find a read's place by bisection: a
         #: long function rebinds the same names hundreds of times.
         self._positions_by_name: dict[str, list[Position]] = {
@@ -602,8 +609,7 @@ class FunctionValues:
             return
         if isinstance(node, (ast.With, ast.AsyncWith)):
             self._withs.add(here)
-            if all(_suppresses_nothing(item.context_expr, self.module) for item in node.items):
-                self._withs_through.add(here)
+            self._with_items[here] = [item.context_expr for item in node.items]
             for item in node.items:
                 self._expressions([item.context_expr], guards, path, loops)
                 if item.optional_vars is not None:
@@ -797,7 +803,12 @@ class FunctionValues:
         inner = next(
             (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
         )
-        return inner is not None and self._runs_every_pass(binding, here, path[inner][0])
+        return inner is not None and self._runs_every_pass(
+            binding,
+            here,
+            path[inner][0],
+            lambda other: other.replaces and other.loops == loops and self.made_graph_free(other),
+        )
 
     def renewed(self, names: Iterable[str], loop: int) -> bool:
         """Each of ``names``, bound before ``loop``, is bound again at the top level of the
@@ -812,28 +823,49 @@ class FunctionValues:
             any(
                 self.bindings[i].replaces
                 and loop in self.bindings[i].loops
-                and self._runs_every_pass(self.bindings[i], start, loop)
+                and self._runs_every_pass(
+                    self.bindings[i], start, loop, lambda other: other.replaces
+                )
                 for i in self._by_name.get(name, ())
             )
             for name in names
         )
 
-    def _runs_every_pass(self, binding: Binding, here: Position, loop: int) -> bool:
+    def _suppresses_nothing(self, context: ast.expr) -> bool:
+        """``_suppresses_nothing``, or a name the function binds only to such contexts
+        (``amp = autocast("cuda") if amp else nullcontext()``, ``timer = Timer()``)."""
+        if not isinstance(context, ast.Name):
+            return _suppresses_nothing(context, self.module)
+        made = [self.bindings[i] for i in self._by_name.get(context.id, ())]
+        return bool(made) and all(
+            isinstance(binding.target, ast.Name)
+            and all(_suppresses_nothing(value, self.module) for value in _branches(binding.value))
+            for binding in made
+        )
+
+    def _runs_every_pass(
+        self, binding: Binding, here: Position, loop: int, alike: Callable[[Binding], bool]
+    ) -> bool:
         """``binding`` is made in every pass through ``loop``'s body that goes on from
         ``here`` to the back edge: at the top level of that body, or in a ``with`` of
-        torch's or a ``finally`` there, with no ``continue`` of the loop in between."""
+        torch's or a ``finally`` there, or in an arm of an ``if`` whose other arm makes
+        a binding of the same names that is ``alike``, with no ``continue`` of the loop
+        in between."""
         depth = next((d for d, entry in enumerate(binding.path) if entry[0] == loop), None)
         if depth is None:
             return False
         body = binding.path[: depth + 1]
         made = binding.path
+        end = binding.position  # where the last of the bindings that stand for it is made
         passed_through: list[tuple[Position, Position]] = []  # a jump there runs it too
-        while made[len(body) :] and (
-            made[-1][1] == "finalbody"
-            or (made[-1][1] == "body" and made[-1][0] in self._withs_through)
-        ):
+        while made[len(body) :]:
             if made[-1][1] == "finalbody":
                 passed_through.append(self._before_finally[made[-1][0]])
+            elif not (made[-1][1] == "body" and made[-1][0] in self._withs_through):
+                twin = self._other_arm(binding, made, alike)
+                if twin is None:
+                    break
+                end = max(end, twin.position)
             made = made[:-1]
         if made != body:
             return False  # under an ``if``, or in the body or a handler of a ``try``
@@ -846,10 +878,32 @@ class FunctionValues:
         # around this one (the next epoch's pass over the batches), unless that loop binds
         # the name again on every pass (``hidden = torch.zeros(n, h)`` at each epoch).
         return not any(
-            here < jump < binding.position
-            and not any(start <= jump < end for start, end in passed_through)
+            here < jump < end
+            and not any(start <= jump < stop for start, stop in passed_through)
             and (not leaves or self._break_comes_round(binding, loop))
             for leaves, jump in self._jumps[loop]
+        )
+
+    def _other_arm(
+        self, binding: Binding, made: Path, alike: Callable[[Binding], bool]
+    ) -> Binding | None:
+        """Where ``made`` ends in an arm of an ``if``: a binding of ``binding``'s names
+        that is ``alike``, at the top level of the other arm (``if amp: total =
+        total.detach().float()``, ``else: total = total.detach()``)."""
+        statement, arm = made[-1]
+        if statement not in self._ifs or arm not in ("body", "orelse"):
+            return None
+        other = (*made[:-1], (statement, "orelse" if arm == "body" else "body"))
+        return next(
+            (
+                self.bindings[i]
+                for name in binding.names[:1]
+                for i in self._by_name.get(name, ())
+                if self.bindings[i].path == other
+                and self.bindings[i].names == binding.names
+                and alike(self.bindings[i])
+            ),
+            None,
         )
 
     def _break_comes_round(self, binding: Binding, loop: int) -> bool:
@@ -1953,18 +2007,46 @@ def _own_jumps(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
             stack.extend(ast.iter_child_nodes(node))
 
 
-def _suppresses_nothing(expr: ast.expr, module: ModuleValues) -> bool:
+def _suppresses_nothing(expr: ast.AST, module: ModuleValues) -> bool:
     """A ``with`` item that lets every error out: one of torch's (``torch.no_grad()``,
-    ``torch.autocast("cuda")``), or of Python's (``catalog.NON_SUPPRESSING_CONTEXTS``:
-    ``open(...)``, ``contextlib.nullcontext()``); not ``contextlib.suppress`` nor one of
-    the program's own."""
+    ``torch.autocast("cuda")``), of Python's (``catalog.NON_SUPPRESSING_CONTEXTS``:
+    ``open(...)``, ``contextlib.nullcontext()``), or an object of a class of the module
+    whose ``__exit__`` never returns a true value; not ``contextlib.suppress``."""
     if not isinstance(expr, ast.Call):
         return False
     qualified = module.qualified(expr.func)
     return (
         is_torchs(qualified or "")
         or (qualified or dotted_name(expr.func)) in NON_SUPPRESSING_CONTEXTS
+        or (isinstance(expr.func, ast.Name) and _exits_without_suppressing(expr.func.id, module))
     )
+
+
+def _exits_without_suppressing(name: str, module: ModuleValues) -> bool:
+    """The module's class ``name`` defines ``__exit__``, and each of its returns hands back
+    nothing, ``None`` or ``False``: the error goes on (a timer, a logger's scope)."""
+    classes = [s for s in module.tree.body if isinstance(s, ast.ClassDef) and s.name == name]
+    if len(classes) != 1:
+        return False
+    exits = [
+        member
+        for member in classes[0].body
+        if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and member.name in ("__exit__", "__aexit__")
+    ]
+    return bool(exits) and all(
+        node.value is None or (isinstance(node.value, ast.Constant) and not node.value.value)
+        for exit_ in exits
+        for node in ast.walk(exit_)
+        if isinstance(node, ast.Return)
+    )
+
+
+def _branches(value: ast.AST | None) -> list[ast.AST]:
+    """The values a conditional expression may take: ``a if c else b`` -> ``a``, ``b``."""
+    if isinstance(value, ast.IfExp):
+        return [*_branches(value.body), *_branches(value.orelse)]
+    return [value] if value is not None else []
 
 
 def _plain_context(expr: ast.expr, module: ModuleValues) -> bool:
@@ -2015,7 +2097,20 @@ def _makes_collection(binding: Binding, name: str) -> bool:
 def _makes_a_collection(value: ast.AST) -> bool:
     if isinstance(value, (ast.List, ast.Set, ast.ListComp, ast.SetComp, ast.BinOp)):
         return True
-    return isinstance(value, ast.Call) and dotted_name(value.func) in _COLLECTIONS
+    return (
+        isinstance(value, ast.Call)
+        and dotted_name(value.func) in _COLLECTIONS
+        and not _bounded(value)
+    )
+
+
+def _bounded(call: ast.Call) -> bool:
+    """``deque(maxlen=100)``: a window that drops its oldest element as it takes a new
+    one, so what it holds does not grow with the run."""
+    bound = next((k.value for k in call.keywords if k.arg == "maxlen"), None)
+    if bound is None and len(call.args) > 1:
+        bound = call.args[1]
+    return bound is not None and not (isinstance(bound, ast.Constant) and bound.value is None)
 
 
 #: The expression types ``FunctionValues._expressions`` notes besides names, calls, attributes.
