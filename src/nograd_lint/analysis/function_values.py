@@ -31,6 +31,7 @@ from .catalog import (
     GRAPH_DROPPING_BUILTINS,
     GRAPH_DROPPING_METHODS,
     GRAPH_READING_ATTRIBUTES,
+    GRAPH_TEST_ATTRIBUTES,
     IN_PLACE_DETACH,
     LOSS_FUNCTION_NAME,
     METADATA_ARGUMENT_METHODS,
@@ -39,6 +40,8 @@ from .catalog import (
     NON_SUPPRESSING_CONTEXTS,
     PASS_THROUGH_BUILTINS,
     SELF_RETURNING_METHODS,
+    TENSOR_CLASS,
+    TENSOR_TEST_FUNCTIONS,
     GradEffect,
     grad_effect,
     is_in_place,
@@ -240,7 +243,7 @@ class FunctionValues:
         #: ``id(name)`` -> (path, loops) of the statement that reads it.
         self._reads: dict[int, tuple[Path, frozenset[int]]] = {}
         #: ``id`` of each ``if`` statement: a name both of its branches bind is bound after it.
-        self._ifs: set[int] = set()
+        self._ifs: dict[int, ast.expr] = {}  # and its test
         #: ``id`` of each ``with`` statement: its body runs whole, or raises.
         self._withs: set[int] = set()
         #: Their context expressions; those whose body runs through, as no context of
@@ -567,7 +570,7 @@ class FunctionValues:
             return
         here = id(node)
         if isinstance(node, ast.If):
-            self._ifs.add(here)
+            self._ifs[here] = node.test
             self._expressions([node.test], guards, path, loops)
             test = self._condition(node.test)
             self._tests.setdefault(test, node.test)
@@ -788,7 +791,12 @@ class FunctionValues:
         return found
 
     def _ends_each_iteration(
-        self, binding: Binding, here: Position, path: Path, loops: frozenset[int]
+        self,
+        binding: Binding,
+        here: Position,
+        path: Path,
+        loops: frozenset[int],
+        key: tuple[str, object] | None = None,
     ) -> bool:
         """Whether ``binding``, made after a read at ``here`` in the same loop, is made in
         every iteration that goes on from the read to the loop's back edge, to a value that
@@ -797,18 +805,23 @@ class FunctionValues:
         read and it (``hidden = hidden.detach()`` at the end of the body: what the body
         bound before never comes round). A value that may hold a graph (``hidden = hidden *
         mask``) goes on carrying what it derives from, which the readers of what comes
-        round follow through the bindings it reads: those keep reaching."""
-        if not binding.replaces or binding.loops != loops or not self.made_graph_free(binding):
+        round follow through the bindings it reads: those keep reaching. Where the read
+        is of one entry (``key``: ``sums["loss"] += loss``), a cut of that entry counts
+        (``sums["loss"] = sums["loss"].detach()``)."""
+
+        def cuts(other: Binding) -> bool:
+            return (
+                (other.replaces or (key is not None and _entry_key(other.target) == key))
+                and other.loops == loops
+                and self.made_graph_free(other)
+            )
+
+        if not cuts(binding):
             return False
         inner = next(
             (depth for depth in range(len(path) - 1, -1, -1) if path[depth][0] in loops), None
         )
-        return inner is not None and self._runs_every_pass(
-            binding,
-            here,
-            path[inner][0],
-            lambda other: other.replaces and other.loops == loops and self.made_graph_free(other),
-        )
+        return inner is not None and self._runs_every_pass(binding, here, path[inner][0], cuts)
 
     def renewed(self, names: Iterable[str], loop: int) -> bool:
         """Each of ``names``, bound before ``loop``, is bound again at the top level of the
@@ -889,10 +902,15 @@ class FunctionValues:
     ) -> Binding | None:
         """Where ``made`` ends in an arm of an ``if``: a binding of ``binding``'s names
         that is ``alike``, at the top level of the other arm (``if amp: total =
-        total.detach().float()``, ``else: total = total.detach()``)."""
+        total.detach().float()``, ``else: total = total.detach()``); ``binding`` itself
+        where the ``if`` fails only for a value with no graph (``if total.requires_grad``)."""
         statement, arm = made[-1]
         if statement not in self._ifs or arm not in ("body", "orelse"):
             return None
+        if arm == "body" and all(
+            _tests_for_a_graph(self._ifs[statement], name, self.module) for name in binding.names
+        ):
+            return binding  # ``if total.requires_grad: total = total.detach()``
         other = (*made[:-1], (statement, "orelse" if arm == "body" else "body"))
         return next(
             (
@@ -1439,7 +1457,11 @@ class FunctionValues:
         if any(
             self.bindings[i].position > binding.position
             and self._ends_each_iteration(
-                self.bindings[i], binding.position, binding.path, binding.loops
+                self.bindings[i],
+                binding.position,
+                binding.path,
+                binding.loops,
+                _entry_key(binding.target),
             )
             for i in later
         ):
@@ -2039,6 +2061,47 @@ def _exits_without_suppressing(name: str, module: ModuleValues) -> bool:
         for exit_ in exits
         for node in ast.walk(exit_)
         if isinstance(node, ast.Return)
+    )
+
+
+def _entry_key(target: ast.AST | None) -> tuple[str, object] | None:
+    """``("sums", "loss")`` of ``sums["loss"]``: one entry, under a key written out."""
+    if (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and isinstance(target.slice, ast.Constant)
+    ):
+        return target.value.id, target.slice.value
+    return None
+
+
+def _tests_for_a_graph(test: ast.expr, name: str, module: ModuleValues) -> bool:
+    """``test`` holds wherever ``name`` carries a graph (``catalog.GRAPH_TEST_ATTRIBUTES``,
+    ``TENSOR_TEST_FUNCTIONS``): ``total.requires_grad``, ``total.grad_fn is not None``,
+    ``torch.is_tensor(total)``, ``isinstance(total, torch.Tensor)``."""
+
+    def names(node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id == name
+
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.IsNot)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        test = test.left  # ``total.grad_fn is not None``
+    if isinstance(test, ast.Attribute):
+        return test.attr in GRAPH_TEST_ATTRIBUTES and names(test.value)
+    if not (isinstance(test, ast.Call) and test.args and names(test.args[0])):
+        return False
+    if module.qualified(test.func) in TENSOR_TEST_FUNCTIONS:
+        return len(test.args) == 1
+    return (
+        isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+        and module.qualified(test.args[1]) == TENSOR_CLASS
     )
 
 
