@@ -402,6 +402,14 @@ class FunctionValues:
             }
         return self._iterables
 
+    def binds_no_graph(self, binding: Binding, name: str) -> bool:
+        """``binding`` gives ``name`` a value that holds no graph whatever it reads: the
+        indices of an index pair (``_, indices = out.max(1)``), or a literal of each row a
+        loop iterates (``name`` of ``for name, v in (("loss", loss),)``)."""
+        return binds_indices(binding, name) or (
+            id(binding.value) in self.iterables() and _iterates_literal_parts(binding, name)
+        )
+
     def nested_reads(self, name: str) -> list[ast.Name]:
         """The reads of the function's variables by a ``def name`` nested in it (what a call
         of that function may hand back, closed over); empty for any other name."""
@@ -1103,7 +1111,7 @@ class FunctionValues:
             return False
         if isinstance(node, ast.Name):
             return any(
-                i in reached and not binds_indices(self.bindings[i], node.id)
+                i in reached and not self.binds_no_graph(self.bindings[i], node.id)
                 for i in self._reaching_bindings(node)
             )
         if isinstance(node, (ast.Attribute, ast.Subscript)):
@@ -2012,6 +2020,28 @@ def binds_indices(binding: Binding, name: str) -> bool:
         and isinstance(target.elts[1], ast.Name)
         and target.elts[1].id == name
         and returns_index_pair(binding.value)
+    )
+
+
+def _iterates_literal_parts(binding: Binding, name: str) -> bool:
+    """``for name, v in (("loss", loss), ("aux", aux))``: ``name`` takes, pass by pass, the
+    parts of written-out rows at its place, and each of them is a literal. Read only for
+    a loop's binding, whose value is what it iterates."""
+    target, rows = binding.target, binding.value
+    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(rows, (ast.Tuple, ast.List))):
+        return False
+    place = next(
+        (i for i, e in enumerate(target.elts) if isinstance(e, ast.Name) and e.id == name), None
+    )
+    return (
+        place is not None
+        and bool(rows.elts)
+        and all(
+            isinstance(row, (ast.Tuple, ast.List))
+            and len(row.elts) == len(target.elts)
+            and isinstance(row.elts[place], ast.Constant)
+            for row in rows.elts
+        )
     )
 
 

@@ -40,7 +40,7 @@ from .catalog import (
 )
 from .detached_results import Handed, returns_no_graph, unpacked_part
 from .fates import contradicts
-from .function_values import Binding, FunctionValues, binds_indices
+from .function_values import Binding, FunctionValues
 from .gradient_calls import differentiated_values, local_definition
 from .memoized_results import reads_a_kept_property, returns_a_kept_result
 from .model_calls import (
@@ -206,7 +206,7 @@ def origins_of(
             ):
                 origins.from_enclosing = True
             for index in reaching:
-                if binds_indices(function.bindings[index], node.id):
+                if function.binds_no_graph(function.bindings[index], node.id):
                     continue  # ``_, predicted = out.max(1)``: integers
                 # ``s, a, hidden = self.make_batch()``: ``s`` may hold no graph, or be a leaf
                 part = unpacked_part(function.bindings[index], node.id, function, values)
