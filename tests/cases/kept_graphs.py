@@ -700,6 +700,70 @@ def names_of_logged_pairs(model, loader):
     print(log)
 
 
+def state_cut_entry_by_entry(model, loader):
+    model.train()
+    state = {"h": torch.zeros(2, 2), "c": torch.zeros(2, 2)}
+    err = 0.0
+    for x, y in loader:
+        out, state = model(x, state)
+        err += F.mse_loss(out, y).item()
+        for key in state:  # every entry, one per pass
+            state[key] = state[key].detach()
+    return err
+
+
+def meters_cut_entry_by_entry(model, loader):
+    model.train()
+    meters = {"loss": torch.zeros(()), "l1": torch.zeros(())}
+    for x, y in loader:
+        out = model(x)
+        loss = F.mse_loss(out, y)
+        loss.backward()
+        meters["loss"] += loss
+        meters["l1"] = meters["l1"] + (out - y).abs().mean()
+        for name in list(meters.keys()):
+            meters[name] = meters[name].detach()
+    return meters
+
+
+def states_cut_index_by_index(model, loader):
+    model.train()
+    states = [torch.zeros(2, 2), torch.zeros(2, 2)]
+    err = 0.0
+    for x, y in loader:
+        out, states = model(x, states)
+        err += F.mse_loss(out, y).item()
+        for i in range(len(states)):
+            states[i] = states[i].detach()
+    return err
+
+
+def meters_cut_but_one_entry_may_be_skipped(model, loader):
+    model.train()
+    meters = {"loss": torch.zeros(())}
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        meters["loss"] += loss  # expect: NG002:27
+        for name in meters:
+            if name.startswith("_"):
+                continue
+            meters[name] = meters[name].detach()
+    return meters
+
+
+def meters_cut_over_another_container(model, loader, names):
+    model.train()
+    meters = {"loss": torch.zeros(())}
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        meters["loss"] += loss  # expect: NG002:27
+        for name in names:
+            meters[name] = meters[name].detach()
+    return meters
+
+
 def bucket_indices_hold_no_graph(model, loader, edges):
     model.train()
     buckets = []

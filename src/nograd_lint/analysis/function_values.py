@@ -818,11 +818,14 @@ class FunctionValues:
         (``sums["loss"] = sums["loss"].detach()``)."""
 
         def cuts(other: Binding) -> bool:
+            if not self.made_graph_free(other):
+                return False
+            sweep = self._sweep(other)
+            if sweep is not None:  # ``for k in state: state[k] = state[k].detach()``
+                return other.loops == loops | {sweep}
             return (
-                (other.replaces or (key is not None and _entry_key(other.target) == key))
-                and other.loops == loops
-                and self.made_graph_free(other)
-            )
+                other.replaces or (key is not None and _entry_key(other.target) == key)
+            ) and other.loops == loops
 
         if not cuts(binding):
             return False
@@ -880,7 +883,9 @@ class FunctionValues:
         end = binding.position  # where the last of the bindings that stand for it is made
         passed_through: list[tuple[Position, Position]] = []  # a jump there runs it too
         while made[len(body) :]:
-            if made[-1][1] == "finalbody":
+            if made[-1] == (self._sweep(binding), "body"):
+                pass  # a loop over every entry of what it cuts
+            elif made[-1][1] == "finalbody":
                 passed_through.append(self._before_finally[made[-1][0]])
             elif not (made[-1][1] == "body" and made[-1][0] in self._withs_through):
                 twin = self._other_arm(binding, made, alike)
@@ -904,6 +909,31 @@ class FunctionValues:
             and (not leaves or self._break_comes_round(binding, loop))
             for leaves, jump in self._jumps[loop]
         )
+
+    def _sweep(self, binding: Binding) -> int | None:
+        """The loop whose body ``binding`` is at the top of, where it stores into every
+        entry of a container, one per pass, with no jump to skip one: ``for k in state:
+        state[k] = ...`` (also over ``state.keys()``, ``list(state)``), ``for i in
+        range(len(hs)): hs[i] = ...``."""
+        target = binding.target
+        if not (
+            binding.path
+            and binding.path[-1][1] == "body"
+            and isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and isinstance(target.slice, ast.Name)
+        ):
+            return None
+        loop = self._loops.get(binding.path[-1][0])
+        if (
+            not isinstance(loop, ast.For)
+            or not isinstance(loop.target, ast.Name)
+            or loop.target.id != target.slice.id
+            or not _sweeps(loop.iter, target.value.id)
+            or any(True for _ in _own_jumps(loop.body))
+        ):
+            return None
+        return binding.path[-1][0]
 
     def _other_arm(
         self, binding: Binding, made: Path, alike: Callable[[Binding], bool]
@@ -2092,6 +2122,32 @@ def _exits_without_suppressing(name: str, module: ModuleValues) -> bool:
         for node in ast.walk(exit_)
         if isinstance(node, ast.Return)
     )
+
+
+def _sweeps(iterable: ast.expr, name: str) -> bool:
+    """``iterable`` yields every key or index of the container ``name``: ``state``,
+    ``state.keys()``, ``list(state)``, ``range(len(state))``."""
+    if isinstance(iterable, ast.Call) and not iterable.keywords and len(iterable.args) == 1:
+        func = dotted_name(iterable.func)
+        if func == "list":
+            return _sweeps(iterable.args[0], name)
+        if func == "range":
+            length = iterable.args[0]
+            return (
+                isinstance(length, ast.Call)
+                and dotted_name(length.func) == "len"
+                and len(length.args) == 1
+                and isinstance(length.args[0], ast.Name)
+                and length.args[0].id == name
+            )
+    if (
+        isinstance(iterable, ast.Call)
+        and not iterable.args
+        and isinstance(iterable.func, ast.Attribute)
+        and iterable.func.attr == "keys"
+    ):
+        iterable = iterable.func.value
+    return isinstance(iterable, ast.Name) and iterable.id == name
 
 
 def _entry_key(target: ast.AST | None) -> tuple[str, object] | None:
