@@ -359,3 +359,44 @@ def a_split_kept_by_a_cache_applied_by_a_call(head, optimizer, steps, split):
         loss = head(encode_split_cached(split)).mean()
         loss.backward(retain_graph=True)  # every step goes through the one kept encoding
     optimizer.step()
+
+
+def a_split_named_in_the_call_of_a_cache(head, optimizer, steps):
+    for _ in range(steps):
+        loss = head(encode_split_cached("train")).mean()
+        loss.backward(retain_graph=True)  # the cache hands back one encoding for "train"
+    optimizer.step()
+
+
+def a_split_named_in_the_call_of_a_plain_function(head, optimizer, steps):
+    for _ in range(steps):
+        loss = head(_encode_split("train")).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+    optimizer.step()
+
+
+def encode_with_a_default_memo(encoder, x, _memo={}):
+    if "x" not in _memo:
+        _memo["x"] = encoder(x)
+    return _memo["x"]
+
+
+def encode_with_a_default_of_none(encoder, x, memo=None):
+    memo = {} if memo is None else memo
+    if "x" not in memo:
+        memo["x"] = encoder(x)
+    return memo["x"]
+
+
+def heads_over_a_default_memo(encoder, heads, x, optimizer):
+    for head in heads:
+        loss = head(encode_with_a_default_memo(encoder, x)).mean()
+        loss.backward(retain_graph=True)  # the default dict keeps the first encoding
+    optimizer.step()
+
+
+def heads_over_a_fresh_memo(encoder, heads, x, optimizer):
+    for head in heads:
+        loss = head(encode_with_a_default_of_none(encoder, x)).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+    optimizer.step()

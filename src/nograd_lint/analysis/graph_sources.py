@@ -548,9 +548,11 @@ def _graph_parts(
         strict
         or any(not isinstance(a, ast.Constant) for a in arguments)
         or runs_code_of_the_module(func, function, values)
+        or (isinstance(func, ast.Name) and returns_a_kept_result(node, function, values))
     ):
         # a model's forward, or a helper on its inputs; read strictly, a call of nothing
-        # too (``sample_fake()``, of a model the module holds)
+        # too (``sample_fake()``, of a model the module holds); a cache, on any argument
+        # (``encode("train")`` of ``encode = lru_cache()(_encode)``)
         yield None, through_model, False
     if isinstance(func, (ast.Call, ast.Subscript)):
         yield func, True, False  # ``heads[i](x)``, ``nn.Linear(3, 4)(x)``

@@ -156,7 +156,7 @@ def _memoizes(definition: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
             return not _keeps_nothing(decorator)
         if not (names & TRANSPARENT_DECORATORS or values.sets_grad_mode(decorator)):
             return True  # ``@memoize``: a wrapper of its own, which may keep what it returns
-    own = _module_containers(values)
+    own = _module_containers(values) | _mutable_defaults(definition)
     filled = {
         target.value.id
         for node in ast.walk(definition)
@@ -350,12 +350,31 @@ def _containers_bound(values: ModuleValues) -> frozenset[str]:
             targets, value = [statement.target], statement.value
         else:
             continue
-        made = isinstance(value, (ast.Dict, ast.List)) or (
-            isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
-        )
-        if made:
+        if _makes_a_container(value):
             found.update(t.id for t in targets if isinstance(t, ast.Name))
     return frozenset(found)
+
+
+def _makes_a_container(value: ast.expr) -> bool:
+    return isinstance(value, (ast.Dict, ast.List)) or (
+        isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
+    )
+
+
+def _mutable_defaults(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """Parameters whose default is a container written out (``_memo={}``): Python makes
+    it once, with the function, so every call that is not handed one shares it."""
+    arguments = definition.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = [
+        *zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults),
+        *zip(arguments.kwonlyargs, arguments.kw_defaults),
+    ]
+    return frozenset(
+        parameter.arg
+        for parameter, default in pairs
+        if default is not None and _makes_a_container(default)
+    )
 
 
 _CONTAINER_MAKERS = frozenset(
