@@ -2231,3 +2231,24 @@ def state_reset_at_each_epoch_after_a_break(model, stream, epochs, steps):
             if step + 1 >= steps:
                 break
             hidden = hidden.detach()
+
+
+def micro_batches_under_cached_parametrizations(model, micro_batches, optimizer):
+    with torch.nn.utils.parametrize.cached():  # each parametrized weight made once
+        for x, y in micro_batches:
+            loss = F.cross_entropy(model(x), y) / len(micro_batches)
+            loss.backward(retain_graph=True)  # the next one goes through the same weight
+    optimizer.step()
+
+
+def two_losses_under_cached_parametrizations(model, x, y, y_aux):
+    with torch.nn.utils.parametrize.cached():
+        F.cross_entropy(model(x), y).backward(retain_graph=True)  # the same: silent
+        F.mse_loss(model(x * 2), y_aux).backward()
+
+
+def micro_batches_outside_cached_parametrizations(model, micro_batches, optimizer):
+    for x, y in micro_batches:
+        loss = F.cross_entropy(model(x), y) / len(micro_batches)
+        loss.backward(retain_graph=True)  # expect: NG003:23
+    optimizer.step()

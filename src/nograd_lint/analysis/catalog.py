@@ -768,6 +768,10 @@ FORWARD_HOOK_METHODS: frozenset[str] = frozenset(
 #: gradients carry a graph of their own (which implies it).
 RETAIN_GRAPH_KEYWORD = "retain_graph"
 CREATE_GRAPH_KEYWORD = "create_graph"
+#: Contexts in whose ``with`` every forward shares one graph of the model's weights, made
+#: by the first (``parametrize.cached()``: each parametrized weight is computed once for
+#: the block): a backward in the block frees what the next forward there still needs.
+WEIGHT_CACHING_CONTEXTS: frozenset[str] = frozenset({"torch.nn.utils.parametrize.cached"})
 #: Tensor methods that compute on the tensor they are called on and run no model: a value
 #: made by them carries only its receiver's graph (``x = batch.to(device)`` is data).
 TENSOR_METHODS: frozenset[str] = frozenset(

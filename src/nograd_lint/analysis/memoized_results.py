@@ -82,6 +82,29 @@ def _bound_to_a_cache(name: str, values: ModuleValues) -> bool:
     return False
 
 
+def runs_a_caching_method(
+    definition: FunctionNode, methods: Iterable[FunctionNode], values: ModuleValues
+) -> bool:
+    """``definition`` calls, through its ``self``, one of ``methods`` (those of its class)
+    that keeps its result on the object (``self.bias(n)``, which fills ``self._bias[n]``
+    once): what it computes from it reaches the graph kept by the first call."""
+    owner = self_parameter(definition) if isinstance(definition, FUNCTIONS) else None
+    if owner is None:
+        return False
+    called = {
+        node.func.attr
+        for node in ast.walk(definition)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and _named(node.func.value, {owner})
+    }
+    return any(
+        method.name in called and method is not definition and _caches_on_the_object(method, values)
+        for method in methods
+        if isinstance(method, FUNCTIONS)
+    )
+
+
 def _calls_a_caching_object(func: ast.Name, function: FunctionValues, values: ModuleValues) -> bool:
     """``targets = TargetCache(teacher)``, then ``targets(x)``: the method that calling the
     object runs (``detached_results.instance_call``) keeps its result."""

@@ -32,6 +32,7 @@ from .catalog import (
     stores_arguments,
 )
 from .function_values import FunctionValues
+from .memoized_results import runs_a_caching_method
 from .value_readings import makes_a_parameter, makes_requires_grad, never_carries, peeled
 from .values import ModuleValues
 
@@ -141,7 +142,8 @@ def reads_a_kept_graph(call: ast.Call, function: FunctionValues, values: ModuleV
     """A call that may run a model of a class of the module whose ``forward`` computes with
     an attribute holding a graph made before the call: set in ``__init__`` from the object's
     parameters (``self.W = torch.tanh(self.U @ self.V)``), or by another of its methods from
-    its submodules (``self.film = self.ctx_enc(context).mean(0)``). Each call's graph then
+    its submodules (``self.film = self.ctx_enc(context).mean(0)``), or kept by a method of
+    its own on its first call (``self.bias(n)`` filling ``self._bias[n]``). Each call's graph then
     reaches that one, which the next backward through the model needs again. A name the
     function binds only to other models (``net = nn.Linear(4, 2)``) runs none; nor does one
     whose held graph the function makes anew, by the method that sets it, in the same loop
@@ -182,7 +184,8 @@ class _Held(NamedTuple):
 
     #: The methods other than ``__init__`` that set those attributes.
     setters: frozenset[str]
-    #: One of them is set by ``__init__``: no call of the object makes it anew.
+    #: One of them is set by ``__init__``, or kept by a method ``forward`` runs on its
+    #: first call (``self.bias(n)``): no call of the object makes it anew.
     from_init: bool
 
 
@@ -210,6 +213,8 @@ def _holding_classes(values: ModuleValues) -> dict[str, _Held]:
                     from_init |= bool(_init_graphs(method, owner, values) & read)
                 elif _stored_graphs(method, owner, values) & read:
                     setters.add(method.name)
+            # ``self.bias(n)``, which keeps its result: made by an earlier call, never anew
+            from_init |= runs_a_caching_method(forward, methods, values)
             if setters or from_init:
                 found[definition.name] = _Held(frozenset(setters), from_init)
     return found

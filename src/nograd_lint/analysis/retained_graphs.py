@@ -54,6 +54,7 @@ from .caller_graphs import callers_hand_a_graph
 from .catalog import (
     GRAPH_FREEING_METHODS,
     RETAIN_GRAPH_KEYWORD,
+    WEIGHT_CACHING_CONTEXTS,
 )
 from .finished_closures import closures_done_before
 from .function_values import FunctionValues
@@ -180,6 +181,8 @@ def _needed(
         return True
     if defers_gradient_calls(function, values):
         return True
+    if _in_a_weight_cache_with_more(call, function, values):
+        return True
     origins = call_origins(call, function, values) or origins_of(roots, function, values)
     recorded = origins.recorded()
     if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
@@ -239,6 +242,40 @@ def _needed(
         or _in_comprehension_over(call, recorded, function)
         or handed_on_later(call, own, function, values)
     )
+
+
+def _in_a_weight_cache_with_more(
+    call: ast.Call, function: FunctionValues, values: ModuleValues
+) -> bool:
+    """``call`` runs in a ``with parametrize.cached():`` (``catalog.WEIGHT_CACHING_CONTEXTS``)
+    where a gradient call may come after it: the same call in a loop of the block, or
+    another one later in the block. Each forward there reads the weights the first one
+    computed, graph and all, so the next backward goes through them again."""
+    for block in ast.walk(function.node):
+        if not (
+            isinstance(block, (ast.With, ast.AsyncWith))
+            and any(
+                isinstance(item.context_expr, ast.Call)
+                and values.qualified(item.context_expr.func) in WEIGHT_CACHING_CONTEXTS
+                for item in block.items
+            )
+        ):
+            continue
+        inside = [node for statement in block.body for node in ast.walk(statement)]
+        if not any(node is call for node in inside):
+            continue
+        loops = function.call_loops.get(id(call), frozenset())
+        if any(id(node) in loops for node in inside):
+            return True  # ``for x, y in micro_batches:`` inside the block
+        if any(
+            isinstance(node, ast.Call)
+            and node is not call
+            and (node.lineno, node.col_offset) > (call.lineno, call.col_offset)
+            and differentiated_values(node, values) is not None
+            for node in inside
+        ):
+            return True
+    return False
 
 
 def _callers_done_with(
