@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from cam_targets import ClassTarget, FeatureExtractor, summarize
+from data_tools import encode_all, make_loader, split_signal
 from torch import autograd
 from torch.autograd import grad as autograd_grad
 
@@ -2252,3 +2253,33 @@ def micro_batches_outside_cached_parametrizations(model, micro_batches, optimize
         loss = F.cross_entropy(model(x), y) / len(micro_batches)
         loss.backward(retain_graph=True)  # expect: NG003:23
     optimizer.step()
+
+
+def regression_on_a_loader_made_by_another_package(model, data, optimizer):
+    loader = make_loader(data, batch_size=32)  # a dataset: its batches hold no graph
+    for x, y in loader:
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def regression_on_a_split_of_graph_snapshots(model, dataset, optimizer):
+    train, _ = split_signal(dataset, train_ratio=0.8)
+    for step, snapshot in enumerate(train):
+        loss = ((model(snapshot.x, snapshot.edge_index) - snapshot.y) ** 2).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        optimizer.step()
+
+
+def heads_over_encodings_handed_a_model(encoder, head, xs, ys, optimizer):
+    for feats, y in zip(encode_all(encoder, xs), ys):  # given a model: may share a graph
+        loss = ((head(feats) - y) ** 2).mean()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
+def heads_over_a_trunks_chunks(trunk, head, x, ys, optimizer):
+    for feats, y in zip(trunk(x).chunk(4), ys):  # one forward, shared by every chunk
+        loss = ((head(feats) - y) ** 2).mean()
+        loss.backward(retain_graph=True)
+        optimizer.step()

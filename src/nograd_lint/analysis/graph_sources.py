@@ -68,6 +68,7 @@ from .object_graphs import (
     stored_by_a_method,
 )
 from .value_readings import (
+    bound_names,
     creates_graph,
     cuts_the_graph,
     may_make_a_leaf,
@@ -212,6 +213,10 @@ def origins_of(
                 part = unpacked_part(function.bindings[index], node.id, function, values)
                 if part is Handed.DATA:
                     continue
+                if id(function.bindings[index].value) in iterations and _iterates_a_dataset(
+                    function.bindings[index], function, helpers, values
+                ):
+                    continue  # a batch of a loader another package's function made: data
                 if owner >= 0:
                     origins.reads[owner].add(index)
                 binding = function.bindings[index]
@@ -243,7 +248,7 @@ def origins_of(
                     origins.direct.add(index)
                     origins.from_iteration |= (
                         iterated
-                        and _is_element(node.id, binding)
+                        and is_element(node.id, binding)
                         and not _batch_target(node.id, binding, function, helpers, values)
                     )
                 if iterated and _iterates_filled_attribute(binding.value, self_name, values):
@@ -567,7 +572,7 @@ def _graph_parts(
         yield argument, True, False
 
 
-def _is_element(name: str, binding: Binding) -> bool:
+def is_element(name: str, binding: Binding) -> bool:
     """Whether a loop binds ``name`` to an element of what it iterates, not to an index:
     ``loss`` in ``for i, loss in enumerate(losses)``, not ``i``, nor ``t`` of a ``range``."""
     iterable = binding.value
@@ -632,6 +637,89 @@ def _batch_target(
         if dotted_name(call.func) is not None and may_run_a_model(call, helpers, values)
         for argument in [*call.args, *(k.value for k in call.keywords)]
     )
+
+
+def _iterates_a_dataset(
+    binding: Binding, function: FunctionValues, helpers: Helpers, values: ModuleValues
+) -> bool:
+    """A loop over batches (``for x, y in loader``, ``for batch in loader`` with
+    ``model(batch.x)``: ``_batch_target``) of what a function imported from another module
+    made, given no model (``loader = make_loader(data)``, ``train, test =
+    temporal_signal_split(dataset)``): a dataset, whose batches hold no graph of their own.
+    Not one a model of the function made (``zip(trunk(x).chunk(4), ys)``)."""
+    target = binding.target
+    if isinstance(target, (ast.Tuple, ast.List)):
+        parts = [e for e in target.elts if isinstance(e, (ast.Tuple, ast.List))]
+        names = list(bound_names(parts[-1] if parts else target))
+    else:
+        names = list(bound_names(target))
+    if not any(_batch_target(name, binding, function, helpers, values) for name in names):
+        return False
+    iterable = binding.value
+    while (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id in _LOADER_WRAPPERS
+        and len(iterable.args) == 1
+    ):
+        iterable = iterable.args[0]  # ``enumerate(loader)``, ``iter(loader)``
+    made = (
+        [function.bindings[index].value for index in function.reaching(iterable)]
+        if isinstance(iterable, ast.Name)
+        else [iterable]
+    )
+    functions, modules = _imports(values)
+    own = function.local | function.parameters()
+    return bool(made) and all(
+        isinstance(value, ast.Call)
+        and (
+            (isinstance(value.func, ast.Name) and value.func.id in functions)
+            or (
+                isinstance(value.func, ast.Attribute)
+                and chain_head(value.func) in modules  # ``tqdm.tqdm(loader)``
+            )
+        )
+        and chain_head(value.func) not in own
+        and not given_a_model([*value.args, *(k.value for k in value.keywords)], function, values)
+        for value in made
+    )
+
+
+#: Builtins that hand a loader's batches on, one by one.
+_LOADER_WRAPPERS = frozenset({"enumerate", "iter"})
+
+
+def _imports(values: ModuleValues) -> tuple[frozenset[str], frozenset[str]]:
+    """What the module imports from anywhere but torch (whose functions the catalog knows),
+    in any of its scopes: the names of functions (``from tqdm import tqdm``; not
+    ``Encoder``, spelled as a class, which may be a model's), and of modules (``import
+    tqdm``)."""
+    known = _IMPORTED.get(values)
+    if known is None:
+        functions: set[str] = set()
+        modules: set[str] = set()
+        for statement in ast.walk(values.tree):
+            if isinstance(statement, ast.ImportFrom):
+                if (statement.module or "").split(".")[0] != "torch":
+                    functions.update(
+                        bound
+                        for alias in statement.names
+                        for bound in [alias.asname or alias.name]
+                        if alias.name != "*" and not bound[:1].isupper()
+                    )
+            elif isinstance(statement, ast.Import):
+                modules.update(
+                    (alias.asname or alias.name).split(".")[0]
+                    for alias in statement.names
+                    if alias.name.split(".")[0] != "torch"
+                )
+        known = _IMPORTED[values] = (frozenset(functions), frozenset(modules))
+    return known
+
+
+_IMPORTED: weakref.WeakKeyDictionary[ModuleValues, tuple[frozenset[str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _gradient_of(value: ast.AST, values: ModuleValues) -> bool:

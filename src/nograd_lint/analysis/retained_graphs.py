@@ -57,7 +57,7 @@ from .catalog import (
     WEIGHT_CACHING_CONTEXTS,
 )
 from .finished_closures import closures_done_before
-from .function_values import FunctionValues
+from .function_values import Binding, FunctionValues
 from .gradient_calls import (
     defers_gradient_calls,
     differentiated_values,
@@ -65,7 +65,13 @@ from .gradient_calls import (
     local_definition,
     makes_gradient_calls,
 )
-from .graph_sources import call_origins, module_variables, origins_of, origins_shared
+from .graph_sources import (
+    call_origins,
+    is_element,
+    module_variables,
+    origins_of,
+    origins_shared,
+)
 from .object_graphs import makes_fresh_tensor
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
@@ -195,10 +201,11 @@ def _needed(
     ):
         return True  # the caller's graph, differentiated again by the next iteration
     for index in recorded:
-        outside = loops - function.bindings[index].loops
-        if outside and not all(
-            function.renewed(function.bindings[index].names, loop) for loop in outside
-        ):
+        binding = function.bindings[index]
+        if _iterated_by(binding, function) & loops:
+            return True  # a forward in the loop's iterable, whose graph every pass shares
+        outside = loops - binding.loops
+        if outside and not all(function.renewed(binding.names, loop) for loop in outside):
             # a model's output made before a loop that differentiates it again: not one
             # that each pass binds again, read by the first pass only
             return True
@@ -242,6 +249,20 @@ def _needed(
         or _in_comprehension_over(call, recorded, function)
         or handed_on_later(call, own, function, values)
     )
+
+
+def _iterated_by(binding: Binding, function: FunctionValues) -> frozenset[int]:
+    """The loop whose target ``binding`` binds to elements of its iterable (not indices,
+    ``for i in range(n)``), which runs once, before it: a forward there (``for feats, y in
+    zip(trunk(x).chunk(4), ys)``) makes one graph that every pass reads."""
+    loop = binding.path[-1][0] if binding.path else None
+    if (
+        loop in binding.loops
+        and id(binding.value) in function.iterables()
+        and any(is_element(name, binding) for name in binding.names)
+    ):
+        return frozenset({loop})
+    return frozenset()
 
 
 def _in_a_weight_cache_with_more(
