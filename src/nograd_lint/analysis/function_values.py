@@ -407,7 +407,7 @@ class FunctionValues:
         indices of an index pair (``_, indices = out.max(1)``), or a literal of each row a
         loop iterates (``name`` of ``for name, v in (("loss", loss),)``)."""
         return binds_indices(binding, name) or (
-            id(binding.value) in self.iterables() and _iterates_literal_parts(binding, name)
+            _iterates_literal_parts(binding, name) and id(binding.value) in self.iterables()
         )
 
     def nested_reads(self, name: str) -> list[ast.Name]:
