@@ -648,12 +648,6 @@ LOSS_STEPPER_NAME = LazyPattern(r"scal|backward|step|optimi", re.IGNORECASE)
 #: apex's, DeepSpeed's), by the receiver's name: the loss times a number, its graph going on.
 SCALING_METHOD = "scale"
 SCALER_NAME = LazyPattern(r"scal", re.IGNORECASE)
-#: The names settings objects go by on ``self`` (``self.opt``, ``self.config``,
-#: ``self.hparams``): their fields (``self.opt.lambda_L1``) are numbers and flags.
-SETTINGS_NAME = LazyPattern(
-    r"_*(?:opts?|options|args|cfg|conf(?:ig)?|hparams|hps?|params|settings|flags)$",
-    re.IGNORECASE,
-)
 #: Methods that differentiate, or hook into, the graph of the value they are called on or
 #: given: ``loss.backward()``, ``accelerator.backward(loss)``, ``out.register_hook(f)``.
 GRAPH_CONSUMING_METHODS: frozenset[str] = frozenset(

@@ -65,7 +65,6 @@ from .object_graphs import (
     graph_attributes,
     keeps_state,
     reads_a_kept_graph,
-    settings_objects,
     stored_by_a_method,
 )
 from .value_readings import (
@@ -284,17 +283,6 @@ def origins_of(
             and _grads_carry_graphs(function, values)
         ):
             origins.from_attribute = True  # ``.grad`` after ``backward(create_graph=True)``
-            continue
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Attribute)
-            and isinstance(node.value.value, ast.Name)
-            and node.value.value.id == self_name
-            and node.value.attr in settings_objects(values)
-        ):
-            # ``self.opt.lambda_L1``: a setting, as the caller gave it
-            origins.from_parameter = True
-            origins.parameters.add(f"{self_name}.{node.value.attr}")
             continue
         if (
             isinstance(node, ast.Attribute)

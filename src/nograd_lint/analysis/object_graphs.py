@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections.abc import Iterator
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from ..ast_names import (
     FUNCTIONS,
@@ -27,19 +27,13 @@ from .catalog import (
     FORWARD_METHODS,
     FRESH_TENSOR_FUNCTIONS,
     METADATA_ARGUMENT_METHODS,
-    SETTINGS_NAME,
     is_tensor_method,
     is_torchs,
     stores_arguments,
 )
 from .function_values import FunctionValues
 from .memoized_results import runs_a_caching_method
-from .value_readings import (
-    makes_a_parameter,
-    makes_requires_grad,
-    never_carries,
-    peeled,
-)
+from .value_readings import makes_a_parameter, makes_requires_grad, never_carries, peeled
 from .values import ModuleValues
 
 
@@ -547,134 +541,6 @@ def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
         isinstance(node, ast.Name) and node.id == value.id and not isinstance(node.ctx, ast.Load)
         for node in ast.walk(init)
     )
-
-
-def settings_objects(values: ModuleValues) -> frozenset[str]:
-    """Attributes of ``self`` named as settings objects are (``catalog.SETTINGS_NAME``:
-    ``opt``, ``config``, ``hparams``) that hold one: one a method is given
-    (``self.opt = opt``, an argparse namespace) or makes from a class (``self.config =
-    BaseConfig()``) or that code the module does not show sets (a base class's
-    ``initialize``), which the module never runs (no call of it or of anything on it, as
-    of a model's ``self.net.encoder(x)``) and fills only with what the method setting a
-    field is given or literals (``self.config.epsilonD = epsilonD``). Its fields
-    (``self.opt.lambda_L1``) are settings, read as ``constructor_settings`` are: as a
-    caller gave them."""
-    known = _SETTINGS_OBJECTS.get(values)
-    if known is not None:
-        return known
-    candidates: dict[str, bool] = {}
-    stack: list[tuple[ast.AST, Method | None]] = [(values.tree, None)]
-    while stack:
-        node, method = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            method = node
-        own = self_parameter(method) if method is not None else None
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and own is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                attribute = _attribute_of(target, own)
-                if attribute is not None and method is not None and node.value is not None:
-                    ok = _a_settings_object(node.value, method, own)
-                    candidates[attribute] = candidates.get(attribute, True) and ok
-                field = _field_of(target, own)
-                if field is not None and method is not None and node.value is not None:
-                    ok = _given_or_literal(node.value, method, own, field)
-                    candidates[field] = candidates.get(field, True) and ok
-        elif isinstance(node, ast.Call) and own is not None:
-            ran = _attribute_of(node.func, own) or _field_of(node.func, own)
-            if ran is not None:
-                candidates[ran] = False  # ``self.net(x)``, ``self.net.encoder(x)``
-        elif isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(
-            node.ctx, ast.Load
-        ):
-            inner = node.value
-            stored = _attribute_of(inner, own) if own is not None else None
-            if stored is not None and isinstance(node, ast.Subscript):
-                candidates[stored] = False  # ``self.opt["lr"] = ...``
-        if isinstance(node, ast.Attribute) and own is not None:
-            read = _field_of(node, own)
-            if read is not None:
-                candidates.setdefault(read, True)  # set where the module does not show
-        if isinstance(node, ast.Name) and node.id in ("setattr", "delattr"):
-            known = _SETTINGS_OBJECTS[values] = frozenset()
-            return known
-        stack.extend((child, method) for child in ast.iter_child_nodes(node))
-    known = _SETTINGS_OBJECTS[values] = frozenset(
-        attribute for attribute, ok in candidates.items() if ok and SETTINGS_NAME.match(attribute)
-    )
-    return known
-
-
-Method = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-
-
-def _attribute_of(node: ast.AST, owner: str) -> str | None:
-    """``opt`` of ``self.opt``."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return node.attr if node.value.id == owner else None
-    return None
-
-
-def _field_of(node: ast.AST, owner: str) -> str | None:
-    """``config`` of ``self.config.epsilonD``: the object whose field it is."""
-    return _attribute_of(node.value, owner) if isinstance(node, ast.Attribute) else None
-
-
-def _a_settings_object(value: ast.expr, method: Method, owner: str) -> bool:
-    """``opt`` given to the method, or a class's object made with no argument that is
-    not a literal (``BaseConfig()``), or a field of another (``self.args.model``)."""
-    if isinstance(value, ast.Name):
-        return value.id in _parameters(method) - {owner}
-    if isinstance(value, ast.Call):
-        name = dotted_name(value.func) or ""
-        last = name.rsplit(".", 1)[-1]
-        return (
-            last[:1].isupper()
-            and not last.isupper()
-            and all(isinstance(a, ast.Constant) for a in value.args)
-            and all(isinstance(k.value, ast.Constant) for k in value.keywords)
-        )
-    return False
-
-
-def _given_or_literal(value: ast.expr, method: Method, owner: str, settings: str) -> bool:
-    """A literal, or a value computed from what the method is given and literals, maybe
-    through other fields of the same object (``self.config.noiseVectorDim +
-    self.config.categoryVectorDim``) and functions of the module or Python called on them
-    (``deepcopy(keys)``); not what a method or a given callable makes
-    (``self.encoder(c)``, ``encoder(c)``)."""
-    given = _parameters(method)
-    functions: set[int] = set()
-    for node in ast.walk(value):
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id in given:
-                return False
-            functions.add(id(node.func))
-        elif isinstance(node, ast.Attribute) and _attribute_of(node, owner) not in (None, settings):
-            return False  # ``self.encoder``
-    return all(
-        node.id in given or id(node) in functions
-        for node in ast.walk(value)
-        if isinstance(node, ast.Name) and node.id != owner
-    )
-
-
-def _parameters(method: Method) -> set[str]:
-    arguments = method.args
-    return {
-        a.arg
-        for a in (
-            *arguments.posonlyargs,
-            *arguments.args,
-            *arguments.kwonlyargs,
-            *filter(None, (arguments.vararg, arguments.kwarg)),
-        )
-    }
-
-
-_SETTINGS_OBJECTS: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 #: Per module, ``constructor_settings``.
