@@ -653,10 +653,10 @@ def total_cut_where_it_may_carry_a_graph(model, loader):
         loss = F.mse_loss(model(x), y)
         loss.backward()
         total = total + loss
-        count = count + loss
+        count = count + loss  # expect: NG002:17
         if total.requires_grad:  # fails only where total has no graph to cut
             total = total.detach()
-        if isinstance(count, torch.Tensor):
+        if isinstance(count, torch.Tensor):  # fails for an LSTM's (h, c), graph and all
             count = count.item()
     return total, count
 
@@ -731,11 +731,34 @@ def states_cut_index_by_index(model, loader):
     states = [torch.zeros(2, 2), torch.zeros(2, 2)]
     err = 0.0
     for x, y in loader:
-        out, states = model(x, states)
+        out, states = model(x, states)  # expect: NG002:23
         err += F.mse_loss(out, y).item()
-        for i in range(len(states)):
+        for i in range(len(states)):  # ``states`` may be a tensor: a store there cuts nothing
             states[i] = states[i].detach()
     return err
+
+
+def running_sums_cut_index_by_index(model, loader):
+    model.train()
+    sums = [torch.zeros(()), torch.zeros(())]  # a list: a store replaces the entry
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        sums[0] = sums[0] + loss
+        for i in range(len(sums)):
+            sums[i] = sums[i].detach()
+    return sums
+
+
+def a_running_tensor_cut_at_an_index(model, loader):
+    model.train()
+    running = torch.zeros(2)  # a tensor: ``running[0] = ...`` adds to its graph
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        running[0] += loss  # expect: NG002:23
+        running[0] = running[0].detach()
+    return running
 
 
 def meters_cut_but_one_entry_may_be_skipped(model, loader):

@@ -2271,6 +2271,14 @@ def regression_on_a_split_of_graph_snapshots(model, dataset, optimizer):
         optimizer.step()
 
 
+def a_loader_made_from_a_models_output(encoder, head, xs, ys, optimizer):
+    feats = encoder(xs)  # one forward: every batch of the loader is a slice of its graph
+    for f, y in make_loader(feats, ys):
+        loss = ((head(f) - y) ** 2).mean()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+
+
 def heads_over_encodings_handed_a_model(encoder, head, xs, ys, optimizer):
     for feats, y in zip(encode_all(encoder, xs), ys):  # given a model: may share a graph
         loss = ((head(feats) - y) ** 2).mean()

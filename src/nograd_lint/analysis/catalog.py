@@ -707,13 +707,10 @@ NON_SUPPRESSING_CONTEXTS: frozenset[str] = frozenset(
     {"contextlib.nullcontext", "contextlib.redirect_stdout", "contextlib.redirect_stderr"}
     | {"nullcontext", "open"}
 )
-#: Tests that hold wherever a value may carry a graph: where one fails, the value has none,
-#: so ``if total.requires_grad: total = total.detach()`` cuts in every pass. Attributes of
-#: the value (``total.requires_grad``, ``total.grad_fn is not None``), and torch's
-#: predicates on it (``torch.is_tensor(total)``, ``isinstance(total, torch.Tensor)``).
+#: Attributes whose test holds wherever a value carries a graph (``total.requires_grad``,
+#: ``total.grad_fn is not None``): where one fails, the value has none, so ``if
+#: total.requires_grad: total = total.detach()`` cuts in every pass.
 GRAPH_TEST_ATTRIBUTES: frozenset[str] = frozenset({"requires_grad", "grad_fn"})
-TENSOR_TEST_FUNCTIONS: frozenset[str] = frozenset({"torch.is_tensor"})
-TENSOR_CLASS = "torch.Tensor"
 #: Builtins that make a container of what they are given, element by element.
 CONTAINER_BUILTINS: frozenset[str] = frozenset({"tuple", "list"})
 #: The tensor method that copies its receiver: a copy of a value without a graph has none.

@@ -25,6 +25,7 @@ from ..ast_names import (
 )
 from .catalog import (
     CONTAINER_ADDERS,
+    CONTAINER_CONSTRUCTORS,
     GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -40,8 +41,6 @@ from .catalog import (
     NON_SUPPRESSING_CONTEXTS,
     PASS_THROUGH_BUILTINS,
     SELF_RETURNING_METHODS,
-    TENSOR_CLASS,
-    TENSOR_TEST_FUNCTIONS,
     GradEffect,
     grad_effect,
     is_in_place,
@@ -824,7 +823,13 @@ class FunctionValues:
             if sweep is not None:  # ``for k in state: state[k] = state[k].detach()``
                 return other.loops == loops | {sweep}
             return (
-                other.replaces or (key is not None and _entry_key(other.target) == key)
+                other.replaces
+                or (
+                    key is not None
+                    and _entry_key(other.target) == key
+                    # ``sums["loss"]``: a dict's; ``running[0]`` may be a tensor's
+                    and (isinstance(key[1], str) or self._python_container(key[0]))
+                )
             ) and other.loops == loops
 
         if not cuts(binding):
@@ -931,9 +936,21 @@ class FunctionValues:
             or loop.target.id != target.slice.id
             or not _sweeps(loop.iter, target.value.id)
             or any(True for _ in _own_jumps(loop.body))
+            # ``for i in range(len(hs))`` runs over a tensor's rows as well as a list's
+            or (_sweeps_indices(loop.iter) and not self._python_container(target.value.id))
         ):
             return None
         return binding.path[-1][0]
+
+    def _python_container(self, name: str) -> bool:
+        """Every binding that replaces ``name`` makes a dict or a list (``{...}``, ``[...]``,
+        a comprehension, ``dict(...)``, ``list(...)``): storing into an entry replaces what
+        it held. Into a tensor (``running[0] = running[0].detach()``), a store is one more
+        node on the tensor's graph, which cuts nothing."""
+        made = [self.bindings[i] for i in self._by_name.get(name, ()) if self.bindings[i].replaces]
+        return bool(made) and all(
+            isinstance(b.target, ast.Name) and _makes_a_python_container(b.value) for b in made
+        )
 
     def _other_arm(
         self, binding: Binding, made: Path, alike: Callable[[Binding], bool]
@@ -946,7 +963,7 @@ class FunctionValues:
         if statement not in self._ifs or arm not in ("body", "orelse"):
             return None
         if arm == "body" and all(
-            _tests_for_a_graph(self._ifs[statement], name, self.module) for name in binding.names
+            _tests_for_a_graph(self._ifs[statement], name) for name in binding.names
         ):
             return binding  # ``if total.requires_grad: total = total.detach()``
         other = (*made[:-1], (statement, "orelse" if arm == "body" else "body"))
@@ -1481,8 +1498,13 @@ class FunctionValues:
         name = target.id
         before = self._reaching_at(name, binding.start, binding.path, binding.loops)
         outer = [i for i in before if self.bindings[i] is not binding]
-        if binding.adds and any(
-            not (self.bindings[i].adds or _makes_collection(self.bindings[i], name)) for i in outer
+        if (
+            binding.adds
+            and name not in names_read(binding.value)  # ``ema.append(0.9 * ema[-1] + ...)``
+            and any(
+                not (self.bindings[i].adds or _makes_collection(self.bindings[i], name))
+                for i in outer
+            )
         ):
             return None  # ``meter.add(loss)`` of an object that may keep a number
         if binding.grad_off:
@@ -2150,6 +2172,18 @@ def _sweeps(iterable: ast.expr, name: str) -> bool:
     return isinstance(iterable, ast.Name) and iterable.id == name
 
 
+def _makes_a_python_container(value: ast.AST | None) -> bool:
+    """``{...}``, ``[...]``, a comprehension of either, ``dict(...)``, ``deque(...)``."""
+    return isinstance(value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)) or (
+        isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
+    )
+
+
+def _sweeps_indices(iterable: ast.expr) -> bool:
+    """``range(len(hs))``, not a container's keys."""
+    return isinstance(iterable, ast.Call) and dotted_name(iterable.func) == "range"
+
+
 def _entry_key(target: ast.AST | None) -> tuple[str, object] | None:
     """``("sums", "loss")`` of ``sums["loss"]``: one entry, under a key written out."""
     if (
@@ -2161,14 +2195,10 @@ def _entry_key(target: ast.AST | None) -> tuple[str, object] | None:
     return None
 
 
-def _tests_for_a_graph(test: ast.expr, name: str, module: ModuleValues) -> bool:
-    """``test`` holds wherever ``name`` carries a graph (``catalog.GRAPH_TEST_ATTRIBUTES``,
-    ``TENSOR_TEST_FUNCTIONS``): ``total.requires_grad``, ``total.grad_fn is not None``,
-    ``torch.is_tensor(total)``, ``isinstance(total, torch.Tensor)``."""
-
-    def names(node: ast.expr) -> bool:
-        return isinstance(node, ast.Name) and node.id == name
-
+def _tests_for_a_graph(test: ast.expr, name: str) -> bool:
+    """``test`` holds wherever ``name`` carries a graph (``catalog.GRAPH_TEST_ATTRIBUTES``):
+    ``total.requires_grad``, ``total.grad_fn is not None``. Not ``torch.is_tensor(state)``,
+    which fails for an LSTM's ``(h, c)`` too, graph and all."""
     if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
@@ -2177,17 +2207,11 @@ def _tests_for_a_graph(test: ast.expr, name: str, module: ModuleValues) -> bool:
         and test.comparators[0].value is None
     ):
         test = test.left  # ``total.grad_fn is not None``
-    if isinstance(test, ast.Attribute):
-        return test.attr in GRAPH_TEST_ATTRIBUTES and names(test.value)
-    if not (isinstance(test, ast.Call) and test.args and names(test.args[0])):
-        return False
-    if module.qualified(test.func) in TENSOR_TEST_FUNCTIONS:
-        return len(test.args) == 1
     return (
-        isinstance(test.func, ast.Name)
-        and test.func.id == "isinstance"
-        and len(test.args) == 2
-        and module.qualified(test.args[1]) == TENSOR_CLASS
+        isinstance(test, ast.Attribute)
+        and test.attr in GRAPH_TEST_ATTRIBUTES
+        and isinstance(test.value, ast.Name)
+        and test.value.id == name
     )
 
 
@@ -2259,7 +2283,12 @@ def _bounded(call: ast.Call) -> bool:
     bound = next((k.value for k in call.keywords if k.arg == "maxlen"), None)
     if bound is None and len(call.args) > 1:
         bound = call.args[1]
-    return bound is not None and not (isinstance(bound, ast.Constant) and bound.value is None)
+    # a number written out: ``maxlen=window`` may be ``None``
+    return (
+        isinstance(bound, ast.Constant)
+        and isinstance(bound.value, int)
+        and not isinstance(bound.value, bool)
+    )
 
 
 #: The expression types ``FunctionValues._expressions`` notes besides names, calls, attributes.

@@ -644,9 +644,10 @@ def _iterates_a_dataset(
 ) -> bool:
     """A loop over batches (``for x, y in loader``, ``for batch in loader`` with
     ``model(batch.x)``: ``_batch_target``) of what a function imported from another module
-    made, given no model (``loader = make_loader(data)``, ``train, test =
+    made from data (``loader = make_loader(data)``, ``train, test =
     temporal_signal_split(dataset)``): a dataset, whose batches hold no graph of their own.
-    Not one a model of the function made (``zip(trunk(x).chunk(4), ys)``)."""
+    Not one made from a model's output (``make_loader(encoder(x), y)``, ``zip(trunk(x).chunk(4),
+    ys)``)."""
     target = binding.target
     if isinstance(target, (ast.Tuple, ast.List)):
         parts = [e for e in target.elts if isinstance(e, (ast.Tuple, ast.List))]
@@ -668,21 +669,75 @@ def _iterates_a_dataset(
         if isinstance(iterable, ast.Name)
         else [iterable]
     )
-    functions, modules = _imports(values)
-    own = function.local | function.parameters()
     return bool(made) and all(
         isinstance(value, ast.Call)
-        and (
-            (isinstance(value.func, ast.Name) and value.func.id in functions)
-            or (
-                isinstance(value.func, ast.Attribute)
-                and chain_head(value.func) in modules  # ``tqdm.tqdm(loader)``
-            )
-        )
-        and chain_head(value.func) not in own
-        and not given_a_model([*value.args, *(k.value for k in value.keywords)], function, values)
+        and _calls_another_module(value, function, values)
+        and _made_of_data(value, function, values)
         for value in made
     )
+
+
+def _calls_another_module(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
+    """``make_loader(...)`` of ``from data import make_loader``, ``tqdm.tqdm(...)`` of
+    ``import tqdm``: a function of another module's, not one the function binds itself."""
+    functions, modules = _imports(values)
+    func = call.func
+    return chain_head(func) not in function.local | function.parameters() and (
+        (isinstance(func, ast.Name) and func.id in functions)
+        or (isinstance(func, ast.Attribute) and chain_head(func) in modules)
+    )
+
+
+def _made_of_data(
+    node: ast.AST, function: FunctionValues, values: ModuleValues, depth: int = 0
+) -> bool:
+    """``node`` is computed from literals, the function's parameters (taken for data, as
+    a loop's batches are), calls given nothing but literals (``loader.get_dataset()``)
+    and calls of another module's functions (``make_batches(X, Y)``), through the names
+    the function (or the module's own code) binds to such values: no model's output,
+    whatever it is handed to (``make_loader(encoder(x), y)``)."""
+    if depth > _DATA_DEPTH:
+        return False
+    called = {
+        id(head)
+        for part in ast.walk(node)
+        if isinstance(part, ast.Call)
+        for head in ast.walk(part.func)
+    }
+    module = values.function_of(values.tree)
+    for part in ast.walk(node):
+        if (
+            isinstance(part, ast.Call)
+            and not _calls_another_module(part, function, values)
+            and not all(
+                isinstance(a, ast.Constant) for a in [*part.args, *(k.value for k in part.keywords)]
+            )
+        ):
+            return False
+        if isinstance(part, ast.Name) and isinstance(part.ctx, ast.Load):
+            if part.id in function.parameters() or id(part) in called:
+                continue
+            reaching = function.reaching(part)
+            if reaching:
+                made = [(function.bindings[i].value, function) for i in reaching]
+            elif module is not None and module is not function:  # ``X = torch.randn(...)``
+                made = [
+                    (b.value, module)
+                    for b in module.bindings
+                    if part.id in b.names and isinstance(b.target, ast.Name)
+                ]
+            else:
+                made = []
+            if not made or not all(
+                isinstance(value, ast.expr) and _made_of_data(value, there, values, depth + 1)
+                for value, there in made
+            ):
+                return False  # a value of the module's that may be a model's output
+    return True
+
+
+#: How many bindings back ``_made_of_data`` reads.
+_DATA_DEPTH = 3
 
 
 #: Builtins that hand a loader's batches on, one by one.
