@@ -711,6 +711,16 @@ NON_SUPPRESSING_CONTEXTS: frozenset[str] = frozenset(
 #: ``total.grad_fn is not None``): where one fails, the value has none, so ``if
 #: total.requires_grad: total = total.detach()`` cuts in every pass.
 GRAPH_TEST_ATTRIBUTES: frozenset[str] = frozenset({"requires_grad", "grad_fn"})
+#: Tests that a value is a tensor (``torch.is_tensor(total)``, ``isinstance(total,
+#: torch.Tensor)``): they fail where a running sum is still a number, with no graph, but
+#: also where a recurrent state is a tuple (``(h, c)``), graph and all.
+TENSOR_TEST_FUNCTIONS: frozenset[str] = frozenset({"torch.is_tensor"})
+TENSOR_CLASS = "torch.Tensor"
+#: Tensor methods whose result is a tensor or a number, never a tuple: a name bound only to
+#: these and to arithmetic fails such a test only where it is a number.
+NUMBER_OR_TENSOR_METHODS: frozenset[str] = frozenset(
+    {"detach", "item", "clone", "float", "cpu", "to"}
+)
 #: Builtins that make a container of what they are given, element by element.
 CONTAINER_BUILTINS: frozenset[str] = frozenset({"tuple", "list"})
 #: The tensor method that copies its receiver: a copy of a value without a graph has none.

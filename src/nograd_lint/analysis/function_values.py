@@ -39,8 +39,11 @@ from .catalog import (
     MODEL_METHODS,
     MODULE_BASE_NAMES,
     NON_SUPPRESSING_CONTEXTS,
+    NUMBER_OR_TENSOR_METHODS,
     PASS_THROUGH_BUILTINS,
     SELF_RETURNING_METHODS,
+    TENSOR_CLASS,
+    TENSOR_TEST_FUNCTIONS,
     GradEffect,
     grad_effect,
     is_in_place,
@@ -962,8 +965,11 @@ class FunctionValues:
         statement, arm = made[-1]
         if statement not in self._ifs or arm not in ("body", "orelse"):
             return None
+        test = self._ifs[statement]
         if arm == "body" and all(
-            _tests_for_a_graph(self._ifs[statement], name) for name in binding.names
+            _tests_for_a_graph(test, name)
+            or (_tests_for_a_tensor(test, name, self.module) and self._a_number_or_tensor(name))
+            for name in binding.names
         ):
             return binding  # ``if total.requires_grad: total = total.detach()``
         other = (*made[:-1], (statement, "orelse" if arm == "body" else "body"))
@@ -977,6 +983,16 @@ class FunctionValues:
                 and alike(self.bindings[i])
             ),
             None,
+        )
+
+    def _a_number_or_tensor(self, name: str) -> bool:
+        """Every binding that replaces ``name`` makes a number or a tensor, never a tuple:
+        a number written out, arithmetic (``total = total + loss``), or a detached or
+        moved tensor (``total.detach()``, ``total.item()``), so a test that it is a tensor
+        fails only where it is a number."""
+        made = [self.bindings[i] for i in self._by_name.get(name, ()) if self.bindings[i].replaces]
+        return bool(made) and all(
+            isinstance(b.target, ast.Name) and _a_number_or_tensor(b.value) for b in made
         )
 
     def _break_comes_round(self, binding: Binding, loop: int) -> bool:
@@ -2212,6 +2228,40 @@ def _tests_for_a_graph(test: ast.expr, name: str) -> bool:
         and test.attr in GRAPH_TEST_ATTRIBUTES
         and isinstance(test.value, ast.Name)
         and test.value.id == name
+    )
+
+
+def _tests_for_a_tensor(test: ast.expr, name: str, module: ModuleValues) -> bool:
+    """``torch.is_tensor(name)``, ``isinstance(name, torch.Tensor)``
+    (``catalog.TENSOR_TEST_FUNCTIONS``, ``TENSOR_CLASS``)."""
+    if not (
+        isinstance(test, ast.Call)
+        and test.args
+        and isinstance(test.args[0], ast.Name)
+        and test.args[0].id == name
+    ):
+        return False
+    if module.qualified(test.func) in TENSOR_TEST_FUNCTIONS:
+        return len(test.args) == 1
+    return (
+        isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+        and module.qualified(test.args[1]) == TENSOR_CLASS
+    )
+
+
+def _a_number_or_tensor(value: ast.AST | None) -> bool:
+    """``0.0``, ``total + loss``, ``-x``, ``total.detach()``, ``total.item()``: never a
+    tuple."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, (int, float))
+    if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+        return True
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in NUMBER_OR_TENSOR_METHODS
     )
 
 
