@@ -716,11 +716,6 @@ GRAPH_TEST_ATTRIBUTES: frozenset[str] = frozenset({"requires_grad", "grad_fn"})
 #: also where a recurrent state is a tuple (``(h, c)``), graph and all.
 TENSOR_TEST_FUNCTIONS: frozenset[str] = frozenset({"torch.is_tensor"})
 TENSOR_CLASS = "torch.Tensor"
-#: Tensor methods whose result is a tensor or a number, never a tuple: a name bound only to
-#: these and to arithmetic fails such a test only where it is a number.
-NUMBER_OR_TENSOR_METHODS: frozenset[str] = frozenset(
-    {"detach", "item", "clone", "float", "cpu", "to"}
-)
 #: Builtins that make a container of what they are given, element by element.
 CONTAINER_BUILTINS: frozenset[str] = frozenset({"tuple", "list"})
 #: The tensor method that copies its receiver: a copy of a value without a graph has none.
@@ -733,6 +728,9 @@ SELF_RETURNING_METHODS: frozenset[str] = frozenset(
     | {"bfloat16", "requires_grad_", "flatten", "sum_to_size", "conj", "resolve_conj"}
     | {"resolve_neg", "to_dense"}
 )
+#: Tensor methods whose result is a tensor or a number, never a tuple: a name bound only to
+#: these and to arithmetic fails a test that it is a tensor only where it is a number.
+NUMBER_OR_TENSOR_METHODS: frozenset[str] = SELF_RETURNING_METHODS | {"detach", "item", CLONE_METHOD}
 
 
 def is_torchs(qualified: str) -> bool:

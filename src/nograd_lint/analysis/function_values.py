@@ -25,7 +25,6 @@ from ..ast_names import (
 )
 from .catalog import (
     CONTAINER_ADDERS,
-    CONTAINER_CONSTRUCTORS,
     GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -68,6 +67,7 @@ from .value_readings import (
     is_accumulation,
     is_self_attribute,
     keeps_comprehension,
+    makes_a_container,
     makes_requires_grad,
     names_one_of,
     names_read,
@@ -890,8 +890,9 @@ class FunctionValues:
         made = binding.path
         end = binding.position  # where the last of the bindings that stand for it is made
         passed_through: list[tuple[Position, Position]] = []  # a jump there runs it too
+        sweep = self._sweep(binding)
         while made[len(body) :]:
-            if made[-1] == (self._sweep(binding), "body"):
+            if made[-1] == (sweep, "body"):
                 pass  # a loop over every entry of what it cuts
             elif made[-1][1] == "finalbody":
                 passed_through.append(self._before_finally[made[-1][0]])
@@ -950,9 +951,16 @@ class FunctionValues:
         a comprehension, ``dict(...)``, ``list(...)``): storing into an entry replaces what
         it held. Into a tensor (``running[0] = running[0].detach()``), a store is one more
         node on the tensor's graph, which cuts nothing."""
-        made = [self.bindings[i] for i in self._by_name.get(name, ()) if self.bindings[i].replaces]
-        return bool(made) and all(
-            isinstance(b.target, ast.Name) and _makes_a_python_container(b.value) for b in made
+        return self._always_bound_to(name, _makes_a_python_container)
+
+    def _always_bound_to(self, name: str, made: Callable[[ast.AST], bool]) -> bool:
+        """The function binds ``name`` (replacing what it held) at least once, and only
+        ever to values that ``made`` accepts."""
+        replacing = [
+            self.bindings[i] for i in self._by_name.get(name, ()) if self.bindings[i].replaces
+        ]
+        return bool(replacing) and all(
+            isinstance(b.target, ast.Name) and made(b.value) for b in replacing
         )
 
     def _other_arm(
@@ -968,7 +976,10 @@ class FunctionValues:
         test = self._ifs[statement]
         if arm == "body" and all(
             _tests_for_a_graph(test, name)
-            or (_tests_for_a_tensor(test, name, self.module) and self._a_number_or_tensor(name))
+            or (
+                _tests_for_a_tensor(test, name, self.module)
+                and self._always_bound_to(name, _a_number_or_tensor)  # never a tuple
+            )
             for name in binding.names
         ):
             return binding  # ``if total.requires_grad: total = total.detach()``
@@ -983,16 +994,6 @@ class FunctionValues:
                 and alike(self.bindings[i])
             ),
             None,
-        )
-
-    def _a_number_or_tensor(self, name: str) -> bool:
-        """Every binding that replaces ``name`` makes a number or a tensor, never a tuple:
-        a number written out, arithmetic (``total = total + loss``), or a detached or
-        moved tensor (``total.detach()``, ``total.item()``), so a test that it is a tensor
-        fails only where it is a number."""
-        made = [self.bindings[i] for i in self._by_name.get(name, ()) if self.bindings[i].replaces]
-        return bool(made) and all(
-            isinstance(b.target, ast.Name) and _a_number_or_tensor(b.value) for b in made
         )
 
     def _break_comes_round(self, binding: Binding, loop: int) -> bool:
@@ -2145,12 +2146,12 @@ def _suppresses_nothing(expr: ast.AST, module: ModuleValues) -> bool:
 def _exits_without_suppressing(name: str, module: ModuleValues) -> bool:
     """The module's class ``name`` defines ``__exit__``, and each of its returns hands back
     nothing, ``None`` or ``False``: the error goes on (a timer, a logger's scope)."""
-    classes = [s for s in module.tree.body if isinstance(s, ast.ClassDef) and s.name == name]
-    if len(classes) != 1:
+    found = module_class(module.tree, name)
+    if found is None:
         return False
     exits = [
         member
-        for member in classes[0].body
+        for member in found.body
         if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
         and member.name in ("__exit__", "__aexit__")
     ]
@@ -2189,10 +2190,8 @@ def _sweeps(iterable: ast.expr, name: str) -> bool:
 
 
 def _makes_a_python_container(value: ast.AST | None) -> bool:
-    """``{...}``, ``[...]``, a comprehension of either, ``dict(...)``, ``deque(...)``."""
-    return isinstance(value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)) or (
-        isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
-    )
+    """``makes_a_container``, or a comprehension of a dict or a list."""
+    return makes_a_container(value) or isinstance(value, (ast.DictComp, ast.ListComp))
 
 
 def _sweeps_indices(iterable: ast.expr) -> bool:

@@ -680,7 +680,7 @@ def _iterates_a_dataset(
 def _calls_another_module(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
     """``make_loader(...)`` of ``from data import make_loader``, ``tqdm.tqdm(...)`` of
     ``import tqdm``: a function of another module's, not one the function binds itself."""
-    functions, modules = _imports(values)
+    functions, modules = values.foreign_imports()
     func = call.func
     return chain_head(func) not in function.local | function.parameters() and (
         (isinstance(func, ast.Name) and func.id in functions)
@@ -742,39 +742,6 @@ _DATA_DEPTH = 3
 
 #: Builtins that hand a loader's batches on, one by one.
 _LOADER_WRAPPERS = frozenset({"enumerate", "iter"})
-
-
-def _imports(values: ModuleValues) -> tuple[frozenset[str], frozenset[str]]:
-    """What the module imports from anywhere but torch (whose functions the catalog knows),
-    in any of its scopes: the names of functions (``from tqdm import tqdm``; not
-    ``Encoder``, spelled as a class, which may be a model's), and of modules (``import
-    tqdm``)."""
-    known = _IMPORTED.get(values)
-    if known is None:
-        functions: set[str] = set()
-        modules: set[str] = set()
-        for statement in ast.walk(values.tree):
-            if isinstance(statement, ast.ImportFrom):
-                if (statement.module or "").split(".")[0] != "torch":
-                    functions.update(
-                        bound
-                        for alias in statement.names
-                        for bound in [alias.asname or alias.name]
-                        if alias.name != "*" and not bound[:1].isupper()
-                    )
-            elif isinstance(statement, ast.Import):
-                modules.update(
-                    (alias.asname or alias.name).split(".")[0]
-                    for alias in statement.names
-                    if alias.name.split(".")[0] != "torch"
-                )
-        known = _IMPORTED[values] = (frozenset(functions), frozenset(modules))
-    return known
-
-
-_IMPORTED: weakref.WeakKeyDictionary[ModuleValues, tuple[frozenset[str], frozenset[str]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def _gradient_of(value: ast.AST, values: ModuleValues) -> bool:

@@ -24,7 +24,6 @@ from typing import Callable
 from ..ast_names import BLOCK_FIELDS, FUNCTIONS, dotted_name, owner_attributes, self_parameter
 from .catalog import (
     CACHING_PROPERTY_DECORATORS,
-    CONTAINER_CONSTRUCTORS,
     KEEPING_LOOKUPS,
     MEMOIZING_DECORATORS,
     PROPERTY_DECORATOR,
@@ -34,7 +33,7 @@ from .catalog import (
 from .detached_results import callees, holds_no_graph, instance_call
 from .function_values import FunctionValues
 from .mode_summaries import summaries_of
-from .value_readings import FunctionNode, argument_values, never_carries
+from .value_readings import FunctionNode, argument_values, makes_a_container, never_carries
 from .values import ModuleValues
 
 
@@ -373,15 +372,9 @@ def _containers_bound(values: ModuleValues) -> frozenset[str]:
             targets, value = [statement.target], statement.value
         else:
             continue
-        if _makes_a_container(value):
+        if makes_a_container(value):
             found.update(t.id for t in targets if isinstance(t, ast.Name))
     return frozenset(found)
-
-
-def _makes_a_container(value: ast.expr) -> bool:
-    return isinstance(value, (ast.Dict, ast.List)) or (
-        isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
-    )
 
 
 def _mutable_defaults(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
@@ -396,7 +389,7 @@ def _mutable_defaults(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> fro
     return frozenset(
         parameter.arg
         for parameter, default in pairs
-        if default is not None and _makes_a_container(default)
+        if default is not None and makes_a_container(default)
     )
 
 

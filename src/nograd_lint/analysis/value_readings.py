@@ -18,6 +18,7 @@ from .catalog import (
     ACCUMULATING_METHODS,
     CLONE_METHOD,
     CONTAINER_BUILTINS,
+    CONTAINER_CONSTRUCTORS,
     CREATE_GRAPH_KEYWORD,
     GRAPH_CONSUMING_METHODS,
     GRAPH_CUTTING_CONSTRUCTORS,
@@ -300,6 +301,14 @@ def _overwrites_one_entry(target: ast.expr, value: ast.expr) -> bool:
         and node.slice.value == key
         and ast.dump(node.value) == container
         for node in ast.walk(value)
+    )
+
+
+def makes_a_container(value: ast.AST | None) -> bool:
+    """``{}``, ``[...]``, ``dict()``, ``deque(maxlen=n)`` (``catalog.CONTAINER_CONSTRUCTORS``):
+    a container written out or made by its class, whose entries the code fills."""
+    return isinstance(value, (ast.Dict, ast.List)) or (
+        isinstance(value, ast.Call) and dotted_name(value.func) in CONTAINER_CONSTRUCTORS
     )
 
 

@@ -251,6 +251,13 @@ class ModuleValues:
     def _accumulating(self) -> list[FunctionValues]:
         return [self._function(node) for node in self._statement_facts().accumulating]
 
+    def foreign_imports(self) -> tuple[set[str], set[str]]:
+        """The names the module binds, in any scope, to functions and to modules of another
+        library than torch (``make_loader`` of ``from data import make_loader``, ``tqdm``
+        of ``import tqdm``)."""
+        facts = self._statement_facts()
+        return facts.foreign_functions, facts.foreign_modules
+
     def _statement_facts(self) -> _StatementFacts:
         if self._statements is None:
             self._statements = _StatementFacts(self.tree)
@@ -826,6 +833,25 @@ def _note_torch_import(
             aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
 
+def _note_foreign_import(
+    node: ast.Import | ast.ImportFrom, functions: set[str], modules: set[str]
+) -> None:
+    """The names ``node`` binds to another library's functions and modules than torch's."""
+    if isinstance(node, ast.Import):
+        modules.update(
+            (alias.asname or alias.name).split(".")[0]
+            for alias in node.names
+            if alias.name.split(".")[0] != "torch"
+        )
+    elif (node.module or "").split(".")[0] != "torch":
+        functions.update(
+            bound
+            for alias in node.names
+            for bound in [alias.asname or alias.name]
+            if alias.name != "*" and not bound[:1].isupper()
+        )
+
+
 def _detached_parts(node: ast.AST, function: str) -> bool:
     """``returns_detached`` of one returned value of ``function``."""
     if isinstance(node, ast.Lambda):
@@ -858,6 +884,11 @@ class _StatementFacts:
         self.readers: dict[str, str] = {}
         #: Names of torchvision: ``models.resnet18()`` builds a model.
         self.vision: dict[str, str] = {}
+        #: Names bound, in any scope, to functions (``from data import make_loader``; not
+        #: ``Encoder``, spelled as a class) and to modules (``import tqdm``) of anything but
+        #: torch.
+        self.foreign_functions: set[str] = set()
+        self.foreign_modules: set[str] = set()
         classes: set[str] = set()
         bases: dict[str, list[str]] = {}
         stack: list[tuple[ast.stmt, bool, FunctionNode]] = [(s, False, tree) for s in tree.body]
@@ -881,6 +912,7 @@ class _StatementFacts:
                 _note_torch_import(statement, self.torch)
                 _note_torch_import(statement, self.readers, NUMBER_READING_MODULES)
                 _note_torch_import(statement, self.vision, ("torchvision",))
+                _note_foreign_import(statement, self.foreign_functions, self.foreign_modules)
             elif isinstance(statement, ast.ClassDef):
                 in_loop = False  # a body of its own; its methods are functions of their own
                 names = [dotted_name(base) or "" for base in statement.bases]
