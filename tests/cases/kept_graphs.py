@@ -198,6 +198,22 @@ def the_values_of_a_pair(model, loader):
     print(best, largest)
 
 
+def actions_drawn_from_the_policy(model, loader):
+    # ``Distribution.sample()`` draws under ``no_grad``: the actions hold no graph. The
+    # log-probabilities and a reparameterised draw keep it, and so may the ``sample()`` of
+    # an object the model hands back, which defines it as it likes.
+    model.train()
+    actions, log_probs, noisy, drawn = [], [], [], []
+    for x in loader:
+        dist = torch.distributions.Categorical(logits=model(x))
+        action = dist.sample()
+        actions.append(action)
+        log_probs.append(dist.log_prob(action))  # expect: NG002:26
+        noisy.append(torch.distributions.Normal(model(x), 1.0).rsample())  # expect: NG002:22
+        drawn.append(model(x).sample())  # expect: NG002:22
+    print(actions, log_probs, noisy, drawn)
+
+
 def two_stores_in_one_list(model, loader):
     model.train()
     outs = []
@@ -359,6 +375,54 @@ def total_detached_in_a_finally(model, loader):
             total = total + loss
         finally:
             total = total.detach()
+    return total.item()
+
+
+def total_cut_right_after_it_is_kept_in_a_try(model, loader, optimizer):
+    # An error that skips the cut comes before the store: what comes round is the value
+    # cut the iteration before.
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        try:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            total = total + loss
+            total = total.detach()
+        except RuntimeError:
+            optimizer.zero_grad()
+    return total.item()
+
+
+def total_cut_in_the_else_of_a_try(model, loader, optimizer):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        try:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            total += loss
+        except RuntimeError:
+            optimizer.zero_grad()
+        else:
+            total = total.detach()
+    return total.item()
+
+
+def total_cut_in_a_try_after_a_step_that_may_fail(model, loader, optimizer):
+    model.train()
+    total = torch.zeros(())
+    for x, y in loader:
+        try:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            total = total + loss  # expect: NG002:21
+            optimizer.step()
+            total = total.detach()
+        except RuntimeError:
+            optimizer.zero_grad()
     return total.item()
 
 
@@ -670,6 +734,18 @@ def state_cut_under_a_tensor_test(lstm, loader):
         err += F.mse_loss(out, y).item()
         if torch.is_tensor(hidden):  # an LSTM's (h, c) is a tuple: never cut
             hidden = hidden.detach()
+    return err
+
+
+def state_cut_under_a_test_of_its_first_part(lstm, loader):
+    lstm.train()
+    hidden = (torch.zeros(1, 2, 8), torch.zeros(1, 2, 8))
+    err = 0.0
+    for x, y in loader:
+        out, hidden = lstm(x, hidden)
+        err += F.mse_loss(out, y).item()
+        if hidden[0].requires_grad:  # (h, c) come out of one forward together
+            hidden = tuple(h.detach() for h in hidden)
     return err
 
 

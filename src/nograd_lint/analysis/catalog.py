@@ -588,6 +588,11 @@ GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
         "new_full",
     }
 )
+#: ``torch.distributions``: a ``Distribution``'s ``sample()`` draws under ``no_grad``, so a
+#: draw from a distribution built on a model's output (``Categorical(logits=policy(obs))``)
+#: holds no graph; ``rsample()`` (the reparameterised draw) and ``log_prob()`` keep it.
+DISTRIBUTIONS_PACKAGE = "torch.distributions"
+DRAWING_METHODS: frozenset[str] = frozenset({"sample", "sample_n"})
 #: Methods (and ``torch.<name>`` functions) that return ``(values, indices)``: the indices,
 #: ``[1]`` or ``.indices`` of the result, are integers and carry no graph.
 INDEX_PAIR_METHODS: frozenset[str] = frozenset(

@@ -50,6 +50,7 @@ from .catalog import (
     is_torchs,
     stores_arguments,
 )
+from .distribution_draws import draws_from_a_distribution
 from .fates import NO_GUARDS, Fate, Guards, Kept
 from .value_readings import (
     ASSIGNMENTS,
@@ -264,6 +265,8 @@ class FunctionValues:
         self._tries: dict[int, list[tuple[int, bool]]] = {}
         #: ``id`` of a handler -> ``id`` of its ``try``.
         self._handlers: dict[int, int] = {}
+        #: ``id`` of each ``try`` with handlers -> its body and its ``else``.
+        self._try_arms: dict[int, tuple[list[ast.stmt], list[ast.stmt]]] = {}
         self._reaching: dict[int, list[int]] = {}
         self._models: frozenset[str] | None = None
         self._kept_models: frozenset[str] | None = None
@@ -653,6 +656,7 @@ class FunctionValues:
             )
         if handlers:
             self._tries[here] = [(id(h), _leaves(h.body)) for h in handlers]
+            self._try_arms[here] = (getattr(node, "body", []), getattr(node, "orelse", []))
             self._handlers.update((id(h), here) for h in handlers)
         expressions: list[ast.AST] = []
         for field, value in ast.iter_fields(node):
@@ -896,6 +900,8 @@ class FunctionValues:
                 pass  # a loop over every entry of what it cuts
             elif made[-1][1] == "finalbody":
                 passed_through.append(self._before_finally[made[-1][0]])
+            elif self._right_after(made[-1], here, binding):
+                pass  # ``total = total + loss``, then ``total = total.detach()``, in a ``try``
             elif not (made[-1][1] == "body" and made[-1][0] in self._withs_through):
                 twin = self._other_arm(binding, made, alike)
                 if twin is None:
@@ -917,6 +923,25 @@ class FunctionValues:
             and not any(start <= jump < stop for start, stop in passed_through)
             and (not leaves or self._break_comes_round(binding, loop))
             for leaves, jump in self._jumps[loop]
+        )
+
+    def _right_after(self, arm: tuple[int, str], here: Position, binding: Binding) -> bool:
+        """In an arm of a ``try``, ``binding`` is made by the statement right after the
+        simple one that reads at ``here``: in the body, the next statement; in the
+        ``else``, its first, after the last of the body. An error either comes before the
+        read's statement stores (what comes round is the value cut the iteration before)
+        or not at all, so the cut runs whenever the store did."""
+        statement, field = arm
+        body, orelse = self._try_arms.get(statement, ([], []))
+        if field == "orelse":
+            pairs = list(zip(body[-1:], orelse[:1]))
+        else:
+            pairs = list(zip(body, body[1:])) if field == "body" else []
+        return any(
+            isinstance(before, _SIMPLE_STORES)
+            and _spans(before, here)
+            and _spans(after, binding.position)
+            for before, after in pairs
         )
 
     def _sweep(self, binding: Binding) -> int | None:
@@ -951,9 +976,9 @@ class FunctionValues:
         a comprehension, ``dict(...)``, ``list(...)``): storing into an entry replaces what
         it held. Into a tensor (``running[0] = running[0].detach()``), a store is one more
         node on the tensor's graph, which cuts nothing."""
-        return self._always_bound_to(name, _makes_a_python_container)
+        return self.always_bound_to(name, _makes_a_python_container)
 
-    def _always_bound_to(self, name: str, made: Callable[[ast.AST], bool]) -> bool:
+    def always_bound_to(self, name: str, made: Callable[[ast.AST], bool]) -> bool:
         """The function binds ``name`` (replacing what it held) at least once, and only
         ever to values that ``made`` accepts."""
         replacing = [
@@ -978,7 +1003,7 @@ class FunctionValues:
             _tests_for_a_graph(test, name)
             or (
                 _tests_for_a_tensor(test, name, self.module)
-                and self._always_bound_to(name, _a_number_or_tensor)  # never a tuple
+                and self.always_bound_to(name, _a_number_or_tensor)  # never a tuple
             )
             for name in binding.names
         ):
@@ -1195,6 +1220,8 @@ class FunctionValues:
         )
 
     def _call_carries(self, call: ast.Call, reached: set[int], seed: Seed) -> bool:
+        if draws_from_a_distribution(call, self, self.module):
+            return False  # ``dist.sample()``: drawn under ``no_grad``
         func = call.func
         if isinstance(func, ast.Attribute):
             if self.carries(func.value, reached, seed):
@@ -2212,8 +2239,9 @@ def _entry_key(target: ast.AST | None) -> tuple[str, object] | None:
 
 def _tests_for_a_graph(test: ast.expr, name: str) -> bool:
     """``test`` holds wherever ``name`` carries a graph (``catalog.GRAPH_TEST_ATTRIBUTES``):
-    ``total.requires_grad``, ``total.grad_fn is not None``. Not ``torch.is_tensor(state)``,
-    which fails for an LSTM's ``(h, c)`` too, graph and all."""
+    ``total.requires_grad``, ``total.grad_fn is not None``, or ``hidden[0].requires_grad``
+    of a recurrent state, whose parts one forward makes together. Not
+    ``torch.is_tensor(state)``, which fails for an LSTM's ``(h, c)`` too, graph and all."""
     if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
@@ -2222,12 +2250,12 @@ def _tests_for_a_graph(test: ast.expr, name: str) -> bool:
         and test.comparators[0].value is None
     ):
         test = test.left  # ``total.grad_fn is not None``
-    return (
-        isinstance(test, ast.Attribute)
-        and test.attr in GRAPH_TEST_ATTRIBUTES
-        and isinstance(test.value, ast.Name)
-        and test.value.id == name
-    )
+    if not (isinstance(test, ast.Attribute) and test.attr in GRAPH_TEST_ATTRIBUTES):
+        return False
+    tested = test.value
+    if isinstance(tested, ast.Subscript) and isinstance(tested.slice, ast.Constant):
+        tested = tested.value  # ``hidden[0]``
+    return isinstance(tested, ast.Name) and tested.id == name
 
 
 def _tests_for_a_tensor(test: ast.expr, name: str, module: ModuleValues) -> bool:
@@ -2430,6 +2458,16 @@ def _own_bindings(function: ast.AST) -> tuple[Counter[str], set[str]]:
             bound.update((a.asname or a.name).partition(".")[0] for a in node.names)
         stack.extend(ast.iter_child_nodes(node))
     return bound, declared
+
+
+#: Statements that store what they compute last, after anything in them that may raise.
+_SIMPLE_STORES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
+
+
+def _spans(statement: ast.stmt, position: Position) -> bool:
+    """``position`` lies within ``statement``."""
+    end = (statement.end_lineno or statement.lineno, statement.end_col_offset or 0)
+    return (statement.lineno, statement.col_offset) <= position <= end
 
 
 def _leaves(body: list[ast.stmt]) -> bool:

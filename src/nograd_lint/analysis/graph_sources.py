@@ -39,6 +39,7 @@ from .catalog import (
     stores_arguments,
 )
 from .detached_results import Handed, returns_no_graph, unpacked_part
+from .distribution_draws import draws_from_a_distribution
 from .fates import contradicts
 from .function_values import Binding, FunctionValues
 from .gradient_calls import differentiated_values, local_definition
@@ -500,6 +501,7 @@ def _graph_parts(
         or (isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS)
         or (qualified in GRAPH_CONSUMING_FUNCTIONS and not creates_graph(node))
         or returns_no_graph(func, function, values)
+        or draws_from_a_distribution(node, function, values)
     ):
         return  # a number, a detached tensor, or gradients without a graph
     arguments = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
