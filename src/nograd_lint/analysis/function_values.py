@@ -875,7 +875,10 @@ class FunctionValues:
         made = [self.bindings[i] for i in self._by_name.get(context.id, ())]
         return bool(made) and all(
             isinstance(binding.target, ast.Name)
-            and all(_suppresses_nothing(value, self.module) for value in _branches(binding.value))
+            and all(
+                _suppresses_nothing(value, self.module)
+                for value in conditional_branches(binding.value)
+            )
             for binding in made
         )
 
@@ -2292,10 +2295,10 @@ def _a_number_or_tensor(value: ast.AST | None) -> bool:
     )
 
 
-def _branches(value: ast.AST | None) -> list[ast.AST]:
+def conditional_branches(value: ast.AST | None) -> list[ast.AST]:
     """The values a conditional expression may take: ``a if c else b`` -> ``a``, ``b``."""
     if isinstance(value, ast.IfExp):
-        return [*_branches(value.body), *_branches(value.orelse)]
+        return [*conditional_branches(value.body), *conditional_branches(value.orelse)]
     return [value] if value is not None else []
 
 

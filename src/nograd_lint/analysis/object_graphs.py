@@ -31,7 +31,7 @@ from .catalog import (
     is_torchs,
     stores_arguments,
 )
-from .function_values import FunctionValues
+from .function_values import FunctionValues, conditional_branches
 from .memoized_results import runs_a_caching_method
 from .value_readings import makes_a_parameter, makes_requires_grad, never_carries, peeled
 from .values import ModuleValues
@@ -205,14 +205,17 @@ def _holding_classes(values: ModuleValues) -> dict[str, _Held]:
             read = _tensor_reads(forward, values)
             setters: set[str] = set()
             from_init = False
+            init = next((m for m in methods if m.name == "__init__"), None)
+            owned = set() if init is None else _owned_parameters(init, values)
             for method in methods:
                 owner = self_parameter(method)
                 if owner is None:
                     continue
+                made = _parameter_graphs(method, owner, owned, values)
                 if method.name == "__init__":
-                    from_init |= bool(_init_graphs(method, owner, values) & read)
-                elif _stored_graphs(method, owner, values) & read:
-                    setters.add(method.name)
+                    from_init |= bool(made & read)
+                elif (made | _stored_graphs(method, owner, values)) & read:
+                    setters.add(method.name)  # ``merge()``: ``self.merged = W + B @ A``
             # ``self.bias(n)``, which keeps its result: made by an earlier call, never anew
             from_init |= runs_a_caching_method(forward, methods, values)
             if setters or from_init:
@@ -220,23 +223,36 @@ def _holding_classes(values: ModuleValues) -> dict[str, _Held]:
     return found
 
 
-def _init_graphs(
-    init: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, values: ModuleValues
+def _owned_parameters(
+    init: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
 ) -> set[str]:
-    """The attributes ``init`` sets, with grad on, to a value computed from the object's
-    own parameters (``self.W = torch.tanh(self.U @ self.V)`` after ``self.U =
-    nn.Parameter(...)``): a graph, made once. Not an alias of one (``self.W = self.U``),
-    nor what holds none (``len(self.U)``, ``self.U > 0``, ``torch.zeros_like(self.U)``,
-    ``self.U.detach() * 2``)."""
-    bindings = values.facts(init).bindings
-    parameters = {
+    """The attributes ``__init__`` sets to parameters (``self.U = nn.Parameter(...)``)."""
+    owner = self_parameter(init)
+    if owner is None:
+        return set()
+    return {
         attribute
-        for binding in bindings
+        for binding in values.facts(init).bindings
         if makes_a_parameter(binding.value)
         for attribute in owner_attributes(binding.target, owner)
     }
+
+
+def _parameter_graphs(
+    method: ast.FunctionDef | ast.AsyncFunctionDef,
+    owner: str,
+    parameters: set[str],
+    values: ModuleValues,
+) -> set[str]:
+    """The attributes ``method`` sets, with grad on, to a value computed from the object's
+    own ``parameters`` (``self.W = torch.tanh(self.U @ self.V)`` after ``self.U =
+    nn.Parameter(...)``): a graph, made once by ``__init__``, or at each call of another
+    method (a LoRA layer's ``merge()``). Not an alias of one (``self.W = self.U``), nor
+    what holds none (``len(self.U)``, ``self.U > 0``, ``torch.zeros_like(self.U)``,
+    ``self.U.detach() * 2``)."""
     if not parameters:
         return set()
+    bindings = values.facts(method).bindings
     found: set[str] = set()
     graphs: set[str] = set()  # local names bound to such a value (``W = tanh(U @ V)``)
     for binding in bindings:  # in order: ``self.W = W`` after ``W = ...``
@@ -288,17 +304,23 @@ def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
     """The attributes of ``self`` that ``method`` computes with as tensors: an operand
     (``x @ self.W``), the receiver of a tensor's method (``self.film.chunk(2)``), an argument
     of torch's function (``F.linear(x, self.W)``); not a submodule it calls (``self.net(x)``)
-    or reaches into (``self._model._modules``), which may hold a module rather than a graph."""
+    or reaches into (``self._model._modules``), which may hold a module rather than a graph.
+    An operand may name it through a local name bound to it (``w = self.merged if
+    self.merged is not None else ...``, then ``F.linear(x, w)``)."""
     owner = self_parameter(method)
+    aliases: dict[str, set[str]] = {}
+    for binding in values.facts(method).bindings:
+        if isinstance(binding.target, ast.Name):
+            aliases.setdefault(binding.target.id, set()).update(
+                attribute
+                for branch in conditional_branches(binding.value)
+                for attribute in _own_attribute(branch, owner)
+            )
 
-    def attribute(node: ast.AST) -> str | None:
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == owner
-        ):
-            return node.attr
-        return None
+    def attributes(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Name):
+            return aliases.get(node.id, set())
+        return _own_attribute(node, owner)
 
     found: set[str] = set()
     for node in ast.walk(method):
@@ -310,8 +332,20 @@ def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
             operands = [*node.args, *(k.value for k in node.keywords)]
         else:
             continue
-        found.update(name for operand in operands if (name := attribute(operand)) is not None)
+        for operand in operands:
+            found |= attributes(operand)
     return found
+
+
+def _own_attribute(node: ast.AST, owner: str | None) -> set[str]:
+    """``{"W"}`` for ``self.W``, where ``owner`` is ``self``; else nothing."""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    ):
+        return {node.attr}
+    return set()
 
 
 #: Per module, ``_holding_classes``.
