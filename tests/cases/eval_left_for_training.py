@@ -1212,6 +1212,22 @@ def each_model_of_a_list_put_back_in_train_mode(gen, disc, loader, optimizer, cr
         evaluate(disc, loader)
 
 
+def put_back_in_train_mode_by_a_fixed_count_of_steps(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        for step in range(3):  # literal bounds: the loop runs
+            model.train()
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)
+
+
+def put_back_in_train_mode_by_an_empty_range(model, loader, optimizer, criterion, epochs):
+    for epoch in range(epochs):
+        for step in range(3, 0):  # never runs
+            model.train()
+        train_one_epoch(model, loader, optimizer, criterion)
+        evaluate(model, loader)  # expect: NG004
+
+
 def every_submodule_put_back_in_train_mode(model, loader, optimizer, criterion, epochs):
     for epoch in range(epochs):
         for module in model.modules():  # the model itself comes first

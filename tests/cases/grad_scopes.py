@@ -140,3 +140,28 @@ def neither_arm_is_a_grad_scope(model, x, path):
     model.eval()
     with open(path) if path else contextlib.nullcontext():
         return model(x)  # expect: NG001
+
+
+# -- a function of the module that hands back one of torch's contexts
+
+
+def inference_context():
+    return torch.inference_mode()
+
+
+def evaluation_context(frozen):
+    return torch.no_grad() if frozen else contextlib.nullcontext()
+
+
+def opened(path):
+    return open(path)
+
+
+def in_a_returned_context(model, x, path):
+    model.eval()
+    with inference_context():
+        model(x)
+    with evaluation_context(True):
+        model(x)
+    with opened(path):
+        model(x)  # expect: NG001

@@ -313,7 +313,7 @@ class Agent:
 
     def targets_copied_after_the_loop(self, states, rewards, next_states):
         self.target_critic.eval()
-        next_q = self.target_critic(next_states)
+        next_q = self.target_critic(next_states)  # expect: NG001:18
         targets = []
         for j in range(len(rewards)):
             targets.append(rewards[j] + self.gamma * next_q[j])  # expect: NG002:28

@@ -1650,9 +1650,12 @@ class ModuleAnalysis:
 
 def _runs_at_least_once(iterable: cst.BaseExpression) -> bool:
     """A loop over ``iterable`` runs its body at least once: a list or tuple written out,
-    not empty, without ``*`` (``for net in [gen, disc]``), or ``model.modules()``, which
-    lists the model itself."""
+    not empty, without ``*`` (``for net in [gen, disc]``), a ``range`` of literal bounds
+    that is not empty (``range(3)``), or ``model.modules()``, which lists the model
+    itself."""
     if isinstance(iterable, cst.Call):
+        if isinstance(iterable.func, cst.Name) and iterable.func.value == "range":
+            return _literal_range_not_empty(iterable)
         return (
             isinstance(iterable.func, cst.Attribute)
             and iterable.func.attr.value in SELF_LISTING_SUBMODULE_METHODS
@@ -1662,6 +1665,34 @@ def _runs_at_least_once(iterable: cst.BaseExpression) -> bool:
         and bool(iterable.elements)
         and not any(isinstance(e, cst.StarredElement) for e in iterable.elements)
     )
+
+
+def _literal_range_not_empty(call: cst.Call) -> bool:
+    """``range(...)`` of literal integers yields a number; False where an argument is no
+    literal (or is given by keyword, or starred)."""
+    bounds = [
+        _literal_int(arg.value) if arg.keyword is None and not arg.star else None
+        for arg in call.args
+    ]
+    numbers = [b for b in bounds if b is not None]
+    if not 1 <= len(bounds) <= 3 or len(numbers) < len(bounds):
+        return False
+    if len(numbers) == 3 and numbers[2] == 0:
+        return False  # ``range(0, 3, 0)`` raises
+    return bool(range(*numbers))  # no ``len``: it overflows past ``sys.maxsize``
+
+
+def _literal_int(node: cst.BaseExpression) -> int | None:
+    """``3``, ``-1``, ``1_000``; None for anything else."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = _literal_int(node.expression)
+        return None if inner is None else -inner
+    if isinstance(node, cst.Integer):
+        try:
+            return int(node.value, 0)
+        except ValueError:  # ``010``: not Python 3
+            return None
+    return None
 
 
 def _runs_at_least_once_ast(value: ast.AST) -> bool:

@@ -7,7 +7,9 @@ counts as grad-disabling when
 - its name says so (``smart_inference_mode()``, ``torch_no_grad``, a local ``nograd``),
 - the user listed its name (``--nograd-disabling-names``), or
 - it is a decorator or context manager defined in the module whose body runs the wrapped
-  call, or its ``yield``, inside ``torch.no_grad()`` / ``torch.inference_mode()``.
+  call, or its ``yield``, inside ``torch.no_grad()`` / ``torch.inference_mode()``, or
+- it calls a function of the module that returns one of torch's contexts
+  (``def inference_context(): return torch.inference_mode()``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class GradScopes:
         self.extra_names = frozenset(extra_names)
         self._local_function = local_function
         self._local_effects: dict[int, bool] = {}
+        self._returned_effects: dict[int, GradEffect | None] = {}
 
     def context_effect(self, expr: cst.BaseExpression) -> GradEffect | None:
         """The effect of ``with <expr>:`` or ``@<expr>``, None if it is not a grad-mode scope.
@@ -81,8 +84,12 @@ class GradScopes:
         if {name, last, qualified} & self.extra_names or NO_GRAD_NAME.search(last):
             return GradEffect.DISABLE
         local = self._local_function(head) if "." not in name else None
-        if local is not None and self._disables_grad(local):
+        if local is None:
+            return None
+        if self._disables_grad(local):
             return GradEffect.DISABLE
+        if isinstance(expr, cst.Call):  # ``with inference_context():``
+            return self._returned_effect(local)
         return None
 
     def setter_effect(self, call: cst.Call) -> GradEffect | None:
@@ -109,6 +116,26 @@ class GradScopes:
         if qualified not in GRAD_MODE_SETTERS:
             return None
         return grad_effect(GRAD_MODE_SETTER_ARGUMENT, call_args(call))
+
+    def _returned_effect(self, function: cst.FunctionDef) -> GradEffect | None:
+        """The effect of the contexts ``function`` returns, where every ``return`` hands
+        back one of torch's (or a conditional choice of one, as ``context_effect`` reads
+        it): a factory of the module for a grad-mode context."""
+        key = id(function)
+        if key not in self._returned_effects:
+            returned = _own_returns(function)
+            effects = {
+                None if value is None else _returned_context_effect(value, self.imports)
+                for value in returned
+            }
+            self._returned_effects[key] = (
+                None
+                if not returned or None in effects
+                else effects.pop()
+                if len(effects) == 1
+                else GradEffect.DYNAMIC
+            )
+        return self._returned_effects[key]
 
     def _disables_grad(self, function: cst.FunctionDef) -> bool:
         known = self._local_effects.get(id(function))
@@ -141,6 +168,36 @@ def _wraps_in_no_grad(function: cst.FunctionDef, imports: ImportTable) -> bool:
         ):
             return True  # ``torch.no_grad()(fn)``
     return False
+
+
+def _returned_context_effect(value: cst.BaseExpression, imports: ImportTable) -> GradEffect | None:
+    """The effect of a returned ``torch.no_grad()``, or ``DYNAMIC`` for ``torch.no_grad()
+    if frozen else nullcontext()``."""
+    if isinstance(value, cst.IfExp):
+        arms = {
+            _returned_context_effect(value.body, imports),
+            _returned_context_effect(value.orelse, imports),
+        }
+        if arms == {None}:
+            return None
+        return arms.pop() if len(arms) == 1 else GradEffect.DYNAMIC
+    return torch_context_effect(value, imports)
+
+
+def _own_returns(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    """The values of ``function``'s own ``return`` statements (not of a function nested in
+    it); nothing for a generator, whose call returns no context of torch's."""
+    found: list[cst.BaseExpression | None] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Yield, cst.Await)):
+            return []
+        if isinstance(node, cst.Return):
+            found.append(node.value)
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(node.children)
+    return found
 
 
 def _all_params(function: cst.FunctionDef) -> Iterator[cst.Param]:

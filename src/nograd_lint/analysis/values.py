@@ -704,7 +704,12 @@ class ModuleValues:
                     if known is None:
                         return None
                     models |= known
-                elif isinstance(node, ast.Attribute) and node.attr not in PARAMETER_METHODS:
+                elif (
+                    isinstance(node, ast.Attribute)
+                    and node.attr not in PARAMETER_METHODS
+                    # ``self.q`` of ``self.q.parameters()`` trains ``self.q``, not all of ``self``
+                    and not _inside_parameters_call(node, argument)
+                ):
                     owner = dotted_name(node.value)
                     if owner is not None and not isinstance(node.ctx, ast.Store):
                         models.add(owner)
@@ -728,8 +733,9 @@ def _walk_outside_lambdas(node: ast.AST) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(current))
 
 
-def _inside_parameters_call(name: ast.Name, root: ast.AST) -> bool:
-    """``model`` in ``model.parameters()``: the owner, already counted."""
+def _inside_parameters_call(name: ast.expr, root: ast.AST) -> bool:
+    """``model`` in ``model.parameters()`` (or ``self.q`` in ``self.q.parameters()``): the
+    owner, already counted."""
     for node in ast.walk(root):
         if (
             isinstance(node, ast.Call)
