@@ -119,22 +119,19 @@ class GradScopes:
 
     def _returned_effect(self, function: cst.FunctionDef) -> GradEffect | None:
         """The effect of the contexts ``function`` returns, where every ``return`` hands
-        back one of torch's (or a conditional choice of one, as ``context_effect`` reads
-        it): a factory of the module for a grad-mode context."""
+        back a grad-mode scope as ``context_effect`` reads one (``torch.no_grad()``, or a
+        choice of one at run time): a factory of the module for a grad-mode context."""
         key = id(function)
         if key not in self._returned_effects:
-            returned = _own_returns(function)
+            self._returned_effects[key] = None  # while it is read: ``def f(): return f()``
             effects = {
-                None if value is None else _returned_context_effect(value, self.imports)
-                for value in returned
+                None if value is None else self.context_effect(value)
+                for value in _own_returns(function)
             }
-            self._returned_effects[key] = (
-                None
-                if not returned or None in effects
-                else effects.pop()
-                if len(effects) == 1
-                else GradEffect.DYNAMIC
-            )
+            if effects and None not in effects:
+                self._returned_effects[key] = (
+                    effects.pop() if len(effects) == 1 else GradEffect.DYNAMIC
+                )
         return self._returned_effects[key]
 
     def _disables_grad(self, function: cst.FunctionDef) -> bool:
@@ -168,20 +165,6 @@ def _wraps_in_no_grad(function: cst.FunctionDef, imports: ImportTable) -> bool:
         ):
             return True  # ``torch.no_grad()(fn)``
     return False
-
-
-def _returned_context_effect(value: cst.BaseExpression, imports: ImportTable) -> GradEffect | None:
-    """The effect of a returned ``torch.no_grad()``, or ``DYNAMIC`` for ``torch.no_grad()
-    if frozen else nullcontext()``."""
-    if isinstance(value, cst.IfExp):
-        arms = {
-            _returned_context_effect(value.body, imports),
-            _returned_context_effect(value.orelse, imports),
-        }
-        if arms == {None}:
-            return None
-        return arms.pop() if len(arms) == 1 else GradEffect.DYNAMIC
-    return torch_context_effect(value, imports)
 
 
 def _own_returns(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
