@@ -313,6 +313,44 @@ def test_flake8_keeps_running_its_other_checks(tree: Path) -> None:
     assert "syntax_error.py:2:13: E999 SyntaxError" in result.stdout
 
 
+def test_a_number_too_long_for_repr_is_analysed() -> None:
+    """Python compiles an integer of any length but will not write one of more than 4,300
+    digits: the readings that compare expressions by their text must not need to."""
+    huge = "0x" + "f" * 4000
+    source = (
+        "def step(model, x, opt):\n"
+        "    loss = model(x).sum()\n"
+        f"    if x == {huge}:\n"
+        f"        stats = {{}}\n"
+        f"        stats[{huge}] = loss\n"
+        "    loss.backward(retain_graph=True)\n"
+        "    opt.step()\n"
+    )
+    assert [(f.line, f.code) for f in check_source(source)] == [(6, "NG003")]
+
+
+@pytest.mark.parametrize("reading", ["needless_retains", "graph_keeping_calls"])
+def test_a_bug_in_any_reading_is_one_line_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, reading: str
+) -> None:
+    """NG003's reading and the screens run before the analysis: a bug there too is this
+    file's one error line, which flake8 prints while its other checks go on."""
+    from nograd_lint.analysis import retained_graphs, values
+    from nograd_lint.errors import InternalError
+
+    def broken(*args: object) -> None:
+        raise ValueError("boom")
+
+    if reading == "needless_retains":
+        monkeypatch.setattr(retained_graphs, "needless_retains", broken)
+        source = "def f(loss):\n    loss.backward(retain_graph=True)\n"
+    else:
+        monkeypatch.setattr(values.ModuleValues, "graph_keeping_calls", broken)
+        source = "def f(model, xs):\n    model.train()\n    for x in xs:\n        print(model(x))\n"
+    with pytest.raises(InternalError, match=r"^internal error, please report: ValueError: boom$"):
+        check_source(source)
+
+
 def test_a_bug_in_the_analysis_is_one_line_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     from nograd_lint.analysis import flow
     from nograd_lint.errors import InternalError

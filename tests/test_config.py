@@ -118,6 +118,8 @@ BAD_CONFIGS = {
         "force-exclude must be true or false",
     ),
     "nested_too_deeply": (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "pyproject.toml"),
+    # past Python's limit on the digits it converts, in any tool's table
+    "number_too_long": (b"[tool.other]\nx = 1" + b"0" * 5000 + b"\n", "(4300 digits)"),
 }
 
 
@@ -152,6 +154,29 @@ def test_nearest_pyproject_with_the_table_wins(tmp_path: Path) -> None:
     assert settings_for(inner / "pkg" / "x.py").disabling_names == {"inner"}
     assert settings_for(inner / "pkg" / "x.py").root == inner
     assert settings_for(tmp_path / "x.py").disabling_names == {"outer"}
+
+
+def test_a_folder_that_may_not_be_entered_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its files cannot be read either (each gives its own line): no reason to stop the
+    run. Simulated, as root enters any folder."""
+    import os
+
+    (tmp_path / "pyproject.toml").write_text('[tool.nograd-lint]\ndisabling-names = ["outer"]\n')
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_stat = os.stat
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path).startswith(str(locked) + os.sep):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", stat)
+    assert settings_for(locked / "x.py").disabling_names == {"outer"}
+    with pytest.raises(ConfigError, match="Permission denied"):
+        settings_for(tmp_path / "x.py", override=locked / "pyproject.toml")
 
 
 def test_pyproject_without_the_table_is_passed_over(tmp_path: Path) -> None:

@@ -264,6 +264,21 @@ def test_diff_header_of_an_absolute_path(tmp_path: Path) -> None:
     assert applied.returncode == 0, applied.stderr
 
 
+@pytest.mark.parametrize(
+    "name", ["new\nline.py", "tab\tand\\slash.py", 'quote".py', "esc\x1b[31m.py"]
+)
+def test_diff_header_of_an_odd_name_is_quoted_as_git_quotes_it(tmp_path: Path, name: str) -> None:
+    """Written raw, a newline would end the header and an escape reach the terminal."""
+    (tmp_path / name).write_text(OFFENDING)
+    result = _cli("--diff", name, cwd=tmp_path)
+    header = result.stdout.decode().split("\n")[0]
+    assert header.startswith('--- "a/') and "\x1b" not in header, header
+    patch = tmp_path / "fix.patch"
+    patch.write_bytes(result.stdout)
+    subprocess.run(["git", "apply", str(patch)], cwd=tmp_path, check=True, capture_output=True)
+    assert (tmp_path / name).read_text() != OFFENDING
+
+
 def test_two_names_of_one_file_fixed_in_parallel(tmp_path: Path) -> None:
     real = tmp_path / "real.py"
     real.write_text(OFFENDING)

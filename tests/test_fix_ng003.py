@@ -92,6 +92,32 @@ def test_a_comment_beside_the_argument_is_left_to_the_user() -> None:
     assert text == textwrap.dedent(body)
 
 
+@pytest.mark.parametrize("comma", [",", ""])
+def test_a_comment_after_the_argument_alone_on_its_line_is_left_to_the_user(comma: str) -> None:
+    """Removed, the argument would leave its comment behind, about nothing, in the call."""
+    body = f"""\
+    def step(model, x):
+        loss = model(x).sum()
+        loss.backward(
+            retain_graph=True{comma}  # the D step reuses it
+        )
+    """
+    text, skipped = _fixed(body)
+    assert skipped == [BESIDE_A_COMMENT]
+    assert text == textwrap.dedent(body)
+
+
+def test_a_comment_after_a_call_on_one_line_stays() -> None:
+    body = """\
+    def step(model, x):
+        loss = model(x).sum()
+        loss.backward(retain_graph=True)  # noqa: E501
+    """
+    text, skipped = _fixed(body)
+    assert skipped == []
+    assert text == textwrap.dedent(body).replace("retain_graph=True", "")
+
+
 def test_the_fix_is_idempotent_and_leaves_needed_flags() -> None:
     body = """\
     def gan(generator, discriminator, real, noise):

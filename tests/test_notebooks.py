@@ -161,6 +161,7 @@ BAD = {
     "not_an_object.ipynb": "not a notebook: the JSON is not an object",
     "not_utf8.ipynb": "not a notebook: not UTF-8",
     "syntax_error.ipynb": "syntax error at cell 1:1:5: '(' was never closed",
+    "number_too_long.ipynb": "not a notebook: Exceeds the limit (4300 digits)",
 }
 
 

@@ -177,6 +177,27 @@ def test_a_helper_file_that_cannot_be_read_is_as_if_absent(tmp_path: Path, conte
     assert _lint(tmp_path) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_named_like_the_helper_is_not_waited_on(tmp_path: Path) -> None:
+    """Reading a FIFO with no writer blocks forever: the linter would hang on it (and
+    this test would, but for the alarm)."""
+    import signal
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("blocked on the FIFO")
+
+    os.mkfifo(tmp_path / "util.py")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        assert _lint(tmp_path) == []
+        # put in place after the helper was found, before it is read: not waited on
+        assert sibling_modules._read(str(tmp_path / "util.py")) is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_no_helper_file_and_a_helper_folder_without_it(tmp_path: Path) -> None:
     assert _lint(tmp_path) == []
     (tmp_path / "util").mkdir()  # a folder without ``__init__.py``

@@ -82,7 +82,27 @@ def _findings(
     filename: str | None = None,
 ) -> list[Finding]:
     """NG003 off the ``ast`` tree, then the screen, LibCST's parse of what it leaves, and
-    the analysis."""
+    the analysis. A bug of ours, anywhere in them, must not take the user's whole run down
+    (nor flake8's other checks): it becomes this file's one error line."""
+    try:
+        return _unguarded_findings(text, tree, disabling_names, screen, filename)
+    except (SourceError, InternalError):
+        raise
+    except RecursionError:
+        raise SourceError("too deeply nested to analyse") from None
+    except Exception as error:
+        raise InternalError(
+            f"internal error, please report: {type(error).__name__}: {error}"
+        ) from error
+
+
+def _unguarded_findings(
+    text: str,
+    tree: ast.Module,
+    disabling_names: Collection[str],
+    screen: bool,
+    filename: str | None,
+) -> list[Finding]:
     from .analysis.values import ModuleValues
 
     # One reading of the module's values for every layer: NG003, the screens and the
@@ -102,14 +122,7 @@ def _findings(
     module = _parse_pruned(parsed, tree) if parsed is not text else None
     if module is None:
         module = parse(text, nesting_checked=True)
-    try:
-        return sorted(retained + analyse(module, text, tree, disabling_names, values))
-    except RecursionError:
-        raise SourceError("too deeply nested to analyse") from None
-    except Exception as error:  # a bug of ours must not take the user's whole run down
-        raise InternalError(
-            f"internal error, please report: {type(error).__name__}: {error}"
-        ) from error
+    return sorted(retained + analyse(module, text, tree, disabling_names, values))
 
 
 @contextmanager

@@ -128,7 +128,10 @@ def _settings_in(pyproject: Path, *, required: bool) -> Settings | None:
     try:
         status = os.stat(pyproject)
     except OSError as error:
-        if required or not isinstance(error, (FileNotFoundError, NotADirectoryError)):
+        # Looked for, not named: a folder we may not enter (``PermissionError``) hides no
+        # config we could use, and its files give their own "cannot read" lines.
+        passed_over = (FileNotFoundError, NotADirectoryError, PermissionError)
+        if required or not isinstance(error, passed_over):
             raise ConfigError(f"{pyproject}: cannot read: {error.strerror or error}") from None
         return None
     if not required and stat.S_ISDIR(status.st_mode):
@@ -171,6 +174,8 @@ def _parse(pyproject: Path) -> Settings | None:
         raise ConfigError(f"{pyproject}: {error}") from None
     except RecursionError:
         raise ConfigError(f"{pyproject}: nested too deeply to read") from None
+    except ValueError as error:  # a number too long to convert (Python's digit limit)
+        raise ConfigError(f"{pyproject}: {error}") from None
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"{pyproject}: 'tool' must be a table, not {_kind(tool)}")

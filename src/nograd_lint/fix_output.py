@@ -25,8 +25,48 @@ def unified_diff(before: str, after: str, path: str) -> str:
     if not hunks:
         return ""
     name = PurePath(path).as_posix().lstrip("/")
-    lines = [f"--- a/{name}\n", f"+++ b/{name}\n", *(line for hunk in hunks for line in hunk)]
+    headers = [f"--- {_quoted('a/' + name)}\n", f"+++ {_quoted('b/' + name)}\n"]
+    lines = [*headers, *(line for hunk in hunks for line in hunk)]
     return "".join(line if line.endswith("\n") else line + _NO_NEWLINE for line in lines)
+
+
+#: C escapes git writes in a quoted path.
+_C_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\v": "\\v",
+    "\f": "\\f",
+    "\r": "\\r",
+    '"': '\\"',
+    "\\": "\\\\",
+}
+
+
+def _quoted(path: str) -> str:
+    """``path`` as git writes it in a patch header: as it is, unless it holds a control
+    character, a quote, a backslash or an undecodable byte, then in double quotes with C
+    escapes (octal for the other bytes), which ``git apply`` and ``patch`` read back.
+    Written raw, a newline in a file name would end the header, and an escape sequence
+    reach the terminal."""
+    if not any(char in _C_ESCAPES or _as_bytes(char) for char in path):
+        return path
+    escaped = "".join(
+        _C_ESCAPES.get(char)
+        or "".join(f"\\{byte:03o}" for byte in char.encode("utf-8", "surrogateescape"))
+        if char in _C_ESCAPES or _as_bytes(char)
+        else char
+        for char in path
+    )
+    return f'"{escaped}"'
+
+
+def _as_bytes(char: str) -> bool:
+    """A control character, or a byte of the file name that was not UTF-8 (held as a lone
+    surrogate): written in octal."""
+    code = ord(char)
+    return code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF
 
 
 def _hunks(old: Sequence[str], new: Sequence[str]) -> Iterator[list[str]]:

@@ -5,7 +5,8 @@ to its neighbour.
 ``grad(loss, x, retain_graph=True)`` becomes ``grad(loss, x)``, and in a call written one
 argument per line the argument's line goes with it. The edit is made on the text, so
 everything else stays byte for byte; an argument next to a comment is refused with the
-reason, since removing the comma between them could take the comment along.
+reason, since removing the comma between them could take the comment along, and so is one
+alone on its line with a comment after it, which would stay behind about nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def retain_edits(
             refused.append((finding, NOT_LOCATED))
             continue
         deletion = _deletion(*found, lines)
-        if _text(lines, deletion).count("#"):
+        if _text(lines, deletion).count("#") or _strands_a_comment(lines, deletion):
             refused.append((finding, BESIDE_A_COMMENT))
             continue
         deletions.append(deletion)
@@ -108,6 +109,15 @@ def _text(lines: Sequence[str], deletion: Deletion) -> str:
         return lines[line - 1][col:end_col]
     middle = "".join(lines[line : end_line - 1])
     return lines[line - 1][col:] + middle + lines[end_line - 1][:end_col]
+
+
+def _strands_a_comment(lines: Sequence[str], deletion: Deletion) -> bool:
+    """The deletion leaves a line with a comment and no code: ``retain_graph=True,  #
+    reused by the D step`` alone on its line, whose comment would stay behind, about
+    nothing, inside the call."""
+    (line, col), (end_line, end_col) = deletion.start, deletion.end
+    left = lines[line - 1][:col] + lines[end_line - 1][end_col:]
+    return left.lstrip(" \t").startswith("#")
 
 
 def apply(lines: Sequence[str], deletions: Sequence[Deletion]) -> str:

@@ -59,6 +59,8 @@ def load(data: bytes) -> RawNotebook:
         ) from None
     except RecursionError:
         raise NotebookError("not a notebook: JSON nested too deeply") from None
+    except ValueError as error:  # a number too long to convert (Python's digit limit)
+        raise NotebookError(f"not a notebook: {error}") from None
     if not isinstance(parsed, dict):
         raise NotebookError("not a notebook: the JSON is not an object")
     try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import stat
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -406,9 +407,13 @@ _verdicts: OrderedDict[tuple[str, Callable[[str], bool]], tuple[str, bool]] = Or
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
+    """Size and modification time of the regular file at ``path``; None for anything
+    else: a FIFO or a device named like a module would block the read forever."""
     try:
         status = os.stat(path)
     except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(status.st_mode):
         return None
     return (status.st_size, status.st_mtime_ns)
 
@@ -473,8 +478,13 @@ def _parse(path: str, size: int) -> Sibling | None:
 
 
 def _read(path: str) -> str | None:
+    """The decoded text of the regular file at ``path``. Opened without blocking, and
+    checked again once open: a FIFO put in its place since ``_stamp`` is not waited on."""
     try:
-        with open(path, "rb") as file:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
             data = file.read(MAX_BYTES + 1)
         return decode(data) if len(data) <= MAX_BYTES else None
     except (OSError, SourceError, ValueError, MemoryError):

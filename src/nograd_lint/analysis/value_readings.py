@@ -294,12 +294,12 @@ def _overwrites_one_entry(target: ast.expr, value: ast.expr) -> bool:
     (``stats["loss"] = stats["loss"] + loss`` adds to it)."""
     if not (isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)):
         return False
-    container, key = ast.dump(target.value), target.slice.value
+    container, key = dumped(target.value), target.slice.value
     return not any(
         isinstance(node, ast.Subscript)
         and isinstance(node.slice, ast.Constant)
         and node.slice.value == key
-        and ast.dump(node.value) == container
+        and dumped(node.value) == container
         for node in ast.walk(value)
     )
 
@@ -418,7 +418,7 @@ def condition_key(test: ast.AST) -> Hashable:
         if name is not None:
             return name  # dotted, unlike a name; ``ast.dump`` text has brackets
     elif isinstance(test, ast.Constant):
-        return (ast.Constant, type(test.value), repr(test.value))
+        return (ast.Constant, type(test.value), test.value)
     elif isinstance(test, ast.UnaryOp):
         return (type(test.op), condition_key(test.operand))
     elif isinstance(test, ast.BoolOp):
@@ -430,7 +430,17 @@ def condition_key(test: ast.AST) -> Hashable:
             *map(type, test.ops),
             *map(condition_key, test.comparators),
         )
-    return ast.dump(test)
+    return dumped(test)
+
+
+def dumped(node: ast.AST) -> Hashable:
+    """``ast.dump(node)``, which compares two expressions written alike; the node itself
+    where an integer written out is too long for ``repr`` (Python's limit on the digits
+    it converts): such an expression is then alike only to itself."""
+    try:
+        return ast.dump(node)
+    except ValueError:
+        return node
 
 
 def creates_graph(call: ast.Call) -> bool:
