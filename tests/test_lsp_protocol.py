@@ -78,6 +78,31 @@ def test_code_action_for_a_buffer_never_opened_is_null(server: LspClient, tmp_pa
     assert "Traceback" not in server.stderr
 
 
+@pytest.mark.parametrize(
+    "method, params",
+    [
+        ("textDocument/codeAction", "negative line"),
+        ("textDocument/codeAction", {}),
+        ("codeAction/resolve", {}),
+    ],
+)
+def test_a_request_whose_params_cannot_be_read_gets_invalid_params(
+    server: LspClient, uri: str, method: str, params: object
+) -> None:
+    """pygls drops it: the editor would wait for the reply forever."""
+    if params == "negative line":
+        params = code_action_params(uri, [], lines=(0, 0))
+        params["range"]["start"]["line"] = -1  # type: ignore[index]
+    server.open(uri, BUFFER)
+    with pytest.raises(LspError, match="'code': -32602"):
+        server.request(method, params, timeout_s=10)
+    assert server.wait_for_diagnostics(uri)["version"] == 1
+    assert (
+        server.request("textDocument/codeAction", code_action_params(uri, [], lines=(0, 0))) == []
+    )
+    assert "Traceback" not in server.stderr
+
+
 def test_requests_after_shutdown_get_invalid_request(
     tmp_path: Path, subprocess_env: dict, uri: str
 ) -> None:

@@ -255,3 +255,24 @@ def test_a_continued_magic_is_masked_whole() -> None:
 def test_cell_magics_are_recognised() -> None:
     assert cell_magic("\n%%capture\ny = m(x)\n") == "%%capture"
     assert cell_magic("y = m(x)\n%%capture\n") is None
+
+
+@pytest.mark.skipif(
+    __import__("sys").version_info < (3, 10), reason="older Pythons word it differently"
+)
+def test_a_block_opened_in_one_cell_and_filled_in_the_next_is_placed_in_cells(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error falls on the line between the cells: given at the start of the next one,
+    and the line Python names as a cell's line too."""
+    monkeypatch.chdir(tmp_path)
+    sources = ["import torch\nmodel.eval()\nwith torch.no_grad():\n", "    out = model(x)\n"]
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    cells = [{**cell, "source": source} for source in sources]
+    Path("split.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
+    status, out, err = _run(capsys, "split.ipynb")
+    assert (status, out) == (2, "")
+    assert err == (
+        "split.ipynb: error: syntax error at cell 2:1:1: "
+        "expected an indented block after 'with' statement on cell 1:3\n"
+    )

@@ -224,3 +224,23 @@ def test_fix_keeps_a_byte_order_mark_and_crlf_lines(
     assert _run(capsys, "--fix", "--unsafe-fixes", "crlf.ipynb")[0] == 0
     notebook["cells"][0]["source"][2:] = ["with torch.no_grad():\n", "    y = m(x)"]
     assert Path("crlf.ipynb").read_bytes() == written(notebook)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_the_lines_the_fix_writes_end_as_the_cells_do(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    newline: str,
+) -> None:
+    """A cell whose source ends its lines in ``\\r\\n`` (or ``\\r``) keeps one style, as a
+    ``.py`` file does."""
+    monkeypatch.chdir(tmp_path)
+    source = "import torch\nmodel.eval()\nout = model(x)\n".replace("\n", newline)
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    notebook = {"cells": [{**cell, "source": source}], "metadata": {}, "nbformat": 4}
+    Path("cell.ipynb").write_text(json.dumps({**notebook, "nbformat_minor": 5}))
+    assert _run(capsys, "--fix", "--unsafe-fixes", "cell.ipynb")[0] == 0
+    fixed = json.loads(Path("cell.ipynb").read_text())["cells"][0]["source"]
+    expected = "import torch\nmodel.eval()\nwith torch.no_grad():\n    out = model(x)\n"
+    assert fixed == expected.replace("\n", newline)

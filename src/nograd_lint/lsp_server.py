@@ -21,7 +21,7 @@ from typing import Any, Callable, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidRequest
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCRequest
@@ -61,10 +61,24 @@ class BufferState:
 
 
 class NogradProtocol(LanguageServerProtocol):
-    """pygls's protocol, answering requests after ``shutdown`` with InvalidRequest as the
-    specification asks (pygls drops them, and the editor waits for a reply forever)."""
+    """pygls's protocol, answering requests after ``shutdown`` with InvalidRequest, and
+    requests whose params cannot be read (a negative position) with InvalidParams, as the
+    specification asks: pygls drops both, and the editor waits for a reply forever."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            logger.warning("%s: cannot read its params: %s", data.get("method"), error)
+            request_id = data.get("id") if "method" in data else None
+            if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
+                raise  # a notification, or a reply: no one waits for an answer
+            self._send_response(request_id, error=error.to_response_error())
+            return _ANSWERED
 
     def handle_message(self, message: Any) -> None:
+        if message is _ANSWERED:
+            return
         if (
             self._shutdown
             and isinstance(message, RPCRequest)
@@ -74,6 +88,19 @@ class NogradProtocol(LanguageServerProtocol):
             self._send_response(message.id, error=error.to_response_error())
             return
         super().handle_message(message)
+
+
+#: A request already answered with an error while it was read: nothing more to do.
+_ANSWERED = object()
+
+
+def _without_the_traceback(record: logging.LogRecord) -> bool:
+    """pygls logs a page of traceback for every message it cannot read; the one line
+    ``NogradProtocol.structure_message`` logs says what the editor sent wrong."""
+    return not str(record.msg).startswith("Unable to deserialize message")
+
+
+logging.getLogger("pygls.protocol.json_rpc").addFilter(_without_the_traceback)
 
 
 class NogradLanguageServer(LanguageServer):

@@ -160,8 +160,20 @@ def _unmasked(notebook: Notebook, parts: dict[int, str]) -> tuple[dict[int, str]
         if restored is None:
             bad.add(cell.index)
         else:
-            cells[cell.index] = restored
+            cells[cell.index] = _in_its_newlines(restored, cell.text)
     return cells, bad
+
+
+def _in_its_newlines(text: str, original: str) -> str:
+    """``text`` with the lines the fix wrote ending as every line of the cell ``original``
+    did (``\\r\\n``, or ``\\r`` alone), as a ``.py`` file keeps its style; a cell of mixed
+    endings is left as the fix wrote it."""
+    bare = original.replace("\r\n", "")
+    if "\r\n" in original and "\n" not in bare and "\r" not in bare:
+        return re.sub(r"(?<!\r)\n", "\r\n", text)
+    if "\r" in original and "\n" not in original:
+        return text.replace("\n", "\r")
+    return text
 
 
 def _with_skips(result: FileResult, notebook: Notebook, skipped: list[fix.Skipped]) -> FileResult:

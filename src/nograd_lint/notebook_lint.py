@@ -36,15 +36,31 @@ def check_notebook(
 
 
 def in_cells(message: str, notebook: Notebook) -> str:
-    """Python's ``syntax error at 12:5: ...`` with the line given as a cell's."""
+    """Python's ``syntax error at 12:5: ...`` with the line given as a cell's, and so the
+    lines its text names (``after 'with' statement on line 4``). An error on the line
+    between two cells (a block that one cell opens and the next was to fill) is given at
+    the start of the cell after it."""
     found = _POSITION.match(message)
     if found is None:
         return message
-    place = notebook.place(int(found.group(2)), int(found.group(3)) - 1)
+    line, col = int(found.group(2)), int(found.group(3)) - 1
+    place = notebook.place(line, col) or notebook.place(line + 1, 0)
     if place is None:
         return message
     where = f"cell {place.cell}:{place.line}:{place.col + 1}"
-    return found.group(1) + where + message[found.end() :]
+    return (
+        found.group(1)
+        + where
+        + _ON_LINE.sub(lambda m: _cell_line(m, notebook), message[found.end() :])
+    )
+
+
+_ON_LINE = re.compile(r"\bon line (\d+)\b")
+
+
+def _cell_line(found: re.Match[str], notebook: Notebook) -> str:
+    place = notebook.place(int(found.group(1)), 0)
+    return found.group(0) if place is None else f"on cell {place.cell}:{place.line}"
 
 
 def located(result: FileResult, notebook: Notebook) -> FileResult:
