@@ -214,6 +214,25 @@ def actions_drawn_from_the_policy(model, loader):
     print(actions, log_probs, noisy, drawn)
 
 
+def gradient_norms_differentiated_through(model, loader, shared, optimizer):
+    # GradNorm: the norms of gradients taken with ``create_graph=True`` are differentiated
+    # with respect to the task weights, through the model's graph; the history keeps them.
+    model.train()
+    weights = torch.ones(3, requires_grad=True)
+    history = []
+    for x, y in loader:
+        losses = F.mse_loss(model(x), y, reduction="none").mean(0)
+        norms = []
+        for i in range(len(weights)):
+            (grad,) = torch.autograd.grad(weights[i] * losses[i], shared, create_graph=True)
+            norms.append(grad.norm())
+        norms = torch.stack(norms)
+        weights.grad = torch.autograd.grad((norms - norms.mean().detach()).abs().sum(), weights)[0]
+        optimizer.step()
+        history.append(norms)  # expect: NG002:24
+    print(history)
+
+
 def two_stores_in_one_list(model, loader):
     model.train()
     outs = []

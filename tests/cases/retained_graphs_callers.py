@@ -297,3 +297,25 @@ def one_head_fit_per_batch(backbone, head, batches, optimizer):
     for x, y in batches:
         feats = backbone(x)  # named first: the call after it is still its only use
         fit_head_once(head, optimizer, feats, y)
+
+
+class TrunkAndHeads(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = torch.nn.Linear(4, 8)
+        self.heads = torch.nn.ModuleDict({"a": torch.nn.Linear(8, 1), "b": torch.nn.Linear(8, 1)})
+
+
+def per_head_backward(net, x, y, optimizer):
+    # ``net`` is only reached through its attributes; its one caller hands it a model, so
+    # ``net.trunk(x)`` runs the trunk once for every head's backward
+    feats = net.trunk(x)
+    for name, head in net.heads.items():
+        loss = F.mse_loss(head(feats), y[name])
+        loss.backward(retain_graph=True)
+    optimizer.step()
+
+
+def fit_heads(x, y):
+    net = TrunkAndHeads()
+    per_head_backward(net, x, y, torch.optim.SGD(net.parameters(), lr=0.1))

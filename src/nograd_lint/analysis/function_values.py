@@ -1705,7 +1705,12 @@ class FunctionValues:
     def _needs_call(self, grad: ast.Call, keyword: str, call: ast.Call) -> bool:
         """``torch.autograd.grad(loss, [x_adv])`` needs the graph of ``call`` only if one
         of its inputs derives from ``x_adv``; unless every input is a tensor that requires
-        grad (not a parameter), assume it does."""
+        grad (not a parameter), assume it does. So it does where the function takes
+        gradients with ``create_graph=True``: differentiating what they feed (GradNorm's
+        ``grad(gn_loss, w)`` over gradient norms) runs back through every graph they were
+        taken of, whatever its inputs."""
+        if any(creates_graph(other) for other in self.calls if other is not grad):
+            return True
         inputs = grad.args[1] if len(grad.args) > 1 else None
         if inputs is None:
             inputs = next((k.value for k in grad.keywords if k.arg == keyword), None)

@@ -50,6 +50,7 @@ from .model_calls import (
     called_models,
     chained_objects,
     given_a_model,
+    handed_models,
     helpers_of,
     may_run_a_model,
     method_may_run_a_model,
@@ -164,7 +165,12 @@ def origins_of(
     self_name = method_self(function)
     parameters = function.parameters() - {self_name}
     iterations = function.iterables()
-    models = function.model_names() | values.module_level_models() | chained_objects(function)
+    models = (
+        function.model_names()
+        | values.module_level_models()
+        | chained_objects(function)
+        | handed_models(function, values)
+    )
     helpers = _HELPERS.get(function)
     if helpers is None:  # once per function, not once per gradient call compared
         helpers = _HELPERS[function] = helpers_of(function, values, self_name, models)

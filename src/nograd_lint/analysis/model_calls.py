@@ -423,6 +423,41 @@ def chained_objects(function: FunctionValues) -> frozenset[str]:
     return known
 
 
+def handed_models(function: FunctionValues, values: ModuleValues) -> frozenset[str]:
+    """Parameters whose attributes the function calls (``net.trunk(x)``) and that every
+    call of it in the module hands a model (``train(net, opt)`` after ``net = MTLNet()``):
+    what those calls run are the model's submodules or methods, whatever else the
+    function does with it."""
+    known = _HANDED.get(function)
+    if known is None:
+        node = function.node
+        called = {
+            owner
+            for call in function.calls
+            if isinstance(call.func, ast.Attribute)
+            and not is_tensor_method(call.func.attr)
+            and (owner := _attribute_root(call.func)) is not None
+        }
+        candidates = (called & function.parameters()) - {method_self(function)}
+        known = _HANDED[function] = frozenset(
+            name
+            for name in candidates
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and values.given_models(node, name)
+        )
+    return known
+
+
+def _attribute_root(func: ast.Attribute) -> str | None:
+    """``net`` of ``net.trunk`` or of ``net.heads.seg``."""
+    name = dotted_name(func.value)
+    return None if name is None else name.split(".")[0]
+
+
+#: Per function, ``handed_models``.
+_HANDED: weakref.WeakKeyDictionary[FunctionValues, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
 def _made_by(part: ast.AST, function: FunctionValues) -> list[ast.AST]:
     """What a name read holds (the values of the bindings that reach it); any other part
     stands for itself."""
