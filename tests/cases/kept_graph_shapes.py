@@ -225,3 +225,47 @@ def run_with_a_model_and_with_a_function(x):
     net = Block(4, 2)
     called_with_a_model_and_with_a_function(net, x)
     called_with_a_model_and_with_a_function(len, x)
+
+
+class Trainer:
+    """``self.model`` is a model for every method: the class fills it with one (or with a
+    name it uses as one), or uses it as one (``self.critic.parameters()`` in ``__init__``);
+    a local name bound to it as it is (``model = self.model``, ``critic, _ = self.critic,
+    self.optimizer``) too."""
+
+    def __init__(self, critic, actor):
+        self.model, self.log = Block(4, 2), print
+        self.critic = critic
+        self.optimizer = torch.optim.SGD(self.critic.parameters(), lr=0.1)
+        self.actor = actor  # ``actor`` is a model here: its parameters are trained
+        self.actor_optimizer = torch.optim.SGD(actor.parameters(), lr=0.1)
+        self.scale = 2.0
+
+    def act(self, states):
+        actions = []
+        for state in states:
+            actions.append(self.actor(state))  # expect: NG002:28
+        self.log(len(actions))
+
+    def fit(self, loader):
+        losses = []
+        for x, y in loader:
+            loss = F.mse_loss(self.model(x), y)
+            loss.backward()
+            losses.append(loss)  # expect: NG002:27
+        self.log(len(losses))
+
+    def fit_through_a_local_name(self, loader):
+        model = self.model
+        critic, _ = self.critic, self.optimizer
+        losses, values = [], []
+        for x, y in loader:
+            losses.append(F.mse_loss(model(x), y))  # expect: NG002:27
+            values.append(critic(x))  # expect: NG002:27
+        self.log(len(losses), len(values))
+
+    def scaled(self, loader):
+        outs = []
+        for x in loader:
+            outs.append(self.log(x) * self.scale)  # neither is a model
+        print(len(outs))

@@ -60,6 +60,7 @@ from .value_readings import (
     Origins,
     Seed,
     argument_values,
+    assignment_pairs,
     bound_names,
     condition_key,
     creates_graph,
@@ -1331,14 +1332,31 @@ class FunctionValues:
     def kept_model_names(self) -> frozenset[str]:
         """``model_names``, and what NG002 also takes for models from what is done with a
         name: a loop over an attribute of ``self`` that the class fills with models (``for
-        layer in self.layers``), and a parameter that every caller in the module hands a
-        model (``attack(model, x)``)."""
+        layer in self.layers``), a parameter that every caller in the module hands a
+        model (``attack(model, x)``), and an attribute of ``self`` that the class uses as
+        a model or fills with one (``ModuleValues.class_models``)."""
         if self._kept_models is None:
             names = set(self.model_names())
             names |= self._model_loop_targets()
             names |= self._parameters_given_models()
+            names |= self.module.class_models(self.node)
+            names |= self._aliases_of(names)
             self._kept_models = frozenset(names)
         return self._kept_models
+
+    def _aliases_of(self, models: set[str]) -> set[str]:
+        """Local names the function binds to one of ``models`` as it is (``model =
+        self.model``, ``model, opt = self.model, self.opt``), once and only so."""
+        found: set[str] = set()
+        for binding in self.bindings:
+            for target, value in assignment_pairs(binding.target, binding.value):
+                if (
+                    isinstance(target, ast.Name)
+                    and dotted_name(value) in models
+                    and len(self._by_name.get(target.id, ())) == 1
+                ):
+                    found.add(target.id)
+        return found
 
     def _model_loop_targets(self, loose: bool = False) -> set[str]:
         loops: dict[str, set[str]] = {}  # attribute of ``self`` -> the loop targets
@@ -1391,6 +1409,8 @@ class FunctionValues:
             loose |= self._model_loop_targets(loose=True)
             loose |= self._parameters_given_models(loose=True)
             loose |= self.module.global_models_of(self.node)
+            loose |= self.module.class_models(self.node)
+            loose |= self._aliases_of(loose)
             self._loose_models = frozenset(loose)
         return self._loose_models
 

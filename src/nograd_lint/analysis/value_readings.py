@@ -387,6 +387,18 @@ def keeps_comprehension(statement: ast.stmt) -> bool:
     return any(isinstance(node, ast.Call) for node in ast.walk(element))  # a forward to keep
 
 
+def assignment_pairs(target: ast.AST, value: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
+    """What each part of an assignment's target is given: ``a, b = x, y`` pairs them; any
+    other target is given the whole value."""
+    if (
+        isinstance(target, ast.Tuple)
+        and isinstance(value, ast.Tuple)
+        and len(target.elts) == len(value.elts)
+    ):
+        return list(zip(target.elts, value.elts))
+    return [(target, value)]
+
+
 def is_self_attribute(node: ast.AST, attribute: str | None) -> bool:
     """``self.<attribute>`` (any attribute of ``self`` for None)."""
     return (

@@ -51,6 +51,7 @@ from .catalog import (
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
     GRAPH_READING_ATTRIBUTES,
+    MODEL_METHODS,
     MODULE_BASE_NAMES,
     NON_MODEL_NN,
     NUMBER_READING_MODULES,
@@ -66,6 +67,7 @@ from .catalog import (
 from .value_readings import (
     ASSIGNMENTS,
     FunctionNode,
+    assignment_pairs,
     is_accumulation,
     is_self_attribute,
     keeps_comprehension,
@@ -102,6 +104,7 @@ class ModuleValues:
         self._differentiated_parameters: dict[int, dict[str, frozenset[str]]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
+        self._class_models: dict[int, frozenset[str]] = {}
         self._unwraps: bool | None = None
         self._grad_mode_users: dict[str, bool] = {}
         self._definitions_by_name: (
@@ -222,9 +225,11 @@ class ModuleValues:
     def _may_infer_models(self, node: FunctionNode, text: str) -> bool:
         """Whether ``FunctionValues.kept_model_names`` may find a model by what is done with a
         name: a parameter that is called, a loop over an attribute the class fills with
-        models."""
+        models, an attribute the class uses as a model (``class_models``)."""
         if not isinstance(node, FUNCTIONS):
             return False
+        if any(model in text for model in self.class_models(node)):
+            return True
         arguments = node.args
         parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
         parameters += [a.arg for a in arguments.kwonlyargs]
@@ -569,15 +574,8 @@ class ModuleValues:
         ``node`` fills with models, in any of its methods: ``self.layers =
         nn.ModuleList([...])``, ``self.blocks = self.blocks + [Block(...)]``,
         ``self.heads.append(Head())``."""
-        if self._classes_of is None:
-            self._classes_of = {
-                id(method): statement
-                for statement in self.tree.body
-                if isinstance(statement, ast.ClassDef)
-                for method in statement.body
-                if isinstance(method, FUNCTIONS)
-            }
-        owner = self._classes_of.get(id(node))
+        self._model_holding_classes()
+        owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
         if owner is None:
             return set()
         found = set()
@@ -594,6 +592,66 @@ class ModuleValues:
                 found.add(attribute)
         return found
 
+    def class_models(self, node: FunctionNode) -> frozenset[str]:
+        """``self.model`` for each attribute of ``self`` that the class of the method
+        ``node`` uses as a model in any of its methods (the receiver of a model's method,
+        ``self.model.train()`` or ``Adam(self.model.parameters())`` in ``__init__``) or
+        fills with one (``self.model = nn.Linear(4, 1)``, or ``self.model = model`` of a
+        name the method uses as one): a trainer's ``self.model(x)`` in a loop of a method
+        that says nothing else of it."""
+        self._model_holding_classes()
+        owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
+        if owner is None or not _named_self(node):
+            return frozenset()
+        attributes = self._class_models.get(id(owner))
+        if attributes is None:
+            used = {
+                call.func.value.attr  # type: ignore[attr-defined]
+                for method in owner.body
+                if isinstance(method, FUNCTIONS) and _named_self(method)
+                for call in ast.walk(method)
+                if isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in MODEL_METHODS
+                and is_self_attribute(call.func.value, None)
+            }
+            assigned = {
+                stored.attr
+                for method in owner.body
+                if isinstance(method, FUNCTIONS)
+                for statement in ast.walk(method)
+                if isinstance(statement, ast.Assign)
+                for target in statement.targets
+                for stored, _ in assignment_pairs(target, statement.value)
+                if isinstance(stored, ast.Attribute)
+            }
+            handed = {
+                stored.attr
+                for method in owner.body
+                if isinstance(method, FUNCTIONS) and _named_self(method)
+                for statement in ast.walk(method)
+                if isinstance(statement, ast.Assign)
+                for target in statement.targets
+                for stored, value in assignment_pairs(target, statement.value)
+                if isinstance(stored, ast.Attribute)
+                and is_self_attribute(stored, None)
+                and isinstance(value, ast.Name)
+                and value.id in self._function(method).model_names()
+            }  # ``self.model = model`` after ``Adam(model.parameters())``
+            filled = self.model_holding_attributes(node, assigned - used - handed)
+            attributes = self._class_models[id(owner)] = frozenset(used | handed | filled)
+        return frozenset(f"self.{attribute}" for attribute in attributes)
+
+    def _model_holding_classes(self) -> None:
+        if self._classes_of is None:
+            self._classes_of = {
+                id(method): statement
+                for statement in self.tree.body
+                if isinstance(statement, ast.ClassDef)
+                for method in statement.body
+                if isinstance(method, FUNCTIONS)
+            }
+
     def _fills_with_models(
         self, method: ast.FunctionDef | ast.AsyncFunctionDef, attribute: str
     ) -> bool:
@@ -605,10 +663,17 @@ class ModuleValues:
             if isinstance(statement, OWN_SCOPES):
                 continue
             value: ast.AST | None = None
-            if isinstance(statement, ast.Assign) and any(
-                is_self_attribute(target, attribute) for target in statement.targets
-            ):
-                value = statement.value
+            if isinstance(statement, ast.Assign):
+                # ``self.model = Net()``, or ``self.model, self.opt = Net(), None``
+                value = next(
+                    (
+                        made
+                        for target in statement.targets
+                        for stored, made in assignment_pairs(target, statement.value)
+                        if is_self_attribute(stored, attribute)
+                    ),
+                    None,
+                )
             elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
                 func = statement.value.func
                 if (
@@ -1078,3 +1143,11 @@ def top_level_names(statement: ast.stmt) -> Iterator[str]:
                         yield child.name
                     for inner in getattr(child, "body", ()):
                         yield from top_level_names(inner)
+
+
+def _named_self(node: FunctionNode) -> bool:
+    """A method whose first parameter is ``self`` (as ``is_self_attribute`` reads it)."""
+    if not isinstance(node, FUNCTIONS):
+        return False
+    positional = (*node.args.posonlyargs, *node.args.args)
+    return bool(positional) and positional[0].arg == "self"
