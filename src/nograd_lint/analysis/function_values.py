@@ -1339,10 +1339,28 @@ class FunctionValues:
             names = set(self.model_names())
             names |= self._model_loop_targets()
             names |= self._parameters_given_models()
-            names |= self.module.class_models(self.node)
+            names |= self.module.class_models(self.node, self._self_called())
             names |= self._aliases_of(names)
             self._kept_models = frozenset(names)
         return self._kept_models
+
+    def _self_called(self) -> set[str]:
+        """The attributes of ``self`` the function calls (``model`` of ``self.model(x)``) or
+        binds a local name to as they are (``model = self.model``)."""
+        called = {
+            call.func.attr
+            for call in self.calls
+            if isinstance(call.func, ast.Attribute) and is_self_attribute(call.func, None)
+        }
+        for binding in self.bindings:
+            for target, value in assignment_pairs(binding.target, binding.value):
+                if (
+                    isinstance(target, ast.Name)
+                    and isinstance(value, ast.Attribute)
+                    and is_self_attribute(value, None)
+                ):
+                    called.add(value.attr)
+        return called
 
     def _aliases_of(self, models: set[str]) -> set[str]:
         """Local names the function binds to one of ``models`` as it is (``model =
@@ -1409,7 +1427,7 @@ class FunctionValues:
             loose |= self._model_loop_targets(loose=True)
             loose |= self._parameters_given_models(loose=True)
             loose |= self.module.global_models_of(self.node)
-            loose |= self.module.class_models(self.node)
+            loose |= self.module.class_models(self.node, self._self_called())
             loose |= self._aliases_of(loose)
             self._loose_models = frozenset(loose)
         return self._loose_models

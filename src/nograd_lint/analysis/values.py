@@ -104,7 +104,10 @@ class ModuleValues:
         self._differentiated_parameters: dict[int, dict[str, frozenset[str]]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
         self._holders: dict[tuple[int, str], bool] = {}
-        self._class_models: dict[int, frozenset[str]] = {}
+        self._class_models: dict[tuple[int, str], bool] = {}
+        self._class_uses_of: dict[
+            int, tuple[set[str], dict[str, list[tuple[FunctionNode, str]]]]
+        ] = {}
         self._unwraps: bool | None = None
         self._grad_mode_users: dict[str, bool] = {}
         self._definitions_by_name: (
@@ -228,7 +231,7 @@ class ModuleValues:
         models, an attribute the class uses as a model (``class_models``)."""
         if not isinstance(node, FUNCTIONS):
             return False
-        if any(model in text for model in self.class_models(node)):
+        if self.class_models(node, {n for pair in _SELF_CALLED.findall(text) for n in pair if n}):
             return True
         arguments = node.args
         parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
@@ -592,55 +595,73 @@ class ModuleValues:
                 found.add(attribute)
         return found
 
-    def class_models(self, node: FunctionNode) -> frozenset[str]:
-        """``self.model`` for each attribute of ``self`` that the class of the method
-        ``node`` uses as a model in any of its methods (the receiver of a model's method,
-        ``self.model.train()`` or ``Adam(self.model.parameters())`` in ``__init__``) or
-        fills with one (``self.model = nn.Linear(4, 1)``, or ``self.model = model`` of a
-        name the method uses as one): a trainer's ``self.model(x)`` in a loop of a method
-        that says nothing else of it."""
+    def class_models(self, node: FunctionNode, wanted: Iterable[str]) -> frozenset[str]:
+        """``self.model`` for each of the attributes ``wanted`` of ``self`` that the class
+        of the method ``node`` uses as a model in any of its methods (the receiver of a
+        model's method, ``self.model.train()`` or ``Adam(self.model.parameters())`` in
+        ``__init__``) or fills with one (``self.model = nn.Linear(4, 1)``, or ``self.model
+        = model`` of a name the method uses as one): a trainer's ``self.model(x)`` in a loop
+        of a method that says nothing else of it. Not one of the class's own methods
+        (``self.encode_prompt(...)``)."""
         self._model_holding_classes()
         owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
         if owner is None or not _named_self(node):
             return frozenset()
-        attributes = self._class_models.get(id(owner))
-        if attributes is None:
-            used = {
-                call.func.value.attr  # type: ignore[attr-defined]
-                for method in owner.body
-                if isinstance(method, FUNCTIONS) and _named_self(method)
-                for call in ast.walk(method)
-                if isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr in MODEL_METHODS
-                and is_self_attribute(call.func.value, None)
-            }
-            assigned = {
-                stored.attr
-                for method in owner.body
-                if isinstance(method, FUNCTIONS)
-                for statement in ast.walk(method)
-                if isinstance(statement, ast.Assign)
-                for target in statement.targets
-                for stored, _ in assignment_pairs(target, statement.value)
-                if isinstance(stored, ast.Attribute)
-            }
-            handed = {
-                stored.attr
-                for method in owner.body
-                if isinstance(method, FUNCTIONS) and _named_self(method)
-                for statement in ast.walk(method)
-                if isinstance(statement, ast.Assign)
-                for target in statement.targets
-                for stored, value in assignment_pairs(target, statement.value)
-                if isinstance(stored, ast.Attribute)
-                and is_self_attribute(stored, None)
-                and isinstance(value, ast.Name)
-                and value.id in self._function(method).model_names()
-            }  # ``self.model = model`` after ``Adam(model.parameters())``
-            filled = self.model_holding_attributes(node, assigned - used - handed)
-            attributes = self._class_models[id(owner)] = frozenset(used | handed | filled)
-        return frozenset(f"self.{attribute}" for attribute in attributes)
+        methods = {m.name for m in owner.body if isinstance(m, FUNCTIONS)}
+        attributes = [attribute for attribute in wanted if attribute not in methods]
+        if not attributes:
+            return frozenset()
+        used, handed = self._class_uses(owner)
+        found = set()
+        for attribute in attributes:
+            key = (id(owner), attribute)
+            known = self._class_models.get(key)
+            if known is None:
+                known = self._class_models[key] = (
+                    attribute in used
+                    or any(
+                        name in self._function(method).model_names()
+                        for method, name in handed.get(attribute, ())
+                    )
+                    or bool(self.model_holding_attributes(node, [attribute]))
+                )
+            if known:
+                found.add(f"self.{attribute}")
+        return frozenset(found)
+
+    def _class_uses(
+        self, owner: ast.ClassDef
+    ) -> tuple[set[str], dict[str, list[tuple[FunctionNode, str]]]]:
+        """Of a class, in one walk of its methods: the attributes of ``self`` a model's
+        method is called on, and those bound to a name (``self.model = model``), with the
+        method and the name."""
+        known = self._class_uses_of.get(id(owner))
+        if known is None:
+            used: set[str] = set()
+            handed: dict[str, list[tuple[FunctionNode, str]]] = {}
+            for method in owner.body:
+                if not (isinstance(method, FUNCTIONS) and _named_self(method)):
+                    continue
+                for node in ast.walk(method):
+                    if (
+                        isinstance(node, ast.Call)
+                        and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in MODEL_METHODS
+                        and isinstance(node.func.value, ast.Attribute)
+                        and is_self_attribute(node.func.value, None)
+                    ):
+                        used.add(node.func.value.attr)
+                    elif isinstance(node, ast.Assign):
+                        for target in node.targets:
+                            for stored, value in assignment_pairs(target, node.value):
+                                if (
+                                    isinstance(stored, ast.Attribute)
+                                    and is_self_attribute(stored, None)
+                                    and isinstance(value, ast.Name)
+                                ):  # ``self.model = model``
+                                    handed.setdefault(stored.attr, []).append((method, value.id))
+            known = self._class_uses_of[id(owner)] = (used, handed)
+        return known
 
     def _model_holding_classes(self) -> None:
         if self._classes_of is None:
@@ -1052,6 +1073,12 @@ _WRAPPED = "__wrapped__"
 
 
 #: ``for layer in self.layers``, ``for i, layer in enumerate(self.layers)``: the attribute.
+#: ``self.model(``, ``= self.model``: an attribute of ``self`` called, or bound to a local
+#: name (``class_models`` reads which are models).
+_SELF_CALLED = LazyPattern(
+    rf"{word(['self'])}\s*\.\s*(\w+)\s*\(|[=,]\s*{word(['self'])}\s*\.\s*(\w+)\s*(?:,|$)",
+    re.MULTILINE,
+)
 _LOOP_OVER_SELF = LazyPattern(rf"{word(['in'])}\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
 
 
