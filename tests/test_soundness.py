@@ -686,6 +686,39 @@ snippet(
     """,
 )
 snippet(
+    "kept_graph-attribute_the_class_fills",
+    f"""
+    class Trainer:
+        def __init__(self):
+            self.net = torch.nn.Linear(4, 2)
+
+        def fit(self, loader):
+            losses = []
+            for x in loader:
+                losses.append(self.net(x).sum()){KEPT}
+            print(len(losses))
+    """,
+)
+snippet(
+    "kept_graph-local_name_for_an_attribute",
+    f"""
+    class Trainer:
+        def __init__(self, critic):
+            self.critic = critic
+            self.optimizer = torch.optim.SGD(self.critic.parameters(), lr=0.1)
+
+        def fit(self, loader):
+            critic, optimizer = (  # a tuple over lines, a comment after
+                self.critic,
+                self.optimizer,
+            )
+            values = []
+            for x in loader:
+                values.append(critic(x)){KEPT}
+            print(len(values))
+    """,
+)
+snippet(
     "kept_graph-parameter_given_a_model",
     f"""
     def worst(net, x, y, restarts):

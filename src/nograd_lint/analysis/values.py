@@ -103,7 +103,7 @@ class ModuleValues:
         self._keeps_nothing: dict[int, bool] = {}
         self._differentiated_parameters: dict[int, dict[str, frozenset[str]]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
-        self._holders: dict[tuple[int, str], bool] = {}
+        self._holders: dict[int, set[str]] = {}
         self._class_models: dict[tuple[int, str], bool] = {}
         self._class_uses_of: dict[
             int, tuple[set[str], dict[str, list[tuple[FunctionNode, str]]]]
@@ -231,7 +231,7 @@ class ModuleValues:
         models, an attribute the class uses as a model (``class_models``)."""
         if not isinstance(node, FUNCTIONS):
             return False
-        if self.class_models(node, {n for pair in _SELF_CALLED.findall(text) for n in pair if n}):
+        if self.class_models(node, set(_SELF_CALLED.findall(text))):
             return True
         arguments = node.args
         parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
@@ -581,25 +581,21 @@ class ModuleValues:
         owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
         if owner is None:
             return set()
-        found = set()
-        for attribute in wanted:
-            key = (id(owner), attribute)
-            holds = self._holders.get(key)
-            if holds is None:
-                holds = self._holders[key] = any(
-                    self._fills_with_models(method, attribute)
-                    for method in owner.body
-                    if isinstance(method, FUNCTIONS)
-                )
-            if holds:
-                found.add(attribute)
-        return found
+        filled = self._holders.get(id(owner))
+        if filled is None:
+            filled = self._holders[id(owner)] = {
+                attribute
+                for method in owner.body
+                if isinstance(method, FUNCTIONS)
+                for attribute in self._filled_with_models(method)
+            }
+        return {attribute for attribute in wanted if attribute in filled}
 
     def class_models(self, node: FunctionNode, wanted: Iterable[str]) -> frozenset[str]:
         """``self.model`` for each of the attributes ``wanted`` of ``self`` that the class
         of the method ``node`` uses as a model in any of its methods (the receiver of a
-        model's method, ``self.model.train()`` or ``Adam(self.model.parameters())`` in
-        ``__init__``) or fills with one (``self.model = nn.Linear(4, 1)``, or ``self.model
+        model's method in a statement or an assignment, ``self.model.train()`` or
+        ``Adam(self.model.parameters())`` in ``__init__``) or fills with one (``self.model = nn.Linear(4, 1)``, or ``self.model
         = model`` of a name the method uses as one): a trainer's ``self.model(x)`` in a loop
         of a method that says nothing else of it. Not one of the class's own methods
         (``self.encode_prompt(...)``)."""
@@ -632,17 +628,17 @@ class ModuleValues:
     def _class_uses(
         self, owner: ast.ClassDef
     ) -> tuple[set[str], dict[str, list[tuple[FunctionNode, str]]]]:
-        """Of a class, in one walk of its methods: the attributes of ``self`` a model's
-        method is called on, and those bound to a name (``self.model = model``), with the
-        method and the name."""
+        """Of a class, in one walk of its methods' statements: the attributes of ``self`` a
+        model's method is called on, in a statement of its own (``self.model.eval()``) or in
+        the value of an assignment (``self.opt = Adam(self.model.parameters())``), and those
+        bound to a name (``self.model = model``), with the method and the name."""
         known = self._class_uses_of.get(id(owner))
         if known is None:
             used: set[str] = set()
             handed: dict[str, list[tuple[FunctionNode, str]]] = {}
-            for method in owner.body:
-                if not (isinstance(method, FUNCTIONS) and _named_self(method)):
-                    continue
-                for node in ast.walk(method):
+
+            def note_calls(expression: ast.AST) -> None:
+                for node in ast.walk(expression):
                     if (
                         isinstance(node, ast.Call)
                         and isinstance(node.func, ast.Attribute)
@@ -651,15 +647,32 @@ class ModuleValues:
                         and is_self_attribute(node.func.value, None)
                     ):
                         used.add(node.func.value.attr)
-                    elif isinstance(node, ast.Assign):
-                        for target in node.targets:
-                            for stored, value in assignment_pairs(target, node.value):
+
+            for method in owner.body:
+                if not (isinstance(method, FUNCTIONS) and _named_self(method)):
+                    continue
+                stack: list[ast.stmt] = list(method.body)
+                while stack:
+                    statement = stack.pop()
+                    if isinstance(statement, OWN_SCOPES):
+                        continue
+                    if isinstance(statement, ast.Expr):
+                        note_calls(statement.value)
+                    elif isinstance(statement, ast.Assign):
+                        note_calls(statement.value)
+                        for target in statement.targets:
+                            for stored, value in assignment_pairs(target, statement.value):
                                 if (
                                     isinstance(stored, ast.Attribute)
                                     and is_self_attribute(stored, None)
                                     and isinstance(value, ast.Name)
                                 ):  # ``self.model = model``
                                     handed.setdefault(stored.attr, []).append((method, value.id))
+                    for field in ("body", "orelse", "finalbody", "handlers"):
+                        for child in getattr(statement, field, ()):
+                            stack.extend(
+                                child.body if isinstance(child, ast.ExceptHandler) else [child]
+                            )
             known = self._class_uses_of[id(owner)] = (used, handed)
         return known
 
@@ -673,44 +686,47 @@ class ModuleValues:
                 if isinstance(method, FUNCTIONS)
             }
 
-    def _fills_with_models(
-        self, method: ast.FunctionDef | ast.AsyncFunctionDef, attribute: str
-    ) -> bool:
-        """Whether a statement of ``method`` puts a model into ``self.<attribute>``."""
+    def _filled_with_models(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        """The attributes of ``self`` a statement of ``method`` puts a model into, read in
+        one walk of its statements."""
         classes = self.module_classes()
+        found: set[str] = set()
+
+        def made(value: ast.AST) -> bool:
+            inner = (without_module_methods(node) for node in ast.walk(value))
+            return any(isinstance(c, ast.Call) and self.makes_model(c, classes) for c in inner)
+
         stack: list[ast.stmt] = list(method.body)
         while stack:
             statement = stack.pop()
             if isinstance(statement, OWN_SCOPES):
                 continue
-            value: ast.AST | None = None
             if isinstance(statement, ast.Assign):
                 # ``self.model = Net()``, or ``self.model, self.opt = Net(), None``
-                value = next(
-                    (
-                        made
-                        for target in statement.targets
-                        for stored, made in assignment_pairs(target, statement.value)
-                        if is_self_attribute(stored, attribute)
-                    ),
-                    None,
-                )
+                for target in statement.targets:
+                    for stored, value in assignment_pairs(target, statement.value):
+                        if (
+                            isinstance(stored, ast.Attribute)
+                            and is_self_attribute(stored, None)
+                            and stored.attr not in found
+                            and made(value)
+                        ):
+                            found.add(stored.attr)
             elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
                 func = statement.value.func
-                if (
+                if (  # ``self.heads.append(Head())``
                     isinstance(func, ast.Attribute)
                     and func.attr in CONTAINER_ADDERS
-                    and is_self_attribute(func.value, attribute)
+                    and isinstance(func.value, ast.Attribute)
+                    and is_self_attribute(func.value, None)
+                    and func.value.attr not in found
+                    and made(statement.value)
                 ):
-                    value = statement.value
-            if value is not None:
-                made = (without_module_methods(node) for node in ast.walk(value))
-                if any(isinstance(c, ast.Call) and self.makes_model(c, classes) for c in made):
-                    return True
+                    found.add(func.value.attr)
             for field in ("body", "orelse", "finalbody", "handlers"):
                 for child in getattr(statement, field, ()):
                     stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
-        return False
+        return found
 
     # -- functions -------------------------------------------------------------------
 
@@ -1073,12 +1089,11 @@ _WRAPPED = "__wrapped__"
 
 
 #: ``for layer in self.layers``, ``for i, layer in enumerate(self.layers)``: the attribute.
-#: ``self.model(``, ``= self.model``: an attribute of ``self`` called, or bound to a local
-#: name (``class_models`` reads which are models).
-_SELF_CALLED = LazyPattern(
-    rf"{word(['self'])}\s*\.\s*(\w+)\s*\(|[=,]\s*{word(['self'])}\s*\.\s*(\w+)\s*(?:,|$)",
-    re.MULTILINE,
-)
+#: ``self.model(``, ``= self.model``, ``a, b = (self.model, self.opt)``: an attribute of
+#: ``self`` read as it is, not reached into (``self.model.encoder``, ``self.heads[0]``),
+#: which may be called or bound to a local name (``class_models`` reads which are models,
+#: for ``FunctionValues.kept_model_names``); a superset, whatever comments come between.
+_SELF_CALLED = LazyPattern(rf"{word(['self'])}\s*\.\s*(\w+)\b(?!\s*[.\[])")
 _LOOP_OVER_SELF = LazyPattern(rf"{word(['in'])}\s+(?:enumerate\(\s*)?self\s*\.\s*(\w+)")
 
 
