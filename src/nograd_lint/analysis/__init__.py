@@ -21,6 +21,8 @@ stdlib ``ast`` tree it shares with the screen.
 - :mod:`.value_readings` - readings of one ``ast`` node for :mod:`.values` and
   :mod:`.function_values`: values that never carry a graph, calls that make a tensor that
   requires grad, accumulating statements
+- :mod:`.distribution_draws` - draws from ``torch.distributions`` objects
+  (``dist.sample()``), which carry no graph
 - :mod:`.fates` - the answer :mod:`.values` gives: what becomes of a forward call's output, and
   the graphs NG002 finds kept across iterations
 - :mod:`.retained_graphs` - NG003: ``retain_graph=True`` that no later gradient call needs
