@@ -319,23 +319,27 @@ JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def jumps_within(roots: Sequence[ast.stmt]) -> bool:
-    """Whether a ``return``, ``raise``, ``break`` or ``continue`` stands in ``roots`` or in
-    a block nested in them, but not in a nested function or class, whose jumps are its own.
-    Only statements are visited (``same_scope_nodes`` visits every node): no expression
-    holds a statement."""
+def own_statements(roots: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of ``roots`` and of the blocks nested in them (handlers and ``case``
+    clauses too), but none of a nested function or class, nor the ``def`` or ``class``
+    itself. Only statements are visited: no expression holds one."""
     stack: list[ast.AST] = list(roots)
     while stack:
         node = stack.pop()
-        if isinstance(node, JUMPS):
-            return True
         if isinstance(node, OWN_SCOPES):  # no lambda holds a statement
             continue
+        if isinstance(node, ast.stmt):
+            yield node
         for field in BLOCK_FIELDS:
             block = getattr(node, field, None)
             if isinstance(block, list):  # not a lambda's or a conditional's ``body``
                 stack.extend(block)
-    return False
+
+
+def jumps_within(roots: Sequence[ast.stmt]) -> bool:
+    """Whether a ``return``, ``raise``, ``break`` or ``continue`` stands in ``roots`` or in
+    a block nested in them, but not in a nested function or class, whose jumps are its own."""
+    return any(isinstance(statement, JUMPS) for statement in own_statements(roots))
 
 
 def same_scope_nodes(roots: list[ast.stmt]) -> Iterator[ast.AST]:

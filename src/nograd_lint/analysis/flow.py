@@ -1689,8 +1689,8 @@ def _literal_int(node: cst.BaseExpression) -> int | None:
         return None if inner is None else -inner
     if isinstance(node, cst.Integer):
         try:
-            return int(node.value, 0)
-        except ValueError:  # ``010``: not Python 3
+            return node.evaluated_value
+        except (ValueError, SyntaxError):  # one Python would not evaluate either
             return None
     return None
 

@@ -30,15 +30,15 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from ..ast_names import (
     FUNCTIONS,
     LEAVES,
-    OWN_SCOPES,
     call_args,
     dotted_name,
     inner_nodes,
+    own_statements,
 )
 from ..lazy_pattern import LazyPattern
 from ..prefilter import GAP, MODEL_METHOD_CALL, word
@@ -84,6 +84,17 @@ if TYPE_CHECKING:
     from .mode_summaries import ModeSummaries
 
 
+class _ClassFacts(NamedTuple):
+    """What a class of the module does with the attributes of ``self``
+    (``ModuleValues._class_facts``), and the answers ``class_models`` gave, by attribute."""
+
+    methods: frozenset[str]
+    filled: set[str]
+    used: set[str]
+    handed: dict[str, list[tuple[FunctionNode, str]]]
+    models: dict[str, bool]
+
+
 class ModuleValues:
     """Value facts of one module's ``ast`` tree, computed per function on first use."""
 
@@ -103,11 +114,7 @@ class ModuleValues:
         self._keeps_nothing: dict[int, bool] = {}
         self._differentiated_parameters: dict[int, dict[str, frozenset[str]]] = {}
         self._classes_of: dict[int, ast.ClassDef] | None = None
-        self._holders: dict[int, set[str]] = {}
-        self._class_models: dict[tuple[int, str], bool] = {}
-        self._class_uses_of: dict[
-            int, tuple[set[str], dict[str, list[tuple[FunctionNode, str]]]]
-        ] = {}
+        self._class_facts_of: dict[int, _ClassFacts] = {}
         self._unwraps: bool | None = None
         self._grad_mode_users: dict[str, bool] = {}
         self._definitions_by_name: (
@@ -577,104 +584,108 @@ class ModuleValues:
         ``node`` fills with models, in any of its methods: ``self.layers =
         nn.ModuleList([...])``, ``self.blocks = self.blocks + [Block(...)]``,
         ``self.heads.append(Head())``."""
-        self._model_holding_classes()
-        owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
-        if owner is None:
-            return set()
-        filled = self._holders.get(id(owner))
-        if filled is None:
-            filled = self._holders[id(owner)] = {
-                attribute
-                for method in owner.body
-                if isinstance(method, FUNCTIONS)
-                for attribute in self._filled_with_models(method)
-            }
-        return {attribute for attribute in wanted if attribute in filled}
+        facts = self._class_facts(node)
+        return set() if facts is None else {a for a in wanted if a in facts.filled}
 
     def class_models(self, node: FunctionNode, wanted: Iterable[str]) -> frozenset[str]:
         """``self.model`` for each of the attributes ``wanted`` of ``self`` that the class
         of the method ``node`` uses as a model in any of its methods (the receiver of a
         model's method in a statement or an assignment, ``self.model.train()`` or
-        ``Adam(self.model.parameters())`` in ``__init__``) or fills with one (``self.model = nn.Linear(4, 1)``, or ``self.model
-        = model`` of a name the method uses as one): a trainer's ``self.model(x)`` in a loop
-        of a method that says nothing else of it. Not one of the class's own methods
-        (``self.encode_prompt(...)``)."""
-        self._model_holding_classes()
-        owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
-        if owner is None or not _named_self(node):
+        ``Adam(self.model.parameters())`` in ``__init__``) or fills with one (``self.model
+        = nn.Linear(4, 1)``, or ``self.model = model`` of a name the method uses as one): a
+        trainer's ``self.model(x)`` in a loop of a method that says nothing else of it. Not
+        one of the class's own methods (``self.encode_prompt(...)``)."""
+        facts = self._class_facts(node)
+        if facts is None or not _named_self(node):
             return frozenset()
-        methods = {m.name for m in owner.body if isinstance(m, FUNCTIONS)}
-        attributes = [attribute for attribute in wanted if attribute not in methods]
-        if not attributes:
-            return frozenset()
-        used, handed = self._class_uses(owner)
         found = set()
-        for attribute in attributes:
-            key = (id(owner), attribute)
-            known = self._class_models.get(key)
+        for attribute in wanted:
+            if attribute in facts.methods:
+                continue
+            known = facts.models.get(attribute)
             if known is None:
-                known = self._class_models[key] = (
-                    attribute in used
+                known = facts.models[attribute] = (
+                    attribute in facts.used
+                    or attribute in facts.filled
                     or any(
                         name in self._function(method).model_names()
-                        for method, name in handed.get(attribute, ())
+                        for method, name in facts.handed.get(attribute, ())
                     )
-                    or bool(self.model_holding_attributes(node, [attribute]))
                 )
             if known:
                 found.add(f"self.{attribute}")
         return frozenset(found)
 
-    def _class_uses(
-        self, owner: ast.ClassDef
-    ) -> tuple[set[str], dict[str, list[tuple[FunctionNode, str]]]]:
-        """Of a class, in one walk of its methods' statements: the attributes of ``self`` a
-        model's method is called on, in a statement of its own (``self.model.eval()``) or in
-        the value of an assignment (``self.opt = Adam(self.model.parameters())``), and those
-        bound to a name (``self.model = model``), with the method and the name."""
-        known = self._class_uses_of.get(id(owner))
-        if known is None:
-            used: set[str] = set()
-            handed: dict[str, list[tuple[FunctionNode, str]]] = {}
+    def _class_facts(self, node: FunctionNode) -> _ClassFacts | None:
+        """What the class of the method ``node`` does with the attributes of ``self``, read
+        in one walk of its methods' statements (None outside a class of the module):
+        - ``filled``: those a statement puts a model into, by an assignment or a
+          container's adder;
+        - ``used``: those a model's method is called on, in a statement of its own
+          (``self.model.eval()``) or in an assignment's value (``self.opt =
+          Adam(self.model.parameters())``);
+        - ``handed``: those bound to a name (``self.model = model``), with the method and
+          the name, for ``class_models`` to read that method's models."""
+        self._model_holding_classes()
+        owner = self._classes_of.get(id(node)) if self._classes_of is not None else None
+        if owner is None:
+            return None
+        facts = self._class_facts_of.get(id(owner))
+        if facts is not None:
+            return facts
+        classes = self.module_classes()
 
-            def note_calls(expression: ast.AST) -> None:
-                for node in ast.walk(expression):
-                    if (
-                        isinstance(node, ast.Call)
-                        and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in MODEL_METHODS
-                        and isinstance(node.func.value, ast.Attribute)
-                        and is_self_attribute(node.func.value, None)
+        def makes_a_model(value: ast.AST) -> bool:
+            inner = (without_module_methods(part) for part in ast.walk(value))
+            return any(isinstance(c, ast.Call) and self.makes_model(c, classes) for c in inner)
+
+        def note_uses(expression: ast.AST) -> None:
+            for part in ast.walk(expression):
+                if (
+                    isinstance(part, ast.Call)
+                    and isinstance(part.func, ast.Attribute)
+                    and part.func.attr in MODEL_METHODS
+                    and isinstance(part.func.value, ast.Attribute)
+                    and is_self_attribute(part.func.value, None)
+                ):
+                    used.add(part.func.value.attr)
+
+        methods = [m for m in owner.body if isinstance(m, FUNCTIONS)]
+        used: set[str] = set()
+        facts = self._class_facts_of[id(owner)] = _ClassFacts(
+            frozenset(m.name for m in methods), set(), used, {}, {}
+        )
+        for method in methods:
+            named = _named_self(method)
+            for statement in own_statements(method.body):
+                if isinstance(statement, ast.Assign):
+                    if named:
+                        note_uses(statement.value)
+                    for target in statement.targets:
+                        for stored, value in assignment_pairs(target, statement.value):
+                            if not (
+                                isinstance(stored, ast.Attribute)
+                                and is_self_attribute(stored, None)
+                            ):
+                                continue
+                            if named and isinstance(value, ast.Name):  # ``self.model = model``
+                                facts.handed.setdefault(stored.attr, []).append((method, value.id))
+                            if stored.attr not in facts.filled and makes_a_model(value):
+                                facts.filled.add(stored.attr)  # ``self.model = Net()``
+                elif isinstance(statement, ast.Expr):
+                    if named:
+                        note_uses(statement.value)
+                    func = statement.value.func if isinstance(statement.value, ast.Call) else None
+                    if (  # ``self.heads.append(Head())``
+                        isinstance(func, ast.Attribute)
+                        and func.attr in CONTAINER_ADDERS
+                        and isinstance(func.value, ast.Attribute)
+                        and is_self_attribute(func.value, None)
+                        and func.value.attr not in facts.filled
+                        and makes_a_model(statement.value)
                     ):
-                        used.add(node.func.value.attr)
-
-            for method in owner.body:
-                if not (isinstance(method, FUNCTIONS) and _named_self(method)):
-                    continue
-                stack: list[ast.stmt] = list(method.body)
-                while stack:
-                    statement = stack.pop()
-                    if isinstance(statement, OWN_SCOPES):
-                        continue
-                    if isinstance(statement, ast.Expr):
-                        note_calls(statement.value)
-                    elif isinstance(statement, ast.Assign):
-                        note_calls(statement.value)
-                        for target in statement.targets:
-                            for stored, value in assignment_pairs(target, statement.value):
-                                if (
-                                    isinstance(stored, ast.Attribute)
-                                    and is_self_attribute(stored, None)
-                                    and isinstance(value, ast.Name)
-                                ):  # ``self.model = model``
-                                    handed.setdefault(stored.attr, []).append((method, value.id))
-                    for field in ("body", "orelse", "finalbody", "handlers"):
-                        for child in getattr(statement, field, ()):
-                            stack.extend(
-                                child.body if isinstance(child, ast.ExceptHandler) else [child]
-                            )
-            known = self._class_uses_of[id(owner)] = (used, handed)
-        return known
+                        facts.filled.add(func.value.attr)
+        return facts
 
     def _model_holding_classes(self) -> None:
         if self._classes_of is None:
@@ -685,48 +696,6 @@ class ModuleValues:
                 for method in statement.body
                 if isinstance(method, FUNCTIONS)
             }
-
-    def _filled_with_models(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-        """The attributes of ``self`` a statement of ``method`` puts a model into, read in
-        one walk of its statements."""
-        classes = self.module_classes()
-        found: set[str] = set()
-
-        def made(value: ast.AST) -> bool:
-            inner = (without_module_methods(node) for node in ast.walk(value))
-            return any(isinstance(c, ast.Call) and self.makes_model(c, classes) for c in inner)
-
-        stack: list[ast.stmt] = list(method.body)
-        while stack:
-            statement = stack.pop()
-            if isinstance(statement, OWN_SCOPES):
-                continue
-            if isinstance(statement, ast.Assign):
-                # ``self.model = Net()``, or ``self.model, self.opt = Net(), None``
-                for target in statement.targets:
-                    for stored, value in assignment_pairs(target, statement.value):
-                        if (
-                            isinstance(stored, ast.Attribute)
-                            and is_self_attribute(stored, None)
-                            and stored.attr not in found
-                            and made(value)
-                        ):
-                            found.add(stored.attr)
-            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-                func = statement.value.func
-                if (  # ``self.heads.append(Head())``
-                    isinstance(func, ast.Attribute)
-                    and func.attr in CONTAINER_ADDERS
-                    and isinstance(func.value, ast.Attribute)
-                    and is_self_attribute(func.value, None)
-                    and func.value.attr not in found
-                    and made(statement.value)
-                ):
-                    found.add(func.value.attr)
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                for child in getattr(statement, field, ()):
-                    stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
-        return found
 
     # -- functions -------------------------------------------------------------------
 
