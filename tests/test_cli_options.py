@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import tool
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 OFFENDING = "import torch\n\nmodel.eval()\nout = model(x)\n"
 FIXED = "import torch\n\nmodel.eval()\nwith torch.no_grad():\n    out = model(x)\n"
@@ -76,6 +79,26 @@ def test_warns_when_no_python_file_was_found(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stderr == "nograd-lint: warning: no Python files found\n"
     assert run("-q", ".", cwd=tmp_path).stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "warned"),
+    [
+        (["--select="], True),  # an empty variable in a script
+        (["--ignore=NG"], True),
+        (["--select=", "--extend-select=NG002"], False),
+        (["--select=NG002"], False),
+    ],
+)
+def test_warns_when_the_command_line_selects_no_rule(
+    project: Path, args: list[str], warned: bool
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.nograd-lint]\nextend-select = ["NG001"]\n')
+    result = run(*args, "infer.py", cwd=project)
+    assert result.returncode == 0 and result.stdout == ""
+    warning = "nograd-lint: warning: no rules selected; nothing is checked\n"
+    assert result.stderr == (warning if warned else "")
+    assert run("-q", *args, "infer.py", cwd=project).stderr == ""
 
 
 # -- statistics and source -----------------------------------------------------------------
@@ -209,6 +232,16 @@ def test_plain_fix_applies_no_unsafe_fix_and_says_so(project: Path) -> None:
     assert "nograd-lint: Fixed 0 NG001 sites in 0 files; 3 left." in result.stderr
     assert "3 unsafe fixes not applied; use --unsafe-fixes to apply them" in result.stderr
     assert result.stdout.count("NG001") == 3
+
+
+def test_fix_summary_leaves_out_a_rule_without_a_fix(project: Path) -> None:
+    # NG004 has no automatic fix: the summary counts no NG004 site and sends nobody to its
+    # page for fix safety.
+    shutil.copy(EXAMPLES / "validate_each_epoch.py", project / "epochs.py")
+    result = run("--fix", "infer.py", "epochs.py", cwd=project)
+    assert "Fixed 0 NG001 sites in 0 files; 2 left." in result.stderr
+    assert "1 unsafe fix not applied" in result.stderr
+    assert "NG004" not in result.stderr
 
 
 def test_unsafe_fixes_applies(project: Path) -> None:

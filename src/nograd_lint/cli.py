@@ -36,6 +36,7 @@ from .formatters import (
 from .inputs import read_input
 from .notebook import is_notebook
 from .prefilter import might_have_findings_in_bytes
+from .rules import RULES
 from .selection import DEFAULT, Layer, SelectionError, enabled_codes, split_codes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -225,17 +226,24 @@ def _report_fixes(results: list[FileResult], mode: str) -> None:
 
 
 def _rule_commands(results: list[FileResult]) -> str:
-    """``'nograd-lint rule NG001'`` for each rule with a finding among ``results``."""
-    codes = sorted({f.code for r in results for f in r.findings}) or ["NG001"]
+    """``'nograd-lint rule NG001'`` for each rule with a fix among the findings of
+    ``results`` (NG004 has none: its page says nothing about fix safety)."""
+    codes = sorted({f.code for r in results for f in r.findings if _has_fix(f.code)})
+    codes = codes or ["NG001"]
     return " or ".join(f"'nograd-lint rule {code}'" for code in codes)
+
+
+def _has_fix(code: str) -> bool:
+    rule = RULES.get(code)
+    return rule is not None and rule.autofix
 
 
 def _sites(results: list[FileResult], sites: int) -> str:
     """``3 NG001 sites`` for one rule, ``3 sites (2 NG001, 1 NG002)`` for several."""
     counts = Counter(code for r in results for code in r.fixed_codes)
     plural = "s" * (sites != 1)
-    if not sites:  # "0 NG001 sites" when what is left is of one rule
-        counts = Counter({f.code: 0 for r in results for f in r.findings})
+    if not sites:  # "0 NG001 sites" when what is left is of one rule with a fix
+        counts = Counter({f.code: 0 for r in results for f in r.findings if _has_fix(f.code)})
     if sum(counts.values()) != sites or not counts:
         return f"{sites} site{plural}"
     if len(counts) == 1:
@@ -278,6 +286,11 @@ def _lint(argv: list[str]) -> int:
     except SelectionError as error:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    everything = Layer(select=("NG",))
+    if not enabled_codes([everything, options.selection]) and options.quiet == 0:
+        # ``--select ''`` (an unset variable in a script): whatever the configuration says,
+        # nothing will be checked, and a silent exit 0 would read as "all clear".
+        print("nograd-lint: warning: no rules selected; nothing is checked", file=sys.stderr)
     try:
         plan = _plan(options)
     except ConfigError as error:  # its message may name a directory holding a newline
