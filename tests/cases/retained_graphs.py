@@ -191,6 +191,23 @@ class Trainer:
         optimizer.step()
 
 
+class WeightedDetector:
+    def __init__(self, model):
+        self.model = model
+        # A setting declared with its type, a literal as its value: weights of numbers,
+        # which the user may set later; no graph.
+        self.weight_dict: dict[str, float] | None = None
+
+    def loss_gradient(self, x, y):
+        losses = self.model(x, y)
+        if self.weight_dict is None:
+            loss = sum(losses.values())
+        else:
+            loss = sum(v * self.weight_dict[k] for k, v in losses.items())
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        return x.grad
+
+
 def targets_built_by_an_imported_class(model, x, classes):
     # ``ClassTarget`` is a class (by its name): it makes objects, it runs no forward.
     targets = [ClassTarget(c) for c in classes]
@@ -201,6 +218,18 @@ def targets_built_by_an_imported_class(model, x, classes):
 
 
 # -- silent ------------------------------------------------------------------------------
+
+
+class RememberingTrainer:
+    def __init__(self, model):
+        self.model = model
+        self.previous: torch.Tensor | None = None  # declared empty, set to a graph below
+
+    def step(self, x):
+        out = self.model(x)
+        loss = out.mean() if self.previous is None else (out * self.previous).mean()
+        loss.backward(retain_graph=True)
+        self.previous = out  # the next step's backward runs through this graph again
 
 
 def gan_sharing_the_fake(generator, discriminator, loader, noise):

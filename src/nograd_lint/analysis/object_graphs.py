@@ -453,8 +453,12 @@ def constructor_settings(values: ModuleValues) -> dict[str, bool]:
         node, init = stack.pop()
         if isinstance(node, OWN_SCOPES):
             init = node if isinstance(node, ast.FunctionDef) and node.name == "__init__" else None
-        elif isinstance(node, ast.Assign) and init is not None and _sets_given(node, init):
-            attr = node.targets[0].attr  # type: ignore[attr-defined]
+        elif (
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and init is not None
+            and _sets_given(node, init)
+        ):
+            attr = _targets(node)[0].attr  # type: ignore[attr-defined]
             known[attr] = known.get(attr, True)
             continue
         elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
@@ -548,11 +552,17 @@ _FRESH_ATTRIBUTES: weakref.WeakKeyDictionary[ModuleValues, frozenset[str]] = (
 )
 
 
-def _sets_given(assign: ast.Assign, init: ast.FunctionDef) -> bool:
-    """``self.steps = 0``, or ``self.gamma = gamma`` in an ``init(self, ..., gamma=0.8)``
-    that binds ``gamma`` nowhere else: an argument whose default is a number, a string or
-    a flag, which callers replace with one."""
-    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Attribute):
+def _targets(assign: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+
+
+def _sets_given(assign: ast.Assign | ast.AnnAssign, init: ast.FunctionDef) -> bool:
+    """``self.steps = 0`` (``self.weights: dict[str, float] | None = None``), or
+    ``self.gamma = gamma`` in an ``init(self, ..., gamma=0.8)`` that binds ``gamma``
+    nowhere else: an argument whose default is a number, a string or a flag, which callers
+    replace with one."""
+    targets = _targets(assign)
+    if len(targets) != 1 or not isinstance(targets[0], ast.Attribute):
         return False
     value = assign.value
     if isinstance(value, ast.Constant):
