@@ -225,6 +225,7 @@ class FunctionValues:
         self.bindings: list[Binding] = []
         #: Values that leave: returned, yielded.
         self.leaving: list[ast.AST] = []
+        self._returned: set[int] = set()  # ``id`` of the values of ``leaving`` returned
         self.calls: list[ast.Call] = []
         self.graph_reads: list[ast.Attribute] = []
         #: Names that nested functions, lambdas and classes read.
@@ -612,6 +613,7 @@ class FunctionValues:
             self._bind(node.target, node.value, node, path, loops, False, accumulates)
         elif isinstance(node, ast.Return) and node.value is not None:
             self.leaving.append(node.value)
+            self._returned.add(id(node.value))
         self.requires_grad.update(requires_grad_targets(node))
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             inner = loops | {here}
@@ -1917,6 +1919,7 @@ class FunctionValues:
         seed: Seed,
         free_only: bool = False,
         finished: Collection[int] = (),
+        results_dropped: bool = False,
     ) -> bool:
         """A value derived from ``seed`` or the bindings ``names`` is returned or yielded,
         stored on an object or a global, or read by a nested function: code we cannot see
@@ -1924,7 +1927,9 @@ class FunctionValues:
         parameters, what it assigns) are not read from here (NG002, NG003); NG001 takes
         every name a nested function reads for the function's. ``finished``: the ``id`` of
         nested functions the caller has shown to be run and dropped before the point it
-        asks about (NG003), whose reads hold nothing past it."""
+        asks about (NG003), whose reads hold nothing past it. ``results_dropped``: every
+        caller throws what the function returns away (NG003), so a returned value dies
+        with the call; a yielded one does not."""
         captured = self.free_in_nested() if free_only else self.captured()
         if finished:
             captured = {
@@ -1935,7 +1940,11 @@ class FunctionValues:
             }
         if self.names_of(names) & (captured | self.outer):
             return True
-        if any(self.carries(value, names, seed) for value in self.leaving):
+        if any(
+            self.carries(value, names, seed)
+            for value in self.leaving
+            if not (results_dropped and id(value) in self._returned)
+        ):
             return True
         # ``self.out = out = model(x)``: the store shares the value of a binding reached.
         shared = {id(self.bindings[index].value) for index in names}

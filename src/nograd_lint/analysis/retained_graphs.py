@@ -18,7 +18,8 @@ bindings, the argument is needed (and the call is not reported) when:
 - the graph comes from, or goes to, code the function cannot see: the differentiated value
   is a parameter (and no model of the function records a graph) or an attribute of the
   object, a memory the object fills itself, or a module variable bound to a model's
-  output; a value of the graph is returned, stored on an object or captured, or handed
+  output; a value of the graph is returned (to a caller: not by a private function whose
+  every call throws the result away), stored on an object or captured, or handed
   after the call to anything that may differentiate it (not torch's functions, builtins,
   losses, tensor methods, loggers, or a function of the module without gradient calls);
 - ``create_graph=True`` leaves gradients with a graph in ``.grad`` (``backward``), or in
@@ -216,7 +217,10 @@ def _needed(
     if recorded:
         reached = function.derived(NEVER, recorded)
         finished = closures_done_before(call, reached, function, values)
-        if function.leaves(reached, NEVER, free_only=True, finished=finished):
+        dropped = _results_dropped(function, values)
+        if function.leaves(
+            reached, NEVER, free_only=True, finished=finished, results_dropped=dropped
+        ):
             return True
     # A new tensor of data that both values read (``returns = torch.randn(n)``) is no graph
     # they share.
@@ -338,6 +342,23 @@ def _callers_done_with(
         with caller.without_reading(roots):  # the function hands none of it back
             if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
                 return False
+    return True
+
+
+def _results_dropped(function: FunctionValues, values: ModuleValues) -> bool:
+    """Every call of the private function or method in the module throws what it returns
+    away (``_ = self._train_step(x, y)``, a statement of its own): a graph it returns
+    (the loss, for a caller that might log it) dies with the call."""
+    node = function.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    sites = private_call_sites(node, values)
+    if not sites:
+        return False
+    for site in sites:
+        caller = values.function_of(site.call)
+        if caller is None or not caller.discards(site.call):
+            return False
     return True
 
 
