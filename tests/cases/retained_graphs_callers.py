@@ -123,6 +123,18 @@ def one_caller_keeps_the_loss(model, loader, optimizer):
     last.backward()  # the returned graph, differentiated again
 
 
+def _discarded_then_read(model, x, optimizer):
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)
+    optimizer.step()
+    return loss
+
+
+def reads_the_throwaway_name(model, x, optimizer):
+    _ = _discarded_then_read(model, x, optimizer)
+    (0.1 * _).backward()  # ``_`` is a name like any other
+
+
 def _step_twice(loss, optimizer):
     loss.backward(retain_graph=True)
     optimizer.step()

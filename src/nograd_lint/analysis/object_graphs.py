@@ -27,6 +27,7 @@ from .catalog import (
     FORWARD_METHODS,
     FRESH_TENSOR_FUNCTIONS,
     METADATA_ARGUMENT_METHODS,
+    MODULE_FORWARD,
     is_tensor_method,
     is_torchs,
     stores_arguments,
@@ -136,6 +137,31 @@ def graph_attributes(values: ModuleValues) -> frozenset[str]:
             for attribute in _stored_graphs(method, owner, values)
         )
     return found
+
+
+def forward_keeps_graphs(values: ModuleValues) -> bool:
+    """A class of the module whose ``forward`` keeps an output of its submodules on the
+    object (``self.feats = h``): each call of such a model, whichever name holds it, leaves
+    part of its graph where any code holding the model reads it. (An object that is
+    called, ``catch(x); catch.out``, is read where it is made: ``stored_by_a_method``.)"""
+    found = _KEEPING_FORWARDS.get(values)
+    if found is None:
+        found = _KEEPING_FORWARDS[values] = any(
+            method.name == MODULE_FORWARD
+            and owner is not None
+            # a state it reads back (``self.hidden``) is ``keeps_state``'s: detached or
+            # reset by the loop, it is not what the next reader gets
+            and bool(
+                _stored_graphs(method, owner, values) - _self_attributes(method, owner, ast.Load)
+            )
+            for method in _methods(values)
+            for owner in [self_parameter(method)]
+        )
+    return found
+
+
+#: Per module, ``forward_keeps_graphs``.
+_KEEPING_FORWARDS: weakref.WeakKeyDictionary[ModuleValues, bool] = weakref.WeakKeyDictionary()
 
 
 def reads_a_kept_graph(call: ast.Call, function: FunctionValues, values: ModuleValues) -> bool:
@@ -564,6 +590,8 @@ def _sets_given(assign: ast.Assign | ast.AnnAssign, init: ast.FunctionDef) -> bo
     targets = _targets(assign)
     if len(targets) != 1 or not isinstance(targets[0], ast.Attribute):
         return False
+    if isinstance(assign, ast.AnnAssign) and not _plain_annotation(assign.annotation):
+        return False  # ``self.previous: Tensor | None = None``: a graph's place, kept empty
     value = assign.value
     if isinstance(value, ast.Constant):
         return True
@@ -585,6 +613,29 @@ def _sets_given(assign: ast.Assign | ast.AnnAssign, init: ast.FunctionDef) -> bo
         isinstance(node, ast.Name) and node.id == value.id and not isinstance(node.ctx, ast.Load)
         for node in ast.walk(init)
     )
+
+
+def _plain_annotation(annotation: ast.expr) -> bool:
+    """An annotation that names only numbers, strings, flags and containers of them
+    (``dict[str, float] | None``): no tensor, module or ``Any`` a caller may hand in."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Name) and node.id not in _PLAIN_TYPES:
+            return False
+        if isinstance(node, ast.Attribute) and node.attr not in _PLAIN_TYPES:
+            return False
+        if isinstance(node, ast.Constant) and node.value is not None:
+            return False  # ``"torch.Tensor"``, written as a string
+    return True
+
+
+#: Type names that hold no tensor (``typing``'s spellings included).
+_PLAIN_TYPES = frozenset(
+    {
+        *("int", "float", "str", "bool", "bytes", "complex", "None"),
+        *("dict", "list", "tuple", "set", "frozenset", "Dict", "List", "Tuple", "Set"),
+        *("FrozenSet", "Optional", "Union", "Sequence", "Mapping", "typing"),
+    }
+)
 
 
 #: Per module, ``constructor_settings``.

@@ -18,7 +18,9 @@ bindings, the argument is needed (and the call is not reported) when:
 - the graph comes from, or goes to, code the function cannot see: the differentiated value
   is a parameter (and no model of the function records a graph) or an attribute of the
   object, a memory the object fills itself, or a module variable bound to a model's
-  output; a value of the graph is returned (to a caller: not by a private function whose
+  output; a model runs whose class in the module keeps part of each call's graph on the
+  object (``self.feats = h`` in ``forward``); a value of the graph is returned (to a
+  caller: not by a private function whose
   every call throws the result away), stored on an object or captured, or handed
   after the call to anything that may differentiate it (not torch's functions, builtins,
   losses, tensor methods, loggers, or a function of the module without gradient calls);
@@ -73,7 +75,7 @@ from .graph_sources import (
     origins_of,
     origins_shared,
 )
-from .object_graphs import makes_fresh_tensor
+from .object_graphs import forward_keeps_graphs, makes_fresh_tensor
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
 from .values import ModuleValues
@@ -214,6 +216,10 @@ def _needed(
         around = origins.carried[index]
         if around is None or around & loops:
             return True  # last iteration's graph, differentiated again in this one
+    if recorded and origins.forwards and forward_keeps_graphs(values):
+        # ``def forward(self, x): self.feats = self.body(x)`` in a class of the module: a
+        # model run here may keep part of the graph on itself for whoever reads it next
+        return True
     if recorded:
         reached = function.derived(NEVER, recorded)
         finished = closures_done_before(call, reached, function, values)
@@ -346,9 +352,11 @@ def _callers_done_with(
 
 
 def _results_dropped(function: FunctionValues, values: ModuleValues) -> bool:
-    """Every call of the private function or method in the module throws what it returns
-    away (``_ = self._train_step(x, y)``, a statement of its own): a graph it returns
-    (the loss, for a caller that might log it) dies with the call."""
+    """Every call of the private function in the module throws what it returns away (a
+    statement of its own, or ``_ = _train_step(x, y)`` in a function that never reads
+    ``_``): a graph it returns (the loss, for a caller that might log it) dies with the
+    call. Not a statement at the top of the module: a notebook keeps the value of a cell's
+    last one (``_``, ``Out[3]``)."""
     node = function.node
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
@@ -357,7 +365,12 @@ def _results_dropped(function: FunctionValues, values: ModuleValues) -> bool:
         return False
     for site in sites:
         caller = values.function_of(site.call)
-        if caller is None or not caller.discards(site.call):
+        if (
+            caller is None
+            or not caller.discards(site.call)
+            or "_" in names_read(caller.node)
+            or any(isinstance(s, ast.Expr) and s.value is site.call for s in values.tree.body)
+        ):
             return False
     return True
 
