@@ -209,6 +209,10 @@ def _masked(text: str) -> str:
         "??torch.nn.Linear",
         "torch.*Tensor?",
         "%pip install \\",
+        "pip install kornia==0.7",  # automagic: IPython runs %pip
+        "conda install -c conda-forge numpy",
+        "matplotlib inline",
+        "cd ../data",
     ],
 )
 def test_ipython_lines_become_ellipsis_on_the_same_line(line: str) -> None:
@@ -230,10 +234,24 @@ def test_ipython_lines_become_ellipsis_on_the_same_line(line: str) -> None:
         'doc = r"""\n%d items\n% a LaTeX comment\n"""\n',
         "s = '''x\n%d\n'''  # closed\nt = '''\n%still in a string\n'''\n",
         "s = 'a\\\n%d'\n",
+        # names of automagics used as Python
+        "cd = 3\npip.main(['install', 'x'])\nconfig = Config(\n    a=1,\n)\n",
+        "pip if ok else None\n",
+        "matplotlib (\n    1)\n",
+        "from __future__ import annotations\n",  # the first cell's: a real one
     ],
 )
 def test_python_that_looks_like_ipython_is_kept(text: str) -> None:
     assert _masked(text) == text
+
+
+def test_a_later_cell_future_import_is_masked() -> None:
+    # IPython compiles each cell alone, so the import is legal in any cell; in the module
+    # of all cells only the first may hold it.
+    text = "from __future__ import division\nx = 1 / 2\n"
+    assert mask(text.splitlines(keepends=True), later=True).text == (f"...{MARK}\nx = 1 / 2\n")
+    parenthesised = "from __future__ import (\n    division,\n)\n"
+    assert mask(parenthesised.splitlines(keepends=True), later=True).text == parenthesised
 
 
 def test_magics_after_a_string_closes_are_masked_again() -> None:

@@ -148,7 +148,7 @@ def cells_module(code: Iterable[tuple[int, str]]) -> tuple[tuple[Cell, ...], str
     for index, text in code:
         if cell_magic(text) is not None:
             continue
-        masked = mask(_lines(text))
+        masked = mask(_lines(text), later=bool(analysed))
         module.append((HEADER if analysed else FIRST_HEADER).format(index + 1))
         ended = masked.text.endswith(("\n", "\r")) or not masked.text
         module.append(masked.text if ended else masked.text + "\n")

@@ -4,11 +4,16 @@ same line, at the same indent (a block holding only a magic stays a block), mark
 the autofix can put the original back. The rest of every line keeps its columns.
 
 A line counts as a magic only where a statement can start: a ``%`` or ``!`` that continues
-a bracketed expression or a string is Python, and stays.
+a bracketed expression or a string is Python, and stays. IPython's automagic runs a line
+magic written without its ``%`` (``pip install kornia``, ``matplotlib inline``, ``cd ..``)
+when the line is no Python; such a line, which on its own would not parse, is masked too.
+So is a one-line ``from __future__ import`` in a cell after the first: IPython compiles each
+cell on its own, where it is legal, but in the module of all cells it is not at the top.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -19,6 +24,13 @@ MARK = "  # nograd-lint: masked IPython line"
 
 _LINE_MAGIC = re.compile(r"(?P<indent>[ \t]*)(?:%|!(?!=)|\?)")
 _HELP = re.compile(r"(?P<indent>[ \t]*)[A-Za-z_*][\w.*]*(?:\(\))?\s*\?{1,2}\s*$")
+#: Line magics that IPython's automagic (on by default) runs without a ``%``.
+_AUTOMAGIC = re.compile(
+    r"(?P<indent>[ \t]*)(?:pip|conda|mamba|matplotlib|load_ext|reload_ext|autoreload|cd"
+    r"|pylab|xmode|bookmark|pushd|popd)"
+    r"[ \t]+[\w\-./~'\"$]"  # an argument: not ``=``, a bracket or an operator
+)
+_FUTURE = re.compile(r"(?P<indent>[ \t]*)from[ \t]+__future__[ \t]+import[^(\\]*$")
 _ASSIGNED = re.compile(
     r"(?P<indent>[ \t]*)(?P<target>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)[%!](?!=)"
 )
@@ -43,8 +55,9 @@ def cell_magic(text: str) -> str | None:
     return None
 
 
-def mask(lines: list[str]) -> MaskedCell:
-    """Mask the IPython lines of a cell given as physical lines (ends kept)."""
+def mask(lines: list[str], later: bool = False) -> MaskedCell:
+    """Mask the IPython lines of a cell given as physical lines (ends kept); ``later``: the
+    cell is not the notebook's first, and its ``from __future__`` imports go too."""
     out: list[str] = []
     masked: list[int] = []
     originals: list[str] = []
@@ -64,10 +77,10 @@ def mask(lines: list[str]) -> MaskedCell:
             inside = None  # it may close here: read again when it matters
         if continued is not None:
             replacement = continued + "..."
-        elif _may_be_magic(body) and inside is None:
+        elif _may_be_magic(body, later) and inside is None:
             starts, inside = _statement_state(out[fresh:])
             if starts:
-                replacement = _masked(body)
+                replacement = _masked(body, later)
                 if not body[:1].isspace():
                     fresh = len(out)
         if replacement is None:
@@ -87,17 +100,35 @@ def _indent(body: str) -> str:
     return body[: len(body) - len(body.lstrip(" \t"))]
 
 
-def _may_be_magic(body: str) -> bool:
-    return bool(_LINE_MAGIC.match(body) or _HELP.match(body) or _ASSIGNED.match(body))
+def _may_be_magic(body: str, later: bool) -> bool:
+    return bool(
+        _LINE_MAGIC.match(body)
+        or _HELP.match(body)
+        or _ASSIGNED.match(body)
+        or _AUTOMAGIC.match(body)
+        or (later and _FUTURE.match(body))
+    )
 
 
-def _masked(body: str) -> str | None:
+def _masked(body: str, later: bool) -> str | None:
     assigned = _ASSIGNED.match(body)
     if assigned:
         return assigned.group("indent") + assigned.group("target").rstrip() + " ..."
     if _LINE_MAGIC.match(body) or _HELP.match(body):
         return _indent(body) + "..."
+    if _AUTOMAGIC.match(body) and not _parses(body.strip()):
+        return _indent(body) + "..."  # ``pip install x``; not ``cd = 3``, ``run if a else b``
+    if later and _FUTURE.match(body):
+        return _indent(body) + "..."
     return None
+
+
+def _parses(statement: str) -> bool:
+    try:
+        ast.parse(statement)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _statement_state(previous: list[str]) -> tuple[bool, str | None]:
