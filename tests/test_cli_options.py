@@ -101,6 +101,15 @@ def test_warns_when_the_command_line_selects_no_rule(
     assert run("-q", *args, "infer.py", cwd=project).stderr == ""
 
 
+def test_warns_when_the_command_line_deselects_what_the_configuration_selected(
+    project: Path,
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.nograd-lint]\nselect = ["NG001"]\n')
+    result = run("--ignore=NG001", "infer.py", cwd=project)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == "nograd-lint: warning: no rules selected; nothing is checked\n"
+
+
 # -- statistics and source -----------------------------------------------------------------
 
 

@@ -209,10 +209,6 @@ def _masked(text: str) -> str:
         "??torch.nn.Linear",
         "torch.*Tensor?",
         "%pip install \\",
-        "pip install kornia==0.7",  # automagic: IPython runs %pip
-        "conda install -c conda-forge numpy",
-        "matplotlib inline",
-        "cd ../data",
     ],
 )
 def test_ipython_lines_become_ellipsis_on_the_same_line(line: str) -> None:
@@ -237,7 +233,8 @@ def test_ipython_lines_become_ellipsis_on_the_same_line(line: str) -> None:
         # names of automagics used as Python
         "cd = 3\npip.main(['install', 'x'])\nconfig = Config(\n    a=1,\n)\n",
         "pip if ok else None\n",
-        "matplotlib (\n    1)\n",
+        "cd -= lr * (\n    2)\n",
+        "pip install kornia\nimport kornia\n",  # IPython's automagic wants a cell of one line
         "from __future__ import annotations\n",  # the first cell's: a real one
     ],
 )
@@ -245,13 +242,33 @@ def test_python_that_looks_like_ipython_is_kept(text: str) -> None:
     assert _masked(text) == text
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ["pip install kornia==0.7", "conda install -c conda-forge numpy\n", "matplotlib inline"],
+)
+def test_a_cell_of_one_automagic_line_is_masked(cell: str) -> None:
+    # IPython runs ``%pip install ...`` for it.
+    masked = _masked(cell)
+    assert masked.startswith("...") and masked.rstrip("\n").endswith(MARK)
+    assert masked.endswith("\n") == cell.endswith("\n")
+
+
 def test_a_later_cell_future_import_is_masked() -> None:
     # IPython compiles each cell alone, so the import is legal in any cell; in the module
     # of all cells only the first may hold it.
     text = "from __future__ import division\nx = 1 / 2\n"
     assert mask(text.splitlines(keepends=True), later=True).text == (f"...{MARK}\nx = 1 / 2\n")
-    parenthesised = "from __future__ import (\n    division,\n)\n"
-    assert mask(parenthesised.splitlines(keepends=True), later=True).text == parenthesised
+    for kept in (
+        "from __future__ import (\n    division,\n)\n",  # not one line
+        "from __future__ import division; import torch\n",  # more than the import
+        "import os\nfrom __future__ import division\n",  # not at the top: an error there too
+        "if x:\n    from __future__ import division\n",
+    ):
+        assert mask(kept.splitlines(keepends=True), later=True).text == kept
+    after_a_comment = "# set up\n\nfrom __future__ import division\n"
+    assert mask(after_a_comment.splitlines(keepends=True), later=True).text == (
+        f"# set up\n\n...{MARK}\n"
+    )
 
 
 def test_magics_after_a_string_closes_are_masked_again() -> None:

@@ -286,11 +286,6 @@ def _lint(argv: list[str]) -> int:
     except SelectionError as error:
         print(f"nograd-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    everything = Layer(select=("NG",))
-    if not enabled_codes([everything, options.selection]) and options.quiet == 0:
-        # ``--select ''`` (an unset variable in a script): whatever the configuration says,
-        # nothing will be checked, and a silent exit 0 would read as "all clear".
-        print("nograd-lint: warning: no rules selected; nothing is checked", file=sys.stderr)
     try:
         plan = _plan(options)
     except ConfigError as error:  # its message may name a directory holding a newline
@@ -298,6 +293,13 @@ def _lint(argv: list[str]) -> int:
         return EXIT_ERROR
     if not plan.paths and not plan.unlistable and options.quiet == 0:
         print("nograd-lint: warning: no Python files found", file=sys.stderr)
+    jobs = [job for _, job, _ in plan.tasks]
+    if plan.stdin_job is not None:
+        jobs.append(plan.stdin_job)
+    if jobs and not any(job.codes for job in jobs) and options.quiet == 0:
+        # ``--select ''`` (an unset variable in a script), or an ``ignore`` over the
+        # configuration's ``select``: a silent exit 0 would read as "all clear".
+        print("nograd-lint: warning: no rules selected; nothing is checked", file=sys.stderr)
     results = _run(plan, options)
     _print_results(results, options)
     return _exit_status(results, options)

@@ -6,9 +6,10 @@ the autofix can put the original back. The rest of every line keeps its columns.
 A line counts as a magic only where a statement can start: a ``%`` or ``!`` that continues
 a bracketed expression or a string is Python, and stays. IPython's automagic runs a line
 magic written without its ``%`` (``pip install kornia``, ``matplotlib inline``, ``cd ..``)
-when the line is no Python; such a line, which on its own would not parse, is masked too.
-So is a one-line ``from __future__ import`` in a cell after the first: IPython compiles each
-cell on its own, where it is legal, but in the module of all cells it is not at the top.
+in a cell of that one line, when the line is no Python: such a cell is masked too (in a
+longer cell IPython reads the line as Python, as we do). So are the ``from __future__``
+imports that open a cell after the first, one line each: IPython compiles each cell on its
+own, where they are legal, but in the module of all cells they are not at the top.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _AUTOMAGIC = re.compile(
     r"|pylab|xmode|bookmark|pushd|popd)"
     r"[ \t]+[\w\-./~'\"$]"  # an argument: not ``=``, a bracket or an operator
 )
-_FUTURE = re.compile(r"(?P<indent>[ \t]*)from[ \t]+__future__[ \t]+import[^(\\]*$")
+_FUTURE = re.compile(r"from[ \t]+__future__[ \t]+import[^(\\;]*$")
 _ASSIGNED = re.compile(
     r"(?P<indent>[ \t]*)(?P<target>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)[%!](?!=)"
 )
@@ -57,7 +58,14 @@ def cell_magic(text: str) -> str | None:
 
 def mask(lines: list[str], later: bool = False) -> MaskedCell:
     """Mask the IPython lines of a cell given as physical lines (ends kept); ``later``: the
-    cell is not the notebook's first, and its ``from __future__`` imports go too."""
+    cell is not the notebook's first, and the ``from __future__`` imports it opens with go
+    too."""
+    automagic = len(lines) == 1 and _AUTOMAGIC.match(lines[0]) is not None
+    if automagic and not _parses(lines[0].strip()):
+        body = lines[0].rstrip("\r\n")
+        masked_line = _indent(body) + "..." + MARK + lines[0][len(body) :]
+        return MaskedCell(masked_line, (1,), (lines[0],))
+    futures = _opening_futures(lines) if later else 0
     out: list[str] = []
     masked: list[int] = []
     originals: list[str] = []
@@ -75,12 +83,14 @@ def mask(lines: list[str], later: bool = False) -> MaskedCell:
         replacement = None
         if inside is not None and inside in line:
             inside = None  # it may close here: read again when it matters
-        if continued is not None:
+        if number <= futures and _FUTURE.match(body):
+            replacement = "..."
+        elif continued is not None:
             replacement = continued + "..."
-        elif _may_be_magic(body, later) and inside is None:
+        elif _may_be_magic(body) and inside is None:
             starts, inside = _statement_state(out[fresh:])
             if starts:
-                replacement = _masked(body, later)
+                replacement = _masked(body)
                 if not body[:1].isspace():
                     fresh = len(out)
         if replacement is None:
@@ -100,25 +110,28 @@ def _indent(body: str) -> str:
     return body[: len(body) - len(body.lstrip(" \t"))]
 
 
-def _may_be_magic(body: str, later: bool) -> bool:
-    return bool(
-        _LINE_MAGIC.match(body)
-        or _HELP.match(body)
-        or _ASSIGNED.match(body)
-        or _AUTOMAGIC.match(body)
-        or (later and _FUTURE.match(body))
-    )
+def _opening_futures(lines: list[str]) -> int:
+    """How many lines at the top of the cell are blank, comments or one-line future
+    imports at column 0, ending with the last such import (0 without one)."""
+    last = 0
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if _FUTURE.match(line.rstrip("\r\n")):
+            last = number
+        elif stripped and not stripped.startswith("#"):
+            break
+    return last
 
 
-def _masked(body: str, later: bool) -> str | None:
+def _may_be_magic(body: str) -> bool:
+    return bool(_LINE_MAGIC.match(body) or _HELP.match(body) or _ASSIGNED.match(body))
+
+
+def _masked(body: str) -> str | None:
     assigned = _ASSIGNED.match(body)
     if assigned:
         return assigned.group("indent") + assigned.group("target").rstrip() + " ..."
     if _LINE_MAGIC.match(body) or _HELP.match(body):
-        return _indent(body) + "..."
-    if _AUTOMAGIC.match(body) and not _parses(body.strip()):
-        return _indent(body) + "..."  # ``pip install x``; not ``cd = 3``, ``run if a else b``
-    if later and _FUTURE.match(body):
         return _indent(body) + "..."
     return None
 
