@@ -2150,6 +2150,19 @@ class EncodedWithoutAGraph:
         loss.backward(retain_graph=True)  # expect: NG003:23
 
 
+class EncodedBehindAProperty:
+    @property
+    def features(self):
+        return self._features  # what ``encode`` left, graph and all
+
+    def encode(self, x):
+        self._features = self.encoder(x)
+
+    def fit_head(self, i, y):
+        loss = F.cross_entropy(self.heads[i](self.features), y)
+        loss.backward(retain_graph=True)
+
+
 def a_code_made_in_a_try_with_a_fallback(encoder, decoder, loader):
     for x in loader:
         try:

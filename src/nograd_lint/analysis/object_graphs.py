@@ -128,14 +128,17 @@ def graph_attributes(values: ModuleValues) -> frozenset[str]:
     differentiates that graph, again at each call."""
     found = _GRAPH_ATTRIBUTES.get(values)
     if found is None:
-        found = _GRAPH_ATTRIBUTES[values] = frozenset(
+        stored = {
             attribute
             for method in _methods(values)
             if method.name != "__init__"
             for owner in [self_parameter(method)]
             if owner is not None
             for attribute in _stored_graphs(method, owner, values)
-        )
+        }
+        if stored:
+            stored |= _properties(values.tree)  # ``return self._features``, maybe one
+        found = _GRAPH_ATTRIBUTES[values] = frozenset(stored)
     return found
 
 
@@ -497,7 +500,24 @@ def constructor_settings(values: ModuleValues) -> dict[str, bool]:
             if stores_arguments(node.func.attr) and isinstance(receiver, ast.Attribute):
                 known[receiver.attr] = False
         stack.extend((child, init) for child in ast.iter_child_nodes(node))
+    for name in _properties(values.tree):
+        known[name] = False  # ``self.features`` reads what a method stored elsewhere
     return known
+
+
+def _properties(tree: ast.Module) -> set[str]:
+    """Names of the module's properties (``@property``, ``@features.setter``,
+    ``@cached_property``): reading or setting one runs code."""
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, FUNCTIONS)
+        and any(
+            (isinstance(d, ast.Name) and d.id in ("property", "cached_property"))
+            or (isinstance(d, ast.Attribute) and d.attr in ("setter", "cached_property"))
+            for d in node.decorator_list
+        )
+    }
 
 
 def fresh_tensor_attributes(values: ModuleValues) -> frozenset[str]:
