@@ -19,11 +19,11 @@ bindings, the argument is needed (and the call is not reported) when:
   is a parameter (and no model of the function records a graph) or an attribute of the
   object, a memory the object fills itself, or a module variable bound to a model's
   output; a model runs whose class in the module keeps part of each call's graph on the
-  object (``self.feats = h`` in ``forward``); a value of the graph is returned (to a
-  caller: not by a private function whose
-  every call throws the result away), stored on an object or captured, or handed
-  after the call to anything that may differentiate it (not torch's functions, builtins,
-  losses, tensor methods, loggers, or a function of the module without gradient calls);
+  object (``self.feats = h`` in ``forward``); a value of the graph is returned (not by a
+  private function whose every call throws the result away), stored on an object or
+  captured, or handed after the call to anything that may differentiate it (not torch's
+  functions, builtins, losses, tensor methods, loggers, or a function of the module without
+  gradient calls);
 - ``create_graph=True`` leaves gradients with a graph in ``.grad`` (``backward``), or in
   the hooks a ``torch.autograd.grad`` whose result is not read was called for.
 
