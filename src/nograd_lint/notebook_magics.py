@@ -27,7 +27,7 @@ _LINE_MAGIC = re.compile(r"(?P<indent>[ \t]*)(?:%|!(?!=)|\?)")
 _HELP = re.compile(r"(?P<indent>[ \t]*)[A-Za-z_*][\w.*]*(?:\(\))?\s*\?{1,2}\s*$")
 #: Line magics that IPython's automagic (on by default) runs without a ``%``.
 _AUTOMAGIC = re.compile(
-    r"(?P<indent>[ \t]*)(?:pip|conda|mamba|matplotlib|load_ext|reload_ext|autoreload|cd"
+    r"[ \t]*(?:pip|conda|mamba|matplotlib|load_ext|reload_ext|autoreload|cd"
     r"|pylab|xmode|bookmark|pushd|popd)"
     r"[ \t]+[\w\-./~'\"$]"  # an argument: not ``=``, a bracket or an operator
 )
@@ -59,13 +59,8 @@ def cell_magic(text: str) -> str | None:
 def mask(lines: list[str], later: bool = False) -> MaskedCell:
     """Mask the IPython lines of a cell given as physical lines (ends kept); ``later``: the
     cell is not the notebook's first, and the ``from __future__`` imports it opens with go
-    too."""
-    automagic = len(lines) == 1 and _AUTOMAGIC.match(lines[0]) is not None
-    if automagic and not _parses(lines[0].strip()):
-        body = lines[0].rstrip("\r\n")
-        masked_line = _indent(body) + "..." + MARK + lines[0][len(body) :]
-        return MaskedCell(masked_line, (1,), (lines[0],))
-    futures = _opening_futures(lines) if later else 0
+    too (``_whole_lines``)."""
+    whole = _whole_lines(lines, later)
     out: list[str] = []
     masked: list[int] = []
     originals: list[str] = []
@@ -83,8 +78,8 @@ def mask(lines: list[str], later: bool = False) -> MaskedCell:
         replacement = None
         if inside is not None and inside in line:
             inside = None  # it may close here: read again when it matters
-        if number <= futures and _FUTURE.match(body):
-            replacement = "..."
+        if number in whole:
+            replacement = _indent(body) + "..."
         elif continued is not None:
             replacement = continued + "..."
         elif _may_be_magic(body) and inside is None:
@@ -110,17 +105,20 @@ def _indent(body: str) -> str:
     return body[: len(body) - len(body.lstrip(" \t"))]
 
 
-def _opening_futures(lines: list[str]) -> int:
-    """How many lines at the top of the cell are blank, comments or one-line future
-    imports at column 0, ending with the last such import (0 without one)."""
-    last = 0
-    for number, line in enumerate(lines, 1):
+def _whole_lines(lines: list[str], later: bool) -> set[int]:
+    """The lines masked whatever comes before them: the line of a one-line cell that
+    automagic runs (``pip install kornia``), and, in a ``later`` cell, the one-line future
+    imports at column 0 that open it (below blank lines and comments only)."""
+    if len(lines) == 1 and _AUTOMAGIC.match(lines[0]) and not _parses(lines[0].strip()):
+        return {1}
+    found: set[int] = set()
+    for number, line in enumerate(lines if later else (), 1):
         stripped = line.strip()
         if _FUTURE.match(line.rstrip("\r\n")):
-            last = number
+            found.add(number)
         elif stripped and not stripped.startswith("#"):
             break
-    return last
+    return found
 
 
 def _may_be_magic(body: str) -> bool:
