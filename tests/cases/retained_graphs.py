@@ -208,6 +208,24 @@ class WeightedDetector:
         return x.grad
 
 
+class ConfiguredTrainer:
+    def __init__(self, model, temperature=1.0):
+        self.model = model
+        self.temperature = temperature  # a setting: the module gives it numbers only (below)
+
+    def step(self, x):
+        loss = (self.model(x) * self.temperature).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+def configured_trainers(model, config, options):
+    return [
+        ConfiguredTrainer(model, temperature=config.temperature),
+        ConfiguredTrainer(model, float(options["temperature"])),
+        ConfiguredTrainer(model),
+    ]
+
+
 def targets_built_by_an_imported_class(model, x, classes):
     # ``ClassTarget`` is a class (by its name): it makes objects, it runs no forward.
     targets = [ClassTarget(c) for c in classes]
@@ -476,6 +494,23 @@ class Prototypes:
     def step(self, queries):
         loss = torch.cdist(self.encoder(queries), self.prototypes).mean()
         loss.backward(retain_graph=True)
+
+
+class LearnedTemperatureTrainer:
+    def __init__(self, model, temperature=1.0):
+        self.model = model
+        self.temperature = temperature  # a number by default, but given a graph below
+
+    def step(self, x):
+        loss = (self.model(x) * self.temperature).mean()
+        loss.backward(retain_graph=True)  # the next step runs through ``exp()`` again
+
+
+def train_with_a_learned_temperature(model, batches):
+    log_temperature = torch.zeros((), requires_grad=True)
+    trainer = LearnedTemperatureTrainer(model, temperature=log_temperature.exp())
+    for x in batches:
+        trainer.step(x)
 
 
 def _checkpointed(trunk, x):

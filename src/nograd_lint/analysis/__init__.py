@@ -32,6 +32,8 @@ stdlib ``ast`` tree it shares with the screen.
   - :mod:`.model_calls` - which calls may run a model and record a graph
   - :mod:`.detached_results` - helpers that hand back values without a graph
   - :mod:`.object_graphs` - what an object's attributes hold between calls
+  - :mod:`.hook_stores` - where forward hooks may keep a forward's output for another
+    function's gradient call
   - :mod:`.memoized_results` - functions that hand back what an earlier call made
     (``@lru_cache``, a module-level cache)
   - :mod:`.value_keepers` - whether a call handed the graph may keep or differentiate it

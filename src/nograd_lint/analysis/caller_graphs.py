@@ -20,11 +20,12 @@ from .gradient_calls import differentiated_values, local_definition, makes_gradi
 from .graph_sources import origins_of, origins_shared
 from .mode_summaries import summaries_of
 from .model_calls import given_a_model, method_may_run_a_model, method_self
+from .object_graphs import setting_sources
 from .value_keepers import arguments_by_parameter, passes_nothing_on
 from .value_readings import NEVER
 from .values import ModuleValues
 
-__all__ = ["callers_hand_a_graph"]
+__all__ = ["callers_hand_a_graph", "constructors_hand_a_graph"]
 
 
 def callers_hand_a_graph(
@@ -100,6 +101,60 @@ def callers_hand_a_graph(
                 ):
                     return True
     return False
+
+
+def constructors_hand_a_graph(
+    parameters: set[str], function: FunctionValues, values: ModuleValues
+) -> bool:
+    """One of ``parameters`` is a setting (``self.scale``, set in ``__init__`` from an
+    argument with a number's default) that a call of its class in the module gives a graph
+    (``Trainer(model, scale=log_scale.exp())``): the object then holds that one graph for
+    every call of every method, and each gradient call through it runs the graph again.
+    Read at calls of the class by its name and of the module's classes related to it; a
+    caller's parameter or attribute handed on is taken for data, as for a parameter of
+    the function itself. A method reads the settings of its own class and those related
+    to it only."""
+    sources = setting_sources(values)
+    owners = {c.name for c in _related_classes(function.node, values)}
+    for name in parameters:
+        _, dot, attr = name.partition(".")
+        for source in sources.get(attr, []) if dot else []:
+            if source.owner is None or (owners and source.owner.name not in owners):
+                continue
+            classes = (
+                summaries_of(values).classes.related(source.owner.name)
+                if source.owner in values.tree.body
+                else {source.owner.name}
+            )
+            arguments = source.init.args
+            positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1:]
+            keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
+            for call in values.index.calls:
+                func = call.func
+                if (dotted_name(func) or "").rpartition(".")[2] not in classes:
+                    continue
+                caller = values.function_of(call)
+                given = arguments_given(call, positional, keywords)
+                handed = (
+                    [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+                    + [k.value for k in call.keywords]
+                    if given is None
+                    else [given[source.parameter]]
+                    if source.parameter in given
+                    else []
+                )
+                if caller is not None and any(_a_graph(a, caller, values) for a in handed):
+                    return True
+    return False
+
+
+def _a_graph(argument: ast.expr, caller: FunctionValues, values: ModuleValues) -> bool:
+    """``argument`` carries a graph in ``caller``: a model's output, or a computation on a
+    tensor that requires grad (not that tensor itself: a leaf has no graph to free)."""
+    origins = origins_of([argument], caller, values)
+    if origins.unbound_forward or origins.recorded():
+        return True
+    return bool(origins.grad_leaves) and not isinstance(argument, ast.Name)
 
 
 #: How many calls up ``callers_hand_a_graph`` follows a parameter handed on.

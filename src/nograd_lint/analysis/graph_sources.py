@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from ..ast_names import chain_head, dotted_name, last_name, names_in
 from .catalog import (
     CONTAINER_CONSTRUCTORS,
-    FORWARD_HOOK_METHODS,
     GRADIENT_ATTRIBUTE,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_DROPPING_ATTRIBUTES,
@@ -43,6 +42,7 @@ from .distribution_draws import draws_from_a_distribution
 from .fates import contradicts
 from .function_values import Binding, FunctionValues
 from .gradient_calls import differentiated_values, local_definition
+from .hook_stores import registers_forward_hooks
 from .memoized_results import reads_a_kept_property, returns_a_kept_result
 from .model_calls import (
     Helpers,
@@ -77,7 +77,7 @@ from .value_readings import (
     never_carries,
     peeled,
 )
-from .values import ModuleValues, top_level_names
+from .values import ModuleValues, module_variables
 
 
 @dataclass
@@ -810,19 +810,6 @@ def _empty_container(value: ast.expr | None) -> bool:
     return made in CONTAINER_CONSTRUCTORS and (not value.args or made.endswith("defaultdict"))
 
 
-def module_variables(values: ModuleValues) -> set[str]:
-    """Names the module's own code binds to values: not its functions, classes, imports."""
-    return {
-        name
-        for statement in values.tree.body
-        if not isinstance(
-            statement,
-            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom),
-        )
-        for name in top_level_names(statement)
-    }
-
-
 def _values_of_the_module(values: ModuleValues) -> frozenset[str]:
     """Names the module binds to anything but its functions and the modules that compute on
     no tensor: variables, classes and imports, whose attributes may hold a graph
@@ -861,23 +848,8 @@ def origins_shared(
         bool(own & set(theirs.reads))
         # what a hook or the forward itself kept: any of the forwards' activations
         or theirs.from_model_state
-        or _registers_forward_hooks(values)
+        or registers_forward_hooks(values)
     )
-
-
-def _registers_forward_hooks(values: ModuleValues) -> bool:
-    """The module registers forward hooks: a later gradient call may differentiate any
-    activation one of them kept (``store["feat"].pow(2).mean().backward()``)."""
-    known = _HOOKS.get(values)
-    if known is None:
-        known = _HOOKS[values] = any(
-            last_name(call.func) in FORWARD_HOOK_METHODS for call in values.index.calls
-        )
-    return known
-
-
-#: Per module, ``_registers_forward_hooks``.
-_HOOKS: weakref.WeakKeyDictionary[ModuleValues, bool] = weakref.WeakKeyDictionary()
 
 
 def _parameters_of_a_model(node: ast.AST, models: frozenset[str] | set[str]) -> bool:

@@ -470,18 +470,47 @@ def constructor_settings(values: ModuleValues) -> dict[str, bool]:
     carries a graph only if the caller gave one, as a parameter does. Any other store, a
     container's adder, an item store: False; and nothing in a module that sets attributes
     by name (``ast_names.sets_attributes_by_name``)."""
-    known = _SETTINGS.get(values)
-    if known is not None:
-        return known
-    known = _SETTINGS[values] = {}
+    return _settings_read(values)[0]
+
+
+class SettingSource(NamedTuple):
+    """Where a setting comes from: the class whose ``__init__`` sets it (None for an
+    ``__init__`` outside a class body) and the parameter it is set from."""
+
+    owner: ast.ClassDef | None
+    init: ast.FunctionDef
+    parameter: str
+
+
+def setting_sources(values: ModuleValues) -> dict[str, list[SettingSource]]:
+    """Attribute name -> the ``__init__`` parameters ``constructor_settings`` took it from
+    (``self.gamma = gamma``); a setting to a literal (``self.steps = 0``) has none."""
+    return _settings_read(values)[1]
+
+
+def _settings_read(
+    values: ModuleValues,
+) -> tuple[dict[str, bool], dict[str, list[SettingSource]]]:
+    read = _SETTINGS.get(values)
+    if read is not None:
+        return read
+    known: dict[str, bool] = {}
+    sources: dict[str, list[SettingSource]] = {}
+    read = _SETTINGS[values] = (known, sources)
     if any(sets_attributes_by_name(node) for node in ast.walk(values.tree)):
-        return known  # attributes set by name: none is surely a setting
-    # (node, the ``__init__`` it runs in directly, if any)
-    stack: list[tuple[ast.AST, ast.FunctionDef | None]] = [(values.tree, None)]
+        return read  # attributes set by name: none is surely a setting
+    # (node, the ``__init__`` it runs in directly, if any, and that method's class)
+    stack: list[tuple[ast.AST, ast.FunctionDef | None, ast.ClassDef | None]] = [
+        (values.tree, None, None)
+    ]
     while stack:
-        node, init = stack.pop()
+        node, init, owner = stack.pop()
         if isinstance(node, OWN_SCOPES):
             init = node if isinstance(node, ast.FunctionDef) and node.name == "__init__" else None
+            if isinstance(node, ast.ClassDef):
+                owner = node
+            elif owner is not None and node not in owner.body:
+                owner = None
         elif (
             isinstance(node, (ast.Assign, ast.AnnAssign))
             and init is not None
@@ -489,6 +518,8 @@ def constructor_settings(values: ModuleValues) -> dict[str, bool]:
         ):
             attr = _targets(node)[0].attr  # type: ignore[attr-defined]
             known[attr] = known.get(attr, True)
+            if isinstance(node.value, ast.Name):
+                sources.setdefault(attr, []).append(SettingSource(owner, init, node.value.id))
             continue
         elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
             known[node.attr] = False
@@ -499,10 +530,10 @@ def constructor_settings(values: ModuleValues) -> dict[str, bool]:
             receiver = node.func.value
             if stores_arguments(node.func.attr) and isinstance(receiver, ast.Attribute):
                 known[receiver.attr] = False
-        stack.extend((child, init) for child in ast.iter_child_nodes(node))
+        stack.extend((child, init, owner) for child in ast.iter_child_nodes(node))
     for name in _properties(values.tree):
         known[name] = False  # ``self.features`` reads what a method stored elsewhere
-    return known
+    return read
 
 
 def _properties(tree: ast.Module) -> set[str]:
@@ -658,5 +689,7 @@ _PLAIN_TYPES = frozenset(
 )
 
 
-#: Per module, ``constructor_settings``.
-_SETTINGS: weakref.WeakKeyDictionary[ModuleValues, dict[str, bool]] = weakref.WeakKeyDictionary()
+#: Per module, ``constructor_settings`` and ``setting_sources``.
+_SETTINGS: weakref.WeakKeyDictionary[
+    ModuleValues, tuple[dict[str, bool], dict[str, list[SettingSource]]]
+] = weakref.WeakKeyDictionary()

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 from ..ast_names import dotted_name
 from .call_sites import private_call_sites
-from .caller_graphs import callers_hand_a_graph
+from .caller_graphs import callers_hand_a_graph, constructors_hand_a_graph
 from .catalog import (
     GRAPH_FREEING_METHODS,
     RETAIN_GRAPH_KEYWORD,
@@ -71,14 +71,14 @@ from .gradient_calls import (
 from .graph_sources import (
     call_origins,
     is_element,
-    module_variables,
     origins_of,
     origins_shared,
 )
+from .hook_stores import hooks_keep_graphs_for
 from .object_graphs import forward_keeps_graphs, makes_fresh_tensor
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
-from .values import ModuleValues
+from .values import ModuleValues, module_variables
 
 __all__ = ["NeedlessRetain", "needless_retains"]
 
@@ -196,6 +196,8 @@ def _needed(
     recorded = origins.recorded()
     if origins.from_attribute or origins.from_iteration or origins.from_enclosing:
         return True
+    if constructors_hand_a_graph(origins.parameters, function, values):
+        return True  # ``Trainer(model, scale=log_scale.exp())``: one graph for every call
     if origins.from_parameter and not recorded:
         return not _callers_done_with(call, origins.parameters, function, values, callers_read)
     loops = function.call_loops.get(id(call), frozenset())
@@ -220,6 +222,8 @@ def _needed(
         # ``def forward(self, x): self.feats = self.body(x)`` in a class of the module: a
         # model run here may keep part of the graph on itself for whoever reads it next
         return True
+    if recorded and origins.forwards and hooks_keep_graphs_for(function.node, values):
+        return True  # ``features.append(output)`` in a hook, for the caller's backward
     if recorded:
         reached = function.derived(NEVER, recorded)
         finished = closures_done_before(call, reached, function, values)

@@ -1162,3 +1162,16 @@ def _named_self(node: FunctionNode) -> bool:
         return False
     positional = (*node.args.posonlyargs, *node.args.args)
     return bool(positional) and positional[0].arg == "self"
+
+
+def module_variables(values: ModuleValues) -> set[str]:
+    """Names the module's own code binds to values: not its functions, classes, imports."""
+    return {
+        name
+        for statement in values.tree.body
+        if not isinstance(
+            statement,
+            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom),
+        )
+        for name in top_level_names(statement)
+    }
