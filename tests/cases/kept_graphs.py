@@ -917,3 +917,41 @@ def total_cut_by_a_helper_of_the_module(model, loader):
         total = total + loss
         total = _detached(total)  # hands back only a detached value
     return total.item()
+
+
+def history_of_lists_by_name(model: torch.nn.Module, loader):
+    history = {"loss": [], "accuracy": []}
+    for x, y in loader:
+        out = model(x)
+        history["loss"].append(F.cross_entropy(out, y))  # expect: NG002:32
+        history["accuracy"].append((out.argmax(1) == y).float().mean().item())
+    return [h.item() for h in history["loss"]]
+
+
+def history_made_on_first_use(model: torch.nn.Module, loader):
+    history = collections.defaultdict(list)
+    for x, y in loader:
+        history["loss"].append(F.cross_entropy(model(x), y))  # expect: NG002:32
+    return len(history["loss"])
+
+
+def history_of_lists_by_comprehension(model: torch.nn.Module, loader, names):
+    history = {name: [] for name in names}
+    history.update(loss=[])
+    for x, y in loader:
+        history["loss"].append(F.cross_entropy(model(x), y))  # expect: NG002:32
+    return len(history["loss"])
+
+
+def meters_by_name_may_keep_numbers(model: torch.nn.Module, loader, Meter):
+    meters = {"loss": Meter()}  # an object of the caller's: it may keep a number
+    for x, y in loader:
+        meters["loss"].append(F.cross_entropy(model(x), y))
+    return meters
+
+
+def history_of_numbers_by_name(model: torch.nn.Module, loader):
+    history = {"loss": []}
+    for x, y in loader:
+        history["loss"].append(F.cross_entropy(model(x), y).item())
+    return history

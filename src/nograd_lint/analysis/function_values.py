@@ -1578,6 +1578,8 @@ class FunctionValues:
         if not (binding.accumulates or binding.comprehension):
             return None
         target = binding.target
+        # ``history["loss"].append(loss)``: the list under that key is the accumulator
+        entry = target.slice if binding.adds and isinstance(target, ast.Subscript) else None
         if isinstance(target, ast.Subscript):
             target = target.value
         if not isinstance(target, ast.Name):
@@ -1589,7 +1591,7 @@ class FunctionValues:
             binding.adds
             and name not in names_read(binding.value)  # ``ema.append(0.9 * ema[-1] + ...)``
             and any(
-                not (self.bindings[i].adds or _makes_collection(self.bindings[i], name))
+                not (self.bindings[i].adds or _makes_collection(self.bindings[i], name, entry))
                 for i in outer
             )
         ):
@@ -2388,15 +2390,45 @@ def _reads_in_target(target: ast.AST) -> list[ast.AST]:
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 
 
-def _makes_collection(binding: Binding, name: str) -> bool:
+def _makes_collection(binding: Binding, name: str, entry: ast.expr | None = None) -> bool:
     """Whether ``binding`` gives ``name`` a collection: ``outs = []``, and ``outs, feats =
-    [], []`` element by element."""
+    [], []`` element by element; with ``entry``, a mapping whose value under that key is
+    one (``history = {"loss": [], "acc": []}``, ``defaultdict(list)``)."""
     pairs = _written_pairs(binding.target, binding.value)
-    if pairs is not None:
+    made = (
+        [v for t, v in pairs if isinstance(t, ast.Name) and t.id == name]
+        if pairs is not None
+        else [binding.value]
+    )
+    if entry is None:
+        return any(_makes_a_collection(v) for v in made)
+    return any(_holds_collections(v, entry) for v in made)
+
+
+def _holds_collections(value: ast.AST | None, entry: ast.expr) -> bool:
+    """``{"loss": [], ...}`` under a key written out, ``dict(loss=[])``, or a mapping that
+    makes one for every key (``defaultdict(list)``, ``{k: [] for k in keys}``)."""
+    key = entry.value if isinstance(entry, ast.Constant) else None
+    if isinstance(value, ast.Dict):
         return any(
-            isinstance(t, ast.Name) and t.id == name and _makes_a_collection(v) for t, v in pairs
+            isinstance(k, ast.Constant) and k.value == key and _makes_a_collection(v)
+            for k, v in zip(value.keys, value.values)
         )
-    return _makes_a_collection(binding.value)
+    if isinstance(value, ast.DictComp):
+        return _makes_a_collection(value.value)
+    if not isinstance(value, ast.Call):
+        return False
+    callee = dotted_name(value.func)
+    if callee in _DEFAULT_DICTS:
+        factory = value.args[0] if value.args else None
+        return isinstance(factory, ast.Name) and factory.id in _COLLECTIONS
+    return callee == "dict" and any(
+        k.arg == key and _makes_a_collection(k.value) for k in value.keywords
+    )
+
+
+#: Mappings that make a value for a key on its first use.
+_DEFAULT_DICTS = frozenset({"defaultdict", "collections.defaultdict"})
 
 
 def _makes_a_collection(value: ast.AST) -> bool:
