@@ -218,6 +218,33 @@ class ConfiguredTrainer:
         loss.backward(retain_graph=True)  # expect: NG003:23
 
 
+class ScaledBase:
+    def __init__(self, model, gain=1.0):
+        self.model = model
+        self.gain = gain
+
+
+class PlainScaledTrainer(ScaledBase):
+    def step(self, x):
+        loss = (self.model(x) * self.gain).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+
+
+class LearnedScaleTrainer(ScaledBase):
+    def step(self, x):
+        loss = (self.model(x) * self.gain).pow(2).mean()
+        loss.backward(retain_graph=True)  # a sibling's objects have their own settings
+
+
+def scaled_trainers(model, batches):
+    log_gain = torch.zeros((), requires_grad=True)
+    plain = PlainScaledTrainer(model, gain=0.5)
+    learned = LearnedScaleTrainer(model, gain=log_gain.exp())
+    for x in batches:
+        plain.step(x)
+        learned.step(x)
+
+
 def configured_trainers(model, config, options):
     return [
         ConfiguredTrainer(model, temperature=config.temperature),

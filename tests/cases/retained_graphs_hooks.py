@@ -35,3 +35,40 @@ def _step_seen_by_the_hook(model, x, y):
 def regularize_the_kept_feature(model, x, y):
     _step_seen_by_the_hook(model, x, y)
     store["feat"].pow(2).mean().backward()  # the first layer's output of that step's forward
+
+
+summaries = {}
+
+
+def keep_summary(module, inputs, output):
+    summaries["mean"] = output.detach().mean()  # a number's tensor: no graph is kept
+
+
+def _step_summarized(model, x, y):
+    loss = (model(x) - y).pow(2).mean()
+    loss.backward(retain_graph=True)  # expect: NG003:19
+
+
+def step_then_regularize(model, x, y):
+    _step_summarized(model, x, y)
+    print(summaries["mean"].item())
+    sum(p.pow(2).sum() for p in model.parameters()).backward()  # no hook's graph
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def step(self, x, y):
+        self.optimizer.zero_grad()
+        loss = (self.model(x) - y).pow(2).mean()
+        loss.backward(retain_graph=True)  # expect: NG003:23
+        self.optimizer.step()
+
+
+def finetune_on_the_kept_feature(model, x):
+    optimizer = torch.optim.SGD(model.parameters(), 0.1)
+    model(x)
+    store["feat"].abs().mean().backward()
+    optimizer.step()  # an optimizer's ``step``, not ``Trainer.step``

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import weakref
+from collections.abc import Iterator
 
 from ..ast_names import arguments_given, chain_head, dotted_name
 from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, is_torchs, runs_a_model
@@ -25,7 +26,7 @@ from .value_keepers import arguments_by_parameter, passes_nothing_on
 from .value_readings import NEVER
 from .values import ModuleValues
 
-__all__ = ["callers_hand_a_graph", "constructors_hand_a_graph"]
+__all__ = ["callers_hand_a_graph", "calls_of", "constructors_hand_a_graph"]
 
 
 def callers_hand_a_graph(
@@ -58,23 +59,7 @@ def callers_hand_a_graph(
     if classes and method_self(function) is not None:
         positional = positional[1:]  # bound to the object (or the class)
     keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
-    aliases = frozenset() if classes else _aliases(node.name, values)
-    for call in values.index.calls:
-        func = call.func
-        if classes:
-            if not (isinstance(func, ast.Attribute) and func.attr == node.name):
-                continue
-        elif not (isinstance(func, ast.Name) and (func.id == node.name or func.id in aliases)):
-            continue
-        caller = values.function_of(call)
-        if caller is None or (classes and not _calls_its_method(func, caller, classes)):
-            continue  # ``other.fit(...)``: a method of that name of another class
-        bound: list[ast.expr] = []
-        if isinstance(func, ast.Name) and func.id != node.name:
-            named = _bound_to(func, node.name, caller, values)
-            if named is None:
-                continue  # ``step`` here is another function
-            bound = named
+    for call, caller, bound in calls_of(node, values):
         given = None if bound else arguments_given(call, positional, keywords)
         arguments = (
             [a.value if isinstance(a, ast.Starred) else a for a in (*call.args, *bound)]
@@ -103,6 +88,37 @@ def callers_hand_a_graph(
     return False
 
 
+def calls_of(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues
+) -> Iterator[tuple[ast.Call, FunctionValues, list[ast.expr]]]:
+    """The calls in the module of the module's function or method ``definition``, each
+    with the function (or module code) it runs in and the arguments a partial binds: by
+    its name or a name bound to it or to a ``functools.partial`` of it, or, for a method,
+    through ``self``/``cls``/``super()`` in its class or a class related to it by its
+    bases, or through an object of such a class. A nested function's calls are not read."""
+    classes = _related_classes(definition, values)
+    if not classes and definition not in values.tree.body:
+        return
+    aliases = frozenset() if classes else _aliases(definition.name, values)
+    for call in values.index.calls:
+        func = call.func
+        if classes:
+            if not (isinstance(func, ast.Attribute) and func.attr == definition.name):
+                continue
+        elif not (
+            isinstance(func, ast.Name) and (func.id == definition.name or func.id in aliases)
+        ):
+            continue
+        caller = values.function_of(call)
+        if caller is None or (classes and not _calls_its_method(func, caller, classes)):
+            continue  # ``other.fit(...)``: a method of that name of another class
+        bound: list[ast.expr] | None = []
+        if isinstance(func, ast.Name) and func.id != definition.name:
+            bound = _bound_to(func, definition.name, caller, values)
+        if bound is not None:  # None: ``step`` here is another function
+            yield call, caller, bound
+
+
 def constructors_hand_a_graph(
     parameters: set[str], function: FunctionValues, values: ModuleValues
 ) -> bool:
@@ -115,17 +131,21 @@ def constructors_hand_a_graph(
     the function itself. A method reads the settings of its own class and those related
     to it only."""
     sources = setting_sources(values)
-    owners = {c.name for c in _related_classes(function.node, values)}
+    built = _classes_running(function.node, values)
     for name in parameters:
         _, dot, attr = name.partition(".")
         for source in sources.get(attr, []) if dot else []:
-            if source.owner is None or (owners and source.owner.name not in owners):
+            if source.owner is None:
                 continue
             classes = (
-                summaries_of(values).classes.related(source.owner.name)
+                built
+                if built is not None
+                else summaries_of(values).classes.related(source.owner.name)
                 if source.owner in values.tree.body
                 else {source.owner.name}
             )
+            if source.owner.name not in _with_ancestors(classes, values):
+                continue  # another class's ``__init__``
             arguments = source.init.args
             positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1:]
             keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
@@ -146,6 +166,29 @@ def constructors_hand_a_graph(
                 if caller is not None and any(_a_graph(a, caller, values) for a in handed):
                     return True
     return False
+
+
+def _classes_running(method: ast.AST, values: ModuleValues) -> set[str] | None:
+    """The classes whose objects run ``method``: its class and the classes of the module
+    that derive from it (not a sibling that shares only a base); None for a function
+    that is no method of a class."""
+    owner = next(
+        (s for s in values.index.statements if isinstance(s, ast.ClassDef) and method in s.body),
+        None,
+    )
+    if owner is None:
+        return None
+    if owner not in values.tree.body:
+        return {owner.name}
+    hierarchy = summaries_of(values).classes
+    return {owner.name} | {c for c in hierarchy.bases() if owner.name in hierarchy.ancestors(c)}
+
+
+def _with_ancestors(classes: set[str], values: ModuleValues) -> set[str]:
+    """``classes`` and the classes of the module they derive from: whose ``__init__``
+    they may run."""
+    hierarchy = summaries_of(values).classes
+    return classes | {a for c in classes for a in hierarchy.ancestors(c)}
 
 
 def _a_graph(argument: ast.expr, caller: FunctionValues, values: ModuleValues) -> bool:

@@ -2392,17 +2392,18 @@ _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 
 def _makes_collection(binding: Binding, name: str, entry: ast.expr | None = None) -> bool:
     """Whether ``binding`` gives ``name`` a collection: ``outs = []``, and ``outs, feats =
-    [], []`` element by element; with ``entry``, a mapping whose value under that key is
-    one (``history = {"loss": [], "acc": []}``, ``defaultdict(list)``)."""
+    [], []`` element by element (``outs = [[], []]`` for ``outs[i % 2].append(y)``); for
+    an ``entry`` also a mapping whose value under that key is one (``history = {"loss":
+    [], "acc": []}``, ``defaultdict(list)``)."""
     pairs = _written_pairs(binding.target, binding.value)
     made = (
         [v for t, v in pairs if isinstance(t, ast.Name) and t.id == name]
         if pairs is not None
         else [binding.value]
     )
-    if entry is None:
-        return any(_makes_a_collection(v) for v in made)
-    return any(_holds_collections(v, entry) for v in made)
+    return any(
+        _makes_a_collection(v) or (entry is not None and _holds_collections(v, entry)) for v in made
+    )
 
 
 def _holds_collections(value: ast.AST | None, entry: ast.expr) -> bool:

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 from ..ast_names import dotted_name
 from .call_sites import private_call_sites
-from .caller_graphs import callers_hand_a_graph, constructors_hand_a_graph
+from .caller_graphs import callers_hand_a_graph, calls_of, constructors_hand_a_graph
 from .catalog import (
     GRAPH_FREEING_METHODS,
     RETAIN_GRAPH_KEYWORD,
@@ -74,7 +74,7 @@ from .graph_sources import (
     origins_of,
     origins_shared,
 )
-from .hook_stores import hooks_keep_graphs_for
+from .hook_stores import hook_store_readers
 from .object_graphs import forward_keeps_graphs, makes_fresh_tensor
 from .value_keepers import arguments_by_parameter, given_seed, handed_on_later, passes_nothing_on
 from .value_readings import NEVER, creates_graph, names_read
@@ -222,7 +222,7 @@ def _needed(
         # ``def forward(self, x): self.feats = self.body(x)`` in a class of the module: a
         # model run here may keep part of the graph on itself for whoever reads it next
         return True
-    if recorded and origins.forwards and hooks_keep_graphs_for(function.node, values):
+    if recorded and origins.forwards and _hook_store_read_by_a_caller(function, values):
         return True  # ``features.append(output)`` in a hook, for the caller's backward
     if recorded:
         reached = function.derived(NEVER, recorded)
@@ -353,6 +353,19 @@ def _callers_done_with(
             if _needed(site.call, roots, caller, values, callers_read | {id(node)}):
                 return False
     return True
+
+
+def _hook_store_read_by_a_caller(function: FunctionValues, values: ModuleValues) -> bool:
+    """A caller of the function differentiates what a forward hook keeps in a variable of
+    the module (``_step(model, x, y); features[-1].sum().backward()``): the function's
+    forwards may have left their graphs there."""
+    readers = hook_store_readers(values)
+    node = function.node
+    return (
+        bool(readers)
+        and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and any(id(caller.node) in readers for _, caller, _ in calls_of(node, values))
+    )
 
 
 def _results_dropped(function: FunctionValues, values: ModuleValues) -> bool:
