@@ -61,12 +61,7 @@ def callers_hand_a_graph(
     keywords = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
     for call, caller, bound in calls_of(node, values):
         given = None if bound else arguments_given(call, positional, keywords)
-        arguments = (
-            [a.value if isinstance(a, ast.Starred) else a for a in (*call.args, *bound)]
-            + [k.value for k in call.keywords]
-            if given is None  # ``*args``, or a partial: any of them may be any parameter
-            else [given[name] for name in parameters if name in given]
-        )
+        arguments = _handed(call, given, parameters, bound)
         repeated = None if in_a_loop else caller.call_loops.get(id(call), frozenset())
         for argument in arguments:
             # In a loop of the caller, the same output made before it is differentiated
@@ -131,64 +126,51 @@ def constructors_hand_a_graph(
     the function itself. A method reads the settings of its own class and those related
     to it only."""
     sources = setting_sources(values)
-    built = _classes_running(function.node, values)
+    hierarchy = summaries_of(values).classes
+    method_of = _owning_class(function.node, values)
     for name in parameters:
         _, dot, attr = name.partition(".")
         for source in sources.get(attr, []) if dot else []:
             if source.owner is None:
                 continue
-            classes = (
-                built
-                if built is not None
-                else summaries_of(values).classes.related(source.owner.name)
-                if source.owner in values.tree.body
-                else {source.owner.name}
-            )
-            if source.owner.name not in _with_ancestors(classes, values):
+            # The objects that run the method (its class and the classes deriving from
+            # it, not a sibling sharing a base), or, for a function, those of the setting.
+            owner = method_of or source.owner
+            classes = {owner.name}
+            if owner in values.tree.body:
+                classes |= hierarchy.descendants(owner.name)
+            if method_of is not None and source.owner.name not in {
+                method_of.name,
+                *hierarchy.ancestors(method_of.name),
+            }:
                 continue  # another class's ``__init__``
             arguments = source.init.args
             positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1:]
             keywords = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
             for call in values.index.calls:
-                func = call.func
-                if (dotted_name(func) or "").rpartition(".")[2] not in classes:
+                if (dotted_name(call.func) or "").rpartition(".")[2] not in classes:
                     continue
                 caller = values.function_of(call)
                 given = arguments_given(call, positional, keywords)
-                handed = (
-                    [a.value if isinstance(a, ast.Starred) else a for a in call.args]
-                    + [k.value for k in call.keywords]
-                    if given is None
-                    else [given[source.parameter]]
-                    if source.parameter in given
-                    else []
-                )
+                handed = _handed(call, given, {source.parameter})
                 if caller is not None and any(_a_graph(a, caller, values) for a in handed):
                     return True
     return False
 
 
-def _classes_running(method: ast.AST, values: ModuleValues) -> set[str] | None:
-    """The classes whose objects run ``method``: its class and the classes of the module
-    that derive from it (not a sibling that shares only a base); None for a function
-    that is no method of a class."""
-    owner = next(
-        (s for s in values.index.statements if isinstance(s, ast.ClassDef) and method in s.body),
-        None,
-    )
-    if owner is None:
-        return None
-    if owner not in values.tree.body:
-        return {owner.name}
-    hierarchy = summaries_of(values).classes
-    return {owner.name} | {c for c in hierarchy.bases() if owner.name in hierarchy.ancestors(c)}
-
-
-def _with_ancestors(classes: set[str], values: ModuleValues) -> set[str]:
-    """``classes`` and the classes of the module they derive from: whose ``__init__``
-    they may run."""
-    hierarchy = summaries_of(values).classes
-    return classes | {a for c in classes for a in hierarchy.ancestors(c)}
+def _handed(
+    call: ast.Call,
+    given: dict[str, ast.expr] | None,
+    parameters: set[str],
+    bound: list[ast.expr] | None = None,
+) -> list[ast.expr]:
+    """What ``call`` gives ``parameters`` (``given``: ``arguments_given``), or, where that
+    is unknown (``*args``, a partial's ``bound`` arguments), every argument it passes."""
+    if given is None:
+        return [
+            a.value if isinstance(a, ast.Starred) else a for a in (*call.args, *(bound or ()))
+        ] + [k.value for k in call.keywords]
+    return [given[name] for name in parameters if name in given]
 
 
 def _a_graph(argument: ast.expr, caller: FunctionValues, values: ModuleValues) -> bool:
@@ -291,16 +273,22 @@ def _related_classes(method: ast.AST, values: ModuleValues) -> list[ast.ClassDef
     """The class of the module that defines ``method``, and the classes of the module it
     derives from or that derive from it (``ClassHierarchy.related``): whose
     ``self.method(...)`` may run it."""
-    owner = next(
-        (s for s in values.index.statements if isinstance(s, ast.ClassDef) and method in s.body),
-        None,
-    )
+    owner = _owning_class(method, values)
     if owner is None:
         return []
     if owner not in values.tree.body:
         return [owner]  # a class defined in a function: its bases are not read
     related = summaries_of(values).classes.related(owner.name)
     return [s for s in values.tree.body if isinstance(s, ast.ClassDef) and s.name in related]
+
+
+def _owning_class(method: ast.AST, values: ModuleValues) -> ast.ClassDef | None:
+    """The class (of the module, or of one of its functions) whose body defines
+    ``method``."""
+    return next(
+        (s for s in values.index.statements if isinstance(s, ast.ClassDef) and method in s.body),
+        None,
+    )
 
 
 def _a_model_output(

@@ -146,11 +146,14 @@ class ClassHierarchy:
             yield base
             queue.extend(bases[base])
 
+    def descendants(self, owner: str) -> set[str]:
+        """The classes of the module that derive from ``owner``."""
+        return {c for c in self.bases() if owner in self.ancestors(c)}
+
     def related(self, owner: str) -> set[str]:
         """``owner``, and the classes of the module it derives from or that derive from
         it: the methods ``self`` may run, the attributes it may have."""
-        bases = self.bases()
-        return {owner, *self.ancestors(owner), *(c for c in bases if owner in self.ancestors(c))}
+        return {owner, *self.ancestors(owner), *self.descendants(owner)}
 
     def method_names(self) -> frozenset[str]:
         """The names of the methods of the module's classes."""

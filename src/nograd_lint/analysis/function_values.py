@@ -25,6 +25,7 @@ from ..ast_names import (
 )
 from .catalog import (
     CONTAINER_ADDERS,
+    CONTAINER_CONSTRUCTORS,
     GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -2429,7 +2430,9 @@ def _holds_collections(value: ast.AST | None, entry: ast.expr) -> bool:
 
 
 #: Mappings that make a value for a key on its first use.
-_DEFAULT_DICTS = frozenset({"defaultdict", "collections.defaultdict"})
+_DEFAULT_DICTS = frozenset(
+    c for c in CONTAINER_CONSTRUCTORS if c.rpartition(".")[2] == "defaultdict"
+)
 
 
 def _makes_a_collection(value: ast.AST) -> bool:
