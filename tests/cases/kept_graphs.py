@@ -962,3 +962,48 @@ def outputs_split_into_lists_of_a_list(model: torch.nn.Module, loader):
     for i, x in enumerate(loader):
         outs[i % 2].append(model(x))  # expect: NG002:28
     return [len(o) for o in outs]
+
+
+def window_emptied_at_the_end_of_each_step(model: torch.nn.Module, loader, log):
+    window = []
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        window.append(loss)
+        log(torch.stack(window).mean().item())
+        window.clear()  # nothing of this step comes round
+    return len(window)
+
+
+def window_made_anew_at_the_end_of_each_step(model: torch.nn.Module, loader, log):
+    window = []
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        window.append(loss)
+        log(torch.stack(window).mean().item())
+        window = []
+    return len(window)
+
+
+def window_emptied_every_hundred_steps(model: torch.nn.Module, loader, log):
+    window = []
+    for step, (x, y) in enumerate(loader):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        window.append(loss)  # expect: NG002:23
+        if step % 100 == 0:  # up to a hundred graphs between two logs
+            log(torch.stack(window).mean().item())
+            window.clear()
+    return len(window)
+
+
+def history_entry_emptied_at_the_end_of_each_step(model: torch.nn.Module, loader, log):
+    history = {"loss": []}
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        history["loss"].append(loss)
+        log(history)
+        history["loss"].clear()
+    return history

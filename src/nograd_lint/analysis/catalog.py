@@ -538,11 +538,14 @@ OTHER_FRAMEWORKS: frozenset[str] = frozenset(
 # -- values: what carries an autograd graph ------------------------------------------------
 # Read by :mod:`.values`, which follows a forward call's output to the code that consumes it.
 
-#: Methods (and ``torch.<name>`` functions) whose result carries no graph of the tensor they
-#: read: a number, a detached tensor, indices, a comparison, a shape.
 #: The method that cuts a tensor off its graph in place: the name it is called on holds no
 #: graph after the statement.
 IN_PLACE_DETACH = "detach_"
+#: Methods that empty the container they are called on (a list, dict, set or deque): like
+#: ``losses = []``, ``losses.clear()`` at the end of an iteration keeps nothing for the next.
+CONTAINER_EMPTYING_METHODS: frozenset[str] = frozenset({"clear"})
+#: Methods (and ``torch.<name>`` functions) whose result carries no graph of the tensor they
+#: read: a number, a detached tensor, indices, a comparison, a shape.
 GRAPH_DROPPING_METHODS: frozenset[str] = frozenset(
     {
         "item",

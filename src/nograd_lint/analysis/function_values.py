@@ -26,6 +26,7 @@ from ..ast_names import (
 from .catalog import (
     CONTAINER_ADDERS,
     CONTAINER_CONSTRUCTORS,
+    CONTAINER_EMPTYING_METHODS,
     GRAD_MODE_FACTORIES,
     GRAPH_CONSUMING_FUNCTIONS,
     GRAPH_CONSUMING_METHODS,
@@ -596,9 +597,9 @@ class FunctionValues:
             )
             return
         accumulates = is_accumulation(node)
-        detached = _detached_in_place(node)
-        if detached is not None:  # ``hidden.detach_()``: from here on, ``hidden`` has no graph
-            self._bind(detached, node.value, node, path, loops)  # type: ignore[attr-defined]
+        cut = _cut_in_place(node)
+        if cut is not None:  # ``hidden.detach_()``: from here on, ``hidden`` has no graph
+            self._bind(cut, node.value, node, path, loops)  # type: ignore[attr-defined]
         if isinstance(node, ast.Assign):
             pairs = None if accumulates else _element_pairs(node)
             if pairs is not None:  # ``out1, out2 = net1(x), net2(x)``: two values, not one
@@ -1592,7 +1593,11 @@ class FunctionValues:
             binding.adds
             and name not in names_read(binding.value)  # ``ema.append(0.9 * ema[-1] + ...)``
             and any(
-                not (self.bindings[i].adds or _makes_collection(self.bindings[i], name, entry))
+                not (
+                    self.bindings[i].adds
+                    or _empties(self.bindings[i])
+                    or _makes_collection(self.bindings[i], name, entry)
+                )
                 for i in outer
             )
         ):
@@ -2148,21 +2153,24 @@ def _holder(func: ast.Attribute) -> ast.expr | None:
     return holder if isinstance(root, (ast.Name, ast.Attribute)) else None
 
 
-def _detached_in_place(statement: ast.stmt) -> ast.Name | None:
+def _cut_in_place(statement: ast.stmt) -> ast.Name | ast.Subscript | None:
     """``hidden`` of the statement ``hidden.detach_()``, which cuts the name's value off
-    its graph as ``hidden = hidden.detach()`` would."""
+    its graph as ``hidden = hidden.detach()`` would; ``losses`` of ``losses.clear()`` (or
+    ``history["loss"]`` of ``history["loss"].clear()``), which leaves nothing of what the
+    container held, as ``losses = []`` would."""
     if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
         return None
-    func = statement.value.func
-    if not (
-        isinstance(func, ast.Attribute)
-        and func.attr == IN_PLACE_DETACH
-        and isinstance(func.value, ast.Name)
-        and not statement.value.args
-        and not statement.value.keywords
-    ):
+    call = statement.value
+    func = call.func
+    if call.args or call.keywords or not isinstance(func, ast.Attribute):
         return None
-    return func.value
+    if func.attr == IN_PLACE_DETACH and isinstance(func.value, ast.Name):
+        return func.value
+    if func.attr in CONTAINER_EMPTYING_METHODS and (
+        isinstance(func.value, ast.Name) or _entry_key(func.value) is not None
+    ):
+        return func.value  # type: ignore[return-value]
+    return None
 
 
 def binds_indices(binding: Binding, name: str) -> bool:
@@ -2389,6 +2397,16 @@ def _reads_in_target(target: ast.AST) -> list[ast.AST]:
 
 #: Calls that make an empty (or copied) collection an accumulator can be.
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
+
+
+def _empties(binding: Binding) -> bool:
+    """``losses.clear()``: the collection stays the one it was, emptied (``_cut_in_place``)."""
+    value = binding.value
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in CONTAINER_EMPTYING_METHODS
+    )
 
 
 def _makes_collection(binding: Binding, name: str, entry: ast.expr | None = None) -> bool:

@@ -19,6 +19,7 @@ from .catalog import (
     CLONE_METHOD,
     CONTAINER_BUILTINS,
     CONTAINER_CONSTRUCTORS,
+    CONTAINER_EMPTYING_METHODS,
     CREATE_GRAPH_KEYWORD,
     GRAPH_CONSUMING_METHODS,
     GRAPH_CUTTING_CONSTRUCTORS,
@@ -188,14 +189,14 @@ def never_carries(node: ast.AST) -> bool:
         return True
     if isinstance(node, ast.UnaryOp):
         return isinstance(node.op, ast.Not)
-    if isinstance(node, (ast.Tuple, ast.List)):  # ``(h.detach(), c.detach())``
-        return bool(node.elts) and all(map(never_carries, node.elts))
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):  # ``(h.detach(), c.detach())``, ``[]``
+        return all(map(never_carries, node.elts))
     if isinstance(node, (ast.ListComp, ast.GeneratorExp)):  # ``[h.detach() for h in hs]``
         return never_carries(node.elt)
     if isinstance(node, ast.DictComp):  # ``{k: v.detach() for k, v in state.items()}``
         return never_carries(node.value)
     if isinstance(node, ast.Dict):
-        return bool(node.values) and None not in node.keys and all(map(never_carries, node.values))
+        return None not in node.keys and all(map(never_carries, node.values))
     if isinstance(node, ast.Attribute):
         return node.attr in GRAPH_DROPPING_ATTRIBUTES or (
             node.attr == INDEX_PAIR_INDICES and returns_index_pair(node.value)
@@ -208,7 +209,11 @@ def never_carries(node: ast.AST) -> bool:
             if func.attr in METADATA_ARGUMENT_METHODS or func.attr == CLONE_METHOD:
                 # ``total.detach().cpu()``: a move or copy of a value that holds none
                 return never_carries(func.value)
-            return func.attr in GRAPH_DROPPING_METHODS or func.attr in GRAPH_CONSUMING_METHODS
+            return (
+                func.attr in GRAPH_DROPPING_METHODS
+                or func.attr in GRAPH_CONSUMING_METHODS
+                or func.attr in CONTAINER_EMPTYING_METHODS  # ``losses.clear()``: None
+            )
         if isinstance(func, ast.Name) and func.id in CONTAINER_BUILTINS:
             # ``tuple(h.detach() for h in hidden)``: a container of values without one
             return len(node.args) == 1 and not node.keywords and never_carries(node.args[0])
