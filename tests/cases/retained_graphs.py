@@ -540,6 +540,24 @@ def train_with_a_learned_temperature(model, batches):
         trainer.step(x)
 
 
+class LearnedSharpnessTrainer:
+    def __init__(self, model, sharpness=1.0):
+        self.model = model
+        self.sharpness = sharpness
+
+    def step(self, x):
+        # reduced by ``std()``, not ``mean()``: the setting's graph still goes into the loss
+        loss = (self.model(x) * self.sharpness).std()
+        loss.backward(retain_graph=True)
+
+
+def train_with_a_learned_sharpness(model, batches):
+    log_sharpness = torch.zeros((), requires_grad=True)
+    trainer = LearnedSharpnessTrainer(model, sharpness=log_sharpness.exp())
+    for x in batches:
+        trainer.step(x)
+
+
 def _checkpointed(trunk, x):
     # torch runs ``trunk`` here: a forward, as ``trunk(x)`` would be.
     return torch.utils.checkpoint.checkpoint(trunk, x, use_reentrant=False)
