@@ -243,3 +243,33 @@ def test_two_findings_on_one_value_detach_it_once() -> None:
 def test_refusals(source: str, span: tuple[int, int], reason: str) -> None:
     text, refused = _edit(source, _finding(1, *span))
     assert (text, refused) == (source, [reason])
+
+
+WINDOW_HANDED_ON = """\
+import torch
+import torch.nn.functional as F
+
+
+def train(model: torch.nn.Module, loader):
+    kept = []
+    window = []
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        window.append(loss)
+        kept.extend(window)
+        window.clear()
+    return len(kept)
+"""
+
+
+def test_a_name_holding_a_list_is_refused_not_detached() -> None:
+    # ``kept.extend(window.detach())`` would raise AttributeError: a list has no detach.
+    findings = real_check_source(WINDOW_HANDED_ON)
+    assert [(f.code, f.line) for f in findings] == [(NG002, 12)]
+    assert "is a list whose elements hold their autograd graphs" in findings[0].message
+    result = fix.fix_source(WINDOW_HANDED_ON)
+    assert result.text == WINDOW_HANDED_ON and not result.fixed
+    assert [s.reason for s in result.skipped] == [
+        "the stored value is a list, not one tensor: detach its tensors by hand"
+    ]

@@ -281,6 +281,7 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
     """NG002: positions come straight off the ``ast`` nodes of the stored values."""
     from .analysis.ast_positions import expression_range
     from .findings import NG002, Finding, ng002_message
+    from .fix_detach import not_a_tensor
 
     lines = physical_lines(text)
     findings = []
@@ -290,8 +291,13 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
             continue
         (line, col), (end_line, end_col) = span
         value = ast.unparse(kept.value)
-        message = ng002_message(kept.target, value, kept.after_backward, kept.fed_back)
-        findings.append(Finding(line, col, NG002, message, kept.target, end_line, end_col))
+        message = ng002_message(
+            kept.target, value, kept.after_backward, kept.fed_back, kept.container
+        )
+        refusal = None if kept.container is None else not_a_tensor(kept.container)
+        findings.append(
+            Finding(line, col, NG002, message, kept.target, end_line, end_col, (), refusal)
+        )
     return findings
 
 

@@ -41,6 +41,9 @@ class Finding:
     end_line: int
     end_col: int
     related: tuple[Related, ...] = field(default=(), compare=False)
+    #: Why the rule's fix cannot be applied here, known to the analysis (a stored name that
+    #: holds a list has no ``.detach()``); None where the fix may try.
+    fix_refusal: str | None = field(default=None, compare=False)
 
 
 def ng001_message(model: str, volatile: bool = False) -> str:
@@ -53,17 +56,24 @@ def ng001_message(model: str, volatile: bool = False) -> str:
 
 
 def ng002_message(
-    target: str, value_text: str, after_backward: bool, fed_back: bool = False
+    target: str,
+    value_text: str,
+    after_backward: bool,
+    fed_back: bool = False,
+    container: str | None = None,
 ) -> str:
     """The NG002 message for ``value_text`` stored in ``target`` (an accumulator's or a
     container's text, e.g. ``total_loss``); ``after_backward`` says whether a backward of
     that graph runs before the store is kept, which changes what leaks (the saved tensors,
-    or only the chain of graph nodes)."""
+    or only the chain of graph nodes); ``container``: the kind of Python container the
+    stored name holds (``list``), whose elements are to be detached, not it."""
     from .rules import NG002_RULE
 
     flat = " ".join(value_text.split())
     if fed_back:  # the state is detached, not the call: ``h = h.detach()`` each iteration
         return NG002_RULE.messages[2].format(target=target, value=_short(flat))
+    if container is not None:
+        return NG002_RULE.messages[3].format(target=target, value=_short(flat), kind=container)
     template = NG002_RULE.messages[1 if after_backward else 0]
     return template.format(target=target, value=_short(flat), detached=_short(detached(flat)))
 

@@ -81,7 +81,9 @@ def detach_edits(
             inner = _inside_parentheses(lines, key)
             node = spans.get(inner) if inner is not None else None
             parenthesised = node is not None
-        reason = SPLIT if node is not None and id(node) in split else _refusal(node)
+        reason = finding.fix_refusal
+        if reason is None:
+            reason = SPLIT if node is not None and id(node) in split else _refusal(node)
         if reason is not None:
             refused.append((finding, reason))
             continue
@@ -96,6 +98,11 @@ def detach_edits(
     return insertions, fixed, refused
 
 
+def not_a_tensor(kind: str) -> str:
+    """The refusal for a stored value that is a ``kind`` of container, not a tensor."""
+    return NOT_A_TENSOR.format(kind=kind)
+
+
 def _refusal(node: ast.AST | None) -> str | None:
     if node is None:
         return NOT_LOCATED
@@ -105,7 +112,7 @@ def _refusal(node: ast.AST | None) -> str | None:
         return IN_A_STRING
     kind = _CONTAINERS.get(type(node))
     if kind is not None:
-        return NOT_A_TENSOR.format(kind=kind)
+        return not_a_tensor(kind)
     if isinstance(node, ast.GeneratorExp):
         return NOT_A_TENSOR.format(kind="generator expression")
     choice = _CHOICES.get(type(node))

@@ -96,6 +96,9 @@ NG002_RULE = Rule(
         "'{value}' feeds '{target}' back to the next iteration's forward with its autograd "
         "graph, which grows every iteration; detach the state ('{target} = {target}.detach()') "
         "before each step",
+        "'{value}' kept in '{target}' across loop iterations is a {kind} whose elements hold "
+        "their autograd graphs; fill it with detached values ('.detach()'), or '.item()' for "
+        "numbers",
     ),
 )
 

@@ -1007,3 +1007,66 @@ def history_entry_emptied_at_the_end_of_each_step(model: torch.nn.Module, loader
         log(history)
         history["loss"].clear()
     return history
+
+
+def rows_kept_whole_then_made_anew(model: torch.nn.Module, loader):
+    per_step = []
+    row = []
+    per_step.append(row)
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        row.append(loss)  # expect: NG002:20
+        row = []  # a new list, but ``per_step`` holds the old one
+        per_step.append(row)
+    return len(per_step)
+
+
+def state_emptied_then_refilled_from_itself(cell: torch.nn.Module, sequence):
+    state = []
+    for x in sequence:
+        h = cell(x, state[0] if state else None)
+        state.clear()
+        state.append(h)  # expect: NG002:22
+    return state[0].sum().item()
+
+
+def average_emptied_then_refilled_from_itself(model: torch.nn.Module, loader):
+    ema = [torch.zeros(())]
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        previous = ema[0]
+        ema.clear()
+        ema.append(0.9 * previous + 0.1 * loss)  # expect: NG002:20
+    return ema[0].item()
+
+
+def window_emptied_by_deleting_a_slice(model: torch.nn.Module, loader, log):
+    window = []
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        window.append(loss)
+        log(torch.stack(window).mean().item())
+        del window[:]
+
+
+def window_emptied_by_assigning_a_slice(model: torch.nn.Module, loader, log):
+    window = []
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        window.append(loss)
+        log(torch.stack(window).mean().item())
+        window[:] = []
+
+
+def window_made_anew_by_its_class(model: torch.nn.Module, loader, log):
+    window = []
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        window.append(loss)
+        log(torch.stack(window).mean().item())
+        window = list()

@@ -2413,3 +2413,25 @@ def heads_over_a_trunks_chunks(trunk, head, x, ys, optimizer):
         loss = ((head(feats) - y) ** 2).mean()
         loss.backward(retain_graph=True)
         optimizer.step()
+
+
+class SpreadEnsemble(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.members = torch.nn.ModuleList(torch.nn.Linear(4, 1) for _ in range(3))
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+    def std(self, x):  # the model's own method, named like a tensor's: it runs the members
+        return torch.stack([m(x) for m in self.members]).std(0)
+
+
+def penalised_by_the_spread_before_the_loop(ens, loader, x_ref, optimizer):
+    ens.train()
+    spread = ens.std(x_ref).mean()  # one graph, made before the loop
+    for x, y in loader:
+        loss = F.mse_loss(ens(x), y) - 0.1 * spread
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)  # every iteration goes through spread's graph
+        optimizer.step()

@@ -358,3 +358,29 @@ def per_head_backward(net, x, y, optimizer):
 def fit_heads(x, y):
     net = TrunkAndHeads()
     per_head_backward(net, x, y, torch.optim.SGD(net.parameters(), lr=0.1))
+
+
+class SpreadOfMembers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.members = torch.nn.ModuleList(torch.nn.Linear(4, 6) for _ in range(3))
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+    def std(self, x):  # named like a tensor's method, but it runs the members
+        return torch.stack([m(x) for m in self.members]).std(0)
+
+
+def _fit_heads_on(feats, heads, ys, optimizer):
+    for head, y in zip(heads, ys):
+        loss = F.mse_loss(head(feats), y)
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)  # the next head goes through feats' graph
+        optimizer.step()
+
+
+def heads_on_the_spread(ens, heads, loader, optimizer):
+    ens.train()
+    for x, ys in loader:
+        _fit_heads_on(ens.std(x), heads, ys, optimizer)

@@ -15,12 +15,12 @@ import weakref
 from collections.abc import Iterator
 
 from ..ast_names import arguments_given, chain_head, dotted_name
-from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_tensor_method, is_torchs, runs_a_model
+from .catalog import FORWARD_METHODS, PARTIAL_BINDERS, is_torchs, runs_a_model
 from .function_values import FunctionValues
 from .gradient_calls import differentiated_values, local_definition, makes_gradient_calls
 from .graph_sources import origins_of, origins_shared
 from .mode_summaries import summaries_of
-from .model_calls import given_a_model, method_may_run_a_model, method_self
+from .model_calls import computes_on_a_tensor, given_a_model, method_may_run_a_model, method_self
 from .object_graphs import setting_sources
 from .value_keepers import arguments_by_parameter, passes_nothing_on
 from .value_readings import NEVER
@@ -335,6 +335,7 @@ def _a_model_output(
         definitions
     )
     models |= {self_name} if self_name else set()
+    own_models = caller.model_names() | values.module_level_models()
     if self_name is not None and any(
         isinstance(made, ast.Call)
         and is_torchs(values.qualified(made.func) or "")
@@ -370,8 +371,8 @@ def _a_model_output(
                 continue
             if isinstance(func, ast.Name):
                 return True  # ``backbone(x)``
-            if isinstance(func, ast.Attribute) and is_tensor_method(func.attr):
-                continue  # ``x.flatten(1)`` of a parameter
+            if computes_on_a_tensor(func, own_models):
+                continue  # ``x.flatten(1)`` of a parameter, not ``ens.std(x)`` of a model
             if (
                 isinstance(func, ast.Attribute)
                 and head == self_name

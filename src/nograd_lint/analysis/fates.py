@@ -89,3 +89,6 @@ class Kept(NamedTuple):
     #: Recurrent state fed back to the next iteration's forward (``out, h = model(x, h)``):
     #: the fix is to detach the state, not the call's result.
     fed_back: bool = False
+    #: The kind of Python container the stored name holds (``list`` of ``by_step[i] =
+    #: losses``): its elements are to be detached, it has no ``.detach()`` itself.
+    container: str | None = None

@@ -600,6 +600,10 @@ class FunctionValues:
         cut = _cut_in_place(node)
         if cut is not None:  # ``hidden.detach_()``: from here on, ``hidden`` has no graph
             self._bind(cut, node.value, node, path, loops)  # type: ignore[attr-defined]
+        emptied = _emptied_by_a_slice(node)
+        if emptied is not None:  # ``del losses[:]``: as ``losses = []`` would, but in place
+            empty = ast.copy_location(ast.List(elts=[], ctx=ast.Load()), node)
+            self._bind(emptied, empty, node, path, loops)
         if isinstance(node, ast.Assign):
             pairs = None if accumulates else _element_pairs(node)
             if pairs is not None:  # ``out1, out2 = net1(x), net2(x)``: two values, not one
@@ -831,6 +835,12 @@ class FunctionValues:
         def cuts(other: Binding) -> bool:
             if not self.made_graph_free(other):
                 return False
+            if (
+                isinstance(other.target, ast.Name)
+                and makes_a_container(other.value)
+                and self._handed_whole(other.target.id)
+            ):
+                return False  # ``per_step.append(row); row = []``: ``per_step`` keeps it
             sweep = self._sweep(other)
             if sweep is not None:  # ``for k in state: state[k] = state[k].detach()``
                 return other.loops == loops | {sweep}
@@ -978,6 +988,42 @@ class FunctionValues:
         ):
             return None
         return binding.path[-1][0]
+
+    def _handed_whole(self, name: str) -> bool:
+        """Whether the function may keep what ``name`` holds other than under that name:
+        the name read as a whole value anywhere but as a method's receiver, an indexed
+        container, what a loop runs over, a test, or an argument of torch's functions, of
+        a library that reads numbers or of a builtin that reads values (``len(row)``,
+        ``sum(row)``). ``per_step.append(row)``, ``kept = row``, ``log(row)`` may keep
+        the list, which binding the name to a new one (``row = []``) then does not free."""
+        parents = {
+            id(child): node for node in ast.walk(self.node) for child in ast.iter_child_nodes(node)
+        }
+        for node in ast.walk(self.node):
+            if not (isinstance(node, ast.Name) and node.id == name):
+                continue
+            if not isinstance(node.ctx, ast.Load):
+                continue
+            parent = parents.get(id(node))
+            if isinstance(parent, (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp)):
+                continue
+            if isinstance(parent, ast.Subscript) and parent.value is node:
+                continue
+            if (
+                isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension))
+                and parent.iter is node
+            ):
+                continue
+            if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
+                continue
+            if (
+                isinstance(parent, ast.Call)
+                and node in parent.args
+                and _reads_whole(parent.func, self.module)
+            ):
+                continue
+            return True
+        return False
 
     def _python_container(self, name: str) -> bool:
         """Every binding that replaces ``name`` makes a dict or a list (``{...}``, ``[...]``,
@@ -1511,7 +1557,7 @@ class FunctionValues:
         for index in sorted({i for i, v in stored_values.items() if v is not None} | set(fed_back)):
             binding = self.bindings[index]
             stored = stored_values.get(index)
-            target = self._outliving_target(binding) if stored is not None else None
+            target = self._outliving_target(index) if stored is not None else None
             recurrent = None
             if stored is None or target is None:
                 recurrent, value = fed_back.get(index), binding.value
@@ -1526,8 +1572,33 @@ class FunctionValues:
                 continue  # ``torch.stack(losses).mean().backward()``: kept on purpose
             if not after and self._escapes(later, NEVER, kept=True):
                 continue  # someone we cannot see may differentiate it
-            found.append(Kept(stored, target, after, fed_back=recurrent is not None))
+            found.append(
+                Kept(
+                    stored,
+                    target,
+                    after,
+                    fed_back=recurrent is not None,
+                    container=self._container_kind(stored),
+                )
+            )
         return found
+
+    def _container_kind(self, value: ast.expr) -> str | None:
+        """``list`` where ``value`` is a name that holds a Python container wherever it is
+        read there: every binding reaching it makes one, adds to it or empties it
+        (``by_step[i] = losses`` after ``losses = []``); None for anything else."""
+        if not isinstance(value, ast.Name):
+            return None
+        kinds: set[str] = set()
+        for index in self._reaching_bindings(value):
+            binding = self.bindings[index]
+            if binding.adds or _empties(binding):
+                continue
+            kind = _collection_kind(binding.value) if binding.replaces else None
+            if kind is None:
+                return None
+            kinds.add(kind)
+        return kinds.pop() if len(kinds) == 1 else ("container" if kinds else None)
 
     def _accumulating(self) -> set[int]:
         """``id`` of each binding of ``accumulations``."""
@@ -1574,9 +1645,10 @@ class FunctionValues:
         ]
         return ", ".join(dict.fromkeys(fed)) if fed else None
 
-    def _outliving_target(self, binding: Binding) -> str | None:
+    def _outliving_target(self, index: int) -> str | None:
         """The accumulator a binding in a loop adds to, if it was made before the loop:
         ``total += loss``, ``total = total + loss``, ``outs.append(y)``, ``outs[k] = y``."""
+        binding = self.bindings[index]
         if not (binding.accumulates or binding.comprehension):
             return None
         target = binding.target
@@ -1606,7 +1678,13 @@ class FunctionValues:
             return None  # under ``no_grad``: the accumulator records no graph
         if binding.comprehension:
             return name  # a list made by its own loop: it outlives each element's iteration
-        if outer and not any(binding.loops - self.bindings[i].loops for i in outer):
+        if (
+            outer
+            and not any(binding.loops - self.bindings[i].loops for i in outer)
+            and not self.carries(binding.value, self.derived(NEVER, (index,)), NEVER)
+        ):
+            # made (or emptied) in the loop, unless what is added was computed from what it
+            # held: ``h = cell(x, state[0]); state.clear(); state.append(h)`` chains them
             return None
         later = self._by_name.get(name, ())
         if any(
@@ -2399,6 +2477,51 @@ def _reads_in_target(target: ast.AST) -> list[ast.AST]:
 _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 
 
+def _collection_kind(value: ast.AST) -> str | None:
+    """``list`` of ``[]``, ``list(...)`` or a list comprehension; ``dict``, ``set``,
+    ``deque`` likewise; None for any other value."""
+    literal = {
+        ast.List: "list",
+        ast.ListComp: "list",
+        ast.Dict: "dict",
+        ast.DictComp: "dict",
+        ast.Set: "set",
+        ast.SetComp: "set",
+    }.get(type(value))
+    if literal is not None:
+        return literal
+    if not isinstance(value, ast.Call):
+        return None
+    callee = dotted_name(value.func) or ""
+    if callee in _DEFAULT_DICTS or callee == "dict":
+        return "dict"
+    last = callee.rsplit(".", 1)[-1]
+    return last if callee in _COLLECTIONS else None
+
+
+def _emptied_by_a_slice(statement: ast.stmt) -> ast.Name | None:
+    """``losses`` of ``del losses[:]`` or ``losses[:] = []``: the list is emptied in place."""
+    if (isinstance(statement, ast.Delete) and len(statement.targets) == 1) or (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.value, ast.List)
+        and not statement.value.elts
+    ):
+        target = statement.targets[0]
+    else:
+        return None
+    if (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and isinstance(target.slice, ast.Slice)
+        and target.slice.lower is None
+        and target.slice.upper is None
+        and target.slice.step is None
+    ):
+        return ast.copy_location(ast.Name(id=target.value.id, ctx=ast.Store()), target.value)
+    return None
+
+
 def _empties(binding: Binding) -> bool:
     """``losses.clear()``: the collection stays the one it was, emptied (``_cut_in_place``)."""
     value = binding.value
@@ -2407,6 +2530,19 @@ def _empties(binding: Binding) -> bool:
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in CONTAINER_EMPTYING_METHODS
     )
+
+
+def _reads_whole(func: ast.expr, values: ModuleValues) -> bool:
+    """A callee that reads a container it is handed and keeps no reference to it: torch's
+    functions, those of a library that reads numbers, and builtins that reduce or print."""
+    if isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS | _REDUCING_BUILTINS:
+        return True
+    return values.qualified(func) is not None or values.reader(func) is not None
+
+
+#: Builtins that reduce what they are handed to a new value (not ``list(row)``, a copy of
+#: its elements).
+_REDUCING_BUILTINS = frozenset({"sum", "max", "min", "any", "all"})
 
 
 def _makes_collection(binding: Binding, name: str, entry: ast.expr | None = None) -> bool:

@@ -33,7 +33,6 @@ from .catalog import (
     SCALING_METHOD,
     TENSOR_VIEW_ATTRIBUTES,
     GradEffect,
-    is_tensor_method,
     runs_a_model,
     stores_arguments,
 )
@@ -49,6 +48,7 @@ from .model_calls import (
     binds_itself,
     called_models,
     chained_objects,
+    computes_on_a_tensor,
     given_a_model,
     handed_models,
     helpers_of,
@@ -519,7 +519,10 @@ def _graph_parts(
         if isinstance(named, ast.Name):
             for read in function.nested_reads(named.id):
                 yield read, through_model, False
-    if isinstance(func, ast.Attribute) and qualified is None and is_tensor_method(func.attr):
+    if qualified is None and computes_on_a_tensor(
+        func, function.model_names() | values.module_level_models()
+    ):
+        assert isinstance(func, ast.Attribute)
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
         if method not in METADATA_ARGUMENT_METHODS:  # not ``x.to(self.device)``
             for argument in arguments:

@@ -14,6 +14,7 @@ import ast
 import builtins
 import re
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..ast_names import FUNCTIONS, chain_head, dotted_name
@@ -25,6 +26,7 @@ from .catalog import (
     LOSS_FUNCTION_NAME,
     LOSS_STEPPER_NAME,
     MODEL_METHODS,
+    MODULE_RETURNING_METHODS,
     NON_TENSOR_MODULES,
     PASS_THROUGH_BUILTINS,
     is_tensor_method,
@@ -272,6 +274,17 @@ def _data_modules(values: ModuleValues) -> frozenset[str]:
                 found.update(alias.asname or alias.name for alias in statement.names)
         known = _DATA_MODULES[values] = frozenset(found)
     return known
+
+
+def computes_on_a_tensor(func: ast.expr, models: Collection[str]) -> bool:
+    """``loss.std()``, ``x.flatten(1)``: one of the catalog's tensor methods, which runs no
+    model. Not when called on a model itself (``ens.std(x)`` of a name in ``models``): a
+    module of your own may define a method of that name, which runs it; but for the
+    methods that hand the module back (``model.to(device)``)."""
+    if not (isinstance(func, ast.Attribute) and is_tensor_method(func.attr)):
+        return False
+    on_a_model = isinstance(func.value, ast.Name) and func.value.id in models
+    return not on_a_model or func.attr in MODULE_RETURNING_METHODS
 
 
 def _tensor_method(func: ast.Attribute) -> bool:

@@ -214,6 +214,8 @@ def never_carries(node: ast.AST) -> bool:
                 or func.attr in GRAPH_CONSUMING_METHODS
                 or func.attr in CONTAINER_EMPTYING_METHODS  # ``losses.clear()``: None
             )
+        if makes_a_container(node) and not node.args and not node.keywords:
+            return True  # ``list()``, ``dict()``: empty
         if isinstance(func, ast.Name) and func.id in CONTAINER_BUILTINS:
             # ``tuple(h.detach() for h in hidden)``: a container of values without one
             return len(node.args) == 1 and not node.keywords and never_carries(node.args[0])
