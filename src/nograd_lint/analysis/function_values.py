@@ -1048,13 +1048,15 @@ class FunctionValues:
         """Where ``made`` ends in an arm of an ``if``: a binding of ``binding``'s names
         that is ``alike``, at the top level of the other arm (``if amp: total =
         total.detach().float()``, ``else: total = total.detach()``); ``binding`` itself
-        where the ``if`` fails only for a value with no graph (``if total.requires_grad``)."""
+        where the ``if`` fails only for a value with no graph (``if total.requires_grad``,
+        ``if window: window.clear()``)."""
         statement, arm = made[-1]
         if statement not in self._ifs or arm not in ("body", "orelse"):
             return None
         test = self._ifs[statement]
         if arm == "body" and all(
             _tests_for_a_graph(test, name)
+            or (_tests_for_entries(test, name) and _leaves_empty(binding))
             or (
                 _tests_for_a_tensor(test, name, self.module)
                 and self.always_bound_to(name, _a_number_or_tensor)  # never a tuple
@@ -2400,6 +2402,38 @@ def _tests_for_a_graph(test: ast.expr, name: str) -> bool:
     if isinstance(tested, ast.Subscript) and isinstance(tested.slice, ast.Constant):
         tested = tested.value  # ``hidden[0]``
     return isinstance(tested, ast.Name) and tested.id == name
+
+
+def _tests_for_entries(test: ast.expr, name: str) -> bool:
+    """``test`` holds wherever the container ``name`` holds anything: ``window``,
+    ``len(window)``, ``len(window) > 0``."""
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and (
+            (isinstance(test.ops[0], (ast.Gt, ast.NotEq)) and test.comparators[0].value == 0)
+            or (isinstance(test.ops[0], ast.GtE) and test.comparators[0].value == 1)
+        )
+    ):
+        test = test.left
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "len"
+        and len(test.args) == 1
+        and not test.keywords
+    ):
+        test = test.args[0]
+    return isinstance(test, ast.Name) and test.id == name
+
+
+def _leaves_empty(binding: Binding) -> bool:
+    """``window.clear()``, ``window = []``, ``del window[:]``: nothing is left in it."""
+    value = binding.value
+    return _empties(binding) or (
+        binding.replaces and makes_a_container(value) and never_carries(value)
+    )
 
 
 def _tests_for_a_tensor(test: ast.expr, name: str, module: ModuleValues) -> bool:
