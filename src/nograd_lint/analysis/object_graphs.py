@@ -331,8 +331,8 @@ def _computes_on(
 
 def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> set[str]:
     """The attributes of ``self`` that ``method`` computes with as tensors: an operand
-    (``x @ self.W``), the receiver of a tensor's method (``self.film.chunk(2)``), an argument
-    of torch's function (``F.linear(x, self.W)``); not a submodule it calls (``self.net(x)``)
+    (``x @ self.W``), the receiver or an argument of a tensor's method (``self.film.chunk(2)``,
+    ``x.mm(self.W)``), an argument of torch's function (``F.linear(x, self.W)``); not a submodule it calls (``self.net(x)``)
     or reaches into (``self._model._modules``), which may hold a module rather than a graph.
     An operand may name it through a local name bound to it (``w = self.merged if
     self.merged is not None else ...``, then ``F.linear(x, w)``)."""
@@ -357,6 +357,13 @@ def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: Module
             operands: list[ast.AST] = [node.left, node.right]
         elif isinstance(node, ast.Attribute) and is_tensor_method(node.attr):
             operands = [node.value]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and is_tensor_method(node.func.attr)
+            and node.func.attr not in METADATA_ARGUMENT_METHODS
+        ):
+            operands = [*node.args, *(k.value for k in node.keywords)]  # ``x.mm(self.W)``
         elif isinstance(node, ast.Call) and is_torchs(values.qualified(node.func) or ""):
             operands = [*node.args, *(k.value for k in node.keywords)]
         else:
