@@ -263,13 +263,29 @@ def train(model: torch.nn.Module, loader):
 """
 
 
-def test_a_name_holding_a_list_is_refused_not_detached() -> None:
+PAIRS_KEPT = WINDOW_HANDED_ON.replace(
+    "        window.append(loss)\n        kept.extend(window)\n        window.clear()\n",
+    "        pair = (loss, loss * 2)\n        kept.append(pair)\n",
+)
+STATS_KEPT = WINDOW_HANDED_ON.replace(
+    "        window.append(loss)\n        kept.extend(window)\n        window.clear()\n",
+    "        stats = {}\n        stats['loss'] = loss\n        kept.append(stats)\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "kind"),
+    [(WINDOW_HANDED_ON, 12, "list"), (PAIRS_KEPT, 12, "tuple"), (STATS_KEPT, 13, "dict")],
+)
+def test_a_name_holding_a_container_is_refused_not_detached(
+    source: str, line: int, kind: str
+) -> None:
     # ``kept.extend(window.detach())`` would raise AttributeError: a list has no detach.
-    findings = real_check_source(WINDOW_HANDED_ON)
-    assert [(f.code, f.line) for f in findings] == [(NG002, 12)]
-    assert "is a list whose elements hold their autograd graphs" in findings[0].message
-    result = fix.fix_source(WINDOW_HANDED_ON)
-    assert result.text == WINDOW_HANDED_ON and not result.fixed
+    findings = real_check_source(source)
+    assert [(f.code, f.line) for f in findings] == [(NG002, line)]
+    assert f"is a {kind} whose elements hold their autograd graphs" in findings[0].message
+    result = fix.fix_source(source)
+    assert result.text == source and not result.fixed
     assert [s.reason for s in result.skipped] == [
-        "the stored value is a list, not one tensor: detach its tensors by hand"
+        f"the stored value is a {kind}, not one tensor: detach its tensors by hand"
     ]

@@ -1082,3 +1082,37 @@ def window_emptied_whenever_it_holds_anything(model: torch.nn.Module, loader, lo
         if window:  # fails only when there is nothing to empty
             log(torch.stack(window).mean().item())
             window.clear()
+
+
+def print_losses(values):
+    print(" ".join(f"{float(v):.4f}" for v in values))  # reads them, keeps nothing
+
+
+ROWS = []
+
+
+def keep_losses(values):
+    ROWS.append(values)
+
+
+def row_printed_then_made_anew(model: torch.nn.Module, loader):
+    row = []
+    for step, (x, y) in enumerate(loader):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        row.append(loss)
+        print(f"step {step}: {row}")
+        print_losses(row)
+        print(torch.stack(tensors=row).mean().item())
+        row = []
+    return row  # the last one only: the others are gone
+
+
+def row_kept_by_a_helper_then_made_anew(model: torch.nn.Module, loader):
+    row = []
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        row.append(loss)  # expect: NG002:20
+        keep_losses(row)
+        row = []

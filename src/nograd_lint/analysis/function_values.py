@@ -234,6 +234,7 @@ class FunctionValues:
         #: Nested functions, lambdas and classes: what they read is captured (``captured``).
         self._nested: list[ast.AST] = []
         self._nested_reads: dict[str, list[ast.Name]] = {}
+        self._handed_whole_names: dict[tuple[str, int], bool] = {}
         self._own: tuple[Counter[str], set[str]] | None = None  # ``_own_bindings``
         self._iterables: dict[int, ast.expr] | None = None
         self._captured: set[str] | None = None
@@ -838,7 +839,7 @@ class FunctionValues:
             if (
                 isinstance(other.target, ast.Name)
                 and makes_a_container(other.value)
-                and self._handed_whole(other.target.id)
+                and any(self._handed_whole(other.target.id, loop) for loop in loops)
             ):
                 return False  # ``per_step.append(row); row = []``: ``per_step`` keeps it
             sweep = self._sweep(other)
@@ -989,23 +990,36 @@ class FunctionValues:
             return None
         return binding.path[-1][0]
 
-    def _handed_whole(self, name: str) -> bool:
-        """Whether the function may keep what ``name`` holds other than under that name:
-        the name read as a whole value anywhere but as a method's receiver, an indexed
-        container, what a loop runs over, a test, or an argument of torch's functions, of
-        a library that reads numbers or of a builtin that reads values (``len(row)``,
-        ``sum(row)``). ``per_step.append(row)``, ``kept = row``, ``log(row)`` may keep
-        the list, which binding the name to a new one (``row = []``) then does not free."""
+    def _handed_whole(self, name: str, loop: int) -> bool:
+        """Whether ``loop``'s body may keep what ``name`` holds other than under that name:
+        the name read there as a whole value, but as a method's receiver, an indexed
+        container, what a loop runs over, a test, a part of a formatted string, or an
+        argument of torch's functions, of a library that reads numbers, of a builtin that
+        reads values (``len(row)``, ``sum(row)``) or of a function of the module that
+        keeps nothing of its parameters. ``per_step.append(row)``, ``kept = row``,
+        ``log(row)`` may keep the list, which binding the name to a new one (``row = []``)
+        then does not free; a read after the loop (``return row``) sees the last one only."""
+        key = (name, loop)
+        known = self._handed_whole_names.get(key)
+        if known is None:
+            known = self._handed_whole_names[key] = self._reads_whole_value(name, loop)
+        return known
+
+    def _reads_whole_value(self, name: str, loop: int) -> bool:
         parents = {
             id(child): node for node in ast.walk(self.node) for child in ast.iter_child_nodes(node)
         }
         for node in ast.walk(self.node):
             if not (isinstance(node, ast.Name) and node.id == name):
                 continue
-            if not isinstance(node.ctx, ast.Load):
+            read = self._reads.get(id(node))
+            if not isinstance(node.ctx, ast.Load) or (read is not None and loop not in read[1]):
                 continue
             parent = parents.get(id(node))
-            if isinstance(parent, (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp)):
+            if isinstance(
+                parent,
+                (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.FormattedValue),
+            ):
                 continue
             if isinstance(parent, ast.Subscript) and parent.value is node:
                 continue
@@ -1016,14 +1030,28 @@ class FunctionValues:
                 continue
             if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
                 continue
+            if isinstance(parent, ast.keyword):
+                parent = parents.get(id(parent))
             if (
                 isinstance(parent, ast.Call)
-                and node in parent.args
-                and _reads_whole(parent.func, self.module)
+                and node is not parent.func
+                and self._reads_only_whole(parent)
             ):
                 continue
             return True
         return False
+
+    def _reads_only_whole(self, call: ast.Call) -> bool:
+        """``call`` reads a container it is handed and keeps no reference to it: torch's
+        functions, those of a library that reads numbers, builtins that reduce or print,
+        and functions of the module that keep nothing of their parameters."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS | _REDUCING_BUILTINS:
+            return True
+        if self.module.qualified(func) is not None or self.module.reader(func) is not None:
+            return True
+        helper = self._module_helper(call)
+        return helper is not None and self.module.keeps_nothing(helper)
 
     def _python_container(self, name: str) -> bool:
         """Every binding that replaces ``name`` makes a dict or a list (``{...}``, ``[...]``,
@@ -1588,14 +1616,15 @@ class FunctionValues:
     def _container_kind(self, value: ast.expr) -> str | None:
         """``list`` where ``value`` is a name that holds a Python container wherever it is
         read there: every binding reaching it makes one, adds to it or empties it
-        (``by_step[i] = losses`` after ``losses = []``); None for anything else."""
+        (``by_step[i] = losses`` after ``losses = []``), or stores into (``stats["loss"] =
+        loss``); None for anything else."""
         if not isinstance(value, ast.Name):
             return None
         kinds: set[str] = set()
         for index in self._reaching_bindings(value):
             binding = self.bindings[index]
-            if binding.adds or _empties(binding):
-                continue
+            if binding.adds or _empties(binding) or isinstance(binding.target, ast.Subscript):
+                continue  # ``losses.append(loss)``, ``stats["loss"] = loss``: filled
             kind = _collection_kind(binding.value) if binding.replaces else None
             if kind is None:
                 return None
@@ -2512,9 +2541,10 @@ _COLLECTIONS = frozenset({"list", "set", "deque", "collections.deque"})
 
 
 def _collection_kind(value: ast.AST) -> str | None:
-    """``list`` of ``[]``, ``list(...)`` or a list comprehension; ``dict``, ``set``,
-    ``deque`` likewise; None for any other value."""
+    """``list`` of ``[]``, ``list(...)`` or a list comprehension; ``tuple``, ``dict``,
+    ``set``, ``deque`` likewise; None for any other value."""
     literal = {
+        ast.Tuple: "tuple",
         ast.List: "list",
         ast.ListComp: "list",
         ast.Dict: "dict",
@@ -2564,14 +2594,6 @@ def _empties(binding: Binding) -> bool:
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in CONTAINER_EMPTYING_METHODS
     )
-
-
-def _reads_whole(func: ast.expr, values: ModuleValues) -> bool:
-    """A callee that reads a container it is handed and keeps no reference to it: torch's
-    functions, those of a library that reads numbers, and builtins that reduce or print."""
-    if isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS | _REDUCING_BUILTINS:
-        return True
-    return values.qualified(func) is not None or values.reader(func) is not None
 
 
 #: Builtins that reduce what they are handed to a new value (not ``list(row)``, a copy of
