@@ -296,7 +296,7 @@ def _kept_findings(analysis: ModuleAnalysis, text: str) -> list[Finding]:
         )
         refusal = None if kept.container is None else not_a_tensor(kept.container)
         findings.append(
-            Finding(line, col, NG002, message, kept.target, end_line, end_col, (), refusal)
+            Finding(line, col, NG002, message, kept.target, end_line, end_col, fix_refusal=refusal)
         )
     return findings
 

@@ -371,7 +371,9 @@ def _a_model_output(
                 continue
             if isinstance(func, ast.Name):
                 return True  # ``backbone(x)``
-            if computes_on_a_tensor(func, own_models):
+            if isinstance(func, ast.Attribute) and computes_on_a_tensor(
+                func, own_models.__contains__
+            ):
                 continue  # ``x.flatten(1)`` of a parameter, not ``ens.std(x)`` of a model
             if (
                 isinstance(func, ast.Attribute)

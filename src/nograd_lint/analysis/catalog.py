@@ -619,6 +619,9 @@ TENSOR_VIEW_ATTRIBUTES: frozenset[str] = frozenset({"T", "mT", "H", "mH", "real"
 GRAPH_DROPPING_BUILTINS: frozenset[str] = frozenset(
     {"float", "int", "bool", "str", "len", "repr", "print", "format", "isinstance", "type", "id"}
 )
+#: Builtins that reduce what they are handed to a new value and keep no reference to it
+#: (``sum(losses)``; not ``list(losses)``, a copy that holds its elements).
+REDUCING_BUILTINS: frozenset[str] = frozenset({"sum", "max", "min", "any", "all"})
 #: Builtins that hand their arguments' values back (maybe reduced or regrouped) and keep no
 #: reference of their own: the value goes on, it does not escape.
 PASS_THROUGH_BUILTINS: frozenset[str] = frozenset(

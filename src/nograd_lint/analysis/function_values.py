@@ -42,6 +42,7 @@ from .catalog import (
     NON_SUPPRESSING_CONTEXTS,
     NUMBER_OR_TENSOR_METHODS,
     PASS_THROUGH_BUILTINS,
+    REDUCING_BUILTINS,
     SELF_RETURNING_METHODS,
     TENSOR_CLASS,
     TENSOR_TEST_FUNCTIONS,
@@ -286,7 +287,7 @@ class FunctionValues:
         self._has_consumers: bool | None = None
         #: ``id`` of a call -> ``differentiated_arguments``.
         self._differentiated_arguments: dict[int, list[ast.expr]] = {}
-        #: ``id`` of a node of the function -> its parent (``flags_needed``), on first need.
+        #: ``id`` of a node of the function -> its parent (``parents``), on first need.
         self._parents: dict[int, ast.AST] | None = None
         #: The methods of this method's class, by name (``_own_method``), read on first need.
         self._class_methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None] | None = None
@@ -1006,9 +1007,7 @@ class FunctionValues:
         return known
 
     def _reads_whole_value(self, name: str, loop: int) -> bool:
-        parents = {
-            id(child): node for node in ast.walk(self.node) for child in ast.iter_child_nodes(node)
-        }
+        parents = self.parents()
         for node in ast.walk(self.node):
             if not (isinstance(node, ast.Name) and node.id == name):
                 continue
@@ -1046,7 +1045,7 @@ class FunctionValues:
         functions, those of a library that reads numbers, builtins that reduce or print,
         and functions of the module that keep nothing of their parameters."""
         func = call.func
-        if isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS | _REDUCING_BUILTINS:
+        if isinstance(func, ast.Name) and func.id in GRAPH_DROPPING_BUILTINS | REDUCING_BUILTINS:
             return True
         if self.module.qualified(func) is not None or self.module.reader(func) is not None:
             return True
@@ -1963,19 +1962,24 @@ class FunctionValues:
             and not any(_falsy(given.get(flag, defaults.get(flag))) for flag in flags)
         ]
 
-    def flags_needed(self, node: ast.AST) -> frozenset[str]:
-        """The parameters (never rebound) that an ``if name:`` around ``node`` in this
-        function tests, on the arm ``node`` is in: they must be true for it to run."""
+    def parents(self) -> dict[int, ast.AST]:
+        """``id`` of each node of the function -> its parent node, made on first need."""
         if self._parents is None:
             self._parents = {
                 id(child): parent
                 for parent in ast.walk(self.node)
                 for child in ast.iter_child_nodes(parent)
             }
+        return self._parents
+
+    def flags_needed(self, node: ast.AST) -> frozenset[str]:
+        """The parameters (never rebound) that an ``if name:`` around ``node`` in this
+        function tests, on the arm ``node`` is in: they must be true for it to run."""
+        parents = self.parents()
         flags = set()
         current: ast.AST = node
-        while current is not self.node and id(current) in self._parents:
-            parent = self._parents[id(current)]
+        while current is not self.node and id(current) in parents:
+            parent = parents[id(current)]
             if (
                 isinstance(parent, ast.If)
                 and current in parent.body
@@ -2275,10 +2279,12 @@ def _cut_in_place(statement: ast.stmt) -> ast.Name | ast.Subscript | None:
         return None
     if func.attr == IN_PLACE_DETACH and isinstance(func.value, ast.Name):
         return func.value
+    target = func.value
     if func.attr in CONTAINER_EMPTYING_METHODS and (
-        isinstance(func.value, ast.Name) or _entry_key(func.value) is not None
+        isinstance(target, ast.Name)
+        or (isinstance(target, ast.Subscript) and _entry_key(target) is not None)
     ):
-        return func.value  # type: ignore[return-value]
+        return target
     return None
 
 
@@ -2557,10 +2563,10 @@ def _collection_kind(value: ast.AST) -> str | None:
     if not isinstance(value, ast.Call):
         return None
     callee = dotted_name(value.func) or ""
-    if callee in _DEFAULT_DICTS or callee == "dict":
-        return "dict"
+    if callee not in CONTAINER_CONSTRUCTORS:
+        return None
     last = callee.rsplit(".", 1)[-1]
-    return last if callee in _COLLECTIONS else None
+    return "dict" if last in ("OrderedDict", "defaultdict") else last
 
 
 def _emptied_by_a_slice(statement: ast.stmt) -> ast.Name | None:
@@ -2594,11 +2600,6 @@ def _empties(binding: Binding) -> bool:
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in CONTAINER_EMPTYING_METHODS
     )
-
-
-#: Builtins that reduce what they are handed to a new value (not ``list(row)``, a copy of
-#: its elements).
-_REDUCING_BUILTINS = frozenset({"sum", "max", "min", "any", "all"})
 
 
 def _makes_collection(binding: Binding, name: str, entry: ast.expr | None = None) -> bool:

@@ -519,10 +519,14 @@ def _graph_parts(
         if isinstance(named, ast.Name):
             for read in function.nested_reads(named.id):
                 yield read, through_model, False
-    if qualified is None and computes_on_a_tensor(
-        func, function.model_names() | values.module_level_models()
+    if (
+        isinstance(func, ast.Attribute)
+        and qualified is None
+        and computes_on_a_tensor(
+            func,
+            lambda name: name in function.model_names() or name in values.module_level_models(),
+        )
     ):
-        assert isinstance(func, ast.Attribute)
         yield func.value, through_model, True  # ``loss.mean()``: the same value, reduced
         if method not in METADATA_ARGUMENT_METHODS:  # not ``x.to(self.device)``
             for argument in arguments:

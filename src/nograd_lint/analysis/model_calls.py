@@ -14,7 +14,7 @@ import ast
 import builtins
 import re
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ast_names import FUNCTIONS, chain_head, dotted_name
@@ -276,14 +276,14 @@ def _data_modules(values: ModuleValues) -> frozenset[str]:
     return known
 
 
-def computes_on_a_tensor(func: ast.expr, models: Collection[str]) -> bool:
+def computes_on_a_tensor(func: ast.Attribute, is_model: Callable[[str], bool]) -> bool:
     """``loss.std()``, ``x.flatten(1)``: one of the catalog's tensor methods, which runs no
-    model. Not when called on a model itself (``ens.std(x)`` of a name in ``models``): a
+    model. Not when called on a model itself (``ens.std(x)``, where ``is_model("ens")``): a
     module of your own may define a method of that name, which runs it; but for the
     methods that hand the module back (``model.to(device)``)."""
-    if not (isinstance(func, ast.Attribute) and is_tensor_method(func.attr)):
+    if not is_tensor_method(func.attr):
         return False
-    on_a_model = isinstance(func.value, ast.Name) and func.value.id in models
+    on_a_model = isinstance(func.value, ast.Name) and is_model(func.value.id)
     return not on_a_model or func.attr in MODULE_RETURNING_METHODS
 
 

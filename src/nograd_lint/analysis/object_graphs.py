@@ -331,8 +331,9 @@ def _computes_on(
 
 def _tensor_reads(method: ast.FunctionDef | ast.AsyncFunctionDef, values: ModuleValues) -> set[str]:
     """The attributes of ``self`` that ``method`` computes with as tensors: an operand
-    (``x @ self.W``), the receiver or an argument of a tensor's method (``self.film.chunk(2)``,
-    ``x.mm(self.W)``), an argument of torch's function (``F.linear(x, self.W)``); not a submodule it calls (``self.net(x)``)
+    (``x @ self.W``), the receiver or an argument of a tensor's method
+    (``self.film.chunk(2)``, ``x.mm(self.W)``), an argument of torch's function
+    (``F.linear(x, self.W)``); not a submodule it calls (``self.net(x)``)
     or reaches into (``self._model._modules``), which may hold a module rather than a graph.
     An operand may name it through a local name bound to it (``w = self.merged if
     self.merged is not None else ...``, then ``F.linear(x, w)``)."""
